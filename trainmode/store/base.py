@@ -1,0 +1,148 @@
+"""The one storage interface both backends implement: rows + blobs.
+
+Rows are plain dicts keyed by the column names of the schema
+(see supabase/migrations and docs/supabase-schema.md); jsonb columns
+(master_schema, summary, provenance, findings) are dicts. Ids are UUID strings,
+timestamps ISO-8601 UTC strings.
+"""
+from __future__ import annotations
+
+import abc
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import BinaryIO, Iterable
+
+# Status values of training_items and exports (mirrored by CHECK constraints).
+ITEM_STATUSES = ("ready", "exported")
+EXPORT_STATUSES = ("building", "complete", "failed")
+
+BlobSource = "bytes | str | Path"  # documentation alias: bytes or a local file path
+
+
+class Store(abc.ABC):
+    """Rows (artists, artist_profiles, als_summaries, training_items, exports) and blobs."""
+
+    kind: str = "abstract"
+
+    # ---- artists and profiles -------------------------------------------------
+    @abc.abstractmethod
+    def ensure_artist(self, name: str) -> dict:
+        """Return the artist called `name`, creating it (and an empty profile) if needed."""
+
+    @abc.abstractmethod
+    def find_artist(self, name: str) -> dict | None: ...
+
+    @abc.abstractmethod
+    def get_artist(self, artist_id: str) -> dict | None: ...
+
+    @abc.abstractmethod
+    def list_artists(self) -> list[dict]:
+        """All artists, ordered by name."""
+
+    @abc.abstractmethod
+    def get_master_schema(self, artist_id: str) -> dict: ...
+
+    @abc.abstractmethod
+    def set_master_schema(self, artist_id: str, master_schema: dict) -> None: ...
+
+    # ---- ALS summaries ----------------------------------------------------------
+    @abc.abstractmethod
+    def add_summary(self, artist_id: str, parse_id: str, als_filename: str,
+                    summary: dict) -> tuple[dict, bool]:
+        """Insert unless (artist_id, parse_id) exists. Returns (row, created)."""
+
+    @abc.abstractmethod
+    def get_summary(self, artist_id: str, parse_id: str) -> dict | None: ...
+
+    @abc.abstractmethod
+    def list_summaries(self, artist_id: str) -> list[dict]:
+        """The artist's summaries, ordered by als_filename then parse_id."""
+
+    # ---- training items ---------------------------------------------------------
+    @abc.abstractmethod
+    def insert_item(self, item: dict) -> dict:
+        """Insert a training_items row (id given by the caller). Returns the stored row."""
+
+    @abc.abstractmethod
+    def get_item(self, item_id: str) -> dict | None: ...
+
+    @abc.abstractmethod
+    def find_item_by_audio(self, artist_id: str, audio_sha256: str) -> dict | None: ...
+
+    @abc.abstractmethod
+    def list_items(self, artist_id: str, status: str | None = None) -> list[dict]:
+        """The artist's items, oldest first (created_at, then id): the export order."""
+
+    @abc.abstractmethod
+    def delete_item(self, item_id: str) -> None: ...
+
+    # ---- exports ----------------------------------------------------------------
+    @abc.abstractmethod
+    def begin_export(self, export: dict, stale_after_s: float = 3600.0) -> dict:
+        """Insert an exports row with status 'building'. Raises ExportBusyError if the
+        artist has another 'building' export younger than stale_after_s (an older
+        one is presumed crashed and marked failed)."""
+
+    @abc.abstractmethod
+    def complete_export(self, export_id: str, item_ids: list[str], *, item_count: int,
+                        bytes: int, sha256: str) -> dict:
+        """In ONE transaction: mark the export complete and the items exported
+        (status, exported_at, export_id). Nothing changes if any part fails."""
+
+    @abc.abstractmethod
+    def fail_export(self, export_id: str, error: str) -> None: ...
+
+    @abc.abstractmethod
+    def list_exports(self, artist_id: str) -> list[dict]:
+        """The artist's exports, newest first."""
+
+    # ---- blobs ------------------------------------------------------------------
+    @abc.abstractmethod
+    def put_blob(self, path: str, source: bytes | str | Path, content_type: str) -> None:
+        """Store bytes or a local file at `path` (overwrites). Atomic: a reader never
+        sees a half-written blob."""
+
+    @abc.abstractmethod
+    def open_blob(self, path: str) -> AbstractContextManager[BinaryIO]:
+        """A readable binary stream of the blob (streamed, not loaded whole)."""
+
+    def read_blob(self, path: str) -> bytes:
+        """The whole blob: only for small ones (prompt.txt)."""
+        with self.open_blob(path) as fh:
+            return fh.read()
+
+    @abc.abstractmethod
+    def delete_blob(self, path: str) -> None:
+        """Delete if present; deleting a missing blob is not an error."""
+
+    @abc.abstractmethod
+    def blob_exists(self, path: str) -> bool: ...
+
+    @abc.abstractmethod
+    def blob_url(self, path: str, expires_s: int = 3600) -> str:
+        """Where a user can download the blob: a file path (embedded) or a signed URL."""
+
+    def adopt_blob(self, path: str, local_file: Path, content_type: str) -> None:
+        """Store a finished local file at `path`; the file is consumed (moved or
+        uploaded, then removed). Backends on the same disk override this with a rename."""
+        self.put_blob(path, local_file, content_type)
+        Path(local_file).unlink(missing_ok=True)
+
+    def temp_dir(self) -> str | None:
+        """Where to build large temporary files (None: the system temp dir)."""
+        return None
+
+    def local_path(self, path: str) -> Path | None:
+        """The blob's file on this machine, if the backend keeps one (embedded)."""
+        return None
+
+    def delete_blobs(self, paths: Iterable[str]) -> None:
+        for p in paths:
+            self.delete_blob(p)
+
+    def describe(self) -> str:
+        """One line for the UI: which backend and where. Never contains a secret."""
+        return self.kind
+
+    def close(self) -> None:
+        pass
