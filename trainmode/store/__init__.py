@@ -1,0 +1,15 @@
+"""Storage backends behind one interface; `open_store` picks one from the settings."""
+from __future__ import annotations
+
+from ..config import Settings
+from .base import EXPORT_STATUSES, ITEM_STATUSES, Store
+from .embedded import EmbeddedStore
+
+__all__ = ["Store", "EmbeddedStore", "open_store", "ITEM_STATUSES", "EXPORT_STATUSES"]
+
+
+def open_store(settings: Settings) -> Store:
+    if settings.backend == "supabase":
+        from .supabase_store import SupabaseStore  # lazy: supabase-py is only needed for this backend
+        return SupabaseStore.from_settings(settings)
+    return EmbeddedStore(settings.data_dir)

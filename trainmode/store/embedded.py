@@ -1,0 +1,299 @@
+"""The embedded backend: SQLite (WAL, foreign keys on) + a blob folder, both under
+one data dir. It is the default, so a fresh laptop needs no account."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import threading
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from ..errors import ExportBusyError, NotFoundError, StoreError
+from .base import Store
+
+JSON_COLUMNS = {"master_schema", "summary", "provenance", "findings", "metadata"}
+BOOL_COLUMNS = {"prompt_edited"}
+SCHEMA_SQL = (Path(__file__).with_name("embedded_schema.sql")).read_text(encoding="utf-8")
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _row(cursor: sqlite3.Cursor, values: tuple) -> dict:
+    row = {}
+    for (name, *_), value in zip(cursor.description, values):
+        if name in JSON_COLUMNS and isinstance(value, str):
+            value = json.loads(value)
+        elif name in BOOL_COLUMNS and value is not None:
+            value = bool(value)
+        row[name] = value
+    return row
+
+
+def _encode(value):
+    return json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, (dict, list)) else value
+
+
+class EmbeddedStore(Store):
+    kind = "embedded"
+
+    def __init__(self, data_dir: str | Path):
+        self.data_dir = Path(data_dir).expanduser().resolve()
+        self.blob_dir = self.data_dir / "blobs"
+        try:
+            self.blob_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"Cannot create the data folder {self.data_dir}: {exc.strerror}.") from None
+        self.db_path = self.data_dir / "trainmode.sqlite3"
+        self._local = threading.local()  # one connection per thread (Streamlit runs pages in threads)
+        try:
+            self._conn().executescript(SCHEMA_SQL)  # idempotent: IF NOT EXISTS everywhere
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot open the local database {self.db_path}: {exc}.") from None
+
+    # ---- connection ---------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.row_factory = _row
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: all of it or none of it."""
+        db = self._conn()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            yield db
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            db.execute("ROLLBACK") if db.in_transaction else None
+            raise StoreError(f"The local database refused the change: {exc}.") from None
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+    def _one(self, sql: str, *args) -> dict | None:
+        return self._conn().execute(sql, args).fetchone()
+
+    def _all(self, sql: str, *args) -> list[dict]:
+        return self._conn().execute(sql, args).fetchall()
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, table: str, row: dict) -> None:
+        cols = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        db.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", [_encode(v) for v in row.values()])
+
+    # ---- artists and profiles -------------------------------------------------
+    def ensure_artist(self, name: str) -> dict:
+        name = name.strip()
+        found = self.find_artist(name)
+        if found:
+            return found
+        artist = {"id": new_id(), "name": name, "created_at": now_iso()}
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM artists WHERE name = ?", (name,)).fetchone():
+                return self.find_artist(name)  # created by a concurrent run
+            self._insert(db, "artists", artist)
+            self._insert(db, "artist_profiles", {
+                "id": new_id(), "artist_id": artist["id"], "master_schema": {},
+                "created_at": artist["created_at"], "updated_at": artist["created_at"]})
+        return artist
+
+    def find_artist(self, name: str) -> dict | None:
+        return self._one("SELECT * FROM artists WHERE name = ?", name.strip())
+
+    def get_artist(self, artist_id: str) -> dict | None:
+        return self._one("SELECT * FROM artists WHERE id = ?", artist_id)
+
+    def list_artists(self) -> list[dict]:
+        return self._all("SELECT * FROM artists ORDER BY name COLLATE NOCASE, name")
+
+    def get_master_schema(self, artist_id: str) -> dict:
+        row = self._one("SELECT master_schema FROM artist_profiles WHERE artist_id = ?", artist_id)
+        if row is None:
+            raise NotFoundError("This artist has no profile; create the artist first.")
+        return row["master_schema"]
+
+    def set_master_schema(self, artist_id: str, master_schema: dict) -> None:
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE artist_profiles SET master_schema = ?, updated_at = ? WHERE artist_id = ?",
+                (_encode(master_schema), now_iso(), artist_id))
+            if cur.rowcount == 0:
+                raise NotFoundError("This artist has no profile; create the artist first.")
+
+    # ---- ALS summaries ----------------------------------------------------------
+    def add_summary(self, artist_id, parse_id, als_filename, summary):
+        existing = self.get_summary(artist_id, parse_id)
+        if existing:
+            return existing, False
+        row = {"id": new_id(), "artist_id": artist_id, "parse_id": parse_id,
+               "als_filename": als_filename, "summary": summary, "created_at": now_iso()}
+        with self._tx() as db:
+            self._insert(db, "als_summaries", row)
+        return row, True
+
+    def get_summary(self, artist_id, parse_id):
+        return self._one("SELECT * FROM als_summaries WHERE artist_id = ? AND parse_id = ?", artist_id, parse_id)
+
+    def list_summaries(self, artist_id):
+        return self._all("SELECT * FROM als_summaries WHERE artist_id = ? ORDER BY als_filename, parse_id", artist_id)
+
+    # ---- training items ---------------------------------------------------------
+    def insert_item(self, item: dict) -> dict:
+        stamp = now_iso()
+        row = {"created_at": stamp, "updated_at": stamp, "status": "ready", **item}
+        with self._tx() as db:
+            self._insert(db, "training_items", row)
+        return self.get_item(row["id"])
+
+    def get_item(self, item_id):
+        return self._one("SELECT * FROM training_items WHERE id = ?", item_id)
+
+    def find_item_by_audio(self, artist_id, audio_sha256):
+        return self._one("SELECT * FROM training_items WHERE artist_id = ? AND audio_sha256 = ?",
+                         artist_id, audio_sha256)
+
+    def list_items(self, artist_id, status=None):
+        if status is None:
+            return self._all("SELECT * FROM training_items WHERE artist_id = ? ORDER BY created_at, id", artist_id)
+        return self._all("SELECT * FROM training_items WHERE artist_id = ? AND status = ? "
+                         "ORDER BY created_at, id", artist_id, status)
+
+    def delete_item(self, item_id):
+        with self._tx() as db:
+            db.execute("DELETE FROM training_items WHERE id = ?", (item_id,))
+
+    # ---- exports ----------------------------------------------------------------
+    def begin_export(self, export: dict, stale_after_s: float = 3600.0) -> dict:
+        stamp = datetime.now(timezone.utc)
+        row = {"status": "building", "item_count": 0, "bytes": 0,
+               "created_at": stamp.isoformat(timespec="microseconds"), **export}
+        cutoff = (stamp - timedelta(seconds=stale_after_s)).isoformat(timespec="microseconds")
+        with self._tx() as db:
+            # An old 'building' row is an export that crashed: free the artist.
+            db.execute("UPDATE exports SET status = 'failed', error = 'abandoned (stale)', completed_at = ? "
+                       "WHERE artist_id = ? AND status = 'building' AND created_at < ?",
+                       (row["created_at"], row["artist_id"], cutoff))
+            if db.execute("SELECT 1 FROM exports WHERE artist_id = ? AND status = 'building'",
+                          (row["artist_id"],)).fetchone():
+                raise ExportBusyError("An export of this artist is already running; wait for it to finish.")
+            self._insert(db, "exports", row)
+        return self.get_export(row["id"])
+
+    def get_export(self, export_id: str) -> dict | None:
+        return self._one("SELECT * FROM exports WHERE id = ?", export_id)
+
+    def complete_export(self, export_id, item_ids, *, item_count, bytes, sha256):
+        stamp = now_iso()
+        with self._tx() as db:
+            export = db.execute("SELECT * FROM exports WHERE id = ?", (export_id,)).fetchone()
+            if export is None or export["status"] != "building":
+                raise StoreError("This export is no longer running; start it again.")
+            for item_id in item_ids:
+                cur = db.execute(
+                    "UPDATE training_items SET status = 'exported', exported_at = ?, export_id = ?, updated_at = ? "
+                    "WHERE id = ? AND artist_id = ? AND status = 'ready'",
+                    (stamp, export_id, stamp, item_id, export["artist_id"]))
+                if cur.rowcount != 1:
+                    raise StoreError("An item changed while the export ran; nothing was marked exported. Export again.")
+            db.execute("UPDATE exports SET status = 'complete', item_count = ?, bytes = ?, sha256 = ?, "
+                       "completed_at = ? WHERE id = ?", (item_count, bytes, sha256, stamp, export_id))
+        return self.get_export(export_id)
+
+    def fail_export(self, export_id, error):
+        with self._tx() as db:
+            db.execute("UPDATE exports SET status = 'failed', error = ?, completed_at = ? "
+                       "WHERE id = ? AND status = 'building'", (error[:500], now_iso(), export_id))
+
+    def list_exports(self, artist_id):
+        return self._all("SELECT * FROM exports WHERE artist_id = ? ORDER BY created_at DESC, id", artist_id)
+
+    # ---- blobs ------------------------------------------------------------------
+    def _blob_path(self, path: str) -> Path:
+        target = (self.blob_dir / path).resolve()
+        if self.blob_dir not in target.parents:
+            raise StoreError(f"Refusing a blob path outside the data folder: {path!r}.")
+        return target
+
+    def put_blob(self, path, source, content_type):
+        target = self._blob_path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write beside the target, then rename: readers never see half a file.
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                if isinstance(source, (bytes, bytearray, memoryview)):
+                    out.write(source)
+                else:
+                    with open(source, "rb") as src:
+                        shutil.copyfileobj(src, out, 1024 * 1024)
+            os.replace(tmp, target)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise StoreError(f"Could not write {path}: {exc.strerror or exc}.") from None
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @contextmanager
+    def open_blob(self, path) -> Iterator[BinaryIO]:
+        try:
+            fh = open(self._blob_path(path), "rb")
+        except FileNotFoundError:
+            raise NotFoundError(f"The stored file {path} is missing.") from None
+        with fh:
+            yield fh
+
+    def delete_blob(self, path):
+        self._blob_path(path).unlink(missing_ok=True)
+
+    def blob_exists(self, path):
+        return self._blob_path(path).is_file()
+
+    def blob_url(self, path, expires_s=3600):
+        return str(self._blob_path(path))
+
+    def adopt_blob(self, path, local_file, content_type):
+        target = self._blob_path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(local_file, target)  # same disk (see temp_dir): a rename, no copy
+        except OSError:
+            super().adopt_blob(path, local_file, content_type)
+
+    def temp_dir(self):
+        tmp = self.data_dir / "tmp"
+        tmp.mkdir(exist_ok=True)
+        return str(tmp)
+
+    def local_path(self, path):
+        return self._blob_path(path)
+
+    def describe(self):
+        return f"embedded (SQLite + files in {self.data_dir})"
+
+    def close(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

@@ -1,0 +1,67 @@
+-- The embedded (SQLite) twin of supabase/migrations/*_train_mode.sql:
+-- same tables, columns and constraints; jsonb is TEXT holding JSON, uuid is TEXT.
+CREATE TABLE IF NOT EXISTS artists (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE CHECK (length(trim(name)) > 0),
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS artist_profiles (
+    id             TEXT PRIMARY KEY,
+    artist_id      TEXT NOT NULL UNIQUE REFERENCES artists(id) ON DELETE CASCADE,
+    master_schema  TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(master_schema)),
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS als_summaries (
+    id            TEXT PRIMARY KEY,
+    artist_id     TEXT NOT NULL REFERENCES artists(id) ON DELETE CASCADE,
+    parse_id      TEXT NOT NULL,
+    als_filename  TEXT NOT NULL,
+    summary       TEXT NOT NULL CHECK (json_valid(summary)),
+    created_at    TEXT NOT NULL,
+    UNIQUE (artist_id, parse_id)
+);
+CREATE TABLE IF NOT EXISTS exports (
+    id            TEXT PRIMARY KEY,
+    artist_id     TEXT NOT NULL REFERENCES artists(id) ON DELETE CASCADE,
+    zip_path      TEXT NOT NULL,
+    item_count    INTEGER NOT NULL DEFAULT 0 CHECK (item_count >= 0),
+    bytes         INTEGER NOT NULL DEFAULT 0 CHECK (bytes >= 0),
+    sha256        TEXT,
+    status        TEXT NOT NULL CHECK (status IN ('building', 'complete', 'failed')),
+    error         TEXT,
+    created_at    TEXT NOT NULL,
+    completed_at  TEXT
+);
+CREATE TABLE IF NOT EXISTS training_items (
+    id               TEXT PRIMARY KEY,
+    artist_id        TEXT NOT NULL REFERENCES artists(id) ON DELETE CASCADE,
+    als_summary_id   TEXT NOT NULL REFERENCES als_summaries(id),
+    parse_id         TEXT NOT NULL,
+    audio_path       TEXT NOT NULL,
+    prompt_path      TEXT NOT NULL,
+    prompt_text      TEXT NOT NULL CHECK (length(trim(prompt_text)) > 0),
+    status           TEXT NOT NULL DEFAULT 'ready' CHECK (status IN ('ready', 'exported')),
+    prompt_model     TEXT,
+    prompt_version   TEXT,
+    prompt_writer    TEXT,
+    prompt_edited    INTEGER NOT NULL DEFAULT 0,
+    provenance       TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(provenance)),
+    findings         TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(findings)),
+    metadata         TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
+    audio_sha256     TEXT NOT NULL,
+    audio_duration_s REAL,
+    audio_bytes      INTEGER,
+    audio_filename   TEXT,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL,
+    exported_at      TEXT,
+    export_id        TEXT REFERENCES exports(id),
+    UNIQUE (artist_id, audio_sha256),
+    CHECK (status <> 'exported' OR export_id IS NOT NULL)
+);
+CREATE INDEX IF NOT EXISTS training_items_artist_status_idx ON training_items (artist_id, status, created_at);
+CREATE INDEX IF NOT EXISTS als_summaries_artist_idx ON als_summaries (artist_id, als_filename);
+CREATE INDEX IF NOT EXISTS exports_artist_idx ON exports (artist_id, created_at DESC);
+-- At most one running export per artist: the second one is told it is busy.
+CREATE UNIQUE INDEX IF NOT EXISTS exports_one_building_idx ON exports (artist_id) WHERE status = 'building';
