@@ -1,0 +1,22 @@
+"""Prompt writers: pick one from the settings."""
+from __future__ import annotations
+
+from ..config import Settings
+from ..errors import ConfigError
+from .base import GeneratedPrompt, PromptWriter
+from .offline import OfflineWriter
+
+__all__ = ["GeneratedPrompt", "PromptWriter", "OfflineWriter", "get_writer"]
+
+
+def get_writer(settings: Settings, name: str | None = None) -> PromptWriter:
+    """`name` (or settings.writer): 'openai', 'offline' or 'auto' (OpenAI when a key is set)."""
+    name = (name or settings.writer or "auto").lower()
+    if name == "auto":
+        name = "openai" if settings.openai_api_key else "offline"
+    if name == "offline":
+        return OfflineWriter()
+    if name == "openai":
+        from .openai_writer import OpenAIWriter  # imported lazily: the client is heavy
+        return OpenAIWriter.from_settings(settings)
+    raise ConfigError(f"Unknown prompt writer {name!r}: use 'openai' or 'offline'.")
