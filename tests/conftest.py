@@ -1,0 +1,71 @@
+"""Shared fixtures: an isolated data dir and settings per test, the shared corpus and
+audio fixtures, and demo files made by the project itself."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from trainmode.config import load_settings
+from trainmode.store import EmbeddedStore
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+SETTING_VARS = ("TRAINMODE_BACKEND", "TRAINMODE_DATA_DIR", "TRAINMODE_WRITER", "TRAINMODE_MODEL", "TRAINMODE_BUCKET",
+                "OPENAI_API_KEY", "OPENAI_BASE_URL", "SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY")
+
+
+def shared_dir(env_name: str, relative: str) -> Path:
+    """A folder of ../shared; skip without it on a laptop, fail in CI."""
+    path = Path(os.environ.get(env_name) or ROOT.parent / "shared" / relative)
+    if not path.is_dir():
+        if IN_CI:
+            pytest.fail(f"{path} is missing; CI must have ../shared beside the repo")
+        pytest.skip(f"{path} not found")
+    return path
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return shared_dir("TRAINMODE_CORPUS", "corpus/als")
+
+
+@pytest.fixture(scope="session")
+def audio_fixtures() -> Path:
+    return shared_dir("TRAINMODE_FIXTURES", "fixtures/audio")
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    """Every test gets its own data dir, the offline writer, and no real secrets."""
+    for name in SETTING_VARS:
+        monkeypatch.delenv(name, raising=False)
+    data = tmp_path / "data"
+    monkeypatch.setenv("TRAINMODE_DATA_DIR", str(data))
+    monkeypatch.setenv("TRAINMODE_SECRETS", str(tmp_path / "no-secrets.toml"))
+    return data
+
+
+@pytest.fixture
+def data_dir(isolated_settings) -> Path:
+    return isolated_settings
+
+
+@pytest.fixture
+def settings(data_dir):
+    return load_settings()
+
+
+@pytest.fixture
+def store(data_dir):
+    s = EmbeddedStore(data_dir)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def demo_files(tmp_path_factory):
+    """The demo sets and MP3s, written once per session."""
+    from trainmode.demo import write_demo_files
+    return write_demo_files(tmp_path_factory.mktemp("demo"))

@@ -1,0 +1,114 @@
+"""`python -m trainmode`: every command, exit codes, one clear line on failure."""
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from trainmode.cli import COMMANDS, build_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args, data_dir, check=True):
+    env = {**os.environ, "TRAINMODE_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-m", "trainmode", *map(str, args)], capture_output=True, text=True,
+                         env=env, cwd=ROOT, timeout=120)
+    if check:
+        assert out.returncode == 0, out.stderr
+    return out
+
+
+def assert_one_clear_line(out, *words):
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: ")
+    for word in words:
+        assert word in lines[-1]
+
+
+def test_every_command_is_in_the_parser():
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert set(sub.choices) == set(COMMANDS)
+
+
+def test_demo_then_export_gives_pairs_of_valid_mp3_and_caption(data_dir):
+    first = run("demo", data_dir=data_dir)
+    assert first.stdout.strip() == "Demo Artist"
+    run("demo", data_dir=data_dir)  # idempotent
+    items = json.loads(run("items", "--artist", "Demo Artist", "--json", data_dir=data_dir).stdout)
+    assert len(items) == 2 and {i["status"] for i in items} == {"ready"}
+    out = run("export", "--artist", "Demo Artist", data_dir=data_dir)
+    zip_path = Path(out.stdout.strip().splitlines()[-1])
+    from trainmode.audio import probe_mp3
+    with zipfile.ZipFile(zip_path) as zf:
+        mp3s = sorted(n for n in zf.namelist() if n.endswith(".mp3"))
+        assert mp3s == ["track-0001.mp3", "track-0002.mp3"]
+        for name in mp3s:
+            assert probe_mp3(zf.read(name)).duration_s > 1
+            assert zf.read(name.replace(".mp3", ".txt")).decode().strip()
+    items = json.loads(run("items", "--artist", "Demo Artist", "--status", "exported", "--json",
+                           data_dir=data_dir).stdout)
+    assert len(items) == 2
+
+
+def test_summarize_prints_the_summary(data_dir, demo_files):
+    _, als, _ = demo_files[0]
+    summary = json.loads(run("summarize", als, data_dir=data_dir).stdout)
+    assert summary["schema_version"] == 1 and summary["tempo"]["bpm"] == 124.0
+    assert not data_dir.exists(), "summarize needs no store"
+
+
+def test_summarize_a_broken_file_is_one_clear_line(data_dir, tmp_path):
+    broken = tmp_path / "broken.als"
+    broken.write_bytes(b"\x1f\x8b\x08\x00garbage")
+    assert_one_clear_line(run("summarize", broken, data_dir=data_dir, check=False), "broken.als")
+
+
+def test_import_reports_each_file_and_a_bad_one_does_not_stop_the_others(data_dir, demo_files, tmp_path):
+    notes = tmp_path / "notes.als"
+    notes.write_text("just some notes")
+    good = [als for _, als, _ in demo_files]
+    out = run("import", "--artist", "Bo", notes, *good, data_dir=data_dir, check=False)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "[1/4] notes.als: failed" in out.stderr and "[4/4]" in out.stderr
+    again = run("import", "--artist", "Bo", *good, data_dir=data_dir)
+    assert again.stderr.count(": duplicate") == 3
+
+
+def test_save_and_generate_from_the_command_line(data_dir, demo_files):
+    demo, als, mp3 = demo_files[2]
+    run("import", "--artist", "Cy", als, data_dir=data_dir)
+    gen = json.loads(run("generate", "--artist", "Cy", "--als", als.name, "--writer", "offline", "--json",
+                         data_dir=data_dir).stdout)
+    assert gen["writer"] == "offline" and gen["findings"] == [] and "128 BPM" in gen["prompt"]
+    item_id = run("save", "--artist", "Cy", "--als", als.name, "--audio", mp3, "--generate",
+                  data_dir=data_dir).stdout.strip()
+    [item] = json.loads(run("items", "--artist", "Cy", "--json", data_dir=data_dir).stdout)
+    assert item["id"] == item_id and item["prompt_writer"] == "offline"
+
+
+def test_save_refuses_a_non_mp3_and_changes_nothing(data_dir, demo_files, audio_fixtures):
+    _, als, _ = demo_files[0]
+    run("import", "--artist", "Di", als, data_dir=data_dir)
+    out = run("save", "--artist", "Di", "--als", als.name, "--audio", audio_fixtures / "wav_renamed.mp3",
+              "--prompt", "A synthwave groove with punchy drums, a deep bass line and soft pads.", data_dir=data_dir, check=False)
+    assert_one_clear_line(out, "WAV")
+    assert json.loads(run("items", "--artist", "Di", "--json", data_dir=data_dir).stdout) == []
+
+
+def test_save_refuses_a_truncated_render_unless_forced(data_dir, demo_files, audio_fixtures):
+    _, als, _ = demo_files[0]
+    run("import", "--artist", "Ed", als, data_dir=data_dir)
+    args = ("save", "--artist", "Ed", "--als", als.name, "--audio", audio_fixtures / "silence_2s.mp3",
+            "--prompt", "Synthwave groove with punchy drums, a deep bass line and soft pads.")
+    assert_one_clear_line(run(*args, data_dir=data_dir, check=False), "--force")
+    run(*args, "--force", data_dir=data_dir)
+
+
+def test_unknown_artist_is_a_clear_message(data_dir):
+    assert_one_clear_line(run("export", "--artist", "Ghost", data_dir=data_dir, check=False), "Ghost")
