@@ -82,12 +82,11 @@ class EmbeddedStore(Store):
             db.execute("BEGIN IMMEDIATE")
             yield db
             db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            db.execute("ROLLBACK") if db.in_transaction else None
-            raise StoreError(f"The local database refused the change: {exc}.") from None
-        except BaseException:
+        except BaseException as exc:
             if db.in_transaction:
                 db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"The local database refused the change: {exc}.") from None
             raise
 
     def _one(self, sql: str, *args) -> dict | None:
