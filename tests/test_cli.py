@@ -80,6 +80,15 @@ def test_import_reports_each_file_and_a_bad_one_does_not_stop_the_others(data_di
     assert again.stderr.count(": duplicate") == 3
 
 
+def test_importing_only_broken_files_leaves_the_store_unchanged(data_dir, tmp_path):
+    notes = tmp_path / "notes.als"
+    notes.write_text("just some notes")
+    out = run("import", "--artist", "Nobody", notes, data_dir=data_dir, check=False)
+    assert_one_clear_line(out, "1 of 1")
+    assert "notes.als" in out.stderr
+    assert_one_clear_line(run("items", "--artist", "Nobody", data_dir=data_dir, check=False), "Nobody")
+
+
 def test_save_and_generate_from_the_command_line(data_dir, demo_files):
     demo, als, mp3 = demo_files[2]
     run("import", "--artist", "Cy", als, data_dir=data_dir)

@@ -39,10 +39,12 @@ def require_summary(store: Store, artist: dict, parse_id_or_filename: str) -> di
     return max(named, key=lambda r: r["created_at"])
 
 
-def import_one(store: Store, artist_id: str, source: Source, filename: str) -> ImportResult:
+def import_one(store: Store, artist_name: str, source: Source, filename: str) -> ImportResult:
+    """Parse first, then write: a broken file changes nothing (not even the artist)."""
     try:
         parsed = parse_als(source, filename=filename)
-        _, created = store.add_summary(artist_id, parsed.parse_id, parsed.filename, parsed.summary)
+        artist = store.ensure_artist(artist_name)
+        _, created = store.add_summary(artist["id"], parsed.parse_id, parsed.filename, parsed.summary)
     except TrainModeError as exc:
         return ImportResult(filename, "failed", error=str(exc))
     return ImportResult(parsed.filename, "imported" if created else "duplicate", parsed.parse_id)
@@ -50,11 +52,11 @@ def import_one(store: Store, artist_id: str, source: Source, filename: str) -> I
 
 def import_sets(store: Store, artist_name: str, sources: Iterable[tuple[str, Source]],
                 on_progress: Callable[[int, ImportResult], None] | None = None) -> list[ImportResult]:
-    """Import many sets; a broken file is reported and the others go on."""
-    artist = store.ensure_artist(artist_name)
+    """Import many sets for `artist_name` (created with its first good set); a broken
+    file is reported and the others go on."""
     results = []
     for index, (filename, source) in enumerate(sources, start=1):
-        result = import_one(store, artist["id"], source, filename)
+        result = import_one(store, artist_name, source, filename)
         results.append(result)
         if on_progress:
             on_progress(index, result)
