@@ -1,0 +1,310 @@
+"""The Store contract: the same tests against every backend.
+
+- embedded:       EmbeddedStore in a temp dir
+- supabase-fake:  SupabaseStore against the fake Supabase (tests/fake_supabase.py)
+- supabase-live:  SupabaseStore against a real project, only with TRAINMODE_LIVE_SUPABASE=1 and
+                  SUPABASE_URL / SUPABASE_SERVICE_ROLE_KEY set (migration applied, setup-supabase run);
+                  it creates uniquely named artists and blobs and deletes them afterwards.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import httpx
+
+import pytest
+
+from fake_supabase import FakeSupabase
+from trainmode.errors import ExportBusyError, NotFoundError, StoreError
+from trainmode.store import EmbeddedStore
+from trainmode.store.supabase_store import SupabaseStore
+from trainmode.supabase_setup import ALLOWED_MIME_TYPES
+
+# Read at import: the autouse isolated_settings fixture clears these variables for each test.
+LIVE = (os.environ.get("TRAINMODE_LIVE_SUPABASE") == "1" and os.environ.get("SUPABASE_URL")
+        and os.environ.get("SUPABASE_SERVICE_ROLE_KEY"))
+LIVE_SETTINGS = (os.environ.get("SUPABASE_URL", ""), os.environ.get("SUPABASE_SERVICE_ROLE_KEY", ""),
+                 os.environ.get("TRAINMODE_BUCKET", "train-mode"))
+BACKENDS = ["embedded", "supabase-fake"] + ([pytest.param("supabase-live", marks=pytest.mark.live)] if LIVE else [])
+RUN = uuid.uuid4().hex[:8]  # names and blob paths of this run: unique on a shared live project
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path):
+    if request.param == "embedded":
+        s = EmbeddedStore(tmp_path / "data")
+        yield s
+        s.close()
+    elif request.param == "supabase-fake":
+        with FakeSupabase() as fake:
+            fake.add_bucket("train-mode", file_size_limit=50 * 1024 * 1024, allowed_mime_types=ALLOWED_MIME_TYPES)
+            s = SupabaseStore(fake.url, fake.key)
+            yield s
+            s.close()
+    else:
+        url, key, bucket = LIVE_SETTINGS
+        s = SupabaseStore(url, key, bucket)
+        yield s
+        s.rest.table("artists").delete().like("name", f"{RUN} %").execute()  # cascades to all their rows
+        s.delete_blobs(f"contract/{RUN}/{o['name']}" for o in s.files.list(f"contract/{RUN}"))
+        s.close()
+
+
+def name(label: str) -> str:
+    return f"{RUN} {label}"
+
+
+def blob(label: str) -> str:
+    return f"contract/{RUN}/{label}"
+
+
+@pytest.fixture
+def artist(store):
+    return store.ensure_artist(name("Ann"))
+
+
+@pytest.fixture
+def summary(store, artist):
+    row, _ = store.add_summary(artist["id"], f"parse-{uuid.uuid4().hex}", "track.als", {"tempo": {"bpm": 124.0}})
+    return row
+
+
+def make_item(store, artist, summary, **columns) -> dict:
+    item_id = str(uuid.uuid4())
+    base = f"artists/{artist['id']}/items/{item_id}"
+    return store.insert_item({
+        "id": item_id, "artist_id": artist["id"], "als_summary_id": summary["id"], "parse_id": summary["parse_id"],
+        "audio_path": f"{base}/audio.mp3", "prompt_path": f"{base}/prompt.txt",
+        "prompt_text": "driving techno, 124 bpm, A minor", "prompt_model": "gpt-4o-mini", "prompt_version": "v1",
+        "prompt_writer": "openai", "provenance": {"tempo": "als"}, "findings": [{"kind": "ok"}],
+        "metadata": {"bpm": 124}, "audio_sha256": uuid.uuid4().hex * 2, "audio_duration_s": 31.5,
+        "audio_bytes": 504000, "audio_filename": "track.mp3", **columns})
+
+
+def new_export(store, artist) -> dict:
+    export_id = str(uuid.uuid4())
+    return {"id": export_id, "artist_id": artist["id"], "zip_path": f"exports/{artist['id']}/{export_id}/dataset.zip"}
+
+
+# ---- artists and profiles -------------------------------------------------
+def test_ensure_artist_is_idempotent_and_creates_a_profile(store):
+    ann = store.ensure_artist(f"  {name('Ann')} ")
+    assert ann["name"] == name("Ann") and set(ann) == {"id", "name", "created_at"}
+    assert store.ensure_artist(name("Ann")) == ann
+    assert store.find_artist(name("Ann")) == ann == store.get_artist(ann["id"])
+    assert store.get_master_schema(ann["id"]) == {}
+    assert store.find_artist(name("nobody")) is None
+    assert store.get_artist(str(uuid.uuid4())) is None
+    assert store.get_artist("not-a-uuid") is None
+
+
+def test_list_artists_is_ordered_by_name(store):
+    for label in ("cleo", "Bea", "adam"):
+        store.ensure_artist(name(label))
+    listed = [a["name"] for a in store.list_artists() if a["name"].startswith(RUN)]
+    assert listed == [name("adam"), name("Bea"), name("cleo")]
+
+
+def test_master_schema_round_trips(store, artist):
+    schema = {"genres": ["techno", "ambient"], "tempo_range": [118, 128], "notes": "Ünïcode ✓", "keys": []}
+    store.set_master_schema(artist["id"], schema)
+    assert store.get_master_schema(artist["id"]) == schema
+    with pytest.raises(NotFoundError):
+        store.get_master_schema(str(uuid.uuid4()))
+    with pytest.raises(NotFoundError):
+        store.set_master_schema(str(uuid.uuid4()), {})
+
+
+# ---- ALS summaries ----------------------------------------------------------
+def test_add_summary_dedupes_on_parse_id(store, artist):
+    summary = {"schema_version": 1, "tempo": {"bpm": 120.0}, "tracks": [{"name": "Bass", "type": "midi"}]}
+    row, created = store.add_summary(artist["id"], "p-1", "set.als", summary)
+    assert created and row["summary"] == summary and row["parse_id"] == "p-1"
+    again, created_again = store.add_summary(artist["id"], "p-1", "renamed.als", {"other": True})
+    assert not created_again and again == row  # the first import wins
+    assert store.get_summary(artist["id"], "p-1") == row
+    assert store.get_summary(artist["id"], "p-2") is None
+    other = store.ensure_artist(name("Other"))
+    assert store.add_summary(other["id"], "p-1", "set.als", summary)[1]  # per artist
+
+
+def test_list_summaries_by_filename_then_parse_id(store, artist):
+    for parse_id, filename in [("p3", "b.als"), ("p2", "a.als"), ("p1", "b.als")]:
+        store.add_summary(artist["id"], parse_id, filename, {})
+    assert [(s["als_filename"], s["parse_id"]) for s in store.list_summaries(artist["id"])] == [
+        ("a.als", "p2"), ("b.als", "p1"), ("b.als", "p3")]
+
+
+# ---- training items ---------------------------------------------------------
+def test_insert_item_returns_the_stored_row(store, artist, summary):
+    item = make_item(store, artist, summary)
+    assert item["status"] == "ready" and item["prompt_edited"] is False
+    assert item["provenance"] == {"tempo": "als"} and item["findings"] == [{"kind": "ok"}]
+    assert item["metadata"] == {"bpm": 124} and item["audio_duration_s"] == 31.5 and item["audio_bytes"] == 504000
+    assert item["export_id"] is None and item["exported_at"] is None
+    assert isinstance(item["created_at"], str) and item["created_at"] == item["updated_at"]
+    assert store.get_item(item["id"]) == item
+    assert store.find_item_by_audio(artist["id"], item["audio_sha256"]) == item
+    assert store.find_item_by_audio(artist["id"], "0" * 64) is None
+    assert store.get_item(str(uuid.uuid4())) is None
+
+
+def test_ids_that_are_not_uuids_match_nothing(store):
+    assert store.get_item("nope") is None and store.get_artist("nope") is None
+    assert store.list_items("nope") == [] and store.list_summaries("nope") == [] and store.list_exports("nope") == []
+    assert store.find_item_by_audio("nope", "0" * 64) is None and store.get_summary("nope", "p") is None
+    store.delete_item("nope")
+    with pytest.raises(NotFoundError):
+        store.get_master_schema("nope")
+
+
+def test_list_items_oldest_first_and_by_status(store, artist, summary):
+    items = [make_item(store, artist, summary) for _ in range(3)]
+    assert [i["id"] for i in store.list_items(artist["id"])] == [i["id"] for i in items]
+    export = store.begin_export(new_export(store, artist))
+    store.complete_export(export["id"], [items[1]["id"]], item_count=1, bytes=10, sha256="a" * 64)
+    assert [i["id"] for i in store.list_items(artist["id"], "ready")] == [items[0]["id"], items[2]["id"]]
+    assert [i["id"] for i in store.list_items(artist["id"], "exported")] == [items[1]["id"]]
+    assert store.list_items(store.ensure_artist(name("Empty"))["id"]) == []
+
+
+def test_delete_item(store, artist, summary):
+    item = make_item(store, artist, summary)
+    store.delete_item(item["id"])
+    assert store.get_item(item["id"]) is None
+    store.delete_item(item["id"])  # already gone: fine
+
+
+def test_the_same_mp3_twice_is_refused(store, artist, summary):
+    item = make_item(store, artist, summary)
+    with pytest.raises(StoreError):
+        make_item(store, artist, summary, audio_sha256=item["audio_sha256"])
+    assert len(store.list_items(artist["id"])) == 1
+
+
+def test_an_item_needs_an_existing_summary(store, artist, summary):
+    with pytest.raises(StoreError):
+        make_item(store, artist, {**summary, "id": str(uuid.uuid4())})
+    assert store.list_items(artist["id"]) == []
+
+
+# ---- exports ----------------------------------------------------------------
+def test_begin_export_is_busy_while_another_runs(store, artist):
+    first = store.begin_export(new_export(store, artist))
+    assert first["status"] == "building" and first["item_count"] == 0 and first["bytes"] == 0
+    with pytest.raises(ExportBusyError, match="already running"):
+        store.begin_export(new_export(store, artist))
+    other = store.ensure_artist(name("Other"))
+    assert store.begin_export(new_export(store, other))["status"] == "building"  # per artist
+
+
+def test_begin_export_takes_over_a_stale_one(store, artist):
+    first = store.begin_export(new_export(store, artist))
+    second = store.begin_export(new_export(store, artist), stale_after_s=0)
+    by_id = {e["id"]: e for e in store.list_exports(artist["id"])}
+    assert by_id[first["id"]]["status"] == "failed" and by_id[first["id"]]["error"] == "abandoned (stale)"
+    assert by_id[second["id"]]["status"] == "building"
+
+
+def test_complete_export_marks_export_and_items(store, artist, summary):
+    items = [make_item(store, artist, summary) for _ in range(2)]
+    export = store.begin_export(new_export(store, artist))
+    done = store.complete_export(export["id"], [i["id"] for i in items], item_count=2, bytes=2048, sha256="b" * 64)
+    assert (done["status"], done["item_count"], done["bytes"], done["sha256"]) == ("complete", 2, 2048, "b" * 64)
+    assert done["completed_at"] is not None
+    for item in items:
+        stored = store.get_item(item["id"])
+        assert (stored["status"], stored["export_id"]) == ("exported", export["id"])
+        assert stored["exported_at"] is not None
+    assert store.begin_export(new_export(store, artist))["status"] == "building"  # no longer busy
+
+
+@pytest.mark.parametrize("bad", ["unknown", "other-artist", "already-exported"])
+def test_complete_export_changes_nothing_if_any_item_is_wrong(store, artist, summary, bad):
+    good = make_item(store, artist, summary)
+    if bad == "unknown":
+        odd = str(uuid.uuid4())
+    elif bad == "other-artist":
+        other = store.ensure_artist(name("Other"))
+        other_summary, _ = store.add_summary(other["id"], "p", "x.als", {})
+        odd = make_item(store, other, other_summary)["id"]
+    else:
+        earlier = store.begin_export(new_export(store, artist))
+        odd = make_item(store, artist, summary)["id"]
+        store.complete_export(earlier["id"], [odd], item_count=1, bytes=1, sha256="c" * 64)
+    export = store.begin_export(new_export(store, artist))
+    with pytest.raises(StoreError):
+        store.complete_export(export["id"], [good["id"], odd], item_count=2, bytes=1, sha256="d" * 64)
+    assert store.get_item(good["id"])["status"] == "ready"
+    assert {e["id"]: e["status"] for e in store.list_exports(artist["id"])}[export["id"]] == "building"
+
+
+def test_complete_export_refuses_an_export_that_is_not_running(store, artist, summary):
+    export = store.begin_export(new_export(store, artist))
+    store.fail_export(export["id"], "disk full")
+    with pytest.raises(StoreError, match="no longer running"):
+        store.complete_export(export["id"], [make_item(store, artist, summary)["id"]], item_count=1, bytes=1,
+                              sha256="e" * 64)
+
+
+def test_fail_export_records_the_error_once(store, artist):
+    export = store.begin_export(new_export(store, artist))
+    store.fail_export(export["id"], "disk full " + "x" * 600)
+    (failed,) = store.list_exports(artist["id"])
+    assert failed["status"] == "failed" and failed["error"].startswith("disk full") and len(failed["error"]) == 500
+    assert failed["completed_at"] is not None
+    done = store.begin_export(new_export(store, artist))
+    store.complete_export(done["id"], [], item_count=0, bytes=22, sha256="f" * 64)
+    store.fail_export(done["id"], "too late")  # a finished export stays finished
+    assert {e["id"]: e["status"] for e in store.list_exports(artist["id"])}[done["id"]] == "complete"
+
+
+def test_list_exports_newest_first(store, artist):
+    ids = []
+    for _ in range(3):
+        export = store.begin_export(new_export(store, artist))
+        store.fail_export(export["id"], "stopped")
+        ids.append(export["id"])
+    assert [e["id"] for e in store.list_exports(artist["id"])] == ids[::-1]
+    assert store.list_exports(store.ensure_artist(name("Nobody"))["id"]) == []
+
+
+# ---- blobs ------------------------------------------------------------------
+def test_put_and_read_blobs_from_bytes_and_files(store, tmp_path):
+    store.put_blob(blob("prompt.txt"), "dark, driving ✓".encode(), "text/plain; charset=utf-8")
+    assert store.read_blob(blob("prompt.txt")).decode() == "dark, driving ✓"
+    local = tmp_path / "song.mp3"
+    local.write_bytes(b"ID3" + bytes(range(256)) * 64)
+    store.put_blob(blob("audio.mp3"), local, "audio/mpeg")
+    with store.open_blob(blob("audio.mp3")) as fh:
+        assert fh.read(3) == b"ID3"
+        assert fh.read() == bytes(range(256)) * 64
+    store.put_blob(blob("prompt.txt"), b"edited", "text/plain")  # overwrite
+    assert store.read_blob(blob("prompt.txt")) == b"edited"
+
+
+def test_blob_exists_delete_and_missing(store):
+    store.put_blob(blob("a.mp3"), b"ID3", "audio/mpeg")
+    assert store.blob_exists(blob("a.mp3"))
+    store.delete_blob(blob("a.mp3"))
+    assert not store.blob_exists(blob("a.mp3"))
+    store.delete_blob(blob("a.mp3"))  # missing: not an error
+    with pytest.raises(NotFoundError):
+        with store.open_blob(blob("a.mp3")):
+            pass
+    store.put_blob(blob("b.mp3"), b"1", "audio/mpeg")
+    store.put_blob(blob("c.mp3"), b"2", "audio/mpeg")
+    store.delete_blobs([blob("b.mp3"), blob("c.mp3"), blob("never.mp3")])
+    assert not store.blob_exists(blob("b.mp3")) and not store.blob_exists(blob("c.mp3"))
+
+
+def test_blob_url_points_at_the_blob(store):
+    data = b"PK\x05\x06" + b"\0" * 18
+    store.put_blob(blob("dataset.zip"), data, "application/zip")
+    url = store.blob_url(blob("dataset.zip"), 600)
+    if url.startswith(("http://", "https://")):  # a signed URL anyone can fetch until it expires
+        assert httpx.get(url).content == data
+    else:  # a file on this machine
+        assert Path(url).read_bytes() == data
