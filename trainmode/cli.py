@@ -126,7 +126,7 @@ def cmd_export(args, settings) -> None:
 
 def cmd_setup_supabase(args, settings) -> None:
     from .supabase_setup import setup_supabase
-    setup_supabase(settings, echo=print)
+    setup_supabase(settings, file_size_limit=args.file_size_limit_mb * 1024 * 1024, echo=print)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -171,7 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="pack an artist's ready items into dataset.zip; prints its path or URL last")
     p.add_argument("--artist", required=True)
 
-    sub.add_parser("setup-supabase", help="check the migration and create the private storage bucket (idempotent)")
+    p = sub.add_parser("setup-supabase", help="check the migration and create the private storage bucket (idempotent)")
+    p.add_argument("--file-size-limit-mb", type=int, default=50, metavar="MB",
+                   help="the bucket's largest file in MiB (default 50, the Free plan's project limit)")
     return parser
 
 
