@@ -7,7 +7,7 @@ import json
 import re
 
 from ..factcheck import (EVIDENCE, FAMILY_LABELS, FILE_EXTENSIONS, KEY_CONFIDENCE, MAX_CHARS, artist_names,
-                         distinctive_stem, families_in)
+                         audible_tracks, distinctive_stem, families_in)
 
 MAX_TRACK_LINES = 60
 MAX_LOCATORS = 16
@@ -51,7 +51,9 @@ def clean_name(name: str, *, samples: list[str] = (), artists: list[str] = ()) -
     """
     if not isinstance(name, str):
         return None
-    name = re.split(r"[/\\]", name.strip())[-1]                          # path -> last part
+    name = name.strip()
+    if re.match(r"(?:~|[A-Za-z]:)?[/\\]", name) or len(re.findall(r"[/\\]", name)) >= 2 or _EXTENSION.search(name):
+        name = re.split(r"[/\\]", name)[-1]  # a path: keep the file name ("Kick/Snare" is not a path)
     name = re.sub(r"\[[^\]]*\]|\((?:\d+|freeze)\)", " ", name, flags=re.I)  # "[2020-05-24 002845]", "(Freeze)"
     name = re.sub(r"^(?:\d+\s*-\s*|\d+\s+)+", "", name.strip())           # Live's "12-" numbering
     file_like = bool(_EXTENSION.search(name))
@@ -102,7 +104,7 @@ def _set_lines(summary: dict, artists: list[str]) -> list[str]:
     lines.append(f"key: {meta['key'] or 'unknown (do not state a key)'}")
     length = summary.get("length") or {}
     if length.get("bars"):
-        lines.append(f"length: {_num(length['bars'])} bars")
+        lines.append(f"length: {_num(round(float(length['bars']), 1))} bars")
     counts = summary.get("track_counts") or {}
     parts = [f"{counts[k]} {label}" for k, label in
              (("audio", "audio"), ("midi", "MIDI"), ("group", "group"), ("return", "return")) if counts.get(k)]
@@ -112,7 +114,7 @@ def _set_lines(summary: dict, artists: list[str]) -> list[str]:
     if notes.get("count"):
         line = f"MIDI notes: {notes['count']}"
         if notes.get("pitch_min") is not None and notes.get("pitch_max") is not None:
-            line += f", range {_note_name(notes['pitch_min'])}-{_note_name(notes['pitch_max'])}"
+            line += f", range {_note_name(notes['pitch_min'])} to {_note_name(notes['pitch_max'])}"
         if notes.get("density") is not None:
             line += f", {_num(round(float(notes['density']), 2))} notes per beat"
         lines.append(line)
@@ -134,15 +136,13 @@ def _set_lines(summary: dict, artists: list[str]) -> list[str]:
 
 def _track_lines(summary: dict, samples: list[str], artists: list[str]) -> list[str]:
     rendered: dict[str, int] = {}
-    for track in summary.get("tracks") or []:
-        if track.get("type") == "return":
-            continue  # effect returns (reverb, delay) say nothing about instrumentation
+    # Muted tracks are not in the render; effect returns say nothing about instrumentation.
+    for track in audible_tracks(summary):
         name = clean_name(track.get("name") or "", samples=samples, artists=artists) or "(unnamed)"
         devices = list(dict.fromkeys(
             d for d in [*(track.get("devices") or []), *(track.get("plugins") or [])]
             if isinstance(d, str) and not re.search(r"[/\\]", d)))[:MAX_DEVICES_PER_TRACK]
-        detail = [track.get("type") or "track"] + (["muted"] if track.get("muted") else [])
-        line = f"- {name} [{', '.join(detail)}]" + (f": {', '.join(devices)}" if devices else "")
+        line = f"- {name} [{track.get('type') or 'track'}]" + (f": {', '.join(devices)}" if devices else "")
         if name == "(unnamed)" and not devices:
             continue
         rendered[line] = rendered.get(line, 0) + 1

@@ -1,0 +1,169 @@
+"""The fact checker: each claim a caption can make, checked against the set."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from trainmode.factcheck import Finding, check_caption, supported_families
+
+
+def track(name, type_="midi", devices=(), plugins=(), muted=False, group=None):
+    return {"name": name, "type": type_, "muted": muted, "group": group, "devices": list(devices),
+            "plugins": list(plugins), "clip_count": 1, "note_count": 8}
+
+
+def summary(**overrides) -> dict:
+    base = {
+        "schema_version": 1,
+        "tempo": {"bpm": 124.0, "automated": False, "min": 124.0, "max": 124.0},
+        "time_signature": "4/4",
+        "key": {"tonic": "F#", "mode": "minor", "confidence": 0.9, "source": "midi_notes"},
+        "track_counts": {"audio": 1, "midi": 3, "group": 0, "return": 1},
+        "tracks": [
+            track("Kit", devices=["Drum Rack"]),
+            track("Bass", devices=["Operator"]),
+            track("Chords", plugins=["Serum"]),
+            track("Gtr DI", "audio", muted=True),
+            track("A-Reverb", "return", devices=["Reverb"]),
+        ],
+        "samples": ["Kick_01.wav", "snare.wav"],
+        "locators": [],
+    }
+    return {**base, **overrides}
+
+
+GOOD = ("Driving deep house at 124 BPM in F# minor, with punchy drums, a rolling bass line and lush synth chords "
+        "that build to a bright, euphoric peak.")
+
+
+def codes(caption: str, s: dict | None = None, schema: dict | None = None, **kw) -> list[str]:
+    return [f.code for f in check_caption(caption, s or summary(), schema, **kw)]
+
+
+def test_a_faithful_caption_has_no_findings():
+    assert check_caption(GOOD, summary(), {"genres": ["deep house"]}) == []
+
+
+def test_findings_are_json_ready():
+    findings = check_caption("Techno at 130 BPM.", summary())
+    assert all(isinstance(f, Finding) for f in findings)
+    assert json.loads(json.dumps([f.to_dict() for f in findings])) == [
+        {"code": "too_short", "message": "The caption has 4 words; describe the track in at least 10.",
+         "severity": "warning"},
+        {"code": "tempo_mismatch", "message": "The caption says 130 BPM but the set is 124 BPM.", "severity": "error"},
+    ]
+
+
+@pytest.mark.parametrize("stated, ok", [("124", True), ("125 bpm", True), ("123", True), ("126", False),
+                                        ("122", False), ("124.5", True)])
+def test_tempo_within_one_bpm(stated, ok):
+    caption = GOOD.replace("124 BPM", stated if "bpm" in stated else f"{stated} BPM")
+    assert ("tempo_mismatch" not in codes(caption)) is ok
+
+
+def test_tempo_phrasings_and_automated_tempo():
+    assert codes("A drum workout with a tempo of 140 and punchy drums, rolling bass and synth chords.") == [
+        "tempo_mismatch"]
+    ramp = summary(tempo={"bpm": 120.0, "automated": True, "min": 120.0, "max": 128.0})
+    assert "tempo_mismatch" not in codes(GOOD, ramp)
+    [finding] = check_caption(GOOD.replace("124", "132"), ramp)
+    assert finding.message == "The caption says 132 BPM but the set is 120–128 BPM."
+
+
+@pytest.mark.parametrize("key, finding", [
+    ("F# minor", None), ("Gb minor", None), ("F#m", None), ("F sharp minor", None),
+    ("A major", "The caption says A major but the set is in F# minor."),
+    ("F# major", "The caption says F# major but the set is in F# minor."),
+    ("Am", "The caption says Am but the set is in F# minor."),
+])
+def test_key_and_mode(key, finding):
+    found = check_caption(GOOD.replace("F# minor", key), summary())
+    assert [f.message for f in found] == ([finding] if finding else [])
+
+
+def test_mode_without_tonic_and_low_confidence_keys():
+    assert codes(GOOD.replace("in F# minor", "in a major key")) == ["mode_mismatch"]
+    unsure = summary(key={"tonic": "C", "mode": "major", "confidence": 0.4, "source": "midi_notes"})
+    assert codes(GOOD, unsure) == []  # a guessed key is neither stated nor checked
+
+
+def test_meter():
+    assert codes(GOOD.replace("124 BPM", "124 BPM in 7/8")) == ["meter_mismatch"]
+    assert codes(GOOD.replace("punchy drums", "punchy drums with 1/16 hats")) == []  # a note value, not a meter
+    assert codes(GOOD.replace("124 BPM", "124 BPM in 3/4"), summary(time_signature="3/4")) == []
+
+
+def test_instruments_need_evidence():
+    [finding] = check_caption(GOOD + " A wailing saxophone takes the lead.", summary())
+    assert finding.code == "unsupported_instrument" and finding.severity == "warning"
+    assert finding.message.startswith("The caption mentions saxophone, but no audible track")
+
+
+def test_muted_tracks_and_returns_are_not_evidence():
+    assert codes(GOOD + " Clean guitar licks answer the chords.") == ["unsupported_instrument"]
+    unmuted = summary(tracks=[*summary()["tracks"][:3], track("Gtr DI", "audio")])
+    assert codes(GOOD + " Clean guitar licks answer the chords.", unmuted) == []
+    in_muted_group = summary(tracks=[track("Keys", "group", muted=True), track("Rhodes", group="Keys"),
+                                     *summary()["tracks"]])
+    assert codes(GOOD + " Warm electric piano too.", in_muted_group) == ["unsupported_instrument"]
+
+
+@pytest.mark.parametrize("name, devices, instrument", [
+    ("1-MIDI", ["Electric"], "electric piano"),
+    ("Keys", [], "piano"),
+    ("Audio 3", ["DrumGroupDevice"], "hi-hats"),
+    ("Audio 3", ["Impulse"], "percussion"),
+    ("Lead", ["Wavetable"], "arpeggios"),
+    ("Sub", [], "sub-bass"),
+    ("BV stack", [], "backing vocals"),
+    ("Breath Bells", [], "chimes"),
+])
+def test_evidence_from_names_and_devices(name, devices, instrument):
+    s = summary(tracks=[track(name, devices=devices)], samples=[])
+    assert codes(f"Moody downtempo piece at 124 BPM built around {instrument} and little else, slowly evolving.",
+                 s) == []
+
+
+def test_profile_instruments_and_samples_are_evidence():
+    caption = GOOD + " Breathy flute lines float on top."
+    assert codes(caption) == ["unsupported_instrument"]
+    assert codes(caption, schema={"instruments": ["alto flute"]}) == []
+    assert codes(caption, summary(samples=["Flute_Phrase_C.wav"])) == []
+
+
+def test_negated_instruments_and_genre_names_are_not_claims():
+    caption = ("Instrumental drum and bass roller at 124 BPM with no vocals or saxophone, built on punchy drums, "
+               "a rolling bass line and synth chords, vocal-free throughout.")
+    assert codes(caption) == []
+
+
+def test_artist_names_samples_paths_and_files_are_errors():
+    leaks = {
+        "by Nova Lane": "artist_name",
+        "sampled from Kick_01.wav": "sample_name",
+        "sampled from Kick_01": "sample_name",
+        "rendered from /Users/nova/Music/set.als": "path",
+        r"from C:\Samples\loops": "path",
+        "from loop_take2.aif": "file_name",
+    }
+    for text, code in leaks.items():
+        found = check_caption(f"{GOOD[:-1]}, {text}.", summary(), {"name": "Nova Lane"})
+        assert code in [f.code for f in found], text
+        assert all(f.severity == "error" for f in found), text
+    # Ordinary words are not sample names ("snare.wav" is in the set; "snare" is just a word).
+    assert codes(GOOD + " A crisp snare cracks on two and four.") == []
+    assert codes(GOOD, artist_name="Nova Lane") == []
+    assert codes(GOOD.replace("Driving", "Nova Lane's driving"), artist_name="Nova Lane") == ["artist_name"]
+
+
+def test_length():
+    assert codes(GOOD + " Lush synth chords." * 30) == ["too_long"]
+    assert codes("Deep house.") == ["too_short"]
+    assert codes("   ") == ["empty"]
+
+
+def test_supported_families_for_the_offline_writer():
+    s = summary(samples=["Flute_01.wav"])
+    assert supported_families(s) == ["drums", "bass", "synth", "flute"]  # not guitar: its track is muted
+    assert supported_families(s, samples=False) == ["drums", "bass", "synth"]

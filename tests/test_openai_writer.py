@@ -1,0 +1,217 @@
+"""The OpenAI writer against a local OpenAI-compatible server: what it sends,
+what it returns, and how each failure reads. No test calls the real API."""
+from __future__ import annotations
+
+import copy
+import hashlib
+import time
+from datetime import datetime
+
+import pytest
+from fake_openai import GOOD_KEY, REPORTED_MODEL, FakeOpenAI, Reply, free_port
+
+from trainmode.config import Secret, Settings
+from trainmode.errors import WriterError
+from trainmode.factcheck import check_caption
+from trainmode.writers.context import build_context, caption_metadata, fingerprint
+from trainmode.writers.openai_writer import OpenAIWriter
+from trainmode.writers.system_prompt import TRAIN_PROMPT_VERSION, TRAIN_SYSTEM_PROMPT, TRAIN_SYSTEM_PROMPT_SHA256
+
+
+def track(name, type_="midi", devices=(), plugins=(), muted=False, group=None):
+    return {"name": name, "type": type_, "muted": muted, "group": group, "devices": list(devices),
+            "plugins": list(plugins), "clip_count": 2, "note_count": 10}
+
+
+SUMMARY = {
+    "schema_version": 1, "live_version": "11.3.21", "creator": "Ableton Live 11.3.21",
+    "tempo": {"bpm": 120.0, "automated": False, "min": 120.0, "max": 120.0},
+    "time_signature": "6/8",
+    "key": {"tonic": "A", "mode": "minor", "confidence": 0.82, "source": "midi_notes"},
+    "length": {"beats": 192.0, "seconds": 96.0, "bars": 64.0},
+    "track_counts": {"audio": 3, "midi": 3, "group": 0, "return": 1},
+    "tracks": [
+        track("Drums", devices=["Drum Rack"]),
+        track("Sub Bass", devices=["Operator"]),
+        track("Dreamy Keys", devices=["Electric"]),
+        track("7-RYAN_HEMSWORTH_melody_loop_guitar_02_140_G#min", "audio"),
+        track("/Users/someone/Samples/Vox Take 3.wav", "audio"),
+        track("Old Sax Idea", "audio", muted=True),
+        track("A-Reverb", "return", devices=["Reverb"]),
+    ],
+    "plugins": [], "devices": ["Drum Rack", "Electric", "Operator", "Reverb"],
+    "locators": [{"time": 0.0, "name": "Intro"}, {"time": 48.0, "name": "Drop"}],
+    "samples": ["RYAN_HEMSWORTH_melody_loop_guitar_02_140_G#min.wav", "Vox Take 3.wav"],
+    "notes": {"count": 400, "pitch_min": 36, "pitch_max": 84, "density": 2.08},
+}
+SCHEMA = {"name": "Nova Lane", "genres": ["downtempo"], "moods": ["dreamy"], "instruments": [],
+          "notes": "Nova Lane likes tape hiss."}
+
+
+@pytest.fixture
+def fake():
+    with FakeOpenAI() as server:
+        yield server
+
+
+def writer_for(fake: FakeOpenAI, **kw) -> OpenAIWriter:
+    return OpenAIWriter(kw.pop("api_key", GOOD_KEY), base_url=fake.base_url, **kw)
+
+
+def test_request_sends_the_system_prompt_and_the_sets_facts(fake):
+    writer_for(fake).write(SUMMARY, SCHEMA)
+    [request] = fake.requests
+    assert request.path == "/v1/chat/completions"
+    assert request.headers["authorization"] == f"Bearer {GOOD_KEY}"
+    assert request.body["model"] == "gpt-4o-mini"
+    assert request.message("system") == TRAIN_SYSTEM_PROMPT
+    context = request.message("user")
+    assert context == build_context(SUMMARY, SCHEMA)
+    for fact in ("tempo: 120 BPM", "time signature: 6/8", "key: A minor", "Drums", "Sub Bass", "Dreamy Keys",
+                 "Operator", "Electric", "Intro (bar 1)", "Drop (bar 17)", "downtempo", "dreamy"):
+        assert fact in context
+    # Sample names, paths and the artist never reach the model; the instrument hint survives.
+    for leak in ("RYAN", "HEMSWORTH", "Vox Take", ".wav", "/Users", "someone", "Nova Lane"):
+        assert leak not in context
+    assert "Sax" not in context and "Reverb" not in context  # a muted track and an effect return
+    assert "guitar" in context and "vocals" in context
+
+
+def test_context_is_byte_identical_for_the_same_facts():
+    reordered = {k: copy.deepcopy(SUMMARY[k]) for k in reversed(list(SUMMARY))}
+    assert build_context(SUMMARY, SCHEMA).encode() == build_context(reordered, dict(reversed(SCHEMA.items()))).encode()
+    assert build_context(SUMMARY, SCHEMA) != build_context({**SUMMARY, "time_signature": "4/4"}, SCHEMA)
+
+
+def test_result_carries_the_reported_model_and_provenance(fake):
+    fake.default = Reply(caption='  "Dreamy downtempo groove in 6/8 with\n warm electric piano,   deep sub bass '
+                                 'and soft drums, drifting through a hazy intro into a fuller drop."  ')
+    result = writer_for(fake).write(SUMMARY, SCHEMA)
+    assert result.prompt == ("Dreamy downtempo groove in 6/8 with warm electric piano, deep sub bass and soft "
+                             "drums, drifting through a hazy intro into a fuller drop.")
+    assert (result.model, result.version, result.writer) == (REPORTED_MODEL, TRAIN_PROMPT_VERSION, "openai")
+    assert result.metadata == caption_metadata(SUMMARY) == {"bpm": 120.0, "key": "A minor", "time_signature": "6/8"}
+    p = result.provenance
+    assert p["system_prompt_sha256"] == TRAIN_SYSTEM_PROMPT_SHA256 == hashlib.sha256(
+        TRAIN_SYSTEM_PROMPT.encode()).hexdigest()
+    assert p["summary_sha256"] == fingerprint(SUMMARY) and p["master_schema_sha256"] == fingerprint(SCHEMA)
+    assert (p["writer"], p["model"], p["requested_model"], p["temperature"]) == (
+        "openai", REPORTED_MODEL, "gpt-4o-mini", fake.requests[0].body["temperature"])
+    assert p["usage"] == {"prompt_tokens": 321, "completion_tokens": 45, "total_tokens": 366}
+    assert p["request_id"] == "req_1"
+    assert datetime.fromisoformat(p["created_at"]).tzinfo is not None
+    assert check_caption(result.prompt, SUMMARY, SCHEMA) == []
+
+
+def test_settings_choose_model_endpoint_and_key(fake):
+    settings = Settings(openai_api_key=Secret(GOOD_KEY), openai_base_url=fake.base_url, model="llama3.1:8b")
+    result = OpenAIWriter.from_settings(settings).write(SUMMARY, SCHEMA)
+    assert fake.requests[0].body["model"] == "llama3.1:8b" == result.model
+
+
+def test_local_endpoint_needs_no_key(fake):
+    fake.api_key = "not-needed"  # what Ollama and LM Studio accept
+    settings = Settings(openai_base_url=fake.base_url)
+    assert OpenAIWriter.from_settings(settings).write(SUMMARY, SCHEMA).prompt
+
+
+@pytest.mark.parametrize("url", ["localhost:11434/v1", "ftp://example.com/v1", "http://host:port/v1"])
+def test_malformed_base_url(url):
+    with pytest.raises(WriterError, match="OPENAI_BASE_URL must be an http:// or https:// URL"):
+        OpenAIWriter(GOOD_KEY, base_url=url)
+
+
+def test_no_key_says_what_to_do():
+    with pytest.raises(WriterError, match=r"OPENAI_API_KEY.*TRAINMODE_WRITER=offline"):
+        OpenAIWriter.from_settings(Settings())
+
+
+def test_retries_rate_limits_and_server_errors_then_succeeds(fake):
+    fake.script = [Reply(429), Reply(500), Reply(503)]
+    started = time.monotonic()
+    result = writer_for(fake, max_retries=3).write(SUMMARY, SCHEMA)
+    assert len(fake.requests) == 4 and result.provenance["request_id"] == "req_4"
+    assert time.monotonic() - started < 2  # the server's Retry-After keeps the backoff short
+
+
+@pytest.mark.parametrize("status, words", [(429, "rate limiting"), (500, "HTTP 500"), (502, "HTTP 502")])
+def test_gives_up_after_the_retries(fake, status, words):
+    fake.default = Reply(status)
+    with pytest.raises(WriterError, match=words) as err:
+        writer_for(fake, max_retries=2).write(SUMMARY, SCHEMA)
+    assert len(fake.requests) == 3
+    assert "after 2 retries" in str(err.value) and "TRAINMODE_WRITER=offline" in str(err.value)
+
+
+def test_timeout(fake):
+    fake.default = Reply(latency=5)
+    started = time.monotonic()
+    with pytest.raises(WriterError, match=r"did not answer within 0.3 s"):
+        writer_for(fake, timeout=0.3, max_retries=0).write(SUMMARY, SCHEMA)
+    assert time.monotonic() - started < 3
+
+
+def test_bad_key_is_reported_without_the_key(fake):
+    key = "sk-proj-wrong-9f8e7d6c5b4a"
+    writer = writer_for(fake, api_key=key, max_retries=0)
+    with pytest.raises(WriterError) as err:
+        writer.write(SUMMARY, SCHEMA)
+    message = str(err.value)
+    assert "401" in message and "OPENAI_API_KEY" in message
+    assert key not in message and "9f8e7d6c5b4a" not in message
+    assert err.value.__cause__ is None and err.value.__suppress_context__  # no chained traceback
+    assert key not in repr(writer)
+
+
+def test_unreachable_base_url():
+    writer = OpenAIWriter(GOOD_KEY, base_url=f"http://127.0.0.1:{free_port()}/v1", max_retries=0)
+    with pytest.raises(WriterError, match=r"Cannot connect to http://127\.0\.0\.1:\d+/v1\. Check OPENAI_BASE_URL"):
+        writer.write(SUMMARY, SCHEMA)
+
+
+def test_base_url_credentials_stay_out_of_messages():
+    writer = OpenAIWriter(GOOD_KEY, base_url=f"http://user:hunter2@127.0.0.1:{free_port()}/v1", max_retries=0)
+    with pytest.raises(WriterError) as err:
+        writer.write(SUMMARY, SCHEMA)
+    assert "hunter2" not in str(err.value) and "hunter2" not in repr(writer)
+
+
+@pytest.mark.parametrize("reply", [
+    Reply(body=b"<html><body>502 Bad Gateway</body></html>"),
+    Reply(body=b'{"unexpected": true}'),
+    Reply(caption=""),
+    Reply(caption='""'),
+], ids=["html", "json-without-choices", "empty", "empty-quotes"])
+def test_garbage_answers(fake, reply):
+    fake.default = reply
+    with pytest.raises(WriterError, match="without a usable caption"):
+        writer_for(fake).write(SUMMARY, SCHEMA)
+
+
+def test_unknown_model(fake):
+    fake.default = Reply(404)
+    with pytest.raises(WriterError, match=r"Model 'gpt-4o-mini' was not found .*TRAINMODE_MODEL"):
+        writer_for(fake).write(SUMMARY, SCHEMA)
+
+
+def test_long_answers_are_cut_at_a_word_boundary(fake):
+    fake.default = Reply(caption="Caption: " + " ".join(["shimmering"] * 80))
+    prompt = writer_for(fake).write(SUMMARY, SCHEMA).prompt
+    assert len(prompt) <= 512 and prompt.split() == ["shimmering"] * len(prompt.split())
+
+
+def test_json_answers_are_unwrapped(fake):
+    fake.default = Reply(caption='{"caption": "Dreamy downtempo groove with electric piano, sub bass and soft drums '
+                                 'over a gently swinging pulse."}')
+    assert writer_for(fake).write(SUMMARY, SCHEMA).prompt.startswith("Dreamy downtempo groove")
+
+
+def test_a_hallucinating_model_is_caught_by_the_fact_checker(fake):
+    fake.default = Reply(caption="Smoky late-night jazz at 140 BPM in 4/4, led by a breathy saxophone over brushed "
+                                 "drums and upright bass, credited to Nova Lane, built from Vox Take 3.wav.")
+    result = writer_for(fake).write(SUMMARY, SCHEMA)
+    codes = {f.code: f for f in check_caption(result.prompt, SUMMARY, SCHEMA)}
+    assert codes["tempo_mismatch"].message == "The caption says 140 BPM but the set is 120 BPM."
+    assert codes["meter_mismatch"].message == "The caption says 4/4 time but the set is in 6/8."
+    assert "saxophone" in codes["unsupported_instrument"].message
+    assert {"artist_name", "sample_name"} <= codes.keys()
