@@ -10,10 +10,11 @@ __all__ = ["GeneratedPrompt", "PromptWriter", "OfflineWriter", "get_writer"]
 
 
 def get_writer(settings: Settings, name: str | None = None) -> PromptWriter:
-    """`name` (or settings.writer): 'openai', 'offline' or 'auto' (OpenAI when a key is set)."""
+    """`name` (or settings.writer): 'openai', 'offline' or 'auto' — OpenAI when a key or
+    an OpenAI-compatible endpoint (OPENAI_BASE_URL, e.g. a local Ollama) is configured."""
     name = (name or settings.writer or "auto").lower()
     if name == "auto":
-        name = "openai" if settings.openai_api_key else "offline"
+        name = "openai" if settings.openai_api_key or settings.openai_base_url else "offline"
     if name == "offline":
         return OfflineWriter()
     if name == "openai":
