@@ -68,3 +68,23 @@ def summary_label(row: dict) -> str:
     s = row["summary"]
     bpm = (s.get("tempo") or {}).get("bpm")
     return f"{row['als_filename']} — {bpm:g} BPM, {s.get('time_signature', '?')}" if bpm else row["als_filename"]
+
+
+def bar_chart(title: str, frame, label: str, *, order_by: str | None = None, horizontal: bool = False) -> None:
+    """Bars of frame["sets"] per frame[label]: most sets first, or in `order_by` order
+    (tempo bands read left to right)."""
+    import altair as alt  # ships with Streamlit
+
+    st.markdown(f"**{title}**")
+    if frame.empty:
+        st.caption("Nothing to show.")
+        return
+    sort = alt.SortField(order_by) if order_by else ("-x" if horizontal else "-y")
+    category, count = (alt.Y, alt.X) if horizontal else (alt.X, alt.Y)
+    labels = alt.Axis(labelLimit=200, labelAngle=0 if horizontal else -45)
+    chart = alt.Chart(frame).mark_bar().encode(
+        category(f"{label}:N", sort=sort, title=None, axis=labels),
+        count("sets:Q", title="sets", axis=alt.Axis(tickMinStep=1, format="d")),
+        tooltip=[label, "sets"],
+    )
+    st.altair_chart(chart, width="stretch", height=max(200, 30 * len(frame)) if horizontal else 220)

@@ -24,7 +24,7 @@ def offer_download(url: str, local: Path | None, size: int, key: str) -> None:
     if local is not None and size <= settings.download_max_bytes:
         with open(local, "rb") as fh:
             st.download_button("Download dataset.zip", fh.read(), file_name="dataset.zip",
-                               mime="application/zip", key=key)
+                               mime="application/zip", key=key, on_click="ignore")  # no rerun: keep the page
     elif local is not None:
         st.info(f"The zip is {size / 2**20:.0f} MiB; copy it from {local}")
     else:

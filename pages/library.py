@@ -1,12 +1,13 @@
-"""Library: artists, their master_schema, and importing .als sets."""
+"""Library: artists, importing .als sets, the artist's sets at a glance, and the profile."""
 import json
 
 import streamlit as st
-from pages._ui import artist_picker, settings_and_store, user_errors
+from pages._ui import artist_picker, bar_chart, settings_and_store, user_errors
 
+from trainmode.errors import ValidationError
 from trainmode.library import import_sets, save_master_schema
-from trainmode.profile import EXAMPLE_MASTER_SCHEMA, parse_master_schema
-from trainmode.tables import summaries_frame
+from trainmode.profile import EXAMPLE_MASTER_SCHEMA, derive_master_schema, parse_master_schema
+from trainmode.tables import filter_sets, profile_counts, summaries_frame, tempo_histogram
 
 st.title("Library")
 settings, store = settings_and_store()
@@ -14,40 +15,103 @@ st.caption(f"Storage: {store.describe()}")
 artist = artist_picker(store, allow_create=True)
 if artist is None:
     st.stop()
-
-# ---- master_schema ------------------------------------------------------------------
-with st.expander("Artist profile (master_schema)", expanded=False):
-    current = store.get_master_schema(artist["id"]) or EXAMPLE_MASTER_SCHEMA
-    text = st.text_area("master_schema (JSON)", json.dumps(current, indent=2), height=260,
-                        key=f"schema_text_{artist['id']}")
-    if st.button("Save profile"):
-        with user_errors():
-            save_master_schema(store, artist["id"], parse_master_schema(text))
-            st.success("Profile saved.")
+rows = store.list_summaries(artist["id"])
 
 # ---- import -------------------------------------------------------------------------
-st.subheader("Import sets")
-uploads = st.file_uploader("Ableton Live sets (.als)", type=["als"], accept_multiple_files=True,
-                           key=f"als_upload_{artist['id']}")
-if st.button("Import", disabled=not uploads, type="primary"):
-    bar = st.progress(0.0, text="Importing…")
+with st.expander("Import sets", expanded=not rows):
+    uploads = st.file_uploader("Ableton Live sets (.als)", type=["als"], accept_multiple_files=True,
+                               key=f"als_upload_{artist['id']}")
+    if st.button("Import", disabled=not uploads, type="primary"):
+        bar = st.progress(0.0, text="Importing…")
 
-    def on_progress(index, result):
-        bar.progress(index / len(uploads), text=f"{index}/{len(uploads)} {result.filename}")
+        def on_progress(index, result):
+            bar.progress(index / len(uploads), text=f"{index}/{len(uploads)} {result.filename}")
 
-    results = import_sets(store, artist["name"], [(u.name, u.getvalue()) for u in uploads], on_progress)
-    for r in results:
-        if r.status == "failed":
-            st.error(r.error)
-        elif r.status == "duplicate":
-            st.info(f"{r.filename} was already imported.")
-        else:
-            st.success(f"Imported {r.filename}.")
+        results = import_sets(store, artist["name"], [(u.name, u.getvalue()) for u in uploads], on_progress)
+        for r in results:
+            if r.status == "failed":
+                st.error(r.error)
+            elif r.status == "duplicate":
+                st.info(f"{r.filename} was already imported.")
+            else:
+                st.success(f"Imported {r.filename}.")
+        rows = store.list_summaries(artist["id"])
 
 # ---- the artist's sets --------------------------------------------------------------
-st.subheader("Sets")
-frame = summaries_frame(store.list_summaries(artist["id"]))
+st.subheader(f"Sets ({len(rows)})")
+frame = summaries_frame(rows)
 if frame.empty:
-    st.info("No sets imported yet.")
+    st.info("No sets imported yet: import .als files above.")
 else:
-    st.dataframe(frame, hide_index=True, width="stretch")
+    name_col, bpm_col, meter_col = st.columns([2, 2, 1])
+    text = name_col.text_input("Filter by name", key="sets_filter", placeholder="e.g. drive")
+    bpms = frame["bpm"].dropna()
+    bpm_range = None
+    if len(bpms) and bpms.min() < bpms.max():
+        low, high = float(bpms.min()), float(bpms.max())
+        bpm_range = bpm_col.slider("BPM", low, high, (low, high), step=0.5, format="%.1f", key="sets_bpm")
+    meters = meter_col.multiselect("Meter", sorted(frame["meter"].dropna().unique()), key="sets_meter")
+    shown = filter_sets(frame, text, bpm_range, meters)
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config={"bpm": st.column_config.NumberColumn("BPM", format="%.1f"),
+                                "length_s": st.column_config.NumberColumn("length", format="%.0f s"),
+                                "parse_id": None})
+    if len(shown) < len(frame):
+        st.caption(f"{len(shown)} of {len(frame)} sets match the filters; the charts below show them.")
+    if not shown.empty:
+        counts = profile_counts(rows, set(shown["parse_id"]))
+        left, right = st.columns(2)
+        with left:
+            bar_chart("Tempo", tempo_histogram(shown), "tempo", order_by="order")
+            bar_chart("Meters", counts["meters"], "meter")
+            bar_chart("Instruments (sets with each)", counts["instruments"], "instrument")
+        with right:
+            bar_chart("Keys", counts["keys"], "key")
+            bar_chart("Most-used plugins and devices", counts["plugins"], "plugin or device", horizontal=True)
+
+# ---- master_schema ------------------------------------------------------------------
+st.subheader("Artist profile")
+st.caption("The master_schema describes the artist's sound; every caption is written with it.")
+TEXT_KEY = f"schema_text_{artist['id']}"
+DRAFT_KEY = f"tm_schema_draft_{artist['id']}"   # non-widget: an unsaved edit survives a page switch
+MESSAGE_KEY = "tm_schema_message"
+
+
+def keep_draft() -> None:
+    st.session_state[DRAFT_KEY] = st.session_state[TEXT_KEY]
+
+
+def derive() -> None:
+    """Fill tempo range, keys, meters and instruments from the sets; keep the words."""
+    try:
+        current = parse_master_schema(st.session_state[TEXT_KEY])
+    except ValidationError as exc:
+        st.session_state[MESSAGE_KEY] = ("error", f"Fix the JSON first: {exc}")
+        return
+    derived = derive_master_schema([r["summary"] for r in rows], current)
+    st.session_state[DRAFT_KEY] = json.dumps(derived, indent=2, ensure_ascii=False)
+    st.session_state[MESSAGE_KEY] = ("info", f"Filled tempo_range, keys, meters and instruments from {len(rows)} "
+                                             "sets. Now describe genres, moods and descriptors, then save.")
+
+
+if DRAFT_KEY not in st.session_state:
+    saved = store.get_master_schema(artist["id"]) or EXAMPLE_MASTER_SCHEMA
+    st.session_state[DRAFT_KEY] = json.dumps(saved, indent=2, ensure_ascii=False)
+st.session_state[TEXT_KEY] = st.session_state[DRAFT_KEY]
+text = st.text_area("master_schema (JSON)", height=300, key=TEXT_KEY, on_change=keep_draft)
+if message := st.session_state.pop(MESSAGE_KEY, None):
+    (st.error if message[0] == "error" else st.info)(message[1])
+problem = None
+try:
+    parse_master_schema(text)
+except ValidationError as exc:
+    problem = str(exc)
+    st.error(problem)
+buttons = st.container(horizontal=True)
+if buttons.button("Save profile", type="primary", disabled=problem is not None):
+    with user_errors():
+        save_master_schema(store, artist["id"], parse_master_schema(text))
+        st.success("Profile saved.")
+buttons.button("Derive from the artist's sets", on_click=derive, disabled=not rows,
+                  help="Tempo range, common keys, meters and the instruments in most sets; "
+                       "genres, moods and descriptors stay as you wrote them.")

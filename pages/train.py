@@ -1,13 +1,16 @@
-"""Train: pair a set with its rendered MP3, generate a caption, review it, save."""
+"""Train: pair many MP3s with their sets, generate captions, review them, save."""
 import streamlit as st
 from pages._ui import artist_picker, settings_and_store, summary_label, user_errors
 
 from trainmode import queue as q
-from trainmode.errors import ConfirmationRequired, TrainModeError
-from trainmode.service import generate_prompt, save_training_item
-from trainmode.writers import GeneratedPrompt
+from trainmode.audio import probe_mp3
+from trainmode.errors import AudioError
+from trainmode.pairing import pair_uploads
 
-QUEUE_KEY = "tm_queue"  # non-widget key: the queue survives page switches and reruns
+QUEUE_KEY = "tm_queue"    # non-widget keys: they survive page switches and reruns
+PROBES_KEY = "tm_probes"  # upload file_id -> (duration_s, error): measured once, not on every rerun
+FLASH_KEY = "tm_train_flash"
+NO_SET = ""
 
 st.title("Train")
 settings, store = settings_and_store()
@@ -15,111 +18,173 @@ artist = artist_picker(store)
 if artist is None:
     st.stop()
 queue: list[dict] = st.session_state.setdefault(QUEUE_KEY, [])
-summaries = {row["parse_id"]: row for row in store.list_summaries(artist["id"])}
+rows = store.list_summaries(artist["id"])
+summaries = {row["parse_id"]: row for row in rows}
 if not summaries:
     st.info("This artist has no sets yet: import .als files on the Library page.")
     st.stop()
+mine = [e for e in queue if e["artist_id"] == artist["id"]]
+q.recover(mine)
+if flash := st.session_state.pop(FLASH_KEY, None):
+    st.warning(flash)
 
-
-# ---- actions (each moves one queue entry through its states) -------------------------
-def generate(entry: dict) -> None:
-    q.move(entry, "generating")
-    try:
-        gen = generate_prompt(store, settings, artist, summaries[entry["parse_id"]])
-    except TrainModeError as exc:
-        q.move(entry, "failed", error=str(exc))
-        return
-    q.move(entry, "review", prompt=gen.prompt.prompt, generated=gen.prompt.to_dict(), findings=gen.findings,
-           needs_confirmation=[])
-
-
-def save(entry: dict, confirm: bool = False) -> None:
-    q.move(entry, "saving")
-    generated = GeneratedPrompt(**entry["generated"]) if entry["generated"] else None
-    try:
-        result = save_training_item(store, artist, summaries[entry["parse_id"]], audio=entry["audio_path"],
-                                    audio_name=entry["audio_name"], prompt_text=entry["prompt"],
-                                    generated=generated, confirm=confirm)
-    except ConfirmationRequired as exc:
-        q.move(entry, "review", needs_confirmation=exc.reasons)
-        return
-    except TrainModeError as exc:
-        q.move(entry, "failed", error=str(exc))
-        return
-    q.move(entry, "saved", item_id=result.item["id"], needs_confirmation=[],
-           error="Already saved earlier (same audio)." if result.duplicate else None)
-
-
-def run_batch(entries: list[dict], action, label: str) -> None:
-    bar = st.progress(0.0, text=label)
-    for index, entry in enumerate(entries, 1):
-        bar.progress((index - 1) / len(entries), text=f"{label} {index}/{len(entries)}: {entry['audio_name']}")
-        action(entry)
-    bar.progress(1.0, text=f"{label} done")
-
-
-# ---- add to the queue ---------------------------------------------------------------
-st.subheader("Add a track")
-parse_id = st.selectbox("Ableton set", list(summaries), format_func=lambda p: summary_label(summaries[p]))
-# A fresh key after each add empties the uploader (forms would hold the file until submit).
+# ---- add tracks: bulk upload, automatic pairing, manual pick for the rest ----------
+st.subheader("Add tracks")
+# A fresh key after each add empties the uploader (and lets Streamlit drop the files).
 upload_round = st.session_state.setdefault("tm_upload_round", 0)
-upload = st.file_uploader("Rendered MP3", type=["mp3"], key=f"mp3_upload_{upload_round}")
-if st.button("Add to queue", type="primary", disabled=upload is None):
-    path = q.spill_upload(upload, store.temp_dir())
-    queue.append(q.new_entry(artist_id=artist["id"], parse_id=parse_id,
-                             als_filename=summaries[parse_id]["als_filename"],
-                             audio_name=upload.name, audio_path=path))
+uploads = st.file_uploader("Rendered MP3s (many at once)", type=["mp3"], accept_multiple_files=True,
+                           key=f"mp3_upload_{upload_round}",
+                           help="Each file is paired with the set of the same name (render suffixes such as "
+                                "'(master)', '_final' or 'v2' are ignored); the length decides between look-alikes.")
+probes = st.session_state.setdefault(PROBES_KEY, {})
+
+
+def probe(upload) -> tuple[float | None, str | None]:
+    if upload.file_id not in probes:
+        try:
+            probes[upload.file_id] = (probe_mp3(upload, name=upload.name).duration_s, None)
+        except AudioError as exc:
+            probes[upload.file_id] = (None, str(exc))
+    return probes[upload.file_id]
+
+
+picks: list[tuple[object, str, float | None, str]] = []  # (upload, parse_id, duration, reason)
+if uploads:
+    measured = [(u, *probe(u)) for u in uploads]
+    pairings = pair_uploads([(u.name, duration) for u, duration, _ in measured], rows)
+    with st.container(border=True):
+        for (upload, duration, error), pairing in zip(measured, pairings):
+            name_col, set_col = st.columns([2, 3])
+            length = f" · {duration:.0f} s" if duration is not None else ""
+            mark = "❌" if error else "✅" if pairing.parse_id else "❔"
+            name_col.markdown(f"{mark} **{upload.name}**{length}")
+            if error:
+                set_col.error(f"Not added: {error}")
+                continue
+            options = [NO_SET, *pairing.candidates, *(p for p in summaries if p not in pairing.candidates)]
+            chosen = set_col.selectbox(f"Set for {upload.name}", options, key=f"pick_{upload.file_id}",
+                                       index=options.index(pairing.parse_id) if pairing.parse_id else 0,
+                                       format_func=lambda p: summary_label(summaries[p]) if p else "— pick a set —",
+                                       label_visibility="collapsed")
+            reason = pairing.reason if chosen == pairing.parse_id else "picked by hand"
+            set_col.caption(reason if chosen else pairing.reason)
+            if chosen:
+                picks.append((upload, chosen, duration, reason))
+    left_out = len(uploads) - len(picks)
+    st.caption(f"{len(picks)} of {len(uploads)} files paired"
+               + (f"; {left_out} without a set will be left out." if left_out else "."))
+if st.button("Add to queue", type="primary", disabled=not picks):
+    for upload, parse_id, duration, reason in picks:
+        queue.append(q.new_entry(artist_id=artist["id"], parse_id=parse_id,
+                                 als_filename=summaries[parse_id]["als_filename"], audio_name=upload.name,
+                                 audio_path=q.spill_upload(upload, store.temp_dir()), duration_s=duration,
+                                 pairing=reason))
+    if skipped := len(uploads) - len(picks):
+        st.session_state[FLASH_KEY] = f"{skipped} file(s) had no set (or were not MP3s) and were not added."
     st.session_state["tm_upload_round"] = upload_round + 1
+    probes.clear()
     st.rerun()
 
 # ---- the queue ----------------------------------------------------------------------
-mine = [e for e in queue if e["artist_id"] == artist["id"]]
 if not mine:
-    st.info("The queue is empty: add a set and its MP3 above.")
+    st.info("The queue is empty: upload MP3s above and add them.")
     st.stop()
-counts = q.counts(mine)
 st.subheader("Queue")
-st.progress(q.progress(mine), text=" · ".join(f"{n} {state}" for state, n in counts.items() if n))
-col1, col2, _ = st.columns([1, 1, 3])
-if col1.button("Generate all", disabled=not (counts["pending"] or counts["failed"])):
-    run_batch([e for e in mine if e["state"] in ("pending", "failed") and not e["generated"]], generate, "Generating")
+counts = q.counts(mine)
+st.progress(q.progress(mine), text=" · ".join([f"{counts['saved']}/{len(mine)} saved"] + [
+    f"{n} {state}" for state, n in counts.items() if n and state != "saved"]))
+batch_bar = st.empty()
+
+
+def on_progress(label: str):
+    def report(done: int, total: int, entry: dict) -> None:
+        batch_bar.progress(done / total, text=f"{label} {done}/{total}: {entry['audio_name']}")
+    return report
+
+
+saveable = q.saveable(mine)
+batch = st.container(horizontal=True)
+if batch.button(f"Generate all ({counts['pending']})", disabled=not counts["pending"], key="generate_all"):
+    with user_errors():
+        q.generate([e for e in mine if e["state"] == "pending"], store, settings, artist, summaries,
+                   on_progress=on_progress("Generating"))
+        st.rerun()
+if batch.button(f"Save all reviewed ({len(saveable)})", disabled=not saveable, key="save_all"):
+    q.save(saveable, store, artist, summaries, on_progress=on_progress("Saving"))
     st.rerun()
-if col2.button("Save all reviewed", disabled=not counts["review"]):
-    run_batch([e for e in mine if e["state"] == "review" and not e["needs_confirmation"]], save, "Saving")
+if batch.button(f"Retry failed ({counts['failed']})", disabled=not counts["failed"], key="retry_all"):
+    with user_errors():
+        q.retry(mine, store, settings, artist, summaries, on_progress=on_progress("Retrying"))
+        st.rerun()
+if batch.button("Clear saved", disabled=not counts["saved"], key="clear_saved"):
+    for entry in [e for e in mine if e["state"] == "saved"]:
+        q.remove(queue, entry["id"])
     st.rerun()
 
-BADGE = {"pending": "⏳ pending", "generating": "✍️ generating", "review": "👀 ready to save",
+BADGE = {"pending": "⏳ pending", "generating": "✍️ generating", "review": "👀 review",
          "saving": "💾 saving", "saved": "✅ saved", "failed": "❌ failed"}
+master_schema = store.get_master_schema(artist["id"])
+
+
+def keep_caption(entry: dict) -> None:
+    """The queue entry holds the canonical text: widget state is dropped on a page switch."""
+    row = summaries.get(entry["parse_id"])
+    q.edit(entry, st.session_state[f"caption_{entry['id']}"], row["summary"] if row else {}, master_schema,
+           artist["name"])
+
+
+def keep_confirmation(entry: dict) -> None:
+    entry["confirmed"] = st.session_state[f"confirm_{entry['id']}"]
+
+
+def caption_editor(entry: dict) -> None:
+    key = entry["id"]
+    if entry["state"] == "saved":
+        st.markdown(f"> {entry['prompt']}")
+        return
+    st.session_state[f"caption_{key}"] = entry["prompt"]  # restore it after a page switch or regenerate
+    text = st.text_area("Caption", key=f"caption_{key}", on_change=keep_caption, args=(entry,), height=110)
+    st.caption(f"{len(text.split())} words · {len(text)} characters" + (" · ✏️ edited" if q.edited(entry) else ""))
+    for finding in entry["findings"]:
+        icon = "⚠️" if finding.get("severity") == "warning" else "🚩"
+        st.warning(f"Fact check: {finding['message']}", icon=icon)
+
+
+def actions(entry: dict) -> None:
+    key, state = entry["id"], entry["state"]
+    row = st.container(horizontal=True)
+    if state in ("pending", "review") and row.button(
+            "Generate" if state == "pending" else "Regenerate", key=f"gen_{key}"):
+        with user_errors():
+            q.generate([entry], store, settings, artist, summaries)
+            st.rerun()
+    if state == "review" and row.button("Save", key=f"save_{key}", type="primary",
+                                            disabled=bool(entry["needs_confirmation"]) and not entry["confirmed"]):
+        q.save([entry], store, artist, summaries)
+        st.rerun()
+    if state == "failed" and row.button("Retry", key=f"retry_{key}"):
+        with user_errors():
+            q.retry([entry], store, settings, artist, summaries)
+            st.rerun()
+    if state != "saved" and row.button("Remove", key=f"remove_{key}"):
+        q.remove(queue, key)
+        st.rerun()
+
+
 for entry in mine:
     with st.container(border=True):
+        length = f" · {entry['duration_s']:.0f} s" if entry.get("duration_s") is not None else ""
         st.markdown(f"**{entry['audio_name']}** ↔ {entry['als_filename']} — {BADGE[entry['state']]}")
+        st.caption(f"paired: {entry['pairing'] or 'by hand'}{length}")
         if entry["error"]:
-            (st.info if entry["state"] == "saved" else st.error)(entry["error"])
-        key = entry["id"]
-        if entry["state"] in ("review", "failed") and entry["generated"] is not None or entry["state"] == "review":
-            def keep_edit(entry=entry, key=key):
-                entry["prompt"] = st.session_state[f"caption_{key}"]
-            st.session_state[f"caption_{key}"] = entry["prompt"]
-            text = st.text_area("Caption", key=f"caption_{key}", on_change=keep_edit, height=110)
-            st.caption(f"{len(text.split())} words · {len(text)} characters"
-                       + (" · edited" if entry["generated"] and text.strip() != entry["generated"]["prompt"] else ""))
-            for finding in entry["findings"]:
-                st.warning(f"Fact check: {finding['message']}")
-        cols = st.columns(4)
-        if entry["state"] in ("pending", "failed", "review") and cols[0].button(
-                "Generate" if entry["state"] == "pending" else "Regenerate", key=f"gen_{key}"):
-            if entry["state"] == "failed":
-                q.move(entry, "pending")
-            generate(entry)
-            st.rerun()
-        if entry["state"] == "review":
-            confirm = False
-            if entry["needs_confirmation"]:
-                st.warning("Needs your confirmation: " + " ".join(entry["needs_confirmation"]))
-                confirm = st.checkbox("Save anyway", key=f"confirm_{key}")
-            if cols[1].button("Save", key=f"save_{key}", type="primary"):
-                save(entry, confirm=confirm)
-                st.rerun()
-        if entry["state"] != "saving" and cols[3].button("Remove", key=f"remove_{key}"):
-            q.remove(queue, key)
-            st.rerun()
+            st.error(entry["error"])
+        if entry["note"]:
+            st.info(entry["note"])
+        if entry["prompt"] or entry["state"] == "review":
+            caption_editor(entry)
+        if entry["state"] == "review" and entry["needs_confirmation"]:
+            st.warning("Needs your confirmation before saving:\n\n"
+                       + "\n".join(f"- {reason}" for reason in entry["needs_confirmation"]))
+            st.session_state[f"confirm_{entry['id']}"] = entry["confirmed"]
+            st.checkbox("Save anyway", key=f"confirm_{entry['id']}", on_change=keep_confirmation, args=(entry,))
+        actions(entry)

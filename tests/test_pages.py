@@ -1,10 +1,14 @@
-"""AppTest drives every page: import an .als, upload an MP3, generate, save, export."""
-import zipfile
+"""AppTest drives every page: import sets, pair many MP3s, generate, review, save, export."""
+import json
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
+from trainmode.errors import WriterError
+from trainmode.library import import_sets, save_master_schema
+from trainmode.writers import OfflineWriter
 
 TIMEOUT = 60
 
@@ -23,13 +27,52 @@ def goto(at: AppTest, page: str) -> AppTest:
 
 
 def button(at: AppTest, label: str):
-    return next(b for b in at.button if b.label == label)
+    """The button whose label starts with `label` ("Generate all" matches "Generate all (2)")."""
+    return next(b for b in at.button if b.label == label or b.label.startswith(label + " ("))
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    button(at, label).click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 def create_artist(at: AppTest, name: str) -> None:
     at.text_input[0].input(name)
     button(at, "Create artist").click()
     at.run()
+
+
+def upload(at: AppTest, paths, names=None) -> None:
+    names = names or [p.name for p in paths]
+    at.file_uploader[0].set_value([(n, p.read_bytes(), "audio/mpeg") for n, p in zip(names, paths)])
+    at.run()  # an upload reruns the page, as in a browser
+    assert not at.exception, at.exception
+
+
+def badges(at: AppTest) -> list[str]:
+    return [m.value.rsplit("— ", 1)[1] for m in at.markdown if "↔" in m.value]
+
+
+def queue(at: AppTest) -> list[dict]:
+    return at.session_state["tm_queue"]
+
+
+@pytest.fixture
+def artist_with_sets(store, settings, demo_files):
+    """'Ada' with the three demo sets imported (the Library page's job, done directly)."""
+    results = import_sets(store, "Ada", [(als.name, als) for _, als, _ in demo_files])
+    assert {r.status for r in results} == {"imported"}
+    return {r.filename: r.parse_id for r in results}
+
+
+def train_page_with(paths) -> AppTest:
+    at = app()
+    goto(at, "train")
+    upload(at, paths)
+    click(at, "Add to queue")
+    return at
 
 
 def test_the_whole_flow_in_the_pages(data_dir, demo_files):
@@ -40,38 +83,142 @@ def test_the_whole_flow_in_the_pages(data_dir, demo_files):
     assert at.selectbox[0].value == "Ada"
 
     at.file_uploader[0].set_value([(als.name, als.read_bytes(), "application/octet-stream")])
-
     at.run()  # an upload reruns the page, as in a browser
-    button(at, "Import").click()
-    at.run()
-    assert not at.exception
+    click(at, "Import")
     assert any(f"Imported {als.name}" in s.value for s in at.success)
     assert at.dataframe[0].value["set"].tolist() == [als.name]
 
     goto(at, "train")
-    at.file_uploader[0].set_value((mp3.name, mp3.read_bytes(), "audio/mpeg"))
-    at.run()  # an upload reruns the page, as in a browser
-    next(b for b in at.button if b.label == "Add to queue").click()
-    at.run()
-    assert any("pending" in m.value for m in at.markdown)
-    button(at, "Generate").click()
-    at.run()
+    upload(at, [mp3])
+    click(at, "Add to queue")
+    assert badges(at) == ["⏳ pending"]
+    click(at, "Generate")
     caption = at.text_area[0]
     assert "124 BPM" in caption.value
     caption.input(caption.value + " Edited by hand.")
     at.run()
     assert "edited" in at.caption[-1].value
-    button(at, "Save").click()
-    at.run()
-    assert any("saved" in m.value for m in at.markdown), [m.value for m in at.markdown]
+    click(at, "Save")
+    assert badges(at) == ["✅ saved"]
 
     goto(at, "export")
     assert at.metric[0].value == "1"
-    button(at, "Export").click()
-    at.run()
-    assert not at.exception
+    click(at, "Export")
     assert any("Exported 1 items" in s.value for s in at.success)
     assert at.get("download_button")
+
+
+def test_bulk_upload_pairs_by_name_and_leaves_the_rest_to_a_manual_pick(artist_with_sets, demo_files):
+    (_, _, night), (_, _, waltz), (_, _, neon) = demo_files
+    at = app()
+    goto(at, "train")
+    upload(at, [night, waltz, neon], names=["Night_Drive (master).mp3", "sunrise_waltz_final.mp3", "untitled.mp3"])
+    picks = {s.label.removeprefix("Set for "): s for s in at.selectbox if s.label.startswith("Set for ")}
+    assert picks["Night_Drive (master).mp3"].value == artist_with_sets["night_drive.als"]
+    assert picks["sunrise_waltz_final.mp3"].value == artist_with_sets["sunrise_waltz.als"]
+    assert picks["untitled.mp3"].value == ""          # no set of that name: the user picks
+    assert any("2 of 3 files paired" in c.value for c in at.caption)
+
+    picks["untitled.mp3"].set_value(artist_with_sets["neon_pulse.als"])
+    at.run()
+    click(at, "Add to queue")
+    assert [(e["audio_name"], e["als_filename"]) for e in queue(at)] == [
+        ("Night_Drive (master).mp3", "night_drive.als"), ("sunrise_waltz_final.mp3", "sunrise_waltz.als"),
+        ("untitled.mp3", "neon_pulse.als")]
+    assert [e["pairing"] for e in queue(at)] == ["same name", "same name", "picked by hand"]
+    assert not at.file_uploader[0].value               # the uploader is emptied for the next batch
+
+
+def test_a_file_left_without_a_set_is_not_added_and_the_user_is_told(artist_with_sets, demo_files):
+    at = app()
+    goto(at, "train")
+    upload(at, [demo_files[0][2], demo_files[2][2]], names=["night_drive.mp3", "untitled.mp3"])
+    click(at, "Add to queue")
+    assert [e["audio_name"] for e in queue(at)] == ["night_drive.mp3"]
+    assert any("1 file(s) had no set" in w.value for w in at.warning)
+
+
+def test_generate_all_fail_retry_remove_and_save_all(artist_with_sets, demo_files, monkeypatch):
+    at = train_page_with([mp3 for _, _, mp3 in demo_files])
+    assert badges(at) == ["⏳ pending"] * 3
+
+    real_write = OfflineWriter.write
+    def flaky(self, summary, master_schema):
+        if summary["tempo"]["bpm"] == 96.0:  # the waltz fails, the others go on
+            raise WriterError("The caption service timed out; try again.")
+        return real_write(self, summary, master_schema)
+    monkeypatch.setattr(OfflineWriter, "write", flaky)
+    click(at, "Generate all")
+    assert badges(at) == ["👀 review", "❌ failed", "👀 review"]
+    assert any("timed out" in e.value for e in at.error)
+    assert button(at, "Retry failed").label == "Retry failed (1)"
+
+    monkeypatch.setattr(OfflineWriter, "write", real_write)
+    click(at, "Retry failed")
+    assert badges(at) == ["👀 review"] * 3 and not at.error
+
+    spilled = queue(at)[2]["audio_path"]
+    [b for b in at.button if b.label == "Remove"][2].click()
+    at.run()
+    assert not Path(spilled).exists()
+    assert [e["audio_name"] for e in queue(at)] == ["night_drive.mp3", "sunrise_waltz.mp3"]
+
+    click(at, "Save all reviewed")
+    assert badges(at) == ["✅ saved", "✅ saved"]
+    assert "2/2 saved" in at.get("progress")[0].proto.text
+    assert all(e["item_id"] for e in queue(at))
+    assert not any(Path(e["audio_path"]).exists() for e in queue(at))  # the store has the audio now
+
+
+def test_saving_over_fact_check_findings_needs_a_confirmation(artist_with_sets, demo_files):
+    at = train_page_with([demo_files[0][2]])
+    click(at, "Generate")
+    at.text_area[0].input("A dark synthwave track at 90 BPM with a driving bassline, pads and drums in A minor.")
+    at.run()
+    assert any("90" in w.value and "124" in w.value for w in at.warning)   # the finding shows while editing
+    click(at, "Save")
+    assert badges(at) == ["👀 review"]
+    assert any("Needs your confirmation" in w.value for w in at.warning)
+    assert button(at, "Save").disabled
+    at.checkbox[0].check()
+    at.run()
+    click(at, "Save")
+    assert badges(at) == ["✅ saved"]
+
+
+def test_regenerate_replaces_an_edited_caption(artist_with_sets, demo_files):
+    at = train_page_with([demo_files[0][2]])
+    click(at, "Generate")
+    generated = at.text_area[0].value
+    at.text_area[0].input("My own words.")
+    at.run()
+    assert "edited" in next(c.value for c in at.caption if "words" in c.value)
+    click(at, "Regenerate")
+    assert at.text_area[0].value == generated
+    assert "edited" not in next(c.value for c in at.caption if "words" in c.value)
+
+
+def test_the_queue_and_an_edited_caption_survive_a_page_switch(artist_with_sets, demo_files):
+    at = train_page_with([demo_files[0][2], demo_files[1][2]])
+    click(at, "Generate all")
+    edited = at.text_area[0].value + " Recorded live."
+    at.text_area[0].input(edited)
+    at.run()
+    goto(at, "library")
+    goto(at, "export")
+    goto(at, "train")
+    assert badges(at) == ["👀 review", "👀 review"]
+    assert at.text_area[0].value == edited
+    assert "edited" in next(c.value for c in at.caption if "words" in c.value)
+
+
+def test_a_batch_cut_short_is_recovered_on_the_next_run(artist_with_sets, demo_files):
+    at = train_page_with([demo_files[0][2], demo_files[1][2]])
+    first, second = queue(at)
+    first["state"], second["state"] = "generating", "saving"   # as if the user left mid-batch
+    at.run()
+    assert badges(at) == ["❌ failed", "👀 review"]
+    assert any("Interrupted" in e.value for e in at.error)
 
 
 def test_a_broken_als_and_a_non_mp3_get_clear_messages(data_dir, demo_files, audio_fixtures):
@@ -81,31 +228,58 @@ def test_a_broken_als_and_a_non_mp3_get_clear_messages(data_dir, demo_files, aud
     at.file_uploader[0].set_value([("notes.als", b"not a live set", "application/octet-stream"),
                                    (als.name, als.read_bytes(), "application/octet-stream")])
     at.run()  # an upload reruns the page, as in a browser
-    button(at, "Import").click()
-    at.run()
-    assert not at.exception
+    click(at, "Import")
     assert any("notes.als" in e.value for e in at.error)
     assert at.dataframe[0].value["set"].tolist() == [als.name]  # the good one still imported
 
     goto(at, "train")
     bad = audio_fixtures / "text_renamed.mp3"
-    at.file_uploader[0].set_value((bad.name, bad.read_bytes(), "audio/mpeg"))
-    at.run()  # an upload reruns the page, as in a browser
-    button(at, "Add to queue").click()
+    at.file_uploader[0].set_value([(als.stem + ".mp3", bad.read_bytes(), "audio/mpeg")])
     at.run()
-    button(at, "Generate").click()
-    at.run()
-    button(at, "Save").click()
-    at.run()
-    assert not at.exception
     assert any("text file, not an MP3" in e.value for e in at.error)
-    assert any("failed" in m.value for m in at.markdown)
+    assert button(at, "Add to queue").disabled
+
+
+def test_the_library_filters_and_charts_the_sets(artist_with_sets):
+    at = app()
+    assert sorted(at.dataframe[0].value["set"]) == ["neon_pulse.als", "night_drive.als", "sunrise_waltz.als"]
+    assert len(at.get("vega_lite_chart")) == 5
+    assert {"**Tempo**", "**Keys**", "**Meters**"} <= {m.value for m in at.markdown}
+    next(t for t in at.text_input if t.label == "Filter by name").input("N")   # any case
+    at.run()
+    assert sorted(at.dataframe[0].value["set"]) == ["neon_pulse.als", "night_drive.als", "sunrise_waltz.als"]
+    next(t for t in at.text_input if t.label == "Filter by name").input("ni")
+    at.run()
+    assert sorted(at.dataframe[0].value["set"]) == ["night_drive.als"]
+    next(t for t in at.text_input if t.label == "Filter by name").input("")
+    at.run()
+    next(m for m in at.multiselect if m.label == "Meter").select("4/4")
+    at.run()
+    assert sorted(at.dataframe[0].value["set"]) == ["neon_pulse.als", "night_drive.als"]
+    at.slider[0].set_range(120, 125)
+    at.run()
+    assert at.dataframe[0].value["set"].tolist() == ["night_drive.als"]
+    assert any("1 of 3 sets" in c.value for c in at.caption)
 
 
 def test_an_invalid_master_schema_is_refused_with_its_position(data_dir):
     at = app()
     create_artist(at, "Cy")
     at.text_area[0].input('{"genres": ["house",]}')
-    button(at, "Save profile").click()
     at.run()
     assert any("not valid JSON" in e.value and "line 1" in e.value for e in at.error)
+    assert button(at, "Save profile").disabled
+
+
+def test_derive_fills_the_profile_from_the_sets_and_keeps_the_words(artist_with_sets, store):
+    save_master_schema(store, store.find_artist("Ada")["id"], {"genres": ["synthwave"], "moods": ["nostalgic"]})
+    at = app()
+    click(at, "Derive from the artist's sets")
+    draft = json.loads(at.text_area[0].value)
+    assert draft["tempo_range"] == [96, 128] and draft["genres"] == ["synthwave"] and draft["moods"] == ["nostalgic"]
+    assert any("Filled tempo_range" in i.value for i in at.info)
+    goto(at, "train")
+    goto(at, "library")
+    assert json.loads(at.text_area[0].value) == draft      # the unsaved draft survives a page switch
+    click(at, "Save profile")
+    assert store.get_master_schema(store.find_artist("Ada")["id"])["tempo_range"] == [96, 128]

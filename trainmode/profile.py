@@ -6,6 +6,8 @@ artist's, not ours), so an editor never loses what a user wrote.
 from __future__ import annotations
 
 import json
+import math
+from collections import Counter
 
 import jsonschema
 
@@ -52,3 +54,41 @@ def parse_master_schema(text: str) -> dict:
     except json.JSONDecodeError as exc:
         raise ValidationError(f"master_schema is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
     return validate_master_schema(value)
+
+
+# ---- derive from the artist's sets ---------------------------------------------------
+DERIVED_FIELDS = ("tempo_range", "keys", "meters", "instruments")
+MAX_KEYS = 5
+SIGNATURE_SHARE = 0.5  # an instrument family in at least half the sets is part of the artist's sound
+
+
+def derive_master_schema(summaries: list[dict], current: dict | None = None) -> dict:
+    """`current` with tempo_range, keys, meters and instruments filled from the sets'
+    summaries; genres, moods, descriptors, notes and the user's own fields are kept.
+
+    Instruments are the families found in at least half the sets: the writers name
+    the profile's instruments in every caption and the fact check accepts them for
+    every set, so a family one set uses is that set's business, not the profile's.
+    """
+    # Imported lazily: factcheck is the larger module and profile is imported everywhere.
+    from .factcheck import FAMILY_LABELS, KEY_CONFIDENCE, supported_families
+
+    derived = dict(current or {})
+    if not summaries:
+        return derived
+    bpms = [b for s in summaries if isinstance(b := (s.get("tempo") or {}).get("bpm"), (int, float)) and b > 0]
+    if bpms:
+        derived["tempo_range"] = [math.floor(min(bpms)), math.ceil(max(bpms))]
+    keys = Counter(f"{k['tonic']} {k['mode']}" for s in summaries if (k := s.get("key") or {}).get("tonic")
+                   and k.get("mode") and (k.get("confidence") or 0) >= KEY_CONFIDENCE)
+    derived["keys"] = _most_common(keys)[:MAX_KEYS]
+    derived["meters"] = _most_common(Counter(s["time_signature"] for s in summaries if s.get("time_signature")))
+    families = Counter(f for s in summaries for f in supported_families(s, samples=False))
+    derived["instruments"] = [FAMILY_LABELS.get(f, f) for f in _most_common(families)
+                              if families[f] >= SIGNATURE_SHARE * len(summaries)]
+    return validate_master_schema(derived)
+
+
+def _most_common(counts: Counter) -> list[str]:
+    """By count, then by name, so the same sets give the same profile."""
+    return [value for value, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]

@@ -1,0 +1,72 @@
+"""Pairing uploaded MP3s with imported sets: by name, length as the tiebreak, never length alone."""
+import pytest
+
+from trainmode.pairing import normalize_stem, pair_uploads
+
+
+def row(parse_id: str, als_filename: str, seconds: float | None = 180.0, created_at: str = "2024-01-01") -> dict:
+    return {"parse_id": parse_id, "als_filename": als_filename, "created_at": created_at,
+            "summary": {"length": {"seconds": seconds}}}
+
+
+SETS = [row("nd", "Night Drive.als", 200.0), row("sw", "sunrise_waltz.als", 150.0),
+        row("t2", "Track 2.als", 100.0), row("t3", "Track 3.als", 100.0)]
+
+
+@pytest.mark.parametrize("name", [
+    "night_drive.mp3", "Night Drive (Master).mp3", "night_drive_final.mp3", "NIGHT-DRIVE-mix v2.MP3",
+    "NightDrive.mp3", "night drive - version 3.mp3", "night_drive (1).mp3", "Night  Drive [mastered].mp3",
+    "nightdrive_bounce.mp3",
+])
+def test_render_names_pair_with_their_set(name):
+    [pairing] = pair_uploads([(name, None)], SETS)
+    assert (pairing.parse_id, pairing.status) == ("nd", "paired"), pairing
+    assert pairing.reason == "same name"
+
+
+def test_a_number_that_names_the_set_is_not_a_version():
+    pairs = pair_uploads([("Track 2 (master).mp3", 101.0), ("track_3.mp3", 101.0)], SETS)
+    assert [p.parse_id for p in pairs] == ["t2", "t3"]
+    assert normalize_stem("Track 2 v4.mp3") == "track 2"
+
+
+def test_length_decides_between_sets_with_the_same_name():
+    sets = [row("old", "song.als", 120.0, "2024-01-01"), row("new", "song.als", 240.0, "2024-03-01")]
+    [long, short, unknown] = pair_uploads([("song.mp3", 243.5), ("Song (master).mp3", 121.0), ("song.mp3", None)],
+                                          sets)
+    assert (long.parse_id, short.parse_id) == ("new", "old")
+    assert "length" in long.reason
+    # Without a length it is the user's pick, with the closest set (here: the newest) offered first.
+    assert unknown.parse_id is None and unknown.status == "ambiguous"
+    assert unknown.candidates == ("new", "old")
+
+
+def test_same_name_and_length_stays_a_manual_pick():
+    sets = [row("a", "loop.als", 60.0), row("b", "loop.als", 61.0)]
+    [pairing] = pair_uploads([("loop.mp3", 62.0)], sets)
+    assert pairing.parse_id is None and set(pairing.candidates) == {"a", "b"}
+    assert pairing.reason.startswith("Several sets match")
+
+
+def test_a_similar_name_pairs_only_when_the_length_agrees():
+    [fits, too_long] = pair_uploads([("Night Drive Extended.mp3", 205.0), ("Night Drive Extended.mp3", 600.0)], SETS)
+    assert fits.parse_id == "nd" and fits.reason == "similar name; length fits"
+    assert too_long.parse_id is None and too_long.candidates == ("nd",)
+    assert too_long.status == "unmatched"
+    [typo] = pair_uploads([("sunrise_watlz.mp3", 150.0)], SETS)
+    assert typo.parse_id == "sw"
+
+
+def test_length_alone_never_pairs_and_orders_the_choices():
+    [pairing] = pair_uploads([("mystery.mp3", 151.0)], SETS)
+    assert pairing.parse_id is None and pairing.status == "unmatched"
+    assert pairing.candidates[0] == "sw"   # the closest length is offered first
+    assert set(pairing.candidates) == {s["parse_id"] for s in SETS}
+
+
+def test_every_upload_gets_a_pairing_in_order():
+    names = ["sunrise_waltz.mp3", "unknown.mp3", "night_drive.mp3"]
+    pairs = pair_uploads([(n, None) for n in names], SETS)
+    assert [p.name for p in pairs] == names
+    assert [p.parse_id for p in pairs] == ["sw", None, "nd"]
+    assert pair_uploads([("night_drive.mp3", None)], [])[0].candidates == ()

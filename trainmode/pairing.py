@@ -1,0 +1,128 @@
+"""Pair uploaded MP3s with imported sets: by file name first, by length as a tiebreak.
+
+    pairs = pair_uploads([("Night Drive (master).mp3", 15.6)], store.list_summaries(artist_id))
+    pairs[0].parse_id   # the night_drive.als row, or None when the user must pick
+
+Renders are named after their set with a render suffix ("Night Drive (master).mp3",
+"night_drive_final_v2.mp3"), so both names are normalised and compared. Length never
+pairs on its own (many sets of one artist are about as long): it only picks between
+sets whose names match equally well.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import PurePath
+
+# Words a DAW or a person appends to a render's name. Stripped from the end only.
+RENDER_SUFFIXES = {
+    "master", "mastered", "premaster", "final", "finished", "mix", "mixdown", "render", "rendered",
+    "bounce", "bounced", "export", "exported", "print", "wip", "demo", "draft", "project", "copy",
+}
+_VERSION = re.compile(r"^(?:v|ver|rev)\d{1,3}$")            # v2, ver3, rev12
+_VERSION_WORDS = {"v", "ver", "version", "take", "rev"}    # "version 2", "take 3"
+_COPY = re.compile(r"\s*\(\d{1,3}\)$")                      # "night_drive (1)": a browser's second download
+_EXTENSIONS = {".mp3", ".als", ".wav", ".aif", ".aiff", ".flac"}
+SIMILAR = 0.82  # difflib ratio above which two normalised names are a candidate (typos, a dropped word)
+
+
+@dataclass(frozen=True)
+class Pairing:
+    name: str                      # the upload's file name
+    parse_id: str | None           # the set it is paired with; None: the user picks
+    candidates: tuple[str, ...]    # parse_ids worth offering, best first (all sets when nothing is close)
+    reason: str                    # why, in words a user reads
+
+    @property
+    def status(self) -> str:
+        if self.parse_id:
+            return "paired"
+        return "ambiguous" if self.reason.startswith("Several") else "unmatched"
+
+
+def normalize_stem(filename: str) -> str:
+    """'Night_Drive (Master) v2.mp3' -> 'night drive'; numbers that name a set ('Track 2') stay."""
+    path = PurePath(filename)
+    stem = path.stem if path.suffix.lower() in _EXTENSIONS else path.name
+    stem = _COPY.sub("", stem)
+    stem = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", stem)  # NightDrive -> Night Drive
+    text = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode().lower()
+    words = re.findall(r"[a-z0-9]+", text.replace("&", " and "))
+    while len(words) > 1:
+        if words[-1] in RENDER_SUFFIXES or _VERSION.match(words[-1]):
+            words.pop()
+        elif words[-1].isdigit() and len(words) > 2 and words[-2] in _VERSION_WORDS:
+            del words[-2:]
+        else:
+            break
+    return " ".join(words)
+
+
+def set_seconds(row: dict) -> float | None:
+    return ((row.get("summary") or {}).get("length") or {}).get("seconds")
+
+
+def fits(duration_s: float | None, seconds: float | None) -> bool:
+    """A render is the set's length plus a tail (reverb, a fade), or a little trimmed."""
+    if duration_s is None or not seconds:
+        return False
+    return -max(5.0, 0.1 * seconds) <= duration_s - seconds <= max(15.0, 0.25 * seconds)
+
+
+def _closeness(duration_s: float | None, row: dict) -> float:
+    seconds = set_seconds(row)
+    return abs(duration_s - seconds) if duration_s is not None and seconds else float("inf")
+
+
+def _by_length(rows: list[dict], duration_s: float | None) -> list[dict]:
+    """Closest length first, then the newest import (a re-imported set supersedes the old)."""
+    newest_first = sorted(rows, key=lambda r: r.get("created_at") or "", reverse=True)
+    return sorted(newest_first, key=lambda r: _closeness(duration_s, r))
+
+
+def _pick(name: str, rows: list[dict], duration_s: float | None, how: str) -> Pairing:
+    """One name match pairs; several are split by length when exactly one fits."""
+    ids = tuple(r["parse_id"] for r in _by_length(rows, duration_s))
+    if len(rows) == 1:
+        return Pairing(name, ids[0], ids, how)
+    fitting = [r for r in rows if fits(duration_s, set_seconds(r))]
+    if len(fitting) == 1:
+        return Pairing(name, fitting[0]["parse_id"], ids, f"{how}; length fits only this set")
+    return Pairing(name, None, ids, f"Several sets match ({how}); pick one")
+
+
+def pair_upload(name: str, duration_s: float | None, summaries: list[dict]) -> Pairing:
+    stem = normalize_stem(name)
+    norm = {r["parse_id"]: normalize_stem(r["als_filename"]) for r in summaries}
+    # Spaces do not count: "nightdrive" and "Night Drive" are one name.
+    same = [r for r in summaries if norm[r["parse_id"]].replace(" ", "") == stem.replace(" ", "")]
+    if same:
+        return _pick(name, same, duration_s, "same name")
+    # Near misses: one name starts with the other ("night drive club" / "night drive") or a typo.
+    similar = [r for r in summaries if _similar(stem, norm[r["parse_id"]])]
+    if similar:
+        close = [r for r in similar if fits(duration_s, set_seconds(r))]
+        if len(close) == 1:  # a similar name alone is a guess; with a fitting length it is a pair
+            rest = tuple(r["parse_id"] for r in _by_length(similar, duration_s) if r is not close[0])
+            return Pairing(name, close[0]["parse_id"], (close[0]["parse_id"], *rest), "similar name; length fits")
+        ids = tuple(r["parse_id"] for r in _by_length(similar, duration_s))
+        if len(similar) > 1:
+            return Pairing(name, None, ids, "Several sets have a similar name; pick one")
+        return Pairing(name, None, ids, "Similar name but the length does not confirm it; pick the set")
+    return Pairing(name, None, tuple(r["parse_id"] for r in _by_length(summaries, duration_s)),
+                   "No set with this name; pick one")
+
+
+def _similar(a: str, b: str) -> bool:
+    if not a or not b:
+        return False
+    aw, bw = a.split(), b.split()
+    shorter, longer = sorted((aw, bw), key=len)
+    return longer[: len(shorter)] == shorter or difflib.SequenceMatcher(None, a, b).ratio() >= SIMILAR
+
+
+def pair_uploads(uploads: list[tuple[str, float | None]], summaries: list[dict]) -> list[Pairing]:
+    """One Pairing per upload, in upload order. `summaries` are als_summaries rows."""
+    return [pair_upload(name, duration_s, summaries) for name, duration_s in uploads]
