@@ -6,7 +6,6 @@ import copy
 import pytest
 
 from trainmode.als import parse_als
-from trainmode.errors import AlsError
 from trainmode.factcheck import check_caption
 from trainmode.writers.context import caption_metadata
 from trainmode.writers.offline import OfflineWriter
@@ -59,13 +58,9 @@ def corpus_sets(corpus_dir):
 
 
 def test_every_corpus_set_passes_the_fact_checker(corpus_dir):
-    failures, captioned = {}, 0
+    failures = {}
     for path in corpus_sets(corpus_dir):
-        try:
-            summary = parse_als(path).summary
-        except AlsError:
-            continue  # a set the parser refuses has nothing to caption (the parser's tests cover that)
-        captioned += 1
+        summary = parse_als(path).summary  # every corpus set parses (see test_als_corpus.py)
         artist = path.name.split("__")[0]  # corpus files are named owner__repo__set.als
         result = OfflineWriter().write(summary, {"name": artist})
         findings = check_caption(result.prompt, summary, {"name": artist}, artist_name=artist)
@@ -74,4 +69,3 @@ def test_every_corpus_set_passes_the_fact_checker(corpus_dir):
         assert result.metadata["bpm"] == pytest.approx(summary["tempo"]["bpm"], abs=0.01)
         assert OfflineWriter().write(summary, {"name": artist}).prompt == result.prompt
     assert failures == {}
-    assert captioned >= len(corpus_sets(corpus_dir)) - 2
