@@ -1,17 +1,23 @@
-"""Export: dataset layout, streaming zip64, determinism, crash safety, busy artist."""
+"""Export: streaming zip64, determinism, verification, crash safety, busy artist,
+the remote (fetch) path and progress. The dataset layout is in test_dataset_layout.py."""
 import hashlib
+import io
 import json
 import shutil
 import struct
 import subprocess
+import threading
 import zipfile
+from contextlib import contextmanager
 
 import pytest
 
 from trainmode import export as export_mod
 from trainmode.demo import DEMO_ARTIST, install_demo
 from trainmode.errors import ExportBusyError, StoreError, ValidationError
+from trainmode.export import export_dataset
 from trainmode.service import export_artist
+from trainmode.store import EmbeddedStore
 from trainmode.store.embedded import new_id
 
 
@@ -103,7 +109,7 @@ def _fail_os(*_args, **_kwargs):
 FAULTS = {
     "read audio": lambda mp, store: mp.setattr(store, "local_path", lambda path: None) or mp.setattr(store, "open_blob", _fail),
     "write": lambda mp, store: mp.setattr(export_mod, "_copy", _fail_os),
-    "verify": lambda mp, store: mp.setattr(export_mod, "verify_zip", _fail),
+    "verify": lambda mp, store: mp.setattr(export_mod.ZipCheck, "result", _fail),
     "store zip": lambda mp, store: mp.setattr(store, "adopt_blob", _fail),
     "status update": lambda mp, store: mp.setattr(store, "complete_export", _fail),
 }
@@ -122,3 +128,178 @@ def test_a_failure_at_any_step_keeps_items_ready_and_leaves_no_zip(store, settin
     assert failed["status"] == "failed" and failed["error"]
     retry = export_artist(store, settings, artist)  # and a retry just works
     assert retry.item_count == 2 and store.list_items(artist["id"], "ready") == []
+
+
+# ---- the remote path: blobs without a local file are fetched by a thread pool ----------
+class RemoteStore(EmbeddedStore):
+    """The embedded store with its files hidden, as a remote backend looks to the export:
+    local_path is None, so every MP3 is streamed through open_blob to a temp file.
+    `broken` names blobs whose download dies after the first 1 KB."""
+
+    def __init__(self, data_dir, broken=()):
+        super().__init__(data_dir)
+        self.broken = set(broken)
+        self.opened: list[str] = []
+
+    def local_path(self, path):
+        return None
+
+    @contextmanager
+    def open_blob(self, path):
+        self.opened.append(path)
+        with super().open_blob(path) as fh:
+            yield DyingStream(fh.read(1024)) if path in self.broken else fh
+
+
+class DyingStream(io.RawIOBase):
+    def __init__(self, first: bytes):
+        self.first = first
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if not self.first:
+            raise StoreError("The connection to storage was reset while downloading.")
+        n, self.first = len(self.first), b""
+        buffer[:n] = b"x" * n
+        return n
+
+
+def add_items(store, artist, count: int) -> list[dict]:
+    """`count` more ready items with small distinct audio files (the export does not decode them)."""
+    summary = store.list_summaries(artist["id"])[0]
+    for n in range(count):
+        item_id = new_id()
+        base = f"artists/{artist['id']}/items/{item_id}"
+        audio = b"ID3" + f"extra {n}".encode() * 5000
+        store.put_blob(f"{base}/audio.mp3", audio, "audio/mpeg")
+        store.insert_item({
+            "id": item_id, "artist_id": artist["id"], "als_summary_id": summary["id"],
+            "parse_id": summary["parse_id"], "audio_path": f"{base}/audio.mp3",
+            "prompt_path": f"{base}/prompt.txt", "prompt_text": f"Extra track {n}.",
+            "audio_sha256": hashlib.sha256(audio).hexdigest(), "audio_bytes": len(audio)})
+    return store.list_items(artist["id"], "ready")
+
+
+def fetch_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("export-fetch")]
+
+
+def test_fetched_blobs_give_the_same_zip_as_local_files(store, artist, tmp_path):
+    items = add_items(store, artist, 7)
+    remote = RemoteStore(store.data_dir)
+    out = tmp_path / "zips"
+    out.mkdir()
+    local_zip, remote_zip = out / "local.zip", out / "remote.zip"
+    export_mod.build_zip(store, artist, items, local_zip)
+    export_mod.build_zip(remote, artist, items, remote_zip, max_workers=3)
+    assert sorted(remote.opened) == sorted(i["audio_path"] for i in items)
+    assert remote_zip.read_bytes() == local_zip.read_bytes()
+    assert sorted(p.name for p in out.iterdir()) == ["local.zip", "remote.zip"]  # the temp MP3s are gone
+    assert fetch_threads() == []
+
+
+def test_a_fetch_dying_midway_cleans_up_and_keeps_items_ready(store, settings, artist, tmp_path):
+    items = add_items(store, artist, 10)
+    remote = RemoteStore(store.data_dir, broken=[items[5]["audio_path"]])
+    out = tmp_path / "zips"
+    out.mkdir()
+    with pytest.raises(StoreError, match="connection to storage was reset"):
+        export_mod.build_zip(remote, artist, items, out / "dataset.zip", max_workers=2)
+    assert fetch_threads() == []                                    # the pool is shut down
+    assert [p.name for p in out.iterdir()] == ["dataset.zip"]       # no fetched or half-fetched MP3
+    with pytest.raises(StoreError, match="connection to storage was reset"):
+        export_dataset(remote, artist, max_workers=2)
+    assert fetch_threads() == []
+    assert [p for p in (store.data_dir / "tmp").rglob("*")] == []   # no temp MP3, no half zip
+    assert not (store.blob_dir / "exports").exists()
+    assert len(store.list_items(artist["id"], "ready")) == len(items)
+    assert [e["status"] for e in store.list_exports(artist["id"])] == ["failed"]
+    remote.broken.clear()
+    retry = export_dataset(remote, artist, max_workers=2)
+    assert retry.item_count == len(items) and store.list_items(artist["id"], "ready") == []
+    assert fetch_threads() == []
+
+
+# ---- verification -------------------------------------------------------------------
+def test_verify_returns_the_sha256_and_catches_damage(store, artist, tmp_path):
+    target = tmp_path / "dataset.zip"
+    members = export_mod.build_zip(store, artist, store.list_items(artist["id"], "ready"), target)
+    data = target.read_bytes()
+    assert export_mod.verify_zip(target, members) == hashlib.sha256(data).hexdigest()
+    with pytest.raises(StoreError, match="members, expected"):
+        export_mod.verify_zip(target, members + 1)
+    with zipfile.ZipFile(target) as zf:
+        info = zf.getinfo("track-0002.mp3")
+    flipped = bytearray(data)
+    flipped[info.header_offset + 30 + len(info.filename) + 20 + 1000] ^= 0xFF  # a byte of track 2's audio
+    target.write_bytes(flipped)
+    with pytest.raises(StoreError, match="track-0002.mp3 failed its CRC check"):
+        export_mod.verify_zip(target, members)
+    target.write_bytes(data[: len(data) // 2])
+    with pytest.raises(StoreError, match="damaged"):
+        export_mod.verify_zip(target, members)
+
+
+# ---- two exports at once, crashed exports ----------------------------------------------
+def test_two_concurrent_exports_one_runs_the_other_is_busy(store, settings, artist, monkeypatch):
+    """Two threads start an export of one artist at the same moment (each on its own
+    SQLite connection): exactly one runs, the other is told the artist is busy."""
+    begin = store.begin_export
+    both_tried = threading.Barrier(2, timeout=10)
+
+    def begin_then_wait(*args, **kwargs):
+        try:
+            return begin(*args, **kwargs)
+        finally:
+            both_tried.wait()  # nobody finishes before both have asked
+
+    monkeypatch.setattr(store, "begin_export", begin_then_wait)
+    outcomes = []
+
+    def run():
+        try:
+            outcomes.append(export_artist(store, settings, artist))
+        except ExportBusyError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    [busy] = [o for o in outcomes if isinstance(o, ExportBusyError)]
+    [done] = [o for o in outcomes if not isinstance(o, ExportBusyError)]
+    assert "already running" in str(busy) and done.item_count == 2
+    assert [e["status"] for e in store.list_exports(artist["id"])] == ["complete"]
+    assert {i["export_id"] for i in store.list_items(artist["id"])} == {done.export_id}
+
+
+def test_a_crashed_export_does_not_block_forever_and_its_leftovers_go(store, artist):
+    crashed = new_id()
+    store.begin_export({"id": crashed, "artist_id": artist["id"], "zip_path": "exports/x/dataset.zip"})
+    leftover = store.data_dir / "tmp" / f"export-{artist['id']}-killed"
+    leftover.mkdir(parents=True)
+    (leftover / "dataset.zip").write_bytes(b"PK half a zip")
+    other_artist = store.data_dir / "tmp" / f"export-{new_id()}-running"
+    other_artist.mkdir()
+    result = export_dataset(store, artist, stale_after_s=0)   # the old 'building' row counts as crashed
+    assert result.item_count == 2
+    assert not leftover.exists() and other_artist.exists()
+    statuses = {e["id"]: (e["status"], e["error"]) for e in store.list_exports(artist["id"])}
+    assert statuses[crashed] == ("failed", "abandoned (stale)")
+
+
+# ---- progress -------------------------------------------------------------------------
+def test_progress_reports_items_and_bytes_through_every_stage(store, settings, artist):
+    seen = []
+    result = export_artist(store, settings, artist, on_progress=seen.append)
+    audio_total = sum(i["audio_bytes"] for i in store.list_items(artist["id"]))
+    writing = [p for p in seen if p.stage == "writing"]
+    assert writing[0].items_done == 0 and writing[-1].items_done == 2
+    assert writing[-1].bytes_done == writing[-1].bytes_total == audio_total
+    assert [p.items_done for p in writing] == sorted(p.items_done for p in writing)
+    stages = [p.stage for p in seen]
+    assert stages.index("storing") > stages.index("writing") and stages[-1] == "done"
+    assert (seen[-1].bytes_done, seen[-1].bytes_total, seen[-1].items_total) == (result.bytes, result.bytes, 2)
