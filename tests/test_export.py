@@ -303,3 +303,17 @@ def test_progress_reports_items_and_bytes_through_every_stage(store, settings, a
     stages = [p.stage for p in seen]
     assert stages.index("storing") > stages.index("writing") and stages[-1] == "done"
     assert (seen[-1].bytes_done, seen[-1].bytes_total, seen[-1].items_total) == (result.bytes, result.bytes, 2)
+
+
+def test_a_lost_reply_after_the_items_were_marked_keeps_the_zip(store, settings, artist, monkeypatch):
+    real = store.complete_export
+
+    def commit_then_lose_the_reply(*args, **kwargs):
+        real(*args, **kwargs)
+        raise StoreError("connection reset while reading the reply")
+
+    monkeypatch.setattr(store, "complete_export", commit_then_lose_the_reply)
+    result = export_artist(store, settings, artist)
+    assert result.local_path.is_file() and zipfile.ZipFile(result.local_path).testzip() is None
+    assert store.list_exports(artist["id"])[0]["status"] == "complete"
+    assert store.list_items(artist["id"], "ready") == []

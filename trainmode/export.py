@@ -329,7 +329,8 @@ def export_dataset(store: Store, artist: dict, *, on_progress: ProgressFn | None
             progress.report("storing", size, size)
             store.adopt_blob(zip_path, target, "application/zip")
             stored = True
-        store.complete_export(export_id, [i["id"] for i in items], item_count=len(items), bytes=size, sha256=sha256)
+        _complete(store, artist["id"], export_id, [i["id"] for i in items], item_count=len(items),
+                  bytes=size, sha256=sha256)
     except BaseException as exc:
         _abandon(store, export_id, zip_path if stored else None, exc)
         if isinstance(exc, TrainModeError) or not isinstance(exc, Exception):
@@ -341,6 +342,20 @@ def export_dataset(store: Store, artist: dict, *, on_progress: ProgressFn | None
     progress.report("done", size, size)
     return ExportResult(export_id, zip_path, store.blob_url(zip_path, expires_s), store.local_path(zip_path),
                         len(items), size, sha256)
+
+
+def _complete(store: Store, artist_id: str, export_id: str, item_ids: list[str], **totals) -> None:
+    """Mark the export complete. If the call fails after the transaction committed (a
+    reply lost on the network), the export is done: say so rather than delete its zip."""
+    try:
+        store.complete_export(export_id, item_ids, **totals)
+    except TrainModeError:
+        try:
+            done = any(e["id"] == export_id and e["status"] == "complete" for e in store.list_exports(artist_id))
+        except TrainModeError:
+            done = False
+        if not done:
+            raise
 
 
 def _sweep_leftovers(store: Store, artist_id: str) -> None:
