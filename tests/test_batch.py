@@ -96,7 +96,7 @@ def test_unexpected_errors_are_isolated_too():
     class Flaky:
         name = "flaky"
 
-        def write(self, summary, master_schema):
+        def write(self, summary, master_schema, *, artist_name=None):
             raise RuntimeError("bug")
 
     [result] = generate_many([job(120)], Flaky())

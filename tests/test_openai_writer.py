@@ -77,6 +77,16 @@ def test_request_sends_the_system_prompt_and_the_sets_facts(fake):
     assert "guitar" in context and "vocals" in context
 
 
+def test_the_artists_own_name_never_reaches_the_model(fake):
+    """The name may live only in artists.name (not in master_schema): the service passes it."""
+    summary = {**SUMMARY, "tracks": SUMMARY["tracks"] + [track("Mika Sol lead vox", "audio")],
+               "locators": [{"time": 0.0, "name": "Mika Sol intro"}]}
+    writer_for(fake).write(summary, {"genres": ["downtempo"]}, artist_name="Mika Sol")
+    context = fake.requests[0].message("user")
+    assert "Mika" not in context and "Sol " not in context
+    assert "vocals" in context or "vox" in context
+
+
 def test_context_is_byte_identical_for_the_same_facts():
     reordered = {k: copy.deepcopy(SUMMARY[k]) for k in reversed(list(SUMMARY))}
     assert build_context(SUMMARY, SCHEMA).encode() == build_context(reordered, dict(reversed(SCHEMA.items()))).encode()

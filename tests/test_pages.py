@@ -143,10 +143,10 @@ def test_generate_all_fail_retry_remove_and_save_all(artist_with_sets, demo_file
     assert badges(at) == ["⏳ pending"] * 3
 
     real_write = OfflineWriter.write
-    def flaky(self, summary, master_schema):
+    def flaky(self, summary, master_schema, **kwargs):
         if summary["tempo"]["bpm"] == 96.0:  # the waltz fails, the others go on
             raise WriterError("The caption service timed out; try again.")
-        return real_write(self, summary, master_schema)
+        return real_write(self, summary, master_schema, **kwargs)
     monkeypatch.setattr(OfflineWriter, "write", flaky)
     click(at, "Generate all")
     assert badges(at) == ["👀 review", "❌ failed", "👀 review"]

@@ -60,7 +60,7 @@ ProgressCallback = Callable[[int, int, JobResult], None]
 def generate_one(job: Job, writer: PromptWriter, index: int = 0) -> JobResult:
     """Write and fact-check one caption. Raises the writer's TrainModeError on failure."""
     started = time.monotonic()
-    prompt = writer.write(job.summary, job.master_schema)
+    prompt = writer.write(job.summary, job.master_schema, artist_name=job.artist_name)
     findings = check_caption(prompt.prompt, job.summary, job.master_schema, artist_name=job.artist_name)
     return JobResult(index, job, prompt, findings, elapsed_s=time.monotonic() - started)
 

@@ -52,7 +52,7 @@ def generate_prompt(store: Store, settings: Settings, artist: dict, summary_row:
                     writer_name: str | None = None) -> Generation:
     master_schema = store.get_master_schema(artist["id"])
     writer = get_writer(settings, writer_name)
-    prompt = writer.write(summary_row["summary"], master_schema)
+    prompt = writer.write(summary_row["summary"], master_schema, artist_name=artist["name"])
     return Generation(prompt, findings_for(prompt.prompt, summary_row["summary"], master_schema, artist["name"]))
 
 

@@ -21,4 +21,5 @@ class GeneratedPrompt:
 class PromptWriter(Protocol):
     name: str
 
-    def write(self, summary: dict, master_schema: dict) -> GeneratedPrompt: ...
+    def write(self, summary: dict, master_schema: dict, *, artist_name: str | None = None) -> GeneratedPrompt:
+        """`artist_name` is kept out of what the writer sends or writes."""

@@ -79,9 +79,9 @@ def _an(word: str) -> str:
 class OfflineWriter:
     name = "offline"
 
-    def write(self, summary: dict, master_schema: dict) -> GeneratedPrompt:
+    def write(self, summary: dict, master_schema: dict, *, artist_name: str | None = None) -> GeneratedPrompt:
         master_schema = master_schema or {}
-        artists = artist_names(master_schema)
+        artists = artist_names(master_schema, artist_name)
         meta = caption_metadata(summary)
         genres = _profile(master_schema, "genres", 2, artists)
         moods = _profile(master_schema, "moods", 2, artists)

@@ -71,8 +71,8 @@ class OpenAIWriter:
         url = urlsplit(self.base_url)
         return f"{url.scheme}://{url.hostname or ''}{f':{url.port}' if url.port else ''}{url.path}".rstrip("/")
 
-    def write(self, summary: dict, master_schema: dict) -> GeneratedPrompt:
-        context = build_context(summary, master_schema)
+    def write(self, summary: dict, master_schema: dict, *, artist_name: str | None = None) -> GeneratedPrompt:
+        context = build_context(summary, master_schema, artist_name=artist_name)
         started = time.monotonic()
         try:
             completion = self._client.chat.completions.create(
