@@ -11,8 +11,6 @@ call; they move entries and never raise for one entry's failure.
 """
 from __future__ import annotations
 
-import os
-import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import BinaryIO, Callable
 
 from .batch import DEFAULT_MAX_WORKERS, Job, generate_many
 from .config import Settings
+from .files import spill_to_temp
 from .errors import ConfirmationRequired, TrainModeError, ValidationError
 from .service import findings_for, save_training_item
 from .store import Store
@@ -42,14 +41,7 @@ def spill_upload(upload: BinaryIO | bytes, folder: str | None) -> str:
     """Copy an upload to a temp file and return its path (the queue keeps paths, not bytes)."""
     folder_path = Path(folder or tempfile.gettempdir()) / "uploads"
     folder_path.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=folder_path, suffix=".mp3")
-    with os.fdopen(fd, "wb") as out:
-        if isinstance(upload, (bytes, bytearray)):
-            out.write(upload)
-        else:
-            upload.seek(0)
-            shutil.copyfileobj(upload, out, 1024 * 1024)
-    return name
+    return str(spill_to_temp(upload, folder_path))
 
 
 def new_entry(*, artist_id: str, parse_id: str, als_filename: str, audio_name: str, audio_path: str,

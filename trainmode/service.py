@@ -8,9 +8,6 @@ Pages never reach past these into storage or OpenAI.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +16,7 @@ from typing import BinaryIO, Iterator
 from .audio import AudioInfo, duration_mismatch, probe_mp3
 from .config import Settings
 from .errors import ConfirmationRequired, StoreError, TrainModeError, ValidationError
+from .files import spill_to_temp
 from .export import ExportResult, ProgressFn, export_dataset
 from .factcheck import check_caption
 from .store import Store
@@ -63,17 +61,11 @@ def _as_local_file(audio: bytes | str | Path | BinaryIO, workdir: str | None) ->
     if isinstance(audio, (str, Path)):
         yield Path(audio)
         return
-    fd, name = tempfile.mkstemp(dir=workdir, suffix=".mp3")
+    path = spill_to_temp(audio, workdir)
     try:
-        with os.fdopen(fd, "wb") as out:
-            if isinstance(audio, (bytes, bytearray, memoryview)):
-                out.write(audio)
-            else:
-                audio.seek(0)
-                shutil.copyfileobj(audio, out, 1024 * 1024)
-        yield Path(name)
+        yield path
     finally:
-        Path(name).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
 
 
 def check_before_save(info: AudioInfo, prompt_text: str, summary: dict, master_schema: dict,
