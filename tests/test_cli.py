@@ -6,7 +6,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
 
 from trainmode.cli import COMMANDS, build_parser
 

@@ -137,7 +137,7 @@ def test_downloads_stream_through_a_signed_url(fake, store):
     assert sign.path == f"/storage/v1/object/sign/train-mode/{AUDIO}"
     (download,) = fake.find("GET", "/storage/v1/object/sign/")
     assert "authorization" not in download.headers and "apikey" not in download.headers
-    assert not fake.find("GET", f"/storage/v1/object/train-mode/")  # never download() into memory
+    assert not fake.find("GET", "/storage/v1/object/train-mode/")  # never download() into memory
 
 
 def test_blob_url_is_signed_for_the_configured_time(fake, store):
