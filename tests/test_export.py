@@ -18,7 +18,7 @@ from trainmode.errors import ExportBusyError, StoreError, ValidationError
 from trainmode.export import export_dataset
 from trainmode.service import export_artist
 from trainmode.store import EmbeddedStore
-from trainmode.store.embedded import new_id
+from trainmode.store import new_id
 
 
 @pytest.fixture

@@ -27,8 +27,7 @@ from typing import Callable, Iterator
 
 from . import dataset
 from .errors import StoreError, TrainModeError, ValidationError
-from .store import Store
-from .store.embedded import new_id
+from .store import Store, new_id
 
 CHUNK = 1024 * 1024
 REPORT_EVERY = 64 * CHUNK               # progress within a file: at most this often

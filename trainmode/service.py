@@ -19,8 +19,7 @@ from .errors import ConfirmationRequired, StoreError, TrainModeError, Validation
 from .files import spill_to_temp
 from .export import ExportResult, ProgressFn, export_dataset
 from .factcheck import check_caption
-from .store import Store
-from .store.embedded import new_id
+from .store import Store, new_id
 from .writers import GeneratedPrompt, get_writer
 
 MAX_PROMPT_CHARS = 2000

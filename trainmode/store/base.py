@@ -8,6 +8,7 @@ timestamps ISO-8601 UTC strings.
 from __future__ import annotations
 
 import abc
+import uuid
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import BinaryIO, Iterable
@@ -16,7 +17,11 @@ from typing import BinaryIO, Iterable
 ITEM_STATUSES = ("ready", "exported")
 EXPORT_STATUSES = ("building", "complete", "failed")
 
-BlobSource = "bytes | str | Path"  # documentation alias: bytes or a local file path
+
+
+def new_id() -> str:
+    """A new row id. Callers choose ids (a UUID4), so blob paths can name a row before it exists."""
+    return str(uuid.uuid4())
 
 
 class Store(abc.ABC):

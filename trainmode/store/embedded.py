@@ -8,14 +8,13 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from ..errors import ExportBusyError, NotFoundError, StoreError
-from .base import Store
+from .base import Store, new_id
 
 JSON_COLUMNS = {"master_schema", "summary", "provenance", "findings", "metadata"}
 BOOL_COLUMNS = {"prompt_edited"}
@@ -24,10 +23,6 @@ SCHEMA_SQL = (Path(__file__).with_name("embedded_schema.sql")).read_text(encodin
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def _row(cursor: sqlite3.Cursor, values: tuple) -> dict:
