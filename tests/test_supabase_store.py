@@ -261,6 +261,13 @@ def test_setup_makes_an_existing_public_bucket_private(fake):
     assert bucket["allowed_mime_types"] == ALLOWED_MIME_TYPES
 
 
+def test_a_rerun_keeps_a_limit_raised_in_the_dashboard(fake):
+    fake.buckets["train-mode"].update(public=False, file_size_limit=500 * MIB, allowed_mime_types=ALLOWED_MIME_TYPES)
+    done = setup_supabase(settings_for(fake), echo=lambda line: None)
+    assert done[-1].startswith("Bucket 'train-mode': already set up (private, files up to 524.3 MB")
+    assert fake.buckets["train-mode"]["file_size_limit"] == 500 * MIB and not fake.find("PUT", "/storage/v1/bucket")
+
+
 def test_setup_without_the_migration_says_how_to_apply_it(fake):
     fake.migrated = False
     with pytest.raises(ConfigError, match="supabase db push") as raised:

@@ -126,7 +126,8 @@ def cmd_export(args, settings) -> None:
 
 def cmd_setup_supabase(args, settings) -> None:
     from .supabase_setup import setup_supabase
-    setup_supabase(settings, file_size_limit=args.file_size_limit_mb * 1024 * 1024, echo=print)
+    limit = args.file_size_limit_mb * 1024 * 1024 if args.file_size_limit_mb else None
+    setup_supabase(settings, file_size_limit=limit, echo=print)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -172,8 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--artist", required=True)
 
     p = sub.add_parser("setup-supabase", help="check the migration and create the private storage bucket (idempotent)")
-    p.add_argument("--file-size-limit-mb", type=int, default=50, metavar="MB",
-                   help="the bucket's largest file in MiB (default 50, the Free plan's project limit)")
+    p.add_argument("--file-size-limit-mb", type=int, metavar="MB",
+                   help="the bucket's largest file in MiB (a new bucket: 50, the Free plan's project limit; "
+                        "an existing one keeps its limit)")
     return parser
 
 

@@ -18,9 +18,12 @@ ALLOWED_MIME_TYPES = ["audio/mpeg", "text/plain", "application/zip", "applicatio
 DEFAULT_FILE_SIZE_LIMIT = 50 * 1024 * 1024  # the Free plan's global cap; a bucket cannot exceed it
 
 
-def setup_supabase(settings: Settings, *, file_size_limit: int = DEFAULT_FILE_SIZE_LIMIT,
+def setup_supabase(settings: Settings, *, file_size_limit: int | None = None,
                    echo: Callable[[str], object] = print) -> list[str]:
-    """Check the schema, create or fix the bucket; return (and echo) one line per step."""
+    """Check the schema, create or fix the bucket; return (and echo) one line per step.
+
+    Without `file_size_limit`, a new bucket gets DEFAULT_FILE_SIZE_LIMIT and an existing
+    one keeps the limit it has (which may have been raised in the dashboard)."""
     done: list[str] = []
 
     def say(line: str) -> None:
@@ -31,10 +34,12 @@ def setup_supabase(settings: Settings, *, file_size_limit: int = DEFAULT_FILE_SI
     try:
         store.check_schema()
         say("Schema: the Train Mode tables are in place.")
+        bucket = _get_bucket(store)
+        if file_size_limit is None:
+            file_size_limit = (bucket and bucket.file_size_limit) or DEFAULT_FILE_SIZE_LIMIT
         wanted = {"public": False, "file_size_limit": int(file_size_limit),
                   "allowed_mime_types": ALLOWED_MIME_TYPES}
         described = f"private, files up to {mb(int(file_size_limit))}, {', '.join(ALLOWED_MIME_TYPES)}"
-        bucket = _get_bucket(store)
         if bucket is None:
             with store.translate(f"creating the bucket {store.bucket}"):
                 store.storage.create_bucket(store.bucket, options=wanted)
