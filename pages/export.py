@@ -42,7 +42,8 @@ if st.button("Export", type="primary", disabled=not ready):
     with user_errors("Export failed: "):
         result = export_artist(store, settings, artist, on_progress=on_progress)
         st.session_state["tm_last_export"] = result.export_id
-        st.success(f"Exported {result.item_count} items ({result.bytes / 2**20:.1f} MiB).")
+        noun = "item" if result.item_count == 1 else "items"
+        st.success(f"Exported {result.item_count} {noun} ({result.bytes / 2**20:.1f} MiB).")
         offer_download(result.url, result.local_path, result.bytes, "download_new")
 
 st.subheader("Past exports")

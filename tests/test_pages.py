@@ -104,7 +104,7 @@ def test_the_whole_flow_in_the_pages(data_dir, demo_files):
     goto(at, "export")
     assert at.metric[0].value == "1"
     click(at, "Export")
-    assert any("Exported 1 items" in s.value for s in at.success)
+    assert any("Exported 1 item (" in s.value for s in at.success)
     assert at.get("download_button")
 
 
