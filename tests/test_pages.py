@@ -283,3 +283,18 @@ def test_derive_fills_the_profile_from_the_sets_and_keeps_the_words(artist_with_
     assert json.loads(at.text_area[0].value) == draft      # the unsaved draft survives a page switch
     click(at, "Save profile")
     assert store.get_master_schema(store.find_artist("Ada")["id"])["tempo_range"] == [96, 128]
+
+
+@pytest.mark.parametrize("page", ["library", "train", "export"])
+def test_a_misconfigured_backend_is_a_clear_message_on_every_page(data_dir, monkeypatch, page):
+    secret = "eyJ-this-key-must-never-be-shown"
+    monkeypatch.setenv("TRAINMODE_BACKEND", "supabase")
+    monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", secret)  # but no SUPABASE_URL
+    at = app()
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception
+    [error] = at.error
+    assert "SUPABASE_URL" in error.value
+    everything = " ".join(str(e.value) for e in at.main if hasattr(e, "value"))
+    assert secret not in everything
