@@ -285,6 +285,17 @@ def test_put_and_read_blobs_from_bytes_and_files(store, tmp_path):
     assert store.read_blob(blob("prompt.txt")) == b"edited"
 
 
+def test_download_to_streams_the_blob_into_an_open_file(store, tmp_path):
+    payload = b"ID3" + bytes(range(256)) * 4096  # 1 MiB: more than one chunk
+    store.put_blob(blob("big.mp3"), payload, "audio/mpeg")
+    target = tmp_path / "copy.mp3"
+    with open(target, "wb") as out:
+        store.download_to(blob("big.mp3"), out)
+    assert target.read_bytes() == payload
+    with pytest.raises(NotFoundError), open(tmp_path / "missing.mp3", "wb") as out:
+        store.download_to(blob("never.mp3"), out)
+
+
 def test_blob_exists_delete_and_missing(store):
     store.put_blob(blob("a.mp3"), b"ID3", "audio/mpeg")
     assert store.blob_exists(blob("a.mp3"))

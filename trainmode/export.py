@@ -85,8 +85,8 @@ def _fetch(store: Store, path: str, workdir: Path) -> Path:
     """Stream one remote blob to a temp file (never whole in memory)."""
     fd, name = tempfile.mkstemp(dir=workdir, suffix=".mp3")
     try:
-        with os.fdopen(fd, "wb") as out, store.open_blob(path) as src:
-            shutil.copyfileobj(src, out, CHUNK)
+        with os.fdopen(fd, "wb") as out:
+            store.download_to(path, out)
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise

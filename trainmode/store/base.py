@@ -8,6 +8,7 @@ timestamps ISO-8601 UTC strings.
 from __future__ import annotations
 
 import abc
+import shutil
 import uuid
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -110,6 +111,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def open_blob(self, path: str) -> AbstractContextManager[BinaryIO]:
         """A readable binary stream of the blob (streamed, not loaded whole)."""
+
+    def download_to(self, path: str, out: BinaryIO) -> None:
+        """Stream the blob into an open binary file (backends that fetch over the network
+        override this to write straight into `out`, with no intermediate copy)."""
+        with self.open_blob(path) as src:
+            shutil.copyfileobj(src, out, 1024 * 1024)
 
     def read_blob(self, path: str) -> bytes:
         """The whole blob: only for small ones (prompt.txt)."""

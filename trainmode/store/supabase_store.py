@@ -392,21 +392,25 @@ class SupabaseStore(Store):
     @contextmanager
     def open_blob(self, path: str) -> Iterator[BinaryIO]:
         # download() would hold the whole MP3 in memory: stream it to a spooled temp file.
-        url = self._signed_url(path, 60)
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
         try:
-            with self.translate(f"downloading {path}", path=path):
-                with self._http.stream("GET", url) as response:
-                    if response.is_error:
-                        response.read()
-                        status, code, message = _parse_body(response.content, response.status_code)
-                        raise self._storage_error(status, code, message, f"downloading {path}", path, None)
-                    for chunk in response.iter_bytes(1024 * 1024):
-                        spool.write(chunk)
+            self.download_to(path, spool)
             spool.seek(0)
             yield spool
         finally:
             spool.close()
+
+    def download_to(self, path: str, out: BinaryIO) -> None:
+        """Stream the object through a short-lived signed URL straight into `out`."""
+        url = self._signed_url(path, 60)
+        with self.translate(f"downloading {path}", path=path):
+            with self._http.stream("GET", url) as response:
+                if response.is_error:
+                    response.read()
+                    status, code, message = _parse_body(response.content, response.status_code)
+                    raise self._storage_error(status, code, message, f"downloading {path}", path, None)
+                for chunk in response.iter_bytes(1024 * 1024):
+                    out.write(chunk)
 
     def delete_blob(self, path: str) -> None:
         self.delete_blobs([path])
