@@ -289,3 +289,19 @@ def test_begin_export_is_busy_then_takes_over_a_stale_one(as_service_role, artis
     rows = dict(db.execute("select id::text, status from exports where artist_id = %s", (artist[0],)).fetchall())
     assert rows == {first: "failed", second: "building"}
     assert one(db, "select error from exports where id = %s", first) == "abandoned (stale)"
+
+
+def test_the_embedded_schema_has_the_same_tables_and_columns(db):
+    """The SQLite twin (trainmode/store/embedded_schema.sql) must not drift from the migration."""
+    import sqlite3
+    from trainmode.store.embedded import SCHEMA_SQL
+
+    lite = sqlite3.connect(":memory:")
+    lite.executescript(SCHEMA_SQL)
+    tables = ("artists", "artist_profiles", "als_summaries", "training_items", "exports")
+    for table in tables:
+        pg_columns = {r[0] for r in db.execute(
+            "select column_name from information_schema.columns where table_schema = 'public' and table_name = %s",
+            (table,)).fetchall()}
+        lite_columns = {r[1] for r in lite.execute(f"pragma table_info({table})")}
+        assert pg_columns and lite_columns == pg_columns, table
