@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from .audio import AudioInfo, duration_mismatch, probe_mp3
+from .batch import Job, generate_one
 from .config import Settings
 from .errors import ConfirmationRequired, StoreError, TrainModeError, ValidationError
 from .files import spill_to_temp
@@ -47,10 +48,9 @@ def findings_for(caption: str, summary: dict, master_schema: dict, artist_name: 
 
 def generate_prompt(store: Store, settings: Settings, artist: dict, summary_row: dict,
                     writer_name: str | None = None) -> Generation:
-    master_schema = store.get_master_schema(artist["id"])
-    writer = get_writer(settings, writer_name)
-    prompt = writer.write(summary_row["summary"], master_schema, artist_name=artist["name"])
-    return Generation(prompt, findings_for(prompt.prompt, summary_row["summary"], master_schema, artist["name"]))
+    job = Job(summary_row["summary"], store.get_master_schema(artist["id"]), artist_name=artist["name"])
+    result = generate_one(job, get_writer(settings, writer_name))  # the same write + check as a batch
+    return Generation(result.prompt, [f.to_dict() for f in result.findings])
 
 
 @contextmanager
