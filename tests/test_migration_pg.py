@@ -16,7 +16,7 @@ from psycopg import errors  # noqa: E402
 
 pytestmark = pytest.mark.postgres
 
-MIGRATION = Path(__file__).resolve().parents[1] / "supabase/migrations/20261124000000_train_mode.sql"
+MIGRATIONS = sorted((Path(__file__).resolve().parents[1] / "supabase/migrations").glob("*.sql"))
 TABLES = ("artists", "artist_profiles", "als_summaries", "training_items", "exports")
 SERVER = "host=127.0.0.1 port=5432 user=postgres connect_timeout=3"
 ROLES = """
@@ -35,6 +35,11 @@ grant all on all tables in schema public to anon, authenticated, service_role;
 """
 
 
+def apply_migrations(conn) -> None:
+    for path in MIGRATIONS:
+        conn.execute(path.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="session")
 def dsn():
     try:
@@ -49,7 +54,7 @@ def dsn():
         admin.execute(f"create database {name}")
         try:
             with psycopg.connect(f"{SERVER} dbname={name}", autocommit=True) as conn:
-                conn.execute(MIGRATION.read_text(encoding="utf-8"))
+                apply_migrations(conn)
                 conn.execute(GRANTS)
             yield f"{SERVER} dbname={name}"
         finally:
@@ -106,7 +111,7 @@ def complete(db, export_id, item_ids):
 # ---- structure ---------------------------------------------------------------------
 def test_migration_applies_again_without_change(db, artist):
     before = one(db, "select count(*) from artist_profiles")
-    db.execute(MIGRATION.read_text(encoding="utf-8"))
+    apply_migrations(db)
     assert one(db, "select count(*) from artist_profiles") == before
 
 

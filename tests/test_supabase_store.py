@@ -17,7 +17,8 @@ import pytest
 from fake_supabase import FakeSupabase, parse_multipart
 from trainmode.config import Secret, Settings
 from trainmode.errors import ConfigError, NotFoundError, StoreError
-from trainmode.store.supabase_store import MIGRATION_FILE, SupabaseStore
+from trainmode.store.supabase_errors import MIGRATION_FILES, PSQL_COMMAND
+from trainmode.store.supabase_store import SupabaseStore
 from trainmode.supabase_setup import ALLOWED_MIME_TYPES, setup_supabase
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -224,8 +225,15 @@ def test_a_missing_migration_says_how_to_apply_it(fake, store):
     with pytest.raises(ConfigError) as raised:
         store.list_items(str(uuid.uuid4()))
     assert "supabase db push" in str(raised.value)
-    assert f'psql "$DATABASE_URL" -f {MIGRATION_FILE}' in str(raised.value)
-    assert (ROOT / MIGRATION_FILE).is_file()
+    assert PSQL_COMMAND in str(raised.value)
+
+
+def test_the_printed_command_applies_every_migration_as_the_readme_says():
+    on_disk = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "supabase/migrations").glob("*.sql"))
+    assert list(MIGRATION_FILES) == on_disk
+    assert "-v ON_ERROR_STOP=1 -1" in PSQL_COMMAND
+    assert PSQL_COMMAND in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert PSQL_COMMAND in (ROOT / "docs/supabase-schema.md").read_text(encoding="utf-8")
 
 
 def test_a_missing_bucket_says_to_run_setup(fake, store):
@@ -272,7 +280,7 @@ def test_setup_without_the_migration_says_how_to_apply_it(fake):
     fake.migrated = False
     with pytest.raises(ConfigError, match="supabase db push") as raised:
         setup_supabase(settings_for(fake), echo=lambda line: None)
-    assert MIGRATION_FILE in str(raised.value)
+    assert PSQL_COMMAND in str(raised.value)
     assert not fake.find("POST", "/storage/v1/bucket")
 
 

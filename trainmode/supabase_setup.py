@@ -7,11 +7,13 @@ PostgreSQL that has no `storage` schema.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from contextlib import contextmanager
 
 from storage3.exceptions import StorageApiError
 
 from .config import Settings
+from .store.supabase_errors import bucket_limit_error
 from .store.supabase_store import SupabaseStore, mb
 
 ALLOWED_MIME_TYPES = ["audio/mpeg", "text/plain", "application/zip", "application/json"]
@@ -34,20 +36,21 @@ def setup_supabase(settings: Settings, *, file_size_limit: int | None = None,
     try:
         store.check_schema()
         say("Schema: the Train Mode tables are in place.")
-        bucket = _get_bucket(store)
+        with store.translate(f"reading the bucket {store.bucket}"):
+            bucket = store.get_bucket()
         if file_size_limit is None:
             file_size_limit = (bucket and bucket.file_size_limit) or DEFAULT_FILE_SIZE_LIMIT
         wanted = {"public": False, "file_size_limit": int(file_size_limit),
                   "allowed_mime_types": ALLOWED_MIME_TYPES}
         described = f"private, files up to {mb(int(file_size_limit))}, {', '.join(ALLOWED_MIME_TYPES)}"
         if bucket is None:
-            with store.translate(f"creating the bucket {store.bucket}"):
+            with _bucket_change(store, "creating", wanted["file_size_limit"]):
                 store.storage.create_bucket(store.bucket, options=wanted)
             say(f"Bucket '{store.bucket}': created ({described}).")
             return done
         changes = _differences(bucket, wanted)
         if changes:
-            with store.translate(f"updating the bucket {store.bucket}"):
+            with _bucket_change(store, "updating", wanted["file_size_limit"]):
                 store.storage.update_bucket(store.bucket, wanted)
             say(f"Bucket '{store.bucket}': updated ({'; '.join(changes)}).")
         else:
@@ -57,13 +60,16 @@ def setup_supabase(settings: Settings, *, file_size_limit: int | None = None,
         store.close()
 
 
-def _get_bucket(store: SupabaseStore):
-    with store.translate(f"reading the bucket {store.bucket}"):
+@contextmanager
+def _bucket_change(store: SupabaseStore, verb: str, limit: int):
+    """Storage refuses a bucket limit above the project's global limit with EntityTooLarge
+    (statusCode 413); that is the limit's fault, not a file's."""
+    with store.translate(f"{verb} the bucket {store.bucket}"):
         try:
-            return store.storage.get_bucket(store.bucket)
+            yield
         except StorageApiError as exc:
-            if str(exc.status) == "404" or "not found" in str(exc.message).lower():
-                return None
+            if str(exc.status) == "413":
+                raise bucket_limit_error(limit) from None
             raise
 
 

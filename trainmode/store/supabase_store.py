@@ -13,46 +13,37 @@ import io
 import json
 import shutil
 import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
-from urllib.parse import urlsplit
+from typing import BinaryIO
+from urllib.parse import urljoin, urlsplit
 from uuid import UUID
 
 import httpx
-from postgrest import APIError, SyncPostgrestClient
+from postgrest import SyncPostgrestClient
 from postgrest.constants import DEFAULT_POSTGREST_CLIENT_HEADERS
 from postgrest.types import CountMethod
 from storage3 import SyncStorageClient
 from storage3.exceptions import StorageApiError
-from tusclient.client import TusClient
-from tusclient.exceptions import TusCommunicationError
 
 from ..config import Secret, Settings
-from ..errors import ConfigError, ExportBusyError, NotFoundError, StoreError, TrainModeError
+from ..errors import ConfigError, NotFoundError, StoreError
 from .base import Store
+from .supabase_errors import Translator, mb, parse_body
 
-MIGRATION_FILE = "supabase/migrations/20261124000000_train_mode.sql"
-APPLY_HINT = (f"apply the migration with `supabase db push` or "
-              f"`psql \"$DATABASE_URL\" -f {MIGRATION_FILE}`, then run `python -m trainmode setup-supabase`")
-KEY_REJECTED = ("Supabase rejected the service-role key; check SUPABASE_SERVICE_ROLE_KEY "
-                "(Dashboard > Project Settings > API keys: the service_role / secret key).")
+__all__ = ["SupabaseStore", "key_role", "mb", "TABLES"]
+
 UUID_COLUMNS = {"id", "artist_id", "als_summary_id", "export_id"}
 TABLES = ("artists", "artist_profiles", "als_summaries", "training_items", "exports")
 
 RESUMABLE_THRESHOLD = 6 * 1024 * 1024  # Supabase: standard uploads above ~6 MB should use TUS
-TUS_CHUNK = 6 * 1024 * 1024            # Supabase's TUS server requires exactly 6 MiB chunks
+TUS_CHUNK = 6 * 1024 * 1024            # the chunk size Supabase's docs ask TUS clients to use
 PAGE = 1000                            # PostgREST's default max-rows on Supabase
 SPOOL_IN_MEMORY = 8 * 1024 * 1024      # open_blob keeps smaller downloads in memory
 CACHE_CONTROL = "0"                    # prompt.txt is overwritten on edit: no stale CDN copies
-
-# Constraint name -> what a user did wrong (PostgREST reports 23505 with the name).
-DUPLICATES = {
-    "training_items_artist_audio_key": "This MP3 is already a training item of this artist.",
-    "artists_name_key": "An artist with this name already exists.",
-    "als_summaries_artist_parse_key": "This set is already imported for this artist.",
-}
+CONNECT_TIMEOUT_S = 5.0                # an unreachable project is reported within this
 
 
 def _now() -> str:
@@ -71,10 +62,6 @@ def _valid_ids(filters: dict) -> bool:
     """False if a uuid column is compared with a non-uuid: no row can match, and PostgreSQL
     would answer with an error (22P02) instead of nothing."""
     return all(_is_uuid(v) for c, v in filters.items() if c in UUID_COLUMNS)
-
-
-def mb(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
 
 
 def key_role(key: str) -> str | None:
@@ -105,15 +92,21 @@ class SupabaseStore(Store):
         auth = {"apikey": key, "Authorization": f"Bearer {key}"}
         # One connection pool for rows, blobs and signed-URL downloads; auth headers are
         # added per request by the sub-clients, so downloads never carry the key.
-        self._http = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=10.0), follow_redirects=True)
+        # Every request is bounded: connect within CONNECT_TIMEOUT_S, each read/write within
+        # timeout_s, and no client retries (postgrest-py would otherwise sleep 1+2+4 s).
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S)),
+                                  follow_redirects=True)
         self.rest = SyncPostgrestClient(f"{self.url}/rest/v1",
                                         headers={**DEFAULT_POSTGREST_CLIENT_HEADERS, **auth},
-                                        http_client=self._http)
+                                        http_client=self._http, retry_enabled=False)
         self.storage = SyncStorageClient(f"{self.url}/storage/v1/", headers=auth, http_client=self._http)
         self.files = self.storage.from_(bucket)
+        self._errors = Translator(urlsplit(self.url).netloc, bucket, self._key, timeout_s=timeout_s,
+                                  bucket_limit=self._bucket_limit,
+                                  bucket_exists=lambda: self.get_bucket() is not None)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "SupabaseStore":
+    def from_settings(cls, settings: Settings) -> SupabaseStore:
         key = settings.supabase_key.reveal() if isinstance(settings.supabase_key, Secret) \
             else str(settings.supabase_key or "")
         missing = [name for name, value in (("SUPABASE_URL", settings.supabase_url),
@@ -142,91 +135,23 @@ class SupabaseStore(Store):
     def close(self) -> None:
         self._http.close()
 
-    # ---- error translation ------------------------------------------------------
-    def _scrub(self, text: object) -> str:
-        text = str(text or "")
-        return text.replace(self._key, "***") if self._key else text
+    # ---- error translation (supabase_errors.py) --------------------------------------
+    def translate(self, what: str, *, path: str | None = None, size: int | None = None):
+        """A context manager turning any client failure into one trainmode error."""
+        return self._errors.translate(what, path=path, size=size)
 
-    @contextmanager
-    def translate(self, what: str, *, path: str | None = None, size: int | None = None) -> Iterator[None]:
-        """Turn whatever supabase-py, httpx or tuspy raise into one trainmode error."""
+    def get_bucket(self):
+        """The bucket's settings, or None if it does not exist."""
         try:
-            yield
-        except TrainModeError:
+            return self.storage.get_bucket(self.bucket)
+        except StorageApiError as exc:  # Storage: 404 NoSuchBucket "Bucket not found"
+            if str(exc.status) == "404" or "not found" in str(exc.message).lower():
+                return None
             raise
-        except APIError as exc:
-            raise self._rest_error(exc, what) from None
-        except StorageApiError as exc:
-            raise self._storage_error(exc.status, exc.code, exc.message, what, path, size) from None
-        except TusCommunicationError as exc:
-            if exc.status_code is None:  # never reached the server
-                raise StoreError(f"Cannot reach Supabase Storage at {urlsplit(self.url).netloc} while "
-                                 f"{what}; check SUPABASE_URL and the network.") from None
-            status, code, message = _parse_body(exc.response_content, exc.status_code)
-            raise self._storage_error(status, code, message, what, path, size) from None
-        except httpx.TransportError as exc:
-            raise StoreError(f"Cannot reach Supabase at {urlsplit(self.url).netloc} while {what} "
-                             f"({exc.__class__.__name__}); check SUPABASE_URL and the network.") from None
 
-    def _rest_error(self, exc: APIError, what: str) -> TrainModeError:
-        code = str(exc.code or "")
-        message = self._scrub(exc.message)
-        lowered = message.lower()
-        if code in ("401", "403", "PGRST301", "PGRST302", "PGRST303") or "api key" in lowered or "jwt" in lowered:
-            return ConfigError(KEY_REJECTED)
-        if code == "42501":
-            return ConfigError("Supabase denied access to the Train Mode tables; SUPABASE_SERVICE_ROLE_KEY "
-                               "must be the service_role / secret key, not the anon key.")
-        if code in ("PGRST205", "42P01", "PGRST202", "42883"):
-            return ConfigError(f"The Train Mode tables or functions are missing in this Supabase project: "
-                               f"{APPLY_HINT}.")
-        if code == "TMBSY":
-            return ExportBusyError(message)
-        if code in ("TMNRN", "TMITM"):
-            return StoreError(message)
-        if code == "23505":
-            for constraint, text in DUPLICATES.items():
-                if constraint in message:
-                    return StoreError(text)
-            return StoreError(f"Supabase refused {what}: that row already exists.")
-        if code == "23503":
-            return StoreError(f"Supabase refused {what}: it refers to a row that does not exist "
-                              f"({self._scrub(exc.details)}).")
-        return StoreError(f"Supabase failed while {what}: {message or 'no details'} ({code or 'no code'}).")
-
-    def _storage_error(self, status, code, message, what: str, path: str | None,
-                       size: int | None) -> TrainModeError:
-        status, code, message = str(status or ""), str(code or ""), self._scrub(message)
-        lowered = f"{code} {message}".lower()
-        if status in ("401", "403") or "jwt" in lowered or "api key" in lowered:
-            return ConfigError(KEY_REJECTED)
-        if "bucket not found" in lowered:
-            return ConfigError(f"The Storage bucket '{self.bucket}' does not exist; run "
-                               f"`python -m trainmode setup-supabase`.")
-        if status == "413" or "too large" in lowered or "maximum allowed size" in lowered:
-            return StoreError(self._too_large(path, size))
-        if status == "404" or code in ("not_found", "NoSuchKey"):
-            return NotFoundError(f"The stored file {path} is missing." if path
-                                 else f"Supabase Storage found nothing while {what}.")
-        if status == "415" or "mime" in lowered:
-            return StoreError(f"The Storage bucket '{self.bucket}' refused the file type ({message}); run "
-                              f"`python -m trainmode setup-supabase` to update its allowed types.")
-        return StoreError(f"Supabase Storage failed while {what}: {message or 'no details'} "
-                          f"(HTTP {status or '?'}).")
-
-    def _too_large(self, path: str | None, size: int | None) -> str:
-        what = f"{path} ({mb(size)})" if size is not None else (path or "the file")
-        limit = None
-        try:  # the bucket's own limit, if it has one, is the likely culprit
-            limit = self.storage.get_bucket(self.bucket).file_size_limit
-        except Exception:  # best effort: the message below still names the project limit
-            pass
-        if limit and (size is None or size > int(limit)):
-            where = f"the bucket '{self.bucket}' accepts files up to {mb(int(limit))}"
-        else:
-            where = ("it exceeds the project's global upload size limit (50 MB on the Free plan; "
-                     "Dashboard > Storage > Settings)")
-        return f"Supabase Storage refused {what}: {where}. Raise the limit or use a smaller file."
+    def _bucket_limit(self) -> int | None:
+        bucket = self.get_bucket()
+        return bucket.file_size_limit if bucket else None
 
     # ---- row helpers --------------------------------------------------------------
     def _select(self, table: str, what: str, filters: dict, order: Iterable[tuple[str, bool]] = ()) -> list[dict]:
@@ -373,17 +298,36 @@ class SupabaseStore(Store):
                 if size > RESUMABLE_THRESHOLD:
                     stream = (io.BytesIO(data) if isinstance(data, bytes)
                               else stack.enter_context(open(data, "rb")) if isinstance(data, Path) else data)
-                    self._upload_resumable(path, stream, content_type)
+                    self._upload_resumable(path, stream, size, content_type)
                 else:
                     self.files.upload(path, data if isinstance(data, (bytes, Path)) else data.read(), options)
 
-    def _upload_resumable(self, path: str, stream: BinaryIO, content_type: str) -> None:
+    def _upload_resumable(self, path: str, stream: BinaryIO, size: int, content_type: str) -> None:
+        """TUS 1.0.0 through the store's own httpx client, so its timeouts bound every step."""
         key = self._key.reveal()
-        client = TusClient(f"{self.url}/storage/v1/upload/resumable",
-                           headers={"authorization": f"Bearer {key}", "apikey": key, "x-upsert": "true"})
-        client.uploader(file_stream=stream, chunk_size=TUS_CHUNK, metadata={
-            "bucketName": self.bucket, "objectName": path, "contentType": content_type,
-            "cacheControl": CACHE_CONTROL}).upload()
+        endpoint = f"{self.url}/storage/v1/upload/resumable"
+        auth = {"authorization": f"Bearer {key}", "apikey": key, "tus-resumable": "1.0.0"}
+        metadata = {"bucketName": self.bucket, "objectName": path, "contentType": content_type,
+                    "cacheControl": CACHE_CONTROL}
+        created = self._http.post(endpoint, headers={
+            **auth, "x-upsert": "true", "upload-length": str(size),
+            "upload-metadata": ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in metadata.items())})
+        self._raise_for_tus(created, path, size)
+        location = urljoin(endpoint + "/", created.headers.get("location", ""))
+        offset = 0
+        while offset < size:
+            chunk = stream.read(min(TUS_CHUNK, size - offset))
+            if not chunk:
+                raise StoreError(f"Cannot upload {path}: the file ended after {mb(offset)} of {mb(size)}.")
+            answer = self._http.patch(location, content=chunk, headers={
+                **auth, "upload-offset": str(offset), "content-type": "application/offset+octet-stream"})
+            self._raise_for_tus(answer, path, size)
+            offset = int(answer.headers.get("upload-offset", offset + len(chunk)))
+
+    def _raise_for_tus(self, response: httpx.Response, path: str, size: int) -> None:
+        if response.is_error:
+            status, code, message = parse_body(response.content, response.status_code)
+            raise self._errors.storage_error(status, code, message, f"uploading {path}", path, size) from None
 
     def _signed_url(self, path: str, expires_s: int) -> str:
         with self.translate(f"signing a link to {path}", path=path):
@@ -407,8 +351,8 @@ class SupabaseStore(Store):
             with self._http.stream("GET", url) as response:
                 if response.is_error:
                     response.read()
-                    status, code, message = _parse_body(response.content, response.status_code)
-                    raise self._storage_error(status, code, message, f"downloading {path}", path, None)
+                    status, code, message = parse_body(response.content, response.status_code)
+                    raise self._errors.storage_error(status, code, message, f"downloading {path}", path, None) from None
                 for chunk in response.iter_bytes(1024 * 1024):
                     out.write(chunk)
 
@@ -454,18 +398,3 @@ def _spool(stream: BinaryIO, stack: ExitStack) -> tuple[BinaryIO, int]:
     size = copy.tell()
     copy.seek(0)
     return copy, size
-
-
-def _parse_body(content: bytes | str | None, http_status: int) -> tuple[str, str, str]:
-    """(status, code, message) of a Storage error response; the JSON body's statusCode wins
-    because Storage often answers HTTP 400 with the real status inside."""
-    if isinstance(content, bytes):
-        content = content.decode("utf-8", "replace")
-    try:
-        body = json.loads(content or "")
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        return str(http_status), "", (content or "").strip()[:200]
-    return (str(body.get("statusCode") or http_status), str(body.get("error") or body.get("code") or ""),
-            str(body.get("message") or body.get("msg") or ""))
