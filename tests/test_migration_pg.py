@@ -1,69 +1,33 @@
-"""The Supabase migration, applied to a real PostgreSQL 15 (127.0.0.1:5432, trust auth).
-
-A throwaway database per session, with Supabase's roles and grants, so that it is RLS (not
-missing grants) that keeps anon out. Skipped when PostgreSQL is down, except in CI.
+"""The Supabase migrations, applied to a real PostgreSQL 15 (127.0.0.1:5432, trust auth) the
+way Supabase applies them (tests/pg_supabase.py): Supabase's roles, the migrations run by
+`postgres`, no grant added by the test, with and without Supabase's old default privileges.
+Every test gets its own database. Skipped when PostgreSQL is down, except in CI.
 """
 from __future__ import annotations
 
-import os
 import uuid
-from pathlib import Path
 
 import pytest
 
 psycopg = pytest.importorskip("psycopg")
+from pg_supabase import DEFAULTS, MIGRATIONS, SERVER, apply_migrations, connect_as, supabase_database  # noqa: E402
 from psycopg import errors  # noqa: E402
 
 pytestmark = pytest.mark.postgres
 
-MIGRATIONS = sorted((Path(__file__).resolve().parents[1] / "supabase/migrations").glob("*.sql"))
 TABLES = ("artists", "artist_profiles", "als_summaries", "training_items", "exports")
-SERVER = "host=127.0.0.1 port=5432 user=postgres connect_timeout=3"
-ROLES = """
-do $$ begin
-    if not exists (select 1 from pg_roles where rolname = 'anon') then create role anon nologin noinherit; end if;
-    if not exists (select 1 from pg_roles where rolname = 'authenticated') then
-        create role authenticated nologin noinherit; end if;
-    if not exists (select 1 from pg_roles where rolname = 'service_role') then
-        create role service_role nologin noinherit bypassrls; end if;
-end $$;
-"""
-# What Supabase grants on the public schema: everything, so RLS must do the protecting.
-GRANTS = """
-grant usage on schema public to anon, authenticated, service_role;
-grant all on all tables in schema public to anon, authenticated, service_role;
-"""
-
-
-def apply_migrations(conn) -> None:
-    for path in MIGRATIONS:
-        conn.execute(path.read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="session")
-def dsn():
-    try:
-        admin = psycopg.connect(f"{SERVER} dbname=postgres", autocommit=True)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is required in CI: {exc}")
-        pytest.skip("PostgreSQL is not running at 127.0.0.1:5432")
-    name = f"tm_test_{uuid.uuid4().hex[:12]}"
-    with admin:
-        admin.execute(ROLES)
-        admin.execute(f"create database {name}")
-        try:
-            with psycopg.connect(f"{SERVER} dbname={name}", autocommit=True) as conn:
-                apply_migrations(conn)
-                conn.execute(GRANTS)
-            yield f"{SERVER} dbname={name}"
-        finally:
-            admin.execute(f"drop database if exists {name} with (force)")
 
 
 @pytest.fixture
-def db(dsn):
-    with psycopg.connect(dsn, autocommit=True) as conn:
+def dbname():
+    with supabase_database("no-default-privileges") as name:
+        yield name
+
+
+@pytest.fixture
+def db(dbname):
+    """The database as its owner, `postgres` (who applies migrations on Supabase)."""
+    with psycopg.connect(f"{SERVER} user=postgres dbname={dbname}", autocommit=True) as conn:
         yield conn
 
 
@@ -199,23 +163,16 @@ def test_one_building_export_per_artist(db, artist):
     db.execute("insert into exports (artist_id, zip_path, status) values (%s, 'c', 'failed')", (artist[0],))
 
 
-# ---- RLS -----------------------------------------------------------------------------
-def test_anon_sees_and_writes_nothing_while_service_role_sees_all(db, artist):
+# ---- RLS ---------------------------------------------------------------------------
+def test_rls_keeps_out_even_a_role_that_is_granted_the_tables(db, artist):
     new_item(db, *artist)
-    db.execute("set role anon")
+    db.execute("grant select, insert on all tables in schema public to authenticated")  # a mistake
+    db.execute("set role authenticated")
     try:
         for table in TABLES:
             assert one(db, f"select count(*) from {table}") == 0, table
         with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
             db.execute("insert into artists (name) values ('intruder')")
-        with pytest.raises(errors.InsufficientPrivilege):
-            db.execute("select train_mode_begin_export(null, %s, 'x', 0)", (artist[0],))
-    finally:
-        db.execute("reset role")
-    db.execute("set role service_role")
-    try:
-        for table in TABLES:
-            assert one(db, f"select count(*) from {table}") > 0, table
     finally:
         db.execute("reset role")
 
@@ -233,10 +190,9 @@ def test_updated_at_follows_updates(db, artist):
 
 
 @pytest.fixture
-def as_service_role(db):
-    db.execute("set role service_role")  # the role the app's PostgREST requests run as
-    yield db
-    db.execute("reset role")
+def as_service_role(dbname):
+    with connect_as(dbname, "service_role") as conn:  # the role the app's PostgREST requests run as
+        yield conn
 
 
 def test_complete_export_marks_export_and_items_together(as_service_role, artist):
@@ -299,14 +255,91 @@ def test_begin_export_is_busy_then_takes_over_a_stale_one(as_service_role, artis
 def test_the_embedded_schema_has_the_same_tables_and_columns(db):
     """The SQLite twin (trainmode/store/embedded_schema.sql) must not drift from the migration."""
     import sqlite3
+
     from trainmode.store.embedded import SCHEMA_SQL
 
     lite = sqlite3.connect(":memory:")
     lite.executescript(SCHEMA_SQL)
-    tables = ("artists", "artist_profiles", "als_summaries", "training_items", "exports")
-    for table in tables:
+    for table in TABLES:
         pg_columns = {r[0] for r in db.execute(
             "select column_name from information_schema.columns where table_schema = 'public' and table_name = %s",
             (table,)).fetchall()}
         lite_columns = {r[1] for r in lite.execute(f"pragma table_info({table})")}
         assert pg_columns and lite_columns == pg_columns, table
+
+
+# ---- privileges: what the store does, as the roles PostgREST switches to -------------------
+@pytest.fixture(params=DEFAULTS)
+def project(request):
+    with supabase_database(request.param) as name:
+        yield name
+
+
+def store_paths(api) -> None:
+    """The statements PostgREST runs for SupabaseStore's calls (see supabase_store.py)."""
+    name = f"artist {uuid.uuid4()}"
+    upsert = "insert into public.artists (name) values (%s) on conflict (name) do nothing returning *"
+    artist_id = str(api.execute(upsert, (name,)).fetchone()[0])          # ensure_artist
+    assert api.execute(upsert, (name,)).fetchall() == []                 # ... a second time
+    assert one(api, "select count(*) over () from public.artists where name = %s order by name, id "
+                    "limit 1000 offset 0", name) == 1                    # list_artists, find_artist
+    assert one(api, "select master_schema from public.artist_profiles where artist_id = %s limit 1",
+               artist_id) == {}                                          # get_master_schema
+    assert api.execute("update public.artist_profiles set master_schema = '{\"genres\": []}' "
+                       "where artist_id = %s returning *", (artist_id,)).fetchall()  # set_master_schema
+    summary = api.execute("insert into public.als_summaries (artist_id, parse_id, als_filename, summary) "
+                          "values (%s, 'p1', 'a.als', '{}') on conflict (artist_id, parse_id) do nothing "
+                          "returning id", (artist_id,)).fetchone()[0]    # add_summary
+    assert one(api, "select count(*) from public.als_summaries where artist_id = %s", artist_id) == 1
+    items = [new_item(api, artist_id, str(summary)) for _ in range(2)]   # insert_item
+    assert one(api, "select count(*) over () from public.training_items where artist_id = %s and "
+                    "status = 'ready' order by created_at, id limit 1000", artist_id) == 2  # list_items
+    api.execute("update public.training_items set prompt_text = 'edited' where id = %s", (items[0],))
+    api.execute("delete from public.training_items where id = %s", (items[1],))  # delete_item
+    export_id = begin(api, artist_id)                                    # begin_export (RPC)
+    complete(api, export_id, [items[0]])                                 # complete_export (RPC)
+    failed = begin(api, artist_id)
+    api.execute("update public.exports set status = 'failed', error = 'x', completed_at = now() "
+                "where id = %s and status = 'building'", (failed,))      # fail_export
+    assert one(api, "select count(*) from public.exports where artist_id = %s", artist_id) == 2
+    for table in ("training_items", "exports", "als_summaries", "artist_profiles", "artists"):
+        api.execute(f"delete from public.{table} where artist_id = %s" if table != "artists"
+                    else "delete from public.artists where id = %s", (artist_id,))
+
+
+def test_the_service_role_can_do_everything_the_store_does(project):
+    with connect_as(project, "service_role") as api:
+        store_paths(api)
+
+
+@pytest.mark.parametrize("role", ["anon", "authenticated"])
+def test_the_public_roles_are_refused_everything(project, role):
+    with psycopg.connect(f"{SERVER} user=postgres dbname={project}", autocommit=True) as owner:
+        artist_id = new_artist(owner)
+    with connect_as(project, role) as api:
+        for table in TABLES:
+            for sql in (f"select * from public.{table}", f"delete from public.{table}",
+                        f"update public.{table} set id = id", f"insert into public.{table} default values"):
+                with pytest.raises(errors.InsufficientPrivilege, match="permission denied"):
+                    api.execute(sql)
+        with pytest.raises(errors.InsufficientPrivilege, match="permission denied for function"):
+            begin(api, artist_id)
+        with pytest.raises(errors.InsufficientPrivilege, match="permission denied for function"):
+            complete(api, str(uuid.uuid4()), [])
+
+
+def test_without_the_grants_migration_a_new_project_refuses_the_service_role():
+    """The privilege tests can fail: the first migration alone grants the tables to nobody."""
+    with supabase_database("no-default-privileges", MIGRATIONS[:1]) as name:
+        with connect_as(name, "service_role") as api:
+            with pytest.raises(errors.InsufficientPrivilege, match="permission denied for table artists"):
+                api.execute("select * from public.artists")
+
+
+def test_the_old_default_privileges_are_really_in_force():
+    """Under Supabase's old defaults a new table is granted to anon: the revokes above matter."""
+    with supabase_database("old-default-privileges") as name:
+        with psycopg.connect(f"{SERVER} user=postgres dbname={name}", autocommit=True) as owner:
+            owner.execute("create table public.other (id int)")
+            assert one(owner, "select has_table_privilege('anon', 'public.other', 'select')")
+            assert not one(owner, "select has_table_privilege('anon', 'public.artists', 'select')")
