@@ -1,9 +1,10 @@
-"""A fake Supabase on 127.0.0.1: the PostgREST, Storage and resumable (TUS) endpoints that
-supabase-py and tuspy call for Train Mode, in memory, recording every request.
+"""A fake Supabase on 127.0.0.1: the gateway, PostgREST (tests/fake_postgrest.py), Storage and
+its resumable (TUS) endpoint as SupabaseStore calls them, in memory, recording every request.
 
-A test seam, not a clone: it implements the subset SupabaseStore uses, with the schema's
-unique/foreign-key/check constraints and the migration's triggers and RPC functions mirrored
-in Python, and answers errors in the shapes the real services use.
+A test seam, not a clone, but no kinder than the real services: each rule below names the file
+and line of the real source it copies. Sources read: supabase/storage at 4fa61fb (Aug 2026),
+tus/tus-node-server packages/server (the @tus/server 2.4.2 that Storage pins, package.json:87),
+supabase/supabase docker/volumes/api/kong.yml (the API gateway).
 """
 from __future__ import annotations
 
@@ -18,68 +19,36 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-COLUMNS = {
-    "artists": ["id", "name", "created_at"],
-    "artist_profiles": ["id", "artist_id", "master_schema", "created_at", "updated_at"],
-    "als_summaries": ["id", "artist_id", "parse_id", "als_filename", "summary", "created_at"],
-    "exports": ["id", "artist_id", "zip_path", "item_count", "bytes", "sha256", "status", "error",
-                "created_at", "completed_at"],
-    "training_items": ["id", "artist_id", "als_summary_id", "parse_id", "audio_path", "prompt_path",
-                       "prompt_text", "status", "prompt_model", "prompt_version", "prompt_writer",
-                       "prompt_edited", "provenance", "findings", "metadata", "audio_sha256",
-                       "audio_duration_s", "audio_bytes", "audio_filename", "created_at", "updated_at",
-                       "exported_at", "export_id"],
-}
-DEFAULTS = {
-    "artist_profiles": {"master_schema": dict},
-    "exports": {"item_count": lambda: 0, "bytes": lambda: 0},
-    "training_items": {"status": lambda: "ready", "prompt_edited": lambda: False, "provenance": dict,
-                       "findings": list, "metadata": dict},
-}
-# name -> (table, columns, applies-to-row predicate)
-UNIQUE = {
-    "artists_name_key": ("artists", ("name",), None),
-    "artist_profiles_artist_id_key": ("artist_profiles", ("artist_id",), None),
-    "als_summaries_artist_parse_key": ("als_summaries", ("artist_id", "parse_id"), None),
-    "training_items_artist_audio_key": ("training_items", ("artist_id", "audio_sha256"), None),
-    "exports_one_building_idx": ("exports", ("artist_id",), lambda r: r["status"] == "building"),
-}
-FOREIGN = {  # (table, column) -> referenced table
-    ("artist_profiles", "artist_id"): "artists", ("als_summaries", "artist_id"): "artists",
-    ("exports", "artist_id"): "artists", ("training_items", "artist_id"): "artists",
-    ("training_items", "als_summary_id"): "als_summaries", ("training_items", "export_id"): "exports",
-}
-CHECKS = {
-    "artists": {"artists_name_check": lambda r: bool((r["name"] or "").strip())},
-    "exports": {"exports_status_check": lambda r: r["status"] in ("building", "complete", "failed")},
-    "training_items": {
-        "training_items_prompt_text_check": lambda r: bool((r["prompt_text"] or "").strip()),
-        "training_items_status_check": lambda r: r["status"] in ("ready", "exported"),
-        "training_items_exported_has_export": lambda r: r["status"] != "exported" or r["export_id"] is not None,
-    },
-}
-TOUCHED = {"training_items", "artist_profiles"}  # the updated_at trigger
-TUS_CHUNK = 6 * 1024 * 1024
+from fake_postgrest import FakePostgrest, Reply, json_reply, now
+
+# Storage's renderable errors: (status in the body, code, error, message), from
+# supabase/storage src/internal/errors/codes.ts.
+NO_SUCH_BUCKET = (404, "NoSuchBucket", "Bucket not found", "Bucket not found")                 # codes.ts:113-121
+NO_SUCH_KEY = (404, "NoSuchKey", "not_found", "Object not found")                             # codes.ts:130-138
+TOO_LARGE = (413, "EntityTooLarge", "Payload too large", "The object exceeded the maximum allowed size")  # :305-312
+DUPLICATE = (409, "ResourceAlreadyExists", "Duplicate", "The resource already exists")        # codes.ts:195-202
+ACCESS_DENIED = (403, "AccessDenied", "Unauthorized", "invalid signature")                    # codes.ts:186-193
+BAD_SIGNATURE = (400, "InvalidSignature", "InvalidSignature", "Invalid signature")            # codes.ts:219-225
 
 
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+def storage_error(status: int, code: str, error: str, message: str) -> Reply:
+    """Storage answers HTTP 400 (500 for a 500) with the real status in the JSON body
+    (src/http/error-handler.ts:44-75, userStatusCode in src/internal/errors/storage-error.ts:23)."""
+    return Reply(500 if status == 500 else 400, {"statusCode": str(status), "code": code, "error": error,
+                                                 "message": message})
 
 
-class Reply(Exception):
-    """Raised by a route to answer with this status and JSON body."""
+def mime_error(content_type: str) -> tuple:
+    return (415, "InvalidMimeType", "invalid_mime_type", f"mime type {content_type} is not supported")  # :273-279
 
-    def __init__(self, status: int, body, headers: dict | None = None):
+
+class TusReply(Exception):
+    """A TUS answer: the status and a plain-text body (Storage's getTusError,
+    src/http/routes/tus/lifecycle.ts:48-56; tus-node-server packages/server/src/constants.ts)."""
+
+    def __init__(self, status: int, body: str):
         super().__init__(status)
-        self.status, self.body, self.headers = status, body, headers or {}
-
-
-def pg_error(status: int, code: str, message: str, details=None) -> Reply:
-    return Reply(status, {"code": code, "details": details, "hint": None, "message": message})
-
-
-def storage_error(status: int, error: str, message: str) -> Reply:
-    return Reply(status, {"statusCode": str(status), "error": error, "message": message})
+        self.status, self.body = status, body
 
 
 @dataclass
@@ -104,28 +73,30 @@ class Upload:
     data: bytearray = field(default_factory=bytearray)
 
 
-class FakeSupabase:
+class FakeSupabase(FakePostgrest):
     def __init__(self, key: str = "fake-service-role-key", *, global_limit: int = 50 * 1024 * 1024):
+        super().__init__()
         self.key = key
         self.global_limit = global_limit
-        self.tables: dict[str, list[dict]] = {name: [] for name in COLUMNS}
         self.buckets: dict[str, dict] = {}
         self.objects: dict[tuple[str, str], dict] = {}
         self.uploads: dict[str, Upload] = {}
         self.tokens: dict[str, tuple[str, str, datetime]] = {}
         self.requests: list[Recorded] = []
-        self.migrated = True  # False: every table/function answers "not in the schema cache"
+        self.stall: set[str] = set()  # methods ("PATCH", ...) that are accepted and never answered
+        self.released = threading.Event()
         self.lock = threading.RLock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
-    def __enter__(self) -> "FakeSupabase":
+    def __enter__(self) -> FakeSupabase:
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -142,294 +113,198 @@ class FakeSupabase:
         with self.lock:
             self.requests.append(req)
             try:
-                if not (req.method == "GET" and req.path.startswith("/storage/v1/object/sign/")):
-                    if req.headers.get("authorization") != f"Bearer {self.key}":
-                        raise Reply(401, {"message": "Invalid API key",
-                                          "hint": "Double check your Supabase `anon` or `service_role` API key."})
-                if req.path.startswith("/rest/v1/rpc/"):
-                    return self._json(200, self.rpc(req.path.rsplit("/", 1)[1], req.json()))
                 if req.path.startswith("/rest/v1/"):
+                    self._check_apikey(req)
+                    if req.path.startswith("/rest/v1/rpc/"):
+                        return json_reply(200, self.rpc(req.path.rsplit("/", 1)[1], req.json()))
                     return self.rest(req, req.path[len("/rest/v1/"):])
+                if not (req.method == "GET" and req.path.startswith("/storage/v1/object/sign/")):
+                    self._check_jwt(req)  # a signed URL carries its own token instead
                 if req.path.startswith("/storage/v1/upload/resumable"):
                     return self.tus(req)
                 if req.path.startswith("/storage/v1/"):
                     return self.storage(req, req.path[len("/storage/v1/"):])
-                raise Reply(404, {"message": "no route"})
+                raise Reply(404, {"message": "no Route matched with those values"})
             except Reply as reply:
-                return self._json(reply.status, reply.body, reply.headers)
+                return json_reply(reply.status, reply.body, reply.headers)
+            except TusReply as reply:
+                return reply.status, {"Content-Type": "text/plain", "Tus-Resumable": "1.0.0"}, reply.body.encode()
 
-    @staticmethod
-    def _json(status: int, body, headers: dict | None = None) -> tuple[int, dict, bytes]:
-        return status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(body).encode()
+    def _check_apikey(self, req: Recorded) -> None:
+        """The gateway's key-auth plugin on /rest/v1/ reads the `apikey` header (kong.yml, route rest-v1)."""
+        if "apikey" not in req.headers:
+            raise Reply(401, {"message": "No API key found in request",
+                              "hint": "No `apikey` request header or url param was found."})
+        if req.headers["apikey"] != self.key:
+            raise Reply(401, {"message": "Invalid API key",
+                              "hint": "Double check your Supabase `anon` or `service_role` API key."})
 
-    # ---- PostgREST ------------------------------------------------------------------
-    def _table(self, name: str) -> list[dict]:
-        if not self.migrated or name not in COLUMNS:
-            raise pg_error(404, "PGRST205", f"Could not find the table 'public.{name}' in the schema cache")
-        return self.tables[name]
-
-    @staticmethod
-    def _matches(row: dict, query: dict) -> bool:
-        for column, values in query.items():
-            if column in ("select", "order", "limit", "offset", "on_conflict", "columns"):
-                continue
-            op, _, arg = values[0].partition(".")
-            value = row[column]
-            text = json.dumps(value) if isinstance(value, bool) else str(value)
-            if op == "eq" and text != arg:
-                return False
-            if op == "in" and text not in arg.strip("()").split(","):
-                return False
-            if op == "is" and arg == "null" and value is not None:
-                return False
-        return True
-
-    def rest(self, req: Recorded, table: str) -> tuple[int, dict, bytes]:
-        rows = self._table(table)
-        prefer = req.headers.get("prefer", "")
-        if req.method == "GET":
-            found = [r for r in rows if self._matches(r, req.query)]
-            for term in reversed(req.query.get("order", [""])[0].split(",")):
-                if term:
-                    column, _, direction = term.partition(".")
-                    found.sort(key=lambda r: (r[column] is None, r[column]), reverse=direction.startswith("desc"))
-            offset = int(req.query.get("offset", ["0"])[0])
-            limit = int(req.query.get("limit", [str(len(found))])[0])
-            page = found[offset:offset + limit]
-            total = str(len(found)) if "count=exact" in prefer else "*"
-            span = f"{offset}-{offset + len(page) - 1}" if page else "*"
-            return self._json(200, page, {"Content-Range": f"{span}/{total}"})
-        if req.method == "POST":
-            body = req.json()
-            conflict = tuple(req.query.get("on_conflict", [""])[0].split(",")) if "on_conflict" in req.query else None
-            changed = self.insert(table, body if isinstance(body, list) else [body],
-                                  ignore_on=conflict if "resolution=ignore-duplicates" in prefer else None)
-            status = 201
-        elif req.method == "PATCH":
-            patch = req.json()
-            changed = self.update(table, [r for r in rows if self._matches(r, req.query)], patch)
-            status = 200
-        elif req.method == "DELETE":
-            changed = [r for r in rows if self._matches(r, req.query)]
-            self.tables[table] = [r for r in rows if r not in changed]
-            status = 200
-        else:
-            raise Reply(405, {"message": "method not allowed"})
-        if "return=representation" in prefer:
-            return self._json(status, changed)
-        return 204, {}, b""
-
-    def _validate(self, table: str, candidates: list[dict], replacing: list[dict]) -> None:
-        """Raise the PostgREST error PostgreSQL would give if `candidates` replaced `replacing`."""
-        for row in candidates:
-            for name, ok in CHECKS.get(table, {}).items():
-                if not ok(row):
-                    raise pg_error(400, "23514", f'new row for relation "{table}" violates check constraint "{name}"')
-            for (t, column), target in FOREIGN.items():
-                if t == table and row[column] is not None and not any(
-                        r["id"] == row[column] for r in self.tables[target]):
-                    raise pg_error(409, "23503", f'insert or update on table "{table}" violates foreign key '
-                                   f'constraint "{table}_{column}_fkey"',
-                                   f'Key ({column})=({row[column]}) is not present in table "{target}".')
-        others = [r for r in self.tables[table] if not any(r is x for x in replacing)]
-        indexes = [(f"{table}_pkey", ("id",), None)] + [(n, c, w) for n, (t, c, w) in UNIQUE.items() if t == table]
-        for index, row in enumerate(candidates):
-            for name, columns, where in indexes:
-                if where and not where(row):
-                    continue
-                key = tuple(row[c] for c in columns)
-                for other in others + candidates[:index]:
-                    if (not where or where(other)) and tuple(other[c] for c in columns) == key:
-                        raise pg_error(409, "23505", f'duplicate key value violates unique constraint "{name}"',
-                                       f"Key ({', '.join(columns)})=({', '.join(map(str, key))}) already exists.")
-
-    def insert(self, table: str, body: list[dict], ignore_on: tuple | None = None) -> list[dict]:
-        rows = []
-        for given in body:
-            unknown = set(given) - set(COLUMNS[table])
-            if unknown:
-                raise pg_error(400, "PGRST204", f"Could not find the '{sorted(unknown)[0]}' column of "
-                               f"'{table}' in the schema cache")
-            row = {c: None for c in COLUMNS[table]}
-            row.update({c: make() for c, make in DEFAULTS.get(table, {}).items()})
-            row.update({"id": str(uuid.uuid4()), "created_at": now()})
-            if "updated_at" in row:
-                row["updated_at"] = row["created_at"]
-            row.update(given)
-            if ignore_on and any(all(r[c] == row[c] for c in ignore_on) for r in self.tables[table]):
-                continue
-            rows.append(row)
-        self._validate(table, rows, [])
-        self.tables[table].extend(rows)
-        if table == "artists":  # trigger artists_create_profile
-            self.insert("artist_profiles", [{"artist_id": r["id"]} for r in rows])
-        return rows
-
-    def update(self, table: str, targets: list[dict], patch: dict) -> list[dict]:
-        stamp = now()
-        new = [{**r, **patch, **({"updated_at": stamp} if table in TOUCHED else {})} for r in targets]
-        self._validate(table, new, targets)
-        for old, row in zip(targets, new):
-            old.update(row)
-        return targets
-
-    # ---- RPC (mirrors the SQL functions of the migration) ---------------------------
-    def rpc(self, name: str, args: dict):
-        if not self.migrated or name not in ("train_mode_begin_export", "train_mode_complete_export"):
-            raise pg_error(404, "PGRST202", f"Could not find the function public.{name} in the schema cache")
-        exports = self.tables["exports"]
-        if name == "train_mode_begin_export":
-            cutoff = (datetime.now(timezone.utc) - timedelta(seconds=args["p_stale_after_s"])).isoformat(
-                timespec="microseconds")
-            stale = [e for e in exports if e["artist_id"] == args["p_artist_id"]
-                     and e["status"] == "building" and e["created_at"] < cutoff]
-            self.update("exports", stale, {"status": "failed", "error": "abandoned (stale)", "completed_at": now()})
-            try:
-                return self.insert("exports", [{"id": args["p_export_id"] or str(uuid.uuid4()),
-                                                "artist_id": args["p_artist_id"], "zip_path": args["p_zip_path"],
-                                                "status": "building"}])[0]
-            except Reply as reply:
-                if "exports_one_building_idx" in str(reply.body.get("message")):
-                    raise pg_error(400, "TMBSY", "An export of this artist is already running; wait for it "
-                                   "to finish.") from None
-                raise
-        export = next((e for e in exports if e["id"] == args["p_export_id"]), None)
-        if export is None or export["status"] != "building":
-            raise pg_error(400, "TMNRN", "This export is no longer running; start it again.")
-        ids = args["p_item_ids"] or []
-        items = [i for i in self.tables["training_items"] if i["id"] in ids
-                 and i["artist_id"] == export["artist_id"] and i["status"] == "ready"]
-        if len(items) != len(ids):
-            raise pg_error(400, "TMITM", "An item changed while the export ran; nothing was marked "
-                           "exported. Export again.")
-        stamp = now()
-        self.update("training_items", items, {"status": "exported", "exported_at": stamp,
-                                              "export_id": export["id"]})
-        return self.update("exports", [export], {
-            "status": "complete", "item_count": args["p_item_count"], "bytes": args["p_bytes"],
-            "sha256": args["p_sha256"], "completed_at": stamp})[0]
+    def _check_jwt(self, req: Recorded) -> None:
+        """Storage has no key-auth (kong.yml, route storage-v1): it verifies the Authorization
+        bearer itself and answers AccessDenied (src/http/plugins/jwt.ts:41-67)."""
+        if req.headers.get("authorization") != f"Bearer {self.key}":
+            raise storage_error(*ACCESS_DENIED)
 
     # ---- Storage --------------------------------------------------------------------
     def _bucket(self, name: str) -> dict:
-        if name not in self.buckets:
-            raise storage_error(404, "Bucket not found", "Bucket not found")
+        if name not in self.buckets:  # src/storage/database/pg.ts:455-492 findBucketById
+            raise storage_error(*NO_SUCH_BUCKET)
         return self.buckets[name]
 
-    def _accept(self, bucket: dict, size: int, content_type: str) -> None:
-        limit = min(filter(None, [bucket["file_size_limit"], self.global_limit]))
-        if size > limit:
-            raise storage_error(413, "Payload too large", "The object exceeded the maximum allowed size")
-        # Compared raw, as Storage did before supabase/storage#1382: parameters break the match.
-        if bucket["allowed_mime_types"] and content_type not in bucket["allowed_mime_types"]:
-            raise storage_error(415, "invalid_mime_type", f"mime type {content_type} is not supported")
+    def max_size(self, bucket: dict) -> int:
+        """The bucket's limit, never above the global one (src/storage/uploader.ts:579-594)."""
+        return min(filter(None, [bucket["file_size_limit"], self.global_limit]))
 
     def _object(self, bucket: str, name: str) -> dict:
-        self._bucket(bucket)
+        """Objects are looked up by bucket id and name only: a missing bucket is "Object not
+        found" too (src/storage/database/pg.ts:1169-1197 findObject)."""
         if (bucket, name) not in self.objects:
-            raise storage_error(404, "not_found", "Object not found")
+            raise storage_error(*NO_SUCH_KEY)
         return self.objects[(bucket, name)]
 
-    def _save(self, bucket: str, name: str, data: bytes, content_type: str, upsert: bool,
+    def _save(self, bucket_id: str, name: str, data: bytes, content_type: str, upsert: bool,
               cache_control: str) -> dict:
-        if (bucket, name) in self.objects and not upsert:
-            raise storage_error(409, "Duplicate", "The resource already exists")
-        self._accept(self._bucket(bucket), len(data), content_type)
-        self.objects[(bucket, name)] = {"id": str(uuid.uuid4()), "data": bytes(data), "content_type": content_type,
-                                        "cache_control": cache_control, "updated_at": now()}
-        return {"Id": self.objects[(bucket, name)]["id"], "Key": f"{bucket}/{name}"}
+        bucket = self._bucket(bucket_id)  # src/storage/object.ts:97-99
+        if bucket["allowed_mime_types"] and content_type not in bucket["allowed_mime_types"]:
+            raise storage_error(*mime_error(content_type))  # uploader.ts:305-332, compared raw
+        if len(data) > self.max_size(bucket):
+            raise storage_error(*TOO_LARGE)  # uploader.ts:453, 531
+        if (bucket_id, name) in self.objects and not upsert:
+            raise storage_error(*DUPLICATE)
+        self.objects[(bucket_id, name)] = {"id": str(uuid.uuid4()), "data": bytes(data), "content_type": content_type,
+                                           "cache_control": cache_control, "updated_at": now()}
+        return {"Id": self.objects[(bucket_id, name)]["id"], "Key": f"{bucket_id}/{name}"}
+
+    def _bucket_options(self, body: dict) -> dict:
+        options = {k: body[k] for k in ("public", "file_size_limit", "allowed_mime_types") if k in body}
+        if (options.get("file_size_limit") or 0) > self.global_limit:
+            raise storage_error(*TOO_LARGE)  # src/storage/storage.ts:372-384 parseMaxSizeLimit
+        return options
+
+    def buckets_route(self, req: Recorded, parts: list[str]) -> tuple[int, dict, bytes]:
+        if req.method == "GET":
+            return json_reply(200, self._bucket(parts[1]) if len(parts) > 1 else list(self.buckets.values()))
+        body = req.json()
+        options = self._bucket_options(body)
+        if req.method == "POST":
+            if body["id"] in self.buckets:
+                raise storage_error(*DUPLICATE)
+            self.add_bucket(body["id"], **options)
+            return json_reply(200, {"name": body["id"]})
+        self._bucket(parts[1]).update(options, updated_at=now())
+        return json_reply(200, {"message": "Successfully updated"})
 
     def storage(self, req: Recorded, route: str) -> tuple[int, dict, bytes]:
         parts = [unquote(p) for p in route.split("/")]
         method = req.method
         if parts[0] == "bucket":
-            if method == "GET" and len(parts) == 1:
-                return self._json(200, list(self.buckets.values()))
-            if method == "GET":
-                return self._json(200, self._bucket(parts[1]))
-            body = req.json()
-            options = {k: body[k] for k in ("public", "file_size_limit", "allowed_mime_types") if k in body}
-            if method == "POST":
-                if body["id"] in self.buckets:
-                    raise storage_error(409, "Duplicate", "The resource already exists")
-                self.add_bucket(body["id"], **options)
-                return self._json(200, {"name": body["id"]})
-            if method == "PUT":
-                self._bucket(parts[1]).update(options, updated_at=now())
-                return self._json(200, {"message": "Successfully updated"})
+            return self.buckets_route(req, parts)
         if parts[0] != "object":
-            raise Reply(404, {"message": "no route"})
+            raise Reply(404, {"message": "no Route matched with those values"})
         if parts[1] == "sign" and method == "POST":
             self._object(parts[2], "/".join(parts[3:]))
             token = secrets.token_urlsafe(16)
             expires = datetime.now(timezone.utc) + timedelta(seconds=int(req.json()["expiresIn"]))
             self.tokens[token] = (parts[2], "/".join(parts[3:]), expires)
-            return self._json(200, {"signedURL": f"/object/sign/{'/'.join(parts[2:])}?token={token}"})
+            return json_reply(200, {"signedURL": f"/object/sign/{'/'.join(parts[2:])}?token={token}"})
         if parts[1] == "sign" and method == "GET":
             bucket, name, expires = self.tokens.get(req.query.get("token", [""])[0], (None, None, None))
             if (bucket, name) != (parts[2], "/".join(parts[3:])) or expires < datetime.now(timezone.utc):
-                raise storage_error(400, "InvalidSignature", "The signature is invalid or expired")
-            obj = self._object(bucket, name)
-            return 200, {"Content-Type": obj["content_type"]}, obj["data"]
+                raise storage_error(*BAD_SIGNATURE)
+            return self._content(self._object(bucket, name), req)
         if parts[1] == "info" and method == "GET":
             obj = self._object(parts[2], "/".join(parts[3:]))
-            return self._json(200, {"id": obj["id"], "name": "/".join(parts[3:]), "size": len(obj["data"]),
+            return json_reply(200, {"id": obj["id"], "name": "/".join(parts[3:]), "size": len(obj["data"]),
                                     "content_type": obj["content_type"]})
-        if method == "DELETE" and len(parts) == 2:
-            self._bucket(parts[1])
+        if parts[1] == "list" and method == "POST":
+            return json_reply(200, self._list(parts[2], req.json()))
+        if method == "DELETE" and len(parts) == 2:  # deleteObjects matches rows: no bucket check (object.ts:183)
             gone = [{"name": p, "bucket_id": parts[1]} for p in req.json()["prefixes"]
                     if self.objects.pop((parts[1], p), None) is not None]
-            return self._json(200, gone)
+            return json_reply(200, gone)
         if parts[1] == "authenticated":
             parts = parts[1:]
         bucket, name = parts[1], "/".join(parts[2:])
         if method == "GET":
-            obj = self._object(bucket, name)
-            return 200, {"Content-Type": obj["content_type"]}, obj["data"]
+            return self._content(self._object(bucket, name), req)
         if method in ("POST", "PUT"):
             form = parse_multipart(req.body, req.headers.get("content-type", ""))
             content_type, data = form["file"]
-            if method == "PUT":
-                self._object(bucket, name)
             upsert = method == "PUT" or req.headers.get("x-upsert") == "true"
-            return self._json(200, self._save(bucket, name, data, content_type, upsert,
+            return json_reply(200, self._save(bucket, name, data, content_type, upsert,
                                               form.get("cacheControl", (None, b""))[1].decode()))
         raise Reply(405, {"message": "method not allowed"})
 
+    @staticmethod
+    def _content(obj: dict, req: Recorded) -> tuple[int, dict, bytes]:
+        match = re.fullmatch(r"bytes=(\d+)-(\d+)", req.headers.get("range", ""))
+        if match:
+            first, last = int(match.group(1)), int(match.group(2))
+            return 206, {"Content-Type": obj["content_type"]}, obj["data"][first:last + 1]
+        return 200, {"Content-Type": obj["content_type"]}, obj["data"]
+
+    def _list(self, bucket: str, body: dict) -> list[dict]:
+        """One level of a folder: files with an id, sub-folders with id null."""
+        prefix = body.get("prefix", "").strip("/")
+        entries: dict[str, dict] = {}
+        for (b, name), obj in sorted(self.objects.items()):
+            if b != bucket or (prefix and not name.startswith(prefix + "/")):
+                continue
+            rest = name[len(prefix) + 1:] if prefix else name
+            head, _, tail = rest.partition("/")
+            entries.setdefault(head, {"name": head, "id": None if tail else obj["id"]})
+        return list(entries.values())[: int(body.get("limit", 100))]
+
     # ---- resumable uploads (TUS 1.0.0, as Supabase runs it) -------------------------
     def tus(self, req: Recorded) -> tuple[int, dict, bytes]:
-        tus = {"Tus-Resumable": "1.0.0"}
-        if req.method == "POST":
-            meta = {}
-            for pair in req.headers.get("upload-metadata", "").split(","):
-                k, _, v = pair.strip().partition(" ")
-                meta[k] = base64.b64decode(v).decode()
-            upload = Upload(meta["bucketName"], meta["objectName"], meta.get("contentType", ""),
-                            int(req.headers["upload-length"]), req.headers.get("x-upsert") == "true")
-            if (upload.bucket, upload.name) in self.objects and not upload.upsert:
-                raise storage_error(409, "Duplicate", "The resource already exists")
-            self._accept(self._bucket(upload.bucket), upload.length, upload.content_type)
-            upload_id = uuid.uuid4().hex
-            self.uploads[upload_id] = upload
-            return 201, {**tus, "Location": f"{self.url}/storage/v1/upload/resumable/{upload_id}",
-                         "Content-Length": "0"}, b""
+        try:
+            if req.method == "POST":
+                return self._tus_create(req)
+            return self._tus_patch(req)
+        except Reply as reply:  # a Storage error inside TUS is rendered as plain text (lifecycle.ts:364-377)
+            raise TusReply(int(reply.body["statusCode"]), reply.body["message"]) from None
+
+    def _tus_create(self, req: Recorded) -> tuple[int, dict, bytes]:
+        meta = {}
+        for pair in req.headers.get("upload-metadata", "").split(","):
+            k, _, v = pair.strip().partition(" ")
+            meta[k] = base64.b64decode(v).decode()
+        upload = Upload(meta["bucketName"], meta["objectName"], meta.get("contentType", ""),
+                        int(req.headers["upload-length"]), req.headers.get("x-upsert") == "true")
+        # PostHandler asks maxSize(req, id): the bucket's limit capped by the global one
+        # (src/http/routes/tus/index.ts:152-175), and refuses a longer Upload-Length.
+        if upload.length > self.max_size(self._bucket(upload.bucket)):
+            raise TusReply(413, "Maximum size exceeded\n")
+        if (upload.bucket, upload.name) in self.objects and not upload.upsert:  # lifecycle.ts:164 canUpload
+            raise storage_error(*DUPLICATE)
+        allowed = self.buckets[upload.bucket]["allowed_mime_types"]
+        if allowed and upload.content_type not in allowed:  # lifecycle.ts:296-298
+            raise storage_error(*mime_error(upload.content_type))
+        upload_id = uuid.uuid4().hex
+        self.uploads[upload_id] = upload
+        return 201, {"Tus-Resumable": "1.0.0", "Location": f"{self.url}/storage/v1/upload/resumable/{upload_id}",
+                     "Content-Length": "0"}, b""
+
+    def _tus_patch(self, req: Recorded) -> tuple[int, dict, bytes]:
         upload = self.uploads.get(req.path.rsplit("/", 1)[1])
         if upload is None:
-            raise storage_error(404, "not_found", "Upload not found")
+            raise TusReply(404, "The file for this url was not found\n")
         if req.method == "HEAD":
-            return 200, {**tus, "Upload-Offset": str(len(upload.data)), "Upload-Length": str(upload.length),
-                         "Cache-Control": "no-store"}, b""
-        if req.method == "PATCH":
-            if int(req.headers["upload-offset"]) != len(upload.data):
-                raise Reply(409, {"message": "offset mismatch"})
-            final = len(upload.data) + len(req.body) == upload.length
-            if not final and len(req.body) != TUS_CHUNK:  # Supabase requires 6 MiB chunks
-                raise Reply(400, {"message": "chunk size must be 6MB"})
-            upload.data += req.body
-            if final:
-                self._save(upload.bucket, upload.name, bytes(upload.data), upload.content_type, upload.upsert,
-                           "")
-            return 204, {**tus, "Upload-Offset": str(len(upload.data))}, b""
-        raise Reply(405, {"message": "method not allowed"})
+            return 200, {"Tus-Resumable": "1.0.0", "Upload-Offset": str(len(upload.data)),
+                         "Upload-Length": str(upload.length), "Cache-Control": "no-store"}, b""
+        if int(req.headers["upload-offset"]) != len(upload.data):
+            raise TusReply(409, "Current offset does not match Upload-Offset header\n")
+        # Any chunk size is accepted; the body is cut off at the limit, checked again here
+        # after the chunk was sent (PatchHandler calculateMaxBodySize / StreamLimiter).
+        end = len(upload.data) + len(req.body)
+        if end > self.max_size(self._bucket(upload.bucket)):
+            raise TusReply(413, "Maximum size exceeded\n")
+        if end > upload.length:
+            raise TusReply(413, "upload's size exceeded\n")
+        upload.data += req.body
+        if end == upload.length:  # onUploadFinish (lifecycle.ts:306)
+            self._save(upload.bucket, upload.name, bytes(upload.data), upload.content_type, True, "")
+        return 204, {"Tus-Resumable": "1.0.0", "Upload-Offset": str(end)}, b""
 
 
 def parse_multipart(body: bytes, content_type: str) -> dict[str, tuple[str | None, bytes]]:
@@ -456,6 +331,10 @@ def _handler(fake: FakeSupabase):
             url = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if self.command in fake.stall:  # accept, read, never answer (until the fake stops)
+                fake.released.wait(60)
+                self.close_connection = True
+                return
             req = Recorded(self.command, url.path, parse_qs(url.query, keep_blank_values=True),
                            {k.lower(): v for k, v in self.headers.items()}, body)
             status, headers, payload = fake.handle(req)

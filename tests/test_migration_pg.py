@@ -257,6 +257,7 @@ def test_the_embedded_schema_has_the_same_tables_and_columns(db):
     import sqlite3
 
     from trainmode.store.embedded import SCHEMA_SQL
+    from trainmode.supabase_check import COLUMNS  # what check-supabase and the fake expect
 
     lite = sqlite3.connect(":memory:")
     lite.executescript(SCHEMA_SQL)
@@ -265,7 +266,7 @@ def test_the_embedded_schema_has_the_same_tables_and_columns(db):
             "select column_name from information_schema.columns where table_schema = 'public' and table_name = %s",
             (table,)).fetchall()}
         lite_columns = {r[1] for r in lite.execute(f"pragma table_info({table})")}
-        assert pg_columns and lite_columns == pg_columns, table
+        assert pg_columns and lite_columns == pg_columns == set(COLUMNS[table]), table
 
 
 # ---- privileges: what the store does, as the roles PostgREST switches to -------------------
@@ -343,3 +344,18 @@ def test_the_old_default_privileges_are_really_in_force():
             owner.execute("create table public.other (id int)")
             assert one(owner, "select has_table_privilege('anon', 'public.other', 'select')")
             assert not one(owner, "select has_table_privilege('anon', 'public.artists', 'select')")
+
+
+def test_the_schema_report_check_supabase_reads(project):
+    with connect_as(project, "service_role") as api:
+        report = one(api, "select train_mode_schema_report()")
+    assert report["tables"] == {t: {"rls": True, "service_role": True, "public_roles": False} for t in TABLES}
+    assert report["functions"] == {f: {"exists": True, "service_role": True, "public_roles": False}
+                                   for f in ("train_mode_begin_export", "train_mode_complete_export")}
+    with supabase_database("old-default-privileges", MIGRATIONS[:1]) as old:  # before the grants migration
+        with psycopg.connect(f"{SERVER} user=postgres dbname={old}", autocommit=True) as owner:
+            apply_migrations(owner, MIGRATIONS[1:])
+            owner.execute("grant select on artists to anon")
+            owner.execute("alter table exports disable row level security")
+            report = one(owner, "select train_mode_schema_report()")
+    assert report["tables"]["artists"]["public_roles"] and not report["tables"]["exports"]["rls"]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from fake_supabase import FakeSupabase, parse_multipart
+
 from trainmode.config import Secret, Settings
 from trainmode.errors import ConfigError, NotFoundError, StoreError
 from trainmode.store.supabase_errors import MIGRATION_FILES, PSQL_COMMAND
@@ -100,7 +100,7 @@ def test_streams_and_paths_upload_too(fake, store, tmp_path):
 
 def test_charset_parameter_does_not_trip_the_bucket_mime_check(fake, store):
     # Storage compared the raw Content-Type with allowed_mime_types (supabase/storage#1381).
-    store.put_blob("a/prompt.txt", "dark, driving".encode(), "text/plain; charset=utf-8")
+    store.put_blob("a/prompt.txt", b"dark, driving", "text/plain; charset=utf-8")
     assert fake.objects[("train-mode", "a/prompt.txt")]["content_type"] == "text/plain"
 
 
@@ -210,14 +210,35 @@ def test_a_bad_url_is_a_config_error():
                                              supabase_key=Secret("k")))
 
 
-def test_an_unreachable_server_is_a_store_error():
+def free_port() -> int:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+        return sock.getsockname()[1]
+
+
+@pytest.mark.timeout(10)  # postgrest-py's own retries (1+2+4 s) are off: well within the bound
+@pytest.mark.parametrize("call, what", [(lambda s: s.put_blob("a.mp3", b"x", "audio/mpeg"), "uploading a.mp3"),
+                                        (lambda s: s.list_artists(), "listing artists"),
+                                        (lambda s: s.put_blob("a.mp3", b"x" * 7 * MIB, "audio/mpeg"),
+                                         "uploading a.mp3")], ids=["upload", "rows", "resumable"])
+def test_an_unreachable_server_is_a_store_error(call, what):
+    port = free_port()
     store = SupabaseStore(f"http://127.0.0.1:{port}", "k")
-    with pytest.raises(StoreError, match=f"Cannot reach Supabase at 127.0.0.1:{port} while uploading a.mp3"):
-        store.put_blob("a.mp3", b"x", "audio/mpeg")
+    with pytest.raises(StoreError, match=f"Cannot reach Supabase at 127.0.0.1:{port} while {what}"):
+        call(store)
     store.close()
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_a_stalled_resumable_upload_ends_with_a_clear_error(fake, method):
+    fake.stall.add(method)  # the server takes the request and never answers
+    store = SupabaseStore(fake.url, fake.key, timeout_s=1)
+    with pytest.raises(StoreError) as raised:
+        store.put_blob(AUDIO, b"x" * 7 * MIB, "audio/mpeg")
+    store.close()
+    assert str(raised.value) == (f"Supabase at {fake.url[7:]} did not answer within 1 s while uploading {AUDIO} "
+                                 f"(ReadTimeout); check the network and try again.")
 
 
 def test_a_missing_migration_says_how_to_apply_it(fake, store):
@@ -236,15 +257,43 @@ def test_the_printed_command_applies_every_migration_as_the_readme_says():
     assert PSQL_COMMAND in (ROOT / "docs/supabase-schema.md").read_text(encoding="utf-8")
 
 
-def test_a_missing_bucket_says_to_run_setup(fake, store):
+@pytest.mark.parametrize("call", [lambda s: s.put_blob(AUDIO, b"x", "audio/mpeg"),
+                                  lambda s: s.put_blob(AUDIO, b"x" * 7 * MIB, "audio/mpeg"),
+                                  lambda s: s.blob_url(AUDIO), lambda s: s.download_to(AUDIO, io.BytesIO())],
+                         ids=["upload", "resumable", "sign", "download"])
+def test_a_missing_bucket_says_to_run_setup(fake, store, call):
+    # Storage answers "Object not found" for an object of a missing bucket: the store asks.
     del fake.buckets["train-mode"]
     with pytest.raises(ConfigError, match="bucket 'train-mode' does not exist; run `python -m trainmode setup-"):
-        store.put_blob(AUDIO, b"x", "audio/mpeg")
+        call(store)
+
+
+@pytest.mark.parametrize("call", [lambda s: s.list_artists(), lambda s: s.begin_export(
+    {"id": str(uuid.uuid4()), "artist_id": str(uuid.uuid4()), "zip_path": "z"})], ids=["table", "function"])
+def test_a_role_without_grants_is_told_to_apply_the_migrations(fake, store, call):
+    fake.granted = set()  # a new project where only the first migration was applied
+    with pytest.raises(ConfigError) as raised:
+        call(store)
+    assert "the database has not granted this role access: apply the migrations (" in str(raised.value)
+    assert PSQL_COMMAND in str(raised.value) and "anon" not in str(raised.value)
+
+
+def test_over_the_bucket_limit_on_a_resumable_upload_names_the_bucket(fake, store):
+    fake.buckets["train-mode"]["file_size_limit"] = 10 * MIB
+    with pytest.raises(StoreError, match=r"\(14.7 MB\): the bucket 'train-mode' accepts files up to 10.5 MB"):
+        store.put_blob(AUDIO, b"x" * (14 * MIB), "audio/mpeg")
+
+
+def test_setup_refuses_a_bucket_limit_above_the_global_one(fake):
+    with pytest.raises(ConfigError, match=r"refused the bucket size limit 209.7 MB: it is above the project's "
+                                          r"global upload size limit"):
+        setup_supabase(settings_for(fake), file_size_limit=200 * MIB, echo=lambda line: None)
 
 
 # ---- setup-supabase -----------------------------------------------------------------------
 def test_setup_creates_a_private_bucket_and_is_idempotent(fake):
     del fake.buckets["train-mode"]
+    fake.global_limit = 500 * MIB  # a paid plan: Storage refuses a bucket limit above the global one
     lines = []
     done = setup_supabase(settings_for(fake), file_size_limit=200 * MIB, echo=lines.append)
     assert done == lines == [

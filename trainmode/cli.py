@@ -13,7 +13,7 @@ from pathlib import Path
 from .config import load_settings
 from .errors import ConfirmationRequired, TrainModeError
 
-COMMANDS = ("summarize", "demo", "import", "generate", "save", "items", "export", "setup-supabase")
+COMMANDS = ("summarize", "demo", "import", "generate", "save", "items", "export", "setup-supabase", "check-supabase")
 
 
 def _store(settings):
@@ -130,6 +130,14 @@ def cmd_setup_supabase(args, settings) -> None:
     setup_supabase(settings, file_size_limit=limit, echo=print)
 
 
+def cmd_check_supabase(args, settings) -> int:
+    from .supabase_check import check_supabase
+    checks = check_supabase(settings)
+    for check in checks:
+        print(check.line())
+    return 0 if all(check.ok for check in checks) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m trainmode",
                                      description="Turn Ableton Live sets and rendered MP3s into a captioned dataset.")
@@ -176,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file-size-limit-mb", type=int, metavar="MB",
                    help="the bucket's largest file in MiB (a new bucket: 50, the Free plan's project limit; "
                         "an existing one keeps its limit)")
+    sub.add_parser("check-supabase", help="check, read-only, that the Supabase project is ready for Train Mode")
     return parser
 
 

@@ -312,7 +312,7 @@ class SupabaseStore(Store):
         created = self._http.post(endpoint, headers={
             **auth, "x-upsert": "true", "upload-length": str(size),
             "upload-metadata": ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in metadata.items())})
-        self._raise_for_tus(created, path, size)
+        self._raise_for_status(created, f"uploading {path}", path, size)
         location = urljoin(endpoint + "/", created.headers.get("location", ""))
         offset = 0
         while offset < size:
@@ -321,13 +321,15 @@ class SupabaseStore(Store):
                 raise StoreError(f"Cannot upload {path}: the file ended after {mb(offset)} of {mb(size)}.")
             answer = self._http.patch(location, content=chunk, headers={
                 **auth, "upload-offset": str(offset), "content-type": "application/offset+octet-stream"})
-            self._raise_for_tus(answer, path, size)
+            self._raise_for_status(answer, f"uploading {path}", path, size)
             offset = int(answer.headers.get("upload-offset", offset + len(chunk)))
 
-    def _raise_for_tus(self, response: httpx.Response, path: str, size: int) -> None:
+    def _raise_for_status(self, response: httpx.Response, what: str, path: str, size: int | None) -> None:
+        """A Storage (JSON) or TUS (plain text) error answer as one trainmode error."""
         if response.is_error:
+            response.read()
             status, code, message = parse_body(response.content, response.status_code)
-            raise self._errors.storage_error(status, code, message, f"uploading {path}", path, size) from None
+            raise self._errors.storage_error(status, code, message, what, path, size) from None
 
     def _signed_url(self, path: str, expires_s: int) -> str:
         with self.translate(f"signing a link to {path}", path=path):
@@ -349,12 +351,16 @@ class SupabaseStore(Store):
         url = self._signed_url(path, 60)
         with self.translate(f"downloading {path}", path=path):
             with self._http.stream("GET", url) as response:
-                if response.is_error:
-                    response.read()
-                    status, code, message = parse_body(response.content, response.status_code)
-                    raise self._errors.storage_error(status, code, message, f"downloading {path}", path, None) from None
+                self._raise_for_status(response, f"downloading {path}", path, None)
                 for chunk in response.iter_bytes(1024 * 1024):
                     out.write(chunk)
+
+    def check_signed_url(self, path: str) -> None:
+        """Fetch the first byte of `path` through a short-lived signed URL; raise if that fails."""
+        url = self._signed_url(path, 60)
+        with self.translate(f"fetching a signed link to {path}", path=path):
+            self._raise_for_status(self._http.get(url, headers={"Range": "bytes=0-0"}),
+                                   f"fetching a signed link to {path}", path, None)
 
     def delete_blob(self, path: str) -> None:
         self.delete_blobs([path])

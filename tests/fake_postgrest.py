@@ -1,0 +1,242 @@
+"""The PostgREST half of the fake Supabase (tests/fake_supabase.py): the five Train Mode tables
+in memory, with the schema's unique/foreign-key/check constraints, the triggers and the two RPC
+functions of supabase/migrations mirrored in Python, a privilege model and max-rows.
+
+Rules copied from the real services (PostgREST at 4834678, supabase/cli at 0000e2e):
+- 42501 (insufficient privilege) is HTTP 403 for a request with a JWT, 401 without
+  (PostgREST src/library/PostgREST/Error.hs:589).
+- A read returns at most max-rows rows whatever limit the client asks for
+  (PostgREST src/library/PostgREST/Plan.hs:527-529); Supabase sets max_rows = 1000
+  (supabase/cli pkg/config/templates/config.toml:18).
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from trainmode.supabase_check import COLUMNS
+
+MAX_ROWS = 1000
+FUNCTIONS = ("train_mode_begin_export", "train_mode_complete_export", "train_mode_schema_report")
+DEFAULTS = {
+    "artist_profiles": {"master_schema": dict},
+    "exports": {"item_count": lambda: 0, "bytes": lambda: 0},
+    "training_items": {"status": lambda: "ready", "prompt_edited": lambda: False, "provenance": dict,
+                       "findings": list, "metadata": dict},
+}
+# name -> (table, columns, applies-to-row predicate)
+UNIQUE = {
+    "artists_name_key": ("artists", ("name",), None),
+    "artist_profiles_artist_id_key": ("artist_profiles", ("artist_id",), None),
+    "als_summaries_artist_parse_key": ("als_summaries", ("artist_id", "parse_id"), None),
+    "training_items_artist_audio_key": ("training_items", ("artist_id", "audio_sha256"), None),
+    "exports_one_building_idx": ("exports", ("artist_id",), lambda r: r["status"] == "building"),
+}
+FOREIGN = {  # (table, column) -> referenced table
+    ("artist_profiles", "artist_id"): "artists", ("als_summaries", "artist_id"): "artists",
+    ("exports", "artist_id"): "artists", ("training_items", "artist_id"): "artists",
+    ("training_items", "als_summary_id"): "als_summaries", ("training_items", "export_id"): "exports",
+}
+CHECKS = {
+    "artists": {"artists_name_check": lambda r: bool((r["name"] or "").strip())},
+    "exports": {"exports_status_check": lambda r: r["status"] in ("building", "complete", "failed")},
+    "training_items": {
+        "training_items_prompt_text_check": lambda r: bool((r["prompt_text"] or "").strip()),
+        "training_items_status_check": lambda r: r["status"] in ("ready", "exported"),
+        "training_items_exported_has_export": lambda r: r["status"] != "exported" or r["export_id"] is not None,
+    },
+}
+TOUCHED = {"training_items", "artist_profiles"}  # the updated_at trigger
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+class Reply(Exception):
+    """Raised by a route to answer with this status and JSON body."""
+
+    def __init__(self, status: int, body, headers: dict | None = None):
+        super().__init__(status)
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
+def pg_error(status: int, code: str, message: str, details=None) -> Reply:
+    return Reply(status, {"code": code, "details": details, "hint": None, "message": message})
+
+
+def json_reply(status: int, body, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    return status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(body).encode()
+
+
+class FakePostgrest:
+    """Mixed into FakeSupabase. `granted` holds the tables and functions service_role may use
+    (all of them once the grants migration is applied; empty without it)."""
+
+    def __init__(self):
+        self.tables: dict[str, list[dict]] = {name: [] for name in COLUMNS}
+        self.migrated = True  # False: every table/function answers "not in the schema cache"
+        self.granted: set[str] = {*COLUMNS, *FUNCTIONS}
+        self.rls_off: set[str] = set()  # tables whose Row Level Security was turned off
+        self.public_granted: set[str] = set()  # tables and functions anon/authenticated may use
+
+    def _table(self, name: str) -> list[dict]:
+        if not self.migrated or name not in COLUMNS:
+            raise pg_error(404, "PGRST205", f"Could not find the table 'public.{name}' in the schema cache")
+        if name not in self.granted:  # Error.hs:589: 42501 -> 403 with a JWT
+            raise pg_error(403, "42501", f"permission denied for table {name}")
+        return self.tables[name]
+
+
+    @staticmethod
+    def _matches(row: dict, query: dict) -> bool:
+        for column, values in query.items():
+            if column in ("select", "order", "limit", "offset", "on_conflict", "columns"):
+                continue
+            op, _, arg = values[0].partition(".")
+            value = row[column]
+            text = json.dumps(value) if isinstance(value, bool) else str(value)
+            if op == "eq" and text != arg:
+                return False
+            if op == "in" and text not in arg.strip("()").split(","):
+                return False
+            if op == "is" and arg == "null" and value is not None:
+                return False
+        return True
+
+    def rest(self, req, table: str) -> tuple[int, dict, bytes]:
+        rows = self._table(table)
+        prefer = req.headers.get("prefer", "")
+        if req.method == "GET":
+            found = [r for r in rows if self._matches(r, req.query)]
+            for term in reversed(req.query.get("order", [""])[0].split(",")):
+                if term:
+                    column, _, direction = term.partition(".")
+                    found.sort(key=lambda r: (r[column] is None, r[column]), reverse=direction.startswith("desc"))
+            offset = int(req.query.get("offset", ["0"])[0])
+            limit = min(int(req.query.get("limit", [str(MAX_ROWS)])[0]), MAX_ROWS)  # Plan.hs:527-529
+            page = found[offset:offset + limit]
+            total = str(len(found)) if "count=exact" in prefer else "*"
+            span = f"{offset}-{offset + len(page) - 1}" if page else "*"
+            return json_reply(200, page, {"Content-Range": f"{span}/{total}"})
+        if req.method == "POST":
+            body = req.json()
+            conflict = tuple(req.query.get("on_conflict", [""])[0].split(",")) if "on_conflict" in req.query else None
+            changed = self.insert(table, body if isinstance(body, list) else [body],
+                                  ignore_on=conflict if "resolution=ignore-duplicates" in prefer else None)
+            status = 201
+        elif req.method == "PATCH":
+            patch = req.json()
+            changed = self.update(table, [r for r in rows if self._matches(r, req.query)], patch)
+            status = 200
+        elif req.method == "DELETE":
+            changed = [r for r in rows if self._matches(r, req.query)]
+            self.tables[table] = [r for r in rows if r not in changed]
+            status = 200
+        else:
+            raise Reply(405, {"message": "method not allowed"})
+        if "return=representation" in prefer:
+            return json_reply(status, changed)
+        return 204, {}, b""
+
+    def _validate(self, table: str, candidates: list[dict], replacing: list[dict]) -> None:
+        """Raise the PostgREST error PostgreSQL would give if `candidates` replaced `replacing`."""
+        for row in candidates:
+            for name, ok in CHECKS.get(table, {}).items():
+                if not ok(row):
+                    raise pg_error(400, "23514", f'new row for relation "{table}" violates check constraint "{name}"')
+            for (t, column), target in FOREIGN.items():
+                if t == table and row[column] is not None and not any(
+                        r["id"] == row[column] for r in self.tables[target]):
+                    raise pg_error(409, "23503", f'insert or update on table "{table}" violates foreign key '
+                                   f'constraint "{table}_{column}_fkey"',
+                                   f'Key ({column})=({row[column]}) is not present in table "{target}".')
+        others = [r for r in self.tables[table] if not any(r is x for x in replacing)]
+        indexes = [(f"{table}_pkey", ("id",), None)] + [(n, c, w) for n, (t, c, w) in UNIQUE.items() if t == table]
+        for index, row in enumerate(candidates):
+            for name, columns, where in indexes:
+                if where and not where(row):
+                    continue
+                key = tuple(row[c] for c in columns)
+                for other in others + candidates[:index]:
+                    if (not where or where(other)) and tuple(other[c] for c in columns) == key:
+                        raise pg_error(409, "23505", f'duplicate key value violates unique constraint "{name}"',
+                                       f"Key ({', '.join(columns)})=({', '.join(map(str, key))}) already exists.")
+
+    def insert(self, table: str, body: list[dict], ignore_on: tuple | None = None) -> list[dict]:
+        rows = []
+        for given in body:
+            unknown = set(given) - set(COLUMNS[table])
+            if unknown:
+                raise pg_error(400, "PGRST204", f"Could not find the '{sorted(unknown)[0]}' column of "
+                               f"'{table}' in the schema cache")
+            row = {c: None for c in COLUMNS[table]}
+            row.update({c: make() for c, make in DEFAULTS.get(table, {}).items()})
+            row.update({"id": str(uuid.uuid4()), "created_at": now()})
+            if "updated_at" in row:
+                row["updated_at"] = row["created_at"]
+            row.update(given)
+            if ignore_on and any(all(r[c] == row[c] for c in ignore_on) for r in self.tables[table]):
+                continue
+            rows.append(row)
+        self._validate(table, rows, [])
+        self.tables[table].extend(rows)
+        if table == "artists":  # trigger artists_create_profile
+            self.insert("artist_profiles", [{"artist_id": r["id"]} for r in rows])
+        return rows
+
+    def update(self, table: str, targets: list[dict], patch: dict) -> list[dict]:
+        stamp = now()
+        new = [{**r, **patch, **({"updated_at": stamp} if table in TOUCHED else {})} for r in targets]
+        self._validate(table, new, targets)
+        for old, row in zip(targets, new, strict=True):
+            old.update(row)
+        return targets
+
+    # ---- RPC (mirrors the SQL functions of the migration) ---------------------------
+    def rpc(self, name: str, args: dict):
+        if not self.migrated or name not in FUNCTIONS:
+            raise pg_error(404, "PGRST202", f"Could not find the function public.{name} in the schema cache")
+        if name not in self.granted:  # Error.hs:589
+            raise pg_error(403, "42501", f"permission denied for function {name}")
+        if name == "train_mode_schema_report":  # supabase/migrations/20261201000000_train_mode_grants.sql
+            return self.schema_report()
+        exports = self.tables["exports"]
+        if name == "train_mode_begin_export":
+            cutoff = (datetime.now(timezone.utc) - timedelta(seconds=args["p_stale_after_s"])).isoformat(
+                timespec="microseconds")
+            stale = [e for e in exports if e["artist_id"] == args["p_artist_id"]
+                     and e["status"] == "building" and e["created_at"] < cutoff]
+            self.update("exports", stale, {"status": "failed", "error": "abandoned (stale)", "completed_at": now()})
+            try:
+                return self.insert("exports", [{"id": args["p_export_id"] or str(uuid.uuid4()),
+                                                "artist_id": args["p_artist_id"], "zip_path": args["p_zip_path"],
+                                                "status": "building"}])[0]
+            except Reply as reply:
+                if "exports_one_building_idx" in str(reply.body.get("message")):
+                    raise pg_error(400, "TMBSY", "An export of this artist is already running; wait for it "
+                                   "to finish.") from None
+                raise
+        export = next((e for e in exports if e["id"] == args["p_export_id"]), None)
+        if export is None or export["status"] != "building":
+            raise pg_error(400, "TMNRN", "This export is no longer running; start it again.")
+        ids = args["p_item_ids"] or []
+        items = [i for i in self.tables["training_items"] if i["id"] in ids
+                 and i["artist_id"] == export["artist_id"] and i["status"] == "ready"]
+        if len(items) != len(ids):
+            raise pg_error(400, "TMITM", "An item changed while the export ran; nothing was marked "
+                           "exported. Export again.")
+        stamp = now()
+        self.update("training_items", items, {"status": "exported", "exported_at": stamp,
+                                              "export_id": export["id"]})
+        return self.update("exports", [export], {
+            "status": "complete", "item_count": args["p_item_count"], "bytes": args["p_bytes"],
+            "sha256": args["p_sha256"], "completed_at": stamp})[0]
+
+    def schema_report(self) -> dict:
+        def state(name: str) -> dict:
+            return {"service_role": name in self.granted, "public_roles": name in self.public_granted}
+
+        return {"tables": {t: {"rls": t not in self.rls_off, **state(t)} for t in COLUMNS},
+                "functions": {f: {"exists": True, **state(f)} for f in FUNCTIONS[:2]}}
