@@ -9,6 +9,7 @@ PostgREST answers {code, message, details, hint} with 42501 as 401/403
 """
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -44,6 +45,22 @@ DUPLICATES = {
 
 def mb(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
+
+
+def key_role(key: str) -> str | None:
+    """The role a Supabase API key grants, when the key says so (legacy JWT or new prefix)."""
+    if key.startswith("sb_publishable_"):
+        return "anon"
+    if key.startswith("sb_secret_"):
+        return "service_role"
+    parts = key.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return payload.get("role") if isinstance(payload, dict) else None
 
 
 def not_granted(what: str) -> ConfigError:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -31,9 +30,7 @@ from storage3.exceptions import StorageApiError
 from ..config import Secret, Settings
 from ..errors import ConfigError, NotFoundError, StoreError
 from .base import Store
-from .supabase_errors import Translator, mb, parse_body
-
-__all__ = ["SupabaseStore", "key_role", "mb", "TABLES"]
+from .supabase_errors import Translator, key_role, mb, parse_body
 
 UUID_COLUMNS = {"id", "artist_id", "als_summary_id", "export_id"}
 TABLES = ("artists", "artist_profiles", "als_summaries", "training_items", "exports")
@@ -62,22 +59,6 @@ def _valid_ids(filters: dict) -> bool:
     """False if a uuid column is compared with a non-uuid: no row can match, and PostgreSQL
     would answer with an error (22P02) instead of nothing."""
     return all(_is_uuid(v) for c, v in filters.items() if c in UUID_COLUMNS)
-
-
-def key_role(key: str) -> str | None:
-    """The role a Supabase API key grants, when the key says so (legacy JWT or new prefix)."""
-    if key.startswith("sb_publishable_"):
-        return "anon"
-    if key.startswith("sb_secret_"):
-        return "service_role"
-    parts = key.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return payload.get("role") if isinstance(payload, dict) else None
 
 
 class SupabaseStore(Store):
