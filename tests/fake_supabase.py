@@ -152,7 +152,7 @@ class FakeSupabase(FakePostgrest):
         return self.buckets[name]
 
     def max_size(self, bucket: dict) -> int:
-        """The bucket's limit, never above the global one (src/storage/uploader.ts:579-594)."""
+        """The bucket's limit, never above the global one (src/storage/uploader.ts:580-595)."""
         return min(filter(None, [bucket["file_size_limit"], self.global_limit]))
 
     def _object(self, bucket: str, name: str) -> dict:
@@ -261,7 +261,7 @@ class FakeSupabase(FakePostgrest):
             if req.method == "POST":
                 return self._tus_create(req)
             return self._tus_patch(req)
-        except Reply as reply:  # a Storage error inside TUS is rendered as plain text (lifecycle.ts:364-377)
+        except Reply as reply:  # a Storage error inside TUS is rendered as plain text (lifecycle.ts:364-376)
             raise TusReply(int(reply.body["statusCode"]), reply.body["message"]) from None
 
     def _tus_create(self, req: Recorded) -> tuple[int, dict, bytes]:
