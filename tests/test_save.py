@@ -5,7 +5,12 @@ import pytest
 
 from trainmode.errors import AudioError, ConfirmationRequired, StoreError, ValidationError
 from trainmode.library import import_sets, require_summary
-from trainmode.service import save_training_item
+from trainmode.saving import SaveRequest, save_item
+
+
+def save_training_item(store, artist, row, *, audio, audio_name, prompt_text, confirm=False):
+    return save_item(store, artist, row, SaveRequest(audio=audio, audio_name=audio_name, caption=prompt_text,
+                                                     confirm=confirm))
 
 
 @pytest.fixture
@@ -14,6 +19,11 @@ def demo_set(store, demo_files):
     import_sets(store, "Ada", [(als.name, als)])
     artist = store.find_artist("Ada")
     return artist, require_summary(store, artist, als.name), mp3
+
+
+def read(store, path):
+    with store.open_blob(path) as fh:
+        return fh.read()
 
 
 def blob_files(store):
@@ -28,8 +38,8 @@ def test_save_stores_audio_prompt_and_a_ready_row(store, demo_set):
     assert item["status"] == "ready" and not result.duplicate
     assert item["audio_path"] == f"artists/{artist['id']}/items/{item['id']}/audio.mp3"
     assert item["prompt_path"] == f"artists/{artist['id']}/items/{item['id']}/prompt.txt"
-    assert store.read_blob(item["audio_path"]) == mp3.read_bytes()
-    assert store.read_blob(item["prompt_path"]).decode() == "Warm synthwave groove with punchy drums, a deep bass line and soft pads.\n"
+    assert read(store, item["audio_path"]) == mp3.read_bytes()
+    assert read(store, item["prompt_path"]).decode() == "Warm synthwave groove with punchy drums, a deep bass line and soft pads.\n"
     assert item["audio_duration_s"] == pytest.approx(row["summary"]["length"]["seconds"], abs=0.2)
     assert item["prompt_writer"] == "manual" and item["prompt_edited"] is False
 
@@ -40,7 +50,7 @@ def test_an_upload_object_is_accepted_like_a_path(store, demo_set):
     item = save_training_item(store, artist, row, audio=upload, audio_name="render.mp3",
                               prompt_text="Driving synthwave with punchy drums, a deep bass line and soft pads.").item
     assert item["audio_filename"] == "render.mp3"
-    assert store.read_blob(item["audio_path"]) == mp3.read_bytes()
+    assert read(store, item["audio_path"]) == mp3.read_bytes()
 
 
 @pytest.mark.parametrize("name,what", [("text_renamed.mp3", "text"), ("wav_renamed.mp3", "WAV"),
