@@ -55,7 +55,7 @@ def badges(at: AppTest) -> list[str]:
     return [m.value.rsplit("— ", 1)[1] for m in at.markdown if "↔" in m.value]
 
 
-def queue(at: AppTest) -> list[dict]:
+def queue(at: AppTest) -> list:
     return at.session_state["tm_queue"]
 
 
@@ -122,10 +122,10 @@ def test_bulk_upload_pairs_by_name_and_leaves_the_rest_to_a_manual_pick(artist_w
     picks["untitled.mp3"].set_value(artist_with_sets["neon_pulse.als"])
     at.run()
     click(at, "Add to queue")
-    assert [(e["audio_name"], e["als_filename"]) for e in queue(at)] == [
+    assert [(e.audio_name, e.als_filename) for e in queue(at)] == [
         ("Night_Drive (master).mp3", "night_drive.als"), ("sunrise_waltz_final.mp3", "sunrise_waltz.als"),
         ("untitled.mp3", "neon_pulse.als")]
-    assert [e["pairing"] for e in queue(at)] == ["same name", "same name", "picked by hand"]
+    assert [e.pairing for e in queue(at)] == ["same name", "same name", "picked by hand"]
     assert not at.file_uploader[0].value               # the uploader is emptied for the next batch
 
 
@@ -134,7 +134,7 @@ def test_a_file_left_without_a_set_is_not_added_and_the_user_is_told(artist_with
     goto(at, "train")
     upload(at, [demo_files[0][2], demo_files[2][2]], names=["night_drive.mp3", "untitled.mp3"])
     click(at, "Add to queue")
-    assert [e["audio_name"] for e in queue(at)] == ["night_drive.mp3"]
+    assert [e.audio_name for e in queue(at)] == ["night_drive.mp3"]
     assert any("1 file(s) had no set" in w.value for w in at.warning)
 
 
@@ -157,17 +157,17 @@ def test_generate_all_fail_retry_remove_and_save_all(artist_with_sets, demo_file
     click(at, "Retry failed")
     assert badges(at) == ["👀 review"] * 3 and not at.error
 
-    spilled = queue(at)[2]["audio_path"]
+    spilled = queue(at)[2].audio_path
     [b for b in at.button if b.label == "Remove"][2].click()
     at.run()
     assert not Path(spilled).exists()
-    assert [e["audio_name"] for e in queue(at)] == ["night_drive.mp3", "sunrise_waltz.mp3"]
+    assert [e.audio_name for e in queue(at)] == ["night_drive.mp3", "sunrise_waltz.mp3"]
 
     click(at, "Save all reviewed")
     assert badges(at) == ["✅ saved", "✅ saved"]
     assert "2/2 saved" in at.get("progress")[0].proto.text
-    assert all(e["item_id"] for e in queue(at))
-    assert not any(Path(e["audio_path"]).exists() for e in queue(at))  # the store has the audio now
+    assert all(e.item_id for e in queue(at))
+    assert not any(Path(e.audio_path).exists() for e in queue(at))  # the store has the audio now
 
 
 def test_saving_over_fact_check_findings_needs_a_confirmation(artist_with_sets, demo_files):
@@ -215,7 +215,7 @@ def test_the_queue_and_an_edited_caption_survive_a_page_switch(artist_with_sets,
 def test_a_batch_cut_short_is_recovered_on_the_next_run(artist_with_sets, demo_files):
     at = train_page_with([demo_files[0][2], demo_files[1][2]])
     first, second = queue(at)
-    first["state"], second["state"] = "generating", "saving"   # as if the user left mid-batch
+    first.state, second.state = "generating", "saving"   # as if the user left mid-batch
     at.run()
     assert badges(at) == ["❌ failed", "👀 review"]
     assert any("Interrupted" in e.value for e in at.error)

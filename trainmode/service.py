@@ -85,9 +85,10 @@ class TrainMode:
     def save_master_schema(self, artist: dict, master_schema: dict) -> None:
         library.save_master_schema(self.store, artist["id"], master_schema)
 
-    def derive_master_schema(self, artist: dict, current: dict | None = None) -> dict:
+    @staticmethod
+    def derive_master_schema(set_rows: list[dict], current: dict | None = None) -> dict:
         """Tempo range, keys, meters and instruments from the artist's sets; the words stay."""
-        return derive_master_schema([r["summary"] for r in self.list_sets(artist)], current)
+        return derive_master_schema([r["summary"] for r in set_rows], current)
 
     # ---- one caption ------------------------------------------------------------------
     def generate_caption(self, artist: dict, set_row: dict, writer_name: str | None = None) -> Generation:
@@ -155,11 +156,10 @@ class TrainMode:
     def remove_entry(queue: list[QueueEntry], entry_id: str) -> None:
         work_queue.remove(queue, entry_id)
 
-    def edit_entry(self, entry: QueueEntry, text: str, artist: dict, master_schema: dict | None = None) -> None:
-        """Keep the user's caption and fact-check it (once, here)."""
-        row = self._sets_by_id(artist).get(entry.parse_id)
-        schema = self.master_schema(artist) if master_schema is None else master_schema
-        work_queue.edit(entry, text, row["summary"] if row else {}, schema, artist["name"])
+    @staticmethod
+    def edit_entry(entry: QueueEntry, text: str, artist: dict, set_row: dict | None, master_schema: dict) -> None:
+        """Keep the user's caption and fact-check it (once, here); no store call."""
+        work_queue.edit(entry, text, set_row["summary"] if set_row else {}, master_schema, artist["name"])
 
     def _sets_by_id(self, artist: dict) -> dict[str, dict]:
         return {row["parse_id"]: row for row in self.list_sets(artist)}
