@@ -2,8 +2,8 @@
 from pathlib import Path
 
 import streamlit as st
-from pages._ui import artist_picker, run_page, train_mode, user_errors
 
+from pages._ui import artist_picker, run_page, train_mode, user_errors
 from trainmode.service import TrainMode
 from trainmode.tables import exports_frame, items_frame
 

@@ -2,8 +2,8 @@
 import json
 
 import streamlit as st
-from pages._ui import artist_picker, bar_chart, md, run_page, train_mode, user_errors
 
+from pages._ui import artist_picker, bar_chart, md, run_page, train_mode, user_errors
 from trainmode.errors import ValidationError
 from trainmode.service import EXAMPLE_MASTER_SCHEMA, TrainMode, parse_master_schema
 from trainmode.tables import filter_sets, profile_counts, summaries_frame, tempo_histogram

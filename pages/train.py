@@ -1,7 +1,7 @@
 """Train: pair many MP3s with their sets, generate captions, review them, save."""
 import streamlit as st
-from pages._ui import artist_picker, md, run_page, summary_label, train_mode, user_errors
 
+from pages._ui import artist_picker, md, run_page, summary_label, train_mode, user_errors
 from trainmode.errors import AudioError
 from trainmode.service import QueueEntry, TrainMode, counts, progress, recover, saveable
 
@@ -30,7 +30,7 @@ def pick_sets(tm: TrainMode, uploads, rows: list[dict], summaries: dict[str, dic
     pairings = tm.pair([(u.name, info.duration_s if info else None) for u, info, _ in measured], rows)
     picks = []
     with st.container(border=True):
-        for (upload, info, error), pairing in zip(measured, pairings):
+        for (upload, info, error), pairing in zip(measured, pairings, strict=False):
             name_col, set_col = st.columns([2, 3])
             length = f" · {info.duration_s:.0f} s" if info else ""
             mark = "❌" if error else "✅" if pairing.parse_id else "❔"

@@ -14,7 +14,7 @@ import secrets
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -63,7 +63,7 @@ TUS_CHUNK = 6 * 1024 * 1024
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 class Reply(Exception):
@@ -121,7 +121,7 @@ class FakeSupabase:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
-    def __enter__(self) -> "FakeSupabase":
+    def __enter__(self) -> FakeSupabase:
         self._thread.start()
         return self
 
@@ -269,7 +269,7 @@ class FakeSupabase:
         stamp = now()
         new = [{**r, **patch, **({"updated_at": stamp} if table in TOUCHED else {})} for r in targets]
         self._validate(table, new, targets)
-        for old, row in zip(targets, new):
+        for old, row in zip(targets, new, strict=False):
             old.update(row)
         return targets
 
@@ -279,7 +279,7 @@ class FakeSupabase:
             raise pg_error(404, "PGRST202", f"Could not find the function public.{name} in the schema cache")
         exports = self.tables["exports"]
         if name == "train_mode_begin_export":
-            cutoff = (datetime.now(timezone.utc) - timedelta(seconds=args["p_stale_after_s"])).isoformat(
+            cutoff = (datetime.now(UTC) - timedelta(seconds=args["p_stale_after_s"])).isoformat(
                 timespec="microseconds")
             stale = [e for e in exports if e["artist_id"] == args["p_artist_id"]
                      and e["status"] == "building" and e["created_at"] < cutoff]
@@ -361,12 +361,12 @@ class FakeSupabase:
         if parts[1] == "sign" and method == "POST":
             self._object(parts[2], "/".join(parts[3:]))
             token = secrets.token_urlsafe(16)
-            expires = datetime.now(timezone.utc) + timedelta(seconds=int(req.json()["expiresIn"]))
+            expires = datetime.now(UTC) + timedelta(seconds=int(req.json()["expiresIn"]))
             self.tokens[token] = (parts[2], "/".join(parts[3:]), expires)
             return self._json(200, {"signedURL": f"/object/sign/{'/'.join(parts[2:])}?token={token}"})
         if parts[1] == "sign" and method == "GET":
             bucket, name, expires = self.tokens.get(req.query.get("token", [""])[0], (None, None, None))
-            if (bucket, name) != (parts[2], "/".join(parts[3:])) or expires < datetime.now(timezone.utc):
+            if (bucket, name) != (parts[2], "/".join(parts[3:])) or expires < datetime.now(UTC):
                 raise storage_error(400, "InvalidSignature", "The signature is invalid or expired")
             obj = self._object(bucket, name)
             return 200, {"Content-Type": obj["content_type"]}, obj["data"]

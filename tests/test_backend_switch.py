@@ -5,8 +5,8 @@ import zipfile
 
 import httpx
 import pytest
-
 from fake_supabase import FakeSupabase
+
 from trainmode.config import load_settings
 from trainmode.demo import DEMO_ARTIST, install_demo
 from trainmode.errors import AudioError

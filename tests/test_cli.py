@@ -6,7 +6,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-
 from trainmode.cli import HANDLERS, build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,7 +103,8 @@ def test_save_refuses_a_non_mp3_and_changes_nothing(data_dir, demo_files, audio_
     _, als, _ = demo_files[0]
     run("import", "--artist", "Di", als, data_dir=data_dir)
     out = run("save", "--artist", "Di", "--als", als.name, "--audio", audio_fixtures / "wav_renamed.mp3",
-              "--caption", "A synthwave groove with punchy drums, a deep bass line and soft pads.", data_dir=data_dir, check=False)
+              "--caption", "A synthwave groove with punchy drums, a deep bass line and soft pads.",
+              data_dir=data_dir, check=False)
     assert_one_clear_line(out, "WAV")
     assert json.loads(run("items", "--artist", "Di", "--json", data_dir=data_dir).stdout) == []
 

@@ -15,6 +15,7 @@ from trainmode.service import TrainMode
 def export_artist(store, settings, artist, **kwargs):
     return TrainMode(store, settings).export(artist, **kwargs)
 
+
 # What audiofolder (datasets 5.2) requires of a folder: the audio files, and a
 # metadata.jsonl beside them whose lines all carry a relative `file_name` (other
 # files are skipped); every column must keep one JSON type on every line.

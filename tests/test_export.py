@@ -17,12 +17,11 @@ from trainmode.demo import DEMO_ARTIST, install_demo
 from trainmode.errors import ExportBusyError, StoreError, ValidationError
 from trainmode.export import export_dataset
 from trainmode.service import TrainMode
+from trainmode.store import EmbeddedStore, new_id
 
 
 def export_artist(store, settings, artist, **kwargs):
     return TrainMode(store, settings).export(artist, **kwargs)
-from trainmode.store import EmbeddedStore
-from trainmode.store import new_id
 
 
 @pytest.fixture
@@ -111,7 +110,8 @@ def _fail_os(*_args, **_kwargs):
 
 
 FAULTS = {
-    "read audio": lambda mp, store: mp.setattr(store, "local_path", lambda path: None) or mp.setattr(store, "open_blob", _fail),
+    "read audio": lambda mp, store: mp.setattr(store, "local_path", lambda path: None)
+    or mp.setattr(store, "open_blob", _fail),
     "write": lambda mp, store: mp.setattr(export_mod, "_copy", _fail_os),
     "verify": lambda mp, store: mp.setattr(export_mod.ZipCheck, "result", _fail),
     "store zip": lambda mp, store: mp.setattr(store, "adopt_blob", _fail),

@@ -294,6 +294,7 @@ def test_begin_export_is_busy_then_takes_over_a_stale_one(as_service_role, artis
 def test_the_embedded_schema_has_the_same_tables_and_columns(db):
     """The SQLite twin (trainmode/store/embedded_schema.sql) must not drift from the migration."""
     import sqlite3
+
     from trainmode.store.embedded import SCHEMA_SQL
 
     lite = sqlite3.connect(":memory:")

@@ -46,7 +46,7 @@ def create_artist(at: AppTest, name: str) -> None:
 
 def upload(at: AppTest, paths, names=None) -> None:
     names = names or [p.name for p in paths]
-    at.file_uploader[0].set_value([(n, p.read_bytes(), "audio/mpeg") for n, p in zip(names, paths)])
+    at.file_uploader[0].set_value([(n, p.read_bytes(), "audio/mpeg") for n, p in zip(names, paths, strict=False)])
     at.run()  # an upload reruns the page, as in a browser
     assert not at.exception, at.exception
 

@@ -8,16 +8,15 @@
 """
 from __future__ import annotations
 
-import os
 import io
+import os
 import uuid
 from pathlib import Path
 
 import httpx
-
 import pytest
-
 from fake_supabase import FakeSupabase
+
 from trainmode.errors import ExportBusyError, NotFoundError, StoreError
 from trainmode.store import EmbeddedStore
 from trainmode.store.supabase_store import SupabaseStore

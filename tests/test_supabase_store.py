@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from fake_supabase import FakeSupabase, parse_multipart
+
 from trainmode.config import Secret, Settings
 from trainmode.errors import ConfigError, NotFoundError, StoreError
 from trainmode.store.supabase_store import MIGRATION_FILE, SupabaseStore
@@ -100,7 +100,7 @@ def test_streams_and_paths_upload_too(fake, store, tmp_path):
 
 def test_charset_parameter_does_not_trip_the_bucket_mime_check(fake, store):
     # Storage compared the raw Content-Type with allowed_mime_types (supabase/storage#1381).
-    store.put_blob("a/prompt.txt", "dark, driving".encode(), "text/plain; charset=utf-8")
+    store.put_blob("a/prompt.txt", b"dark, driving", "text/plain; charset=utf-8")
     assert fake.objects[("train-mode", "a/prompt.txt")]["content_type"] == "text/plain"
 
 

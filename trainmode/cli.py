@@ -109,8 +109,8 @@ def cmd_export(args, settings) -> None:
 
     def progress(p):
         mib = 1024 * 1024
-        print(f"{p.stage}: {p.items_done}/{p.items_total} items, {p.bytes_done / mib:.1f}/{p.bytes_total / mib:.1f} MiB",
-              file=sys.stderr)
+        print(f"{p.stage}: {p.items_done}/{p.items_total} items, "
+              f"{p.bytes_done / mib:.1f}/{p.bytes_total / mib:.1f} MiB", file=sys.stderr)
 
     result = tm.export(tm.artist(args.artist), on_progress=progress)
     print(f"exported {result.item_count} items, {result.bytes} bytes, sha256 {result.sha256}", file=sys.stderr)

@@ -66,7 +66,7 @@ def _progression(s: DemoSet) -> list[list[int]]:
     steps = (0, 8, 5, 7) if s.minor else (0, 5, 7, 0)
     roots = [48 + s.tonic + steps[b % 4] for b in range(s.bars)]
     return [_chord(r if r < 60 else r - 12, s.minor and step in (0, 5, 7))
-            for r, step in zip(roots, (steps[b % 4] for b in range(s.bars)))]
+            for r, step in zip(roots, (steps[b % 4] for b in range(s.bars)), strict=False)]
 
 
 # ---- the .als ---------------------------------------------------------------------
@@ -100,7 +100,8 @@ def _track(kind: str, track_id: int, name: str, devices: str, events: str = "") 
 
 
 def _plugin(name: str) -> str:
-    return f'<PluginDevice Id="0"><PluginDesc><VstPluginInfo Id="0">{_val("PlugName", name)}</VstPluginInfo></PluginDesc></PluginDevice>'
+    return (f'<PluginDevice Id="0"><PluginDesc><VstPluginInfo Id="0">{_val("PlugName", name)}</VstPluginInfo>'
+            "</PluginDesc></PluginDevice>")
 
 
 def als_xml(s: DemoSet) -> str:

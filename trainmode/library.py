@@ -48,7 +48,8 @@ def create_artist(store: Store, name: str) -> dict:
 def require_artist(store: Store, name: str) -> dict:
     artist = find_artist(store, name)
     if artist is None:
-        raise NotFoundError(f"No artist called {name!r}. Import a set for it first (python -m trainmode import --artist ...).")
+        raise NotFoundError(f"No artist called {name!r}. Import a set for it first "
+                            "(python -m trainmode import --artist ...).")
     return artist
 
 

@@ -32,12 +32,13 @@ from .pairing import Pairing, pair_uploads
 from .profile import EXAMPLE_MASTER_SCHEMA, derive_master_schema, parse_master_schema
 from .saving import SaveRequest, SaveResult, item_caption, save_item
 from .store import Store, open_store
-from .work_queue import QueueEntry, Progress, counts, progress, recover, saveable
+from .work_queue import Progress, QueueEntry, counts, progress, recover, saveable
 from .writers import get_writer
 
 __all__ = ["TrainMode", "Settings", "AudioInfo", "Generation", "ImportResult", "Pairing", "QueueEntry",
            "SaveRequest", "SaveResult", "ExportProgress", "ExportResult", "counts", "progress", "recover",
-           "saveable", "item_caption", "load_settings", "log_file", "setup_logging", "parse_master_schema", "EXAMPLE_MASTER_SCHEMA"]
+           "saveable", "item_caption", "load_settings", "log_file", "setup_logging", "parse_master_schema",
+           "EXAMPLE_MASTER_SCHEMA"]
 
 
 class TrainMode:

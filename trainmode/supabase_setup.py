@@ -7,7 +7,7 @@ PostgreSQL that has no `storage` schema.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from storage3.exceptions import StorageApiError
 

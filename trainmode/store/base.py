@@ -10,9 +10,10 @@ from __future__ import annotations
 import abc
 import shutil
 import uuid
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
 
 BlobSource = bytes | str | Path | BinaryIO
 
@@ -141,5 +142,5 @@ class Store(abc.ABC):
         """One line for the UI: which backend and where. Never contains a secret."""
         return self.kind
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # noqa: B027  (optional hook: most backends hold nothing to close)
+        """Release connections; a no-op unless the backend holds some."""

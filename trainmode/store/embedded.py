@@ -8,10 +8,11 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from ..errors import ExportBusyError, NotFoundError, StoreError
 from .base import Store, new_id
@@ -22,12 +23,12 @@ SCHEMA_SQL = (Path(__file__).with_name("embedded_schema.sql")).read_text(encodin
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _row(cursor: sqlite3.Cursor, values: tuple) -> dict:
     row = {}
-    for (name, *_), value in zip(cursor.description, values):
+    for (name, *_), value in zip(cursor.description, values, strict=False):
         if name in JSON_COLUMNS and isinstance(value, str):
             value = json.loads(value)
         elif name in BOOL_COLUMNS and value is not None:
@@ -173,7 +174,7 @@ class EmbeddedStore(Store):
 
     # ---- exports ----------------------------------------------------------------
     def begin_export(self, export: dict, stale_after_s: float = 3600.0) -> dict:
-        stamp = datetime.now(timezone.utc)
+        stamp = datetime.now(UTC)
         row = {"status": "building", "item_count": 0, "bytes": 0,
                "created_at": stamp.isoformat(timespec="microseconds"), **export}
         cutoff = (stamp - timedelta(seconds=stale_after_s)).isoformat(timespec="microseconds")
