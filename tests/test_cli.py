@@ -120,3 +120,37 @@ def test_save_refuses_a_truncated_render_unless_forced(data_dir, demo_files, aud
 
 def test_unknown_artist_is_a_clear_message(data_dir):
     assert_one_clear_line(run("export", "--artist", "Ghost", data_dir=data_dir, check=False), "Ghost")
+
+
+def test_missing_or_wrong_files_are_one_clear_line(data_dir, demo_files, tmp_path):
+    _, als, _ = demo_files[0]
+    run("import", "--artist", "Fa", als, data_dir=data_dir)
+    save = ("save", "--artist", "Fa", "--als", als.name)
+    caption = ("--caption", "Synthwave groove with punchy drums, a deep bass line and soft pads.")
+    assert_one_clear_line(run(*save, "--audio", tmp_path / "gone.mp3", *caption, data_dir=data_dir, check=False),
+                          "gone.mp3", "No such file")
+    assert_one_clear_line(run(*save, "--audio", tmp_path, *caption, data_dir=data_dir, check=False),
+                          str(tmp_path), "directory")
+    latin1 = tmp_path / "caption.txt"
+    latin1.write_bytes("Café synthwave with drums".encode("latin-1"))
+    mp3 = demo_files[0][2]
+    assert_one_clear_line(run(*save, "--audio", mp3, "--caption-file", latin1, data_dir=data_dir, check=False),
+                          "caption.txt", "UTF-8")
+    assert_one_clear_line(run(*save, "--audio", mp3, "--caption-file", tmp_path / "none.txt", data_dir=data_dir,
+                              check=False), "none.txt", "No such file")
+    assert_one_clear_line(run(*save, "--audio", mp3, "--caption-file", tmp_path, data_dir=data_dir, check=False),
+                          "directory")
+
+
+def test_an_unexpected_error_is_one_line_naming_the_log_with_the_traceback(data_dir, monkeypatch, capsys):
+    from trainmode import cli
+
+    def bug(args, settings):
+        raise KeyError("a bug")
+
+    monkeypatch.setitem(cli.HANDLERS, "items", bug)
+    assert cli.main(["items", "--artist", "Anyone"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    log = data_dir.resolve() / "logs" / "trainmode.log"
+    assert err == [f"error: an unexpected error (a bug); the traceback is in {log}"]
+    assert "Traceback" in log.read_text() and "KeyError: 'a bug'" in log.read_text()

@@ -5,9 +5,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pages._ui import md
 from tests.conftest import ROOT
-from trainmode.errors import WriterError
+from trainmode.errors import StoreError, WriterError
 from trainmode.library import import_sets, save_master_schema
+from trainmode.store import EmbeddedStore
 from trainmode.writers import OfflineWriter
 
 TIMEOUT = 60
@@ -298,3 +300,43 @@ def test_a_misconfigured_backend_is_a_clear_message_on_every_page(data_dir, monk
     assert "SUPABASE_URL" in error.value
     everything = " ".join(str(e.value) for e in at.main if hasattr(e, "value"))
     assert secret not in everything
+
+
+@pytest.mark.parametrize("page", ["library", "train", "export"])
+def test_a_storage_outage_is_one_clear_message_on_every_page(data_dir, monkeypatch, page):
+    def down(self):
+        raise StoreError("The database could not be reached (connection refused).")
+
+    monkeypatch.setattr(EmbeddedStore, "list_artists", down)
+    at = app()
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception
+    [error] = at.error
+    assert "could not be reached" in error.value and "reload the page" in error.value
+
+
+def test_a_bug_on_a_page_is_one_message_naming_the_log(data_dir, monkeypatch):
+    monkeypatch.setattr(EmbeddedStore, "list_artists", lambda self: 1 / 0)
+    at = app()
+    assert not at.exception
+    [error] = at.error
+    log = data_dir.resolve() / "logs" / "trainmode.log"
+    assert "ZeroDivisionError" in error.value and str(log) in error.value
+    assert "Traceback" in log.read_text()
+
+
+def test_names_from_users_are_shown_as_written_not_as_markdown(artist_with_sets, demo_files):
+    hostile = "**Loud** [click](http://evil.example) _x_ $y$.mp3"
+    at = app()
+    goto(at, "train")
+    upload(at, [demo_files[0][2]], names=[hostile])
+    [shown] = [m.value for m in at.markdown if "Loud" in m.value]
+    assert f"**{md(hostile)}** · " in shown
+    assert r"\*\*Loud\*\* \[click\](http://evil.example) \_x\_ \$y\$.mp3" in shown
+
+
+def test_creating_an_artist_that_exists_in_another_case_selects_it(artist_with_sets):
+    at = app()
+    create_artist(at, "  ada ")
+    assert at.selectbox[0].value == "Ada" and at.selectbox[0].options == ["Ada"]
