@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 
 from .errors import ConfirmationRequired, TrainModeError, ValidationError
-from .service import SaveRequest, TrainMode, load_settings, setup_logging
+from .service import SaveRequest, TrainMode, item_caption, load_settings, setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def cmd_items(args, settings) -> None:
         _print_json(items)
     else:
         for item in items:
-            print(f"{item['id']}  {item['status']:<8}  {item['audio_filename']}  {item['prompt_text'][:60]}")
+            print(f"{item['id']}  {item['status']:<8}  {item['audio_filename']}  {item_caption(item)[:60]}")
 
 
 def cmd_export(args, settings) -> None:
