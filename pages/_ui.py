@@ -50,7 +50,7 @@ def train_mode() -> TrainMode:
         return _cached(settings.backend, str(settings.data_dir.resolve()), settings.supabase_url,
                        settings.bucket, settings)
     except TrainModeError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         st.stop()
 
 
@@ -61,7 +61,7 @@ def run_page(page: Callable[[], None]) -> None:
     try:
         page()
     except TrainModeError as exc:
-        st.error(f"{exc} {OUTAGE_HINT}")
+        st.error(f"{md(exc)} {OUTAGE_HINT}")
     except Exception as exc:  # a bug: keep the traceback for whoever fixes it
         log.exception("unexpected error on a page")
         st.error(f"Something unexpected went wrong ({exc.__class__.__name__}): a bug, not your data. "
@@ -81,7 +81,7 @@ def user_errors(prefix: str = ""):
     try:
         yield
     except TrainModeError as exc:
-        st.error(f"{prefix}{exc}")
+        st.error(f"{prefix}{md(exc)}")
 
 
 def _new_artist_form(tm: TrainMode) -> str | None:

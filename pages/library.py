@@ -102,13 +102,13 @@ def profile_section(tm: TrainMode, artist: dict, rows: list[dict]) -> None:
 
 def profile_buttons(tm: TrainMode, artist: dict, rows: list[dict], text: str, derive) -> None:
     if message := st.session_state.pop(MESSAGE_KEY, None):
-        (st.error if message[0] == "error" else st.info)(message[1])
+        (st.error if message[0] == "error" else st.info)(md(message[1]))
     problem = None
     try:
         parse_master_schema(text)
     except ValidationError as exc:
         problem = str(exc)
-        st.error(problem)
+        st.error(md(problem))
     buttons = st.container(horizontal=True)
     if buttons.button("Save profile", type="primary", disabled=problem is not None):
         with user_errors():
