@@ -54,16 +54,23 @@ def train_mode() -> TrainMode:
         st.stop()
 
 
-def run_page(page: Callable[[], None]) -> None:
-    """Run a page's body: a failure of the storage (or any TrainModeError) is one st.error
-    with what to do, a bug is one st.error naming the log that holds its traceback; never
-    Streamlit's redacted crash."""
+def run_page(title: str, body: Callable[[TrainMode, dict], None], *, library: bool = False) -> None:
+    """Title, the door and the artist, then `body(tm, artist)`. A failure of the storage (or
+    any TrainModeError) is one st.error with what to do, a bug is one st.error naming the log
+    that holds its traceback; never Streamlit's redacted crash. The Library (`library=True`)
+    shows the storage and can create artists."""
+    st.title(title)
     try:
-        page()
+        tm = train_mode()
+        if library:
+            st.caption(f"Storage: {md(tm.describe())}")
+        artist = artist_picker(tm, allow_create=library)
+        if artist is not None:
+            body(tm, artist)
     except TrainModeError as exc:
         st.error(f"{md(exc)} {OUTAGE_HINT}")
     except Exception as exc:  # a bug: keep the traceback for whoever fixes it
-        log.exception("unexpected error on a page")
+        log.exception("unexpected error on the %s page", title)
         st.error(f"Something unexpected went wrong ({exc.__class__.__name__}): a bug, not your data. "
                  f"The details are in {_log_location()}; reload the page to go on.")
 

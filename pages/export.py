@@ -3,7 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages._ui import artist_picker, run_page, train_mode, user_errors
+from pages._ui import run_page, user_errors
 from trainmode.service import TrainMode
 from trainmode.tables import exports_frame, items_frame
 
@@ -59,12 +59,7 @@ def past_exports(tm: TrainMode, artist: dict) -> None:
             offer_download(tm, url, local, chosen["bytes"], "download_past")
 
 
-def page() -> None:
-    st.title("Export")
-    tm = train_mode()
-    artist = artist_picker(tm)
-    if artist is None:
-        return
+def page(tm: TrainMode, artist: dict) -> None:
     ready = tm.list_items(artist, status="ready")
     st.metric("Ready to export", len(ready))
     if ready:
@@ -73,4 +68,4 @@ def page() -> None:
     past_exports(tm, artist)
 
 
-run_page(page)
+run_page("Export", page)

@@ -3,7 +3,7 @@ import json
 
 import streamlit as st
 
-from pages._ui import artist_picker, bar_chart, md, run_page, train_mode, user_errors
+from pages._ui import bar_chart, md, run_page, user_errors
 from trainmode.errors import ValidationError
 from trainmode.service import EXAMPLE_MASTER_SCHEMA, TrainMode, parse_master_schema
 from trainmode.tables import filter_sets, profile_counts, summaries_frame, tempo_histogram
@@ -119,16 +119,10 @@ def profile_buttons(tm: TrainMode, artist: dict, rows: list[dict], text: str, de
                         "genres, moods and descriptors stay as you wrote them.")
 
 
-def page() -> None:
-    st.title("Library")
-    tm = train_mode()
-    st.caption(f"Storage: {md(tm.describe())}")
-    artist = artist_picker(tm, allow_create=True)
-    if artist is None:
-        return
+def page(tm: TrainMode, artist: dict) -> None:
     rows = import_section(tm, artist, tm.list_sets(artist))
     sets_section(rows)
     profile_section(tm, artist, rows)
 
 
-run_page(page)
+run_page("Library", page, library=True)

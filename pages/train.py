@@ -1,7 +1,7 @@
 """Train: pair many MP3s with their sets, generate captions, review them, save."""
 import streamlit as st
 
-from pages._ui import artist_picker, md, run_page, summary_label, train_mode, user_errors
+from pages._ui import md, run_page, summary_label, user_errors
 from trainmode.errors import AudioError
 from trainmode.service import QueueEntry, TrainMode, counts, progress, recover, saveable
 
@@ -168,12 +168,7 @@ def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, summaries: dict, 
         actions(tm, entry, artist, queue)
 
 
-def page() -> None:
-    st.title("Train")
-    tm = train_mode()
-    artist = artist_picker(tm)
-    if artist is None:
-        return
+def page(tm: TrainMode, artist: dict) -> None:
     queue: list[QueueEntry] = st.session_state.setdefault(QUEUE_KEY, [])
     rows = tm.list_sets(artist)
     summaries = {row["parse_id"]: row for row in rows}
@@ -195,4 +190,4 @@ def page() -> None:
         entry_card(tm, entry, artist, summaries, master_schema, queue)
 
 
-run_page(page)
+run_page("Train", page)

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .als import parse_als, validate_summary
-from .errors import NotFoundError, TrainModeError, ValidationError
+from .errors import NotFoundError, TrainModeError
 from .profile import validate_master_schema
 from .store import Store
+from .text import required_text
 
 Source = bytes | str | Path | BinaryIO
 MAX_ARTIST_NAME = 100
@@ -25,12 +26,7 @@ class ImportResult:
 
 def artist_name(name: str) -> str:
     """The name as stored: trimmed, not empty, at most MAX_ARTIST_NAME characters."""
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError("The artist name is empty: type a name.")
-    if len(name) > MAX_ARTIST_NAME:
-        raise ValidationError(f"The artist name is {len(name)} characters; keep it to {MAX_ARTIST_NAME}.")
-    return name
+    return required_text(name, what="artist name", limit=MAX_ARTIST_NAME, when_empty="type a name")
 
 
 def find_artist(store: Store, name: str) -> dict | None:

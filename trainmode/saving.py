@@ -18,6 +18,7 @@ from .errors import ConfirmationRequired, StoreError, TrainModeError, Validation
 from .factcheck import Finding, check_caption
 from .files import spill_to_temp
 from .store import Store, new_id
+from .text import required_text
 from .writers.base import GeneratedCaption
 
 MAX_CAPTION_CHARS = 2000
@@ -42,12 +43,8 @@ def is_blocking(finding: Finding) -> bool:
 
 
 def clean_caption_text(caption: str) -> str:
-    caption = (caption or "").strip()
-    if not caption:
-        raise ValidationError("The caption is empty: generate one or type it before saving.")
-    if len(caption) > MAX_CAPTION_CHARS:
-        raise ValidationError(f"The caption is {len(caption)} characters; keep it under {MAX_CAPTION_CHARS}.")
-    return caption
+    return required_text(caption, what="caption", limit=MAX_CAPTION_CHARS,
+                         when_empty="generate one or type it before saving")
 
 
 def confirmation_reasons(info: AudioInfo, findings: list[Finding], summary: dict) -> list[str]:
