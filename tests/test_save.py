@@ -121,3 +121,13 @@ def test_a_render_much_shorter_than_the_set_needs_a_confirmation(store, demo_set
     with pytest.raises(ConfirmationRequired, match="0:02"):
         save(store, artist, row, audio=audio_fixtures / "silence_2s.mp3", audio_name="short.mp3",
                            caption="Synthwave groove with punchy drums, a deep bass line and soft pads.")
+
+
+def test_a_clean_up_that_fails_too_is_logged_not_hidden(store, demo_set, monkeypatch, caplog):
+    artist, row, mp3 = demo_set
+    monkeypatch.setattr(store, "insert_item", lambda item: (_ for _ in ()).throw(StoreError("database locked")))
+    monkeypatch.setattr(store, "delete_blob", lambda path: (_ for _ in ()).throw(StoreError("disk gone")))
+    with pytest.raises(StoreError, match="database locked"):  # the real failure is what the user sees
+        save(store, artist, row, audio=mp3, audio_name=mp3.name, caption=CAPTION)
+    orphans = [r for r in caplog.records if r.levelname == "WARNING" and "orphan" in r.getMessage()]
+    assert len(orphans) == 2 and {"audio.mp3", "prompt.txt"} == {r.args[0].rsplit("/", 1)[1] for r in orphans}

@@ -16,7 +16,8 @@ def log_file(data_dir: str | Path) -> Path:
 
 
 def setup_logging(data_dir: str | Path) -> Path:
-    """Send the `trainmode` loggers' records (INFO and up) to the log file; idempotent."""
+    """Send the `trainmode` loggers' records (INFO and up) to the log file; idempotent.
+    Raises OSError if the log folder cannot be made."""
     path = log_file(data_dir)
     if path not in _handlers:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,8 @@
     tm = TrainMode.open()                       # settings from the environment, the store they name
     artist = tm.create_artist("Nova Lane")
     tm.import_sets(artist["name"], [("song.als", Path("song.als"))])
-    generation = tm.generate_caption(artist, tm.find_set(artist, "song.als"))
+    row = tm.find_set(artist, "song.als")
+    generation = tm.generate_caption(artist, row)
     tm.save(artist, row, SaveRequest(audio=Path("song.mp3"), audio_name="song.mp3",
                                      caption=generation.caption.text, generated=generation.caption,
                                      findings=generation.findings))
@@ -16,6 +17,7 @@ helpers they may use.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -46,7 +48,11 @@ class TrainMode:
 
     def __init__(self, store: Store, settings: Settings):
         self.store, self.settings = store, settings
-        self.log_path = setup_logging(settings.data_dir)
+        try:
+            self.log_path: Path | None = setup_logging(settings.data_dir)
+        except OSError as exc:  # a read-only data dir still works; tracebacks then go to stderr only
+            logging.getLogger(__name__).warning("no log file under %s: %s", settings.data_dir, exc.strerror)
+            self.log_path = None
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> TrainMode:
