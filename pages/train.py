@@ -119,8 +119,10 @@ def caption_editor(tm: TrainMode, entry: QueueEntry, artist: dict, summaries: di
     text = st.text_area("Caption", key=f"caption_{key}", on_change=keep_caption, height=110)
     st.caption(f"{len(text.split())} words · {len(text)} characters" + (" · ✏️ edited" if entry.edited else ""))
     for finding in entry.findings:
-        icon = "⚠️" if finding.severity == "warning" else "🚩"
-        st.warning(f"Fact check: {md(finding.message)}", icon=icon)
+        if getattr(finding, "blocking", False):
+            st.error(f"Cannot be saved until edited: {md(finding.message)}", icon="⛔")
+        else:
+            st.warning(f"Fact check: {md(finding.message)}", icon="⚠️" if finding.severity == "warning" else "🚩")
 
 
 def actions(tm: TrainMode, entry: QueueEntry, artist: dict, queue: list) -> None:
@@ -132,7 +134,8 @@ def actions(tm: TrainMode, entry: QueueEntry, artist: dict, queue: list) -> None
             tm.generate_entries([entry], artist)
             st.rerun()
     if state == "review" and row.button("Save", key=f"save_{key}", type="primary",
-                                        disabled=bool(entry.needs_confirmation) and not entry.confirmed):
+                                        disabled=entry.blocked or (bool(entry.needs_confirmation)
+                                                                   and not entry.confirmed)):
         tm.save_entries([entry], artist)
         st.rerun()
     if state == "failed" and row.button("Retry", key=f"retry_{key}"):

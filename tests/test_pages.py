@@ -340,3 +340,24 @@ def test_creating_an_artist_that_exists_in_another_case_selects_it(artist_with_s
     at = app()
     create_artist(at, "  ada ")
     assert at.selectbox[0].value == "Ada" and at.selectbox[0].options == ["Ada"]
+
+
+def test_a_blocking_finding_disables_save_until_the_caption_is_edited(artist_with_sets, demo_files, monkeypatch):
+    import dataclasses
+
+    import trainmode.batch
+    from trainmode.factcheck import Finding
+
+    @dataclasses.dataclass(frozen=True)
+    class Blocking(Finding):
+        blocking: bool = True
+
+    monkeypatch.setattr(trainmode.batch, "check_caption",
+                        lambda *args, **kwargs: [Blocking("sample_file", "The caption names a sample file.")])
+    at = train_page_with([demo_files[0][2]])
+    click(at, "Generate")
+    assert any("Cannot be saved until edited" in e.value for e in at.error)
+    assert button(at, "Save").disabled and button(at, "Save all reviewed").disabled
+    at.text_area[0].input("A dark synthwave track with a driving bassline, pads and drums.")
+    at.run()
+    assert not at.error and not button(at, "Save").disabled    # the edit was checked again: nothing blocks

@@ -25,7 +25,7 @@ from .batch import DEFAULT_MAX_WORKERS, Generation, Job, generate_many
 from .errors import ConfirmationRequired, TrainModeError, ValidationError
 from .factcheck import Finding, check_caption
 from .files import spill_to_temp
-from .saving import SaveRequest, save_item
+from .saving import SaveRequest, is_blocking, save_item
 from .store import Store
 from .writers.base import GeneratedCaption, PromptWriter
 
@@ -67,6 +67,11 @@ class QueueEntry:
     @property
     def duration_s(self) -> float | None:
         return self.audio.duration_s if self.audio else None
+
+    @property
+    def blocked(self) -> bool:
+        """A finding no confirmation can override: the caption must be edited before saving."""
+        return any(is_blocking(f) for f in self.findings)
 
     @property
     def edited(self) -> bool:
@@ -126,7 +131,7 @@ def progress(queue: list[QueueEntry]) -> float:
 
 def saveable(queue: list[QueueEntry]) -> list[QueueEntry]:
     """Reviewed entries that need no (further) confirmation: what "save all" saves."""
-    return [e for e in queue if e.state == "review" and (not e.needs_confirmation or e.confirmed)]
+    return [e for e in queue if e.state == "review" and not e.blocked and (not e.needs_confirmation or e.confirmed)]
 
 
 def recover(queue: list[QueueEntry]) -> None:
