@@ -100,19 +100,12 @@ class TrainMode:
     # ---- one caption ------------------------------------------------------------------
     def generate_caption(self, artist: dict, set_row: dict, writer_name: str | None = None) -> Generation:
         """Write and fact-check one caption; raises the writer's error if it failed."""
-        [result] = self._generate([set_row["summary"]], artist, writer_name)
+        writer = get_writer(self.settings, writer_name)
+        job = Job(set_row["summary"], self.master_schema(artist), key=set_row["parse_id"], artist_name=artist["name"])
+        [result] = generate_many([job], writer)  # the one generate path: a single caption is a batch of one
         if not result.ok:
             raise WriterError(result.error)
         return result
-
-    def _generate(self, summaries: list[dict], artist: dict, writer_name: str | None = None,
-                  on_progress: Callable[[int, int, Generation], None] | None = None) -> list[Generation]:
-        """The one generate path: a single caption is a batch of one."""
-        writer = get_writer(self.settings, writer_name)
-        master_schema = self.master_schema(artist)
-        jobs = [Job(summary, master_schema, key=str(i), artist_name=artist["name"])
-                for i, summary in enumerate(summaries)]
-        return generate_many(jobs, writer, on_progress=on_progress)
 
     def save(self, artist: dict, set_row: dict, request: SaveRequest) -> SaveResult:
         return save_item(self.store, artist, set_row, request)
