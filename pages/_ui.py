@@ -1,47 +1,108 @@
-"""What the three pages share: settings, the store, the chosen artist, error display.
-Only Streamlit glue lives here; the work is in trainmode/."""
+"""What the three pages share: the TrainMode door, the chosen artist, error display.
+Only Streamlit glue lives here; the work is in trainmode/ behind `TrainMode`."""
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import streamlit as st
 
-from trainmode.config import Settings, load_settings
 from trainmode.errors import TrainModeError
-from trainmode.store import Store, open_store
+from trainmode.service import Settings, TrainMode, load_settings, log_file
 
 ARTIST_KEY = "tm_artist"   # non-widget key: survives page switches
+OUTAGE_HINT = "Nothing was changed. Check the storage settings and the connection, then reload the page."
+ALWAYS_ESCAPED = set("\\`*[]<>$~|")
+BLOCK_START = re.compile(r"^(\s*)(#|\+|-|=|\d+(?=[.)]))")  # a heading, list or rule marker at the start
+log = logging.getLogger("trainmode.pages")
+
+
+def md(text: object) -> str:
+    """A user- or model-supplied string (file, set or artist name, caption, message), escaped
+    so that st.markdown and friends show it as written: no emphasis, link, HTML, LaTeX,
+    colour directive or list. Harmless characters stay (night_drive.als reads the same)."""
+    s = " ".join(str(text).splitlines())
+    out = []
+    for i, c in enumerate(s):
+        before, after = s[i - 1] if i else " ", s[i + 1] if i + 1 < len(s) else " "
+        intraword = before.isalnum() and after.isalnum()
+        if c in ALWAYS_ESCAPED or (c == "_" and not intraword) or (c == ":" and after.isalpha()):
+            c = "\\" + c
+        out.append(c)
+    s = "".join(out)
+    if match := BLOCK_START.match(s):
+        end = match.end()
+        s = s[:end] + "\\" + s[end:] if match.group(2)[0].isdigit() else s[:match.start(2)] + "\\" + s[match.start(2):]
+    return s
 
 
 @st.cache_resource(show_spinner=False)
-def _cached_store(backend: str, data_dir: str, url: str, bucket: str, _settings: Settings) -> Store:
-    return open_store(_settings)
+def _cached(backend: str, data_dir: str, url: str, bucket: str, _settings: Settings) -> TrainMode:
+    return TrainMode.open(_settings)
 
 
-def settings_and_store() -> tuple[Settings, Store]:
-    """Load both or stop the page with a clear message (no traceback)."""
+def train_mode() -> TrainMode:
+    """The door, or stop the page with a clear message (no traceback)."""
     try:
         settings = load_settings()
-        store = _cached_store(settings.backend, str(settings.data_dir.resolve()), settings.supabase_url,
-                              settings.bucket, settings)
+        return _cached(settings.backend, str(settings.data_dir.resolve()), settings.supabase_url,
+                       settings.bucket, settings)
     except TrainModeError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         st.stop()
-    return settings, store
+
+
+def run_page(title: str, body: Callable[[TrainMode, dict], None], *, library: bool = False) -> None:
+    """Title, the door and the artist, then `body(tm, artist)`. A failure of the storage (or
+    any TrainModeError) is one st.error with what to do, a bug is one st.error naming the log
+    that holds its traceback; never Streamlit's redacted crash. The Library (`library=True`)
+    shows the storage and can create artists."""
+    st.title(title)
+    try:
+        tm = train_mode()
+        if library:
+            st.caption(f"Storage: {md(tm.describe())}")
+        artist = artist_picker(tm, allow_create=library)
+        if artist is not None:
+            body(tm, artist)
+    except TrainModeError as exc:
+        st.error(f"{md(exc)} {OUTAGE_HINT}")
+    except Exception as exc:  # a bug: keep the traceback for whoever fixes it
+        log.exception("unexpected error on the %s page", title)
+        st.error(f"Something unexpected went wrong ({exc.__class__.__name__}): a bug, not your data. "
+                 f"The details are in {_log_location()}; reload the page to go on.")
+
+
+def _log_location() -> str:
+    try:
+        return str(log_file(load_settings().data_dir))
+    except TrainModeError:
+        return "the log"
 
 
 @contextmanager
 def user_errors(prefix: str = ""):
-    """Show a TrainModeError as st.error instead of a traceback."""
+    """Show a TrainModeError as st.error instead of a traceback, and go on with the page."""
     try:
         yield
     except TrainModeError as exc:
-        st.error(f"{prefix}{exc}")
+        st.error(f"{prefix}{md(exc)}")
 
 
-def artist_picker(store: Store, *, allow_create: bool = False) -> dict | None:
+def _new_artist_form(tm: TrainMode) -> str | None:
+    with st.form("new_artist", clear_on_submit=True, border=False):
+        new_name = st.text_input("New artist", placeholder="Artist name")
+        if st.form_submit_button("Create artist") and new_name.strip():
+            with user_errors():
+                return tm.create_artist(new_name)["name"]
+    return None
+
+
+def artist_picker(tm: TrainMode, *, allow_create: bool = False) -> dict | None:
     """Select (or create) the artist; the choice is shared by all pages."""
-    artists = store.list_artists()
+    artists = tm.list_artists()
     names = [a["name"] for a in artists]
     current = st.session_state.get(ARTIST_KEY)
     cols = st.columns([2, 2] if allow_create else [1])
@@ -50,13 +111,11 @@ def artist_picker(store: Store, *, allow_create: bool = False) -> dict | None:
                               placeholder="No artist yet", key="artist_select") if names else None
     if allow_create:
         with cols[1]:
-            with st.form("new_artist", clear_on_submit=True, border=False):
-                new_name = st.text_input("New artist", placeholder="Artist name")
-                if st.form_submit_button("Create artist") and new_name.strip():
-                    with user_errors():
-                        choice = store.ensure_artist(new_name)["name"]
-                        st.session_state[ARTIST_KEY] = choice
-                        st.rerun()
+            created = _new_artist_form(tm)
+        if created:
+            st.session_state[ARTIST_KEY] = created
+            st.session_state.pop("artist_select", None)  # the selectbox follows the new choice
+            st.rerun()
     if choice:
         st.session_state[ARTIST_KEY] = choice
         return next(a for a in artists if a["name"] == choice)

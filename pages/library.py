@@ -2,47 +2,44 @@
 import json
 
 import streamlit as st
-from pages._ui import artist_picker, bar_chart, settings_and_store, user_errors
 
+from pages._ui import bar_chart, md, run_page, user_errors
 from trainmode.errors import ValidationError
-from trainmode.library import import_sets, save_master_schema
-from trainmode.profile import EXAMPLE_MASTER_SCHEMA, derive_master_schema, parse_master_schema
+from trainmode.service import EXAMPLE_MASTER_SCHEMA, TrainMode, parse_master_schema
 from trainmode.tables import filter_sets, profile_counts, summaries_frame, tempo_histogram
 
-st.title("Library")
-settings, store = settings_and_store()
-st.caption(f"Storage: {store.describe()}")
-artist = artist_picker(store, allow_create=True)
-if artist is None:
-    st.stop()
-rows = store.list_summaries(artist["id"])
+MESSAGE_KEY = "tm_schema_message"
 
-# ---- import -------------------------------------------------------------------------
-with st.expander("Import sets", expanded=not rows):
-    uploads = st.file_uploader("Ableton Live sets (.als)", type=["als"], accept_multiple_files=True,
-                               key=f"als_upload_{artist['id']}")
-    if st.button("Import", disabled=not uploads, type="primary"):
+
+def import_section(tm: TrainMode, artist: dict, rows: list[dict]) -> list[dict]:
+    """Upload and import .als files; returns the artist's sets afterwards."""
+    with st.expander("Import sets", expanded=not rows):
+        uploads = st.file_uploader("Ableton Live sets (.als)", type=["als"], accept_multiple_files=True,
+                                   key=f"als_upload_{artist['id']}")
+        if not st.button("Import", disabled=not uploads, type="primary"):
+            return rows
         bar = st.progress(0.0, text="Importing…")
 
         def on_progress(index, result):
-            bar.progress(index / len(uploads), text=f"{index}/{len(uploads)} {result.filename}")
+            bar.progress(index / len(uploads), text=f"{index}/{len(uploads)} {md(result.filename)}")
 
-        results = import_sets(store, artist["name"], [(u.name, u.getvalue()) for u in uploads], on_progress)
+        results = tm.import_sets(artist["name"], [(u.name, u.getvalue()) for u in uploads], on_progress)
         for r in results:
             if r.status == "failed":
-                st.error(r.error)
+                st.error(md(r.error))
             elif r.status == "duplicate":
-                st.info(f"{r.filename} was already imported.")
+                st.info(f"{md(r.filename)} was already imported.")
             else:
-                st.success(f"Imported {r.filename}.")
-        rows = store.list_summaries(artist["id"])
+                st.success(f"Imported {md(r.filename)}.")
+        return tm.list_sets(artist)
 
-# ---- the artist's sets --------------------------------------------------------------
-st.subheader(f"Sets ({len(rows)})")
-frame = summaries_frame(rows)
-if frame.empty:
-    st.info("No sets imported yet: import .als files above.")
-else:
+
+def sets_section(rows: list[dict]) -> None:
+    st.subheader(f"Sets ({len(rows)})")
+    frame = summaries_frame(rows)
+    if frame.empty:
+        st.info("No sets imported yet: import .als files above.")
+        return
     name_col, bpm_col, meter_col = st.columns([2, 2, 1])
     text = name_col.text_input("Filter by name", key="sets_filter", placeholder="e.g. drive")
     bpms = frame["bpm"].dropna()
@@ -59,59 +56,73 @@ else:
     if len(shown) < len(frame):
         st.caption(f"{len(shown)} of {len(frame)} sets match the filters; the charts below show them.")
     if not shown.empty:
-        counts = profile_counts(rows, set(shown["parse_id"]))
-        left, right = st.columns(2)
-        with left:
-            bar_chart("Tempo", tempo_histogram(shown), "tempo", order_by="order")
-            bar_chart("Meters", counts["meters"], "meter")
-            bar_chart("Instruments (sets with each)", counts["instruments"], "instrument")
-        with right:
-            bar_chart("Keys", counts["keys"], "key")
-            bar_chart("Most-used plugins and devices", counts["plugins"], "plugin or device", horizontal=True)
-
-# ---- master_schema ------------------------------------------------------------------
-st.subheader("Artist profile")
-st.caption("The master_schema describes the artist's sound; every caption is written with it.")
-TEXT_KEY = f"schema_text_{artist['id']}"
-DRAFT_KEY = f"tm_schema_draft_{artist['id']}"   # non-widget: an unsaved edit survives a page switch
-MESSAGE_KEY = "tm_schema_message"
+        charts(rows, shown)
 
 
-def keep_draft() -> None:
-    st.session_state[DRAFT_KEY] = st.session_state[TEXT_KEY]
+def charts(rows: list[dict], shown) -> None:
+    counts = profile_counts(rows, set(shown["parse_id"]))
+    left, right = st.columns(2)
+    with left:
+        bar_chart("Tempo", tempo_histogram(shown), "tempo", order_by="order")
+        bar_chart("Meters", counts["meters"], "meter")
+        bar_chart("Instruments (sets with each)", counts["instruments"], "instrument")
+    with right:
+        bar_chart("Keys", counts["keys"], "key")
+        bar_chart("Most-used plugins and devices", counts["plugins"], "plugin or device", horizontal=True)
 
 
-def derive() -> None:
-    """Fill tempo range, keys, meters and instruments from the sets; keep the words."""
+def profile_section(tm: TrainMode, artist: dict, rows: list[dict]) -> None:
+    st.subheader("Artist profile")
+    st.caption("The master_schema describes the artist's sound; every caption is written with it.")
+    text_key = f"schema_text_{artist['id']}"
+    draft_key = f"tm_schema_draft_{artist['id']}"   # non-widget: an unsaved edit survives a page switch
+
+    def keep_draft() -> None:
+        st.session_state[draft_key] = st.session_state[text_key]
+
+    def derive() -> None:
+        """Fill tempo range, keys, meters and instruments from the sets; keep the words."""
+        try:
+            current = parse_master_schema(st.session_state[text_key])
+        except ValidationError as exc:
+            st.session_state[MESSAGE_KEY] = ("error", f"Fix the JSON first: {exc}")
+            return
+        derived = tm.derive_master_schema(rows, current)
+        st.session_state[draft_key] = json.dumps(derived, indent=2, ensure_ascii=False)
+        st.session_state[MESSAGE_KEY] = ("info", f"Filled tempo_range, keys, meters and instruments from {len(rows)} "
+                                                 "sets. Now describe genres, moods and descriptors, then save.")
+
+    if draft_key not in st.session_state:
+        saved = tm.master_schema(artist) or EXAMPLE_MASTER_SCHEMA
+        st.session_state[draft_key] = json.dumps(saved, indent=2, ensure_ascii=False)
+    st.session_state[text_key] = st.session_state[draft_key]
+    text = st.text_area("master_schema (JSON)", height=300, key=text_key, on_change=keep_draft)
+    profile_buttons(tm, artist, rows, text, derive)
+
+
+def profile_buttons(tm: TrainMode, artist: dict, rows: list[dict], text: str, derive) -> None:
+    if message := st.session_state.pop(MESSAGE_KEY, None):
+        (st.error if message[0] == "error" else st.info)(md(message[1]))
+    problem = None
     try:
-        current = parse_master_schema(st.session_state[TEXT_KEY])
+        parse_master_schema(text)
     except ValidationError as exc:
-        st.session_state[MESSAGE_KEY] = ("error", f"Fix the JSON first: {exc}")
-        return
-    derived = derive_master_schema([r["summary"] for r in rows], current)
-    st.session_state[DRAFT_KEY] = json.dumps(derived, indent=2, ensure_ascii=False)
-    st.session_state[MESSAGE_KEY] = ("info", f"Filled tempo_range, keys, meters and instruments from {len(rows)} "
-                                             "sets. Now describe genres, moods and descriptors, then save.")
+        problem = str(exc)
+        st.error(md(problem))
+    buttons = st.container(horizontal=True)
+    if buttons.button("Save profile", type="primary", disabled=problem is not None):
+        with user_errors():
+            tm.save_master_schema(artist, parse_master_schema(text))
+            st.success("Profile saved.")
+    buttons.button("Derive from the artist's sets", on_click=derive, disabled=not rows,
+                   help="Tempo range, common keys, meters and the instruments in most sets; "
+                        "genres, moods and descriptors stay as you wrote them.")
 
 
-if DRAFT_KEY not in st.session_state:
-    saved = store.get_master_schema(artist["id"]) or EXAMPLE_MASTER_SCHEMA
-    st.session_state[DRAFT_KEY] = json.dumps(saved, indent=2, ensure_ascii=False)
-st.session_state[TEXT_KEY] = st.session_state[DRAFT_KEY]
-text = st.text_area("master_schema (JSON)", height=300, key=TEXT_KEY, on_change=keep_draft)
-if message := st.session_state.pop(MESSAGE_KEY, None):
-    (st.error if message[0] == "error" else st.info)(message[1])
-problem = None
-try:
-    parse_master_schema(text)
-except ValidationError as exc:
-    problem = str(exc)
-    st.error(problem)
-buttons = st.container(horizontal=True)
-if buttons.button("Save profile", type="primary", disabled=problem is not None):
-    with user_errors():
-        save_master_schema(store, artist["id"], parse_master_schema(text))
-        st.success("Profile saved.")
-buttons.button("Derive from the artist's sets", on_click=derive, disabled=not rows,
-                  help="Tempo range, common keys, meters and the instruments in most sets; "
-                       "genres, moods and descriptors stay as you wrote them.")
+def page(tm: TrainMode, artist: dict) -> None:
+    rows = import_section(tm, artist, tm.list_sets(artist))
+    sets_section(rows)
+    profile_section(tm, artist, rows)
+
+
+run_page("Library", page, library=True)

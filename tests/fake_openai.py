@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 GOOD_KEY = "sk-test-good-key-0123456789"
 REPORTED_MODEL = "gpt-4o-mini-2024-07-18"  # the API reports a dated snapshot

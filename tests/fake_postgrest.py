@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from trainmode.supabase_check import COLUMNS
 
@@ -51,7 +51,7 @@ TOUCHED = {"training_items", "artist_profiles"}  # the updated_at trigger
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 class Reply(Exception):
@@ -204,7 +204,7 @@ class FakePostgrest:
             return self.schema_report()
         exports = self.tables["exports"]
         if name == "train_mode_begin_export":
-            cutoff = (datetime.now(timezone.utc) - timedelta(seconds=args["p_stale_after_s"])).isoformat(
+            cutoff = (datetime.now(UTC) - timedelta(seconds=args["p_stale_after_s"])).isoformat(
                 timespec="microseconds")
             stale = [e for e in exports if e["artist_id"] == args["p_artist_id"]
                      and e["status"] == "building" and e["created_at"] < cutoff]

@@ -15,7 +15,7 @@ import secrets
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -204,12 +204,12 @@ class FakeSupabase(FakePostgrest):
         if parts[1] == "sign" and method == "POST":
             self._object(parts[2], "/".join(parts[3:]))
             token = secrets.token_urlsafe(16)
-            expires = datetime.now(timezone.utc) + timedelta(seconds=int(req.json()["expiresIn"]))
+            expires = datetime.now(UTC) + timedelta(seconds=int(req.json()["expiresIn"]))
             self.tokens[token] = (parts[2], "/".join(parts[3:]), expires)
             return json_reply(200, {"signedURL": f"/object/sign/{'/'.join(parts[2:])}?token={token}"})
         if parts[1] == "sign" and method == "GET":
             bucket, name, expires = self.tokens.get(req.query.get("token", [""])[0], (None, None, None))
-            if (bucket, name) != (parts[2], "/".join(parts[3:])) or expires < datetime.now(timezone.utc):
+            if (bucket, name) != (parts[2], "/".join(parts[3:])) or expires < datetime.now(UTC):
                 raise storage_error(*BAD_SIGNATURE)
             return self._content(self._object(bucket, name), req)
         if parts[1] == "info" and method == "GET":

@@ -5,13 +5,12 @@ import zipfile
 
 import httpx
 import pytest
-
 from fake_supabase import FakeSupabase
+
 from trainmode.config import load_settings
 from trainmode.demo import DEMO_ARTIST, install_demo
 from trainmode.errors import AudioError
-from trainmode.library import require_summary
-from trainmode.service import export_artist, save_training_item
+from trainmode.service import SaveRequest, TrainMode
 from trainmode.store import open_store
 from trainmode.supabase_setup import setup_supabase
 
@@ -44,13 +43,15 @@ def test_the_whole_flow_is_the_same_on_both_backends(backend, audio_fixtures):
     assert len(store.list_summaries(artist["id"])) == 3
     assert len(store.list_items(artist["id"], "ready")) == 2
 
-    row = require_summary(store, artist, "neon_pulse.als")
+    tm = TrainMode(store, backend)
+    row = tm.find_set(artist, "neon_pulse.als")
     with pytest.raises(AudioError):
-        save_training_item(store, artist, row, audio=(audio_fixtures / "ogg_renamed.mp3").read_bytes(),
-                           audio_name="ogg_renamed.mp3", prompt_text="A caption that will never be saved anywhere.")
+        tm.save(artist, row, SaveRequest(audio=(audio_fixtures / "ogg_renamed.mp3").read_bytes(),
+                                         audio_name="ogg_renamed.mp3",
+                                         caption="A caption that will never be saved anywhere."))
     assert len(store.list_items(artist["id"])) == 2
 
-    result = export_artist(store, backend, artist)
+    result = tm.export(artist)
     with zipfile.ZipFile(io.BytesIO(download(store, result.url, result.zip_path))) as zf:
         assert zf.testzip() is None
         assert [n for n in zf.namelist() if n.endswith(".mp3")] == ["track-0001.mp3", "track-0002.mp3"]

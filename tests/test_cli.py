@@ -6,8 +6,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-
-from trainmode.cli import COMMANDS, build_parser
+from trainmode.cli import HANDLERS, build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +31,7 @@ def assert_one_clear_line(out, *words):
 
 def test_every_command_is_in_the_parser():
     sub = next(a for a in build_parser()._actions if a.dest == "command")
-    assert set(sub.choices) == set(COMMANDS)
+    assert set(sub.choices) == set(HANDLERS)
 
 
 def test_demo_then_export_gives_pairs_of_valid_mp3_and_caption(data_dir):
@@ -93,7 +92,7 @@ def test_save_and_generate_from_the_command_line(data_dir, demo_files):
     run("import", "--artist", "Cy", als, data_dir=data_dir)
     gen = json.loads(run("generate", "--artist", "Cy", "--als", als.name, "--writer", "offline", "--json",
                          data_dir=data_dir).stdout)
-    assert gen["writer"] == "offline" and gen["findings"] == [] and "128 BPM" in gen["prompt"]
+    assert gen["writer"] == "offline" and gen["findings"] == [] and "128 BPM" in gen["caption"]
     item_id = run("save", "--artist", "Cy", "--als", als.name, "--audio", mp3, "--generate",
                   data_dir=data_dir).stdout.strip()
     [item] = json.loads(run("items", "--artist", "Cy", "--json", data_dir=data_dir).stdout)
@@ -104,7 +103,8 @@ def test_save_refuses_a_non_mp3_and_changes_nothing(data_dir, demo_files, audio_
     _, als, _ = demo_files[0]
     run("import", "--artist", "Di", als, data_dir=data_dir)
     out = run("save", "--artist", "Di", "--als", als.name, "--audio", audio_fixtures / "wav_renamed.mp3",
-              "--prompt", "A synthwave groove with punchy drums, a deep bass line and soft pads.", data_dir=data_dir, check=False)
+              "--caption", "A synthwave groove with punchy drums, a deep bass line and soft pads.",
+              data_dir=data_dir, check=False)
     assert_one_clear_line(out, "WAV")
     assert json.loads(run("items", "--artist", "Di", "--json", data_dir=data_dir).stdout) == []
 
@@ -113,10 +113,44 @@ def test_save_refuses_a_truncated_render_unless_forced(data_dir, demo_files, aud
     _, als, _ = demo_files[0]
     run("import", "--artist", "Ed", als, data_dir=data_dir)
     args = ("save", "--artist", "Ed", "--als", als.name, "--audio", audio_fixtures / "silence_2s.mp3",
-            "--prompt", "Synthwave groove with punchy drums, a deep bass line and soft pads.")
+            "--caption", "Synthwave groove with punchy drums, a deep bass line and soft pads.")
     assert_one_clear_line(run(*args, data_dir=data_dir, check=False), "--force")
     run(*args, "--force", data_dir=data_dir)
 
 
 def test_unknown_artist_is_a_clear_message(data_dir):
     assert_one_clear_line(run("export", "--artist", "Ghost", data_dir=data_dir, check=False), "Ghost")
+
+
+def test_missing_or_wrong_files_are_one_clear_line(data_dir, demo_files, tmp_path):
+    _, als, _ = demo_files[0]
+    run("import", "--artist", "Fa", als, data_dir=data_dir)
+    save = ("save", "--artist", "Fa", "--als", als.name)
+    caption = ("--caption", "Synthwave groove with punchy drums, a deep bass line and soft pads.")
+    assert_one_clear_line(run(*save, "--audio", tmp_path / "gone.mp3", *caption, data_dir=data_dir, check=False),
+                          "gone.mp3", "No such file")
+    assert_one_clear_line(run(*save, "--audio", tmp_path, *caption, data_dir=data_dir, check=False),
+                          str(tmp_path), "directory")
+    latin1 = tmp_path / "caption.txt"
+    latin1.write_bytes("Café synthwave with drums".encode("latin-1"))
+    mp3 = demo_files[0][2]
+    assert_one_clear_line(run(*save, "--audio", mp3, "--caption-file", latin1, data_dir=data_dir, check=False),
+                          "caption.txt", "UTF-8")
+    assert_one_clear_line(run(*save, "--audio", mp3, "--caption-file", tmp_path / "none.txt", data_dir=data_dir,
+                              check=False), "none.txt", "No such file")
+    assert_one_clear_line(run(*save, "--audio", mp3, "--caption-file", tmp_path, data_dir=data_dir, check=False),
+                          "directory")
+
+
+def test_an_unexpected_error_is_one_line_naming_the_log_with_the_traceback(data_dir, monkeypatch, capsys):
+    from trainmode import cli
+
+    def bug(args, settings):
+        raise KeyError("a bug")
+
+    monkeypatch.setitem(cli.HANDLERS, "items", bug)
+    assert cli.main(["items", "--artist", "Anyone"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    log = data_dir.resolve() / "logs" / "trainmode.log"
+    assert err == [f"error: an unexpected error (a bug); the traceback is in {log}"]
+    assert "Traceback" in log.read_text() and "KeyError: 'a bug'" in log.read_text()

@@ -6,8 +6,6 @@ driving Debian's chromium; without them the render tests skip, except in CI wher
 """
 from __future__ import annotations
 
-import argparse
-import ast
 import json
 import os
 import re
@@ -15,9 +13,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from trainmode import dataset
-from trainmode.cli import COMMANDS, build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -234,9 +229,10 @@ def migration_tables() -> dict[str, dict[str, dict]]:
     assert MIGRATION is not None, "no supabase/migrations/*_train_mode.sql"
     sql = re.sub(r"--[^\n]*", "", MIGRATION.read_text(encoding="utf-8"))
     tables = {}
-    for name, body in re.findall(r"create table (?:if not exists )?(?:public\.)?(\w+)\s*\((.*?)\n\);", sql, re.S | re.I):
+    found = re.findall(r"create table (?:if not exists )?(?:public\.)?(\w+)\s*\((.*?)\n\);", sql, re.S | re.I)
+    for name, body in found:
         columns, table_unique = {}, set()
-        for line in (l.strip().rstrip(",") for l in body.splitlines()):
+        for line in (raw.strip().rstrip(",") for raw in body.splitlines()):
             if not line:
                 continue
             if re.match(r"(constraint|primary key|unique|check|foreign key)\b", line, re.I):
@@ -318,7 +314,8 @@ def test_the_architecture_erd_is_the_migration():
                                 f"({'not null' if spec['not_null'] else 'nullable'}, "
                                 f"{'unique' if spec['unique'] else 'not unique'})")
     linked = {frozenset((t, spec["fk"])) for t, cols in tables.items() for spec in cols.values() if spec["fk"]}
-    problems += [f"ERD relation {sorted(pair)} has no foreign key in the migration" for pair in relations if pair not in linked]
+    problems += [f"ERD relation {sorted(pair)} has no foreign key in the migration"
+                 for pair in relations if pair not in linked]
     assert not problems, "\n".join(problems)
 
 
@@ -341,91 +338,3 @@ def test_the_erd_and_migration_readers():
     assert entities == {"b": {"id": {"type": "uuid", "keys": {"PK"}}, "a_id": {"type": "text", "keys": {"FK"}}}}
     assert relations == {frozenset(("a", "b")): {"a": "1", "b": "0..n"}}
     assert "bytes" in migration_tables()["exports"] and "zip_path" in migration_tables()["exports"]
-
-
-# ---- 4. the README's CLI reference and configuration table ---------------------------------
-def cli_rows() -> dict[str, str]:
-    rows = {}
-    for cells in table_rows(section(README, "CLI reference")):
-        command = cells[0].strip("`").split()[0]
-        assert command not in rows, f"CLI reference lists {command} twice"
-        rows[command] = " ".join(cells)
-    return rows
-
-
-def test_the_cli_reference_lists_every_command_and_option():
-    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(subparsers.choices) == set(COMMANDS)
-    rows = cli_rows()
-    assert set(rows) == set(COMMANDS), f"documented {sorted(rows)} vs COMMANDS {sorted(COMMANDS)}"
-    missing = []
-    for command, parser in subparsers.choices.items():
-        for action in parser._actions:
-            if isinstance(action, argparse._HelpAction):
-                continue
-            words = list(action.option_strings) + [str(c) for c in action.choices or ()]
-            missing += [f"{command} {word}" for word in words
-                        if not re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", rows[command])]
-    assert not missing, f"not in the README's CLI reference: {missing}"
-
-
-def config_variables() -> dict[str, str | None]:
-    """{variable: default or None} for every variable trainmode/config.py reads."""
-    tree = ast.parse((ROOT / "trainmode" / "config.py").read_text(encoding="utf-8"))
-    found = {}
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)):
-            continue
-        func = node.func
-        reader = (isinstance(func, ast.Name) and func.id in ("get", "integer")) or \
-                 (isinstance(func, ast.Attribute) and func.attr in ("get", "getenv")
-                  and ast.unparse(func.value) in ("os.environ", "os", "env"))
-        name = node.args[0].value
-        if reader and isinstance(name, str) and re.fullmatch(r"[A-Z][A-Z0-9_]+", name):
-            default = node.args[1].value if len(node.args) > 1 and isinstance(node.args[1], ast.Constant) else None
-            found[name] = None if default in (None, "") else str(default)
-    return found
-
-
-def test_the_configuration_table_lists_every_variable_with_its_default():
-    variables = config_variables()
-    assert {"TRAINMODE_BACKEND", "OPENAI_API_KEY", "SUPABASE_SERVICE_ROLE_KEY", "TRAINMODE_SECRETS"} <= set(variables)
-    rows = {cells[0].strip("`"): cells for cells in table_rows(section(README, "Configuration"))}
-    assert set(rows) == set(variables), (f"not documented: {sorted(set(variables) - set(rows))}, "
-                                         f"not read by config.py: {sorted(set(rows) - set(variables))}")
-    wrong = [f"{name}: default {default!r}, README says {rows[name][1]!r}" for name, default in variables.items()
-             if default is not None and f"`{default}`" not in rows[name][1]]
-    assert not wrong, "\n".join(wrong)
-
-
-# ---- 5. dataset format and troubleshooting match the code -----------------------------------
-def test_the_dataset_format_names_every_member_and_field():
-    text = section(README, "Dataset format")
-    record = dataset.track_record("track-0001", {"prompt_text": "x", "metadata": {}}, {}, {})
-    # The member names export.py writes: "metadata.jsonl", f"{stem}.mp3", ...
-    members = re.findall(r'"((?:\{stem\}|[\w-]+)\.(?:mp3|txt|json|jsonl|md|sha256))"',
-                         (ROOT / "trainmode" / "export.py").read_text(encoding="utf-8"))
-    assert {"metadata.jsonl", "MANIFEST.sha256"} <= set(members)
-    names = [m.replace("{stem}", dataset.member_stem(1)) for m in members]
-    fields = [*record, *json.loads(dataset.metadata_line(record))]
-    missing = [n for n in names if n not in text] + [f for f in fields if f"`{f}`" not in text]
-    assert not missing, f"not in the README's Dataset format: {sorted(set(missing))}"
-
-
-def source_text() -> str:
-    files = [*(ROOT / "trainmode").rglob("*.py"), *(ROOT / "pages").glob("*.py"), MIGRATION]
-    return "\n".join(p.read_text(encoding="utf-8") for p in files if p)
-
-
-def test_troubleshooting_quotes_real_messages():
-    code = source_text()
-    quoted = []
-    for path in DOC_FILES:
-        text = path.read_text(encoding="utf-8")
-        if "## Troubleshooting" not in text:
-            continue
-        for cells in table_rows(section(path, "Troubleshooting")):
-            quoted += [(rel(path), q) for q in re.findall(r"“([^”]+)”", cells[0])]
-    assert len(quoted) >= 10
-    missing = [f"{where}: “{q}”" for where, q in quoted if q not in code]
-    assert not missing, "messages the code no longer says:\n" + "\n".join(missing)

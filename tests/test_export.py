@@ -16,9 +16,12 @@ from trainmode import export as export_mod
 from trainmode.demo import DEMO_ARTIST, install_demo
 from trainmode.errors import ExportBusyError, StoreError, ValidationError
 from trainmode.export import export_dataset
-from trainmode.service import export_artist
-from trainmode.store import EmbeddedStore
-from trainmode.store import new_id
+from trainmode.service import TrainMode
+from trainmode.store import EmbeddedStore, new_id
+
+
+def export_artist(store, settings, artist, **kwargs):
+    return TrainMode(store, settings).export(artist, **kwargs)
 
 
 @pytest.fixture
@@ -39,7 +42,7 @@ def test_export_packs_every_ready_item_and_marks_them_exported(store, settings, 
                          "metadata.jsonl", "README.md", "MANIFEST.sha256"]
         for index, item in enumerate(ready, 1):
             stem = f"track-{index:04d}"
-            assert zf.read(f"{stem}.mp3") == store.read_blob(item["audio_path"])
+            assert zf.read(f"{stem}.mp3") == store.local_path(item["audio_path"]).read_bytes()
             assert zf.read(f"{stem}.txt").decode().strip() == item["prompt_text"]
             facts = json.loads(zf.read(f"{stem}.json"))
             assert facts["caption"] == item["prompt_text"] and facts["bpm"] == item["metadata"]["bpm"]
@@ -107,7 +110,8 @@ def _fail_os(*_args, **_kwargs):
 
 
 FAULTS = {
-    "read audio": lambda mp, store: mp.setattr(store, "local_path", lambda path: None) or mp.setattr(store, "open_blob", _fail),
+    "read audio": lambda mp, store: mp.setattr(store, "local_path", lambda path: None)
+    or mp.setattr(store, "open_blob", _fail),
     "write": lambda mp, store: mp.setattr(export_mod, "_copy", _fail_os),
     "verify": lambda mp, store: mp.setattr(export_mod.ZipCheck, "result", _fail),
     "store zip": lambda mp, store: mp.setattr(store, "adopt_blob", _fail),

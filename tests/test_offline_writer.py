@@ -29,13 +29,13 @@ SUMMARY = {
 
 def test_caption_from_facts_and_profile():
     result = OfflineWriter().write(SUMMARY, SCHEMA)
-    assert result.prompt == (
+    assert result.text == (
         "Dreamy and driving deep house track at 122 BPM in D minor. An energetic arrangement of analog synths, "
         "drums and piano with a warm and tape-saturated sound. Features busy, dense note patterns, moving "
         "through 2 distinct sections.")
     assert (result.writer, result.model, result.version) == ("offline", "offline-template", "offline-v2")
     assert result.metadata == caption_metadata(SUMMARY)
-    assert check_caption(result.prompt, SUMMARY, SCHEMA, artist_name="Nova Lane") == []
+    assert check_caption(result.text, SUMMARY, SCHEMA, artist_name="Nova Lane") == []
 
 
 def test_deterministic():
@@ -47,7 +47,7 @@ def test_deterministic():
 
 def test_sparse_facts_still_make_a_caption():
     result = OfflineWriter().write({"tempo": {"bpm": None}, "track_counts": {"audio": 2}}, {})
-    assert result.prompt == "Track. An arrangement of audio layers. Built from 2 layered parts."
+    assert result.text == "Track. An arrangement of audio layers. Built from 2 layered parts."
     assert result.metadata == {"bpm": None, "key": None, "time_signature": None}
 
 
@@ -63,9 +63,9 @@ def test_every_corpus_set_passes_the_fact_checker(corpus_dir):
         summary = parse_als(path).summary  # every corpus set parses (see test_als_corpus.py)
         artist = path.name.split("__")[0]  # corpus files are named owner__repo__set.als
         result = OfflineWriter().write(summary, {"name": artist})
-        findings = check_caption(result.prompt, summary, {"name": artist}, artist_name=artist)
-        if findings or not result.prompt:
-            failures[path.name] = (result.prompt, [f.message for f in findings])
+        findings = check_caption(result.text, summary, {"name": artist}, artist_name=artist)
+        if findings or not result.text:
+            failures[path.name] = (result.text, [f.message for f in findings])
         assert result.metadata["bpm"] == pytest.approx(summary["tempo"]["bpm"], abs=0.01)
-        assert OfflineWriter().write(summary, {"name": artist}).prompt == result.prompt
+        assert OfflineWriter().write(summary, {"name": artist}).text == result.text
     assert failures == {}

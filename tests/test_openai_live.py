@@ -23,8 +23,8 @@ pytestmark = [pytest.mark.live, pytest.mark.skipif(
 def test_a_real_caption_passes_the_fact_checker():
     summary = parse_als(als_bytes(DEMO_SETS[0]), filename="night_drive.als").summary
     result = OpenAIWriter(KEY, base_url=BASE_URL, model=MODEL).write(summary, DEMO_SCHEMA, artist_name="Demo Artist")
-    assert 10 <= len(result.prompt.split()) <= 80 and len(result.prompt) <= 512
-    errors = [f for f in check_caption(result.prompt, summary, DEMO_SCHEMA, artist_name="Demo Artist")
+    assert 10 <= len(result.text.split()) <= 80 and len(result.text) <= 512
+    errors = [f for f in check_caption(result.text, summary, DEMO_SCHEMA, artist_name="Demo Artist")
               if f.severity == "error"]
-    assert errors == [], result.prompt
+    assert errors == [], result.text
     assert result.provenance["request_id"] or result.provenance["response_id"]

@@ -97,7 +97,7 @@ def test_result_carries_the_reported_model_and_provenance(fake):
     fake.default = Reply(caption='  "Dreamy downtempo groove in 6/8 with\n warm electric piano,   deep sub bass '
                                  'and soft drums, drifting through a hazy intro into a fuller drop."  ')
     result = writer_for(fake).write(SUMMARY, SCHEMA)
-    assert result.prompt == ("Dreamy downtempo groove in 6/8 with warm electric piano, deep sub bass and soft "
+    assert result.text == ("Dreamy downtempo groove in 6/8 with warm electric piano, deep sub bass and soft "
                              "drums, drifting through a hazy intro into a fuller drop.")
     assert (result.model, result.version, result.writer) == (REPORTED_MODEL, TRAIN_PROMPT_VERSION, "openai")
     assert result.metadata == caption_metadata(SUMMARY) == {"bpm": 120.0, "key": "A minor", "time_signature": "6/8"}
@@ -110,7 +110,7 @@ def test_result_carries_the_reported_model_and_provenance(fake):
     assert p["usage"] == {"prompt_tokens": 321, "completion_tokens": 45, "total_tokens": 366}
     assert p["request_id"] == "req_1"
     assert datetime.fromisoformat(p["created_at"]).tzinfo is not None
-    assert check_caption(result.prompt, SUMMARY, SCHEMA) == []
+    assert check_caption(result.text, SUMMARY, SCHEMA) == []
 
 
 def test_settings_choose_model_endpoint_and_key(fake):
@@ -122,7 +122,7 @@ def test_settings_choose_model_endpoint_and_key(fake):
 def test_local_endpoint_needs_no_key(fake):
     fake.api_key = "not-needed"  # what Ollama and LM Studio accept
     settings = Settings(openai_base_url=fake.base_url)
-    assert OpenAIWriter.from_settings(settings).write(SUMMARY, SCHEMA).prompt
+    assert OpenAIWriter.from_settings(settings).write(SUMMARY, SCHEMA).text
 
 
 @pytest.mark.parametrize("url", ["localhost:11434/v1", "ftp://example.com/v1", "http://host:port/v1"])
@@ -206,21 +206,21 @@ def test_unknown_model(fake):
 
 def test_long_answers_are_cut_at_a_word_boundary(fake):
     fake.default = Reply(caption="Caption: " + " ".join(["shimmering"] * 80))
-    prompt = writer_for(fake).write(SUMMARY, SCHEMA).prompt
+    prompt = writer_for(fake).write(SUMMARY, SCHEMA).text
     assert len(prompt) <= 512 and prompt.split() == ["shimmering"] * len(prompt.split())
 
 
 def test_json_answers_are_unwrapped(fake):
     fake.default = Reply(caption='{"caption": "Dreamy downtempo groove with electric piano, sub bass and soft drums '
                                  'over a gently swinging pulse."}')
-    assert writer_for(fake).write(SUMMARY, SCHEMA).prompt.startswith("Dreamy downtempo groove")
+    assert writer_for(fake).write(SUMMARY, SCHEMA).text.startswith("Dreamy downtempo groove")
 
 
 def test_a_hallucinating_model_is_caught_by_the_fact_checker(fake):
     fake.default = Reply(caption="Smoky late-night jazz at 140 BPM in 4/4, led by a breathy saxophone over brushed "
                                  "drums and upright bass, credited to Nova Lane, built from Vox Take 3.wav.")
     result = writer_for(fake).write(SUMMARY, SCHEMA)
-    codes = {f.code: f for f in check_caption(result.prompt, SUMMARY, SCHEMA)}
+    codes = {f.code: f for f in check_caption(result.text, SUMMARY, SCHEMA)}
     assert codes["tempo_mismatch"].message == "The caption says 140 BPM but the set is 120 BPM."
     assert codes["meter_mismatch"].message == "The caption says 4/4 time but the set is in 6/8."
     assert "saxophone" in codes["unsupported_instrument"].message

@@ -5,9 +5,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pages._ui import md
 from tests.conftest import ROOT
-from trainmode.errors import WriterError
+from trainmode.errors import StoreError, WriterError
 from trainmode.library import import_sets, save_master_schema
+from trainmode.store import EmbeddedStore
 from trainmode.writers import OfflineWriter
 
 TIMEOUT = 60
@@ -46,7 +48,7 @@ def create_artist(at: AppTest, name: str) -> None:
 
 def upload(at: AppTest, paths, names=None) -> None:
     names = names or [p.name for p in paths]
-    at.file_uploader[0].set_value([(n, p.read_bytes(), "audio/mpeg") for n, p in zip(names, paths)])
+    at.file_uploader[0].set_value([(n, p.read_bytes(), "audio/mpeg") for n, p in zip(names, paths, strict=False)])
     at.run()  # an upload reruns the page, as in a browser
     assert not at.exception, at.exception
 
@@ -55,7 +57,7 @@ def badges(at: AppTest) -> list[str]:
     return [m.value.rsplit("— ", 1)[1] for m in at.markdown if "↔" in m.value]
 
 
-def queue(at: AppTest) -> list[dict]:
+def queue(at: AppTest) -> list:
     return at.session_state["tm_queue"]
 
 
@@ -122,10 +124,10 @@ def test_bulk_upload_pairs_by_name_and_leaves_the_rest_to_a_manual_pick(artist_w
     picks["untitled.mp3"].set_value(artist_with_sets["neon_pulse.als"])
     at.run()
     click(at, "Add to queue")
-    assert [(e["audio_name"], e["als_filename"]) for e in queue(at)] == [
+    assert [(e.audio_name, e.als_filename) for e in queue(at)] == [
         ("Night_Drive (master).mp3", "night_drive.als"), ("sunrise_waltz_final.mp3", "sunrise_waltz.als"),
         ("untitled.mp3", "neon_pulse.als")]
-    assert [e["pairing"] for e in queue(at)] == ["same name", "same name", "picked by hand"]
+    assert [e.pairing for e in queue(at)] == ["same name", "same name", "picked by hand"]
     assert not at.file_uploader[0].value               # the uploader is emptied for the next batch
 
 
@@ -134,7 +136,7 @@ def test_a_file_left_without_a_set_is_not_added_and_the_user_is_told(artist_with
     goto(at, "train")
     upload(at, [demo_files[0][2], demo_files[2][2]], names=["night_drive.mp3", "untitled.mp3"])
     click(at, "Add to queue")
-    assert [e["audio_name"] for e in queue(at)] == ["night_drive.mp3"]
+    assert [e.audio_name for e in queue(at)] == ["night_drive.mp3"]
     assert any("1 file(s) had no set" in w.value for w in at.warning)
 
 
@@ -157,17 +159,17 @@ def test_generate_all_fail_retry_remove_and_save_all(artist_with_sets, demo_file
     click(at, "Retry failed")
     assert badges(at) == ["👀 review"] * 3 and not at.error
 
-    spilled = queue(at)[2]["audio_path"]
+    spilled = queue(at)[2].audio_path
     [b for b in at.button if b.label == "Remove"][2].click()
     at.run()
     assert not Path(spilled).exists()
-    assert [e["audio_name"] for e in queue(at)] == ["night_drive.mp3", "sunrise_waltz.mp3"]
+    assert [e.audio_name for e in queue(at)] == ["night_drive.mp3", "sunrise_waltz.mp3"]
 
     click(at, "Save all reviewed")
     assert badges(at) == ["✅ saved", "✅ saved"]
     assert "2/2 saved" in at.get("progress")[0].proto.text
-    assert all(e["item_id"] for e in queue(at))
-    assert not any(Path(e["audio_path"]).exists() for e in queue(at))  # the store has the audio now
+    assert all(e.item_id for e in queue(at))
+    assert not any(Path(e.audio_path).exists() for e in queue(at))  # the store has the audio now
 
 
 def test_saving_over_fact_check_findings_needs_a_confirmation(artist_with_sets, demo_files):
@@ -215,7 +217,7 @@ def test_the_queue_and_an_edited_caption_survive_a_page_switch(artist_with_sets,
 def test_a_batch_cut_short_is_recovered_on_the_next_run(artist_with_sets, demo_files):
     at = train_page_with([demo_files[0][2], demo_files[1][2]])
     first, second = queue(at)
-    first["state"], second["state"] = "generating", "saving"   # as if the user left mid-batch
+    first.state, second.state = "generating", "saving"   # as if the user left mid-batch
     at.run()
     assert badges(at) == ["❌ failed", "👀 review"]
     assert any("Interrupted" in e.value for e in at.error)
@@ -298,3 +300,64 @@ def test_a_misconfigured_backend_is_a_clear_message_on_every_page(data_dir, monk
     assert "SUPABASE_URL" in error.value
     everything = " ".join(str(e.value) for e in at.main if hasattr(e, "value"))
     assert secret not in everything
+
+
+@pytest.mark.parametrize("page", ["library", "train", "export"])
+def test_a_storage_outage_is_one_clear_message_on_every_page(data_dir, monkeypatch, page):
+    def down(self):
+        raise StoreError("The database could not be reached (connection refused).")
+
+    monkeypatch.setattr(EmbeddedStore, "list_artists", down)
+    at = app()
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception
+    [error] = at.error
+    assert "could not be reached" in error.value and "reload the page" in error.value
+
+
+def test_a_bug_on_a_page_is_one_message_naming_the_log(data_dir, monkeypatch):
+    monkeypatch.setattr(EmbeddedStore, "list_artists", lambda self: 1 / 0)
+    at = app()
+    assert not at.exception
+    [error] = at.error
+    log = data_dir.resolve() / "logs" / "trainmode.log"
+    assert "ZeroDivisionError" in error.value and str(log) in error.value
+    assert "Traceback" in log.read_text()
+
+
+def test_names_from_users_are_shown_as_written_not_as_markdown(artist_with_sets, demo_files):
+    hostile = "**Loud** [click](http://evil.example) _x_ $y$.mp3"
+    at = app()
+    goto(at, "train")
+    upload(at, [demo_files[0][2]], names=[hostile])
+    [shown] = [m.value for m in at.markdown if "Loud" in m.value]
+    assert f"**{md(hostile)}** · " in shown
+    assert r"\*\*Loud\*\* \[click\](http://evil.example) \_x\_ \$y\$.mp3" in shown
+
+
+def test_creating_an_artist_that_exists_in_another_case_selects_it(artist_with_sets):
+    at = app()
+    create_artist(at, "  ada ")
+    assert at.selectbox[0].value == "Ada" and at.selectbox[0].options == ["Ada"]
+
+
+def test_a_blocking_finding_disables_save_until_the_caption_is_edited(artist_with_sets, demo_files, monkeypatch):
+    import dataclasses
+
+    import trainmode.batch
+    from trainmode.factcheck import Finding
+
+    @dataclasses.dataclass(frozen=True)
+    class Blocking(Finding):
+        blocking: bool = True
+
+    monkeypatch.setattr(trainmode.batch, "check_caption",
+                        lambda *args, **kwargs: [Blocking("sample_file", "The caption names a sample file.")])
+    at = train_page_with([demo_files[0][2]])
+    click(at, "Generate")
+    assert any("Cannot be saved until edited" in e.value for e in at.error)
+    assert button(at, "Save").disabled and button(at, "Save all reviewed").disabled
+    at.text_area[0].input("A dark synthwave track with a driving bassline, pads and drums.")
+    at.run()
+    assert not at.error and not button(at, "Save").disabled    # the edit was checked again: nothing blocks

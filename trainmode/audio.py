@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import BinaryIO, Iterator, NamedTuple
+from typing import BinaryIO, NamedTuple
 
 # Private module, but it is the parser MP3() itself uses; mutagen is pinned.
 from mutagen.mp3._util import XingHeader, XingHeaderError
@@ -174,7 +175,8 @@ _MAGIC = [  # (offset, bytes, what it is)
 def _sniff(head: bytes) -> str | None:
     """Name a non-MP3 format from its first bytes."""
     if head[:4] == b"OggS":
-        for marker, what in [(b"\x01vorbis", "Ogg Vorbis audio"), (b"OpusHead", "Ogg Opus audio"), (b"FLAC", "Ogg FLAC audio")]:
+        ogg = [(b"\x01vorbis", "Ogg Vorbis audio"), (b"OpusHead", "Ogg Opus audio"), (b"FLAC", "Ogg FLAC audio")]
+        for marker, what in ogg:
             if marker in head[:256]:
                 return what
         return "an Ogg file"
@@ -226,6 +228,28 @@ def probe_mp3(source: Source, *, name: str | None = None) -> AudioInfo:
         return _measure(f, size, name, digest.hexdigest())
 
 
+def _walk(f: BinaryIO, pos: int, size: int, first: _Frame) -> tuple[int, int, set[int], bool]:
+    """Walk the audio frames from pos: (frames, sum of their kbps, the kbps seen, last frame cut)."""
+    frames, kbps_sum, kbps_seen, partial = 0, 0, set(), False
+    while pos + 4 <= size:
+        frame = _header(_read_at(f, pos, 4))
+        if frame is None or not frame.same_stream(first):
+            # Damage or trailing tags (ID3v1, APE, Lyrics3): look for more frames.
+            found = _find_chain(f, pos + 1, size, like=first)
+            if found is None:
+                break
+            pos = found[0]
+            continue
+        if pos + frame.length > size:
+            partial = True
+            break
+        frames += 1
+        kbps_sum += frame.kbps
+        kbps_seen.add(frame.kbps)
+        pos += frame.length
+    return frames, kbps_sum, kbps_seen, partial
+
+
 def _measure(f: BinaryIO, size: int, name: str, sha256: str) -> AudioInfo:
     if size == 0:
         raise AudioError(f"{name} is empty (0 bytes).")
@@ -245,23 +269,7 @@ def _measure(f: BinaryIO, size: int, name: str, sha256: str) -> AudioInfo:
     if xing is not None or _read_at(f, pos + 36, 4) == b"VBRI":
         pos += first.length  # a tag frame, not audio
 
-    frames, kbps_sum, kbps_seen, partial = 0, 0, set(), False
-    while pos + 4 <= size:
-        frame = _header(_read_at(f, pos, 4))
-        if frame is None or not frame.same_stream(first):
-            # Damage or trailing tags (ID3v1, APE, Lyrics3): look for more frames.
-            found = _find_chain(f, pos + 1, size, like=first)
-            if found is None:
-                break
-            pos = found[0]
-            continue
-        if pos + frame.length > size:
-            partial = True
-            break
-        frames += 1
-        kbps_sum += frame.kbps
-        kbps_seen.add(frame.kbps)
-        pos += frame.length
+    frames, kbps_sum, kbps_seen, partial = _walk(f, pos, size, first)
     if frames == 0:
         raise AudioError(f"{name} has no complete MP3 audio frame (no audio).")
 

@@ -1,24 +1,24 @@
-"""Generate many captions at once: bounded concurrency, one failure never stops the rest.
+"""Write captions: the one generate path, for one set or many.
 
     results = generate_many([Job(summary, schema, key=row_id) for ...], writer,
                             max_workers=8, on_progress=lambda done, total, r: bar.progress(done / total))
-    results = retry_failed(results, writer)   # only the failed ones run again
 
-Captions are written on worker threads (the OpenAI client is thread-safe and the
-work is waiting on the network); `on_progress` runs on the calling thread, so a
-Streamlit page can update its widgets from it.
+Each result is a `Generation`: the caption and what the fact checker found in it, or
+the error that stopped it. Captions are written on worker threads (the OpenAI client
+is thread-safe and the work is waiting on the network); `on_progress` runs on the
+calling thread, so a Streamlit page can update its widgets from it.
 """
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable
+from dataclasses import dataclass, field
 
-from .errors import TrainModeError, WriterError
+from .errors import TrainModeError
 from .factcheck import Finding, check_caption
-from .writers.base import GeneratedPrompt, PromptWriter
+from .writers.base import GeneratedCaption, PromptWriter
 
 DEFAULT_MAX_WORKERS = 8
 log = logging.getLogger(__name__)
@@ -28,17 +28,18 @@ log = logging.getLogger(__name__)
 class Job:
     summary: dict
     master_schema: dict = field(default_factory=dict)
-    key: str | None = None          # the caller's id for this job (e.g. an als_summaries id), echoed back
+    key: str | None = None          # the caller's id for this job (e.g. a queue entry id), echoed back
     artist_name: str | None = None  # for the fact check: captions must not name the artist
 
 
 @dataclass(frozen=True)
-class JobResult:
-    index: int                       # position in the input
+class Generation:
+    """A generated caption and what the fact checker found in it, or why it failed."""
     job: Job
-    prompt: GeneratedPrompt | None = None
+    caption: GeneratedCaption | None = None
     findings: list[Finding] = field(default_factory=list)
-    error: str | None = None         # a user-facing message when the job failed
+    error: str | None = None         # a user-facing message when writing failed
+    index: int = 0                   # position in the batch
     elapsed_s: float = 0.0
 
     @property
@@ -46,40 +47,41 @@ class JobResult:
         return self.error is None
 
     def to_dict(self) -> dict:
-        """JSON-ready: what the CLI prints and a page shows."""
-        out = {"key": self.job.key, "ok": self.ok, "error": self.error}
-        out.update(self.prompt.to_dict() if self.prompt else
-                   {"prompt": None, "model": None, "version": None, "writer": None, "provenance": {}, "metadata": {}})
-        out["findings"] = [f.to_dict() for f in self.findings]
-        return out
+        """JSON-ready: what the CLI prints."""
+        empty = {"text": None, "model": None, "version": None, "writer": None,
+                 "provenance": {}, "metadata": {}, "variants": {}}
+        out = self.caption.to_dict() if self.caption else empty
+        out["caption"] = out.pop("text")
+        return {"key": self.job.key, "ok": self.ok, "error": self.error, **out,
+                "findings": [f.to_dict() for f in self.findings]}
 
 
-ProgressCallback = Callable[[int, int, JobResult], None]
+ProgressCallback = Callable[[int, int, Generation], None]
 
 
-def generate_one(job: Job, writer: PromptWriter, index: int = 0) -> JobResult:
+def generate_one(job: Job, writer: PromptWriter, index: int = 0) -> Generation:
     """Write and fact-check one caption. Raises the writer's TrainModeError on failure."""
     started = time.monotonic()
-    prompt = writer.write(job.summary, job.master_schema, artist_name=job.artist_name)
-    findings = check_caption(prompt.prompt, job.summary, job.master_schema, artist_name=job.artist_name)
-    return JobResult(index, job, prompt, findings, elapsed_s=time.monotonic() - started)
+    caption = writer.write(job.summary, job.master_schema, artist_name=job.artist_name)
+    findings = check_caption(caption.text, job.summary, job.master_schema, artist_name=job.artist_name)
+    return Generation(job, caption, list(findings), index=index, elapsed_s=time.monotonic() - started)
 
 
-def _isolated(job: Job, writer: PromptWriter, index: int) -> JobResult:
+def _isolated(job: Job, writer: PromptWriter, index: int) -> Generation:
     started = time.monotonic()
     try:
         return generate_one(job, writer, index)
     except TrainModeError as exc:
         error = str(exc)
     except Exception as exc:  # a bug in one job must not cost the other 99 their captions
-        log.debug("caption job %d failed", index, exc_info=True)
-        error = str(WriterError(f"Unexpected {exc.__class__.__name__} while writing this caption; try it again."))
-    return JobResult(index, job, error=error, elapsed_s=time.monotonic() - started)
+        log.error("caption job %d failed unexpectedly", index, exc_info=True)
+        error = f"Unexpected {exc.__class__.__name__} while writing this caption (a bug: the details are in the log)."
+    return Generation(job, error=error, index=index, elapsed_s=time.monotonic() - started)
 
 
 def generate_many(jobs: Iterable[Job], writer: PromptWriter, *, max_workers: int = DEFAULT_MAX_WORKERS,
-                  on_progress: ProgressCallback | None = None) -> list[JobResult]:
-    """One JobResult per job, in input order; at most `max_workers` captions in flight.
+                  on_progress: ProgressCallback | None = None) -> list[Generation]:
+    """One Generation per job, in input order; at most `max_workers` captions in flight.
 
     A failed job has `.error` set and the others carry on. `on_progress(done, total,
     result)` is called on the calling thread as each job finishes; if it raises
@@ -88,7 +90,7 @@ def generate_many(jobs: Iterable[Job], writer: PromptWriter, *, max_workers: int
     jobs = list(jobs)
     if max_workers < 1:
         raise ValueError("max_workers must be at least 1")
-    results: list[JobResult | None] = [None] * len(jobs)
+    results: list[Generation | None] = [None] * len(jobs)
     if not jobs:
         return []
     pool = ThreadPoolExecutor(max_workers=min(max_workers, len(jobs)), thread_name_prefix="trainmode-caption")
@@ -102,19 +104,3 @@ def generate_many(jobs: Iterable[Job], writer: PromptWriter, *, max_workers: int
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return results  # type: ignore[return-value]  # every slot is filled once as_completed is exhausted
-
-
-def retry_failed(results: list[JobResult], writer: PromptWriter, *, max_workers: int = DEFAULT_MAX_WORKERS,
-                 on_progress: ProgressCallback | None = None) -> list[JobResult]:
-    """Run the failed jobs again; successes are kept. Same order as `results`."""
-    failed = [pos for pos, r in enumerate(results) if not r.ok]
-
-    def renumber(r: JobResult) -> JobResult:  # back to the index of the original run
-        return replace(r, index=results[failed[r.index]].index)
-
-    retried = generate_many([results[pos].job for pos in failed], writer, max_workers=max_workers,
-                            on_progress=(lambda d, t, r: on_progress(d, t, renumber(r))) if on_progress else None)
-    merged = list(results)
-    for result in retried:
-        merged[failed[result.index]] = renumber(result)
-    return merged

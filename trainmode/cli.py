@@ -1,24 +1,22 @@
-"""`python -m trainmode`: a thin CLI over the same functions the pages call.
+"""`python -m trainmode`: a thin CLI over `TrainMode`, the same door the pages use.
 
 Every command honours TRAINMODE_DATA_DIR (and the other settings); success exits 0,
-a failure prints one clear line to stderr and exits 1 (2 for usage errors).
+a failure prints one clear line to stderr and exits 1 (2 for usage errors). Anything
+unexpected is a bug: one line names the log file that holds its traceback.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
+import traceback
 from pathlib import Path
 
-from .config import load_settings
-from .errors import ConfirmationRequired, TrainModeError
+from .errors import ConfirmationRequired, TrainModeError, ValidationError
+from .service import SaveRequest, TrainMode, item_caption, load_settings, setup_logging
 
-COMMANDS = ("summarize", "demo", "import", "generate", "save", "items", "export", "setup-supabase", "check-supabase")
-
-
-def _store(settings):
-    from .store import open_store
-    return open_store(settings)
+log = logging.getLogger(__name__)
 
 
 def _print_json(value) -> None:
@@ -26,28 +24,25 @@ def _print_json(value) -> None:
 
 
 def cmd_summarize(args, settings) -> None:
-    from .als import parse_als
-    parsed = parse_als(Path(args.file), filename=Path(args.file).name)
+    parsed = TrainMode.summarize(Path(args.file))
     _print_json({"parse_id": parsed.parse_id, "als_filename": parsed.filename, **parsed.summary}
                 if args.with_id else parsed.summary)
 
 
 def cmd_demo(args, settings) -> None:
-    from .demo import install_demo
-    artist = install_demo(_store(settings), settings, echo=lambda line: print(line, file=sys.stderr))
+    artist = TrainMode.open(settings).install_demo(echo=lambda line: print(line, file=sys.stderr))
     print(artist["name"])
 
 
 def cmd_import(args, settings) -> int:
-    from .library import import_sets
-    store = _store(settings)
+    tm = TrainMode.open(settings)
     total = len(args.files)
 
     def progress(index, result):
         detail = result.error if result.status == "failed" else result.parse_id
         print(f"[{index}/{total}] {result.filename}: {result.status} ({detail})", file=sys.stderr)
 
-    results = import_sets(store, args.artist, [(Path(f).name, Path(f)) for f in args.files], progress)
+    results = tm.import_sets(args.artist, [(Path(f).name, Path(f)) for f in args.files], progress)
     if args.json:
         _print_json([r.__dict__ for r in results])
     failed = [r for r in results if r.status == "failed"]
@@ -58,36 +53,38 @@ def cmd_import(args, settings) -> int:
 
 
 def cmd_generate(args, settings) -> None:
-    from .library import require_artist, require_summary
-    from .service import generate_prompt
-    store = _store(settings)
-    artist = require_artist(store, args.artist)
-    generation = generate_prompt(store, settings, artist, require_summary(store, artist, args.als), args.writer)
+    tm = TrainMode.open(settings)
+    artist = tm.artist(args.artist)
+    generation = tm.generate_caption(artist, tm.find_set(artist, args.als), args.writer)
     if args.json:
         _print_json(generation.to_dict())
     else:
-        print(generation.prompt.prompt)
+        print(generation.caption.text)
         for finding in generation.findings:
-            print(f"fact check: {finding['message']}", file=sys.stderr)
+            print(f"fact check: {finding.message}", file=sys.stderr)
+
+
+def _read_caption_file(name: str) -> str:
+    try:
+        return Path(name).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValidationError(f"{name} is not UTF-8 text: save the caption file as UTF-8.") from None
 
 
 def cmd_save(args, settings) -> int:
-    from .library import require_artist, require_summary
-    from .service import generate_prompt, save_training_item
-    store = _store(settings)
-    artist = require_artist(store, args.artist)
-    row = require_summary(store, artist, args.als)
-    generated = None
-    if args.generate:
-        generated = generate_prompt(store, settings, artist, row, args.writer).prompt
-        prompt = generated.prompt
-    elif args.prompt_file:
-        prompt = Path(args.prompt_file).read_text(encoding="utf-8")
+    tm = TrainMode.open(settings)
+    artist = tm.artist(args.artist)
+    row = tm.find_set(artist, args.als)
+    generation = tm.generate_caption(artist, row, args.writer) if args.generate else None
+    if generation:
+        caption = generation.caption.text
     else:
-        prompt = args.prompt
+        caption = _read_caption_file(args.caption_file) if args.caption_file else args.caption
+    request = SaveRequest(audio=Path(args.audio), audio_name=Path(args.audio).name, caption=caption,
+                          generated=generation.caption if generation else None,
+                          findings=generation.findings if generation else None, confirm=args.force)
     try:
-        result = save_training_item(store, artist, row, audio=Path(args.audio), audio_name=Path(args.audio).name,
-                                    prompt_text=prompt, generated=generated, confirm=args.force)
+        result = tm.save(artist, row, request)
     except ConfirmationRequired as exc:
         print(f"error: {exc} Use --force to save anyway.", file=sys.stderr)
         return 1
@@ -98,51 +95,54 @@ def cmd_save(args, settings) -> int:
 
 
 def cmd_items(args, settings) -> None:
-    from .library import require_artist
-    store = _store(settings)
-    items = store.list_items(require_artist(store, args.artist)["id"], args.status)
+    tm = TrainMode.open(settings)
+    items = tm.list_items(tm.artist(args.artist), args.status)
     if args.json:
         _print_json(items)
     else:
         for item in items:
-            print(f"{item['id']}  {item['status']:<8}  {item['audio_filename']}  {item['prompt_text'][:60]}")
+            print(f"{item['id']}  {item['status']:<8}  {item['audio_filename']}  {item_caption(item)[:60]}")
 
 
 def cmd_export(args, settings) -> None:
-    from .library import require_artist
-    from .service import export_artist
-    store = _store(settings)
-    artist = require_artist(store, args.artist)
+    tm = TrainMode.open(settings)
 
     def progress(p):
         mib = 1024 * 1024
-        print(f"{p.stage}: {p.items_done}/{p.items_total} items, {p.bytes_done / mib:.1f}/{p.bytes_total / mib:.1f} MiB",
-              file=sys.stderr)
+        print(f"{p.stage}: {p.items_done}/{p.items_total} items, "
+              f"{p.bytes_done / mib:.1f}/{p.bytes_total / mib:.1f} MiB", file=sys.stderr)
 
-    result = export_artist(store, settings, artist, on_progress=progress)
+    result = tm.export(tm.artist(args.artist), on_progress=progress)
     print(f"exported {result.item_count} items, {result.bytes} bytes, sha256 {result.sha256}", file=sys.stderr)
     print(result.url)
 
 
 def cmd_setup_supabase(args, settings) -> None:
-    from .supabase_setup import setup_supabase
     limit = args.file_size_limit_mb * 1024 * 1024 if args.file_size_limit_mb else None
-    setup_supabase(settings, file_size_limit=limit, echo=print)
+    TrainMode.setup_supabase(settings, file_size_limit=limit, echo=print)
 
 
 def cmd_check_supabase(args, settings) -> int:
-    from .supabase_check import check_supabase
-    checks = check_supabase(settings)
+    checks = TrainMode.check_supabase(settings)
     for check in checks:
         print(check.line())
     return 0 if all(check.ok for check in checks) else 1
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m trainmode",
-                                     description="Turn Ableton Live sets and rendered MP3s into a captioned dataset.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+HANDLERS = {
+    "summarize": cmd_summarize,
+    "demo": cmd_demo,
+    "import": cmd_import,
+    "generate": cmd_generate,
+    "save": cmd_save,
+    "items": cmd_items,
+    "export": cmd_export,
+    "setup-supabase": cmd_setup_supabase,
+    "check-supabase": cmd_check_supabase,
+}
 
+
+def _add_commands(sub) -> None:
     p = sub.add_parser("summarize", help="print the summary of one .als file as JSON (no store needed)")
     p.add_argument("file")
     p.add_argument("--with-id", action="store_true", help="include parse_id and als_filename")
@@ -165,8 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--als", required=True, metavar="ALS_FILENAME")
     p.add_argument("--audio", required=True, metavar="FILE.mp3")
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--prompt", metavar="TEXT")
-    g.add_argument("--prompt-file", metavar="F")
+    g.add_argument("--caption", metavar="TEXT")
+    g.add_argument("--caption-file", metavar="F")
     g.add_argument("--generate", action="store_true", help="generate the caption now")
     p.add_argument("--writer", choices=("openai", "offline"))
     p.add_argument("--force", action="store_true", help="save despite fact-check findings or a duration mismatch")
@@ -185,21 +185,48 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the bucket's largest file in MiB (a new bucket: 50, the Free plan's project limit; "
                         "an existing one keeps its limit)")
     sub.add_parser("check-supabase", help="check, read-only, that the Supabase project is ready for Train Mode")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m trainmode",
+                                     description="Turn Ableton Live sets and rendered MP3s into a captioned dataset.")
+    _add_commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     return parser
+
+
+def _os_error(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}."
+
+
+def _unexpected(settings) -> str:
+    """Keep the traceback in the log file; return the one line for the user."""
+    try:
+        path = setup_logging(settings.data_dir if settings else Path(".trainmode"))
+    except OSError as exc:
+        traceback.print_exc()
+        return f"an unexpected error (a bug); its traceback could not be logged ({exc.strerror}), so it is above."
+    log.exception("unexpected error in python -m trainmode %s", " ".join(sys.argv[1:]))
+    return f"an unexpected error (a bug); the traceback is in {path}"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = globals()["cmd_" + args.command.replace("-", "_")]
+    handler = HANDLERS[args.command]
+    settings = None
     try:
         settings = load_settings()
         return handler(args, settings) or 0
     except TrainModeError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+    except OSError as exc:  # a missing file, a folder given as a file, a full disk...
+        print(f"error: {_os_error(exc)}", file=sys.stderr)
     except KeyboardInterrupt:
         print("error: interrupted; nothing half-written was kept.", file=sys.stderr)
         return 130
+    except Exception:
+        print(f"error: {_unexpected(settings)}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

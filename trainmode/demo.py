@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -15,8 +16,7 @@ import lameenc
 import numpy as np
 
 from .config import Settings
-from .library import import_sets, save_master_schema
-from .service import save_training_item
+from .saving import SaveRequest
 from .store import Store
 
 DEMO_ARTIST = "Demo Artist"
@@ -66,7 +66,7 @@ def _progression(s: DemoSet) -> list[list[int]]:
     steps = (0, 8, 5, 7) if s.minor else (0, 5, 7, 0)
     roots = [48 + s.tonic + steps[b % 4] for b in range(s.bars)]
     return [_chord(r if r < 60 else r - 12, s.minor and step in (0, 5, 7))
-            for r, step in zip(roots, (steps[b % 4] for b in range(s.bars)))]
+            for r, step in zip(roots, (steps[b % 4] for b in range(s.bars)), strict=False)]
 
 
 # ---- the .als ---------------------------------------------------------------------
@@ -100,7 +100,8 @@ def _track(kind: str, track_id: int, name: str, devices: str, events: str = "") 
 
 
 def _plugin(name: str) -> str:
-    return f'<PluginDevice Id="0"><PluginDesc><VstPluginInfo Id="0">{_val("PlugName", name)}</VstPluginInfo></PluginDesc></PluginDevice>'
+    return (f'<PluginDevice Id="0"><PluginDesc><VstPluginInfo Id="0">{_val("PlugName", name)}</VstPluginInfo>'
+            "</PluginDesc></PluginDevice>")
 
 
 def als_xml(s: DemoSet) -> str:
@@ -190,25 +191,25 @@ def write_demo_files(folder: Path) -> list[tuple[DemoSet, Path, Path]]:
     return out
 
 
-def install_demo(store: Store, settings: Settings, echo=print) -> dict:
+def install_demo(store: Store, settings: Settings, echo: Callable[[str], object] = print) -> dict:
     """Create the demo artist, import its sets and save the pre-captioned items."""
-    from .library import require_summary
-    from .service import generate_prompt
+    from .service import TrainMode  # the door imports this module lazily too
 
-    files = write_demo_files(Path(settings.data_dir) / "demo")
-    results = import_sets(store, DEMO_ARTIST, [(als.name, als) for _, als, _ in files])
-    artist = store.find_artist(DEMO_ARTIST)
-    if not store.get_master_schema(artist["id"]):
-        save_master_schema(store, artist["id"], DEMO_SCHEMA)
+    tm = TrainMode(store, settings)
+    files = write_demo_files(Path(tm.settings.data_dir) / "demo")
+    results = tm.import_sets(DEMO_ARTIST, [(als.name, als) for _, als, _ in files])
+    artist = tm.artist(DEMO_ARTIST)
+    if not tm.master_schema(artist):
+        tm.save_master_schema(artist, DEMO_SCHEMA)
     for r in results:
         echo(f"set {r.filename}: {r.status}")
     for s, als, mp3 in files:
         if not s.save:
             echo(f"left for the Train page: {als.name} + {mp3}")
             continue
-        row = require_summary(store, artist, als.name)
-        gen = generate_prompt(store, settings, artist, row, writer_name="offline")
-        saved = save_training_item(store, artist, row, audio=mp3, audio_name=mp3.name,
-                                   prompt_text=gen.prompt.prompt, generated=gen.prompt, confirm=True)
+        row = tm.find_set(artist, als.name)
+        gen = tm.generate_caption(artist, row, writer_name="offline")
+        saved = tm.save(artist, row, SaveRequest(audio=mp3, audio_name=mp3.name, caption=gen.caption.text,
+                                                 generated=gen.caption, findings=gen.findings, confirm=True))
         echo(f"item {mp3.name}: {'already saved' if saved.duplicate else 'saved'}")
     return artist

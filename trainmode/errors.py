@@ -27,11 +27,11 @@ class StoreError(TrainModeError):
 
 
 class WriterError(TrainModeError):
-    """A prompt writer failed (no key, bad key, timeout, rate limit, unreachable endpoint)."""
+    """A caption writer failed (no key, bad key, timeout, rate limit, unreachable endpoint)."""
 
 
 class ValidationError(TrainModeError):
-    """Input that is well-formed but not acceptable (bad master_schema JSON, empty prompt...)."""
+    """Input that is well-formed but not acceptable (bad master_schema JSON, empty caption...)."""
 
 
 class ExportBusyError(TrainModeError):

@@ -52,7 +52,8 @@ def parse_master_schema(text: str) -> dict:
     try:
         value = json.loads(text or "{}")
     except json.JSONDecodeError as exc:
-        raise ValidationError(f"master_schema is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise ValidationError(f"master_schema is not valid JSON: {exc.msg} at {where}.") from None
     return validate_master_schema(value)
 
 

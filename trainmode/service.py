@@ -1,156 +1,201 @@
-"""The three operations the pages and the CLI call, mirroring the original routes:
+"""The one door: every operation a page or the CLI performs is a method of `TrainMode`.
 
-  generate_prompt     — POST /api/train         (artist, parse id) -> caption + provenance
-  save_training_item  — POST /api/train/save    audio + caption -> training_items row
-  export_artist       — POST /api/train/export  ready items -> dataset.zip
+    tm = TrainMode.open()                       # settings from the environment, the store they name
+    artist = tm.create_artist("Nova Lane")
+    tm.import_sets(artist["name"], [("song.als", Path("song.als"))])
+    row = tm.find_set(artist, "song.als")
+    generation = tm.generate_caption(artist, row)
+    tm.save(artist, row, SaveRequest(audio=Path("song.mp3"), audio_name="song.mp3",
+                                     caption=generation.caption.text, generated=generation.caption,
+                                     findings=generation.findings))
+    tm.export(artist)
 
-Pages never reach past these into storage or OpenAI.
+Pages and the CLI import this module, `trainmode.errors` and at most one display module
+(tests/test_code_shape.py enforces it); everything else in the package is internal.
+The names re-exported below (QueueEntry, SaveRequest, counts, ...) are the shapes and pure
+helpers they may use.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
-from .audio import AudioInfo, duration_mismatch, probe_mp3
-from .batch import Job, generate_one
-from .config import Settings
-from .errors import ConfirmationRequired, StoreError, TrainModeError, ValidationError
-from .files import spill_to_temp
-from .export import ExportResult, ProgressFn, export_dataset
-from .factcheck import check_caption
-from .store import Store, new_id
-from .writers import GeneratedPrompt, get_writer
+from . import library, work_queue
+from .audio import AudioInfo, probe_mp3
+from .batch import Generation, Job, generate_many
+from .config import Settings, load_settings
+from .errors import WriterError
+from .export import ExportProgress, ExportResult, ProgressFn, export_dataset
+from .library import ImportResult
+from .logs import log_file, setup_logging
+from .pairing import Pairing, pair_uploads
+from .profile import EXAMPLE_MASTER_SCHEMA, derive_master_schema, parse_master_schema
+from .saving import SaveRequest, SaveResult, item_caption, save_item
+from .store import Store, open_store
+from .work_queue import Progress, QueueEntry, counts, progress, recover, saveable
+from .writers import get_writer
 
-MAX_PROMPT_CHARS = 2000
-
-
-@dataclass(frozen=True)
-class Generation:
-    """A generated caption and what the fact checker found in it."""
-    prompt: GeneratedPrompt
-    findings: list[dict] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {**self.prompt.to_dict(), "findings": self.findings}
+__all__ = ["TrainMode", "Settings", "AudioInfo", "Generation", "ImportResult", "Pairing", "QueueEntry",
+           "SaveRequest", "SaveResult", "ExportProgress", "ExportResult", "counts", "progress", "recover",
+           "saveable", "item_caption", "load_settings", "log_file", "setup_logging", "parse_master_schema",
+           "EXAMPLE_MASTER_SCHEMA"]
 
 
-@dataclass(frozen=True)
-class SaveResult:
-    item: dict
-    duplicate: bool = False   # the same audio (SHA-256) was already saved for this artist
+class TrainMode:
+    """Train Mode's operations over one store, with the settings they need."""
 
+    def __init__(self, store: Store, settings: Settings):
+        self.store, self.settings = store, settings
+        try:
+            self.log_path: Path | None = setup_logging(settings.data_dir)
+        except OSError as exc:  # a read-only data dir still works; tracebacks then go to stderr only
+            logging.getLogger(__name__).warning("no log file under %s: %s", settings.data_dir, exc.strerror)
+            self.log_path = None
 
-def findings_for(caption: str, summary: dict, master_schema: dict, artist_name: str | None = None) -> list[dict]:
-    return [f.to_dict() for f in check_caption(caption, summary, master_schema, artist_name=artist_name)]
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> TrainMode:
+        """Load the settings (unless given) and open the store they name."""
+        settings = settings or load_settings()
+        return cls(open_store(settings), settings)
 
+    def describe(self) -> str:
+        return self.store.describe()
 
-def generate_prompt(store: Store, settings: Settings, artist: dict, summary_row: dict,
-                    writer_name: str | None = None) -> Generation:
-    job = Job(summary_row["summary"], store.get_master_schema(artist["id"]), artist_name=artist["name"])
-    result = generate_one(job, get_writer(settings, writer_name))  # the same write + check as a batch
-    return Generation(result.prompt, [f.to_dict() for f in result.findings])
+    # ---- artists ------------------------------------------------------------------
+    def list_artists(self) -> list[dict]:
+        return self.store.list_artists()
 
+    def create_artist(self, name: str) -> dict:
+        """Select the artist called `name` (any case), or create it."""
+        return library.create_artist(self.store, name)
 
-@contextmanager
-def _as_local_file(audio: bytes | str | Path | BinaryIO, workdir: str | None) -> Iterator[Path]:
-    """A path for the audio. Uploads (bytes, BytesIO/UploadedFile) are spilled to a
-    temp file so that storage backends get a path, never a BytesIO."""
-    if isinstance(audio, (str, Path)):
-        yield Path(audio)
-        return
-    path = spill_to_temp(audio, workdir)
-    try:
-        yield path
-    finally:
-        path.unlink(missing_ok=True)
+    def artist(self, name: str) -> dict:
+        """The artist called `name`; NotFoundError if there is none."""
+        return library.require_artist(self.store, name)
 
+    # ---- sets and the profile -------------------------------------------------------
+    def list_sets(self, artist: dict) -> list[dict]:
+        return self.store.list_summaries(artist["id"])
 
-def check_before_save(info: AudioInfo, prompt_text: str, summary: dict, master_schema: dict,
-                      artist_name: str | None) -> tuple[list[dict], list[str]]:
-    """(fact-check findings, reasons that need a confirmation)."""
-    findings = findings_for(prompt_text, summary, master_schema, artist_name)
-    reasons = [f["message"] for f in findings]
-    mismatch = duration_mismatch(info.duration_s, (summary.get("length") or {}).get("seconds"))
-    if mismatch:
-        reasons.append(mismatch)
-    return findings, reasons
+    def find_set(self, artist: dict, parse_id_or_filename: str) -> dict:
+        return library.require_summary(self.store, artist, parse_id_or_filename)
 
+    def import_sets(self, artist_name: str, sources: Iterable[tuple[str, bytes | str | Path | BinaryIO]],
+                    on_progress: Callable[[int, ImportResult], None] | None = None) -> list[ImportResult]:
+        return library.import_sets(self.store, artist_name, sources, on_progress)
 
-def save_training_item(store: Store, artist: dict, summary_row: dict, *,
-                       audio: bytes | str | Path | BinaryIO, audio_name: str, prompt_text: str,
-                       generated: GeneratedPrompt | None = None, confirm: bool = False) -> SaveResult:
-    """Validate the MP3, store audio.mp3 + prompt.txt, insert the `ready` row.
+    def master_schema(self, artist: dict) -> dict:
+        return self.store.get_master_schema(artist["id"])
 
-    Fact-check findings or a duration far from the set's length raise
-    ConfirmationRequired unless `confirm`. Any failure leaves no row and no file.
-    """
-    prompt_text = (prompt_text or "").strip()
-    if not prompt_text:
-        raise ValidationError("The prompt is empty: generate one or type it before saving.")
-    if len(prompt_text) > MAX_PROMPT_CHARS:
-        raise ValidationError(f"The prompt is {len(prompt_text)} characters; keep it under {MAX_PROMPT_CHARS}.")
-    with _as_local_file(audio, store.temp_dir()) as path:
-        info = probe_mp3(path, name=audio_name)
-        existing = store.find_item_by_audio(artist["id"], info.sha256)
-        if existing:
-            return SaveResult(existing, duplicate=True)
-        master_schema = store.get_master_schema(artist["id"])
-        findings, reasons = check_before_save(info, prompt_text, summary_row["summary"], master_schema, artist["name"])
-        if reasons and not confirm:
-            raise ConfirmationRequired("Please confirm before saving: " + " ".join(reasons), reasons)
-        item = _item_row(artist, summary_row, info, audio_name, prompt_text, generated, findings)
-        _store_item(store, item, path)
-    return SaveResult(store.get_item(item["id"]) or item)
+    def save_master_schema(self, artist: dict, master_schema: dict) -> None:
+        library.save_master_schema(self.store, artist["id"], master_schema)
 
+    @staticmethod
+    def derive_master_schema(set_rows: list[dict], current: dict | None = None) -> dict:
+        """Tempo range, keys, meters and instruments from the artist's sets; the words stay."""
+        return derive_master_schema([r["summary"] for r in set_rows], current)
 
-def _item_row(artist, summary_row, info: AudioInfo, audio_name, prompt_text, generated, findings) -> dict:
-    item_id = new_id()
-    base = f"artists/{artist['id']}/items/{item_id}"
-    return {
-        "id": item_id,
-        "artist_id": artist["id"],
-        "als_summary_id": summary_row["id"],
-        "parse_id": summary_row["parse_id"],
-        "audio_path": f"{base}/audio.mp3",
-        "prompt_path": f"{base}/prompt.txt",
-        "prompt_text": prompt_text,
-        "status": "ready",
-        "prompt_model": generated.model if generated else None,
-        "prompt_version": generated.version if generated else None,
-        "prompt_writer": generated.writer if generated else "manual",
-        "prompt_edited": bool(generated) and prompt_text != generated.prompt.strip(),
-        "provenance": generated.provenance if generated else {"writer": "manual"},
-        "findings": findings,
-        "metadata": generated.metadata if generated else {},
-        "audio_sha256": info.sha256,
-        "audio_duration_s": round(info.duration_s, 3),
-        "audio_bytes": info.bytes,
-        "audio_filename": Path(audio_name).name,
-    }
+    # ---- one caption ------------------------------------------------------------------
+    def generate_caption(self, artist: dict, set_row: dict, writer_name: str | None = None) -> Generation:
+        """Write and fact-check one caption; raises the writer's error if it failed."""
+        writer = get_writer(self.settings, writer_name)
+        job = Job(set_row["summary"], self.master_schema(artist), key=set_row["parse_id"], artist_name=artist["name"])
+        [result] = generate_many([job], writer)  # the one generate path: a single caption is a batch of one
+        if not result.ok:
+            raise WriterError(result.error)
+        return result
 
+    def save(self, artist: dict, set_row: dict, request: SaveRequest) -> SaveResult:
+        return save_item(self.store, artist, set_row, request)
 
-def _store_item(store: Store, item: dict, audio_file: Path) -> None:
-    written: list[str] = []
-    try:
-        store.put_blob(item["audio_path"], audio_file, "audio/mpeg")
-        written.append(item["audio_path"])
-        store.put_blob(item["prompt_path"], (item["prompt_text"] + "\n").encode("utf-8"), "text/plain; charset=utf-8")
-        written.append(item["prompt_path"])
-        store.insert_item(item)
-    except BaseException as exc:
-        # Undo the files: a failed save leaves nothing behind.
-        for path in written:
-            try:
-                store.delete_blob(path)
-            except TrainModeError:
-                pass
-        if isinstance(exc, OSError):
-            raise StoreError(f"Saving failed: {exc.strerror or exc}. Nothing was saved.") from None
-        raise
+    def list_items(self, artist: dict, status: str | None = None) -> list[dict]:
+        return self.store.list_items(artist["id"], status)
 
+    # ---- the Train queue ----------------------------------------------------------------
+    @staticmethod
+    def measure_upload(upload: BinaryIO | bytes | str | Path, name: str) -> AudioInfo:
+        """Probe an MP3 once (SHA-256, duration); AudioError names what a non-MP3 really is."""
+        return probe_mp3(upload, name=name)
 
-def export_artist(store: Store, settings: Settings, artist: dict, *,
-                  on_progress: ProgressFn | None = None) -> ExportResult:
-    return export_dataset(store, artist, on_progress=on_progress, expires_s=settings.signed_url_expiry_s)
+    @staticmethod
+    def pair(uploads: list[tuple[str, float | None]], set_rows: list[dict]) -> list[Pairing]:
+        return pair_uploads(uploads, set_rows)
+
+    def add_to_queue(self, queue: list[QueueEntry], artist: dict, set_row: dict, upload: BinaryIO | bytes, *,
+                     name: str, info: AudioInfo, pairing: str) -> QueueEntry:
+        entry = QueueEntry(artist_id=artist["id"], parse_id=set_row["parse_id"], als_filename=set_row["als_filename"],
+                           audio_name=name, audio_path=work_queue.spill_upload(upload, self.store.temp_dir()),
+                           audio=info, pairing=pairing)
+        queue.append(entry)
+        return entry
+
+    def generate_entries(self, entries: list[QueueEntry], artist: dict, *,
+                         on_progress: Progress | None = None) -> None:
+        """Captions for the entries; a writer that cannot be set up raises before any entry moves."""
+        if not entries:
+            return
+        writer = get_writer(self.settings)
+        work_queue.generate(entries, writer, self.master_schema(artist), artist, self._sets_by_id(artist),
+                            on_progress=on_progress)
+
+    def save_entries(self, entries: list[QueueEntry], artist: dict, *, on_progress: Progress | None = None) -> None:
+        work_queue.save(entries, self.store, artist, self._sets_by_id(artist), on_progress=on_progress)
+
+    def retry_entries(self, entries: list[QueueEntry], artist: dict, *, on_progress: Progress | None = None) -> None:
+        """Repeat the step each failed entry failed at: writing its caption, or saving it."""
+        failed = [e for e in entries if e.state == "failed"]
+        again = [e for e in failed if e.failed_step == "saving"]
+        for entry in again:
+            work_queue.move(entry, "review")
+        self.generate_entries([e for e in failed if e not in again], artist, on_progress=on_progress)
+        self.save_entries(again, artist, on_progress=on_progress)
+
+    @staticmethod
+    def remove_entry(queue: list[QueueEntry], entry_id: str) -> None:
+        work_queue.remove(queue, entry_id)
+
+    @staticmethod
+    def edit_entry(entry: QueueEntry, text: str, artist: dict, set_row: dict | None, master_schema: dict) -> None:
+        """Keep the user's caption and fact-check it (once, here); no store call."""
+        work_queue.edit(entry, text, set_row["summary"] if set_row else {}, master_schema, artist["name"])
+
+    def _sets_by_id(self, artist: dict) -> dict[str, dict]:
+        return {row["parse_id"]: row for row in self.list_sets(artist)}
+
+    # ---- export -------------------------------------------------------------------------
+    def export(self, artist: dict, *, on_progress: ProgressFn | None = None) -> ExportResult:
+        return export_dataset(self.store, artist, on_progress=on_progress,
+                              expires_s=self.settings.signed_url_expiry_s)
+
+    def list_exports(self, artist: dict) -> list[dict]:
+        return self.store.list_exports(artist["id"])
+
+    def export_download(self, export: dict) -> tuple[str, Path | None]:
+        """(URL or path to hand the user, the zip's local file if the backend keeps one)."""
+        path = export["zip_path"]
+        return self.store.blob_url(path, self.settings.signed_url_expiry_s), self.store.local_path(path)
+
+    # ---- setup and tools ----------------------------------------------------------------
+    def install_demo(self, echo: Callable[[str], object] = print) -> dict:
+        from .demo import install_demo  # the demo synthesises audio: numpy and lameenc only when asked
+        return install_demo(self.store, self.settings, echo=echo)
+
+    @staticmethod
+    def summarize(path: Path):
+        """Parse one .als file (no store needed): a ParsedSet."""
+        from .als import parse_als
+        return parse_als(Path(path), filename=Path(path).name)
+
+    @staticmethod
+    def setup_supabase(settings: Settings, *, file_size_limit: int | None = None,
+                       echo: Callable[[str], object] = print) -> list[str]:
+        from .supabase_setup import setup_supabase  # supabase-py only for this backend
+        return setup_supabase(settings, file_size_limit=file_size_limit, echo=echo)
+
+    @staticmethod
+    def check_supabase(settings: Settings) -> list:
+        """Read-only readiness checks of the Supabase project, one `Check` per line."""
+        from .supabase_check import check_supabase  # supabase-py only for this backend
+        return check_supabase(settings)

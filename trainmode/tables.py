@@ -8,7 +8,8 @@ import pandas as pd
 
 from .factcheck import FAMILY_LABELS, supported_families
 
-SUMMARY_COLUMNS = ["set", "bpm", "meter", "key", "length_s", "midi", "audio", "instruments", "plugins", "live", "parse_id"]
+SUMMARY_COLUMNS = ["set", "bpm", "meter", "key", "length_s", "midi", "audio", "instruments", "plugins", "live",
+                   "parse_id"]
 
 
 def summaries_frame(rows: list[dict]) -> pd.DataFrame:
@@ -68,7 +69,8 @@ def profile_counts(rows: list[dict], parse_ids: set[str] | None = None) -> dict[
     """Keys, meters, instrument families and plugins/devices over the (filtered) sets."""
     sums = [r["summary"] for r in rows if parse_ids is None or r["parse_id"] in parse_ids]
     return {
-        "keys": counts_frame((f"{k['tonic']} {k['mode']}" for s in sums if (k := s.get("key") or {}).get("tonic")), "key"),
+        "keys": counts_frame((f"{k['tonic']} {k['mode']}" for s in sums if (k := s.get("key") or {}).get("tonic")),
+                             "key"),
         "meters": counts_frame((s.get("time_signature") for s in sums), "meter"),
         "instruments": counts_frame((FAMILY_LABELS.get(f, f) for s in sums
                                      for f in supported_families(s, samples=False)), "instrument"),

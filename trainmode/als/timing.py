@@ -23,7 +23,7 @@ def beats_to_seconds(beats: float, tempo_points: list[tuple[float, float]], bpm:
     # Constant before the first point and after the last one.
     points = [(-math.inf, points[0][1]), *points, (math.inf, points[-1][1])]
     seconds = 0.0
-    for (t0, v0), (t1, v1) in zip(points, points[1:]):
+    for (t0, v0), (t1, v1) in zip(points, points[1:], strict=False):
         a, b = max(t0, 0.0), min(t1, beats)
         if b <= a:
             continue

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from ..config import Settings
-from .base import EXPORT_STATUSES, ITEM_STATUSES, Store, new_id
+from .base import Store, new_id
 from .embedded import EmbeddedStore
 
-__all__ = ["Store", "EmbeddedStore", "new_id", "open_store", "ITEM_STATUSES", "EXPORT_STATUSES"]
+__all__ = ["Store", "EmbeddedStore", "new_id", "open_store"]
 
 
 def open_store(settings: Settings) -> Store:

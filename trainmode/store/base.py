@@ -10,14 +10,12 @@ from __future__ import annotations
 import abc
 import shutil
 import uuid
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
 
-# Status values of training_items and exports (mirrored by CHECK constraints).
-ITEM_STATUSES = ("ready", "exported")
-EXPORT_STATUSES = ("building", "complete", "failed")
-
+BlobSource = bytes | str | Path | BinaryIO
 
 
 def new_id() -> str:
@@ -36,10 +34,8 @@ class Store(abc.ABC):
         """Return the artist called `name`, creating it (and an empty profile) if needed."""
 
     @abc.abstractmethod
-    def find_artist(self, name: str) -> dict | None: ...
-
-    @abc.abstractmethod
-    def get_artist(self, artist_id: str) -> dict | None: ...
+    def find_artist(self, name: str) -> dict | None:
+        """The artist called `name` (surrounding spaces ignored), or None."""
 
     @abc.abstractmethod
     def list_artists(self) -> list[dict]:
@@ -79,9 +75,6 @@ class Store(abc.ABC):
     def list_items(self, artist_id: str, status: str | None = None) -> list[dict]:
         """The artist's items, oldest first (created_at, then id): the export order."""
 
-    @abc.abstractmethod
-    def delete_item(self, item_id: str) -> None: ...
-
     # ---- exports ----------------------------------------------------------------
     @abc.abstractmethod
     def begin_export(self, export: dict, stale_after_s: float = 3600.0) -> dict:
@@ -104,9 +97,9 @@ class Store(abc.ABC):
 
     # ---- blobs ------------------------------------------------------------------
     @abc.abstractmethod
-    def put_blob(self, path: str, source: bytes | str | Path, content_type: str) -> None:
-        """Store bytes or a local file at `path` (overwrites). Atomic: a reader never
-        sees a half-written blob."""
+    def put_blob(self, path: str, source: BlobSource, content_type: str) -> None:
+        """Store bytes, a local file or a binary stream (read from where it is) at `path`
+        (overwrites). Atomic: a reader never sees a half-written blob."""
 
     @abc.abstractmethod
     def open_blob(self, path: str) -> AbstractContextManager[BinaryIO]:
@@ -118,21 +111,14 @@ class Store(abc.ABC):
         with self.open_blob(path) as src:
             shutil.copyfileobj(src, out, 1024 * 1024)
 
-    def read_blob(self, path: str) -> bytes:
-        """The whole blob: only for small ones (prompt.txt)."""
-        with self.open_blob(path) as fh:
-            return fh.read()
-
     @abc.abstractmethod
     def delete_blob(self, path: str) -> None:
         """Delete if present; deleting a missing blob is not an error."""
 
     @abc.abstractmethod
-    def blob_exists(self, path: str) -> bool: ...
-
-    @abc.abstractmethod
-    def blob_url(self, path: str, expires_s: int = 3600) -> str:
-        """Where a user can download the blob: a file path (embedded) or a signed URL."""
+    def blob_url(self, path: str, expires_s: int | None = None) -> str:
+        """Where a user can download the blob: a file path (embedded) or a signed URL valid
+        for `expires_s` seconds (None: the backend's configured default)."""
 
     def adopt_blob(self, path: str, local_file: Path, content_type: str) -> None:
         """Store a finished local file at `path`; the file is consumed (moved or
@@ -156,5 +142,5 @@ class Store(abc.ABC):
         """One line for the UI: which backend and where. Never contains a secret."""
         return self.kind
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # noqa: B027  (optional hook: most backends hold nothing to close)
+        """Release connections; a no-op unless the backend holds some."""

@@ -8,10 +8,11 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from ..errors import ExportBusyError, NotFoundError, StoreError
 from .base import Store, new_id
@@ -22,12 +23,12 @@ SCHEMA_SQL = (Path(__file__).with_name("embedded_schema.sql")).read_text(encodin
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _row(cursor: sqlite3.Cursor, values: tuple) -> dict:
     row = {}
-    for (name, *_), value in zip(cursor.description, values):
+    for (name, *_), value in zip(cursor.description, values, strict=False):
         if name in JSON_COLUMNS and isinstance(value, str):
             value = json.loads(value)
         elif name in BOOL_COLUMNS and value is not None:
@@ -104,7 +105,7 @@ class EmbeddedStore(Store):
             return found
         artist = {"id": new_id(), "name": name, "created_at": now_iso()}
         with self._tx() as db:
-            if db.execute("SELECT 1 FROM artists WHERE name = ?", (name,)).fetchone():
+            if db.execute("SELECT 1 FROM artists WHERE name = ? COLLATE NOCASE", (name,)).fetchone():
                 return self.find_artist(name)  # created by a concurrent run
             self._insert(db, "artists", artist)
             self._insert(db, "artist_profiles", {
@@ -113,10 +114,8 @@ class EmbeddedStore(Store):
         return artist
 
     def find_artist(self, name: str) -> dict | None:
-        return self._one("SELECT * FROM artists WHERE name = ?", name.strip())
-
-    def get_artist(self, artist_id: str) -> dict | None:
-        return self._one("SELECT * FROM artists WHERE id = ?", artist_id)
+        # One artist per name whatever its case ("night drive" is "Night Drive").
+        return self._one("SELECT * FROM artists WHERE name = ? COLLATE NOCASE ORDER BY created_at", name.strip())
 
     def list_artists(self) -> list[dict]:
         return self._all("SELECT * FROM artists ORDER BY name COLLATE NOCASE, name")
@@ -173,13 +172,9 @@ class EmbeddedStore(Store):
         return self._all("SELECT * FROM training_items WHERE artist_id = ? AND status = ? "
                          "ORDER BY created_at, id", artist_id, status)
 
-    def delete_item(self, item_id):
-        with self._tx() as db:
-            db.execute("DELETE FROM training_items WHERE id = ?", (item_id,))
-
     # ---- exports ----------------------------------------------------------------
     def begin_export(self, export: dict, stale_after_s: float = 3600.0) -> dict:
-        stamp = datetime.now(timezone.utc)
+        stamp = datetime.now(UTC)
         row = {"status": "building", "item_count": 0, "bytes": 0,
                "created_at": stamp.isoformat(timespec="microseconds"), **export}
         cutoff = (stamp - timedelta(seconds=stale_after_s)).isoformat(timespec="microseconds")
@@ -238,9 +233,11 @@ class EmbeddedStore(Store):
             with os.fdopen(fd, "wb") as out:
                 if isinstance(source, (bytes, bytearray, memoryview)):
                     out.write(source)
-                else:
+                elif isinstance(source, (str, os.PathLike)):
                     with open(source, "rb") as src:
                         shutil.copyfileobj(src, out, 1024 * 1024)
+                else:  # a binary stream (BytesIO, UploadedFile...)
+                    shutil.copyfileobj(source, out, 1024 * 1024)
             os.replace(tmp, target)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
@@ -261,10 +258,7 @@ class EmbeddedStore(Store):
     def delete_blob(self, path):
         self._blob_path(path).unlink(missing_ok=True)
 
-    def blob_exists(self, path):
-        return self._blob_path(path).is_file()
-
-    def blob_url(self, path, expires_s=3600):
+    def blob_url(self, path, expires_s=None):
         return str(self._blob_path(path))
 
     def adopt_blob(self, path, local_file, content_type):

@@ -177,9 +177,6 @@ class SupabaseStore(Store):
     def find_artist(self, name: str) -> dict | None:
         return self._one("artists", "looking up the artist", {"name": name.strip()})
 
-    def get_artist(self, artist_id: str) -> dict | None:
-        return self._one("artists", "looking up the artist", {"id": artist_id})
-
     def list_artists(self) -> list[dict]:
         rows = self._select("artists", "listing artists", {}, [("name", False), ("id", False)])
         # Sorted here, not by the database collation, so both backends agree on the order.
@@ -233,11 +230,6 @@ class SupabaseStore(Store):
     def list_items(self, artist_id, status=None):
         filters = {"artist_id": artist_id} if status is None else {"artist_id": artist_id, "status": status}
         return self._select("training_items", "listing items", filters, [("created_at", False), ("id", False)])
-
-    def delete_item(self, item_id):
-        if _is_uuid(item_id):
-            with self.translate("deleting the item"):
-                self.rest.table("training_items").delete().eq("id", item_id).execute()
 
     # ---- exports ----------------------------------------------------------------
     def begin_export(self, export: dict, stale_after_s: float = 3600.0) -> dict:
@@ -351,10 +343,6 @@ class SupabaseStore(Store):
         with self.translate("deleting stored files"):
             for start in range(0, len(paths), 1000):  # the API's limit per request
                 self.files.remove(paths[start:start + 1000])  # missing objects are skipped
-
-    def blob_exists(self, path: str) -> bool:
-        with self.translate(f"checking {path}", path=path):
-            return self.files.exists(path)
 
     def blob_url(self, path: str, expires_s: int | None = None) -> str:
         return self._signed_url(path, expires_s or self.signed_url_expiry_s)

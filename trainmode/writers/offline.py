@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..factcheck import FAMILY_LABELS, artist_names, claimed_instruments, supported_families
-from .base import GeneratedPrompt
+from .base import GeneratedCaption
 from .context import caption_metadata, clean_caption, fingerprint
 
 OFFLINE_VERSION = "offline-v2"
@@ -79,7 +79,7 @@ def _an(word: str) -> str:
 class OfflineWriter:
     name = "offline"
 
-    def write(self, summary: dict, master_schema: dict, *, artist_name: str | None = None) -> GeneratedPrompt:
+    def write(self, summary: dict, master_schema: dict, *, artist_name: str | None = None) -> GeneratedCaption:
         master_schema = master_schema or {}
         artists = artist_names(master_schema, artist_name)
         meta = caption_metadata(summary)
@@ -122,8 +122,8 @@ class OfflineWriter:
         if len(" ".join(sentences).split()) < 14 and total >= 2:
             sentences.append(f"Built from {total} layered parts")
         prompt = clean_caption(". ".join(sentences) + ".")
-        return GeneratedPrompt(
-            prompt=prompt,
+        return GeneratedCaption(
+            text=prompt,
             model=OFFLINE_MODEL,
             version=OFFLINE_VERSION,
             writer=self.name,

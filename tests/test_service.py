@@ -1,0 +1,116 @@
+"""TrainMode, the one door: artist names, import validation, and one probe + one fact check
+per caption on the way from upload to saved item."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import trainmode.batch
+import trainmode.saving
+from trainmode.als import ParsedSet
+from trainmode.errors import ValidationError, WriterError
+from trainmode.factcheck import Finding
+from trainmode.service import SaveRequest, TrainMode
+from trainmode.writers import OfflineWriter
+
+
+@pytest.fixture
+def tm(store, settings):
+    return TrainMode(store, settings)
+
+
+@pytest.fixture
+def ada(tm, demo_files):
+    results = tm.import_sets("Ada", [(als.name, als) for _, als, _ in demo_files])
+    assert {r.status for r in results} == {"imported"}
+    return tm.artist("Ada")
+
+
+def counting(monkeypatch, module, name):
+    calls = []
+    real = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, wrapper)
+    return calls
+
+
+# ---- artists --------------------------------------------------------------------------
+def test_artist_names_are_trimmed_and_one_per_name_whatever_the_case(tm, store):
+    night = tm.create_artist("  Night Drive ")
+    assert night["name"] == "Night Drive"
+    assert tm.create_artist("night drive ") == night          # selects the existing one
+    assert tm.artist("NIGHT DRIVE") == night
+    assert store.find_artist("night DRIVE") == night           # the embedded store agrees
+    assert store.ensure_artist("NIGHT drive") == night
+    assert [a["name"] for a in tm.list_artists()] == ["Night Drive"]
+
+
+@pytest.mark.parametrize("name,message", [("   ", "empty"), ("x" * 101, "101 characters")])
+def test_an_empty_or_too_long_artist_name_is_refused(tm, name, message):
+    with pytest.raises(ValidationError, match=message):
+        tm.create_artist(name)
+    assert tm.list_artists() == []
+    assert tm.create_artist("x" * 100)["name"] == "x" * 100
+
+
+# ---- import -----------------------------------------------------------------------------
+def test_a_summary_off_the_contract_is_not_imported(tm, monkeypatch, demo_files):
+    _, als, _ = demo_files[0]
+    off_contract = ParsedSet(parse_id="f" * 32, filename=als.name, summary={"schema_version": 1}, sha256="f" * 64)
+    monkeypatch.setattr("trainmode.library.parse_als", lambda source, filename: off_contract)
+    [result] = tm.import_sets("Bo", [(als.name, als)])
+    assert result.status == "failed" and "not valid" in result.error
+    assert tm.list_artists() == []  # nothing written, not even the artist
+
+
+# ---- one generate path, one check, one probe --------------------------------------------
+def test_one_caption_and_a_batch_share_the_generate_path(tm, ada, monkeypatch):
+    writes = counting(monkeypatch, trainmode.batch, "generate_one")
+    row = tm.find_set(ada, "night_drive.als")
+    generation = tm.generate_caption(ada, row, writer_name="offline")
+    assert generation.ok and "124 BPM" in generation.caption.text and len(writes) == 1
+
+    def broken(self, summary, master_schema, **kwargs):
+        raise WriterError("The caption service timed out; try again.")
+
+    monkeypatch.setattr(OfflineWriter, "write", broken)
+    with pytest.raises(WriterError, match="timed out"):
+        tm.generate_caption(ada, row, writer_name="offline")
+
+
+def test_an_upload_is_probed_once_and_each_caption_checked_once(tm, ada, demo_files, monkeypatch):
+    _, _, mp3 = demo_files[0]
+    info = tm.measure_upload(mp3, mp3.name)
+    queue = []
+    entry = tm.add_to_queue(queue, ada, tm.find_set(ada, "night_drive.als"), mp3.read_bytes(), name=mp3.name,
+                            info=info, pairing="same name")
+    probes = counting(monkeypatch, trainmode.saving, "probe_mp3")
+    generate_checks = counting(monkeypatch, trainmode.batch, "check_caption")
+    save_checks = counting(monkeypatch, trainmode.saving, "check_caption")
+    tm.generate_entries(queue, ada)
+    tm.save_entries(queue, ada)
+    assert entry.state == "saved", entry.error
+    assert len(generate_checks) == 1 and save_checks == [] and probes == []
+    item = tm.list_items(ada)[0]
+    assert item["audio_sha256"] == info.sha256 and item["audio_duration_s"] == round(info.duration_s, 3)
+    assert item["prompt_text"] == entry.caption
+
+
+def test_a_blocking_finding_is_refused_even_when_confirmed(tm, ada, demo_files, monkeypatch):
+    @dataclasses.dataclass(frozen=True)
+    class Blocking(Finding):
+        blocking: bool = True
+
+    _, _, mp3 = demo_files[0]
+    found = Blocking("artist_name", "The caption names the artist (Ada).")
+    monkeypatch.setattr(trainmode.saving, "check_caption", lambda *args, **kwargs: [found])
+    request = SaveRequest(audio=mp3, audio_name=mp3.name, caption="Ada's synthwave with drums and bass.",
+                          confirm=True)
+    with pytest.raises(ValidationError, match="cannot be saved: The caption names the artist"):
+        tm.save(ada, tm.find_set(ada, "night_drive.als"), request)
+    assert tm.list_items(ada) == []
