@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
 from .errors import TrainModeError, WriterError
-from .factcheck import Finding, check_caption
-from .writers.base import GeneratedPrompt, PromptWriter
+from .factcheck import Finding, check_caption, check_variants
+from .writers.base import GeneratedCaption, PromptWriter
 
 DEFAULT_MAX_WORKERS = 8
 log = logging.getLogger(__name__)
@@ -36,8 +36,9 @@ class Job:
 class JobResult:
     index: int                       # position in the input
     job: Job
-    prompt: GeneratedPrompt | None = None
+    prompt: GeneratedCaption | None = None
     findings: list[Finding] = field(default_factory=list)
+    variant_findings: dict[str, list[Finding]] = field(default_factory=dict)  # the same check on every variant
     error: str | None = None         # a user-facing message when the job failed
     elapsed_s: float = 0.0
 
@@ -49,8 +50,10 @@ class JobResult:
         """JSON-ready: what the CLI prints and a page shows."""
         out = {"key": self.job.key, "ok": self.ok, "error": self.error}
         out.update(self.prompt.to_dict() if self.prompt else
-                   {"prompt": None, "model": None, "version": None, "writer": None, "provenance": {}, "metadata": {}})
+                   {"text": None, "model": None, "version": None, "writer": None, "provenance": {}, "metadata": {},
+                    "variants": {}})
         out["findings"] = [f.to_dict() for f in self.findings]
+        out["variant_findings"] = {k: [f.to_dict() for f in v] for k, v in self.variant_findings.items()}
         return out
 
 
@@ -61,8 +64,9 @@ def generate_one(job: Job, writer: PromptWriter, index: int = 0) -> JobResult:
     """Write and fact-check one caption. Raises the writer's TrainModeError on failure."""
     started = time.monotonic()
     prompt = writer.write(job.summary, job.master_schema, artist_name=job.artist_name)
-    findings = check_caption(prompt.prompt, job.summary, job.master_schema, artist_name=job.artist_name)
-    return JobResult(index, job, prompt, findings, elapsed_s=time.monotonic() - started)
+    findings = check_caption(prompt.text, job.summary, job.master_schema, artist_name=job.artist_name)
+    by_variant = check_variants(prompt.variants, job.summary, job.master_schema, artist_name=job.artist_name)
+    return JobResult(index, job, prompt, findings, by_variant, elapsed_s=time.monotonic() - started)
 
 
 def _isolated(job: Job, writer: PromptWriter, index: int) -> JobResult:

@@ -66,7 +66,7 @@ def cmd_generate(args, settings) -> None:
     if args.json:
         _print_json(generation.to_dict())
     else:
-        print(generation.prompt.prompt)
+        print(generation.prompt.text)
         for finding in generation.findings:
             print(f"fact check: {finding['message']}", file=sys.stderr)
 
@@ -80,7 +80,7 @@ def cmd_save(args, settings) -> int:
     generated = None
     if args.generate:
         generated = generate_prompt(store, settings, artist, row, args.writer).prompt
-        prompt = generated.prompt
+        prompt = generated.text
     elif args.prompt_file:
         prompt = Path(args.prompt_file).read_text(encoding="utf-8")
     else:

@@ -209,6 +209,6 @@ def install_demo(store: Store, settings: Settings, echo=print) -> dict:
         row = require_summary(store, artist, als.name)
         gen = generate_prompt(store, settings, artist, row, writer_name="offline")
         saved = save_training_item(store, artist, row, audio=mp3, audio_name=mp3.name,
-                                   prompt_text=gen.prompt.prompt, generated=gen.prompt, confirm=True)
+                                   prompt_text=gen.prompt.text, generated=gen.prompt, confirm=True)
         echo(f"item {mp3.name}: {'already saved' if saved.duplicate else 'saved'}")
     return artist

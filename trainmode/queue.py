@@ -22,7 +22,7 @@ from .files import spill_to_temp
 from .errors import ConfirmationRequired, TrainModeError, ValidationError
 from .service import findings_for, save_training_item
 from .store import Store
-from .writers import GeneratedPrompt, get_writer
+from .writers import GeneratedCaption, get_writer
 
 Progress = Callable[[int, int, dict], None]  # (done, total, entry just finished)
 
@@ -124,7 +124,7 @@ def generate(entries: list[dict], store: Store, settings: Settings, artist: dict
     def finished(done: int, total: int, result) -> None:
         entry = by_id[result.job.key]
         if result.ok:
-            move(entry, "review", prompt=result.prompt.prompt, generated=result.prompt.to_dict(),
+            move(entry, "review", prompt=result.prompt.text, generated=result.prompt.to_dict(),
                  findings=[f.to_dict() for f in result.findings], needs_confirmation=[], confirmed=False)
         else:
             move(entry, "failed", error=result.error)
@@ -150,7 +150,7 @@ def save(entries: list[dict], store: Store, artist: dict, summaries: dict[str, d
 
 def _save_one(entry: dict, store: Store, artist: dict, summaries: dict[str, dict]) -> None:
     move(entry, "saving")
-    generated = GeneratedPrompt(**entry["generated"]) if entry["generated"] else None
+    generated = GeneratedCaption(**entry["generated"]) if entry["generated"] else None
     try:
         row = summaries.get(entry["parse_id"])
         if row is None:

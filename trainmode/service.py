@@ -21,7 +21,7 @@ from .files import spill_to_temp
 from .export import ExportResult, ProgressFn, export_dataset
 from .factcheck import check_caption
 from .store import Store, new_id
-from .writers import GeneratedPrompt, get_writer
+from .writers import GeneratedCaption, get_writer
 
 MAX_PROMPT_CHARS = 2000
 
@@ -29,11 +29,13 @@ MAX_PROMPT_CHARS = 2000
 @dataclass(frozen=True)
 class Generation:
     """A generated caption and what the fact checker found in it."""
-    prompt: GeneratedPrompt
+    prompt: GeneratedCaption
     findings: list[dict] = field(default_factory=list)
+    variant_findings: dict[str, list[dict]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {**self.prompt.to_dict(), "findings": self.findings}
+        return {**self.prompt.to_dict(), "findings": self.findings, "captions": self.prompt.variants,
+                "caption_findings": self.variant_findings}
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ def generate_prompt(store: Store, settings: Settings, artist: dict, summary_row:
                     writer_name: str | None = None) -> Generation:
     job = Job(summary_row["summary"], store.get_master_schema(artist["id"]), artist_name=artist["name"])
     result = generate_one(job, get_writer(settings, writer_name))  # the same write + check as a batch
-    return Generation(result.prompt, [f.to_dict() for f in result.findings])
+    return Generation(result.prompt, [f.to_dict() for f in result.findings],
+                      {k: [f.to_dict() for f in v] for k, v in result.variant_findings.items()})
 
 
 @contextmanager
@@ -80,7 +83,7 @@ def check_before_save(info: AudioInfo, prompt_text: str, summary: dict, master_s
 
 def save_training_item(store: Store, artist: dict, summary_row: dict, *,
                        audio: bytes | str | Path | BinaryIO, audio_name: str, prompt_text: str,
-                       generated: GeneratedPrompt | None = None, confirm: bool = False) -> SaveResult:
+                       generated: GeneratedCaption | None = None, confirm: bool = False) -> SaveResult:
     """Validate the MP3, store audio.mp3 + prompt.txt, insert the `ready` row.
 
     Fact-check findings or a duration far from the set's length raise
@@ -120,7 +123,7 @@ def _item_row(artist, summary_row, info: AudioInfo, audio_name, prompt_text, gen
         "prompt_model": generated.model if generated else None,
         "prompt_version": generated.version if generated else None,
         "prompt_writer": generated.writer if generated else "manual",
-        "prompt_edited": bool(generated) and prompt_text != generated.prompt.strip(),
+        "prompt_edited": bool(generated) and prompt_text != generated.text.strip(),
         "provenance": generated.provenance if generated else {"writer": "manual"},
         "findings": findings,
         "metadata": generated.metadata if generated else {},

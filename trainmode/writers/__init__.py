@@ -1,12 +1,12 @@
-"""Prompt writers: pick one from the settings."""
+"""Caption writers: pick one from the settings."""
 from __future__ import annotations
 
 from ..config import Settings
 from ..errors import ConfigError
-from .base import GeneratedPrompt, PromptWriter
+from .base import GeneratedCaption, PromptWriter
 from .offline import OfflineWriter
 
-__all__ = ["GeneratedPrompt", "PromptWriter", "OfflineWriter", "get_writer"]
+__all__ = ["GeneratedCaption", "PromptWriter", "OfflineWriter", "get_writer"]
 
 
 def get_writer(settings: Settings, name: str | None = None) -> PromptWriter:

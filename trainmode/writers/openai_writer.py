@@ -15,7 +15,7 @@ import openai
 
 from ..config import Settings
 from ..errors import WriterError
-from .base import GeneratedPrompt
+from .base import GeneratedCaption
 from .context import build_context, caption_metadata, clean_caption, fingerprint
 from .system_prompt import TRAIN_PROMPT_VERSION, TRAIN_SYSTEM_PROMPT, TRAIN_SYSTEM_PROMPT_SHA256
 
@@ -71,7 +71,7 @@ class OpenAIWriter:
         url = urlsplit(self.base_url)
         return f"{url.scheme}://{url.hostname or ''}{f':{url.port}' if url.port else ''}{url.path}".rstrip("/")
 
-    def write(self, summary: dict, master_schema: dict, *, artist_name: str | None = None) -> GeneratedPrompt:
+    def write(self, summary: dict, master_schema: dict, *, artist_name: str | None = None) -> GeneratedCaption:
         context = build_context(summary, master_schema, artist_name=artist_name)
         started = time.monotonic()
         try:
@@ -87,7 +87,7 @@ class OpenAIWriter:
         caption, choice = self._caption(completion)
         usage = getattr(completion, "usage", None)
         model = getattr(completion, "model", None) or self.model
-        return GeneratedPrompt(
+        return GeneratedCaption(
             prompt=caption,
             model=model,
             version=TRAIN_PROMPT_VERSION,

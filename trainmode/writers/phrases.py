@@ -1,0 +1,189 @@
+"""Phrases the offline writer builds captions from, each stating one fact of the set.
+
+Every phrase has several wordings; `rng` (seeded from the set's facts) picks one, so the
+same set always reads the same and different sets read differently. Nothing here adds a
+claim the facts do not make: no mood or energy from the tempo, no adjectives on
+instruments, no key unless it is determined, BPM as whole numbers.
+"""
+from __future__ import annotations
+
+from random import Random
+
+from .facts_view import SetFacts
+
+# The words a caption uses for each instrument family (v1 and v2 vocabularies).
+LABELS = {"synth": "synths", "pad": "pads", "lead": "lead synths", "keys": "keys", "fx": "sound effects",
+          "bells": "bells", "woodwinds": "woodwinds"}
+_SINGULAR = {"bass", "brass", "percussion", "piano", "organ", "guitar", "saxophone", "flute", "clarinet", "harp",
+             "sitar"}
+NOUNS = ("track", "piece", "cut", "production", "arrangement", "tune", "composition")
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+
+
+def label(family: str) -> str:
+    return LABELS.get(family, family)
+
+
+def join(words) -> str:
+    words = [w for w in words if w]
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def plural(families) -> bool:
+    families = list(families)
+    return len(families) > 1 or bool(families) and families[0] not in _SINGULAR
+
+
+def verb(families, singular: str, plural_form: str) -> str:
+    return plural_form if plural(families) else singular
+
+
+def an(word: str) -> str:
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
+# ---- tempo, key, meter -------------------------------------------------------------------
+def tempo_at(rng: Random, f: SetFacts) -> str:
+    """'at 122 BPM' and the like; '' when the tempo is unknown."""
+    if f.bpm is not None and not f.tempo_changes:
+        return rng.choice((f"at {f.bpm} BPM", f"at a steady {f.bpm} BPM", f"at {f.bpm} beats per minute",
+                           f"clocked at {f.bpm} BPM", f"running at {f.bpm} BPM"))
+    if f.tempo_low is None:
+        return ""
+    if f.bpm is not None:
+        return rng.choice((f"mostly at {f.bpm} BPM, with tempo changes",
+                           f"centred on {f.bpm} BPM while the tempo changes",
+                           f"at a mostly {f.bpm} BPM pace that changes along the way"))
+    return rng.choice((f"with the tempo changing from {f.tempo_low} to {f.tempo_high} BPM",
+                       f"with tempo changes between {f.tempo_low} and {f.tempo_high} BPM",
+                       f"at a shifting tempo ({f.tempo_low} to {f.tempo_high} BPM)"))
+
+
+def tempo_sentence(rng: Random, f: SetFacts) -> str:
+    """A sentence about tempo changes (or a constant tempo); '' when the tempo is unknown."""
+    if f.tempo_low is None:
+        return ""
+    if not f.tempo_changes:
+        return rng.choice((f"The tempo holds at {f.bpm} BPM throughout",
+                           f"It keeps one tempo, {f.bpm} BPM, from start to finish",
+                           f"Its {f.bpm} BPM tempo is constant",
+                           "The tempo never changes", "There are no tempo changes"))
+    span = (f"from {f.tempo_low} to {f.tempo_high} BPM" if f.tempo_high - f.tempo_low >= 2 else "slightly")
+    if f.bpm is not None:
+        return rng.choice((f"The tempo changes {span}, spending most of its time at {f.bpm} BPM",
+                           f"Tempo changes take it {span}; {f.bpm} BPM is where it mostly sits"))
+    return rng.choice((f"The tempo changes {span}", f"Its tempo moves {span}"))
+
+
+def key_phrase(rng: Random, f: SetFacts) -> str:
+    if not f.key:
+        return ""
+    return rng.choice((f"in {f.key}", f"in the key of {f.key}", f"set in {f.key}", f"rooted in {f.key}"))
+
+
+def meter_phrase(rng: Random, f: SetFacts, *, always: bool = False) -> str:
+    """The meter when it is not plain 4/4 (or `always`)."""
+    if f.meter_changes:
+        if len(f.meters) <= 3:
+            return rng.choice((f"shifting between {join(f.meters)} time", f"with meter changes ({join(f.meters)})"))
+        return rng.choice(("with frequent meter changes", f"through {len(f.meters)} different meters"))
+    if f.meter and (f.meter != "4/4" or always):
+        return rng.choice((f"in {f.meter}", f"in {f.meter} time", f"with {an(f.meter)} meter"))
+    return ""
+
+
+def tempo_tag(f: SetFacts) -> list[str]:
+    if f.tempo_changes:
+        return ["tempo changes"] + ([f"{f.bpm} bpm"] if f.bpm is not None else [])
+    if f.bpm is None:
+        return []
+    feel = ("slow tempo" if f.bpm < 90 else "mid-tempo" if f.bpm < 120 else "uptempo" if f.bpm < 150
+            else "fast tempo")
+    return [f"{f.bpm} bpm", feel]
+
+
+# ---- instruments and the arrangement --------------------------------------------------------
+def lead_phrase(rng: Random, lead: list[str]) -> str:
+    """'built around drums and bass' and the like."""
+    words = join(label(x) for x in lead)
+    return rng.choice((f"built around {words}", f"driven by {words}", f"centred on {words}", f"led by {words}",
+                       f"with {words} up front", f"anchored by {words}"))
+
+
+def support_phrase(rng: Random, rest: list[str]) -> str:
+    if not rest:
+        return ""
+    words = join(label(x) for x in rest)
+    return rng.choice((f"{words} {verb(rest, 'fills', 'fill')} out the mix", f"{words} {verb(rest, 'sits', 'sit')} "
+                       "further back", f"{words} {verb(rest, 'adds', 'add')} support",
+                       f"{words} {verb(rest, 'rounds', 'round')} out the arrangement",
+                       f"there {verb(rest, 'is', 'are')} also {words}"))
+
+
+def _where(section, index: int, named_before: set[str]) -> str:
+    if section.name and section.name not in named_before:
+        return f"the {section.name}"
+    return f"the {ORDINALS[index]} section" if index < len(ORDINALS) else "a later section"
+
+
+def arrangement_sentences(rng: Random, f: SetFacts) -> list[str]:
+    """What enters and drops out between sections (v2), or the named sections (v1)."""
+    sections = [s for s in f.sections]
+    if len(sections) < 2:
+        return []
+    if not any(s.instruments for s in sections):
+        return _named_sections(rng, sections)
+    out = [rng.choice(("It opens with {x}", "The first section has {x}", "{X} open the piece",
+                       "At the start there {are} {x}"))]
+    first = list(sections[0].instruments)
+    words = join(label(i) for i in first) or "silence"
+    out[0] = out[0].format(x=words, X=words[:1].upper() + words[1:], are=verb(first, "is", "are"))
+    named: set[str] = {sections[0].name} if sections[0].name else set()
+    events = []
+    for i in range(1, min(len(sections), len(ORDINALS))):
+        before, now = set(sections[i - 1].instruments), list(sections[i].instruments)
+        entered = [x for x in now if x not in before]
+        dropped = [x for x in sections[i - 1].instruments if x not in now]
+        where = _where(sections[i], i, named)
+        if sections[i].name:
+            named.add(sections[i].name)
+        if entered and len(events) < 3:
+            events.append(f"{join(label(x) for x in entered)} {verb(entered, 'enters', 'enter')} in {where}")
+        if dropped and len(events) < 3:
+            if 0 < len(now) <= 2 and len(before) > len(now):
+                events.append(f"{where} strips back to just {join(label(x) for x in now)}")
+            else:
+                events.append(f"{join(label(x) for x in dropped)} {verb(dropped, 'drops', 'drop')} out in {where}")
+    if events:
+        out.append(join(events))
+    return out
+
+
+def _named_sections(rng: Random, sections) -> list[str]:
+    names = list(dict.fromkeys(s.name for s in sections if s.name))
+    count = len(sections)
+    if len(names) >= 2:
+        return [rng.choice((f"It moves through {count} sections, including {an(names[0])} and {an(names[1])}",
+                            f"Its {count} sections take in {join('the ' + n for n in names[:4])}",
+                            f"The structure runs across {count} sections, with {join(names[:4])} parts"))]
+    return [rng.choice((f"It is laid out in {count} sections", f"The arrangement unfolds over {count} sections",
+                        f"There are {count} distinct sections"))]
+
+
+def texture_phrase(rng: Random, f: SetFacts) -> str:
+    """For sets whose instruments cannot be named: what kind of parts there are."""
+    if f.audio_tracks and f.midi_tracks:
+        return rng.choice(("recorded audio mixed with programmed parts", "a blend of recorded and programmed parts"))
+    if f.audio_tracks:
+        return rng.choice(("recorded audio layers", "layers of recorded audio"))
+    if f.midi_tracks:
+        return rng.choice(("programmed parts", "sequenced, programmed parts"))
+    return ""
+
+
+def texture_tag(f: SetFacts) -> str:
+    if f.audio_tracks and f.midi_tracks:
+        return "recorded and programmed parts"
+    return "recorded audio" if f.audio_tracks else "programmed parts" if f.midi_tracks else ""
