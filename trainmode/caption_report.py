@@ -28,7 +28,7 @@ def words(text: str) -> list[str]:
 
 def trigrams(text: str) -> list[tuple[str, str, str]]:
     w = words(text)
-    return list(zip(w, w[1:], w[2:]))
+    return list(zip(w, w[1:], w[2:], strict=False))
 
 
 @dataclass(frozen=True)

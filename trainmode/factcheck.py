@@ -12,25 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, replace
 
-from .caption_text import (
-    BPM_RANGE_RE,
-    BPM_RE,
-    FILE_RE,
-    KEY_RE,
-    METER_RE,
-    MODE_ONLY_RE,
-    PATH_RE,
-    TONIC_ONLY_RE,
-    URL_RE,
-    artist_names,
-    distinctive_stem,
-    fmt_bpm,
-    mode_of,
-    pitch_class,
-    split_tags,
-    strip_markdown,
-    tags_as_prose,
-)
+from . import caption_text as ct
+from .caption_text import artist_names, distinctive_stem, strip_markdown
 
 __all__ = ["BLOCKING", "Finding", "check_caption", "check_variants", "strip_markdown", "artist_names",
            "supported_families", "claimed_instruments", "families_in", "audible_tracks"]
@@ -225,7 +208,7 @@ def _facts(summary: dict):
 def check_caption(text: str, summary: dict, master_schema: dict | None = None, *,
                   artist_name: str | None = None) -> list[Finding]:
     """Findings for caption `text` against its set (empty list: nothing to report)."""
-    return _claims(text, summary, master_schema, artist_name) + (_length(text) if (text or "").strip() else [])
+    return (_length(text) if (text or "").strip() else []) + _claims(text, summary, master_schema, artist_name)
 
 
 def check_variants(variants: dict[str, str], summary: dict, master_schema: dict | None = None, *,
@@ -235,8 +218,8 @@ def check_variants(variants: dict[str, str], summary: dict, master_schema: dict 
     out = {}
     for name, text in variants.items():
         if name == "tags":
-            tags = split_tags(text)
-            out[name] = _claims(tags_as_prose(text), summary, master_schema, artist_name)
+            tags = ct.split_tags(text)
+            out[name] = _claims(ct.tags_as_prose(text), summary, master_schema, artist_name)
             if text.strip() and not TAGS_MIN <= len(tags) <= TAGS_MAX:
                 out[name].append(Finding("variant_length", f"The tag list has {len(tags)} tags; use "
                                                            f"{TAGS_MIN} to {TAGS_MAX}.", "warning"))
@@ -274,10 +257,10 @@ def _length(caption: str) -> list[Finding]:
 def _stated_bpms(caption: str) -> list[float]:
     stated: list[float] = []
     rest = caption
-    for match in BPM_RANGE_RE.finditer(caption):
+    for match in ct.BPM_RANGE_RE.finditer(caption):
         stated += [float(match.group(1)), float(match.group(2))]
         rest = rest.replace(match.group(0), " ")
-    return stated + [float(m.group(1) or m.group(2)) for m in BPM_RE.finditer(rest)]
+    return stated + [float(m.group(1) or m.group(2)) for m in ct.BPM_RE.finditer(rest)]
 
 
 def _tempo(caption: str, facts) -> list[Finding]:
@@ -288,7 +271,7 @@ def _tempo(caption: str, facts) -> list[Finding]:
         return []
     values = facts.tempo_values
     if not values:
-        return [Finding("tempo_unverified", f"The caption says {fmt_bpm(stated[0])} BPM but the set's tempo is "
+        return [Finding("tempo_unverified", f"The caption says {ct.fmt_bpm(stated[0])} BPM but the set's tempo is "
                                             "unknown.", "warning")]
     low, high = values[0], values[-1]
     if facts.tempo_map:
@@ -297,37 +280,38 @@ def _tempo(caption: str, facts) -> list[Finding]:
     else:
         def ok(value: float) -> bool:
             return low - BPM_TOLERANCE <= value <= high + BPM_TOLERANCE
+    low_s, high_s = ct.fmt_bpm(round(low, 2)), ct.fmt_bpm(round(high, 2))
     if not facts.tempo_changes:
-        actual = f"{fmt_bpm(round(values[0], 2))} BPM"
+        actual = f"{low_s} BPM"
     elif facts.bpm is not None:
-        actual = f"mostly {facts.bpm} BPM, changing between {fmt_bpm(round(low, 2))} and {fmt_bpm(round(high, 2))}"
+        actual = f"mostly {facts.bpm} BPM, changing between {low_s} and {high_s}"
     else:
-        actual = f"{fmt_bpm(round(low, 2))}–{fmt_bpm(round(high, 2))} BPM"
-    return [Finding("tempo_mismatch", f"The caption says {fmt_bpm(value)} BPM but the set is {actual}.")
+        actual = f"{low_s}–{high_s} BPM"
+    return [Finding("tempo_mismatch", f"The caption says {ct.fmt_bpm(value)} BPM but the set is {actual}.")
             for value in dict.fromkeys(stated) if not ok(value)]
 
 
 def _key(caption: str, facts) -> list[Finding]:
-    keys = list(KEY_RE.finditer(caption))
-    tonic_only = list(TONIC_ONLY_RE.finditer(caption))
+    keys = list(ct.KEY_RE.finditer(caption))
+    tonic_only = list(ct.TONIC_ONLY_RE.finditer(caption))
     if not facts.key:
         stated = [m.group(0).strip() for m in keys] + [f"the key of {m.group(1)}{m.group(2) or ''}" for m in tonic_only]
         return [Finding("key_unverified", f"The caption says {stated[0]} but the set's key could not be determined.",
                         "warning")] if stated else []
     tonic, actual_mode = facts.key.rsplit(" ", 1)
-    actual_pc, actual = pitch_class(tonic), facts.key
+    actual_pc, actual = ct.pitch_class(tonic), facts.key
     out: list[Finding] = []
     for match in keys:
         letter, accidental, mode_word, _minor_m = match.groups()
-        mode = mode_of(mode_word) if mode_word else "minor"
-        if pitch_class(letter, accidental or "") != actual_pc or mode != actual_mode:
+        mode = ct.mode_of(mode_word) if mode_word else "minor"
+        if ct.pitch_class(letter, accidental or "") != actual_pc or mode != actual_mode:
             out.append(Finding("key_mismatch",
                                f"The caption says {match.group(0).strip()} but the set is in {actual}."))
     for match in tonic_only:
-        if pitch_class(match.group(1), match.group(2) or "") != actual_pc:
+        if ct.pitch_class(match.group(1), match.group(2) or "") != actual_pc:
             out.append(Finding("key_mismatch", f"The caption says the key of {match.group(1)}{match.group(2) or ''} "
                                                f"but the set is in {actual}."))
-    for match in MODE_ONLY_RE.finditer(caption):
+    for match in ct.MODE_ONLY_RE.finditer(caption):
         if any(k.start() <= match.start() < k.end() for k in keys):
             continue  # "A minor key": already checked with its tonic
         if match.group(1).lower() != actual_mode:
@@ -337,7 +321,7 @@ def _key(caption: str, facts) -> list[Finding]:
 
 def _meter(caption: str, facts) -> list[Finding]:
     out = []
-    for num, den in dict.fromkeys(METER_RE.findall(caption)):
+    for num, den in dict.fromkeys(ct.METER_RE.findall(caption)):
         if int(num) < 2 or den not in ("2", "4", "8", "16"):
             continue  # "1/8 hats" is a note value, "24/7" not music
         stated = f"{int(num)}/{int(den)}"
@@ -402,11 +386,11 @@ def _leaks(caption: str, summary: dict, master_schema: dict | None, artist_name:
         stem = distinctive_stem(sample)
         if sample.casefold() in lower or (stem and re.search(rf"(?<!\w){re.escape(stem.casefold())}(?!\w)", lower)):
             out.append(Finding("sample_name", f"The caption contains the sample name “{sample}”."))
-    for match in FILE_RE.finditer(caption):
+    for match in ct.FILE_RE.finditer(caption):
         if not any(f.code == "sample_name" and match.group(0).casefold() in f.message.casefold() for f in out):
             out.append(Finding("file_name", f"The caption contains a file name (“{match.group(0)}”)."))
-    for match in PATH_RE.finditer(caption):
+    for match in ct.PATH_RE.finditer(caption):
         out.append(Finding("path", f"The caption contains a file path (“{match.group(0).strip()}”)."))
-    for match in URL_RE.finditer(caption):
+    for match in ct.URL_RE.finditer(caption):
         out.append(Finding("url", f"The caption contains a web address (“{match.group(0)}”)."))
     return [replace(f, blocking=True) if f.code in BLOCKING else f for f in out]

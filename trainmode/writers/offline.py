@@ -73,7 +73,7 @@ def _head(plan: _Plan, choice: int) -> str:
     thing, body = f"{plan.style()} {plan.noun}".strip(), plan.body()
     tempo, tail = ph.tempo_at(rng, f), plan.facts_tail()
     if choice == 0 and plan.style():
-        return " ".join(x for x in (ph.an(thing), tempo, tail and f"{tail},", body) if x)
+        return ", ".join(x for x in (f"{ph.an(thing)} {body}".strip(), tempo, tail) if x)
     if choice == 1 and plan.lead:
         plain = re.sub(r"^(?:clocked|running) ", "", tempo)
         moves = f"this {thing} moves {plain}" if plain.startswith("at ") else f"this {thing} comes {plain}"
@@ -81,30 +81,33 @@ def _head(plan: _Plan, choice: int) -> str:
     if choice == 2 and f.bpm is not None and not f.tempo_changes:
         return ", ".join(x for x in (f"At {f.bpm} BPM", tail, f"{ph.an(thing)} {body}".strip()) if x)
     if choice == 3 and f.key:
-        return " ".join(x for x in (ph.an(f"{f.key} {thing}"), tempo, ph.meter_phrase(rng, f), body) if x)
+        return ", ".join(x for x in (f"{ph.an(f'{f.key} {thing}')} {body}".strip(), tempo, ph.meter_phrase(rng, f))
+                         if x)
     if choice == 4 and plan.lead:
         words = ph.join(ph.label(x) for x in plan.lead)
         verb = ph.verb(plan.lead, "carries", "carry")
-        return " ".join(x for x in (f"{words[:1].upper()}{words[1:]} {verb} this {thing}", tempo, tail) if x)
+        return ", ".join(x for x in (f"{words[:1].upper()}{words[1:]} {verb} this {thing}", tempo, tail) if x)
     opener = rng.choice(("Here is", "This is", "Expect", "Picture", "You hear"))
-    return " ".join(x for x in (opener, ph.an(thing), tempo, tail, body) if x)
+    return ", ".join(x for x in (f"{opener} {ph.an(thing)} {body}".strip(), tempo, tail) if x)
 
 
 def _detailed(plan: _Plan) -> str:
     rng, f = plan.rng, plan.f
     sentences = [_head(plan, rng.randrange(6))]
-    support = ph.support_phrase(rng, plan.rest)
-    arrangement = ph.arrangement_sentences(rng, f)
-    extra = [s for s in (support, *arrangement) if s]
-    if rng.random() < 0.5:
-        extra.reverse()
-    sentences += extra
+    arrangement = ph.arrangement_sentences(rng, f, plan.lead)
+    if not any(s.instruments for s in f.sections):  # otherwise the arrangement already says what joins
+        support = ph.support_phrase(rng, plan.rest)
+        arrangement = [support, *arrangement] if rng.random() < 0.5 else [*arrangement, support]
+    sentences += [s for s in arrangement if s]
     if plan.descriptors:
         words = ph.join(plan.descriptors)
         sentences.append(rng.choice((f"The sound is {words}", f"Production leans {words}",
                                      f"Its character is {words}", f"It sounds {words}",
                                      f"The production is {words}")))
-    fillers = [ph.tempo_sentence(rng, f), _meter_sentence(plan), _texture_sentence(plan)]
+    parts = f.audio_tracks + f.midi_tracks
+    fillers = [ph.tempo_sentence(rng, f), _meter_sentence(plan), _texture_sentence(plan),
+               rng.choice((f"{parts} parts are layered together", f"It stacks {parts} separate parts"))
+               if parts >= 2 else ""]
     for filler in fillers:
         if len(" ".join(sentences).split()) >= MIN_WORDS:
             break
@@ -144,7 +147,8 @@ def _short(plan: _Plan) -> str:
     f = plan.f
     words = ph.join(ph.label(x) for x in plan.lead) or ph.texture_phrase(plan.rng, f)
     parts = [plan.style() or plan.rng.choice(("A track", "A piece", "Music")), f"with {words}" if words else "",
-             f"at {f.bpm} BPM" if f.bpm is not None else ("and tempo changes" if f.tempo_changes else ""),
+             (f"mostly at {f.bpm} BPM" if f.tempo_changes else f"at {f.bpm} BPM") if f.bpm is not None
+             else ("and tempo changes" if f.tempo_changes else ""),
              f"in {f.key}" if f.key else "", ph.meter_phrase(plan.rng, f)]
     text = " ".join(p for p in parts if p)
     while len(text.split()) > SHORT_MAX_WORDS and parts:

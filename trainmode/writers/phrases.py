@@ -128,18 +128,18 @@ def _where(section, index: int, named_before: set[str]) -> str:
     return f"the {ORDINALS[index]} section" if index < len(ORDINALS) else "a later section"
 
 
-def arrangement_sentences(rng: Random, f: SetFacts) -> list[str]:
-    """What enters and drops out between sections (v2), or the named sections (v1)."""
+def arrangement_sentences(rng: Random, f: SetFacts, lead: list[str]) -> list[str]:
+    """What enters and drops out between sections (v2), or the named sections (v1). The
+    opening section is described unless it is just the `lead` instruments already named."""
     sections = [s for s in f.sections]
     if len(sections) < 2:
         return []
     if not any(s.instruments for s in sections):
         return _named_sections(rng, sections)
-    out = [rng.choice(("It opens with {x}", "The first section has {x}", "{X} open the piece",
-                       "At the start there {are} {x}"))]
     first = list(sections[0].instruments)
-    words = join(label(i) for i in first) or "silence"
-    out[0] = out[0].format(x=words, X=words[:1].upper() + words[1:], are=verb(first, "is", "are"))
+    words = join(label(i) for i in first)
+    opening = rng.choice(("It opens with {x}", "The first section has {x}", "At the start there {are} {x}"))
+    out = [opening.format(x=words, are=verb(first, "is", "are"))] if first and not set(first) <= set(lead) else []
     named: set[str] = {sections[0].name} if sections[0].name else set()
     events = []
     for i in range(1, min(len(sections), len(ORDINALS))):
@@ -150,14 +150,16 @@ def arrangement_sentences(rng: Random, f: SetFacts) -> list[str]:
         if sections[i].name:
             named.add(sections[i].name)
         if entered and len(events) < 3:
-            events.append(f"{join(label(x) for x in entered)} {verb(entered, 'enters', 'enter')} in {where}")
+            joins = rng.choice((("enters", "enter"), ("arrives", "arrive"), ("joins", "join")))
+            events.append(f"{join(label(x) for x in entered)} {verb(entered, *joins)} in {where}")
         if dropped and len(events) < 3:
             if 0 < len(now) <= 2 and len(before) > len(now):
                 events.append(f"{where} strips back to just {join(label(x) for x in now)}")
             else:
-                events.append(f"{join(label(x) for x in dropped)} {verb(dropped, 'drops', 'drop')} out in {where}")
+                leaves = rng.choice((("drops out", "drop out"), ("falls away", "fall away")))
+                events.append(f"{join(label(x) for x in dropped)} {verb(dropped, *leaves)} in {where}")
     if events:
-        out.append(join(events))
+        out.append(", then ".join(events))
     return out
 
 
