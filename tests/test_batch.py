@@ -5,7 +5,7 @@ import re
 import threading
 
 import pytest
-from fake_openai import GOOD_KEY, FakeOpenAI, Reply
+from fake_openai import GOOD_KEY, FakeOpenAI, Reply, captions_json
 
 from trainmode.batch import Job, generate_many, generate_one, retry_failed
 from trainmode.errors import WriterError
@@ -21,7 +21,10 @@ def job(bpm: int) -> Job:
 def echo_tempo(context: str) -> str:
     """A model that writes the set's tempo back; 'tempo: 13x' sets get an empty answer."""
     bpm = re.search(r"tempo: (\d+) BPM", context).group(1)
-    return "" if bpm.startswith("13") else f"Hypnotic techno at {bpm} BPM with relentless drums and little else."
+    if bpm.startswith("13"):
+        return ""
+    return captions_json(f"Hypnotic techno at {bpm} BPM with relentless drums and little else.",
+                         f"Hypnotic techno at {bpm} BPM.", ["techno", "drums", f"{bpm} bpm", "4/4", "hypnotic"])
 
 
 @pytest.fixture
@@ -42,8 +45,9 @@ def test_concurrency_is_bounded_and_order_kept(fake, writer):
     assert [r.index for r in results] == list(range(12))
     assert [r.job.key for r in results] == [j.key for j in jobs]
     assert [r.prompt.metadata["bpm"] for r in results] == [100.0 + i for i in range(12)]
-    assert all(f"at {100 + i} BPM" in r.prompt.prompt for i, r in enumerate(results))
+    assert all(f"at {100 + i} BPM" in r.prompt.text for i, r in enumerate(results))
     assert all(r.ok and r.findings == [] for r in results)
+    assert all(r.variant_findings == {"detailed": [], "short": [], "tags": []} for r in results)
 
 
 def test_a_failed_job_does_not_stop_the_others_and_can_be_retried(fake, writer):
@@ -58,7 +62,7 @@ def test_a_failed_job_does_not_stop_the_others_and_can_be_retried(fake, writer):
     retried = retry_failed(results, writer)
     assert len(fake.requests) == before + 1  # only the failed job ran again
     assert all(r.ok for r in retried) and [r.index for r in retried] == [0, 1, 2]
-    assert retried[0] is results[0] and "130 BPM" in retried[1].prompt.prompt
+    assert retried[0] is results[0] and "130 BPM" in retried[1].prompt.text
 
 
 def test_progress_is_reported_on_the_calling_thread(writer):
@@ -89,7 +93,7 @@ def test_findings_ride_along_with_each_result(fake, writer):
 def test_generate_one_raises_for_a_single_caption(fake, writer):
     with pytest.raises(WriterError, match="usable caption"):
         generate_one(job(130), writer)
-    assert generate_one(job(120), writer).to_dict()["prompt"].startswith("Hypnotic techno at 120 BPM")
+    assert generate_one(job(120), writer).to_dict()["text"].startswith("Hypnotic techno at 120 BPM")
 
 
 def test_unexpected_errors_are_isolated_too():

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from summaries_v2 import steady, v2_summary
 
 from trainmode.factcheck import BLOCKING, Finding, check_caption, check_variants, strip_markdown, supported_families

@@ -183,7 +183,7 @@ def build_context(summary: dict, master_schema: dict | None = None, *, artist_na
     artists = artist_names(master_schema, artist_name)
     lines = _set_lines(summary, artists) + [""] + _profile_lines(master_schema)
     lines.append("")
-    lines.append("Write the caption for this track.")
+    lines.append("Write the three caption variants for this track.")
     text = "\n".join(line for i, line in enumerate(lines) if line or (i and lines[i - 1]))
     for artist in artists:  # a profile's free text may name the artist too
         text = re.sub(rf"(?i)(?<!\w){re.escape(artist)}(?!\w)", "the artist", text)
