@@ -13,7 +13,7 @@ from pathlib import Path
 from .config import load_settings
 from .errors import ConfirmationRequired, TrainModeError
 
-COMMANDS = ("summarize", "demo", "import", "generate", "save", "items", "export", "setup-supabase")
+COMMANDS = ("summarize", "demo", "import", "generate", "save", "items", "captions-report", "export", "setup-supabase")
 
 
 def _store(settings):
@@ -108,6 +108,15 @@ def cmd_items(args, settings) -> None:
             print(f"{item['id']}  {item['status']:<8}  {item['audio_filename']}  {item['prompt_text'][:60]}")
 
 
+def cmd_captions_report(args, settings) -> None:
+    from .caption_report import caption_report
+    from .library import require_artist
+    store = _store(settings)
+    items = store.list_items(require_artist(store, args.artist)["id"])
+    report = caption_report([i["prompt_text"] for i in items], [i.get("findings") or [] for i in items])
+    _print_json(report.to_dict()) if args.json else print(report.to_text())
+
+
 def cmd_export(args, settings) -> None:
     from .library import require_artist
     from .service import export_artist
@@ -167,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("items", help="list an artist's training items")
     p.add_argument("--artist", required=True)
     p.add_argument("--status", choices=("ready", "exported"))
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("captions-report", help="how varied and faithful an artist's saved captions are")
+    p.add_argument("--artist", required=True)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("export", help="pack an artist's ready items into dataset.zip; prints its path or URL last")
