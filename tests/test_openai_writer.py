@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pytest
 from fake_openai import GOOD_KEY, REPORTED_MODEL, FakeOpenAI, Reply, captions_json, free_port
+from summaries_v2 import v2_summary
 
 from trainmode.config import Secret, Settings
 from trainmode.errors import WriterError
@@ -268,3 +269,15 @@ def test_a_hallucinating_model_is_caught_by_the_fact_checker(fake):
     assert codes["meter_mismatch"].message == "The caption says 4/4 time but the set is in 6/8."
     assert "saxophone" in codes["unsupported_instrument"].message
     assert {"artist_name", "sample_name"} <= codes.keys()
+
+
+def test_context_of_a_v2_set_has_the_tempo_map_meters_sections_and_no_key():
+    context = build_context(v2_summary(), {"instruments": ["guitar"], "genres": ["downtempo"]})
+    for fact in ("tempo: mostly 90 BPM, changes between 90 and 180 BPM (say the tempo changes)",
+                 "time signature: changes (6/8, 7/8)", "key: undetermined (do not state a key)",
+                 "instruments, longest-playing first: drums, bass, piano, strings, vocals",
+                 "sections: intro (bar 1): drums, bass; verse (bar 9): drums, bass, piano, strings; "
+                 "break (bar 25): drums, bass; section (bar 33): drums, bass, piano, strings, vocals",
+                 "instruments the artist often plays (name one only if the set has it): guitar"):
+        assert fact in context, fact
+    assert "180 BPM" not in context.replace("and 180 BPM", "")  # the transport tempo is not offered

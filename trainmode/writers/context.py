@@ -154,10 +154,12 @@ def _track_lines(summary: dict, samples: list[str], artists: list[str]) -> list[
 
 def _profile_lines(master_schema: dict) -> list[str]:
     lines = ["ARTIST PROFILE"]
+    labels = {"instruments": "instruments the artist often plays (name one only if the set has it)",
+              "keys": "usual keys", "meters": "usual meters"}
     for field in ("genres", "moods", "instruments", "descriptors", "keys", "meters"):
         values = [v.strip() for v in master_schema.get(field) or [] if isinstance(v, str) and v.strip()]
         if values:
-            lines.append(f"{field}: {', '.join(values)}")
+            lines.append(f"{labels.get(field, field)}: {', '.join(values)}")
     tempo_range = master_schema.get("tempo_range")
     if isinstance(tempo_range, list) and len(tempo_range) == 2:
         lines.append(f"usual tempo range: {_num(tempo_range[0])}-{_num(tempo_range[1])} BPM")
