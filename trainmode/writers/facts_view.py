@@ -154,13 +154,26 @@ def section_word(name) -> str | None:
     return next((SECTION_WORDS[w] for w in words if w in SECTION_WORDS), None)
 
 
+def _beats_per_bar(meter: str | None) -> float:
+    try:
+        num, den = (int(x) for x in (meter or "4/4").split("/"))
+        return num * 4 / den
+    except (ValueError, ZeroDivisionError):
+        return 4.0
+
+
 def _sections(summary: dict) -> tuple[Section, ...]:
     rows = summary.get("sections")
     if isinstance(rows, list):  # v2
         return tuple(Section(section_word(r.get("name")), float(r.get("start_beat") or 0),
                              tuple(dict.fromkeys(str(i) for i in r.get("instruments") or [])))
                      for r in rows if isinstance(r, dict))
+    # v1: the spans between locators inside the arrangement, plus the span before the first
+    # locator when it is at least a bar long (issue 13's rule); what plays in each is unknown.
+    end = float((summary.get("length") or {}).get("beats") or 0) or float("inf")
     locators = sorted((float(loc["time"]), loc.get("name")) for loc in summary.get("locators") or []
-                      if isinstance(loc, dict) and loc.get("time") is not None)
-    return tuple(Section(section_word(name), beat, ()) for beat, name in locators)
-
+                      if isinstance(loc, dict) and loc.get("time") is not None and 0 <= float(loc["time"]) < end)
+    sections = [Section(section_word(name), beat, ()) for beat, name in locators]
+    if locators and locators[0][0] >= _beats_per_bar(summary.get("time_signature")):
+        sections.insert(0, Section(None, 0.0, ()))
+    return tuple(sections)
