@@ -76,7 +76,7 @@ def _head(plan: _Plan, choice: int) -> str:
         return ", ".join(x for x in (f"{ph.an(thing)} {body}".strip(), tempo, tail) if x)
     if choice == 1 and plan.lead:
         plain = re.sub(r"^(?:clocked|running) ", "", tempo)
-        moves = f"this {thing} moves {plain}" if plain.startswith("at ") else f"this {thing} comes {plain}"
+        moves = f"this {thing} moves {plain}" if plain.startswith(("at ", "mostly at ")) else f"this {thing}, {plain}"
         return ", ".join(x for x in (f"{body[:1].upper()}{body[1:]}", moves if plain else f"this {thing}", tail) if x)
     if choice == 2 and f.bpm is not None and not f.tempo_changes:
         return ", ".join(x for x in (f"At {f.bpm} BPM", tail, f"{ph.an(thing)} {body}".strip()) if x)

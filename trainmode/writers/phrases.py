@@ -143,24 +143,33 @@ def arrangement_sentences(rng: Random, f: SetFacts, lead: list[str]) -> list[str
     named: set[str] = {sections[0].name} if sections[0].name else set()
     events = []
     for i in range(1, min(len(sections), len(ORDINALS))):
-        before, now = set(sections[i - 1].instruments), list(sections[i].instruments)
-        entered = [x for x in now if x not in before]
-        dropped = [x for x in sections[i - 1].instruments if x not in now]
         where = _where(sections[i], i, named)
-        if sections[i].name:
-            named.add(sections[i].name)
-        if entered and len(events) < 3:
-            joins = rng.choice((("enters", "enter"), ("arrives", "arrive"), ("joins", "join")))
-            events.append(f"{join(label(x) for x in entered)} {verb(entered, *joins)} in {where}")
-        if dropped and len(events) < 3:
-            if 0 < len(now) <= 2 and len(before) > len(now):
-                events.append(f"{where} strips back to just {join(label(x) for x in now)}")
-            else:
-                leaves = rng.choice((("drops out", "drop out"), ("falls away", "fall away")))
-                events.append(f"{join(label(x) for x in dropped)} {verb(dropped, *leaves)} in {where}")
+        named.add(sections[i].name or "")
+        event = _change(rng, list(sections[i - 1].instruments), list(sections[i].instruments), where)
+        if event and len(events) < 3:
+            events.append(event)
     if events:
         out.append(", then ".join(events))
     return out
+
+
+def _change(rng: Random, before: list[str], now: list[str], where: str) -> str:
+    """One clause for what changes from one section to the next ('' when nothing does)."""
+    entered = [x for x in now if x not in before]
+    dropped = [x for x in before if x not in now]
+    ins, outs = join(label(x) for x in entered), join(label(x) for x in dropped)
+    if entered and dropped:
+        return rng.choice((f"{where} brings in {ins} while {outs} {verb(dropped, 'drops', 'drop')} out",
+                           f"{ins} {verb(entered, 'takes', 'take')} over from {outs} in {where}"))
+    if entered:
+        joins = rng.choice((("enters", "enter"), ("arrives", "arrive"), ("joins", "join")))
+        return f"{ins} {verb(entered, *joins)} in {where}"
+    if dropped and 0 < len(now) <= 2:
+        return f"{where} strips back to just {join(label(x) for x in now)}"
+    if dropped:
+        leaves = rng.choice((("drops out", "drop out"), ("falls away", "fall away")))
+        return f"{outs} {verb(dropped, *leaves)} in {where}"
+    return ""
 
 
 def _named_sections(rng: Random, sections) -> list[str]:
