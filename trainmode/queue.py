@@ -89,7 +89,7 @@ def progress(queue: list[dict]) -> float:
 
 
 def edited(entry: dict) -> bool:
-    return bool(entry["generated"]) and entry["prompt"].strip() != entry["generated"]["prompt"].strip()
+    return bool(entry["generated"]) and entry["prompt"].strip() != entry["generated"]["text"].strip()
 
 
 def recover(queue: list[dict]) -> None:
