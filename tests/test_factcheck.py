@@ -194,8 +194,9 @@ def test_v2_tempo_map_dominant_tempo_and_meter_changes():
 
 def test_v2_null_key_means_no_key_may_be_stated():
     assert codes(V2_GOOD.replace("groove", "groove in A minor"), v2_summary()) == ["key_unverified"]
-    assert codes(V2_GOOD.replace("groove", "groove in C# minor"), steady(90)) == ["meter_mismatch"]  # steady is 4/4
-    assert codes(V2_GOOD.replace("groove in 6/8", "groove in Db minor"), steady(90)) == []  # same pitch class
+    at_90 = V2_GOOD.replace("mostly at 90 BPM with tempo changes", "at 90 BPM")
+    assert codes(at_90.replace("groove", "groove in C# minor"), steady(90)) == ["meter_mismatch"]  # steady is 4/4
+    assert codes(at_90.replace("groove in 6/8", "groove in Db minor"), steady(90)) == []  # same pitch class
 
 
 def test_v2_instruments_ranked_by_the_set_not_the_profile():
@@ -236,3 +237,14 @@ def test_check_variants_runs_the_same_check_on_every_variant_with_its_own_length
     too_many = check_variants({"short": " ".join(["drums"] * 16), "tags": "drums, bass"}, s)
     assert [f.code for f in too_many["short"]] == ["variant_length"]
     assert [f.code for f in too_many["tags"]] == ["variant_length"]
+
+
+def test_tempo_and_meter_changes_must_be_in_the_set():
+    steady_set = steady(122)
+    assert codes("Deep house at 122 BPM in 4/4 whose tempo shifts in the break, with drums, bass and piano.",
+                 steady_set) == ["tempo_change_unsupported"]
+    assert codes("Deep house at 122 BPM with changing meters, drums, bass and piano all the way through.",
+                 steady_set) == ["meter_change_unsupported"]
+    negated = "Deep house at 122 BPM with no tempo changes and drums, bass and piano all the way through."
+    assert codes(negated, steady_set) == []
+    assert codes(V2_GOOD.replace("groove in 6/8", "groove with changing meters"), v2_summary()) == []

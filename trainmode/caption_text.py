@@ -51,6 +51,23 @@ def strip_markdown(text: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
+_CHANGES = {
+    "tempo": re.compile(r"(?i)\b(?:tempo|bpm)\s+(?:changes?|shifts?|ramps?|speeds? up|slows? down)\b"
+                        r"|\b(?:changing|shifting|accelerating|decelerating)\s+tempos?\b"),
+    "meter": re.compile(r"(?i)\b(?:meter|time signature)\s+(?:changes?|shifts?)\b"
+                        r"|\b(?:changing|shifting)\s+(?:meters?|time signatures?)\b"),
+}
+_NEGATED = re.compile(r"(?i)\b(?:no|never|not|without|zero)\b[^.;:!?,]*$")
+
+
+def says_change(text: str, what: str) -> str | None:
+    """The phrase claiming the tempo (what="tempo") or meter ("meter") changes, unless negated."""
+    for match in _CHANGES[what].finditer(text or ""):
+        if not _NEGATED.search(text[:match.start()]):
+            return match.group(0)
+    return None
+
+
 def split_tags(text: str) -> list[str]:
     """The `tags` variant as a list: comma-separated, stripped, empty ones dropped."""
     return [t.strip() for t in re.split(r"[,;\n]", text or "") if t.strip()]

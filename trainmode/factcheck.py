@@ -13,10 +13,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 
 from . import caption_text as ct
-from .caption_text import artist_names, distinctive_stem, strip_markdown
-
-__all__ = ["BLOCKING", "Finding", "check_caption", "check_variants", "strip_markdown", "artist_names",
-           "supported_families", "claimed_instruments", "families_in", "audible_tracks"]
+from .caption_text import artist_names, distinctive_stem, strip_markdown  # noqa: F401 (strip_markdown: public here)
 
 MAX_CHARS = 512
 MIN_WORDS = 10
@@ -266,10 +263,13 @@ def _stated_bpms(caption: str) -> list[float]:
 def _tempo(caption: str, facts) -> list[Finding]:
     """A stated tempo must be one the set holds (v2: a tempo-map point or the dominant tempo;
     v1, which has only min and max, anything between them)."""
-    stated = _stated_bpms(caption)
+    stated, values = _stated_bpms(caption), facts.tempo_values
+    change = ct.says_change(caption, "tempo")
+    if change and values and not facts.tempo_changes:
+        return [Finding("tempo_change_unsupported", f"The caption says “{change}” but the set keeps one tempo.",
+                        "warning")] + _tempo(caption.replace(change, " "), facts)
     if not stated:
         return []
-    values = facts.tempo_values
     if not values:
         return [Finding("tempo_unverified", f"The caption says {ct.fmt_bpm(stated[0])} BPM but the set's tempo is "
                                             "unknown.", "warning")]
@@ -320,7 +320,9 @@ def _key(caption: str, facts) -> list[Finding]:
 
 
 def _meter(caption: str, facts) -> list[Finding]:
-    out = []
+    change = ct.says_change(caption, "meter")
+    out = [Finding("meter_change_unsupported", f"The caption says “{change}” but the set keeps one meter.",
+                   "warning")] if change and len(facts.meters) == 1 else []
     for num, den in dict.fromkeys(ct.METER_RE.findall(caption)):
         if int(num) < 2 or den not in ("2", "4", "8", "16"):
             continue  # "1/8 hats" is a note value, "24/7" not music
