@@ -76,7 +76,7 @@ def _head(plan: _Plan, choice: int) -> str:
         return ", ".join(x for x in (f"{ph.an(thing)} {body}".strip(), tempo, tail) if x)
     if choice == 1 and plan.lead:
         plain = re.sub(r"^(?:clocked|running) ", "", tempo)
-        moves = f"this {thing} moves {plain}" if plain.startswith(("at ", "mostly at ")) else f"this {thing}, {plain}"
+        moves = f"this {thing} {'moves' if plain.startswith(('at ', 'mostly at ')) else 'unfolds'} {plain}"
         return ", ".join(x for x in (f"{body[:1].upper()}{body[1:]}", moves if plain else f"this {thing}", tail) if x)
     if choice == 2 and f.bpm is not None and not f.tempo_changes:
         return ", ".join(x for x in (f"At {f.bpm} BPM", tail, f"{ph.an(thing)} {body}".strip()) if x)
@@ -105,7 +105,8 @@ def _detailed(plan: _Plan) -> str:
                                      f"Its character is {words}", f"It sounds {words}",
                                      f"The production is {words}")))
     parts = f.audio_tracks + f.midi_tracks
-    fillers = [ph.tempo_sentence(rng, f), _meter_sentence(plan), _texture_sentence(plan),
+    fillers = [ph.tempo_sentence(rng, f, stated=bool(re.search(r"\d+ (?:BPM|beats)", sentences[0]))),
+               _meter_sentence(plan), _texture_sentence(plan),
                rng.choice((f"{parts} parts are layered together", f"It stacks {parts} separate parts"))
                if parts >= 2 else ""]
     for filler in fillers:

@@ -61,10 +61,14 @@ def tempo_at(rng: Random, f: SetFacts) -> str:
                        f"at a shifting tempo ({f.tempo_low} to {f.tempo_high} BPM)"))
 
 
-def tempo_sentence(rng: Random, f: SetFacts) -> str:
-    """A sentence about tempo changes (or a constant tempo); '' when the tempo is unknown."""
-    if f.tempo_low is None:
+def tempo_sentence(rng: Random, f: SetFacts, *, stated: bool = False) -> str:
+    """A sentence about tempo changes (or a constant tempo); '' when the tempo is unknown.
+    When the caption already `stated` the tempo, no number is repeated."""
+    if f.tempo_low is None or stated and f.tempo_changes:
         return ""
+    if stated:
+        return rng.choice(("The tempo never changes", "There are no tempo changes", "The tempo holds steady",
+                           "It never speeds up or slows down", "Its pace stays constant", "The pulse stays even"))
     if not f.tempo_changes:
         return rng.choice((f"The tempo holds at {f.bpm} BPM throughout",
                            f"It keeps one tempo, {f.bpm} BPM, from start to finish",
