@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from trainmode.caption_report import caption_report, trigrams, words
+from trainmode.caption_report import caption_report, items_report, trigrams, words
 from trainmode.factcheck import Finding
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +71,18 @@ def test_captions_report_command(data_dir):
         return out.stdout
 
     run("demo")
-    report = json.loads(run("captions-report", "--artist", "Demo Artist", "--json"))
+    report = json.loads(run("captions-report", "--artist", "Demo Artist", "--json"))["caption"]
     assert report["count"] == 2 and report["duplicates"] == [] and report["findings_by_type"] == {}
     assert 0 <= report["shared_ngram_share"] <= 1 and report["same_opening_share"] in (0.5, 1.0)
-    assert run("captions-report", "--artist", "Demo Artist").startswith("captions: 2\nwords: min ")
+    assert run("captions-report", "--artist", "Demo Artist").startswith("== caption\ncaptions: 2\nwords: min ")
+
+
+def test_items_report_covers_the_saved_caption_and_each_stored_variant():
+    items = [{"prompt_text": "Edited caption one with drums.", "findings": [{"code": "tempo_mismatch"}],
+              "metadata": {"captions": {"detailed": "Caption one with drums.", "short": "Drums.",
+                                        "tags": "drums, 4/4"}}},
+             {"prompt_text": "Caption two, typed by hand.", "findings": [], "metadata": {}}]
+    reports = items_report(items)
+    assert list(reports) == ["caption", "detailed", "short", "tags"]
+    assert reports["caption"].count == 2 and reports["caption"].findings_by_type == {"tempo_mismatch": 1}
+    assert reports["short"].count == 1 and reports["tags"].words_max == 2

@@ -3,6 +3,7 @@
     report = caption_report([item["prompt_text"] for item in items],
                             findings_by_caption=[item["findings"] for item in items])
     print(report.to_text())        # or report.to_dict() for JSON / a page
+    reports = items_report(items)  # the saved captions and each stored variant (metadata["captions"])
 
 Two variety figures: the share of captions that open with the most common three words,
 and the share of all word 3-gram occurrences that belong to 3-grams found in at least a
@@ -126,3 +127,15 @@ def caption_report(captions: list[str], findings_by_caption: list[list] | None =
         top_shared_ngrams=top_shared, duplicates=[g for g in groups.values() if len(g) > 1],
         findings_by_type=dict(sorted(findings.items())),
     )
+
+
+def items_report(items: list[dict]) -> dict[str, CaptionReport]:
+    """Reports over training items: "caption" for the saved captions (with their findings),
+    and one per variant the items stored in metadata["captions"] (detailed, short, tags)."""
+    reports = {"caption": caption_report([i.get("prompt_text") or "" for i in items],
+                                         [i.get("findings") or [] for i in items])}
+    stored = [(i.get("metadata") or {}).get("captions") or {} for i in items]
+    for name in dict.fromkeys(k for variants in stored for k in variants):
+        texts = [variants[name] for variants in stored if isinstance(variants.get(name), str)]
+        reports[name] = caption_report(texts)
+    return reports

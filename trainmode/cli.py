@@ -109,12 +109,13 @@ def cmd_items(args, settings) -> None:
 
 
 def cmd_captions_report(args, settings) -> None:
-    from .caption_report import caption_report
+    from .caption_report import items_report
     from .library import require_artist
     store = _store(settings)
-    items = store.list_items(require_artist(store, args.artist)["id"])
-    report = caption_report([i["prompt_text"] for i in items], [i.get("findings") or [] for i in items])
-    _print_json(report.to_dict()) if args.json else print(report.to_text())
+    reports = items_report(store.list_items(require_artist(store, args.artist)["id"]))
+    if args.json:
+        return _print_json({name: report.to_dict() for name, report in reports.items()})
+    print("\n\n".join(f"== {name}\n{report.to_text()}" for name, report in reports.items()))
 
 
 def cmd_export(args, settings) -> None:
