@@ -8,7 +8,7 @@ import re
 
 from ..caption_text import FILE_EXTENSIONS, artist_names, distinctive_stem, strip_markdown
 from ..factcheck import EVIDENCE, FAMILY_LABELS, MAX_CHARS, audible_tracks, families_in
-from .facts_view import SetFacts, set_facts
+from .facts_view import SetFacts, beats_per_bar, set_facts
 
 MAX_TRACK_LINES = 60
 MAX_LOCATORS = 16
@@ -66,14 +66,6 @@ def _num(value) -> str:
     return f"{float(value):g}"
 
 
-def _beats_per_bar(time_signature: str | None) -> float:
-    try:
-        num, den = (int(x) for x in (time_signature or "4/4").split("/"))
-        return num * 4 / den
-    except (ValueError, ZeroDivisionError):
-        return 4.0
-
-
 def _note_name(pitch) -> str:
     names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
     return f"{names[int(pitch) % 12]}{int(pitch) // 12 - 2}"  # Live's convention: 60 = C3
@@ -122,7 +114,7 @@ def _set_lines(summary: dict, artists: list[str]) -> list[str]:
     if notes.get("count") and notes.get("pitch_min") is not None and notes.get("pitch_max") is not None:
         lines.append(f"MIDI notes: {notes['count']}, range {_note_name(notes['pitch_min'])} to "
                      f"{_note_name(notes['pitch_max'])}")
-    lines += _section_lines(facts, _beats_per_bar(facts.meter))
+    lines += _section_lines(facts, beats_per_bar(facts.meter))
     samples = summary.get("samples") or []
     lines += _track_lines(summary, samples, artists)
     hints = [f for f in EVIDENCE if any(f in families_in(s) for s in samples if isinstance(s, str))]

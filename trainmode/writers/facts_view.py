@@ -154,7 +154,7 @@ def section_word(name) -> str | None:
     return next((SECTION_WORDS[w] for w in words if w in SECTION_WORDS), None)
 
 
-def _beats_per_bar(meter: str | None) -> float:
+def beats_per_bar(meter: str | None) -> float:
     try:
         num, den = (int(x) for x in (meter or "4/4").split("/"))
         return num * 4 / den
@@ -174,6 +174,6 @@ def _sections(summary: dict) -> tuple[Section, ...]:
     locators = sorted((float(loc["time"]), loc.get("name")) for loc in summary.get("locators") or []
                       if isinstance(loc, dict) and loc.get("time") is not None and 0 <= float(loc["time"]) < end)
     sections = [Section(section_word(name), beat, ()) for beat, name in locators]
-    if locators and locators[0][0] >= _beats_per_bar(summary.get("time_signature")):
+    if locators and locators[0][0] >= beats_per_bar(summary.get("time_signature")):
         sections.insert(0, Section(None, 0.0, ()))
     return tuple(sections)
