@@ -17,12 +17,21 @@ GOOD_KEY = "sk-test-good-key-0123456789"
 REPORTED_MODEL = "gpt-4o-mini-2024-07-18"  # the API reports a dated snapshot
 
 
+def captions_json(detailed: str, short: str = "Warm downtempo with synth pads and drums.",
+                  tags: list[str] | str = ("downtempo", "synth pads", "drums", "warm", "steady groove")) -> str:
+    """What a model answers to the writer's JSON schema: the three variants."""
+    return json.dumps({"detailed": detailed, "short": short, "tags": list(tags) if isinstance(tags, tuple) else tags})
+
+
+DEFAULT_CAPTIONS = captions_json("Warm downtempo electronic track with soft synth pads and a steady drum groove, "
+                                 "unfolding slowly with a relaxed, hazy feel throughout.")
+
+
 @dataclass
 class Reply:
     status: int = 200
     # the assistant's text, or a function of the request's user message (the context)
-    caption: str | None | Callable[[str], str] = ("Warm downtempo electronic track with soft synth pads "
-                                                  "and a steady drum groove.")
+    caption: str | None | Callable[[str], str] = DEFAULT_CAPTIONS
     latency: float = 0.0          # seconds before answering
     body: bytes | None = None     # raw body instead of a chat completion (garbage, HTML...)
     headers: dict = field(default_factory=dict)

@@ -5,7 +5,7 @@ import re
 import threading
 
 import pytest
-from fake_openai import GOOD_KEY, FakeOpenAI, Reply
+from fake_openai import GOOD_KEY, FakeOpenAI, Reply, captions_json
 
 from trainmode.batch import Job, generate_many, generate_one
 from trainmode.errors import WriterError
@@ -21,7 +21,10 @@ def job(bpm: int) -> Job:
 def echo_tempo(context: str) -> str:
     """A model that writes the set's tempo back; 'tempo: 13x' sets get an empty answer."""
     bpm = re.search(r"tempo: (\d+) BPM", context).group(1)
-    return "" if bpm.startswith("13") else f"Hypnotic techno at {bpm} BPM with relentless drums and little else."
+    if bpm.startswith("13"):
+        return ""
+    return captions_json(f"Hypnotic techno at {bpm} BPM with relentless drums and little else.",
+                         f"Hypnotic techno at {bpm} BPM.", ["techno", "drums", f"{bpm} bpm", "4/4", "hypnotic"])
 
 
 @pytest.fixture
@@ -44,6 +47,7 @@ def test_concurrency_is_bounded_and_order_kept(fake, writer):
     assert [r.caption.metadata["bpm"] for r in results] == [100.0 + i for i in range(12)]
     assert all(f"at {100 + i} BPM" in r.caption.text for i, r in enumerate(results))
     assert all(r.ok and r.findings == [] for r in results)
+    assert all(r.variant_findings == {"detailed": [], "short": [], "tags": []} for r in results)
 
 
 def test_a_failed_job_does_not_stop_the_others(fake, writer):

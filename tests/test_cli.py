@@ -1,6 +1,7 @@
 """`python -m trainmode`: every command, exit codes, one clear line on failure."""
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -92,7 +93,9 @@ def test_save_and_generate_from_the_command_line(data_dir, demo_files):
     run("import", "--artist", "Cy", als, data_dir=data_dir)
     gen = json.loads(run("generate", "--artist", "Cy", "--als", als.name, "--writer", "offline", "--json",
                          data_dir=data_dir).stdout)
-    assert gen["writer"] == "offline" and gen["findings"] == [] and "128 BPM" in gen["caption"]
+    assert gen["writer"] == "offline" and gen["findings"] == [] and re.search(r"128 (BPM|beats)", gen["caption"])
+    assert set(gen["captions"]) == {"detailed", "short", "tags"} and gen["captions"]["detailed"] == gen["caption"]
+    assert gen["caption_findings"] == {"detailed": [], "short": [], "tags": []}
     item_id = run("save", "--artist", "Cy", "--als", als.name, "--audio", mp3, "--generate",
                   data_dir=data_dir).stdout.strip()
     [item] = json.loads(run("items", "--artist", "Cy", "--json", data_dir=data_dir).stdout)

@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from summaries_v2 import steady, v2_summary
 
-from trainmode.factcheck import Finding, check_caption, supported_families
+from trainmode.factcheck import BLOCKING, Finding, check_caption, check_variants, strip_markdown, supported_families
 
 
 def track(name, type_="midi", devices=(), plugins=(), muted=False, group=None):
@@ -50,8 +51,9 @@ def test_findings_are_json_ready():
     assert all(isinstance(f, Finding) for f in findings)
     assert json.loads(json.dumps([f.to_dict() for f in findings])) == [
         {"code": "too_short", "message": "The caption has 4 words; describe the track in at least 10.",
-         "severity": "warning"},
-        {"code": "tempo_mismatch", "message": "The caption says 130 BPM but the set is 124 BPM.", "severity": "error"},
+         "severity": "warning", "blocking": False},
+        {"code": "tempo_mismatch", "message": "The caption says 130 BPM but the set is 124 BPM.", "severity": "error",
+         "blocking": False},
     ]
 
 
@@ -85,7 +87,11 @@ def test_key_and_mode(key, finding):
 def test_mode_without_tonic_and_low_confidence_keys():
     assert codes(GOOD.replace("in F# minor", "in a major key")) == ["mode_mismatch"]
     unsure = summary(key={"tonic": "C", "mode": "major", "confidence": 0.4, "source": "midi_notes"})
-    assert codes(GOOD, unsure) == []  # a guessed key is neither stated nor checked
+    # A guessed key is not the set's key: stating any key needs a confirmation.
+    [finding] = check_caption(GOOD, unsure)
+    assert (finding.code, finding.blocking) == ("key_unverified", False)
+    assert finding.message == "The caption says F# minor but the set's key could not be determined."
+    assert codes(GOOD.replace(" in F# minor", ""), unsure) == []
 
 
 def test_meter():
@@ -125,10 +131,11 @@ def test_evidence_from_names_and_devices(name, devices, instrument):
                  s) == []
 
 
-def test_profile_instruments_and_samples_are_evidence():
+def test_samples_are_evidence_but_the_profiles_instruments_are_not():
+    """An artist who often plays flute did not necessarily play it on this set."""
     caption = GOOD + " Breathy flute lines float on top."
     assert codes(caption) == ["unsupported_instrument"]
-    assert codes(caption, schema={"instruments": ["alto flute"]}) == []
+    assert codes(caption, schema={"instruments": ["alto flute"]}) == ["unsupported_instrument"]
     assert codes(caption, summary(samples=["Flute_Phrase_C.wav"])) == []
 
 
@@ -150,7 +157,7 @@ def test_artist_names_samples_paths_and_files_are_errors():
     for text, code in leaks.items():
         found = check_caption(f"{GOOD[:-1]}, {text}.", summary(), {"name": "Nova Lane"})
         assert code in [f.code for f in found], text
-        assert all(f.severity == "error" for f in found), text
+        assert all(f.severity == "error" and f.blocking for f in found), text
     # Ordinary words are not sample names ("snare.wav" is in the set; "snare" is just a word).
     assert codes(GOOD + " A crisp snare cracks on two and four.") == []
     assert codes(GOOD, artist_name="Nova Lane") == []
@@ -167,3 +174,77 @@ def test_supported_families_for_the_offline_writer():
     s = summary(samples=["Flute_01.wav"])
     assert supported_families(s) == ["drums", "bass", "synth", "flute"]  # not guitar: its track is muted
     assert supported_families(s, samples=False) == ["drums", "bass", "synth"]
+
+
+# ---- summary v2 facts, blocking findings, variants ------------------------------------------------
+V2_GOOD = ("Warm downtempo groove in 6/8, mostly at 90 BPM with tempo changes, built on drums and bass, with piano "
+           "and strings entering in the verse and vocals near the end.")
+
+
+def test_v2_tempo_map_dominant_tempo_and_meter_changes():
+    s = v2_summary()
+    assert check_caption(V2_GOOD, s) == []
+    assert codes(V2_GOOD.replace("mostly at 90 BPM", "at 135 BPM"), s) == ["tempo_mismatch"]  # a ramp is no tempo
+    [finding] = check_caption(V2_GOOD.replace("90 BPM", "120 BPM"), s)
+    assert finding.message == ("The caption says 120 BPM but the set is mostly 90 BPM, changing between 90 and "
+                               "180.")
+    assert codes(V2_GOOD + " It ends in 7/8.", s) == []
+    assert codes(V2_GOOD + " It ends in 5/4.", s) == ["meter_mismatch"]
+
+
+def test_v2_null_key_means_no_key_may_be_stated():
+    assert codes(V2_GOOD.replace("groove", "groove in A minor"), v2_summary()) == ["key_unverified"]
+    at_90 = V2_GOOD.replace("mostly at 90 BPM with tempo changes", "at 90 BPM")
+    assert codes(at_90.replace("groove", "groove in C# minor"), steady(90)) == ["meter_mismatch"]  # steady is 4/4
+    assert codes(at_90.replace("groove in 6/8", "groove in Db minor"), steady(90)) == []  # same pitch class
+
+
+def test_v2_instruments_ranked_by_the_set_not_the_profile():
+    s = v2_summary()
+    assert codes(V2_GOOD + " Guitar licks too.", s, {"instruments": ["guitar"]}) == ["unsupported_instrument"]
+    assert codes(V2_GOOD + " A saxophone answers.", s) == ["unsupported_instrument"]  # its track is muted
+    woodwinds = v2_summary(instruments=[{"family": "woodwinds", "seconds": 10.0}], tracks=[])
+    assert codes("A flute and a sax carry this calm piece, mostly at 90 BPM with tempo changes, in 6/8.",
+                 woodwinds) == []
+
+
+@pytest.mark.parametrize("text, code", [
+    ("see https://example.com/track", "url"), ("more at www.example.org", "url"),
+    ("on soundcloud.com/nova", "url"), ("by Nova Lane", "artist_name"), ("from Vox_take_03.wav", "sample_name"),
+])
+def test_urls_and_leaks_block_saving(text, code):
+    [finding] = [f for f in check_caption(f"{V2_GOOD[:-1]}, {text}.", v2_summary(), {"name": "Nova Lane"})
+                 if f.code == code]
+    assert finding.blocking and finding.code in BLOCKING
+
+
+def test_strip_markdown_keeps_link_text_and_drops_images():
+    text = "![cover](https://x.io/c.png) Deep [house](https://x.io/a_(b)) groove with [keys][1] <https://x.io>\n[1]: x"
+    assert strip_markdown(text) == "Deep house groove with keys"
+    assert strip_markdown("Plain caption, 6/8 [sic].") == "Plain caption, 6/8 [sic]."
+
+
+def test_check_variants_runs_the_same_check_on_every_variant_with_its_own_length_rule():
+    s = steady(122)
+    variants = {"detailed": "Deep house at 122 BPM in C# minor with drums, bass, piano, strings and vocals, the verse "
+                            "adding piano and strings over the drums.",
+                "short": "Deep house at 122 BPM with drums, bass and a saxophone.",
+                "tags": "deep house, drums, bass, c# minor, 122 bpm, 4/4, a minor"}
+    found = check_variants(variants, s)
+    assert found["detailed"] == []
+    assert [f.code for f in found["short"]] == ["unsupported_instrument"]  # short is allowed under 10 words
+    assert [f.code for f in found["tags"]] == ["key_mismatch"]               # "a minor" read as a key
+    too_many = check_variants({"short": " ".join(["drums"] * 16), "tags": "drums, bass"}, s)
+    assert [f.code for f in too_many["short"]] == ["variant_length"]
+    assert [f.code for f in too_many["tags"]] == ["variant_length"]
+
+
+def test_tempo_and_meter_changes_must_be_in_the_set():
+    steady_set = steady(122)
+    assert codes("Deep house at 122 BPM in 4/4 whose tempo shifts in the break, with drums, bass and piano.",
+                 steady_set) == ["tempo_change_unsupported"]
+    assert codes("Deep house at 122 BPM with changing meters, drums, bass and piano all the way through.",
+                 steady_set) == ["meter_change_unsupported"]
+    negated = "Deep house at 122 BPM with no tempo changes and drums, bass and piano all the way through."
+    assert codes(negated, steady_set) == []
+    assert codes(V2_GOOD.replace("groove in 6/8", "groove with changing meters"), v2_summary()) == []

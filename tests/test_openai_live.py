@@ -9,7 +9,7 @@ import pytest
 
 from trainmode.als import parse_als
 from trainmode.demo import DEMO_SCHEMA, DEMO_SETS, als_bytes
-from trainmode.factcheck import check_caption
+from trainmode.factcheck import check_variants
 from trainmode.writers.openai_writer import OpenAIWriter
 
 # Read at import: the autouse isolated_settings fixture clears these for each test.
@@ -24,7 +24,8 @@ def test_a_real_caption_passes_the_fact_checker():
     summary = parse_als(als_bytes(DEMO_SETS[0]), filename="night_drive.als").summary
     result = OpenAIWriter(KEY, base_url=BASE_URL, model=MODEL).write(summary, DEMO_SCHEMA, artist_name="Demo Artist")
     assert 10 <= len(result.text.split()) <= 80 and len(result.text) <= 512
-    errors = [f for f in check_caption(result.text, summary, DEMO_SCHEMA, artist_name="Demo Artist")
-              if f.severity == "error"]
-    assert errors == [], result.text
+    assert set(result.variants) == {"detailed", "short", "tags"} and result.provenance["variants_from_offline"] == []
+    found = check_variants(result.variants, summary, DEMO_SCHEMA, artist_name="Demo Artist")
+    errors = {name: [f for f in findings if f.severity == "error"] for name, findings in found.items()}
+    assert errors == {"detailed": [], "short": [], "tags": []}, result.variants
     assert result.provenance["request_id"] or result.provenance["response_id"]

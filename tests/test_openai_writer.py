@@ -8,14 +8,21 @@ import time
 from datetime import datetime
 
 import pytest
-from fake_openai import GOOD_KEY, REPORTED_MODEL, FakeOpenAI, Reply, free_port
+from fake_openai import GOOD_KEY, REPORTED_MODEL, FakeOpenAI, Reply, captions_json, free_port
+from summaries_v2 import v2_summary
 
 from trainmode.config import Secret, Settings
 from trainmode.errors import WriterError
-from trainmode.factcheck import check_caption
+from trainmode.factcheck import check_caption, check_variants
 from trainmode.writers.context import build_context, caption_metadata, fingerprint
+from trainmode.writers.offline import OfflineWriter
 from trainmode.writers.openai_writer import OpenAIWriter
-from trainmode.writers.system_prompt import TRAIN_PROMPT_VERSION, TRAIN_SYSTEM_PROMPT, TRAIN_SYSTEM_PROMPT_SHA256
+from trainmode.writers.system_prompt import (
+    CAPTIONS_RESPONSE_FORMAT,
+    TRAIN_PROMPT_VERSION,
+    TRAIN_SYSTEM_PROMPT,
+    TRAIN_SYSTEM_PROMPT_SHA256,
+)
 
 
 def track(name, type_="midi", devices=(), plugins=(), muted=False, group=None):
@@ -65,10 +72,13 @@ def test_request_sends_the_system_prompt_and_the_sets_facts(fake):
     assert request.headers["authorization"] == f"Bearer {GOOD_KEY}"
     assert request.body["model"] == "gpt-4o-mini"
     assert request.message("system") == TRAIN_SYSTEM_PROMPT
+    assert request.body["response_format"] == CAPTIONS_RESPONSE_FORMAT  # all three variants in one call
+    assert CAPTIONS_RESPONSE_FORMAT["json_schema"]["schema"]["required"] == ["detailed", "short", "tags"]
     context = request.message("user")
     assert context == build_context(SUMMARY, SCHEMA)
     for fact in ("tempo: 120 BPM", "time signature: 6/8", "key: A minor", "Drums", "Sub Bass", "Dreamy Keys",
-                 "Operator", "Electric", "Intro (bar 1)", "Drop (bar 17)", "downtempo", "dreamy"):
+                 "Operator", "Electric", "intro (bar 1)", "drop (bar 17)", "downtempo", "dreamy",
+                 "instruments, longest-playing first: drums, bass, synth"):
         assert fact in context
     # Sample names, paths and the artist never reach the model; the instrument hint survives.
     for leak in ("RYAN", "HEMSWORTH", "Vox Take", ".wav", "/Users", "someone", "Nova Lane"):
@@ -93,12 +103,20 @@ def test_context_is_byte_identical_for_the_same_facts():
     assert build_context(SUMMARY, SCHEMA) != build_context({**SUMMARY, "time_signature": "4/4"}, SCHEMA)
 
 
-def test_result_carries_the_reported_model_and_provenance(fake):
-    fake.default = Reply(caption='  "Dreamy downtempo groove in 6/8 with\n warm electric piano,   deep sub bass '
-                                 'and soft drums, drifting through a hazy intro into a fuller drop."  ')
+def test_result_carries_the_three_variants_the_reported_model_and_provenance(fake):
+    fake.default = Reply(caption=captions_json(
+        '  "Dreamy downtempo groove in 6/8 with\n warm electric piano,   deep sub bass and soft drums, drifting '
+        'through a hazy [intro](https://x.io) into a fuller drop."  ',
+        "Dreamy downtempo in 6/8 with electric piano, sub bass and drums.",
+        ["downtempo", " dreamy ", "#electric piano", "sub bass", "drums", "6/8", "A minor", "drums"]))
     result = writer_for(fake).write(SUMMARY, SCHEMA)
-    assert result.text == ("Dreamy downtempo groove in 6/8 with warm electric piano, deep sub bass and soft "
-                             "drums, drifting through a hazy intro into a fuller drop.")
+    assert result.text == result.variants["detailed"] == (
+        "Dreamy downtempo groove in 6/8 with warm electric piano, deep sub bass and soft "
+        "drums, drifting through a hazy intro into a fuller drop.")  # the Markdown link is gone
+    assert result.variants["short"] == "Dreamy downtempo in 6/8 with electric piano, sub bass and drums."
+    assert result.variants["tags"] == "downtempo, dreamy, electric piano, sub bass, drums, 6/8, A minor"
+    assert check_variants(result.variants, SUMMARY, SCHEMA) == {"detailed": [], "short": [], "tags": []}
+    assert result.provenance["variants_from_offline"] == []
     assert (result.model, result.version, result.writer) == (REPORTED_MODEL, TRAIN_PROMPT_VERSION, "openai")
     assert result.metadata == caption_metadata(SUMMARY) == {"bpm": 120.0, "key": "A minor", "time_signature": "6/8"}
     p = result.provenance
@@ -110,7 +128,7 @@ def test_result_carries_the_reported_model_and_provenance(fake):
     assert p["usage"] == {"prompt_tokens": 321, "completion_tokens": 45, "total_tokens": 366}
     assert p["request_id"] == "req_1"
     assert datetime.fromisoformat(p["created_at"]).tzinfo is not None
-    assert check_caption(result.text, SUMMARY, SCHEMA) == []
+
 
 
 def test_settings_choose_model_endpoint_and_key(fake):
@@ -191,7 +209,8 @@ def test_base_url_credentials_stay_out_of_messages():
     Reply(body=b'{"unexpected": true}'),
     Reply(caption=""),
     Reply(caption='""'),
-], ids=["html", "json-without-choices", "empty", "empty-quotes"])
+    Reply(caption=captions_json("", "short", ["a", "b", "c", "d", "e"])),
+], ids=["html", "json-without-choices", "empty", "empty-quotes", "empty-detailed"])
 def test_garbage_answers(fake, reply):
     fake.default = reply
     with pytest.raises(WriterError, match="without a usable caption"):
@@ -205,23 +224,60 @@ def test_unknown_model(fake):
 
 
 def test_long_answers_are_cut_at_a_word_boundary(fake):
-    fake.default = Reply(caption="Caption: " + " ".join(["shimmering"] * 80))
+    fake.default = Reply(caption=captions_json("Caption: " + " ".join(["shimmering"] * 80)))
     prompt = writer_for(fake).write(SUMMARY, SCHEMA).text
     assert len(prompt) <= 512 and prompt.split() == ["shimmering"] * len(prompt.split())
 
 
-def test_json_answers_are_unwrapped(fake):
+def test_a_server_that_ignores_the_schema_still_gives_three_variants(fake):
+    """A plain-text reply is the detailed caption; the facts-only writer supplies short and tags."""
+    fake.default = Reply(caption="Dreamy downtempo groove in 6/8 with electric piano, sub bass and drums, drifting "
+                                 "from a hazy intro into a fuller drop.")
+    result = writer_for(fake).write(SUMMARY, SCHEMA)
+    offline = OfflineWriter().write(SUMMARY, SCHEMA).variants
+    assert result.text.startswith("Dreamy downtempo groove")
+    assert (result.variants["short"], result.variants["tags"]) == (offline["short"], offline["tags"])
+    assert result.provenance["variants_from_offline"] == ["short", "tags"]
+
+
+def test_json_answers_without_the_schema_are_unwrapped(fake):
     fake.default = Reply(caption='{"caption": "Dreamy downtempo groove with electric piano, sub bass and soft drums '
                                  'over a gently swinging pulse."}')
     assert writer_for(fake).write(SUMMARY, SCHEMA).text.startswith("Dreamy downtempo groove")
 
 
+def test_a_hallucinated_instrument_in_one_variant_flags_that_variant_only(fake):
+    fake.default = Reply(caption=captions_json(
+        "Dreamy downtempo groove in 6/8 with warm electric piano, deep sub bass and soft drums, drifting through a "
+        "hazy intro into a fuller drop.",
+        "Dreamy downtempo in 6/8 with electric piano and a wailing saxophone.",
+        ["downtempo", "dreamy", "electric piano", "sub bass", "drums", "6/8"]))
+    result = writer_for(fake).write(SUMMARY, SCHEMA)
+    found = check_variants(result.variants, SUMMARY, SCHEMA)
+    assert found["detailed"] == [] and found["tags"] == []
+    [finding] = found["short"]
+    assert finding.code == "unsupported_instrument" and "saxophone" in finding.message and not finding.blocking
+
+
 def test_a_hallucinating_model_is_caught_by_the_fact_checker(fake):
-    fake.default = Reply(caption="Smoky late-night jazz at 140 BPM in 4/4, led by a breathy saxophone over brushed "
-                                 "drums and upright bass, credited to Nova Lane, built from Vox Take 3.wav.")
+    fake.default = Reply(caption=captions_json(
+        "Smoky late-night jazz at 140 BPM in 4/4, led by a breathy saxophone over brushed drums and upright bass, "
+        "credited to Nova Lane, built from Vox Take 3.wav."))
     result = writer_for(fake).write(SUMMARY, SCHEMA)
     codes = {f.code: f for f in check_caption(result.text, SUMMARY, SCHEMA)}
     assert codes["tempo_mismatch"].message == "The caption says 140 BPM but the set is 120 BPM."
     assert codes["meter_mismatch"].message == "The caption says 4/4 time but the set is in 6/8."
     assert "saxophone" in codes["unsupported_instrument"].message
     assert {"artist_name", "sample_name"} <= codes.keys()
+
+
+def test_context_of_a_v2_set_has_the_tempo_map_meters_sections_and_no_key():
+    context = build_context(v2_summary(), {"instruments": ["guitar"], "genres": ["downtempo"]})
+    for fact in ("tempo: mostly 90 BPM, changes between 90 and 180 BPM (say the tempo changes)",
+                 "time signature: changes (6/8, 7/8)", "key: undetermined (do not state a key)",
+                 "instruments, longest-playing first: drums, bass, piano, strings, vocals",
+                 "sections: intro (bar 1): drums, bass; verse (bar 9): drums, bass, piano, strings; "
+                 "break (bar 25): drums, bass; section (bar 33): drums, bass, piano, strings, vocals",
+                 "instruments the artist often plays (name one only if the set has it): guitar"):
+        assert fact in context, fact
+    assert "180 BPM" not in context.replace("and 180 BPM", "")  # the transport tempo is not offered

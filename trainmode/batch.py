@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from .errors import TrainModeError
-from .factcheck import Finding, check_caption
+from .factcheck import Finding, check_caption, check_variants
 from .writers.base import GeneratedCaption, PromptWriter
 
 DEFAULT_MAX_WORKERS = 8
@@ -38,6 +38,7 @@ class Generation:
     job: Job
     caption: GeneratedCaption | None = None
     findings: list[Finding] = field(default_factory=list)
+    variant_findings: dict[str, list[Finding]] = field(default_factory=dict)  # the same check on every variant
     error: str | None = None         # a user-facing message when writing failed
     index: int = 0                   # position in the batch
     elapsed_s: float = 0.0
@@ -52,8 +53,11 @@ class Generation:
                  "provenance": {}, "metadata": {}, "variants": {}}
         out = self.caption.to_dict() if self.caption else empty
         out["caption"] = out.pop("text")
+        out["captions"] = out.pop("variants")
         return {"key": self.job.key, "ok": self.ok, "error": self.error, **out,
-                "findings": [f.to_dict() for f in self.findings]}
+                "findings": [f.to_dict() for f in self.findings],
+                "caption_findings": {name: [f.to_dict() for f in found]
+                                     for name, found in self.variant_findings.items()}}
 
 
 ProgressCallback = Callable[[int, int, Generation], None]
@@ -64,7 +68,8 @@ def generate_one(job: Job, writer: PromptWriter, index: int = 0) -> Generation:
     started = time.monotonic()
     caption = writer.write(job.summary, job.master_schema, artist_name=job.artist_name)
     findings = check_caption(caption.text, job.summary, job.master_schema, artist_name=job.artist_name)
-    return Generation(job, caption, list(findings), index=index, elapsed_s=time.monotonic() - started)
+    by_variant = check_variants(caption.variants, job.summary, job.master_schema, artist_name=job.artist_name)
+    return Generation(job, caption, list(findings), by_variant, index=index, elapsed_s=time.monotonic() - started)
 
 
 def _isolated(job: Job, writer: PromptWriter, index: int) -> Generation:

@@ -104,6 +104,14 @@ def cmd_items(args, settings) -> None:
             print(f"{item['id']}  {item['status']:<8}  {item['audio_filename']}  {item_caption(item)[:60]}")
 
 
+def cmd_captions_report(args, settings) -> None:
+    tm = TrainMode.open(settings)
+    reports = tm.captions_report(tm.artist(args.artist))
+    if args.json:
+        return _print_json({name: report.to_dict() for name, report in reports.items()})
+    print("\n\n".join(f"== {name}\n{report.to_text()}" for name, report in reports.items()))
+
+
 def cmd_export(args, settings) -> None:
     tm = TrainMode.open(settings)
 
@@ -136,6 +144,7 @@ HANDLERS = {
     "generate": cmd_generate,
     "save": cmd_save,
     "items": cmd_items,
+    "captions-report": cmd_captions_report,
     "export": cmd_export,
     "setup-supabase": cmd_setup_supabase,
     "check-supabase": cmd_check_supabase,
@@ -175,6 +184,10 @@ def _add_commands(sub) -> None:
     p = sub.add_parser("items", help="list an artist's training items")
     p.add_argument("--artist", required=True)
     p.add_argument("--status", choices=("ready", "exported"))
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("captions-report", help="how varied and faithful an artist's saved captions are")
+    p.add_argument("--artist", required=True)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("export", help="pack an artist's ready items into dataset.zip; prints its path or URL last")

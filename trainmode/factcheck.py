@@ -3,17 +3,28 @@
 A caption is training data: a wrong tempo or an invented saxophone teaches the
 model something false. `check_caption` returns user-facing findings; it never
 edits the caption. "error" findings contradict the set or break a rule (wrong
-BPM, a file name); "warning" findings are claims the set cannot confirm.
+BPM, a file name); "warning" findings are claims the set cannot confirm. Blocking
+findings (the artist's name, a sample or file name, a path, a URL) cannot be confirmed
+away; the others need the user's confirmation before saving.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+
+from . import caption_text as ct
+from .caption_text import artist_names, distinctive_stem, strip_markdown  # noqa: F401 (strip_markdown: public here)
 
 MAX_CHARS = 512
 MIN_WORDS = 10
 BPM_TOLERANCE = 1.0
+SHORT_MAX_WORDS = 15          # the `short` variant
+TAGS_MIN, TAGS_MAX = 5, 15    # the `tags` variant: a comma-separated list
 KEY_CONFIDENCE = 0.6  # below this the inferred key is a guess: neither stated nor checked
+
+
+# A caption with one of these cannot be saved, even confirmed: the user must edit it.
+BLOCKING = frozenset({"artist_name", "sample_name", "file_name", "path", "url"})
 
 
 @dataclass(frozen=True)
@@ -21,6 +32,7 @@ class Finding:
     code: str
     message: str
     severity: str = "error"  # "error" | "warning"
+    blocking: bool = False   # True: the caption cannot be saved until edited (see BLOCKING)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -82,16 +94,16 @@ _CLAIMS: list[tuple[str, tuple[str, ...]]] = [
     (r"bass guitars?|double bass|sub-?bass(?:es|lines?)?|bass(?:es|lines?)?", ("bass",)),
     (r"lead guitars?|guitars?", ("guitar",)),
     (r"synth(?:s|esi[sz]ers?)?|pads?|synth leads?|lead synths?|arps?|arpeggios?|arpeggiators?|plucks?|"
-     r"stabs|supersaws?", ("synth",)),
-    (r"(?:grand |electric |upright |e-)?pianos?|rhodes|wurlitzers?|wurli", ("piano",)),
-    (r"keys|keyboards?", ("piano", "organ", "synth")),
-    (r"organs?|hammond", ("organ",)),
+     r"stabs|supersaws?", ("synth", "pad", "lead")),
+    (r"(?:grand |electric |upright |e-)?pianos?|rhodes|wurlitzers?|wurli", ("piano", "keys")),
+    (r"keys|keyboards?", ("piano", "organ", "synth", "keys")),
+    (r"organs?|hammond", ("organ", "keys")),
     (r"strings|string (?:sections?|ensembles?|pads?|lines?)|violins?|violas?|cellos?|pizzicato", ("strings",)),
     (r"brass|trumpets?|trombones?|horns?|horn sections?|tubas?|flugelhorns?", ("brass",)),
-    (r"sax(?:es|ophones?)?", ("saxophone",)),
-    (r"flutes?|piccolos?", ("flute",)),
-    (r"clarinets?", ("clarinet",)),
-    (r"woodwinds?", ("flute", "clarinet", "saxophone")),
+    (r"sax(?:es|ophones?)?", ("saxophone", "woodwinds")),
+    (r"flutes?|piccolos?", ("flute", "woodwinds")),
+    (r"clarinets?", ("clarinet", "woodwinds")),
+    (r"woodwinds?", ("flute", "clarinet", "saxophone", "woodwinds")),
     (r"bells?|chimes?|marimbas?|vibraphones?|xylophones?|glockenspiels?|kalimbas?|mallets?|celestas?|"
      r"music box(?:es)?", ("bells",)),
     (r"harps?", ("harp",)),
@@ -160,8 +172,8 @@ def audible_tracks(summary: dict) -> list[dict]:
     return [t for t in tracks if t.get("type") != "return" and not muted(t)]
 
 
-def evidence_names(summary: dict, master_schema: dict | None = None, *, samples: bool = True) -> list[str]:
-    """Every name that can support an instrument claim."""
+def evidence_names(summary: dict, *, samples: bool = True) -> list[str]:
+    """Every name in the set that can support an instrument claim (the artist profile's are not)."""
     names: list[str] = []
     tracks = summary.get("tracks")
     if tracks:
@@ -172,93 +184,60 @@ def evidence_names(summary: dict, master_schema: dict | None = None, *, samples:
         names += list(summary.get("devices") or []) + list(summary.get("plugins") or [])
     if samples:
         names += list(summary.get("samples") or [])
-    names += [i for i in (master_schema or {}).get("instruments") or [] if isinstance(i, str)]
     return [n for n in names if isinstance(n, str) and n]
 
 
-def supported_families(summary: dict, master_schema: dict | None = None, *, samples: bool = True) -> list[str]:
+def supported_families(summary: dict, *, samples: bool = True) -> list[str]:
     """Instrument families the set supports, in vocabulary order."""
     found: set[str] = set()
-    for name in evidence_names(summary, master_schema, samples=samples):
+    for name in evidence_names(summary, samples=samples):
         found.update(families_in(name))
     return [family for family in EVIDENCE if family in found]
 
 
-# ---- caption parsing helpers --------------------------------------------------------
-_PITCH = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-_ACCIDENTAL = {"#": 1, "♯": 1, "sharp": 1, "b": -1, "♭": -1, "flat": -1, "": 0}
-_KEY_RE = re.compile(
-    r"(?<![\w#♯♭-])([A-G])(?:\s?(#|♯|♭|b|-sharp|-flat| sharp| flat))?"
-    r"(?:\s?((?i:major|minor|maj|min))|(m))(?![\w#-])"
-)
-_TONIC_ONLY_RE = re.compile(r"(?i:\bkey of )([A-G])(#|♯|♭|b)?(?![\w#♯♭])(?!\s*(?i:major|minor|maj|min))")
-_MODE_ONLY_RE = re.compile(r"\b(major|minor)(?:[- ](?:key|tonality|scale|mode)\b)", re.I)
-_BPM_RANGE_RE = re.compile(
-    r"\b(\d{2,3}(?:\.\d+)?)\s*(?:-|–|to)\s*(\d{2,3}(?:\.\d+)?)\s*-?\s*(?:bpm|beats per minute)\b", re.I)
-_BPM_RE = re.compile(
-    r"\b(\d{2,3}(?:\.\d+)?)\s*-?\s*(?:bpm|beats (?:per|a) minute)\b"
-    r"|\b(?:bpm|tempo)\s*(?:of|:|=|at|around|is)?\s*(\d{2,3}(?:\.\d+)?)\b", re.I)
-_METER_RE = re.compile(r"(?<![\d/.])(\d{1,2})\s*/\s*(\d{1,2})(?![\d/])")
-FILE_EXTENSIONS = ("wav", "wave", "aif", "aiff", "aifc", "mp3", "flac", "ogg", "m4a", "aac", "wma", "als", "alc",
-                   "adg", "adv", "agr", "amxd", "asd", "alp", "mid", "midi", "rx2", "rex", "nki", "nkm", "fxp",
-                   "fxb", "sfz", "sf2", "vstpreset", "zip")
-FILE_RE = re.compile(r"[\w\-()\[\]&+]+\.(?:" + "|".join(FILE_EXTENSIONS) + r")\b", re.I)
-PATH_RE = re.compile(
-    r"(?:^|[\s(\"'])(?:~|[A-Za-z]:)?[/\\](?:[\w .\-]+[/\\])*[\w.\-]+"  # /Users/x, ~/Music, C:\Samples
-    r"|\w+\\[\w .\-\\]+"                                                   # any backslash path
-    r"|\b(?i:users|home|music|samples|documents|desktop|volumes|library|projects|splice|packs)/[\w.\-/]+"
-)
-
-
-def _pitch_class(tonic: str, accidental: str = "") -> int | None:
-    tonic = (tonic or "").strip()
-    if not tonic or tonic[0].upper() not in _PITCH:
-        return None
-    accidental = accidental or tonic[1:]
-    return (_PITCH[tonic[0].upper()] + _ACCIDENTAL.get(accidental.strip().lower().lstrip("-"), 0)) % 12
-
-
-def _mode(word: str) -> str:
-    return "major" if word.lower().startswith("maj") else "minor"
-
-
-def _fmt_bpm(value: float) -> str:
-    return f"{value:g}"
-
-
-def distinctive_stem(sample: str) -> str | None:
-    """A sample's name without extension, if it is unlike ordinary words ('Kick_01' yes, 'kick', 'Warm Pad' no)."""
-    stem = sample.rsplit(".", 1)[0] if "." in sample else sample
-    if len(stem) >= 5 and re.search(r"[\d_]", stem) and re.search(r"[A-Za-z]", stem):
-        return stem
-    return None
-
-
-def artist_names(master_schema: dict | None, artist_name: str | None = None) -> list[str]:
-    """Names a caption must never contain: the caller's artist and the profile's name/aliases."""
-    schema = master_schema or {}
-    names = [artist_name, schema.get("artist"), schema.get("artist_name"), schema.get("name")]
-    aliases = schema.get("aliases")
-    if isinstance(aliases, list):
-        names += aliases
-    seen: dict[str, str] = {}
-    for name in names:
-        if isinstance(name, str) and len(name.strip()) >= 2:
-            seen.setdefault(name.strip().casefold(), name.strip())
-    return list(seen.values())
-
-
 # ---- the checks ------------------------------------------------------------------------
-def check_caption(caption: str, summary: dict, master_schema: dict | None = None, *,
+def _facts(summary: dict):
+    # Imported here: the writers package (which holds the one summary adapter) imports this module.
+    from .writers.facts_view import set_facts
+    return set_facts(summary)
+
+
+def check_caption(text: str, summary: dict, master_schema: dict | None = None, *,
                   artist_name: str | None = None) -> list[Finding]:
-    """Findings for `caption` against its set (empty list: nothing to report)."""
-    caption = caption or ""
-    if not caption.strip():
+    """Findings for caption `text` against its set (empty list: nothing to report)."""
+    return (_length(text) if (text or "").strip() else []) + _claims(text, summary, master_schema, artist_name)
+
+
+def check_variants(variants: dict[str, str], summary: dict, master_schema: dict | None = None, *,
+                   artist_name: str | None = None) -> dict[str, list[Finding]]:
+    """The same check on every variant, with each variant's own length rule:
+    `detailed` (and any other) as a caption, `short` at most 15 words, `tags` 5–15 tags."""
+    out = {}
+    for name, text in variants.items():
+        if name == "tags":
+            tags = ct.split_tags(text)
+            out[name] = _claims(ct.tags_as_prose(text), summary, master_schema, artist_name)
+            if text.strip() and not TAGS_MIN <= len(tags) <= TAGS_MAX:
+                out[name].append(Finding("variant_length", f"The tag list has {len(tags)} tags; use "
+                                                           f"{TAGS_MIN} to {TAGS_MAX}.", "warning"))
+        elif name == "short":
+            out[name] = _claims(text, summary, master_schema, artist_name)
+            if len(text.split()) > SHORT_MAX_WORDS:
+                out[name].append(Finding("variant_length", f"The short caption has {len(text.split())} words; "
+                                                           f"keep it to {SHORT_MAX_WORDS}.", "warning"))
+        else:
+            out[name] = check_caption(text, summary, master_schema, artist_name=artist_name)
+    return out
+
+
+def _claims(text: str, summary: dict, master_schema: dict | None, artist_name: str | None) -> list[Finding]:
+    text = text or ""
+    if not text.strip():
         return [Finding("empty", "The caption is empty.")]
-    findings = _length(caption) + _tempo(caption, summary) + _key(caption, summary) + _meter(caption, summary)
-    findings += _instruments(caption, summary, master_schema)
-    findings += _leaks(caption, summary, master_schema, artist_name)
-    return findings
+    facts = _facts(summary or {})
+    findings = _tempo(text, facts) + _key(text, facts) + _meter(text, facts)
+    findings += _instruments(text, summary or {}, facts, master_schema)
+    return findings + _leaks(text, summary or {}, master_schema, artist_name)
 
 
 def _length(caption: str) -> list[Finding]:
@@ -272,48 +251,67 @@ def _length(caption: str) -> list[Finding]:
     return out
 
 
-def _tempo(caption: str, summary: dict) -> list[Finding]:
-    tempo = summary.get("tempo") or {}
-    bpm = tempo.get("bpm")
+def _stated_bpms(caption: str) -> list[float]:
     stated: list[float] = []
     rest = caption
-    for match in _BPM_RANGE_RE.finditer(caption):
+    for match in ct.BPM_RANGE_RE.finditer(caption):
         stated += [float(match.group(1)), float(match.group(2))]
         rest = rest.replace(match.group(0), " ")
-    stated += [float(m.group(1) or m.group(2)) for m in _BPM_RE.finditer(rest)]
+    return stated + [float(m.group(1) or m.group(2)) for m in ct.BPM_RE.finditer(rest)]
+
+
+def _tempo(caption: str, facts) -> list[Finding]:
+    """A stated tempo must be one the set holds (v2: a tempo-map point or the dominant tempo;
+    v1, which has only min and max, anything between them)."""
+    stated, values = _stated_bpms(caption), facts.tempo_values
+    change = ct.says_change(caption, "tempo")
+    if change and values and not facts.tempo_changes:
+        return [Finding("tempo_change_unsupported", f"The caption says “{change}” but the set keeps one tempo.",
+                        "warning")] + _tempo(caption.replace(change, " "), facts)
     if not stated:
         return []
-    if bpm is None:
-        return [Finding("tempo_unverified", f"The caption says {_fmt_bpm(stated[0])} BPM but the set's tempo is "
+    if not values:
+        return [Finding("tempo_unverified", f"The caption says {ct.fmt_bpm(stated[0])} BPM but the set's tempo is "
                                             "unknown.", "warning")]
-    low = float(tempo.get("min") if tempo.get("min") is not None else bpm)
-    high = float(tempo.get("max") if tempo.get("max") is not None else bpm)
-    low, high = min(low, high, float(bpm)), max(low, high, float(bpm))
-    actual = f"{_fmt_bpm(low)}–{_fmt_bpm(high)} BPM" if high - low > BPM_TOLERANCE else f"{_fmt_bpm(float(bpm))} BPM"
-    return [Finding("tempo_mismatch", f"The caption says {_fmt_bpm(value)} BPM but the set is {actual}.")
-            for value in dict.fromkeys(stated)
-            if not low - BPM_TOLERANCE <= value <= high + BPM_TOLERANCE]
+    low, high = values[0], values[-1]
+    if facts.tempo_map:
+        def ok(value: float) -> bool:
+            return any(abs(value - v) <= BPM_TOLERANCE for v in values)
+    else:
+        def ok(value: float) -> bool:
+            return low - BPM_TOLERANCE <= value <= high + BPM_TOLERANCE
+    low_s, high_s = ct.fmt_bpm(round(low, 2)), ct.fmt_bpm(round(high, 2))
+    if not facts.tempo_changes:
+        actual = f"{low_s} BPM"
+    elif facts.bpm is not None:
+        actual = f"mostly {facts.bpm} BPM, changing between {low_s} and {high_s}"
+    else:
+        actual = f"{low_s}–{high_s} BPM"
+    return [Finding("tempo_mismatch", f"The caption says {ct.fmt_bpm(value)} BPM but the set is {actual}.")
+            for value in dict.fromkeys(stated) if not ok(value)]
 
 
-def _key(caption: str, summary: dict) -> list[Finding]:
-    key = summary.get("key") or {}
-    if not key.get("tonic") or not key.get("mode") or (key.get("confidence") or 0) < KEY_CONFIDENCE:
-        return []
-    actual_pc, actual_mode = _pitch_class(key["tonic"]), str(key["mode"]).lower()
-    actual = f"{key['tonic']} {actual_mode}"
+def _key(caption: str, facts) -> list[Finding]:
+    keys = list(ct.KEY_RE.finditer(caption))
+    tonic_only = list(ct.TONIC_ONLY_RE.finditer(caption))
+    if not facts.key:
+        stated = [m.group(0).strip() for m in keys] + [f"the key of {m.group(1)}{m.group(2) or ''}" for m in tonic_only]
+        return [Finding("key_unverified", f"The caption says {stated[0]} but the set's key could not be determined.",
+                        "warning")] if stated else []
+    tonic, actual_mode = facts.key.rsplit(" ", 1)
+    actual_pc, actual = ct.pitch_class(tonic), facts.key
     out: list[Finding] = []
-    keys = list(_KEY_RE.finditer(caption))
     for match in keys:
-        tonic, accidental, mode_word, minor_m = match.groups()
-        mode = _mode(mode_word) if mode_word else "minor"
-        if _pitch_class(tonic, accidental or "") != actual_pc or mode != actual_mode:
+        letter, accidental, mode_word, _minor_m = match.groups()
+        mode = ct.mode_of(mode_word) if mode_word else "minor"
+        if ct.pitch_class(letter, accidental or "") != actual_pc or mode != actual_mode:
             out.append(Finding("key_mismatch",
                                f"The caption says {match.group(0).strip()} but the set is in {actual}."))
-    for match in _TONIC_ONLY_RE.finditer(caption):
-        if _pitch_class(match.group(1), match.group(2) or "") != actual_pc:
+    for match in tonic_only:
+        if ct.pitch_class(match.group(1), match.group(2) or "") != actual_pc:
             out.append(Finding("key_mismatch", f"The caption says the key of {match.group(1)}{match.group(2) or ''} "
                                                f"but the set is in {actual}."))
-    for match in _MODE_ONLY_RE.finditer(caption):
+    for match in ct.MODE_ONLY_RE.finditer(caption):
         if any(k.start() <= match.start() < k.end() for k in keys):
             continue  # "A minor key": already checked with its tonic
         if match.group(1).lower() != actual_mode:
@@ -321,18 +319,20 @@ def _key(caption: str, summary: dict) -> list[Finding]:
     return out
 
 
-def _meter(caption: str, summary: dict) -> list[Finding]:
-    actual = summary.get("time_signature")
-    out = []
-    for num, den in dict.fromkeys(_METER_RE.findall(caption)):
+def _meter(caption: str, facts) -> list[Finding]:
+    change = ct.says_change(caption, "meter")
+    out = [Finding("meter_change_unsupported", f"The caption says “{change}” but the set keeps one meter.",
+                   "warning")] if change and len(facts.meters) == 1 else []
+    for num, den in dict.fromkeys(ct.METER_RE.findall(caption)):
         if int(num) < 2 or den not in ("2", "4", "8", "16"):
             continue  # "1/8 hats" is a note value, "24/7" not music
         stated = f"{int(num)}/{int(den)}"
-        if not actual:
+        if not facts.meters:
             out.append(Finding("meter_unverified", f"The caption says {stated} but the set's time signature is "
                                                    "unknown.", "warning"))
-        elif stated != actual:
-            out.append(Finding("meter_mismatch", f"The caption says {stated} time but the set is in {actual}."))
+        elif stated not in facts.meters:
+            out.append(Finding("meter_mismatch", f"The caption says {stated} time but the set is in "
+                                                 f"{' and '.join(facts.meters)}."))
     return out
 
 
@@ -357,10 +357,12 @@ def claimed_instruments(caption: str, ignore: list[str] | None = None) -> list[t
     return out
 
 
-def _instruments(caption: str, summary: dict, master_schema: dict | None) -> list[Finding]:
-    supported = set(supported_families(summary, master_schema))
+def _instruments(caption: str, summary: dict, facts, master_schema: dict | None) -> list[Finding]:
+    """Every instrument named must be in the set; the profile's instruments are not evidence
+    (an artist who often plays guitar did not necessarily play it on this set)."""
+    supported = set(facts.instruments) | set(supported_families(summary))
     schema = master_schema or {}
-    ignore = [p for field in ("genres", "moods", "descriptors", "instruments") for p in schema.get(field) or []
+    ignore = [p for field in ("genres", "moods", "descriptors") for p in schema.get(field) or []
               if isinstance(p, str)]
     out, seen = [], set()
     for word, families in claimed_instruments(caption, ignore):
@@ -369,7 +371,7 @@ def _instruments(caption: str, summary: dict, master_schema: dict | None) -> lis
         seen.add(word)
         out.append(Finding("unsupported_instrument",
                            f"The caption mentions {word}, but no audible track, device, plugin or sample in the set "
-                           "(nor the artist profile's instruments) suggests it.", "warning"))
+                           "suggests it.", "warning"))
     return out
 
 
@@ -386,9 +388,11 @@ def _leaks(caption: str, summary: dict, master_schema: dict | None, artist_name:
         stem = distinctive_stem(sample)
         if sample.casefold() in lower or (stem and re.search(rf"(?<!\w){re.escape(stem.casefold())}(?!\w)", lower)):
             out.append(Finding("sample_name", f"The caption contains the sample name “{sample}”."))
-    for match in FILE_RE.finditer(caption):
+    for match in ct.FILE_RE.finditer(caption):
         if not any(f.code == "sample_name" and match.group(0).casefold() in f.message.casefold() for f in out):
             out.append(Finding("file_name", f"The caption contains a file name (“{match.group(0)}”)."))
-    for match in PATH_RE.finditer(caption):
+    for match in ct.PATH_RE.finditer(caption):
         out.append(Finding("path", f"The caption contains a file path (“{match.group(0).strip()}”)."))
-    return out
+    for match in ct.URL_RE.finditer(caption):
+        out.append(Finding("url", f"The caption contains a web address (“{match.group(0)}”)."))
+    return [replace(f, blocking=True) if f.code in BLOCKING else f for f in out]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .audio import AudioInfo, duration_mismatch, probe_mp3
+from .caption_text import strip_markdown
 from .errors import ConfirmationRequired, StoreError, TrainModeError, ValidationError
 from .factcheck import Finding, check_caption
 from .files import spill_to_temp
@@ -39,11 +40,11 @@ def item_caption(item: dict) -> str:
 
 def is_blocking(finding: Finding) -> bool:
     """Findings a confirmation cannot override (an artist name, a sample file, a path or URL)."""
-    return bool(getattr(finding, "blocking", False))
+    return finding.blocking
 
 
 def clean_caption_text(caption: str) -> str:
-    return required_text(caption, what="caption", limit=MAX_CAPTION_CHARS,
+    return required_text(strip_markdown(caption or ""), what="caption", limit=MAX_CAPTION_CHARS,
                          when_empty="generate one or type it before saving")
 
 
@@ -131,12 +132,19 @@ def _item_row(artist: dict, summary_row: dict, info: AudioInfo, request: SaveReq
         "prompt_edited": bool(generated) and caption != generated.text.strip(),
         "provenance": generated.provenance if generated else {"writer": "manual"},
         "findings": [f.to_dict() for f in findings],
-        "metadata": generated.metadata if generated else {},
+        "metadata": _metadata(generated),
         "audio_sha256": info.sha256,
         "audio_duration_s": round(info.duration_s, 3),
         "audio_bytes": info.bytes,
         "audio_filename": Path(request.audio_name).name,
     }
+
+
+def _metadata(generated: GeneratedCaption | None) -> dict:
+    """The writer's facts beside the caption, and its variants under "captions" for the export."""
+    if generated is None:
+        return {}
+    return {**generated.metadata, "captions": dict(generated.variants)} if generated.variants else generated.metadata
 
 
 def _store_item(store: Store, item: dict, audio_file: Path) -> None:

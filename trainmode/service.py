@@ -25,6 +25,7 @@ from typing import BinaryIO
 from . import library, work_queue
 from .audio import AudioInfo, probe_mp3
 from .batch import Generation, Job, generate_many
+from .caption_report import items_report
 from .config import Settings, load_settings
 from .errors import WriterError
 from .export import ExportProgress, ExportResult, ProgressFn, export_dataset
@@ -112,6 +113,10 @@ class TrainMode:
 
     def list_items(self, artist: dict, status: str | None = None) -> list[dict]:
         return self.store.list_items(artist["id"], status)
+
+    def captions_report(self, artist: dict) -> dict:
+        """Variety and faithfulness of the saved captions, then of each stored variant."""
+        return items_report(self.store.list_items(artist["id"]))
 
     # ---- the Train queue ----------------------------------------------------------------
     @staticmethod

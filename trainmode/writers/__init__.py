@@ -1,4 +1,4 @@
-"""Prompt writers: pick one from the settings."""
+"""Caption writers: pick one from the settings."""
 from __future__ import annotations
 
 from ..config import Settings

@@ -1,25 +1,29 @@
-"""The caption-writer interface: (ALS summary, master_schema) -> caption + provenance."""
+"""The caption-writer interface: (set summary, master_schema) -> caption, variants + provenance."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
+VARIANTS = ("detailed", "short", "tags")  # every writer returns these three
+
 
 @dataclass(frozen=True)
 class GeneratedCaption:
-    text: str              # the caption a text-to-music model is trained on
+    text: str              # the chosen caption a text-to-music model is trained on (= the detailed variant)
     model: str             # model as reported by the API ("offline-template" offline)
-    version: str           # prompt version (TRAIN_PROMPT_VERSION / offline template version)
+    version: str           # prompt version (TRAIN_PROMPT_VERSION / offline writer version)
     writer: str            # "openai" | "offline"
     provenance: dict = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)  # bpm, key, time_signature beside the caption
-    variants: dict = field(default_factory=dict)  # other phrasings of the same facts, by name
+    variants: dict[str, str] = field(default_factory=dict)  # detailed / short / tags (comma-separated)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-class PromptWriter(Protocol):
+class PromptWriter(Protocol):  # name kept: batch.py and others import it
+    """A caption writer."""
+
     name: str
 
     def write(self, summary: dict, master_schema: dict, *, artist_name: str | None = None) -> GeneratedCaption:

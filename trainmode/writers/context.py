@@ -6,8 +6,9 @@ import hashlib
 import json
 import re
 
-from ..factcheck import (EVIDENCE, FAMILY_LABELS, FILE_EXTENSIONS, KEY_CONFIDENCE, MAX_CHARS, artist_names,
-                         audible_tracks, distinctive_stem, families_in)
+from ..caption_text import FILE_EXTENSIONS, artist_names, distinctive_stem, strip_markdown
+from ..factcheck import EVIDENCE, FAMILY_LABELS, MAX_CHARS, audible_tracks, families_in
+from .facts_view import SetFacts, beats_per_bar, set_facts
 
 MAX_TRACK_LINES = 60
 MAX_LOCATORS = 16
@@ -23,17 +24,7 @@ def fingerprint(value) -> str:
 
 def caption_metadata(summary: dict) -> dict:
     """bpm / key / time_signature stored beside the caption (None when unknown)."""
-    tempo = summary.get("tempo") or {}
-    key = summary.get("key") or {}
-    key_name = None
-    if key.get("tonic") and key.get("mode") and (key.get("confidence") or 0) >= KEY_CONFIDENCE:
-        key_name = f"{key['tonic']} {key['mode']}"
-    bpm = tempo.get("bpm")
-    return {
-        "bpm": round(float(bpm), 2) if bpm is not None else None,
-        "key": key_name,
-        "time_signature": summary.get("time_signature"),
-    }
+    return set_facts(summary).metadata()
 
 
 # ---- names: keep instrument hints, drop file names, paths and artists ------------------
@@ -75,33 +66,42 @@ def _num(value) -> str:
     return f"{float(value):g}"
 
 
-def _beats_per_bar(time_signature: str | None) -> float:
-    try:
-        num, den = (int(x) for x in (time_signature or "4/4").split("/"))
-        return num * 4 / den
-    except (ValueError, ZeroDivisionError):
-        return 4.0
-
-
 def _note_name(pitch) -> str:
     names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
     return f"{names[int(pitch) % 12]}{int(pitch) // 12 - 2}"  # Live's convention: 60 = C3
 
 
+def _tempo_line(facts: SetFacts) -> str:
+    if facts.bpm is None and facts.tempo_low is None:
+        return "tempo: unknown (do not state a tempo)"
+    if not facts.tempo_changes:
+        return f"tempo: {facts.bpm} BPM"
+    span = f"changes between {facts.tempo_low} and {facts.tempo_high} BPM"
+    if facts.bpm is None:
+        return f"tempo: {span} (say the tempo changes; state no other BPM)"
+    return f"tempo: mostly {facts.bpm} BPM, {span} (say the tempo changes)"
+
+
+def _section_lines(facts: SetFacts, per_bar: float) -> list[str]:
+    parts = []
+    for section in facts.sections[:MAX_LOCATORS]:
+        label = f"{section.name or 'section'} (bar {int(section.start_beat // per_bar) + 1})"
+        if section.instruments:
+            label += ": " + ", ".join(section.instruments)
+        parts.append(label)
+    return ["sections: " + "; ".join(parts)] if parts else []
+
+
 def _set_lines(summary: dict, artists: list[str]) -> list[str]:
-    meta = caption_metadata(summary)
-    tempo = summary.get("tempo") or {}
-    lines = ["SET FACTS"]
-    if meta["bpm"] is not None:
-        line = f"tempo: {_num(meta['bpm'])} BPM"
-        if tempo.get("automated") and tempo.get("min") is not None and tempo.get("max") is not None \
-                and tempo["min"] != tempo["max"]:
-            line += f" (automated: {_num(tempo['min'])}-{_num(tempo['max'])} BPM)"
-        lines.append(line)
+    facts = set_facts(summary)
+    lines = ["SET FACTS", _tempo_line(facts)]
+    if facts.meter_changes:
+        lines.append(f"time signature: changes ({', '.join(facts.meters)})")
     else:
-        lines.append("tempo: unknown (do not state a tempo)")
-    lines.append(f"time signature: {meta['time_signature'] or 'unknown (do not state one)'}")
-    lines.append(f"key: {meta['key'] or 'unknown (do not state a key)'}")
+        lines.append(f"time signature: {facts.meter or 'unknown (do not state one)'}")
+    lines.append(f"key: {facts.key or 'undetermined (do not state a key)'}")
+    if facts.instruments:
+        lines.append("instruments, longest-playing first: " + ", ".join(facts.instruments))
     length = summary.get("length") or {}
     if length.get("bars"):
         lines.append(f"length: {_num(round(float(length['bars']), 1))} bars")
@@ -111,26 +111,16 @@ def _set_lines(summary: dict, artists: list[str]) -> list[str]:
     if parts:
         lines.append("tracks: " + ", ".join(parts))
     notes = summary.get("notes") or {}
-    if notes.get("count"):
-        line = f"MIDI notes: {notes['count']}"
-        if notes.get("pitch_min") is not None and notes.get("pitch_max") is not None:
-            line += f", range {_note_name(notes['pitch_min'])} to {_note_name(notes['pitch_max'])}"
-        if notes.get("density") is not None:
-            line += f", {_num(round(float(notes['density']), 2))} notes per beat"
-        lines.append(line)
+    if notes.get("count") and notes.get("pitch_min") is not None and notes.get("pitch_max") is not None:
+        lines.append(f"MIDI notes: {notes['count']}, range {_note_name(notes['pitch_min'])} to "
+                     f"{_note_name(notes['pitch_max'])}")
+    lines += _section_lines(facts, beats_per_bar(facts.meter))
     samples = summary.get("samples") or []
-    sections = []
-    per_bar = _beats_per_bar(summary.get("time_signature"))
-    for locator in (summary.get("locators") or [])[:MAX_LOCATORS]:
-        name = clean_name(locator.get("name") or "", samples=samples, artists=artists)
-        if name and locator.get("time") is not None:
-            sections.append(f"{name} (bar {int(float(locator['time']) // per_bar) + 1})")
-    if sections:
-        lines.append("sections: " + ", ".join(sections))
     lines += _track_lines(summary, samples, artists)
     hints = [f for f in EVIDENCE if any(f in families_in(s) for s in samples if isinstance(s, str))]
     if hints:
-        lines.append("instrument words in sample names: " + ", ".join(FAMILY_LABELS.get(h, h) for h in hints))
+        lines.append("instrument words in sample names (samples may be unused): "
+                     + ", ".join(FAMILY_LABELS.get(h, h) for h in hints))
     return lines
 
 
@@ -156,10 +146,12 @@ def _track_lines(summary: dict, samples: list[str], artists: list[str]) -> list[
 
 def _profile_lines(master_schema: dict) -> list[str]:
     lines = ["ARTIST PROFILE"]
+    labels = {"instruments": "instruments the artist often plays (name one only if the set has it)",
+              "keys": "usual keys", "meters": "usual meters"}
     for field in ("genres", "moods", "instruments", "descriptors", "keys", "meters"):
         values = [v.strip() for v in master_schema.get(field) or [] if isinstance(v, str) and v.strip()]
         if values:
-            lines.append(f"{field}: {', '.join(values)}")
+            lines.append(f"{labels.get(field, field)}: {', '.join(values)}")
     tempo_range = master_schema.get("tempo_range")
     if isinstance(tempo_range, list) and len(tempo_range) == 2:
         lines.append(f"usual tempo range: {_num(tempo_range[0])}-{_num(tempo_range[1])} BPM")
@@ -185,7 +177,7 @@ def build_context(summary: dict, master_schema: dict | None = None, *, artist_na
     artists = artist_names(master_schema, artist_name)
     lines = _set_lines(summary, artists) + [""] + _profile_lines(master_schema)
     lines.append("")
-    lines.append("Write the caption for this track.")
+    lines.append("Write the three caption variants for this track.")
     text = "\n".join(line for i, line in enumerate(lines) if line or (i and lines[i - 1]))
     for artist in artists:  # a profile's free text may name the artist too
         text = re.sub(rf"(?i)(?<!\w){re.escape(artist)}(?!\w)", "the artist", text)
@@ -206,7 +198,7 @@ def clean_caption(text: str, limit: int = MAX_CHARS) -> str:
             text = str(value.get("caption") or "") if isinstance(value, dict) else text
         except ValueError:
             pass
-    text = re.sub(r"^\W*(?:caption|prompt|description)\s*\W*:\W*", "", text, flags=re.I)
+    text = re.sub(r"^\W*(?:caption|prompt|description)\s*\W*:\W*", "", strip_markdown(text), flags=re.I)
     text = re.sub(r"[*_#]{2,}|^[#>\-*]\s+", "", text)
     text = re.sub(r"\s+", " ", text).strip()
     while len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:

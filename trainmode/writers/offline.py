@@ -1,51 +1,29 @@
-"""The offline prompt writer: a deterministic caption built from facts only.
+"""The offline caption writer: deterministic captions built from the set's facts only.
 
 It is the default when no OpenAI key is configured, so a fresh laptop can build a
-dataset. Every word it writes comes from the summary, the master_schema or the
-fact checker's instrument vocabulary (only instruments the set supports), so its
-captions pass the fact checker by construction.
+dataset. A sentence plan and the wording of each phrase are chosen from the set's own
+facts (a hash of the summary), so the same set always gets the same caption and
+different sets read differently. Every claim comes from the summary (through
+facts_view) or the artist profile's genres, moods and descriptors, so the captions pass
+the fact checker by construction. Returns the three variants: detailed, short, tags.
 """
 from __future__ import annotations
 
 import re
+from random import Random
 
-from ..factcheck import FAMILY_LABELS, artist_names, claimed_instruments, supported_families
+from ..factcheck import artist_names
+from . import phrases as ph
 from .base import GeneratedCaption
-from .context import caption_metadata, clean_caption, fingerprint
+from .context import clean_caption, fingerprint
+from .facts_view import SetFacts, set_facts
 
-OFFLINE_VERSION = "offline-v2"
+OFFLINE_VERSION = "offline-v3"
 OFFLINE_MODEL = "offline-template"
-MAX_INSTRUMENTS = 5
-
-
-def _join(words: list[str]) -> str:
-    words = [w for w in words if w]
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def _energy(bpm: float | None) -> str:
-    if bpm is None:
-        return ""
-    if bpm < 90:
-        return "laid-back"
-    if bpm < 118:
-        return "mid-tempo"
-    if bpm < 135:
-        return "energetic"
-    return "high-energy"
-
-
-def _texture(notes: dict) -> str:
-    density = notes.get("density")
-    if not notes.get("count") or density is None:
-        return ""
-    if density >= 4:
-        return "busy, dense note patterns"
-    if density < 1:
-        return "sparse note patterns"
-    return ""
+LEAD_INSTRUMENTS = 2
+MAX_INSTRUMENTS = 6
+MIN_WORDS, MAX_WORDS = 25, 60
+SHORT_MAX_WORDS, MAX_TAGS = 15, 15
 
 
 def _profile(master_schema: dict, field: str, limit: int, artists: list[str]) -> list[str]:
@@ -58,22 +36,144 @@ def _profile(master_schema: dict, field: str, limit: int, artists: list[str]) ->
     return values[:limit]
 
 
-def _instruments(summary: dict, master_schema: dict, artists: list[str]) -> list[str]:
-    """The profile's instruments as written, then the set's own instrument families."""
-    named = _profile(master_schema, "instruments", 3, artists)
-    covered = {f for phrase in named for _, families in claimed_instruments(phrase) for f in families}
-    # Sample names are left out: a sample may sit on a muted track or in an unused clip.
-    for family in supported_families(summary, master_schema, samples=False):
-        if len(named) >= MAX_INSTRUMENTS:
+class _Plan:
+    """What one caption says, with its wording drawn from `rng`."""
+
+    def __init__(self, facts: SetFacts, profile: dict[str, list[str]], rng: Random):
+        self.f, self.rng = facts, rng
+        genres, moods = profile["genres"], profile["moods"]
+        self.genre = rng.choice(genres) if genres else ""
+        self.moods = rng.sample(moods, min(len(moods), rng.choice((1, 2)))) if moods else []
+        descriptors = profile["descriptors"]
+        self.descriptors = rng.sample(descriptors, min(len(descriptors), rng.choice((1, 2)))) \
+            if descriptors and rng.random() < 0.7 else []
+        self.instruments = list(facts.instruments[:MAX_INSTRUMENTS])
+        self.lead = self.instruments[:LEAD_INSTRUMENTS]
+        self.rest = self.instruments[LEAD_INSTRUMENTS:]
+        self.noun = rng.choice(ph.NOUNS)
+
+    def style(self) -> str:
+        """'dreamy deep house' / 'deep house' / '' — the profile's words in one of several places."""
+        return " ".join(x for x in (ph.join(self.moods), self.genre) if x)
+
+    def body(self) -> str:
+        """The instruments, or the kind of parts when none can be named."""
+        if self.lead:
+            return ph.lead_phrase(self.rng, self.lead)
+        texture = ph.texture_phrase(self.rng, self.f)
+        return f"made of {texture}" if texture else ""
+
+    def facts_tail(self) -> str:
+        return ", ".join(x for x in (ph.key_phrase(self.rng, self.f), ph.meter_phrase(self.rng, self.f)) if x)
+
+
+def _head(plan: _Plan, choice: int) -> str:
+    """The first sentence: six shapes so that captions do not all open alike."""
+    f, rng = plan.f, plan.rng
+    thing, body = f"{plan.style()} {plan.noun}".strip(), plan.body()
+    tempo, tail = ph.tempo_at(rng, f), plan.facts_tail()
+    if choice == 0 and plan.style():
+        return ", ".join(x for x in (f"{ph.an(thing)} {body}".strip(), tempo, tail) if x)
+    if choice == 1 and plan.lead:
+        plain = re.sub(r"^(?:clocked|running) ", "", tempo)
+        moves = f"this {thing} {'moves' if plain.startswith(('at ', 'mostly at ')) else 'unfolds'} {plain}"
+        return ", ".join(x for x in (f"{body[:1].upper()}{body[1:]}", moves if plain else f"this {thing}", tail) if x)
+    if choice == 2 and f.bpm is not None and not f.tempo_changes:
+        return ", ".join(x for x in (f"At {f.bpm} BPM", tail, f"{ph.an(thing)} {body}".strip()) if x)
+    if choice == 3 and f.key:
+        return ", ".join(x for x in (f"{ph.an(f'{f.key} {thing}')} {body}".strip(), tempo, ph.meter_phrase(rng, f))
+                         if x)
+    if choice == 4 and plan.lead:
+        words = ph.join(ph.label(x) for x in plan.lead)
+        verb = ph.verb(plan.lead, "carries", "carry")
+        return ", ".join(x for x in (f"{words[:1].upper()}{words[1:]} {verb} this {thing}", tempo, tail) if x)
+    opener = rng.choice(("Here is", "This is", "Expect", "Picture", "You hear"))
+    return ", ".join(x for x in (f"{opener} {ph.an(thing)} {body}".strip(), tempo, tail) if x)
+
+
+def _detailed(plan: _Plan) -> str:
+    rng, f = plan.rng, plan.f
+    sentences = [_head(plan, rng.randrange(6))]
+    arrangement = ph.arrangement_sentences(rng, f, plan.lead)
+    if not any(s.instruments for s in f.sections):  # otherwise the arrangement already says what joins
+        support = ph.support_phrase(rng, plan.rest)
+        arrangement = [support, *arrangement] if rng.random() < 0.5 else [*arrangement, support]
+    sentences += [s for s in arrangement if s]
+    if plan.descriptors:
+        words = ph.join(plan.descriptors)
+        sentences.append(rng.choice((f"The sound is {words}", f"Production leans {words}",
+                                     f"Its character is {words}", f"It sounds {words}",
+                                     f"The production is {words}")))
+    parts = f.audio_tracks + f.midi_tracks
+    fillers = [ph.tempo_sentence(rng, f, stated=bool(re.search(r"\d+ (?:BPM|beats)", sentences[0]))),
+               _meter_sentence(plan), _texture_sentence(plan),
+               rng.choice((f"{parts} parts are layered together", f"It stacks {parts} separate parts"))
+               if parts >= 2 else ""]
+    for filler in fillers:
+        if len(" ".join(sentences).split()) >= MIN_WORDS:
             break
-        if family not in covered:
-            named.append(FAMILY_LABELS.get(family, family))
-            covered.add(family)
-    return named
+        if filler:
+            sentences.append(filler)
+    text = ". ".join(s[:1].upper() + s[1:] for s in sentences if s) + "."
+    return _trim(text, MAX_WORDS)
 
 
-def _an(word: str) -> str:
-    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+def _meter_sentence(plan: _Plan) -> str:
+    f, rng = plan.f, plan.rng
+    if f.meter_changes or not f.meter:
+        return ""
+    return rng.choice((f"It stays in {f.meter} throughout", f"The meter is {f.meter} all the way through",
+                       f"It keeps a {f.meter} meter", f"Every bar is in {f.meter}"))
+
+
+def _texture_sentence(plan: _Plan) -> str:
+    texture = ph.texture_phrase(plan.rng, plan.f)
+    if not texture or not plan.lead:
+        return ""
+    return plan.rng.choice((f"It is made of {texture}", f"Everything is built from {texture}"))
+
+
+def _trim(text: str, max_words: int) -> str:
+    """Whole sentences up to max_words (the first is always kept)."""
+    sentences = re.split(r"(?<=\.) ", text)
+    kept = [sentences[0]]
+    for sentence in sentences[1:]:
+        if len(" ".join([*kept, sentence]).split()) > max_words:
+            break
+        kept.append(sentence)
+    return " ".join(kept)
+
+
+def _short(plan: _Plan) -> str:
+    f = plan.f
+    words = ph.join(ph.label(x) for x in plan.lead) or ph.texture_phrase(plan.rng, f)
+    parts = [plan.style() or plan.rng.choice(("A track", "A piece", "Music")), f"with {words}" if words else "",
+             (f"mostly at {f.bpm} BPM" if f.tempo_changes else f"at {f.bpm} BPM") if f.bpm is not None
+             else ("and tempo changes" if f.tempo_changes else ""),
+             f"in {f.key}" if f.key else "", ph.meter_phrase(plan.rng, f)]
+    text = " ".join(p for p in parts if p)
+    while len(text.split()) > SHORT_MAX_WORDS and parts:
+        parts.pop()
+        text = " ".join(p for p in parts if p)
+    return text[:1].upper() + text[1:] + "."
+
+
+def _tags(plan: _Plan) -> str:
+    f = plan.f
+    tags = [plan.genre, *plan.moods, *(ph.label(x) for x in plan.instruments[:5]), *ph.tempo_tag(f)]
+    if f.meter_changes:
+        tags.append("changing meter")
+    elif f.meter:
+        tags.append(f.meter)
+    tags += [f.key or "", *plan.descriptors[:2]]
+    if len(f.sections) >= 2:
+        tags.append("multi-section arrangement")
+    if f.tempo_changes and f.tempo_low is not None:
+        tags.append(f"{f.tempo_low}-{f.tempo_high} bpm")
+    tags.append(ph.texture_tag(f))
+    if not f.tempo_changes and f.bpm is not None:
+        tags.append("steady tempo")
+    return ", ".join(list(dict.fromkeys(t.lower() if t != f.key else t for t in tags if t))[:MAX_TAGS])
 
 
 class OfflineWriter:
@@ -82,48 +182,16 @@ class OfflineWriter:
     def write(self, summary: dict, master_schema: dict, *, artist_name: str | None = None) -> GeneratedCaption:
         master_schema = master_schema or {}
         artists = artist_names(master_schema, artist_name)
-        meta = caption_metadata(summary)
-        genres = _profile(master_schema, "genres", 2, artists)
-        moods = _profile(master_schema, "moods", 2, artists)
-        descriptors = _profile(master_schema, "descriptors", 3, artists)
-        instruments = _instruments(summary, master_schema, artists)
-        counts = summary.get("track_counts") or {}
-
-        head = " ".join(x for x in [_join(moods), _join(genres), "track"] if x)
-        if meta["bpm"] is not None:
-            head += f" at {meta['bpm']:g} BPM"
-        if meta["key"]:
-            head += f" in {meta['key']}"
-        if meta["time_signature"] and meta["time_signature"] != "4/4":
-            head += f", in {meta['time_signature']} time"
-        sentences = [head[0].upper() + head[1:]]
-
-        parts = []
-        if counts.get("midi"):
-            parts.append("programmed parts")
-        if counts.get("audio"):
-            parts.append("audio layers")
-        body = " ".join(x for x in [_energy(meta["bpm"]), "arrangement"] if x)
-        body = _an(body) + " of " + (_join(instruments) or _join(parts) or "layered parts")
-        if descriptors:
-            body += f" with {_an(_join(descriptors))} sound"
-        sentences.append(body[0].upper() + body[1:])
-
-        texture = _texture(summary.get("notes") or {})
-        locators = summary.get("locators") or []
-        sections = len(locators) if len(locators) >= 2 else 0
-        if texture and sections:
-            sentences.append(f"Features {texture}, moving through {sections} distinct sections")
-        elif texture:
-            sentences.append(f"Features {texture}")
-        elif sections:
-            sentences.append(f"Moves through {sections} distinct sections")
-        total = sum(counts.get(k) or 0 for k in ("audio", "midi"))
-        if len(" ".join(sentences).split()) < 14 and total >= 2:
-            sentences.append(f"Built from {total} layered parts")
-        prompt = clean_caption(". ".join(sentences) + ".")
+        facts = set_facts(summary)
+        profile = {"genres": _profile(master_schema, "genres", 3, artists),
+                   "moods": _profile(master_schema, "moods", 3, artists),
+                   "descriptors": _profile(master_schema, "descriptors", 3, artists)}
+        summary_sha = fingerprint(summary)
+        plan = _Plan(facts, profile, Random(int(summary_sha[:16], 16)))
+        variants = {"detailed": clean_caption(_detailed(plan)), "short": clean_caption(_short(plan)),
+                    "tags": _tags(plan)}
         return GeneratedCaption(
-            text=prompt,
+            text=variants["detailed"],
             model=OFFLINE_MODEL,
             version=OFFLINE_VERSION,
             writer=self.name,
@@ -132,8 +200,9 @@ class OfflineWriter:
                 "model": OFFLINE_MODEL,
                 "version": OFFLINE_VERSION,
                 "temperature": None,
-                "summary_sha256": fingerprint(summary),
+                "summary_sha256": summary_sha,
                 "master_schema_sha256": fingerprint(master_schema),
             },
-            metadata=meta,
+            metadata=facts.metadata(),
+            variants=variants,
         )

@@ -1,4 +1,5 @@
-"""The OpenAI prompt writer: one chat completion per caption.
+"""The OpenAI caption writer: one chat completion per track returns all three variants
+(detailed, short, tags) through a JSON schema (structured output).
 
 Works with any OpenAI-compatible endpoint (OPENAI_BASE_URL: vLLM, Ollama, LM
 Studio...). Retries on 429/5xx/timeouts are the client's own (exponential
@@ -7,24 +8,32 @@ message says what to do next and never contains the key.
 """
 from __future__ import annotations
 
+import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import openai
 
+from ..caption_text import split_tags, strip_markdown
 from ..config import Settings
 from ..errors import WriterError
 from .base import GeneratedCaption
 from .context import build_context, caption_metadata, clean_caption, fingerprint
-from .system_prompt import TRAIN_PROMPT_VERSION, TRAIN_SYSTEM_PROMPT, TRAIN_SYSTEM_PROMPT_SHA256
+from .system_prompt import (
+    CAPTIONS_RESPONSE_FORMAT,
+    TRAIN_PROMPT_VERSION,
+    TRAIN_SYSTEM_PROMPT,
+    TRAIN_SYSTEM_PROMPT_SHA256,
+)
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_MAX_RETRIES = 3
 TEMPERATURE = 0.4
-MAX_TOKENS = 300  # a 60-word caption is ~90 tokens; this only stops a runaway local model
+MAX_TOKENS = 600  # three variants are ~200 tokens; this only stops a runaway local model
+MAX_TAGS = 15
 OFFLINE_HINT = "or use the offline writer (TRAINMODE_WRITER=offline)"
 # Local servers (Ollama, LM Studio...) ignore the key, but the client requires one.
 LOCAL_PLACEHOLDER_KEY = "not-needed"
@@ -81,14 +90,20 @@ class OpenAIWriter:
                           {"role": "user", "content": context}],
                 temperature=self.temperature,
                 max_tokens=MAX_TOKENS,
+                response_format=CAPTIONS_RESPONSE_FORMAT,
             )
         except openai.OpenAIError as exc:
             raise WriterError(self._scrub(self._explain(exc))) from None
-        caption, choice = self._caption(completion)
+        variants, choice = self._variants(completion)
+        filled = [name for name in ("short", "tags") if not variants.get(name)]
+        if filled:  # an endpoint that ignored the schema: the facts-only writer supplies the rest
+            from .offline import OfflineWriter
+            offline = OfflineWriter().write(summary, master_schema, artist_name=artist_name).variants
+            variants.update({name: offline[name] for name in filled})
         usage = getattr(completion, "usage", None)
         model = getattr(completion, "model", None) or self.model
         return GeneratedCaption(
-            text=caption,
+            text=variants["detailed"],
             model=model,
             version=TRAIN_PROMPT_VERSION,
             writer=self.name,
@@ -109,20 +124,34 @@ class OpenAIWriter:
                 "response_id": getattr(completion, "id", None),
                 "finish_reason": getattr(choice, "finish_reason", None),
                 "latency_ms": round((time.monotonic() - started) * 1000),
-                "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "variants_from_offline": filled,
             },
             metadata=caption_metadata(summary),
+            variants=variants,
         )
 
-    def _caption(self, completion) -> tuple[str, object]:
-        """The cleaned caption and its choice; a WriterError for anything else (HTML, no choices, empty text)."""
+    def _variants(self, completion) -> tuple[dict[str, str], object]:
+        """The cleaned variants and the choice; a WriterError when there is no usable detailed caption.
+
+        A reply that is not the JSON object asked for (a server that ignores response_format)
+        is taken as the detailed caption alone."""
         choices = getattr(completion, "choices", None) or []
         message = getattr(choices[0], "message", None) if choices else None
-        caption = clean_caption(getattr(message, "content", None) or "")
-        if not caption:
+        content = getattr(message, "content", None) or ""
+        try:
+            value = json.loads(content)
+        except ValueError:
+            value = None
+        if isinstance(value, dict) and "detailed" in value:
+            variants = {"detailed": clean_caption(str(value.get("detailed") or "")),
+                        "short": clean_caption(str(value.get("short") or "")), "tags": _tags(value.get("tags"))}
+        else:
+            variants = {"detailed": clean_caption(content)}
+        if not variants["detailed"]:
             raise WriterError(f"{self.endpoint} answered without a usable caption (model {self.model!r}). "
                               f"Try again, check that the endpoint is OpenAI-compatible, {OFFLINE_HINT}.")
-        return caption, choices[0]
+        return variants, choices[0]
 
     def _explain(self, exc: openai.OpenAIError) -> str:
         where = self.endpoint
@@ -165,3 +194,10 @@ def _server_message(exc: openai.APIStatusError) -> str:
     error = body.get("error", body)
     message = error.get("message") if isinstance(error, dict) else None
     return " ".join(str(message).split())[:200] if message else ""
+
+
+def _tags(value) -> str:
+    """The model's tags (a list, or a comma-separated string) as one clean comma-separated line."""
+    items = value if isinstance(value, list) else split_tags(str(value or ""))
+    tags = [" ".join(strip_markdown(str(t)).strip(" #\"'`").split()) for t in items]
+    return ", ".join(list(dict.fromkeys(t for t in tags if t and "," not in t))[:MAX_TAGS])
