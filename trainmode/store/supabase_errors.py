@@ -21,11 +21,13 @@ from storage3.exceptions import StorageApiError
 
 from ..config import Secret
 from ..errors import ConfigError, ExportBusyError, NotFoundError, StoreError, TrainModeError
+from .supabase_answers import not_supabase
 
 log = logging.getLogger(__name__)
 
 MIGRATION_FILES = ("supabase/migrations/20261124000000_train_mode.sql",
-                   "supabase/migrations/20261201000000_train_mode_grants.sql")
+                   "supabase/migrations/20261201000000_train_mode_grants.sql",
+                   "supabase/migrations/20261202000000_train_mode_export_lease.sql")
 PSQL_COMMAND = 'psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -1 ' + " ".join(f"-f {f}" for f in MIGRATION_FILES)
 APPLY_COMMANDS = f"`supabase db push` or `{PSQL_COMMAND}`"
 SETUP_COMMAND = "python -m trainmode setup-supabase"
@@ -108,6 +110,11 @@ class Translator:
             raise self.rest_error(exc, what) from None
         except StorageApiError as exc:
             raise self.storage_error(exc.status, exc.code, exc.message, what, path, size) from None
+        except (ValueError, TypeError, AttributeError, KeyError):
+            # storage3/pydantic choking on an answer that is not Supabase's (HTML, odd JSON);
+            # logged with its traceback in case it is a bug of ours instead.
+            log.info("unexpected answer from %s while %s", self.host, what, exc_info=True)
+            raise not_supabase(self.host, what) from None
         except httpx.TimeoutException as exc:
             raise StoreError(f"Supabase at {self.host} did not answer within {self.timeout_s:g} s while {what} "
                              f"({exc.__class__.__name__}); check the network and try again.") from None

@@ -29,7 +29,9 @@ from storage3.exceptions import StorageApiError
 
 from ..config import Secret, Settings
 from ..errors import ConfigError, NotFoundError, StoreError
-from .base import Store
+from .. import lease
+from . import supabase_answers as answers
+from .base import BlobInfo, Store
 from .supabase_errors import Translator, key_role, mb, parse_body
 
 UUID_COLUMNS = {"id", "artist_id", "als_summary_id", "export_id"}
@@ -125,6 +127,8 @@ class SupabaseStore(Store):
         """The bucket's settings, or None if it does not exist."""
         try:
             return self.storage.get_bucket(self.bucket)
+        except (ValueError, TypeError):  # JSON that is not a bucket: not Supabase Storage
+            raise answers.not_supabase(self._errors.host, "reading the bucket") from None
         except StorageApiError as exc:  # Storage: 404 NoSuchBucket "Bucket not found"
             if str(exc.status) == "404" or "not found" in str(exc.message).lower():
                 return None
@@ -148,7 +152,7 @@ class SupabaseStore(Store):
                 for column, desc in order:
                     query = query.order(column, desc=desc)
                 page = query.range(len(rows), len(rows) + PAGE - 1).execute()
-                rows.extend(page.data)
+                rows.extend(answers.rows(page.data, self._errors.host, what))
                 if not page.data or page.count is None or len(rows) >= page.count:
                     return rows
 
@@ -160,7 +164,7 @@ class SupabaseStore(Store):
             for column, value in filters.items():
                 query = query.eq(column, value)
             data = query.limit(1).execute().data
-        return data[0] if data else None
+        return answers.first(data, self._errors.host, what)
 
     # ---- artists and profiles -------------------------------------------------
     def ensure_artist(self, name: str) -> dict:
@@ -172,7 +176,7 @@ class SupabaseStore(Store):
             # A database trigger creates the profile; ignore-duplicates makes a race harmless.
             created = self.rest.table("artists").upsert(
                 {"name": name}, on_conflict="name", ignore_duplicates=True).execute().data
-        return created[0] if created else self.find_artist(name)
+        return answers.first(created, self._errors.host, "creating the artist") or self.find_artist(name)
 
     def find_artist(self, name: str) -> dict | None:
         return self._one("artists", "looking up the artist", {"name": name.strip()})
@@ -197,7 +201,7 @@ class SupabaseStore(Store):
             with self.translate("saving the master schema"):
                 updated = self.rest.table("artist_profiles").update(
                     {"master_schema": master_schema}).eq("artist_id", artist_id).execute().data
-        if not updated:
+        if not answers.rows(updated, self._errors.host, "saving the master schema"):
             raise NotFoundError("This artist has no profile; create the artist first.")
 
     # ---- ALS summaries ----------------------------------------------------------
@@ -206,8 +210,9 @@ class SupabaseStore(Store):
         with self.translate("saving the set summary"):
             created = self.rest.table("als_summaries").upsert(
                 row, on_conflict="artist_id,parse_id", ignore_duplicates=True).execute().data
+        created = answers.first(created, self._errors.host, "saving the set summary")
         if created:
-            return created[0], True
+            return created, True
         return self.get_summary(artist_id, parse_id), False
 
     def get_summary(self, artist_id, parse_id):
@@ -221,7 +226,8 @@ class SupabaseStore(Store):
     # ---- training items ---------------------------------------------------------
     def insert_item(self, item: dict) -> dict:
         with self.translate("saving the training item"):
-            return self.rest.table("training_items").insert(item).execute().data[0]
+            data = self.rest.table("training_items").insert(item).execute().data
+        return answers.row(data, self._errors.host, "saving the training item")
 
     def get_item(self, item_id):
         return self._one("training_items", "reading the item", {"id": item_id})
@@ -240,17 +246,28 @@ class SupabaseStore(Store):
                 self.rest.table("training_items").delete().eq("id", item_id).execute()
 
     # ---- exports ----------------------------------------------------------------
-    def begin_export(self, export: dict, stale_after_s: float = 3600.0) -> dict:
+    def begin_export(self, export: dict, stale_after_s: float = lease.LEASE_S) -> dict:
+        building = self._select("exports", "starting the export",
+                                {"artist_id": export["artist_id"], "status": "building"})
+        dead = next((e["id"] for e in building if lease.is_dead(e.get("lease_owner"))), None)
         with self.translate("starting the export"):
-            return self.rest.rpc("train_mode_begin_export", {
+            data = self.rest.rpc("train_mode_begin_export", {
                 "p_export_id": export.get("id"), "p_artist_id": export["artist_id"],
-                "p_zip_path": export["zip_path"], "p_stale_after_s": stale_after_s}).execute().data
+                "p_zip_path": export["zip_path"], "p_owner": export.get("lease_owner") or lease.new_owner(),
+                "p_lease_s": stale_after_s, "p_dead_export": dead}).execute().data
+        return answers.row(data, self._errors.host, "starting the export")
+
+    def heartbeat_export(self, export_id: str) -> bool:
+        with self.translate("renewing the export's lease"):
+            data = self.rest.rpc("train_mode_heartbeat_export", {"p_export_id": export_id}).execute().data
+        return answers.boolean(data, self._errors.host, "renewing the export's lease")
 
     def complete_export(self, export_id, item_ids, *, item_count, bytes, sha256):
         with self.translate("finishing the export"):
-            return self.rest.rpc("train_mode_complete_export", {
+            data = self.rest.rpc("train_mode_complete_export", {
                 "p_export_id": export_id, "p_item_ids": list(item_ids), "p_item_count": item_count,
                 "p_bytes": bytes, "p_sha256": sha256}).execute().data
+        return answers.row(data, self._errors.host, "finishing the export")
 
     def fail_export(self, export_id, error):
         with self.translate("recording the failed export"):
@@ -314,7 +331,8 @@ class SupabaseStore(Store):
 
     def _signed_url(self, path: str, expires_s: int) -> str:
         with self.translate(f"signing a link to {path}", path=path):
-            return self.files.create_signed_url(path, int(expires_s))["signedURL"]
+            signed = self.files.create_signed_url(path, int(expires_s))
+        return answers.field(signed, "signedURL", self._errors.host, f"signing a link to {path}")
 
     @contextmanager
     def open_blob(self, path: str) -> Iterator[BinaryIO]:
@@ -355,6 +373,10 @@ class SupabaseStore(Store):
     def blob_exists(self, path: str) -> bool:
         with self.translate(f"checking {path}", path=path):
             return self.files.exists(path)
+
+    def list_blobs(self, prefix: str) -> list[BlobInfo]:
+        with self.translate(f"listing {prefix}"):
+            return answers.list_objects(self.files, prefix, self._errors.host)
 
     def blob_url(self, path: str, expires_s: int | None = None) -> str:
         return self._signed_url(path, expires_s or self.signed_url_expiry_s)
