@@ -13,12 +13,16 @@ from pathlib import Path
 from .config import load_settings
 from .errors import ConfirmationRequired, TrainModeError
 
-COMMANDS = ("summarize", "demo", "import", "generate", "save", "items", "export", "setup-supabase", "check-supabase")
+COMMANDS = ("summarize", "demo", "import", "generate", "save", "items", "export", "doctor", "setup-supabase",
+            "check-supabase")
 
 
 def _store(settings):
+    from .doctor import sweep_at_startup
     from .store import open_store
-    return open_store(settings)
+    store = open_store(settings)
+    sweep_at_startup(store)  # temp files of dead processes, day-old uploads
+    return store
 
 
 def _print_json(value) -> None:
@@ -124,6 +128,11 @@ def cmd_export(args, settings) -> None:
     print(result.url)
 
 
+def cmd_doctor(args, settings) -> int:
+    from .doctor import doctor_command
+    return doctor_command(_store(settings), fix=args.fix)
+
+
 def cmd_setup_supabase(args, settings) -> None:
     from .supabase_setup import setup_supabase
     limit = args.file_size_limit_mb * 1024 * 1024 if args.file_size_limit_mb else None
@@ -179,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="pack an artist's ready items into dataset.zip; prints its path or URL last")
     p.add_argument("--artist", required=True)
+
+    p = sub.add_parser("doctor", help="find what crashes left (temp files, orphan files and zips); --fix removes it")
+    p.add_argument("--fix", action="store_true", help="remove what was found (without it nothing changes)")
 
     p = sub.add_parser("setup-supabase", help="check the migration and create the private storage bucket (idempotent)")
     p.add_argument("--file-size-limit-mb", type=int, metavar="MB",

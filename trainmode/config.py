@@ -29,7 +29,7 @@ class Secret(str):
 class Settings:
     backend: str = "embedded"
     data_dir: Path = Path(".trainmode")
-    supabase_url: str = ""
+    supabase_url: str = field(default="", repr=False)  # may hold user:password (redact.py)
     supabase_key: Secret = field(default=Secret(""), repr=False)
     bucket: str = "train-mode"
     openai_api_key: Secret = field(default=Secret(""), repr=False)

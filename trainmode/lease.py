@@ -79,7 +79,7 @@ def takeover_reason(owner: str | None, heartbeat_at: str | None, now: datetime, 
     if heartbeat_at is None:
         return None
     age = (now - datetime.fromisoformat(heartbeat_at)).total_seconds()
-    return f"{HEARTBEAT_STOPPED} ({age:.0f} s ago)" if age > lease_s else None
+    return HEARTBEAT_STOPPED if age > lease_s else None
 
 
 class Heartbeat:

@@ -16,7 +16,7 @@ from typing import BinaryIO, Iterator
 from .audio import AudioInfo, duration_mismatch, probe_mp3
 from .batch import Job, generate_one
 from .config import Settings
-from .errors import ConfirmationRequired, StoreError, TrainModeError, ValidationError
+from .errors import ConfirmationRequired, DuplicateError, StoreError, TrainModeError, ValidationError
 from .files import spill_to_temp
 from .export import ExportResult, ProgressFn, export_dataset
 from .factcheck import check_caption
@@ -101,7 +101,10 @@ def save_training_item(store: Store, artist: dict, summary_row: dict, *,
         if reasons and not confirm:
             raise ConfirmationRequired("Please confirm before saving: " + " ".join(reasons), reasons)
         item = _item_row(artist, summary_row, info, audio_name, prompt_text, generated, findings)
-        _store_item(store, item, path)
+        try:
+            _store_item(store, item, path)
+        except DuplicateError:  # saved by a concurrent run since the check above; its files are undone
+            return SaveResult(store.find_item_by_audio(artist["id"], info.sha256), duplicate=True)
     return SaveResult(store.get_item(item["id"]) or item)
 
 

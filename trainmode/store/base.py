@@ -10,9 +10,9 @@ from __future__ import annotations
 import abc
 import shutil
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import BinaryIO, Iterable
 

@@ -9,12 +9,12 @@ import sqlite3
 import tempfile
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from ..errors import ExportBusyError, NotFoundError, StoreError
 from .. import lease
+from ..errors import DuplicateError, ExportBusyError, NotFoundError, StoreError
 from .base import BlobInfo, Store, new_id
 
 JSON_COLUMNS = {"master_schema", "summary", "provenance", "findings", "metadata"}
@@ -157,7 +157,10 @@ class EmbeddedStore(Store):
             return existing, False
         row = {"id": new_id(), "artist_id": artist_id, "parse_id": parse_id,
                "als_filename": als_filename, "summary": summary, "created_at": now_iso()}
-        with self._tx() as db:
+        with self._tx() as db:  # decided inside the transaction: a concurrent import may have won
+            if db.execute("SELECT 1 FROM als_summaries WHERE artist_id = ? AND parse_id = ?",
+                          (artist_id, parse_id)).fetchone():
+                return self.get_summary(artist_id, parse_id), False
             self._insert(db, "als_summaries", row)
         return row, True
 
@@ -171,7 +174,10 @@ class EmbeddedStore(Store):
     def insert_item(self, item: dict) -> dict:
         stamp = now_iso()
         row = {"created_at": stamp, "updated_at": stamp, "status": "ready", **item}
-        with self._tx() as db:
+        with self._tx() as db:  # decided inside the transaction: concurrent saves cannot both insert
+            if db.execute("SELECT 1 FROM training_items WHERE artist_id = ? AND audio_sha256 = ?",
+                          (row["artist_id"], row["audio_sha256"])).fetchone():
+                raise DuplicateError("This MP3 is already a training item of this artist.")
             self._insert(db, "training_items", row)
         return self.get_item(row["id"])
 

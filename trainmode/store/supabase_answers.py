@@ -70,7 +70,8 @@ def list_objects(files, prefix: str, host: str, page: int = 1000) -> list[BlobIn
         folder = folders.pop()
         offset = 0
         while True:
-            entries = files.list(folder, {"limit": page, "offset": offset, "sortBy": {"column": "name", "order": "asc"}})
+            entries = files.list(folder, {"limit": page, "offset": offset,
+                                          "sortBy": {"column": "name", "order": "asc"}})
             if not isinstance(entries, list) or not all(isinstance(e, dict) and "name" in e for e in entries):
                 raise not_supabase(host, "listing stored files", entries)
             for entry in entries:

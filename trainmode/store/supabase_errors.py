@@ -19,8 +19,9 @@ import httpx
 from postgrest import APIError
 from storage3.exceptions import StorageApiError
 
+from .. import redact
 from ..config import Secret
-from ..errors import ConfigError, ExportBusyError, NotFoundError, StoreError, TrainModeError
+from ..errors import ConfigError, DuplicateError, ExportBusyError, NotFoundError, StoreError, TrainModeError
 from .supabase_answers import not_supabase
 
 log = logging.getLogger(__name__)
@@ -90,14 +91,14 @@ class Translator:
     file_size_limit, `bucket_exists()` whether the bucket exists: both only asked on failures."""
 
     def __init__(self, host: str, bucket: str, key: Secret, *, timeout_s: float,
-                 bucket_limit: Callable[[], int | None], bucket_exists: Callable[[], bool]):
+                 bucket_limit: Callable[[], int | None], bucket_exists: Callable[[], bool],
+                 url_secrets: list[str] | None = None):
         self.host, self.bucket, self._key, self.timeout_s = host, bucket, key, timeout_s
+        self._url_secrets = url_secrets or []
         self._bucket_limit, self._bucket_exists = bucket_limit, bucket_exists
 
     def scrub(self, text: object) -> str:
-        text = str(text or "")
-        key = self._key.reveal()
-        return text.replace(key, "***") if key else text
+        return redact.scrub(text, [self._key.reveal(), *self._url_secrets])
 
     @contextmanager
     def translate(self, what: str, *, path: str | None = None, size: int | None = None) -> Iterator[None]:
@@ -140,7 +141,7 @@ class Translator:
         if code == "23505":
             for constraint, text in DUPLICATES.items():
                 if constraint in message:
-                    return StoreError(text)
+                    return DuplicateError(text)
             return StoreError(f"Supabase refused {what}: that row already exists.")
         if code == "23503":
             return StoreError(f"Supabase refused {what}: it refers to a row that does not exist "

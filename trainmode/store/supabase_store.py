@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import io
-import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -27,11 +26,12 @@ from postgrest.types import CountMethod
 from storage3 import SyncStorageClient
 from storage3.exceptions import StorageApiError
 
+from .. import lease, redact
 from ..config import Secret, Settings
 from ..errors import ConfigError, NotFoundError, StoreError
-from .. import lease
 from . import supabase_answers as answers
 from .base import BlobInfo, Store
+from .streams import SPOOL_IN_MEMORY, file_size, spool
 from .supabase_errors import Translator, key_role, mb, parse_body
 
 UUID_COLUMNS = {"id", "artist_id", "als_summary_id", "export_id"}
@@ -40,7 +40,6 @@ TABLES = ("artists", "artist_profiles", "als_summaries", "training_items", "expo
 RESUMABLE_THRESHOLD = 6 * 1024 * 1024  # Supabase: standard uploads above ~6 MB should use TUS
 TUS_CHUNK = 6 * 1024 * 1024            # the chunk size Supabase's docs ask TUS clients to use
 PAGE = 1000                            # PostgREST's default max-rows on Supabase
-SPOOL_IN_MEMORY = 8 * 1024 * 1024      # open_blob keeps smaller downloads in memory
 CACHE_CONTROL = "0"                    # prompt.txt is overwritten on edit: no stale CDN copies
 CONNECT_TIMEOUT_S = 5.0                # an unreachable project is reported within this
 
@@ -68,7 +67,7 @@ class SupabaseStore(Store):
 
     def __init__(self, url: str, key: str, bucket: str = "train-mode", *,
                  signed_url_expiry_s: int = 3600, timeout_s: float = 60.0):
-        self.url = url.rstrip("/")
+        self.url = redact.without_userinfo(url.rstrip("/"))  # credentials in the URL: never sent
         self.bucket = bucket
         self.signed_url_expiry_s = signed_url_expiry_s
         self._key = Secret(key)
@@ -84,7 +83,8 @@ class SupabaseStore(Store):
                                         http_client=self._http, retry_enabled=False)
         self.storage = SyncStorageClient(f"{self.url}/storage/v1/", headers=auth, http_client=self._http)
         self.files = self.storage.from_(bucket)
-        self._errors = Translator(urlsplit(self.url).netloc, bucket, self._key, timeout_s=timeout_s,
+        self._errors = Translator(redact.host(self.url), bucket, self._key, timeout_s=timeout_s,
+                                  url_secrets=redact.url_secrets(url),
                                   bucket_limit=self._bucket_limit,
                                   bucket_exists=lambda: self.get_bucket() is not None)
 
@@ -101,7 +101,7 @@ class SupabaseStore(Store):
         parts = urlsplit(settings.supabase_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"SUPABASE_URL must look like https://<project>.supabase.co, "
-                              f"not {settings.supabase_url!r}.")
+                              f"not {redact.redact_url(settings.supabase_url)!r}.")
         if key_role(key) in ("anon", "authenticated"):
             # With RLS on and no policy, the anon key would silently see empty tables.
             raise ConfigError("SUPABASE_SERVICE_ROLE_KEY holds the public anon/publishable key; Train Mode "
@@ -113,7 +113,7 @@ class SupabaseStore(Store):
         return f"SupabaseStore(url={self.url!r}, bucket={self.bucket!r})"
 
     def describe(self) -> str:
-        return f"supabase ({urlsplit(self.url).netloc}, bucket {self.bucket})"
+        return f"supabase ({redact.host(self.url)}, bucket {self.bucket})"
 
     def close(self) -> None:
         self._http.close()
@@ -289,9 +289,9 @@ class SupabaseStore(Store):
             if isinstance(source, (bytes, bytearray, memoryview)):
                 data, size = bytes(source), len(source)
             elif isinstance(source, (str, Path)):
-                data, size = Path(source), _file_size(Path(source))
+                data, size = Path(source), file_size(Path(source))
             else:  # a binary stream (BytesIO, UploadedFile...): upload() takes only bytes or a path
-                data, size = _spool(source, stack)
+                data, size = spool(source, stack)
             with self.translate(f"uploading {path}", path=path, size=size):
                 if size > RESUMABLE_THRESHOLD:
                     stream = (io.BytesIO(data) if isinstance(data, bytes)
@@ -388,22 +388,3 @@ class SupabaseStore(Store):
             with self.translate(f"checking the table {table}"):
                 self.rest.table(table).select("id").limit(1).execute()
 
-
-def _file_size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError as exc:
-        raise StoreError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-
-
-def _spool(stream: BinaryIO, stack: ExitStack) -> tuple[BinaryIO, int]:
-    """A seekable stream positioned at the data, and the data's size (TUS seeks to 0)."""
-    if stream.seekable() and stream.tell() == 0:
-        size = stream.seek(0, io.SEEK_END)
-        stream.seek(0)
-        return stream, size
-    copy = stack.enter_context(tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY))
-    shutil.copyfileobj(stream, copy, 1024 * 1024)
-    size = copy.tell()
-    copy.seek(0)
-    return copy, size
