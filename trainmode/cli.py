@@ -209,6 +209,12 @@ def main(argv: list[str] | None = None) -> int:
     except TrainModeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a missing file, a folder given as a file, a full disk...
+        print(f"error: {exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}.", file=sys.stderr)
+        return 1
+    except UnicodeDecodeError:
+        print("error: a text file given is not UTF-8; save it as UTF-8.", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("error: interrupted; nothing half-written was kept.", file=sys.stderr)
         return 130

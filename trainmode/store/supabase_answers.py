@@ -23,6 +23,8 @@ def _shape(value: object) -> str:
         return f"a list of {len(value)}"
     if isinstance(value, dict):
         return f"an object with {', '.join(sorted(map(str, value))[:3]) or 'no keys'}"
+    if isinstance(value, str):
+        return "a web page" if value.lstrip()[:1] == "<" else "text"
     return type(value).__name__
 
 

@@ -386,5 +386,6 @@ class SupabaseStore(Store):
         """Raise ConfigError (with the command to fix it) unless the migration is applied."""
         for table in TABLES:
             with self.translate(f"checking the table {table}"):
-                self.rest.table(table).select("id").limit(1).execute()
+                data = self.rest.table(table).select("id").limit(1).execute().data
+            answers.rows(data, self._errors.host, f"checking the table {table}")
 
