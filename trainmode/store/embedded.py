@@ -296,7 +296,10 @@ class EmbeddedStore(Store):
         found = []
         for file in sorted(root.rglob("*")) if root.is_dir() else []:
             if file.is_file() and not file.name.startswith(PART_PREFIX):
-                stat = file.stat()
+                try:
+                    stat = file.stat()
+                except FileNotFoundError:  # replaced or deleted meanwhile
+                    continue
                 found.append(BlobInfo(file.relative_to(self.blob_dir).as_posix(), stat.st_size,
                                       datetime.fromtimestamp(stat.st_mtime, timezone.utc)))
         return found
