@@ -231,7 +231,8 @@ class FakePostgrest:
         for e in [e for e in self.tables["exports"] if e["artist_id"] == args["p_artist_id"]
                   and e["status"] == "building"]:
             if e["id"] == args["p_dead_export"]:
-                self.update("exports", [e], {"status": "failed", "error": "taken over: holder died", "completed_at": now()})
+                self.update("exports", [e], {"status": "failed", "error": "taken over: holder died",
+                                             "completed_at": now()})
             elif (e["heartbeat_at"] or e["created_at"]) < cutoff:
                 self.update("exports", [e], {"status": "failed", "error": "taken over: heartbeat stopped",
                                              "completed_at": now()})

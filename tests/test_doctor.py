@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from dead_process import dead_owner_tag
 from fake_supabase import FakeSupabase
 
 from trainmode import doctor, lease
@@ -124,17 +123,9 @@ def test_doctor_command_prints_one_table_and_exits_by_what_is_left(backend):
     assert doctor.examine(store).clean
 
 
-def dead_tag() -> str:
-    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    tag = lease.owner_tag(holder.pid)
-    holder.kill()
-    holder.wait()
-    return tag
-
-
 def test_temp_files_of_dead_processes_and_old_uploads_go_at_start_up(tmp_path):
     store = EmbeddedStore(tmp_path / "data")
-    tmp, blobs, dead = store.data_dir / "tmp", store.blob_dir / "artists" / "a", dead_tag()
+    tmp, blobs, dead = store.data_dir / "tmp", store.blob_dir / "artists" / "a", dead_owner_tag()
     blobs.mkdir(parents=True)
     tmp.mkdir(exist_ok=True)
     gone = [blobs / f".part-{dead}-x1", tmp / f"export-a-{dead}-y"]

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from dead_process import dead_owner_tag
 
 from trainmode.cli import build_parser
 from trainmode.store import EmbeddedStore
@@ -121,20 +122,11 @@ def test_a_zip_stored_by_an_export_killed_before_its_commit_is_removed_by_the_ne
     store = EmbeddedStore(data_dir)
     dead = store.begin_export({"id": str(uuid.uuid4()), "artist_id": heavy_artist["id"],
                                "zip_path": f"exports/{heavy_artist['id']}/x/dataset.zip",
-                               "lease_owner": f"{_dead_owner()}-token"})
+                               "lease_owner": f"{dead_owner_tag()}-token"})
     store.put_blob(dead["zip_path"], b"PK a complete zip, never committed", "application/zip")
     assert run("export", "--artist", "Ada", data_dir=data_dir).returncode == 0
     assert not store.local_path(dead["zip_path"]).exists()
     doctor_finds_nothing(data_dir)
-
-
-def _dead_owner() -> str:
-    from trainmode import lease
-    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    tag = lease.owner_tag(holder.pid)
-    holder.kill()
-    holder.wait()
-    return tag
 
 
 # ---- save ---------------------------------------------------------------------------

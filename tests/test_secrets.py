@@ -2,6 +2,7 @@
 never in a message, a repr, the "Storage:" caption (Store.describe) or the logs."""
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,8 +25,8 @@ class Recorder(BaseHTTPRequestHandler):
     def _answer(self):
         self.rfile.read(int(self.headers.get("content-length") or 0))
         self.server.seen.append(str(self.headers))
-        body = ('{"message": "%s", "code": "XX000", "statusCode": "500", "error": "boom"}'
-                % str(self.headers).replace("\n", " ").replace('"', "'")).encode()
+        echoed = str(self.headers).replace("\n", " ")
+        body = json.dumps({"message": echoed, "code": "XX000", "statusCode": "500", "error": "boom"}).encode()
         self.send_response(500)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
