@@ -260,42 +260,6 @@ def test_begin_export_is_busy_then_takes_over_a_stale_one(as_service_role, artis
     assert one(db, "select error from exports where id = %s", first) == "taken over: heartbeat stopped"
 
 
-def test_the_lease_follows_the_heartbeat_not_the_age(db, as_service_role, artist):
-    """An export older than the lease but with a fresh heartbeat is running; a silent one is not."""
-    first = begin(as_service_role, artist[0])
-    assert one(db, "select lease_owner from exports where id = %s", first) == f"owner-{first}"
-    db.execute("update exports set created_at = now() - interval '2 hours', "
-               "heartbeat_at = now() - interval '1 minute' where id = %s", (first,))
-    assert heartbeat(as_service_role, first) is True  # renewed just in time
-    with pytest.raises(psycopg.Error) as raised:
-        begin(as_service_role, artist[0])
-    assert raised.value.sqlstate == "TMBSY"
-    db.execute("update exports set heartbeat_at = now() - interval '31 seconds' where id = %s", (first,))
-    second = begin(as_service_role, artist[0])  # 30 s lease: taken over at once
-    assert one(db, "select status || ': ' || error from exports where id = %s", first) == \
-        "failed: taken over: heartbeat stopped"
-    assert heartbeat(as_service_role, first) is False  # the old holder learns it lost the lease
-    assert heartbeat(as_service_role, second) is True
-
-
-def test_a_holder_the_app_found_dead_is_taken_over_at_once(db, as_service_role, artist):
-    alive = begin(as_service_role, artist[0])
-    other = begin(as_service_role, new_artist(db))
-    with pytest.raises(psycopg.Error) as raised:  # naming another artist's export frees nothing here
-        begin(as_service_role, artist[0], dead_export=other)
-    assert raised.value.sqlstate == "TMBSY"
-    taken = begin(as_service_role, artist[0], dead_export=alive)
-    assert one(db, "select status || ': ' || error from exports where id = %s", alive) == \
-        "failed: taken over: holder died"
-    assert one(db, "select status from exports where id = %s", taken) == "building"
-    assert one(db, "select status from exports where id = %s", other) == "building"
-
-
-def test_the_flag_version_of_begin_export_is_gone(db):
-    assert one(db, "select to_regprocedure('public.train_mode_begin_export(uuid, uuid, text, double precision)')") \
-        is None
-
-
 def test_the_embedded_schema_has_the_same_tables_and_columns(db):
     """The SQLite twin (trainmode/store/embedded_schema.sql) must not drift from the migration."""
     import sqlite3
