@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -20,7 +21,8 @@ OLD = time.time() - 2 * 24 * 3600
 
 
 @pytest.fixture(params=["embedded", "supabase-fake"])
-def backend(request, tmp_path):
+def backend(request, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # SupabaseStore's temp folder: this test's own
     if request.param == "embedded":
         store = EmbeddedStore(tmp_path / "data")
 

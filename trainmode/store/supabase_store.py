@@ -374,6 +374,12 @@ class SupabaseStore(Store):
         with self.translate(f"checking {path}", path=path):
             return self.files.exists(path)
 
+    def temp_dir(self) -> str:
+        """One folder for this backend's temp files (uploads, export work), so doctor can sweep it."""
+        tmp = Path(tempfile.gettempdir()) / "trainmode"
+        tmp.mkdir(exist_ok=True)
+        return str(tmp)
+
     def list_blobs(self, prefix: str) -> list[BlobInfo]:
         with self.translate(f"listing {prefix}"):
             return answers.list_objects(self.files, prefix, self._errors.host)
