@@ -84,6 +84,7 @@ def test_a_refused_userinfo_url_and_a_bad_one_name_only_the_host(monkeypatch):
     monkeypatch.setenv("TRAINMODE_BACKEND", "supabase")
     monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", "sb_secret_k")
     monkeypatch.setenv("SUPABASE_URL", f"ftp://{USERINFO}@example.invalid")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://{USERINFO}@localhost:11434/v1")
     settings = load_settings()
     assert PASSWORD not in repr(settings)
     with pytest.raises(TrainModeError) as raised:
