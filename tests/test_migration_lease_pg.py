@@ -12,27 +12,17 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
-def dbname():
-    with supabase_database("no-default-privileges") as name:
-        yield name
+def roles():
+    """One database for these tests: `db` as its owner `postgres` (to age heartbeats and read what
+    the functions did), `api` as `service_role` (as PostgREST runs the app's RPC calls)."""
+    with supabase_database("no-default-privileges") as name, connect_as(name, "service_role") as api, \
+            psycopg.connect(f"{SERVER} user=postgres dbname={name}", autocommit=True) as db:
+        yield db, api
 
 
-@pytest.fixture
-def db(dbname):
-    """As `postgres`, to age heartbeats and read what the functions did."""
-    with psycopg.connect(f"{SERVER} user=postgres dbname={dbname}", autocommit=True) as conn:
-        yield conn
-
-
-@pytest.fixture
-def api(dbname):
-    """As PostgREST runs the app's RPC calls: service_role."""
-    with connect_as(dbname, "service_role") as conn:
-        yield conn
-
-
-def test_the_lease_follows_the_heartbeat_not_the_age(db, api):
+def test_the_lease_follows_the_heartbeat_not_the_age(roles):
     """An export older than the lease but with a fresh heartbeat is running; a silent one is not."""
+    db, api = roles
     artist_id = new_artist(db)
     first = begin(api, artist_id)
     assert one(db, "select lease_owner from exports where id = %s", first) == f"owner-{first}"
@@ -50,7 +40,8 @@ def test_the_lease_follows_the_heartbeat_not_the_age(db, api):
     assert heartbeat(api, second) is True
 
 
-def test_a_holder_the_app_found_dead_is_taken_over_at_once(db, api):
+def test_a_holder_the_app_found_dead_is_taken_over_at_once(roles):
+    db, api = roles
     artist_id = new_artist(db)
     alive = begin(api, artist_id)
     other = begin(api, new_artist(db))
@@ -64,6 +55,6 @@ def test_a_holder_the_app_found_dead_is_taken_over_at_once(db, api):
     assert one(db, "select status from exports where id = %s", other) == "building"
 
 
-def test_the_flag_version_of_begin_export_is_gone(db):
-    assert one(db, "select to_regprocedure('public.train_mode_begin_export(uuid, uuid, text, double precision)')") \
-        is None
+def test_the_flag_version_of_begin_export_is_gone(roles):
+    old = "public.train_mode_begin_export(uuid, uuid, text, double precision)"
+    assert one(roles[0], "select to_regprocedure(%s)", old) is None
