@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+import uuid
 
 from dead_process import dead_owner_tag
 
 from trainmode import lease
+from trainmode.export import export_dataset
 
 
 def test_an_owner_names_this_live_process_and_a_finished_one_is_dead():
@@ -53,3 +56,29 @@ def test_the_heartbeat_renews_until_the_block_ends_and_notices_a_lost_lease():
 
 def test_owner_tags_are_safe_in_file_names():
     assert os.sep not in lease.owner_tag() and lease.owner_tag().isalnum()
+
+
+def test_a_running_export_renews_its_lease(store, monkeypatch):
+    monkeypatch.setattr(lease, "HEARTBEAT_S", 0.01)
+    artist = store.ensure_artist("Ada")
+    summary, _ = store.add_summary(artist["id"], "p1", "a.als", {})
+    item_id = str(uuid.uuid4())
+    base = f"artists/{artist['id']}/items/{item_id}"
+    store.put_blob(f"{base}/audio.mp3", b"ID3" + b"\0" * 997, "audio/mpeg")
+    store.insert_item({"id": item_id, "artist_id": artist["id"], "als_summary_id": summary["id"],
+                       "parse_id": "p1", "audio_path": f"{base}/audio.mp3", "prompt_path": f"{base}/prompt.txt",
+                       "prompt_text": "warm", "audio_sha256": "ab" * 32, "audio_bytes": 1000})
+    renewed = []
+
+    def wait_for_a_heartbeat(progress):  # hold the export mid-run until its lease was renewed
+        if progress.stage == "writing" and not renewed:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                [running] = store.list_exports(artist["id"])
+                if running["heartbeat_at"] > running["created_at"]:
+                    renewed.append(running)
+                    return
+                time.sleep(0.01)
+
+    result = export_dataset(store, artist, on_progress=wait_for_a_heartbeat)
+    assert renewed and renewed[0]["status"] == "building" and result.item_count == 1

@@ -86,8 +86,8 @@ class Heartbeat:
     """Renews an export's lease from a background thread while the `with` block runs.
     `lost` becomes True if the lease was taken over (the export will then not complete)."""
 
-    def __init__(self, store, export_id: str, every_s: float = HEARTBEAT_S):
-        self.store, self.export_id, self.every_s = store, export_id, every_s
+    def __init__(self, store, export_id: str, every_s: float | None = None):
+        self.store, self.export_id, self.every_s = store, export_id, every_s or HEARTBEAT_S
         self.lost = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="export-heartbeat", daemon=True)
