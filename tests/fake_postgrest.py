@@ -18,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 from trainmode.supabase_check import COLUMNS
 
 MAX_ROWS = 1000
-FUNCTIONS = ("train_mode_begin_export", "train_mode_complete_export", "train_mode_schema_report")
+FUNCTIONS = ("train_mode_begin_export", "train_mode_heartbeat_export", "train_mode_complete_export",
+             "train_mode_schema_report")
 DEFAULTS = {
     "artist_profiles": {"master_schema": dict},
     "exports": {"item_count": lambda: 0, "bytes": lambda: 0},
@@ -203,21 +204,12 @@ class FakePostgrest:
         if name == "train_mode_schema_report":  # supabase/migrations/20261201000000_train_mode_grants.sql
             return self.schema_report()
         exports = self.tables["exports"]
-        if name == "train_mode_begin_export":
-            cutoff = (datetime.now(UTC) - timedelta(seconds=args["p_stale_after_s"])).isoformat(
-                timespec="microseconds")
-            stale = [e for e in exports if e["artist_id"] == args["p_artist_id"]
-                     and e["status"] == "building" and e["created_at"] < cutoff]
-            self.update("exports", stale, {"status": "failed", "error": "abandoned (stale)", "completed_at": now()})
-            try:
-                return self.insert("exports", [{"id": args["p_export_id"] or str(uuid.uuid4()),
-                                                "artist_id": args["p_artist_id"], "zip_path": args["p_zip_path"],
-                                                "status": "building"}])[0]
-            except Reply as reply:
-                if "exports_one_building_idx" in str(reply.body.get("message")):
-                    raise pg_error(400, "TMBSY", "An export of this artist is already running; wait for it "
-                                   "to finish.") from None
-                raise
+        if name == "train_mode_begin_export":  # 20261202000000_train_mode_export_lease.sql
+            return self.begin_export(args)
+        if name == "train_mode_heartbeat_export":
+            running = [e for e in exports if e["id"] == args["p_export_id"] and e["status"] == "building"]
+            self.update("exports", running, {"heartbeat_at": now()})
+            return bool(running)
         export = next((e for e in exports if e["id"] == args["p_export_id"]), None)
         if export is None or export["status"] != "building":
             raise pg_error(400, "TMNRN", "This export is no longer running; start it again.")
@@ -234,9 +226,30 @@ class FakePostgrest:
             "status": "complete", "item_count": args["p_item_count"], "bytes": args["p_bytes"],
             "sha256": args["p_sha256"], "completed_at": stamp})[0]
 
+    def begin_export(self, args: dict) -> dict:
+        cutoff = (datetime.now(UTC) - timedelta(seconds=args["p_lease_s"])).isoformat(timespec="microseconds")
+        for e in [e for e in self.tables["exports"] if e["artist_id"] == args["p_artist_id"]
+                  and e["status"] == "building"]:
+            if e["id"] == args["p_dead_export"]:
+                self.update("exports", [e], {"status": "failed", "error": "taken over: holder died",
+                                             "completed_at": now()})
+            elif (e["heartbeat_at"] or e["created_at"]) < cutoff:
+                self.update("exports", [e], {"status": "failed", "error": "taken over: heartbeat stopped",
+                                             "completed_at": now()})
+        try:
+            return self.insert("exports", [{"id": args["p_export_id"] or str(uuid.uuid4()),
+                                            "artist_id": args["p_artist_id"], "zip_path": args["p_zip_path"],
+                                            "status": "building", "lease_owner": args["p_owner"],
+                                            "heartbeat_at": now()}])[0]
+        except Reply as reply:
+            if "exports_one_building_idx" in str(reply.body.get("message")):
+                raise pg_error(400, "TMBSY", "An export of this artist is already running; wait for it "
+                               "to finish.") from None
+            raise
+
     def schema_report(self) -> dict:
         def state(name: str) -> dict:
             return {"service_role": name in self.granted, "public_roles": name in self.public_granted}
 
         return {"tables": {t: {"rls": t not in self.rls_off, **state(t)} for t in COLUMNS},
-                "functions": {f: {"exists": True, **state(f)} for f in FUNCTIONS[:2]}}
+                "functions": {f: {"exists": True, **state(f)} for f in FUNCTIONS[:3]}}

@@ -252,8 +252,11 @@ class FakeSupabase(FakePostgrest):
                 continue
             rest = name[len(prefix) + 1:] if prefix else name
             head, _, tail = rest.partition("/")
-            entries.setdefault(head, {"name": head, "id": None if tail else obj["id"]})
-        return list(entries.values())[: int(body.get("limit", 100))]
+            entries.setdefault(head, {"name": head, "id": None} if tail else {
+                "name": head, "id": obj["id"], "updated_at": obj["updated_at"], "created_at": obj["updated_at"],
+                "metadata": {"size": len(obj["data"]), "mimetype": obj["content_type"]}})
+        offset = int(body.get("offset", 0))
+        return list(entries.values())[offset:offset + int(body.get("limit", 100))]
 
     # ---- resumable uploads (TUS 1.0.0, as Supabase runs it) -------------------------
     def tus(self, req: Recorded) -> tuple[int, dict, bytes]:

@@ -292,7 +292,7 @@ def test_a_crashed_export_does_not_block_forever_and_its_leftovers_go(store, art
     assert result.item_count == 2
     assert not leftover.exists() and other_artist.exists()
     statuses = {e["id"]: (e["status"], e["error"]) for e in store.list_exports(artist["id"])}
-    assert statuses[crashed] == ("failed", "abandoned (stale)")
+    assert statuses[crashed] == ("failed", "taken over: heartbeat stopped")
 
 
 # ---- progress -------------------------------------------------------------------------

@@ -60,11 +60,19 @@ def artist(db):
     return artist_id, new_summary(db, artist_id)
 
 
-def begin(db, artist_id, stale_after_s=3600.0) -> str:
+BEGIN_EXPORT = "train_mode_begin_export(uuid, uuid, text, text, double precision, uuid)"
+HEARTBEAT = "train_mode_heartbeat_export(uuid)"
+
+
+def begin(db, artist_id, lease_s=30.0, dead_export=None) -> str:
     export_id = str(uuid.uuid4())
-    db.execute("select train_mode_begin_export(%s, %s, 'exports/x/dataset.zip', %s)",
-               (export_id, artist_id, stale_after_s))
+    db.execute("select train_mode_begin_export(%s, %s, 'exports/x/dataset.zip', %s, %s, %s)",
+               (export_id, artist_id, f"owner-{export_id}", lease_s, dead_export))
     return export_id
+
+
+def heartbeat(db, export_id) -> bool:
+    return one(db, "select train_mode_heartbeat_export(%s)", export_id)
 
 
 def complete(db, export_id, item_ids):
@@ -96,7 +104,7 @@ def test_indexes_for_the_app_queries_exist(db):
     assert "WHERE (status = 'building'::text)" in indexes["exports_one_building_idx"]
 
 
-@pytest.mark.parametrize("fn", ["train_mode_begin_export(uuid, uuid, text, double precision)",
+@pytest.mark.parametrize("fn", [BEGIN_EXPORT, HEARTBEAT,
                                 "train_mode_complete_export(uuid, uuid[], integer, bigint, text)"])
 def test_only_the_service_role_may_call_the_functions(db, fn):
     may = {role: one(db, "select has_function_privilege(%s, %s, 'execute')", role, fn)
@@ -246,10 +254,10 @@ def test_begin_export_is_busy_then_takes_over_a_stale_one(as_service_role, artis
         begin(db, artist[0])
     assert raised.value.sqlstate == "TMBSY"
     assert "already running" in str(raised.value)
-    second = begin(db, artist[0], stale_after_s=0)  # the first one is now "crashed"
+    second = begin(db, artist[0], lease_s=0)  # the first one's heartbeat is now "too old"
     rows = dict(db.execute("select id::text, status from exports where artist_id = %s", (artist[0],)).fetchall())
     assert rows == {first: "failed", second: "building"}
-    assert one(db, "select error from exports where id = %s", first) == "abandoned (stale)"
+    assert one(db, "select error from exports where id = %s", first) == "taken over: heartbeat stopped"
 
 
 def test_the_embedded_schema_has_the_same_tables_and_columns(db):
@@ -298,6 +306,7 @@ def store_paths(api) -> None:
     api.execute("update public.training_items set prompt_text = 'edited' where id = %s", (items[0],))
     api.execute("delete from public.training_items where id = %s", (items[1],))  # delete_item
     export_id = begin(api, artist_id)                                    # begin_export (RPC)
+    assert heartbeat(api, export_id)                                     # heartbeat_export (RPC)
     complete(api, export_id, [items[0]])                                 # complete_export (RPC)
     failed = begin(api, artist_id)
     api.execute("update public.exports set status = 'failed', error = 'x', completed_at = now() "
@@ -327,6 +336,8 @@ def test_the_public_roles_are_refused_everything(project, role):
             begin(api, artist_id)
         with pytest.raises(errors.InsufficientPrivilege, match="permission denied for function"):
             complete(api, str(uuid.uuid4()), [])
+        with pytest.raises(errors.InsufficientPrivilege, match="permission denied for function"):
+            heartbeat(api, str(uuid.uuid4()))
 
 
 def test_without_the_grants_migration_a_new_project_refuses_the_service_role():
@@ -351,7 +362,8 @@ def test_the_schema_report_check_supabase_reads(project):
         report = one(api, "select train_mode_schema_report()")
     assert report["tables"] == {t: {"rls": True, "service_role": True, "public_roles": False} for t in TABLES}
     assert report["functions"] == {f: {"exists": True, "service_role": True, "public_roles": False}
-                                   for f in ("train_mode_begin_export", "train_mode_complete_export")}
+                                   for f in ("train_mode_begin_export", "train_mode_heartbeat_export",
+                                             "train_mode_complete_export")}
     with supabase_database("old-default-privileges", MIGRATIONS[:1]) as old:  # before the grants migration
         with psycopg.connect(f"{SERVER} user=postgres dbname={old}", autocommit=True) as owner:
             apply_migrations(owner, MIGRATIONS[1:])

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -17,7 +19,8 @@ import httpx
 import pytest
 from fake_supabase import FakeSupabase
 
-from trainmode.errors import ExportBusyError, NotFoundError, StoreError
+from trainmode import lease
+from trainmode.errors import DuplicateError, ExportBusyError, NotFoundError, StoreError
 from trainmode.store import EmbeddedStore
 from trainmode.store.supabase_store import SupabaseStore
 from trainmode.supabase_setup import ALLOWED_MIME_TYPES
@@ -194,8 +197,57 @@ def test_begin_export_takes_over_a_stale_one(store, artist):
     first = store.begin_export(new_export(store, artist))
     second = store.begin_export(new_export(store, artist), stale_after_s=0)
     by_id = {e["id"]: e for e in store.list_exports(artist["id"])}
-    assert by_id[first["id"]]["status"] == "failed" and by_id[first["id"]]["error"] == "abandoned (stale)"
+    assert by_id[first["id"]]["status"] == "failed" and by_id[first["id"]]["error"] == lease.HEARTBEAT_STOPPED
     assert by_id[second["id"]]["status"] == "building"
+
+
+def test_begin_export_takes_over_at_once_when_the_holder_died(store, artist):
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    owner = f"{lease.owner_tag(holder.pid)}-{uuid.uuid4().hex[:16]}"
+    dead = store.begin_export({**new_export(store, artist), "lease_owner": owner})
+    assert dead["lease_owner"] == owner and dead["heartbeat_at"]
+    with pytest.raises(ExportBusyError):  # its holder runs, its heartbeat is fresh: busy
+        store.begin_export(new_export(store, artist))
+    holder.kill()
+    holder.wait()
+    second = store.begin_export(new_export(store, artist))  # no waiting for the 30 s lease
+    by_id = {e["id"]: e for e in store.list_exports(artist["id"])}
+    assert (by_id[dead["id"]]["status"], by_id[dead["id"]]["error"]) == ("failed", lease.HOLDER_DIED)
+    assert by_id[second["id"]]["status"] == "building" and by_id[second["id"]]["lease_owner"] != owner
+
+
+def test_heartbeat_renews_a_running_export_and_reports_a_lost_one(store, artist):
+    first = store.begin_export(new_export(store, artist))
+    assert store.heartbeat_export(first["id"]) is True
+    renewed = {e["id"]: e for e in store.list_exports(artist["id"])}[first["id"]]["heartbeat_at"]
+    assert str(renewed) >= str(first["heartbeat_at"])
+    store.begin_export(new_export(store, artist), stale_after_s=0)  # taken over
+    assert store.heartbeat_export(first["id"]) is False
+    assert store.heartbeat_export(str(uuid.uuid4())) is False
+
+
+def test_a_second_identical_item_or_summary_is_answered_as_a_duplicate(store, artist, summary):
+    item = make_item(store, artist, summary)
+    twin = {**store.get_item(item["id"]), "id": str(uuid.uuid4())}
+    for column in ("created_at", "updated_at", "exported_at", "export_id"):
+        twin.pop(column, None)
+    with pytest.raises(DuplicateError, match="already a training item"):
+        store.insert_item(twin)
+    again, created = store.add_summary(artist["id"], summary["parse_id"], "renamed.als", {"other": 1})
+    assert created is False and again["id"] == summary["id"]
+    assert len(store.list_items(artist["id"])) == 1 and len(store.list_summaries(artist["id"])) == 1
+
+
+def test_list_blobs_lists_every_blob_under_a_folder(store):
+    for label, data in (("lb/a/x.txt", b"12345"), ("lb/a/deeper/y.txt", b"1"), ("lb/b.txt", b"12"),
+                        ("lbc/z.txt", b"123")):
+        store.put_blob(blob(label), data, "text/plain")
+    found = store.list_blobs(blob("lb"))
+    assert [(b.path, b.bytes) for b in found] == [
+        (blob("lb/a/deeper/y.txt"), 1), (blob("lb/a/x.txt"), 5), (blob("lb/b.txt"), 2)]
+    assert all(b.updated_at is not None and b.updated_at.tzinfo is not None for b in found)
+    assert [b.path for b in store.list_blobs(blob("lb/a/deeper"))] == [blob("lb/a/deeper/y.txt")]
+    assert store.list_blobs(blob("nothing-here")) == []
 
 
 def test_complete_export_marks_export_and_items(store, artist, summary):

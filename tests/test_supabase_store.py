@@ -15,6 +15,7 @@ import httpx
 import pytest
 from fake_supabase import FakeSupabase, parse_multipart
 
+from trainmode import lease
 from trainmode.config import Secret, Settings
 from trainmode.errors import ConfigError, NotFoundError, StoreError
 from trainmode.store.supabase_errors import MIGRATION_FILES, PSQL_COMMAND
@@ -67,8 +68,10 @@ def test_export_steps_are_single_rpc_calls(fake, store):
     store.complete_export(export["id"], [], item_count=0, bytes=22, sha256="e" * 64)
     begin, done = fake.find("POST", "/rest/v1/rpc/")
     assert begin.path == "/rest/v1/rpc/train_mode_begin_export"
-    assert begin.json() == {"p_export_id": export["id"], "p_artist_id": artist["id"],
-                            "p_zip_path": "exports/x/dataset.zip", "p_stale_after_s": 60}
+    sent = begin.json()
+    assert sent == {"p_export_id": export["id"], "p_artist_id": artist["id"], "p_zip_path": "exports/x/dataset.zip",
+                    "p_owner": sent["p_owner"], "p_lease_s": 60, "p_dead_export": None}
+    assert not lease.is_dead(sent["p_owner"]) and lease.owner_tag() in sent["p_owner"]
     assert done.path == "/rest/v1/rpc/train_mode_complete_export"
     assert done.json() == {"p_export_id": export["id"], "p_item_ids": [], "p_item_count": 0,
                            "p_bytes": 22, "p_sha256": "e" * 64}

@@ -125,6 +125,10 @@ def cmd_export(args, settings) -> None:
     print(result.url)
 
 
+def cmd_doctor(args, settings) -> int:
+    return TrainMode.open(settings).doctor(fix=args.fix)
+
+
 def cmd_setup_supabase(args, settings) -> None:
     limit = args.file_size_limit_mb * 1024 * 1024 if args.file_size_limit_mb else None
     TrainMode.setup_supabase(settings, file_size_limit=limit, echo=print)
@@ -146,6 +150,7 @@ HANDLERS = {
     "items": cmd_items,
     "captions-report": cmd_captions_report,
     "export": cmd_export,
+    "doctor": cmd_doctor,
     "setup-supabase": cmd_setup_supabase,
     "check-supabase": cmd_check_supabase,
 }
@@ -192,6 +197,9 @@ def _add_commands(sub) -> None:
 
     p = sub.add_parser("export", help="pack an artist's ready items into dataset.zip; prints its path or URL last")
     p.add_argument("--artist", required=True)
+
+    p = sub.add_parser("doctor", help="find what crashes left (temp files, orphan files and zips); --fix removes it")
+    p.add_argument("--fix", action="store_true", help="remove what was found (without it nothing changes)")
 
     p = sub.add_parser("setup-supabase", help="check the migration and create the private storage bucket (idempotent)")
     p.add_argument("--file-size-limit-mb", type=int, metavar="MB",

@@ -29,11 +29,11 @@ class Secret(str):
 class Settings:
     backend: str = "embedded"
     data_dir: Path = Path(".trainmode")
-    supabase_url: str = ""
+    supabase_url: str = field(default="", repr=False)  # may hold user:password (redact.py)
     supabase_key: Secret = field(default=Secret(""), repr=False)
     bucket: str = "train-mode"
     openai_api_key: Secret = field(default=Secret(""), repr=False)
-    openai_base_url: str = ""
+    openai_base_url: str = field(default="", repr=False)  # may hold user:password too
     model: str = "gpt-4o-mini"
     writer: str = "auto"
     signed_url_expiry_s: int = 3600

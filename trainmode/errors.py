@@ -26,6 +26,10 @@ class StoreError(TrainModeError):
     """The database or blob storage failed (disk, network, HTTP error)."""
 
 
+class DuplicateError(StoreError):
+    """The row exists already (a unique key): the same MP3 or set saved twice, perhaps at once."""
+
+
 class WriterError(TrainModeError):
     """A caption writer failed (no key, bad key, timeout, rate limit, unreachable endpoint)."""
 

@@ -18,14 +18,14 @@ import threading
 import zipfile
 import zlib
 from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterator
 
-from . import dataset
+from . import dataset, doctor, lease
 from .errors import StoreError, TrainModeError, ValidationError
 from .store import Store, new_id
 
@@ -169,7 +169,7 @@ def build_zip(store: Store, artist: dict, items: list[dict], target: Path, *,
             member_done()
             manifest.append(f"{hashlib.sha256(data).hexdigest()}  {name}\n")
 
-        for index, (item, audio) in enumerate(zip(items, audio_files), 1):
+        for index, (item, audio) in enumerate(zip(items, audio_files, strict=False), 1):
             stem = dataset.member_stem(index)
             record = dataset.track_record(stem, item, summaries.get(item["als_summary_id"], {}), master_schema)
             records.append(record)
@@ -209,7 +209,7 @@ class ZipCheck:
         self._thread = threading.Thread(target=self._run, name="export-check", daemon=True)
         self._thread.start()
 
-    def __enter__(self) -> "ZipCheck":
+    def __enter__(self) -> ZipCheck:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -304,7 +304,7 @@ def verify_zip(path: Path, expected_members: int) -> str:
 # ---- the export -------------------------------------------------------------------
 def export_dataset(store: Store, artist: dict, *, on_progress: ProgressFn | None = None,
                    max_workers: int = 4, expires_s: int = 3600,
-                   stale_after_s: float = 3600.0) -> ExportResult:
+                   stale_after_s: float = lease.LEASE_S) -> ExportResult:
     """Pack every `ready` item of `artist` into dataset.zip and mark them exported.
     Raises ExportBusyError while another export of the artist runs."""
     items = store.list_items(artist["id"], status="ready")
@@ -316,7 +316,8 @@ def export_dataset(store: Store, artist: dict, *, on_progress: ProgressFn | None
     stored = False
     try:
         _sweep_leftovers(store, artist["id"])
-        with tempfile.TemporaryDirectory(dir=store.temp_dir(), prefix=f"export-{artist['id']}-") as workdir:
+        with lease.Heartbeat(store, export_id), tempfile.TemporaryDirectory(
+                dir=store.temp_dir(), prefix=f"export-{artist['id']}-{lease.owner_tag()}-") as workdir:
             target = Path(workdir) / "dataset.zip"
             with ZipCheck(target) as check:  # verifies the zip while it is written
                 members = build_zip(store, artist, items, target, on_progress=on_progress,
@@ -362,6 +363,7 @@ def _sweep_leftovers(store: Store, artist_id: str) -> None:
     cut). None of them is running: begin_export just made this export the only one."""
     for leftover in Path(store.temp_dir() or tempfile.gettempdir()).glob(f"export-{artist_id}-*"):
         shutil.rmtree(leftover, ignore_errors=True)
+    doctor.remove_failed_export_zips(store, artist_id)  # e.g. the zip of an export taken over
 
 
 def _abandon(store: Store, export_id: str, stored_zip: str | None, exc: BaseException) -> None:

@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 from .audio import AudioInfo, duration_mismatch, probe_mp3
 from .caption_text import strip_markdown
-from .errors import ConfirmationRequired, StoreError, TrainModeError, ValidationError
+from .errors import ConfirmationRequired, DuplicateError, StoreError, TrainModeError, ValidationError
 from .factcheck import Finding, check_caption
 from .files import spill_to_temp
 from .store import Store, new_id
@@ -108,7 +108,10 @@ def save_item(store: Store, artist: dict, summary_row: dict, request: SaveReques
         if reasons and not request.confirm:
             raise ConfirmationRequired("Please confirm before saving: " + " ".join(reasons), reasons)
         item = _item_row(artist, summary_row, info, request, caption, findings)
-        _store_item(store, item, path)
+        try:
+            _store_item(store, item, path)
+        except DuplicateError:  # saved by a concurrent run since the check above; our files are undone
+            return SaveResult(store.find_item_by_audio(artist["id"], info.sha256), duplicate=True)
     return SaveResult(store.get_item(item["id"]) or item)
 
 

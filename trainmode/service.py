@@ -27,6 +27,7 @@ from .audio import AudioInfo, probe_mp3
 from .batch import Generation, Job, generate_many
 from .caption_report import items_report
 from .config import Settings, load_settings
+from .doctor import doctor_command, sweep_at_startup
 from .errors import WriterError
 from .export import ExportProgress, ExportResult, ProgressFn, export_dataset
 from .library import ImportResult
@@ -59,7 +60,13 @@ class TrainMode:
     def open(cls, settings: Settings | None = None) -> TrainMode:
         """Load the settings (unless given) and open the store they name."""
         settings = settings or load_settings()
-        return cls(open_store(settings), settings)
+        store = open_store(settings)
+        sweep_at_startup(store)  # what crashed runs left: dead processes' temp files, day-old uploads
+        return cls(store, settings)
+
+    def doctor(self, *, fix: bool = False, echo: Callable[[str], object] = print) -> int:
+        """Report (and with `fix`, remove) what crashes left behind; 0 when nothing is left to fix."""
+        return doctor_command(self.store, fix=fix, echo=echo)
 
     def describe(self) -> str:
         return self.store.describe()

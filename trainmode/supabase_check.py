@@ -21,7 +21,7 @@ COLUMNS = {
     "artist_profiles": ["id", "artist_id", "master_schema", "created_at", "updated_at"],
     "als_summaries": ["id", "artist_id", "parse_id", "als_filename", "summary", "created_at"],
     "exports": ["id", "artist_id", "zip_path", "item_count", "bytes", "sha256", "status", "error",
-                "created_at", "completed_at"],
+                "created_at", "completed_at", "lease_owner", "heartbeat_at"],
     "training_items": ["id", "artist_id", "als_summary_id", "parse_id", "audio_path", "prompt_path",
                        "prompt_text", "status", "prompt_model", "prompt_version", "prompt_writer",
                        "prompt_edited", "provenance", "findings", "metadata", "audio_sha256",
@@ -102,7 +102,7 @@ def _rls(store: SupabaseStore) -> str:
 def _functions(store: SupabaseStore) -> str:
     functions = _report(store).get("functions") or {}
     problems = []
-    for name in ("train_mode_begin_export", "train_mode_complete_export"):
+    for name in ("train_mode_begin_export", "train_mode_heartbeat_export", "train_mode_complete_export"):
         state = functions.get(name) or {}
         if not state.get("exists"):
             problems.append(f"{name} is missing")
@@ -110,7 +110,7 @@ def _functions(store: SupabaseStore) -> str:
             problems.append(f"{name} is not executable by service_role only")
     if problems:
         raise ConfigError(f"{'; '.join(problems)}: apply the migrations ({APPLY_COMMANDS}).")
-    return "both export functions, executable by service_role only"
+    return "the three export functions, executable by service_role only"
 
 
 def _bucket(store: SupabaseStore) -> str:

@@ -562,7 +562,7 @@ class _SetBuilder:
         numerator, denominator = decode_time_signature(self.meter)
         bpm = self.bpm
         flat = self.master_envelopes.get(self.tempo_target)
-        points = list(zip(flat[::2], flat[1::2])) if flat else self.tempo_points
+        points = list(zip(flat[::2], flat[1::2], strict=False)) if flat else self.tempo_points
         if not all(0 < v <= MAX_BPM for v in (bpm, *(v for _, v in points))):
             raise self.stream.fail(f"is damaged: its tempo is outside Live's range of 20-{MAX_BPM:g} BPM.")
         values = [v for _, v in points]

@@ -12,10 +12,20 @@ import shutil
 import uuid
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
 BlobSource = bytes | str | Path | BinaryIO
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """One stored blob, as list_blobs sees it. `updated_at` is a UTC datetime (None if unknown)."""
+    path: str
+    bytes: int
+    updated_at: datetime | None
 
 
 def new_id() -> str:
@@ -77,10 +87,16 @@ class Store(abc.ABC):
 
     # ---- exports ----------------------------------------------------------------
     @abc.abstractmethod
-    def begin_export(self, export: dict, stale_after_s: float = 3600.0) -> dict:
-        """Insert an exports row with status 'building'. Raises ExportBusyError if the
-        artist has another 'building' export younger than stale_after_s (an older
-        one is presumed crashed and marked failed)."""
+    def begin_export(self, export: dict, stale_after_s: float = 30.0) -> dict:
+        """Insert an exports row with status 'building': a lease held by this process
+        (`lease_owner`, `heartbeat_at`; see trainmode/lease.py). Raises ExportBusyError if the
+        artist has another 'building' export whose holder is alive and whose heartbeat is
+        younger than stale_after_s; otherwise that export is taken over at once (marked failed
+        with the reason, e.g. "taken over: holder died")."""
+
+    @abc.abstractmethod
+    def heartbeat_export(self, export_id: str) -> bool:
+        """Renew a running export's lease; False if it is no longer running (taken over)."""
 
     @abc.abstractmethod
     def complete_export(self, export_id: str, item_ids: list[str], *, item_count: int,
@@ -114,6 +130,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def delete_blob(self, path: str) -> None:
         """Delete if present; deleting a missing blob is not an error."""
+
+    @abc.abstractmethod
+    @abc.abstractmethod
+    def list_blobs(self, prefix: str) -> list[BlobInfo]:
+        """Every blob whose path starts with `prefix` + "/" (recursively), in path order."""
 
     @abc.abstractmethod
     def blob_url(self, path: str, expires_s: int | None = None) -> str:

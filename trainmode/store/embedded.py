@@ -10,15 +10,17 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import ExportBusyError, NotFoundError, StoreError
-from .base import Store, new_id
+from .. import lease
+from ..errors import DuplicateError, ExportBusyError, NotFoundError, StoreError
+from .base import BlobInfo, Store, new_id
 
 JSON_COLUMNS = {"master_schema", "summary", "provenance", "findings", "metadata"}
 BOOL_COLUMNS = {"prompt_edited"}
+PART_PREFIX = ".part-"  # a blob being written (then renamed into place)
 SCHEMA_SQL = (Path(__file__).with_name("embedded_schema.sql")).read_text(encoding="utf-8")
 
 
@@ -41,6 +43,18 @@ def _encode(value):
     return json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, (dict, list)) else value
 
 
+def _add_lease_columns(db: sqlite3.Connection) -> None:
+    """Data folders made before export leases get the two lease columns."""
+    have = {r["name"] for r in db.execute("PRAGMA table_info(exports)").fetchall()}
+    for column in ("lease_owner", "heartbeat_at"):
+        try:
+            if column not in have:
+                db.execute(f"ALTER TABLE exports ADD COLUMN {column} TEXT")
+        except sqlite3.OperationalError as exc:  # another process added it first
+            if "duplicate column" not in str(exc):
+                raise
+
+
 class EmbeddedStore(Store):
     kind = "embedded"
 
@@ -55,6 +69,7 @@ class EmbeddedStore(Store):
         self._local = threading.local()  # one connection per thread (Streamlit runs pages in threads)
         try:
             self._conn().executescript(SCHEMA_SQL)  # idempotent: IF NOT EXISTS everywhere
+            _add_lease_columns(self._conn())
         except sqlite3.Error as exc:
             raise StoreError(f"Cannot open the local database {self.db_path}: {exc}.") from None
 
@@ -141,7 +156,10 @@ class EmbeddedStore(Store):
             return existing, False
         row = {"id": new_id(), "artist_id": artist_id, "parse_id": parse_id,
                "als_filename": als_filename, "summary": summary, "created_at": now_iso()}
-        with self._tx() as db:
+        with self._tx() as db:  # decided inside the transaction: a concurrent import may have won
+            if db.execute("SELECT 1 FROM als_summaries WHERE artist_id = ? AND parse_id = ?",
+                          (artist_id, parse_id)).fetchone():
+                return self.get_summary(artist_id, parse_id), False
             self._insert(db, "als_summaries", row)
         return row, True
 
@@ -155,7 +173,10 @@ class EmbeddedStore(Store):
     def insert_item(self, item: dict) -> dict:
         stamp = now_iso()
         row = {"created_at": stamp, "updated_at": stamp, "status": "ready", **item}
-        with self._tx() as db:
+        with self._tx() as db:  # decided inside the transaction: concurrent saves cannot both insert
+            if db.execute("SELECT 1 FROM training_items WHERE artist_id = ? AND audio_sha256 = ?",
+                          (row["artist_id"], row["audio_sha256"])).fetchone():
+                raise DuplicateError("This MP3 is already a training item of this artist.")
             self._insert(db, "training_items", row)
         return self.get_item(row["id"])
 
@@ -173,21 +194,27 @@ class EmbeddedStore(Store):
                          "ORDER BY created_at, id", artist_id, status)
 
     # ---- exports ----------------------------------------------------------------
-    def begin_export(self, export: dict, stale_after_s: float = 3600.0) -> dict:
+    def begin_export(self, export: dict, stale_after_s: float = lease.LEASE_S) -> dict:
         stamp = datetime.now(UTC)
-        row = {"status": "building", "item_count": 0, "bytes": 0,
+        row = {"status": "building", "item_count": 0, "bytes": 0, "lease_owner": lease.new_owner(),
                "created_at": stamp.isoformat(timespec="microseconds"), **export}
-        cutoff = (stamp - timedelta(seconds=stale_after_s)).isoformat(timespec="microseconds")
+        row["heartbeat_at"] = row["created_at"]
         with self._tx() as db:
-            # An old 'building' row is an export that crashed: free the artist.
-            db.execute("UPDATE exports SET status = 'failed', error = 'abandoned (stale)', completed_at = ? "
-                       "WHERE artist_id = ? AND status = 'building' AND created_at < ?",
-                       (row["created_at"], row["artist_id"], cutoff))
-            if db.execute("SELECT 1 FROM exports WHERE artist_id = ? AND status = 'building'",
-                          (row["artist_id"],)).fetchone():
-                raise ExportBusyError("An export of this artist is already running; wait for it to finish.")
+            for old in db.execute("SELECT * FROM exports WHERE artist_id = ? AND status = 'building'",
+                                  (row["artist_id"],)).fetchall():
+                reason = lease.takeover_reason(old["lease_owner"], old["heartbeat_at"] or old["created_at"],
+                                               stamp, stale_after_s)
+                if reason is None:
+                    raise ExportBusyError("An export of this artist is already running; wait for it to finish.")
+                db.execute("UPDATE exports SET status = 'failed', error = ?, completed_at = ? WHERE id = ?",
+                           (reason, row["created_at"], old["id"]))
             self._insert(db, "exports", row)
         return self.get_export(row["id"])
+
+    def heartbeat_export(self, export_id: str) -> bool:
+        with self._tx() as db:
+            return db.execute("UPDATE exports SET heartbeat_at = ? WHERE id = ? AND status = 'building'",
+                              (now_iso(), export_id)).rowcount == 1
 
     def get_export(self, export_id: str) -> dict | None:
         return self._one("SELECT * FROM exports WHERE id = ?", export_id)
@@ -228,7 +255,7 @@ class EmbeddedStore(Store):
         target = self._blob_path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         # Write beside the target, then rename: readers never see half a file.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f"{PART_PREFIX}{lease.owner_tag()}-")
         try:
             with os.fdopen(fd, "wb") as out:
                 if isinstance(source, (bytes, bytearray, memoryview)):
@@ -257,6 +284,19 @@ class EmbeddedStore(Store):
 
     def delete_blob(self, path):
         self._blob_path(path).unlink(missing_ok=True)
+
+    def list_blobs(self, prefix):
+        root = self._blob_path(prefix)
+        found = []
+        for file in sorted(root.rglob("*")) if root.is_dir() else []:
+            if file.is_file() and not file.name.startswith(PART_PREFIX):
+                try:
+                    stat = file.stat()
+                except FileNotFoundError:  # replaced or deleted meanwhile
+                    continue
+                found.append(BlobInfo(file.relative_to(self.blob_dir).as_posix(), stat.st_size,
+                                      datetime.fromtimestamp(stat.st_mtime, UTC)))
+        return found
 
     def blob_url(self, path, expires_s=None):
         return str(self._blob_path(path))

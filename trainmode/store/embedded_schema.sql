@@ -31,7 +31,9 @@ CREATE TABLE IF NOT EXISTS exports (
     status        TEXT NOT NULL CHECK (status IN ('building', 'complete', 'failed')),
     error         TEXT,
     created_at    TEXT NOT NULL,
-    completed_at  TEXT
+    completed_at  TEXT,
+    lease_owner   TEXT,
+    heartbeat_at  TEXT
 );
 CREATE TABLE IF NOT EXISTS training_items (
     id               TEXT PRIMARY KEY,

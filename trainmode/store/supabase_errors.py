@@ -19,13 +19,16 @@ import httpx
 from postgrest import APIError
 from storage3.exceptions import StorageApiError
 
+from .. import redact
 from ..config import Secret
-from ..errors import ConfigError, ExportBusyError, NotFoundError, StoreError, TrainModeError
+from ..errors import ConfigError, DuplicateError, ExportBusyError, NotFoundError, StoreError, TrainModeError
+from .supabase_answers import not_supabase
 
 log = logging.getLogger(__name__)
 
 MIGRATION_FILES = ("supabase/migrations/20261124000000_train_mode.sql",
-                   "supabase/migrations/20261201000000_train_mode_grants.sql")
+                   "supabase/migrations/20261201000000_train_mode_grants.sql",
+                   "supabase/migrations/20261202000000_train_mode_export_lease.sql")
 PSQL_COMMAND = 'psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -1 ' + " ".join(f"-f {f}" for f in MIGRATION_FILES)
 APPLY_COMMANDS = f"`supabase db push` or `{PSQL_COMMAND}`"
 SETUP_COMMAND = "python -m trainmode setup-supabase"
@@ -88,14 +91,14 @@ class Translator:
     file_size_limit, `bucket_exists()` whether the bucket exists: both only asked on failures."""
 
     def __init__(self, host: str, bucket: str, key: Secret, *, timeout_s: float,
-                 bucket_limit: Callable[[], int | None], bucket_exists: Callable[[], bool]):
+                 bucket_limit: Callable[[], int | None], bucket_exists: Callable[[], bool],
+                 url_secrets: list[str] | None = None):
         self.host, self.bucket, self._key, self.timeout_s = host, bucket, key, timeout_s
+        self._url_secrets = url_secrets or []
         self._bucket_limit, self._bucket_exists = bucket_limit, bucket_exists
 
     def scrub(self, text: object) -> str:
-        text = str(text or "")
-        key = self._key.reveal()
-        return text.replace(key, "***") if key else text
+        return redact.scrub(text, [self._key.reveal(), *self._url_secrets])
 
     @contextmanager
     def translate(self, what: str, *, path: str | None = None, size: int | None = None) -> Iterator[None]:
@@ -108,6 +111,11 @@ class Translator:
             raise self.rest_error(exc, what) from None
         except StorageApiError as exc:
             raise self.storage_error(exc.status, exc.code, exc.message, what, path, size) from None
+        except (ValueError, TypeError, AttributeError, KeyError):
+            # storage3/pydantic choking on an answer that is not Supabase's (HTML, odd JSON);
+            # logged with its traceback in case it is a bug of ours instead.
+            log.info("unexpected answer from %s while %s", self.host, what, exc_info=True)
+            raise not_supabase(self.host, what) from None
         except httpx.TimeoutException as exc:
             raise StoreError(f"Supabase at {self.host} did not answer within {self.timeout_s:g} s while {what} "
                              f"({exc.__class__.__name__}); check the network and try again.") from None
@@ -133,7 +141,7 @@ class Translator:
         if code == "23505":
             for constraint, text in DUPLICATES.items():
                 if constraint in message:
-                    return StoreError(text)
+                    return DuplicateError(text)
             return StoreError(f"Supabase refused {what}: that row already exists.")
         if code == "23503":
             return StoreError(f"Supabase refused {what}: it refers to a row that does not exist "

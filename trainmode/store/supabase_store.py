@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import io
-import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -27,9 +26,12 @@ from postgrest.types import CountMethod
 from storage3 import SyncStorageClient
 from storage3.exceptions import StorageApiError
 
+from .. import lease, redact
 from ..config import Secret, Settings
 from ..errors import ConfigError, NotFoundError, StoreError
-from .base import Store
+from . import supabase_answers as answers
+from .base import BlobInfo, Store
+from .streams import SPOOL_IN_MEMORY, file_size, spool
 from .supabase_errors import Translator, key_role, mb, parse_body
 
 UUID_COLUMNS = {"id", "artist_id", "als_summary_id", "export_id"}
@@ -38,7 +40,6 @@ TABLES = ("artists", "artist_profiles", "als_summaries", "training_items", "expo
 RESUMABLE_THRESHOLD = 6 * 1024 * 1024  # Supabase: standard uploads above ~6 MB should use TUS
 TUS_CHUNK = 6 * 1024 * 1024            # the chunk size Supabase's docs ask TUS clients to use
 PAGE = 1000                            # PostgREST's default max-rows on Supabase
-SPOOL_IN_MEMORY = 8 * 1024 * 1024      # open_blob keeps smaller downloads in memory
 CACHE_CONTROL = "0"                    # prompt.txt is overwritten on edit: no stale CDN copies
 CONNECT_TIMEOUT_S = 5.0                # an unreachable project is reported within this
 
@@ -66,7 +67,7 @@ class SupabaseStore(Store):
 
     def __init__(self, url: str, key: str, bucket: str = "train-mode", *,
                  signed_url_expiry_s: int = 3600, timeout_s: float = 60.0):
-        self.url = url.rstrip("/")
+        self.url = redact.without_userinfo(url.rstrip("/"))  # credentials in the URL: never sent
         self.bucket = bucket
         self.signed_url_expiry_s = signed_url_expiry_s
         self._key = Secret(key)
@@ -82,7 +83,8 @@ class SupabaseStore(Store):
                                         http_client=self._http, retry_enabled=False)
         self.storage = SyncStorageClient(f"{self.url}/storage/v1/", headers=auth, http_client=self._http)
         self.files = self.storage.from_(bucket)
-        self._errors = Translator(urlsplit(self.url).netloc, bucket, self._key, timeout_s=timeout_s,
+        self._errors = Translator(redact.host(self.url), bucket, self._key, timeout_s=timeout_s,
+                                  url_secrets=redact.url_secrets(url),
                                   bucket_limit=self._bucket_limit,
                                   bucket_exists=lambda: self.get_bucket() is not None)
 
@@ -99,7 +101,7 @@ class SupabaseStore(Store):
         parts = urlsplit(settings.supabase_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"SUPABASE_URL must look like https://<project>.supabase.co, "
-                              f"not {settings.supabase_url!r}.")
+                              f"not {redact.redact_url(settings.supabase_url)!r}.")
         if key_role(key) in ("anon", "authenticated"):
             # With RLS on and no policy, the anon key would silently see empty tables.
             raise ConfigError("SUPABASE_SERVICE_ROLE_KEY holds the public anon/publishable key; Train Mode "
@@ -111,7 +113,7 @@ class SupabaseStore(Store):
         return f"SupabaseStore(url={self.url!r}, bucket={self.bucket!r})"
 
     def describe(self) -> str:
-        return f"supabase ({urlsplit(self.url).netloc}, bucket {self.bucket})"
+        return f"supabase ({redact.host(self.url)}, bucket {self.bucket})"
 
     def close(self) -> None:
         self._http.close()
@@ -125,6 +127,8 @@ class SupabaseStore(Store):
         """The bucket's settings, or None if it does not exist."""
         try:
             return self.storage.get_bucket(self.bucket)
+        except (ValueError, TypeError):  # JSON that is not a bucket: not Supabase Storage
+            raise answers.not_supabase(self._errors.host, "reading the bucket") from None
         except StorageApiError as exc:  # Storage: 404 NoSuchBucket "Bucket not found"
             if str(exc.status) == "404" or "not found" in str(exc.message).lower():
                 return None
@@ -148,7 +152,7 @@ class SupabaseStore(Store):
                 for column, desc in order:
                     query = query.order(column, desc=desc)
                 page = query.range(len(rows), len(rows) + PAGE - 1).execute()
-                rows.extend(page.data)
+                rows.extend(answers.rows(page.data, self._errors.host, what))
                 if not page.data or page.count is None or len(rows) >= page.count:
                     return rows
 
@@ -160,7 +164,7 @@ class SupabaseStore(Store):
             for column, value in filters.items():
                 query = query.eq(column, value)
             data = query.limit(1).execute().data
-        return data[0] if data else None
+        return answers.first(data, self._errors.host, what)
 
     # ---- artists and profiles -------------------------------------------------
     def ensure_artist(self, name: str) -> dict:
@@ -172,7 +176,7 @@ class SupabaseStore(Store):
             # A database trigger creates the profile; ignore-duplicates makes a race harmless.
             created = self.rest.table("artists").upsert(
                 {"name": name}, on_conflict="name", ignore_duplicates=True).execute().data
-        return created[0] if created else self.find_artist(name)
+        return answers.first(created, self._errors.host, "creating the artist") or self.find_artist(name)
 
     def find_artist(self, name: str) -> dict | None:
         return self._one("artists", "looking up the artist", {"name": name.strip()})
@@ -194,7 +198,7 @@ class SupabaseStore(Store):
             with self.translate("saving the master schema"):
                 updated = self.rest.table("artist_profiles").update(
                     {"master_schema": master_schema}).eq("artist_id", artist_id).execute().data
-        if not updated:
+        if not answers.rows(updated, self._errors.host, "saving the master schema"):
             raise NotFoundError("This artist has no profile; create the artist first.")
 
     # ---- ALS summaries ----------------------------------------------------------
@@ -203,8 +207,9 @@ class SupabaseStore(Store):
         with self.translate("saving the set summary"):
             created = self.rest.table("als_summaries").upsert(
                 row, on_conflict="artist_id,parse_id", ignore_duplicates=True).execute().data
+        created = answers.first(created, self._errors.host, "saving the set summary")
         if created:
-            return created[0], True
+            return created, True
         return self.get_summary(artist_id, parse_id), False
 
     def get_summary(self, artist_id, parse_id):
@@ -218,7 +223,8 @@ class SupabaseStore(Store):
     # ---- training items ---------------------------------------------------------
     def insert_item(self, item: dict) -> dict:
         with self.translate("saving the training item"):
-            return self.rest.table("training_items").insert(item).execute().data[0]
+            data = self.rest.table("training_items").insert(item).execute().data
+        return answers.row(data, self._errors.host, "saving the training item")
 
     def get_item(self, item_id):
         return self._one("training_items", "reading the item", {"id": item_id})
@@ -232,17 +238,28 @@ class SupabaseStore(Store):
         return self._select("training_items", "listing items", filters, [("created_at", False), ("id", False)])
 
     # ---- exports ----------------------------------------------------------------
-    def begin_export(self, export: dict, stale_after_s: float = 3600.0) -> dict:
+    def begin_export(self, export: dict, stale_after_s: float = lease.LEASE_S) -> dict:
+        building = self._select("exports", "starting the export",
+                                {"artist_id": export["artist_id"], "status": "building"})
+        dead = next((e["id"] for e in building if lease.is_dead(e.get("lease_owner"))), None)
         with self.translate("starting the export"):
-            return self.rest.rpc("train_mode_begin_export", {
+            data = self.rest.rpc("train_mode_begin_export", {
                 "p_export_id": export.get("id"), "p_artist_id": export["artist_id"],
-                "p_zip_path": export["zip_path"], "p_stale_after_s": stale_after_s}).execute().data
+                "p_zip_path": export["zip_path"], "p_owner": export.get("lease_owner") or lease.new_owner(),
+                "p_lease_s": stale_after_s, "p_dead_export": dead}).execute().data
+        return answers.row(data, self._errors.host, "starting the export")
+
+    def heartbeat_export(self, export_id: str) -> bool:
+        with self.translate("renewing the export's lease"):
+            data = self.rest.rpc("train_mode_heartbeat_export", {"p_export_id": export_id}).execute().data
+        return answers.boolean(data, self._errors.host, "renewing the export's lease")
 
     def complete_export(self, export_id, item_ids, *, item_count, bytes, sha256):
         with self.translate("finishing the export"):
-            return self.rest.rpc("train_mode_complete_export", {
+            data = self.rest.rpc("train_mode_complete_export", {
                 "p_export_id": export_id, "p_item_ids": list(item_ids), "p_item_count": item_count,
                 "p_bytes": bytes, "p_sha256": sha256}).execute().data
+        return answers.row(data, self._errors.host, "finishing the export")
 
     def fail_export(self, export_id, error):
         with self.translate("recording the failed export"):
@@ -264,9 +281,9 @@ class SupabaseStore(Store):
             if isinstance(source, (bytes, bytearray, memoryview)):
                 data, size = bytes(source), len(source)
             elif isinstance(source, (str, Path)):
-                data, size = Path(source), _file_size(Path(source))
+                data, size = Path(source), file_size(Path(source))
             else:  # a binary stream (BytesIO, UploadedFile...): upload() takes only bytes or a path
-                data, size = _spool(source, stack)
+                data, size = spool(source, stack)
             with self.translate(f"uploading {path}", path=path, size=size):
                 if size > RESUMABLE_THRESHOLD:
                     stream = (io.BytesIO(data) if isinstance(data, bytes)
@@ -306,7 +323,8 @@ class SupabaseStore(Store):
 
     def _signed_url(self, path: str, expires_s: int) -> str:
         with self.translate(f"signing a link to {path}", path=path):
-            return self.files.create_signed_url(path, int(expires_s))["signedURL"]
+            signed = self.files.create_signed_url(path, int(expires_s))
+        return answers.field(signed, "signedURL", self._errors.host, f"signing a link to {path}")
 
     @contextmanager
     def open_blob(self, path: str) -> Iterator[BinaryIO]:
@@ -344,6 +362,16 @@ class SupabaseStore(Store):
             for start in range(0, len(paths), 1000):  # the API's limit per request
                 self.files.remove(paths[start:start + 1000])  # missing objects are skipped
 
+    def temp_dir(self) -> str:
+        """One folder for this backend's temp files (uploads, export work), so doctor can sweep it."""
+        tmp = Path(tempfile.gettempdir()) / "trainmode"
+        tmp.mkdir(exist_ok=True)
+        return str(tmp)
+
+    def list_blobs(self, prefix: str) -> list[BlobInfo]:
+        with self.translate(f"listing {prefix}"):
+            return answers.list_objects(self.files, prefix, self._errors.host)
+
     def blob_url(self, path: str, expires_s: int | None = None) -> str:
         return self._signed_url(path, expires_s or self.signed_url_expiry_s)
 
@@ -352,24 +380,6 @@ class SupabaseStore(Store):
         """Raise ConfigError (with the command to fix it) unless the migration is applied."""
         for table in TABLES:
             with self.translate(f"checking the table {table}"):
-                self.rest.table(table).select("id").limit(1).execute()
+                data = self.rest.table(table).select("id").limit(1).execute().data
+            answers.rows(data, self._errors.host, f"checking the table {table}")
 
-
-def _file_size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError as exc:
-        raise StoreError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-
-
-def _spool(stream: BinaryIO, stack: ExitStack) -> tuple[BinaryIO, int]:
-    """A seekable stream positioned at the data, and the data's size (TUS seeks to 0)."""
-    if stream.seekable() and stream.tell() == 0:
-        size = stream.seek(0, io.SEEK_END)
-        stream.seek(0)
-        return stream, size
-    copy = stack.enter_context(tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY))
-    shutil.copyfileobj(stream, copy, 1024 * 1024)
-    size = copy.tell()
-    copy.seek(0)
-    return copy, size

@@ -1,0 +1,16 @@
+"""A process of this host that has really finished, for lease and sweep tests."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from trainmode import lease
+
+
+def dead_owner_tag() -> str:
+    """The owner tag (trainmode/lease.py) of a process that ran on this host and is gone (reaped)."""
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    tag = lease.owner_tag(holder.pid)
+    holder.kill()
+    holder.wait()
+    return tag

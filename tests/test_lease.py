@@ -1,0 +1,84 @@
+"""Lease owners and the heartbeat thread (trainmode/lease.py)."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+
+from dead_process import dead_owner_tag
+
+from trainmode import lease
+from trainmode.export import export_dataset
+
+
+def test_an_owner_names_this_live_process_and_a_finished_one_is_dead():
+    mine = lease.new_owner()
+    assert mine.startswith(lease.owner_tag() + "-") and mine != lease.new_owner()  # a token per export
+    assert not lease.is_dead(mine)
+    assert lease.is_dead(dead_owner_tag() + "-token")
+
+
+def test_a_reused_pid_other_hosts_and_garbage_are_not_taken_for_the_holder():
+    tag = lease.owner_tag()
+    started = tag.rsplit("s", 1)[1]
+    reused = tag.replace(f"s{started}", f"s{int(started) + 1}")  # same pid, another process start
+    assert lease.is_dead(reused)
+    other_host = tag.replace(lease.host_id(), "0" * 8 if lease.host_id() != "0" * 8 else "1" * 8)
+    assert not lease.is_dead(other_host)  # another machine: only its heartbeat can tell
+    assert not lease.is_dead(None) and not lease.is_dead("") and not lease.is_dead("dataset.zip")
+    assert not lease.is_dead(f"tm{lease.host_id()}p1s0")  # init: alive (no start time recorded)
+
+
+class Beats:
+    def __init__(self, answers):
+        self.answers, self.calls = list(answers), 0
+        self.done = threading.Event()
+
+    def heartbeat_export(self, export_id):
+        self.calls += 1
+        if len(self.answers) == 1:
+            self.done.set()
+        return self.answers.pop(0) if self.answers else True
+
+
+def test_the_heartbeat_renews_until_the_block_ends_and_notices_a_lost_lease():
+    store = Beats([True, True, False])
+    with lease.Heartbeat(store, "e1", every_s=0.001) as beat:
+        assert store.done.wait(10)
+    beat._thread.join(10)
+    assert beat.lost and store.calls == 3  # it stopped at the first False
+    idle = Beats([True] * 1000)
+    with lease.Heartbeat(idle, "e2", every_s=3600) as beat:
+        pass
+    assert idle.calls == 0 and not beat.lost and not beat._thread.is_alive()
+
+
+def test_owner_tags_are_safe_in_file_names():
+    assert os.sep not in lease.owner_tag() and lease.owner_tag().isalnum()
+
+
+def test_a_running_export_renews_its_lease(store, monkeypatch):
+    monkeypatch.setattr(lease, "HEARTBEAT_S", 0.01)
+    artist = store.ensure_artist("Ada")
+    summary, _ = store.add_summary(artist["id"], "p1", "a.als", {})
+    item_id = str(uuid.uuid4())
+    base = f"artists/{artist['id']}/items/{item_id}"
+    store.put_blob(f"{base}/audio.mp3", b"ID3" + b"\0" * 997, "audio/mpeg")
+    store.insert_item({"id": item_id, "artist_id": artist["id"], "als_summary_id": summary["id"],
+                       "parse_id": "p1", "audio_path": f"{base}/audio.mp3", "prompt_path": f"{base}/prompt.txt",
+                       "prompt_text": "warm", "audio_sha256": "ab" * 32, "audio_bytes": 1000})
+    renewed = []
+
+    def wait_for_a_heartbeat(progress):  # hold the export mid-run until its lease was renewed
+        if progress.stage == "writing" and not renewed:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                [running] = store.list_exports(artist["id"])
+                if running["heartbeat_at"] > running["created_at"]:
+                    renewed.append(running)
+                    return
+                time.sleep(0.01)
+
+    result = export_dataset(store, artist, on_progress=wait_for_a_heartbeat)
+    assert renewed and renewed[0]["status"] == "building" and result.item_count == 1
