@@ -13,7 +13,7 @@ from pathlib import Path
 from .config import load_settings
 from .errors import ConfirmationRequired, TrainModeError
 
-COMMANDS = ("summarize", "demo", "import", "generate", "save", "items", "export", "setup-supabase")
+COMMANDS = ("summarize", "analyze", "demo", "import", "generate", "save", "items", "export", "setup-supabase")
 
 
 def _store(settings):
@@ -30,6 +30,20 @@ def cmd_summarize(args, settings) -> None:
     parsed = parse_als(Path(args.file), filename=Path(args.file).name)
     _print_json({"parse_id": parsed.parse_id, "als_filename": parsed.filename, **parsed.summary}
                 if args.with_id else parsed.summary)
+
+
+def cmd_analyze(args, settings) -> None:
+    from .analysis import analyze_mp3, audio_warnings
+    analysis = analyze_mp3(Path(args.file))
+    warnings = audio_warnings(analysis)
+    if args.json:
+        _print_json({**analysis.to_dict(), "warnings": warnings})
+        return
+    for name, value in analysis.to_dict().items():
+        if name != "notes":
+            print(f"{name}: {'-' if value is None else value}")
+    for line in [*analysis.notes, *warnings]:
+        print(f"note: {line}", file=sys.stderr)
 
 
 def cmd_demo(args, settings) -> None:
@@ -138,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summarize", help="print the summary of one .als file as JSON (no store needed)")
     p.add_argument("file")
     p.add_argument("--with-id", action="store_true", help="include parse_id and als_filename")
+
+    p = sub.add_parser("analyze", help="listen to an MP3: tempo, key, loudness, peak, silence, clipping")
+    p.add_argument("file", metavar="FILE.mp3")
+    p.add_argument("--json", action="store_true")
 
     sub.add_parser("demo", help="create the demo artist with small sets, MP3s and saved items (idempotent)")
 
