@@ -83,11 +83,16 @@ def clipped(pcm: np.ndarray, drive: float = 4.0) -> np.ndarray:
     return np.clip(pcm * drive, -1.0, 1.0)
 
 
-def encode(pcm: np.ndarray, rate: int = RATE, kbps: int = 192, quality: int = 5) -> bytes:
-    """Float PCM (samples, channels) -> MP3 bytes (lameenc writes no Xing/Info tag)."""
+def encode(pcm: np.ndarray, rate: int = RATE, kbps: int = 192, quality: int = 5, vbr: bool = False) -> bytes:
+    """Float PCM (samples, channels) -> MP3 bytes. lameenc writes no Xing/Info tag, so a VBR
+    file made here is VBR without a header."""
     pcm = pcm if pcm.ndim == 2 else pcm[:, None]
     enc = lameenc.Encoder()
-    enc.set_bit_rate(kbps)
+    if vbr:
+        enc.set_vbr(4)  # LAME's vbr_mtrh, what -V uses
+        enc.set_vbr_quality(4)
+    else:
+        enc.set_bit_rate(kbps)
     enc.set_in_sample_rate(rate)
     enc.set_channels(pcm.shape[1])
     enc.set_quality(quality)

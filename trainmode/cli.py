@@ -39,9 +39,7 @@ def cmd_analyze(args, settings) -> None:
     if args.json:
         _print_json({**analysis.to_dict(), "warnings": warnings})
         return
-    for name, value in analysis.to_dict().items():
-        if name != "notes":
-            print(f"{name}: {'-' if value is None else value}")
+    print("\n".join(analysis.describe()))
     for line in [*analysis.notes, *warnings]:
         print(f"note: {line}", file=sys.stderr)
 

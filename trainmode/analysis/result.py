@@ -12,7 +12,7 @@ class AudioAnalysis:
     duration_s: float  # length of the decoded audio
     sample_rate: int
     channels: int  # as stored in the MP3 (1 or 2)
-    bpm: float | None  # RhythmExtractor2013 (multifeature); may be half or double the felt tempo
+    bpm: float | None  # RhythmExtractor2013 (multifeature, 60 s windows); may be half or double the felt tempo
     bpm_confidence: float | None  # 0..1: essentia's 0..5.32 confidence / 5.32 (>= 0.66 is "excellent")
     key: str | None  # "F# minor"
     key_strength: float | None  # 0..1, correlation with the key profile
@@ -25,7 +25,7 @@ class AudioAnalysis:
     mono: bool  # one channel, or two that are effectively the same (side 40 dB below mid)
     mono_compatible: bool  # the channels are not out of phase (correlation > -0.2)
     stereo_correlation: float | None  # Pearson correlation of left and right; None for one channel
-    analyzer: str = ""  # "essentia 2.1-beta6-dev": which library measured this
+    analyzer: str = ""  # "essentia 2.1-beta6-dev + miniaudio 1.71": which libraries measured this
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -40,6 +40,25 @@ class AudioAnalysis:
                 out[name] = round(value, 6 if name in ("clipped_ratio",) else 3)
         out["notes"] = list(self.notes)
         return out
+
+    def describe(self) -> list[str]:
+        """The measurements as short lines for people (the CLI without --json)."""
+        def line(label: str, value, text: str) -> str:
+            return f"{label:<11}{'not measured' if value is None else text}"
+
+        m, s = divmod(self.duration_s, 60)
+        stereo = "mono" if self.mono else f"stereo (left/right correlation {self.stereo_correlation or 0:.2f})"
+        return [
+            f"{'length':<11}{int(m)}:{s:04.1f} ({self.sample_rate} Hz, {self.channels} channel(s))",
+            line("tempo", self.bpm, f"{self.bpm or 0:.1f} BPM (confidence {self.bpm_confidence or 0:.2f})"),
+            line("key", self.key, f"{self.key} (strength {self.key_strength or 0:.2f})"),
+            line("loudness", self.loudness_lufs,
+                 f"{self.loudness_lufs or 0:.1f} LUFS (range {self.loudness_range_lu or 0:.1f} LU)"),
+            line("peak", self.peak_dbfs, f"{self.peak_dbfs or 0:.1f} dBFS (sample peak)"),
+            f"{'silence':<11}{self.silence_start_s:.2f} s at the start, {self.silence_end_s:.2f} s at the end",
+            f"{'clipping':<11}{self.clipped_ratio:.3%} of the samples",
+            f"{'stereo':<11}{stereo}{'' if self.mono_compatible else ', out of phase'}",
+        ]
 
     @classmethod
     def from_dict(cls, data: dict) -> AudioAnalysis:
