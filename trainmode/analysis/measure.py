@@ -124,15 +124,17 @@ def analyze_mp3(path: str | os.PathLike) -> AudioAnalysis:
         raise AudioError(f"{name} was not found (no such file: {path}).")
     probe_mp3(path, name=name)
     pcm, rate, channels = decode(path, name)
+    duration = len(pcm) / rate
     notes: list[str] = []
     found = {**levels(pcm, rate), **stereo_image(pcm)}
-    if found["peak_dbfs"] is None or found["silence_start_s"] >= len(pcm) / rate:
+    if found["peak_dbfs"] is None or found["silence_start_s"] >= duration:
         found.update(_silent_music(notes))
     else:
         found.update(loudness(pcm, rate, notes))
         mono44 = downmix_44k(pcm, rate)
+        del pcm  # the stereo render is no longer needed: keep the peak memory of tempo/key low
         found.update(tempo(mono44, notes))
         found.update(key(mono44, notes))
-    return AudioAnalysis(duration_s=len(pcm) / rate, sample_rate=rate, channels=channels,
+    return AudioAnalysis(duration_s=duration, sample_rate=rate, channels=channels,
                          analyzer=f"essentia {essentia_version()} + miniaudio {miniaudio.__version__}",
                          notes=tuple(notes), **found)
