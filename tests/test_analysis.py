@@ -29,7 +29,7 @@ from trainmode.analysis import loudness as r128
 from trainmode.analysis import measure as measure_module
 from trainmode.analysis.music import essentia_standard
 from trainmode.analysis.verdict import CLIP_WARN_RATIO, relative
-from trainmode.errors import AudioError
+from trainmode.errors import AudioError, ConfirmationRequired
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = 30
@@ -163,6 +163,25 @@ def test_a_140_bpm_render_against_a_128_bpm_set_is_a_mismatch_in_words(analysed)
     verdict = compare(analysed["140 C major"], set_bpm=128, set_key="C major", set_seconds=SECONDS)
     assert verdict.verdict == "mismatch"
     assert verdict.reasons == ("The audio runs at 140 BPM, the set at 128.",)
+
+
+def test_a_mismatch_needs_a_confirmation_to_save_and_a_match_does_not(analysed):
+    mismatch = compare(analysed["140 C major"], set_bpm=128)
+    with pytest.raises(ConfirmationRequired) as refused:
+        mismatch.require_confirmation(confirm=False)
+    assert str(refused.value) == ("The audio does not seem to belong to this set: "
+                                  "The audio runs at 140 BPM, the set at 128.")
+    assert refused.value.reasons == ["The audio runs at 140 BPM, the set at 128."]
+    mismatch.require_confirmation(confirm=True)
+    compare(analysed["140 C major"], set_bpm=140).require_confirmation(confirm=False)
+    compare(analysed["140 C major"], set_bpm=136).require_confirmation(confirm=False)  # doubtful: shown, not asked
+
+
+def test_export_fields_are_flat_and_named_for_the_dataset(analysed):
+    fields = analysed["128 A minor"].export_fields()
+    assert round(fields["audio_bpm"]) == 128 and fields["audio_key"] == "A minor"
+    assert fields["loudness_lufs"] < -10 and fields["audio_analyzer"].startswith("essentia ")
+    assert all(not isinstance(v, (dict, list)) for v in fields.values())
 
 
 def test_the_matching_render_matches(analysed):

@@ -41,6 +41,15 @@ class AudioAnalysis:
         out["notes"] = list(self.notes)
         return out
 
+    def export_fields(self) -> dict:
+        """The flat fields for a track's sidecar / metadata.jsonl (`audio_bpm`, `audio_key`, ...)."""
+        d = self.to_dict()
+        return {"audio_bpm": d["bpm"], "audio_bpm_confidence": d["bpm_confidence"], "audio_key": d["key"],
+                "audio_key_strength": d["key_strength"], "loudness_lufs": d["loudness_lufs"],
+                "loudness_range_lu": d["loudness_range_lu"], "peak_dbfs": d["peak_dbfs"],
+                "silence_start_s": d["silence_start_s"], "silence_end_s": d["silence_end_s"],
+                "clipped_ratio": d["clipped_ratio"], "audio_mono": d["mono"], "audio_analyzer": d["analyzer"]}
+
     def describe(self) -> list[str]:
         """The measurements as short lines for people (the CLI without --json)."""
         def line(label: str, value, text: str) -> str:

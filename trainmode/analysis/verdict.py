@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ..audio import duration_mismatch
+from ..errors import ConfirmationRequired
 from .result import AudioAnalysis
 
 TEMPO_AGREES = 0.02  # within 2 % of the set's tempo (or of half/double it)
@@ -34,6 +35,13 @@ class Verdict:
     agreements: tuple[str, ...]  # what was checked and agrees
     warnings: tuple[str, ...]  # about the audio alone; never change the verdict
     tempo_relation: str | None = None  # "same" | "half" | "double" when the tempo agrees
+
+    def require_confirmation(self, confirm: bool) -> None:
+        """For the save path: a mismatch raises ConfirmationRequired (with the reasons) unless
+        confirmed, like the fact-check findings; doubtful and matching renders save as they are."""
+        if self.verdict == "mismatch" and not confirm:
+            raise ConfirmationRequired("The audio does not seem to belong to this set: " + " ".join(self.reasons),
+                                       list(self.reasons))
 
     def to_dict(self) -> dict:
         return {"verdict": self.verdict, "reasons": list(self.reasons), "agreements": list(self.agreements),
