@@ -31,23 +31,23 @@ def _lufs(power: float) -> float:
     return -0.691 + 10 * float(np.log10(power))
 
 
+def _gated(values: np.ndarray, relative_gate: float) -> np.ndarray:
+    """The values above the -70 LUFS absolute gate and above `relative_gate` LU under their power mean."""
+    blocks = values[values > ABSOLUTE_GATE]
+    if blocks.size == 0:
+        return blocks
+    return blocks[blocks > _lufs(_power(blocks).mean()) + relative_gate]
+
+
 def integrated(momentary: np.ndarray) -> float | None:
     """BS.1770-4 integrated loudness from the 400 ms block loudness values (None: all gated)."""
-    blocks = momentary[momentary > ABSOLUTE_GATE]
-    if blocks.size == 0:
-        return None
-    gate = _lufs(_power(blocks).mean()) + INTEGRATED_RELATIVE_GATE
-    kept = blocks[blocks > gate]
+    kept = _gated(momentary, INTEGRATED_RELATIVE_GATE)
     return _lufs(_power(kept).mean()) if kept.size else None
 
 
 def loudness_range(short_term: np.ndarray) -> float | None:
     """EBU Tech 3342 loudness range: 95th minus 10th percentile of the gated short-term values."""
-    blocks = short_term[short_term > ABSOLUTE_GATE]
-    if blocks.size == 0:
-        return None
-    gate = _lufs(_power(blocks).mean()) + RANGE_RELATIVE_GATE
-    kept = blocks[blocks > gate]
+    kept = _gated(short_term, RANGE_RELATIVE_GATE)
     return float(np.percentile(kept, 95) - np.percentile(kept, 10)) if kept.size else None
 
 
