@@ -190,6 +190,12 @@ def test_the_matching_render_matches(analysed):
     assert verdict.reasons == () and len(verdict.agreements) == 3
 
 
+def test_drums_alone_never_make_a_key_mismatch(analysed):
+    """Drums have no key, but KeyExtractor still names one: it must not contradict the set."""
+    for set_key in ("A minor", "C# major", "F# minor", "Bb major"):
+        assert compare(analysed["drums 122"], set_key=set_key).verdict != "mismatch"
+
+
 def test_half_time_and_the_relative_key_still_match(analysed):
     verdict = compare(analysed["174 D major"], set_bpm=174, set_key="B minor")
     assert verdict.verdict == "matches"
