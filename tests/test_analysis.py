@@ -316,6 +316,18 @@ def test_odd_but_valid_files_are_measured_never_crash(tmp_path, renders):
         assert parse_key(heard.key) in (None, (9, True), (0, False)), (name, heard.key)
 
 
+def test_an_upload_in_memory_is_analysed_like_the_file(renders, audio_fixtures):
+    path = renders["96 F# minor"][0]
+    from_file = analyze_mp3(path).to_dict()
+    assert analyze_mp3(path.read_bytes()).to_dict() == from_file
+    with open(path, "rb") as upload:
+        upload.read(100)  # a file object part-read by someone else
+        assert analyze_mp3(upload).to_dict() == from_file
+        assert upload.tell() == 0
+    with pytest.raises(AudioError, match="^upload.mp3 is a text file, not an MP3.$"):
+        analyze_mp3((audio_fixtures / "text_renamed.mp3").read_bytes(), name="upload.mp3")
+
+
 def test_a_missing_file_is_one_clear_audio_error(tmp_path):
     with pytest.raises(AudioError, match="was not found"):
         analyze_mp3(tmp_path / "nope.mp3")

@@ -11,6 +11,7 @@ here too, with the same AudioError, before a decoder ever sees it.
 from __future__ import annotations
 
 import os
+from typing import BinaryIO
 
 import miniaudio
 import numpy as np
@@ -29,15 +30,20 @@ PHASE_CORRELATION = -0.2  # left/right correlation below this: the mono downmix 
 FULL_SCALE = 32768
 STEP = 1 << 20  # samples per piece for the running sums
 
+Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
+
 
 def _db(amplitude: float) -> float:
     return 20.0 * float(np.log10(amplitude))
 
 
-def decode(path: str | os.PathLike, name: str) -> tuple[np.ndarray, int, int]:
-    """int16 PCM shaped (samples, channels), sample rate, channel count."""
+def decode(source: str | os.PathLike | bytes, name: str) -> tuple[np.ndarray, int, int]:
+    """int16 PCM shaped (samples, channels), sample rate, channel count, from a path or MP3 bytes."""
     try:
-        decoded = miniaudio.mp3_read_file_s16(str(path))
+        if isinstance(source, bytes):
+            decoded = miniaudio.mp3_read_s16(source)
+        else:
+            decoded = miniaudio.mp3_read_file_s16(str(source))
     except miniaudio.DecodeError as e:
         raise AudioError(f"{name} could not be decoded ({e}).") from None
     pcm = np.frombuffer(decoded.samples, dtype=np.int16).reshape(-1, decoded.nchannels)
@@ -117,13 +123,28 @@ def _silent_music(notes: list[str]) -> dict:
             "loudness_lufs": None, "loudness_range_lu": None}
 
 
-def analyze_mp3(path: str | os.PathLike) -> AudioAnalysis:
-    """Validate (probe_mp3: AudioError for anything the save path refuses), decode and measure."""
-    name = os.path.basename(path)
-    if not os.path.isfile(path):
-        raise AudioError(f"{name} was not found (no such file: {path}).")
+def _readable(source: Source, name: str | None) -> tuple[str | os.PathLike | bytes, str]:
+    """A path (checked to exist) or the bytes of an in-memory upload, and the name to show."""
+    if isinstance(source, (str, os.PathLike)):
+        name = name or os.path.basename(source)
+        if not os.path.isfile(source):
+            raise AudioError(f"{name} was not found (no such file: {source}).")
+        return source, name
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), name or "The file"
+    source.seek(0)  # a file object such as a Streamlit UploadedFile: read it, leave it rewound
+    data = source.read()
+    source.seek(0)
+    return data, name or getattr(source, "name", None) or "The file"
+
+
+def analyze_mp3(source: Source, *, name: str | None = None) -> AudioAnalysis:
+    """Validate (probe_mp3: AudioError for anything the save path refuses), decode and measure.
+    `source` is a path, MP3 bytes or a seekable binary file; `name` is shown in error messages."""
+    path, name = _readable(source, name)
     probe_mp3(path, name=name)
     pcm, rate, channels = decode(path, name)
+    del path  # the MP3 bytes of an upload are no longer needed
     duration = len(pcm) / rate
     notes: list[str] = []
     found = {**levels(pcm, rate), **stereo_image(pcm)}
