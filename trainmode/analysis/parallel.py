@@ -34,7 +34,9 @@ def analyze_many(
     workers = min(len(paths), max_workers or available_cores())
     if workers <= 1:
         return [_one(p) for p in paths]
-    # forkserver: workers start from a clean process, not a fork of a threaded app (Streamlit).
+    # forkserver: workers start from a clean process, not a fork of a threaded app (Streamlit);
+    # the server imports essentia once (takes effect when this process starts its forkserver).
     context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["trainmode.analysis.warm"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         return list(pool.map(_one, paths))
