@@ -142,7 +142,7 @@ def many_files(count: int, seconds: float) -> None:
     print(f"\n2. {count} files of {seconds:g} s: analyze_many (load average now {os.getloadavg()[0]:.1f})")
     print(f"   one worker:               {t_seq:6.2f} s wall, {cpu_seq:6.2f} s CPU")
     print(f"   {cores} workers ({cores} usable cores): {t_par:6.2f} s wall"
-          f"  = {t_seq / t_par:.2f}x faster   (each worker also imports essentia once)")
+          f"  = {t_seq / t_par:.2f}x faster   (includes starting the forkserver, which imports essentia)")
 
 
 def _cpu(usage) -> float:
