@@ -29,6 +29,16 @@ def cmd_summarize(args, settings) -> None:
                 if args.with_id else parsed.summary)
 
 
+def cmd_analyze(args, settings) -> None:
+    analysis, warnings = TrainMode.analyze(Path(args.file))
+    if args.json:
+        _print_json({**analysis.to_dict(), "warnings": warnings})
+        return
+    print("\n".join(analysis.describe()))
+    for line in [*analysis.notes, *warnings]:
+        print(f"note: {line}", file=sys.stderr)
+
+
 def cmd_demo(args, settings) -> None:
     artist = TrainMode.open(settings).install_demo(echo=lambda line: print(line, file=sys.stderr))
     print(artist["name"])
@@ -143,6 +153,7 @@ def cmd_check_supabase(args, settings) -> int:
 
 HANDLERS = {
     "summarize": cmd_summarize,
+    "analyze": cmd_analyze,
     "demo": cmd_demo,
     "import": cmd_import,
     "generate": cmd_generate,
@@ -160,6 +171,10 @@ def _add_commands(sub) -> None:
     p = sub.add_parser("summarize", help="print the summary of one .als file as JSON (no store needed)")
     p.add_argument("file")
     p.add_argument("--with-id", action="store_true", help="include parse_id and als_filename")
+
+    p = sub.add_parser("analyze", help="listen to an MP3: tempo, key, loudness, peak, silence, clipping")
+    p.add_argument("file", metavar="FILE.mp3")
+    p.add_argument("--json", action="store_true")
 
     sub.add_parser("demo", help="create the demo artist with small sets, MP3s and saved items (idempotent)")
 

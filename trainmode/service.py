@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import library, work_queue
+from .analysis import AudioAnalysis, analyze_mp3, audio_warnings
 from .audio import AudioInfo, probe_mp3
 from .batch import Generation, Job, generate_many
 from .caption_report import items_report
@@ -205,6 +206,12 @@ class TrainMode:
                        echo: Callable[[str], object] = print) -> list[str]:
         from .supabase_setup import setup_supabase  # supabase-py only for this backend
         return setup_supabase(settings, file_size_limit=file_size_limit, echo=echo)
+
+    @staticmethod
+    def analyze(source: BinaryIO | bytes | str | Path, name: str | None = None) -> tuple[AudioAnalysis, list[str]]:
+        """Listen to an MP3 (tempo, key, loudness, peak, silence, clipping) and say what looks wrong."""
+        analysis = analyze_mp3(source, name=name)
+        return analysis, audio_warnings(analysis)
 
     @staticmethod
     def check_supabase(settings: Settings) -> list:
