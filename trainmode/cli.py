@@ -13,7 +13,9 @@ from pathlib import Path
 from .config import load_settings
 from .errors import ConfirmationRequired, TrainModeError
 
-COMMANDS = ("summarize", "demo", "import", "generate", "save", "items", "export", "setup-supabase")
+FORMAT_NAMES = ("hf", "audiocraft", "stable-audio", "ace-step", "ace-step-v1")  # trainmode.formats.FORMATS
+
+COMMANDS = ("summarize", "demo", "import", "generate", "save", "items", "export", "check-dataset", "setup-supabase")
 
 
 def _store(settings):
@@ -119,9 +121,23 @@ def cmd_export(args, settings) -> None:
         print(f"{p.stage}: {p.items_done}/{p.items_total} items, {p.bytes_done / mib:.1f}/{p.bytes_total / mib:.1f} MiB",
               file=sys.stderr)
 
-    result = export_artist(store, settings, artist, on_progress=progress)
-    print(f"exported {result.item_count} items, {result.bytes} bytes, sha256 {result.sha256}", file=sys.stderr)
+    result = export_artist(store, settings, artist, on_progress=progress, format=args.format, split=args.split,
+                           artist_name=args.artist_name)
+    print(f"exported {result.item_count} items ({result.format}), {result.bytes} bytes, sha256 {result.sha256}",
+          file=sys.stderr)
     print(result.url)
+
+
+def cmd_check_dataset(args, settings) -> int:
+    from .formats import check_dataset
+    problems = check_dataset(args.path, args.format)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"error: {len(problems)} problem(s) for {args.format}.", file=sys.stderr)
+        return 1
+    print(f"{args.path} meets the {args.format} rules.")
+    return 0
 
 
 def cmd_setup_supabase(args, settings) -> None:
@@ -171,6 +187,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="pack an artist's ready items into dataset.zip; prints its path or URL last")
     p.add_argument("--artist", required=True)
+    p.add_argument("--format", choices=FORMAT_NAMES, default="hf", help="the trainer's layout (default: hf)")
+    p.add_argument("--split", type=float, metavar="RATIO", help="share of items to train on, e.g. 0.9 (the rest: valid)")
+    p.add_argument("--artist-name", action="store_true", help="show the artist's name, not an opaque id")
+
+    p = sub.add_parser("check-dataset", help="check a dataset zip or folder against its trainer's rules")
+    p.add_argument("path", metavar="PATH.zip")
+    p.add_argument("--format", required=True, choices=FORMAT_NAMES, help="the trainer's layout to check against")
 
     p = sub.add_parser("setup-supabase", help="check the migration and create the private storage bucket (idempotent)")
     p.add_argument("--file-size-limit-mb", type=int, metavar="MB",

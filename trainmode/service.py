@@ -151,6 +151,7 @@ def _store_item(store: Store, item: dict, audio_file: Path) -> None:
         raise
 
 
-def export_artist(store: Store, settings: Settings, artist: dict, *,
-                  on_progress: ProgressFn | None = None) -> ExportResult:
-    return export_dataset(store, artist, on_progress=on_progress, expires_s=settings.signed_url_expiry_s)
+def export_artist(store: Store, settings: Settings, artist: dict, *, on_progress: ProgressFn | None = None,
+                  format: str = "hf", split: float | None = None, artist_name: bool = False) -> ExportResult:
+    return export_dataset(store, artist, on_progress=on_progress, expires_s=settings.signed_url_expiry_s,
+                          format=format, split=split, artist_name=artist_name)
