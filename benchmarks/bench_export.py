@@ -41,10 +41,7 @@ import httpx  # noqa: E402
 import lameenc  # noqa: E402
 
 from trainmode.export import export_dataset  # noqa: E402
-from trainmode.store import (
-    EmbeddedStore,  # noqa: E402
-    new_id,  # noqa: E402
-)
+from trainmode.store import EmbeddedStore, new_id  # noqa: E402
 
 MiB = 1024 * 1024
 LATENCY_S = 0.05

@@ -18,7 +18,7 @@ import pytest
 
 from trainmode import dataset
 from trainmode.cli import COMMANDS, build_parser
-from trainmode.formats import FORMATS, hf
+from trainmode.formats import FORMATS, hf, zip_members
 from trainmode.formats.base import Build
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -405,7 +405,7 @@ def test_the_dataset_format_names_every_member_and_field():
     text = section(README, "Dataset format")
     row = dataset.row_for(1, {"id": "i", "audio_path": "a.mp3", "prompt_text": "x", "metadata": {}}, {}, {}, artist="a")
     record = hf.track_record(row)
-    names = [m.name for m in hf.members([row], Build("a", {row.stem: None}))]  # what the default export writes
+    names = [m.name for m in zip_members(hf, [row], Build("a", {row.stem: None}))]  # what the default export writes
     assert {"metadata.jsonl", "MANIFEST.sha256", "track-0001.mp3"} <= set(names)
     fields = [*record, *json.loads(hf.metadata_line(record))]
     missing = [n for n in names if n not in text] + [f for f in fields if f"`{f}`" not in text]

@@ -81,7 +81,7 @@ def test_audiocraft_loads_as_musicgen_reads_it(demo, tmp_path):
     assert config.startswith("# @package __global__")
     source = __import__("yaml").safe_load(config)["datasource"]
     assert (source["train"], source["valid"]) == (f"egs/{name}/train", f"egs/{name}/valid")
-    for split, item in zip(("train", "valid"), items):
+    for split, item in zip(("train", "valid"), items, strict=True):
         [line] = (folder / source[split] / "data.jsonl").read_text().splitlines()
         meta = AudioMeta(**json.loads(line))
         audio = folder / meta.path                                   # relative to the unzipped root
@@ -89,7 +89,8 @@ def test_audiocraft_loads_as_musicgen_reads_it(demo, tmp_path):
         assert meta.sample_rate == MP3(audio).info.sample_rate <= source["max_sample_rate"]
         info = music_info_from_dict(read_json(audio.with_suffix(".json")))  # the sidecar, Path.with_suffix
         assert set(info) == set(audiocraft.MUSIC_INFO)
-        assert all(isinstance(info[k], list) and all(isinstance(v, str) for v in info[k]) for k in ("moods", "keywords"))
+        for listed in ("moods", "keywords"):
+            assert isinstance(info[listed], list) and all(isinstance(v, str) for v in info[listed])
         assert info["description"] == item["prompt_text"] and info["name"] == audio.stem
         assert info["artist"] == dataset.artist_label(artist) and info["moods"] == ["nostalgic", "driving"]
         assert info["bpm"] == item["metadata"]["bpm"] and info["key"] == item["metadata"]["key"]
@@ -173,7 +174,7 @@ def test_ace_step_captions_reach_the_csv_and_json_and_no_caption_is_read_as_lyri
     audio = [p for p in folder.rglob("*") if p.suffix in ace_step.AUDIO_EXTENSIONS]
     assert len(audio) == 2 and not [p for p in audio if p.with_suffix(".txt").exists()]
     assert not (folder / "metadata.csv").exists()  # the top folder holds no audio: scan train/
-    for split, item in zip(("train", "valid"), items):
+    for split, item in zip(("train", "valid"), items, strict=True):
         assert (folder / split / "metadata.csv").read_bytes()[:4] == b'"Fil'  # UTF-8, no BOM
         [(name, sample)] = scan_directory(folder / split).items()
         assert sample["lyrics_file"] is None and sample["is_instrumental"] and sample["labeled"]
@@ -198,7 +199,7 @@ def test_ace_step_writes_lyrics_only_when_there_are_some():
 def test_ace_step_v1_rows_are_what_convert2hf_dataset_makes(demo, tmp_path):
     _, folder = exported(demo, tmp_path, "ace-step-v1")
     store, artist, items, _ = demo
-    for split, item in zip(("train", "valid"), items):
+    for split, item in zip(("train", "valid"), items, strict=True):
         rows = []
         for song in (folder / split).glob("*.mp3"):  # convert2hf_dataset.py create_dataset, re-stated
             prompt_path, lyric_path = (str(song).replace(".mp3", s) for s in ("_prompt.txt", "_lyrics.txt"))

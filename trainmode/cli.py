@@ -188,7 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="pack an artist's ready items into dataset.zip; prints its path or URL last")
     p.add_argument("--artist", required=True)
     p.add_argument("--format", choices=FORMAT_NAMES, default="hf", help="the trainer's layout (default: hf)")
-    p.add_argument("--split", type=float, metavar="RATIO", help="share of items to train on, e.g. 0.9 (the rest: valid)")
+    p.add_argument("--split", type=float, metavar="RATIO",
+                   help="share of items to train on, e.g. 0.9 (the rest: validation)")
     p.add_argument("--artist-name", action="store_true", help="show the artist's name, not an opaque id")
 
     p = sub.add_parser("check-dataset", help="check a dataset zip or folder against its trainer's rules")

@@ -111,7 +111,7 @@ def write_dataset(store: Store, fmt, rows: list[Row], build: Build, target: Path
             open(target, "w+b", buffering=0) as fh:
         writer = ZipWriter(fh, on_member)
         expected: Iterator[Row] = iter(rows)
-        for member in fmt.members(rows, build):
+        for member in formats.zip_members(fmt, rows, build):
             if not isinstance(member, AudioMember):
                 writer.add_bytes(member.name, member.data)
                 continue

@@ -1,18 +1,21 @@
 """Dataset layouts for the trainers people use, one module per format.
 
 Each module has NAME, TITLE, `members(rows, build)` (the zip members, lazily, in
-order) and `check(zip_or_dir) -> list[str]` (the tool's loader rules, re-stated with
+order; `zip_members` adds MANIFEST.sha256) and `check(zip_or_dir) -> list[str]` (the tool's loader rules, re-stated with
 the commit they were read at; empty when the dataset meets them). docs/dataset-formats.md
 shows each layout and how to train on it.
 """
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+from ..dataset import Row
 from ..errors import DatasetError, ValidationError
 from . import ace_step, ace_step_v1, audiocraft, hf, stable_audio
+from .base import Build, Member, with_manifest
 
 FORMATS: dict[str, ModuleType] = {m.NAME: m for m in (hf, audiocraft, stable_audio, ace_step, ace_step_v1)}
 DEFAULT = hf.NAME
@@ -23,6 +26,11 @@ def get_format(name: str) -> ModuleType:
         return FORMATS[name]
     except KeyError:
         raise ValidationError(f"Unknown dataset format {name!r}: use one of {', '.join(FORMATS)}.") from None
+
+
+def zip_members(fmt: ModuleType, rows: list[Row], build: Build) -> Iterator[Member]:
+    """Every member of the format's zip for `rows`, in order, MANIFEST.sha256 last."""
+    return with_manifest(fmt.members(rows, build))
 
 
 def check_dataset(path: str | Path, format_name: str) -> list[str]:

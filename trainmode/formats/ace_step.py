@@ -34,7 +34,7 @@ import posixpath
 from collections.abc import Iterator
 
 from ..dataset import Row, dumps
-from .base import AudioMember, Build, DatasetView, Member, checker, json_file, readme, splits_of, text, with_manifest
+from .base import AudioMember, Build, DatasetView, Member, checker, json_file, readme, splits_of, text
 
 NAME = "ace-step"
 TITLE = "ACE-Step 1.5"
@@ -76,10 +76,6 @@ def csv_text(rows: list[Row]) -> str:
 
 
 def members(rows: list[Row], build: Build) -> Iterator[Member]:
-    return with_manifest(_members(rows, build))
-
-
-def _members(rows: list[Row], build: Build) -> Iterator[Member]:
     groups = splits_of(rows)
     for split, split_rows in groups:
         for row in split_rows:

@@ -22,7 +22,7 @@ import posixpath
 from collections.abc import Iterator
 
 from ..dataset import Row
-from .base import AudioMember, Build, DatasetView, Member, checker, readme, splits_of, text, with_manifest
+from .base import AudioMember, Build, DatasetView, Member, checker, readme, splits_of, text
 
 NAME = "ace-step-v1"
 TITLE = "ACE-Step v1"
@@ -37,10 +37,6 @@ def prompt(row: Row) -> str:
 
 
 def members(rows: list[Row], build: Build) -> Iterator[Member]:
-    return with_manifest(_members(rows, build))
-
-
-def _members(rows: list[Row], build: Build) -> Iterator[Member]:
     for split, split_rows in splits_of(rows):
         for row in split_rows:
             yield AudioMember(f"{split}/{row.stem}.mp3", row)

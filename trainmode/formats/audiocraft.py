@@ -49,7 +49,6 @@ from .base import (
     splits_of,
     stem_of,
     text,
-    with_manifest,
 )
 
 NAME = "audiocraft"
@@ -82,10 +81,6 @@ def music_info(row: Row) -> dict:
 
 
 def members(rows: list[Row], build: Build) -> Iterator[Member]:
-    return with_manifest(_members(rows, build))
-
-
-def _members(rows: list[Row], build: Build) -> Iterator[Member]:
     name = dataset_name(build.artist)
     groups = splits_of(rows)
     for split, split_rows in groups:

@@ -32,7 +32,7 @@ from fnmatch import fnmatch
 import yaml
 
 from ..dataset import Row, dumps
-from .base import AudioMember, Build, DatasetView, Member, checker, splits_of, text, with_manifest
+from .base import AudioMember, Build, DatasetView, Member, checker, splits_of, text
 
 NAME = "hf"
 TITLE = "Hugging Face datasets (audiofolder)"
@@ -79,10 +79,6 @@ def metadata_line(record: dict) -> str:
 
 
 def members(rows: list[Row], build: Build) -> Iterator[Member]:
-    return with_manifest(_members(rows, build.artist))
-
-
-def _members(rows: list[Row], artist: str) -> Iterator[Member]:
     groups = splits_of(rows)
     folders = len(groups) > 1  # a validation split: one folder per split
     for split, split_rows in groups:
@@ -95,7 +91,7 @@ def _members(rows: list[Row], artist: str) -> Iterator[Member]:
             yield text(f"{prefix}{row.stem}.txt", row.caption + "\n")
             yield text(f"{prefix}{row.stem}.json", dumps(record) + "\n")
         yield text(f"{prefix}metadata.jsonl", "".join(metadata_line(r) for r in records))
-    yield text("README.md", dataset_card(artist, rows, [split for split, _ in groups] if folders else []))
+    yield text("README.md", dataset_card(build.artist, rows, [split for split, _ in groups] if folders else []))
 
 
 def card_yaml(split_folders: list[str]) -> str:
