@@ -284,3 +284,27 @@ def test_the_same_member_names_for_the_same_rows_in_every_format():
         build = Build("artist-x", headers={r.stem: None for r in rows})
         names = [m.name for m in fmt.members(rows, build)]
         assert len(names) == len(set(names)) and all(n.isascii() for n in names), fmt.NAME
+
+
+def test_the_formats_doc_shows_every_member_each_format_writes():
+    """docs/dataset-formats.md draws each layout: every member a format writes for a
+    training split (validation mirrors it) appears in that format's section."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "dataset-formats.md").read_text(encoding="utf-8")
+    rows = [dataset.row_for(1, {"id": "i1", "audio_path": "a.mp3", "prompt_text": "x"}, {}, {}, artist="a")]
+    for name, fmt in formats.FORMATS.items():
+        section = doc.split(f"\n## {name}: ", 1)[1].split("\n## ", 1)[0]
+        members = formats.zip_members(fmt, rows, Build("artist-x", headers={"track-0001": None}))
+        missing = [m.name for m in members if m.name.replace("trainmode_artist_x", "trainmode_NAME") not in section]
+        assert not missing, f"{name}: {missing} not drawn in docs/dataset-formats.md"
+
+
+def test_ace_step_csv_survives_captions_with_delimiters_quotes_and_newlines():
+    """ACE-Step sniffs the CSV's delimiter from ", ; TAB": quoting every field keeps it ","
+    whatever the captions hold, and each caption reads back whole."""
+    captions = ['Dark; moody\ttechno, "quoted" bits', "Line one\nline two; x", "plain"]
+    rows = [dataset.row_for(n, {"id": str(n), "audio_path": "a.mp3", "prompt_text": c}, {}, {}, artist="a")
+            for n, c in enumerate(captions, 1)]
+    text = ace_step.csv_text(rows)
+    dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    assert dialect.delimiter == ","
+    assert [r["Caption"] for r in csv.DictReader(text.splitlines(keepends=True), dialect=dialect)] == captions

@@ -117,12 +117,14 @@ def write_dataset(store: Store, fmt, rows: list[Row], build: Build, target: Path
                 continue
             if member.row is not next(expected, None):
                 raise RuntimeError(f"{fmt.NAME} wrote the audio of {member.row.stem} out of row order")
-            _copy_audio(writer, member, next(audio_files), build, progress)
+            path = next(audio_files)
+            if getattr(fmt, "READS_AUDIO_HEADERS", False):
+                build.headers[member.row.stem] = audio_header(path)
+            _copy_audio(writer, member, path, progress)
         return writer.close()
 
 
-def _copy_audio(writer: ZipWriter, member: AudioMember, path: Path, build: Build, progress: Progress) -> None:
-    build.headers[member.row.stem] = audio_header(path)
+def _copy_audio(writer: ZipWriter, member: AudioMember, path: Path, progress: Progress) -> None:
     with open(path, "rb", buffering=0) as src:
         size = os.fstat(src.fileno()).st_size
         if member.row.audio.bytes is not None and size != member.row.audio.bytes:

@@ -53,6 +53,7 @@ from .base import (
 
 NAME = "audiocraft"
 TITLE = "MusicGen (audiocraft)"
+READS_AUDIO_HEADERS = True  # the manifest's sample_rate, the config's max_sample_rate/max_channels
 MUSIC_INFO = ("title", "artist", "key", "bpm", "genre", "moods", "keywords", "description", "name", "instrument")
 MANIFEST_KEYS = ("path", "duration", "sample_rate")
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".m4a")

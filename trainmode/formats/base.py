@@ -1,6 +1,6 @@
 """What every format shares: the members it yields, and the view its checker reads.
 
-A format is a module with `NAME`, `TITLE`, `members(rows, artist) -> Iterator[Member]`
+A format is a module with `NAME`, `TITLE`, `members(rows, build) -> Iterator[Member]`
 and `check(source) -> list[str]` (one sentence per problem, empty when the dataset
 meets the tool's rules). Audio members are copied byte for byte from the row's audio;
 text members are UTF-8. Members are yielded lazily, in zip order, so a format can
@@ -50,8 +50,9 @@ class AudioHeader(NamedTuple):
 @dataclass
 class Build:
     """What a format knows while its members are written: the artist as the dataset shows
-    it, and the header of each row's audio (by stem), filled in as each audio member is
-    written; None when the audio could not be read as MP3."""
+    it, and, for a format with READS_AUDIO_HEADERS = True, the header of each row's audio
+    (by stem), filled in as each audio member is written; None when the audio could not be
+    read as MP3."""
     artist: str
     headers: dict[str, AudioHeader | None] = field(default_factory=dict)
 
