@@ -16,7 +16,7 @@ from mutagen.mp3 import MP3
 from trainmode import dataset, formats
 from trainmode.cli import FORMAT_NAMES, main
 from trainmode.demo import DEMO_ARTIST, install_demo
-from trainmode.errors import ValidationError
+from trainmode.errors import DatasetError, ValidationError
 from trainmode.export import export_dataset
 from trainmode.formats import ace_step, ace_step_v1, audiocraft, stable_audio
 from trainmode.formats.base import Build
@@ -308,3 +308,23 @@ def test_ace_step_csv_survives_captions_with_delimiters_quotes_and_newlines():
     dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     assert dialect.delimiter == ","
     assert [r["Caption"] for r in csv.DictReader(text.splitlines(keepends=True), dialect=dialect)] == captions
+
+
+def test_the_checkers_report_a_hostile_dataset_instead_of_crashing(tmp_path):
+    """check-dataset reads datasets made elsewhere: odd files are problems, not tracebacks."""
+    folder = tmp_path / "odd"
+    (folder / "train").mkdir(parents=True)
+    (folder / "train" / "a.mp3").write_bytes(b"ID3")
+    (folder / "train" / "a.json").write_text('{"prompt": 3, "caption": 4, "language": "en"}')
+    (folder / "train" / "a_prompt.txt").write_text("x,y\nz")
+    (folder / "train" / "metadata.jsonl").write_text('{"file_name": "../../etc/passwd"}\n[1]\n')
+    card = "---\nconfigs: [{config_name: default, data_files: [{split: train, path: [3]}]}]\n---\n"
+    (folder / "README.md").write_text(card)
+    (folder / "dataset_config.json").write_text('{"dataset_type": "audio_dir", "datasets": {"id": 1}}')
+    (folder / "MANIFEST.sha256").write_text("nope\n")
+    for name in formats.FORMATS:
+        problems = formats.check_dataset(folder, name)
+        assert problems and all(isinstance(p, str) for p in problems), name
+    (folder / "README.md").write_bytes(b"\xff\xfe")
+    with pytest.raises(DatasetError, match="README.md is not UTF-8"):
+        formats.check_dataset(folder, "hf")

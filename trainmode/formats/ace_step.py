@@ -136,7 +136,7 @@ def _metas_problems(view: DatasetView, stem: str, caption: str) -> list[str]:
     data = json_file(view, f"{stem}.json", problems) if view.exists(f"{stem}.json") else {}
     if not isinstance(data, dict):
         return problems + [f"{stem}.json is not a JSON object."]
-    if data.get("caption") and data["caption"].strip() != caption:
+    if data.get("caption") and str(data["caption"]).strip() != caption:
         problems.append(f"{stem}.json: its caption differs from the CSV caption.")
     if not view.exists(f"{stem}.lyrics.txt") and data.get("language") != "instrumental":
         problems.append(f"{stem}.json: a track without lyrics needs language \"instrumental\", "

@@ -131,7 +131,11 @@ def _rules(view: DatasetView) -> list[str]:
     configs = view.files("config/dset/audio", ".yaml")
     if len(configs) != 1:
         return [f"Expected one config/dset/audio/NAME.yaml, found {len(configs)}."]
-    source = (yaml.safe_load(view.read_text(configs[0])) or {}).get("datasource") or {}
+    try:
+        config = yaml.safe_load(view.read_text(configs[0]))
+    except yaml.YAMLError as exc:
+        return [f"{configs[0]} is not YAML ({exc.__class__.__name__})."]
+    source = (config.get("datasource") if isinstance(config, dict) else None) or {}
     problems = [f"{configs[0]}: datasource.{k} must be a whole number." for k in ("max_sample_rate", "max_channels")
                 if not isinstance(source.get(k), int)]
     listed: set[str] = set()
@@ -158,6 +162,8 @@ def _manifest_problems(view: DatasetView, manifest: str, source: dict, listed: s
     for number, entry in enumerate(lines, 1):
         where = f"{manifest} line {number}"
         missing = [k for k in MANIFEST_KEYS if entry.get(k) is None]
+        if not missing and not isinstance(entry["path"], str):
+            missing = ["a string path"]
         if missing:
             problems.append(f"{where} lacks {', '.join(missing)} (AudioMeta needs path, duration and sample_rate).")
             continue

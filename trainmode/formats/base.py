@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from ..dataset import SPLITS, Row
+from ..errors import DatasetError
 
 MANIFEST = "MANIFEST.sha256"
 
@@ -132,7 +133,10 @@ class DatasetView:
         return self._zip.read(name) if self._zip is not None else (self.source / name).read_bytes()
 
     def read_text(self, name: str) -> str:
-        return self.read_bytes(name).decode("utf-8")
+        try:
+            return self.read_bytes(name).decode("utf-8")
+        except UnicodeDecodeError:
+            raise DatasetError(f"{name} is not UTF-8 text.") from None
 
     def files(self, folder: str = "", suffix: str = "", recursive: bool = True) -> list[str]:
         """Files under `folder` ending in `suffix` (case-insensitive), sorted."""
@@ -175,8 +179,8 @@ def json_file(view: DatasetView, name: str, problems: list[str]):
     """The JSON in `name`, or None (with a problem) when it does not parse."""
     try:
         return json.loads(view.read_text(name))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        problems.append(f"{name} is not UTF-8 JSON ({exc.__class__.__name__}).")
+    except json.JSONDecodeError as exc:
+        problems.append(f"{name} is not JSON ({exc.msg}, line {exc.lineno}).")
         return None
 
 

@@ -23,7 +23,6 @@ src/datasets/data_files.py (SPLIT_KEYWORDS: `valid` names the validation split).
 """
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ from fnmatch import fnmatch
 import yaml
 
 from ..dataset import Row, dumps
-from .base import AudioMember, Build, DatasetView, Member, checker, splits_of, text
+from .base import AudioMember, Build, DatasetView, Member, checker, json_lines, splits_of, text
 
 NAME = "hf"
 TITLE = "Hugging Face datasets (audiofolder)"
@@ -164,7 +163,7 @@ def _rules(view: DatasetView) -> list[str]:
     columns: dict[str, set[str]] = {}
     for split in config:
         name, patterns = split.get("split"), split.get("path")
-        patterns = [patterns] if isinstance(patterns, str) else patterns or []
+        patterns = [p for p in ([patterns] if isinstance(patterns, str) else patterns or []) if isinstance(p, str)]
         matched = [n for n in view.names if any(fnmatch(n, p) for p in patterns)]
         problems += _split_problems(view, name, matched, columns)
     if len({frozenset(c) for c in columns.values()}) > 1:
@@ -201,25 +200,22 @@ def _split_problems(view: DatasetView, split: str, matched: list[str], columns: 
         return [f"Split {split}: its files must match audio and exactly one metadata.jsonl "
                 f"(found {len(audio)} audio, metadata files {metadata + others})."]
     folder = posixpath.dirname(metadata[0])
-    lines, problems = [], []
-    for number, line in enumerate(view.read_text(metadata[0]).splitlines(), 1):
-        try:
-            lines.append(json.loads(line))
-        except json.JSONDecodeError:
-            problems.append(f"{metadata[0]} line {number} is not JSON.")
+    problems: list[str] = []
+    lines = json_lines(view, metadata[0], problems)
     listed = set()
     for number, entry in enumerate(lines, 1):
-        name = entry.get("file_name") if isinstance(entry, dict) else None
-        if not isinstance(name, str) or "://" in name or posixpath.isabs(name) or name.startswith(".."):
-            problems.append(f"{metadata[0]} line {number}: `file_name` must be a path relative to its folder.")
+        name = entry.get("file_name")
+        relative = posixpath.normpath(name) if isinstance(name, str) else ".."
+        if "://" in relative or posixpath.isabs(relative) or relative == ".." or relative.startswith("../"):
+            problems.append(f"{metadata[0]} line {number}: `file_name` must be a path inside its folder.")
             continue
-        listed.add(posixpath.normpath(posixpath.join(folder, name)))
+        listed.add(posixpath.normpath(posixpath.join(folder, relative)))
     problems += [f"Split {split}: {n} has no line in {metadata[0]}, so it would be left out." for n in audio
                  if n not in listed]
     problems += [f"{metadata[0]} lists {n}, which is not an audio file of split {split}." for n in sorted(listed)
                  if n not in audio]
-    problems += _column_problems(metadata[0], [e for e in lines if isinstance(e, dict)])
-    columns[split] = set().union(*(set(e) for e in lines if isinstance(e, dict)))
+    problems += _column_problems(metadata[0], lines)
+    columns[split] = set().union(*(set(e) for e in lines))
     return problems
 
 

@@ -137,10 +137,11 @@ def _rules(view: DatasetView) -> list[str]:
 def _config_problems(view: DatasetView, name: str, covered: set[str]) -> list[str]:
     problems: list[str] = []
     config = json_file(view, name, problems)
-    if not isinstance(config, dict) or config.get("dataset_type") != "audio_dir" or not config.get("datasets"):
+    if not isinstance(config, dict) or config.get("dataset_type") != "audio_dir" or \
+            not isinstance(config.get("datasets"), list) or not config["datasets"]:
         return problems + [f"{name}: needs dataset_type \"audio_dir\" and a non-empty `datasets` list."]
     for entry in config["datasets"]:
-        if not isinstance(entry.get("id"), str) or not isinstance(entry.get("path"), str):
+        if not (isinstance(entry, dict) and isinstance(entry.get("id"), str) and isinstance(entry.get("path"), str)):
             problems.append(f"{name}: every dataset needs a string `id` and `path`.")
             continue
         module = entry.get("custom_metadata_module")
