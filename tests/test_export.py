@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 
 from trainmode import export as export_mod
-from trainmode import formats
+from trainmode import dataset, formats
 from trainmode.demo import DEMO_ARTIST, install_demo
 from trainmode.errors import DatasetError, ExportBusyError, StoreError, ValidationError
 from trainmode.export import export_dataset
@@ -211,14 +211,16 @@ def fetch_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("export-fetch")]
 
 
-def test_fetched_blobs_give_the_same_zip_as_local_files(store, artist, tmp_path):
+@pytest.mark.parametrize("fmt", ["hf", "audiocraft"])  # audiocraft also reads each MP3's header
+def test_fetched_blobs_give_the_same_zip_as_local_files(store, artist, tmp_path, fmt):
     items = add_items(store, artist, 7)
     remote = RemoteStore(store.data_dir)
     out = tmp_path / "zips"
     out.mkdir()
     local_zip, remote_zip = out / "local.zip", out / "remote.zip"
-    export_mod.build_zip(store, artist, items, local_zip)
-    export_mod.build_zip(remote, artist, items, remote_zip, max_workers=3)
+    split = sorted(dataset.split_point(i["id"]) for i in items)[len(items) // 2]  # both sides hold items
+    export_mod.build_zip(store, artist, items, local_zip, format=fmt, split=split)
+    export_mod.build_zip(remote, artist, items, remote_zip, max_workers=3, format=fmt, split=split)
     assert sorted(remote.opened) == sorted(i["audio_path"] for i in items)
     assert remote_zip.read_bytes() == local_zip.read_bytes()
     assert sorted(p.name for p in out.iterdir()) == ["local.zip", "remote.zip"]  # the temp MP3s are gone
