@@ -12,8 +12,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from trainmode import export as export_mod
 from trainmode import dataset, formats
+from trainmode import export as export_mod
 from trainmode.demo import DEMO_ARTIST, install_demo
 from trainmode.errors import DatasetError, ExportBusyError, StoreError, ValidationError
 from trainmode.export import export_dataset
@@ -109,7 +109,8 @@ def _fail_os(*_args, **_kwargs):
 
 
 FAULTS = {
-    "read audio": lambda mp, store: mp.setattr(store, "local_path", lambda path: None) or mp.setattr(store, "open_blob", _fail),
+    "read audio": lambda mp, store: (mp.setattr(store, "local_path", lambda path: None),
+                                     mp.setattr(store, "open_blob", _fail)),
     "write": lambda mp, store: mp.setattr(ZipWriter, "add_file", _fail_os),
     "verify": lambda mp, store: mp.setattr(export_mod.ZipCheck, "result", _fail),
     "store zip": lambda mp, store: mp.setattr(store, "adopt_blob", _fail),
