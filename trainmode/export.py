@@ -121,6 +121,8 @@ def write_dataset(store: Store, fmt, rows: list[Row], build: Build, target: Path
             if getattr(fmt, "READS_AUDIO_HEADERS", False):
                 build.headers[member.row.stem] = audio_header(path)
             _copy_audio(writer, member, path, progress)
+        if next(expected, None) is not None:
+            raise RuntimeError(f"{fmt.NAME} left out the audio of some rows")  # they would be marked exported
         return writer.close()
 
 
@@ -132,17 +134,6 @@ def _copy_audio(writer: ZipWriter, member: AudioMember, path: Path, progress: Pr
                              "saved: it changed after it was saved. Save that item again.")
         writer.add_file(member.name, src, size, progress.add_bytes)
     progress.item_done()
-
-
-def build_zip(store: Store, artist: dict, items: list[dict], target: Path, *, format: str = formats.DEFAULT,
-              split: float | None = None, artist_name: bool = False, on_progress: ProgressFn | None = None,
-              max_workers: int = 4, on_member: Callable[[Entry], None] | None = None) -> int:
-    """Write the dataset zip for `items` to `target` (not checked, not stored); returns its size."""
-    rows = export_rows(store, artist, items, split=split, artist_name=artist_name)
-    progress = Progress(on_progress, rows)
-    progress.report()
-    return write_dataset(store, formats.get_format(format), rows, Build(rows[0].artist if rows else ""), target,
-                         progress, max_workers=max_workers, on_member=on_member)
 
 
 # ---- the export ----------------------------------------------------------------------
