@@ -129,7 +129,7 @@ def cmd_export(args, settings) -> None:
 
 
 def cmd_check_dataset(args, settings) -> int:
-    from .formats import check_dataset
+    from .service import check_dataset
     problems = check_dataset(args.path, args.format)
     for problem in problems:
         print(problem)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
+from . import formats
 from .audio import AudioInfo, duration_mismatch, probe_mp3
 from .batch import Job, generate_one
 from .config import Settings
@@ -149,6 +150,11 @@ def _store_item(store: Store, item: dict, audio_file: Path) -> None:
         if isinstance(exc, OSError):
             raise StoreError(f"Saving failed: {exc.strerror or exc}. Nothing was saved.") from None
         raise
+
+
+def check_dataset(path: str | Path, format_name: str) -> list[str]:
+    """The problems a trainer would have with a dataset zip or folder (empty: none)."""
+    return formats.check_dataset(path, format_name)
 
 
 def export_artist(store: Store, settings: Settings, artist: dict, *, on_progress: ProgressFn | None = None,
