@@ -328,3 +328,5 @@ def test_the_checkers_report_a_hostile_dataset_instead_of_crashing(tmp_path):
     (folder / "README.md").write_bytes(b"\xff\xfe")
     with pytest.raises(DatasetError, match="README.md is not UTF-8"):
         formats.check_dataset(folder, "hf")
+    with pytest.raises(ValidationError, match="No dataset path"):  # not the current folder
+        formats.check_dataset("", "hf")

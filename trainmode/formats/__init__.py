@@ -36,6 +36,8 @@ def zip_members(fmt: ModuleType, rows: list[Row], build: Build) -> Iterator[Memb
 def check_dataset(path: str | Path, format_name: str) -> list[str]:
     """The problems a trainer would have with the dataset at `path` (a .zip or a folder)."""
     fmt = get_format(format_name)
+    if not str(path).strip():
+        raise ValidationError("No dataset path was given.")
     path = Path(path)
     if not path.exists():
         raise ValidationError(f"{path} does not exist.")
