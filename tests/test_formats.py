@@ -330,3 +330,17 @@ def test_the_checkers_report_a_hostile_dataset_instead_of_crashing(tmp_path):
         formats.check_dataset(folder, "hf")
     with pytest.raises(ValidationError, match="No dataset path"):  # not the current folder
         formats.check_dataset("", "hf")
+
+
+def test_the_export_command_takes_format_split_and_artist_name(demo, capsys, monkeypatch):
+    store, _, _, ratio = demo
+    monkeypatch.setenv("TRAINMODE_DATA_DIR", str(store.data_dir))
+    args = ["export", "--artist", DEMO_ARTIST, "--format", "stable-audio", "--split", str(ratio), "--artist-name"]
+    assert main(args) == 0
+    out = capsys.readouterr()
+    path = Path(out.out.strip().splitlines()[-1])
+    assert path.name == "dataset-stable-audio.zip" and "(stable-audio)" in out.err
+    with zipfile.ZipFile(path) as zf:
+        sidecars = [json.loads(zf.read(n)) for n in zf.namelist() if n.endswith(".json") and "/" in n]
+        assert sorted(n.split("/")[0] for n in zf.namelist() if n.endswith(".mp3")) == ["train", "valid"]
+    assert [s["artist"] for s in sidecars] == ["Demo Artist", "Demo Artist"]
