@@ -9,6 +9,8 @@ import pytest
 
 from trainmode import dataset
 from trainmode.demo import DEMO_ARTIST, install_demo
+from trainmode.export import export_dataset
+from trainmode.formats import hf
 from trainmode.service import TrainMode
 
 
@@ -58,8 +60,8 @@ def test_metadata_jsonl_has_the_layout_audiofolder_needs(unzipped):
     audio = sorted(p.name for p in folder.iterdir() if p.suffix in AUDIO_EXTENSIONS)
     assert sorted(r["file_name"] for r in rows) == audio == [f"track-{i:04d}.mp3" for i in (1, 2)]
     assert [r["caption"] for r in rows] == [i["prompt_text"] for i in items]
-    assert all(sorted(r) == sorted(["file_name", *dataset.CARD_FIELDS]) for r in rows)  # same columns everywhere
-    for column in dataset.CARD_FIELDS:  # and one type per column (null aside)
+    assert all(sorted(r) == sorted(["file_name", *hf.CARD_FIELDS]) for r in rows)  # same columns everywhere
+    for column in hf.CARD_FIELDS:  # and one type per column (null aside)
         assert len({type(r[column]).__name__ for r in rows if r[column] is not None}) <= 1, column
     assert all(isinstance(r["bpm"], float) and isinstance(r["instruments"], list) for r in rows)
 
@@ -69,7 +71,7 @@ def test_the_card_counts_the_tracks_and_its_yaml_picks_mp3s_and_metadata(unzippe
     card = (folder / "README.md").read_text(encoding="utf-8")
     total = sum(i["audio_duration_s"] for i in items)
     assert f"2 tracks, 0:00:{round(total):02d} of audio in total ({total:.0f} s)" in card
-    assert all(f"`{field}`" in card for field in ("file_name", *dataset.CARD_FIELDS))
+    assert all(f"`{field}`" in card for field in ("file_name", *hf.CARD_FIELDS))
     assert 'load_dataset("audiofolder", data_dir=' in card
     front = re.match(r"---\n(.*?)\n---\n", card, re.S)
     yaml = pytest.importorskip("yaml")
@@ -109,7 +111,7 @@ def test_datasets_loads_the_unzipped_export(unzipped, audiofolder, tmp_path, how
         ds = audiofolder.load_dataset(str(folder), split="train", cache_dir=cache)
     ds = ds.cast_column("audio", audiofolder.Audio(decode=False))
     assert ds.num_rows == 2
-    assert set(ds.column_names) == {"audio", *dataset.CARD_FIELDS}
+    assert set(ds.column_names) == {"audio", *hf.CARD_FIELDS}
     assert ds["caption"] == [i["prompt_text"] for i in items]
     assert [row["audio"]["path"] for row in ds] == [str(folder / f"track-{i:04d}.mp3") for i in (1, 2)]
     assert ds.features["bpm"].dtype == "float64" and ds[0]["instruments"][:3] == ["synth bass", "drums", "pads"]
@@ -125,16 +127,86 @@ SUMMARY = {
 
 def test_instruments_are_the_profile_then_instrument_devices_not_effects():
     schema = {"instruments": ["Drums", "synth bass"]}
-    assert dataset.instruments(SUMMARY, schema) == ["Drums", "synth bass", "Drum Rack", "Operator", "Serum", "Simpler"]
-    assert dataset.instruments({"devices": ["operator"]}, {"instruments": ["Operator"]}) == ["Operator"]
-    assert dataset.instruments({}, {}) == []
+    assert dataset.set_facts(SUMMARY, schema)["instruments"] == [
+        "Drums", "synth bass", "Drum Rack", "Operator", "Serum", "Simpler"]
+    assert dataset.set_facts({"devices": ["operator"]}, {"instruments": ["Operator"]})["instruments"] == ["Operator"]
+    assert dataset.set_facts({}, {})["instruments"] == []
+
+
+def record_of(item: dict, summary: dict, schema: dict) -> dict:
+    item = {"id": "i1", "audio_path": "a.mp3", **item}
+    return hf.track_record(dataset.row_for(1, item, summary, schema, artist="artist-x"))
 
 
 def test_a_hand_written_caption_takes_its_facts_from_the_set():
     item = {"prompt_text": " A dark techno loop. ", "metadata": {}, "audio_duration_s": 12, "parse_id": "p1"}
-    record = dataset.track_record("track-0001", item, SUMMARY, {"genres": ["techno", 3]})
+    record = record_of(item, SUMMARY, {"genres": ["techno", 3]})
     assert record["caption"] == "A dark techno loop."
     assert (record["bpm"], record["key"], record["time_signature"]) == (128.0, "F minor", "4/4")
     assert record["duration_s"] == 12.0 and record["genres"] == ["techno"] and record["moods"] == []
     written = {**item, "metadata": {"bpm": 127, "key": None, "time_signature": "4/4"}}
-    assert dataset.track_record("track-0001", written, SUMMARY, {})["bpm"] == 127.0
+    assert record_of(written, SUMMARY, {})["bpm"] == 127.0
+
+
+def test_tags_come_from_the_tags_variant_else_from_the_facts():
+    item = {"prompt_text": "A loop.", "metadata": {"captions": {"tags": "dark techno, 128 bpm,, Dark Techno "}}}
+    assert record_of(item, SUMMARY, {})["tags"] == ["dark techno", "128 bpm"]
+    derived = record_of({"prompt_text": "A loop.", "metadata": {}}, SUMMARY, {"genres": ["techno"], "moods": ["dark"]})
+    assert derived["tags"] == ["techno", "dark", "Drum Rack", "Operator", "Serum", "Simpler", "128 bpm", "F minor"]
+    assert derived["captions"] == {}
+
+
+# ---- splits and artist identity --------------------------------------------------------
+def test_the_split_is_a_pure_function_of_the_item_id():
+    ids = [f"item-{n}" for n in range(400)]
+    sides = [dataset.split_of(i, 0.8) for i in ids]
+    assert sides == [dataset.split_of(i, 0.8) for i in ids]          # the same item, the same side
+    assert 0.7 < sides.count("train") / len(ids) < 0.9                # and about the ratio
+    smaller = [dataset.split_of(i, 0.5) for i, s in zip(ids, sides, strict=True) if s == "valid"]
+    assert set(smaller) == {"valid"}                                 # a smaller ratio only moves items to valid
+    assert {dataset.split_of(i, None) for i in ids} == {"train"}       # no ratio: everything trains
+
+
+def test_the_artist_is_an_opaque_id_unless_the_user_opts_in():
+    artist = {"id": "1b4e28ba-2fa1-11d2-883f-0016cb0a3b9d", "name": "Jane  Doe"}
+    label = dataset.artist_label(artist)
+    assert label.startswith("artist-") and "Jane" not in label and artist["id"] not in label
+    assert label == dataset.artist_label(dict(artist)) != dataset.artist_label({**artist, "id": "other"})
+    assert dataset.artist_label(artist, real_name=True) == "Jane Doe"
+
+
+def split_ratio_between(items) -> float:
+    """A ratio putting the first item on the training side and the second on the validation
+    side, whatever their (random) ids: halfway between where the two fall."""
+    first, second = sorted(dataset.split_point(i["id"]) for i in items)
+    return (first + second) / 2
+
+
+@pytest.fixture
+def unzipped_with_split(store, settings, tmp_path):
+    install_demo(store, settings, echo=lambda *_: None)
+    artist = store.find_artist(DEMO_ARTIST)
+    items = sorted(store.list_items(artist["id"], "ready"), key=lambda i: dataset.split_point(i["id"]))
+    result = export_dataset(store, artist, split=split_ratio_between(items))
+    folder = tmp_path / "dataset"
+    with zipfile.ZipFile(result.local_path) as zf:
+        zf.extractall(folder)
+    return folder, items, artist
+
+
+def test_a_split_export_declares_both_splits_and_datasets_loads_them(unzipped_with_split, audiofolder, tmp_path):
+    folder, (train, valid), artist = unzipped_with_split
+    assert hf.check(folder) == []
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert artist["name"] not in card  # the artist is an opaque id by default
+    config = pytest.importorskip("yaml").safe_load(re.match(r"---\n(.*?)\n---\n", card, re.S).group(1))
+    assert [s["split"] for s in config["configs"][0]["data_files"]] == ["train", "validation"]
+    for how in ("audiofolder", "folder"):
+        if how == "audiofolder":
+            ds = audiofolder.load_dataset("audiofolder", data_dir=str(folder), cache_dir=str(tmp_path / how))
+        else:
+            ds = audiofolder.load_dataset(str(folder), cache_dir=str(tmp_path / how))
+        assert set(ds) == {"train", "validation"}, how
+        assert ds["train"]["caption"] == [train["prompt_text"]]
+        assert ds["validation"]["caption"] == [valid["prompt_text"]]
+        assert set(ds["train"]["artist"]) == {dataset.artist_label(artist)}

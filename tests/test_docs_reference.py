@@ -11,6 +11,8 @@ import re
 from tests.test_docs import DOC_FILES, MIGRATION, README, ROOT, rel, section, table_rows
 from trainmode import dataset
 from trainmode.cli import HANDLERS, build_parser
+from trainmode.formats import FORMATS, hf, zip_members
+from trainmode.formats.base import Build
 
 
 # ---- 4. the README's CLI reference and configuration table ---------------------------------
@@ -71,15 +73,14 @@ def test_the_configuration_table_lists_every_variable_with_its_default():
 # ---- 5. dataset format and troubleshooting match the code -----------------------------------
 def test_the_dataset_format_names_every_member_and_field():
     text = section(README, "Dataset format")
-    record = dataset.track_record("track-0001", {"prompt_text": "x", "metadata": {}}, {}, {})
-    # The member names export.py writes: "metadata.jsonl", f"{stem}.mp3", ...
-    members = re.findall(r'"((?:\{stem\}|[\w-]+)\.(?:mp3|txt|json|jsonl|md|sha256))"',
-                         (ROOT / "trainmode" / "export.py").read_text(encoding="utf-8"))
-    assert {"metadata.jsonl", "MANIFEST.sha256"} <= set(members)
-    names = [m.replace("{stem}", dataset.member_stem(1)) for m in members]
-    fields = [*record, *json.loads(dataset.metadata_line(record))]
+    row = dataset.row_for(1, {"id": "i", "audio_path": "a.mp3", "prompt_text": "x", "metadata": {}}, {}, {}, artist="a")
+    record = hf.track_record(row)
+    names = [m.name for m in zip_members(hf, [row], Build("a", {row.stem: None}))]  # what the default export writes
+    assert {"metadata.jsonl", "MANIFEST.sha256", "track-0001.mp3"} <= set(names)
+    fields = [*record, *json.loads(hf.metadata_line(record))]
     missing = [n for n in names if n not in text] + [f for f in fields if f"`{f}`" not in text]
     assert not missing, f"not in the README's Dataset format: {sorted(set(missing))}"
+    assert all(f"`{name}`" in text for name in FORMATS), "every --format has a row in the README"
 
 
 def source_text() -> str:

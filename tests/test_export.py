@@ -12,16 +12,26 @@ from contextlib import contextmanager
 
 import pytest
 
+from trainmode import dataset, formats
 from trainmode import export as export_mod
 from trainmode.demo import DEMO_ARTIST, install_demo
-from trainmode.errors import ExportBusyError, StoreError, ValidationError
+from trainmode.errors import DatasetError, ExportBusyError, StoreError, ValidationError
 from trainmode.export import export_dataset
+from trainmode.formats.base import Build
 from trainmode.service import TrainMode
 from trainmode.store import EmbeddedStore, new_id
+from trainmode.zipwrite import ZipCheck, ZipWriter
 
 
 def export_artist(store, settings, artist, **kwargs):
     return TrainMode(store, settings).export(artist, **kwargs)
+
+
+def build_zip(store, artist, items, target, *, format="hf", split=None, max_workers=4, on_member=None) -> int:
+    """The export's zip for `items` at `target`, without the export's bookkeeping; its size."""
+    rows = export_mod.export_rows(store, artist, items, split=split)
+    return export_mod.write_dataset(store, formats.get_format(format), rows, Build(rows[0].artist), target,
+                                    export_mod.Progress(None, rows), max_workers=max_workers, on_member=on_member)
 
 
 @pytest.fixture
@@ -80,11 +90,12 @@ def test_unzip_accepts_the_zip(store, settings, artist):
     assert "No errors detected" in out.stdout
 
 
-def test_the_same_items_give_a_byte_identical_zip(store, artist, tmp_path):
+@pytest.mark.parametrize("fmt", list(formats.FORMATS))
+def test_the_same_items_give_a_byte_identical_zip(store, artist, tmp_path, fmt):
     items = store.list_items(artist["id"], "ready")
     a, b = tmp_path / "a.zip", tmp_path / "b.zip"
-    export_mod.build_zip(store, artist, items, a)
-    export_mod.build_zip(store, artist, items, b)
+    build_zip(store, artist, items, a, format=fmt)
+    build_zip(store, artist, items, b, format=fmt)
     assert a.read_bytes() == b.read_bytes()
 
 
@@ -110,9 +121,9 @@ def _fail_os(*_args, **_kwargs):
 
 
 FAULTS = {
-    "read audio": lambda mp, store: mp.setattr(store, "local_path", lambda path: None)
-    or mp.setattr(store, "open_blob", _fail),
-    "write": lambda mp, store: mp.setattr(export_mod, "_copy", _fail_os),
+    "read audio": lambda mp, store: (mp.setattr(store, "local_path", lambda path: None),
+                                     mp.setattr(store, "open_blob", _fail)),
+    "write": lambda mp, store: mp.setattr(ZipWriter, "add_file", _fail_os),
     "verify": lambda mp, store: mp.setattr(export_mod.ZipCheck, "result", _fail),
     "store zip": lambda mp, store: mp.setattr(store, "adopt_blob", _fail),
     "status update": lambda mp, store: mp.setattr(store, "complete_export", _fail),
@@ -132,6 +143,29 @@ def test_a_failure_at_any_step_keeps_items_ready_and_leaves_no_zip(store, settin
     assert failed["status"] == "failed" and failed["error"]
     retry = export_artist(store, settings, artist)  # and a retry just works
     assert retry.item_count == 2 and store.list_items(artist["id"], "ready") == []
+
+
+def test_a_dataset_breaking_its_format_rules_is_not_stored_and_nothing_is_marked(store, artist, monkeypatch):
+    """The format's checker runs on the finished zip before it is stored: a caption the
+    trainer could not use (here an empty one) fails the export, not the training run."""
+    original = formats.audiocraft.music_info
+    monkeypatch.setattr(formats.audiocraft, "music_info", lambda row: {**original(row), "description": ""})
+    with pytest.raises(DatasetError, match=r"track-0001\.json: `description` .* is empty"):
+        export_dataset(store, artist, format="audiocraft")
+    assert len(store.list_items(artist["id"], "ready")) == 2
+    assert not (store.blob_dir / "exports").exists()
+    assert not list((store.data_dir / "tmp").rglob("*.zip"))
+    [failed] = store.list_exports(artist["id"])
+    assert failed["status"] == "failed" and "description" in failed["error"]
+
+
+def test_a_bug_is_not_dressed_up_as_a_storage_error(store, artist, monkeypatch):
+    """Only user-facing failures become TrainModeError; a bug surfaces as itself, after the undo."""
+    monkeypatch.setattr(formats.hf, "track_record", lambda row: {}["file_name"])
+    with pytest.raises(KeyError):
+        export_dataset(store, artist)
+    assert [e["status"] for e in store.list_exports(artist["id"])] == ["failed"]
+    assert len(store.list_items(artist["id"], "ready")) == 2
 
 
 # ---- the remote path: blobs without a local file are fetched by a thread pool ----------
@@ -190,14 +224,16 @@ def fetch_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("export-fetch")]
 
 
-def test_fetched_blobs_give_the_same_zip_as_local_files(store, artist, tmp_path):
+@pytest.mark.parametrize("fmt", ["hf", "audiocraft"])  # audiocraft also reads each MP3's header
+def test_fetched_blobs_give_the_same_zip_as_local_files(store, artist, tmp_path, fmt):
     items = add_items(store, artist, 7)
     remote = RemoteStore(store.data_dir)
     out = tmp_path / "zips"
     out.mkdir()
     local_zip, remote_zip = out / "local.zip", out / "remote.zip"
-    export_mod.build_zip(store, artist, items, local_zip)
-    export_mod.build_zip(remote, artist, items, remote_zip, max_workers=3)
+    split = sorted(dataset.split_point(i["id"]) for i in items)[len(items) // 2]  # both sides hold items
+    build_zip(store, artist, items, local_zip, format=fmt, split=split)
+    build_zip(remote, artist, items, remote_zip, max_workers=3, format=fmt, split=split)
     assert sorted(remote.opened) == sorted(i["audio_path"] for i in items)
     assert remote_zip.read_bytes() == local_zip.read_bytes()
     assert sorted(p.name for p in out.iterdir()) == ["local.zip", "remote.zip"]  # the temp MP3s are gone
@@ -210,7 +246,7 @@ def test_a_fetch_dying_midway_cleans_up_and_keeps_items_ready(store, settings, a
     out = tmp_path / "zips"
     out.mkdir()
     with pytest.raises(StoreError, match="connection to storage was reset"):
-        export_mod.build_zip(remote, artist, items, out / "dataset.zip", max_workers=2)
+        build_zip(remote, artist, items, out / "dataset.zip", max_workers=2)
     assert fetch_threads() == []                                    # the pool is shut down
     assert [p.name for p in out.iterdir()] == ["dataset.zip"]       # no fetched or half-fetched MP3
     with pytest.raises(StoreError, match="connection to storage was reset"):
@@ -227,23 +263,67 @@ def test_a_fetch_dying_midway_cleans_up_and_keeps_items_ready(store, settings, a
 
 
 # ---- verification -------------------------------------------------------------------
-def test_verify_returns_the_sha256_and_catches_damage(store, artist, tmp_path):
+def flip_byte(path, offset: int) -> None:
+    with open(path, "r+b") as fh:
+        fh.seek(offset)
+        byte = fh.read(1)
+        fh.seek(offset)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+
+
+def test_the_check_returns_the_sha256_and_catches_damage(store, artist, tmp_path):
+    items = store.list_items(artist["id"], "ready")
     target = tmp_path / "dataset.zip"
-    members = export_mod.build_zip(store, artist, store.list_items(artist["id"], "ready"), target)
-    data = target.read_bytes()
-    assert export_mod.verify_zip(target, members) == hashlib.sha256(data).hexdigest()
-    with pytest.raises(StoreError, match="members, expected"):
-        export_mod.verify_zip(target, members + 1)
+    entries = []
+    with ZipCheck(target) as check:
+        build_zip(store, artist, items, target, on_member=lambda e: (entries.append(e), check.add(e)))
+        assert check.result() == hashlib.sha256(target.read_bytes()).hexdigest()
+
+    def damage_then_check(entry):  # a byte of track 2's audio changes on disk once written
+        if entry.name == "track-0002.mp3":
+            flip_byte(target, entry.data_offset + 1000)
+        check.add(entry)
+
+    with ZipCheck(target) as check:
+        build_zip(store, artist, items, target, on_member=damage_then_check)
+        with pytest.raises(StoreError, match="track-0002.mp3 failed its CRC check"):
+            check.result()
+    build_zip(store, artist, items, target)
+    target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
+    with ZipCheck(target) as check:
+        for entry in entries:
+            check.add(entry)
+        with pytest.raises(StoreError, match="damaged"):
+            check.result()
+
+
+def test_members_past_4_gib_get_zip64_offsets(tmp_path):
+    """Offsets over 4 GiB go into zip64 fields: the members are written after a 4.5 GiB
+    sparse hole (no disk used), and both Python's zipfile and unzip read them back."""
+    target = tmp_path / "big.zip"
+    with open(target, "w+b", buffering=0) as fh:
+        fh.truncate(4608 * 1024 * 1024)
+        fh.seek(0, 2)
+        writer = ZipWriter(fh)
+        writer.add_bytes("a.txt", b"first")
+        writer.add_file("b.mp3", io.BytesIO(b"ID3" * 1000), 3000)
+        writer.close()
     with zipfile.ZipFile(target) as zf:
-        info = zf.getinfo("track-0002.mp3")
-    flipped = bytearray(data)
-    flipped[info.header_offset + 30 + len(info.filename) + 20 + 1000] ^= 0xFF  # a byte of track 2's audio
-    target.write_bytes(flipped)
-    with pytest.raises(StoreError, match="track-0002.mp3 failed its CRC check"):
-        export_mod.verify_zip(target, members)
-    target.write_bytes(data[: len(data) // 2])
-    with pytest.raises(StoreError, match="damaged"):
-        export_mod.verify_zip(target, members)
+        assert [i.header_offset > 2**32 for i in zf.infolist()] == [True, True]
+        assert zf.read("a.txt") == b"first" and zf.read("b.mp3") == b"ID3" * 1000
+    if shutil.which("unzip"):
+        out = subprocess.run(["unzip", "-t", str(target)], capture_output=True, text=True)
+        assert "No errors detected" in out.stdout, out.stdout + out.stderr
+
+
+def test_a_copy_that_does_not_match_the_saved_size_is_refused(store, artist, tmp_path):
+    """The manifest reuses each item's saved SHA-256, so audio that changed since it was
+    saved must not be packed: its size is checked against the saved size."""
+    [first, _] = store.list_items(artist["id"], "ready")
+    path = store.local_path(first["audio_path"])
+    path.write_bytes(path.read_bytes() + b"tail")
+    with pytest.raises(StoreError, match="changed after it was saved"):
+        build_zip(store, artist, store.list_items(artist["id"], "ready"), tmp_path / "d.zip")
 
 
 # ---- two exports at once, crashed exports ----------------------------------------------

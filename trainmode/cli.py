@@ -16,6 +16,7 @@ from pathlib import Path
 from .errors import ConfirmationRequired, TrainModeError, ValidationError
 from .service import SaveRequest, TrainMode, item_caption, load_settings, setup_logging
 
+FORMAT_NAMES = ("hf", "audiocraft", "stable-audio", "ace-step", "ace-step-v1")  # trainmode.formats.FORMATS
 log = logging.getLogger(__name__)
 
 
@@ -130,13 +131,26 @@ def cmd_export(args, settings) -> None:
         print(f"{p.stage}: {p.items_done}/{p.items_total} items, "
               f"{p.bytes_done / mib:.1f}/{p.bytes_total / mib:.1f} MiB", file=sys.stderr)
 
-    result = tm.export(tm.artist(args.artist), on_progress=progress)
-    print(f"exported {result.item_count} items, {result.bytes} bytes, sha256 {result.sha256}", file=sys.stderr)
+    result = tm.export(tm.artist(args.artist), on_progress=progress, format=args.format, split=args.split,
+                       artist_name=args.artist_name)
+    print(f"exported {result.item_count} items ({result.format}), {result.bytes} bytes, sha256 {result.sha256}",
+          file=sys.stderr)
     print(result.url)
 
 
 def cmd_doctor(args, settings) -> int:
     return TrainMode.open(settings).doctor(fix=args.fix)
+
+
+def cmd_check_dataset(args, settings) -> int:
+    problems = TrainMode.check_dataset(args.path, args.format)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"error: {len(problems)} problem(s) for {args.format}.", file=sys.stderr)
+        return 1
+    print(f"{args.path} meets the {args.format} rules.")
+    return 0
 
 
 def cmd_setup_supabase(args, settings) -> None:
@@ -162,6 +176,7 @@ HANDLERS = {
     "captions-report": cmd_captions_report,
     "export": cmd_export,
     "doctor": cmd_doctor,
+    "check-dataset": cmd_check_dataset,
     "setup-supabase": cmd_setup_supabase,
     "check-supabase": cmd_check_supabase,
 }
@@ -212,6 +227,14 @@ def _add_commands(sub) -> None:
 
     p = sub.add_parser("export", help="pack an artist's ready items into dataset.zip; prints its path or URL last")
     p.add_argument("--artist", required=True)
+    p.add_argument("--format", choices=FORMAT_NAMES, default="hf", help="the trainer's layout (default: hf)")
+    p.add_argument("--split", type=float, metavar="RATIO",
+                   help="share of items to train on, e.g. 0.9 (the rest: validation)")
+    p.add_argument("--artist-name", action="store_true", help="show the artist's name, not an opaque id")
+
+    p = sub.add_parser("check-dataset", help="check a dataset zip or folder against its trainer's rules")
+    p.add_argument("path", metavar="PATH.zip")
+    p.add_argument("--format", required=True, choices=FORMAT_NAMES, help="the trainer's layout to check against")
 
     p = sub.add_parser("doctor", help="find what crashes left (temp files, orphan files and zips); --fix removes it")
     p.add_argument("--fix", action="store_true", help="remove what was found (without it nothing changes)")

@@ -1,81 +1,181 @@
-"""The dataset layout inside dataset.zip: what each member holds and is called.
+"""Dataset rows: what every export format is made from, whatever its layout.
 
-    track-0001.mp3   the audio
-    track-0001.txt   its caption (the prompt)
-    track-0001.json  its facts: caption, bpm, key, meter, duration, instruments,
-                     genres, moods, provenance
-    metadata.jsonl   one flat line per track, read by Hugging Face `datasets`' audiofolder
-    README.md        the dataset card
-    MANIFEST.sha256  the SHA-256 of every other member (`sha256sum -c` format)
+A `Row` is one audio file to train on with its caption, caption variants and facts.
+Today each ready training item is one row; a section clip of an item (issue 16) will
+be a row too, with `parent_id` naming the item it was cut from, so the formats in
+`trainmode/formats/` never read items, summaries or the store themselves.
 
-audiofolder only reads the audio files and metadata.jsonl and skips the rest, but
-`load_dataset(folder)` (or a Hub repo) guesses the loader from the most common file
-extension, which would be .txt/.json here: the card's YAML therefore names the
-files of the default config. Everything here is a pure function of the items, so
-the same items give the same bytes.
+Everything here is a pure function of the items, so the same items give the same
+rows, and the same rows give the same bytes.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+from dataclasses import dataclass, field
 
+from .errors import ValidationError
 from .factcheck import families_in
 from .writers.context import caption_metadata
 
-FIELD_NOTES = {
-    "file_name": "the MP3 this line describes (audiofolder loads it as the `audio` column)",
-    "caption": "the training prompt, also in `track-NNNN.txt`",
-    "bpm": "tempo of the Live set (number, or null)",
-    "key": "key of the set, e.g. `A minor` (null when the set does not show it clearly)",
-    "time_signature": "meter of the set, e.g. `4/4`",
-    "duration_s": "length of the MP3 in seconds",
-    "instruments": "the artist profile's instruments, then the set's instrument devices and plug-ins",
-    "genres": "from the artist profile",
-    "moods": "from the artist profile",
-}
-CARD_FIELDS = tuple(FIELD_NOTES)[1:]  # metadata.jsonl fields after file_name
+SPLITS = ("train", "valid")
 # Live's sample players: instruments whose name suggests no instrument family.
 SAMPLERS = frozenset({"Simpler", "Sampler", "Drum Sampler"})
 
-# The card's YAML: the default config is the MP3s plus metadata.jsonl, so loading the
-# folder (or a Hub repo made from it) uses audiofolder with the captions.
-CARD_YAML = """---
-task_categories:
-- text-to-audio
-configs:
-- config_name: default
-  data_files:
-  - split: train
-    path:
-    - "*.mp3"
-    - metadata.jsonl
----
-"""
+
+@dataclass(frozen=True)
+class Facts:
+    """What the set and the artist profile say about one row's audio."""
+    bpm: float | None = None
+    key: str | None = None                 # "A minor", None when the set does not show it clearly
+    time_signature: str | None = None      # "4/4"
+    instruments: tuple[str, ...] = ()
+    genres: tuple[str, ...] = ()
+    moods: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class AudioSource:
+    """Where a row's audio comes from: a blob in the store, copied byte for byte."""
+    path: str                  # blob path
+    sha256: str | None         # of those bytes, measured when the item was saved
+    bytes: int | None
+    suffix: str = ".mp3"
+
+
+@dataclass(frozen=True)
+class Row:
+    item_id: str
+    audio: AudioSource
+    stem: str                              # "track-0001": every member of this row starts with it
+    caption: str
+    captions: dict[str, str]               # variants by name: detailed, short, tags (comma-separated)
+    facts: Facts
+    duration_s: float | None
+    split: str                             # one of SPLITS
+    artist: str                            # the artist as the dataset shows it (see artist_label)
+    parent_id: str | None = None           # the item a clip was cut from; None for a whole item
+    lyrics: str | None = None              # only when the user supplied lyrics
+    source: dict = field(default_factory=dict)  # source_set, prompt_edited, provenance
+
+    @property
+    def tags(self) -> list[str]:
+        """Short descriptors: the captions' `tags` variant when there is one, else the facts."""
+        variant = self.captions.get("tags")
+        if isinstance(variant, str) and variant.strip():
+            return _unique(t for t in variant.split(","))
+        return facts_tags(self.facts)
+
+
+# ---- facts --------------------------------------------------------------------------
+def set_facts(summary: dict, master_schema: dict) -> dict:
+    """bpm, key, time_signature and instruments of a set: the one place export facts come from.
+
+    Instruments are what plays: the profile's instruments as the artist wrote them, then
+    the set's devices and plug-ins whose name points to an instrument family in the fact
+    checker's vocabulary (Operator, Drum Rack, Serum) or that are Live's samplers; effects
+    (EQ Eight, Reverb) are left out. A name match, so an effect named after an instrument
+    (Drum Buss) counts too. Case-insensitive duplicates are dropped."""
+    named = _strings(master_schema.get("instruments"))
+    gear = set(_strings(summary.get("devices"))) | set(_strings(summary.get("plugins")))
+    played = sorted((g for g in gear if g in SAMPLERS or families_in(g)), key=str.casefold)
+    return {**caption_metadata(summary), "instruments": _unique(named + played)}
+
+
+def row_facts(item: dict, summary: dict, master_schema: dict) -> Facts:
+    """bpm/key/meter come from the item (what the caption was written from), else from
+    its set's summary (items captioned by hand)."""
+    facts = set_facts(summary, master_schema)
+    written = item.get("metadata") or {}
+    for name in ("bpm", "key", "time_signature"):
+        if written.get(name) is not None:
+            facts[name] = written[name]
+    return Facts(bpm=_number(facts["bpm"]), key=facts["key"], time_signature=facts["time_signature"],
+                 instruments=tuple(facts["instruments"]), genres=tuple(_strings(master_schema.get("genres"))),
+                 moods=tuple(_strings(master_schema.get("moods"))))
+
+
+def facts_tags(facts: Facts) -> list[str]:
+    """Tags derived from the facts: genres, moods, instruments, tempo and key."""
+    tempo = [f"{facts.bpm:g} bpm"] if facts.bpm else []
+    key = [facts.key] if facts.key else []
+    return _unique([*facts.genres, *facts.moods, *facts.instruments, *tempo, *key])
+
+
+# ---- rows ---------------------------------------------------------------------------
 def member_stem(index: int) -> str:
     return f"track-{index:04d}"
 
 
-def instruments(summary: dict, master_schema: dict) -> list[str]:
-    """What plays: the profile's instruments as the artist wrote them, then the set's
-    devices and plug-ins whose name points to an instrument family in the fact
-    checker's vocabulary (Operator, Drum Rack, Serum) or that are Live's samplers;
-    effects (EQ Eight, Reverb) are left out. A name match, so an effect named after
-    an instrument (Drum Buss) counts too. Case-insensitive duplicates are dropped."""
-    named = _strings(master_schema.get("instruments"))
-    gear = set(_strings(summary.get("devices"))) | set(_strings(summary.get("plugins")))
-    seen: set[str] = set()
-    out: list[str] = []
-    for name in named + sorted((g for g in gear if g in SAMPLERS or families_in(g)), key=str.casefold):
-        name = name.strip()
-        if name and name.casefold() not in seen:
-            seen.add(name.casefold())
-            out.append(name)
-    return out
+def artist_label(artist: dict, *, real_name: bool = False) -> str:
+    """The artist as a dataset shows it: an opaque id (the same for every export of the
+    artist, unrelated to the name) unless the user opts in to the real name."""
+    if real_name:
+        return " ".join(artist["name"].split())
+    return "artist-" + hashlib.sha256(f"trainmode-artist:{artist['id']}".encode()).hexdigest()[:12]
+
+
+def split_of(item_id: str, ratio: float | None) -> str:
+    """`train` or `valid`, from a hash of the item id: the same item always on the same side."""
+    if ratio is None:
+        return "train"
+    return "train" if split_point(item_id) < ratio else "valid"
+
+
+def split_point(item_id: str) -> float:
+    """Where an item falls in [0, 1): items below the ratio train."""
+    return int(hashlib.sha256(f"trainmode-split:{item_id}".encode()).hexdigest()[:13], 16) / 16 ** 13
+
+
+def check_ratio(ratio: float | None) -> None:
+    if ratio is not None and not 0 < ratio <= 1:
+        raise ValidationError(f"The split ratio must be above 0 and at most 1 (the share of items to train on), "
+                              f"not {ratio:g}.")
+
+
+def rows_for(items: list[dict], summaries: dict[str, dict], master_schema: dict, *, artist: str,
+             ratio: float | None = None) -> list[Row]:
+    """One row per item, in item order. `summaries` maps summary id -> summary."""
+    check_ratio(ratio)
+    rows = [row_for(index, item, summaries.get(item.get("als_summary_id"), {}), master_schema,
+                    artist=artist, split=split_of(item["id"], ratio))
+            for index, item in enumerate(items, 1)]
+    if rows and not any(r.split == "train" for r in rows):
+        raise ValidationError(f"With a split of {ratio:g}, none of the {len(rows)} items falls on the training side. "
+                              "Use a larger split ratio or export more items.")
+    return rows
+
+
+def row_for(index: int, item: dict, summary: dict, master_schema: dict, *, artist: str, split: str = "train") -> Row:
+    captions = (item.get("metadata") or {}).get("captions")
+    captions = captions if isinstance(captions, dict) else {}
+    return Row(
+        item_id=item["id"],
+        audio=AudioSource(item["audio_path"], item.get("audio_sha256"), item.get("audio_bytes")),
+        stem=member_stem(index),
+        caption=item["prompt_text"].strip(),
+        captions={k: v.strip() for k, v in captions.items() if isinstance(v, str) and v.strip()},
+        facts=row_facts(item, summary, master_schema),
+        duration_s=_number(item.get("audio_duration_s")),
+        split=split,
+        artist=artist,
+        source={"source_set": item.get("parse_id"), "prompt_edited": bool(item.get("prompt_edited")),
+                "provenance": item.get("provenance") or {}},
+    )
+
+
+# ---- small helpers the formats share --------------------------------------------------
+def dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def _number(value) -> float | None:
-    """bpm/duration are always floats (or null) so every metadata.jsonl line has one type."""
+    """bpm/duration are always floats (or null) so every line of a table has one type."""
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
@@ -83,75 +183,12 @@ def _strings(values) -> list[str]:
     return [v for v in values or [] if isinstance(v, str)]
 
 
-def track_record(stem: str, item: dict, summary: dict, master_schema: dict) -> dict:
-    """The facts of one track. bpm/key/meter come from the item (what the caption was
-    written from), else from its set's summary (items captioned by hand)."""
-    facts = {**caption_metadata(summary), **{k: v for k, v in (item.get("metadata") or {}).items() if v is not None}}
-    return {
-        "file_name": f"{stem}.mp3",
-        "caption": item["prompt_text"].strip(),
-        "bpm": _number(facts.get("bpm")),
-        "key": facts.get("key"),
-        "time_signature": facts.get("time_signature"),
-        "duration_s": _number(item.get("audio_duration_s")),
-        "instruments": instruments(summary, master_schema),
-        "genres": _strings(master_schema.get("genres")),
-        "moods": _strings(master_schema.get("moods")),
-        "source_set": item.get("parse_id"),
-        "prompt_edited": bool(item.get("prompt_edited")),
-        "provenance": item.get("provenance") or {},
-    }
-
-
-def dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def metadata_line(record: dict) -> str:
-    """One metadata.jsonl line: `file_name` + the flat fields (no nested provenance)."""
-    return dumps({k: record[k] for k in ("file_name", *CARD_FIELDS)}) + "\n"
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
-
-
-def dataset_card(artist_name: str, records: list[dict]) -> str:
-    total = sum(r["duration_s"] or 0 for r in records)
-    title = " ".join(artist_name.split())
-    fields = "\n".join(f"| `{name}` | {note} |" for name, note in FIELD_NOTES.items())
-    return f"""{CARD_YAML}
-# {title} — Train Mode dataset
-
-{len(records)} tracks, {_duration(total)} of audio in total ({total:.0f} s), each with a caption
-for text-to-music training, made with Train Mode from the artist's Ableton Live sets.
-
-## Files
-
-- `track-NNNN.mp3`: the audio; `track-NNNN.txt`: its caption;
-  `track-NNNN.json`: its facts, plus where the caption came from (`provenance`: writer,
-  model, prompt version) and whether it was edited by hand (`prompt_edited`).
-- `metadata.jsonl`: one line per track, the fields below.
-- `MANIFEST.sha256`: the SHA-256 of every other file; check with `sha256sum -c MANIFEST.sha256`.
-
-## Fields
-
-| field | meaning |
-|---|---|
-{fields}
-
-## Load it
-
-```python
-from datasets import load_dataset
-
-ds = load_dataset("audiofolder", data_dir="path/to/unzipped/dataset", split="train")
-print(ds[0]["caption"])
-```
-
-`load_dataset("path/to/unzipped/dataset")` works too, as does a Hugging Face Hub dataset
-repo made from this folder (the YAML above picks the files). Recent `datasets`
-releases need `torchcodec` installed to load the `audio` column.
-"""
+def _unique(values) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for value in values:
+        value = one_line(value)
+        if value and value.casefold() not in seen:
+            seen.add(value.casefold())
+            out.append(value)
+    return out

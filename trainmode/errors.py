@@ -48,3 +48,7 @@ class ConfirmationRequired(TrainModeError):
     def __init__(self, message: str, reasons: list[str] | None = None):
         super().__init__(message)
         self.reasons = reasons or []
+
+
+class DatasetError(TrainModeError):
+    """A dataset breaks its trainer's rules (check-dataset, or an export before it is stored)."""

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from . import library, work_queue
+from . import formats, library, work_queue
 from .analysis import AudioAnalysis, analyze_mp3, audio_warnings
 from .audio import AudioInfo, probe_mp3
 from .batch import Generation, Job, generate_many
@@ -178,9 +178,11 @@ class TrainMode:
         return {row["parse_id"]: row for row in self.list_sets(artist)}
 
     # ---- export -------------------------------------------------------------------------
-    def export(self, artist: dict, *, on_progress: ProgressFn | None = None) -> ExportResult:
-        return export_dataset(self.store, artist, on_progress=on_progress,
-                              expires_s=self.settings.signed_url_expiry_s)
+    def export(self, artist: dict, *, on_progress: ProgressFn | None = None, format: str = formats.DEFAULT,
+               split: float | None = None, artist_name: bool = False) -> ExportResult:
+        """Pack the ready items in `format` (see trainmode.formats), checked before it is stored."""
+        return export_dataset(self.store, artist, on_progress=on_progress, expires_s=self.settings.signed_url_expiry_s,
+                              format=format, split=split, artist_name=artist_name)
 
     def list_exports(self, artist: dict) -> list[dict]:
         return self.store.list_exports(artist["id"])
@@ -218,3 +220,8 @@ class TrainMode:
         """Read-only readiness checks of the Supabase project, one `Check` per line."""
         from .supabase_check import check_supabase  # supabase-py only for this backend
         return check_supabase(settings)
+
+    @staticmethod
+    def check_dataset(path: str | Path, format_name: str) -> list[str]:
+        """The problems a trainer would have with a dataset zip or folder (empty: none)."""
+        return formats.check_dataset(path, format_name)
