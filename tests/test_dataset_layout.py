@@ -7,16 +7,11 @@ import zipfile
 
 import pytest
 
+from tests.exporting import export_artist
 from trainmode import dataset
 from trainmode.demo import DEMO_ARTIST, install_demo
 from trainmode.export import export_dataset
 from trainmode.formats import hf
-from trainmode.service import TrainMode
-
-
-def export_artist(store, settings, artist, **kwargs):
-    return TrainMode(store, settings).export(artist, **kwargs)
-
 
 # What audiofolder (datasets 5.2) requires of a folder: the audio files, and a
 # metadata.jsonl beside them whose lines all carry a relative `file_name` (other

@@ -12,26 +12,14 @@ from contextlib import contextmanager
 
 import pytest
 
+from tests.exporting import build_zip, export_artist
 from trainmode import dataset, formats
 from trainmode import export as export_mod
 from trainmode.demo import DEMO_ARTIST, install_demo
 from trainmode.errors import DatasetError, ExportBusyError, StoreError, ValidationError
 from trainmode.export import export_dataset
-from trainmode.formats.base import Build
-from trainmode.service import TrainMode
 from trainmode.store import EmbeddedStore, new_id
 from trainmode.zipwrite import ZipCheck, ZipWriter
-
-
-def export_artist(store, settings, artist, **kwargs):
-    return TrainMode(store, settings).export(artist, **kwargs)
-
-
-def build_zip(store, artist, items, target, *, format="hf", split=None, max_workers=4, on_member=None) -> int:
-    """The export's zip for `items` at `target`, without the export's bookkeeping; its size."""
-    rows = export_mod.export_rows(store, artist, items, split=split)
-    return export_mod.write_dataset(store, formats.get_format(format), rows, Build(rows[0].artist), target,
-                                    export_mod.Progress(None, rows), max_workers=max_workers, on_member=on_member)
 
 
 @pytest.fixture

@@ -221,6 +221,10 @@ def _add_commands(sub) -> None:
     p.add_argument("--status", choices=("ready", "exported"))
     p.add_argument("--json", action="store_true")
 
+
+
+def _add_dataset_commands(sub) -> None:
+    """Reports on saved items, the export, and tools for the store and the datasets."""
     p = sub.add_parser("captions-report", help="how varied and faithful an artist's saved captions are")
     p.add_argument("--artist", required=True)
     p.add_argument("--json", action="store_true")
@@ -249,7 +253,9 @@ def _add_commands(sub) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m trainmode",
                                      description="Turn Ableton Live sets and rendered MP3s into a captioned dataset.")
-    _add_commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_commands(sub)
+    _add_dataset_commands(sub)
     return parser
 
 

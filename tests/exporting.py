@@ -1,0 +1,17 @@
+"""How the export tests drive an export: through the door, as the pages and the CLI do,
+and the zip alone without the export's bookkeeping."""
+from trainmode import export as export_mod
+from trainmode import formats
+from trainmode.formats.base import Build
+from trainmode.service import TrainMode
+
+
+def export_artist(store, settings, artist, **kwargs):
+    return TrainMode(store, settings).export(artist, **kwargs)
+
+
+def build_zip(store, artist, items, target, *, format="hf", split=None, max_workers=4, on_member=None) -> int:
+    """The export's zip for `items` at `target`, without the export's bookkeeping; its size."""
+    rows = export_mod.export_rows(store, artist, items, split=split)
+    return export_mod.write_dataset(store, formats.get_format(format), rows, Build(rows[0].artist), target,
+                                    export_mod.Progress(None, rows), max_workers=max_workers, on_member=on_member)
