@@ -118,9 +118,13 @@ SUMMARY = {
 }
 
 
-def test_instruments_are_the_profile_then_instrument_devices_not_effects():
+def test_instruments_are_the_profile_then_instrument_families_never_devices():
     schema = {"instruments": ["Drums", "synth bass"]}
-    assert dataset.instruments(SUMMARY, schema) == ["Drums", "synth bass", "Drum Rack", "Operator", "Serum", "Simpler"]
+    summary = {**SUMMARY, "tracks": [
+        {"name": "Beat", "type": "midi", "devices": ["Drum Rack", "EQ Eight"]},
+        {"name": "1-MIDI", "type": "midi", "devices": ["Operator"], "plugins": ["Serum"]},
+        {"name": "Hook", "type": "audio", "devices": ["Simpler", "Reverb"]}]}
+    assert dataset.instruments(summary, schema) == ["Drums", "synth bass", "synths", "lead"]
     assert dataset.instruments({"devices": ["operator"]}, {"instruments": ["Operator"]}) == ["Operator"]
     assert dataset.instruments({}, {}) == []
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 
-from .factcheck import families_in
+from .facts import SetFacts
 from .writers.context import caption_metadata
 
 FIELD_NOTES = {
@@ -28,14 +28,11 @@ FIELD_NOTES = {
     "key": "key of the set, e.g. `A minor` (null when the set does not show it clearly)",
     "time_signature": "meter of the set, e.g. `4/4`",
     "duration_s": "length of the MP3 in seconds",
-    "instruments": "the artist profile's instruments, then the set's instrument devices and plug-ins",
+    "instruments": "the artist profile's instruments, then the set's instrument families, longest playing first",
     "genres": "from the artist profile",
     "moods": "from the artist profile",
 }
 CARD_FIELDS = tuple(FIELD_NOTES)[1:]  # metadata.jsonl fields after file_name
-# Live's sample players: instruments whose name suggests no instrument family.
-SAMPLERS = frozenset({"Simpler", "Sampler", "Drum Sampler"})
-
 # The card's YAML: the default config is the MP3s plus metadata.jsonl, so loading the
 # folder (or a Hub repo made from it) uses audiofolder with the captions.
 CARD_YAML = """---
@@ -58,15 +55,12 @@ def member_stem(index: int) -> str:
 
 def instruments(summary: dict, master_schema: dict) -> list[str]:
     """What plays: the profile's instruments as the artist wrote them, then the set's
-    devices and plug-ins whose name points to an instrument family in the fact
-    checker's vocabulary (Operator, Drum Rack, Serum) or that are Live's samplers;
-    effects (EQ Eight, Reverb) are left out. A name match, so an effect named after
-    an instrument (Drum Buss) counts too. Case-insensitive duplicates are dropped."""
+    instrument families (drums, bass, synths ...) longest playing first. Devices and
+    plug-ins are never instruments. Case-insensitive duplicates are dropped."""
     named = _strings(master_schema.get("instruments"))
-    gear = set(_strings(summary.get("devices"))) | set(_strings(summary.get("plugins")))
     seen: set[str] = set()
     out: list[str] = []
-    for name in named + sorted((g for g in gear if g in SAMPLERS or families_in(g)), key=str.casefold):
+    for name in named + SetFacts.from_summary(summary).instrument_labels:
         name = name.strip()
         if name and name.casefold() not in seen:
             seen.add(name.casefold())

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from ..errors import AlsError
 from .collect_tempo import MAX_METER
@@ -25,7 +25,7 @@ def _meter(code: float, fail: Callable[[str], AlsError]) -> str:
 
 
 def _pairs(flat) -> list[tuple[float, float]]:
-    return list(zip(flat[::2], flat[1::2])) if flat else []
+    return list(zip(flat[::2], flat[1::2], strict=False)) if flat else []
 
 
 def time_signatures(raw: RawSet, fail) -> list[dict]:

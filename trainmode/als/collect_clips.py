@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from .raw import MAX_ITEMS, ParseContext, value
 from .collect_tracks import file_name
+from .raw import MAX_ITEMS, ParseContext, value
 
 _ENABLED = "MidiNoteEvent[not(@IsEnabled='false')]"
 _COUNT = etree.XPath(f"count({_ENABLED})")

@@ -38,7 +38,7 @@ def _pearson(xs, ys) -> float:
     dx = [x - mx for x in xs]
     dy = [y - my for y in ys]
     den = (sum(a * a for a in dx) * sum(b * b for b in dy)) ** 0.5
-    return sum(a * b for a, b in zip(dx, dy)) / den if den else 0.0
+    return sum(a * b for a, b in zip(dx, dy, strict=False)) / den if den else 0.0
 
 
 def rank_keys(profile: list[float]) -> list[tuple[float, int, str]]:

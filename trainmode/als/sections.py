@@ -36,9 +36,9 @@ def audible_flags(tracks: list[RawTrack]) -> list[bool]:
 def pitched_tracks(tracks: list[RawTrack], families: list[list[str]], audible: list[bool]) -> list[RawTrack]:
     """Tracks whose notes are pitches a key can be read from: audible, not a drum track, and
     not a MIDI track that only feeds a drum track (MIDI output or the drum track's input)."""
-    drums = {t.id for t, fams in zip(tracks, families) if t.drums or PERCUSSIVE.intersection(fams)}
+    drums = {t.id for t, fams in zip(tracks, families, strict=False) if t.drums or PERCUSSIVE.intersection(fams)}
     feeders = {t.midi_from for t in tracks if t.id in drums and t.midi_from}
-    return [t for t, fams, heard in zip(tracks, families, audible)
+    return [t for t, fams, heard in zip(tracks, families, audible, strict=False)
             if heard and t.id not in drums and t.id not in feeders and t.midi_to not in drums]
 
 
@@ -56,7 +56,7 @@ def ranked_instruments(tracks: list[RawTrack], families: list[list[str]], audibl
                        end: float, tempo: TempoMap) -> list[dict]:
     """[{family, seconds}] by how long each family plays in the arrangement, longest first."""
     spans: dict[str, list] = {}
-    for track, fams, heard in zip(tracks, families, audible):
+    for track, fams, heard in zip(tracks, families, audible, strict=False):
         if heard and track.spans:
             for family in fams:
                 spans.setdefault(family, []).extend(track.spans)
@@ -64,7 +64,8 @@ def ranked_instruments(tracks: list[RawTrack], families: list[list[str]], audibl
     played = [p for p in played if p["seconds"] > 0]
     # Families heard only in session clips come last, with no arrangement time.
     seen = {p["family"] for p in played}
-    idle = {f for t, fams, heard in zip(tracks, families, audible) if heard and t.clip_count for f in fams} - seen
+    idle = {f for t, fams, heard in zip(tracks, families, audible, strict=False)
+            if heard and t.clip_count for f in fams} - seen
     played += [{"family": f, "seconds": 0.0} for f in idle]
     return sorted(played, key=lambda p: (-p["seconds"], FAMILIES.index(p["family"])))
 
@@ -72,7 +73,7 @@ def ranked_instruments(tracks: list[RawTrack], families: list[list[str]], audibl
 def _derived_bounds(tracks: list[RawTrack], audible: list[bool], end: float, meters: list[dict]) -> list[tuple]:
     """(start, end) spans where the set of playing clips changes, merged to >= 4 bars."""
     deltas: dict[float, list[tuple[int, int]]] = {}
-    for i, (track, heard) in enumerate(zip(tracks, audible)):
+    for i, (track, heard) in enumerate(zip(tracks, audible, strict=False)):
         for s, e in track.spans if heard else ():
             s, e = max(s, 0.0), min(e, end)
             if e > s:
@@ -86,7 +87,7 @@ def _derived_bounds(tracks: list[RawTrack], audible: list[bool], end: float, met
             active[i] = active.get(i, 0) + step
         playing.append(frozenset(i for i, n in active.items() if n > 0))
     merged: list[list] = []
-    for (a, b), who in zip(zip(cuts, cuts[1:]), playing):
+    for (a, b), who in zip(zip(cuts, cuts[1:], strict=False), playing, strict=False):
         if merged and merged[-1][2] == who:
             merged[-1][1] = b
         else:
@@ -108,7 +109,7 @@ def _locator_bounds(locators: list[dict], end: float, meters: list[dict]) -> lis
     first = locators[0]["time"]
     if bars_at(first, meters) >= 1:
         bounds.append(("", 0.0, first))
-    for loc, following in zip(locators, [*locators[1:], {"time": end}]):
+    for loc, following in zip(locators, [*locators[1:], {"time": end}], strict=False):
         bounds.append((loc["name"], max(loc["time"], 0.0), min(following["time"], end)))
     return [b for b in bounds if b[2] > b[1]]
 
@@ -126,7 +127,7 @@ def sections(locators: list[dict], end: float, tracks: list[RawTrack], families:
     order = {f: i for i, f in enumerate([*rank, *FAMILIES])}
     out = []
     for name, start, stop in bounds:
-        here = [i for i, (t, heard) in enumerate(zip(tracks, audible))
+        here = [i for i, (t, heard) in enumerate(zip(tracks, audible, strict=False))
                 if heard and any(s < stop and e > start for s, e in t.spans)]
         fams = {f for i in here for f in families[i]}
         out.append({

@@ -32,7 +32,7 @@ def beats_per_bar(time_signature: str | None) -> float:
 def bars_at(beat: float, meters: list[dict]) -> float:
     """Bars from beat 0 to `beat` through the meter changes ([{beat, time_signature}], sorted)."""
     bars, spans = 0.0, [*meters[1:], {"beat": math.inf}]
-    for meter, following in zip(meters, spans):
+    for meter, following in zip(meters, spans, strict=False):
         start, end = max(meter["beat"], 0.0), min(following["beat"], beat)
         if end > start:
             bars += (end - start) / beats_per_bar(meter["time_signature"])
@@ -50,7 +50,7 @@ class TempoMap:
         self._pieces = self._build_pieces()  # (start beat, bpm at start, bpm change per beat)
         self._starts = [p[0] for p in self._pieces]
         self._seconds = [0.0]
-        for (b0, v0, slope), b1 in zip(self._pieces, self._starts[1:]):
+        for (b0, v0, slope), b1 in zip(self._pieces, self._starts[1:], strict=False):
             self._seconds.append(self._seconds[-1] + _span(v0, slope, b1 - b0))
 
     def bpm_at(self, beat: float) -> float:
@@ -73,7 +73,7 @@ class TempoMap:
     def _build_pieces(self) -> list[tuple[float, float, float]]:
         grid_points, budget = {0.0}, MAX_GRID_STEPS
         exact: list[tuple[float, float]] = []  # long ramps integrated exactly: (start, end)
-        for (t0, v0), (t1, v1) in zip(self.points, self.points[1:]):
+        for (t0, v0), (t1, v1) in zip(self.points, self.points[1:], strict=False):
             if t1 <= 0:
                 continue
             first = max(math.ceil(max(t0, 0.0) / TEMPO_GRID), 0)
@@ -107,7 +107,7 @@ class TempoMap:
         """Seconds spent at each tempo (to 0.01 BPM) between beat 0 and `end`."""
         totals: dict[float, float] = {}
         bounds = [*self._starts[1:], math.inf]
-        for (b0, v0, slope), b1 in zip(self._pieces, bounds):
+        for (b0, v0, slope), b1 in zip(self._pieces, bounds, strict=False):
             if b0 >= end:
                 break
             length = min(b1, end) - b0

@@ -6,8 +6,8 @@ import hashlib
 import json
 import re
 
-from ..factcheck import (EVIDENCE, FAMILY_LABELS, FILE_EXTENSIONS, KEY_CONFIDENCE, MAX_CHARS, artist_names,
-                         audible_tracks, distinctive_stem, families_in)
+from ..factcheck import FILE_EXTENSIONS, MAX_CHARS, artist_names, distinctive_stem
+from ..facts import EVIDENCE, FAMILY_LABELS, SetFacts, audible_tracks, beats_per_bar, families_in
 
 MAX_TRACK_LINES = 60
 MAX_LOCATORS = 16
@@ -22,18 +22,9 @@ def fingerprint(value) -> str:
 
 
 def caption_metadata(summary: dict) -> dict:
-    """bpm / key / time_signature stored beside the caption (None when unknown)."""
-    tempo = summary.get("tempo") or {}
-    key = summary.get("key") or {}
-    key_name = None
-    if key.get("tonic") and key.get("mode") and (key.get("confidence") or 0) >= KEY_CONFIDENCE:
-        key_name = f"{key['tonic']} {key['mode']}"
-    bpm = tempo.get("bpm")
-    return {
-        "bpm": round(float(bpm), 2) if bpm is not None else None,
-        "key": key_name,
-        "time_signature": summary.get("time_signature"),
-    }
+    """bpm / key / time_signature stored beside the caption (None when unknown), as SetFacts states them."""
+    meta = SetFacts.from_summary(summary).caption_metadata()
+    return {field: meta[field] for field in ("bpm", "key", "time_signature")}
 
 
 # ---- names: keep instrument hints, drop file names, paths and artists ------------------
@@ -75,14 +66,6 @@ def _num(value) -> str:
     return f"{float(value):g}"
 
 
-def _beats_per_bar(time_signature: str | None) -> float:
-    try:
-        num, den = (int(x) for x in (time_signature or "4/4").split("/"))
-        return num * 4 / den
-    except (ValueError, ZeroDivisionError):
-        return 4.0
-
-
 def _note_name(pitch) -> str:
     names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
     return f"{names[int(pitch) % 12]}{int(pitch) // 12 - 2}"  # Live's convention: 60 = C3
@@ -120,7 +103,7 @@ def _set_lines(summary: dict, artists: list[str]) -> list[str]:
         lines.append(line)
     samples = summary.get("samples") or []
     sections = []
-    per_bar = _beats_per_bar(summary.get("time_signature"))
+    per_bar = beats_per_bar(summary.get("time_signature"))
     for locator in (summary.get("locators") or [])[:MAX_LOCATORS]:
         name = clean_name(locator.get("name") or "", samples=samples, artists=artists)
         if name and locator.get("time") is not None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from ..factcheck import FAMILY_LABELS, artist_names, claimed_instruments, supported_families
+from ..factcheck import artist_names, claimed_instruments, supported_families
+from ..facts import FAMILY_LABELS
 from .base import GeneratedPrompt
 from .context import caption_metadata, clean_caption, fingerprint
 
