@@ -77,8 +77,9 @@ _EVIDENCE_RES = {family: re.compile("|".join(_evidence_regex(t) for t in terms))
 
 def families_in(name: str) -> list[str]:
     """Instrument families a name is evidence for, in vocabulary order ('Sub Bass' -> ['bass'])."""
-    text = words_of(name)
-    return [family for family, pattern in _EVIDENCE_RES.items() if pattern.search(text)]
+    # Both 'ampli tube' (camel case split, for 'KickDrum') and 'amplitube' (as written).
+    texts = {words_of(name), " ".join(re.findall(r"[a-z0-9]+", name.lower()))}
+    return [family for family, pattern in _EVIDENCE_RES.items() if any(pattern.search(t) for t in texts)]
 
 
 def label(family: str) -> str:
