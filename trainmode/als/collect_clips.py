@@ -11,14 +11,11 @@ from __future__ import annotations
 from lxml import etree
 
 from .collect_tracks import file_name
-from .raw import MAX_ITEMS, ParseContext, value
+from .raw import MAX_ITEMS, MAX_MAGNITUDE, ParseContext, value
 
-_ENABLED = "MidiNoteEvent[not(@IsEnabled='false')]"
-_COUNT = etree.XPath(f"count({_ENABLED})")
-_WEIGHT = etree.XPath(f"sum({_ENABLED}[@Duration > 0]/@Duration)")
-# A length that is not a number (NaN never equals itself) or is absurd: the set is damaged.
-_BAD = etree.XPath(f"({_ENABLED}[not(number(@Duration) = number(@Duration)) "
-                   "or @Duration > 1000000000000 or @Duration < -1000000000000])[1]")
+# Lengths of the enabled notes in one batch, as strings (no per-note Python objects but these).
+FOLD_AT = 512  # notes an open KeyTrack may hold before they are counted and freed
+_DURATIONS = etree.XPath("MidiNoteEvent[not(@IsEnabled='false')]/@Duration", smart_strings=False)
 
 
 class ClipCollector:
@@ -91,7 +88,9 @@ class ClipCollector:
         self.notes, self.weight = 0, 0.0
 
     def _before_prune(self, el) -> bool:
-        self._fold(el)
+        notes = el.find("Notes")
+        if notes is not None and len(notes) > FOLD_AT:  # small batches wait for the KeyTrack's end
+            self._fold(el)
         return True  # what is left of a KeyTrack (its MidiKey) is tiny
 
     def _fold(self, keytrack) -> None:
@@ -99,16 +98,21 @@ class ClipCollector:
         if notes is None or not len(notes):
             return
         if self.clip:
-            bad = _BAD(notes)
-            if bad:
-                self.ctx.num(bad[0].get("Duration"), "a MIDI note length")  # raises with the value shown
-            self.notes += int(_COUNT(notes))
-            self.weight += _WEIGHT(notes)
+            raw = _DURATIONS(notes)
+            try:
+                lengths = list(map(float, raw))
+            except ValueError:
+                lengths = [self.ctx.num(d, "a MIDI note length") for d in raw]  # raises, naming the value
+            if lengths and not MAX_MAGNITUDE >= max(map(abs, lengths)):  # also catches nan
+                next(self.ctx.num(d, "a MIDI note length") for d in raw if not abs(float(d)) <= MAX_MAGNITUDE)
+            self.notes += len(lengths)
+            self.weight += sum(d for d in lengths if d > 0)
         del notes[:]
 
     def _keytrack_end(self, el) -> None:
         self._fold(el)
-        raw_pitch = value(el, "MidiKey")
+        last = el[-1] if len(el) else None  # MidiKey comes after Notes: usually the last child
+        raw_pitch = last.get("Value") if last is not None and last.tag == "MidiKey" else value(el, "MidiKey")
         if not self.clip or not self.notes or raw_pitch is None:
             return
         pitch, count = int(self.ctx.num(raw_pitch, "a MIDI note pitch")), self.notes

@@ -28,10 +28,11 @@ class TempoCollector:
             "TimeSignature": self._meter_end,
             "AutomationEnvelope": self._envelope_end,
             "PointeeId": self._pointee_end,
-            "Events": self._events_end,
             "ScaleInformation": self._scale_end,
         }
-        self.hooks = {"Events": self._before_prune}
+        # Points are folded as pruning reaches them, never through per-element events: <Events>
+        # is one of the commonest tags, and watching it would cost an event per envelope.
+        self.hooks = {"Events": self._before_prune, "Automation": self._before_automation_prune}
 
     def _tempo_end(self, el) -> None:
         ctx = self.ctx
@@ -70,6 +71,9 @@ class TempoCollector:
             self.envelope[0] = el.get("Value")
 
     def _envelope_end(self, el) -> None:
+        events = el.find("Automation/Events")
+        if self.envelope is not None and events is not None:
+            self._fold(events)
         if self.envelope is not None and self.envelope[0] is not None:
             self.ctx.raw.master_envelopes[self.envelope[0]] = self.envelope[1]
         self.envelope = None
@@ -84,9 +88,12 @@ class TempoCollector:
         self._fold(el)
         return True
 
-    def _events_end(self, el) -> None:
-        if self._is_master_points(el):
-            self._fold(el)
+    def _before_automation_prune(self, el) -> bool:
+        """A finished <Events> that is no longer the last child would be freed unread."""
+        if self.envelope is not None and el.getparent() is not None and el.getparent().tag == "AutomationEnvelope":
+            for events in el.iterchildren("Events"):
+                self._fold(events)
+        return False
 
     def _fold(self, events) -> None:
         """Move the finished automation points (leaf elements) into the open envelope."""

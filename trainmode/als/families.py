@@ -12,6 +12,7 @@ Instrument name no family: what they play comes from the track or sample names.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # The families, in the order consumers list them when there is no better order.
 FAMILIES = ("drums", "percussion", "bass", "synth", "pad", "lead", "keys", "piano", "organ", "guitar",
@@ -77,9 +78,14 @@ _EVIDENCE_RES = {family: re.compile("|".join(_evidence_regex(t) for t in terms))
 
 def families_in(name: str) -> list[str]:
     """Instrument families a name is evidence for, in vocabulary order ('Sub Bass' -> ['bass'])."""
+    return list(_families_in(name))
+
+
+@lru_cache(maxsize=8192)  # sets repeat names (tracks, samples, devices) many times
+def _families_in(name: str) -> tuple[str, ...]:
     # Both 'ampli tube' (camel case split, for 'KickDrum') and 'amplitube' (as written).
     texts = {words_of(name), " ".join(re.findall(r"[a-z0-9]+", name.lower()))}
-    return [family for family, pattern in _EVIDENCE_RES.items() if any(pattern.search(t) for t in texts)]
+    return tuple(family for family, pattern in _EVIDENCE_RES.items() if any(pattern.search(t) for t in texts))
 
 
 def label(family: str) -> str:
