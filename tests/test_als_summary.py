@@ -9,7 +9,7 @@ import json
 import pytest
 
 from trainmode.als import ParsedSet, parse_als, validate_summary
-from trainmode.errors import ValidationError
+from trainmode.errors import AlsError, ValidationError
 
 
 def live_set(tracks: str = "", master: str = "", extra: str = "", creator: str = "Ableton Live 12.1") -> bytes:
@@ -175,6 +175,12 @@ def test_meter_locators_and_tempo_automation():
     }
     assert summary["length"] == {"beats": 12.0, "seconds": 9.0, "bars": 4.0}
     assert summary["time_signatures"] == [{"beat": 0.0, "time_signature": "6/8"}]
+
+
+def test_a_note_length_that_is_not_a_number_is_one_clear_error():
+    bad = notes(60, 0, 1).replace('Duration="1.0"', 'Duration="long"', 1)
+    with pytest.raises(AlsError, match="test.als is damaged: a MIDI note length is 'long', which is not a number"):
+        parse_als(live_set(track("MidiTrack", "Keys", arrangement=midi_clip(8, bad))), filename="test.als")
 
 
 def test_live8_layout():

@@ -36,7 +36,8 @@ def audible_flags(tracks: list[RawTrack]) -> list[bool]:
 def pitched_tracks(tracks: list[RawTrack], families: list[list[str]], audible: list[bool]) -> list[RawTrack]:
     """Tracks whose notes are pitches a key can be read from: audible, not a drum track, and
     not a MIDI track that only feeds a drum track (MIDI output or the drum track's input)."""
-    drums = {t.id for t, fams in zip(tracks, families, strict=False) if t.drums or (fams and PERCUSSIVE.issuperset(fams))}
+    drums = {t.id for t, fams in zip(tracks, families, strict=False)
+             if t.drums or (fams and PERCUSSIVE.issuperset(fams))}
     feeders = {t.midi_from for t in tracks if t.id in drums and t.midi_from}
     return [t for t, fams, heard in zip(tracks, families, audible, strict=False)
             if heard and t.id not in drums and t.id not in feeders and t.midi_to not in drums]
