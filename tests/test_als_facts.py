@@ -154,7 +154,8 @@ def test_instrument_families_ranked_by_playing_time():
     wip = summary_of("Music-Projects__wip-5-24-20-Project__wip_5-24-20.als")["instruments"]
     assert [i["family"] for i in wip] == ["synth", "vocals", "pad"] and wip[0]["seconds"] == 205.333
     # A vocal take with Waves Tune and Vocal Rider on an unnamed audio track.
-    assert summary_of("polisen__ableton-project-analyzer__test_vocal_project.als")["instruments"][0]["family"] == "vocals"
+    vocal = summary_of("polisen__ableton-project-analyzer__test_vocal_project.als")["instruments"]
+    assert vocal[0]["family"] == "vocals"
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
