@@ -107,6 +107,20 @@ def test_devices_in_rack_chains_belong_to_the_track_and_plugins_are_named():
     assert lead["muted"] is False  # the rack chain's Speaker is not the track's
 
 
+def test_external_and_max_devices_are_named_and_instruments_are_families():
+    max_poli = ('<MxDeviceInstrument Id="1"><PatchSlot><Value><MxDPatchRef Id="0"><FileRef>'
+                '<Path Value="/Users/me/Max/Poli.amxd"/></FileRef></MxDPatchRef></Value></PatchSlot></MxDeviceInstrument>')
+    tracks = (track("MidiTrack", "1-MIDI", id=1, devices=max_poli + "<ProxyAudioEffectDevice/>",
+                    arrangement=midi_clip(16, notes(60, 0)))
+              + track("AudioTrack", "Voc", id=2, devices="<ProxyInstrumentDevice/>",
+                      arrangement='<AudioClip Id="1"><CurrentStart Value="0"/><CurrentEnd Value="8"/></AudioClip>'))
+    summary = summarise(live_set(tracks))
+    assert summary["tracks"][0]["devices"] == ["Poli", "External Audio Effect"]
+    assert summary["tracks"][1]["devices"] == ["External Instrument"]
+    # 16 beats of the Max synth, 8 of vocals at 120 BPM; device names stay devices.
+    assert summary["instruments"] == [{"family": "synth", "seconds": 8.0}, {"family": "vocals", "seconds": 4.0}]
+
+
 def test_take_lane_clips_are_not_arrangement_clips():
     summary = summarise(live_set(track(
         "MidiTrack", "Keys",
