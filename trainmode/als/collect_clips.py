@@ -11,7 +11,7 @@ from __future__ import annotations
 from lxml import etree
 
 from .collect_tracks import file_name
-from .raw import MAX_ITEMS, MAX_MAGNITUDE, ParseContext, value
+from .raw import MAX_ITEMS, MAX_MAGNITUDE, ParseContext, child, value
 
 # Lengths of the enabled notes in one batch, as strings (no per-note Python objects but these).
 FOLD_AT = 512  # notes an open KeyTrack may hold before they are counted and freed
@@ -88,13 +88,13 @@ class ClipCollector:
         self.notes, self.weight = 0, 0.0
 
     def _before_prune(self, el) -> bool:
-        notes = el.find("Notes")
+        notes = child(el, "Notes")
         if notes is not None and len(notes) > FOLD_AT:  # small batches wait for the KeyTrack's end
             self._fold(el)
         return True  # what is left of a KeyTrack (its MidiKey) is tiny
 
     def _fold(self, keytrack) -> None:
-        notes = keytrack.find("Notes")
+        notes = child(keytrack, "Notes")
         if notes is None or not len(notes):
             return
         if self.clip:

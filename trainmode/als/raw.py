@@ -91,11 +91,18 @@ class ParseContext:
         return parent is not None and parent.tag == "Mixer" and ancestor(parent, 2) is self.scope_el
 
 
+def child(el, tag: str):
+    """The first child called `tag` (quicker than find() for the small elements read here)."""
+    for sub in el.iterchildren(tag):
+        return sub
+    return None
+
+
 def value(el, path: str) -> str | None:
     if el is None:
         return None
-    child = el.find(path)
-    return None if child is None else child.get("Value")
+    found = el.find(path) if "/" in path else child(el, path)
+    return None if found is None else found.get("Value")
 
 
 def param(el) -> str | None:
