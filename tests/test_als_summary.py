@@ -9,7 +9,7 @@ import json
 import pytest
 
 from trainmode.als import ParsedSet, parse_als, validate_summary
-from trainmode.errors import ValidationError
+from trainmode.errors import AlsError, ValidationError
 
 
 def live_set(tracks: str = "", master: str = "", extra: str = "", creator: str = "Ableton Live 12.1") -> bytes:
@@ -107,6 +107,20 @@ def test_devices_in_rack_chains_belong_to_the_track_and_plugins_are_named():
     assert lead["muted"] is False  # the rack chain's Speaker is not the track's
 
 
+def test_external_and_max_devices_are_named_and_instruments_are_families():
+    max_poli = ('<MxDeviceInstrument Id="1"><PatchSlot><Value><MxDPatchRef Id="0"><FileRef>'
+                '<Path Value="/Users/me/Max/Poli.amxd"/></FileRef></MxDPatchRef></Value></PatchSlot></MxDeviceInstrument>')
+    tracks = (track("MidiTrack", "1-MIDI", id=1, devices=max_poli + "<ProxyAudioEffectDevice/>",
+                    arrangement=midi_clip(16, notes(60, 0)))
+              + track("AudioTrack", "Voc", id=2, devices="<ProxyInstrumentDevice/>",
+                      arrangement='<AudioClip Id="1"><CurrentStart Value="0"/><CurrentEnd Value="8"/></AudioClip>'))
+    summary = summarise(live_set(tracks))
+    assert summary["tracks"][0]["devices"] == ["Poli", "External Audio Effect"]
+    assert summary["tracks"][1]["devices"] == ["External Instrument"]
+    # 16 beats of the Max synth, 8 of vocals at 120 BPM; device names stay devices.
+    assert summary["instruments"] == [{"family": "synth", "seconds": 8.0}, {"family": "vocals", "seconds": 4.0}]
+
+
 def test_take_lane_clips_are_not_arrangement_clips():
     summary = summarise(live_set(track(
         "MidiTrack", "Keys",
@@ -131,13 +145,29 @@ def test_key_from_notes_ignores_drum_tracks():
     assert summary["key"]["source"] == "midi_notes" and summary["key"]["confidence"] >= 0.6
 
 
-def test_key_falls_back_to_scale_information_then_none():
+def test_key_falls_back_to_a_chosen_scale_never_to_the_default():
     scale = '<ScaleInformation><RootNote Value="9"/><Name Value="Minor"/></ScaleInformation>'
     assert summarise(live_set(extra=scale))["key"] == {
-        "tonic": "A", "mode": "minor", "confidence": 0.4, "source": "scale_information"}
+        "tonic": "A", "mode": "minor", "name": "A minor", "confidence": 0.6, "source": "scale_information"}
+    sharp = '<ScaleInformation><RootNote Value="1"/><Name Value="Minor"/></ScaleInformation>'
+    assert summarise(live_set(extra=sharp))["key"]["name"] == "C# minor"  # not "Db minor"
     live12_default = '<ScaleInformation><Root Value="0"/><Name Value="0"/></ScaleInformation>'
-    assert summarise(live_set(extra=live12_default))["key"]["confidence"] == 0.1
-    assert summarise(live_set())["key"] == {"tonic": None, "mode": None, "confidence": 0.0, "source": "none"}
+    assert summarise(live_set(extra=live12_default))["key"] is None  # every new set says C major
+    assert summarise(live_set())["key"] is None
+
+
+def test_key_needs_enough_notes_and_pitch_classes_and_audible_tracks():
+    three_a = notes(57, 0, 1, 2)  # three notes, all the same pitch: no key
+    assert summarise(live_set(track("MidiTrack", "Keys", arrangement=midi_clip(8, three_a))))["key"] is None
+    muted = track("MidiTrack", "Keys", speaker="false", arrangement=midi_clip(16, C_MAJOR_SCALE))
+    assert summarise(live_set(muted))["key"] is None
+    # A MIDI track whose output feeds the drum track plays drum pads, not pitches.
+    feeder = track("MidiTrack", "Notes", id=1, arrangement=midi_clip(16, C_MAJOR_SCALE)).replace(
+        "<MainSequencer>", '<MidiOutputRouting><Target Value="MidiOut/Track.2/TrackIn"/></MidiOutputRouting>'
+                           "<MainSequencer>")
+    player = track("MidiTrack", "Player", id=2, devices="<DrumGroupDevice/>")
+    assert summarise(live_set(feeder + player))["key"] is None
+    assert summarise(live_set(feeder.replace("Track.2", "Track.9") + player))["key"]["name"] == "C major"
 
 
 def test_meter_locators_and_tempo_automation():
@@ -148,10 +178,23 @@ def test_meter_locators_and_tempo_automation():
       <Locator Id="0"><Time Value="0"/><Name Value="Intro"/></Locator></Locators></Locators>"""
     summary = summarise(live_set(master=MAIN_TRACK.format(meter=302, envelopes=envelope), extra=locators))
     assert summary["time_signature"] == "6/8"  # 302 = (6 - 1) + 99 * log2(8)
-    assert summary["locators"] == [{"time": 0.0, "name": "Intro"}, {"time": 12.0, "name": "Drop"}]
-    assert summary["tempo"] == {"bpm": 120.0, "automated": True, "min": 60.0, "max": 120.0}
     # 6 beats at 120 (3 s) then a jump to 60: 6 beats (6 s); a 6/8 bar is 3 quarter notes.
+    assert summary["locators"] == [{"time": 0.0, "name": "Intro", "seconds": 0.0},
+                                   {"time": 12.0, "name": "Drop", "seconds": 9.0}]
+    assert summary["tempo"] == {
+        "bpm": 120.0, "automated": True, "min": 60.0, "max": 120.0,
+        "dominant_bpm": 60.0,  # 6 s at 60 BPM against 3 s at 120
+        "map": [{"beat": 0.0, "seconds": 0.0, "bpm": 120.0}, {"beat": 6.0, "seconds": 3.0, "bpm": 120.0},
+                {"beat": 6.0, "seconds": 3.0, "bpm": 60.0}],
+    }
     assert summary["length"] == {"beats": 12.0, "seconds": 9.0, "bars": 4.0}
+    assert summary["time_signatures"] == [{"beat": 0.0, "time_signature": "6/8"}]
+
+
+def test_a_note_length_that_is_not_a_number_is_one_clear_error():
+    bad = notes(60, 0, 1).replace('Duration="1.0"', 'Duration="long"', 1)
+    with pytest.raises(AlsError, match="test.als is damaged: a MIDI note length is 'long', which is not a number"):
+        parse_als(live_set(track("MidiTrack", "Keys", arrangement=midi_clip(8, bad))), filename="test.als")
 
 
 def test_live8_layout():

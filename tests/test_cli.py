@@ -58,7 +58,7 @@ def test_demo_then_export_gives_pairs_of_valid_mp3_and_caption(data_dir):
 def test_summarize_prints_the_summary(data_dir, demo_files):
     _, als, _ = demo_files[0]
     summary = json.loads(run("summarize", als, data_dir=data_dir).stdout)
-    assert summary["schema_version"] == 1 and summary["tempo"]["bpm"] == 124.0
+    assert summary["schema_version"] == 2 and summary["tempo"]["bpm"] == 124.0
     assert not data_dir.exists(), "summarize needs no store"
 
 

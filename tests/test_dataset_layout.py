@@ -120,10 +120,13 @@ SUMMARY = {
 }
 
 
-def test_instruments_are_the_profile_then_instrument_devices_not_effects():
+def test_instruments_are_the_profile_then_instrument_families_never_devices():
     schema = {"instruments": ["Drums", "synth bass"]}
-    assert dataset.set_facts(SUMMARY, schema)["instruments"] == [
-        "Drums", "synth bass", "Drum Rack", "Operator", "Serum", "Simpler"]
+    summary = {**SUMMARY, "tracks": [
+        {"name": "Beat", "type": "midi", "devices": ["Drum Rack", "EQ Eight"]},
+        {"name": "1-MIDI", "type": "midi", "devices": ["Operator"], "plugins": ["Serum"]},
+        {"name": "Hook", "type": "audio", "devices": ["Simpler", "Reverb"]}]}
+    assert dataset.set_facts(summary, schema)["instruments"] == ["Drums", "synth bass", "synths", "lead"]
     assert dataset.set_facts({"devices": ["operator"]}, {"instruments": ["Operator"]})["instruments"] == ["Operator"]
     assert dataset.set_facts({}, {})["instruments"] == []
 

@@ -16,12 +16,10 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import ValidationError
-from .factcheck import families_in
+from .facts import SetFacts
 from .writers.context import caption_metadata
 
 SPLITS = ("train", "valid")
-# Live's sample players: instruments whose name suggests no instrument family.
-SAMPLERS = frozenset({"Simpler", "Sampler", "Drum Sampler"})
 
 
 @dataclass(frozen=True)
@@ -72,14 +70,12 @@ class Row:
 def set_facts(summary: dict, master_schema: dict) -> dict:
     """bpm, key, time_signature and instruments of a set: the one place export facts come from.
 
-    Instruments are what plays: the profile's instruments as the artist wrote them, then
-    the set's devices and plug-ins whose name points to an instrument family in the fact
-    checker's vocabulary (Operator, Drum Rack, Serum) or that are Live's samplers; effects
-    (EQ Eight, Reverb) are left out. A name match, so an effect named after an instrument
-    (Drum Buss) counts too. Case-insensitive duplicates are dropped."""
+    Instruments are what plays: the profile's instruments as the artist wrote them, then the
+    set's instrument families (drums, bass, synth ...), longest playing first, as
+    trainmode.facts ranks them. Devices and plug-ins are never instruments. Case-insensitive
+    duplicates are dropped."""
     named = _strings(master_schema.get("instruments"))
-    gear = set(_strings(summary.get("devices"))) | set(_strings(summary.get("plugins")))
-    played = sorted((g for g in gear if g in SAMPLERS or families_in(g)), key=str.casefold)
+    played = SetFacts.from_summary(summary).instrument_labels
     return {**caption_metadata(summary), "instruments": _unique(named + played)}
 
 

@@ -14,13 +14,13 @@ from dataclasses import asdict, dataclass, replace
 
 from . import caption_text as ct
 from .caption_text import artist_names, distinctive_stem, strip_markdown  # noqa: F401 (strip_markdown: public here)
+from .facts import EVIDENCE, audible_tracks, families_in
 
 MAX_CHARS = 512
 MIN_WORDS = 10
 BPM_TOLERANCE = 1.0
 SHORT_MAX_WORDS = 15          # the `short` variant
 TAGS_MIN, TAGS_MAX = 5, 15    # the `tags` variant: a comma-separated list
-KEY_CONFIDENCE = 0.6  # below this the inferred key is a guess: neither stated nor checked
 
 
 # A caption with one of these cannot be saved, even confirmed: the user must edit it.
@@ -38,49 +38,7 @@ class Finding:
         return asdict(self)
 
 
-# ---- instrument vocabulary ----------------------------------------------------
-# family -> evidence terms looked for in track, device and plugin names (and sample
-# names and master_schema instruments). A term matches at the start of a word;
-# terms of 3 characters or fewer, or starting with "=", must be the whole word
-# (plural allowed); "^" terms must be the whole name (Live's "Electric" device,
-# not "Electric Guitar"). Includes Live's XML device names, common plugins and a
-# few Italian words (the corpus has them).
-EVIDENCE: dict[str, tuple[str, ...]] = {
-    "drums": ("drum", "kick", "snare", "hihat", "=hat", "=hh", "clap", "cymbal", "=tom", "=ride",
-              "crash", "808", "909", "707", "break", "=kit", "=bd", "=sd", "kck", "snr", "drm",
-              "impulse", "battery", "maschine", "cassa", "batteria", "rull", "punch bd", "perc", "groove agent"),
-    "percussion": ("perc", "shaker", "tamb", "conga", "bongo", "tabla", "cowbell", "djembe", "darbu", "darbo",
-                   "clave", "=rim", "timbal"),
-    "bass": ("bass", "=sub", "808", "reese", "sublab", "trilian"),
-    "synth": ("synth", "synt", "operator", "wavetable", "instrument vector", "analog", "^drift", "meld",
-              "serum", "^massive", "massive x", "diva", "sylenth", "spire", "vital", "omnisphere", "nexus",
-              "zebra", "repro",
-              "=hive", "pigments", "mini v", "minimoog", "moog", "jup", "juno", "prophet", "pro 53", "dx7",
-              "dexed", "fm8", "absynth", "razor", "reaktor", "rapture", "albino", "obxd", "surge",
-              "phase plant", "avenger", "monark", "retrologue", "=pad", "=lead", "=arp", "pluck", "=saw",
-              "=stab", "polysynth"),
-    "piano": ("piano", "=pno", "keyscape", "pianoteq", "rhodes", "wurli", "lounge lizard", "loungelizard",
-              "electric piano", "e piano", "epiano", "grand", "una corda", "noire", "ivory", "=keys", "^electric"),
-    "organ": ("organ", "hammond", "=b3", "vb3", "leslie"),
-    "guitar": ("guitar", "=gtr", "chitarr", "gitarr", "amplitube", "nylon", "strum", "=strat"),
-    "strings": ("string", "violin", "viola", "cello", "orchestr", "spitfire", "albion", "pizz", "^tension"),
-    "brass": ("brass", "trumpet", "trombone", "horn", "tuba", "=tpt", "flugel"),
-    "saxophone": ("sax",),
-    "flute": ("flute", "flaut", "piccolo"),
-    "clarinet": ("clarinet",),
-    "vocals": ("vocal", "=vox", "voice", "=voce", "choir", "=sing", "singing", "singer", "=rap", "acapella",
-               "a cappella",
-               "adlib", "=bv", "=bvs", "chant", "melodyne", "autotune", "auto tune", "waves tune", "nectar"),
-    "bells": ("bell", "chime", "marimba", "vibraphone", "xylo", "glock", "kalimba", "mallet", "celest",
-              "music box", "^collision", "=tine"),
-    "harp": ("harp",),
-    "sitar": ("sitar", "sytar"),
-}
-for _word in ("banjo", "mandolin", "ukulele", "accordion", "harmonica", "bagpipe", "koto", "shamisen", "erhu",
-              "=oud", "didgeridoo", "theremin", "kazoo", "=lute", "dulcimer", "zither", "balalaika", "bouzouki",
-              "steelpan", "steel drum", "handpan"):
-    EVIDENCE[_word.lstrip("=")] = (_word,)
-
+# ---- instrument vocabulary: trainmode.facts (the families); here only the caption words ----
 # Caption words (regex, lower case) -> the families any of which supports them.
 # Longer phrases first: "bass drum" is drums, "lead vocals" is vocals.
 _CLAIMS: list[tuple[str, tuple[str, ...]]] = [
@@ -96,25 +54,23 @@ _CLAIMS: list[tuple[str, tuple[str, ...]]] = [
     (r"synth(?:s|esi[sz]ers?)?|pads?|synth leads?|lead synths?|arps?|arpeggios?|arpeggiators?|plucks?|"
      r"stabs|supersaws?", ("synth", "pad", "lead")),
     (r"(?:grand |electric |upright |e-)?pianos?|rhodes|wurlitzers?|wurli", ("piano", "keys")),
-    (r"keys|keyboards?", ("piano", "organ", "synth", "keys")),
-    (r"organs?|hammond", ("organ", "keys")),
+    (r"keys|keyboards?", ("keys", "piano", "organ", "synth")),
+    (r"organs?|hammond", ("organ",)),
     (r"strings|string (?:sections?|ensembles?|pads?|lines?)|violins?|violas?|cellos?|pizzicato", ("strings",)),
     (r"brass|trumpets?|trombones?|horns?|horn sections?|tubas?|flugelhorns?", ("brass",)),
-    (r"sax(?:es|ophones?)?", ("saxophone", "woodwinds")),
-    (r"flutes?|piccolos?", ("flute", "woodwinds")),
-    (r"clarinets?", ("clarinet", "woodwinds")),
-    (r"woodwinds?", ("flute", "clarinet", "saxophone", "woodwinds")),
+    (r"sax(?:es|ophones?)?", ("woodwinds",)),
+    (r"flutes?|piccolos?", ("woodwinds",)),
+    (r"clarinets?", ("woodwinds",)),
+    (r"woodwinds?", ("woodwinds",)),
     (r"bells?|chimes?|marimbas?|vibraphones?|xylophones?|glockenspiels?|kalimbas?|mallets?|celestas?|"
      r"music box(?:es)?", ("bells",)),
-    (r"harps?", ("harp",)),
-    (r"sitars?", ("sitar",)),
-    (r"banjos?", ("banjo",)), (r"mandolins?", ("mandolin",)), (r"ukuleles?", ("ukulele",)),
-    (r"accordions?", ("accordion",)), (r"harmonicas?", ("harmonica",)), (r"bagpipes?", ("bagpipe",)),
-    (r"kotos?", ("koto",)), (r"shamisens?", ("shamisen",)), (r"erhus?", ("erhu",)), (r"ouds?", ("oud",)),
-    (r"didgeridoos?", ("didgeridoo",)), (r"theremins?", ("theremin",)), (r"kazoos?", ("kazoo",)),
-    (r"lutes?", ("lute",)), (r"dulcimers?", ("dulcimer",)), (r"zithers?", ("zither",)),
-    (r"balalaikas?", ("balalaika",)), (r"bouzoukis?", ("bouzouki",)),
-    (r"steel ?drums?|steelpans?", ("steelpan", "steel drum")), (r"handpans?", ("handpan",)),
+    (r"harps?", ("plucked",)),
+    (r"sitars?", ("plucked",)),
+    (r"banjos?|mandolins?|ukuleles?|kotos?|shamisens?|ouds?|lutes?|dulcimers?|zithers?|balalaikas?|bouzoukis?",
+     ("plucked",)),
+    (r"accordions?|harmonicas?|bagpipes?|didgeridoos?|kazoos?", ("woodwinds",)),
+    (r"erhus?", ("strings",)), (r"theremins?", ("synth",)),
+                (r"steel ?drums?|steelpans?|handpans?", ("bells", "percussion")),
 ]
 _CLAIM_RE = re.compile(r"\b(" + "|".join(f"(?:{pattern})" for pattern, _ in _CLAIMS) + r")\b")
 _CLAIM_FAMILIES = [(re.compile(rf"(?:{pattern})"), families) for pattern, families in _CLAIMS]
@@ -124,54 +80,7 @@ _GENRES = re.compile(r"drum\s*(?:and|&|n|'n'|’n’)\s*bass|future bass|bass ho
                      r"vocal trance|brass band|string quartet music")
 _NEGATION = re.compile(r"\b(?:no|without|lacking|absent|minus|sans|free of|not|never|zero)\b(?:\W+\w+){0,3}\W*$")
 
-# The words the offline writer uses for each family (and the order it lists them in).
-FAMILY_LABELS = {
-    "drums": "drums", "percussion": "percussion", "bass": "bass", "synth": "synths", "piano": "piano",
-    "organ": "organ", "guitar": "guitar", "strings": "strings", "brass": "brass", "saxophone": "saxophone",
-    "flute": "flute", "clarinet": "clarinet", "vocals": "vocals", "bells": "bells", "harp": "harp",
-    "sitar": "sitar",
-}
-
-
-def words_of(name: str) -> str:
-    """'KickDrum_01.wav' -> 'kick drum 01 wav': lower-case words of a track/device/file name."""
-    name = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
-    name = re.sub(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])", " ", name)
-    return " ".join(re.findall(r"[a-z0-9]+", name.lower()))
-
-
-def _evidence_regex(term: str) -> re.Pattern:
-    body = re.escape(words_of(term.lstrip("=^")))
-    if term.startswith("^"):
-        return re.compile(rf"^{body}$")
-    exact = term.startswith("=") or len(term) <= 3
-    return re.compile(rf"\b{body}(?:s|es)?\b" if exact else rf"\b{body}")
-
-
-_EVIDENCE_RES = {family: [_evidence_regex(t) for t in terms] for family, terms in EVIDENCE.items()}
-
-
-def families_in(name: str) -> list[str]:
-    """Instrument families a name is evidence for, in vocabulary order ('Sub Bass' -> ['bass'])."""
-    text = words_of(name)
-    return [family for family, patterns in _EVIDENCE_RES.items() if any(p.search(text) for p in patterns)]
-
-
 # ---- what the set supports --------------------------------------------------------
-def audible_tracks(summary: dict) -> list[dict]:
-    """Tracks that can be heard in a render: not returns (effects), not muted, not in a muted group."""
-    tracks = summary.get("tracks") or []
-    by_name = {t.get("name"): t for t in tracks if t.get("type") == "group"}
-
-    def muted(track: dict, depth: int = 0) -> bool:
-        if track.get("muted"):
-            return True
-        parent = by_name.get(track.get("group"))
-        return bool(parent and parent is not track and depth < 16 and muted(parent, depth + 1))
-
-    return [t for t in tracks if t.get("type") != "return" and not muted(t)]
-
-
 def evidence_names(summary: dict, *, samples: bool = True) -> list[str]:
     """Every name in the set that can support an instrument claim (the artist profile's are not)."""
     names: list[str] = []

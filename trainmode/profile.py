@@ -52,8 +52,8 @@ def parse_master_schema(text: str) -> dict:
     try:
         value = json.loads(text or "{}")
     except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}"
-        raise ValidationError(f"master_schema is not valid JSON: {exc.msg} at {where}.") from None
+        raise ValidationError(f"master_schema is not valid JSON: {exc.msg} at line {exc.lineno}, "
+                              f"column {exc.colno}.") from None
     return validate_master_schema(value)
 
 
@@ -71,22 +71,20 @@ def derive_master_schema(summaries: list[dict], current: dict | None = None) -> 
     the profile's instruments in every caption and the fact check accepts them for
     every set, so a family one set uses is that set's business, not the profile's.
     """
-    # Imported lazily: factcheck is the larger module and profile is imported everywhere.
-    from .factcheck import FAMILY_LABELS, KEY_CONFIDENCE, supported_families
+    from .facts import SetFacts  # imported lazily: profile is imported everywhere
 
     derived = dict(current or {})
     if not summaries:
         return derived
-    bpms = [b for s in summaries if isinstance(b := (s.get("tempo") or {}).get("bpm"), (int, float)) and b > 0]
+    facts = [SetFacts.from_summary(s) for s in summaries]
+    bpms = [b for f in facts if isinstance(b := f.dominant_bpm, (int, float)) and b > 0]
     if bpms:
         derived["tempo_range"] = [math.floor(min(bpms)), math.ceil(max(bpms))]
-    keys = Counter(f"{k['tonic']} {k['mode']}" for s in summaries if (k := s.get("key") or {}).get("tonic")
-                   and k.get("mode") and (k.get("confidence") or 0) >= KEY_CONFIDENCE)
-    derived["keys"] = _most_common(keys)[:MAX_KEYS]
-    derived["meters"] = _most_common(Counter(s["time_signature"] for s in summaries if s.get("time_signature")))
-    families = Counter(f for s in summaries for f in supported_families(s, samples=False))
-    derived["instruments"] = [FAMILY_LABELS.get(f, f) for f in _most_common(families)
-                              if families[f] >= SIGNATURE_SHARE * len(summaries)]
+    derived["keys"] = _most_common(Counter(f.key for f in facts if f.key))[:MAX_KEYS]
+    derived["meters"] = _most_common(Counter(f.time_signature for f in facts if f.time_signature))
+    families = Counter(label for f in facts for label in f.instrument_labels)
+    derived["instruments"] = [name for name in _most_common(families)
+                              if families[name] >= SIGNATURE_SHARE * len(summaries)]
     return validate_master_schema(derived)
 
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pandas as pd
 
-from .factcheck import FAMILY_LABELS, supported_families
+from .facts import SetFacts
 
 SUMMARY_COLUMNS = ["set", "bpm", "meter", "key", "length_s", "midi", "audio", "instruments", "plugins", "live",
                    "parse_id"]
@@ -16,17 +16,17 @@ def summaries_frame(rows: list[dict]) -> pd.DataFrame:
     records = []
     for row in rows:
         s = row["summary"]
-        key = s.get("key") or {}
+        facts = SetFacts.from_summary(s)
         counts = s.get("track_counts") or {}
         records.append({
             "set": row["als_filename"],
-            "bpm": (s.get("tempo") or {}).get("bpm"),
-            "meter": s.get("time_signature"),
-            "key": f"{key['tonic']} {key['mode']}" if key.get("tonic") else None,
-            "length_s": round((s.get("length") or {}).get("seconds") or 0, 1),
+            "bpm": facts.dominant_bpm,
+            "meter": facts.time_signature,
+            "key": facts.key,
+            "length_s": round(facts.length_seconds or 0, 1),
             "midi": counts.get("midi", 0),
             "audio": counts.get("audio", 0),
-            "instruments": ", ".join(FAMILY_LABELS.get(f, f) for f in supported_families(s, samples=False)),
+            "instruments": ", ".join(facts.instrument_labels),
             "plugins": ", ".join(s.get("plugins") or []),
             "live": s.get("live_version"),
             "parse_id": row["parse_id"],
@@ -68,12 +68,11 @@ def counts_frame(values, label: str, top: int | None = None) -> pd.DataFrame:
 def profile_counts(rows: list[dict], parse_ids: set[str] | None = None) -> dict[str, pd.DataFrame]:
     """Keys, meters, instrument families and plugins/devices over the (filtered) sets."""
     sums = [r["summary"] for r in rows if parse_ids is None or r["parse_id"] in parse_ids]
+    facts = [SetFacts.from_summary(s) for s in sums]
     return {
-        "keys": counts_frame((f"{k['tonic']} {k['mode']}" for s in sums if (k := s.get("key") or {}).get("tonic")),
-                             "key"),
-        "meters": counts_frame((s.get("time_signature") for s in sums), "meter"),
-        "instruments": counts_frame((FAMILY_LABELS.get(f, f) for s in sums
-                                     for f in supported_families(s, samples=False)), "instrument"),
+        "keys": counts_frame((f.key for f in facts), "key"),
+        "meters": counts_frame((f.time_signature for f in facts), "meter"),
+        "instruments": counts_frame((name for f in facts for name in f.instrument_labels), "instrument"),
         "plugins": counts_frame((name for s in sums for name in {*(s.get("plugins") or []), *(s.get("devices") or [])}),
                                 "plugin or device", top=15),
     }

@@ -1,4 +1,4 @@
-"""Ableton Live set (.als) parsing: one streaming pass from file to summary v1.
+"""Ableton Live set (.als) parsing: one streaming pass from file to summary v2.
 
     from trainmode.als import parse_als
     parsed = parse_als("song.als")
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .parser import SCHEMA_VERSION, parse_stream
+from .build import SCHEMA_VERSION
+from .parser import parse_stream
 from .reader import MAX_DECOMPRESSED_BYTES, SetStream
 from .schema import validate_summary
 

@@ -43,10 +43,15 @@ NATIVE_NAMES = {
     "MxDeviceAudioEffect": "Max Audio Effect",
     "MxDeviceInstrument": "Max Instrument",
     "MxDeviceMidiEffect": "Max MIDI Effect",
+    "ProxyInstrumentDevice": "External Instrument",
+    "ProxyAudioEffectDevice": "External Audio Effect",
 }
 
 # Third-party plug-in hosts: reported under "plugins" by their own name instead.
 PLUGIN_TAGS = frozenset({"PluginDevice", "AuPluginDevice"})
+
+# Max for Live devices: named after their .amxd file when the set says which one.
+MAX_TAGS = frozenset({"MxDeviceAudioEffect", "MxDeviceInstrument", "MxDeviceMidiEffect"})
 
 # Instruments whose MIDI notes are drum hits, not pitches (kept out of key detection).
 DRUM_TAGS = frozenset({"DrumGroupDevice", "InstrumentImpulse", "DrumCell"})
@@ -57,3 +62,44 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 def device_name(tag: str) -> str:
     """'OriginalSimpler' -> 'Simpler', 'GlueCompressor' -> 'Glue Compressor'."""
     return NATIVE_NAMES.get(tag) or _CAMEL.sub(" ", tag)
+
+
+class DeviceList:
+    """An open <Devices> list. Its finished children are recorded and pruned as parsing
+    goes, so `offset` counts the ones already gone."""
+
+    def __init__(self, el, limit: int):
+        self.el = el
+        self.limit = limit
+        self.offset = 0
+        self.found: list[tuple[str, str, bool]] = []  # (tag, name, is plug-in)
+        self.names: dict[int, str] = {}  # child index -> plug-in or Max device name
+        self.nested: dict[int, list] = {}  # child index -> devices in its chains
+
+    def index_of(self, el) -> int | None:
+        """Position in this list of the device that contains `el` (None if outside)."""
+        while el is not None:
+            parent = el.getparent()
+            if parent is self.el:
+                return self.offset + self.el.index(el)
+            el = parent
+        return None
+
+    def record(self, index: int, tag) -> None:
+        if isinstance(tag, str) and len(self.found) < self.limit:
+            name = self.names.pop(index, None)
+            if tag in PLUGIN_TAGS:
+                if name:
+                    self.found.append((tag, name, True))
+            else:
+                self.found.append((tag, name if name and tag in MAX_TAGS else device_name(tag), False))
+        self.found.extend(self.nested.pop(index, ())[: max(0, self.limit - len(self.found))])
+
+    def record_finished(self) -> None:
+        """Record every child but the last (still open) one, which pruning is about to free."""
+        el = self.el
+        count = len(el)
+        if count > 1:
+            for i, dev in enumerate(el[:-1]):
+                self.record(self.offset + i, dev.tag)
+            self.offset += count - 1

@@ -1,4 +1,4 @@
-"""The summary v1 contract, enforced with the JSON Schema shipped beside this module."""
+"""The summary contract (v2), enforced with the JSON Schema shipped beside this module."""
 from __future__ import annotations
 
 import json
@@ -21,7 +21,7 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 
 def validate_summary(summary: dict) -> dict:
-    """Return `summary` unchanged if it matches schema v1, else raise ValidationError
+    """Return `summary` unchanged if it matches summary v2, else raise ValidationError
     naming the first offending field."""
     error = jsonschema.exceptions.best_match(_validator().iter_errors(summary))
     if error is not None:

@@ -7,7 +7,8 @@ import json
 import re
 
 from ..caption_text import FILE_EXTENSIONS, artist_names, distinctive_stem, strip_markdown
-from ..factcheck import EVIDENCE, FAMILY_LABELS, MAX_CHARS, audible_tracks, families_in
+from ..factcheck import MAX_CHARS
+from ..facts import EVIDENCE, FAMILY_LABELS, audible_tracks, families_in
 from .facts_view import SetFacts, beats_per_bar, set_facts
 
 MAX_TRACK_LINES = 60

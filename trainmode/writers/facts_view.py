@@ -5,13 +5,15 @@ Summary v2 (issue 13) carries `tempo.map`, `tempo.dominant_bpm`, `time_signature
 undetermined. v1 summaries are read too: what v1 lacks is derived where it can be
 (instrument families from track names with the fact checker's vocabulary, ranked by
 clip count; sections from locators, without instruments; the key with the confidence
-rule) and left out where it cannot. Point this module at trainmode/facts.py once that lands.
+rule of trainmode.facts) and left out where it cannot. What a set means (its key, the
+instrument vocabulary, beats per bar) is trainmode.facts'; this module only shapes it for writing.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..factcheck import KEY_CONFIDENCE, audible_tracks, families_in, words_of
+from .. import facts
+from ..facts import audible_tracks, beats_per_bar, families_in, words_of
 
 # Locator names that are section words; anything else ("GEORGE", "korter>") is left unnamed.
 SECTION_WORDS = {
@@ -20,8 +22,6 @@ SECTION_WORDS = {
     "drop": "drop", "break": "break", "breakdown": "breakdown", "build": "build-up", "buildup": "build-up",
     "interlude": "interlude", "solo": "solo", "outro": "outro", "finale": "outro",
 }
-_FLAT_MINOR = {"Db": "C#", "Gb": "F#", "Ab": "G#", "D#": "Eb", "A#": "Bb"}  # C# minor, not Db minor
-_SHARP_MAJOR = {"C#": "Db", "D#": "Eb", "G#": "Ab", "A#": "Bb"}             # Eb major, not D# major
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def set_facts(summary: dict) -> SetFacts:
     counts = summary.get("track_counts") or {}
     return SetFacts(
         schema_version=version, **tempo,
-        meters=_meters(summary), key=key_name(summary.get("key")),
+        meters=_meters(summary), key=facts.SetFacts.from_summary(summary).key,  # the one key rule
         instruments=_instruments(summary), sections=_sections(summary),
         audio_tracks=int(counts.get("audio") or 0), midi_tracks=int(counts.get("midi") or 0),
     )
@@ -110,19 +110,6 @@ def _meters(summary: dict) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m for m in found if isinstance(m, str) and m))
 
 
-def key_name(key: dict | None) -> str | None:
-    """The key to state, or None. v2 keys are null when undetermined; v1 keys need KEY_CONFIDENCE."""
-    if not isinstance(key, dict) or not key.get("tonic") or not key.get("mode"):
-        return None
-    if (key.get("confidence") or 0) < KEY_CONFIDENCE and not key.get("name"):
-        return None
-    if key.get("name"):
-        return str(key["name"])
-    tonic, mode = str(key["tonic"]), str(key["mode"]).lower()
-    tonic = (_FLAT_MINOR if mode == "minor" else _SHARP_MAJOR).get(tonic, tonic)
-    return f"{tonic} {mode}"
-
-
 def _instruments(summary: dict) -> tuple[str, ...]:
     ranked = summary.get("instruments")
     if isinstance(ranked, list) and (not ranked or isinstance(ranked[0], dict)):  # v2
@@ -152,14 +139,6 @@ def section_word(name) -> str | None:
     if joined in SECTION_WORDS:
         return SECTION_WORDS[joined]
     return next((SECTION_WORDS[w] for w in words if w in SECTION_WORDS), None)
-
-
-def beats_per_bar(meter: str | None) -> float:
-    try:
-        num, den = (int(x) for x in (meter or "4/4").split("/"))
-        return num * 4 / den
-    except (ValueError, ZeroDivisionError):
-        return 4.0
 
 
 def _sections(summary: dict) -> tuple[Section, ...]:

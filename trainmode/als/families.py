@@ -1,0 +1,92 @@
+"""The instrument vocabulary: a small fixed list of families and the words that point to them.
+
+A name (track, device, plug-in, sample) is evidence for a family when one of the family's
+terms matches it. A term matches at the start of a word; terms of 3 characters or fewer, or
+starting with "=", must be the whole word (plural allowed); "^" terms must be the whole name
+(Live's "Electric" device, not "Electric Guitar"). The terms know Live's own devices (Operator,
+Tension, Collision, Electric, Impulse, Drum Rack ...), Max for Live instruments, common
+third-party plug-ins (Serum, Massive, Kontakt libraries, AmpliTube, Melodyne ...) and a few
+Italian words (the corpus has them). Samplers (Simpler, Sampler, Kontakt) and External
+Instrument name no family: what they play comes from the track or sample names.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# The families, in the order consumers list them when there is no better order.
+FAMILIES = ("drums", "percussion", "bass", "synth", "pad", "lead", "keys", "piano", "organ", "guitar",
+            "strings", "brass", "woodwinds", "vocals", "bells", "plucked", "fx")
+
+EVIDENCE: dict[str, tuple[str, ...]] = {
+    "drums": ("drum", "kick", "snare", "hihat", "=hat", "=hh", "clap", "cymbal", "=tom", "=ride",
+              "crash", "808", "909", "707", "break", "=kit", "=bd", "=sd", "kck", "snr", "drm",
+              "impulse", "battery", "maschine", "cassa", "batteria", "rull", "punch bd", "groove agent",
+              "superior drummer", "ezdrummer", "addictive drums", "=beat", "=beats", "=top", "=tops"),
+    "percussion": ("perc", "shaker", "tamb", "conga", "bongo", "tabla", "cowbell", "djembe", "darbu", "darbo",
+                   "clave", "=rim", "timbal", "=guiro", "cajon"),
+    "bass": ("bass", "=sub", "reese", "sublab", "trilian", "=basso", "ampeg"),
+    "synth": ("synth", "synt", "operator", "wavetable", "instrument vector", "analog", "^drift", "meld",
+              "serum", "^massive", "massive x", "diva", "sylenth", "spire", "vital", "omnisphere", "nexus",
+              "zebra", "repro", "=hive", "pigments", "mini v", "minimoog", "moog", "jup", "juno", "prophet",
+              "pro 53", "dx7", "dexed", "fm8", "absynth", "razor", "reaktor", "rapture", "albino", "obxd",
+              "surge", "phase plant", "avenger", "monark", "retrologue", "=arp", "pluck", "=saw", "=stab",
+              "polysynth", "=poli", "granulator", "vector fm", "vector grain", "=emit", "lusus", "theremin", "=chord"),
+    "pad": ("=pad", "=pads", "atmo", "ambient", "drone", "=texture", "=strings pad"),
+    "lead": ("=lead", "=leads", "=hook", "=melody", "=mel", "=topline"),
+    "keys": ("=keys", "=keyboard", "keyscape", "=clav", "clavinet"),
+    "piano": ("piano", "=pno", "pianoteq", "grand", "una corda", "noire", "ivory", "rhodes", "wurli", "lounge lizard",
+              "loungelizard", "electric piano", "e piano", "epiano", "^electric", "=tine"),
+    "organ": ("organ", "hammond", "=b3", "vb3", "leslie"),
+    "guitar": ("guitar", "=gtr", "chitarr", "gitarr", "amplitube", "guitar rig", "bias fx", "nylon", "strum",
+               "=strat"),
+    "strings": ("string", "violin", "viola", "cello", "orchestr", "spitfire", "albion", "pizz", "^tension", "erhu"),
+    "brass": ("brass", "trumpet", "trombone", "horn", "tuba", "=tpt", "flugel"),
+    "woodwinds": ("sax", "flute", "flaut", "piccolo", "clarinet", "oboe", "bassoon", "woodwind", "accordion",
+                  "harmonica", "bagpipe", "didgeridoo", "kazoo", "recorder flute"),
+    "vocals": ("vocal", "=vox", "=voc", "voice", "=voce", "choir", "=sing", "singing", "singer", "=rap",
+               "acapella", "a cappella", "adlib", "=bv", "=bvs", "chant", "melodyne", "autotune", "auto tune",
+               "waves tune", "nectar", "=lyrics"),
+    "bells": ("bell", "chime", "marimba", "vibraphone", "xylo", "glock", "kalimba", "mallet", "celest",
+              "music box", "^collision", "tree tone", "steelpan", "steel drum", "handpan"),
+    "plucked": ("harp", "sitar", "sytar", "banjo", "mandolin", "ukulele", "koto", "shamisen", "=oud", "=lute",
+                "dulcimer", "zither", "balalaika", "bouzouki"),
+    "fx": ("=fx", "=sfx", "riser", "sweep", "impact", "uplift", "downlift", "whoosh", "=noise", "transition"),
+}
+
+# The words captions and the dataset use for each family.
+FAMILY_LABELS = {family: family for family in FAMILIES} | {"synth": "synths", "pad": "pads", "fx": "effects"}
+
+
+def words_of(name: str) -> str:
+    """'KickDrum_01.wav' -> 'kick drum 01 wav': lower-case words of a track/device/file name."""
+    name = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+    name = re.sub(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])", " ", name)
+    return " ".join(re.findall(r"[a-z0-9]+", name.lower()))
+
+
+def _evidence_regex(term: str) -> str:
+    body = re.escape(words_of(term.lstrip("=^")))
+    if term.startswith("^"):
+        return rf"^{body}$"
+    exact = term.startswith("=") or len(term) <= 3
+    return rf"\b{body}(?:s|es)?\b" if exact else rf"\b{body}"
+
+
+_EVIDENCE_RES = {family: re.compile("|".join(_evidence_regex(t) for t in terms)) for family, terms in EVIDENCE.items()}
+
+
+def families_in(name: str) -> list[str]:
+    """Instrument families a name is evidence for, in vocabulary order ('Sub Bass' -> ['bass'])."""
+    return list(_families_in(name))
+
+
+@lru_cache(maxsize=8192)  # sets repeat names (tracks, samples, devices) many times
+def _families_in(name: str) -> tuple[str, ...]:
+    # Both 'ampli tube' (camel case split, for 'KickDrum') and 'amplitube' (as written).
+    texts = {words_of(name), " ".join(re.findall(r"[a-z0-9]+", name.lower()))}
+    return tuple(family for family, pattern in _EVIDENCE_RES.items() if any(pattern.search(t) for t in texts))
+
+
+def label(family: str) -> str:
+    return FAMILY_LABELS.get(family, family)
