@@ -14,6 +14,7 @@ from trainmode.als import validate_summary
 from trainmode.als.families import FAMILIES
 from trainmode.factcheck import check_caption
 from trainmode.facts import SetFacts, upgrade_summary
+from trainmode.formats import hf
 from trainmode.profile import derive_master_schema
 from trainmode.tables import profile_counts, summaries_frame
 from trainmode.writers.context import caption_metadata
@@ -178,8 +179,9 @@ def test_every_consumer_states_the_same_key(name):
     assert list(profile_counts([row])["keys"]["key"]) == ([key] if key else [])  # its chart
     assert derive_master_schema([summary])["keys"] == ([key] if key else [])  # the derived profile
     assert caption_metadata(summary)["key"] == key                            # what captions are written from
-    item = {"prompt_text": "x", "metadata": {}, "parse_id": "p1"}
-    assert dataset.track_record("track-0001", item, summary, {})["key"] == key  # the dataset sidecar
+    item = {"id": "i1", "audio_path": "a.mp3", "prompt_text": "x", "metadata": {}, "parse_id": "p1"}
+    row = dataset.row_for(1, item, summary, {}, artist="artist-x")
+    assert hf.track_record(row)["key"] == key                                 # the dataset sidecar
     # The fact checker accepts the key and rejects another one, or checks no key at all.
     caption = "A warm, slowly evolving instrumental piece in {} with soft pads and gentle drums."
     wrong = "F# minor" if key != "F# minor" else "C major"
