@@ -13,6 +13,7 @@ from trainmode.errors import TrainModeError
 from trainmode.service import Settings, TrainMode, load_settings, log_file
 
 ARTIST_KEY = "tm_artist"   # non-widget key: survives page switches
+FLASH_KEY = "tm_artist_flash"
 OUTAGE_HINT = "Nothing was changed. Check the storage settings and the connection, then reload the page."
 ALWAYS_ESCAPED = set("\\`*[]<>$~|")
 BLOCK_START = re.compile(r"^(\s*)(#|\+|-|=|\d+(?=[.)]))")  # a heading, list or rule marker at the start
@@ -91,33 +92,53 @@ def user_errors(prefix: str = ""):
         st.error(f"{prefix}{md(exc)}")
 
 
-def _new_artist_form(tm: TrainMode) -> str | None:
+def _new_artist_form(tm: TrainMode) -> dict | None:
     with st.form("new_artist", clear_on_submit=True, border=False):
         new_name = st.text_input("New artist", placeholder="Artist name")
         if st.form_submit_button("Create artist") and new_name.strip():
             with user_errors():
-                return tm.create_artist(new_name)["name"]
+                known = {a["id"] for a in tm.list_artists()}
+                artist = tm.create_artist(new_name)
+                verb = "Selected the existing artist" if artist["id"] in known else "Created and selected"
+                st.session_state[FLASH_KEY] = f"{verb} {md(artist['name'])}."
+                return artist
     return None
 
 
+def choose_artist(name: str, *, keep_widget: bool = False) -> None:
+    """The artist everyone on every page works on: kept in the URL (?artist=...), so a
+    reload, back/forward or a pasted link keeps it."""
+    st.session_state[ARTIST_KEY] = name
+    st.query_params["artist"] = name
+    if not keep_widget:
+        st.session_state.pop("artist_select", None)  # the selectbox follows the new choice
+
+
 def artist_picker(tm: TrainMode, *, allow_create: bool = False) -> dict | None:
-    """Select (or create) the artist; the choice is shared by all pages."""
+    """Select (or create) the artist; the choice is shared by all pages and kept in the URL."""
     artists = tm.list_artists()
     names = [a["name"] for a in artists]
-    current = st.session_state.get(ARTIST_KEY)
+    current = st.query_params.get("artist") or st.session_state.get(ARTIST_KEY)
+    if st.session_state.get("artist_select") not in (None, current) and current in names:
+        st.session_state.pop("artist_select")   # the URL changed (back/forward, a pasted link): it wins
     cols = st.columns([2, 2] if allow_create else [1])
     with cols[0]:
         choice = st.selectbox("Artist", names, index=names.index(current) if current in names else 0,
-                              placeholder="No artist yet", key="artist_select") if names else None
+                              placeholder="No artist yet", key="artist_select",
+                              on_change=lambda: choose_artist(st.session_state["artist_select"], keep_widget=True),
+                              ) if names else None
     if allow_create:
         with cols[1]:
             created = _new_artist_form(tm)
         if created:
-            st.session_state[ARTIST_KEY] = created
-            st.session_state.pop("artist_select", None)  # the selectbox follows the new choice
+            choose_artist(created["name"])
             st.rerun()
+    if flash := st.session_state.pop(FLASH_KEY, None):
+        st.success(flash)
     if choice:
-        st.session_state[ARTIST_KEY] = choice
+        if st.query_params.get("artist") != choice or st.session_state.get(ARTIST_KEY) != choice:
+            st.session_state[ARTIST_KEY] = choice
+            st.query_params["artist"] = choice
         return next(a for a in artists if a["name"] == choice)
     st.info("No artist yet: create one on the Library page (or run `python -m trainmode demo`).")
     return None

@@ -361,3 +361,28 @@ def test_a_blocking_finding_disables_save_until_the_caption_is_edited(artist_wit
     at.text_area[0].input("A dark synthwave track with a driving bassline, pads and drums.")
     at.run()
     assert not at.error and not button(at, "Save").disabled    # the edit was checked again: nothing blocks
+
+
+def test_create_artist_selects_the_new_artist_and_keeps_it_in_the_url(artist_with_sets):
+    at = app()
+    assert at.selectbox[0].value == "Ada" and at.query_params["artist"] == "Ada"
+    create_artist(at, "Zed")
+    assert at.selectbox[0].value == "Zed" and at.query_params["artist"] == "Zed"
+    assert any("Created and selected Zed" in s.value for s in at.success)
+    create_artist(at, "ada")
+    assert at.selectbox[0].value == "Ada"
+    assert any("Selected the existing artist Ada" in s.value for s in at.success)
+
+
+def test_the_artist_in_the_url_is_the_one_shown(artist_with_sets, store):
+    store.ensure_artist("Zed")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["artist"] = "Zed"
+    at.run()
+    assert at.selectbox[0].value == "Zed"
+    at.query_params["artist"] = "Ada"     # back/forward or a pasted link
+    at.run()
+    assert at.selectbox[0].value == "Ada"
+    at.selectbox[0].select("Zed")
+    at.run()
+    assert at.selectbox[0].value == "Zed" and at.query_params["artist"] == "Zed"
