@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 
@@ -142,6 +143,14 @@ def artist_picker(tm: TrainMode, *, allow_create: bool = False) -> dict | None:
         return next(a for a in artists if a["name"] == choice)
     st.info("No artist yet: create one on the Library page (or run `python -m trainmode demo`).")
     return None
+
+
+def eta(started: float, done: int, total: int) -> str:
+    """' · about 12 s left' from the pace so far (nothing until a first file is done)."""
+    if not done or done >= total:
+        return ""
+    left = (time.monotonic() - started) / done * (total - done)
+    return f" · about {left:.0f} s left" if left < 90 else f" · about {left / 60:.0f} min left"
 
 
 def summary_label(row: dict) -> str:

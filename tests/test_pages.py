@@ -87,7 +87,7 @@ def test_the_whole_flow_in_the_pages(data_dir, demo_files):
     at.file_uploader[0].set_value([(als.name, als.read_bytes(), "application/octet-stream")])
     at.run()  # an upload reruns the page, as in a browser
     click(at, "Import")
-    assert any(f"Imported {als.name}" in s.value for s in at.success)
+    assert [s.value for s in at.success] == ["Imported 1 of 1 sets."]
     assert at.dataframe[0].value["set"].tolist() == [als.name]
 
     goto(at, "train")
@@ -231,7 +231,8 @@ def test_a_broken_als_and_a_non_mp3_get_clear_messages(data_dir, demo_files, aud
                                    (als.name, als.read_bytes(), "application/octet-stream")])
     at.run()  # an upload reruns the page, as in a browser
     click(at, "Import")
-    assert any("notes.als" in e.value for e in at.error)
+    [summary] = at.warning                                     # one message, the failure listed in it
+    assert summary.value.startswith("Imported 1 of 2 sets; 1 failed:") and "notes.als" in summary.value
     assert at.dataframe[0].value["set"].tolist() == [als.name]  # the good one still imported
 
     goto(at, "train")
@@ -386,3 +387,27 @@ def test_the_artist_in_the_url_is_the_one_shown(artist_with_sets, store):
     at.selectbox[0].select("Zed")
     at.run()
     assert at.selectbox[0].value == "Zed" and at.query_params["artist"] == "Zed"
+
+
+def test_importing_many_sets_is_one_summary_and_empties_the_uploader(data_dir, demo_files):
+    at = app()
+    create_artist(at, "Bo")
+    files = [(als.name, als.read_bytes(), "application/octet-stream") for _, als, _ in demo_files]
+    at.file_uploader[0].set_value([*files, ("broken.als", b"nope", "application/octet-stream")])
+    at.run()
+    click(at, "Import")
+    assert not at.success and not at.error and len(at.warning) == 1      # not one banner per file
+    assert "Imported 3 of 4 sets; 1 failed:" in at.warning[0].value and "broken.als" in at.warning[0].value
+    assert not at.file_uploader[0].value and button(at, "Import").disabled
+    at.file_uploader[0].set_value(files[:1])
+    at.run()
+    click(at, "Import")
+    assert [s.value for s in at.success] == ["Imported 0 of 1 sets; 1 already imported."]
+
+
+def test_a_new_artist_profile_is_empty_and_derive_adds_no_example_values(artist_with_sets):
+    at = app()
+    assert at.text_area[0].value == "" and "electronic" in at.text_area[0].placeholder
+    click(at, "Derive from the artist's sets")
+    draft = json.loads(at.text_area[0].value)
+    assert draft["tempo_range"] == [96, 128] and "genres" not in draft and "moods" not in draft
