@@ -170,7 +170,8 @@ def bar_chart(title: str, frame, label: str, *, order_by: str | None = None, hor
         return
     sort = alt.SortField(order_by) if order_by else ("-x" if horizontal else "-y")
     category, count = (alt.Y, alt.X) if horizontal else (alt.X, alt.Y)
-    labels = alt.Axis(labelLimit=200, labelAngle=0 if horizontal else -45)
+    # labelOverlap=False: Vega-Lite otherwise hides every other label when they would touch
+    labels = alt.Axis(labelLimit=200, labelAngle=0 if horizontal else -45, labelOverlap=False)
     chart = alt.Chart(frame).mark_bar().encode(
         category(f"{label}:N", sort=sort, title=None, axis=labels),
         count("sets:Q", title="sets", axis=alt.Axis(tickMinStep=1, format="d")),

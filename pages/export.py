@@ -7,6 +7,8 @@ from pages._ui import run_page, user_errors
 from trainmode.service import TrainMode
 from trainmode.tables import exports_frame, items_frame
 
+EXPORTED_KEY = "tm_last_export"
+
 
 def offer_download(tm: TrainMode, url: str, local: Path | None, size: int, key: str) -> None:
     """st.download_button holds the whole file in memory: only offer it for small zips."""
@@ -33,9 +35,17 @@ def export_button(tm: TrainMode, artist: dict, ready: list[dict]) -> None:
 
     with user_errors("Export failed: "):
         result = tm.export(artist, on_progress=on_progress)
-        st.session_state["tm_last_export"] = result.export_id
         noun = "item" if result.item_count == 1 else "items"
-        st.success(f"Exported {result.item_count} {noun} ({result.bytes / 2**20:.1f} MiB).")
+        st.session_state[EXPORTED_KEY] = (result, f"Exported {result.item_count} {noun} "
+                                                  f"({result.bytes / 2**20:.1f} MiB).")
+        st.rerun()   # the counts, the rows and the button show the export's effect
+
+
+def last_export(tm: TrainMode) -> None:
+    """The export just made (kept across the rerun that refreshed the page): message + download."""
+    if done := st.session_state.pop(EXPORTED_KEY, None):
+        result, message = done
+        st.success(message)
         offer_download(tm, result.url, result.local_path, result.bytes, "download_new")
 
 
@@ -65,6 +75,7 @@ def page(tm: TrainMode, artist: dict) -> None:
     if ready:
         st.dataframe(items_frame(ready), hide_index=True, width="stretch")
     export_button(tm, artist, ready)
+    last_export(tm)
     past_exports(tm, artist)
 
 

@@ -411,3 +411,25 @@ def test_a_new_artist_profile_is_empty_and_derive_adds_no_example_values(artist_
     click(at, "Derive from the artist's sets")
     draft = json.loads(at.text_area[0].value)
     assert draft["tempo_range"] == [96, 128] and "genres" not in draft and "moods" not in draft
+
+
+def test_the_export_page_shows_the_export_s_effect_at_once(artist_with_sets, demo_files):
+    at = train_page_with([demo_files[0][2], demo_files[1][2]])
+    click(at, "Generate all")
+    click(at, "Save all reviewed")
+    goto(at, "export")
+    assert at.metric[0].value == "2"
+    click(at, "Export")
+    assert any("Exported 2 items (" in s.value for s in at.success) and at.get("download_button")
+    assert at.metric[0].value == "0"                  # not "Ready to export 2" any more
+    assert button(at, "Export").disabled
+    assert not any("ready" in df.value.get("status", []).tolist() for df in at.dataframe if "status" in df.value)
+
+
+def test_no_chart_drops_its_category_labels(artist_with_sets):
+    at = app()
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert len(specs) == 5
+    for spec in specs:
+        category = next(v for v in spec["encoding"].values() if isinstance(v, dict) and v.get("type") == "nominal")
+        assert category["axis"]["labelOverlap"] is False    # Vega-Lite's default hides every other label
