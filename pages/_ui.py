@@ -153,10 +153,25 @@ def eta(started: float, done: int, total: int) -> str:
     return f" · about {left:.0f} s left" if left < 90 else f" · about {left / 60:.0f} min left"
 
 
+SESSION_ONLY = "session only"   # a set with clips in Session view only: no arrangement, no length
+
+
+def clock(seconds: float | None) -> str:
+    """3:05 for 185 s; "session only" for a set without an arrangement (never "0 s")."""
+    if not seconds:
+        return SESSION_ONLY
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
 def summary_label(row: dict) -> str:
+    """The set as the pairing picker shows it: name — length · tempo · meter · key."""
     s = row["summary"]
     bpm = (s.get("tempo") or {}).get("bpm")
-    return f"{row['als_filename']} — {bpm:g} BPM, {s.get('time_signature', '?')}" if bpm else row["als_filename"]
+    key = s.get("key") or {}
+    facts = [clock((s.get("length") or {}).get("seconds")), f"{bpm:g} BPM" if bpm else None,
+             s.get("time_signature"), f"{key['tonic']} {key['mode']}" if key.get("tonic") else None]
+    return f"{row['als_filename']} — " + " · ".join(f for f in facts if f)
 
 
 def bar_chart(title: str, frame, label: str, *, order_by: str | None = None, horizontal: bool = False) -> None:

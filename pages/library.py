@@ -4,7 +4,7 @@ import time
 
 import streamlit as st
 
-from pages._ui import bar_chart, eta, md, run_page, user_errors
+from pages._ui import bar_chart, clock, eta, md, run_page, user_errors
 from trainmode.errors import ValidationError
 from trainmode.service import EXAMPLE_MASTER_SCHEMA, TrainMode, parse_master_schema
 from trainmode.tables import filter_sets, profile_counts, summaries_frame, tempo_histogram
@@ -62,9 +62,9 @@ def sets_section(rows: list[dict]) -> None:
         bpm_range = bpm_col.slider("BPM", low, high, (low, high), step=0.5, format="%.1f", key="sets_bpm")
     meters = meter_col.multiselect("Meter", sorted(frame["meter"].dropna().unique()), key="sets_meter")
     shown = filter_sets(frame, text, bpm_range, meters)
-    st.dataframe(shown, hide_index=True, width="stretch",
+    st.dataframe(shown.assign(length_s=shown["length_s"].map(clock)), hide_index=True, width="stretch",
                  column_config={"bpm": st.column_config.NumberColumn("BPM", format="%.1f"),
-                                "length_s": st.column_config.NumberColumn("length", format="%.0f s"),
+                                "length_s": st.column_config.TextColumn("length"),
                                 "parse_id": None})
     if len(shown) < len(frame):
         st.caption(f"{len(shown)} of {len(frame)} sets match the filters; the charts below show them.")

@@ -1,7 +1,7 @@
 """Train: pair many MP3s with their sets, generate captions, review them, save."""
 import streamlit as st
 
-from pages._ui import md, run_page, summary_label, user_errors
+from pages._ui import clock, md, run_page, summary_label, user_errors
 from trainmode.errors import AudioError
 from trainmode.service import QueueEntry, TrainMode, counts, progress, recover, saveable
 
@@ -25,32 +25,43 @@ def probe(tm: TrainMode, upload) -> tuple[object, str | None]:
 
 
 def pick_sets(tm: TrainMode, uploads, rows: list[dict], summaries: dict[str, dict]) -> list[tuple]:
-    """One row per upload: the proposed set, changeable. Returns (upload, parse_id, info, reason)."""
+    """One row per upload: the proposed set, changeable, with the MP3's length and a player
+    next to it and a length mismatch shown now, not at Save. Returns (upload, parse_id, info, reason)."""
     measured = [(u, *probe(tm, u)) for u in uploads]
     pairings = tm.pair([(u.name, info.duration_s if info else None) for u, info, _ in measured], rows)
     picks = []
     with st.container(border=True):
         for (upload, info, error), pairing in zip(measured, pairings, strict=False):
-            name_col, set_col = st.columns([2, 3])
-            length = f" · {info.duration_s:.0f} s" if info else ""
-            mark = "❌" if error else "✅" if pairing.parse_id else "❔"
-            name_col.markdown(f"{mark} **{md(upload.name)}**{length}")
-            if error:
-                set_col.error(f"Not added: {md(error)}")
-                continue
-            options = [NO_SET, *pairing.candidates, *(p for p in summaries if p not in pairing.candidates)]
-            chosen = set_col.selectbox(f"Set for {md(upload.name)}", options, key=f"pick_{upload.file_id}",
-                                       index=options.index(pairing.parse_id) if pairing.parse_id else 0,
-                                       format_func=lambda p: summary_label(summaries[p]) if p else "— pick a set —",
-                                       label_visibility="collapsed")
-            reason = pairing.reason if chosen == pairing.parse_id else "picked by hand"
-            set_col.caption(md(reason if chosen else pairing.reason))
-            if chosen:
-                picks.append((upload, chosen, info, reason))
+            if pick := pick_row(tm, upload, info, error, pairing, summaries):
+                picks.append(pick)
     left_out = len(uploads) - len(picks)
     st.caption(f"{len(picks)} of {len(uploads)} files paired"
                + (f"; {left_out} without a set will be left out." if left_out else "."))
     return picks
+
+
+def pick_row(tm: TrainMode, upload, info, error: str | None, pairing, summaries: dict[str, dict]) -> tuple | None:
+    name_col, set_col = st.columns([2, 3])
+    heading = name_col.empty()
+    length = f" · {clock(info.duration_s)}" if info else ""
+    if error:
+        heading.markdown(f"❌ **{md(upload.name)}**{length}")
+        set_col.error(f"Not added: {md(error)}")
+        return None
+    name_col.audio(upload, format="audio/mpeg")
+    options = [NO_SET, *pairing.candidates, *(p for p in summaries if p not in pairing.candidates)]
+    chosen = set_col.selectbox(f"Set for {md(upload.name)}", options, key=f"pick_{upload.file_id}",
+                               index=options.index(pairing.parse_id) if pairing.parse_id else 0,
+                               format_func=lambda p: summary_label(summaries[p]) if p else "— pick a set —",
+                               label_visibility="collapsed")
+    heading.markdown(f"{'✅' if chosen else '❔'} **{md(upload.name)}**{length}")
+    reason = pairing.reason if chosen == pairing.parse_id else "picked by hand"
+    set_col.caption(md(reason if chosen else pairing.reason))
+    if not chosen:
+        return None
+    if mismatch := tm.length_mismatch(info, summaries[chosen]):
+        set_col.warning(md(mismatch), icon="⏱️")
+    return upload, chosen, info, reason
 
 
 def add_tracks(tm: TrainMode, artist: dict, rows: list[dict], summaries: dict[str, dict], queue: list) -> None:

@@ -433,3 +433,40 @@ def test_no_chart_drops_its_category_labels(artist_with_sets):
     for spec in specs:
         category = next(v for v in spec["encoding"].values() if isinstance(v, dict) and v.get("type") == "nominal")
         assert category["axis"]["labelOverlap"] is False    # Vega-Lite's default hides every other label
+
+
+def test_pairing_shows_lengths_a_player_and_a_mismatch_before_anything_is_queued(artist_with_sets, demo_files,
+                                                                                    store):
+    (_, _, night), (_, _, waltz), _ = demo_files
+    artist = store.find_artist("Ada")
+    row = store.get_summary(artist["id"], artist_with_sets["neon_pulse.als"])
+    store.add_summary(artist["id"], "long0000000000000000000000000000", "long_jam.als",
+                      dict(row["summary"], length={"beats": 480, "seconds": 240.0, "bars": 120}))
+    at = app()
+    goto(at, "train")
+    upload(at, [night, waltz], names=["night_drive.mp3", "untitled.mp3"])
+    assert len(at.get("audio")) == 2                                      # a player next to each MP3
+    [picked, unpaired] = [s for s in at.selectbox if s.label.startswith("Set for ")]
+    label = picked.format_func(picked.value)
+    assert label.startswith("night_drive.als — ") and "124 BPM" in label and ":" in label and "minor" in label
+    assert any(m.value.startswith("❔ **untitled.mp3**") for m in at.markdown)
+    unpaired.select("long0000000000000000000000000000")
+    at.run()
+    assert any(m.value.startswith("✅ **untitled.mp3**") for m in at.markdown)   # ❔ goes once picked by hand
+    assert not any(m.value.startswith("❔") for m in at.markdown)
+    assert any("long but the set's arrangement is 4:00" in w.value for w in at.warning)  # seen at pairing time
+    assert not queue_or_empty(at)
+
+
+def queue_or_empty(at: AppTest) -> list:
+    return at.session_state["tm_queue"] if "tm_queue" in at.session_state else []
+
+
+def test_a_session_only_set_shows_session_only_not_zero_seconds(artist_with_sets, store):
+    artist = store.find_artist("Ada")
+    row = store.get_summary(artist["id"], artist_with_sets["neon_pulse.als"])
+    summary = dict(row["summary"], length={"beats": 0, "seconds": 0, "bars": 0})
+    store.add_summary(artist["id"], "sessiononly0000000000000000000000", "jam.als", summary)
+    at = app()
+    table = at.dataframe[0].value.set_index("set")
+    assert table.loc["jam.als", "length_s"] == "session only" and table.loc["night_drive.als", "length_s"] != "0 s"

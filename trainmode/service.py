@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import library, work_queue
-from .audio import AudioInfo, probe_mp3
+from .audio import AudioInfo, duration_mismatch, probe_mp3
 from .batch import Generation, Job, generate_many
 from .config import Settings, load_settings
 from .errors import WriterError
@@ -122,6 +122,11 @@ class TrainMode:
     @staticmethod
     def pair(uploads: list[tuple[str, float | None]], set_rows: list[dict]) -> list[Pairing]:
         return pair_uploads(uploads, set_rows)
+
+    @staticmethod
+    def length_mismatch(info: AudioInfo, set_row: dict) -> str | None:
+        """The warning Save would raise for this pairing (an MP3 far from the set's length), now."""
+        return duration_mismatch(info.duration_s, (set_row["summary"].get("length") or {}).get("seconds"))
 
     def add_to_queue(self, queue: list[QueueEntry], artist: dict, set_row: dict, upload: BinaryIO | bytes, *,
                      name: str, info: AudioInfo, pairing: str) -> QueueEntry:
