@@ -170,7 +170,9 @@ def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, summaries: dict, 
             st.info(entry.note)
         if entry.caption or entry.state == "review":
             caption_editor(tm, entry, artist, summaries, master_schema)
-        if entry.state == "review" and entry.needs_confirmation:
+        if entry.state == "review" and entry.blocked:
+            st.caption("⛔ No confirmation can override the finding above: edit the caption to save it.")
+        elif entry.state == "review" and entry.needs_confirmation:
             st.warning("Needs your confirmation before saving:\n\n"
                        + "\n".join(f"- {md(reason)}" for reason in entry.needs_confirmation))
 

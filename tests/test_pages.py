@@ -470,3 +470,30 @@ def test_a_session_only_set_shows_session_only_not_zero_seconds(artist_with_sets
     at = app()
     table = at.dataframe[0].value.set_index("set")
     assert table.loc["jam.als", "length_s"] == "session only" and table.loc["night_drive.als", "length_s"] != "0 s"
+
+
+def test_save_anyway_never_overrides_a_blocking_finding(artist_with_sets, demo_files, monkeypatch):
+    import dataclasses
+
+    import trainmode.batch
+    from trainmode.factcheck import Finding
+
+    @dataclasses.dataclass(frozen=True)
+    class Blocking(Finding):
+        blocking: bool = True
+
+    found = [Blocking("artist_name", "The caption names the artist."), Finding("tempo", "The set is at 124 BPM.")]
+    monkeypatch.setattr(trainmode.batch, "check_caption", lambda *args, **kwargs: found)
+    at = train_page_with([demo_files[0][2]])
+    click(at, "Generate")
+    [entry] = queue(at)
+    entry.needs_confirmation, entry.confirmed = ["The set is at 124 BPM."], True   # "Save anyway" ticked earlier
+    at.run()
+    assert any("names the artist" in e.value for e in at.error)
+    assert not at.checkbox                                                # no "Save anyway" to tick
+    assert any("No confirmation can override" in c.value for c in at.caption)
+    assert button(at, "Save").disabled and button(at, "Save all reviewed").disabled
+    import trainmode.service
+    tm = trainmode.service.TrainMode.open()
+    tm.save_entries([entry], tm.artist("Ada"))                             # the door refuses it too
+    assert entry.state == "failed" and "cannot be saved" in entry.error and not tm.list_items(tm.artist("Ada"))
