@@ -133,12 +133,19 @@ class FakePostgrest:
         elif req.method == "DELETE":
             changed = [r for r in rows if self._matches(r, req.query)]
             self.tables[table] = [r for r in rows if r not in changed]
+            self._cascade(table, {r["id"] for r in changed})
             status = 200
         else:
             raise Reply(405, {"message": "method not allowed"})
         if "return=representation" in prefer:
             return json_reply(status, changed)
         return 204, {}, b""
+
+    def _cascade(self, table: str, gone: set) -> None:
+        """`on delete cascade` of the artist_id references (the only cascading ones in the schema)."""
+        for (child, column), target in FOREIGN.items():
+            if target == table and column == "artist_id" and gone:
+                self.tables[child] = [r for r in self._table(child) if r[column] not in gone]
 
     def _validate(self, table: str, candidates: list[dict], replacing: list[dict]) -> None:
         """Raise the PostgREST error PostgreSQL would give if `candidates` replaced `replacing`."""

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from . import library, work_queue
+from . import deleting, library, work_queue
 from .audio import AudioInfo, duration_mismatch, probe_mp3
 from .batch import Generation, Job, generate_many
 from .config import Settings, load_settings
@@ -113,6 +113,22 @@ class TrainMode:
     def list_items(self, artist: dict, status: str | None = None) -> list[dict]:
         return self.store.list_items(artist["id"], status)
 
+    def update_caption(self, artist: dict, item_id: str, caption: str) -> dict:
+        """A saved item's caption replaced (prompt_edited set, its caption file rewritten)."""
+        return deleting.update_caption(self.store, artist, item_id, caption)
+
+    def delete_item(self, artist: dict, item_id: str) -> None:
+        """The item's row, its audio and its caption file."""
+        deleting.delete_item(self.store, artist, item_id)
+
+    def delete_set(self, artist: dict, parse_id: str, *, with_items: bool = False) -> int:
+        """Refused while items use the set, unless `with_items`; returns how many items went."""
+        return deleting.delete_set(self.store, artist, parse_id, with_items=with_items)
+
+    def delete_artist(self, artist: dict, typed_name: str) -> None:
+        """The artist with everything (rows and files), once its name is typed."""
+        deleting.delete_artist(self.store, artist, typed_name)
+
     # ---- the Train queue ----------------------------------------------------------------
     @staticmethod
     def measure_upload(upload: BinaryIO | bytes | str | Path, name: str) -> AudioInfo:
@@ -173,6 +189,15 @@ class TrainMode:
     def export(self, artist: dict, *, on_progress: ProgressFn | None = None) -> ExportResult:
         return export_dataset(self.store, artist, on_progress=on_progress,
                               expires_s=self.settings.signed_url_expiry_s)
+
+    def export_everything(self, artist: dict, *, on_progress: ProgressFn | None = None) -> ExportResult:
+        """Re-export all: a new dataset of every `ready` and `exported` item (after edits)."""
+        deleting.unexport(self.store, self.list_items(artist, status="exported"))
+        return self.export(artist, on_progress=on_progress)
+
+    def delete_export(self, artist: dict, export_id: str) -> None:
+        """The export's row and zip go; its items are `ready` again."""
+        deleting.delete_export(self.store, artist, export_id)
 
     def list_exports(self, artist: dict) -> list[dict]:
         return self.store.list_exports(artist["id"])

@@ -75,6 +75,18 @@ class Store(abc.ABC):
     def list_items(self, artist_id: str, status: str | None = None) -> list[dict]:
         """The artist's items, oldest first (created_at, then id): the export order."""
 
+    # ---- changes and deletes (the Library's and Export page's delete buttons) ------
+    ITEM_CHANGES = frozenset({"prompt_text", "prompt_edited", "status", "export_id", "exported_at"})
+
+    @abc.abstractmethod
+    def update_item(self, item_id: str, changes: dict) -> dict | None:
+        """Set `changes` (columns of ITEM_CHANGES) on one item; the updated row, or None if it is gone."""
+
+    @abc.abstractmethod
+    def delete_rows(self, table: str, ids: Iterable[str]) -> None:
+        """Delete rows of `table` (training_items, als_summaries, exports, artists) by id; rows
+        that are already gone are no error. Deleting an artist deletes its profile with it."""
+
     # ---- exports ----------------------------------------------------------------
     @abc.abstractmethod
     def begin_export(self, export: dict, stale_after_s: float = 3600.0) -> dict:

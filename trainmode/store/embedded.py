@@ -22,6 +22,9 @@ BOOL_COLUMNS = {"prompt_edited"}
 SCHEMA_SQL = (Path(__file__).with_name("embedded_schema.sql")).read_text(encoding="utf-8")
 
 
+DELETABLE = ("training_items", "als_summaries", "exports", "artists")
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
@@ -171,6 +174,23 @@ class EmbeddedStore(Store):
             return self._all("SELECT * FROM training_items WHERE artist_id = ? ORDER BY created_at, id", artist_id)
         return self._all("SELECT * FROM training_items WHERE artist_id = ? AND status = ? "
                          "ORDER BY created_at, id", artist_id, status)
+
+    # ---- changes and deletes ------------------------------------------------------
+    def update_item(self, item_id, changes):
+        unknown = set(changes) - self.ITEM_CHANGES
+        if unknown:
+            raise ValueError(f"not changeable: {sorted(unknown)}")
+        cols = ", ".join(f"{c} = ?" for c in changes)
+        with self._tx() as db:
+            db.execute(f"UPDATE training_items SET {cols}, updated_at = ? WHERE id = ?",
+                       [*(_encode(v) for v in changes.values()), now_iso(), item_id])
+        return self.get_item(item_id)
+
+    def delete_rows(self, table, ids):
+        if table not in DELETABLE:
+            raise ValueError(f"cannot delete from {table}")
+        with self._tx() as db:
+            db.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in ids])
 
     # ---- exports ----------------------------------------------------------------
     def begin_export(self, export: dict, stale_after_s: float = 3600.0) -> dict:

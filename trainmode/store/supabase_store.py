@@ -231,6 +231,25 @@ class SupabaseStore(Store):
         filters = {"artist_id": artist_id} if status is None else {"artist_id": artist_id, "status": status}
         return self._select("training_items", "listing items", filters, [("created_at", False), ("id", False)])
 
+    # ---- changes and deletes ------------------------------------------------------
+    def update_item(self, item_id, changes):
+        unknown = set(changes) - self.ITEM_CHANGES
+        if unknown:
+            raise ValueError(f"not changeable: {sorted(unknown)}")
+        if not _is_uuid(item_id):
+            return None
+        with self.translate("changing the item"):
+            rows = self.rest.table("training_items").update(changes).eq("id", item_id).execute().data
+        return rows[0] if rows else None
+
+    def delete_rows(self, table, ids):
+        if table not in ("training_items", "als_summaries", "exports", "artists"):
+            raise ValueError(f"cannot delete from {table}")
+        ids = [i for i in ids if _is_uuid(i)]
+        for start in range(0, len(ids), 100):   # a short URL per request
+            with self.translate("deleting"):
+                self.rest.table(table).delete().in_("id", ids[start:start + 100]).execute()
+
     # ---- exports ----------------------------------------------------------------
     def begin_export(self, export: dict, stale_after_s: float = 3600.0) -> dict:
         with self.translate("starting the export"):
