@@ -144,7 +144,12 @@ def actions(tm: TrainMode, entry: QueueEntry, artist: dict, queue: list) -> None
         with user_errors():
             tm.generate_entries([entry], artist)
             st.rerun()
-    if state == "review" and row.button("Save", key=f"save_{key}", type="primary",
+    if state == "review" and entry.item_id and row.button(
+            "Update its caption", key=f"update_{key}", type="primary", disabled=entry.blocked):
+        with user_errors():
+            tm.update_entry_caption(entry, artist)
+            st.rerun()
+    elif state == "review" and not entry.item_id and row.button("Save", key=f"save_{key}", type="primary",
                                         disabled=entry.blocked or (bool(entry.needs_confirmation)
                                                                    and not entry.confirmed)):
         tm.save_entries([entry], artist)

@@ -497,3 +497,24 @@ def test_save_anyway_never_overrides_a_blocking_finding(artist_with_sets, demo_f
     tm = trainmode.service.TrainMode.open()
     tm.save_entries([entry], tm.artist("Ada"))                             # the door refuses it too
     assert entry.state == "failed" and "cannot be saved" in entry.error and not tm.list_items(tm.artist("Ada"))
+
+
+def test_an_edited_caption_for_audio_saved_before_is_never_silently_lost(artist_with_sets, demo_files, store):
+    mp3 = demo_files[0][2]
+    at = train_page_with([mp3])
+    click(at, "Generate")
+    click(at, "Save")
+    click(at, "Clear saved")
+    upload(at, [mp3])                                   # the same audio again, later
+    click(at, "Add to queue")
+    click(at, "Generate")
+    at.text_area[0].input("A new caption, written after listening again.")
+    at.run()
+    click(at, "Save")
+    assert badges(at) == ["👀 review"]                 # not "✅ saved" while the store keeps the old text
+    assert any("already saved, with another caption" in i.value for i in at.info)
+    assert not [b for b in at.button if b.label == "Save"]
+    click(at, "Update its caption")
+    assert badges(at) == ["✅ saved"]
+    [item] = store.list_items(store.find_artist("Ada")["id"])
+    assert item["prompt_text"] == "A new caption, written after listening again." and item["prompt_edited"]

@@ -173,6 +173,11 @@ class TrainMode:
         self.generate_entries([e for e in failed if e not in again], artist, on_progress=on_progress)
         self.save_entries(again, artist, on_progress=on_progress)
 
+    def update_entry_caption(self, entry: QueueEntry, artist: dict) -> None:
+        """An entry whose MP3 was saved before: its caption replaces the saved one."""
+        item = self.update_caption(artist, entry.item_id, entry.caption)
+        work_queue.caption_updated(entry, item)
+
     @staticmethod
     def remove_entry(queue: list[QueueEntry], entry_id: str) -> None:
         work_queue.remove(queue, entry_id)
