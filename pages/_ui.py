@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import time
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from collections.abc import Callable
 from contextlib import contextmanager
 
@@ -143,6 +145,25 @@ def artist_picker(tm: TrainMode, *, allow_create: bool = False) -> dict | None:
         return next(a for a in artists if a["name"] == choice)
     st.info("No artist yet: create one on the Library page (or run `python -m trainmode demo`).")
     return None
+
+
+def local_time(iso: str | None) -> str:
+    """'2026-12-01 11:05' in the browser's time zone (st.context knows it), else UTC said so."""
+    if not iso:
+        return ""
+    stamp = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    try:
+        zone = ZoneInfo(st.context.timezone) if st.context.timezone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    return stamp.astimezone(zone).strftime("%Y-%m-%d %H:%M") if zone else stamp.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def size_text(n: int | None) -> str:
+    n = n or 0
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.0f} KiB"
 
 
 def eta(started: float, done: int, total: int) -> str:

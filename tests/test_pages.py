@@ -1,5 +1,6 @@
 """AppTest drives every page: import sets, pair many MP3s, generate, review, save, export."""
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -518,3 +519,21 @@ def test_an_edited_caption_for_audio_saved_before_is_never_silently_lost(artist_
     assert badges(at) == ["✅ saved"]
     [item] = store.list_items(store.find_artist("Ada")["id"])
     assert item["prompt_text"] == "A new caption, written after listening again." and item["prompt_edited"]
+
+
+def test_re_export_all_and_a_readable_exports_history_with_delete(artist_with_sets, demo_files, store):
+    at = train_page_with([demo_files[0][2], demo_files[1][2]])
+    click(at, "Generate all")
+    click(at, "Save all reviewed")
+    goto(at, "export")
+    assert button(at, "Re-export all").disabled                  # nothing exported yet
+    click(at, "Export")
+    click(at, "Re-export all")
+    assert any("Exported 2 items" in s.value for s in at.success)
+    history = at.dataframe[-1].value
+    assert len(history) == 2 and history["items"].tolist() == [2, 2]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d( UTC)?", w) for w in history["when"])  # no raw ISO
+    assert "None" not in history.to_string() and all(s.endswith("KiB") or s.endswith("MiB") for s in history["size"])
+    click(at, "Delete this export")
+    assert any("Deleted the export" in s.value for s in at.success)
+    assert len(store.list_exports(store.find_artist("Ada")["id"])) == 1
