@@ -117,6 +117,14 @@ def choose_artist(name: str, *, keep_widget: bool = False) -> None:
         st.session_state.pop("artist_select", None)  # the selectbox follows the new choice
 
 
+def choose_artist_after_delete() -> None:
+    """The chosen artist is gone: the picker falls back to the first one."""
+    st.session_state.pop(ARTIST_KEY, None)
+    st.session_state.pop("artist_select", None)
+    if "artist" in st.query_params:
+        del st.query_params["artist"]
+
+
 def artist_picker(tm: TrainMode, *, allow_create: bool = False) -> dict | None:
     """Select (or create) the artist; the choice is shared by all pages and kept in the URL."""
     artists = tm.list_artists()

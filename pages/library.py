@@ -4,6 +4,7 @@ import time
 
 import streamlit as st
 
+from pages._manage import delete_artist_section, delete_set_section, items_section, show_done
 from pages._ui import bar_chart, clock, eta, md, run_page, user_errors
 from trainmode.errors import ValidationError
 from trainmode.service import EXAMPLE_MASTER_SCHEMA, TrainMode, parse_master_schema
@@ -136,9 +137,13 @@ def profile_buttons(tm: TrainMode, artist: dict, rows: list[dict], text: str, de
 
 
 def page(tm: TrainMode, artist: dict) -> None:
+    show_done()
     rows = import_section(tm, artist, tm.list_sets(artist))
     sets_section(rows)
+    delete_set_section(tm, artist, rows)
+    items_section(tm, artist, rows)
     profile_section(tm, artist, rows)
+    delete_artist_section(tm, artist)
 
 
 run_page("Library", page, library=True)

@@ -537,3 +537,46 @@ def test_re_export_all_and_a_readable_exports_history_with_delete(artist_with_se
     click(at, "Delete this export")
     assert any("Deleted the export" in s.value for s in at.success)
     assert len(store.list_exports(store.find_artist("Ada")["id"])) == 1
+
+
+def saved_items_for_ada(demo_files) -> AppTest:
+    at = train_page_with([demo_files[0][2], demo_files[1][2]])
+    click(at, "Generate all")
+    click(at, "Save all reviewed")
+    return goto(at, "library")
+
+
+def test_the_library_deletes_an_item_with_its_files_and_a_set_only_with_its_items(artist_with_sets, demo_files,
+                                                                                  store):
+    at = saved_items_for_ada(demo_files)
+    ada = store.find_artist("Ada")
+    first, second = store.list_items(ada["id"])
+    assert any("Saved items (2)" in h.value for h in at.subheader)
+    next(s for s in at.selectbox if s.label == "Saved item").select(first["id"])
+    at.run()
+    click(at, "Delete item")
+    assert [i["id"] for i in store.list_items(ada["id"])] == [second["id"]]
+    assert store.local_path(first["audio_path"]) is None or not store.local_path(first["audio_path"]).exists()
+    pick = next(s for s in at.selectbox if s.label == "Set")
+    pick.select(second["parse_id"])
+    at.run()
+    assert button(at, "Delete set").disabled                            # in use: refused
+    next(c for c in at.checkbox if c.label.startswith("Also delete the 1 saved item")).check()
+    at.run()
+    click(at, "Delete set")
+    assert not store.list_items(ada["id"]) and second["parse_id"] not in {
+        r["parse_id"] for r in store.list_summaries(ada["id"])}
+
+
+def test_deleting_the_artist_needs_its_name_typed(artist_with_sets, demo_files, store):
+    at = saved_items_for_ada(demo_files)
+    items = store.list_items(store.find_artist("Ada")["id"])
+    confirm = next(t for t in at.text_input if t.label.startswith("Type Ada"))
+    confirm.input("Ad")
+    at.run()
+    assert button(at, "Delete artist").disabled
+    next(t for t in at.text_input if t.label.startswith("Type Ada")).input("Ada")
+    at.run()
+    click(at, "Delete artist")
+    assert store.list_artists() == [] and "artist" not in at.query_params
+    assert not any(store.local_path(i["audio_path"]).exists() for i in items)
