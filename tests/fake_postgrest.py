@@ -32,11 +32,13 @@ UNIQUE = {
     "als_summaries_artist_parse_key": ("als_summaries", ("artist_id", "parse_id"), None),
     "training_items_artist_audio_key": ("training_items", ("artist_id", "audio_sha256"), None),
     "exports_one_building_idx": ("exports", ("artist_id",), lambda r: r["status"] == "building"),
+    "queue_drafts_artist_id_key": ("queue_drafts", ("artist_id",), None),   # its primary key
 }
 FOREIGN = {  # (table, column) -> referenced table
     ("artist_profiles", "artist_id"): "artists", ("als_summaries", "artist_id"): "artists",
     ("exports", "artist_id"): "artists", ("training_items", "artist_id"): "artists",
     ("training_items", "als_summary_id"): "als_summaries", ("training_items", "export_id"): "exports",
+    ("queue_drafts", "artist_id"): "artists",
 }
 CHECKS = {
     "artists": {"artists_name_check": lambda r: bool((r["name"] or "").strip())},
@@ -103,6 +105,8 @@ class FakePostgrest:
                 return False
             if op == "is" and arg == "null" and value is not None:
                 return False
+            if op == "lt" and not (value is not None and text < arg):
+                return False
         return True
 
     def rest(self, req, table: str) -> tuple[int, dict, bytes]:
@@ -123,8 +127,11 @@ class FakePostgrest:
         if req.method == "POST":
             body = req.json()
             conflict = tuple(req.query.get("on_conflict", [""])[0].split(",")) if "on_conflict" in req.query else None
-            changed = self.insert(table, body if isinstance(body, list) else [body],
-                                  ignore_on=conflict if "resolution=ignore-duplicates" in prefer else None)
+            body = body if isinstance(body, list) else [body]
+            if conflict and "resolution=merge-duplicates" in prefer:   # an upsert: update the rows that exist
+                body = [b for b in body if not self.update(table, [r for r in rows if all(
+                    r[c] == b.get(c) for c in conflict)], b)]
+            changed = self.insert(table, body, ignore_on=conflict if "resolution=ignore-duplicates" in prefer else None)
             status = 201
         elif req.method == "PATCH":
             patch = req.json()
@@ -160,7 +167,7 @@ class FakePostgrest:
                                    f'constraint "{table}_{column}_fkey"',
                                    f'Key ({column})=({row[column]}) is not present in table "{target}".')
         others = [r for r in self.tables[table] if not any(r is x for x in replacing)]
-        indexes = [(f"{table}_pkey", ("id",), None)] + [(n, c, w) for n, (t, c, w) in UNIQUE.items() if t == table]
+        indexes = [(f"{table}_pkey", ("id",), None)] * ("id" in COLUMNS[table]) + [(n, c, w) for n, (t, c, w) in UNIQUE.items() if t == table]
         for index, row in enumerate(candidates):
             for name, columns, where in indexes:
                 if where and not where(row):
@@ -180,9 +187,9 @@ class FakePostgrest:
                                f"'{table}' in the schema cache")
             row = {c: None for c in COLUMNS[table]}
             row.update({c: make() for c, make in DEFAULTS.get(table, {}).items()})
-            row.update({"id": str(uuid.uuid4()), "created_at": now()})
+            row.update({k: v for k, v in (("id", str(uuid.uuid4())), ("created_at", now())) if k in row})
             if "updated_at" in row:
-                row["updated_at"] = row["created_at"]
+                row["updated_at"] = row.get("created_at") or now()
             row.update(given)
             if ignore_on and any(all(r[c] == row[c] for c in ignore_on) for r in self.tables[table]):
                 continue

@@ -43,7 +43,7 @@ def update_caption(store: Store, artist: dict, item_id: str, caption: str) -> di
     if blocking := [f.message for f in findings if is_blocking(f)]:
         raise ValidationError("This caption cannot be saved: " + " ".join(blocking) + " Edit it first.")
     store.put_blob(item["prompt_path"], (caption + "\n").encode("utf-8"), "text/plain; charset=utf-8")
-    return store.update_item(item_id, {"prompt_text": caption, "prompt_edited": True}) or item
+    return store.update_row("training_items", item_id, {"prompt_text": caption, "prompt_edited": True}) or item
 
 
 def delete_item(store: Store, artist: dict, item_id: str) -> None:
@@ -71,7 +71,7 @@ def delete_set(store: Store, artist: dict, parse_id: str, *, with_items: bool = 
 def unexport(store: Store, items: Iterable[dict]) -> None:
     """Items back to `ready` (their export deleted, or an export of everything to come)."""
     for item in items:
-        store.update_item(item["id"], {"status": "ready", "export_id": None, "exported_at": None})
+        store.update_row("training_items", item["id"], {"status": "ready", "export_id": None, "exported_at": None})
 
 
 def delete_export(store: Store, artist: dict, export_id: str) -> None:

@@ -232,14 +232,13 @@ class SupabaseStore(Store):
         return self._select("training_items", "listing items", filters, [("created_at", False), ("id", False)])
 
     # ---- changes and deletes ------------------------------------------------------
-    def update_item(self, item_id, changes):
-        unknown = set(changes) - self.ITEM_CHANGES
-        if unknown:
-            raise ValueError(f"not changeable: {sorted(unknown)}")
-        if not _is_uuid(item_id):
+    def update_row(self, table, row_id, changes):
+        if set(changes) - self.CHANGEABLE.get(table, frozenset()):
+            raise ValueError(f"not changeable in {table}: {sorted(changes)}")
+        if not _is_uuid(row_id):
             return None
-        with self.translate("changing the item"):
-            rows = self.rest.table("training_items").update(changes).eq("id", item_id).execute().data
+        with self.translate("saving the change"):
+            rows = self.rest.table(table).update(changes).eq("id", row_id).execute().data
         return rows[0] if rows else None
 
     def delete_rows(self, table, ids):
@@ -249,6 +248,24 @@ class SupabaseStore(Store):
         for start in range(0, len(ids), 100):   # a short URL per request
             with self.translate("deleting"):
                 self.rest.table(table).delete().in_("id", ids[start:start + 100]).execute()
+
+    def save_draft(self, artist_id, draft, created_by=None):
+        with self.translate("saving the queue draft"):
+            self.rest.table("queue_drafts").upsert(
+                {"artist_id": artist_id, "draft": draft, "created_by": created_by, "updated_at": _now()},
+                on_conflict="artist_id").execute()
+
+    def get_draft(self, artist_id):
+        return self._one("queue_drafts", "reading the queue draft", {"artist_id": artist_id})
+
+    def delete_draft(self, artist_id):
+        if _is_uuid(artist_id):
+            with self.translate("discarding the queue draft"):
+                self.rest.table("queue_drafts").delete().eq("artist_id", artist_id).execute()
+
+    def drafts_before(self, updated_before):
+        with self.translate("listing old queue drafts"):
+            return self.rest.table("queue_drafts").select("*").lt("updated_at", updated_before).execute().data
 
     # ---- exports ----------------------------------------------------------------
     def begin_export(self, export: dict, stale_after_s: float = 3600.0) -> dict:
