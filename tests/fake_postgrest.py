@@ -140,7 +140,7 @@ class FakePostgrest:
         elif req.method == "DELETE":
             changed = [r for r in rows if self._matches(r, req.query)]
             self.tables[table] = [r for r in rows if r not in changed]
-            self._cascade(table, {r["id"] for r in changed})
+            self._cascade(table, {r.get("id") for r in changed} - {None})
             status = 200
         else:
             raise Reply(405, {"message": "method not allowed"})

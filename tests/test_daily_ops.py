@@ -115,3 +115,53 @@ def test_deleting_an_artist_needs_its_name_and_takes_everything(tm, saved):
     assert not any(blob_exists(tm, p) for i in items for p in (i["audio_path"], i["prompt_path"]))
     assert not blob_exists(tm, export.zip_path)
     tm.create_artist("Ada")                                    # the name is free again
+
+
+def test_a_queue_draft_is_restored_with_its_mp3s_and_discarded_with_them(tm, saved, demo_files):
+    ada, _ = saved
+    _, als, mp3 = demo_files[2]
+    row = tm.find_set(ada, als.name)
+    queue = []
+    entry = tm.add_to_queue(queue, ada, row, mp3.read_bytes(), name=mp3.name, info=tm.measure_upload(mp3, mp3.name),
+                            pairing="same name", by="kim")
+    tm.generate_entries(queue, ada)
+    entry.caption = "My own words for it."
+    tm.save_draft(ada, queue, by="kim")
+    blob = entry.draft_blob
+    assert blob and blob_exists(tm, blob)
+
+    restored, when = tm.restore_draft(ada)                   # a reload, another browser
+    [again] = restored
+    assert when and again.id == entry.id and again.state == "review" and again.caption == "My own words for it."
+    assert again.by == "kim" and again.audio == entry.audio and again.generated == entry.generated
+    with open(again.audio_path, "rb") as fh:
+        assert fh.read() == mp3.read_bytes()
+    again.confirmed = True                                   # "Save anyway" (a non-blocking finding)
+    tm.save_entries(restored, ada)
+    assert again.state == "saved" and tm.store.get_item(again.item_id)["created_by"] == "kim"
+    tm.save_draft(ada, restored)
+    assert not blob_exists(tm, blob)                          # a saved entry needs no draft MP3
+    tm.discard_draft(ada)
+    assert tm.restore_draft(ada) == ([], None)
+
+
+def test_drafts_older_than_a_week_are_swept(tm, saved, demo_files):
+    from datetime import UTC, datetime, timedelta
+
+    from trainmode import drafts
+
+    ada, _ = saved
+    _, als, mp3 = demo_files[2]
+    queue = []
+    entry = tm.add_to_queue(queue, ada, tm.find_set(ada, als.name), mp3.read_bytes(), name=mp3.name,
+                            info=tm.measure_upload(mp3, mp3.name), pairing="same name")
+    tm.save_draft(ada, queue)
+    assert drafts.sweep(tm.store, datetime.now(UTC) + timedelta(days=6)) == 0
+    assert drafts.sweep(tm.store, datetime.now(UTC) + timedelta(days=8)) == 1
+    assert tm.restore_draft(ada) == ([], None) and not blob_exists(tm, entry.draft_blob)
+
+
+def test_exports_record_who_exported(tm, saved):
+    ada, _ = saved
+    result = tm.export(ada, by="kim")
+    assert [e["created_by"] for e in tm.list_exports(ada)] == ["kim"] and result.item_count == 2

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from . import deleting, library, work_queue
+from . import deleting, drafts, library, work_queue
 from .audio import AudioInfo, duration_mismatch, probe_mp3
 from .batch import Generation, Job, generate_many
 from .config import Settings, load_settings
@@ -145,10 +145,10 @@ class TrainMode:
         return duration_mismatch(info.duration_s, (set_row["summary"].get("length") or {}).get("seconds"))
 
     def add_to_queue(self, queue: list[QueueEntry], artist: dict, set_row: dict, upload: BinaryIO | bytes, *,
-                     name: str, info: AudioInfo, pairing: str) -> QueueEntry:
+                     name: str, info: AudioInfo, pairing: str, by: str | None = None) -> QueueEntry:
         entry = QueueEntry(artist_id=artist["id"], parse_id=set_row["parse_id"], als_filename=set_row["als_filename"],
                            audio_name=name, audio_path=work_queue.spill_upload(upload, self.store.temp_dir()),
-                           audio=info, pairing=pairing)
+                           audio=info, pairing=pairing, by=by)
         queue.append(entry)
         return entry
 
@@ -187,18 +187,43 @@ class TrainMode:
         """Keep the user's caption and fact-check it (once, here); no store call."""
         work_queue.edit(entry, text, set_row["summary"] if set_row else {}, master_schema, artist["name"])
 
+    # ---- the queue's draft in the store (trainmode/drafts.py) ---------------------------
+    def save_draft(self, artist: dict, entries: list[QueueEntry], by: str | None = None) -> None:
+        """The artist's queue written to the store (new MP3s uploaded once); empty: discarded."""
+        drafts.save(self.store, artist, entries, by)
+
+    def restore_draft(self, artist: dict) -> tuple[list[QueueEntry], str | None]:
+        """The artist's saved queue (entries, when it last changed), or ([], None)."""
+        return drafts.restore(self.store, artist, self._sets_by_id(artist), self.master_schema(artist))
+
+    def discard_draft(self, artist: dict) -> None:
+        drafts.discard(self.store, artist)
+
+    def sweep_drafts(self) -> int:
+        """Drafts untouched for a week go (rows and MP3s); returns how many."""
+        return drafts.sweep(self.store)
+
+    @staticmethod
+    def draft_fingerprint(entries: list[QueueEntry]) -> str:
+        return drafts.fingerprint(entries)
+
     def _sets_by_id(self, artist: dict) -> dict[str, dict]:
         return {row["parse_id"]: row for row in self.list_sets(artist)}
 
     # ---- export -------------------------------------------------------------------------
-    def export(self, artist: dict, *, on_progress: ProgressFn | None = None) -> ExportResult:
-        return export_dataset(self.store, artist, on_progress=on_progress,
-                              expires_s=self.settings.signed_url_expiry_s)
+    def export(self, artist: dict, *, on_progress: ProgressFn | None = None, by: str | None = None) -> ExportResult:
+        """dataset.zip of the `ready` items; `by` is recorded as who exported."""
+        result = export_dataset(self.store, artist, on_progress=on_progress,
+                                expires_s=self.settings.signed_url_expiry_s)
+        if by:
+            self.store.update_row("exports", result.export_id, {"created_by": by})
+        return result
 
-    def export_everything(self, artist: dict, *, on_progress: ProgressFn | None = None) -> ExportResult:
+    def export_everything(self, artist: dict, *, on_progress: ProgressFn | None = None,
+                          by: str | None = None) -> ExportResult:
         """Re-export all: a new dataset of every `ready` and `exported` item (after edits)."""
         deleting.unexport(self.store, self.list_items(artist, status="exported"))
-        return self.export(artist, on_progress=on_progress)
+        return self.export(artist, on_progress=on_progress, by=by)
 
     def delete_export(self, artist: dict, export_id: str) -> None:
         """The export's row and zip go; its items are `ready` again."""

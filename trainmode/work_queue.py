@@ -63,6 +63,8 @@ class QueueEntry:
     item_id: str | None = None
     needs_confirmation: list[str] = field(default_factory=list)
     confirmed: bool = False
+    by: str | None = None            # who added it (saved as the item's created_by)
+    draft_blob: str | None = None    # its MP3 in the store's draft (trainmode/drafts.py)
 
     @property
     def duration_s(self) -> float | None:
@@ -192,7 +194,7 @@ def _save_one(entry: QueueEntry, store: Store, artist: dict, summaries: dict[str
     move(entry, "saving")
     request = SaveRequest(audio=entry.audio_path, audio_name=entry.audio_name, caption=entry.caption,
                           generated=entry.generated, findings=entry.findings, info=entry.audio,
-                          confirm=entry.confirmed)
+                          confirm=entry.confirmed, by=entry.by)
     try:
         row = summaries.get(entry.parse_id)
         if row is None:
