@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import re
 import time
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from collections.abc import Callable
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
@@ -17,6 +17,7 @@ from trainmode.service import Settings, TrainMode, load_settings, log_file
 
 ARTIST_KEY = "tm_artist"   # non-widget key: survives page switches
 FLASH_KEY = "tm_artist_flash"
+BY_KEY = "tm_by"   # the name set in the sidebar (non-widget: survives page switches)
 OUTAGE_HINT = "Nothing was changed. Check the storage settings and the connection, then reload the page."
 ALWAYS_ESCAPED = set("\\`*[]<>$~|")
 BLOCK_START = re.compile(r"^(\s*)(#|\+|-|=|\d+(?=[.)]))")  # a heading, list or rule marker at the start
@@ -68,6 +69,7 @@ def run_page(title: str, body: Callable[[TrainMode, dict], None], *, library: bo
         tm = train_mode()
         if library:
             st.caption(f"Storage: {md(tm.describe())}")
+        name_in_sidebar()
         artist = artist_picker(tm, allow_create=library)
         if artist is not None:
             body(tm, artist)
@@ -115,6 +117,46 @@ def choose_artist(name: str, *, keep_widget: bool = False) -> None:
     st.query_params["artist"] = name
     if not keep_widget:
         st.session_state.pop("artist_select", None)  # the selectbox follows the new choice
+
+
+def login_name() -> str | None:
+    """The signed-in person when the server has Streamlit's OIDC login configured ([auth] in
+    secrets.toml), else None."""
+    try:
+        user = st.user.to_dict()
+    except (AttributeError, KeyError, RuntimeError):
+        return None
+    if not user.get("is_logged_in"):
+        return None
+    return user.get("email") or user.get("name")
+
+
+def who() -> str | None:
+    """Who is working: the login, else the name set once in the sidebar (kept in the URL as ?by=)."""
+    return login_name() or (st.session_state.get(BY_KEY) or "").strip() or None
+
+
+def keep_name() -> None:
+    name = st.session_state.get("by_input", "").strip()[:80]
+    st.session_state[BY_KEY] = name
+    if name:
+        st.query_params["by"] = name
+    elif "by" in st.query_params:
+        del st.query_params["by"]
+
+
+def name_in_sidebar() -> None:
+    """Without a login, each person sets a name once; items and exports record it."""
+    if login_name():
+        st.sidebar.caption(f"Signed in as {md(login_name())}")
+        return
+    if BY_KEY not in st.session_state:
+        st.session_state[BY_KEY] = st.query_params.get("by", "")
+    if st.session_state[BY_KEY] and st.query_params.get("by") != st.session_state[BY_KEY]:
+        st.query_params["by"] = st.session_state[BY_KEY]   # a page switch clears the URL's parameters
+    st.session_state["by_input"] = st.session_state[BY_KEY]
+    st.sidebar.text_input("Your name", key="by_input", on_change=keep_name, placeholder="e.g. Kim",
+                          help="Recorded on what you save and export, so the team sees who did what.")
 
 
 def choose_artist_after_delete() -> None:

@@ -3,10 +3,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
-
 import streamlit as st
 
-from pages._ui import eta, local_time, run_page, size_text, user_errors
+from pages._ui import eta, local_time, run_page, size_text, user_errors, who
 from trainmode.service import TrainMode
 from trainmode.tables import items_frame
 
@@ -43,7 +42,7 @@ def export_buttons(tm: TrainMode, artist: dict, ready: list[dict], exported: lis
                                            f"{p.bytes_done / 2**20:.1f} MiB{eta(started, share, 1.0)}")
 
     with user_errors("Export failed: "):
-        result = (tm.export_everything if everything else tm.export)(artist, on_progress=on_progress)
+        result = (tm.export_everything if everything else tm.export)(artist, on_progress=on_progress, by=who())
         noun = "item" if result.item_count == 1 else "items"
         st.session_state[EXPORTED_KEY] = (result, f"Exported {result.item_count} {noun} "
                                                   f"({size_text(result.bytes)}).")

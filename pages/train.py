@@ -1,7 +1,7 @@
 """Train: pair many MP3s with their sets, generate captions, review them, save."""
 import streamlit as st
 
-from pages._ui import clock, md, run_page, summary_label, user_errors
+from pages._ui import clock, local_time, md, run_page, summary_label, user_errors, who
 from trainmode.errors import AudioError
 from trainmode.service import QueueEntry, TrainMode, counts, progress, recover, saveable
 
@@ -76,7 +76,8 @@ def add_tracks(tm: TrainMode, artist: dict, rows: list[dict], summaries: dict[st
     picks = pick_sets(tm, uploads, rows, summaries) if uploads else []
     if st.button("Add to queue", type="primary", disabled=not picks):
         for upload, parse_id, info, reason in picks:
-            tm.add_to_queue(queue, artist, summaries[parse_id], upload, name=upload.name, info=info, pairing=reason)
+            tm.add_to_queue(queue, artist, summaries[parse_id], upload, name=upload.name, info=info, pairing=reason,
+                            by=who())
         if skipped := len(uploads) - len(picks):
             st.session_state[FLASH_KEY] = f"{skipped} file(s) had no set (or were not MP3s) and were not added."
         st.session_state["tm_upload_round"] = upload_round + 1
@@ -168,7 +169,8 @@ def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, summaries: dict, 
     with st.container(border=True):
         length = f" · {entry.duration_s:.0f} s" if entry.duration_s is not None else ""
         st.markdown(f"**{md(entry.audio_name)}** ↔ {md(entry.als_filename)} — {BADGE[entry.state]}")
-        st.caption(f"paired: {md(entry.pairing or 'by hand')}{length}")
+        added = f" · added by {md(entry.by)}" if entry.by else ""
+        st.caption(f"paired: {md(entry.pairing or 'by hand')}{length}{added}")
         if entry.error:
             st.error(md(entry.error))
         if entry.note:
@@ -189,6 +191,47 @@ def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, summaries: dict, 
         actions(tm, entry, artist, queue)
 
 
+def restore_queue(tm: TrainMode, artist: dict, queue: list) -> None:
+    """Once per session and artist: sweep week-old drafts, and bring back this artist's queue
+    from the store (a reload, a closed tab, another browser) unless it is here already."""
+    if not st.session_state.get("tm_drafts_swept"):
+        st.session_state["tm_drafts_swept"] = True
+        tm.sweep_drafts()
+    loaded = st.session_state.setdefault("tm_drafts_loaded", set())
+    if artist["id"] in loaded:
+        return
+    loaded.add(artist["id"])
+    if any(e.artist_id == artist["id"] for e in queue):
+        return
+    entries, when = tm.restore_draft(artist)
+    queue.extend(entries)
+    st.session_state[f"tm_draft_fp_{artist['id']}"] = tm.draft_fingerprint(entries)
+    if entries:
+        st.session_state[FLASH_KEY] = (f"Restored the queue as you left it on {local_time(when)} "
+                                       f"({len(entries)} track{'s' if len(entries) != 1 else ''}).")
+
+
+def keep_draft(tm: TrainMode, artist: dict, queue: list) -> None:
+    """Write the artist's queue to the store when it changed (after every action's rerun)."""
+    mine = [e for e in queue if e.artist_id == artist["id"]]
+    key = f"tm_draft_fp_{artist['id']}"
+    fingerprint = tm.draft_fingerprint(mine)
+    if st.session_state.get(key) != fingerprint:
+        with user_errors("The queue could not be kept for a reload: "):
+            tm.save_draft(artist, mine, who())
+            st.session_state[key] = fingerprint
+
+
+def discard_button(tm: TrainMode, artist: dict, queue: list, mine: list[QueueEntry]) -> None:
+    if st.button("Discard the queue", key="discard_queue",
+                 help="Removes every track of this queue, here and in the draft kept for a reload."):
+        for entry in list(mine):
+            tm.remove_entry(queue, entry.id)
+        tm.discard_draft(artist)
+        st.session_state[f"tm_draft_fp_{artist['id']}"] = tm.draft_fingerprint([])
+        st.rerun()
+
+
 def page(tm: TrainMode, artist: dict) -> None:
     queue: list[QueueEntry] = st.session_state.setdefault(QUEUE_KEY, [])
     rows = tm.list_sets(artist)
@@ -196,10 +239,16 @@ def page(tm: TrainMode, artist: dict) -> None:
     if not summaries:
         st.info("This artist has no sets yet: import .als files on the Library page.")
         return
+    restore_queue(tm, artist, queue)
+    queue_page(tm, artist, queue, rows, summaries)
+    keep_draft(tm, artist, queue)
+
+
+def queue_page(tm: TrainMode, artist: dict, queue: list, rows: list[dict], summaries: dict) -> None:
     mine = [e for e in queue if e.artist_id == artist["id"]]
     recover(mine)
     if flash := st.session_state.pop(FLASH_KEY, None):
-        st.warning(flash)
+        (st.warning if "not added" in flash else st.info)(flash)
     add_tracks(tm, artist, rows, summaries, queue)
     if not mine:
         st.info("The queue is empty: upload MP3s above and add them.")
@@ -209,6 +258,7 @@ def page(tm: TrainMode, artist: dict) -> None:
     master_schema = tm.master_schema(artist)
     for entry in mine:
         entry_card(tm, entry, artist, summaries, master_schema, queue)
+    discard_button(tm, artist, queue, mine)
 
 
 run_page("Train", page)

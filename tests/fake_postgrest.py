@@ -131,7 +131,8 @@ class FakePostgrest:
             if conflict and "resolution=merge-duplicates" in prefer:   # an upsert: update the rows that exist
                 body = [b for b in body if not self.update(table, [r for r in rows if all(
                     r[c] == b.get(c) for c in conflict)], b)]
-            changed = self.insert(table, body, ignore_on=conflict if "resolution=ignore-duplicates" in prefer else None)
+            ignore_on = conflict if "resolution=ignore-duplicates" in prefer else None
+            changed = self.insert(table, body, ignore_on=ignore_on)
             status = 201
         elif req.method == "PATCH":
             patch = req.json()
@@ -167,7 +168,8 @@ class FakePostgrest:
                                    f'constraint "{table}_{column}_fkey"',
                                    f'Key ({column})=({row[column]}) is not present in table "{target}".')
         others = [r for r in self.tables[table] if not any(r is x for x in replacing)]
-        indexes = [(f"{table}_pkey", ("id",), None)] * ("id" in COLUMNS[table]) + [(n, c, w) for n, (t, c, w) in UNIQUE.items() if t == table]
+        pkey = [(f"{table}_pkey", ("id",), None)] if "id" in COLUMNS[table] else []  # queue_drafts: see UNIQUE
+        indexes = pkey + [(n, c, w) for n, (t, c, w) in UNIQUE.items() if t == table]
         for index, row in enumerate(candidates):
             for name, columns, where in indexes:
                 if where and not where(row):

@@ -7,14 +7,22 @@ import sqlite3
 import pytest
 
 psycopg = pytest.importorskip("psycopg")
-from pg_supabase import DEFAULTS, MIGRATIONS, apply_migrations, connect_as, supabase_database  # noqa: E402
-from test_migration_pg import db, dbname, new_artist, one  # noqa: E402,F401  (fixtures)
+from pg_supabase import DEFAULTS, MIGRATIONS, SERVER, apply_migrations, connect_as, supabase_database  # noqa: E402
+from test_migration_pg import new_artist, one  # noqa: E402
 
 from trainmode.store.embedded import SCHEMA_SQL  # noqa: E402
 from trainmode.supabase_check import COLUMNS  # noqa: E402
 
 pytestmark = pytest.mark.postgres
 DAILY = [m for m in MIGRATIONS if m.name == "20261201000300_train_mode_daily.sql"]
+
+
+@pytest.fixture
+def db():
+    """A new database set up as a Supabase project, as its owner `postgres`."""
+    with supabase_database("no-default-privileges") as name, \
+            psycopg.connect(f"{SERVER} user=postgres dbname={name}", autocommit=True) as conn:
+        yield conn
 
 
 def columns(db, table) -> set[str]:

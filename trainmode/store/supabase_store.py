@@ -30,6 +30,7 @@ from storage3.exceptions import StorageApiError
 from ..config import Secret, Settings
 from ..errors import ConfigError, NotFoundError, StoreError
 from .base import Store
+from .supabase_drafts import SupabaseDrafts
 from .supabase_errors import Translator, key_role, mb, parse_body
 
 UUID_COLUMNS = {"id", "artist_id", "als_summary_id", "export_id"}
@@ -61,7 +62,7 @@ def _valid_ids(filters: dict) -> bool:
     return all(_is_uuid(v) for c, v in filters.items() if c in UUID_COLUMNS)
 
 
-class SupabaseStore(Store):
+class SupabaseStore(SupabaseDrafts, Store):
     kind = "supabase"
 
     def __init__(self, url: str, key: str, bucket: str = "train-mode", *,
@@ -248,24 +249,6 @@ class SupabaseStore(Store):
         for start in range(0, len(ids), 100):   # a short URL per request
             with self.translate("deleting"):
                 self.rest.table(table).delete().in_("id", ids[start:start + 100]).execute()
-
-    def save_draft(self, artist_id, draft, created_by=None):
-        with self.translate("saving the queue draft"):
-            self.rest.table("queue_drafts").upsert(
-                {"artist_id": artist_id, "draft": draft, "created_by": created_by, "updated_at": _now()},
-                on_conflict="artist_id").execute()
-
-    def get_draft(self, artist_id):
-        return self._one("queue_drafts", "reading the queue draft", {"artist_id": artist_id})
-
-    def delete_draft(self, artist_id):
-        if _is_uuid(artist_id):
-            with self.translate("discarding the queue draft"):
-                self.rest.table("queue_drafts").delete().eq("artist_id", artist_id).execute()
-
-    def drafts_before(self, updated_before):
-        with self.translate("listing old queue drafts"):
-            return self.rest.table("queue_drafts").select("*").lt("updated_at", updated_before).execute().data
 
     # ---- exports ----------------------------------------------------------------
     def begin_export(self, export: dict, stale_after_s: float = 3600.0) -> dict:
