@@ -131,6 +131,14 @@ def login_name() -> str | None:
     return user.get("email") or user.get("name")
 
 
+def login_configured() -> bool:
+    """True when .streamlit/secrets.toml has an [auth] section (Streamlit's OIDC login)."""
+    try:
+        return "auth" in st.secrets
+    except (FileNotFoundError, OSError, KeyError):
+        return False
+
+
 def who() -> str | None:
     """Who is working: the login, else the name set once in the sidebar (kept in the URL as ?by=)."""
     return login_name() or (st.session_state.get(BY_KEY) or "").strip() or None
@@ -149,7 +157,10 @@ def name_in_sidebar() -> None:
     """Without a login, each person sets a name once; items and exports record it."""
     if login_name():
         st.sidebar.caption(f"Signed in as {md(login_name())}")
+        st.sidebar.button("Log out", on_click=st.logout)
         return
+    if login_configured():
+        st.sidebar.button("Log in", on_click=st.login, help="Sign in so that your work is recorded as yours.")
     if BY_KEY not in st.session_state:
         st.session_state[BY_KEY] = st.query_params.get("by", "")
     if st.session_state[BY_KEY] and st.query_params.get("by") != st.session_state[BY_KEY]:
