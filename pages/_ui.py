@@ -110,13 +110,11 @@ def _new_artist_form(tm: TrainMode) -> dict | None:
     return None
 
 
-def choose_artist(name: str, *, keep_widget: bool = False) -> None:
+def choose_artist(name: str) -> None:
     """The artist everyone on every page works on: kept in the URL (?artist=...), so a
     reload, back/forward or a pasted link keeps it."""
     st.session_state[ARTIST_KEY] = name
     st.query_params["artist"] = name
-    if not keep_widget:
-        st.session_state.pop("artist_select", None)  # the selectbox follows the new choice
 
 
 def login_name() -> str | None:
@@ -173,7 +171,6 @@ def name_in_sidebar() -> None:
 def choose_artist_after_delete() -> None:
     """The chosen artist is gone: the picker falls back to the first one."""
     st.session_state.pop(ARTIST_KEY, None)
-    st.session_state.pop("artist_select", None)
     if "artist" in st.query_params:
         del st.query_params["artist"]
 
@@ -183,13 +180,16 @@ def artist_picker(tm: TrainMode, *, allow_create: bool = False) -> dict | None:
     artists = tm.list_artists()
     names = [a["name"] for a in artists]
     current = st.query_params.get("artist") or st.session_state.get(ARTIST_KEY)
-    if st.session_state.get("artist_select") not in (None, current) and current in names:
-        st.session_state.pop("artist_select")   # the URL changed (back/forward, a pasted link): it wins
+    if current not in names:
+        current = names[0] if names else None
+    if current and st.session_state.get("artist_select") != current:
+        # Set through the widget's key before it is drawn: the browser then shows it too (a new
+        # artist, back/forward, a pasted link); a changed `index` alone would not move it.
+        st.session_state["artist_select"] = current
     cols = st.columns([2, 2] if allow_create else [1])
     with cols[0]:
-        choice = st.selectbox("Artist", names, index=names.index(current) if current in names else 0,
-                              placeholder="No artist yet", key="artist_select",
-                              on_change=lambda: choose_artist(st.session_state["artist_select"], keep_widget=True),
+        choice = st.selectbox("Artist", names, placeholder="No artist yet", key="artist_select",
+                              on_change=lambda: choose_artist(st.session_state["artist_select"]),
                               ) if names else None
     if allow_create:
         with cols[1]:

@@ -44,7 +44,8 @@ def export_buttons(tm: TrainMode, artist: dict, ready: list[dict], exported: lis
     with user_errors("Export failed: "):
         result = (tm.export_everything if everything else tm.export)(artist, on_progress=on_progress, by=who())
         noun = "item" if result.item_count == 1 else "items"
-        st.session_state[EXPORTED_KEY] = (result, f"Exported {result.item_count} {noun} "
+        again = " as a new dataset" if everything else ""
+        st.session_state[EXPORTED_KEY] = (result, f"Exported {result.item_count} {noun}{again} "
                                                   f"({size_text(result.bytes)}).")
         st.rerun()   # the counts, the rows and the button show the export's effect
 

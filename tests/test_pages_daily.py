@@ -182,7 +182,7 @@ def test_re_export_all_and_a_readable_exports_history_with_delete(artist_with_se
     assert button(at, "Re-export all").disabled                  # nothing exported yet
     click(at, "Export")
     click(at, "Re-export all")
-    assert any("Exported 2 items" in s.value for s in at.success)
+    assert any("Exported 2 items as a new dataset" in s.value for s in at.success)
     history = at.dataframe[-1].value
     assert len(history) == 2 and history["items"].tolist() == [2, 2]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d( UTC)?", w) for w in history["when"])  # no raw ISO
