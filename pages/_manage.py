@@ -36,7 +36,8 @@ def items_section(tm: TrainMode, artist: dict, rows: list[dict]) -> None:
         st.caption("Nothing saved yet: pair MP3s with their sets on the Train page.")
         return
     sets = {r["id"]: r["als_filename"] for r in rows}
-    st.dataframe(items_frame(items, sets), hide_index=True, width="stretch")
+    st.dataframe(items_frame(items, sets), hide_index=True, width="stretch",
+                 column_config={"caption": st.column_config.TextColumn(width="large")})
     by_id = {i["id"]: i for i in items}
     pick_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
     pick = pick_col.selectbox("Saved item", list(by_id), key="item_pick",

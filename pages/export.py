@@ -29,10 +29,11 @@ def offer_download(tm: TrainMode, url: str, local: Path | None, size: int, key: 
 def export_buttons(tm: TrainMode, artist: dict, ready: list[dict], exported: list[dict]) -> None:
     """Export the ready items, or everything again (ready and exported) as a new dataset."""
     row = st.container(horizontal=True)
+    export = row.button("Export", type="primary", disabled=not ready)
     everything = row.button(f"Re-export all ({len(ready) + len(exported)})", disabled=not exported,
                             help="A new dataset.zip of every ready and exported item, e.g. after editing "
                                  "captions; earlier exports stay in the history.")
-    if not row.button("Export", type="primary", disabled=not ready) and not everything:
+    if not export and not everything:
         return
     bar, started = st.progress(0.0, text="Exporting…"), time.monotonic()
 

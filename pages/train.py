@@ -167,7 +167,7 @@ def actions(tm: TrainMode, entry: QueueEntry, artist: dict, queue: list) -> None
 def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, summaries: dict, master_schema: dict,
                queue: list) -> None:
     with st.container(border=True):
-        length = f" · {entry.duration_s:.0f} s" if entry.duration_s is not None else ""
+        length = f" · {clock(entry.duration_s)}" if entry.duration_s is not None else ""
         st.markdown(f"**{md(entry.audio_name)}** ↔ {md(entry.als_filename)} — {BADGE[entry.state]}")
         added = f" · added by {md(entry.by)}" if entry.by else ""
         st.caption(f"paired: {md(entry.pairing or 'by hand')}{length}{added}")
