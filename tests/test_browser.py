@@ -118,18 +118,22 @@ def see(page, text: str) -> None:
     page.get_by_text(text).first.wait_for()
 
 
-def test_import_pair_generate_edit_save_and_download(server, page, demo_files, tmp_path):
-    (_, night_als, night_mp3), (_, waltz_als, waltz_mp3) = demo_files[:2]
+def create_ada_with(page, server: str, sets: list[Path]) -> None:
+    """Create the artist Ada (the new artist is selected, and says so) and import `sets`."""
     page.goto(server)
     page.get_by_role("heading", name="Library", exact=True).wait_for()
-
     page.get_by_placeholder("Artist name").fill("Ada")
     page.get_by_role("button", name="Create artist").click()
-    see(page, "Ableton Live sets (.als)")
-    upload(page, [(night_als.name, night_als), (waltz_als.name, waltz_als)])
-    see(page, waltz_als.name)
+    see(page, "Created and selected Ada.")
+    upload(page, [(als.name, als) for als in sets])
+    see(page, sets[-1].name)
     page.get_by_role("button", name="Import", exact=True).click()
-    see(page, "Imported 2 of 2 sets.")
+    see(page, f"Imported {len(sets)} of {len(sets)} sets.")
+
+
+def test_import_pair_generate_edit_save_and_download(server, page, demo_files, tmp_path):
+    (_, night_als, night_mp3), (_, waltz_als, waltz_mp3) = demo_files[:2]
+    create_ada_with(page, server, [night_als, waltz_als])
     see(page, "Sets (2)")
     page.get_by_role("button", name="Derive from the artist's sets").click()
     see(page, "Filled tempo_range")
@@ -182,14 +186,7 @@ def test_artist_in_the_url_queue_over_a_reload_delete_and_re_export(server, page
     from trainmode.store import EmbeddedStore
 
     (_, night_als, night_mp3), (_, waltz_als, waltz_mp3) = demo_files[:2]
-    page.goto(server)
-    page.get_by_role("heading", name="Library", exact=True).wait_for()
-    page.get_by_placeholder("Artist name").fill("Ada")
-    page.get_by_role("button", name="Create artist").click()
-    see(page, "Created and selected Ada.")
-    upload(page, [(night_als.name, night_als), (waltz_als.name, waltz_als)])
-    page.get_by_role("button", name="Import", exact=True).click()
-    see(page, "Imported 2 of 2 sets.")
+    create_ada_with(page, server, [night_als, waltz_als])
     page.get_by_placeholder("Artist name").fill("Bo")
     page.get_by_role("button", name="Create artist").click()
     see(page, "Created and selected Bo.")

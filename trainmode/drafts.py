@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from .audio import AudioInfo
 from .errors import TrainModeError
 from .factcheck import check_caption
 from .store import Store
-from .work_queue import QueueEntry
+from .work_queue import QueueEntry, spill_upload
 from .writers.base import GeneratedCaption
 
 log = logging.getLogger(__name__)
@@ -73,16 +70,8 @@ def _drop(store: Store, paths) -> None:
 
 def _download(store: Store, path: str) -> str:
     """The draft's MP3 as a temp file in the uploads folder (the entry's working copy again)."""
-    folder = Path(store.temp_dir() or tempfile.gettempdir()) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=folder, suffix=".mp3")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            store.download_to(path, out)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return name
+    with store.open_blob(path) as blob:
+        return spill_upload(blob, store.temp_dir())
 
 
 def _entry(store: Store, artist: dict, data: dict, summaries: dict, master_schema: dict) -> QueueEntry:
