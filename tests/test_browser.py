@@ -178,6 +178,12 @@ def test_import_pair_generate_edit_save_and_download(server, page, demo_files, t
         night_mp3.stat().st_size, waltz_mp3.stat().st_size}
 
 
+def press(page, label: str, then: str) -> None:
+    """Click the button called `label`, then wait until `then` shows."""
+    page.get_by_role("button", name=label, exact=True).click()
+    see(page, then)
+
+
 def artist_shown(page) -> str:
     return page.get_by_label("Artist", exact=True).input_value()
 
@@ -204,16 +210,11 @@ def test_artist_in_the_url_queue_over_a_reload_delete_and_re_export(server, page
     see(page, "Restored the queue as you left it")
     see(page, "0/2 saved")
     assert artist_shown(page) == "Ada"
-    page.get_by_role("button", name="Generate all (2)").click()
-    see(page, "2 review")
-    page.get_by_role("button", name="Save all reviewed (2)").click()
-    see(page, "2/2 saved")
-
+    for label, then in [("Generate all (2)", "2 review"), ("Save all reviewed (2)", "2/2 saved")]:
+        press(page, label, then)
     go_to(page, "Export")
-    page.get_by_role("button", name="Export", exact=True).click()
-    see(page, "Exported 2 items")
-    page.get_by_role("button", name="Re-export all (2)").click()
-    see(page, "Exported 2 items as a new dataset")
+    for label, then in [("Export", "Exported 2 items"), ("Re-export all (2)", "Exported 2 items as a new dataset")]:
+        press(page, label, then)
     store = EmbeddedStore(tmp_path / "data")
     ada = store.find_artist("Ada")["id"]
     first, second = store.list_exports(ada)
