@@ -165,3 +165,20 @@ def test_exports_record_who_exported(tm, saved):
     ada, _ = saved
     result = tm.export(ada, by="kim")
     assert [e["created_by"] for e in tm.list_exports(ada)] == ["kim"] and result.item_count == 2
+
+
+def test_the_cli_records_by_or_user(data_dir, demo_files, monkeypatch):
+    from trainmode import cli
+
+    (_, als, mp3), (_, als2, mp3_2) = demo_files[:2]
+    monkeypatch.setenv("USER", "ops-bot")
+    assert cli.main(["import", "--artist", "Cy", str(als), str(als2)]) == 0
+    assert cli.main(["save", "--artist", "Cy", "--als", als.name, "--audio", str(mp3), "--generate", "--force"]) == 0
+    assert cli.main(["save", "--artist", "Cy", "--als", als2.name, "--audio", str(mp3_2), "--generate", "--force",
+                     "--by", "Kim"]) == 0
+    assert cli.main(["export", "--artist", "Cy", "--by", "Lee"]) == 0
+    store = EmbeddedStore(data_dir)
+    cy = store.find_artist("Cy")["id"]
+    assert sorted(i["created_by"] for i in store.list_items(cy)) == ["Kim", "ops-bot"]
+    assert [e["created_by"] for e in store.list_exports(cy)] == ["Lee"]
+    store.close()
