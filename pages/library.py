@@ -12,6 +12,7 @@ from trainmode.tables import filter_sets, profile_counts, summaries_frame, tempo
 
 MESSAGE_KEY = "tm_schema_message"
 IMPORT_SUMMARY_KEY = "tm_import_summary"
+IMPORT_RUNNING_KEY = "tm_import_running"   # (done, total) while an import runs
 
 
 def import_section(tm: TrainMode, artist: dict, rows: list[dict]) -> list[dict]:
@@ -19,6 +20,9 @@ def import_section(tm: TrainMode, artist: dict, rows: list[dict]) -> list[dict]:
     The uploader is emptied afterwards (a fresh key), so the files are not imported twice."""
     if summary := st.session_state.pop(IMPORT_SUMMARY_KEY, None):
         (st.warning if summary[0] else st.success)(summary[1])
+    if cut := st.session_state.pop(IMPORT_RUNNING_KEY, None):   # still set: that run was stopped mid-way
+        st.warning(f"The last import stopped after {cut[0]} of {cut[1]} files (the page was left or reloaded). "
+                   "Import the files again: those already imported are skipped.")
     with st.expander("Import sets", expanded=not rows):
         upload_round = st.session_state.setdefault("tm_als_round", 0)
         uploads = st.file_uploader("Ableton Live sets (.als)", type=["als"], accept_multiple_files=True,
@@ -27,11 +31,15 @@ def import_section(tm: TrainMode, artist: dict, rows: list[dict]) -> list[dict]:
             return rows
         bar, started = st.progress(0.0, text="Importing…"), time.monotonic()
 
+        st.session_state[IMPORT_RUNNING_KEY] = (0, len(uploads))
+
         def on_progress(index, result):
+            st.session_state[IMPORT_RUNNING_KEY] = (index, len(uploads))
             bar.progress(index / len(uploads), text=f"{index}/{len(uploads)} {md(result.filename)}"
                                                     f"{eta(started, index, len(uploads))}")
 
         results = tm.import_sets(artist["name"], [(u.name, u.getvalue()) for u in uploads], on_progress)
+        st.session_state.pop(IMPORT_RUNNING_KEY, None)
         st.session_state[IMPORT_SUMMARY_KEY] = import_summary(results)
         st.session_state["tm_als_round"] = upload_round + 1
         st.rerun()

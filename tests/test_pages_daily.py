@@ -275,3 +275,25 @@ def test_who_did_what_is_the_sidebar_name_kept_in_the_url(artist_with_sets, demo
     assert at.dataframe[-1].value["by"].tolist() == ["Kim"]
     goto(at, "library")
     assert at.dataframe[1].value["by"].tolist() == ["Kim"]
+
+
+def test_an_import_cut_short_says_so_on_the_next_visit(data_dir, demo_files, monkeypatch):
+    import streamlit as st
+
+    from trainmode.service import TrainMode
+
+    real = TrainMode.import_sets
+
+    def leaves_after_two(self, name, sources, on_progress=None):
+        sources = list(sources)
+        real(self, name, sources[:2], on_progress)
+        st.stop()                          # the user went to another page: the script run ends here
+
+    monkeypatch.setattr(TrainMode, "import_sets", leaves_after_two)
+    at = app()
+    create_artist(at, "Bo")
+    at.file_uploader[0].set_value([(a.name, a.read_bytes(), "application/octet-stream") for _, a, _ in demo_files])
+    at.run()
+    click(at, "Import")
+    at.run()                               # the next visit
+    assert any("stopped after 2 of 3 files" in w.value for w in at.warning)
