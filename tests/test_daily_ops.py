@@ -3,6 +3,7 @@ item / a set / an export / an artist (rows and files), re-export everything."""
 from __future__ import annotations
 
 import zipfile
+from pathlib import Path
 
 import pytest
 from fake_supabase import FakeSupabase
@@ -104,16 +105,22 @@ def test_deleting_an_export_makes_its_items_ready_again(tm, saved):
     assert len(tm.list_items(ada, status="ready")) == 2
 
 
-def test_deleting_an_artist_needs_its_name_and_takes_everything(tm, saved):
+def test_deleting_an_artist_needs_its_name_and_takes_everything(tm, saved, demo_files):
     ada, items = saved
     export = tm.export(ada)
+    _, als, mp3 = demo_files[2]
+    queue = []
+    entry = tm.add_to_queue(queue, ada, tm.find_set(ada, als.name), mp3.read_bytes(), name=mp3.name,
+                            info=tm.measure_upload(mp3, mp3.name), pairing="same name")
+    tm.save_draft(ada, queue)
     with pytest.raises(ValidationError, match="Type the artist's name"):
         tm.delete_artist(ada, "Ad")
     tm.delete_artist(ada, "ada")
     assert tm.list_artists() == []
     assert not tm.list_items(ada) and not tm.list_sets(ada) and not tm.list_exports(ada)
     assert not any(blob_exists(tm, p) for i in items for p in (i["audio_path"], i["prompt_path"]))
-    assert not blob_exists(tm, export.zip_path)
+    assert not blob_exists(tm, export.zip_path) and not blob_exists(tm, entry.draft_blob)
+    assert tm.store.get_draft(ada["id"]) is None
     tm.create_artist("Ada")                                    # the name is free again
 
 
@@ -157,8 +164,10 @@ def test_drafts_older_than_a_week_are_swept(tm, saved, demo_files):
                             info=tm.measure_upload(mp3, mp3.name), pairing="same name")
     tm.save_draft(ada, queue)
     assert drafts.sweep(tm.store, datetime.now(UTC) + timedelta(days=6)) == 0
+    assert Path(entry.audio_path).exists()
     assert drafts.sweep(tm.store, datetime.now(UTC) + timedelta(days=8)) == 1
     assert tm.restore_draft(ada) == ([], None) and not blob_exists(tm, entry.draft_blob)
+    assert not Path(entry.audio_path).exists()                 # the spilled upload of a long-closed tab
 
 
 def test_exports_record_who_exported(tm, saved):

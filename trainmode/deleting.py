@@ -92,11 +92,14 @@ def delete_artist(store: Store, artist: dict, typed_name: str) -> None:
     if typed_name.strip().casefold() != artist["name"].casefold():
         raise ValidationError(f"Type the artist's name, {artist['name']}, to delete it with everything.")
     items, exports = store.list_items(artist["id"]), store.list_exports(artist["id"])
+    draft = store.get_draft(artist["id"])
     if any(e["status"] == "building" for e in exports):
         raise ValidationError("An export of this artist is running: wait for it to finish, then delete.")
     store.delete_rows("training_items", [i["id"] for i in items])
     store.delete_rows("exports", [e["id"] for e in exports])
     store.delete_rows("als_summaries", [r["id"] for r in store.list_summaries(artist["id"])])
     store.delete_rows("artists", [artist["id"]])
+    store.delete_draft(artist["id"])
     _drop_blobs(store, [*(p for i in items for p in (i["audio_path"], i["prompt_path"])),
-                        *(e["zip_path"] for e in exports)])
+                        *(e["zip_path"] for e in exports),
+                        *(e.get("blob") for e in (draft["draft"].get("entries", []) if draft else []))])

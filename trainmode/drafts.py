@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from .audio import AudioInfo
 from .errors import TrainModeError
@@ -108,12 +110,20 @@ def discard(store: Store, artist: dict) -> None:
 
 
 def sweep(store: Store, now: datetime | None = None) -> int:
-    """Delete drafts (rows and MP3s) not changed for MAX_AGE; returns how many went."""
-    cutoff = ((now or datetime.now(UTC)) - MAX_AGE).isoformat()
-    old = store.drafts_before(cutoff)
+    """Delete drafts (rows and MP3s) not changed for MAX_AGE, and spilled uploads as old (a tab
+    closed long ago left them; its draft has the MP3); returns how many drafts went."""
+    now = now or datetime.now(UTC)
+    old = store.drafts_before((now - MAX_AGE).isoformat())
     for row in old:
         store.delete_draft(row["artist_id"])
         _drop(store, _blobs(row["draft"]))
+    uploads = Path(store.temp_dir() or tempfile.gettempdir()) / "uploads"
+    for spilled in uploads.glob("*.mp3"):
+        try:
+            if spilled.stat().st_mtime < (now - MAX_AGE).timestamp():
+                spilled.unlink()
+        except OSError:
+            continue   # gone already, or not ours to remove
     return len(old)
 
 
