@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
@@ -13,6 +16,8 @@ from trainmode.errors import TrainModeError
 from trainmode.service import Settings, TrainMode, load_settings, log_file
 
 ARTIST_KEY = "tm_artist"   # non-widget key: survives page switches
+FLASH_KEY = "tm_artist_flash"
+BY_KEY = "tm_by"   # the name set in the sidebar (non-widget: survives page switches)
 OUTAGE_HINT = "Nothing was changed. Check the storage settings and the connection, then reload the page."
 ALWAYS_ESCAPED = set("\\`*[]<>$~|")
 BLOCK_START = re.compile(r"^(\s*)(#|\+|-|=|\d+(?=[.)]))")  # a heading, list or rule marker at the start
@@ -64,6 +69,7 @@ def run_page(title: str, body: Callable[[TrainMode, dict], None], *, library: bo
         tm = train_mode()
         if library:
             st.caption(f"Storage: {md(tm.describe())}")
+        name_in_sidebar()
         artist = artist_picker(tm, allow_create=library)
         if artist is not None:
             body(tm, artist)
@@ -91,42 +97,163 @@ def user_errors(prefix: str = ""):
         st.error(f"{prefix}{md(exc)}")
 
 
-def _new_artist_form(tm: TrainMode) -> str | None:
+def _new_artist_form(tm: TrainMode) -> dict | None:
     with st.form("new_artist", clear_on_submit=True, border=False):
         new_name = st.text_input("New artist", placeholder="Artist name")
         if st.form_submit_button("Create artist") and new_name.strip():
             with user_errors():
-                return tm.create_artist(new_name)["name"]
+                known = {a["id"] for a in tm.list_artists()}
+                artist = tm.create_artist(new_name)
+                verb = "Selected the existing artist" if artist["id"] in known else "Created and selected"
+                st.session_state[FLASH_KEY] = f"{verb} {md(artist['name'])}."
+                return artist
     return None
 
 
+def choose_artist(name: str) -> None:
+    """The artist everyone on every page works on: kept in the URL (?artist=...), so a
+    reload, back/forward or a pasted link keeps it."""
+    st.session_state[ARTIST_KEY] = name
+    st.query_params["artist"] = name
+
+
+def login_name() -> str | None:
+    """The signed-in person when the server has Streamlit's OIDC login configured ([auth] in
+    secrets.toml), else None."""
+    try:
+        user = st.user.to_dict()
+    except (AttributeError, KeyError, RuntimeError):
+        return None
+    if not user.get("is_logged_in"):
+        return None
+    return user.get("email") or user.get("name")
+
+
+def login_configured() -> bool:
+    """True when .streamlit/secrets.toml has an [auth] section (Streamlit's OIDC login)."""
+    try:
+        return "auth" in st.secrets
+    except (FileNotFoundError, OSError, KeyError):
+        return False
+
+
+def who() -> str | None:
+    """Who is working: the login, else the name set once in the sidebar (kept in the URL as ?by=)."""
+    return login_name() or (st.session_state.get(BY_KEY) or "").strip() or None
+
+
+def keep_name() -> None:
+    name = st.session_state.get("by_input", "").strip()[:80]
+    st.session_state[BY_KEY] = name
+    if name:
+        st.query_params["by"] = name
+    elif "by" in st.query_params:
+        del st.query_params["by"]
+
+
+def name_in_sidebar() -> None:
+    """Without a login, each person sets a name once; items and exports record it."""
+    if login_name():
+        st.sidebar.caption(f"Signed in as {md(login_name())}")
+        st.sidebar.button("Log out", on_click=st.logout)
+        return
+    if login_configured():
+        st.sidebar.button("Log in", on_click=st.login, help="Sign in so that your work is recorded as yours.")
+    if BY_KEY not in st.session_state:
+        st.session_state[BY_KEY] = st.query_params.get("by", "")
+    if st.session_state[BY_KEY] and st.query_params.get("by") != st.session_state[BY_KEY]:
+        st.query_params["by"] = st.session_state[BY_KEY]   # a page switch clears the URL's parameters
+    st.session_state["by_input"] = st.session_state[BY_KEY]
+    st.sidebar.text_input("Your name", key="by_input", on_change=keep_name, placeholder="e.g. Kim",
+                          help="Recorded on what you save and export, so the team sees who did what.")
+
+
+def choose_artist_after_delete() -> None:
+    """The chosen artist is gone: the picker falls back to the first one."""
+    st.session_state.pop(ARTIST_KEY, None)
+    if "artist" in st.query_params:
+        del st.query_params["artist"]
+
+
 def artist_picker(tm: TrainMode, *, allow_create: bool = False) -> dict | None:
-    """Select (or create) the artist; the choice is shared by all pages."""
+    """Select (or create) the artist; the choice is shared by all pages and kept in the URL."""
     artists = tm.list_artists()
     names = [a["name"] for a in artists]
-    current = st.session_state.get(ARTIST_KEY)
+    current = st.query_params.get("artist") or st.session_state.get(ARTIST_KEY)
+    if current not in names:
+        current = names[0] if names else None
+    if current and st.session_state.get("artist_select") != current:
+        # Set through the widget's key before it is drawn: the browser then shows it too (a new
+        # artist, back/forward, a pasted link); a changed `index` alone would not move it.
+        st.session_state["artist_select"] = current
     cols = st.columns([2, 2] if allow_create else [1])
     with cols[0]:
-        choice = st.selectbox("Artist", names, index=names.index(current) if current in names else 0,
-                              placeholder="No artist yet", key="artist_select") if names else None
+        choice = st.selectbox("Artist", names, placeholder="No artist yet", key="artist_select",
+                              on_change=lambda: choose_artist(st.session_state["artist_select"]),
+                              ) if names else None
     if allow_create:
         with cols[1]:
             created = _new_artist_form(tm)
         if created:
-            st.session_state[ARTIST_KEY] = created
-            st.session_state.pop("artist_select", None)  # the selectbox follows the new choice
+            choose_artist(created["name"])
             st.rerun()
+    if flash := st.session_state.pop(FLASH_KEY, None):
+        st.success(flash)
     if choice:
-        st.session_state[ARTIST_KEY] = choice
+        if st.query_params.get("artist") != choice or st.session_state.get(ARTIST_KEY) != choice:
+            st.session_state[ARTIST_KEY] = choice
+            st.query_params["artist"] = choice
         return next(a for a in artists if a["name"] == choice)
     st.info("No artist yet: create one on the Library page (or run `python -m trainmode demo`).")
     return None
 
 
+def local_time(iso: str | None) -> str:
+    """'2026-12-01 11:05' in the browser's time zone (st.context knows it), else UTC said so."""
+    if not iso:
+        return ""
+    stamp = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    try:
+        zone = ZoneInfo(st.context.timezone) if st.context.timezone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    return stamp.astimezone(zone).strftime("%Y-%m-%d %H:%M") if zone else stamp.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def size_text(n: int | None) -> str:
+    n = n or 0
+    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.0f} KiB"
+
+
+def eta(started: float, done: int, total: int) -> str:
+    """' · about 12 s left' from the pace so far (nothing until a first file is done)."""
+    if not done or done >= total:
+        return ""
+    left = (time.monotonic() - started) / done * (total - done)
+    return f" · about {left:.0f} s left" if left < 90 else f" · about {left / 60:.0f} min left"
+
+
+SESSION_ONLY = "session only"   # a set with clips in Session view only: no arrangement, no length
+
+
+def clock(seconds: float | None) -> str:
+    """3:05 for 185 s; "session only" for a set without an arrangement (never "0 s")."""
+    if not seconds:
+        return SESSION_ONLY
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
 def summary_label(row: dict) -> str:
+    """The set as the pairing picker shows it: name — length · tempo · meter · key."""
     s = row["summary"]
     bpm = (s.get("tempo") or {}).get("bpm")
-    return f"{row['als_filename']} — {bpm:g} BPM, {s.get('time_signature', '?')}" if bpm else row["als_filename"]
+    key = s.get("key") or {}
+    facts = [clock((s.get("length") or {}).get("seconds")), f"{bpm:g} BPM" if bpm else None,
+             s.get("time_signature"), f"{key['tonic']} {key['mode']}" if key.get("tonic") else None]
+    return f"{row['als_filename']} — " + " · ".join(f for f in facts if f)
 
 
 def bar_chart(title: str, frame, label: str, *, order_by: str | None = None, horizontal: bool = False) -> None:
@@ -140,7 +267,8 @@ def bar_chart(title: str, frame, label: str, *, order_by: str | None = None, hor
         return
     sort = alt.SortField(order_by) if order_by else ("-x" if horizontal else "-y")
     category, count = (alt.Y, alt.X) if horizontal else (alt.X, alt.Y)
-    labels = alt.Axis(labelLimit=200, labelAngle=0 if horizontal else -45)
+    # labelOverlap=False: Vega-Lite otherwise hides every other label when they would touch
+    labels = alt.Axis(labelLimit=200, labelAngle=0 if horizontal else -45, labelOverlap=False)
     chart = alt.Chart(frame).mark_bar().encode(
         category(f"{label}:N", sort=sort, title=None, axis=labels),
         count("sets:Q", title="sets", axis=alt.Axis(tickMinStep=1, format="d")),

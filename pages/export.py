@@ -1,11 +1,16 @@
 """Export: pack the artist's ready items into dataset.zip and download it."""
+import time
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
-from pages._ui import run_page, user_errors
+from pages._ui import eta, local_time, run_page, size_text, user_errors, who
 from trainmode.service import TrainMode
-from trainmode.tables import exports_frame, items_frame
+from trainmode.tables import items_frame
+
+EXPORTED_KEY = "tm_last_export"
+DELETED_KEY = "tm_export_deleted"
 
 
 def offer_download(tm: TrainMode, url: str, local: Path | None, size: int, key: str) -> None:
@@ -21,22 +26,48 @@ def offer_download(tm: TrainMode, url: str, local: Path | None, size: int, key: 
         st.link_button("Download dataset.zip", url)
 
 
-def export_button(tm: TrainMode, artist: dict, ready: list[dict]) -> None:
-    if not st.button("Export", type="primary", disabled=not ready):
+def export_buttons(tm: TrainMode, artist: dict, ready: list[dict], exported: list[dict]) -> None:
+    """Export the ready items, or everything again (ready and exported) as a new dataset."""
+    row = st.container(horizontal=True)
+    export = row.button("Export", type="primary", disabled=not ready)
+    everything = row.button(f"Re-export all ({len(ready) + len(exported)})", disabled=not exported,
+                            help="A new dataset.zip of every ready and exported item, e.g. after editing "
+                                 "captions; earlier exports stay in the history.")
+    if not export and not everything:
         return
-    bar = st.progress(0.0, text="Exporting…")
+    bar, started = st.progress(0.0, text="Exporting…"), time.monotonic()
 
     def on_progress(p):
         share = p.bytes_done / p.bytes_total if p.bytes_total else p.items_done / max(p.items_total, 1)
         bar.progress(min(share, 1.0), text=f"{p.stage}: {p.items_done}/{p.items_total} items, "
-                                           f"{p.bytes_done / 2**20:.1f} MiB")
+                                           f"{p.bytes_done / 2**20:.1f} MiB{eta(started, share, 1.0)}")
 
     with user_errors("Export failed: "):
-        result = tm.export(artist, on_progress=on_progress)
-        st.session_state["tm_last_export"] = result.export_id
+        result = (tm.export_everything if everything else tm.export)(artist, on_progress=on_progress, by=who())
         noun = "item" if result.item_count == 1 else "items"
-        st.success(f"Exported {result.item_count} {noun} ({result.bytes / 2**20:.1f} MiB).")
+        again = " as a new dataset" if everything else ""
+        st.session_state[EXPORTED_KEY] = (result, f"Exported {result.item_count} {noun}{again} "
+                                                  f"({size_text(result.bytes)}).")
+        st.rerun()   # the counts, the rows and the button show the export's effect
+
+
+def last_export(tm: TrainMode) -> None:
+    """The export just made (kept across the rerun that refreshed the page): message + download."""
+    if done := st.session_state.pop(EXPORTED_KEY, None):
+        result, message = done
+        st.success(message)
         offer_download(tm, result.url, result.local_path, result.bytes, "download_new")
+
+
+def history_frame(exports: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame.from_records([{
+        "when": local_time(e["created_at"]), "status": e["status"], "items": e["item_count"],
+        "size": size_text(e["bytes"]), "by": e.get("created_by") or "", "error": e.get("error") or "",
+    } for e in exports])
+
+
+def export_label(export: dict) -> str:
+    return f"{local_time(export['created_at'])} — {export['item_count']} items, {size_text(export['bytes'])}"
 
 
 def past_exports(tm: TrainMode, artist: dict) -> None:
@@ -45,26 +76,36 @@ def past_exports(tm: TrainMode, artist: dict) -> None:
     if not exports:
         st.info("No exports yet.")
         return
-    st.dataframe(exports_frame(exports), hide_index=True, width="stretch")
-    done = [e for e in exports if e["status"] == "complete"]
+    st.dataframe(history_frame(exports), hide_index=True, width="stretch")
+    done = [e for e in exports if e["status"] != "building"]
     if not done:
         return
-    pick = st.selectbox("Download a past export", [e["id"] for e in done],
-                        format_func=lambda i: next(f"{e['created_at'][:19]} — {e['item_count']} items"
-                                                   for e in done if e["id"] == i))
-    chosen = next(e for e in done if e["id"] == pick)
-    if st.button("Prepare download"):
+    by_id = {e["id"]: e for e in done}
+    pick = st.selectbox("A past export", list(by_id), format_func=lambda i: export_label(by_id[i]))
+    chosen = by_id[pick]
+    row = st.container(horizontal=True)
+    if chosen["status"] == "complete" and row.button("Prepare download"):
         with user_errors():
             url, local = tm.export_download(chosen)
             offer_download(tm, url, local, chosen["bytes"], "download_past")
+    if row.button("Delete this export", help="Its zip goes; its items become ready to export again."):
+        with user_errors():
+            tm.delete_export(artist, pick)
+            st.session_state[DELETED_KEY] = f"Deleted the export of {export_label(chosen)}."
+            st.rerun()
 
 
 def page(tm: TrainMode, artist: dict) -> None:
-    ready = tm.list_items(artist, status="ready")
+    items = tm.list_items(artist)
+    ready = [i for i in items if i["status"] == "ready"]
+    exported = [i for i in items if i["status"] == "exported"]
     st.metric("Ready to export", len(ready))
     if ready:
         st.dataframe(items_frame(ready), hide_index=True, width="stretch")
-    export_button(tm, artist, ready)
+    export_buttons(tm, artist, ready, exported)
+    last_export(tm)
+    if message := st.session_state.pop(DELETED_KEY, None):
+        st.success(message)
     past_exports(tm, artist)
 
 

@@ -1,37 +1,59 @@
 """Library: artists, importing .als sets, the artist's sets at a glance, and the profile."""
 import json
+import time
 
 import streamlit as st
 
-from pages._ui import bar_chart, md, run_page, user_errors
+from pages._manage import delete_artist_section, delete_set_section, items_section, show_done
+from pages._ui import bar_chart, clock, eta, md, run_page, user_errors
 from trainmode.errors import ValidationError
 from trainmode.service import EXAMPLE_MASTER_SCHEMA, TrainMode, parse_master_schema
 from trainmode.tables import filter_sets, profile_counts, summaries_frame, tempo_histogram
 
 MESSAGE_KEY = "tm_schema_message"
+IMPORT_SUMMARY_KEY = "tm_import_summary"
+IMPORT_RUNNING_KEY = "tm_import_running"   # (done, total) while an import runs
 
 
 def import_section(tm: TrainMode, artist: dict, rows: list[dict]) -> list[dict]:
-    """Upload and import .als files; returns the artist's sets afterwards."""
+    """Upload and import .als files: one progress bar (current file, ETA), then one summary.
+    The uploader is emptied afterwards (a fresh key), so the files are not imported twice."""
+    if summary := st.session_state.pop(IMPORT_SUMMARY_KEY, None):
+        (st.warning if summary[0] else st.success)(summary[1])
+    if cut := st.session_state.pop(IMPORT_RUNNING_KEY, None):   # still set: that run was stopped mid-way
+        st.warning(f"The last import stopped after {cut[0]} of {cut[1]} files (the page was left or reloaded). "
+                   "Import the files again: those already imported are skipped.")
     with st.expander("Import sets", expanded=not rows):
+        upload_round = st.session_state.setdefault("tm_als_round", 0)
         uploads = st.file_uploader("Ableton Live sets (.als)", type=["als"], accept_multiple_files=True,
-                                   key=f"als_upload_{artist['id']}")
+                                   key=f"als_upload_{artist['id']}_{upload_round}")
         if not st.button("Import", disabled=not uploads, type="primary"):
             return rows
-        bar = st.progress(0.0, text="Importing…")
+        bar, started = st.progress(0.0, text="Importing…"), time.monotonic()
+
+        st.session_state[IMPORT_RUNNING_KEY] = (0, len(uploads))
 
         def on_progress(index, result):
-            bar.progress(index / len(uploads), text=f"{index}/{len(uploads)} {md(result.filename)}")
+            st.session_state[IMPORT_RUNNING_KEY] = (index, len(uploads))
+            bar.progress(index / len(uploads), text=f"{index}/{len(uploads)} {md(result.filename)}"
+                                                    f"{eta(started, index, len(uploads))}")
 
         results = tm.import_sets(artist["name"], [(u.name, u.getvalue()) for u in uploads], on_progress)
-        for r in results:
-            if r.status == "failed":
-                st.error(md(r.error))
-            elif r.status == "duplicate":
-                st.info(f"{md(r.filename)} was already imported.")
-            else:
-                st.success(f"Imported {md(r.filename)}.")
-        return tm.list_sets(artist)
+        st.session_state.pop(IMPORT_RUNNING_KEY, None)
+        st.session_state[IMPORT_SUMMARY_KEY] = import_summary(results)
+        st.session_state["tm_als_round"] = upload_round + 1
+        st.rerun()
+    return rows
+
+
+def import_summary(results) -> tuple[bool, str]:
+    """(any failed, one message): the counts, then each failure on its own line."""
+    tally = {status: sum(r.status == status for r in results) for status in ("imported", "duplicate", "failed")}
+    text = (f"Imported {tally['imported']} of {len(results)} sets"
+            + (f"; {tally['duplicate']} already imported" if tally["duplicate"] else "")
+            + (f"; {tally['failed']} failed:" if tally["failed"] else "."))
+    failures = [f"- {md(r.filename)}: {md(r.error)}" for r in results if r.status == "failed"]
+    return bool(failures), "\n".join([text, *failures])
 
 
 def sets_section(rows: list[dict]) -> None:
@@ -49,9 +71,9 @@ def sets_section(rows: list[dict]) -> None:
         bpm_range = bpm_col.slider("BPM", low, high, (low, high), step=0.5, format="%.1f", key="sets_bpm")
     meters = meter_col.multiselect("Meter", sorted(frame["meter"].dropna().unique()), key="sets_meter")
     shown = filter_sets(frame, text, bpm_range, meters)
-    st.dataframe(shown, hide_index=True, width="stretch",
+    st.dataframe(shown.assign(length_s=shown["length_s"].map(clock)), hide_index=True, width="stretch",
                  column_config={"bpm": st.column_config.NumberColumn("BPM", format="%.1f"),
-                                "length_s": st.column_config.NumberColumn("length", format="%.0f s"),
+                                "length_s": st.column_config.TextColumn("length"),
                                 "parse_id": None})
     if len(shown) < len(frame):
         st.caption(f"{len(shown)} of {len(frame)} sets match the filters; the charts below show them.")
@@ -83,7 +105,7 @@ def profile_section(tm: TrainMode, artist: dict, rows: list[dict]) -> None:
     def derive() -> None:
         """Fill tempo range, keys, meters and instruments from the sets; keep the words."""
         try:
-            current = parse_master_schema(st.session_state[text_key])
+            current = parse_master_schema(st.session_state[text_key].strip() or "{}")
         except ValidationError as exc:
             st.session_state[MESSAGE_KEY] = ("error", f"Fix the JSON first: {exc}")
             return
@@ -93,10 +115,13 @@ def profile_section(tm: TrainMode, artist: dict, rows: list[dict]) -> None:
                                                  "sets. Now describe genres, moods and descriptors, then save.")
 
     if draft_key not in st.session_state:
-        saved = tm.master_schema(artist) or EXAMPLE_MASTER_SCHEMA
-        st.session_state[draft_key] = json.dumps(saved, indent=2, ensure_ascii=False)
+        saved = tm.master_schema(artist)   # a new artist starts empty: the example is only a placeholder
+        st.session_state[draft_key] = json.dumps(saved, indent=2, ensure_ascii=False) if saved else ""
     st.session_state[text_key] = st.session_state[draft_key]
-    text = st.text_area("master_schema (JSON)", height=300, key=text_key, on_change=keep_draft)
+    text = st.text_area("master_schema (JSON)", height=300, key=text_key, on_change=keep_draft,
+                        placeholder="For example:\n" + json.dumps(EXAMPLE_MASTER_SCHEMA, indent=2),
+                        help="Empty until you write it or derive it from the sets; the example is not saved.")
+    text = text.strip() or "{}"
     profile_buttons(tm, artist, rows, text, derive)
 
 
@@ -120,9 +145,13 @@ def profile_buttons(tm: TrainMode, artist: dict, rows: list[dict], text: str, de
 
 
 def page(tm: TrainMode, artist: dict) -> None:
+    show_done()
     rows = import_section(tm, artist, tm.list_sets(artist))
     sets_section(rows)
+    delete_set_section(tm, artist, rows)
+    items_section(tm, artist, rows)
     profile_section(tm, artist, rows)
+    delete_artist_section(tm, artist)
 
 
 run_page("Library", page, library=True)

@@ -1,7 +1,7 @@
 """Train: pair many MP3s with their sets, generate captions, review them, save."""
 import streamlit as st
 
-from pages._ui import md, run_page, summary_label, user_errors
+from pages._ui import clock, local_time, md, run_page, summary_label, user_errors, who
 from trainmode.errors import AudioError
 from trainmode.service import QueueEntry, TrainMode, counts, progress, recover, saveable
 
@@ -25,32 +25,43 @@ def probe(tm: TrainMode, upload) -> tuple[object, str | None]:
 
 
 def pick_sets(tm: TrainMode, uploads, rows: list[dict], summaries: dict[str, dict]) -> list[tuple]:
-    """One row per upload: the proposed set, changeable. Returns (upload, parse_id, info, reason)."""
+    """One row per upload: the proposed set, changeable, with the MP3's length and a player
+    next to it and a length mismatch shown now, not at Save. Returns (upload, parse_id, info, reason)."""
     measured = [(u, *probe(tm, u)) for u in uploads]
     pairings = tm.pair([(u.name, info.duration_s if info else None) for u, info, _ in measured], rows)
     picks = []
     with st.container(border=True):
         for (upload, info, error), pairing in zip(measured, pairings, strict=False):
-            name_col, set_col = st.columns([2, 3])
-            length = f" · {info.duration_s:.0f} s" if info else ""
-            mark = "❌" if error else "✅" if pairing.parse_id else "❔"
-            name_col.markdown(f"{mark} **{md(upload.name)}**{length}")
-            if error:
-                set_col.error(f"Not added: {md(error)}")
-                continue
-            options = [NO_SET, *pairing.candidates, *(p for p in summaries if p not in pairing.candidates)]
-            chosen = set_col.selectbox(f"Set for {md(upload.name)}", options, key=f"pick_{upload.file_id}",
-                                       index=options.index(pairing.parse_id) if pairing.parse_id else 0,
-                                       format_func=lambda p: summary_label(summaries[p]) if p else "— pick a set —",
-                                       label_visibility="collapsed")
-            reason = pairing.reason if chosen == pairing.parse_id else "picked by hand"
-            set_col.caption(md(reason if chosen else pairing.reason))
-            if chosen:
-                picks.append((upload, chosen, info, reason))
+            if pick := pick_row(tm, upload, info, error, pairing, summaries):
+                picks.append(pick)
     left_out = len(uploads) - len(picks)
     st.caption(f"{len(picks)} of {len(uploads)} files paired"
                + (f"; {left_out} without a set will be left out." if left_out else "."))
     return picks
+
+
+def pick_row(tm: TrainMode, upload, info, error: str | None, pairing, summaries: dict[str, dict]) -> tuple | None:
+    name_col, set_col = st.columns([2, 3])
+    heading = name_col.empty()
+    length = f" · {clock(info.duration_s)}" if info else ""
+    if error:
+        heading.markdown(f"❌ **{md(upload.name)}**{length}")
+        set_col.error(f"Not added: {md(error)}")
+        return None
+    name_col.audio(upload, format="audio/mpeg")
+    options = [NO_SET, *pairing.candidates, *(p for p in summaries if p not in pairing.candidates)]
+    chosen = set_col.selectbox(f"Set for {md(upload.name)}", options, key=f"pick_{upload.file_id}",
+                               index=options.index(pairing.parse_id) if pairing.parse_id else 0,
+                               format_func=lambda p: summary_label(summaries[p]) if p else "— pick a set —",
+                               label_visibility="collapsed")
+    heading.markdown(f"{'✅' if chosen else '❔'} **{md(upload.name)}**{length}")
+    reason = pairing.reason if chosen == pairing.parse_id else "picked by hand"
+    set_col.caption(md(reason if chosen else pairing.reason))
+    if not chosen:
+        return None
+    if mismatch := tm.length_mismatch(info, summaries[chosen]):
+        set_col.warning(md(mismatch), icon="⏱️")
+    return upload, chosen, info, reason
 
 
 def add_tracks(tm: TrainMode, artist: dict, rows: list[dict], summaries: dict[str, dict], queue: list) -> None:
@@ -65,7 +76,8 @@ def add_tracks(tm: TrainMode, artist: dict, rows: list[dict], summaries: dict[st
     picks = pick_sets(tm, uploads, rows, summaries) if uploads else []
     if st.button("Add to queue", type="primary", disabled=not picks):
         for upload, parse_id, info, reason in picks:
-            tm.add_to_queue(queue, artist, summaries[parse_id], upload, name=upload.name, info=info, pairing=reason)
+            tm.add_to_queue(queue, artist, summaries[parse_id], upload, name=upload.name, info=info, pairing=reason,
+                            by=who())
         if skipped := len(uploads) - len(picks):
             st.session_state[FLASH_KEY] = f"{skipped} file(s) had no set (or were not MP3s) and were not added."
         st.session_state["tm_upload_round"] = upload_round + 1
@@ -133,7 +145,12 @@ def actions(tm: TrainMode, entry: QueueEntry, artist: dict, queue: list) -> None
         with user_errors():
             tm.generate_entries([entry], artist)
             st.rerun()
-    if state == "review" and row.button("Save", key=f"save_{key}", type="primary",
+    if state == "review" and entry.item_id and row.button(
+            "Update its caption", key=f"update_{key}", type="primary", disabled=entry.blocked):
+        with user_errors():
+            tm.update_entry_caption(entry, artist)
+            st.rerun()
+    elif state == "review" and not entry.item_id and row.button("Save", key=f"save_{key}", type="primary",
                                         disabled=entry.blocked or (bool(entry.needs_confirmation)
                                                                    and not entry.confirmed)):
         tm.save_entries([entry], artist)
@@ -150,16 +167,19 @@ def actions(tm: TrainMode, entry: QueueEntry, artist: dict, queue: list) -> None
 def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, summaries: dict, master_schema: dict,
                queue: list) -> None:
     with st.container(border=True):
-        length = f" · {entry.duration_s:.0f} s" if entry.duration_s is not None else ""
+        length = f" · {clock(entry.duration_s)}" if entry.duration_s is not None else ""
         st.markdown(f"**{md(entry.audio_name)}** ↔ {md(entry.als_filename)} — {BADGE[entry.state]}")
-        st.caption(f"paired: {md(entry.pairing or 'by hand')}{length}")
+        added = f" · added by {md(entry.by)}" if entry.by else ""
+        st.caption(f"paired: {md(entry.pairing or 'by hand')}{length}{added}")
         if entry.error:
             st.error(md(entry.error))
         if entry.note:
             st.info(entry.note)
         if entry.caption or entry.state == "review":
             caption_editor(tm, entry, artist, summaries, master_schema)
-        if entry.state == "review" and entry.needs_confirmation:
+        if entry.state == "review" and entry.blocked:
+            st.caption("⛔ No confirmation can override the finding above: edit the caption to save it.")
+        elif entry.state == "review" and entry.needs_confirmation:
             st.warning("Needs your confirmation before saving:\n\n"
                        + "\n".join(f"- {md(reason)}" for reason in entry.needs_confirmation))
 
@@ -171,6 +191,47 @@ def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, summaries: dict, 
         actions(tm, entry, artist, queue)
 
 
+def restore_queue(tm: TrainMode, artist: dict, queue: list) -> None:
+    """Once per session and artist: sweep week-old drafts, and bring back this artist's queue
+    from the store (a reload, a closed tab, another browser) unless it is here already."""
+    if not st.session_state.get("tm_drafts_swept"):
+        st.session_state["tm_drafts_swept"] = True
+        tm.sweep_drafts()
+    loaded = st.session_state.setdefault("tm_drafts_loaded", set())
+    if artist["id"] in loaded:
+        return
+    loaded.add(artist["id"])
+    if any(e.artist_id == artist["id"] for e in queue):
+        return
+    entries, when = tm.restore_draft(artist)
+    queue.extend(entries)
+    st.session_state[f"tm_draft_fp_{artist['id']}"] = tm.draft_fingerprint(entries)
+    if entries:
+        st.session_state[FLASH_KEY] = (f"Restored the queue as you left it on {local_time(when)} "
+                                       f"({len(entries)} track{'s' if len(entries) != 1 else ''}).")
+
+
+def keep_draft(tm: TrainMode, artist: dict, queue: list) -> None:
+    """Write the artist's queue to the store when it changed (after every action's rerun)."""
+    mine = [e for e in queue if e.artist_id == artist["id"]]
+    key = f"tm_draft_fp_{artist['id']}"
+    fingerprint = tm.draft_fingerprint(mine)
+    if st.session_state.get(key) != fingerprint:
+        with user_errors("The queue could not be kept for a reload: "):
+            tm.save_draft(artist, mine, who())
+            st.session_state[key] = fingerprint
+
+
+def discard_button(tm: TrainMode, artist: dict, queue: list, mine: list[QueueEntry]) -> None:
+    if st.button("Discard the queue", key="discard_queue",
+                 help="Removes every track of this queue, here and in the draft kept for a reload."):
+        for entry in list(mine):
+            tm.remove_entry(queue, entry.id)
+        tm.discard_draft(artist)
+        st.session_state[f"tm_draft_fp_{artist['id']}"] = tm.draft_fingerprint([])
+        st.rerun()
+
+
 def page(tm: TrainMode, artist: dict) -> None:
     queue: list[QueueEntry] = st.session_state.setdefault(QUEUE_KEY, [])
     rows = tm.list_sets(artist)
@@ -178,10 +239,16 @@ def page(tm: TrainMode, artist: dict) -> None:
     if not summaries:
         st.info("This artist has no sets yet: import .als files on the Library page.")
         return
+    restore_queue(tm, artist, queue)
+    queue_page(tm, artist, queue, rows, summaries)
+    keep_draft(tm, artist, queue)
+
+
+def queue_page(tm: TrainMode, artist: dict, queue: list, rows: list[dict], summaries: dict) -> None:
     mine = [e for e in queue if e.artist_id == artist["id"]]
     recover(mine)
     if flash := st.session_state.pop(FLASH_KEY, None):
-        st.warning(flash)
+        (st.warning if "not added" in flash else st.info)(flash)
     add_tracks(tm, artist, rows, summaries, queue)
     if not mine:
         st.info("The queue is empty: upload MP3s above and add them.")
@@ -191,6 +258,7 @@ def page(tm: TrainMode, artist: dict) -> None:
     master_schema = tm.master_schema(artist)
     for entry in mine:
         entry_card(tm, entry, artist, summaries, master_schema, queue)
+    discard_button(tm, artist, queue, mine)
 
 
 run_page("Train", page)

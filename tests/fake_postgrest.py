@@ -33,11 +33,13 @@ UNIQUE = {
     "als_summaries_artist_parse_key": ("als_summaries", ("artist_id", "parse_id"), None),
     "training_items_artist_audio_key": ("training_items", ("artist_id", "audio_sha256"), None),
     "exports_one_building_idx": ("exports", ("artist_id",), lambda r: r["status"] == "building"),
+    "queue_drafts_artist_id_key": ("queue_drafts", ("artist_id",), None),   # its primary key
 }
 FOREIGN = {  # (table, column) -> referenced table
     ("artist_profiles", "artist_id"): "artists", ("als_summaries", "artist_id"): "artists",
     ("exports", "artist_id"): "artists", ("training_items", "artist_id"): "artists",
     ("training_items", "als_summary_id"): "als_summaries", ("training_items", "export_id"): "exports",
+    ("queue_drafts", "artist_id"): "artists",
 }
 CHECKS = {
     "artists": {"artists_name_check": lambda r: bool((r["name"] or "").strip())},
@@ -104,6 +106,8 @@ class FakePostgrest:
                 return False
             if op == "is" and arg == "null" and value is not None:
                 return False
+            if op == "lt" and not (value is not None and text < arg):
+                return False
         return True
 
     def rest(self, req, table: str) -> tuple[int, dict, bytes]:
@@ -124,8 +128,12 @@ class FakePostgrest:
         if req.method == "POST":
             body = req.json()
             conflict = tuple(req.query.get("on_conflict", [""])[0].split(",")) if "on_conflict" in req.query else None
-            changed = self.insert(table, body if isinstance(body, list) else [body],
-                                  ignore_on=conflict if "resolution=ignore-duplicates" in prefer else None)
+            body = body if isinstance(body, list) else [body]
+            if conflict and "resolution=merge-duplicates" in prefer:   # an upsert: update the rows that exist
+                body = [b for b in body if not self.update(table, [r for r in rows if all(
+                    r[c] == b.get(c) for c in conflict)], b)]
+            ignore_on = conflict if "resolution=ignore-duplicates" in prefer else None
+            changed = self.insert(table, body, ignore_on=ignore_on)
             status = 201
         elif req.method == "PATCH":
             patch = req.json()
@@ -134,12 +142,19 @@ class FakePostgrest:
         elif req.method == "DELETE":
             changed = [r for r in rows if self._matches(r, req.query)]
             self.tables[table] = [r for r in rows if r not in changed]
+            self._cascade(table, {r.get("id") for r in changed} - {None})
             status = 200
         else:
             raise Reply(405, {"message": "method not allowed"})
         if "return=representation" in prefer:
             return json_reply(status, changed)
         return 204, {}, b""
+
+    def _cascade(self, table: str, gone: set) -> None:
+        """`on delete cascade` of the artist_id references (the only cascading ones in the schema)."""
+        for (child, column), target in FOREIGN.items():
+            if target == table and column == "artist_id" and gone:
+                self.tables[child] = [r for r in self._table(child) if r[column] not in gone]
 
     def _validate(self, table: str, candidates: list[dict], replacing: list[dict]) -> None:
         """Raise the PostgREST error PostgreSQL would give if `candidates` replaced `replacing`."""
@@ -154,7 +169,8 @@ class FakePostgrest:
                                    f'constraint "{table}_{column}_fkey"',
                                    f'Key ({column})=({row[column]}) is not present in table "{target}".')
         others = [r for r in self.tables[table] if not any(r is x for x in replacing)]
-        indexes = [(f"{table}_pkey", ("id",), None)] + [(n, c, w) for n, (t, c, w) in UNIQUE.items() if t == table]
+        pkey = [(f"{table}_pkey", ("id",), None)] if "id" in COLUMNS[table] else []  # queue_drafts: see UNIQUE
+        indexes = pkey + [(n, c, w) for n, (t, c, w) in UNIQUE.items() if t == table]
         for index, row in enumerate(candidates):
             for name, columns, where in indexes:
                 if where and not where(row):
@@ -174,9 +190,9 @@ class FakePostgrest:
                                f"'{table}' in the schema cache")
             row = {c: None for c in COLUMNS[table]}
             row.update({c: make() for c, make in DEFAULTS.get(table, {}).items()})
-            row.update({"id": str(uuid.uuid4()), "created_at": now()})
+            row.update({k: v for k, v in (("id", str(uuid.uuid4())), ("created_at", now())) if k in row})
             if "updated_at" in row:
-                row["updated_at"] = row["created_at"]
+                row["updated_at"] = row.get("created_at") or now()
             row.update(given)
             if ignore_on and any(all(r[c] == row[c] for c in ignore_on) for r in self.tables[table]):
                 continue

@@ -118,19 +118,22 @@ def see(page, text: str) -> None:
     page.get_by_text(text).first.wait_for()
 
 
-def test_import_pair_generate_edit_save_and_download(server, page, demo_files, tmp_path):
-    (_, night_als, night_mp3), (_, waltz_als, waltz_mp3) = demo_files[:2]
+def create_ada_with(page, server: str, sets: list[Path]) -> None:
+    """Create the artist Ada (the new artist is selected, and says so) and import `sets`."""
     page.goto(server)
     page.get_by_role("heading", name="Library", exact=True).wait_for()
-
     page.get_by_placeholder("Artist name").fill("Ada")
     page.get_by_role("button", name="Create artist").click()
-    see(page, "Ableton Live sets (.als)")
-    upload(page, [(night_als.name, night_als), (waltz_als.name, waltz_als)])
-    see(page, waltz_als.name)
+    see(page, "Created and selected Ada.")
+    upload(page, [(als.name, als) for als in sets])
+    see(page, sets[-1].name)
     page.get_by_role("button", name="Import", exact=True).click()
-    see(page, f"Imported {night_als.name}.")
-    see(page, f"Imported {waltz_als.name}.")
+    see(page, f"Imported {len(sets)} of {len(sets)} sets.")
+
+
+def test_import_pair_generate_edit_save_and_download(server, page, demo_files, tmp_path):
+    (_, night_als, night_mp3), (_, waltz_als, waltz_mp3) = demo_files[:2]
+    create_ada_with(page, server, [night_als, waltz_als])
     see(page, "Sets (2)")
     page.get_by_role("button", name="Derive from the artist's sets").click()
     see(page, "Filled tempo_range")
@@ -173,3 +176,57 @@ def test_import_pair_generate_edit_save_and_download(server, page, demo_files, t
     assert sum(edited.strip() == c.strip() for c in captions) == 1   # the edit is what was exported
     assert {zf.getinfo(n).file_size for n in ("track-0001.mp3", "track-0002.mp3")} == {
         night_mp3.stat().st_size, waltz_mp3.stat().st_size}
+
+
+def press(page, label: str, then: str) -> None:
+    """Click the button called `label`, then wait until `then` shows."""
+    page.get_by_role("button", name=label, exact=True).click()
+    see(page, then)
+
+
+def artist_shown(page) -> str:
+    return page.get_by_label("Artist", exact=True).input_value()
+
+
+def test_artist_in_the_url_queue_over_a_reload_delete_and_re_export(server, page, demo_files, tmp_path):
+    from trainmode.store import EmbeddedStore
+
+    (_, night_als, night_mp3), (_, waltz_als, waltz_mp3) = demo_files[:2]
+    create_ada_with(page, server, [night_als, waltz_als])
+    page.get_by_placeholder("Artist name").fill("Bo")
+    page.get_by_role("button", name="Create artist").click()
+    see(page, "Created and selected Bo.")
+    assert artist_shown(page) == "Bo" and "artist=Bo" in page.url          # create selects the new artist
+    page.goto(f"{server}/train?artist=Ada")                                # a pasted link
+    page.get_by_role("heading", name="Train", exact=True).wait_for()
+    assert artist_shown(page) == "Ada"
+
+    upload(page, [("night_drive.mp3", night_mp3), ("sunrise_waltz.mp3", waltz_mp3)])
+    see(page, "2 of 2 files paired")
+    page.get_by_role("button", name="Add to queue").click()
+    see(page, "0/2 saved")
+    page.reload()                                                          # a reload: a new session
+    page.get_by_role("heading", name="Train", exact=True).wait_for()
+    see(page, "Restored the queue as you left it")
+    see(page, "0/2 saved")
+    assert artist_shown(page) == "Ada"
+    for label, then in [("Generate all (2)", "2 review"), ("Save all reviewed (2)", "2/2 saved")]:
+        press(page, label, then)
+    go_to(page, "Export")
+    for label, then in [("Export", "Exported 2 items"), ("Re-export all (2)", "Exported 2 items as a new dataset")]:
+        press(page, label, then)
+    store = EmbeddedStore(tmp_path / "data")
+    ada = store.find_artist("Ada")["id"]
+    first, second = store.list_exports(ada)
+    assert first["item_count"] == second["item_count"] == 2 and first["status"] == second["status"] == "complete"
+    with zipfile.ZipFile(store.local_path(first["zip_path"])) as zf:
+        assert {"track-0001.mp3", "track-0002.mp3"} <= set(zf.namelist())
+
+    go_to(page, "Library")
+    item = store.list_items(ada)[0]
+    files = [store.local_path(item["audio_path"]), store.local_path(item["prompt_path"])]
+    assert all(f.exists() for f in files)
+    page.get_by_role("button", name="Delete item").click()
+    see(page, "and its files.")
+    assert not any(f.exists() for f in files) and store.get_item(item["id"]) is None
+    store.close()

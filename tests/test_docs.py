@@ -225,12 +225,16 @@ COLUMN_STOP = r"\b(?:primary|not|null|default|references|check|unique|generated|
 
 
 def migration_tables() -> dict[str, dict[str, dict]]:
-    """{table: {column: {type, pk, fk (table or None), not_null, unique}}} from CREATE TABLE blocks."""
+    """{table: {column: {type, pk, fk (table or None), not_null, unique}}} from the CREATE TABLE
+    blocks and ALTER TABLE ... ADD COLUMN lines of every migration, applied in order."""
     assert MIGRATION is not None, "no supabase/migrations/*_train_mode.sql"
-    sql = re.sub(r"--[^\n]*", "", MIGRATION.read_text(encoding="utf-8"))
+    sql = "\n".join(re.sub(r"--[^\n]*", "", p.read_text(encoding="utf-8"))
+                    for p in sorted(MIGRATION.parent.glob("*.sql")))
     tables = {}
     found = re.findall(r"create table (?:if not exists )?(?:public\.)?(\w+)\s*\((.*?)\n\);", sql, re.S | re.I)
-    for name, body in found:
+    added = re.findall(r"alter table (?:if exists )?(?:public\.)?(\w+)\s+add column (?:if not exists )?([^;]+);",
+                       sql, re.I)
+    for name, body in [*found, *added]:
         columns, table_unique = {}, set()
         for line in (raw.strip().rstrip(",") for raw in body.splitlines()):
             if not line:
@@ -246,10 +250,10 @@ def migration_tables() -> dict[str, dict[str, dict]]:
             columns[column] = {"type": re.sub(r"\s+", "_", type_.lower()), "pk": "primary key" in rest.lower(),
                                "fk": ref.group(1) if ref else None,
                                "not_null": bool(re.search(r"not null|primary key", rest, re.I)),
-                               "unique": bool(re.search(r"\bunique\b", rest, re.I))}
+                               "unique": bool(re.search(r"\bunique\b|primary key", rest, re.I))}
         for column in table_unique:
             columns[column]["unique"] = True
-        tables[name] = columns
+        tables.setdefault(name, {}).update(columns)
     return tables
 
 

@@ -87,7 +87,7 @@ def test_the_whole_flow_in_the_pages(data_dir, demo_files):
     at.file_uploader[0].set_value([(als.name, als.read_bytes(), "application/octet-stream")])
     at.run()  # an upload reruns the page, as in a browser
     click(at, "Import")
-    assert any(f"Imported {als.name}" in s.value for s in at.success)
+    assert [s.value for s in at.success] == ["Imported 1 of 1 sets."]
     assert at.dataframe[0].value["set"].tolist() == [als.name]
 
     goto(at, "train")
@@ -231,7 +231,8 @@ def test_a_broken_als_and_a_non_mp3_get_clear_messages(data_dir, demo_files, aud
                                    (als.name, als.read_bytes(), "application/octet-stream")])
     at.run()  # an upload reruns the page, as in a browser
     click(at, "Import")
-    assert any("notes.als" in e.value for e in at.error)
+    [summary] = at.warning                                     # one message, the failure listed in it
+    assert summary.value.startswith("Imported 1 of 2 sets; 1 failed:") and "notes.als" in summary.value
     assert at.dataframe[0].value["set"].tolist() == [als.name]  # the good one still imported
 
     goto(at, "train")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -93,7 +94,8 @@ def cmd_save(args, settings) -> int:
         caption = _read_caption_file(args.caption_file) if args.caption_file else args.caption
     request = SaveRequest(audio=Path(args.audio), audio_name=Path(args.audio).name, caption=caption,
                           generated=generation.caption if generation else None,
-                          findings=generation.findings if generation else None, confirm=args.force)
+                          findings=generation.findings if generation else None, confirm=args.force,
+                          by=args.by)
     try:
         result = tm.save(artist, row, request)
     except ConfirmationRequired as exc:
@@ -132,7 +134,7 @@ def cmd_export(args, settings) -> None:
               f"{p.bytes_done / mib:.1f}/{p.bytes_total / mib:.1f} MiB", file=sys.stderr)
 
     result = tm.export(tm.artist(args.artist), on_progress=progress, format=args.format, split=args.split,
-                       artist_name=args.artist_name)
+                       artist_name=args.artist_name, by=args.by)
     print(f"exported {result.item_count} items ({result.format}), {result.bytes} bytes, sha256 {result.sha256}",
           file=sys.stderr)
     print(result.url)
@@ -214,6 +216,7 @@ def _add_commands(sub) -> None:
     g.add_argument("--generate", action="store_true", help="generate the caption now")
     p.add_argument("--writer", choices=("openai", "offline"))
     p.add_argument("--force", action="store_true", help="save despite fact-check findings or a duration mismatch")
+    p.add_argument("--by", default=os.environ.get("USER"), metavar="NAME", help="who saves it (default: $USER)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("items", help="list an artist's training items")
@@ -231,6 +234,8 @@ def _add_dataset_commands(sub) -> None:
 
     p = sub.add_parser("export", help="pack an artist's ready items into dataset.zip; prints its path or URL last")
     p.add_argument("--artist", required=True)
+    p.add_argument("--by", default=os.environ.get("USER"), metavar="NAME", help="who exports (default: $USER)")
+
     p.add_argument("--format", choices=FORMAT_NAMES, default="hf", help="the trainer's layout (default: hf)")
     p.add_argument("--split", type=float, metavar="RATIO",
                    help="share of items to train on, e.g. 0.9 (the rest: validation)")

@@ -85,6 +85,7 @@ class SaveRequest:
     findings: list[Finding] | None = None
     info: AudioInfo | None = None
     confirm: bool = False
+    by: str | None = None     # who saves it (training_items.created_by)
 
 
 def save_item(store: Store, artist: dict, summary_row: dict, request: SaveRequest) -> SaveResult:
@@ -140,6 +141,7 @@ def _item_row(artist: dict, summary_row: dict, info: AudioInfo, request: SaveReq
         "audio_duration_s": round(info.duration_s, 3),
         "audio_bytes": info.bytes,
         "audio_filename": Path(request.audio_name).name,
+        "created_by": request.by,
     }
 
 

@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from . import formats, library, work_queue
+from . import deleting, drafts, formats, library, work_queue
 from .analysis import AudioAnalysis, analyze_mp3, audio_warnings
-from .audio import AudioInfo, probe_mp3
+from .audio import AudioInfo, duration_mismatch, probe_mp3
 from .batch import Generation, Job, generate_many
 from .caption_report import items_report
 from .config import Settings, load_settings
@@ -126,6 +126,22 @@ class TrainMode:
         """Variety and faithfulness of the saved captions, then of each stored variant."""
         return items_report(self.store.list_items(artist["id"]))
 
+    def update_caption(self, artist: dict, item_id: str, caption: str) -> dict:
+        """A saved item's caption replaced (prompt_edited set, its caption file rewritten)."""
+        return deleting.update_caption(self.store, artist, item_id, caption)
+
+    def delete_item(self, artist: dict, item_id: str) -> None:
+        """The item's row, its audio and its caption file."""
+        deleting.delete_item(self.store, artist, item_id)
+
+    def delete_set(self, artist: dict, parse_id: str, *, with_items: bool = False) -> int:
+        """Refused while items use the set, unless `with_items`; returns how many items went."""
+        return deleting.delete_set(self.store, artist, parse_id, with_items=with_items)
+
+    def delete_artist(self, artist: dict, typed_name: str) -> None:
+        """The artist with everything (rows and files), once its name is typed."""
+        deleting.delete_artist(self.store, artist, typed_name)
+
     # ---- the Train queue ----------------------------------------------------------------
     @staticmethod
     def measure_upload(upload: BinaryIO | bytes | str | Path, name: str) -> AudioInfo:
@@ -136,11 +152,16 @@ class TrainMode:
     def pair(uploads: list[tuple[str, float | None]], set_rows: list[dict]) -> list[Pairing]:
         return pair_uploads(uploads, set_rows)
 
+    @staticmethod
+    def length_mismatch(info: AudioInfo, set_row: dict) -> str | None:
+        """The warning Save would raise for this pairing (an MP3 far from the set's length), now."""
+        return duration_mismatch(info.duration_s, (set_row["summary"].get("length") or {}).get("seconds"))
+
     def add_to_queue(self, queue: list[QueueEntry], artist: dict, set_row: dict, upload: BinaryIO | bytes, *,
-                     name: str, info: AudioInfo, pairing: str) -> QueueEntry:
+                     name: str, info: AudioInfo, pairing: str, by: str | None = None) -> QueueEntry:
         entry = QueueEntry(artist_id=artist["id"], parse_id=set_row["parse_id"], als_filename=set_row["als_filename"],
                            audio_name=name, audio_path=work_queue.spill_upload(upload, self.store.temp_dir()),
-                           audio=info, pairing=pairing)
+                           audio=info, pairing=pairing, by=by)
         queue.append(entry)
         return entry
 
@@ -165,6 +186,11 @@ class TrainMode:
         self.generate_entries([e for e in failed if e not in again], artist, on_progress=on_progress)
         self.save_entries(again, artist, on_progress=on_progress)
 
+    def update_entry_caption(self, entry: QueueEntry, artist: dict) -> None:
+        """An entry whose MP3 was saved before: its caption replaces the saved one."""
+        item = self.update_caption(artist, entry.item_id, entry.caption)
+        work_queue.caption_updated(entry, item)
+
     @staticmethod
     def remove_entry(queue: list[QueueEntry], entry_id: str) -> None:
         work_queue.remove(queue, entry_id)
@@ -174,15 +200,50 @@ class TrainMode:
         """Keep the user's caption and fact-check it (once, here); no store call."""
         work_queue.edit(entry, text, set_row["summary"] if set_row else {}, master_schema, artist["name"])
 
+    # ---- the queue's draft in the store (trainmode/drafts.py) ---------------------------
+    def save_draft(self, artist: dict, entries: list[QueueEntry], by: str | None = None) -> None:
+        """The artist's queue written to the store (new MP3s uploaded once); empty: discarded."""
+        drafts.save(self.store, artist, entries, by)
+
+    def restore_draft(self, artist: dict) -> tuple[list[QueueEntry], str | None]:
+        """The artist's saved queue (entries, when it last changed), or ([], None)."""
+        return drafts.restore(self.store, artist, self._sets_by_id(artist), self.master_schema(artist))
+
+    def discard_draft(self, artist: dict) -> None:
+        drafts.discard(self.store, artist)
+
+    def sweep_drafts(self) -> int:
+        """Drafts untouched for a week go (rows and MP3s); returns how many."""
+        return drafts.sweep(self.store)
+
+    @staticmethod
+    def draft_fingerprint(entries: list[QueueEntry]) -> str:
+        return drafts.fingerprint(entries)
+
     def _sets_by_id(self, artist: dict) -> dict[str, dict]:
         return {row["parse_id"]: row for row in self.list_sets(artist)}
 
     # ---- export -------------------------------------------------------------------------
     def export(self, artist: dict, *, on_progress: ProgressFn | None = None, format: str = formats.DEFAULT,
-               split: float | None = None, artist_name: bool = False) -> ExportResult:
-        """Pack the ready items in `format` (see trainmode.formats), checked before it is stored."""
-        return export_dataset(self.store, artist, on_progress=on_progress, expires_s=self.settings.signed_url_expiry_s,
-                              format=format, split=split, artist_name=artist_name)
+               split: float | None = None, artist_name: bool = False, by: str | None = None) -> ExportResult:
+        """Pack the ready items in `format` (see trainmode.formats), checked before it is stored;
+        `by` is recorded as who exported."""
+        result = export_dataset(self.store, artist, on_progress=on_progress,
+                                expires_s=self.settings.signed_url_expiry_s,
+                                format=format, split=split, artist_name=artist_name)
+        if by:
+            self.store.update_row("exports", result.export_id, {"created_by": by})
+        return result
+
+    def export_everything(self, artist: dict, *, on_progress: ProgressFn | None = None,
+                          by: str | None = None, **options) -> ExportResult:
+        """Re-export all: a new dataset of every `ready` and `exported` item (after edits)."""
+        deleting.unexport(self.store, self.list_items(artist, status="exported"))
+        return self.export(artist, on_progress=on_progress, by=by, **options)
+
+    def delete_export(self, artist: dict, export_id: str) -> None:
+        """The export's row and zip go; its items are `ready` again."""
+        deleting.delete_export(self.store, artist, export_id)
 
     def list_exports(self, artist: dict) -> list[dict]:
         return self.store.list_exports(artist["id"])

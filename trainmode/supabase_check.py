@@ -21,12 +21,13 @@ COLUMNS = {
     "artist_profiles": ["id", "artist_id", "master_schema", "created_at", "updated_at"],
     "als_summaries": ["id", "artist_id", "parse_id", "als_filename", "summary", "created_at"],
     "exports": ["id", "artist_id", "zip_path", "item_count", "bytes", "sha256", "status", "error",
-                "created_at", "completed_at", "lease_owner", "heartbeat_at"],
+                "created_at", "completed_at", "lease_owner", "heartbeat_at", "created_by"],
     "training_items": ["id", "artist_id", "als_summary_id", "parse_id", "audio_path", "prompt_path",
                        "prompt_text", "status", "prompt_model", "prompt_version", "prompt_writer",
                        "prompt_edited", "provenance", "findings", "metadata", "audio_sha256",
                        "audio_duration_s", "audio_bytes", "audio_filename", "created_at", "updated_at",
-                       "exported_at", "export_id"],
+                       "exported_at", "export_id", "created_by"],
+    "queue_drafts": ["artist_id", "draft", "created_by", "updated_at"],
 }
 
 

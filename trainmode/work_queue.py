@@ -63,6 +63,8 @@ class QueueEntry:
     item_id: str | None = None
     needs_confirmation: list[str] = field(default_factory=list)
     confirmed: bool = False
+    by: str | None = None            # who added it (saved as the item's created_by)
+    draft_blob: str | None = None    # its MP3 in the store's draft (trainmode/drafts.py)
 
     @property
     def duration_s(self) -> float | None:
@@ -78,6 +80,8 @@ class QueueEntry:
         return self.generated is not None and self.caption.strip() != self.generated.text.strip()
 
 
+ALREADY_SAVED = ("This MP3 was already saved, with another caption. Update the saved item's caption with "
+                 "this one, or remove it from the queue.")
 Progress = Callable[[int, int, QueueEntry], None]  # (done, total, entry just finished)
 
 
@@ -131,7 +135,8 @@ def progress(queue: list[QueueEntry]) -> float:
 
 def saveable(queue: list[QueueEntry]) -> list[QueueEntry]:
     """Reviewed entries that need no (further) confirmation: what "save all" saves."""
-    return [e for e in queue if e.state == "review" and not e.blocked and (not e.needs_confirmation or e.confirmed)]
+    return [e for e in queue if e.state == "review" and not e.blocked and not e.item_id
+            and (not e.needs_confirmation or e.confirmed)]
 
 
 def recover(queue: list[QueueEntry]) -> None:
@@ -189,7 +194,7 @@ def _save_one(entry: QueueEntry, store: Store, artist: dict, summaries: dict[str
     move(entry, "saving")
     request = SaveRequest(audio=entry.audio_path, audio_name=entry.audio_name, caption=entry.caption,
                           generated=entry.generated, findings=entry.findings, info=entry.audio,
-                          confirm=entry.confirmed)
+                          confirm=entry.confirmed, by=entry.by)
     try:
         row = summaries.get(entry.parse_id)
         if row is None:
@@ -201,9 +206,20 @@ def _save_one(entry: QueueEntry, store: Store, artist: dict, summaries: dict[str
     except TrainModeError as exc:
         move(entry, "failed", error=str(exc))
         return
+    if result.duplicate and result.item["prompt_text"].strip() != entry.caption.strip():
+        move(entry, "review", item_id=result.item["id"], needs_confirmation=[],
+             note=ALREADY_SAVED)   # never "saved" while the store keeps the old text
+        return
     move(entry, "saved", item_id=result.item["id"], needs_confirmation=[],
          note="Already saved earlier (the same audio)." if result.duplicate else None)
     _drop_upload(entry)  # the store has its own copy now
+
+
+def caption_updated(entry: QueueEntry, item: dict) -> None:
+    """The entry's caption replaced the saved item's (see TrainMode.update_entry_caption)."""
+    move(entry, "saving")
+    move(entry, "saved", item_id=item["id"], note="Caption updated on the item saved earlier.")
+    _drop_upload(entry)
 
 
 def edit(entry: QueueEntry, text: str, summary: dict, master_schema: dict, artist_name: str | None) -> None:

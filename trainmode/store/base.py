@@ -85,6 +85,35 @@ class Store(abc.ABC):
     def list_items(self, artist_id: str, status: str | None = None) -> list[dict]:
         """The artist's items, oldest first (created_at, then id): the export order."""
 
+    # ---- changes and deletes (the Library's and Export page's delete buttons) ------
+    CHANGEABLE = {"training_items": frozenset({"prompt_text", "prompt_edited", "status", "export_id", "exported_at"}),
+                  "exports": frozenset({"created_by"})}
+
+    @abc.abstractmethod
+    def update_row(self, table: str, row_id: str, changes: dict) -> dict | None:
+        """Set `changes` (columns of CHANGEABLE[table]) on one row; the updated row, or None if it is gone."""
+
+    @abc.abstractmethod
+    def delete_rows(self, table: str, ids: Iterable[str]) -> None:
+        """Delete rows of `table` (training_items, als_summaries, exports, artists) by id; rows
+        that are already gone are no error. Deleting an artist deletes its profile with it."""
+
+    # ---- the Train queue's drafts (table queue_drafts) ---------------------------------
+    @abc.abstractmethod
+    def save_draft(self, artist_id: str, draft: dict, created_by: str | None = None) -> None:
+        """Replace the artist's draft (updated_at = now)."""
+
+    @abc.abstractmethod
+    def get_draft(self, artist_id: str) -> dict | None:
+        """The artist's draft row (artist_id, draft, created_by, updated_at), or None."""
+
+    @abc.abstractmethod
+    def delete_draft(self, artist_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def drafts_before(self, updated_before: str) -> list[dict]:
+        """Draft rows last changed before the ISO time `updated_before` (the sweep's candidates)."""
+
     # ---- exports ----------------------------------------------------------------
     @abc.abstractmethod
     def begin_export(self, export: dict, stale_after_s: float = 30.0) -> dict:

@@ -18,10 +18,13 @@ from .. import lease
 from ..errors import DuplicateError, ExportBusyError, NotFoundError, StoreError
 from .base import BlobInfo, Store, new_id
 
-JSON_COLUMNS = {"master_schema", "summary", "provenance", "findings", "metadata"}
+JSON_COLUMNS = {"master_schema", "summary", "provenance", "findings", "metadata", "draft"}
 BOOL_COLUMNS = {"prompt_edited"}
 PART_PREFIX = ".part-"  # a blob being written (then renamed into place)
 SCHEMA_SQL = (Path(__file__).with_name("embedded_schema.sql")).read_text(encoding="utf-8")
+
+
+DELETABLE = ("training_items", "als_summaries", "exports", "artists")
 
 
 def now_iso() -> str:
@@ -43,16 +46,16 @@ def _encode(value):
     return json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, (dict, list)) else value
 
 
-def _add_lease_columns(db: sqlite3.Connection) -> None:
-    """Data folders made before export leases get the two lease columns."""
-    have = {r["name"] for r in db.execute("PRAGMA table_info(exports)").fetchall()}
-    for column in ("lease_owner", "heartbeat_at"):
-        try:
-            if column not in have:
-                db.execute(f"ALTER TABLE exports ADD COLUMN {column} TEXT")
-        except sqlite3.OperationalError as exc:  # another process added it first
-            if "duplicate column" not in str(exc):
-                raise
+def _add_columns(db: sqlite3.Connection, wanted: dict[str, list[str]]) -> None:
+    """Data folders made before a migration get its new (nullable TEXT) columns."""
+    for table, columns in wanted.items():
+        have = {r["name"] for r in db.execute(f"PRAGMA table_info({table})").fetchall()}
+        for column in (c for c in columns if c not in have):
+            try:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+            except sqlite3.OperationalError as exc:  # another process added it first
+                if "duplicate column" not in str(exc):
+                    raise
 
 
 class EmbeddedStore(Store):
@@ -69,7 +72,8 @@ class EmbeddedStore(Store):
         self._local = threading.local()  # one connection per thread (Streamlit runs pages in threads)
         try:
             self._conn().executescript(SCHEMA_SQL)  # idempotent: IF NOT EXISTS everywhere
-            _add_lease_columns(self._conn())
+            _add_columns(self._conn(), {"training_items": ["created_by"],
+                                        "exports": ["lease_owner", "heartbeat_at", "created_by"]})
         except sqlite3.Error as exc:
             raise StoreError(f"Cannot open the local database {self.db_path}: {exc}.") from None
 
@@ -192,6 +196,39 @@ class EmbeddedStore(Store):
             return self._all("SELECT * FROM training_items WHERE artist_id = ? ORDER BY created_at, id", artist_id)
         return self._all("SELECT * FROM training_items WHERE artist_id = ? AND status = ? "
                          "ORDER BY created_at, id", artist_id, status)
+
+    # ---- changes and deletes ------------------------------------------------------
+    def update_row(self, table, row_id, changes):
+        if set(changes) - self.CHANGEABLE.get(table, frozenset()):
+            raise ValueError(f"not changeable in {table}: {sorted(changes)}")
+        cols = ", ".join(f"{c} = ?" for c in changes) + (", updated_at = ?" if table == "training_items" else "")
+        stamp = [now_iso()] if table == "training_items" else []
+        with self._tx() as db:
+            db.execute(f"UPDATE {table} SET {cols} WHERE id = ?", [*map(_encode, changes.values()), *stamp, row_id])
+        return self._one(f"SELECT * FROM {table} WHERE id = ?", row_id)
+
+    def delete_rows(self, table, ids):
+        if table not in DELETABLE:
+            raise ValueError(f"cannot delete from {table}")
+        with self._tx() as db:
+            db.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in ids])
+
+    def save_draft(self, artist_id, draft, created_by=None):
+        with self._tx() as db:
+            db.execute("INSERT INTO queue_drafts (artist_id, draft, created_by, updated_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (artist_id) DO UPDATE SET draft = excluded.draft, "
+                       "created_by = excluded.created_by, updated_at = excluded.updated_at",
+                       (artist_id, _encode(draft), created_by, now_iso()))
+
+    def get_draft(self, artist_id):
+        return self._one("SELECT * FROM queue_drafts WHERE artist_id = ?", artist_id)
+
+    def delete_draft(self, artist_id):
+        with self._tx() as db:
+            db.execute("DELETE FROM queue_drafts WHERE artist_id = ?", (artist_id,))
+
+    def drafts_before(self, updated_before):
+        return self._all("SELECT * FROM queue_drafts WHERE updated_at < ?", updated_before)
 
     # ---- exports ----------------------------------------------------------------
     def begin_export(self, export: dict, stale_after_s: float = lease.LEASE_S) -> dict:

@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS exports (
     created_at    TEXT NOT NULL,
     completed_at  TEXT,
     lease_owner   TEXT,
-    heartbeat_at  TEXT
+    heartbeat_at  TEXT,
+    created_by    TEXT
 );
 CREATE TABLE IF NOT EXISTS training_items (
     id               TEXT PRIMARY KEY,
@@ -59,8 +60,16 @@ CREATE TABLE IF NOT EXISTS training_items (
     updated_at       TEXT NOT NULL,
     exported_at      TEXT,
     export_id        TEXT REFERENCES exports(id),
+    created_by       TEXT,
     UNIQUE (artist_id, audio_sha256),
     CHECK (status <> 'exported' OR export_id IS NOT NULL)
+);
+-- 20261201000300_train_mode_daily.sql: the Train queue's draft per artist.
+CREATE TABLE IF NOT EXISTS queue_drafts (
+    artist_id   TEXT PRIMARY KEY REFERENCES artists(id) ON DELETE CASCADE,
+    draft       TEXT NOT NULL CHECK (json_valid(draft)),
+    created_by  TEXT,
+    updated_at  TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS training_items_artist_status_idx ON training_items (artist_id, status, created_at);
 CREATE INDEX IF NOT EXISTS als_summaries_artist_idx ON als_summaries (artist_id, als_filename);

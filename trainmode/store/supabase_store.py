@@ -32,6 +32,7 @@ from ..errors import ConfigError, NotFoundError, StoreError
 from . import supabase_answers as answers
 from .base import BlobInfo, Store
 from .streams import SPOOL_IN_MEMORY, file_size, spool
+from .supabase_drafts import SupabaseDrafts
 from .supabase_errors import Translator, key_role, mb, parse_body
 
 UUID_COLUMNS = {"id", "artist_id", "als_summary_id", "export_id"}
@@ -62,7 +63,7 @@ def _valid_ids(filters: dict) -> bool:
     return all(_is_uuid(v) for c, v in filters.items() if c in UUID_COLUMNS)
 
 
-class SupabaseStore(Store):
+class SupabaseStore(SupabaseDrafts, Store):
     kind = "supabase"
 
     def __init__(self, url: str, key: str, bucket: str = "train-mode", *,
@@ -236,6 +237,24 @@ class SupabaseStore(Store):
     def list_items(self, artist_id, status=None):
         filters = {"artist_id": artist_id} if status is None else {"artist_id": artist_id, "status": status}
         return self._select("training_items", "listing items", filters, [("created_at", False), ("id", False)])
+
+    # ---- changes and deletes ------------------------------------------------------
+    def update_row(self, table, row_id, changes):
+        if set(changes) - self.CHANGEABLE.get(table, frozenset()):
+            raise ValueError(f"not changeable in {table}: {sorted(changes)}")
+        if not _is_uuid(row_id):
+            return None
+        with self.translate("saving the change"):
+            rows = self.rest.table(table).update(changes).eq("id", row_id).execute().data
+        return rows[0] if rows else None
+
+    def delete_rows(self, table, ids):
+        if table not in ("training_items", "als_summaries", "exports", "artists"):
+            raise ValueError(f"cannot delete from {table}")
+        ids = [i for i in ids if _is_uuid(i)]
+        for start in range(0, len(ids), 100):   # a short URL per request
+            with self.translate("deleting"):
+                self.rest.table(table).delete().in_("id", ids[start:start + 100]).execute()
 
     # ---- exports ----------------------------------------------------------------
     def begin_export(self, export: dict, stale_after_s: float = lease.LEASE_S) -> dict:

@@ -1,0 +1,78 @@
+"""The Library's saved items and its deletes: an item (with its files), a set (refused while
+items use it, or with them), the artist with everything (after typing its name)."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages._ui import choose_artist_after_delete, local_time, md, user_errors
+from trainmode.service import TrainMode
+
+DONE_KEY = "tm_manage_done"
+
+
+def done(message: str) -> None:
+    st.session_state[DONE_KEY] = message
+    st.rerun()
+
+
+def show_done() -> None:
+    if message := st.session_state.pop(DONE_KEY, None):
+        st.success(message)
+
+
+def items_frame(items: list[dict], sets: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame.from_records([{
+        "audio": i.get("audio_filename"), "set": sets.get(i["als_summary_id"], "?"), "status": i["status"],
+        "caption": i["prompt_text"], "edited": bool(i.get("prompt_edited")), "by": i.get("created_by") or "",
+        "saved": local_time(i["created_at"]),
+    } for i in items])
+
+
+def items_section(tm: TrainMode, artist: dict, rows: list[dict]) -> None:
+    items = tm.list_items(artist)
+    st.subheader(f"Saved items ({len(items)})")
+    if not items:
+        st.caption("Nothing saved yet: pair MP3s with their sets on the Train page.")
+        return
+    sets = {r["id"]: r["als_filename"] for r in rows}
+    st.dataframe(items_frame(items, sets), hide_index=True, width="stretch",
+                 column_config={"caption": st.column_config.TextColumn(width="large")})
+    by_id = {i["id"]: i for i in items}
+    pick_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
+    pick = pick_col.selectbox("Saved item", list(by_id), key="item_pick",
+                              format_func=lambda i: f"{by_id[i].get('audio_filename')} — {by_id[i]['status']}")
+    if button_col.button("Delete item", help="The item, its audio and its caption file."):
+        with user_errors():
+            tm.delete_item(artist, pick)
+            done(f"Deleted {md(by_id[pick].get('audio_filename'))} and its files.")
+
+
+def delete_set_section(tm: TrainMode, artist: dict, rows: list[dict]) -> None:
+    if not rows:
+        return
+    with st.expander("Delete a set"):
+        by_pid = {r["parse_id"]: r for r in rows}
+        pick = st.selectbox("Set", list(by_pid), key="set_delete_pick",
+                            format_func=lambda p: by_pid[p]["als_filename"])
+        used = sum(i["als_summary_id"] == by_pid[pick]["id"] for i in tm.list_items(artist))
+        with_items = used and st.checkbox(f"Also delete the {used} saved item(s) made from it", key="set_with_items")
+        if st.button("Delete set", disabled=bool(used) and not with_items,
+                     help="Refused while saved items use the set, unless they go with it."):
+            with user_errors():
+                gone = tm.delete_set(artist, pick, with_items=bool(with_items))
+                done(f"Deleted {md(by_pid[pick]['als_filename'])}" + (f" and {gone} item(s)." if gone else "."))
+        if used and not with_items:
+            st.caption(f"{used} saved item(s) use this set: it is kept unless they go with it.")
+
+
+def delete_artist_section(tm: TrainMode, artist: dict) -> None:
+    with st.expander("Delete this artist"):
+        st.caption(f"⚠️ Deletes {md(artist['name'])} with everything: sets, profile, saved items, exports and "
+                   "their files. This cannot be undone.")
+        typed = st.text_input(f"Type {md(artist['name'])} to confirm", key=f"delete_artist_{artist['id']}")
+        if st.button("Delete artist", disabled=typed.strip().casefold() != artist["name"].casefold()):
+            with user_errors():
+                tm.delete_artist(artist, typed)
+                choose_artist_after_delete()
+                done(f"Deleted {md(artist['name'])} with everything.")
