@@ -7,6 +7,7 @@ server is one clear StoreError, never a TypeError, KeyError or JSONDecodeError.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import UUID
 
 from ..errors import StoreError
 from .base import BlobInfo
@@ -16,6 +17,23 @@ def not_supabase(host: str, what: str, got: object = None) -> StoreError:
     shape = "" if got is None else f" (got {_shape(got)})"
     return StoreError(f"The server at {host} did not answer like Supabase while {what}{shape}; "
                       f"check that SUPABASE_URL is the project URL (https://<project>.supabase.co).")
+
+
+UUID_COLUMNS = {"id", "artist_id", "als_summary_id", "export_id"}
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        UUID(str(value))
+        return True
+    except ValueError:
+        return False
+
+
+def valid_ids(filters: dict) -> bool:
+    """False if a uuid column is compared with a non-uuid: no row can match, and PostgreSQL
+    would answer with an error (22P02) instead of nothing."""
+    return all(is_uuid(v) for c, v in filters.items() if c in UUID_COLUMNS)
 
 
 def _shape(value: object) -> str:

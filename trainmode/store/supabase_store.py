@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urljoin, urlsplit
-from uuid import UUID
 
 import httpx
 from postgrest import SyncPostgrestClient
@@ -32,10 +31,10 @@ from ..errors import ConfigError, NotFoundError, StoreError
 from . import supabase_answers as answers
 from .base import BlobInfo, Store
 from .streams import SPOOL_IN_MEMORY, file_size, spool
+from .supabase_answers import is_uuid, valid_ids
 from .supabase_drafts import SupabaseDrafts
 from .supabase_errors import Translator, key_role, mb, parse_body
 
-UUID_COLUMNS = {"id", "artist_id", "als_summary_id", "export_id"}
 TABLES = ("artists", "artist_profiles", "als_summaries", "training_items", "exports")
 
 RESUMABLE_THRESHOLD = 6 * 1024 * 1024  # Supabase: standard uploads above ~6 MB should use TUS
@@ -47,20 +46,6 @@ CONNECT_TIMEOUT_S = 5.0                # an unreachable project is reported with
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        UUID(str(value))
-        return True
-    except ValueError:
-        return False
-
-
-def _valid_ids(filters: dict) -> bool:
-    """False if a uuid column is compared with a non-uuid: no row can match, and PostgreSQL
-    would answer with an error (22P02) instead of nothing."""
-    return all(_is_uuid(v) for c, v in filters.items() if c in UUID_COLUMNS)
 
 
 class SupabaseStore(SupabaseDrafts, Store):
@@ -143,7 +128,7 @@ class SupabaseStore(SupabaseDrafts, Store):
     def _select(self, table: str, what: str, filters: dict, order: Iterable[tuple[str, bool]] = ()) -> list[dict]:
         """All matching rows, page by page: Supabase caps one response at max-rows (1000)."""
         rows: list[dict] = []
-        if not _valid_ids(filters):
+        if not valid_ids(filters):
             return rows
         with self.translate(what):
             while True:
@@ -158,7 +143,7 @@ class SupabaseStore(SupabaseDrafts, Store):
                     return rows
 
     def _one(self, table: str, what: str, filters: dict) -> dict | None:
-        if not _valid_ids(filters):
+        if not valid_ids(filters):
             return None
         with self.translate(what):
             query = self.rest.table(table).select("*")
@@ -195,7 +180,7 @@ class SupabaseStore(SupabaseDrafts, Store):
 
     def set_master_schema(self, artist_id: str, master_schema: dict) -> None:
         updated = []
-        if _is_uuid(artist_id):
+        if is_uuid(artist_id):
             with self.translate("saving the master schema"):
                 updated = self.rest.table("artist_profiles").update(
                     {"master_schema": master_schema}).eq("artist_id", artist_id).execute().data
@@ -242,7 +227,7 @@ class SupabaseStore(SupabaseDrafts, Store):
     def update_row(self, table, row_id, changes):
         if set(changes) - self.CHANGEABLE.get(table, frozenset()):
             raise ValueError(f"not changeable in {table}: {sorted(changes)}")
-        if not _is_uuid(row_id):
+        if not is_uuid(row_id):
             return None
         with self.translate("saving the change"):
             rows = self.rest.table(table).update(changes).eq("id", row_id).execute().data
@@ -251,7 +236,7 @@ class SupabaseStore(SupabaseDrafts, Store):
     def delete_rows(self, table, ids):
         if table not in ("training_items", "als_summaries", "exports", "artists"):
             raise ValueError(f"cannot delete from {table}")
-        ids = [i for i in ids if _is_uuid(i)]
+        ids = [i for i in ids if is_uuid(i)]
         for start in range(0, len(ids), 100):   # a short URL per request
             with self.translate("deleting"):
                 self.rest.table(table).delete().in_("id", ids[start:start + 100]).execute()
