@@ -53,9 +53,9 @@ def rows(data: object, host: str, what: str, *, required: tuple[str, ...] = ("id
     return data
 
 
-def first(data: object, host: str, what: str) -> dict | None:
+def first(data: object, host: str, what: str, *, required: tuple[str, ...] = ("id",)) -> dict | None:
     """The first row of a list of rows, or None for an empty list."""
-    found = rows(data, host, what)
+    found = rows(data, host, what, required=required)
     return found[0] if found else None
 
 

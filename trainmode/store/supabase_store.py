@@ -150,7 +150,7 @@ class SupabaseStore(SupabaseDrafts, Store):
             for column, value in filters.items():
                 query = query.eq(column, value)
             data = query.limit(1).execute().data
-        return answers.first(data, self._errors.host, what)
+        return answers.first(data, self._errors.host, what, required=tuple(filters))  # a match has its filter columns
 
     # ---- artists and profiles -------------------------------------------------
     def ensure_artist(self, name: str) -> dict:
