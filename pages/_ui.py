@@ -48,7 +48,7 @@ def _cached(backend: str, data_dir: str, url: str, bucket: str, _settings: Setti
     return TrainMode.open(_settings)
 
 
-def train_mode() -> TrainMode:
+def train_mode(*, library: bool = False) -> TrainMode:
     """The door, or stop the page with a clear message (no traceback)."""
     try:
         settings = load_settings()
@@ -56,7 +56,22 @@ def train_mode() -> TrainMode:
                        settings.bucket, settings)
     except TrainModeError as exc:
         st.error(md(exc))
+        if library:
+            show_supabase_checks()
         st.stop()
+
+
+def show_supabase_checks() -> None:
+    """On the Library page, a Supabase backend that fails also shows check-supabase's report,
+    so the user sees which step is missing (settings, key, migrations, bucket...)."""
+    try:
+        settings = load_settings()
+    except TrainModeError:
+        return
+    if settings.backend != "supabase":
+        return
+    st.caption("What `python -m trainmode check-supabase` finds:")
+    st.code("\n".join(check.line() for check in TrainMode.check_supabase(settings)), language=None)
 
 
 def run_page(title: str, body: Callable[[TrainMode, dict], None], *, library: bool = False) -> None:
@@ -66,7 +81,7 @@ def run_page(title: str, body: Callable[[TrainMode, dict], None], *, library: bo
     shows the storage and can create artists."""
     st.title(title)
     try:
-        tm = train_mode()
+        tm = train_mode(library=library)
         if library:
             st.caption(f"Storage: {md(tm.describe())}")
         name_in_sidebar()
@@ -75,6 +90,8 @@ def run_page(title: str, body: Callable[[TrainMode, dict], None], *, library: bo
             body(tm, artist)
     except TrainModeError as exc:
         st.error(f"{md(exc)} {OUTAGE_HINT}")
+        if library:
+            show_supabase_checks()
     except Exception as exc:  # a bug: keep the traceback for whoever fixes it
         log.exception("unexpected error on the %s page", title)
         st.error(f"Something unexpected went wrong ({exc.__class__.__name__}): a bug, not your data. "

@@ -362,3 +362,15 @@ def test_a_blocking_finding_disables_save_until_the_caption_is_edited(artist_wit
     at.text_area[0].input("A dark synthwave track with a driving bassline, pads and drums.")
     at.run()
     assert not at.error and not button(at, "Save").disabled    # the edit was checked again: nothing blocks
+
+
+def test_a_misconfigured_supabase_backend_shows_the_check_report_on_the_library(data_dir, monkeypatch):
+    secret = "eyJ-this-key-must-never-be-shown"
+    monkeypatch.setenv("TRAINMODE_BACKEND", "supabase")
+    monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", secret)  # but no SUPABASE_URL
+    at = app()
+    at.run()
+    assert not at.exception
+    [report] = at.code
+    assert report.value.startswith("FAIL settings") and "SUPABASE_URL" in report.value
+    assert secret not in report.value
