@@ -131,7 +131,7 @@ def test_a_140_bpm_render_of_a_128_bpm_set_asks_before_saving(tm, club_set, club
     fast = club_renders["fast"]
     caption = "A club groove with punchy drums, a steady kick and minor chords."
     request = SaveRequest(audio=fast, audio_name=fast.name, caption=caption)
-    with pytest.raises(ConfirmationRequired, match="the set at 128") as err:
+    with pytest.raises(ConfirmationRequired, match="The audio does not sound like its set: The audio runs at") as err:
         tm.save(cy, row, request)
     assert len(err.value.reasons) == 1 and "runs at 1" in err.value.reasons[0]
     assert tm.list_items(cy) == []

@@ -59,6 +59,14 @@ def confirmation_reasons(findings: list[Finding], verdict: Verdict) -> list[str]
     return [f.message for f in findings] + needs_confirmation(verdict)
 
 
+def confirmation_message(findings: list[Finding], verdict: Verdict) -> str:
+    """"Please confirm before saving: <findings> The audio does not sound like its set: <reasons>"."""
+    parts = [f.message for f in findings]
+    if needs_confirmation(verdict):
+        parts.append("The audio does not sound like its set: " + " ".join(needs_confirmation(verdict)))
+    return "Please confirm before saving: " + " ".join(parts)
+
+
 @contextmanager
 def _as_local_file(audio: AudioSource, workdir: str | None) -> Iterator[Path]:
     """A path for the audio. Uploads (bytes, BytesIO/UploadedFile) are spilled to a
@@ -108,7 +116,7 @@ def save_item(store: Store, artist: dict, summary_row: dict, request: SaveReques
         verdict = judge(analysis, summary_row["summary"])
         reasons = confirmation_reasons(findings, verdict)
         if reasons and not request.confirm:
-            raise ConfirmationRequired("Please confirm before saving: " + " ".join(reasons), reasons)
+            raise ConfirmationRequired(confirmation_message(findings, verdict), reasons)
         item = _item_row(artist, summary_row, info, request, caption, findings)
         item["metadata"] = {**item["metadata"], "audio": item_audio(analysis, verdict, request.confirm)}
         try:
