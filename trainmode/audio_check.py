@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from . import lease
 from .analysis import AudioAnalysis, Verdict, analyze_many, compare
 from .audio import AudioInfo, probe_mp3
 from .errors import AudioError
@@ -86,7 +87,8 @@ def measure_uploads(uploads: Sequence[tuple[str, Upload]], folder: str | None = 
         except AudioError as exc:
             probed.append(MeasuredUpload(name, error=str(exc)))
     valid = [(i, upload) for i, ((_, upload), m) in enumerate(zip(uploads, probed, strict=True)) if m.info]
-    with tempfile.TemporaryDirectory(dir=folder, prefix="analysis-") as spill_dir:
+    # Tagged with this process, so that `doctor` and the start-up sweep remove it if we are killed here.
+    with tempfile.TemporaryDirectory(dir=folder, prefix=f"analysis-{lease.owner_tag()}-") as spill_dir:
         paths = [_as_path(upload, spill_dir) for _, upload in valid]
         results = analyze_many(paths, max_workers=max_workers) if paths else []
     for (i, _), result in zip(valid, results, strict=True):
