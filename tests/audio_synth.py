@@ -98,3 +98,21 @@ def encode(pcm: np.ndarray, rate: int = RATE, kbps: int = 192, quality: int = 5,
     enc.set_quality(quality)
     data = (np.clip(pcm, -1.0, 1.0) * 32767).astype("<i2")
     return bytes(enc.encode(data.tobytes()) + enc.flush())
+
+
+
+def write_set(path, bpm: float, key: str = "A minor", bars: int = 8) -> float:
+    """A small .als set at `bpm` in `key` (the demo's writer: drums, bass, chords); returns its seconds."""
+    from trainmode.demo import DemoSet, als_bytes
+
+    tonic, mode = key.split()
+    demo_set = DemoSet(path.stem, bpm, 4, tonic=PITCHES[tonic], minor=mode == "minor", bars=bars)
+    path.write_bytes(als_bytes(demo_set))
+    return demo_set.seconds
+
+
+def write_render(path, bpm: float, seconds: float, key: str = "A minor", lead_silence_s: float = 0.0):
+    """An MP3 of drums and chords at `bpm` in `key`, `seconds` long (after `lead_silence_s` of silence)."""
+    pcm = song(bpm, key, seconds)
+    path.write_bytes(encode(with_silence(pcm, lead_silence_s, 0.0) if lead_silence_s else pcm))
+    return path

@@ -69,3 +69,18 @@ def demo_files(tmp_path_factory):
     """The demo sets and MP3s, written once per session."""
     from trainmode.demo import write_demo_files
     return write_demo_files(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="session")
+def club_renders(tmp_path_factory):
+    """A 128-BPM set in A minor (club.als, 15 s) and renders of it: the matching one, one at 140 BPM,
+    one at 133 BPM (close: doubtful) and one after 3 s of silence. Made once per session."""
+    from audio_synth import write_render, write_set
+
+    folder = tmp_path_factory.mktemp("club")
+    seconds = write_set(folder / "club.als", 128)
+    return {"als": folder / "club.als",
+            "match": write_render(folder / "club.mp3", 128, seconds),
+            "fast": write_render(folder / "club_140.mp3", 140, seconds),
+            "close": write_render(folder / "club_133.mp3", 133, seconds),
+            "late": write_render(folder / "club_late.mp3", 128, seconds, lead_silence_s=3.0)}

@@ -121,6 +121,22 @@ def test_save_refuses_a_truncated_render_unless_forced(data_dir, demo_files, aud
     run(*args, "--force", data_dir=data_dir)
 
 
+def test_save_refuses_a_render_at_another_tempo_unless_forced(data_dir, club_renders):
+    run("import", "--artist", "Flo", club_renders["als"], data_dir=data_dir)
+    args = ("save", "--artist", "Flo", "--als", "club.als", "--json",
+            "--caption", "A club groove with punchy drums, a steady kick and minor chords.")
+    refused = run(*args, "--audio", club_renders["fast"], data_dir=data_dir, check=False)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert re.search(r"^audio: mismatch\. The audio runs at 1(39\.\d|40) BPM, the set at 128\.$", refused.stderr, re.M)
+    assert refused.stderr.strip().splitlines()[-1].endswith("Use --force to save anyway.")
+    assert json.loads(run("items", "--artist", "Flo", "--json", data_dir=data_dir).stdout) == []
+    forced = run(*args, "--audio", club_renders["fast"], "--force", data_dir=data_dir)
+    assert json.loads(forced.stdout)["metadata"]["audio"]["confirmed"] is True
+    matching = run(*args, "--audio", club_renders["match"], data_dir=data_dir)  # no question, no --force
+    assert matching.stderr.startswith("audio: matches. Tempo agrees")
+    assert json.loads(matching.stdout)["metadata"]["audio"]["verdict"] == "matches"
+
+
 def test_unknown_artist_is_a_clear_message(data_dir):
     assert_one_clear_line(run("export", "--artist", "Ghost", data_dir=data_dir, check=False), "Ghost")
 

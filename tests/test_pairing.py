@@ -1,6 +1,7 @@
 """Pairing uploaded MP3s with imported sets: by name, length as the tiebreak, never length alone."""
 import pytest
 
+from trainmode.analysis import AudioAnalysis
 from trainmode.pairing import normalize_stem, pair_uploads
 
 
@@ -70,3 +71,45 @@ def test_every_upload_gets_a_pairing_in_order():
     assert [p.name for p in pairs] == names
     assert [p.parse_id for p in pairs] == ["sw", None, "nd"]
     assert pair_uploads([("night_drive.mp3", None)], [])[0].candidates == ()
+
+
+# ---- with the audio analysis: length AND tempo ----------------------------------------------
+def heard(duration_s: float, bpm: float | None) -> AudioAnalysis:
+    return AudioAnalysis(duration_s=duration_s, sample_rate=44100, channels=2, bpm=bpm, bpm_confidence=0.7,
+                         key=None, key_strength=None, loudness_lufs=-10.0, loudness_range_lu=5.0, peak_dbfs=-0.5,
+                         silence_start_s=0.0, silence_end_s=0.5, clipped_ratio=0.0, mono=False,
+                         mono_compatible=True, stereo_correlation=0.5)
+
+
+def tempo_row(parse_id: str, als_filename: str, seconds: float, bpm: float) -> dict:
+    return {**row(parse_id, als_filename, seconds), "summary": {"length": {"seconds": seconds}, "tempo": {"bpm": bpm}}}
+
+
+def test_the_tempo_splits_sets_whose_name_and_length_match_equally():
+    sets = [tempo_row("slow", "loop.als", 60.0, 120.0), tempo_row("fast", "loop.als", 61.0, 140.0)]
+    [without, with_audio] = pair_uploads([("loop.mp3", 62.0)] * 2, sets, [None, heard(62.0, 139.6)])
+    assert without.parse_id is None and without.why == "" and without.verdict is None  # names and length tie
+    assert with_audio.parse_id == "fast" and with_audio.status == "paired"
+    assert with_audio.reason == "same name; length and tempo fit only this set"
+    assert with_audio.why == "length 1:02 vs 1:01, tempo 140 = 140 BPM"
+    assert with_audio.verdict.verdict == "matches" and with_audio.candidates == ("fast", "slow")
+    assert with_audio.why_for("slow") == "length 1:02 vs 1:00, tempo 140 vs 120 BPM"
+
+
+def test_length_and_tempo_rank_but_never_pair_without_a_name():
+    sets = [tempo_row("a", "alpha.als", 180.0, 128.0), tempo_row("b", "beta.als", 182.0, 174.0),
+            tempo_row("c", "gamma.als", 240.0, 87.0)]
+    [pairing] = pair_uploads([("mystery.mp3", 181.0)], sets, [heard(181.0, 174.2)])
+    assert pairing.parse_id is None and pairing.verdict is None and pairing.status == "unmatched"
+    # Same length and tempo first; then the mean of the two closenesses: a 4:00 set at exactly half
+    # the tempo (0.54) before a set of the right length whose tempo is far off (0.50).
+    assert pairing.candidates == ("b", "c", "a")
+    assert pairing.why == "length 3:01 vs 3:02, tempo 174 = 174 BPM"
+    assert pairing.why_for("c") == "length 3:01 vs 4:00, tempo 174 = 87 BPM (double time)"
+
+
+def test_a_paired_set_gets_the_verdict_of_its_audio():
+    sets = [tempo_row("nd", "night_drive.als", 200.0, 128.0)]
+    [same, wrong] = pair_uploads([("night_drive.mp3", 200.0)] * 2, sets, [heard(200.0, 128.2), heard(200.0, 140.0)])
+    assert same.verdict.verdict == "matches" and wrong.verdict.verdict == "mismatch"
+    assert wrong.parse_id == "nd" and wrong.verdict.reasons == ("The audio runs at 140 BPM, the set at 128.",)

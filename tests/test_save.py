@@ -1,5 +1,6 @@
 """Saving a training item: validation, storage layout, and nothing left behind on failure."""
 import io
+import re
 
 import pytest
 
@@ -131,3 +132,57 @@ def test_a_clean_up_that_fails_too_is_logged_not_hidden(store, demo_set, monkeyp
         save(store, artist, row, audio=mp3, audio_name=mp3.name, caption=CAPTION)
     orphans = [r for r in caplog.records if r.levelname == "WARNING" and "orphan" in r.getMessage()]
     assert len(orphans) == 2 and {"audio.mp3", "prompt.txt"} == {r.args[0].rsplit("/", 1)[1] for r in orphans}
+
+
+# ---- the audio against its set (trainmode/audio_check.py) --------------------------------
+@pytest.fixture
+def club(store, club_renders):
+    import_sets(store, "Ada", [("club.als", club_renders["als"])])
+    artist = store.find_artist("Ada")
+    return artist, require_summary(store, artist, "club.als")
+
+
+def test_a_render_at_another_tempo_needs_a_confirmation_and_is_stored_as_confirmed(store, club, club_renders):
+    artist, row = club
+    fast = club_renders["fast"]  # the music runs at 140 BPM; the set at 128
+    with pytest.raises(ConfirmationRequired) as err:
+        save(store, artist, row, audio=fast, audio_name=fast.name, caption=CAPTION)
+    assert any(re.search(r"runs at 1(39\.\d|40) BPM, the set at 128", r) for r in err.value.reasons), err.value.reasons
+    assert store.list_items(artist["id"]) == [] and blob_files(store) == []
+    item = save(store, artist, row, audio=fast, audio_name=fast.name, caption=CAPTION, confirm=True).item
+    audio = store.get_item(item["id"])["metadata"]["audio"]  # read back from the store
+    assert audio["verdict"] == "mismatch" and audio["confirmed"] is True
+    assert audio["bpm"] == pytest.approx(140, abs=1) and audio["reasons"] == err.value.reasons
+
+
+def test_the_matching_render_saves_without_a_question_with_its_measurements(store, club, club_renders):
+    artist, row = club
+    match = club_renders["match"]
+    item = save(store, artist, row, audio=match, audio_name=match.name, caption=CAPTION).item
+    audio = store.get_item(item["id"])["metadata"]["audio"]
+    assert (audio["verdict"], audio["reasons"], audio["warnings"], audio["confirmed"]) == ("matches", [], [], False)
+    assert audio["bpm"] == pytest.approx(128, abs=1) and audio["key"] == "A minor"
+    assert audio["duration_s"] == pytest.approx(15.0, abs=0.1) and audio["loudness_lufs"] < -5
+    assert any(a.startswith("Tempo agrees") for a in audio["agreements"])
+
+
+def test_a_doubtful_render_or_a_warning_is_kept_but_does_not_block(store, club, club_renders):
+    artist, row = club
+    close, late = club_renders["close"], club_renders["late"]  # 133 BPM; 3 s of silence first
+    doubtful = save(store, artist, row, audio=close, audio_name=close.name, caption=CAPTION).item
+    warned = save(store, artist, row, audio=late, audio_name=late.name, caption=CAPTION).item
+    doubtful, warned = (store.get_item(i["id"])["metadata"]["audio"] for i in (doubtful, warned))
+    assert doubtful["verdict"] == "doubtful" and doubtful["confirmed"] is False
+    assert "close, but not the same tempo" in doubtful["reasons"][0]
+    assert warned["verdict"] == "matches" and warned["warnings"] == ["3.0 s of silence at the start."]
+
+
+def test_an_analysis_given_with_the_request_is_not_repeated(store, club, club_renders, monkeypatch):
+    from trainmode.analysis import analyze_mp3
+
+    artist, row = club
+    match = club_renders["match"]
+    analysis = analyze_mp3(match)
+    monkeypatch.setattr("trainmode.saving.analyze_mp3", lambda *a, **k: pytest.fail("analysed twice"))
+    item = save(store, artist, row, audio=match, audio_name=match.name, caption=CAPTION, analysis=analysis).item
+    assert item["metadata"]["audio"]["bpm"] == round(analysis.bpm, 3)

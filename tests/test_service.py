@@ -3,15 +3,17 @@ per caption on the way from upload to saved item."""
 from __future__ import annotations
 
 import dataclasses
+import io
+import re
 
 import pytest
 
 import trainmode.batch
 import trainmode.saving
 from trainmode.als import ParsedSet
-from trainmode.errors import ValidationError, WriterError
+from trainmode.errors import ConfirmationRequired, ValidationError, WriterError
 from trainmode.factcheck import Finding
-from trainmode.service import SaveRequest, TrainMode
+from trainmode.service import SaveRequest, TrainMode, saveable
 from trainmode.writers import OfflineWriter
 
 
@@ -114,3 +116,73 @@ def test_a_blocking_finding_is_refused_even_when_confirmed(tm, ada, demo_files, 
     with pytest.raises(ValidationError, match="cannot be saved: The caption names the artist"):
         tm.save(ada, tm.find_set(ada, "night_drive.als"), request)
     assert tm.list_items(ada) == []
+
+
+# ---- the audio against its set, through the door ------------------------------------------
+@pytest.fixture
+def club_set(tm, club_renders):
+    tm.import_sets("Cy", [("club.als", club_renders["als"])])
+    cy = tm.artist("Cy")
+    return cy, tm.find_set(cy, "club.als")
+
+
+def test_a_140_bpm_render_of_a_128_bpm_set_asks_before_saving(tm, club_set, club_renders):
+    cy, row = club_set
+    fast = club_renders["fast"]
+    caption = "A club groove with punchy drums, a steady kick and minor chords."
+    request = SaveRequest(audio=fast, audio_name=fast.name, caption=caption)
+    with pytest.raises(ConfirmationRequired, match="The audio does not sound like its set: The audio runs at") as err:
+        tm.save(cy, row, request)
+    assert len(err.value.reasons) == 1 and "runs at 1" in err.value.reasons[0]
+    assert tm.list_items(cy) == []
+    saved = tm.save(cy, row, dataclasses.replace(request, confirm=True)).item
+    assert saved["metadata"]["audio"]["verdict"] == "mismatch" and saved["metadata"]["audio"]["confirmed"]
+    match = club_renders["match"]
+    plain = tm.save(cy, row, dataclasses.replace(request, audio=match, audio_name=match.name)).item
+    assert plain["metadata"]["audio"]["verdict"] == "matches"
+
+
+def test_the_queue_listens_once_shows_the_verdict_and_asks_before_saving_a_mismatch(tm, club_set, club_renders,
+                                                                                     monkeypatch):
+    cy, row = club_set
+    queue = []
+    for key in ("fast", "match"):
+        mp3 = club_renders[key]
+        tm.add_to_queue(queue, cy, row, mp3.read_bytes(), name=mp3.name, info=tm.measure_upload(mp3, mp3.name),
+                        pairing="same name")
+    fast, match = queue
+    assert fast.verdict.verdict == "mismatch" and "the set at 128" in fast.verdict.reasons[0]
+    assert match.verdict.verdict == "matches" and match.analysis.bpm == pytest.approx(128, abs=1)
+    analyses = counting(monkeypatch, trainmode.saving, "analyze_mp3")
+    tm.generate_entries(queue, cy)
+    tm.save_entries(saveable(queue), cy)
+    assert match.state == "saved" and fast.state == "review"
+    assert fast.needs_confirmation == list(fast.verdict.reasons)   # what the Train page asks about
+    fast.confirmed = True                                           # "Save anyway"
+    tm.save_entries(saveable(queue), cy)
+    assert fast.state == "saved" and analyses == []                 # each upload was analysed once, when added
+    stored = {i["audio_filename"]: i["metadata"]["audio"] for i in tm.list_items(cy)}
+    assert stored[fast.audio_name]["confirmed"] and not stored[match.audio_name]["confirmed"]
+
+
+def test_uploads_are_listened_to_in_parallel_and_paired_by_length_and_tempo(tm, club_renders, demo_files,
+                                                                           audio_fixtures):
+    tm.import_sets("Di", [("club.als", club_renders["als"]), *((als.name, als) for _, als, _ in demo_files)])
+    di = tm.artist("Di")
+    rows = tm.list_sets(di)
+    fast, match = club_renders["fast"], club_renders["match"]
+    measured = tm.measure_uploads([("club (master).mp3", io.BytesIO(match.read_bytes())), ("mystery.mp3", fast),
+                                   ("notes.mp3", audio_fixtures / "text_renamed.mp3")])
+    assert [m.name for m in measured] == ["club (master).mp3", "mystery.mp3", "notes.mp3"]
+    assert measured[2].analysis is None and "text" in measured[2].error
+    club, mystery, text = tm.pair_measured(measured, rows)
+    assert club.parse_id == tm.find_set(di, "club.als")["parse_id"] and club.verdict.verdict == "matches"
+    assert re.fullmatch(r"length 0:15 vs 0:15, tempo 128 = 128 BPM", club.why), club.why
+    # No name decides the mystery render: the closest length and tempo comes first, with why.
+    assert mystery.parse_id is None and mystery.verdict is None
+    names = [next(r["als_filename"] for r in rows if r["parse_id"] == p) for p in mystery.candidates]
+    assert set(names[:2]) == {"club.als", "neon_pulse.als"}          # 15 s at 128 BPM (a tie)
+    assert mystery.why == mystery.why_for(mystery.candidates[0]) and "tempo 140 vs 128 BPM" in mystery.why
+    sunrise = mystery.candidates[names.index("sunrise_waltz.als")]
+    assert mystery.why_for(sunrise) == "length 0:15 vs 0:15, tempo 140 vs 96 BPM"
+    assert text.parse_id is None and text.why == ""

@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 
 from .errors import ConfirmationRequired, TrainModeError, ValidationError
-from .service import SaveRequest, TrainMode, item_caption, load_settings, setup_logging
+from .service import SaveRequest, TrainMode, item_caption, load_settings, setup_logging, verdict_line
 
 FORMAT_NAMES = ("hf", "audiocraft", "stable-audio", "ace-step", "ace-step-v1")  # trainmode.formats.FORMATS
 log = logging.getLogger(__name__)
@@ -87,15 +87,18 @@ def cmd_save(args, settings) -> int:
     tm = TrainMode.open(settings)
     artist = tm.artist(args.artist)
     row = tm.find_set(artist, args.als)
+    caption = None if args.generate else _read_caption_file(args.caption_file) if args.caption_file else args.caption
+    audio = Path(args.audio)
+    info = tm.measure_upload(audio, audio.name)  # a missing file or a non-MP3 fails here, before any caption
+    analysis, verdict = tm.check_render(row, audio)
+    for line in [verdict_line(verdict), *(f"warning: {w}" for w in verdict.warnings)]:
+        print(line, file=sys.stderr)
     generation = tm.generate_caption(artist, row, args.writer) if args.generate else None
-    if generation:
-        caption = generation.caption.text
-    else:
-        caption = _read_caption_file(args.caption_file) if args.caption_file else args.caption
-    request = SaveRequest(audio=Path(args.audio), audio_name=Path(args.audio).name, caption=caption,
+    caption = generation.caption.text if generation else caption
+    request = SaveRequest(audio=audio, audio_name=audio.name, caption=caption,
                           generated=generation.caption if generation else None,
                           findings=generation.findings if generation else None, confirm=args.force,
-                          by=args.by)
+                          by=args.by, info=info, analysis=analysis)
     try:
         result = tm.save(artist, row, request)
     except ConfirmationRequired as exc:
@@ -215,7 +218,8 @@ def _add_commands(sub) -> None:
     g.add_argument("--caption-file", metavar="F")
     g.add_argument("--generate", action="store_true", help="generate the caption now")
     p.add_argument("--writer", choices=("openai", "offline"))
-    p.add_argument("--force", action="store_true", help="save despite fact-check findings or a duration mismatch")
+    p.add_argument("--force", action="store_true",
+                   help="save despite fact-check findings or an audio `mismatch` (another tempo, length or key)")
     p.add_argument("--by", default=os.environ.get("USER"), metavar="NAME", help="who saves it (default: $USER)")
     p.add_argument("--json", action="store_true")
 

@@ -1,4 +1,4 @@
-"""Pair uploaded MP3s with imported sets: by file name first, by length as a tiebreak.
+"""Pair uploaded MP3s with imported sets: by file name first, by length (and tempo) as a tiebreak.
 
     pairs = pair_uploads([("Night Drive (master).mp3", 15.6)], store.list_summaries(artist_id))
     pairs[0].parse_id   # the night_drive.als row, or None when the user must pick
@@ -7,6 +7,11 @@ Renders are named after their set with a render suffix ("Night Drive (master).mp
 "night_drive_final_v2.mp3"), so both names are normalised and compared. Length never
 pairs on its own (many sets of one artist are about as long): it only picks between
 sets whose names match equally well.
+
+When the upload's audio analysis is given, the candidate sets are ranked by length AND tempo
+(`rank_candidates`), each with a "why" ("length 3:58 vs 4:00, tempo 128 = 128 BPM"); sets with
+the same (or a similar) name are then split by length and tempo together, and the paired set
+gets the audio verdict (matches | doubtful | mismatch). Tempo and length alone still never pair.
 """
 from __future__ import annotations
 
@@ -15,6 +20,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePath
+
+from .analysis import AudioAnalysis, Candidate, Verdict, rank_candidates
+from .audio_check import judge, set_reference
 
 # Words a DAW or a person appends to a render's name. Stripped from the end only.
 RENDER_SUFFIXES = {
@@ -34,6 +42,13 @@ class Pairing:
     parse_id: str | None           # the set it is paired with; None: the user picks
     candidates: tuple[str, ...]    # parse_ids worth offering, best first (all sets when nothing is close)
     reason: str                    # why, in words a user reads
+    why: str = ""                  # with audio: how the first candidate's length and tempo compare
+    verdict: Verdict | None = None  # with audio: the paired set's verdict (None when unpaired)
+    whys: tuple[tuple[str, str], ...] = ()  # with audio: (parse_id, why) for every candidate, ranked
+
+    def why_for(self, parse_id: str) -> str:
+        """How this candidate's length and tempo compare with the audio ("" without audio)."""
+        return dict(self.whys).get(parse_id, "")
 
     @property
     def status(self) -> str:
@@ -93,7 +108,13 @@ def _pick(name: str, rows: list[dict], duration_s: float | None, how: str) -> Pa
     return Pairing(name, None, ids, f"Several sets match ({how}); pick one")
 
 
-def pair_upload(name: str, duration_s: float | None, summaries: list[dict]) -> Pairing:
+def pair_upload(name: str, duration_s: float | None, summaries: list[dict],
+                analysis: AudioAnalysis | None = None) -> Pairing:
+    pairing = _by_name(name, duration_s, summaries)
+    return _with_audio(pairing, analysis, summaries) if analysis else pairing
+
+
+def _by_name(name: str, duration_s: float | None, summaries: list[dict]) -> Pairing:
     stem = normalize_stem(name)
     norm = {r["parse_id"]: normalize_stem(r["als_filename"]) for r in summaries}
     # Spaces do not count: "nightdrive" and "Night Drive" are one name.
@@ -123,6 +144,38 @@ def _similar(a: str, b: str) -> bool:
     return longer[: len(shorter)] == shorter or difflib.SequenceMatcher(None, a, b).ratio() >= SIMILAR
 
 
-def pair_uploads(uploads: list[tuple[str, float | None]], summaries: list[dict]) -> list[Pairing]:
-    """One Pairing per upload, in upload order. `summaries` are als_summaries rows."""
-    return [pair_upload(name, duration_s, summaries) for name, duration_s in uploads]
+def _candidate(row: dict) -> Candidate:
+    bpm, _, seconds = set_reference(row.get("summary"))
+    return Candidate(row["als_filename"], bpm=bpm, seconds=seconds, ref=row["parse_id"])
+
+
+def _with_audio(pairing: Pairing, analysis: AudioAnalysis, summaries: list[dict]) -> Pairing:
+    """Rank the candidates by length and tempo; let them split sets whose names match equally."""
+    rows = {r["parse_id"]: r for r in summaries}
+    ranked = rank_candidates(analysis, [_candidate(rows[p]) for p in pairing.candidates])
+    parse_id, reason = pairing.parse_id, pairing.reason
+    if parse_id is None and pairing.status == "ambiguous":
+        fitting = [r.candidate.ref for r in ranked if _fits_audio(analysis, rows[r.candidate.ref])]
+        if len(fitting) == 1:
+            how = "similar name" if "similar" in reason else "same name"
+            parse_id, reason = fitting[0], f"{how}; length and tempo fit only this set"
+    order = ((parse_id,) if parse_id else ()) + tuple(r.candidate.ref for r in ranked if r.candidate.ref != parse_id)
+    whys = dict((r.candidate.ref, r.why) for r in ranked)
+    return Pairing(pairing.name, parse_id, order, reason, why=whys[order[0]] if order else "",
+                   verdict=judge(analysis, rows[parse_id]["summary"]) if parse_id else None,
+                   whys=tuple((p, whys[p]) for p in order))
+
+
+def _fits_audio(analysis: AudioAnalysis, row: dict) -> bool:
+    """The length fits and the tempo agrees (same, half or double time)."""
+    verdict = judge(analysis, row["summary"])
+    return fits(analysis.duration_s, set_seconds(row)) and verdict.tempo_relation is not None
+
+
+def pair_uploads(uploads: list[tuple[str, float | None]], summaries: list[dict],
+                 analyses: list[AudioAnalysis | None] | None = None) -> list[Pairing]:
+    """One Pairing per upload, in upload order. `summaries` are als_summaries rows; `analyses`
+    (one per upload, None where missing) add the length-and-tempo ranking and the verdict."""
+    analyses = analyses or [None] * len(uploads)
+    return [pair_upload(name, duration_s, summaries, analysis)
+            for (name, duration_s), analysis in zip(uploads, analyses, strict=True)]

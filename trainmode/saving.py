@@ -1,8 +1,8 @@
 """Save a training item: one MP3 + its caption -> audio.mp3, caption text file, a `ready` row.
 
-The caption's fact check and the MP3's probe (SHA-256, duration) are done once, by whoever
-made them (the Train queue keeps both); this module reuses them and only computes what
-it was not given.
+The caption's fact check, the MP3's probe (SHA-256, duration) and its audio analysis (tempo,
+key, loudness...) are done once, by whoever made them (the Train queue keeps all three); this
+module reuses them and only computes what it was not given.
 """
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .audio import AudioInfo, duration_mismatch, probe_mp3
+from .analysis import AudioAnalysis, Verdict, analyze_mp3
+from .audio import AudioInfo, probe_mp3
+from .audio_check import item_audio, judge, needs_confirmation
 from .caption_text import strip_markdown
 from .errors import ConfirmationRequired, DuplicateError, StoreError, TrainModeError, ValidationError
 from .factcheck import Finding, check_caption
@@ -48,16 +50,21 @@ def clean_caption_text(caption: str) -> str:
                          when_empty="generate one or type it before saving")
 
 
-def confirmation_reasons(info: AudioInfo, findings: list[Finding], summary: dict) -> list[str]:
-    """What the user must confirm before saving: findings and a duration far from the set's length."""
+def confirmation_reasons(findings: list[Finding], verdict: Verdict) -> list[str]:
+    """What the user must confirm before saving: fact-check findings, and the reasons of an audio
+    verdict `mismatch` (another tempo, a length far from the set's, an unrelated key)."""
     blocking = [f.message for f in findings if is_blocking(f)]
     if blocking:
         raise ValidationError("This caption cannot be saved: " + " ".join(blocking) + " Edit it first.")
-    reasons = [f.message for f in findings]
-    mismatch = duration_mismatch(info.duration_s, (summary.get("length") or {}).get("seconds"))
-    if mismatch:
-        reasons.append(mismatch)
-    return reasons
+    return [f.message for f in findings] + needs_confirmation(verdict)
+
+
+def confirmation_message(findings: list[Finding], verdict: Verdict) -> str:
+    """"Please confirm before saving: <findings> The audio does not sound like its set: <reasons>"."""
+    parts = [f.message for f in findings]
+    if needs_confirmation(verdict):
+        parts.append("The audio does not sound like its set: " + " ".join(needs_confirmation(verdict)))
+    return "Please confirm before saving: " + " ".join(parts)
 
 
 @contextmanager
@@ -76,8 +83,8 @@ def _as_local_file(audio: AudioSource, workdir: str | None) -> Iterator[Path]:
 
 @dataclass(frozen=True)
 class SaveRequest:
-    """What to save. `findings` are the fact check of exactly `caption` and `info` the probe
-    of exactly `audio`, when the caller has them already (None: done here)."""
+    """What to save. `findings` are the fact check of exactly `caption`, `info` the probe and
+    `analysis` the audio analysis of exactly `audio`, when the caller has them already (None: done here)."""
     audio: AudioSource
     audio_name: str
     caption: str
@@ -86,14 +93,15 @@ class SaveRequest:
     info: AudioInfo | None = None
     confirm: bool = False
     by: str | None = None     # who saves it (training_items.created_by)
+    analysis: AudioAnalysis | None = None
 
 
 def save_item(store: Store, artist: dict, summary_row: dict, request: SaveRequest) -> SaveResult:
     """Validate the MP3, store audio.mp3 + the caption, insert the `ready` row.
 
-    Fact-check findings or a duration far from the set's length raise
-    ConfirmationRequired unless confirmed; blocking findings are refused even then.
-    Any failure leaves no row and no file.
+    Fact-check findings or an audio verdict `mismatch` (the render does not sound like its set)
+    raise ConfirmationRequired unless confirmed; blocking findings are refused even then.
+    The measurements and the verdict go into metadata["audio"]. Any failure leaves no row and no file.
     """
     caption = clean_caption_text(request.caption)
     with _as_local_file(request.audio, store.temp_dir()) as path:
@@ -105,10 +113,13 @@ def save_item(store: Store, artist: dict, summary_row: dict, request: SaveReques
         findings = request.findings
         if findings is None:
             findings = check_caption(caption, summary_row["summary"], master_schema, artist_name=artist["name"])
-        reasons = confirmation_reasons(info, findings, summary_row["summary"])
+        analysis = request.analysis or analyze_mp3(path, name=request.audio_name)
+        verdict = judge(analysis, summary_row["summary"])
+        reasons = confirmation_reasons(findings, verdict)
         if reasons and not request.confirm:
-            raise ConfirmationRequired("Please confirm before saving: " + " ".join(reasons), reasons)
+            raise ConfirmationRequired(confirmation_message(findings, verdict), reasons)
         item = _item_row(artist, summary_row, info, request, caption, findings)
+        item["metadata"] = {**item["metadata"], "audio": item_audio(analysis, verdict, request.confirm)}
         try:
             _store_item(store, item, path)
         except DuplicateError:  # saved by a concurrent run since the check above; our files are undone

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import deleting, drafts, formats, library, work_queue
-from .analysis import AudioAnalysis, analyze_mp3, audio_warnings
+from .analysis import AudioAnalysis, Verdict, analyze_mp3, audio_warnings
 from .audio import AudioInfo, duration_mismatch, probe_mp3
+from .audio_check import MeasuredUpload, judge, measure_uploads, verdict_line
 from .batch import Generation, Job, generate_many
 from .caption_report import items_report
 from .config import Settings, load_settings
@@ -40,10 +41,10 @@ from .store import Store, open_store
 from .work_queue import Progress, QueueEntry, counts, progress, recover, saveable
 from .writers import get_writer
 
-__all__ = ["TrainMode", "Settings", "AudioInfo", "Generation", "ImportResult", "Pairing", "QueueEntry",
-           "SaveRequest", "SaveResult", "ExportProgress", "ExportResult", "counts", "progress", "recover",
-           "saveable", "item_caption", "load_settings", "log_file", "setup_logging", "parse_master_schema",
-           "EXAMPLE_MASTER_SCHEMA"]
+__all__ = ["TrainMode", "Settings", "AudioAnalysis", "AudioInfo", "Generation", "ImportResult", "MeasuredUpload",
+           "Pairing", "QueueEntry", "SaveRequest", "SaveResult", "Verdict", "ExportProgress", "ExportResult", "counts",
+           "progress", "recover", "saveable", "item_caption", "verdict_line", "load_settings", "log_file",
+           "setup_logging", "parse_master_schema", "EXAMPLE_MASTER_SCHEMA"]
 
 
 class TrainMode:
@@ -117,7 +118,15 @@ class TrainMode:
         return result
 
     def save(self, artist: dict, set_row: dict, request: SaveRequest) -> SaveResult:
+        """Save one item; ConfirmationRequired for findings or an audio `mismatch` unless `request.confirm`."""
         return save_item(self.store, artist, set_row, request)
+
+    @staticmethod
+    def check_render(set_row: dict, source: BinaryIO | bytes | str | Path,
+                     name: str | None = None) -> tuple[AudioAnalysis, Verdict]:
+        """Listen to an MP3 and judge it against the set; hand the analysis to `SaveRequest(analysis=)`."""
+        analysis = analyze_mp3(source, name=name)
+        return analysis, judge(analysis, set_row["summary"])
 
     def list_items(self, artist: dict, status: str | None = None) -> list[dict]:
         return self.store.list_items(artist["id"], status)
@@ -148,9 +157,28 @@ class TrainMode:
         """Probe an MP3 once (SHA-256, duration); AudioError names what a non-MP3 really is."""
         return probe_mp3(upload, name=name)
 
+    def measure_uploads(self, uploads: list[tuple[str, BinaryIO | bytes | str | Path]]) -> list[MeasuredUpload]:
+        """Probe each upload and listen to the valid ones, in parallel on the usable cores: one
+        `MeasuredUpload` (info, analysis, or the error) per upload, in order. Pass them on to
+        `pair_measured` and `add_to_queue` so that each upload is probed and analysed once."""
+        return measure_uploads(uploads, self.store.temp_dir())
+
     @staticmethod
-    def pair(uploads: list[tuple[str, float | None]], set_rows: list[dict]) -> list[Pairing]:
-        return pair_uploads(uploads, set_rows)
+    def pair(uploads: list[tuple[str, float | None]], set_rows: list[dict],
+             analyses: list[AudioAnalysis | None] | None = None) -> list[Pairing]:
+        return pair_uploads(uploads, set_rows, analyses)
+
+    @staticmethod
+    def pair_measured(measured: list[MeasuredUpload], set_rows: list[dict]) -> list[Pairing]:
+        """Pairings by name, then length and tempo: each with `why` (and `why_for(parse_id)` per
+        candidate) and, when paired, the audio `verdict` against that set."""
+        return pair_uploads([(m.name, m.info.duration_s if m.info else None) for m in measured], set_rows,
+                            [m.analysis for m in measured])
+
+    @staticmethod
+    def audio_verdict(analysis: AudioAnalysis, set_row: dict) -> Verdict:
+        """The render against a set (e.g. one picked by hand): matches | doubtful | mismatch, with reasons."""
+        return judge(analysis, set_row["summary"])
 
     @staticmethod
     def length_mismatch(info: AudioInfo, set_row: dict) -> str | None:
@@ -158,10 +186,19 @@ class TrainMode:
         return duration_mismatch(info.duration_s, (set_row["summary"].get("length") or {}).get("seconds"))
 
     def add_to_queue(self, queue: list[QueueEntry], artist: dict, set_row: dict, upload: BinaryIO | bytes, *,
-                     name: str, info: AudioInfo, pairing: str, by: str | None = None) -> QueueEntry:
+                     name: str, info: AudioInfo, pairing: str, analysis: AudioAnalysis | None = None,
+                     by: str | None = None) -> QueueEntry:
+        """A queue entry for the upload; it is listened to here unless `analysis` is given, and the
+        entry keeps the analysis and its verdict against `set_row` (save reuses both)."""
+        path = work_queue.spill_upload(upload, self.store.temp_dir())
+        try:
+            analysis = analysis or analyze_mp3(path, name=name)
+        except BaseException:
+            Path(path).unlink(missing_ok=True)  # no entry, so nothing else would remove it
+            raise
         entry = QueueEntry(artist_id=artist["id"], parse_id=set_row["parse_id"], als_filename=set_row["als_filename"],
-                           audio_name=name, audio_path=work_queue.spill_upload(upload, self.store.temp_dir()),
-                           audio=info, pairing=pairing, by=by)
+                           audio_name=name, audio_path=path, audio=info, pairing=pairing,
+                           analysis=analysis, verdict=judge(analysis, set_row["summary"]), by=by)
         queue.append(entry)
         return entry
 

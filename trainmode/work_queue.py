@@ -3,9 +3,9 @@ survives page switches and reruns.
 
 States: pending -> generating -> review -> saving -> saved, and failed from
 generating or saving (retry repeats the step that failed). Uploaded bytes never sit
-in the queue: they are spilled to a temp file, the entry keeps only the path and the
-`AudioInfo` measured once when the file was added, and the file goes once the item is
-saved or the entry removed.
+in the queue: they are spilled to a temp file, the entry keeps only the path, the
+`AudioInfo` and the `AudioAnalysis` measured once when the file was added (with the audio
+verdict against its set), and the file goes once the item is saved or the entry removed.
 
 The actions below (generate, save, retry, edit) are what the Train page's buttons
 call (through `TrainMode`); they move entries and never raise for one entry's failure.
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from .analysis import AudioAnalysis, Verdict
 from .audio import AudioInfo
 from .batch import DEFAULT_MAX_WORKERS, Generation, Job, generate_many
 from .errors import ConfirmationRequired, TrainModeError, ValidationError
@@ -65,6 +66,8 @@ class QueueEntry:
     confirmed: bool = False
     by: str | None = None            # who added it (saved as the item's created_by)
     draft_blob: str | None = None    # its MP3 in the store's draft (trainmode/drafts.py)
+    analysis: AudioAnalysis | None = None  # listened to once when added: save reuses it
+    verdict: Verdict | None = None   # the audio against its set: matches | doubtful | mismatch, reasons, warnings
 
     @property
     def duration_s(self) -> float | None:
@@ -194,7 +197,7 @@ def _save_one(entry: QueueEntry, store: Store, artist: dict, summaries: dict[str
     move(entry, "saving")
     request = SaveRequest(audio=entry.audio_path, audio_name=entry.audio_name, caption=entry.caption,
                           generated=entry.generated, findings=entry.findings, info=entry.audio,
-                          confirm=entry.confirmed, by=entry.by)
+                          confirm=entry.confirmed, by=entry.by, analysis=entry.analysis)
     try:
         row = summaries.get(entry.parse_id)
         if row is None:

@@ -7,7 +7,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
 from .result import AudioAnalysis
-from .verdict import TEMPO_AGREES, tempo_relation
+from .verdict import TEMPO_AGREES, TEMPO_DOUBTFUL, tempo_relation
 
 LENGTH_SCALE = 0.10  # a set 10 % longer or shorter scores e^-1 on length
 TEMPO_SCALE = 0.04  # 4 % off (after half/double) scores e^-1 on tempo
@@ -46,7 +46,7 @@ def _tempo(bpm: float | None, set_bpm: float | None) -> tuple[float, str] | None
     if bpm is None or not set_bpm or set_bpm <= 0:
         return None
     relation, off = tempo_relation(bpm, set_bpm)
-    label = "" if relation == "same" else f" ({relation} time)"
+    label = "" if relation == "same" or off > TEMPO_DOUBTFUL else f" ({relation} time)"  # 140 vs 96 is no double
     sign = "=" if off <= TEMPO_AGREES else "vs"
     return math.exp(-off / TEMPO_SCALE), f"tempo {bpm:.0f} {sign} {set_bpm:.0f} BPM{label}"
 
