@@ -145,7 +145,8 @@ def test_a_queue_draft_is_restored_with_its_mp3s_and_discarded_with_them(tm, sav
         assert fh.read() == mp3.read_bytes()
     again.confirmed = True                                   # "Save anyway" (a non-blocking finding)
     tm.save_entries(restored, ada)
-    assert again.state == "saved" and tm.store.get_item(again.item_id)["created_by"] == "kim"
+    assert again.state == "saved", again.error
+    assert tm.store.get_item(again.item_id)["created_by"] == "kim"
     tm.save_draft(ada, restored)
     assert not blob_exists(tm, blob)                          # a saved entry needs no draft MP3
     tm.discard_draft(ada)
