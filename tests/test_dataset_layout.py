@@ -208,3 +208,23 @@ def test_a_split_export_declares_both_splits_and_datasets_loads_them(unzipped_wi
         assert ds["train"]["caption"] == [train["prompt_text"]]
         assert ds["validation"]["caption"] == [valid["prompt_text"]]
         assert set(ds["train"]["artist"]) == {dataset.artist_label(artist)}
+
+
+def test_the_render_measurements_reach_the_sidecar_metadata_and_card():
+    heard = {"duration_s": 30.0, "sample_rate": 44100, "channels": 2, "bpm": 139.8, "bpm_confidence": 0.9,
+             "key": "A minor", "key_strength": 0.8, "loudness_lufs": -9.5, "loudness_range_lu": 4.0,
+             "peak_dbfs": -0.3, "silence_start_s": 0.0, "silence_end_s": 0.2, "clipped_ratio": 0.0, "mono": False,
+             "mono_compatible": True, "stereo_correlation": 0.4, "analyzer": "essentia", "notes": [],
+             "verdict": "mismatch", "reasons": ["The audio runs at 140 BPM, the set at 128."], "confirmed": True}
+    listened = {"id": "i1", "audio_path": "a.mp3", "prompt_text": "A loop.", "metadata": {"audio": heard}}
+    unheard = {"id": "i2", "audio_path": "b.mp3", "prompt_text": "A loop.", "metadata": {}}
+    rows = [dataset.row_for(n, item, SUMMARY, {}, artist="artist-x") for n, item in enumerate((listened, unheard), 1)]
+    first, second = (hf.track_record(r) for r in rows)
+    assert (first["audio_bpm"], first["loudness_lufs"], first["audio_key"]) == (139.8, -9.5, "A minor")
+    assert first["audio_verdict"] == "mismatch" and first["confirmed_despite_doubt"] is True
+    assert all(second[name] is None for name in dataset.AUDIO_FIELDS)        # one type per column, null when unheard
+    line = json.loads(hf.metadata_line(first))
+    assert line["loudness_lufs"] == -9.5 and set(dataset.AUDIO_FIELDS) <= set(line)
+    card = hf.dataset_card("artist-x", rows, [])
+    assert "Loudness from -9.5 to -9.5 LUFS over 1 measured tracks" in card
+    assert "1 saved although its audio did not clearly match its set" in card

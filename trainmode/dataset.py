@@ -15,6 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from .analysis.result import AudioAnalysis
 from .errors import ValidationError
 from .facts import SetFacts
 from .writers.context import caption_metadata
@@ -56,6 +57,7 @@ class Row:
     parent_id: str | None = None           # the item a clip was cut from; None for a whole item
     lyrics: str | None = None              # only when the user supplied lyrics
     source: dict = field(default_factory=dict)  # source_set, prompt_edited, provenance
+    heard: dict = field(default_factory=dict)   # the render's measurements: AUDIO_FIELDS
 
     @property
     def tags(self) -> list[str]:
@@ -158,7 +160,25 @@ def row_for(index: int, item: dict, summary: dict, master_schema: dict, *, artis
         artist=artist,
         source={"source_set": item.get("parse_id"), "prompt_edited": bool(item.get("prompt_edited")),
                 "provenance": item.get("provenance") or {}},
+        heard=heard(item),
     )
+
+
+# What the render was measured to be (trainmode.analysis), flat: the same keys on every row,
+# null for items saved before they were listened to (audiofolder wants one type per column).
+AUDIO_FIELDS = ("audio_bpm", "audio_bpm_confidence", "audio_key", "audio_key_strength", "loudness_lufs",
+                "loudness_range_lu", "peak_dbfs", "silence_start_s", "silence_end_s", "clipped_ratio",
+                "audio_mono", "audio_analyzer", "audio_verdict", "confirmed_despite_doubt")
+
+
+def heard(item: dict) -> dict:
+    """The item's `metadata.audio` as export fields, with the verdict against its set."""
+    audio = (item.get("metadata") or {}).get("audio")
+    if not isinstance(audio, dict):
+        return dict.fromkeys(AUDIO_FIELDS)
+    doubted = audio.get("verdict") not in (None, "matches")
+    return {**AudioAnalysis.from_dict(audio).export_fields(), "audio_verdict": audio.get("verdict"),
+            "confirmed_despite_doubt": bool(doubted and audio.get("confirmed"))}
 
 
 # ---- small helpers the formats share --------------------------------------------------

@@ -43,10 +43,24 @@ FIELD_NOTES = {
     "key": "key of the set, e.g. `A minor` (null when the set does not show it clearly)",
     "time_signature": "meter of the set, e.g. `4/4`",
     "duration_s": "length of the MP3 in seconds",
-    "instruments": "the artist profile's instruments, then the set's instrument devices and plug-ins",
+    "instruments": "the artist profile's instruments, then the set's instrument families, longest playing first",
     "genres": "from the artist profile",
     "moods": "from the artist profile",
     "artist": "an opaque artist id, or the artist's name when exported with `--artist-name`",
+    "audio_bpm": "tempo measured in the MP3 (null when not measured), with `audio_bpm_confidence` (0-1)",
+    "audio_bpm_confidence": "how sure the tempo measurement is (0-1)",
+    "audio_key": "key heard in the MP3, e.g. `F# minor`, with `audio_key_strength` (0-1)",
+    "audio_key_strength": "how clearly the key is heard (0-1)",
+    "loudness_lufs": "integrated loudness (EBU R 128), with `loudness_range_lu`",
+    "loudness_range_lu": "loudness range in LU",
+    "peak_dbfs": "sample peak in dBFS",
+    "silence_start_s": "silence before the music starts, in seconds",
+    "silence_end_s": "silence after it ends, in seconds",
+    "clipped_ratio": "share of samples at full scale",
+    "audio_mono": "whether the render is effectively mono",
+    "audio_analyzer": "what measured it",
+    "audio_verdict": "the render against its set: `matches`, `doubtful` or `mismatch` (see docs/audio-analysis.md)",
+    "confirmed_despite_doubt": "true when someone saved it although the verdict was not `matches`",
 }
 CARD_FIELDS = tuple(FIELD_NOTES)[1:]  # metadata.jsonl fields after file_name
 SPLIT_NAMES = {"train": "train", "valid": "validation"}
@@ -68,6 +82,7 @@ def track_record(row: Row) -> dict:
         "genres": list(row.facts.genres),
         "moods": list(row.facts.moods),
         "artist": row.artist,
+        **row.heard,
         **row.source,
     }
 
@@ -108,6 +123,15 @@ def _duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
+def _listened(rows: list[Row]) -> str:
+    """The card's line on what the renders were measured to be."""
+    loudness = [r.heard["loudness_lufs"] for r in rows if r.heard.get("loudness_lufs") is not None]
+    doubted = sum(bool(r.heard.get("confirmed_despite_doubt")) for r in rows)
+    measured = (f"Loudness from {min(loudness):.1f} to {max(loudness):.1f} LUFS over {len(loudness)} measured tracks; "
+                if loudness else "No track's loudness was measured; ")
+    return f"{measured}{doubted} saved although its audio did not clearly match its set."
+
+
 def dataset_card(artist: str, rows: list[Row], split_folders: list[str]) -> str:
     total = sum(r.duration_s or 0 for r in rows)
     fields = "\n".join(f"| `{name}` | {note} |" for name, note in FIELD_NOTES.items())
@@ -119,6 +143,7 @@ def dataset_card(artist: str, rows: list[Row], split_folders: list[str]) -> str:
 {len(rows)} tracks, {_duration(total)} of audio in total ({total:.0f} s), each with a caption
 for text-to-music training, made with Train Mode from the artist's Ableton Live sets.
 {f"Tracks per split: {splits}." if splits else ""}
+{_listened(rows)}
 
 ## Files
 
