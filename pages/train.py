@@ -1,38 +1,39 @@
 """Train: pair many MP3s with their sets, generate captions, review them, save."""
 import streamlit as st
 
+from pages._listen import show_entry_sound, show_verdict
 from pages._ui import clock, local_time, md, run_page, summary_label, user_errors, who
-from trainmode.errors import AudioError
 from trainmode.service import QueueEntry, TrainMode, counts, progress, recover, saveable
 
 QUEUE_KEY = "tm_queue"    # non-widget keys: they survive page switches and reruns
-PROBES_KEY = "tm_probes"  # upload file_id -> (AudioInfo, error): measured once, not on every rerun
+PROBES_KEY = "tm_probes"  # upload file_id -> MeasuredUpload (info, analysis or error): once, not every rerun
 FLASH_KEY = "tm_train_flash"
 NO_SET = ""
 BADGE = {"pending": "⏳ pending", "generating": "✍️ generating", "review": "👀 review",
          "saving": "💾 saving", "saved": "✅ saved", "failed": "❌ failed"}
 
 
-def probe(tm: TrainMode, upload) -> tuple[object, str | None]:
-    """The upload's AudioInfo (hash + duration), measured once; the queue entry keeps it."""
+def measure(tm: TrainMode, uploads) -> list:
+    """Each upload probed (hash + duration) and listened to once, the new ones in parallel; the
+    queue entry keeps both, so Save neither re-probes nor re-listens."""
     probes = st.session_state.setdefault(PROBES_KEY, {})
-    if upload.file_id not in probes:
-        try:
-            probes[upload.file_id] = (tm.measure_upload(upload, upload.name), None)
-        except AudioError as exc:
-            probes[upload.file_id] = (None, str(exc))
-    return probes[upload.file_id]
+    new = [u for u in uploads if u.file_id not in probes]
+    if new:
+        with st.spinner(f"Listening to {len(new)} file(s): tempo, key, loudness…"):
+            for upload, measured in zip(new, tm.measure_uploads([(u.name, u) for u in new]), strict=True):
+                probes[upload.file_id] = measured
+    return [probes[u.file_id] for u in uploads]
 
 
 def pick_sets(tm: TrainMode, uploads, rows: list[dict], summaries: dict[str, dict]) -> list[tuple]:
     """One row per upload: the proposed set, changeable, with the MP3's length and a player
     next to it and a length mismatch shown now, not at Save. Returns (upload, parse_id, info, reason)."""
-    measured = [(u, *probe(tm, u)) for u in uploads]
-    pairings = tm.pair([(u.name, info.duration_s if info else None) for u, info, _ in measured], rows)
+    measured = measure(tm, uploads)
+    pairings = tm.pair_measured(measured, rows)
     picks = []
     with st.container(border=True):
-        for (upload, info, error), pairing in zip(measured, pairings, strict=False):
-            if pick := pick_row(tm, upload, info, error, pairing, summaries):
+        for upload, heard, pairing in zip(uploads, measured, pairings, strict=True):
+            if pick := pick_row(tm, upload, heard, pairing, summaries):
                 picks.append(pick)
     left_out = len(uploads) - len(picks)
     st.caption(f"{len(picks)} of {len(uploads)} files paired"
@@ -40,7 +41,8 @@ def pick_sets(tm: TrainMode, uploads, rows: list[dict], summaries: dict[str, dic
     return picks
 
 
-def pick_row(tm: TrainMode, upload, info, error: str | None, pairing, summaries: dict[str, dict]) -> tuple | None:
+def pick_row(tm: TrainMode, upload, heard, pairing, summaries: dict[str, dict]) -> tuple | None:
+    info, error = heard.info, heard.error
     name_col, set_col = st.columns([2, 3])
     heading = name_col.empty()
     length = f" · {clock(info.duration_s)}" if info else ""
@@ -56,12 +58,15 @@ def pick_row(tm: TrainMode, upload, info, error: str | None, pairing, summaries:
                                label_visibility="collapsed")
     heading.markdown(f"{'✅' if chosen else '❔'} **{md(upload.name)}**{length}")
     reason = pairing.reason if chosen == pairing.parse_id else "picked by hand"
-    set_col.caption(md(reason if chosen else pairing.reason))
+    why = pairing.why_for(chosen) if chosen else pairing.why
+    set_col.caption(md(reason if chosen else pairing.reason) + (f" · {md(why)}" if why else ""))
     if not chosen:
         return None
-    if mismatch := tm.length_mismatch(info, summaries[chosen]):
+    if heard.analysis is not None:
+        show_verdict(set_col, tm.audio_verdict(heard.analysis, summaries[chosen]))
+    elif mismatch := tm.length_mismatch(info, summaries[chosen]):
         set_col.warning(md(mismatch), icon="⏱️")
-    return upload, chosen, info, reason
+    return upload, chosen, heard, reason
 
 
 def add_tracks(tm: TrainMode, artist: dict, rows: list[dict], summaries: dict[str, dict], queue: list) -> None:
@@ -75,9 +80,9 @@ def add_tracks(tm: TrainMode, artist: dict, rows: list[dict], summaries: dict[st
                                     "look-alikes.")
     picks = pick_sets(tm, uploads, rows, summaries) if uploads else []
     if st.button("Add to queue", type="primary", disabled=not picks):
-        for upload, parse_id, info, reason in picks:
-            tm.add_to_queue(queue, artist, summaries[parse_id], upload, name=upload.name, info=info, pairing=reason,
-                            by=who())
+        for upload, parse_id, heard, reason in picks:
+            tm.add_to_queue(queue, artist, summaries[parse_id], upload, name=upload.name, info=heard.info,
+                            analysis=heard.analysis, pairing=reason, by=who())
         if skipped := len(uploads) - len(picks):
             st.session_state[FLASH_KEY] = f"{skipped} file(s) had no set (or were not MP3s) and were not added."
         st.session_state["tm_upload_round"] = upload_round + 1
@@ -171,6 +176,7 @@ def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, summaries: dict, 
         st.markdown(f"**{md(entry.audio_name)}** ↔ {md(entry.als_filename)} — {BADGE[entry.state]}")
         added = f" · added by {md(entry.by)}" if entry.by else ""
         st.caption(f"paired: {md(entry.pairing or 'by hand')}{length}{added}")
+        show_entry_sound(entry)
         if entry.error:
             st.error(md(entry.error))
         if entry.note:

@@ -128,7 +128,8 @@ def door_problems(users: dict[str, set[str]]) -> list[str]:
 
 def test_pages_and_the_cli_go_through_one_door():
     users = door_users()
-    assert len(users) >= 5 and all(users.values()), users  # the four page modules and the CLI were read
+    # the page modules and the CLI were read (a page helper that imports no trainmode module is fine)
+    assert len(users) >= 5 and sum(map(bool, users.values())) >= 5 and users["trainmode/cli.py"], users
     assert not door_problems(users), "\n".join(door_problems(users))
 
 
