@@ -34,7 +34,8 @@ def variant_box(tm: TrainMode, entry: QueueEntry, name: str, artist: dict, set_r
     text = st.text_area(f"Variant {name}", key=key, on_change=keep_variant, height=80 if name != "detailed" else 110)
     in_use = entry.caption.strip() == text.strip()
     row = st.container(horizontal=True, vertical_alignment="center")
-    row.caption(f"{RULES.get(name, 'a caption')} · {len(text.split())} words"
+    size = f"{len([t for t in text.split(',') if t.strip()])} tags" if name == "tags" else f"{len(text.split())} words"
+    row.caption(f"{RULES.get(name, 'a caption')} · {size}"
                 + (" · ✅ this is the caption" if in_use else ""))
     if row.button("Use as the caption", key=f"use_{name}_{entry.id}", disabled=in_use,
                   help="The caption is the text the model trains on; every variant is saved beside it."):
