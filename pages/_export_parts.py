@@ -8,6 +8,7 @@ from trainmode.service import TrainMode
 
 STAGES = {"writing": "Writing", "verifying": "Verifying the zip", "checking": "Checking it against the format's rules",
           "storing": "Storing", "done": "Done"}
+FEW = 4   # below this many captions, a 3-gram in one caption is "in at least a quarter" of them
 REPORT_TITLES = {"caption": "Saved captions", "detailed": "Detailed variant", "short": "Short variant",
                  "tags": "Tags variant"}
 
@@ -47,6 +48,9 @@ def report_metrics(report) -> None:
     cols[4].metric("Duplicates", sum(len(g) for g in report.duplicates))
     findings = ", ".join(f"{code}: {n}" for code, n in report.findings_by_type.items())
     st.caption(f"Most common opening: “{md(report.top_opening)}” · findings: {md(findings or 'none')}")
+    if report.count < FEW:
+        st.caption(f"With {report.count} caption(s), every 3-gram is in at least a quarter of them: the variety "
+                   "figures mean more as the dataset grows.")
     for warning in report.warnings():
         st.warning(md(warning), icon="⚠️")
 

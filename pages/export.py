@@ -66,7 +66,8 @@ def last_export(tm: TrainMode) -> None:
 
 def history_frame(exports: list[dict]) -> pd.DataFrame:
     return pd.DataFrame.from_records([{
-        "when": local_time(e["created_at"]), "status": e["status"], "items": e["item_count"],
+        "when": local_time(e["created_at"]), "file": PurePosixPath(e["zip_path"]).name, "status": e["status"],
+        "items": e["item_count"],
         "size": size_text(e["bytes"]), "by": e.get("created_by") or "", "error": e.get("error") or "",
     } for e in exports])
 

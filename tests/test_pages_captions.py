@@ -48,6 +48,7 @@ def test_the_format_picker_exports_an_audiocraft_zip_with_a_split_and_offers_it(
     assert any("Exported 3 items (" in s.value for s in at.success)
     [download] = at.get("download_button")
     assert download.proto.label == "Download dataset-audiocraft.zip"
+    assert at.dataframe[-1].value["file"].tolist() == ["dataset-audiocraft.zip"]   # the history names it too
     with exported_zip(store) as zf:
         names = zf.namelist()
         manifests = {n.split("/")[-2]: zf.read(n).decode().splitlines() for n in names if n.endswith("data.jsonl")}

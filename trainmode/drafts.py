@@ -85,6 +85,8 @@ def _entry(store: Store, artist: dict, data: dict, summaries: dict, master_schem
     row = summaries.get(entry.parse_id)
     if entry.caption and row:
         entry.findings = list(check_caption(entry.caption, row["summary"], master_schema, artist_name=artist["name"]))
+    if not entry.variants and entry.generated:   # a draft kept before variants were editable
+        entry.variants = dict(entry.generated.variants)
     if entry.variants and row:
         entry.variant_findings = check_variants(entry.variants, row["summary"], master_schema,
                                                 artist_name=artist["name"])

@@ -195,7 +195,9 @@ def save(entries: list[QueueEntry], store: Store, artist: dict, summaries: dict[
 
 def _save_one(entry: QueueEntry, store: Store, artist: dict, summaries: dict[str, dict]) -> None:
     move(entry, "saving")
-    generated = replace(entry.generated, variants=dict(entry.variants)) if entry.generated else None  # as edited
+    generated = entry.generated
+    if generated and entry.variants:
+        generated = replace(generated, variants=dict(entry.variants))  # the variants as the user left them
     request = SaveRequest(audio=entry.audio_path, audio_name=entry.audio_name, caption=entry.caption,
                           generated=generated, findings=entry.findings, info=entry.audio,
                           confirm=entry.confirmed, by=entry.by)
