@@ -1,10 +1,12 @@
-"""Export: pack the artist's ready items into dataset.zip and download it."""
+"""Export: the captions report, then pack the artist's ready items into a dataset zip in the chosen
+format and download it."""
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 import streamlit as st
 
+from pages._export_parts import captions_report, export_options, stage_text
 from pages._ui import eta, local_time, run_page, size_text, user_errors, who
 from trainmode.service import TrainMode
 from trainmode.tables import items_frame
@@ -13,20 +15,22 @@ EXPORTED_KEY = "tm_last_export"
 DELETED_KEY = "tm_export_deleted"
 
 
-def offer_download(tm: TrainMode, url: str, local: Path | None, size: int, key: str) -> None:
-    """st.download_button holds the whole file in memory: only offer it for small zips."""
+def offer_download(tm: TrainMode, url: str, local: Path | None, size: int, key: str, zip_path: str) -> None:
+    """st.download_button holds the whole file in memory: only offer it for small zips.
+    The file is named as stored (dataset.zip, dataset-audiocraft.zip, ...)."""
+    name = PurePosixPath(zip_path).name or "dataset.zip"
     if local is not None and size <= tm.settings.download_max_bytes:
         with open(local, "rb") as fh:
-            st.download_button("Download dataset.zip", fh.read(), file_name="dataset.zip",
+            st.download_button(f"Download {name}", fh.read(), file_name=name,
                                mime="application/zip", key=key, on_click="ignore")  # no rerun: keep the page
     elif local is not None:
         st.info(f"The zip is {size / 2**20:.0f} MiB; copy it from:")
         st.code(str(local), language=None)
     else:
-        st.link_button("Download dataset.zip", url)
+        st.link_button(f"Download {name}", url)
 
 
-def export_buttons(tm: TrainMode, artist: dict, ready: list[dict], exported: list[dict]) -> None:
+def export_buttons(tm: TrainMode, artist: dict, ready: list[dict], exported: list[dict], options: dict) -> None:
     """Export the ready items, or everything again (ready and exported) as a new dataset."""
     row = st.container(horizontal=True)
     export = row.button("Export", type="primary", disabled=not ready)
@@ -39,11 +43,12 @@ def export_buttons(tm: TrainMode, artist: dict, ready: list[dict], exported: lis
 
     def on_progress(p):
         share = p.bytes_done / p.bytes_total if p.bytes_total else p.items_done / max(p.items_total, 1)
-        bar.progress(min(share, 1.0), text=f"{p.stage}: {p.items_done}/{p.items_total} items, "
+        bar.progress(min(share, 1.0), text=f"{stage_text(p.stage)}: {p.items_done}/{p.items_total} items, "
                                            f"{p.bytes_done / 2**20:.1f} MiB{eta(started, share, 1.0)}")
 
     with user_errors("Export failed: "):
-        result = (tm.export_everything if everything else tm.export)(artist, on_progress=on_progress, by=who())
+        run = tm.export_everything if everything else tm.export
+        result = run(artist, on_progress=on_progress, by=who(), **options)
         noun = "item" if result.item_count == 1 else "items"
         again = " as a new dataset" if everything else ""
         st.session_state[EXPORTED_KEY] = (result, f"Exported {result.item_count} {noun}{again} "
@@ -56,12 +61,13 @@ def last_export(tm: TrainMode) -> None:
     if done := st.session_state.pop(EXPORTED_KEY, None):
         result, message = done
         st.success(message)
-        offer_download(tm, result.url, result.local_path, result.bytes, "download_new")
+        offer_download(tm, result.url, result.local_path, result.bytes, "download_new", result.zip_path)
 
 
 def history_frame(exports: list[dict]) -> pd.DataFrame:
     return pd.DataFrame.from_records([{
-        "when": local_time(e["created_at"]), "status": e["status"], "items": e["item_count"],
+        "when": local_time(e["created_at"]), "file": PurePosixPath(e["zip_path"]).name, "status": e["status"],
+        "items": e["item_count"],
         "size": size_text(e["bytes"]), "by": e.get("created_by") or "", "error": e.get("error") or "",
     } for e in exports])
 
@@ -87,7 +93,7 @@ def past_exports(tm: TrainMode, artist: dict) -> None:
     if chosen["status"] == "complete" and row.button("Prepare download"):
         with user_errors():
             url, local = tm.export_download(chosen)
-            offer_download(tm, url, local, chosen["bytes"], "download_past")
+            offer_download(tm, url, local, chosen["bytes"], "download_past", chosen["zip_path"])
     if row.button("Delete this export", help="Its zip goes; its items become ready to export again."):
         with user_errors():
             tm.delete_export(artist, pick)
@@ -102,7 +108,8 @@ def page(tm: TrainMode, artist: dict) -> None:
     st.metric("Ready to export", len(ready))
     if ready:
         st.dataframe(items_frame(ready), hide_index=True, width="stretch")
-    export_buttons(tm, artist, ready, exported)
+    captions_report(tm, artist)
+    export_buttons(tm, artist, ready, exported, export_options(tm))
     last_export(tm)
     if message := st.session_state.pop(DELETED_KEY, None):
         st.success(message)

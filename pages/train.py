@@ -3,6 +3,7 @@ import streamlit as st
 
 from pages._listen import show_entry_sound, show_verdict
 from pages._ui import clock, local_time, md, run_page, summary_label, user_errors, who
+from pages._variants import show_findings, variant_editor
 from trainmode.service import QueueEntry, TrainMode, counts, progress, recover, saveable
 
 QUEUE_KEY = "tm_queue"    # non-widget keys: they survive page switches and reruns
@@ -135,11 +136,8 @@ def caption_editor(tm: TrainMode, entry: QueueEntry, artist: dict, summaries: di
     st.session_state[f"caption_{key}"] = entry.caption  # restore it after a page switch or regenerate
     text = st.text_area("Caption", key=f"caption_{key}", on_change=keep_caption, height=110)
     st.caption(f"{len(text.split())} words · {len(text)} characters" + (" · ✏️ edited" if entry.edited else ""))
-    for finding in entry.findings:
-        if getattr(finding, "blocking", False):
-            st.error(f"Cannot be saved until edited: {md(finding.message)}", icon="⛔")
-        else:
-            st.warning(f"Fact check: {md(finding.message)}", icon="⚠️" if finding.severity == "warning" else "🚩")
+    show_findings(entry.findings)
+    variant_editor(tm, entry, artist, summaries.get(entry.parse_id), master_schema)
 
 
 def actions(tm: TrainMode, entry: QueueEntry, artist: dict, queue: list) -> None:
@@ -184,7 +182,8 @@ def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, summaries: dict, 
         if entry.caption or entry.state == "review":
             caption_editor(tm, entry, artist, summaries, master_schema)
         if entry.state == "review" and entry.blocked:
-            st.caption("⛔ No confirmation can override the finding above: edit the caption to save it.")
+            st.caption("⛔ No confirmation can override the finding above: edit the caption (or the variant) "
+                       "to save it.")
         elif entry.state == "review" and entry.needs_confirmation:
             st.warning("Needs your confirmation before saving:\n\n"
                        + "\n".join(f"- {md(reason)}" for reason in entry.needs_confirmation))

@@ -54,6 +54,8 @@ def drive(page, url: str, demo: Path) -> None:
     see(page, "edited")
     page.get_by_role("button", name="Save", exact=True).click()
     see(page, "Needs your confirmation")
+    page.get_by_text("Caption variants", exact=False).first.click()   # open the variants for the picture
+    see(page, "Use as the caption")
     shot(page, "train-review.png")
 
     go_to(page, "Export")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .audio import AudioInfo
 from .errors import TrainModeError
-from .factcheck import check_caption
+from .factcheck import check_caption, check_variants
 from .store import Store
 from .work_queue import QueueEntry, spill_upload
 from .writers.base import GeneratedCaption
@@ -25,7 +25,7 @@ from .writers.base import GeneratedCaption
 log = logging.getLogger(__name__)
 MAX_AGE = timedelta(days=7)
 KEPT = ("id", "parse_id", "als_filename", "audio_name", "pairing", "state", "caption", "error", "failed_step",
-        "note", "item_id", "by")
+        "note", "item_id", "by", "variants")
 
 
 def blob_path(artist_id: str, entry_id: str) -> str:
@@ -85,6 +85,11 @@ def _entry(store: Store, artist: dict, data: dict, summaries: dict, master_schem
     row = summaries.get(entry.parse_id)
     if entry.caption and row:
         entry.findings = list(check_caption(entry.caption, row["summary"], master_schema, artist_name=artist["name"]))
+    if not entry.variants and entry.generated:   # a draft kept before variants were editable
+        entry.variants = dict(entry.generated.variants)
+    if entry.variants and row:
+        entry.variant_findings = check_variants(entry.variants, row["summary"], master_schema,
+                                                artist_name=artist["name"])
     return entry
 
 

@@ -237,6 +237,19 @@ class TrainMode:
         """Keep the user's caption and fact-check it (once, here); no store call."""
         work_queue.edit(entry, text, set_row["summary"] if set_row else {}, master_schema, artist["name"])
 
+    @staticmethod
+    def edit_entry_variant(entry: QueueEntry, name: str, text: str, artist: dict, set_row: dict | None,
+                           master_schema: dict) -> None:
+        """Keep the user's text of one caption variant (detailed, short, tags) and check it; Save stores it."""
+        work_queue.edit_variant(entry, name, text, set_row["summary"] if set_row else {}, master_schema,
+                                artist["name"])
+
+    @classmethod
+    def use_variant(cls, entry: QueueEntry, name: str, artist: dict, set_row: dict | None,
+                    master_schema: dict) -> None:
+        """The variant `name` (as edited) becomes the entry's caption, checked as a caption."""
+        cls.edit_entry(entry, entry.variants[name], artist, set_row, master_schema)
+
     # ---- the queue's draft in the store (trainmode/drafts.py) ---------------------------
     def save_draft(self, artist: dict, entries: list[QueueEntry], by: str | None = None) -> None:
         """The artist's queue written to the store (new MP3s uploaded once); empty: discarded."""
@@ -277,6 +290,11 @@ class TrainMode:
         """Re-export all: a new dataset of every `ready` and `exported` item (after edits)."""
         deleting.unexport(self.store, self.list_items(artist, status="exported"))
         return self.export(artist, on_progress=on_progress, by=by, **options)
+
+    @staticmethod
+    def export_formats() -> dict[str, str]:
+        """The dataset formats an export can write: {name: title}, the default first."""
+        return {name: fmt.TITLE for name, fmt in formats.FORMATS.items()}
 
     def delete_export(self, artist: dict, export_id: str) -> None:
         """The export's row and zip go; its items are `ready` again."""

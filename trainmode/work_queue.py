@@ -16,7 +16,7 @@ import logging
 import tempfile
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,7 +24,7 @@ from .analysis import AudioAnalysis, Verdict
 from .audio import AudioInfo
 from .batch import DEFAULT_MAX_WORKERS, Generation, Job, generate_many
 from .errors import ConfirmationRequired, TrainModeError, ValidationError
-from .factcheck import Finding, check_caption
+from .factcheck import Finding, check_caption, check_variants
 from .files import spill_to_temp
 from .saving import SaveRequest, is_blocking, save_item
 from .store import Store
@@ -58,6 +58,8 @@ class QueueEntry:
     caption: str = ""                # the text the user sees and edits
     generated: GeneratedCaption | None = None
     findings: list[Finding] = field(default_factory=list)  # the fact check of `caption`
+    variants: dict[str, str] = field(default_factory=dict)  # detailed/short/tags as generated, then as edited
+    variant_findings: dict[str, list[Finding]] = field(default_factory=dict)  # the fact check of each variant
     error: str | None = None
     failed_step: str | None = None
     note: str | None = None
@@ -76,7 +78,7 @@ class QueueEntry:
     @property
     def blocked(self) -> bool:
         """A finding no confirmation can override: the caption must be edited before saving."""
-        return any(is_blocking(f) for f in self.findings)
+        return any(is_blocking(f) for f in [*self.findings, *(f for v in self.variant_findings.values() for f in v)])
 
     @property
     def edited(self) -> bool:
@@ -175,7 +177,8 @@ def generate(entries: list[QueueEntry], writer: PromptWriter, master_schema: dic
         entry = by_id[result.job.key]
         if result.ok:
             move(entry, "review", caption=result.caption.text, generated=result.caption,
-                 findings=result.findings, needs_confirmation=[], confirmed=False)
+                 findings=result.findings, variants=dict(result.caption.variants),
+                 variant_findings=dict(result.variant_findings), needs_confirmation=[], confirmed=False)
         else:
             move(entry, "failed", error=result.error)
         if on_progress:
@@ -195,8 +198,11 @@ def save(entries: list[QueueEntry], store: Store, artist: dict, summaries: dict[
 
 def _save_one(entry: QueueEntry, store: Store, artist: dict, summaries: dict[str, dict]) -> None:
     move(entry, "saving")
+    generated = entry.generated
+    if generated and entry.variants:
+        generated = replace(generated, variants=dict(entry.variants))  # the variants as the user left them
     request = SaveRequest(audio=entry.audio_path, audio_name=entry.audio_name, caption=entry.caption,
-                          generated=entry.generated, findings=entry.findings, info=entry.audio,
+                          generated=generated, findings=entry.findings, info=entry.audio,
                           confirm=entry.confirmed, by=entry.by, analysis=entry.analysis)
     try:
         row = summaries.get(entry.parse_id)
@@ -229,4 +235,13 @@ def edit(entry: QueueEntry, text: str, summary: dict, master_schema: dict, artis
     """Keep the user's caption and check it once; an earlier confirmation was for the old text."""
     entry.caption = text
     entry.findings = list(check_caption(text, summary, master_schema, artist_name=artist_name))
+    entry.needs_confirmation, entry.confirmed = [], False
+
+
+def edit_variant(entry: QueueEntry, name: str, text: str, summary: dict, master_schema: dict,
+                 artist_name: str | None) -> None:
+    """Keep the user's text of one variant and check it by that variant's rules; it is saved with the item."""
+    entry.variants = {**entry.variants, name: text}
+    entry.variant_findings = {**entry.variant_findings,
+                              **check_variants({name: text}, summary, master_schema, artist_name=artist_name)}
     entry.needs_confirmation, entry.confirmed = [], False
