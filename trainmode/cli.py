@@ -134,7 +134,7 @@ def cmd_export(args, settings) -> None:
               f"{p.bytes_done / mib:.1f}/{p.bytes_total / mib:.1f} MiB", file=sys.stderr)
 
     result = tm.export(tm.artist(args.artist), on_progress=progress, format=args.format, split=args.split,
-                       artist_name=args.artist_name, by=args.by)
+                       artist_name=args.artist_name, by=args.by, clips=args.clips)
     print(f"exported {result.item_count} items ({result.format}), {result.bytes} bytes, sha256 {result.sha256}",
           file=sys.stderr)
     print(result.url)
@@ -240,6 +240,8 @@ def _add_dataset_commands(sub) -> None:
     p.add_argument("--split", type=float, metavar="RATIO",
                    help="share of items to train on, e.g. 0.9 (the rest: validation)")
     p.add_argument("--artist-name", action="store_true", help="show the artist's name, not an opaque id")
+    p.add_argument("--clips", choices=("sections", "windows", "none"), default="none",
+                   help="a row per arrangement section (or window of at most 30 s) instead of per track")
 
     p = sub.add_parser("check-dataset", help="check a dataset zip or folder against its trainer's rules")
     p.add_argument("path", metavar="PATH.zip")

@@ -147,19 +147,31 @@ def _biggest(header: bytes) -> tuple[bytes, int]:
     return bytes(head), side
 
 
+def _tag_header(header: bytes) -> tuple[bytes, int, int]:
+    """(header, frame size, side info size) of the smallest frame of this format that holds the tags."""
+    head = bytearray(header)
+    head[1] |= 1  # no CRC
+    for br_index in range(1, 15):
+        head[2] = (br_index << 4) | (head[2] & 0x0C)  # padding bit off, private bit off
+        size, _, _, side = _parse(bytes(head))
+        if size >= side + 4 + 16 + 36:
+            break
+    return bytes(head), size, side
+
+
+def clip_size(index: FrameIndex, first: int, last: int) -> int:
+    """The size in bytes of `clip(source, index, first, last)`, without reading the source."""
+    frames = index.frames[max(first - 1, 0):last]
+    lender = _parse(_biggest(index.frames[first - 1].header)[0])[0] if first else 0
+    return _tag_header(frames[0].header)[1] + lender + frames[-1].offset + frames[-1].size - frames[0].offset
+
+
 def _tag_frame(like: Frame, frames: list[Frame], delay: int, padding: int, extra: tuple[int, int]) -> bytes:
     """A silent frame with the same format as `like`, holding an Info/Xing header and a LAME tag;
     `extra` is (bytes, frames) of the lender frame that precedes `frames`."""
     audio_bytes = sum(f.size for f in frames) + extra[0]
     cbr = not extra[1] and len({f.header[2] >> 4 for f in frames}) == 1
-    head = bytearray(like.header)
-    head[1] |= 1  # no CRC
-    for br_index in range(1, 15):
-        head[2] = (br_index << 4) | (head[2] & 0x0C)  # padding bit off, private bit off
-        parsed = _parse(bytes(head))
-        if parsed and parsed[0] >= parsed[3] + 4 + 16 + 36:
-            break
-    size, _, _, side = parsed
+    head, size, side = _tag_header(like.header)
     lame = bytearray(b"LAME3.100")
     lame += bytes([1 if cbr else 4, 0]) + bytes(8) + bytes([0, 0])
     lame += struct.pack(">I", (delay << 12) | padding)[1:]

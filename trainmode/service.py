@@ -225,12 +225,14 @@ class TrainMode:
 
     # ---- export -------------------------------------------------------------------------
     def export(self, artist: dict, *, on_progress: ProgressFn | None = None, format: str = formats.DEFAULT,
-               split: float | None = None, artist_name: bool = False, by: str | None = None) -> ExportResult:
+               split: float | None = None, artist_name: bool = False, by: str | None = None,
+               clips: str = "none") -> ExportResult:
         """Pack the ready items in `format` (see trainmode.formats), checked before it is stored;
-        `by` is recorded as who exported."""
+        `by` is recorded as who exported; `clips` ('sections', 'windows') exports each item's
+        section clips as the rows instead of the whole tracks."""
         result = export_dataset(self.store, artist, on_progress=on_progress,
                                 expires_s=self.settings.signed_url_expiry_s,
-                                format=format, split=split, artist_name=artist_name)
+                                format=format, split=split, artist_name=artist_name, clips=clips)
         if by:
             self.store.update_row("exports", result.export_id, {"created_by": by})
         return result

@@ -1,0 +1,60 @@
+"""Export with --clips (issue 16): each section clip is a dataset row with its own caption and
+sidecar, cut from the render while the zip streams, and every trainer's checker accepts it."""
+import io
+import json
+import subprocess
+import zipfile
+
+import miniaudio
+import mutagen.mp3
+import pytest
+
+from tests.exporting import export_artist
+from tests.test_dataset_layout import audiofolder  # noqa: F401 (a fixture)
+from trainmode import formats
+from trainmode.demo import DEMO_ARTIST, install_demo
+
+
+@pytest.fixture
+def demo_artist(store, settings):
+    install_demo(store, settings, echo=lambda *_: None)
+    return store.find_artist(DEMO_ARTIST)
+
+
+def _export(store, settings, artist, tmp_path, fmt="hf"):
+    result = export_artist(store, settings, artist, format=fmt, clips="sections")
+    folder = tmp_path / fmt
+    with zipfile.ZipFile(result.local_path) as zf:
+        zf.extractall(folder)
+    return result, folder
+
+
+def test_clips_export_has_a_row_per_section_with_its_sidecar(store, settings, demo_artist, tmp_path, audiofolder):  # noqa: F811
+    items = store.list_items(demo_artist["id"], "ready")
+    result, folder = _export(store, settings, demo_artist, tmp_path)
+    assert subprocess.run(["unzip", "-tq", str(result.local_path)], capture_output=True).returncode == 0
+    lines = [json.loads(x) for x in (folder / "metadata.jsonl").read_text().splitlines()]
+    assert [x["file_name"] for x in lines] == [f"clip-{i:04d}-{n:02d}.mp3" for i in (1, 2) for n in (1, 2)]
+    assert [x["section"] for x in lines] == ["Intro", "Drop"] * 2
+    for line, item in zip(lines[::2], items, strict=True):
+        sidecar = json.loads((folder / line["file_name"].replace(".mp3", ".json")).read_text())
+        assert sidecar["parent_track"] == "track-0001" or sidecar["parent_track"] == "track-0002"
+        assert sidecar["source_set"] == item["parse_id"] and sidecar["start_s"] == 0.0
+        assert line["caption"].startswith("The intro of a track.")
+    for parent in ("0001", "0002"):
+        total = 0.0
+        for n in (1, 2):
+            data = (folder / f"clip-{parent}-{n:02d}.mp3").read_bytes()
+            total += mutagen.mp3.MP3(io.BytesIO(data)).info.length
+            assert miniaudio.decode(data).num_frames > 0
+        item = items[int(parent) - 1]
+        assert total == pytest.approx(item["audio_duration_s"], abs=0.1)
+    assert "clip of a whole render" in (folder / "README.md").read_text()
+    ds = audiofolder.load_dataset("audiofolder", data_dir=str(folder), split="train", cache_dir=str(tmp_path / "c"))
+    assert ds.num_rows == 4 and ds["section"] == ["Intro", "Drop"] * 2
+
+
+@pytest.mark.parametrize("fmt", list(formats.FORMATS))
+def test_every_checker_passes_a_clips_export(store, settings, demo_artist, tmp_path, fmt):
+    result, folder = _export(store, settings, demo_artist, tmp_path, fmt)
+    assert formats.check_dataset(result.local_path, fmt) == []
