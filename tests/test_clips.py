@@ -101,3 +101,24 @@ def test_a_section_states_its_own_tempo():
     last = clips.section_summary(summary, summary["sections"][-1])
     first = clips.section_summary(summary, summary["sections"][0])
     assert last["tempo"]["dominant_bpm"] == 180.0 and first["tempo"]["dominant_bpm"] == 90.0
+
+
+@pytest.mark.parametrize("encoding", [dict(kbps=320), dict(vbr=True), dict(kbps=64, mono=True), dict(kbps=32)],
+                         ids=["cbr-320", "vbr", "mono-64", "mpeg2-32"])
+def test_any_cut_decodes_to_the_same_samples_as_the_whole_render(encoding):
+    pcm = song(120, "A minor", 6.0)
+    if encoding.pop("mono", False):
+        pcm = pcm.mean(axis=1)
+    render = encode(pcm, **encoding)
+    index = mp3cut.scan(io.BytesIO(render))
+    spf, rate = index.samples_per_frame, index.sample_rate
+    whole = np.asarray(miniaudio.decode(render, nchannels=1, sample_rate=rate,
+                                        output_format=miniaudio.SampleFormat.SIGNED16).samples, dtype=np.int32)
+    for first in range(1, len(index.frames) - 8, 7):
+        data = b"".join(mp3cut.clip(io.BytesIO(render), index, first, first + 8))
+        assert len(data) == mp3cut.clip_size(index, first, first + 8)
+        pcm_clip = np.asarray(miniaudio.decode(data, nchannels=1, sample_rate=rate,
+                                               output_format=miniaudio.SampleFormat.SIGNED16).samples, dtype=np.int32)
+        assert len(pcm_clip) == 8 * spf - 529
+        start = first * spf + 529
+        assert np.array_equal(pcm_clip, whole[start:start + len(pcm_clip)]), f"clip at frame {first}"
