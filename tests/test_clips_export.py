@@ -58,3 +58,26 @@ def test_clips_export_has_a_row_per_section_with_its_sidecar(store, settings, de
 def test_every_checker_passes_a_clips_export(store, settings, demo_artist, tmp_path, fmt):
     result, folder = _export(store, settings, demo_artist, tmp_path, fmt)
     assert formats.check_dataset(result.local_path, fmt) == []
+
+
+def test_clips_command_prints_the_saved_items_clips_and_review_is_kept(store, settings, demo_artist, capsys):
+    from trainmode.cli import main
+    from trainmode.service import TrainMode
+    assert main(["clips", "--artist", DEMO_ARTIST, "--als", "night_drive.als", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert [(c["index"], c["name"], c["start_s"]) for c in printed][:1] == [(1, "Intro", 0.0)]
+    assert printed[1]["name"] == "Drop" and printed[1]["caption"].startswith("The drop of a track.")
+    tm = TrainMode(store, settings)
+    row = tm.find_set(demo_artist, "night_drive.als")
+    planned = tm.plan_clips(demo_artist, row)
+    planned[1] = {**planned[1], "caption": "The drop of a track, kick and bass at full tilt.", "edited": True}
+    planned[0] = {**planned[0], "dropped": True}
+    tm.save_clips(tm.saved_item(demo_artist, row), planned)
+    again = tm.plan_clips(demo_artist, row)
+    assert again[1]["caption"] == "The drop of a track, kick and bass at full tilt." and again[0]["dropped"]
+    result = export_artist(store, settings, demo_artist, clips="sections")
+    with zipfile.ZipFile(result.local_path) as zf:
+        sidecars = [json.loads(zf.read(n)) for n in zf.namelist() if n.startswith("clip-") and n.endswith(".json")]
+    mine = [x for x in sidecars if x["source_set"] == row["parse_id"]]
+    assert [(x["section"], x["caption"]) for x in mine] == [
+        ("Drop", "The drop of a track, kick and bass at full tilt.")]  # the dropped intro is left out

@@ -125,6 +125,18 @@ def cmd_captions_report(args, settings) -> None:
     print("\n\n".join(f"== {name}\n{report.to_text()}" for name, report in reports.items()))
 
 
+def cmd_clips(args, settings) -> None:
+    tm = TrainMode.open(settings)
+    artist = tm.artist(args.artist)
+    planned = tm.plan_clips(artist, tm.find_set(artist, args.als), mode=args.mode, writer_name=args.writer)
+    if args.json:
+        return _print_json([{k: c[k] for k in ("index", "name", "start_s", "end_s", "caption", "dropped", "findings")}
+                            for c in planned])
+    for c in planned:
+        print(f"{c['index']:>2}  {c['start_s']:8.2f}-{c['end_s']:8.2f}  {c['name'] or '-':<16}  "
+              f"{'(dropped) ' if c['dropped'] else ''}{c['caption']}")
+
+
 def cmd_export(args, settings) -> None:
     tm = TrainMode.open(settings)
 
@@ -176,6 +188,7 @@ HANDLERS = {
     "save": cmd_save,
     "items": cmd_items,
     "captions-report": cmd_captions_report,
+    "clips": cmd_clips,
     "export": cmd_export,
     "doctor": cmd_doctor,
     "check-dataset": cmd_check_dataset,
@@ -242,6 +255,14 @@ def _add_dataset_commands(sub) -> None:
     p.add_argument("--artist-name", action="store_true", help="show the artist's name, not an opaque id")
     p.add_argument("--clips", choices=("sections", "windows", "none"), default="none",
                    help="a row per arrangement section (or window of at most 30 s) instead of per track")
+
+    p = sub.add_parser("clips", help="print the section clips of a set's saved item, with their captions")
+    p.add_argument("--artist", required=True)
+    p.add_argument("--als", required=True, metavar="ALS_FILENAME", help="the set's file name (or parse id)")
+    p.add_argument("--mode", choices=("sections", "windows"), default="sections")
+    p.add_argument("--writer", choices=("openai", "offline"), default="offline",
+                   help="who writes captions not saved yet (default: offline)")
+    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("check-dataset", help="check a dataset zip or folder against its trainer's rules")
     p.add_argument("path", metavar="PATH.zip")

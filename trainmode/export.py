@@ -94,7 +94,7 @@ def export_rows(store: Store, artist: dict, items: list[dict], *, split: float |
     schema = store.get_master_schema(artist["id"])
     rows = rows_for(items, summaries, schema, artist=artist_label(artist, real_name=artist_name), ratio=split)
     if clips != "none":
-        saved = {i["id"]: store.list_clips(i["id"]) for i in items} if hasattr(store, "list_clips") else {}
+        saved = {i["id"]: store.list_clips(i["id"], clips) for i in items}  # reviewed captions, dropped clips
         rows = clips_export.clip_rows(rows, {i["id"]: i for i in items}, summaries, schema, mode=clips, saved=saved)
         if not rows:
             raise ValidationError(f"None of {artist['name']}'s ready items has arrangement sections to cut "

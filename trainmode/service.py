@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from . import deleting, drafts, formats, library, work_queue
+from . import clip_review, deleting, drafts, formats, library, work_queue
 from .analysis import AudioAnalysis, analyze_mp3, audio_warnings
 from .audio import AudioInfo, duration_mismatch, probe_mp3
 from .batch import Generation, Job, generate_many
@@ -115,6 +115,26 @@ class TrainMode:
         if not result.ok:
             raise WriterError(result.error)
         return result
+
+    # ---- section clips (docs/clips.md) ---------------------------------------------------
+    def plan_clips(self, artist: dict, set_row: dict, *, item: dict | None = None, mode: str = "sections",
+                   duration_s: float | None = None, offset_s: float | None = None,
+                   writer_name: str | None = "offline") -> list[dict]:
+        """The clips of the set's saved item (or of `item`; or, with `duration_s` and no item, of
+        a render not saved yet): [{index, name, start_s, end_s, caption, variants, findings,
+        edited, dropped, saved}]; captions stored with the item, else written by the writer."""
+        if item is None and duration_s is None:
+            item = clip_review.saved_item(self.store, artist, set_row)
+        return clip_review.planned_clips(self.store, get_writer(self.settings, writer_name), artist, set_row, item,
+                                         mode=mode, duration_s=duration_s, offset_s=offset_s)
+
+    def saved_item(self, artist: dict, set_row: dict) -> dict:
+        """The newest saved training item of a set (NotFoundError when it has none)."""
+        return clip_review.saved_item(self.store, artist, set_row)
+
+    def save_clips(self, item: dict, clips: list[dict], mode: str = "sections") -> list[dict]:
+        """Store an item's reviewed clips (edited or dropped captions); the export uses them."""
+        return clip_review.save_reviewed(self.store, item, clips, mode)
 
     def save(self, artist: dict, set_row: dict, request: SaveRequest) -> SaveResult:
         return save_item(self.store, artist, set_row, request)
