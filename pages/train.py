@@ -1,6 +1,7 @@
 """Train: pair many MP3s with their sets, generate captions, review them, save."""
 import streamlit as st
 
+from pages._clips import clips_panel
 from pages._ui import clock, local_time, md, run_page, summary_label, user_errors, who
 from trainmode.errors import AudioError
 from trainmode.service import QueueEntry, TrainMode, counts, progress, recover, saveable
@@ -188,6 +189,8 @@ def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, summaries: dict, 
 
             st.session_state[f"confirm_{entry.id}"] = entry.confirmed
             st.checkbox("Save anyway", key=f"confirm_{entry.id}", on_change=keep_confirmation)
+        if entry.item_id:
+            clips_panel(tm, artist, entry.item_id)
         actions(tm, entry, artist, queue)
 
 

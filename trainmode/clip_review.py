@@ -7,6 +7,7 @@ item's section clips, and how the reviewed captions are stored (table training_c
 from __future__ import annotations
 
 from . import clips as clip_plan
+from . import mp3cut
 from .errors import NotFoundError, ValidationError
 from .store import Store
 
@@ -58,3 +59,13 @@ def save_reviewed(store: Store, item: dict, clips: list[dict], mode: str = "sect
                      "variants": clip.get("variants") or {}, "findings": clip.get("findings") or [],
                      "edited": bool(clip.get("edited")), "dropped": bool(clip.get("dropped"))})
     return store.save_clips(item["id"], mode, rows)
+
+
+def clip_audio(store: Store, item: dict, clip: dict) -> bytes:
+    """One clip's MP3 bytes, cut from the item's stored render (for a player: a clip, not a render)."""
+    with store.open_blob(item["audio_path"]) as fh:
+        index = mp3cut.scan(fh)
+        first = 0 if clip["start_s"] <= 0 else index.frame_at(clip["start_s"])
+        near_end = clip["end_s"] >= index.duration_s - index.frame_seconds
+        last = len(index.frames) if near_end else index.frame_at(clip["end_s"])
+        return b"".join(mp3cut.clip(fh, index, first, max(last, first + 1)))

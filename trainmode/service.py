@@ -29,7 +29,7 @@ from .batch import Generation, Job, generate_many
 from .caption_report import items_report
 from .config import Settings, load_settings
 from .doctor import doctor_command, sweep_at_startup
-from .errors import WriterError
+from .errors import NotFoundError, WriterError
 from .export import ExportProgress, ExportResult, ProgressFn, export_dataset
 from .library import ImportResult
 from .logs import log_file, setup_logging
@@ -131,6 +131,17 @@ class TrainMode:
     def saved_item(self, artist: dict, set_row: dict) -> dict:
         """The newest saved training item of a set (NotFoundError when it has none)."""
         return clip_review.saved_item(self.store, artist, set_row)
+
+    def item_clips(self, artist: dict, item_id: str, mode: str = "sections") -> tuple[dict, list[dict]]:
+        """A saved item and its clips (see plan_clips), for review on the Train page."""
+        item = self.store.get_item(item_id)
+        if item is None:
+            raise NotFoundError("That training item no longer exists.")
+        return item, self.plan_clips(artist, self.find_set(artist, item["parse_id"]), item=item, mode=mode)
+
+    def clip_audio(self, item: dict, clip: dict) -> bytes:
+        """One clip's MP3, cut frame-exact from the item's render (for a player)."""
+        return clip_review.clip_audio(self.store, item, clip)
 
     def save_clips(self, item: dict, clips: list[dict], mode: str = "sections") -> list[dict]:
         """Store an item's reviewed clips (edited or dropped captions); the export uses them."""
