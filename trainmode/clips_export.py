@@ -92,14 +92,14 @@ class _ChunkStream(io.RawIOBase):
     """A file-like view of a chunk iterator, for ZipWriter.add_file's readinto."""
 
     def __init__(self, chunks: Iterator[bytes], fh):
-        self._chunks, self._fh, self._left = chunks, fh, b""
+        self._chunks, self._fh, self._left = chunks, fh, memoryview(b"")
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
         while not self._left:
-            self._left = next(self._chunks, b"")
+            self._left = memoryview(next(self._chunks, b""))
             if not self._left:
                 return 0
         n = min(len(buffer), len(self._left))

@@ -14,10 +14,14 @@ file object as they are written (nothing holds a whole render in memory).
 """
 from __future__ import annotations
 
+import io
+import mmap
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
+
+import numpy as np
 
 from .errors import ValidationError
 
@@ -36,11 +40,39 @@ class Frame:
     data_size: int          # bytes after the header, CRC and side info (what later frames may borrow)
 
 
+class _Frames(Sequence):
+    """The frames of a FrameIndex as `Frame`s, made when asked for (an index holds only arrays)."""
+
+    def __init__(self, index: FrameIndex):
+        self._index = index
+
+    def __len__(self) -> int:
+        return len(self._index.offsets)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        x = self._index
+        i = range(len(self))[i]
+        head = int(x.heads[i]).to_bytes(4, "big")
+        side = _parse(head)[3]
+        size = int(x.sizes[i])
+        return Frame(int(x.offsets[i]), size, head, int(x.reservoirs[i]), size - 4 - side)
+
+
 @dataclass(frozen=True)
 class FrameIndex:
-    frames: tuple[Frame, ...]
+    offsets: np.ndarray     # byte offset of each frame
+    sizes: np.ndarray
+    heads: np.ndarray       # each frame's 4 header bytes as an int
+    reservoirs: np.ndarray  # main_data_begin of each frame
     sample_rate: int
     samples_per_frame: int
+    one_bitrate: bool       # every frame has the same bitrate (CBR)
+
+    @property
+    def frames(self) -> _Frames:
+        return _Frames(self)
 
     @property
     def frame_seconds(self) -> float:
@@ -48,11 +80,11 @@ class FrameIndex:
 
     @property
     def duration_s(self) -> float:
-        return len(self.frames) * self.frame_seconds
+        return len(self.offsets) * self.frame_seconds
 
     def frame_at(self, seconds: float) -> int:
         """The frame boundary nearest to `seconds` (within half a frame)."""
-        return max(0, min(len(self.frames), round(seconds / self.frame_seconds)))
+        return max(0, min(len(self.offsets), round(seconds / self.frame_seconds)))
 
 
 def _parse(header: bytes) -> tuple[int, int, int, int] | None:
@@ -87,38 +119,74 @@ def _is_tag_frame(body: bytes, side: int) -> bool:
     return body[4 + side:8 + side] in (b"Xing", b"Info") or body[36:40] == b"VBRI"
 
 
+def _bytes_of(source: BinaryIO):
+    """The file's bytes as a numpy array: memory-mapped when it is a real file (nothing read into
+    memory but the pages the scan touches), else read (a small in-memory spool)."""
+    try:
+        if not _size(source):
+            return np.zeros(0, np.uint8)
+        return np.frombuffer(mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ), dtype=np.uint8)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        source.seek(0)
+        return np.frombuffer(source.read(), dtype=np.uint8)
+
+
+def _size(source: BinaryIO) -> int:
+    source.seek(0, 2)
+    return source.tell()
+
+
+def _size_table() -> np.ndarray:
+    """Frame size (0: not a layer III header) for every value of header bytes 1 and 2."""
+    table = np.zeros(65536, dtype=np.int64)
+    for b1 in range(0xE0, 0x100):
+        for b2 in range(256):
+            parsed = _parse(bytes((0xFF, b1, b2, 0)))
+            table[(b1 << 8) | b2] = parsed[0] if parsed else 0
+    return table
+
+
+_SIZES = _size_table()
+
+
 def scan(source: BinaryIO) -> FrameIndex:
-    """Index the MPEG layer III frames of `source` (skips ID3v2 and an existing Xing/Info frame)."""
+    """Index the MPEG layer III frames of `source` (skips ID3v2 and an existing Xing/Info frame).
+    Candidate headers are found with numpy; the chain of frames is then followed from the first."""
+    data = _bytes_of(source)
     source.seek(0)
-    pos = _id3_size(source.read(10))
-    frames: list[Frame] = []
-    rate = spf = 0
-    while True:
-        source.seek(pos)
-        head = source.read(40)
-        parsed = _parse(head[:4])
-        if parsed is None:
-            if len(head) < 4 or head[:3] == b"TAG" or (frames and len(head) < 40):
-                break
-            pos += 1  # resync over junk between frames
-            continue
-        size, rate_here, spf_here, side = parsed
-        if not frames and not rate:
-            rate, spf = rate_here, spf_here
-            source.seek(pos)
-            if _is_tag_frame(source.read(size), side - (0 if head[1] & 1 else 2)):
-                pos += size
-                continue
-        mpeg1 = spf_here == 1152
-        crc = 0 if head[1] & 1 else 2
-        first = int.from_bytes(head[4 + crc:6 + crc], "big")
-        reservoir = first >> 7 if mpeg1 else first >> 8
-        frames.append(Frame(pos, size, bytes(head[:4]), reservoir, size - 4 - side))
-        rate, spf = rate_here, spf_here
-        pos += size
-    if not frames:
+    start = _id3_size(source.read(10))
+    syncs = np.flatnonzero((data[start:-3] == 0xFF) & ((data[start + 1:-2] & 0xE0) == 0xE0)) + start
+    sizes = _SIZES[(data[syncs + 1].astype(np.int64) << 8) | data[syncs + 2]]
+    keep = (sizes > 0) & (syncs + sizes <= len(data))
+    syncs, sizes = syncs[keep], sizes[keep]
+    if not len(syncs):
         raise ValidationError("This file holds no MPEG layer III frames, so it cannot be cut into clips.")
-    return FrameIndex(tuple(frames), rate, spf)
+    following = np.searchsorted(syncs, syncs + sizes)
+    following[following >= len(syncs)] = len(syncs) - 1
+    linked = syncs[following] == syncs + sizes
+    chain, at, nxt, ok = [], 0, following.tolist(), linked.tolist()
+    while True:  # from the first header: each frame's end is the next frame's start
+        chain.append(at)
+        if not ok[at]:
+            break
+        at = nxt[at]
+    chain = np.asarray(chain)
+    offsets, lengths = syncs[chain], sizes[chain]
+    heads = (data[offsets].astype(np.int64) << 24) | (data[offsets + 1].astype(np.int64) << 16) \
+        | (data[offsets + 2].astype(np.int64) << 8) | data[offsets + 3]
+    side_at = offsets + 4 + np.where(data[offsets + 1] & 1, 0, 2)
+    first = (data[side_at].astype(np.int64) << 8) | data[side_at + 1]
+    mpeg1 = ((data[offsets + 1] >> 3) & 3) == 3
+    reservoirs = np.where(mpeg1, first >> 7, first >> 8)
+    head0 = int(heads[0]).to_bytes(4, "big")
+    parsed = _parse(head0)
+    skip = 1 if _is_tag_frame(bytes(data[offsets[0]:offsets[0] + lengths[0]]), parsed[3] - (0 if head0[1] & 1 else 2)) \
+        else 0
+    if skip and len(offsets) == 1:
+        raise ValidationError("This file holds no MPEG layer III frames, so it cannot be cut into clips.")
+    rates = np.unique((heads[skip:] >> 12) & 0xF)
+    return FrameIndex(offsets[skip:], lengths[skip:], heads[skip:], reservoirs[skip:], parsed[1], parsed[2],
+                      len(rates) == 1)
 
 
 def _lender(index: FrameIndex, first: int, source: BinaryIO) -> bytes:
@@ -126,10 +194,10 @@ def _lender(index: FrameIndex, first: int, source: BinaryIO) -> bytes:
     before `first`, and `first` itself, borrow through the bit reservoir from earlier frames."""
     before, at = index.frames[first - 1], index.frames[first]
     need = max(before.reservoir, at.reservoir - before.data_size, 0)
-    tail = b""
-    for frame in reversed(index.frames[:first - 1]):
-        if len(tail) >= need:
-            break
+    tail, back = b"", first - 1
+    while len(tail) < need and back > 0:
+        back -= 1
+        frame = index.frames[back]
         source.seek(frame.offset + frame.size - frame.data_size)
         tail = source.read(frame.data_size) + tail
     tail = tail[len(tail) - need:] if need else b""
@@ -159,24 +227,29 @@ def _tag_header(header: bytes) -> tuple[bytes, int, int]:
     return bytes(head), size, side
 
 
+def _span(index: FrameIndex, first: int, last: int) -> tuple[int, int]:
+    """Byte range [start, end) of the frames a clip copies: from the frame before `first`."""
+    lead = max(first - 1, 0)
+    return int(index.offsets[lead]), int(index.offsets[last - 1] + index.sizes[last - 1])
+
+
 def clip_size(index: FrameIndex, first: int, last: int) -> int:
     """The size in bytes of `clip(source, index, first, last)`, without reading the source."""
-    frames = index.frames[max(first - 1, 0):last]
-    lender = _parse(_biggest(index.frames[first - 1].header)[0])[0] if first else 0
-    return _tag_header(frames[0].header)[1] + lender + frames[-1].offset + frames[-1].size - frames[0].offset
+    head = int(index.heads[max(first - 1, 0)]).to_bytes(4, "big")
+    lender = _parse(_biggest(head)[0])[0] if first else 0
+    start, end = _span(index, first, last)
+    return _tag_header(head)[1] + lender + end - start
 
 
-def _tag_frame(like: Frame, frames: list[Frame], delay: int, padding: int, extra: tuple[int, int]) -> bytes:
-    """A silent frame with the same format as `like`, holding an Info/Xing header and a LAME tag;
-    `extra` is (bytes, frames) of the lender frame that precedes `frames`."""
-    audio_bytes = sum(f.size for f in frames) + extra[0]
-    cbr = not extra[1] and len({f.header[2] >> 4 for f in frames}) == 1
-    head, size, side = _tag_header(like.header)
+def _tag_frame(header: bytes, frames: int, audio_bytes: int, delay: int, cbr: bool) -> bytes:
+    """A silent frame with the format of `header`, holding an Info/Xing header (the count of the
+    `frames` and `audio_bytes` after it) and a LAME tag with the encoder `delay` in samples."""
+    head, size, side = _tag_header(header)
     lame = bytearray(b"LAME3.100")
     lame += bytes([1 if cbr else 4, 0]) + bytes(8) + bytes([0, 0])
-    lame += struct.pack(">I", (delay << 12) | padding)[1:]
+    lame += struct.pack(">I", delay << 12)[1:]
     lame += bytes(4) + struct.pack(">I", size + audio_bytes) + bytes(4)
-    counts = struct.pack(">III", 3, len(frames) + extra[1], size + audio_bytes)
+    counts = struct.pack(">III", 3, frames, size + audio_bytes)
     body = (b"Info" if cbr else b"Xing") + counts + bytes(lame)
     frame = bytes(head) + bytes(side) + body
     return frame + bytes(size - len(frame))
@@ -186,16 +259,16 @@ def clip(source: BinaryIO, index: FrameIndex, first: int, last: int) -> Iterator
     """The bytes of a clip holding frames [first, last) of `source`, as chunks: an Info/Xing frame,
     then (unless the clip starts the file) a silent lender frame and the frame before `first`,
     which the LAME tag's encoder delay tells a decoder to drop, then the frames themselves."""
-    if not 0 <= first < last <= len(index.frames):
-        raise ValidationError(f"A clip must hold at least one frame of the {len(index.frames)} in the file.")
-    lead = 2 if first else 0
-    frames = list(index.frames[max(first - 1, 0):last])
+    if not 0 <= first < last <= len(index.offsets):
+        raise ValidationError(f"A clip must hold at least one frame of the {len(index.offsets)} in the file.")
     lender = _lender(index, first, source) if first else b""
-    counted = _parse(lender[:4]) if lender else None
-    yield _tag_frame(frames[0], frames, lead * index.samples_per_frame, 0, (counted[0] if counted else 0, lead // 2))
+    start, end = _span(index, first, last)
+    header = int(index.heads[max(first - 1, 0)]).to_bytes(4, "big")
+    lead = 2 if first else 0
+    yield _tag_frame(header, last - first + lead, end - start + len(lender), lead * index.samples_per_frame,
+                     index.one_bitrate and not lender)
     if lender:
         yield lender
-    start, end = frames[0].offset, frames[-1].offset + frames[-1].size
     source.seek(start)
     while start < end:
         chunk = source.read(min(_READ, end - start))
