@@ -12,6 +12,12 @@ def clips_panel(tm: TrainMode, artist: dict, item_id: str) -> None:
     with st.expander("Section clips", expanded=False):
         with user_errors():
             item, clips = tm.item_clips(artist, item_id)
+            offset = float((item.get("metadata") or {}).get("clip_offset_s") or 0.0)
+            moved = st.number_input("Seconds of lead-in before beat 0 in this render", value=offset, step=0.1,
+                                    key=f"clips_offset_{item_id}")
+            if moved != offset:
+                tm.set_clip_offset(item, moved)
+                item, clips = tm.item_clips(artist, item_id)
             if not clips:
                 st.caption("This set has no arrangement sections to cut clips at.")
                 return

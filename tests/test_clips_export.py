@@ -81,3 +81,16 @@ def test_clips_command_prints_the_saved_items_clips_and_review_is_kept(store, se
     mine = [x for x in sidecars if x["source_set"] == row["parse_id"]]
     assert [(x["section"], x["caption"]) for x in mine] == [
         ("Drop", "The drop of a track, kick and bass at full tilt.")]  # the dropped intro is left out
+
+
+def test_an_offset_saved_from_the_cli_moves_every_cut(store, settings, demo_artist, capsys):
+    from trainmode.cli import main
+    from trainmode.service import TrainMode
+    tm = TrainMode(store, settings)
+    row = tm.find_set(demo_artist, "night_drive.als")
+    before = tm.plan_clips(demo_artist, row)
+    assert main(["clips", "--artist", DEMO_ARTIST, "--als", "night_drive.als", "--offset", "0.5", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed[1]["start_s"] == pytest.approx(before[1]["start_s"] + 0.5)
+    assert tm.plan_clips(demo_artist, row)[1]["start_s"] == printed[1]["start_s"]  # kept with the item
+    assert printed[0]["start_s"] == 0.0 and printed[-1]["end_s"] == before[-1]["end_s"]

@@ -128,7 +128,10 @@ def cmd_captions_report(args, settings) -> None:
 def cmd_clips(args, settings) -> None:
     tm = TrainMode.open(settings)
     artist = tm.artist(args.artist)
-    planned = tm.plan_clips(artist, tm.find_set(artist, args.als), mode=args.mode, writer_name=args.writer)
+    row = tm.find_set(artist, args.als)
+    if args.offset is not None:
+        tm.set_clip_offset(tm.saved_item(artist, row), args.offset)
+    planned = tm.plan_clips(artist, row, mode=args.mode, writer_name=args.writer)
     if args.json:
         return _print_json([{k: c[k] for k in ("index", "name", "start_s", "end_s", "caption", "dropped", "findings")}
                             for c in planned])
@@ -260,6 +263,8 @@ def _add_dataset_commands(sub) -> None:
     p.add_argument("--artist", required=True)
     p.add_argument("--als", required=True, metavar="ALS_FILENAME", help="the set's file name (or parse id)")
     p.add_argument("--mode", choices=("sections", "windows"), default="sections")
+    p.add_argument("--offset", type=float, metavar="SECONDS",
+                   help="save where beat 0 is in the render (seconds of lead-in) before planning")
     p.add_argument("--writer", choices=("openai", "offline"), default="offline",
                    help="who writes captions not saved yet (default: offline)")
     p.add_argument("--json", action="store_true")

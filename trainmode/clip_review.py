@@ -69,3 +69,12 @@ def clip_audio(store: Store, item: dict, clip: dict) -> bytes:
         near_end = clip["end_s"] >= index.duration_s - index.frame_seconds
         last = len(index.frames) if near_end else index.frame_at(clip["end_s"])
         return b"".join(mp3cut.clip(fh, index, first, max(last, first + 1)))
+
+
+def set_offset(store: Store, item: dict, offset_s: float) -> dict:
+    """Store the render's lead-in before beat 0 (item metadata `clip_offset_s`)."""
+    duration = float(item.get("audio_duration_s") or 0)
+    if not -duration <= offset_s <= duration:
+        raise ValidationError(f"An offset of {offset_s:g} s is longer than the render ({duration:.0f} s).")
+    meta = {**(item.get("metadata") or {}), "clip_offset_s": round(float(offset_s), 3)}
+    return store.update_row("training_items", item["id"], {"metadata": meta})

@@ -143,6 +143,10 @@ class TrainMode:
         """One clip's MP3, cut frame-exact from the item's render (for a player)."""
         return clip_review.clip_audio(self.store, item, clip)
 
+    def set_clip_offset(self, item: dict, offset_s: float) -> dict:
+        """Where beat 0 of the arrangement is in the item's render (seconds of lead-in); every cut moves."""
+        return clip_review.set_offset(self.store, item, offset_s)
+
     def save_clips(self, item: dict, clips: list[dict], mode: str = "sections") -> list[dict]:
         """Store an item's reviewed clips (edited or dropped captions); the export uses them."""
         return clip_review.save_reviewed(self.store, item, clips, mode)

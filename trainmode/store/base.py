@@ -97,7 +97,8 @@ class Store(abc.ABC):
         """The artist's items, oldest first (created_at, then id): the export order."""
 
     # ---- changes and deletes (the Library's and Export page's delete buttons) ------
-    CHANGEABLE = {"training_items": frozenset({"prompt_text", "prompt_edited", "status", "export_id", "exported_at"}),
+    CHANGEABLE = {"training_items": frozenset({"prompt_text", "prompt_edited", "status", "export_id", "exported_at",
+                                              "metadata"}),
                   "exports": frozenset({"created_by"})}
 
     @abc.abstractmethod
