@@ -155,7 +155,8 @@ def scan(source: BinaryIO) -> FrameIndex:
     data = _bytes_of(source)
     source.seek(0)
     start = _id3_size(source.read(10))
-    syncs = np.flatnonzero((data[start:-3] == 0xFF) & ((data[start + 1:-2] & 0xE0) == 0xE0)) + start
+    ff = np.flatnonzero(data[start:len(data) - 3] == 0xFF) + start  # one pass over the file, then the few 0xFF
+    syncs = ff[(data[ff + 1] & 0xE0) == 0xE0]
     sizes = _SIZES[(data[syncs + 1].astype(np.int64) << 8) | data[syncs + 2]]
     keep = (sizes > 0) & (syncs + sizes <= len(data))
     syncs, sizes = syncs[keep], sizes[keep]
