@@ -94,3 +94,11 @@ def test_an_offset_saved_from_the_cli_moves_every_cut(store, settings, demo_arti
     assert printed[1]["start_s"] == pytest.approx(before[1]["start_s"] + 0.5)
     assert tm.plan_clips(demo_artist, row)[1]["start_s"] == printed[1]["start_s"]  # kept with the item
     assert printed[0]["start_s"] == 0.0 and printed[-1]["end_s"] == before[-1]["end_s"]
+
+
+def test_progress_counts_the_clips_share_of_each_render(store, settings, demo_artist):
+    seen = []
+    export_artist(store, settings, demo_artist, clips="sections", on_progress=seen.append)
+    writing = [p for p in seen if p.stage == "writing"]
+    total = sum(i["audio_bytes"] for i in store.list_items(demo_artist["id"]))
+    assert writing[0].bytes_total == pytest.approx(total, rel=0.02) and writing[-1].items_total == 4

@@ -58,7 +58,8 @@ def clip_rows(rows: list[Row], items: dict[str, dict], summaries: dict[str, dict
                 captions={k: v for k, v in variants.items() if k != "detailed" and isinstance(v, str) and v},
                 duration_s=clip.duration_s,
                 audio=replace(row.audio, sha256=None, bytes=None,
-                              cut=ClipCut(clip.start_s, clip.end_s, clip is plan[-1])),
+                              cut=ClipCut(clip.start_s, clip.end_s, clip is plan[-1],
+                                          int((row.audio.bytes or 0) * clip.duration_s / (row.duration_s or 1)))),
                 source={**row.source, "section": clip.name, "start_s": clip.start_s, "end_s": clip.end_s,
                         "parent_track": row.stem, "parent_item": row.item_id}))
     return out

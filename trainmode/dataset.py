@@ -39,6 +39,7 @@ class ClipCut:
     start_s: float
     end_s: float
     to_end: bool               # the last clip of its render: up to the file's last frame
+    approx_bytes: int = 0      # its share of the render's bytes, for progress
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ class Progress:
     def __init__(self, callback: ProgressFn | None, rows: list[Row]):
         self.callback = callback
         self.stage, self.items_total, self.items_done = "writing", len(rows), 0
-        self.bytes_total = sum(r.audio.bytes or 0 for r in rows)
+        self.bytes_total = sum(r.audio.cut.approx_bytes if r.audio.cut else r.audio.bytes or 0 for r in rows)
         self.bytes_done = self._reported = 0
 
     def report(self, stage: str | None = None, bytes_done: int | None = None, bytes_total: int | None = None) -> None:
