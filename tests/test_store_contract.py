@@ -377,4 +377,3 @@ def test_blob_url_points_at_the_blob(store):
             assert httpx.get(url).content == data
         else:  # a file on this machine
             assert Path(url).read_bytes() == data
-
