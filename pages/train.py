@@ -1,6 +1,7 @@
 """Train: pair many MP3s with their sets, generate captions, review them, save."""
 import streamlit as st
 
+from pages._clips import clips_panel
 from pages._listen import show_entry_sound, show_verdict
 from pages._ui import clock, local_time, md, run_page, summary_label, user_errors, who
 from pages._variants import show_findings, variant_editor
@@ -193,6 +194,8 @@ def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, summaries: dict, 
 
             st.session_state[f"confirm_{entry.id}"] = entry.confirmed
             st.checkbox("Save anyway", key=f"confirm_{entry.id}", on_change=keep_confirmation)
+        if entry.item_id:
+            clips_panel(tm, artist, entry.item_id)
         actions(tm, entry, artist, queue)
 
 

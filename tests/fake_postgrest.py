@@ -25,6 +25,8 @@ DEFAULTS = {
     "exports": {"item_count": lambda: 0, "bytes": lambda: 0},
     "training_items": {"status": lambda: "ready", "prompt_edited": lambda: False, "provenance": dict,
                        "findings": list, "metadata": dict},
+    "training_clips": {"mode": lambda: "sections", "section": lambda: "", "variants": dict, "findings": list,
+                       "edited": lambda: False, "dropped": lambda: False},
 }
 # name -> (table, columns, applies-to-row predicate)
 UNIQUE = {
@@ -34,12 +36,13 @@ UNIQUE = {
     "training_items_artist_audio_key": ("training_items", ("artist_id", "audio_sha256"), None),
     "exports_one_building_idx": ("exports", ("artist_id",), lambda r: r["status"] == "building"),
     "queue_drafts_artist_id_key": ("queue_drafts", ("artist_id",), None),   # its primary key
+    "training_clips_item_mode_position_key": ("training_clips", ("item_id", "mode", "position"), None),
 }
 FOREIGN = {  # (table, column) -> referenced table
     ("artist_profiles", "artist_id"): "artists", ("als_summaries", "artist_id"): "artists",
     ("exports", "artist_id"): "artists", ("training_items", "artist_id"): "artists",
     ("training_items", "als_summary_id"): "als_summaries", ("training_items", "export_id"): "exports",
-    ("queue_drafts", "artist_id"): "artists",
+    ("queue_drafts", "artist_id"): "artists", ("training_clips", "item_id"): "training_items",
 }
 CHECKS = {
     "artists": {"artists_name_check": lambda r: bool((r["name"] or "").strip())},
@@ -48,6 +51,10 @@ CHECKS = {
         "training_items_prompt_text_check": lambda r: bool((r["prompt_text"] or "").strip()),
         "training_items_status_check": lambda r: r["status"] in ("ready", "exported"),
         "training_items_exported_has_export": lambda r: r["status"] != "exported" or r["export_id"] is not None,
+    },
+    "training_clips": {
+        "training_clips_caption_check": lambda r: bool((r["caption"] or "").strip()),
+        "training_clips_span_check": lambda r: r["end_s"] > r["start_s"] >= 0,
     },
 }
 TOUCHED = {"training_items", "artist_profiles"}  # the updated_at trigger
@@ -151,10 +158,12 @@ class FakePostgrest:
         return 204, {}, b""
 
     def _cascade(self, table: str, gone: set) -> None:
-        """`on delete cascade` of the artist_id references (the only cascading ones in the schema)."""
+        """`on delete cascade` of the artist_id and item_id references (the cascading ones in the schema)."""
         for (child, column), target in FOREIGN.items():
-            if target == table and column == "artist_id" and gone:
+            if target == table and column in ("artist_id", "item_id") and gone:
+                removed = {r.get("id") for r in self._table(child) if r[column] in gone} - {None}
                 self.tables[child] = [r for r in self._table(child) if r[column] not in gone]
+                self._cascade(child, removed)
 
     def _validate(self, table: str, candidates: list[dict], replacing: list[dict]) -> None:
         """Raise the PostgREST error PostgreSQL would give if `candidates` replaced `replacing`."""

@@ -90,7 +90,7 @@ def test_migration_applies_again_without_change(db, artist):
 def test_rls_is_enabled_on_every_table_without_policies(db):
     rows = db.execute("select relname, relrowsecurity from pg_class where relnamespace = 'public'::regnamespace "
                       "and relkind = 'r'").fetchall()
-    assert dict(rows) == {table: True for table in (*TABLES, "queue_drafts")}
+    assert dict(rows) == {table: True for table in (*TABLES, "queue_drafts", "training_clips")}
     assert one(db, "select count(*) from pg_policies where schemaname = 'public'") == 0
 
 
@@ -360,7 +360,8 @@ def test_the_old_default_privileges_are_really_in_force():
 def test_the_schema_report_check_supabase_reads(project):
     with connect_as(project, "service_role") as api:
         report = one(api, "select train_mode_schema_report()")
-    assert report["tables"] == {t: {"rls": True, "service_role": True, "public_roles": False} for t in TABLES}
+    assert report["tables"] == {t: {"rls": True, "service_role": True, "public_roles": False}
+                                for t in (*TABLES, "training_clips")}
     assert report["functions"] == {f: {"exists": True, "service_role": True, "public_roles": False}
                                    for f in ("train_mode_begin_export", "train_mode_heartbeat_export",
                                              "train_mode_complete_export")}

@@ -128,6 +128,21 @@ def cmd_captions_report(args, settings) -> None:
     print("\n\n".join(f"== {name}\n{report.to_text()}" for name, report in reports.items()))
 
 
+def cmd_clips(args, settings) -> None:
+    tm = TrainMode.open(settings)
+    artist = tm.artist(args.artist)
+    row = tm.find_set(artist, args.als)
+    if args.offset is not None:
+        tm.set_clip_offset(tm.saved_item(artist, row), args.offset)
+    planned = tm.plan_clips(artist, row, mode=args.mode, writer_name=args.writer)
+    if args.json:
+        return _print_json([{k: c[k] for k in ("index", "name", "start_s", "end_s", "caption", "dropped", "findings")}
+                            for c in planned])
+    for c in planned:
+        print(f"{c['index']:>2}  {c['start_s']:8.2f}-{c['end_s']:8.2f}  {c['name'] or '-':<16}  "
+              f"{'(dropped) ' if c['dropped'] else ''}{c['caption']}")
+
+
 def cmd_export(args, settings) -> None:
     tm = TrainMode.open(settings)
 
@@ -137,7 +152,7 @@ def cmd_export(args, settings) -> None:
               f"{p.bytes_done / mib:.1f}/{p.bytes_total / mib:.1f} MiB", file=sys.stderr)
 
     result = tm.export(tm.artist(args.artist), on_progress=progress, format=args.format, split=args.split,
-                       artist_name=args.artist_name, by=args.by)
+                       artist_name=args.artist_name, by=args.by, clips=args.clips)
     print(f"exported {result.item_count} items ({result.format}), {result.bytes} bytes, sha256 {result.sha256}",
           file=sys.stderr)
     print(result.url)
@@ -179,6 +194,7 @@ HANDLERS = {
     "save": cmd_save,
     "items": cmd_items,
     "captions-report": cmd_captions_report,
+    "clips": cmd_clips,
     "export": cmd_export,
     "doctor": cmd_doctor,
     "check-dataset": cmd_check_dataset,
@@ -244,6 +260,18 @@ def _add_dataset_commands(sub) -> None:
     p.add_argument("--split", type=float, metavar="RATIO",
                    help="share of items to train on, e.g. 0.9 (the rest: validation)")
     p.add_argument("--artist-name", action="store_true", help="show the artist's name, not an opaque id")
+    p.add_argument("--clips", choices=("sections", "windows", "none"), default="none",
+                   help="a row per arrangement section (or window of at most 30 s) instead of per track")
+
+    p = sub.add_parser("clips", help="print the section clips of a set's saved item, with their captions")
+    p.add_argument("--artist", required=True)
+    p.add_argument("--als", required=True, metavar="ALS_FILENAME", help="the set's file name (or parse id)")
+    p.add_argument("--mode", choices=("sections", "windows"), default="sections")
+    p.add_argument("--offset", type=float, metavar="SECONDS",
+                   help="save where beat 0 is in the render (seconds of lead-in) before planning")
+    p.add_argument("--writer", choices=("openai", "offline"), default="offline",
+                   help="who writes captions not saved yet (default: offline)")
+    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("check-dataset", help="check a dataset zip or folder against its trainer's rules")
     p.add_argument("path", metavar="PATH.zip")

@@ -35,12 +35,23 @@ class Facts:
 
 
 @dataclass(frozen=True)
+class ClipCut:
+    """The part of a blob a clip row holds: cut at MP3 frames while the zip is written."""
+    start_s: float
+    end_s: float
+    to_end: bool               # the last clip of its render: up to the file's last frame
+    approx_bytes: int = 0      # its share of the render's bytes, for progress
+
+
+@dataclass(frozen=True)
 class AudioSource:
-    """Where a row's audio comes from: a blob in the store, copied byte for byte."""
+    """Where a row's audio comes from: a blob in the store, copied byte for byte (or the
+    frames of `cut` in it, see trainmode/mp3cut.py)."""
     path: str                  # blob path
-    sha256: str | None         # of those bytes, measured when the item was saved
+    sha256: str | None         # of those bytes, measured when the item was saved (None for a clip)
     bytes: int | None
     suffix: str = ".mp3"
+    cut: ClipCut | None = None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 from mutagen import MutagenError
 from mutagen.mp3 import MP3
 
-from . import doctor, formats, lease
+from . import clips_export, doctor, formats, lease
 from .dataset import SPLITS, Row, artist_label, check_ratio, rows_for
 from .errors import StoreError, TrainModeError, ValidationError
 from .formats.base import AudioHeader, AudioMember, Build
@@ -63,7 +63,7 @@ class Progress:
     def __init__(self, callback: ProgressFn | None, rows: list[Row]):
         self.callback = callback
         self.stage, self.items_total, self.items_done = "writing", len(rows), 0
-        self.bytes_total = sum(r.audio.bytes or 0 for r in rows)
+        self.bytes_total = sum(r.audio.cut.approx_bytes if r.audio.cut else r.audio.bytes or 0 for r in rows)
         self.bytes_done = self._reported = 0
 
     def report(self, stage: str | None = None, bytes_done: int | None = None, bytes_total: int | None = None) -> None:
@@ -87,11 +87,18 @@ class Progress:
 
 # ---- the rows and the zip --------------------------------------------------------------
 def export_rows(store: Store, artist: dict, items: list[dict], *, split: float | None = None,
-                artist_name: bool = False) -> list[Row]:
-    """The rows of `items`, training split first (the order every format writes audio in)."""
+                artist_name: bool = False, clips: str = "none") -> list[Row]:
+    """The rows of `items`, training split first (the order every format writes audio in);
+    with `clips` ('sections' or 'windows') a row per clip of each item instead."""
     summaries = {s["id"]: s["summary"] for s in store.list_summaries(artist["id"])}
-    rows = rows_for(items, summaries, store.get_master_schema(artist["id"]),
-                    artist=artist_label(artist, real_name=artist_name), ratio=split)
+    schema = store.get_master_schema(artist["id"])
+    rows = rows_for(items, summaries, schema, artist=artist_label(artist, real_name=artist_name), ratio=split)
+    if clips != "none":
+        saved = {i["id"]: store.list_clips(i["id"], clips) for i in items}  # reviewed captions, dropped clips
+        rows = clips_export.clip_rows(rows, {i["id"]: i for i in items}, summaries, schema, mode=clips, saved=saved)
+        if not rows:
+            raise ValidationError(f"None of {artist['name']}'s ready items has arrangement sections to cut "
+                                  "clips at: export without clips.")
     return sorted(rows, key=lambda r: SPLITS.index(r.split))
 
 
@@ -107,20 +114,28 @@ def audio_header(path: Path) -> AudioHeader | None:
 def write_dataset(store: Store, fmt, rows: list[Row], build: Build, target: Path, progress: Progress, *,
                   max_workers: int = 4, on_member: Callable[[Entry], None] | None = None) -> int:
     """Write the format's members for `rows` to `target`; returns the zip's size."""
-    with local_files(store, [r.audio.path for r in rows], target.parent, max_workers) as audio_files, \
+    paths = [p for i, p in enumerate(r.audio.path for r in rows) if i == 0 or rows[i - 1].audio.path != p]
+    with local_files(store, paths, target.parent, max_workers) as audio_files, \
             open(target, "w+b", buffering=0) as fh:
         writer = ZipWriter(fh, on_member)
         expected: Iterator[Row] = iter(rows)
+        current: tuple[str | None, Path | None] = (None, None)  # clips of one render share its file
+        cutter = clips_export.Cutter()
         for member in formats.zip_members(fmt, rows, build):
             if not isinstance(member, AudioMember):
                 writer.add_bytes(member.name, member.data)
                 continue
             if member.row is not next(expected, None):
                 raise RuntimeError(f"{fmt.NAME} wrote the audio of {member.row.stem} out of row order")
-            path = next(audio_files)
+            if current[0] != member.row.audio.path:
+                current = (member.row.audio.path, next(audio_files))
+            path = current[1]
             if getattr(fmt, "READS_AUDIO_HEADERS", False):
                 build.headers[member.row.stem] = audio_header(path)
-            _copy_audio(writer, member, path, progress)
+            if member.row.audio.cut:
+                _copy_clip(writer, member, path, progress, cutter)
+            else:
+                _copy_audio(writer, member, path, progress)
         if next(expected, None) is not None:
             raise RuntimeError(f"{fmt.NAME} left out the audio of some rows")  # they would be marked exported
         return writer.close()
@@ -136,15 +151,24 @@ def _copy_audio(writer: ZipWriter, member: AudioMember, path: Path, progress: Pr
     progress.item_done()
 
 
+def _copy_clip(writer: ZipWriter, member: AudioMember, path: Path, progress: Progress,
+               cutter: clips_export.Cutter) -> None:
+    stream, size = cutter.open(path, member.row.audio.cut)
+    with stream:
+        writer.add_file(member.name, stream, size, progress.add_bytes)
+    progress.item_done()
+
+
 # ---- the export ----------------------------------------------------------------------
 def export_dataset(store: Store, artist: dict, *, on_progress: ProgressFn | None = None,
                    max_workers: int = 4, expires_s: int = 3600, stale_after_s: float = lease.LEASE_S,
                    format: str = formats.DEFAULT, split: float | None = None,
-                   artist_name: bool = False) -> ExportResult:
+                   artist_name: bool = False, clips: str = "none") -> ExportResult:
     """Pack every `ready` item of `artist` into a dataset zip in `format`, check it against
     the format's rules, store it and mark the items exported. `split` is the share of items
     to train on (the rest is held out for validation); `artist_name` shows the artist's
-    name instead of an opaque id. Raises ExportBusyError while another export of the artist
+    name instead of an opaque id; `clips` ('sections', 'windows') makes each item's clips the
+    rows (see trainmode/clips_export.py). Raises ExportBusyError while another export of the artist
     runs, DatasetError when the zip would break its trainer's rules."""
     fmt = formats.get_format(format)
     check_ratio(split)
@@ -152,7 +176,7 @@ def export_dataset(store: Store, artist: dict, *, on_progress: ProgressFn | None
     if not items:
         raise ValidationError(f"{artist['name']} has no ready training items to export. "
                               "Save some on the Train page first.")
-    rows = export_rows(store, artist, items, split=split, artist_name=artist_name)
+    rows = export_rows(store, artist, items, split=split, artist_name=artist_name, clips=clips)
     export_id = new_id()
     zip_path = f"exports/{artist['id']}/{export_id}/{'dataset' if fmt is formats.hf else 'dataset-' + fmt.NAME}.zip"
     store.begin_export({"id": export_id, "artist_id": artist["id"], "zip_path": zip_path}, stale_after_s=stale_after_s)
@@ -163,7 +187,8 @@ def export_dataset(store: Store, artist: dict, *, on_progress: ProgressFn | None
         with lease.Heartbeat(store, export_id), tempfile.TemporaryDirectory(
                 dir=store.temp_dir(), prefix=f"export-{artist['id']}-{lease.owner_tag()}-") as workdir:
             target = Path(workdir) / "dataset.zip"
-            size, sha256 = _write_and_verify(store, fmt, rows, target, progress, max_workers)
+            build = Build(rows[0].artist, clips=clips_export.describe(clips) if clips != "none" else "")
+            size, sha256 = _write_and_verify(store, fmt, rows, target, progress, max_workers, build)
             progress.report("checking", size, size)
             formats.require_valid(target, fmt.NAME)
             progress.report("storing")
@@ -183,11 +208,11 @@ def export_dataset(store: Store, artist: dict, *, on_progress: ProgressFn | None
 
 
 def _write_and_verify(store: Store, fmt, rows: list[Row], target: Path, progress: Progress,
-                      max_workers: int) -> tuple[int, str]:
+                      max_workers: int, build: Build) -> tuple[int, str]:
     """Write the zip while ZipCheck re-reads it behind the writer; (size, SHA-256)."""
     progress.report("writing")
     with ZipCheck(target) as check:  # verifies the zip while it is written
-        size = write_dataset(store, fmt, rows, Build(rows[0].artist), target, progress,
+        size = write_dataset(store, fmt, rows, build, target, progress,
                              max_workers=max_workers, on_member=check.add)
         progress.report("verifying", check.bytes_checked, size)
         sha256 = check.result(lambda n: progress.report("verifying", n, size))

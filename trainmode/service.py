@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from . import deleting, drafts, formats, library, work_queue
+from . import clip_review, deleting, drafts, formats, library, work_queue
 from .analysis import AudioAnalysis, Verdict, analyze_mp3, audio_warnings
 from .audio import AudioInfo, duration_mismatch, probe_mp3
 from .audio_check import MeasuredUpload, judge, measure_uploads, verdict_line
@@ -30,7 +30,7 @@ from .batch import Generation, Job, generate_many
 from .caption_report import items_report
 from .config import Settings, load_settings
 from .doctor import doctor_command, sweep_at_startup
-from .errors import WriterError
+from .errors import NotFoundError, WriterError
 from .export import ExportProgress, ExportResult, ProgressFn, export_dataset
 from .library import ImportResult
 from .logs import log_file, setup_logging
@@ -116,6 +116,41 @@ class TrainMode:
         if not result.ok:
             raise WriterError(result.error)
         return result
+
+    # ---- section clips (docs/clips.md) ---------------------------------------------------
+    def plan_clips(self, artist: dict, set_row: dict, *, item: dict | None = None, mode: str = "sections",
+                   duration_s: float | None = None, offset_s: float | None = None,
+                   writer_name: str | None = "offline") -> list[dict]:
+        """The clips of the set's saved item (or of `item`; or, with `duration_s` and no item, of
+        a render not saved yet): [{index, name, start_s, end_s, caption, variants, findings,
+        edited, dropped, saved}]; captions stored with the item, else written by the writer."""
+        if item is None and duration_s is None:
+            item = clip_review.saved_item(self.store, artist, set_row)
+        return clip_review.planned_clips(self.store, get_writer(self.settings, writer_name), artist, set_row, item,
+                                         mode=mode, duration_s=duration_s, offset_s=offset_s)
+
+    def saved_item(self, artist: dict, set_row: dict) -> dict:
+        """The newest saved training item of a set (NotFoundError when it has none)."""
+        return clip_review.saved_item(self.store, artist, set_row)
+
+    def item_clips(self, artist: dict, item_id: str, mode: str = "sections") -> tuple[dict, list[dict]]:
+        """A saved item and its clips (see plan_clips), for review on the Train page."""
+        item = self.store.get_item(item_id)
+        if item is None:
+            raise NotFoundError("That training item no longer exists.")
+        return item, self.plan_clips(artist, self.find_set(artist, item["parse_id"]), item=item, mode=mode)
+
+    def clip_audio(self, item: dict, clip: dict) -> bytes:
+        """One clip's MP3, cut frame-exact from the item's render (for a player)."""
+        return clip_review.clip_audio(self.store, item, clip)
+
+    def set_clip_offset(self, item: dict, offset_s: float) -> dict:
+        """Where beat 0 of the arrangement is in the item's render (seconds of lead-in); every cut moves."""
+        return clip_review.set_offset(self.store, item, offset_s)
+
+    def save_clips(self, item: dict, clips: list[dict], mode: str = "sections") -> list[dict]:
+        """Store an item's reviewed clips (edited or dropped captions); the export uses them."""
+        return clip_review.save_reviewed(self.store, item, clips, mode)
 
     def save(self, artist: dict, set_row: dict, request: SaveRequest) -> SaveResult:
         """Save one item; ConfirmationRequired for findings or an audio `mismatch` unless `request.confirm`."""
@@ -275,12 +310,14 @@ class TrainMode:
 
     # ---- export -------------------------------------------------------------------------
     def export(self, artist: dict, *, on_progress: ProgressFn | None = None, format: str = formats.DEFAULT,
-               split: float | None = None, artist_name: bool = False, by: str | None = None) -> ExportResult:
+               split: float | None = None, artist_name: bool = False, by: str | None = None,
+               clips: str = "none") -> ExportResult:
         """Pack the ready items in `format` (see trainmode.formats), checked before it is stored;
-        `by` is recorded as who exported."""
+        `by` is recorded as who exported; `clips` ('sections', 'windows') exports each item's
+        section clips as the rows instead of the whole tracks."""
         result = export_dataset(self.store, artist, on_progress=on_progress,
                                 expires_s=self.settings.signed_url_expiry_s,
-                                format=format, split=split, artist_name=artist_name)
+                                format=format, split=split, artist_name=artist_name, clips=clips)
         if by:
             self.store.update_row("exports", result.export_id, {"created_by": by})
         return result

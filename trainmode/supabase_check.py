@@ -28,6 +28,8 @@ COLUMNS = {
                        "audio_duration_s", "audio_bytes", "audio_filename", "created_at", "updated_at",
                        "exported_at", "export_id", "created_by"],
     "queue_drafts": ["artist_id", "draft", "created_by", "updated_at"],
+    "training_clips": ["id", "item_id", "mode", "position", "section", "start_s", "end_s", "caption", "variants",
+                       "findings", "edited", "dropped", "created_at"],
 }
 
 

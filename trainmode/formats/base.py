@@ -56,6 +56,7 @@ class Build:
     read as MP3."""
     artist: str
     headers: dict[str, AudioHeader | None] = field(default_factory=dict)
+    clips: str = ""  # how the rows were cut into clips, for the card ("" for whole tracks)
 
     def header(self, row: Row) -> AudioHeader | None:
         return self.headers[row.stem]  # a KeyError here is a bug: ask only after the row's audio member
@@ -71,7 +72,7 @@ def readme(title: str, rows: list[Row], build: Build, body: str) -> TextMember:
 training, made with Train Mode from the artist's Ableton Live sets. `MANIFEST.sha256` holds
 the SHA-256 of every other file: check them with `sha256sum -c MANIFEST.sha256`.
 
-{body.strip()}
+{build.clips + chr(10) + chr(10) if build.clips else ""}{body.strip()}
 """)
 
 

@@ -89,7 +89,8 @@ def track_record(row: Row) -> dict:
 
 def metadata_line(record: dict) -> str:
     """One metadata.jsonl line: `file_name` + the flat fields (no nested provenance)."""
-    return dumps({k: record[k] for k in ("file_name", *CARD_FIELDS)}) + "\n"
+    clip = [k for k in ("section", "start_s", "end_s", "parent_track") if k in record]  # a clip row
+    return dumps({k: record[k] for k in ("file_name", *CARD_FIELDS, *clip)}) + "\n"
 
 
 def members(rows: list[Row], build: Build) -> Iterator[Member]:
@@ -105,7 +106,8 @@ def members(rows: list[Row], build: Build) -> Iterator[Member]:
             yield text(f"{prefix}{row.stem}.txt", row.caption + "\n")
             yield text(f"{prefix}{row.stem}.json", dumps(record) + "\n")
         yield text(f"{prefix}metadata.jsonl", "".join(metadata_line(r) for r in records))
-    yield text("README.md", dataset_card(build.artist, rows, [split for split, _ in groups] if folders else []))
+    yield text("README.md", dataset_card(build.artist, rows, [split for split, _ in groups] if folders else [],
+                                         clips=build.clips))
 
 
 def card_yaml(split_folders: list[str]) -> str:
@@ -132,7 +134,7 @@ def _listened(rows: list[Row]) -> str:
     return f"{measured}{doubted} saved although its audio did not clearly match its set."
 
 
-def dataset_card(artist: str, rows: list[Row], split_folders: list[str]) -> str:
+def dataset_card(artist: str, rows: list[Row], split_folders: list[str], clips: str = "") -> str:
     total = sum(r.duration_s or 0 for r in rows)
     fields = "\n".join(f"| `{name}` | {note} |" for name, note in FIELD_NOTES.items())
     where = "`train/` and `valid/`" if split_folders else "the top folder"
@@ -142,7 +144,7 @@ def dataset_card(artist: str, rows: list[Row], split_folders: list[str]) -> str:
 
 {len(rows)} tracks, {_duration(total)} of audio in total ({total:.0f} s), each with a caption
 for text-to-music training, made with Train Mode from the artist's Ableton Live sets.
-{f"Tracks per split: {splits}." if splits else ""}
+{f"Tracks per split: {splits}." if splits else ""}{chr(10) + clips + chr(10) if clips else ""}
 {_listened(rows)}
 
 ## Files

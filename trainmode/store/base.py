@@ -33,6 +33,17 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+CLIP_FIELDS = ("position", "section", "start_s", "end_s", "caption", "variants", "findings", "edited", "dropped")
+
+
+def clip_row(item_id: str, mode: str, clip: dict, row_id: str, created_at: str) -> dict:
+    """A training_clips row from a clip as the service hands it over (unknown keys dropped)."""
+    row = {"id": row_id, "item_id": item_id, "mode": mode, "created_at": created_at,
+           **{k: clip[k] for k in CLIP_FIELDS if k in clip}}
+    row.setdefault("section", "")
+    return row
+
+
 class Store(abc.ABC):
     """Rows (artists, artist_profiles, als_summaries, training_items, exports) and blobs."""
 
@@ -86,7 +97,8 @@ class Store(abc.ABC):
         """The artist's items, oldest first (created_at, then id): the export order."""
 
     # ---- changes and deletes (the Library's and Export page's delete buttons) ------
-    CHANGEABLE = {"training_items": frozenset({"prompt_text", "prompt_edited", "status", "export_id", "exported_at"}),
+    CHANGEABLE = {"training_items": frozenset({"prompt_text", "prompt_edited", "status", "export_id", "exported_at",
+                                              "metadata"}),
                   "exports": frozenset({"created_by"})}
 
     @abc.abstractmethod
@@ -113,6 +125,17 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def drafts_before(self, updated_before: str) -> list[dict]:
         """Draft rows last changed before the ISO time `updated_before` (the sweep's candidates)."""
+
+    # ---- an item's section clips (table training_clips, docs/clips.md) ------------------------
+    @abc.abstractmethod
+    def save_clips(self, item_id: str, mode: str, clips: list[dict]) -> list[dict]:
+        """Replace the item's clips of `mode` ('sections' or 'windows') with `clips`
+        [{position, section, start_s, end_s, caption, variants, findings, edited, dropped}], in one
+        step; returns the stored rows in position order."""
+
+    @abc.abstractmethod
+    def list_clips(self, item_id: str, mode: str | None = None) -> list[dict]:
+        """The item's clip rows (of `mode`, or all), by mode and position."""
 
     # ---- exports ----------------------------------------------------------------
     @abc.abstractmethod

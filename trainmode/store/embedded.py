@@ -16,10 +16,10 @@ from typing import BinaryIO
 
 from .. import lease
 from ..errors import DuplicateError, ExportBusyError, NotFoundError, StoreError
-from .base import BlobInfo, Store, new_id
+from .base import BlobInfo, Store, clip_row, new_id
 
-JSON_COLUMNS = {"master_schema", "summary", "provenance", "findings", "metadata", "draft"}
-BOOL_COLUMNS = {"prompt_edited"}
+JSON_COLUMNS = {"master_schema", "summary", "provenance", "findings", "metadata", "draft", "variants"}
+BOOL_COLUMNS = {"prompt_edited", "edited", "dropped"}
 PART_PREFIX = ".part-"  # a blob being written (then renamed into place)
 SCHEMA_SQL = (Path(__file__).with_name("embedded_schema.sql")).read_text(encoding="utf-8")
 
@@ -229,6 +229,20 @@ class EmbeddedStore(Store):
 
     def drafts_before(self, updated_before):
         return self._all("SELECT * FROM queue_drafts WHERE updated_at < ?", updated_before)
+
+    # ---- section clips ------------------------------------------------------------
+    def save_clips(self, item_id, mode, clips):
+        stamp = now_iso()
+        with self._tx() as db:  # one transaction: the old clips go only if all the new ones are stored
+            db.execute("DELETE FROM training_clips WHERE item_id = ? AND mode = ?", (item_id, mode))
+            for clip in clips:
+                self._insert(db, "training_clips", clip_row(item_id, mode, clip, new_id(), stamp))
+        return self.list_clips(item_id, mode)
+
+    def list_clips(self, item_id, mode=None):
+        if mode is None:
+            return self._all("SELECT * FROM training_clips WHERE item_id = ? ORDER BY mode, position", item_id)
+        return self._all("SELECT * FROM training_clips WHERE item_id = ? AND mode = ? ORDER BY position", item_id, mode)
 
     # ---- exports ----------------------------------------------------------------
     def begin_export(self, export: dict, stale_after_s: float = lease.LEASE_S) -> dict:

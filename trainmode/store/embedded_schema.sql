@@ -71,6 +71,25 @@ CREATE TABLE IF NOT EXISTS queue_drafts (
     created_by  TEXT,
     updated_at  TEXT NOT NULL
 );
+-- 20261203000100_train_mode_clips.sql: an item's section clips and their captions.
+CREATE TABLE IF NOT EXISTS training_clips (
+    id          TEXT PRIMARY KEY,
+    item_id     TEXT NOT NULL REFERENCES training_items(id) ON DELETE CASCADE,
+    mode        TEXT NOT NULL DEFAULT 'sections' CHECK (mode IN ('sections', 'windows')),
+    position    INTEGER NOT NULL CHECK (position >= 1),
+    section     TEXT NOT NULL DEFAULT '',
+    start_s     REAL NOT NULL CHECK (start_s >= 0),
+    end_s       REAL NOT NULL,
+    caption     TEXT NOT NULL CHECK (length(trim(caption)) > 0),
+    variants    TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(variants)),
+    findings    TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(findings)),
+    edited      INTEGER NOT NULL DEFAULT 0,
+    dropped     INTEGER NOT NULL DEFAULT 0,
+    created_at  TEXT NOT NULL,
+    UNIQUE (item_id, mode, position),
+    CHECK (end_s > start_s)
+);
+CREATE INDEX IF NOT EXISTS training_clips_item_idx ON training_clips (item_id, mode, position);
 CREATE INDEX IF NOT EXISTS training_items_artist_status_idx ON training_items (artist_id, status, created_at);
 CREATE INDEX IF NOT EXISTS als_summaries_artist_idx ON als_summaries (artist_id, als_filename);
 CREATE INDEX IF NOT EXISTS exports_artist_idx ON exports (artist_id, created_at DESC);

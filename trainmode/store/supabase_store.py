@@ -32,6 +32,7 @@ from . import supabase_answers as answers
 from .base import BlobInfo, Store
 from .streams import SPOOL_IN_MEMORY, file_size, spool
 from .supabase_answers import is_uuid, valid_ids
+from .supabase_clips import SupabaseClips
 from .supabase_drafts import SupabaseDrafts
 from .supabase_errors import Translator, key_role, mb, parse_body
 
@@ -48,7 +49,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-class SupabaseStore(SupabaseDrafts, Store):
+class SupabaseStore(SupabaseDrafts, SupabaseClips, Store):
     kind = "supabase"
 
     def __init__(self, url: str, key: str, bucket: str = "train-mode", *,

@@ -1,0 +1,124 @@
+"""Section clips (issue 16): plans at section times, frame-exact cuts that decode on their own,
+and captions that say only what plays in the section."""
+from __future__ import annotations
+
+import io
+
+import miniaudio
+import mutagen.mp3
+import numpy as np
+import pytest
+from audio_synth import encode, song
+from summaries_v2 import steady, v2_summary
+
+from trainmode import clips, mp3cut
+from trainmode.als.timing import TempoMap
+from trainmode.factcheck import check_caption
+from trainmode.writers import OfflineWriter
+
+RATE = 44100
+
+
+def _sections(names_beats: list[tuple[str, float]], end_beat: float, tempo: TempoMap) -> list[dict]:
+    out = []
+    for (name, start), following in zip(names_beats, [*names_beats[1:], ("", end_beat)], strict=False):
+        out.append({"name": name, "start_beat": start, "end_beat": following[1],
+                    "start_s": round(tempo.seconds_at(start), 3), "end_s": round(tempo.seconds_at(following[1]), 3),
+                    "tracks": ["Kit", "Sub"], "instruments": ["drums", "bass"]})
+    return out
+
+
+CONSTANT = TempoMap([(0.0, 120.0)], 120.0)
+AUTOMATED = TempoMap([(0.0, 100.0), (32.0, 100.0), (64.0, 140.0)], 100.0)  # a ramp from beat 32 to 64
+LOCATORS = [("Intro", 0.0), ("Build", 16.0), ("Drop", 40.0), ("Break", 56.0), ("Outro", 72.0)]
+
+
+def _decode(data: bytes) -> np.ndarray:
+    return np.asarray(miniaudio.decode(data, nchannels=1, sample_rate=RATE,
+                                       output_format=miniaudio.SampleFormat.SIGNED16).samples, dtype=np.int32)
+
+
+@pytest.mark.parametrize("tempo", [CONSTANT, AUTOMATED], ids=["constant", "automated"])
+def test_clips_cut_at_section_times_decode_alone_and_cover_the_render(tempo):
+    sections = _sections(LOCATORS, 88.0, tempo)
+    render = encode(song(120, "A minor", sections[-1]["end_s"]), kbps=192)
+    index = mp3cut.scan(io.BytesIO(render))
+    plan = clips.plan_clips({"sections": sections}, index.duration_s)
+    assert [c.name for c in plan] == [n for n, _ in LOCATORS]
+    whole = _decode(render)
+    total = 0.0
+    for clip, (first, last), section in zip(plan, clips.frames_of(index, plan), sections, strict=True):
+        assert abs(first * index.frame_seconds - section["start_s"]) <= index.frame_seconds
+        if clip is not plan[-1]:
+            assert abs(last * index.frame_seconds - section["end_s"]) <= index.frame_seconds
+        data = b"".join(clips.cut(io.BytesIO(render), index, (first, last)))
+        length = mutagen.mp3.MP3(io.BytesIO(data)).info.length
+        assert length == pytest.approx((last - first) * index.frame_seconds, abs=1e-6)
+        total += length
+        pcm = _decode(data)  # from its first frame: the same samples as the whole render decoded
+        assert len(pcm) == (last - first) * index.samples_per_frame - 529
+        start = first * index.samples_per_frame + 529
+        assert np.abs(pcm - whole[start:start + len(pcm)]).max() == 0
+    assert total == pytest.approx(mutagen.mp3.MP3(io.BytesIO(render)).info.length, abs=0.1)
+
+
+def test_windows_stay_inside_sections_and_fold_a_short_remainder():
+    sections = [{"name": "A", "start_beat": 0, "end_beat": 1, "start_s": 0.0, "end_s": 64.0},
+                {"name": "B", "start_beat": 1, "end_beat": 2, "start_s": 64.0, "end_s": 66.0},  # < 5 s: merged
+                {"name": "C", "start_beat": 2, "end_beat": 3, "start_s": 66.0, "end_s": 100.0}]
+    plan = clips.plan_clips({"sections": sections}, 100.0, mode="windows", window_s=30)
+    assert [(c.name, c.start_s, c.end_s) for c in plan] == [
+        ("A", 0.0, 30.0), ("A", 30.0, 60.0), ("A", 60.0, 66.0), ("C", 66.0, 100.0)]  # 96-100 < 5 s: folded
+
+
+def test_offset_moves_the_cuts_and_none_makes_no_clips():
+    sections = _sections(LOCATORS, 88.0, CONSTANT)
+    plan = clips.plan_clips({"sections": sections}, 50.0, offset_s=2.0)
+    assert plan[1].start_s == sections[1]["start_s"] + 2.0 and plan[0].start_s == 0.0 and plan[-1].end_s == 50.0
+    assert clips.plan_clips({"sections": sections}, 50.0, mode="none") == []
+
+
+def test_a_drums_and_bass_section_is_captioned_with_drums_and_bass_only():
+    summary = steady()
+    plan = clips.plan_clips(summary, 76.0)
+    captions = clips.caption_clips(OfflineWriter(), summary, plan)
+    brk = next(c for c in captions if c["name"] == "Break")
+    assert brk["caption"].startswith("The break of a track.")
+    lowered = brk["caption"].lower()
+    for word in ("piano", "rhodes", "string", "vocal", "sax", "keys"):
+        assert word not in lowered
+    assert "drum" in lowered or "bass" in lowered
+    assert brk["findings"] == []
+    scoped = clips.section_summary(summary, plan[2].section)
+    flagged = check_caption("A break with drums, bass and a soaring string section over a steady groove.", scoped)
+    assert any("string" in f.message.lower() for f in flagged)
+    whole = check_caption("A break with drums, bass and a soaring string section over a steady groove.", summary)
+    assert not any("string" in f.message.lower() for f in whole)  # the song has strings, the break does not
+
+
+def test_a_section_states_its_own_tempo():
+    summary = v2_summary()
+    last = clips.section_summary(summary, summary["sections"][-1])
+    first = clips.section_summary(summary, summary["sections"][0])
+    assert last["tempo"]["dominant_bpm"] == 180.0 and first["tempo"]["dominant_bpm"] == 90.0
+
+
+@pytest.mark.parametrize("encoding", [dict(kbps=320), dict(vbr=True), dict(kbps=64, mono=True), dict(kbps=32)],
+                         ids=["cbr-320", "vbr", "mono-64", "mpeg2-32"])
+def test_any_cut_decodes_to_the_same_samples_as_the_whole_render(encoding):
+    pcm = song(120, "A minor", 6.0)
+    if encoding.pop("mono", False):
+        pcm = pcm.mean(axis=1)
+    render = encode(pcm, **encoding)
+    index = mp3cut.scan(io.BytesIO(render))
+    spf, rate = index.samples_per_frame, index.sample_rate
+    whole = np.asarray(miniaudio.decode(render, nchannels=1, sample_rate=rate,
+                                        output_format=miniaudio.SampleFormat.SIGNED16).samples, dtype=np.int32)
+    for first in range(1, len(index.frames) - 8, 7):
+        data = b"".join(mp3cut.clip(io.BytesIO(render), index, first, first + 8))
+        assert len(data) == mp3cut.clip_size(index, first, first + 8)
+        pcm_clip = np.asarray(miniaudio.decode(data, nchannels=1, sample_rate=rate,
+                                               output_format=miniaudio.SampleFormat.SIGNED16).samples, dtype=np.int32)
+        assert len(pcm_clip) == 8 * spf - 529
+        start = first * spf + 529
+        assert np.array_equal(pcm_clip, whole[start:start + len(pcm_clip)]), f"clip at frame {first}"

@@ -1,0 +1,113 @@
+"""Clip rows for the export: each saved item's render cut at its set's sections (issue 16).
+
+A clip row names its parent item (`parent_id`), the part of the parent's MP3 it holds
+(`AudioSource.cut`, cut frame-exact while the zip is written) and its own caption: the one
+saved with the item's clips when there is one, else the offline writer's, written from the
+section's facts. Its sidecar carries `section`, `start_s`, `end_s`, the parent track and set.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from . import clips, mp3cut
+from .dataset import ClipCut, Row
+from .writers import OfflineWriter
+
+CLIP_FIELDS = ("section", "start_s", "end_s", "parent_track", "parent_item")
+
+
+def clip_stem(item_index: int, clip_index: int) -> str:
+    return f"clip-{item_index:04d}-{clip_index:02d}"
+
+
+def describe(mode: str, window_s: float = clips.WINDOW_S, min_s: float = clips.MIN_S) -> str:
+    """How the clips were made, for the dataset card."""
+    how = "one clip per arrangement section" if mode == "sections" else \
+        f"clips of at most {window_s:g} s inside each arrangement section"
+    return (f"Every file is a clip of a whole render: {how} (sections shorter than {min_s:g} s joined to a "
+            "neighbour), cut at MPEG frame boundaries without re-encoding, so a cut is within one frame "
+            "(about 26 ms) of the section's time. Each caption describes what plays in its clip, from the "
+            "Live set's tracks in that section; `section`, `start_s`, `end_s` and `parent_track` in each "
+            "clip's sidecar say where it comes from.")
+
+
+def clip_rows(rows: list[Row], items: dict[str, dict], summaries: dict[str, dict], master_schema: dict, *,
+              mode: str, saved: dict[str, list[dict]] | None = None) -> list[Row]:
+    """The clip rows of whole-track `rows`, in order (an item without sections or a duration gives none)."""
+    out: list[Row] = []
+    writer = OfflineWriter()
+    for number, row in enumerate(rows, 1):
+        item = items[row.item_id]
+        summary = summaries.get(item.get("als_summary_id"), {})
+        offset = float((item.get("metadata") or {}).get("clip_offset_s") or 0.0)
+        plan = clips.plan_clips(summary, row.duration_s or 0.0, mode=mode, offset_s=offset)
+        own = {(c.get("start_s"), c.get("end_s")): c for c in (saved or {}).get(row.item_id, [])}
+        texts = clips.caption_clips(writer, summary, plan, master_schema) if len(own) < len(plan) else []
+        for i, clip in enumerate(plan):
+            kept = own.get((clip.start_s, clip.end_s))
+            if kept is not None and kept.get("dropped"):
+                continue
+            caption = (kept or {}).get("caption") or texts[i]["caption"]
+            variants = (kept or {}).get("variants") or (texts[i]["variants"] if texts else {})
+            out.append(replace(
+                row, item_id=f"{row.item_id}:{clip.index:02d}", parent_id=row.item_id,
+                stem=clip_stem(number, clip.index), caption=caption.strip(),
+                captions={k: v for k, v in variants.items() if k != "detailed" and isinstance(v, str) and v},
+                duration_s=clip.duration_s,
+                audio=replace(row.audio, sha256=None, bytes=None,
+                              cut=ClipCut(clip.start_s, clip.end_s, clip is plan[-1],
+                                          int((row.audio.bytes or 0) * clip.duration_s / (row.duration_s or 1)))),
+                source={**row.source, "section": clip.name, "start_s": clip.start_s, "end_s": clip.end_s,
+                        "parent_track": row.stem, "parent_item": row.item_id}))
+    return out
+
+
+class Cutter:
+    """Cuts clip rows out of their parents' local files, indexing each parent's frames once."""
+
+    def __init__(self):
+        self._path: Path | None = None
+        self._index: mp3cut.FrameIndex | None = None
+
+    def frames(self, path: Path, cut: ClipCut) -> tuple[mp3cut.FrameIndex, int, int]:
+        if path != self._path:
+            with open(path, "rb") as fh:
+                self._index, self._path = mp3cut.scan(fh), path
+        index = self._index
+        first = 0 if cut.start_s <= 0 else index.frame_at(cut.start_s)
+        last = len(index.frames) if cut.to_end else index.frame_at(cut.end_s)
+        return index, first, max(last, first + 1)
+
+    def open(self, path: Path, cut: ClipCut) -> tuple[io.RawIOBase, int]:
+        """(a readable stream of the clip's bytes, its size)."""
+        index, first, last = self.frames(path, cut)
+        size = mp3cut.clip_size(index, first, last)
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the stream
+        return _ChunkStream(mp3cut.clip(fh, index, first, last), fh), size
+
+
+class _ChunkStream(io.RawIOBase):
+    """A file-like view of a chunk iterator, for ZipWriter.add_file's readinto."""
+
+    def __init__(self, chunks: Iterator[bytes], fh):
+        self._chunks, self._fh, self._left = chunks, fh, memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._left:
+            self._left = memoryview(next(self._chunks, b""))
+            if not self._left:
+                return 0
+        n = min(len(buffer), len(self._left))
+        buffer[:n] = self._left[:n]
+        self._left = self._left[n:]
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()

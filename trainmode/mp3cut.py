@@ -1,0 +1,279 @@
+"""Cut an MP3 at frame boundaries without re-encoding: no second lossy generation.
+
+A clip is frames [first, last) of the render, copied byte for byte, after:
+- a fresh Xing/Info frame (a silent frame holding the frame and byte counts and a LAME tag),
+  so that its duration reads right in every player and in mutagen;
+- the priming frames: the frames before `first` that hold the bytes the first frame borrows
+  through the bit reservoir (`main_data_begin`), and always at least one for the MDCT
+  overlap. The LAME tag's encoder delay names them, so a gapless decoder drops them and the
+  clip's length is exactly its own frames; a decoder that ignores the tag plays them as a few
+  milliseconds of the audio before the cut, never a decoding error.
+
+Only the frames' headers are read to index a file; the clip's bytes are read from the source
+file object as they are written (nothing holds a whole render in memory).
+"""
+from __future__ import annotations
+
+import io
+import mmap
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+
+from .errors import ValidationError
+
+_BITRATES = {1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+             2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)}
+_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}  # by version bits
+_READ = 1 << 16
+
+
+@dataclass(frozen=True)
+class Frame:
+    offset: int
+    size: int
+    header: bytes           # the 4 header bytes
+    reservoir: int          # main_data_begin: bytes this frame borrows from earlier frames
+    data_size: int          # bytes after the header, CRC and side info (what later frames may borrow)
+
+
+class _Frames(Sequence):
+    """The frames of a FrameIndex as `Frame`s, made when asked for (an index holds only arrays)."""
+
+    def __init__(self, index: FrameIndex):
+        self._index = index
+
+    def __len__(self) -> int:
+        return len(self._index.offsets)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        x = self._index
+        i = range(len(self))[i]
+        head = int(x.heads[i]).to_bytes(4, "big")
+        side = _parse(head)[3]
+        size = int(x.sizes[i])
+        return Frame(int(x.offsets[i]), size, head, int(x.reservoirs[i]), size - 4 - side)
+
+
+@dataclass(frozen=True)
+class FrameIndex:
+    offsets: np.ndarray     # byte offset of each frame
+    sizes: np.ndarray
+    heads: np.ndarray       # each frame's 4 header bytes as an int
+    reservoirs: np.ndarray  # main_data_begin of each frame
+    sample_rate: int
+    samples_per_frame: int
+    one_bitrate: bool       # every frame has the same bitrate (CBR)
+
+    @property
+    def frames(self) -> _Frames:
+        return _Frames(self)
+
+    @property
+    def frame_seconds(self) -> float:
+        return self.samples_per_frame / self.sample_rate
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.offsets) * self.frame_seconds
+
+    def frame_at(self, seconds: float) -> int:
+        """The frame boundary nearest to `seconds` (within half a frame)."""
+        return max(0, min(len(self.offsets), round(seconds / self.frame_seconds)))
+
+
+def _parse(header: bytes) -> tuple[int, int, int, int] | None:
+    """(frame size, sample rate, samples per frame, side info + CRC bytes) of a layer III header."""
+    if len(header) < 4 or header[0] != 0xFF or (header[1] & 0xE0) != 0xE0:
+        return None
+    version, layer = (header[1] >> 3) & 3, (header[1] >> 1) & 3
+    br_index, sr_index = header[2] >> 4, (header[2] >> 2) & 3
+    if version == 1 or layer != 1 or br_index in (0, 15) or sr_index == 3:
+        return None
+    mpeg1 = version == 3
+    bitrate = _BITRATES[1 if mpeg1 else 2][br_index] * 1000
+    rate = _RATES[version][sr_index]
+    padding = (header[2] >> 1) & 1
+    size = (144 if mpeg1 else 72) * bitrate // rate + padding
+    mono = (header[3] >> 6) == 3
+    side = (17 if mono else 32) if mpeg1 else (9 if mono else 17)
+    crc = 0 if header[1] & 1 else 2
+    return size, rate, 1152 if mpeg1 else 576, side + crc
+
+
+def _id3_size(head: bytes) -> int:
+    if head[:3] != b"ID3" or len(head) < 10:
+        return 0
+    size = 0
+    for byte in head[6:10]:
+        size = (size << 7) | (byte & 0x7F)
+    return 10 + size + (10 if head[5] & 0x10 else 0)
+
+
+def _is_tag_frame(body: bytes, side: int) -> bool:
+    return body[4 + side:8 + side] in (b"Xing", b"Info") or body[36:40] == b"VBRI"
+
+
+def _bytes_of(source: BinaryIO):
+    """The file's bytes as a numpy array: memory-mapped when it is a real file (nothing read into
+    memory but the pages the scan touches), else read (a small in-memory spool)."""
+    try:
+        if not _size(source):
+            return np.zeros(0, np.uint8)
+        return np.frombuffer(mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ), dtype=np.uint8)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        source.seek(0)
+        return np.frombuffer(source.read(), dtype=np.uint8)
+
+
+def _size(source: BinaryIO) -> int:
+    source.seek(0, 2)
+    return source.tell()
+
+
+def _size_table() -> np.ndarray:
+    """Frame size (0: not a layer III header) for every value of header bytes 1 and 2."""
+    table = np.zeros(65536, dtype=np.int64)
+    for b1 in range(0xE0, 0x100):
+        for b2 in range(256):
+            parsed = _parse(bytes((0xFF, b1, b2, 0)))
+            table[(b1 << 8) | b2] = parsed[0] if parsed else 0
+    return table
+
+
+_SIZES = _size_table()
+
+
+def scan(source: BinaryIO) -> FrameIndex:
+    """Index the MPEG layer III frames of `source` (skips ID3v2 and an existing Xing/Info frame).
+    Candidate headers are found with numpy; the chain of frames is then followed from the first."""
+    data = _bytes_of(source)
+    source.seek(0)
+    start = _id3_size(source.read(10))
+    ff = np.flatnonzero(data[start:len(data) - 3] == 0xFF) + start  # one pass over the file, then the few 0xFF
+    syncs = ff[(data[ff + 1] & 0xE0) == 0xE0]
+    sizes = _SIZES[(data[syncs + 1].astype(np.int64) << 8) | data[syncs + 2]]
+    keep = (sizes > 0) & (syncs + sizes <= len(data))
+    syncs, sizes = syncs[keep], sizes[keep]
+    if not len(syncs):
+        raise ValidationError("This file holds no MPEG layer III frames, so it cannot be cut into clips.")
+    following = np.searchsorted(syncs, syncs + sizes)
+    following[following >= len(syncs)] = len(syncs) - 1
+    linked = syncs[following] == syncs + sizes
+    chain, at, nxt, ok = [], 0, following.tolist(), linked.tolist()
+    while True:  # from the first header: each frame's end is the next frame's start
+        chain.append(at)
+        if not ok[at]:
+            break
+        at = nxt[at]
+    chain = np.asarray(chain)
+    offsets, lengths = syncs[chain], sizes[chain]
+    heads = (data[offsets].astype(np.int64) << 24) | (data[offsets + 1].astype(np.int64) << 16) \
+        | (data[offsets + 2].astype(np.int64) << 8) | data[offsets + 3]
+    side_at = offsets + 4 + np.where(data[offsets + 1] & 1, 0, 2)
+    first = (data[side_at].astype(np.int64) << 8) | data[side_at + 1]
+    mpeg1 = ((data[offsets + 1] >> 3) & 3) == 3
+    reservoirs = np.where(mpeg1, first >> 7, first >> 8)
+    head0 = int(heads[0]).to_bytes(4, "big")
+    parsed = _parse(head0)
+    skip = 1 if _is_tag_frame(bytes(data[offsets[0]:offsets[0] + lengths[0]]), parsed[3] - (0 if head0[1] & 1 else 2)) \
+        else 0
+    if skip and len(offsets) == 1:
+        raise ValidationError("This file holds no MPEG layer III frames, so it cannot be cut into clips.")
+    rates = np.unique((heads[skip:] >> 12) & 0xF)
+    return FrameIndex(offsets[skip:], lengths[skip:], heads[skip:], reservoirs[skip:], parsed[1], parsed[2],
+                      len(rates) == 1)
+
+
+def _lender(index: FrameIndex, first: int, source: BinaryIO) -> bytes:
+    """A silent frame (no granule reads a bit) whose data area ends with the bytes that the frame
+    before `first`, and `first` itself, borrow through the bit reservoir from earlier frames."""
+    before, at = index.frames[first - 1], index.frames[first]
+    need = max(before.reservoir, at.reservoir - before.data_size, 0)
+    tail, back = b"", first - 1
+    while len(tail) < need and back > 0:
+        back -= 1
+        frame = index.frames[back]
+        source.seek(frame.offset + frame.size - frame.data_size)
+        tail = source.read(frame.data_size) + tail
+    tail = tail[len(tail) - need:] if need else b""
+    head, side = _biggest(before.header)
+    size = _parse(head)[0]
+    return head + bytes(side) + bytes(size - 4 - side - len(tail)) + tail
+
+
+def _biggest(header: bytes) -> tuple[bytes, int]:
+    """The header of the largest frame with this format (no CRC, no padding) and its side info size."""
+    head = bytearray(header)
+    head[1] |= 1
+    head[2] = (14 << 4) | (head[2] & 0x0C)
+    size, _, _, side = _parse(bytes(head))
+    return bytes(head), side
+
+
+def _tag_header(header: bytes) -> tuple[bytes, int, int]:
+    """(header, frame size, side info size) of the smallest frame of this format that holds the tags."""
+    head = bytearray(header)
+    head[1] |= 1  # no CRC
+    for br_index in range(1, 15):
+        head[2] = (br_index << 4) | (head[2] & 0x0C)  # padding bit off, private bit off
+        size, _, _, side = _parse(bytes(head))
+        if size >= side + 4 + 16 + 36:
+            break
+    return bytes(head), size, side
+
+
+def _span(index: FrameIndex, first: int, last: int) -> tuple[int, int]:
+    """Byte range [start, end) of the frames a clip copies: from the frame before `first`."""
+    lead = max(first - 1, 0)
+    return int(index.offsets[lead]), int(index.offsets[last - 1] + index.sizes[last - 1])
+
+
+def clip_size(index: FrameIndex, first: int, last: int) -> int:
+    """The size in bytes of `clip(source, index, first, last)`, without reading the source."""
+    head = int(index.heads[max(first - 1, 0)]).to_bytes(4, "big")
+    lender = _parse(_biggest(head)[0])[0] if first else 0
+    start, end = _span(index, first, last)
+    return _tag_header(head)[1] + lender + end - start
+
+
+def _tag_frame(header: bytes, frames: int, audio_bytes: int, delay: int, cbr: bool) -> bytes:
+    """A silent frame with the format of `header`, holding an Info/Xing header (the count of the
+    `frames` and `audio_bytes` after it) and a LAME tag with the encoder `delay` in samples."""
+    head, size, side = _tag_header(header)
+    lame = bytearray(b"LAME3.100")
+    lame += bytes([1 if cbr else 4, 0]) + bytes(8) + bytes([0, 0])
+    lame += struct.pack(">I", delay << 12)[1:]
+    lame += bytes(4) + struct.pack(">I", size + audio_bytes) + bytes(4)
+    counts = struct.pack(">III", 3, frames, size + audio_bytes)
+    body = (b"Info" if cbr else b"Xing") + counts + bytes(lame)
+    frame = bytes(head) + bytes(side) + body
+    return frame + bytes(size - len(frame))
+
+
+def clip(source: BinaryIO, index: FrameIndex, first: int, last: int) -> Iterator[bytes]:
+    """The bytes of a clip holding frames [first, last) of `source`, as chunks: an Info/Xing frame,
+    then (unless the clip starts the file) a silent lender frame and the frame before `first`,
+    which the LAME tag's encoder delay tells a decoder to drop, then the frames themselves."""
+    if not 0 <= first < last <= len(index.offsets):
+        raise ValidationError(f"A clip must hold at least one frame of the {len(index.offsets)} in the file.")
+    lender = _lender(index, first, source) if first else b""
+    start, end = _span(index, first, last)
+    header = int(index.heads[max(first - 1, 0)]).to_bytes(4, "big")
+    lead = 2 if first else 0
+    yield _tag_frame(header, last - first + lead, end - start + len(lender), lead * index.samples_per_frame,
+                     index.one_bitrate and not lender)
+    if lender:
+        yield lender
+    source.seek(start)
+    while start < end:
+        chunk = source.read(min(_READ, end - start))
+        if not chunk:
+            raise ValidationError("The audio file ended while a clip was being cut from it.")
+        start += len(chunk)
+        yield chunk
