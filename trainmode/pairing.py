@@ -93,15 +93,30 @@ def _pick(name: str, rows: list[dict], duration_s: float | None, how: str) -> Pa
     return Pairing(name, None, ids, f"Several sets match ({how}); pick one")
 
 
-def pair_upload(name: str, duration_s: float | None, summaries: list[dict]) -> Pairing:
+class SetIndex:
+    """The sets' normalised names, made once (not per upload and rerun), with the sets grouped
+    by the name without spaces: a same-name match is a dict lookup, not a scan."""
+
+    def __init__(self, summaries: list[dict]):
+        self.rows = list(summaries)
+        self.names = [normalize_stem(r["als_filename"]) for r in self.rows]
+        self.by_name: dict[str, list[dict]] = {}
+        for row, norm in zip(self.rows, self.names, strict=True):
+            self.by_name.setdefault(norm.replace(" ", ""), []).append(row)
+
+    def similar(self, stem: str) -> list[dict]:
+        return [row for row, norm in zip(self.rows, self.names, strict=True) if _similar(stem, norm)]
+
+
+def pair_upload(name: str, duration_s: float | None, summaries: list[dict] | SetIndex) -> Pairing:
+    index = summaries if isinstance(summaries, SetIndex) else SetIndex(summaries)
     stem = normalize_stem(name)
-    norm = {r["parse_id"]: normalize_stem(r["als_filename"]) for r in summaries}
     # Spaces do not count: "nightdrive" and "Night Drive" are one name.
-    same = [r for r in summaries if norm[r["parse_id"]].replace(" ", "") == stem.replace(" ", "")]
+    same = index.by_name.get(stem.replace(" ", ""), [])
     if same:
         return _pick(name, same, duration_s, "same name")
     # Near misses: one name starts with the other ("night drive club" / "night drive") or a typo.
-    similar = [r for r in summaries if _similar(stem, norm[r["parse_id"]])]
+    similar = index.similar(stem)
     if similar:
         close = [r for r in similar if fits(duration_s, set_seconds(r))]
         if len(close) == 1:  # a similar name alone is a guess; with a fitting length it is a pair
@@ -111,7 +126,7 @@ def pair_upload(name: str, duration_s: float | None, summaries: list[dict]) -> P
         if len(similar) > 1:
             return Pairing(name, None, ids, "Several sets have a similar name; pick one")
         return Pairing(name, None, ids, "Similar name but the length does not confirm it; pick the set")
-    return Pairing(name, None, tuple(r["parse_id"] for r in _by_length(summaries, duration_s)),
+    return Pairing(name, None, tuple(r["parse_id"] for r in _by_length(index.rows, duration_s)),
                    "No set with this name; pick one")
 
 
@@ -120,9 +135,13 @@ def _similar(a: str, b: str) -> bool:
         return False
     aw, bw = a.split(), b.split()
     shorter, longer = sorted((aw, bw), key=len)
-    return longer[: len(shorter)] == shorter or difflib.SequenceMatcher(None, a, b).ratio() >= SIMILAR
+    if longer[: len(shorter)] == shorter:
+        return True
+    matcher = difflib.SequenceMatcher(None, a, b)   # the cheap upper bounds first: most names are far apart
+    return matcher.real_quick_ratio() >= SIMILAR and matcher.quick_ratio() >= SIMILAR and matcher.ratio() >= SIMILAR
 
 
-def pair_uploads(uploads: list[tuple[str, float | None]], summaries: list[dict]) -> list[Pairing]:
-    """One Pairing per upload, in upload order. `summaries` are als_summaries rows."""
-    return [pair_upload(name, duration_s, summaries) for name, duration_s in uploads]
+def pair_uploads(uploads: list[tuple[str, float | None]], summaries: list[dict] | SetIndex) -> list[Pairing]:
+    """One Pairing per upload, in upload order. `summaries` are als_summaries rows (or a SetIndex of them)."""
+    index = summaries if isinstance(summaries, SetIndex) else SetIndex(summaries)
+    return [pair_upload(name, duration_s, index) for name, duration_s in uploads]

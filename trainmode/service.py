@@ -33,8 +33,9 @@ from .errors import WriterError
 from .export import ExportProgress, ExportResult, ProgressFn, export_dataset
 from .library import ImportResult
 from .logs import log_file, setup_logging
-from .pairing import Pairing, pair_uploads
+from .pairing import Pairing, SetIndex, pair_uploads
 from .profile import EXAMPLE_MASTER_SCHEMA, derive_master_schema, parse_master_schema
+from .reads import ReadCache
 from .saving import SaveRequest, SaveResult, item_caption, save_item
 from .store import Store, open_store
 from .work_queue import Progress, QueueEntry, counts, progress, recover, saveable
@@ -51,6 +52,8 @@ class TrainMode:
 
     def __init__(self, store: Store, settings: Settings):
         self.store, self.settings = store, settings
+        self.reads = ReadCache(store)   # what pages read on every rerun, until a write changes it
+        self._pair_index: tuple[list[dict], SetIndex] | None = None
         try:
             self.log_path: Path | None = setup_logging(settings.data_dir)
         except OSError as exc:  # a read-only data dir still works; tracebacks then go to stderr only
@@ -74,7 +77,7 @@ class TrainMode:
 
     # ---- artists ------------------------------------------------------------------
     def list_artists(self) -> list[dict]:
-        return self.store.list_artists()
+        return list(self.reads.get("artists", self.store.list_artists))
 
     def create_artist(self, name: str) -> dict:
         """Select the artist called `name` (any case), or create it."""
@@ -86,7 +89,12 @@ class TrainMode:
 
     # ---- sets and the profile -------------------------------------------------------
     def list_sets(self, artist: dict) -> list[dict]:
-        return self.store.list_summaries(artist["id"])
+        """The artist's sets with their whole summaries (kept until a write changes them)."""
+        return self.reads.get(("sets", artist["id"]), lambda: self.store.list_summaries(artist["id"]))
+
+    def list_set_rows(self, artist: dict) -> list[dict]:
+        """The Library's narrow view of the sets (trainmode/store/set_rows.py): no whole summaries."""
+        return self.reads.get(("set_rows", artist["id"]), lambda: self.store.list_set_rows(artist["id"]))
 
     def find_set(self, artist: dict, parse_id_or_filename: str) -> dict:
         return library.require_summary(self.store, artist, parse_id_or_filename)
@@ -96,7 +104,7 @@ class TrainMode:
         return library.import_sets(self.store, artist_name, sources, on_progress)
 
     def master_schema(self, artist: dict) -> dict:
-        return self.store.get_master_schema(artist["id"])
+        return self.reads.get(("schema", artist["id"]), lambda: self.store.get_master_schema(artist["id"]))
 
     def save_master_schema(self, artist: dict, master_schema: dict) -> None:
         library.save_master_schema(self.store, artist["id"], master_schema)
@@ -120,7 +128,8 @@ class TrainMode:
         return save_item(self.store, artist, set_row, request)
 
     def list_items(self, artist: dict, status: str | None = None) -> list[dict]:
-        return self.store.list_items(artist["id"], status)
+        key = ("items", artist["id"], status)
+        return list(self.reads.get(key, lambda: self.store.list_items(artist["id"], status)))
 
     def captions_report(self, artist: dict) -> dict:
         """Variety and faithfulness of the saved captions, then of each stored variant."""
@@ -148,9 +157,11 @@ class TrainMode:
         """Probe an MP3 once (SHA-256, duration); AudioError names what a non-MP3 really is."""
         return probe_mp3(upload, name=name)
 
-    @staticmethod
-    def pair(uploads: list[tuple[str, float | None]], set_rows: list[dict]) -> list[Pairing]:
-        return pair_uploads(uploads, set_rows)
+    def pair(self, uploads: list[tuple[str, float | None]], set_rows: list[dict]) -> list[Pairing]:
+        """Uploads paired with sets; the sets' normalised names are made once per list of sets."""
+        if self._pair_index is None or self._pair_index[0] is not set_rows:
+            self._pair_index = (set_rows, SetIndex(set_rows))
+        return pair_uploads(uploads, self._pair_index[1])
 
     @staticmethod
     def length_mismatch(info: AudioInfo, set_row: dict) -> str | None:
@@ -246,7 +257,7 @@ class TrainMode:
         deleting.delete_export(self.store, artist, export_id)
 
     def list_exports(self, artist: dict) -> list[dict]:
-        return self.store.list_exports(artist["id"])
+        return list(self.reads.get(("exports", artist["id"]), lambda: self.store.list_exports(artist["id"])))
 
     def export_download(self, export: dict) -> tuple[str, Path | None]:
         """(URL or path to hand the user, the zip's local file if the backend keeps one)."""
