@@ -203,7 +203,8 @@ def one(kind: str, n: int, m: int, runs: int, export: bool) -> dict:
         return out
 
 
-COLUMNS = [("library_s", "Library s", "{:.3f}"), ("filter_s", "filter s", "{:.3f}"), ("train_s", "Train+10 s", "{:.3f}"),
+COLUMNS = [("library_s", "Library s", "{:.3f}"), ("filter_s", "filter s", "{:.3f}"),
+           ("train_s", "Train+10 s", "{:.3f}"),
            ("export_s", "Export page s", "{:.3f}"), ("library_bytes", "bytes/Library", "{:,.0f}"),
            ("export_cli_s", "export s", "{:.2f}"), ("requests_per_item", "requests/item", "{:.3f}")]
 

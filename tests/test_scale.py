@@ -62,34 +62,34 @@ def test_a_rerun_reads_nothing_until_a_write_changes_something(tmp_path, corpus_
 
 
 def test_threads_one_after_another_share_one_connection(tmp_path):
-    store = EmbeddedStore(tmp_path / "db")
+    db = EmbeddedStore(tmp_path / "db")
     for name in ("a", "b", "c", "d"):   # Streamlit runs every rerun in a new thread
-        thread = threading.Thread(target=store.ensure_artist, args=(name,))
+        thread = threading.Thread(target=db.ensure_artist, args=(name,))
         thread.start()
         thread.join()
-    assert [a["name"] for a in store.list_artists()] == ["a", "b", "c", "d"]
-    assert store._pool.opened == 2, "the main thread's connection and one reused by every rerun thread"
-    store.close()
+    assert [a["name"] for a in db.list_artists()] == ["a", "b", "c", "d"]
+    assert db._pool.opened == 2, "the main thread's connection and one reused by every rerun thread"
+    db.close()
 
 
 def test_a_supabase_export_signs_links_in_batches(tmp_path, audio_fixtures):
     mp3 = (audio_fixtures / "cbr128_stereo_5s.mp3").read_bytes()
     with FakeSupabase() as fake:
         fake.add_bucket("train-mode", file_size_limit=50 * 1024 * 1024, allowed_mime_types=ALLOWED_MIME_TYPES)
-        store = SupabaseStore(fake.url, fake.key)
-        artist = store.ensure_artist("Batch")
-        row, _ = store.add_summary(artist["id"], "a" * 32, "set.als", {"schema_version": 2, "tempo": {"bpm": 120}})
+        remote = SupabaseStore(fake.url, fake.key)
+        artist = remote.ensure_artist("Batch")
+        row, _ = remote.add_summary(artist["id"], "a" * 32, "set.als", {"schema_version": 2, "tempo": {"bpm": 120}})
         for index in range(30):
             path = f"{artist['id']}/items/{index}/audio.mp3"
-            store.put_blob(path, mp3, "audio/mpeg")
-            store.insert_item({"id": new_id(), "artist_id": artist["id"], "als_summary_id": row["id"],
+            remote.put_blob(path, mp3, "audio/mpeg")
+            remote.insert_item({"id": new_id(), "artist_id": artist["id"], "als_summary_id": row["id"],
                                "parse_id": row["parse_id"], "audio_path": path, "prompt_path": f"{path}.txt",
                                "prompt_text": f"A steady groove number {index}.", "audio_sha256": f"{index:064x}",
                                "audio_filename": f"take {index}.mp3"})
         before = len(fake.requests)
-        result = export_dataset(store, artist)
+        result = export_dataset(remote, artist)
         made = fake.requests[before:]
-        store.close()
+        remote.close()
     assert result.item_count == 30
     assert len([r for r in made if r.method == "POST" and r.path == "/storage/v1/object/sign/train-mode"]) == 1
     one_by_one = [r for r in made if r.method == "POST" and r.path.startswith("/storage/v1/object/sign/train-mode/")]
