@@ -30,7 +30,7 @@ def items_frame(items: list[dict], sets: dict[str, str]) -> pd.DataFrame:
 
 
 def items_section(tm: TrainMode, artist: dict, rows: list[dict]) -> None:
-    items = tm.list_items(artist)
+    items = tm.list_item_rows(artist)
     st.subheader(f"Saved items ({len(items)})")
     if not items:
         st.caption("Nothing saved yet: pair MP3s with their sets on the Train page.")
@@ -55,7 +55,7 @@ def delete_set_section(tm: TrainMode, artist: dict, rows: list[dict]) -> None:
         by_pid = {r["parse_id"]: r for r in rows}
         pick = st.selectbox("Set", list(by_pid), key="set_delete_pick",
                             format_func=lambda p: by_pid[p]["als_filename"])
-        used = sum(i["als_summary_id"] == by_pid[pick]["id"] for i in tm.list_items(artist))
+        used = sum(i["als_summary_id"] == by_pid[pick]["id"] for i in tm.list_item_rows(artist))
         with_items = used and st.checkbox(f"Also delete the {used} saved item(s) made from it", key="set_with_items")
         if st.button("Delete set", disabled=bool(used) and not with_items,
                      help="Refused while saved items use the set, unless they go with it."):

@@ -42,6 +42,12 @@ def test_the_library_rows_are_the_summary_facts_without_the_summary(store, corpu
     assert all("summary" not in r for r in rows)
     assert any(r["instruments"] and r["bpm"] for r in rows)
     assert rows[-1]["instruments"], "a v1 summary's families are derived from its tracks"
+    first = store.list_summaries(artist["id"])[0]
+    store.insert_item({"id": new_id(), "artist_id": artist["id"], "als_summary_id": first["id"],
+                       "parse_id": first["parse_id"], "audio_path": "a.mp3", "prompt_path": "a.txt",
+                       "prompt_text": "A caption.", "audio_sha256": "0" * 64, "provenance": {"writer": "offline"}})
+    [item] = store.list_items(artist["id"])
+    assert store.list_item_rows(artist["id"]) == [{c: item[c] for c in store.ITEM_ROW_COLUMNS}]
 
 
 def test_a_rerun_reads_nothing_until_a_write_changes_something(tmp_path, corpus_dir, settings):

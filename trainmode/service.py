@@ -131,6 +131,11 @@ class TrainMode:
         key = ("items", artist["id"], status)
         return list(self.reads.get(key, lambda: self.store.list_items(artist["id"], status)))
 
+    def list_item_rows(self, artist: dict, status: str | None = None) -> list[dict]:
+        """The items as tables show them: no provenance, findings or metadata (Store.ITEM_ROW_COLUMNS)."""
+        rows = self.reads.get(("item_rows", artist["id"]), lambda: self.store.list_item_rows(artist["id"]))
+        return [r for r in rows if status is None or r["status"] == status]
+
     def captions_report(self, artist: dict) -> dict:
         """Variety and faithfulness of the saved captions, then of each stored variant."""
         return items_report(self.store.list_items(artist["id"]))

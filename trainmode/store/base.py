@@ -127,6 +127,14 @@ class Store(abc.ABC):
     def list_items(self, artist_id: str, status: str | None = None) -> list[dict]:
         """The artist's items, oldest first (created_at, then id): the export order."""
 
+    ITEM_ROW_COLUMNS = ("id", "artist_id", "als_summary_id", "parse_id", "audio_filename", "status", "prompt_text",
+                        "prompt_writer", "prompt_edited", "audio_duration_s", "created_by", "created_at")
+
+    def list_item_rows(self, artist_id: str) -> list[dict]:
+        """The items as the pages' tables show them (ITEM_ROW_COLUMNS: no provenance, findings or
+        metadata), in list_items order. Backends override this with a projection."""
+        return [{c: i.get(c) for c in self.ITEM_ROW_COLUMNS} for i in self.list_items(artist_id)]
+
     # ---- changes and deletes (the Library's and Export page's delete buttons) ------
     CHANGEABLE = {"training_items": frozenset({"prompt_text", "prompt_edited", "status", "export_id", "exported_at"}),
                   "exports": frozenset({"created_by"})}

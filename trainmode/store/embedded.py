@@ -196,6 +196,10 @@ class EmbeddedStore(Store):
             self._insert(db, "training_items", row)
         return self.get_item(row["id"])
 
+    def list_item_rows(self, artist_id):
+        return self._all(f"SELECT {', '.join(self.ITEM_ROW_COLUMNS)} FROM training_items WHERE artist_id = ? "
+                         "ORDER BY created_at, id", artist_id)
+
     def get_item(self, item_id):
         return self._one("SELECT * FROM training_items WHERE id = ?", item_id)
 

@@ -17,6 +17,10 @@ class SupabaseBulk:
         rows = [self.get_summary_row_for(artist_id, r) if set_rows.needs_whole(r) else set_rows.finish(r) for r in raw]
         return sorted(rows, key=lambda r: (r["als_filename"], r["parse_id"]))
 
+    def list_item_rows(self, artist_id: str) -> list[dict]:
+        return self._select("training_items", "listing items", {"artist_id": artist_id},
+                            [("created_at", False), ("id", False)], columns=",".join(self.ITEM_ROW_COLUMNS))
+
     def get_summary_row_for(self, artist_id: str, raw: dict) -> dict:
         """A set imported before summary v2: read whole once, upgraded by set_rows."""
         return set_rows.from_summary_row(self.get_summary(artist_id, raw["parse_id"]) or raw)
