@@ -246,6 +246,21 @@ def clock(seconds: float | None) -> str:
     return f"{minutes}:{secs:02d}"
 
 
+_MADE: dict[str, tuple[object, tuple, object]] = {}   # name -> (source, extra, what was made from them)
+
+
+def made_from(name: str, source, make: Callable, *extra):
+    """make(source, *extra), made again only for another source object or other extra values.
+    TrainMode hands out the same list until a write changes it, so a table built from it is
+    built once, not on every rerun (shared by sessions: never change what this returns)."""
+    known = _MADE.get(name)
+    if known and known[0] is source and known[1] == extra:
+        return known[2]
+    value = make(source, *extra)
+    _MADE[name] = (source, extra, value)
+    return value
+
+
 _LABELS: dict[int, tuple[dict, str]] = {}   # id(row) -> (row, label): TrainMode keeps set rows until a write
 
 

@@ -5,7 +5,7 @@ import time
 import streamlit as st
 
 from pages._manage import delete_artist_section, delete_set_section, items_section, show_done
-from pages._ui import bar_chart, clock, eta, md, run_page, user_errors
+from pages._ui import bar_chart, clock, eta, made_from, md, run_page, user_errors
 from trainmode.errors import ValidationError
 from trainmode.service import EXAMPLE_MASTER_SCHEMA, TrainMode, parse_master_schema
 from trainmode.tables import filter_sets, set_counts, sets_frame, tempo_histogram
@@ -60,7 +60,7 @@ def sets_section(rows: list[dict]) -> None:
     """`rows` are the narrow set rows (TrainMode.list_set_rows): the table virtualises, the
     charts get counts, never one mark per set."""
     st.subheader(f"Sets ({len(rows)})")
-    frame = sets_frame(rows)
+    frame = made_from("sets_frame", rows, sets_frame)   # built once per list of sets, not per rerun
     if frame.empty:
         st.info("No sets imported yet: import .als files above.")
         return

@@ -134,7 +134,7 @@ class TrainMode:
     def list_item_rows(self, artist: dict, status: str | None = None) -> list[dict]:
         """The items as tables show them: no provenance, findings or metadata (Store.ITEM_ROW_COLUMNS)."""
         rows = self.reads.get(("item_rows", artist["id"]), lambda: self.store.list_item_rows(artist["id"]))
-        return [r for r in rows if status is None or r["status"] == status]
+        return rows if status is None else [r for r in rows if r["status"] == status]   # the kept list: see made_from
 
     def captions_report(self, artist: dict) -> dict:
         """Variety and faithfulness of the saved captions, then of each stored variant."""
