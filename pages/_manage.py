@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._ui import choose_artist_after_delete, local_time, md, user_errors
+from pages._ui import choose_artist_after_delete, local_time, made_from, md, user_errors
 from trainmode.service import TrainMode
 
 DONE_KEY = "tm_manage_done"
@@ -30,18 +30,21 @@ def items_frame(items: list[dict], sets: dict[str, str]) -> pd.DataFrame:
 
 
 def items_section(tm: TrainMode, artist: dict, rows: list[dict]) -> None:
-    items = tm.list_items(artist)
+    items = tm.list_item_rows(artist)
     st.subheader(f"Saved items ({len(items)})")
     if not items:
         st.caption("Nothing saved yet: pair MP3s with their sets on the Train page.")
         return
-    sets = {r["id"]: r["als_filename"] for r in rows}
-    st.dataframe(items_frame(items, sets), hide_index=True, width="stretch",
+    sets = made_from("set_names", rows, lambda rows: {r["id"]: r["als_filename"] for r in rows})
+    frame = made_from("items_frame", items, lambda items, sets, _zone: items_frame(items, sets),
+                      sets, st.context.timezone)   # the browser's zone: local_time shows it
+    st.dataframe(frame, hide_index=True, width="stretch",
                  column_config={"caption": st.column_config.TextColumn(width="large")})
-    by_id = {i["id"]: i for i in items}
+    by_id = made_from("items_by_id", items, lambda items: {i["id"]: i for i in items})
+    labels = made_from("item_labels", items, lambda items: {i["id"]: f"{i.get('audio_filename')} — {i['status']}"
+                                                            for i in items})
     pick_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
-    pick = pick_col.selectbox("Saved item", list(by_id), key="item_pick",
-                              format_func=lambda i: f"{by_id[i].get('audio_filename')} — {by_id[i]['status']}")
+    pick = pick_col.selectbox("Saved item", list(labels), key="item_pick", format_func=labels.__getitem__)
     if button_col.button("Delete item", help="The item, its audio and its caption file."):
         with user_errors():
             tm.delete_item(artist, pick)
@@ -55,7 +58,7 @@ def delete_set_section(tm: TrainMode, artist: dict, rows: list[dict]) -> None:
         by_pid = {r["parse_id"]: r for r in rows}
         pick = st.selectbox("Set", list(by_pid), key="set_delete_pick",
                             format_func=lambda p: by_pid[p]["als_filename"])
-        used = sum(i["als_summary_id"] == by_pid[pick]["id"] for i in tm.list_items(artist))
+        used = sum(i["als_summary_id"] == by_pid[pick]["id"] for i in tm.list_item_rows(artist))
         with_items = used and st.checkbox(f"Also delete the {used} saved item(s) made from it", key="set_with_items")
         if st.button("Delete set", disabled=bool(used) and not with_items,
                      help="Refused while saved items use the set, unless they go with it."):

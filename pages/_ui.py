@@ -263,8 +263,38 @@ def clock(seconds: float | None) -> str:
     return f"{minutes}:{secs:02d}"
 
 
+_MADE: dict[str, tuple[object, tuple, object]] = {}   # name -> (source, extra, what was made from them)
+
+
+def made_from(name: str, source, make: Callable, *extra):
+    """make(source, *extra), made again only for another source object or other extra values.
+    TrainMode hands out the same list until a write changes it, so a table built from it is
+    built once, not on every rerun (shared by sessions: never change what this returns)."""
+    known = _MADE.get(name)
+    if known and known[0] is source and known[1] == extra:
+        return known[2]
+    value = make(source, *extra)
+    _MADE[name] = (source, extra, value)
+    return value
+
+
+_LABELS: dict[int, tuple[dict, str]] = {}   # id(row) -> (row, label): TrainMode keeps set rows until a write
+
+
 def summary_label(row: dict) -> str:
-    """The set as the pairing picker shows it: name — length · tempo · meter · key."""
+    """The set as the pairing picker shows it: name — length · tempo · meter · key. Made once
+    per set row: every picker offers every set, so 10 uploads x 2,000 sets ask 20,000 times a rerun."""
+    known = _LABELS.get(id(row))
+    if known and known[0] is row:
+        return known[1]
+    if len(_LABELS) > 50_000:   # rows of older generations: let them go
+        _LABELS.clear()
+    label = _summary_label(row)
+    _LABELS[id(row)] = (row, label)
+    return label
+
+
+def _summary_label(row: dict) -> str:
     s = row["summary"]
     bpm = (s.get("tempo") or {}).get("bpm")
     key = s.get("key") or {}

@@ -102,7 +102,7 @@ def past_exports(tm: TrainMode, artist: dict) -> None:
 
 
 def page(tm: TrainMode, artist: dict) -> None:
-    items = tm.list_items(artist)
+    items = tm.list_item_rows(artist)
     ready = [i for i in items if i["status"] == "ready"]
     exported = [i for i in items if i["status"] == "exported"]
     st.metric("Ready to export", len(ready))

@@ -5,10 +5,10 @@ import time
 import streamlit as st
 
 from pages._manage import delete_artist_section, delete_set_section, items_section, show_done
-from pages._ui import bar_chart, clock, eta, md, run_page, user_errors
+from pages._ui import bar_chart, clock, eta, made_from, md, run_page, user_errors
 from trainmode.errors import ValidationError
 from trainmode.service import EXAMPLE_MASTER_SCHEMA, TrainMode, parse_master_schema
-from trainmode.tables import filter_sets, profile_counts, summaries_frame, tempo_histogram
+from trainmode.tables import filter_sets, set_counts, sets_frame, tempo_histogram
 
 MESSAGE_KEY = "tm_schema_message"
 IMPORT_SUMMARY_KEY = "tm_import_summary"
@@ -57,8 +57,10 @@ def import_summary(results) -> tuple[bool, str]:
 
 
 def sets_section(rows: list[dict]) -> None:
+    """`rows` are the narrow set rows (TrainMode.list_set_rows): the table virtualises, the
+    charts get counts, never one mark per set."""
     st.subheader(f"Sets ({len(rows)})")
-    frame = summaries_frame(rows)
+    frame = made_from("sets_frame", rows, sets_frame)   # built once per list of sets, not per rerun
     if frame.empty:
         st.info("No sets imported yet: import .als files above.")
         return
@@ -82,7 +84,7 @@ def sets_section(rows: list[dict]) -> None:
 
 
 def charts(rows: list[dict], shown) -> None:
-    counts = profile_counts(rows, set(shown["parse_id"]))
+    counts = set_counts(rows, None if len(shown) == len(rows) else set(shown["parse_id"]))
     left, right = st.columns(2)
     with left:
         bar_chart("Tempo", tempo_histogram(shown), "tempo", order_by="order")
@@ -109,7 +111,7 @@ def profile_section(tm: TrainMode, artist: dict, rows: list[dict]) -> None:
         except ValidationError as exc:
             st.session_state[MESSAGE_KEY] = ("error", f"Fix the JSON first: {exc}")
             return
-        derived = tm.derive_master_schema(rows, current)
+        derived = tm.derive_master_schema(tm.list_sets(artist), current)   # whole summaries: only on click
         st.session_state[draft_key] = json.dumps(derived, indent=2, ensure_ascii=False)
         st.session_state[MESSAGE_KEY] = ("info", f"Filled tempo_range, keys, meters and instruments from {len(rows)} "
                                                  "sets. Now describe genres, moods and descriptors, then save.")
@@ -146,7 +148,7 @@ def profile_buttons(tm: TrainMode, artist: dict, rows: list[dict], text: str, de
 
 def page(tm: TrainMode, artist: dict) -> None:
     show_done()
-    rows = import_section(tm, artist, tm.list_sets(artist))
+    rows = import_section(tm, artist, tm.list_set_rows(artist))
     sets_section(rows)
     delete_set_section(tm, artist, rows)
     items_section(tm, artist, rows)

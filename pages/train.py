@@ -53,7 +53,8 @@ def pick_row(tm: TrainMode, upload, heard, pairing, summaries: dict[str, dict]) 
         set_col.error(f"Not added: {md(error)}")
         return None
     name_col.audio(upload, format="audio/mpeg")
-    options = [NO_SET, *pairing.candidates, *(p for p in summaries if p not in pairing.candidates)]
+    offered = set(pairing.candidates)   # a set: with thousands of sets a tuple scan per set is O(N²)
+    options = [NO_SET, *pairing.candidates, *(p for p in summaries if p not in offered)]
     chosen = set_col.selectbox(f"Set for {md(upload.name)}", options, key=f"pick_{upload.file_id}",
                                index=options.index(pairing.parse_id) if pairing.parse_id else 0,
                                format_func=lambda p: summary_label(summaries[p]) if p else "— pick a set —",

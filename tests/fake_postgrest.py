@@ -128,7 +128,7 @@ class FakePostgrest:
                     found.sort(key=lambda r: (r[column] is None, r[column]), reverse=direction.startswith("desc"))
             offset = int(req.query.get("offset", ["0"])[0])
             limit = min(int(req.query.get("limit", [str(MAX_ROWS)])[0]), MAX_ROWS)  # Plan.hs:527-529
-            page = found[offset:offset + limit]
+            page = [self._project(r, req.query.get("select", ["*"])[0]) for r in found[offset:offset + limit]]
             total = str(len(found)) if "count=exact" in prefer else "*"
             span = f"{offset}-{offset + len(page) - 1}" if page else "*"
             return json_reply(200, page, {"Content-Range": f"{span}/{total}"})
@@ -156,6 +156,23 @@ class FakePostgrest:
         if "return=representation" in prefer:
             return json_reply(status, changed)
         return 204, {}, b""
+
+    @staticmethod
+    def _project(row: dict, select: str) -> dict:
+        """PostgREST's `select`: `*`, columns, and `alias:column->key->>key` JSON paths."""
+        if select == "*":
+            return row
+        out = {}
+        for term in select.split(","):
+            alias, _, expr = term.rpartition(":")
+            names = expr.replace("->>", "->").split("->")
+            value = row[names[0]]
+            for key in names[1:]:
+                value = value.get(key) if isinstance(value, dict) else None
+            if "->>" in expr and value is not None:
+                value = value if isinstance(value, str) else json.dumps(value)
+            out[alias or names[-1]] = value
+        return out
 
     def _cascade(self, table: str, gone: set) -> None:
         """`on delete cascade` of the artist_id and item_id references (the cascading ones in the schema)."""

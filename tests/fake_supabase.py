@@ -201,6 +201,9 @@ class FakeSupabase(FakePostgrest):
             return self.buckets_route(req, parts)
         if parts[0] != "object":
             raise Reply(404, {"message": "no Route matched with those values"})
+        if parts[1] == "sign" and method == "POST" and len(parts) == 3:  # many at once (object.ts signUrls)
+            body = req.json()
+            return json_reply(200, [self._sign_one(parts[2], path, body["expiresIn"]) for path in body["paths"]])
         if parts[1] == "sign" and method == "POST":
             self._object(parts[2], "/".join(parts[3:]))
             token = secrets.token_urlsafe(16)
@@ -234,6 +237,14 @@ class FakeSupabase(FakePostgrest):
             return json_reply(200, self._save(bucket, name, data, content_type, upsert,
                                               form.get("cacheControl", (None, b""))[1].decode()))
         raise Reply(405, {"message": "method not allowed"})
+
+    def _sign_one(self, bucket: str, name: str, expires_in) -> dict:
+        if (bucket, name) not in self.objects:
+            return {"error": "Either the object does not exist or you do not have access to it",
+                    "path": name, "signedURL": None}
+        token = secrets.token_urlsafe(16)
+        self.tokens[token] = (bucket, name, datetime.now(UTC) + timedelta(seconds=int(expires_in)))
+        return {"error": None, "path": name, "signedURL": f"/object/sign/{bucket}/{name}?token={token}"}
 
     @staticmethod
     def _content(obj: dict, req: Recorded) -> tuple[int, dict, bytes]:

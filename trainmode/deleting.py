@@ -38,7 +38,7 @@ def update_caption(store: Store, artist: dict, item_id: str, caption: str) -> di
     rewritten. A blocking fact-check finding (artist name, path, URL, sample file) refuses it."""
     item = _item(store, artist, item_id)
     caption = clean_caption_text(caption)
-    summary = next((r["summary"] for r in store.list_summaries(artist["id"]) if r["id"] == item["als_summary_id"]), {})
+    summary = (store.get_summary(artist["id"], item["parse_id"]) or {}).get("summary") or {}   # one set, not all
     findings = check_caption(caption, summary, store.get_master_schema(artist["id"]), artist_name=artist["name"])
     if blocking := [f.message for f in findings if is_blocking(f)]:
         raise ValidationError("This caption cannot be saved: " + " ".join(blocking) + " Edit it first.")

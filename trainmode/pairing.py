@@ -108,21 +108,36 @@ def _pick(name: str, rows: list[dict], duration_s: float | None, how: str) -> Pa
     return Pairing(name, None, ids, f"Several sets match ({how}); pick one")
 
 
-def pair_upload(name: str, duration_s: float | None, summaries: list[dict],
+class SetIndex:
+    """The sets' normalised names, made once (not per upload and rerun), with the sets grouped
+    by the name without spaces: a same-name match is a dict lookup, not a scan."""
+
+    def __init__(self, summaries: list[dict]):
+        self.rows = list(summaries)
+        self.names = [normalize_stem(r["als_filename"]) for r in self.rows]
+        self.by_name: dict[str, list[dict]] = {}
+        for row, norm in zip(self.rows, self.names, strict=True):
+            self.by_name.setdefault(norm.replace(" ", ""), []).append(row)
+
+    def similar(self, stem: str) -> list[dict]:
+        return [row for row, norm in zip(self.rows, self.names, strict=True) if _similar(stem, norm)]
+
+
+def pair_upload(name: str, duration_s: float | None, summaries: list[dict] | SetIndex,
                 analysis: AudioAnalysis | None = None) -> Pairing:
-    pairing = _by_name(name, duration_s, summaries)
-    return _with_audio(pairing, analysis, summaries) if analysis else pairing
+    index = summaries if isinstance(summaries, SetIndex) else SetIndex(summaries)
+    pairing = _by_name(name, duration_s, index)
+    return _with_audio(pairing, analysis, index.rows) if analysis else pairing
 
 
-def _by_name(name: str, duration_s: float | None, summaries: list[dict]) -> Pairing:
+def _by_name(name: str, duration_s: float | None, index: SetIndex) -> Pairing:
     stem = normalize_stem(name)
-    norm = {r["parse_id"]: normalize_stem(r["als_filename"]) for r in summaries}
     # Spaces do not count: "nightdrive" and "Night Drive" are one name.
-    same = [r for r in summaries if norm[r["parse_id"]].replace(" ", "") == stem.replace(" ", "")]
+    same = index.by_name.get(stem.replace(" ", ""), [])
     if same:
         return _pick(name, same, duration_s, "same name")
     # Near misses: one name starts with the other ("night drive club" / "night drive") or a typo.
-    similar = [r for r in summaries if _similar(stem, norm[r["parse_id"]])]
+    similar = index.similar(stem)
     if similar:
         close = [r for r in similar if fits(duration_s, set_seconds(r))]
         if len(close) == 1:  # a similar name alone is a guess; with a fitting length it is a pair
@@ -132,7 +147,7 @@ def _by_name(name: str, duration_s: float | None, summaries: list[dict]) -> Pair
         if len(similar) > 1:
             return Pairing(name, None, ids, "Several sets have a similar name; pick one")
         return Pairing(name, None, ids, "Similar name but the length does not confirm it; pick the set")
-    return Pairing(name, None, tuple(r["parse_id"] for r in _by_length(summaries, duration_s)),
+    return Pairing(name, None, tuple(r["parse_id"] for r in _by_length(index.rows, duration_s)),
                    "No set with this name; pick one")
 
 
@@ -141,7 +156,10 @@ def _similar(a: str, b: str) -> bool:
         return False
     aw, bw = a.split(), b.split()
     shorter, longer = sorted((aw, bw), key=len)
-    return longer[: len(shorter)] == shorter or difflib.SequenceMatcher(None, a, b).ratio() >= SIMILAR
+    if longer[: len(shorter)] == shorter:
+        return True
+    matcher = difflib.SequenceMatcher(None, a, b)   # the cheap upper bounds first: most names are far apart
+    return matcher.real_quick_ratio() >= SIMILAR and matcher.quick_ratio() >= SIMILAR and matcher.ratio() >= SIMILAR
 
 
 def _candidate(row: dict) -> Candidate:
@@ -172,10 +190,11 @@ def _fits_audio(analysis: AudioAnalysis, row: dict) -> bool:
     return fits(analysis.duration_s, set_seconds(row)) and verdict.tempo_relation is not None
 
 
-def pair_uploads(uploads: list[tuple[str, float | None]], summaries: list[dict],
+def pair_uploads(uploads: list[tuple[str, float | None]], summaries: list[dict] | SetIndex,
                  analyses: list[AudioAnalysis | None] | None = None) -> list[Pairing]:
-    """One Pairing per upload, in upload order. `summaries` are als_summaries rows; `analyses`
-    (one per upload, None where missing) add the length-and-tempo ranking and the verdict."""
+    """One Pairing per upload, in upload order. `summaries` are als_summaries rows (or a SetIndex of
+    them); `analyses` (one per upload, None where missing) add the length-and-tempo ranking and the verdict."""
+    index = summaries if isinstance(summaries, SetIndex) else SetIndex(summaries)
     analyses = analyses or [None] * len(uploads)
-    return [pair_upload(name, duration_s, summaries, analysis)
+    return [pair_upload(name, duration_s, index, analysis)
             for (name, duration_s), analysis in zip(uploads, analyses, strict=True)]

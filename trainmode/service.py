@@ -34,8 +34,9 @@ from .errors import NotFoundError, WriterError
 from .export import ExportProgress, ExportResult, ProgressFn, export_dataset
 from .library import ImportResult
 from .logs import log_file, setup_logging
-from .pairing import Pairing, pair_uploads
+from .pairing import Pairing, SetIndex, pair_uploads
 from .profile import EXAMPLE_MASTER_SCHEMA, derive_master_schema, parse_master_schema
+from .reads import ReadCache
 from .saving import SaveRequest, SaveResult, item_caption, save_item
 from .store import Store, open_store
 from .work_queue import Progress, QueueEntry, counts, progress, recover, saveable
@@ -52,6 +53,8 @@ class TrainMode:
 
     def __init__(self, store: Store, settings: Settings):
         self.store, self.settings = store, settings
+        self.reads = ReadCache(store)   # what pages read on every rerun, until a write changes it
+        self._pair_index: tuple[list[dict], SetIndex] | None = None
         try:
             self.log_path: Path | None = setup_logging(settings.data_dir)
         except OSError as exc:  # a read-only data dir still works; tracebacks then go to stderr only
@@ -75,7 +78,7 @@ class TrainMode:
 
     # ---- artists ------------------------------------------------------------------
     def list_artists(self) -> list[dict]:
-        return self.store.list_artists()
+        return list(self.reads.get("artists", self.store.list_artists))
 
     def create_artist(self, name: str) -> dict:
         """Select the artist called `name` (any case), or create it."""
@@ -87,7 +90,12 @@ class TrainMode:
 
     # ---- sets and the profile -------------------------------------------------------
     def list_sets(self, artist: dict) -> list[dict]:
-        return self.store.list_summaries(artist["id"])
+        """The artist's sets with their whole summaries (kept until a write changes them)."""
+        return self.reads.get(("sets", artist["id"]), lambda: self.store.list_summaries(artist["id"]))
+
+    def list_set_rows(self, artist: dict) -> list[dict]:
+        """The Library's narrow view of the sets (trainmode/store/set_rows.py): no whole summaries."""
+        return self.reads.get(("set_rows", artist["id"]), lambda: self.store.list_set_rows(artist["id"]))
 
     def find_set(self, artist: dict, parse_id_or_filename: str) -> dict:
         return library.require_summary(self.store, artist, parse_id_or_filename)
@@ -97,7 +105,7 @@ class TrainMode:
         return library.import_sets(self.store, artist_name, sources, on_progress)
 
     def master_schema(self, artist: dict) -> dict:
-        return self.store.get_master_schema(artist["id"])
+        return self.reads.get(("schema", artist["id"]), lambda: self.store.get_master_schema(artist["id"]))
 
     def save_master_schema(self, artist: dict, master_schema: dict) -> None:
         library.save_master_schema(self.store, artist["id"], master_schema)
@@ -164,7 +172,13 @@ class TrainMode:
         return analysis, judge(analysis, set_row["summary"])
 
     def list_items(self, artist: dict, status: str | None = None) -> list[dict]:
-        return self.store.list_items(artist["id"], status)
+        key = ("items", artist["id"], status)
+        return list(self.reads.get(key, lambda: self.store.list_items(artist["id"], status)))
+
+    def list_item_rows(self, artist: dict, status: str | None = None) -> list[dict]:
+        """The items as tables show them: no provenance, findings or metadata (Store.ITEM_ROW_COLUMNS)."""
+        rows = self.reads.get(("item_rows", artist["id"]), lambda: self.store.list_item_rows(artist["id"]))
+        return rows if status is None else [r for r in rows if r["status"] == status]   # the kept list: see made_from
 
     def captions_report(self, artist: dict) -> dict:
         """Variety and faithfulness of the saved captions, then of each stored variant."""
@@ -198,17 +212,18 @@ class TrainMode:
         `pair_measured` and `add_to_queue` so that each upload is probed and analysed once."""
         return measure_uploads(uploads, self.store.temp_dir())
 
-    @staticmethod
-    def pair(uploads: list[tuple[str, float | None]], set_rows: list[dict],
+    def pair(self, uploads: list[tuple[str, float | None]], set_rows: list[dict],
              analyses: list[AudioAnalysis | None] | None = None) -> list[Pairing]:
-        return pair_uploads(uploads, set_rows, analyses)
+        """Uploads paired with sets; the sets' normalised names are made once per list of sets."""
+        if self._pair_index is None or self._pair_index[0] is not set_rows:
+            self._pair_index = (set_rows, SetIndex(set_rows))
+        return pair_uploads(uploads, self._pair_index[1], analyses)
 
-    @staticmethod
-    def pair_measured(measured: list[MeasuredUpload], set_rows: list[dict]) -> list[Pairing]:
+    def pair_measured(self, measured: list[MeasuredUpload], set_rows: list[dict]) -> list[Pairing]:
         """Pairings by name, then length and tempo: each with `why` (and `why_for(parse_id)` per
         candidate) and, when paired, the audio `verdict` against that set."""
-        return pair_uploads([(m.name, m.info.duration_s if m.info else None) for m in measured], set_rows,
-                            [m.analysis for m in measured])
+        return self.pair([(m.name, m.info.duration_s if m.info else None) for m in measured], set_rows,
+                         [m.analysis for m in measured])
 
     @staticmethod
     def audio_verdict(analysis: AudioAnalysis, set_row: dict) -> Verdict:
@@ -338,7 +353,7 @@ class TrainMode:
         deleting.delete_export(self.store, artist, export_id)
 
     def list_exports(self, artist: dict) -> list[dict]:
-        return self.store.list_exports(artist["id"])
+        return list(self.reads.get(("exports", artist["id"]), lambda: self.store.list_exports(artist["id"])))
 
     def export_download(self, export: dict) -> tuple[str, Path | None]:
         """(URL or path to hand the user, the zip's local file if the backend keeps one)."""

@@ -6,32 +6,27 @@ from collections import Counter
 
 import pandas as pd
 
-from .facts import SetFacts
+from .facts import label
+from .store.set_rows import from_summary_row
 
 SUMMARY_COLUMNS = ["set", "bpm", "meter", "key", "length_s", "midi", "audio", "instruments", "plugins", "live",
                    "parse_id"]
 
 
+def sets_frame(set_rows: list[dict]) -> pd.DataFrame:
+    """The Library's table from the narrow set rows (TrainMode.list_set_rows): facts computed at
+    import are read, never derived again."""
+    return pd.DataFrame.from_records([{
+        "set": r["als_filename"], "bpm": r["bpm"], "meter": r["meter"], "key": r["key"],
+        "length_s": round(r["seconds"] or 0, 1), "midi": r["midi"] or 0, "audio": r["audio"] or 0,
+        "instruments": ", ".join(label(f) for f in r["instruments"]), "plugins": ", ".join(r["plugins"]),
+        "live": r["live"], "parse_id": r["parse_id"],
+    } for r in set_rows], columns=SUMMARY_COLUMNS)
+
+
 def summaries_frame(rows: list[dict]) -> pd.DataFrame:
-    records = []
-    for row in rows:
-        s = row["summary"]
-        facts = SetFacts.from_summary(s)
-        counts = s.get("track_counts") or {}
-        records.append({
-            "set": row["als_filename"],
-            "bpm": facts.dominant_bpm,
-            "meter": facts.time_signature,
-            "key": facts.key,
-            "length_s": round(facts.length_seconds or 0, 1),
-            "midi": counts.get("midi", 0),
-            "audio": counts.get("audio", 0),
-            "instruments": ", ".join(facts.instrument_labels),
-            "plugins": ", ".join(s.get("plugins") or []),
-            "live": s.get("live_version"),
-            "parse_id": row["parse_id"],
-        })
-    return pd.DataFrame.from_records(records, columns=SUMMARY_COLUMNS)
+    """The same table from whole als_summaries rows."""
+    return sets_frame([from_summary_row(r) for r in rows])
 
 
 def filter_sets(frame: pd.DataFrame, text: str = "", bpm: tuple[float, float] | None = None,
@@ -65,17 +60,21 @@ def counts_frame(values, label: str, top: int | None = None) -> pd.DataFrame:
     return pd.DataFrame(ranked, columns=[label, "sets"])
 
 
-def profile_counts(rows: list[dict], parse_ids: set[str] | None = None) -> dict[str, pd.DataFrame]:
-    """Keys, meters, instrument families and plugins/devices over the (filtered) sets."""
-    sums = [r["summary"] for r in rows if parse_ids is None or r["parse_id"] in parse_ids]
-    facts = [SetFacts.from_summary(s) for s in sums]
+def set_counts(set_rows: list[dict], parse_ids: set[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Keys, meters, instrument families and plugins/devices over the (filtered) narrow set rows."""
+    rows = [r for r in set_rows if parse_ids is None or r["parse_id"] in parse_ids]
     return {
-        "keys": counts_frame((f.key for f in facts), "key"),
-        "meters": counts_frame((f.time_signature for f in facts), "meter"),
-        "instruments": counts_frame((name for f in facts for name in f.instrument_labels), "instrument"),
-        "plugins": counts_frame((name for s in sums for name in {*(s.get("plugins") or []), *(s.get("devices") or [])}),
+        "keys": counts_frame((r["key"] for r in rows), "key"),
+        "meters": counts_frame((r["meter"] for r in rows), "meter"),
+        "instruments": counts_frame((label(f) for r in rows for f in r["instruments"]), "instrument"),
+        "plugins": counts_frame((name for r in rows for name in {*r["plugins"], *r["devices"]}),
                                 "plugin or device", top=15),
     }
+
+
+def profile_counts(rows: list[dict], parse_ids: set[str] | None = None) -> dict[str, pd.DataFrame]:
+    """The same counts from whole als_summaries rows."""
+    return set_counts([from_summary_row(r) for r in rows], parse_ids)
 
 
 def items_frame(items: list[dict]) -> pd.DataFrame:

@@ -8,9 +8,11 @@ timestamps ISO-8601 UTC strings.
 from __future__ import annotations
 
 import abc
+import functools
+import itertools
 import shutil
 import uuid
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +28,23 @@ class BlobInfo:
     path: str
     bytes: int
     updated_at: datetime | None
+
+
+# Every method that changes rows: each call moves the store's `generation`, so a cache keyed on
+# it (trainmode/reads.py) never serves rows from before a write made through this store.
+WRITES = ("ensure_artist", "set_master_schema", "add_summary", "insert_item", "update_row", "delete_rows",
+          "begin_export", "complete_export", "fail_export")
+_GENERATIONS = itertools.count(1)   # next() is atomic: no two writes share a generation
+
+
+def _changes_rows(method):
+    @functools.wraps(method)
+    def write(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        finally:  # also after a failure: part of it may have landed
+            self._generation = next(_GENERATIONS)
+    return write
 
 
 def new_id() -> str:
@@ -48,6 +67,23 @@ class Store(abc.ABC):
     """Rows (artists, artist_profiles, als_summaries, training_items, exports) and blobs."""
 
     kind: str = "abstract"
+    _generation: int = 0
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in WRITES:
+            if name in cls.__dict__:
+                setattr(cls, name, _changes_rows(cls.__dict__[name]))
+
+    @property
+    def generation(self) -> int:
+        """Changes whenever a row is written through this store object (any thread)."""
+        return self._generation
+
+    def outside_version(self) -> Hashable | None:
+        """A cheap token that changes when someone else (another process) changed rows;
+        None: this backend cannot tell (trainmode/reads.py then revalidates on a timer)."""
+        return None
 
     # ---- artists and profiles -------------------------------------------------
     @abc.abstractmethod
@@ -81,6 +117,12 @@ class Store(abc.ABC):
     def list_summaries(self, artist_id: str) -> list[dict]:
         """The artist's summaries, ordered by als_filename then parse_id."""
 
+    def list_set_rows(self, artist_id: str) -> list[dict]:
+        """The Library's narrow view of the artist's sets (trainmode/store/set_rows.py: no whole
+        summary), ordered like list_summaries. Backends override this with a projection."""
+        from .set_rows import from_summary_row
+        return [from_summary_row(r) for r in self.list_summaries(artist_id)]
+
     # ---- training items ---------------------------------------------------------
     @abc.abstractmethod
     def insert_item(self, item: dict) -> dict:
@@ -95,6 +137,14 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_items(self, artist_id: str, status: str | None = None) -> list[dict]:
         """The artist's items, oldest first (created_at, then id): the export order."""
+
+    ITEM_ROW_COLUMNS = ("id", "artist_id", "als_summary_id", "parse_id", "audio_filename", "status", "prompt_text",
+                        "prompt_writer", "prompt_edited", "audio_duration_s", "created_by", "created_at")
+
+    def list_item_rows(self, artist_id: str) -> list[dict]:
+        """The items as the pages' tables show them (ITEM_ROW_COLUMNS: no provenance, findings or
+        metadata), in list_items order. Backends override this with a projection."""
+        return [{c: i.get(c) for c in self.ITEM_ROW_COLUMNS} for i in self.list_items(artist_id)]
 
     # ---- changes and deletes (the Library's and Export page's delete buttons) ------
     CHANGEABLE = {"training_items": frozenset({"prompt_text", "prompt_edited", "status", "export_id", "exported_at",
@@ -178,6 +228,14 @@ class Store(abc.ABC):
         override this to write straight into `out`, with no intermediate copy)."""
         with self.open_blob(path) as src:
             shutil.copyfileobj(src, out, 1024 * 1024)
+
+    def sign_many(self, paths: list[str], expires_s: int) -> dict[str, str] | None:
+        """Download links for many blobs in one request (path -> URL); None: this backend has none."""
+        return None
+
+    def download_url_to(self, url: str, path: str, out: BinaryIO) -> None:
+        """Stream the blob at `path` through a link from sign_many into `out`."""
+        self.download_to(path, out)
 
     @abc.abstractmethod
     def delete_blob(self, path: str) -> None:

@@ -7,7 +7,6 @@ import os
 import shutil
 import sqlite3
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,7 +15,9 @@ from typing import BinaryIO
 
 from .. import lease
 from ..errors import DuplicateError, ExportBusyError, NotFoundError, StoreError
+from . import set_rows
 from .base import BlobInfo, Store, clip_row, new_id
+from .sqlite_pool import ConnectionPool
 
 JSON_COLUMNS = {"master_schema", "summary", "provenance", "findings", "metadata", "draft", "variants"}
 BOOL_COLUMNS = {"prompt_edited", "edited", "dropped"}
@@ -69,7 +70,7 @@ class EmbeddedStore(Store):
         except OSError as exc:
             raise StoreError(f"Cannot create the data folder {self.data_dir}: {exc.strerror}.") from None
         self.db_path = self.data_dir / "trainmode.sqlite3"
-        self._local = threading.local()  # one connection per thread (Streamlit runs pages in threads)
+        self._pool = ConnectionPool(self._connect)  # one per thread, reused by the next thread (sqlite_pool.py)
         try:
             self._conn().executescript(SCHEMA_SQL)  # idempotent: IF NOT EXISTS everywhere
             _add_columns(self._conn(), {"training_items": ["created_by"],
@@ -79,15 +80,20 @@ class EmbeddedStore(Store):
 
     # ---- connection ---------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.row_factory = _row
-            self._local.conn = conn
+        return self._pool.conn()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.row_factory = _row
         return conn
+
+    def outside_version(self):
+        """SQLite's data_version moves when another connection commits (trainmode/reads.py)."""
+        conn = self._conn()
+        return id(conn), conn.execute("PRAGMA data_version").fetchone()["data_version"]
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -173,6 +179,12 @@ class EmbeddedStore(Store):
     def list_summaries(self, artist_id):
         return self._all("SELECT * FROM als_summaries WHERE artist_id = ? ORDER BY als_filename, parse_id", artist_id)
 
+    def list_set_rows(self, artist_id):
+        rows = self._all(f"SELECT {set_rows.sqlite_select()} FROM als_summaries WHERE artist_id = ? "
+                         "ORDER BY als_filename, parse_id", artist_id)
+        return [set_rows.from_summary_row(self.get_summary(artist_id, r["parse_id"])) if set_rows.needs_whole(r)
+                else set_rows.finish(r) for r in rows]
+
     # ---- training items ---------------------------------------------------------
     def insert_item(self, item: dict) -> dict:
         stamp = now_iso()
@@ -183,6 +195,10 @@ class EmbeddedStore(Store):
                 raise DuplicateError("This MP3 is already a training item of this artist.")
             self._insert(db, "training_items", row)
         return self.get_item(row["id"])
+
+    def list_item_rows(self, artist_id):
+        return self._all(f"SELECT {', '.join(self.ITEM_ROW_COLUMNS)} FROM training_items WHERE artist_id = ? "
+                         "ORDER BY created_at, id", artist_id)
 
     def get_item(self, item_id):
         return self._one("SELECT * FROM training_items WHERE id = ?", item_id)
@@ -372,7 +388,4 @@ class EmbeddedStore(Store):
         return f"embedded (SQLite + files in {self.data_dir})"
 
     def close(self):
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._pool.close()

@@ -17,13 +17,36 @@ from pathlib import Path
 
 from .base import Store
 
+SIGN_BATCH = 100        # links signed per request, just ahead of the fetches that use them
+SIGNED_FOR_S = 600      # a batch is used within seconds; this leaves room for slow downloads
 
-def _fetch(store: Store, path: str, workdir: Path) -> Path:
+
+class Links:
+    """Signed links for the paths, made a batch at a time as the fetches reach them
+    (one request per SIGN_BATCH blobs); backends without batch signing get None."""
+
+    def __init__(self, store: Store, paths: list[str]):
+        self.store, self.paths, self.urls, self.signed_to = store, paths, {}, 0
+
+    def url(self, index: int) -> str | None:
+        if index >= self.signed_to:
+            batch = self.paths[index:index + SIGN_BATCH]
+            urls = self.store.sign_many(batch, SIGNED_FOR_S)
+            if urls is None:
+                return None
+            self.urls, self.signed_to = urls, index + len(batch)
+        return self.urls.get(self.paths[index])
+
+
+def _fetch(store: Store, path: str, workdir: Path, url: str | None = None) -> Path:
     """Stream one remote blob to a temp file (never whole in memory)."""
     fd, name = tempfile.mkstemp(dir=workdir, suffix=".blob")
     try:
         with os.fdopen(fd, "wb") as out:
-            store.download_to(path, out)
+            if url:
+                store.download_url_to(url, path, out)
+            else:
+                store.download_to(path, out)
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
@@ -43,16 +66,21 @@ def local_files(store: Store, paths: list[str], workdir: Path, max_workers: int 
     pending: deque[Future] = deque()
     current: list[Path] = []
 
+    links = Links(store, paths)
+
+    def submit(index: int, path: str) -> None:
+        pending.append(pool.submit(_fetch, store, path, workdir, links.url(index)))
+
     def files() -> Iterator[Path]:
-        upcoming = iter(paths)
-        for path in islice(upcoming, 2 * max_workers):
-            pending.append(pool.submit(_fetch, store, path, workdir))
+        upcoming = enumerate(paths)
+        for index, path in islice(upcoming, 2 * max_workers):
+            submit(index, path)
         while pending:
             local = pending[0].result()  # the fetch's own error, if it failed
             pending.popleft()
             current[:] = [local]
-            for path in islice(upcoming, 1):
-                pending.append(pool.submit(_fetch, store, path, workdir))
+            for index, path in islice(upcoming, 1):
+                submit(index, path)
             yield local
             local.unlink(missing_ok=True)
 

@@ -32,6 +32,7 @@ from . import supabase_answers as answers
 from .base import BlobInfo, Store
 from .streams import SPOOL_IN_MEMORY, file_size, spool
 from .supabase_answers import is_uuid, valid_ids
+from .supabase_bulk import SupabaseBulk
 from .supabase_clips import SupabaseClips
 from .supabase_drafts import SupabaseDrafts
 from .supabase_errors import Translator, key_role, mb, parse_body
@@ -49,7 +50,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-class SupabaseStore(SupabaseDrafts, SupabaseClips, Store):
+class SupabaseStore(SupabaseDrafts, SupabaseClips, SupabaseBulk, Store):
     kind = "supabase"
 
     def __init__(self, url: str, key: str, bucket: str = "train-mode", *,
@@ -126,14 +127,15 @@ class SupabaseStore(SupabaseDrafts, SupabaseClips, Store):
         return bucket.file_size_limit if bucket else None
 
     # ---- row helpers --------------------------------------------------------------
-    def _select(self, table: str, what: str, filters: dict, order: Iterable[tuple[str, bool]] = ()) -> list[dict]:
-        """All matching rows, page by page: Supabase caps one response at max-rows (1000)."""
+    def _select(self, table: str, what: str, filters: dict, order: Iterable[tuple[str, bool]] = (),
+                columns: str = "*") -> list[dict]:
+        """All matching rows (`columns` of them), page by page: Supabase caps one response at max-rows (1000)."""
         rows: list[dict] = []
         if not valid_ids(filters):
             return rows
         with self.translate(what):
             while True:
-                query = self.rest.table(table).select("*", count=CountMethod.exact)
+                query = self.rest.table(table).select(columns, count=CountMethod.exact)
                 for column, value in filters.items():
                     query = query.eq(column, value)
                 for column, desc in order:
@@ -344,12 +346,7 @@ class SupabaseStore(SupabaseDrafts, SupabaseClips, Store):
 
     def download_to(self, path: str, out: BinaryIO) -> None:
         """Stream the object through a short-lived signed URL straight into `out`."""
-        url = self._signed_url(path, 60)
-        with self.translate(f"downloading {path}", path=path):
-            with self._http.stream("GET", url) as response:
-                self._raise_for_status(response, f"downloading {path}", path, None)
-                for chunk in response.iter_bytes(1024 * 1024):
-                    out.write(chunk)
+        self.download_url_to(self._signed_url(path, 60), path, out)
 
     def check_signed_url(self, path: str) -> None:
         """Fetch the first byte of `path` through a short-lived signed URL; raise if that fails."""

@@ -1,0 +1,255 @@
+"""Benchmark the pages with an artist of thousands of sets and items (not a test).
+
+    .venv/bin/python benchmarks/bench_scale.py [--sizes 200:500,2000:5000] [--backends embedded,supabase]
+
+For each size N sets / M items and each backend (embedded SQLite; Supabase = the HTTP fake
+of tests/fake_supabase.py, which keeps PostgREST's 1,000-row page limit) it fills one
+artist straight through the store (real summaries parsed once from the shared corpus,
+renamed and varied; one small MP3 reused by every item), then drives the pages with
+AppTest and prints the median of --runs warm reruns:
+
+- Library rerun, Library rerun after a filter change (a new name filter each run),
+- Train rerun with 10 MP3s in the uploader, Export page rerun,
+- Supabase: bytes the fake sent per Library rerun (warm, and after a write: nothing kept), and
+  HTTP requests per exported item
+  (`export` of every item).
+
+Targets at 2,000 / 5,000: Library <= 0.3 s, filter change <= 0.2 s, Train <= 0.3 s,
+Export page <= 0.2 s, <= 1 MB per Library rerun, <= 1.05 requests per exported item;
+the last table prints how each figure grew from the smaller size to the larger one.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from fake_supabase import FakeSupabase  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from trainmode.als import parse_als  # noqa: E402
+from trainmode.config import load_settings  # noqa: E402
+from trainmode.service import TrainMode  # noqa: E402
+from trainmode.store import open_store  # noqa: E402
+from trainmode.store.base import new_id  # noqa: E402
+from trainmode.store.embedded import now_iso  # noqa: E402
+
+SHARED = Path(os.environ.get("TRAINMODE_SHARED", ROOT.parent / "shared"))
+ARTIST = "Scale Artist"
+MP3 = SHARED / "fixtures" / "audio" / "id3v2_tagged_3s.mp3"
+METERS = ("4/4", "3/4", "6/8", "7/8")
+KEYS = ("C", "D", "E", "F", "G", "A", "B")
+
+
+class CountingFake(FakeSupabase):
+    """The fake that also counts the bytes it answered with."""
+
+    def __init__(self):
+        super().__init__(global_limit=2**31)   # 5,000 items make a zip over the Free plan's 50 MB
+        self.bytes_out = 0
+
+    def handle(self, req):
+        status, headers, body = super().handle(req)
+        self.bytes_out += len(body)
+        return status, headers, body
+
+
+def templates() -> list[dict]:
+    """A few real summaries from the shared corpus (parsed once) to vary."""
+    found = []
+    for path in sorted((SHARED / "corpus" / "als").glob("*.als"))[:12]:
+        try:
+            found.append(parse_als(path, filename=path.name).summary)
+        except Exception:  # noqa: BLE001  (a corpus set this parser refuses: take the next)
+            continue
+    return found[:6]
+
+
+def summary_for(base: dict, index: int) -> dict:
+    s = copy.deepcopy(base)
+    bpm = 80.0 + (index * 7) % 90
+    s.setdefault("tempo", {}).update({"bpm": bpm, "dominant_bpm": bpm, "min": bpm, "max": bpm})
+    s["time_signature"] = METERS[index % len(METERS)]
+    s["time_signatures"] = [{"beat": 0.0, "time_signature": s["time_signature"]}]
+    tonic, mode = KEYS[index % len(KEYS)], ("minor", "major")[index % 2]
+    s["key"] = {"tonic": tonic, "mode": mode, "name": f"{tonic} {mode}", "confidence": 0.9, "source": "midi_notes"}
+    return s
+
+
+def populate(store, n: int, m: int) -> dict:
+    """One artist with n sets and m items, written straight through the store."""
+    artist = store.ensure_artist(ARTIST)
+    bases = templates()
+    rows = []
+    for i in range(n):
+        rows.append({"id": new_id(), "artist_id": artist["id"], "parse_id": f"{i:064x}",
+                     "als_filename": f"set_{i:04d}.als", "summary": summary_for(bases[i % len(bases)], i),
+                     "created_at": now_iso()})
+    audio = f"{artist['id']}/shared/audio.mp3"
+    store.put_blob(audio, MP3.read_bytes(), "audio/mpeg")
+    items = []
+    for j in range(m):
+        row = rows[j % n]
+        items.append({"id": new_id(), "artist_id": artist["id"], "als_summary_id": row["id"],
+                      "parse_id": row["parse_id"], "audio_path": audio, "prompt_path": f"{audio}.txt",
+                      "prompt_text": f"A steady groove number {j} with drums and bass.", "status": "ready",
+                      "prompt_edited": False, "provenance": {}, "findings": [], "metadata": {},
+                      "audio_sha256": f"{j:064x}", "audio_duration_s": 3.0, "audio_bytes": MP3.stat().st_size,
+                      "audio_filename": f"set_{j % n:04d} (master).mp3", "created_at": now_iso(),
+                      "updated_at": now_iso()})
+    bulk_insert(store, "als_summaries", rows)
+    bulk_insert(store, "training_items", items)
+    return artist
+
+
+def bulk_insert(store, table: str, rows: list[dict]) -> None:
+    if store.kind == "embedded":
+        with store._tx() as db:
+            for row in rows:
+                store._insert(db, table, row)
+    else:  # straight into the fake's memory: its constraint checks are O(n^2)
+        from trainmode.supabase_check import COLUMNS as TABLE_COLUMNS
+        blank = dict.fromkeys(TABLE_COLUMNS[table])
+        store.bench_fake.tables[table].extend({**blank, **copy.deepcopy(row)} for row in rows)
+
+
+def timed(at: AppTest, runs: int, before=None) -> float:
+    times = []
+    for index in range(runs):
+        if before:
+            before(at, index)
+        started = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - started)
+        assert not at.exception, at.exception
+    return statistics.median(times)
+
+
+def page(name: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at.run()
+    at.switch_page(f"pages/{name}.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def measure_pages(runs: int, fake: CountingFake | None, n: int) -> dict:
+    out = {}
+    at = page("library")
+    out["library_s"] = timed(at, runs)
+    if fake is not None:
+        before = fake.bytes_out
+        at.run()
+        out["library_bytes"] = fake.bytes_out - before
+        forget_reads()   # as after a write: the Library reads everything it shows again
+        before = fake.bytes_out
+        at.run()
+        out["library_cold_bytes"] = fake.bytes_out - before
+
+    def new_filter(at, index):
+        at.text_input(key="sets_filter").input(f"set_{index}")
+
+    out["filter_s"] = timed(at, runs, new_filter)
+    at = page("train")
+    at.file_uploader[0].set_value([(f"set_{i:04d} (master).mp3", MP3.read_bytes(), "audio/mpeg")
+                                   for i in range(0, n, max(1, n // 10))][:10])
+    at.run()
+    out["train_s"] = timed(at, runs)
+    out["export_s"] = timed(page("export"), runs)
+    return out
+
+
+def forget_reads() -> None:
+    """Empty the read cache of the pages' TrainMode (trainmode/reads.py), if it has one."""
+    from pages._ui import _cached
+    settings = load_settings()
+    tm = _cached(settings.backend, str(settings.data_dir.resolve()), settings.supabase_url, settings.bucket, settings)
+    getattr(getattr(tm, "reads", None), "_entries", {}).clear()
+
+
+@contextmanager
+def backend(kind: str, workdir: Path):
+    os.environ["TRAINMODE_DATA_DIR"] = str(workdir / "data")
+    os.environ["TRAINMODE_SECRETS"] = str(workdir / "no-secrets.toml")
+    os.environ["TRAINMODE_WRITER"] = "offline"
+    if kind == "embedded":
+        os.environ["TRAINMODE_BACKEND"] = "embedded"
+        yield None
+        return
+    from trainmode.supabase_setup import setup_supabase
+    with CountingFake() as fake:
+        os.environ.update({"TRAINMODE_BACKEND": "supabase", "SUPABASE_URL": fake.url,
+                           "SUPABASE_SERVICE_ROLE_KEY": fake.key})
+        setup_supabase(load_settings(), file_size_limit=2**31, echo=lambda *_: None)
+        yield fake
+
+
+def one(kind: str, n: int, m: int, runs: int, export: bool) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp, backend(kind, Path(tmp)) as fake:
+        settings = load_settings()
+        store = open_store(settings)
+        store.bench_fake = fake
+        started = time.perf_counter()
+        artist = populate(store, n, m)
+        print(f"  {kind} {n}/{m}: populated in {time.perf_counter() - started:.1f} s", flush=True)
+        out = measure_pages(runs, fake, n)
+        if export:
+            tm = TrainMode(store, settings)
+            before = len(fake.requests) if fake else 0
+            started = time.perf_counter()
+            result = tm.export(artist)
+            out["export_cli_s"] = time.perf_counter() - started
+            if fake is not None:
+                out["requests_per_item"] = (len(fake.requests) - before) / max(result.item_count, 1)
+        store.close()
+        return out
+
+
+COLUMNS = [("library_s", "Library s", "{:.3f}"), ("filter_s", "filter s", "{:.3f}"),
+           ("train_s", "Train+10 s", "{:.3f}"),
+           ("export_s", "Export page s", "{:.3f}"), ("library_bytes", "bytes/Library", "{:,.0f}"),
+           ("library_cold_bytes", "bytes/Library after a write", "{:,.0f}"),
+           ("export_cli_s", "export s", "{:.2f}"), ("requests_per_item", "requests/item", "{:.3f}")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="200:500,2000:5000")
+    parser.add_argument("--backends", default="embedded,supabase")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-export", action="store_true", help="skip the export (requests per item)")
+    args = parser.parse_args()
+    sizes = [tuple(int(x) for x in s.split(":")) for s in args.sizes.split(",")]
+    results = {}
+    for kind in args.backends.split(","):
+        for n, m in sizes:
+            results[(kind, n)] = one(kind, n, m, args.runs, not args.no_export)
+            print(f"  {kind} {n}/{m}: {results[(kind, n)]}", flush=True)
+    print("\n| backend | N / M | " + " | ".join(c[1] for c in COLUMNS) + " |")
+    print("|---|---|" + "---|" * len(COLUMNS))
+    for (kind, n), row in results.items():
+        m = dict(sizes)[n]
+        cells = [fmt.format(row[k]) if k in row else "–" for k, _, fmt in COLUMNS]
+        print(f"| {kind} | {n} / {m} | " + " | ".join(cells) + " |")
+    if len(sizes) > 1:
+        (small, _), (large, _) = sizes[0], sizes[-1]
+        print(f"\nGrowth from N={small} to N={large} (data grew {large / small:.0f}x; linear or less is <= that):")
+        for kind in args.backends.split(","):
+            a, b = results[(kind, small)], results[(kind, large)]
+            print(f"  {kind}: " + ", ".join(f"{label} {b[k] / a[k]:.1f}x" for k, label, _ in COLUMNS
+                                            if k in a and a[k]))
+
+
+if __name__ == "__main__":
+    main()

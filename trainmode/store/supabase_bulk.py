@@ -1,0 +1,44 @@
+"""SupabaseStore's reads in bulk: the Library's projection of the sets and signed links made
+many at a time (one Storage request per batch instead of one per blob)."""
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from ..errors import NotFoundError
+from . import set_rows
+
+
+class SupabaseBulk:
+    """Mixed into SupabaseStore (uses its _select, translate, files, _http, _raise_for_status)."""
+
+    def list_set_rows(self, artist_id: str) -> list[dict]:
+        raw = self._select("als_summaries", "listing sets", {"artist_id": artist_id},
+                           [("als_filename", False), ("parse_id", False)], columns=set_rows.postgrest_select())
+        rows = [self.get_summary_row_for(artist_id, r) if set_rows.needs_whole(r) else set_rows.finish(r) for r in raw]
+        return sorted(rows, key=lambda r: (r["als_filename"], r["parse_id"]))
+
+    def list_item_rows(self, artist_id: str) -> list[dict]:
+        return self._select("training_items", "listing items", {"artist_id": artist_id},
+                            [("created_at", False), ("id", False)], columns=",".join(self.ITEM_ROW_COLUMNS))
+
+    def get_summary_row_for(self, artist_id: str, raw: dict) -> dict:
+        """A set imported before summary v2: read whole once, upgraded by set_rows."""
+        return set_rows.from_summary_row(self.get_summary(artist_id, raw["parse_id"]) or raw)
+
+    def sign_many(self, paths: list[str], expires_s: int) -> dict[str, str]:
+        """Signed download links for `paths` in one Storage request (storage3 create_signed_urls)."""
+        unique = list(dict.fromkeys(paths))
+        with self.translate(f"signing links to {len(unique)} files"):
+            signed = self.files.create_signed_urls(unique, int(expires_s))
+        urls = {answer.get("path"): answer.get("signedURL") for answer in signed if not answer.get("error")}
+        if missing := [p for p in unique if not urls.get(p)]:
+            raise NotFoundError(f"The stored file {missing[0]} is missing.")
+        return urls
+
+    def download_url_to(self, url: str, path: str, out: BinaryIO) -> None:
+        """Stream a signed link's object straight into `out`."""
+        with self.translate(f"downloading {path}", path=path):
+            with self._http.stream("GET", url) as response:
+                self._raise_for_status(response, f"downloading {path}", path, None)
+                for chunk in response.iter_bytes(1024 * 1024):
+                    out.write(chunk)
