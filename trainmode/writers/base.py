@@ -20,6 +20,14 @@ class GeneratedCaption:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def written(cls, *, writer: str, model: str, version: str, variants: dict[str, str], metadata: dict,
+                **provenance) -> GeneratedCaption:
+        """The `detailed` variant as the caption; provenance opens with who wrote it, then `provenance`."""
+        return cls(text=variants["detailed"], model=model, version=version, writer=writer,
+                   provenance={"writer": writer, "model": model, "version": version, **provenance},
+                   metadata=metadata, variants=variants)
+
 
 class PromptWriter(Protocol):  # name kept: batch.py and others import it
     """A caption writer."""

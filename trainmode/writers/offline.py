@@ -190,19 +190,7 @@ class OfflineWriter:
         plan = _Plan(facts, profile, Random(int(summary_sha[:16], 16)))
         variants = {"detailed": clean_caption(_detailed(plan)), "short": clean_caption(_short(plan)),
                     "tags": _tags(plan)}
-        return GeneratedCaption(
-            text=variants["detailed"],
-            model=OFFLINE_MODEL,
-            version=OFFLINE_VERSION,
-            writer=self.name,
-            provenance={
-                "writer": self.name,
-                "model": OFFLINE_MODEL,
-                "version": OFFLINE_VERSION,
-                "temperature": None,
-                "summary_sha256": summary_sha,
-                "master_schema_sha256": fingerprint(master_schema),
-            },
-            metadata=facts.metadata(),
-            variants=variants,
-        )
+        return GeneratedCaption.written(
+            writer=self.name, model=OFFLINE_MODEL, version=OFFLINE_VERSION, variants=variants,
+            metadata=facts.metadata(), temperature=None, summary_sha256=summary_sha,
+            master_schema_sha256=fingerprint(master_schema))

@@ -102,33 +102,24 @@ class OpenAIWriter:
             variants.update({name: offline[name] for name in filled})
         usage = getattr(completion, "usage", None)
         model = getattr(completion, "model", None) or self.model
-        return GeneratedCaption(
-            text=variants["detailed"],
-            model=model,
-            version=TRAIN_PROMPT_VERSION,
-            writer=self.name,
-            provenance={
-                "writer": self.name,
-                "model": model,
-                "requested_model": self.model,
-                "endpoint": self.endpoint,
-                "version": TRAIN_PROMPT_VERSION,
-                "temperature": self.temperature,
-                "system_prompt_sha256": TRAIN_SYSTEM_PROMPT_SHA256,
-                "context_sha256": fingerprint(context),
-                "master_schema_sha256": fingerprint(master_schema),
-                "summary_sha256": fingerprint(summary),
-                "usage": {k: getattr(usage, k, None) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
-                if usage else None,
-                "request_id": getattr(completion, "_request_id", None),
-                "response_id": getattr(completion, "id", None),
-                "finish_reason": getattr(choice, "finish_reason", None),
-                "latency_ms": round((time.monotonic() - started) * 1000),
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "variants_from_offline": filled,
-            },
+        return GeneratedCaption.written(
+            writer=self.name, model=model, version=TRAIN_PROMPT_VERSION, variants=variants,
             metadata=caption_metadata(summary),
-            variants=variants,
+            requested_model=self.model,
+            endpoint=self.endpoint,
+            temperature=self.temperature,
+            system_prompt_sha256=TRAIN_SYSTEM_PROMPT_SHA256,
+            context_sha256=fingerprint(context),
+            master_schema_sha256=fingerprint(master_schema),
+            summary_sha256=fingerprint(summary),
+            usage={k: getattr(usage, k, None) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
+            if usage else None,
+            request_id=getattr(completion, "_request_id", None),
+            response_id=getattr(completion, "id", None),
+            finish_reason=getattr(choice, "finish_reason", None),
+            latency_ms=round((time.monotonic() - started) * 1000),
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            variants_from_offline=filled,
         )
 
     def _variants(self, completion) -> tuple[dict[str, str], object]:
