@@ -148,20 +148,10 @@ class OpenAIWriter:
         where = self.endpoint
         n = self.max_retries
         retries = f"after {n} {'retry' if n == 1 else 'retries'}" if n else "without retries"
-        if isinstance(exc, openai.APITimeoutError):
-            return (f"{where} did not answer within {self.timeout:g} s ({retries}). "
-                    f"Try again later {OFFLINE_HINT}.")
-        if isinstance(exc, openai.APIConnectionError):
-            return (f"Cannot connect to {where}. Check OPENAI_BASE_URL, that the server is running and "
-                    f"your network, {OFFLINE_HINT}.")
-        if isinstance(exc, openai.AuthenticationError):
-            return (f"{where} rejected the API key (HTTP 401). Check OPENAI_API_KEY {OFFLINE_HINT}.")
-        if isinstance(exc, openai.PermissionDeniedError):
-            return (f"The API key may not use model {self.model!r} at {where} (HTTP 403). "
-                    f"Check TRAINMODE_MODEL and the key's project {OFFLINE_HINT}.")
-        if isinstance(exc, openai.NotFoundError):
-            return (f"Model {self.model!r} was not found at {where} (HTTP 404). "
-                    f"Check TRAINMODE_MODEL and OPENAI_BASE_URL {OFFLINE_HINT}.")
+        for kind, message in _MESSAGES:  # the first match: a timeout is also a connection error
+            if isinstance(exc, kind):
+                return message.format(where=where, retries=retries, timeout=self.timeout, model=self.model,
+                                      hint=OFFLINE_HINT)
         if isinstance(exc, openai.RateLimitError):
             if getattr(exc, "code", None) == "insufficient_quota":
                 return f"The OpenAI account has no quota left (HTTP 429). Add credit {OFFLINE_HINT}."
@@ -178,6 +168,19 @@ class OpenAIWriter:
 
     def _scrub(self, message: str) -> str:
         return message.replace(self._key, "***") if len(self._key) >= 4 else message
+
+
+# What each failure means for the user, in the order they are tried.
+_MESSAGES = (
+    (openai.APITimeoutError, "{where} did not answer within {timeout:g} s ({retries}). Try again later {hint}."),
+    (openai.APIConnectionError, "Cannot connect to {where}. Check OPENAI_BASE_URL, that the server is running and "
+                                "your network, {hint}."),
+    (openai.AuthenticationError, "{where} rejected the API key (HTTP 401). Check OPENAI_API_KEY {hint}."),
+    (openai.PermissionDeniedError, "The API key may not use model {model!r} at {where} (HTTP 403). "
+                                   "Check TRAINMODE_MODEL and the key's project {hint}."),
+    (openai.NotFoundError, "Model {model!r} was not found at {where} (HTTP 404). "
+                           "Check TRAINMODE_MODEL and OPENAI_BASE_URL {hint}."),
+)
 
 
 def _server_message(exc: openai.APIStatusError) -> str:
