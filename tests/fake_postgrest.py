@@ -244,7 +244,7 @@ class FakePostgrest:
         if name not in self.granted:  # Error.hs:589
             raise pg_error(403, "42501", f"permission denied for function {name}")
         if name == "train_mode_schema_report":  # supabase/migrations/20261201000000_train_mode_grants.sql
-            return self.schema_report()
+            return self.schema_report(args)
         exports = self.tables["exports"]
         if name == "train_mode_begin_export":  # 20261202000000_train_mode_export_lease.sql
             return self.begin_export(args)
@@ -289,9 +289,11 @@ class FakePostgrest:
                                "to finish.") from None
             raise
 
-    def schema_report(self) -> dict:
+    def schema_report(self, args: dict) -> dict:
+        """As the SQL function: the tables asked for that exist, the functions asked for by name."""
         def state(name: str) -> dict:
             return {"service_role": name in self.granted, "public_roles": name in self.public_granted}
 
-        return {"tables": {t: {"rls": t not in self.rls_off, **state(t)} for t in COLUMNS},
-                "functions": {f: {"exists": True, **state(f)} for f in FUNCTIONS[:3]}}
+        names = [s.split("(", 1)[0].removeprefix("public.") for s in args["p_functions"]]
+        return {"tables": {t: {"rls": t not in self.rls_off, **state(t)} for t in args["p_tables"] if t in COLUMNS},
+                "functions": {f: {"exists": f in FUNCTIONS, **state(f)} for f in names}}

@@ -13,6 +13,9 @@ psycopg = pytest.importorskip("psycopg")
 from pg_supabase import DEFAULTS, MIGRATIONS, SERVER, apply_migrations, connect_as, supabase_database  # noqa: E402
 from psycopg import errors  # noqa: E402
 
+from trainmode.supabase_check import COLUMNS as CHECK_COLUMNS  # noqa: E402
+from trainmode.supabase_check import FUNCTIONS as CHECK_FUNCTIONS  # noqa: E402
+
 pytestmark = pytest.mark.postgres
 
 TABLES = ("artists", "artist_profiles", "als_summaries", "training_items", "exports")
@@ -358,17 +361,22 @@ def test_the_old_default_privileges_are_really_in_force():
 
 
 def test_the_schema_report_check_supabase_reads(project):
+    # What check-supabase sends: every table it knows and the export functions' signatures.
+    asked = (list(CHECK_COLUMNS), list(CHECK_FUNCTIONS.values()))
+    report_sql = "select train_mode_schema_report(%s, %s)"
     with connect_as(project, "service_role") as api:
-        report = one(api, "select train_mode_schema_report()")
-    assert report["tables"] == {t: {"rls": True, "service_role": True, "public_roles": False}
-                                for t in (*TABLES, "training_clips")}
+        report = one(api, report_sql, *asked)
+    assert report["tables"] == {t: {"rls": True, "service_role": True, "public_roles": False} for t in CHECK_COLUMNS}
     assert report["functions"] == {f: {"exists": True, "service_role": True, "public_roles": False}
-                                   for f in ("train_mode_begin_export", "train_mode_heartbeat_export",
-                                             "train_mode_complete_export")}
+                                   for f in CHECK_FUNCTIONS}
+    with connect_as(project, "service_role") as api:  # what does not exist is reported as such
+        missing = one(api, report_sql, ["no_such_table"], ["public.train_mode_nothing(uuid)"])
+    assert missing == {"tables": {}, "functions": {"train_mode_nothing": {
+        "exists": False, "service_role": False, "public_roles": False}}}
     with supabase_database("old-default-privileges", MIGRATIONS[:1]) as old:  # before the grants migration
         with psycopg.connect(f"{SERVER} user=postgres dbname={old}", autocommit=True) as owner:
             apply_migrations(owner, MIGRATIONS[1:])
             owner.execute("grant select on artists to anon")
             owner.execute("alter table exports disable row level security")
-            report = one(owner, "select train_mode_schema_report()")
+            report = one(owner, report_sql, *asked)
     assert report["tables"]["artists"]["public_roles"] and not report["tables"]["exports"]["rls"]

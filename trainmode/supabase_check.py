@@ -31,6 +31,12 @@ COLUMNS = {
     "training_clips": ["id", "item_id", "mode", "position", "section", "start_s", "end_s", "caption", "variants",
                        "findings", "edited", "dropped", "created_at"],
 }
+# The export functions as the migrations define them (name -> signature), for the schema report.
+FUNCTIONS = {
+    "train_mode_begin_export": "public.train_mode_begin_export(uuid, uuid, text, text, double precision, uuid)",
+    "train_mode_heartbeat_export": "public.train_mode_heartbeat_export(uuid)",
+    "train_mode_complete_export": "public.train_mode_complete_export(uuid, uuid[], integer, bigint, text)",
+}
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,8 @@ def _tables(store: SupabaseStore) -> str:
 
 def _report(store: SupabaseStore) -> dict:
     with store.translate("reading the schema report"):
-        report = store.rest.rpc("train_mode_schema_report", {}).execute().data
+        report = store.rest.rpc("train_mode_schema_report", {"p_tables": list(COLUMNS),
+                                                             "p_functions": list(FUNCTIONS.values())}).execute().data
     if not isinstance(report, dict):
         raise StoreError("Supabase answered the schema report with something unexpected.")
     return report
@@ -105,7 +112,7 @@ def _rls(store: SupabaseStore) -> str:
 def _functions(store: SupabaseStore) -> str:
     functions = _report(store).get("functions") or {}
     problems = []
-    for name in ("train_mode_begin_export", "train_mode_heartbeat_export", "train_mode_complete_export"):
+    for name in FUNCTIONS:
         state = functions.get(name) or {}
         if not state.get("exists"):
             problems.append(f"{name} is missing")

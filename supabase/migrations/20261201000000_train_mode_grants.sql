@@ -32,8 +32,9 @@ revoke all on function public.train_mode_touch_updated_at() from public, anon, a
 revoke all on function public.train_mode_create_profile() from public, anon, authenticated, service_role;
 
 -- What `python -m trainmode check-supabase` reads through PostgREST, which cannot see the catalog:
--- per table RLS and privileges, per function whether it exists and who may call it. Read-only.
-create or replace function public.train_mode_schema_report()
+-- for the tables and functions it names (so a later migration adds a table without restating
+-- this function), RLS and privileges per table, existence and callers per function. Read-only.
+create or replace function public.train_mode_schema_report(p_tables text[], p_functions text[])
 returns jsonb language sql stable set search_path = '' as $$
     select jsonb_build_object(
         'tables', (select coalesce(jsonb_object_agg(c.relname, jsonb_build_object(
@@ -46,19 +47,17 @@ returns jsonb language sql stable set search_path = '' as $$
                                 or has_table_privilege('authenticated', c.oid, 'select, insert, update, delete'))),
                 '{}'::jsonb)
             from pg_catalog.pg_class c
-            where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
-              and c.relname in ('artists', 'artist_profiles', 'als_summaries', 'exports', 'training_items')),
-        'functions', (select jsonb_object_agg(f.name, jsonb_build_object(
+            where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' and c.relname = any(p_tables)),
+        -- keyed by name: 'public.f(uuid, text)' -> 'f'; a signature that does not resolve does not exist
+        'functions', (select coalesce(jsonb_object_agg(
+                regexp_replace(split_part(f.signature, '(', 1), '^public\.', ''), jsonb_build_object(
                 'exists', f.oid is not null,
                 'service_role', f.oid is not null and has_function_privilege('service_role', f.oid, 'execute'),
                 'public_roles', f.oid is not null and (has_function_privilege('anon', f.oid, 'execute')
-                                or has_function_privilege('authenticated', f.oid, 'execute'))))
-            from (values
-                ('train_mode_begin_export', to_regprocedure('public.train_mode_begin_export(uuid, uuid, text, double precision)')),
-                ('train_mode_complete_export', to_regprocedure('public.train_mode_complete_export(uuid, uuid[], integer, bigint, text)'))
-            ) as f (name, oid)));
+                                or has_function_privilege('authenticated', f.oid, 'execute')))), '{}'::jsonb)
+            from (select signature, to_regprocedure(signature) as oid from unnest(p_functions) as signature) as f));
 $$;
-revoke all on function public.train_mode_schema_report() from public, anon, authenticated;
-grant execute on function public.train_mode_schema_report() to service_role;
+revoke all on function public.train_mode_schema_report(text[], text[]) from public, anon, authenticated;
+grant execute on function public.train_mode_schema_report(text[], text[]) to service_role;
 
 notify pgrst, 'reload schema';

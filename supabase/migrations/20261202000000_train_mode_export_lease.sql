@@ -63,35 +63,4 @@ grant execute on function public.train_mode_begin_export(uuid, uuid, text, text,
     to service_role;
 grant execute on function public.train_mode_heartbeat_export(uuid) to service_role;
 
--- check-supabase's report (20261201000000_train_mode_grants.sql) with the lease functions.
-create or replace function public.train_mode_schema_report()
-returns jsonb language sql stable set search_path = '' as $$
-    select jsonb_build_object(
-        'tables', (select coalesce(jsonb_object_agg(c.relname, jsonb_build_object(
-                'rls', c.relrowsecurity,
-                'service_role', has_table_privilege('service_role', c.oid, 'select')
-                                and has_table_privilege('service_role', c.oid, 'insert')
-                                and has_table_privilege('service_role', c.oid, 'update')
-                                and has_table_privilege('service_role', c.oid, 'delete'),
-                'public_roles', has_table_privilege('anon', c.oid, 'select, insert, update, delete')
-                                or has_table_privilege('authenticated', c.oid, 'select, insert, update, delete'))),
-                '{}'::jsonb)
-            from pg_catalog.pg_class c
-            where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
-              and c.relname in ('artists', 'artist_profiles', 'als_summaries', 'exports', 'training_items')),
-        'functions', (select jsonb_object_agg(f.name, jsonb_build_object(
-                'exists', f.oid is not null,
-                'service_role', f.oid is not null and has_function_privilege('service_role', f.oid, 'execute'),
-                'public_roles', f.oid is not null and (has_function_privilege('anon', f.oid, 'execute')
-                                or has_function_privilege('authenticated', f.oid, 'execute'))))
-            from (values
-                ('train_mode_begin_export',
-                 to_regprocedure('public.train_mode_begin_export(uuid, uuid, text, text, double precision, uuid)')),
-                ('train_mode_heartbeat_export', to_regprocedure('public.train_mode_heartbeat_export(uuid)')),
-                ('train_mode_complete_export', to_regprocedure('public.train_mode_complete_export(uuid, uuid[], integer, bigint, text)'))
-            ) as f (name, oid)));
-$$;
-revoke all on function public.train_mode_schema_report() from public, anon, authenticated;
-grant execute on function public.train_mode_schema_report() to service_role;
-
 notify pgrst, 'reload schema';

@@ -33,33 +33,4 @@ alter table public.training_clips enable row level security;
 grant select, insert, update, delete on table public.training_clips to service_role;
 revoke all on table public.training_clips from public, anon, authenticated;
 
--- check-supabase reads RLS and privileges through this report: it now covers the clips too.
-create or replace function public.train_mode_schema_report()
-returns jsonb language sql stable set search_path = '' as $$
-    select jsonb_build_object(
-        'tables', (select coalesce(jsonb_object_agg(c.relname, jsonb_build_object(
-                'rls', c.relrowsecurity,
-                'service_role', has_table_privilege('service_role', c.oid, 'select')
-                                and has_table_privilege('service_role', c.oid, 'insert')
-                                and has_table_privilege('service_role', c.oid, 'update')
-                                and has_table_privilege('service_role', c.oid, 'delete'),
-                'public_roles', has_table_privilege('anon', c.oid, 'select, insert, update, delete')
-                                or has_table_privilege('authenticated', c.oid, 'select, insert, update, delete'))),
-                '{}'::jsonb)
-            from pg_catalog.pg_class c
-            where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
-              and c.relname in ('artists', 'artist_profiles', 'als_summaries', 'exports', 'training_items', 'training_clips')),
-        'functions', (select jsonb_object_agg(f.name, jsonb_build_object(
-                'exists', f.oid is not null,
-                'service_role', f.oid is not null and has_function_privilege('service_role', f.oid, 'execute'),
-                'public_roles', f.oid is not null and (has_function_privilege('anon', f.oid, 'execute')
-                                or has_function_privilege('authenticated', f.oid, 'execute'))))
-            from (values
-                ('train_mode_begin_export',
-                 to_regprocedure('public.train_mode_begin_export(uuid, uuid, text, text, double precision, uuid)')),
-                ('train_mode_heartbeat_export', to_regprocedure('public.train_mode_heartbeat_export(uuid)')),
-                ('train_mode_complete_export', to_regprocedure('public.train_mode_complete_export(uuid, uuid[], integer, bigint, text)'))
-            ) as f (name, oid)));
-$$;
-
 notify pgrst, 'reload schema';
