@@ -153,6 +153,33 @@ def test_a_queue_draft_is_restored_with_its_mp3s_and_discarded_with_them(tm, sav
     assert tm.restore_draft(ada) == ([], None)
 
 
+def test_a_restored_draft_keeps_its_audio_verdict_and_is_not_listened_to_again(tm, saved, demo_files, monkeypatch):
+    from trainmode import saving
+
+    ada, _ = saved
+    _, als, mp3 = demo_files[2]
+    queue = []
+    entry = tm.add_to_queue(queue, ada, tm.find_set(ada, als.name), mp3.read_bytes(), name=mp3.name,
+                            info=tm.measure_upload(mp3, mp3.name), pairing="same name")
+    tm.generate_entries(queue, ada)
+    tm.save_draft(ada, queue)
+
+    [again], _ = tm.restore_draft(ada)                       # a reload: the verdict is shown again
+    assert again.analysis is not None and again.verdict is not None
+    assert again.verdict.verdict == entry.verdict.verdict
+    assert again.analysis.bpm == pytest.approx(entry.analysis.bpm, abs=0.01)
+
+    def listened(*_args, **_kwargs):
+        raise AssertionError("save listened to the MP3 again")
+
+    monkeypatch.setattr(saving, "analyze_mp3", listened)
+    again.confirmed = True
+    tm.save_entries([again], ada)
+    assert again.state == "saved", again.error
+    heard = tm.store.get_item(again.item_id)["metadata"]["audio"]
+    assert heard["bpm"] == pytest.approx(entry.analysis.bpm, abs=0.01)
+
+
 def test_drafts_older_than_a_week_are_swept(tm, saved, demo_files):
     from datetime import UTC, datetime, timedelta
 

@@ -3,7 +3,8 @@ another browser finds it again.
 
 One draft per artist: the entries as JSON, and each entry's MP3 as a blob at
 `drafts/<artist_id>/<entry id>.mp3` (uploaded once; the temp file is the working copy).
-Restoring downloads the MP3s to temp files and fact-checks the captions again. Discarding
+Restoring downloads the MP3s to temp files, fact-checks the captions again and judges the kept
+audio analysis against the set again (the MP3 is not listened to twice). Discarding
 deletes the row and the blobs; drafts untouched for `MAX_AGE` are swept the same way.
 """
 from __future__ import annotations
@@ -15,7 +16,9 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from .analysis import AudioAnalysis
 from .audio import AudioInfo
+from .audio_check import judge
 from .errors import TrainModeError
 from .factcheck import check_caption, check_variants
 from .store import Store
@@ -37,6 +40,7 @@ def as_json(entries: list[QueueEntry]) -> dict:
         **{k: getattr(e, k) for k in KEPT},
         "audio": asdict(e.audio) if e.audio else None,
         "generated": e.generated.to_dict() if e.generated else None,
+        "analysis": e.analysis.to_dict() if e.analysis else None,
         "blob": e.draft_blob,
     } for e in entries]}
 
@@ -81,8 +85,11 @@ def _entry(store: Store, artist: dict, data: dict, summaries: dict, master_schem
     entry = QueueEntry(artist_id=artist["id"], audio_path=audio_path,
                        audio=AudioInfo(**data["audio"]) if data.get("audio") else None,
                        generated=GeneratedCaption(**data["generated"]) if data.get("generated") else None,
+                       analysis=AudioAnalysis.from_dict(data["analysis"]) if data.get("analysis") else None,
                        draft_blob=data.get("blob"), **{k: data.get(k) for k in KEPT if k in data})
     row = summaries.get(entry.parse_id)
+    if entry.analysis and row:
+        entry.verdict = judge(entry.analysis, row["summary"])
     if entry.caption and row:
         entry.findings = list(check_caption(entry.caption, row["summary"], master_schema, artist_name=artist["name"]))
     if not entry.variants and entry.generated:   # a draft kept before variants were editable
