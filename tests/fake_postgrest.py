@@ -105,17 +105,28 @@ class FakePostgrest:
             if column in ("select", "order", "limit", "offset", "on_conflict", "columns"):
                 continue
             op, _, arg = values[0].partition(".")
-            value = row[column]
-            text = json.dumps(value) if isinstance(value, bool) else str(value)
-            if op == "eq" and text != arg:
-                return False
-            if op == "in" and text not in arg.strip("()").split(","):
-                return False
-            if op == "is" and arg == "null" and value is not None:
-                return False
-            if op == "lt" and not (value is not None and text < arg):
+            negated = op == "not"
+            if negated:
+                op, _, arg = arg.partition(".")
+            if FakePostgrest._holds(row[column], op, arg) == negated:
                 return False
         return True
+
+    @staticmethod
+    def _holds(value, op: str, arg: str) -> bool:
+        text = json.dumps(value) if isinstance(value, bool) else str(value)
+        if op == "eq":
+            return text == arg
+        if op == "in":
+            return text in arg.strip("()").split(",")
+        if op == "is" and arg == "null":
+            return value is None
+        if op == "lt":
+            return value is not None and text < arg
+        if op == "gt":
+            return value is not None and float(value) > float(arg)   # numbers only here
+        # a filter the fake does not know must fail loudly, not match every row
+        raise Reply(400, {"message": f"the fake does not implement the filter {op!r}"})
 
     def rest(self, req, table: str) -> tuple[int, dict, bytes]:
         rows = self._table(table)

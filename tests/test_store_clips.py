@@ -29,5 +29,8 @@ def test_clips_are_saved_replaced_listed_and_go_with_their_item(store, artist, s
     assert [(c["mode"], c["position"]) for c in store.list_clips(item["id"])] == [("sections", 2), ("windows", 1)]
     with pytest.raises(StoreError):
         store.save_clips(item["id"], "sections", [{**CLIPS[0], "caption": "  "}])
+    assert [c["section"] for c in store.list_clips(item["id"], "sections")] == ["Drop"]  # a failed save loses nothing
+    store.save_clips(item["id"], "sections", CLIPS)                  # more clips, then fewer: none left over
+    assert [c["position"] for c in store.save_clips(item["id"], "sections", CLIPS[:1])] == [1]
     store.delete_rows("training_items", [item["id"]])
     assert store.list_clips(item["id"]) == []

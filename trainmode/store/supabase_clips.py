@@ -13,14 +13,15 @@ class SupabaseClips:
         stamp = datetime.now(UTC).isoformat()
         rows = [clip_row(item_id, mode, clip, new_id(), stamp) for clip in clips]
         with self.translate("saving the clips"):
-            # PostgREST has no transaction across two requests: if the insert fails after the delete,
-            # the item has no saved clips of this mode (the export then writes offline captions) and
-            # saving again stores them. The insert itself is one statement: all the clips or none.
-            old = self.rest.table("training_clips").select("id").eq("item_id", item_id).eq("mode", mode).execute().data
-            if old:
-                self.rest.table("training_clips").delete().in_("id", [r["id"] for r in old]).execute()
+            # PostgREST has no transaction across two requests, so the order never loses saved clips:
+            # one upsert (a statement: all the new clips or none, the old ones kept if it fails), then
+            # the old clips at other positions go. Should that second request fail, the next save
+            # removes those stale clips.
+            stale = self.rest.table("training_clips").delete().eq("item_id", item_id).eq("mode", mode)
             if rows:
-                self.rest.table("training_clips").insert(rows).execute()
+                self.rest.table("training_clips").upsert(rows, on_conflict="item_id,mode,position").execute()
+                stale = stale.not_.in_("position", [row["position"] for row in rows])
+            stale.execute()
         return self.list_clips(item_id, mode)
 
     def list_clips(self, item_id, mode=None):
