@@ -61,6 +61,15 @@ def test_varied_captions_meet_the_targets():
     assert caption_report([]).to_text() == "No captions."
 
 
+def test_a_few_different_captions_get_no_repetition_warning():
+    # With three captions each one is a third of them: its opening and its 3-grams alone are not repetition.
+    varied = ["Warm dub at 80 BPM with bass and organ.", "Drums only, 172 BPM.", "Piano alone, rubato, no drums."]
+    report = caption_report(varied)
+    assert report.warnings() == [] and report.shared_ngram_share == 0.0
+    repeated = caption_report(["Warm dub at 80 BPM.", "Warm dub at 90 BPM.", "Drums only, 172 BPM."])
+    assert len(repeated.warnings()) == 2     # two of three open alike and share "warm dub at"
+
+
 def test_captions_report_command(data_dir):
     env = {**os.environ, "TRAINMODE_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
 

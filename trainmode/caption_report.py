@@ -7,7 +7,8 @@
 
 Two variety figures: the share of captions that open with the most common three words,
 and the share of all word 3-gram occurrences that belong to 3-grams found in at least a
-quarter of the captions (template text repeated across the dataset).
+quarter of the captions, and in at least two (template text repeated across the dataset).
+An opening or a 3-gram of a single caption is never repetition, however few the captions.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 SHARED_NGRAM_MIN_SHARE = 0.25   # a 3-gram "shared" when in at least this share of captions
+REPEATED = 2                    # and in at least two: with a few captions, one is already a quarter
 MAX_SAME_OPENING = 0.20         # the targets a dataset should meet
 MAX_SHARED_NGRAMS = 0.10
 _WORD = re.compile(r"[\w#/'’+-]+")
@@ -55,7 +57,7 @@ class CaptionReport:
     def warnings(self) -> list[str]:
         """One plain sentence for each target the captions miss (empty: all met)."""
         out = []
-        if self.same_opening_share > MAX_SAME_OPENING:
+        if self.same_opening_share > MAX_SAME_OPENING and round(self.same_opening_share * self.count) >= REPEATED:
             out.append(f"{self.same_opening_share:.0%} of captions open with “{self.top_opening}” "
                        f"(aim for at most {MAX_SAME_OPENING:.0%}).")
         if self.shared_ngram_share > MAX_SHARED_NGRAMS:
@@ -95,7 +97,7 @@ def _buckets(lengths: list[int]) -> dict[str, int]:
 def _shared_ngrams(captions: list[str]) -> tuple[float, list[tuple[str, int]]]:
     per_caption = [trigrams(c) for c in captions]
     in_captions = Counter(g for grams in per_caption for g in set(grams))
-    threshold = SHARED_NGRAM_MIN_SHARE * len(captions)
+    threshold = max(REPEATED, SHARED_NGRAM_MIN_SHARE * len(captions))
     shared = {g for g, n in in_captions.items() if n >= threshold}
     total = sum(len(grams) for grams in per_caption)
     in_shared = sum(g in shared for grams in per_caption for g in grams)
