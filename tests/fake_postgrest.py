@@ -130,6 +130,10 @@ class FakePostgrest:
             limit = min(int(req.query.get("limit", [str(MAX_ROWS)])[0]), MAX_ROWS)  # Plan.hs:527-529
             page = [self._project(r, req.query.get("select", ["*"])[0]) for r in found[offset:offset + limit]]
             total = str(len(found)) if "count=exact" in prefer else "*"
+            if total != "*" and offset > len(found):   # RangeQuery.hs rangeStatus: lower > total is 416
+                raise Reply(416, {"code": "PGRST103", "details": f"An offset of {offset} was requested, but there "
+                                  f"are only {len(found)} rows.", "hint": None,
+                                  "message": "Requested range not satisfiable"})
             span = f"{offset}-{offset + len(page) - 1}" if page else "*"
             return json_reply(200, page, {"Content-Range": f"{span}/{total}"})
         if req.method == "POST":

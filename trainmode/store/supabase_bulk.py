@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
+from postgrest import APIError
+
 from ..errors import NotFoundError
 from . import set_rows
+from . import supabase_answers as answers
+from .supabase_answers import valid_ids
 
 
 class SupabaseBulk:
@@ -20,6 +24,28 @@ class SupabaseBulk:
     def list_item_rows(self, artist_id: str) -> list[dict]:
         return self._select("training_items", "listing items", {"artist_id": artist_id},
                             [("created_at", False), ("id", False)], columns=",".join(self.ITEM_ROW_COLUMNS))
+
+    def item_row_page(self, artist_id: str, offset: int, limit: int) -> tuple[list[dict], int]:
+        return self._page("training_items", "listing items", {"artist_id": artist_id},
+                          [("created_at", False), ("id", False)], ",".join(self.ITEM_ROW_COLUMNS), offset, limit)
+
+    def count_items(self, artist_id: str, als_summary_id: str) -> int:
+        filters = {"artist_id": artist_id, "als_summary_id": als_summary_id}
+        return self._page("training_items", "counting items", filters, [], "id", 0, 1)[1]
+
+    def _page(self, table: str, what: str, filters: dict, order, columns: str, offset: int,
+              limit: int) -> tuple[list[dict], int]:
+        """One page of rows (at most `limit`, from `offset`) and how many match in all: one request."""
+        if not valid_ids(filters):
+            return [], 0
+        with self.translate(what):
+            try:
+                page = self._query(table, columns, filters, order).range(offset, offset + max(limit, 1) - 1).execute()
+            except APIError as exc:
+                if exc.code != "PGRST103" or not offset:   # 416: an offset past the last row (rows went meanwhile)
+                    raise
+                return [], self._page(table, what, filters, [], "id", 0, 1)[1]
+        return answers.rows(page.data, self._errors.host, what)[:limit], page.count or 0
 
     def get_summary_row_for(self, artist_id: str, raw: dict) -> dict:
         """A set imported before summary v2: read whole once, upgraded by set_rows."""
