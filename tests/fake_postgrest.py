@@ -19,7 +19,7 @@ from trainmode.supabase_check import COLUMNS
 
 MAX_ROWS = 1000
 FUNCTIONS = ("train_mode_begin_export", "train_mode_heartbeat_export", "train_mode_complete_export",
-             "train_mode_schema_report")
+             "train_mode_schema_report", "train_mode_set_rows")
 DEFAULTS = {
     "artist_profiles": {"master_schema": dict},
     "exports": {"item_count": lambda: 0, "bytes": lambda: 0},
@@ -249,6 +249,8 @@ class FakePostgrest:
             raise pg_error(403, "42501", f"permission denied for function {name}")
         if name == "train_mode_schema_report":  # supabase/migrations/20261201000000_train_mode_grants.sql
             return self.schema_report(args)
+        if name == "train_mode_set_rows":  # 20261204000000_train_mode_set_rows.sql
+            return self.set_rows(args["p_artist_id"])
         exports = self.tables["exports"]
         if name == "train_mode_begin_export":  # 20261202000000_train_mode_export_lease.sql
             return self.begin_export(args)
@@ -292,6 +294,31 @@ class FakePostgrest:
                 raise pg_error(400, "TMBSY", "An export of this artist is already running; wait for it "
                                "to finish.") from None
             raise
+
+    def set_rows(self, artist_id: str) -> dict:
+        """As the SQL function: one array per set, plugin and device names once, by position."""
+        def path(summary, *keys):
+            for key in keys:
+                summary = summary.get(key) if isinstance(summary, dict) else None
+            return summary
+
+        def listed(summary, key) -> list:   # jsonb_array_elements_text of an array, else of []
+            values = path(summary, key)
+            return [v if isinstance(v, str) else json.dumps(v) for v in values] if isinstance(values, list) else []
+
+        sets = sorted((r for r in self.tables["als_summaries"] if r["artist_id"] == artist_id),
+                      key=lambda r: (r["als_filename"], r["parse_id"]))
+        names = sorted({n for r in sets for n in listed(r["summary"], "plugins") + listed(r["summary"], "devices")})
+        position = {n: i for i, n in enumerate(names)}
+        return {"names": names, "sets": [[
+            r["id"], r["parse_id"], r["als_filename"], *(path(r["summary"], *keys) for keys in (
+                ("schema_version",), ("tempo", "dominant_bpm"), ("time_signature",), ("key", "name"),
+                ("key", "confidence"), ("length", "seconds"), ("track_counts", "midi"), ("track_counts", "audio"),
+                ("live_version",))),
+            [i["family"] for i in path(r["summary"], "instruments") or [] if isinstance(i, dict) and "family" in i],
+            [position[n] for n in listed(r["summary"], "plugins")],
+            [position[n] for n in listed(r["summary"], "devices")],
+        ] for r in sets]}
 
     def schema_report(self, args: dict) -> dict:
         """As the SQL function: the tables asked for that exist, the functions asked for by name."""

@@ -16,8 +16,11 @@ class SupabaseBulk:
     """Mixed into SupabaseStore (uses its _select, translate, files, _http, _raise_for_status)."""
 
     def list_set_rows(self, artist_id: str) -> list[dict]:
-        raw = self._select("als_summaries", "listing sets", {"artist_id": artist_id},
-                           [("als_filename", False), ("parse_id", False)], columns=set_rows.postgrest_select())
+        if not valid_ids({"artist_id": artist_id}):
+            return []
+        with self.translate("listing sets"):
+            answer = self.rest.rpc("train_mode_set_rows", {"p_artist_id": artist_id}).execute().data
+            raw = set_rows.from_compact(answer)   # a shape not Supabase's raises KeyError, TypeError...: translated
         rows = [self.get_summary_row_for(artist_id, r) if set_rows.needs_whole(r) else set_rows.finish(r) for r in raw]
         return sorted(rows, key=lambda r: (r["als_filename"], r["parse_id"]))
 
