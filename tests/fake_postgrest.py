@@ -187,29 +187,35 @@ class FakePostgrest:
                 self._cascade(child, removed)
 
     def _validate(self, table: str, candidates: list[dict], replacing: list[dict]) -> None:
-        """Raise the PostgREST error PostgreSQL would give if `candidates` replaced `replacing`."""
+        """Raise the PostgREST error PostgreSQL would give if `candidates` replaced `replacing`
+        (keys looked up in sets, as the indexes would: an export marks thousands of items at once)."""
+        references = {(t, column): {r["id"] for r in self.tables[target]}
+                      for (t, column), target in FOREIGN.items() if t == table}
         for row in candidates:
             for name, ok in CHECKS.get(table, {}).items():
                 if not ok(row):
                     raise pg_error(400, "23514", f'new row for relation "{table}" violates check constraint "{name}"')
-            for (t, column), target in FOREIGN.items():
-                if t == table and row[column] is not None and not any(
-                        r["id"] == row[column] for r in self.tables[target]):
+            for (_, column), ids in references.items():
+                if row[column] is not None and row[column] not in ids:
+                    target = FOREIGN[(table, column)]
                     raise pg_error(409, "23503", f'insert or update on table "{table}" violates foreign key '
                                    f'constraint "{table}_{column}_fkey"',
                                    f'Key ({column})=({row[column]}) is not present in table "{target}".')
-        others = [r for r in self.tables[table] if not any(r is x for x in replacing)]
+        gone = {id(x) for x in replacing}
+        others = [r for r in self.tables[table] if id(r) not in gone]
         pkey = [(f"{table}_pkey", ("id",), None)] if "id" in COLUMNS[table] else []  # queue_drafts: see UNIQUE
         indexes = pkey + [(n, c, w) for n, (t, c, w) in UNIQUE.items() if t == table]
-        for index, row in enumerate(candidates):
-            for name, columns, where in indexes:
-                if where and not where(row):
-                    continue
-                key = tuple(row[c] for c in columns)
-                for other in others + candidates[:index]:
-                    if (not where or where(other)) and tuple(other[c] for c in columns) == key:
-                        raise pg_error(409, "23505", f'duplicate key value violates unique constraint "{name}"',
-                                       f"Key ({', '.join(columns)})=({', '.join(map(str, key))}) already exists.")
+        taken = {name: {tuple(o[c] for c in columns) for o in others if not where or where(o)}
+                 for name, columns, where in indexes}
+        for row in candidates:
+            keys = {name: tuple(row[c] for c in columns) for name, columns, where in indexes if not where or where(row)}
+            for name, key in keys.items():
+                if key in taken[name]:
+                    columns = next(c for n, c, _ in indexes if n == name)
+                    raise pg_error(409, "23505", f'duplicate key value violates unique constraint "{name}"',
+                                   f"Key ({', '.join(columns)})=({', '.join(map(str, key))}) already exists.")
+            for name, key in keys.items():
+                taken[name].add(key)
 
     def insert(self, table: str, body: list[dict], ignore_on: tuple | None = None) -> list[dict]:
         rows = []
@@ -262,7 +268,8 @@ class FakePostgrest:
         if export is None or export["status"] != "building":
             raise pg_error(400, "TMNRN", "This export is no longer running; start it again.")
         ids = args["p_item_ids"] or []
-        items = [i for i in self.tables["training_items"] if i["id"] in ids
+        wanted = set(ids)
+        items = [i for i in self.tables["training_items"] if i["id"] in wanted
                  and i["artist_id"] == export["artist_id"] and i["status"] == "ready"]
         if len(items) != len(ids):
             raise pg_error(400, "TMITM", "An item changed while the export ran; nothing was marked "
