@@ -96,10 +96,10 @@ def populate(store, n: int, m: int) -> dict:
         rows.append({"id": new_id(), "artist_id": artist["id"], "parse_id": f"{i:064x}",
                      "als_filename": f"set_{i:04d}.als", "summary": summary_for(bases[i % len(bases)], i),
                      "created_at": now_iso()})
-    audio = f"{artist['id']}/shared/audio.mp3"
-    store.put_blob(audio, MP3.read_bytes(), "audio/mpeg")
     items = []
-    for j in range(m):
+    audios = [f"{artist['id']}/items/{j}/audio.mp3" for j in range(m)]
+    place_blobs(store, audios)
+    for j, audio in enumerate(audios):
         row = rows[j % n]
         items.append({"id": new_id(), "artist_id": artist["id"], "als_summary_id": row["id"],
                       "parse_id": row["parse_id"], "audio_path": audio, "prompt_path": f"{audio}.txt",
@@ -111,6 +111,20 @@ def populate(store, n: int, m: int) -> dict:
     bulk_insert(store, "als_summaries", rows)
     bulk_insert(store, "training_items", items)
     return artist
+
+
+def place_blobs(store, paths: list[str]) -> None:
+    """The one small MP3 as every item's own audio (an export fetches each item's file): stored
+    once, then hard-linked (embedded) or shared in the fake's memory (Supabase)."""
+    store.put_blob(paths[0], MP3.read_bytes(), "audio/mpeg")
+    if store.kind == "embedded":
+        for path in paths[1:]:
+            store.local_path(path).parent.mkdir(parents=True)
+            os.link(store.local_path(paths[0]), store.local_path(path))
+        return
+    bucket, first = next((key, obj) for key, obj in store.bench_fake.objects.items() if key[1] == paths[0])
+    for path in paths[1:]:
+        store.bench_fake.objects[(bucket[0], path)] = dict(first)
 
 
 def bulk_insert(store, table: str, rows: list[dict]) -> None:
