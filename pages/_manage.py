@@ -9,6 +9,8 @@ from pages._ui import choose_artist_after_delete, local_time, made_from, md, use
 from trainmode.service import TrainMode
 
 DONE_KEY = "tm_manage_done"
+PAGE_KEY = "items_page"
+ITEMS_PER_PAGE = 100
 
 
 def done(message: str) -> None:
@@ -30,25 +32,33 @@ def items_frame(items: list[dict], sets: dict[str, str]) -> pd.DataFrame:
 
 
 def items_section(tm: TrainMode, artist: dict, rows: list[dict]) -> None:
-    items = tm.list_item_rows(artist)
-    st.subheader(f"Saved items ({len(items)})")
+    """The saved items, one page of ITEMS_PER_PAGE at a time: thousands of items are never read at once."""
+    items, total = tm.item_page(artist, (current_page() - 1) * ITEMS_PER_PAGE, ITEMS_PER_PAGE)
+    pages = max(1, -(-total // ITEMS_PER_PAGE))
+    if current_page() > pages:   # items went meanwhile: show the last page
+        st.session_state[PAGE_KEY] = pages
+        items, total = tm.item_page(artist, (pages - 1) * ITEMS_PER_PAGE, ITEMS_PER_PAGE)
+    st.subheader(f"Saved items ({total})")
     if not items:
         st.caption("Nothing saved yet: pair MP3s with their sets on the Train page.")
         return
     sets = made_from("set_names", rows, lambda rows: {r["id"]: r["als_filename"] for r in rows})
-    frame = made_from("items_frame", items, lambda items, sets, _zone: items_frame(items, sets),
-                      sets, st.context.timezone)   # the browser's zone: local_time shows it
-    st.dataframe(frame, hide_index=True, width="stretch",
+    st.dataframe(items_frame(items, sets), hide_index=True, width="stretch",
                  column_config={"caption": st.column_config.TextColumn(width="large")})
-    by_id = made_from("items_by_id", items, lambda items: {i["id"]: i for i in items})
-    labels = made_from("item_labels", items, lambda items: {i["id"]: f"{i.get('audio_filename')} — {i['status']}"
-                                                            for i in items})
+    if pages > 1:
+        st.number_input(f"Page (of {pages}, {ITEMS_PER_PAGE} items each)", 1, pages, key=PAGE_KEY)
+    by_id = {i["id"]: i for i in items}
     pick_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
-    pick = pick_col.selectbox("Saved item", list(labels), key="item_pick", format_func=labels.__getitem__)
+    pick = pick_col.selectbox("Saved item", list(by_id), key="item_pick",
+                              format_func=lambda i: f"{by_id[i].get('audio_filename')} — {by_id[i]['status']}")
     if button_col.button("Delete item", help="The item, its audio and its caption file."):
         with user_errors():
             tm.delete_item(artist, pick)
             done(f"Deleted {md(by_id[pick].get('audio_filename'))} and its files.")
+
+
+def current_page() -> int:
+    return int(st.session_state.get(PAGE_KEY) or 1)
 
 
 def delete_set_section(tm: TrainMode, artist: dict, rows: list[dict]) -> None:
@@ -58,7 +68,7 @@ def delete_set_section(tm: TrainMode, artist: dict, rows: list[dict]) -> None:
         by_pid = {r["parse_id"]: r for r in rows}
         pick = st.selectbox("Set", list(by_pid), key="set_delete_pick",
                             format_func=lambda p: by_pid[p]["als_filename"])
-        used = sum(i["als_summary_id"] == by_pid[pick]["id"] for i in tm.list_item_rows(artist))
+        used = tm.count_set_items(artist, by_pid[pick]["id"])
         with_items = used and st.checkbox(f"Also delete the {used} saved item(s) made from it", key="set_with_items")
         if st.button("Delete set", disabled=bool(used) and not with_items,
                      help="Refused while saved items use the set, unless they go with it."):

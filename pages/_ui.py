@@ -305,20 +305,19 @@ def _summary_label(row: dict) -> str:
 
 def bar_chart(title: str, frame, label: str, *, order_by: str | None = None, horizontal: bool = False) -> None:
     """Bars of frame["sets"] per frame[label]: most sets first, or in `order_by` order
-    (tempo bands read left to right)."""
-    import altair as alt  # ships with Streamlit
-
+    (tempo bands read left to right). The Vega-Lite spec is written out: building it with
+    altair (validated, hashed) cost more than everything else a Library rerun does."""
     st.markdown(f"**{title}**")
     if frame.empty:
         st.caption("Nothing to show.")
         return
-    sort = alt.SortField(order_by) if order_by else ("-x" if horizontal else "-y")
-    category, count = (alt.Y, alt.X) if horizontal else (alt.X, alt.Y)
+    category, count = ("y", "x") if horizontal else ("x", "y")
+    sort = {"field": order_by} if order_by else f"-{count}"
     # labelOverlap=False: Vega-Lite otherwise hides every other label when they would touch
-    labels = alt.Axis(labelLimit=200, labelAngle=0 if horizontal else -45, labelOverlap=False)
-    chart = alt.Chart(frame).mark_bar().encode(
-        category(f"{label}:N", sort=sort, title=None, axis=labels),
-        count("sets:Q", title="sets", axis=alt.Axis(tickMinStep=1, format="d")),
-        tooltip=[label, "sets"],
-    )
-    st.altair_chart(chart, width="stretch", height=max(200, 30 * len(frame)) if horizontal else 220)
+    labels = {"labelLimit": 200, "labelAngle": 0 if horizontal else -45, "labelOverlap": False}
+    spec = {"mark": {"type": "bar"}, "encoding": {
+        category: {"field": label, "type": "nominal", "sort": sort, "title": None, "axis": labels},
+        count: {"field": "sets", "type": "quantitative", "title": "sets", "axis": {"tickMinStep": 1, "format": "d"}},
+        "tooltip": [{"field": label, "type": "nominal"}, {"field": "sets", "type": "quantitative"}],
+    }}
+    st.vega_lite_chart(frame, spec, width="stretch", height=max(200, 30 * len(frame)) if horizontal else 220)

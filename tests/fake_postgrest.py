@@ -19,7 +19,7 @@ from trainmode.supabase_check import COLUMNS
 
 MAX_ROWS = 1000
 FUNCTIONS = ("train_mode_begin_export", "train_mode_heartbeat_export", "train_mode_complete_export",
-             "train_mode_schema_report")
+             "train_mode_schema_report", "train_mode_set_rows")
 DEFAULTS = {
     "artist_profiles": {"master_schema": dict},
     "exports": {"item_count": lambda: 0, "bytes": lambda: 0},
@@ -141,6 +141,10 @@ class FakePostgrest:
             limit = min(int(req.query.get("limit", [str(MAX_ROWS)])[0]), MAX_ROWS)  # Plan.hs:527-529
             page = [self._project(r, req.query.get("select", ["*"])[0]) for r in found[offset:offset + limit]]
             total = str(len(found)) if "count=exact" in prefer else "*"
+            if total != "*" and offset > len(found):   # RangeQuery.hs rangeStatus: lower > total is 416
+                raise Reply(416, {"code": "PGRST103", "details": f"An offset of {offset} was requested, but there "
+                                  f"are only {len(found)} rows.", "hint": None,
+                                  "message": "Requested range not satisfiable"})
             span = f"{offset}-{offset + len(page) - 1}" if page else "*"
             return json_reply(200, page, {"Content-Range": f"{span}/{total}"})
         if req.method == "POST":
@@ -194,29 +198,35 @@ class FakePostgrest:
                 self._cascade(child, removed)
 
     def _validate(self, table: str, candidates: list[dict], replacing: list[dict]) -> None:
-        """Raise the PostgREST error PostgreSQL would give if `candidates` replaced `replacing`."""
+        """Raise the PostgREST error PostgreSQL would give if `candidates` replaced `replacing`
+        (keys looked up in sets, as the indexes would: an export marks thousands of items at once)."""
+        references = {(t, column): {r["id"] for r in self.tables[target]}
+                      for (t, column), target in FOREIGN.items() if t == table}
         for row in candidates:
             for name, ok in CHECKS.get(table, {}).items():
                 if not ok(row):
                     raise pg_error(400, "23514", f'new row for relation "{table}" violates check constraint "{name}"')
-            for (t, column), target in FOREIGN.items():
-                if t == table and row[column] is not None and not any(
-                        r["id"] == row[column] for r in self.tables[target]):
+            for (_, column), ids in references.items():
+                if row[column] is not None and row[column] not in ids:
+                    target = FOREIGN[(table, column)]
                     raise pg_error(409, "23503", f'insert or update on table "{table}" violates foreign key '
                                    f'constraint "{table}_{column}_fkey"',
                                    f'Key ({column})=({row[column]}) is not present in table "{target}".')
-        others = [r for r in self.tables[table] if not any(r is x for x in replacing)]
+        gone = {id(x) for x in replacing}
+        others = [r for r in self.tables[table] if id(r) not in gone]
         pkey = [(f"{table}_pkey", ("id",), None)] if "id" in COLUMNS[table] else []  # queue_drafts: see UNIQUE
         indexes = pkey + [(n, c, w) for n, (t, c, w) in UNIQUE.items() if t == table]
-        for index, row in enumerate(candidates):
-            for name, columns, where in indexes:
-                if where and not where(row):
-                    continue
-                key = tuple(row[c] for c in columns)
-                for other in others + candidates[:index]:
-                    if (not where or where(other)) and tuple(other[c] for c in columns) == key:
-                        raise pg_error(409, "23505", f'duplicate key value violates unique constraint "{name}"',
-                                       f"Key ({', '.join(columns)})=({', '.join(map(str, key))}) already exists.")
+        taken = {name: {tuple(o[c] for c in columns) for o in others if not where or where(o)}
+                 for name, columns, where in indexes}
+        for row in candidates:
+            keys = {name: tuple(row[c] for c in columns) for name, columns, where in indexes if not where or where(row)}
+            for name, key in keys.items():
+                if key in taken[name]:
+                    columns = next(c for n, c, _ in indexes if n == name)
+                    raise pg_error(409, "23505", f'duplicate key value violates unique constraint "{name}"',
+                                   f"Key ({', '.join(columns)})=({', '.join(map(str, key))}) already exists.")
+            for name, key in keys.items():
+                taken[name].add(key)
 
     def insert(self, table: str, body: list[dict], ignore_on: tuple | None = None) -> list[dict]:
         rows = []
@@ -256,6 +266,8 @@ class FakePostgrest:
             raise pg_error(403, "42501", f"permission denied for function {name}")
         if name == "train_mode_schema_report":  # supabase/migrations/20261201000000_train_mode_grants.sql
             return self.schema_report(args)
+        if name == "train_mode_set_rows":  # 20261204000000_train_mode_set_rows.sql
+            return self.set_rows(args["p_artist_id"])
         exports = self.tables["exports"]
         if name == "train_mode_begin_export":  # 20261202000000_train_mode_export_lease.sql
             return self.begin_export(args)
@@ -267,7 +279,8 @@ class FakePostgrest:
         if export is None or export["status"] != "building":
             raise pg_error(400, "TMNRN", "This export is no longer running; start it again.")
         ids = args["p_item_ids"] or []
-        items = [i for i in self.tables["training_items"] if i["id"] in ids
+        wanted = set(ids)
+        items = [i for i in self.tables["training_items"] if i["id"] in wanted
                  and i["artist_id"] == export["artist_id"] and i["status"] == "ready"]
         if len(items) != len(ids):
             raise pg_error(400, "TMITM", "An item changed while the export ran; nothing was marked "
@@ -299,6 +312,31 @@ class FakePostgrest:
                 raise pg_error(400, "TMBSY", "An export of this artist is already running; wait for it "
                                "to finish.") from None
             raise
+
+    def set_rows(self, artist_id: str) -> dict:
+        """As the SQL function: one array per set, plugin and device names once, by position."""
+        def path(summary, *keys):
+            for key in keys:
+                summary = summary.get(key) if isinstance(summary, dict) else None
+            return summary
+
+        def listed(summary, key) -> list:   # jsonb_array_elements_text of an array, else of []
+            values = path(summary, key)
+            return [v if isinstance(v, str) else json.dumps(v) for v in values] if isinstance(values, list) else []
+
+        sets = sorted((r for r in self.tables["als_summaries"] if r["artist_id"] == artist_id),
+                      key=lambda r: (r["als_filename"], r["parse_id"]))
+        names = sorted({n for r in sets for n in listed(r["summary"], "plugins") + listed(r["summary"], "devices")})
+        position = {n: i for i, n in enumerate(names)}
+        return {"names": names, "sets": [[
+            r["id"], r["parse_id"], r["als_filename"], *(path(r["summary"], *keys) for keys in (
+                ("schema_version",), ("tempo", "dominant_bpm"), ("time_signature",), ("key", "name"),
+                ("key", "confidence"), ("length", "seconds"), ("track_counts", "midi"), ("track_counts", "audio"),
+                ("live_version",))),
+            [i["family"] for i in path(r["summary"], "instruments") or [] if isinstance(i, dict) and "family" in i],
+            [position[n] for n in listed(r["summary"], "plugins")],
+            [position[n] for n in listed(r["summary"], "devices")],
+        ] for r in sets]}
 
     def schema_report(self, args: dict) -> dict:
         """As the SQL function: the tables asked for that exist, the functions asked for by name."""

@@ -3,7 +3,9 @@ in one session shows in another at once, and so does one made by another process
 from test_pages import app, click, create_artist, goto, train_page_with
 from test_pages_daily import artist_with_sets  # noqa: F401  (the fixture: "Ada" with the demo sets)
 
+from pages._manage import ITEMS_PER_PAGE
 from trainmode.service import TrainMode
+from trainmode.store.base import new_id
 
 
 def sets_heading(at) -> str:
@@ -45,3 +47,34 @@ def test_an_edited_caption_shows_on_the_export_page(artist_with_sets, demo_files
     tm.update_caption(artist, item["id"], "A slow, warm groove with soft drums and a deep bass line.")
     at.run()
     assert at.dataframe[0].value["caption"].tolist() == ["A slow, warm groove with soft drums and a deep bass line."]
+
+
+def test_the_library_shows_saved_items_a_page_at_a_time(artist_with_sets, store):  # noqa: F811
+    ada = store.find_artist("Ada")
+    sets = store.list_summaries(ada["id"])
+    for index in range(ITEMS_PER_PAGE + 5):
+        row = sets[index % len(sets)]
+        store.insert_item({"id": new_id(), "artist_id": ada["id"], "als_summary_id": row["id"],
+                           "parse_id": row["parse_id"], "audio_path": f"{index}.mp3", "prompt_path": f"{index}.txt",
+                           "prompt_text": f"Take {index}: drums and bass.", "audio_sha256": f"{index:064x}",
+                           "audio_filename": f"take {index:03d}.mp3"})
+    at = goto(app(), "library")
+    assert any(h.value == f"Saved items ({ITEMS_PER_PAGE + 5})" for h in at.subheader)
+    table = next(d.value for d in at.dataframe if "caption" in d.value)
+    assert table["audio"].tolist() == [f"take {i:03d}.mp3" for i in range(ITEMS_PER_PAGE)]
+    at.number_input(key="items_page").set_value(2)
+    at.run()
+    table = next(d.value for d in at.dataframe if "caption" in d.value)
+    assert table["audio"].tolist() == [f"take {i:03d}.mp3" for i in range(ITEMS_PER_PAGE, ITEMS_PER_PAGE + 5)]
+    picks = next(s for s in at.selectbox if s.label == "Saved item")
+    assert len(picks.options) == 5, "the delete picker offers the page's items"
+    set_pick = next(s for s in at.selectbox if s.label == "Set")
+    assert set_pick.value == sets[0]["parse_id"]
+    used = sum(i["als_summary_id"] == sets[0]["id"] for i in store.list_items(ada["id"]))
+    assert at.checkbox(key="set_with_items").label == f"Also delete the {used} saved item(s) made from it"
+    for item in store.list_items(ada["id"])[ITEMS_PER_PAGE:]:   # another session deletes the second page
+        store.delete_rows("training_items", [item["id"]])
+    at.run()
+    assert any(h.value == f"Saved items ({ITEMS_PER_PAGE})" for h in at.subheader)
+    table = next(d.value for d in at.dataframe if "caption" in d.value)
+    assert len(table) == ITEMS_PER_PAGE, "past the end: the last page"

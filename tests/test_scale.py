@@ -3,10 +3,12 @@ a session keeps one SQLite connection, and a Supabase export signs its links in 
 import copy
 import threading
 
+import pytest
 from fake_supabase import FakeSupabase
 from test_store_contract import store  # noqa: F401  (the fixture: embedded and the Supabase fake)
 
 from trainmode.als import parse_als
+from trainmode.errors import StoreError
 from trainmode.export import export_dataset
 from trainmode.service import TrainMode
 from trainmode.store import EmbeddedStore
@@ -102,3 +104,63 @@ def test_a_supabase_export_signs_links_in_batches(tmp_path, audio_fixtures):
     assert [r.path.rsplit("/", 1)[1] for r in one_by_one] == ["dataset.zip"], "only the zip's own link"
     assert len([r for r in made if r.method == "GET" and r.path.startswith("/storage/v1/object/sign/")]) == 30
     assert len(made) <= 30 * 1.05 + 12, "one fetch per item, plus the export's own rows and its zip"
+
+
+def counting(tm, name: str) -> list:
+    """Calls of tm.store.<name> from now on (the reads a rerun makes)."""
+    calls, real = [], getattr(tm.store, name)
+    setattr(tm.store, name, lambda *args: calls.append(args) or real(*args))
+    return calls
+
+
+def test_a_write_drops_only_what_it_could_have_changed(tmp_path, corpus_dir, settings):
+    tm = TrainMode(EmbeddedStore(tmp_path / "db"), settings)
+    artist = tm.create_artist("Finer")
+    [first, second] = corpus_summaries(corpus_dir, 2)
+    tm.import_sets(artist["name"], [(first.filename, corpus_dir / first.filename)])
+    set_reads, item_reads = counting(tm, "list_set_rows"), counting(tm, "list_item_rows")
+    row = tm.list_set_rows(artist)[0]
+    assert tm.list_item_rows(artist) == []
+    tm.store.insert_item({"id": new_id(), "artist_id": artist["id"], "als_summary_id": row["id"],
+                          "parse_id": row["parse_id"], "audio_path": "a.mp3", "prompt_path": "a.txt",
+                          "prompt_text": "A caption.", "audio_sha256": "0" * 64})
+    assert [i["prompt_text"] for i in tm.list_item_rows(artist)] == ["A caption."], "the new item shows at once"
+    assert tm.list_set_rows(artist) == [row] and len(set_reads) == 1, "saving an item keeps the set rows"
+    [item] = tm.list_item_rows(artist)
+    tm.update_caption(artist, item["id"], "A warm, slow groove.")
+    assert [i["prompt_text"] for i in tm.list_item_rows(artist)] == ["A warm, slow groove."]
+    assert len(set_reads) == 1 and len(item_reads) == 3
+    tm.import_sets(artist["name"], [(second.filename, corpus_dir / second.filename)])
+    assert len(tm.list_set_rows(artist)) == 2, "the imported set shows at once"
+    assert len(tm.list_item_rows(artist)) == 1 and len(item_reads) == 3, "importing a set keeps the items"
+    tm.delete_artist(artist, artist["name"])
+    assert tm.list_artists() == []
+    assert tm.list_set_rows(artist) == [] and tm.list_item_rows(artist) == [], "deleting an artist drops everything"
+
+
+def test_a_failed_write_still_drops_what_it_may_have_changed(tmp_path, settings):
+    tm = TrainMode(EmbeddedStore(tmp_path / "db"), settings)
+    artist = tm.create_artist("Failing")
+    before = tm.store.generation_of(("training_items",))
+    with pytest.raises(StoreError):
+        tm.store.insert_item({"id": new_id(), "artist_id": artist["id"], "als_summary_id": new_id(),  # no such set
+                              "parse_id": "0" * 64, "audio_path": "a.mp3", "prompt_path": "a.txt",
+                              "prompt_text": "A caption.", "audio_sha256": "0" * 64})
+    assert tm.store.generation_of(("training_items",)) != before
+    assert tm.store.generation_of(("als_summaries",)) == (0,)
+
+
+def test_a_page_of_items_and_the_items_of_a_set_are_read_without_the_rest(store):  # noqa: F811
+    artist = store.ensure_artist("Paged")
+    sets = [store.add_summary(artist["id"], f"{n}" * 32, f"{n}.als", {"schema_version": 2})[0] for n in (1, 2)]
+    for index in range(7):
+        row = sets[index % 2]
+        store.insert_item({"id": new_id(), "artist_id": artist["id"], "als_summary_id": row["id"],
+                           "parse_id": row["parse_id"], "audio_path": f"{index}.mp3", "prompt_path": f"{index}.txt",
+                           "prompt_text": f"Take {index}.", "audio_sha256": f"{index:064x}"})
+    every = store.list_item_rows(artist["id"])
+    assert store.item_row_page(artist["id"], 0, 3) == (every[:3], 7)
+    assert store.item_row_page(artist["id"], 6, 3) == (every[6:], 7)
+    assert store.item_row_page(artist["id"], 9, 3) == ([], 7), "past the end (PostgREST: 416): no rows, the count"
+    assert [store.count_items(artist["id"], s["id"]) for s in sets] == [4, 3]
+    assert store.item_row_page(new_id(), 0, 3) == ([], 0)

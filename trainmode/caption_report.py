@@ -141,3 +141,8 @@ def items_report(items: list[dict]) -> dict[str, CaptionReport]:
         texts = [variants[name] for variants in stored if isinstance(variants.get(name), str)]
         reports[name] = caption_report(texts)
     return reports
+
+
+def artist_report(store, artist_id: str) -> dict[str, CaptionReport]:
+    """items_report over the artist's stored items (whole rows: the findings and variants count)."""
+    return items_report(store.list_items(artist_id))

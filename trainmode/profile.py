@@ -5,6 +5,7 @@ artist's, not ours), so an editor never loses what a user wrote.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections import Counter
@@ -39,12 +40,19 @@ EXAMPLE_MASTER_SCHEMA = {
 
 
 def validate_master_schema(value: dict) -> dict:
-    try:
-        jsonschema.validate(value, MASTER_SCHEMA_JSONSCHEMA)
-    except jsonschema.ValidationError as exc:
+    exc = jsonschema.exceptions.best_match(_validator().iter_errors(value))   # the error jsonschema.validate raises
+    if exc is not None:
         where = "/".join(str(p) for p in exc.absolute_path) or "the top level"
-        raise ValidationError(f"master_schema is not valid at {where}: {exc.message}") from None
+        raise ValidationError(f"master_schema is not valid at {where}: {exc.message}")
     return value
+
+
+@functools.cache
+def _validator() -> jsonschema.protocols.Validator:
+    """Made once: jsonschema.validate checks the schema itself on every call (the Library validates each rerun)."""
+    cls = jsonschema.validators.validator_for(MASTER_SCHEMA_JSONSCHEMA)
+    cls.check_schema(MASTER_SCHEMA_JSONSCHEMA)
+    return cls(MASTER_SCHEMA_JSONSCHEMA)
 
 
 def parse_master_schema(text: str) -> dict:

@@ -1,8 +1,10 @@
 """The rows pages read on every rerun, kept between reruns and sessions until they change.
 
 An entry is served again only while
-- the store's `generation` is the same (every write through this store object moves it:
-  an import, a save, a caption edit, an export, a delete — in any session or thread), and
+- the generations of the tables it was read from are the same (every write through this
+  store object moves those of the tables it changes: trainmode/store/generations.py; an
+  import moves als_summaries, a save or a caption edit training_items — in any session or
+  thread), and
 - the store's `outside_version()` is the same (the embedded backend: SQLite's data_version,
   which moves when another process, e.g. the CLI, commits), or, for a backend that cannot
   tell (Supabase), for at most REVALIDATE_S seconds.
@@ -25,9 +27,11 @@ class ReadCache:
         self.store, self.revalidate_s = store, revalidate_s
         self._entries: dict[Hashable, tuple[object, float, object]] = {}
 
-    def get(self, key: Hashable, load: Callable[[], T]) -> T:
-        """The value kept under `key`, or load() (and keep it) when it may have changed."""
-        stamp = (self.store.generation, self.store.outside_version())  # before loading: a write meanwhile misses
+    def get(self, key: Hashable, load: Callable[[], T], tables: tuple[str, ...]) -> T:
+        """The value kept under `key`, or load() (and keep it) when one of `tables` (what load
+        reads) may have changed."""
+        # taken before loading: a write meanwhile misses next time
+        stamp = (self.store.generation_of(tables), self.store.outside_version())
         now = time.monotonic()
         entry = self._entries.get(key)
         if entry and entry[0] == stamp and (stamp[1] is not None or now - entry[1] < self.revalidate_s):
@@ -35,3 +39,7 @@ class ReadCache:
         value = load()
         self._entries[key] = (stamp, now, value)
         return value
+
+    def call(self, table: str, load: Callable[..., T], *args: Hashable) -> T:
+        """load(*args), kept until a write changes `table` (keyed on load's function and args)."""
+        return self.get((getattr(load, "__func__", load), *args), lambda: load(*args), (table,))

@@ -27,7 +27,7 @@ from .analysis import AudioAnalysis, Verdict, analyze_mp3, audio_warnings
 from .audio import AudioInfo, duration_mismatch, probe_mp3
 from .audio_check import MeasuredUpload, judge, measure_uploads, verdict_line
 from .batch import Generation, Job, generate_many
-from .caption_report import items_report
+from .caption_report import artist_report
 from .config import Settings, load_settings
 from .doctor import doctor_command, sweep_at_startup
 from .errors import NotFoundError, WriterError
@@ -78,7 +78,7 @@ class TrainMode:
 
     # ---- artists ------------------------------------------------------------------
     def list_artists(self) -> list[dict]:
-        return list(self.reads.get("artists", self.store.list_artists))
+        return list(self.reads.call("artists", self.store.list_artists))
 
     def create_artist(self, name: str) -> dict:
         """Select the artist called `name` (any case), or create it."""
@@ -91,11 +91,11 @@ class TrainMode:
     # ---- sets and the profile -------------------------------------------------------
     def list_sets(self, artist: dict) -> list[dict]:
         """The artist's sets with their whole summaries (kept until a write changes them)."""
-        return self.reads.get(("sets", artist["id"]), lambda: self.store.list_summaries(artist["id"]))
+        return self.reads.call("als_summaries", self.store.list_summaries, artist["id"])
 
     def list_set_rows(self, artist: dict) -> list[dict]:
         """The Library's narrow view of the sets (trainmode/store/set_rows.py): no whole summaries."""
-        return self.reads.get(("set_rows", artist["id"]), lambda: self.store.list_set_rows(artist["id"]))
+        return self.reads.call("als_summaries", self.store.list_set_rows, artist["id"])
 
     def find_set(self, artist: dict, parse_id_or_filename: str) -> dict:
         return library.require_summary(self.store, artist, parse_id_or_filename)
@@ -105,7 +105,7 @@ class TrainMode:
         return library.import_sets(self.store, artist_name, sources, on_progress)
 
     def master_schema(self, artist: dict) -> dict:
-        return self.reads.get(("schema", artist["id"]), lambda: self.store.get_master_schema(artist["id"]))
+        return self.reads.call("artist_profiles", self.store.get_master_schema, artist["id"])
 
     def save_master_schema(self, artist: dict, master_schema: dict) -> None:
         library.save_master_schema(self.store, artist["id"], master_schema)
@@ -172,17 +172,22 @@ class TrainMode:
         return analysis, judge(analysis, set_row["summary"])
 
     def list_items(self, artist: dict, status: str | None = None) -> list[dict]:
-        key = ("items", artist["id"], status)
-        return list(self.reads.get(key, lambda: self.store.list_items(artist["id"], status)))
+        return list(self.reads.call("training_items", self.store.list_items, artist["id"], status))
 
-    def list_item_rows(self, artist: dict, status: str | None = None) -> list[dict]:
-        """The items as tables show them: no provenance, findings or metadata (Store.ITEM_ROW_COLUMNS)."""
-        rows = self.reads.get(("item_rows", artist["id"]), lambda: self.store.list_item_rows(artist["id"]))
-        return rows if status is None else [r for r in rows if r["status"] == status]   # the kept list: see made_from
+    def list_item_rows(self, artist: dict) -> list[dict]:
+        """The items as tables show them (Store.ITEM_ROW_COLUMNS); the same list until a write changes them."""
+        return self.reads.call("training_items", self.store.list_item_rows, artist["id"])
+
+    def item_page(self, artist: dict, offset: int, limit: int) -> tuple[list[dict], int]:
+        """(at most `limit` item rows from `offset`, how many items there are): Store.item_row_page."""
+        return self.reads.call("training_items", self.store.item_row_page, artist["id"], offset, limit)
+
+    def count_set_items(self, artist: dict, set_id: str) -> int:   # items made from the set with that row id
+        return self.reads.call("training_items", self.store.count_items, artist["id"], set_id)
 
     def captions_report(self, artist: dict) -> dict:
         """Variety and faithfulness of the saved captions, then of each stored variant."""
-        return items_report(self.store.list_items(artist["id"]))
+        return self.reads.call("training_items", artist_report, self.store, artist["id"])   # made again after a write
 
     def update_caption(self, artist: dict, item_id: str, caption: str) -> dict:
         """A saved item's caption replaced (prompt_edited set, its caption file rewritten)."""
@@ -353,7 +358,7 @@ class TrainMode:
         deleting.delete_export(self.store, artist, export_id)
 
     def list_exports(self, artist: dict) -> list[dict]:
-        return list(self.reads.get(("exports", artist["id"]), lambda: self.store.list_exports(artist["id"])))
+        return list(self.reads.call("exports", self.store.list_exports, artist["id"]))
 
     def export_download(self, export: dict) -> tuple[str, Path | None]:
         """(URL or path to hand the user, the zip's local file if the backend keeps one)."""

@@ -31,11 +31,12 @@ COLUMNS = {
     "training_clips": ["id", "item_id", "mode", "position", "section", "start_s", "end_s", "caption", "variants",
                        "findings", "edited", "dropped", "created_at"],
 }
-# The export functions as the migrations define them (name -> signature), for the schema report.
+# The functions the store calls, as the migrations define them (name -> signature), for the schema report.
 FUNCTIONS = {
     "train_mode_begin_export": "public.train_mode_begin_export(uuid, uuid, text, text, double precision, uuid)",
     "train_mode_heartbeat_export": "public.train_mode_heartbeat_export(uuid)",
     "train_mode_complete_export": "public.train_mode_complete_export(uuid, uuid[], integer, bigint, text)",
+    "train_mode_set_rows": "public.train_mode_set_rows(uuid)",
 }
 
 
@@ -120,7 +121,7 @@ def _functions(store: SupabaseStore) -> str:
             problems.append(f"{name} is not executable by service_role only")
     if problems:
         raise ConfigError(f"{'; '.join(problems)}: apply the migrations ({APPLY_COMMANDS}).")
-    return "the three export functions, executable by service_role only"
+    return "the three export functions and train_mode_set_rows, executable by service_role only"
 
 
 def _bucket(store: SupabaseStore) -> str:

@@ -8,8 +8,6 @@ timestamps ISO-8601 UTC strings.
 from __future__ import annotations
 
 import abc
-import functools
-import itertools
 import shutil
 import uuid
 from collections.abc import Hashable, Iterable
@@ -18,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
+
+from .generations import WRITES, changes_rows, generation_of
 
 BlobSource = bytes | str | Path | BinaryIO
 
@@ -28,23 +28,6 @@ class BlobInfo:
     path: str
     bytes: int
     updated_at: datetime | None
-
-
-# Every method that changes rows: each call moves the store's `generation`, so a cache keyed on
-# it (trainmode/reads.py) never serves rows from before a write made through this store.
-WRITES = ("ensure_artist", "set_master_schema", "add_summary", "insert_item", "update_row", "delete_rows",
-          "begin_export", "complete_export", "fail_export")
-_GENERATIONS = itertools.count(1)   # next() is atomic: no two writes share a generation
-
-
-def _changes_rows(method):
-    @functools.wraps(method)
-    def write(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        finally:  # also after a failure: part of it may have landed
-            self._generation = next(_GENERATIONS)
-    return write
 
 
 def new_id() -> str:
@@ -71,14 +54,18 @@ class Store(abc.ABC):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        for name in WRITES:
+        for name, tables in WRITES.items():   # store/generations.py: which tables each write changes
             if name in cls.__dict__:
-                setattr(cls, name, _changes_rows(cls.__dict__[name]))
+                setattr(cls, name, changes_rows(cls.__dict__[name], tables))
 
     @property
     def generation(self) -> int:
         """Changes whenever a row is written through this store object (any thread)."""
         return self._generation
+
+    def generation_of(self, tables: tuple[str, ...]) -> tuple[int, ...]:
+        """Changes whenever a row of one of `tables` is written through this store object."""
+        return generation_of(self, tables)
 
     def outside_version(self) -> Hashable | None:
         """A cheap token that changes when someone else (another process) changed rows;
@@ -145,6 +132,16 @@ class Store(abc.ABC):
         """The items as the pages' tables show them (ITEM_ROW_COLUMNS: no provenance, findings or
         metadata), in list_items order. Backends override this with a projection."""
         return [{c: i.get(c) for c in self.ITEM_ROW_COLUMNS} for i in self.list_items(artist_id)]
+
+    def item_row_page(self, artist_id: str, offset: int, limit: int) -> tuple[list[dict], int]:
+        """(at most `limit` item rows from `offset` in list_item_rows order, how many items the
+        artist has): a table of thousands of items reads one page. Backends override this with a query."""
+        rows = self.list_item_rows(artist_id)
+        return rows[offset:offset + limit], len(rows)
+
+    def count_items(self, artist_id: str, als_summary_id: str) -> int:
+        """How many of the artist's items were made from the set `als_summary_id`."""
+        return sum(r["als_summary_id"] == als_summary_id for r in self.list_item_rows(artist_id))
 
     # ---- changes and deletes (the Library's and Export page's delete buttons) ------
     CHANGEABLE = {"training_items": frozenset({"prompt_text", "prompt_edited", "status", "export_id", "exported_at",

@@ -200,6 +200,15 @@ class EmbeddedStore(Store):
         return self._all(f"SELECT {', '.join(self.ITEM_ROW_COLUMNS)} FROM training_items WHERE artist_id = ? "
                          "ORDER BY created_at, id", artist_id)
 
+    def item_row_page(self, artist_id, offset, limit):
+        rows = self._all(f"SELECT {', '.join(self.ITEM_ROW_COLUMNS)} FROM training_items WHERE artist_id = ? "
+                         "ORDER BY created_at, id LIMIT ? OFFSET ?", artist_id, limit, offset)
+        return rows, self._one("SELECT count(*) AS n FROM training_items WHERE artist_id = ?", artist_id)["n"]
+
+    def count_items(self, artist_id, als_summary_id):
+        return self._one("SELECT count(*) AS n FROM training_items WHERE artist_id = ? AND als_summary_id = ?",
+                         artist_id, als_summary_id)["n"]
+
     def get_item(self, item_id):
         return self._one("SELECT * FROM training_items WHERE id = ?", item_id)
 

@@ -95,3 +95,5 @@ CREATE INDEX IF NOT EXISTS als_summaries_artist_idx ON als_summaries (artist_id,
 CREATE INDEX IF NOT EXISTS exports_artist_idx ON exports (artist_id, created_at DESC);
 -- At most one running export per artist: the second one is told it is busy.
 CREATE UNIQUE INDEX IF NOT EXISTS exports_one_building_idx ON exports (artist_id) WHERE status = 'building';
+-- supabase/migrations/20261204000000_train_mode_set_rows.sql adds a function, no table: the embedded
+-- backend reads the same set facts with json_extract (trainmode/store/set_rows.py).

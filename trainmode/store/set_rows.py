@@ -1,10 +1,11 @@
 """The Library's narrow view of a set: the few summary fields its table, filters and charts
-show, read by both backends as a projection (SQLite json_extract, PostgREST JSON paths), so
-a rerun never moves whole summaries. The facts were computed at import (summary v2); a v1
-summary (imported before) is read whole once and upgraded here.
+show, read by both backends as a projection (SQLite json_extract; on Supabase the function
+train_mode_set_rows, which answers with one compact array per set), so a rerun never moves
+whole summaries. The facts were computed at import (summary v2); a v1 summary (imported
+before) is read whole once and upgraded here.
 
     store.list_set_rows(artist_id)[0]
-    {"id": ..., "parse_id": ..., "als_filename": "night_drive.als", "created_at": ...,
+    {"id": ..., "parse_id": ..., "als_filename": "night_drive.als", "version": 2,
      "bpm": 124.0, "meter": "4/4", "key": "A minor", "seconds": 185.2, "midi": 3, "audio": 2,
      "instruments": ["drums", "bass"], "plugins": [...], "devices": [...], "live": "12.1"}
 """
@@ -14,7 +15,7 @@ import json
 
 from ..facts import KEY_CONFIDENCE, SCHEMA_VERSION, SetFacts
 
-COLUMNS = ("id", "parse_id", "als_filename", "created_at")
+COLUMNS = ("id", "parse_id", "als_filename")
 # output field -> path inside the summary
 PATHS = {
     "version": ("schema_version",), "bpm": ("tempo", "dominant_bpm"), "meter": ("time_signature",),
@@ -31,9 +32,19 @@ def sqlite_select() -> str:
     return ", ".join([*COLUMNS, *paths])
 
 
-def postgrest_select() -> str:
-    """PostgREST's `select`: named columns and JSON paths (`->` keeps numbers and arrays as JSON)."""
-    return ",".join([*COLUMNS, *(f"{name}:summary->{'->'.join(p)}" for name, p in PATHS.items())])
+# The order of the values in each array train_mode_set_rows answers with
+# (supabase/migrations/20261204000000_train_mode_set_rows.sql).
+COMPACT = (*COLUMNS, "version", "bpm", "meter", "key_name", "key_confidence", "seconds", "midi", "audio", "live",
+           "instruments", "plugins", "devices")
+
+
+def from_compact(answer: dict) -> list[dict]:
+    """train_mode_set_rows' answer as raw rows for `finish` (plugin and device positions named)."""
+    names = answer["names"]
+    raw = [dict(zip(COMPACT, values, strict=True)) for values in answer["sets"]]
+    for row in raw:
+        row["plugins"], row["devices"] = [names[i] for i in row["plugins"]], [names[i] for i in row["devices"]]
+    return raw
 
 
 def finish(raw: dict) -> dict:
@@ -46,7 +57,8 @@ def finish(raw: dict) -> dict:
         row[name] = value
     confident = row.pop("key_name"), float(row.pop("key_confidence") or 0)
     row["key"] = confident[0] if confident[0] and confident[1] >= KEY_CONFIDENCE else None
-    row["instruments"] = [i["family"] for i in row["instruments"] or [] if isinstance(i, dict)]
+    row["instruments"] = [i["family"] if isinstance(i, dict) else i   # compact answers name the families only
+                          for i in row["instruments"] or [] if isinstance(i, dict | str)]
     row["plugins"], row["devices"] = list(row["plugins"] or []), list(row["devices"] or [])
     return row
 

@@ -4,22 +4,51 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
+from postgrest import APIError
+
 from ..errors import NotFoundError
 from . import set_rows
+from . import supabase_answers as answers
+from .supabase_answers import valid_ids
 
 
 class SupabaseBulk:
     """Mixed into SupabaseStore (uses its _select, translate, files, _http, _raise_for_status)."""
 
     def list_set_rows(self, artist_id: str) -> list[dict]:
-        raw = self._select("als_summaries", "listing sets", {"artist_id": artist_id},
-                           [("als_filename", False), ("parse_id", False)], columns=set_rows.postgrest_select())
+        if not valid_ids({"artist_id": artist_id}):
+            return []
+        with self.translate("listing sets"):
+            answer = self.rest.rpc("train_mode_set_rows", {"p_artist_id": artist_id}).execute().data
+            raw = set_rows.from_compact(answer)   # a shape not Supabase's raises KeyError, TypeError...: translated
         rows = [self.get_summary_row_for(artist_id, r) if set_rows.needs_whole(r) else set_rows.finish(r) for r in raw]
         return sorted(rows, key=lambda r: (r["als_filename"], r["parse_id"]))
 
     def list_item_rows(self, artist_id: str) -> list[dict]:
         return self._select("training_items", "listing items", {"artist_id": artist_id},
                             [("created_at", False), ("id", False)], columns=",".join(self.ITEM_ROW_COLUMNS))
+
+    def item_row_page(self, artist_id: str, offset: int, limit: int) -> tuple[list[dict], int]:
+        return self._page("training_items", "listing items", {"artist_id": artist_id},
+                          [("created_at", False), ("id", False)], ",".join(self.ITEM_ROW_COLUMNS), offset, limit)
+
+    def count_items(self, artist_id: str, als_summary_id: str) -> int:
+        filters = {"artist_id": artist_id, "als_summary_id": als_summary_id}
+        return self._page("training_items", "counting items", filters, [], "id", 0, 1)[1]
+
+    def _page(self, table: str, what: str, filters: dict, order, columns: str, offset: int,
+              limit: int) -> tuple[list[dict], int]:
+        """One page of rows (at most `limit`, from `offset`) and how many match in all: one request."""
+        if not valid_ids(filters):
+            return [], 0
+        with self.translate(what):
+            try:
+                page = self._query(table, columns, filters, order).range(offset, offset + max(limit, 1) - 1).execute()
+            except APIError as exc:
+                if exc.code != "PGRST103" or not offset:   # 416: an offset past the last row (rows went meanwhile)
+                    raise
+                return [], self._page(table, what, filters, [], "id", 0, 1)[1]
+        return answers.rows(page.data, self._errors.host, what)[:limit], page.count or 0
 
     def get_summary_row_for(self, artist_id: str, raw: dict) -> dict:
         """A set imported before summary v2: read whole once, upgraded by set_rows."""

@@ -135,15 +135,19 @@ class SupabaseStore(SupabaseDrafts, SupabaseClips, SupabaseBulk, Store):
             return rows
         with self.translate(what):
             while True:
-                query = self.rest.table(table).select(columns, count=CountMethod.exact)
-                for column, value in filters.items():
-                    query = query.eq(column, value)
-                for column, desc in order:
-                    query = query.order(column, desc=desc)
-                page = query.range(len(rows), len(rows) + PAGE - 1).execute()
+                page = self._query(table, columns, filters, order).range(len(rows), len(rows) + PAGE - 1).execute()
                 rows.extend(answers.rows(page.data, self._errors.host, what))
                 if not page.data or page.count is None or len(rows) >= page.count:
                     return rows
+
+    def _query(self, table: str, columns: str, filters: dict, order: Iterable[tuple[str, bool]] = ()):
+        """A GET of `columns` of the rows matching `filters` (eq), in `order`, counting them all."""
+        query = self.rest.table(table).select(columns, count=CountMethod.exact)
+        for column, value in filters.items():
+            query = query.eq(column, value)
+        for column, desc in order:
+            query = query.order(column, desc=desc)
+        return query
 
     def _one(self, table: str, what: str, filters: dict) -> dict | None:
         if not valid_ids(filters):
