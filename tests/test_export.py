@@ -19,7 +19,7 @@ from trainmode.demo import DEMO_ARTIST, install_demo
 from trainmode.errors import DatasetError, ExportBusyError, StoreError, ValidationError
 from trainmode.export import export_dataset
 from trainmode.store import EmbeddedStore, new_id
-from trainmode.zipwrite import ZipCheck, ZipWriter
+from trainmode.zipwrite import Span, ZipWriter, check_directory
 
 
 @pytest.fixture
@@ -111,8 +111,8 @@ def _fail_os(*_args, **_kwargs):
 FAULTS = {
     "read audio": lambda mp, store: (mp.setattr(store, "local_path", lambda path: None),
                                      mp.setattr(store, "open_blob", _fail)),
-    "write": lambda mp, store: mp.setattr(ZipWriter, "add_file", _fail_os),
-    "verify": lambda mp, store: mp.setattr(export_mod.ZipCheck, "result", _fail),
+    "write": lambda mp, store: mp.setattr(ZipWriter, "add_parts", _fail_os),
+    "verify": lambda mp, store: mp.setattr(export_mod, "check_directory", _fail),
     "store zip": lambda mp, store: mp.setattr(store, "adopt_blob", _fail),
     "status update": lambda mp, store: mp.setattr(store, "complete_export", _fail),
 }
@@ -251,38 +251,46 @@ def test_a_fetch_dying_midway_cleans_up_and_keeps_items_ready(store, settings, a
 
 
 # ---- verification -------------------------------------------------------------------
-def flip_byte(path, offset: int) -> None:
-    with open(path, "r+b") as fh:
-        fh.seek(offset)
-        byte = fh.read(1)
-        fh.seek(offset)
-        fh.write(bytes([byte[0] ^ 0xFF]))
+def test_the_recorded_sha256_is_the_stored_zips(store, settings, artist):
+    """The SHA-256 is taken from the bytes as they are written, never by reading the zip back:
+    it must still be the SHA-256 of the file the user downloads."""
+    result = export_artist(store, settings, artist)
+    digest = hashlib.sha256(result.local_path.read_bytes()).hexdigest()
+    assert result.sha256 == digest == store.list_exports(artist["id"])[0]["sha256"]
 
 
-def test_the_check_returns_the_sha256_and_catches_damage(store, artist, tmp_path):
+class ChangingFile(io.BytesIO):
+    """Audio that changes on disk between the writer's CRC pass and its copy."""
+
+    def __init__(self, data: bytes):
+        super().__init__(data)
+        self.passes = 0
+
+    def seek(self, *args):
+        self.passes += 1
+        if self.passes == 2:  # the copy starts: one byte is different now
+            self.getbuffer()[1000] ^= 0xFF
+        return super().seek(*args)
+
+
+def test_audio_changing_while_it_is_copied_is_refused(tmp_path):
+    with open(tmp_path / "d.zip", "w+b", buffering=0) as fh, ZipWriter(fh) as writer:
+        writer.add_file("a.mp3", io.BytesIO(b"steady" * 1000), 6000)
+        with pytest.raises(StoreError, match="b.mp3 changed while it was copied"):
+            writer.add_parts("b.mp3", [b"head", Span(ChangingFile(b"ID3" * 100_000), 0, 300_000)])
+
+
+def test_the_directory_check_catches_a_damaged_zip(store, artist, tmp_path):
     items = store.list_items(artist["id"], "ready")
     target = tmp_path / "dataset.zip"
-    entries = []
-    with ZipCheck(target) as check:
-        build_zip(store, artist, items, target, on_member=lambda e: (entries.append(e), check.add(e)))
-        assert check.result() == hashlib.sha256(target.read_bytes()).hexdigest()
-
-    def damage_then_check(entry):  # a byte of track 2's audio changes on disk once written
-        if entry.name == "track-0002.mp3":
-            flip_byte(target, entry.data_offset + 1000)
-        check.add(entry)
-
-    with ZipCheck(target) as check:
-        build_zip(store, artist, items, target, on_member=damage_then_check)
-        with pytest.raises(StoreError, match="track-0002.mp3 failed its CRC check"):
-            check.result()
-    build_zip(store, artist, items, target)
+    written = build_zip(store, artist, items, target)
+    assert written.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()
+    check_directory(target, written.entries, written.size)
+    with pytest.raises(StoreError, match="directory does not match"):
+        check_directory(target, written.entries[1:], written.size)
     target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
-    with ZipCheck(target) as check:
-        for entry in entries:
-            check.add(entry)
-        with pytest.raises(StoreError, match="damaged"):
-            check.result()
+    with pytest.raises(StoreError, match="damaged"):
+        check_directory(target, written.entries, written.size)
 
 
 def test_members_past_4_gib_get_zip64_offsets(tmp_path):
@@ -292,10 +300,10 @@ def test_members_past_4_gib_get_zip64_offsets(tmp_path):
     with open(target, "w+b", buffering=0) as fh:
         fh.truncate(4608 * 1024 * 1024)
         fh.seek(0, 2)
-        writer = ZipWriter(fh)
-        writer.add_bytes("a.txt", b"first")
-        writer.add_file("b.mp3", io.BytesIO(b"ID3" * 1000), 3000)
-        writer.close()
+        with ZipWriter(fh) as writer:
+            writer.add_bytes("a.txt", b"first")
+            writer.add_file("b.mp3", io.BytesIO(b"ID3" * 1000), 3000)
+            writer.close()
     with zipfile.ZipFile(target) as zf:
         assert [i.header_offset > 2**32 for i in zf.infolist()] == [True, True]
         assert zf.read("a.txt") == b"first" and zf.read("b.mp3") == b"ID3" * 1000

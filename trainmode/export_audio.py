@@ -1,0 +1,105 @@
+"""The audio members of an export, made ready one step ahead of the zip writer, on a thread.
+
+For each row, in order: its render opened once (all the clips of a render share the file),
+the clip's frames found (the render's frame index, built once per render), and the member's
+CRC-32 taken, since the zip's local header must hold it before the data. The writer then only
+copies the bytes (checking the CRC again on the way) while this runs on the next rows, and a
+third thread hashes what was written (trainmode/zipwrite.py): the three share the cores.
+"""
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from . import mp3cut
+from .dataset import ClipCut, Row
+from .errors import StoreError
+from .formats.base import AudioHeader
+from .zipwrite import CHUNK, Part, Span, crc_of
+
+AHEAD = 16  # rows made ready before the writer asks for them (a render's clips, or open files)
+
+
+@dataclass(frozen=True)
+class Audio:
+    """One row's audio member: its parts, their CRC-32, and the file to close after it (its
+    render's last row), with the render's MP3 header when the format asked for it."""
+    parts: list[Part]
+    crc: int
+    header: AudioHeader | None
+    closes: BinaryIO | None
+
+    def done(self) -> None:
+        if self.closes is not None:
+            self.closes.close()
+
+
+def prepare(rows: list[Row], files: Iterator[Path],
+            header_of: Callable[[Path], AudioHeader | None] | None = None) -> Iterator[Audio]:
+    """An Audio per row, in order; `files` gives each render's local file as its first row comes."""
+    fh: BinaryIO | None = None
+    try:
+        scratch = memoryview(bytearray(CHUNK))
+        for i, row in enumerate(rows):
+            if i == 0 or rows[i - 1].audio.path != row.audio.path:
+                path = next(files)
+                fh, index = open(path, "rb"), None  # noqa: SIM115 - closed by the last Audio of the render
+                header = header_of(path) if header_of else None
+            if row.audio.cut:
+                if index is None:
+                    index = mp3cut.scan(fh)
+                head, start, end = mp3cut.clip_parts(fh, index, *_frames(index, row.audio.cut))
+                parts: list[Part] = [head, Span(fh, start, end)]
+            else:
+                parts = [Span(fh, 0, _size(fh, row))]
+            last = i + 1 == len(rows) or rows[i + 1].audio.path != row.audio.path
+            audio = Audio(parts, crc_of(parts, scratch, row.stem), header, fh if last else None)
+            if last:
+                fh = None  # the Audio owns it now
+            yield audio
+    finally:
+        if fh is not None:
+            fh.close()
+
+
+def _frames(index: mp3cut.FrameIndex, cut: ClipCut) -> tuple[int, int]:
+    """The clip's [first, last) frames: boundaries at the nearest frame."""
+    first = 0 if cut.start_s <= 0 else index.frame_at(cut.start_s)
+    last = len(index.offsets) if cut.to_end else index.frame_at(cut.end_s)
+    return first, max(last, first + 1)
+
+
+def _size(fh: BinaryIO, row: Row) -> int:
+    size = os.fstat(fh.fileno()).st_size
+    if row.audio.bytes is not None and size != row.audio.bytes:
+        raise StoreError(f"The audio of {row.stem} is {size} bytes, but {row.audio.bytes} were saved: it changed "
+                         "after it was saved. Save that item again.")
+    return size
+
+
+@contextmanager
+def ahead(audio: Iterator[Audio], depth: int = AHEAD) -> Iterator[Iterator[Audio]]:
+    """`audio` run on a thread of its own, at most `depth` rows ahead of the reader. On the way
+    out (done or failed) the thread stops and every file it opened is closed."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="export-prepare")
+    pending: deque[Future] = deque(pool.submit(next, audio, None) for _ in range(depth))
+
+    def rows() -> Iterator[Audio]:
+        while (item := pending.popleft().result()) is not None:
+            pending.append(pool.submit(next, audio, None))
+            yield item
+
+    try:
+        yield rows()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future in pending:
+            if not future.cancelled() and future.exception() is None and future.result() is not None:
+                future.result().done()
+        audio.close()  # its own open file, if it stopped within a render
