@@ -124,7 +124,7 @@ def write_dataset(store: Store, fmt, rows: list[Row], build: Build, target: Path
     paths = [p for i, p in enumerate(r.audio.path for r in rows) if i == 0 or rows[i - 1].audio.path != p]
     header_of = audio_header if getattr(fmt, "READS_AUDIO_HEADERS", False) else None
     with local_files(store, paths, target.parent, max_workers) as files, \
-            export_audio.ahead(export_audio.prepare(rows, files, header_of)) as audio, \
+            export_audio.ahead(rows, files, header_of) as audio, \
             open(target, "w+b", buffering=0) as fh, ZipWriter(fh) as writer:
         expected: Iterator[Row] = iter(rows)
         for member in formats.zip_members(fmt, rows, build):

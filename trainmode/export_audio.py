@@ -21,9 +21,11 @@ from . import mp3cut
 from .dataset import ClipCut, Row
 from .errors import StoreError
 from .formats.base import AudioHeader
-from .zipwrite import CHUNK, Part, Span, crc_of
+from .zipwrite import CHUNK, Buffers, Part, Span, crc_of, hold, part_size
 
-AHEAD = 16  # rows made ready before the writer asks for them (a render's clips, or open files)
+AHEAD = 16                 # rows made ready before the writer asks for them (a render's clips, or open files)
+HOLD = 16 * CHUNK          # a member up to this size is read once, into buffers
+POOL = 24                  # buffers (of CHUNK) the members read ahead may hold: the most memory this takes
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,11 @@ class Audio:
             self.closes.close()
 
 
-def prepare(rows: list[Row], files: Iterator[Path],
+def prepare(rows: list[Row], files: Iterator[Path], pool: Buffers,
             header_of: Callable[[Path], AudioHeader | None] | None = None) -> Iterator[Audio]:
-    """An Audio per row, in order; `files` gives each render's local file as its first row comes."""
+    """An Audio per row, in order; `files` gives each render's local file as its first row comes.
+    A member of at most HOLD bytes is read once, into buffers of `pool` that the writer writes
+    from; a bigger one is read twice (here for its CRC, then by the writer)."""
     fh: BinaryIO | None = None
     try:
         scratch = memoryview(bytearray(CHUNK))
@@ -58,6 +62,8 @@ def prepare(rows: list[Row], files: Iterator[Path],
                 parts: list[Part] = [head, Span(fh, start, end)]
             else:
                 parts = [Span(fh, 0, _size(fh, row))]
+            if sum(part_size(p) for p in parts) <= HOLD:
+                parts = _held(parts, pool, row.stem)
             last = i + 1 == len(rows) or rows[i + 1].audio.path != row.audio.path
             audio = Audio(parts, crc_of(parts, scratch, row.stem), header, fh if last else None)
             if last:
@@ -66,6 +72,14 @@ def prepare(rows: list[Row], files: Iterator[Path],
     finally:
         if fh is not None:
             fh.close()
+
+
+def _held(parts: list[Part], pool: Buffers, name: str) -> list[Part]:
+    """`parts` with each span read into buffers of `pool`."""
+    out: list[Part] = []
+    for part in parts:
+        out += hold(part, pool, name) if isinstance(part, Span) else [part]
+    return out
 
 
 def _frames(index: mp3cut.FrameIndex, cut: ClipCut) -> tuple[int, int]:
@@ -84,9 +98,12 @@ def _size(fh: BinaryIO, row: Row) -> int:
 
 
 @contextmanager
-def ahead(audio: Iterator[Audio], depth: int = AHEAD) -> Iterator[Iterator[Audio]]:
-    """`audio` run on a thread of its own, at most `depth` rows ahead of the reader. On the way
-    out (done or failed) the thread stops and every file it opened is closed."""
+def ahead(rows: list[Row], files: Iterator[Path], header_of: Callable[[Path], AudioHeader | None] | None = None,
+          depth: int = AHEAD) -> Iterator[Iterator[Audio]]:
+    """`prepare` run on a thread of its own, at most `depth` rows (and POOL buffers) ahead of the
+    reader. On the way out (done or failed) the thread stops and every file it opened is closed."""
+    buffers = Buffers(POOL)
+    audio = prepare(rows, files, buffers, header_of)
     pool = ThreadPoolExecutor(1, thread_name_prefix="export-prepare")
     pending: deque[Future] = deque(pool.submit(next, audio, None) for _ in range(depth))
 
@@ -98,6 +115,7 @@ def ahead(audio: Iterator[Audio], depth: int = AHEAD) -> Iterator[Iterator[Audio
     try:
         yield rows()
     finally:
+        buffers.close()  # a thread waiting for a buffer the writer will not give back
         pool.shutdown(wait=True, cancel_futures=True)
         for future in pending:
             if not future.cancelled() and future.exception() is None and future.result() is not None:

@@ -147,10 +147,10 @@ def _candidates(source: BinaryIO, start: int) -> tuple[np.ndarray, np.ndarray, n
         if limit > 0:
             np.equal(data[:limit], 0xFF, out=mask[:limit])
             at = np.flatnonzero(mask[:limit])
+            sizes = _SIZES[np.ndarray((limit,), dtype=">u2", buffer=buf, offset=1, strides=(1,))[at]]  # bytes 1-2
+            at, sizes = at[sizes > 0], sizes[sizes > 0]
             words = np.ndarray((limit,), dtype=">u8", buffer=buf, strides=(1,))[at].astype(np.uint64)
-            sizes = _SIZES[((words >> 40) & 0xFFFF).astype(np.intp)]
-            ok = sizes > 0
-            found.append((at[ok] + pos, sizes[ok], words[ok]))
+            found.append((at + pos, sizes, words))
         if n < len(buf):
             break
         pos += _SCAN
@@ -180,13 +180,12 @@ def _chain(syncs: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     run_of = np.repeat(np.arange(len(breaks)), np.diff(breaks, prepend=-1))  # candidate -> its run
     done = len(breaks)  # past the last frame
     jump = np.append(np.where(linked, run_of[np.minimum(following, len(syncs) - 1)], done), done)
-    reached = np.zeros(1, dtype=np.intp)  # the runs 2^i steps from run 0, for growing i
-    while True:
-        more = np.union1d(reached, jump[reached])
-        if len(more) == len(reached):
-            break
-        reached, jump = more, jump[jump]
-    runs = reached[reached < done]
+    reached = np.zeros(done + 1, dtype=bool)  # the runs less than 2^i steps from run 0, for growing i
+    reached[0] = True
+    while not reached[nxt := jump[reached]].all():
+        reached[nxt] = True
+        jump = jump[jump]
+    runs = np.flatnonzero(reached[:done])
     starts = np.append(0, following[runs[:-1]])  # where the chain enters each run
     lengths = breaks[runs] + 1 - starts
     begin = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)

@@ -58,9 +58,6 @@ class Span(NamedTuple):
     end: int
 
 
-Part = bytes | Span
-
-
 def _local_header(name: bytes, size: int, crc: int) -> bytes:
     extra = struct.pack("<HHQQ", 1, 16, size, size)
     return struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", VERSION, 0, 0, zipfile.ZIP_STORED, DOS_TIME, DOS_DATE,
@@ -91,33 +88,73 @@ def _end_records(count: int, start: int, size: int) -> bytes:
     return out + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, size, start, 0)
 
 
+class Buffers:
+    """A pool of up to `count` CHUNK-sized buffers, made when first needed, shared between
+    threads: `take` waits while all are in use, `give` returns one, `close` makes every
+    waiting and later `take` raise (so a thread waiting on a stopped export ends)."""
+
+    def __init__(self, count: int):
+        self.count, self._made = count, 0
+        self._free: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+
+    def take(self, alive: Callable[[], bool] = lambda: True) -> memoryview:
+        with self._lock:
+            if self._made < self.count and self._free.empty():
+                self._made += 1
+                return memoryview(bytearray(CHUNK))
+        while True:
+            try:
+                buffer = self._free.get(timeout=1.0)
+            except queue.Empty:
+                if not alive():
+                    raise RuntimeError("The export's SHA-256 thread stopped.") from None
+                continue
+            if buffer is None:
+                self._free.put(None)  # for the next waiter
+                raise StoreError("The export stopped.")
+            return buffer
+
+    def give(self, buffer: memoryview) -> None:
+        self._free.put(buffer)
+
+    def close(self) -> None:
+        self._free.put(None)
+
+
+class Held(NamedTuple):
+    """Part of a member already read into a pool's buffer; the buffer goes back once hashed."""
+    view: memoryview
+    buffer: memoryview
+    pool: Buffers
+
+
+Part = bytes | Span | Held
+
+
+def part_size(part: Part) -> int:
+    if isinstance(part, Span):
+        return part.end - part.start
+    return len(part.view) if isinstance(part, Held) else len(part)
+
+
 class _Hasher:
-    """The SHA-256 of everything written, kept by a thread of its own from the writer's buffers:
-    a buffer goes back to `free` once hashed, so the writer runs at most AHEAD buffers ahead."""
+    """The SHA-256 of everything written, kept by a thread of its own. Buffers handed over with
+    their pool go back to it once hashed, so a writer runs at most a pool's worth ahead."""
 
     def __init__(self):
         self._digest = hashlib.sha256()
         self._work: queue.SimpleQueue = queue.SimpleQueue()
-        self._free: queue.SimpleQueue = queue.SimpleQueue()
-        self._made = 0  # buffers are made when first needed: a small zip needs none
+        self.pool = Buffers(AHEAD)  # the writer's own, for spans it reads
         self._thread = threading.Thread(target=self._run, name="export-sha256", daemon=True)
         self._thread.start()
 
     def buffer(self) -> memoryview:
-        """A free buffer (waits while the hasher is AHEAD buffers behind)."""
-        if self._made < AHEAD and self._free.empty():
-            self._made += 1
-            return memoryview(bytearray(CHUNK))
-        while True:
-            try:
-                return self._free.get(timeout=1.0)
-            except queue.Empty:
-                if not self._thread.is_alive():
-                    raise RuntimeError("The export's SHA-256 thread stopped.") from None
+        return self.pool.take(self._thread.is_alive)
 
-    def add(self, data, buffer: memoryview | None = None) -> None:
-        """Hash `data` (bytes, or a view of `buffer`, which is free again once hashed)."""
-        self._work.put((data, buffer))
+    def add(self, data, buffer: memoryview | None = None, pool: Buffers | None = None) -> None:
+        """Hash `data` (bytes, or a view of `buffer`, given back to `pool` once hashed)."""
+        self._work.put((data, buffer, pool))
 
     def finish(self) -> str:
         self._work.put(None)
@@ -126,10 +163,10 @@ class _Hasher:
 
     def _run(self) -> None:
         while (item := self._work.get()) is not None:
-            data, buffer = item
+            data, buffer, pool = item
             self._digest.update(data)
             if buffer is not None:
-                self._free.put(buffer)
+                pool.give(buffer)
 
 
 class ZipWriter:
@@ -155,9 +192,9 @@ class ZipWriter:
             self._hasher.finish()
             self._hasher = None
 
-    def _write(self, data, buffer: memoryview | None = None) -> None:
-        """Write `data` (a view of `buffer`, or bytes) and hand it to the hasher. Small writes
-        (headers, captions, sidecars) are gathered into one: a write call costs more than a copy."""
+    def _write(self, data, buffer: memoryview | None = None, pool: Buffers | None = None) -> None:
+        """Write `data` (a view of `buffer` from `pool`, or bytes) and hand it to the hasher. Small
+        writes (headers, captions, sidecars) are gathered into one: a write call costs more than a copy."""
         self.position += len(data)
         if buffer is None and len(data) < SMALL:
             self._small += data
@@ -166,7 +203,7 @@ class ZipWriter:
             return
         self._flush()
         self._write_out(data)
-        self._hasher.add(data, buffer)
+        self._hasher.add(data, buffer, pool or self._hasher.pool)
 
     def _flush(self) -> None:
         if self._small:
@@ -194,21 +231,21 @@ class ZipWriter:
 
     def add_parts(self, name: str, parts: list[Part], on_bytes: Callable[[int], None] | None = None, *,
                   crc: int | None = None) -> Entry:
-        """One member made of `parts`, in order: bytes, and spans of files read as they are copied.
-        `crc`: their CRC-32 when the caller took it already (see crc_of)."""
-        size = sum(len(p) if isinstance(p, bytes) else p.end - p.start for p in parts)
+        """One member made of `parts`, in order: bytes, bytes held in buffers, and spans of files
+        read as they are copied. `crc`: their CRC-32 when the caller took it already (crc_of)."""
+        size = sum(part_size(p) for p in parts)
         crc = crc_of(parts, self._scratch, name) if crc is None else crc
         offset, header = self.position, _local_header(name.encode("ascii"), size, crc)
         self._write(header)
+        reread = any(isinstance(p, Span) for p in parts)  # what was read twice is checked
         copied = 0
         for part in parts:
-            chunks = [(part, None)] if isinstance(part, bytes) else _read(part, self._hasher.buffer, name)
-            for chunk, buffer in chunks:
-                copied = crc32(chunk, copied)
-                self._write(chunk, buffer)
+            for chunk, buffer, pool in _chunks(part, self._hasher.buffer, name):
+                copied = crc32(chunk, copied) if reread else copied
+                self._write(chunk, buffer, pool)
                 if on_bytes:
                     on_bytes(len(chunk))
-        if copied != crc:
+        if reread and copied != crc:
             raise StoreError(f"The audio for {name} changed while it was copied. Export again.")
         return self._done(Entry(name, offset, offset + len(header), size, crc))
 
@@ -232,33 +269,44 @@ def crc_of(parts: list[Part], scratch: memoryview, name: str) -> int:
     """The CRC-32 of `parts` (a member's data), reading its spans through `scratch`."""
     crc = 0
     for part in parts:
-        chunks = [(part, None)] if isinstance(part, bytes) else _read(part, lambda: scratch, name)
-        for chunk, _ in chunks:
+        for chunk, _, _ in _chunks(part, lambda: scratch, name):
             crc = crc32(chunk, crc)
     return crc
 
 
-def _read(span: Span, next_buffer: Callable[[], memoryview], name: str) -> Iterator[tuple[memoryview, memoryview]]:
-    """(chunk, the buffer it is a view of) for every CHUNK of `span`. A real file is read at its
-    offsets (pread), not through its position, so another thread may use the same file."""
+def hold(span: Span, pool: Buffers, name: str) -> list[Held]:
+    """The bytes of `span` read into buffers of `pool`."""
+    return [Held(chunk, buffer, pool) for chunk, buffer, _ in _chunks(span, pool.take, name)]
+
+
+def _chunks(part: Part, next_buffer: Callable[[], memoryview], name: str) -> Iterator[tuple]:
+    """(chunk, the buffer it is a view of or None, that buffer's pool or None) for `part`: a span
+    is read a CHUNK at a time into buffers from `next_buffer`. A real file is read at its offsets
+    (pread), not through its position, so another thread may use the same file."""
+    if isinstance(part, bytes):
+        yield part, None, None
+        return
+    if isinstance(part, Held):
+        yield part
+        return
     try:
-        fd = span.src.fileno()
+        fd = part.src.fileno()
     except (AttributeError, io.UnsupportedOperation):  # an in-memory file
         fd = None
-    at = span.start
-    while at < span.end:
+    at = part.start
+    while at < part.end:
         buffer = next_buffer()
-        want = buffer[:min(CHUNK, span.end - at)]
+        want = buffer[:min(CHUNK, part.end - at)]
         if fd is None:
-            span.src.seek(at)
-            n = span.src.readinto(want)
+            part.src.seek(at)
+            n = part.src.readinto(want)
         else:
             n = os.preadv(fd, [want], at)
         if not n:
-            raise StoreError(f"The audio for {name} changed while it was copied (it ended {span.end - at} bytes "
+            raise StoreError(f"The audio for {name} changed while it was copied (it ended {part.end - at} bytes "
                              "early). Export again.")
         at += n
-        yield buffer[:n], buffer
+        yield buffer[:n], buffer, None
 
 
 def check_directory(path: Path, entries: list[Entry], size: int) -> None:
