@@ -1,10 +1,11 @@
 """The audio members of an export, made ready one step ahead of the zip writer, on a thread.
 
 For each row, in order: its render opened once (all the clips of a render share the file),
-the clip's frames found (the render's frame index, built once per render), and the member's
-CRC-32 taken, since the zip's local header must hold it before the data. The writer then only
-copies the bytes (checking the CRC again on the way) while this runs on the next rows, and a
-third thread hashes what was written (trainmode/zipwrite.py): the three share the cores.
+the clip's frames found (the render's frame index, built once per render), the member read
+into memory (up to HOLD bytes) and its CRC-32 taken, since the zip's local header must hold it
+before the data. The writer then only writes those bytes while this runs on the next rows, and
+a third thread hashes what was written (trainmode/zipwrite.py): the three share the cores. A
+member bigger than HOLD is read again by the writer, which checks its CRC on the way.
 """
 from __future__ import annotations
 
@@ -107,13 +108,13 @@ def ahead(rows: list[Row], files: Iterator[Path], header_of: Callable[[Path], Au
     pool = ThreadPoolExecutor(1, thread_name_prefix="export-prepare")
     pending: deque[Future] = deque(pool.submit(next, audio, None) for _ in range(depth))
 
-    def rows() -> Iterator[Audio]:
+    def made() -> Iterator[Audio]:
         while (item := pending.popleft().result()) is not None:
             pending.append(pool.submit(next, audio, None))
             yield item
 
     try:
-        yield rows()
+        yield made()
     finally:
         buffers.close()  # a thread waiting for a buffer the writer will not give back
         pool.shutdown(wait=True, cancel_futures=True)
