@@ -135,6 +135,7 @@ def test_a_failure_at_any_step_keeps_items_ready_and_leaves_no_zip(store, settin
         FAULTS[step](mp, store)
         with pytest.raises(StoreError):
             export_artist(store, settings, artist)
+    assert export_threads() == []
     assert len(store.list_items(artist["id"], "ready")) == 2
     assert not list((store.blob_dir / "exports").rglob("*.zip")) if (store.blob_dir / "exports").exists() else True
     assert not list((store.data_dir / "tmp").rglob("*.zip"))
@@ -219,8 +220,9 @@ def add_items(store, artist, count: int) -> list[dict]:
     return store.list_items(artist["id"], "ready")
 
 
-def fetch_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("export-fetch")]
+def export_threads() -> list[threading.Thread]:
+    """The export's threads still alive: fetching, making audio ready, hashing, heartbeat."""
+    return [t for t in threading.enumerate() if t.name.startswith("export-")]
 
 
 @pytest.mark.parametrize("fmt", ["hf", "audiocraft"])  # audiocraft also reads each MP3's header
@@ -236,7 +238,7 @@ def test_fetched_blobs_give_the_same_zip_as_local_files(store, artist, tmp_path,
     assert sorted(remote.opened) == sorted(i["audio_path"] for i in items)
     assert remote_zip.read_bytes() == local_zip.read_bytes()
     assert sorted(p.name for p in out.iterdir()) == ["local.zip", "remote.zip"]  # the temp MP3s are gone
-    assert fetch_threads() == []
+    assert export_threads() == []
 
 
 def test_a_fetch_dying_midway_cleans_up_and_keeps_items_ready(store, settings, artist, tmp_path):
@@ -246,11 +248,11 @@ def test_a_fetch_dying_midway_cleans_up_and_keeps_items_ready(store, settings, a
     out.mkdir()
     with pytest.raises(StoreError, match="connection to storage was reset"):
         build_zip(remote, artist, items, out / "dataset.zip", max_workers=2)
-    assert fetch_threads() == []                                    # the pool is shut down
+    assert export_threads() == []                                    # the pool is shut down
     assert [p.name for p in out.iterdir()] == ["dataset.zip"]       # no fetched or half-fetched MP3
     with pytest.raises(StoreError, match="connection to storage was reset"):
         export_dataset(remote, artist, max_workers=2)
-    assert fetch_threads() == []
+    assert export_threads() == []
     assert [p for p in (store.data_dir / "tmp").rglob("*")] == []   # no temp MP3, no half zip
     assert not (store.blob_dir / "exports").exists()
     assert len(store.list_items(artist["id"], "ready")) == len(items)
@@ -258,7 +260,7 @@ def test_a_fetch_dying_midway_cleans_up_and_keeps_items_ready(store, settings, a
     remote.broken.clear()
     retry = export_dataset(remote, artist, max_workers=2)
     assert retry.item_count == len(items) and store.list_items(artist["id"], "ready") == []
-    assert fetch_threads() == []
+    assert export_threads() == []
 
 
 # ---- verification -------------------------------------------------------------------
