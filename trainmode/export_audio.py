@@ -31,8 +31,9 @@ POOL = 24                  # buffers (of CHUNK) the members read ahead may hold:
 
 @dataclass(frozen=True)
 class Audio:
-    """One row's audio member: its parts, their CRC-32, and the file to close after it (its
-    render's last row), with the render's MP3 header when the format asked for it."""
+    """One row's audio member: its parts, their CRC-32, the render's MP3 header when the format
+    asked for it, and the file to close once it is written (on a render's last row, when the
+    writer reads that file because a member was too big to hold in memory)."""
     parts: list[Part]
     crc: int
     header: AudioHeader | None
@@ -54,7 +55,7 @@ def prepare(rows: list[Row], files: Iterator[Path], pool: Buffers,
         for i, row in enumerate(rows):
             if i == 0 or rows[i - 1].audio.path != row.audio.path:
                 path = next(files)
-                fh, index = open(path, "rb"), None  # noqa: SIM115 - closed by the last Audio of the render
+                fh, index, spans = open(path, "rb"), None, False  # noqa: SIM115 - closed below or by an Audio
                 header = header_of(path) if header_of else None
             if row.audio.cut:
                 if index is None:
@@ -65,10 +66,14 @@ def prepare(rows: list[Row], files: Iterator[Path], pool: Buffers,
                 parts = [Span(fh, 0, _size(fh, row))]
             if sum(part_size(p) for p in parts) <= HOLD:
                 parts = _held(parts, pool, row.stem)
+            else:
+                spans = True  # the writer reads the file: it must stay open until then
             last = i + 1 == len(rows) or rows[i + 1].audio.path != row.audio.path
-            audio = Audio(parts, crc_of(parts, scratch, row.stem), header, fh if last else None)
+            audio = Audio(parts, crc_of(parts, scratch, row.stem), header, fh if last and spans else None)
             if last:
-                fh = None  # the Audio owns it now
+                if not spans:
+                    fh.close()  # all its bytes are in memory: a fetched temp file's space is free again
+                fh = None
             yield audio
     finally:
         if fh is not None:
