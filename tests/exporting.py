@@ -10,8 +10,9 @@ def export_artist(store, settings, artist, **kwargs):
     return TrainMode(store, settings).export(artist, **kwargs)
 
 
-def build_zip(store, artist, items, target, *, format="hf", split=None, max_workers=4, on_member=None) -> int:
-    """The export's zip for `items` at `target`, without the export's bookkeeping; its size."""
+def build_zip(store, artist, items, target, *, format="hf", split=None, max_workers=4) -> export_mod.Written:
+    """The export's zip for `items` at `target`, without the export's bookkeeping: its size,
+    SHA-256 and members."""
     rows = export_mod.export_rows(store, artist, items, split=split)
     return export_mod.write_dataset(store, formats.get_format(format), rows, Build(rows[0].artist), target,
-                                    export_mod.Progress(None, rows), max_workers=max_workers, on_member=on_member)
+                                    export_mod.Progress(None, rows), max_workers=max_workers)

@@ -122,3 +122,27 @@ def test_any_cut_decodes_to_the_same_samples_as_the_whole_render(encoding):
         assert len(pcm_clip) == 8 * spf - 529
         start = first * spf + 529
         assert np.array_equal(pcm_clip, whole[start:start + len(pcm_clip)]), f"clip at frame {first}"
+
+
+def _walk(data: bytes, start: int) -> list[int]:
+    """The frames of `data` found the slow, obvious way: header after header from the first sync."""
+    at = start
+    while not (data[at] == 0xFF and mp3cut._parse(data[at:at + 4])):
+        at += 1
+    offsets = []
+    while at + 4 <= len(data) and (parsed := mp3cut._parse(data[at:at + 4])) and at + parsed[0] <= len(data):
+        offsets.append(at)
+        at += parsed[0]
+    return offsets
+
+
+def test_a_render_longer_than_a_read_is_indexed_frame_by_frame():
+    """scan reads a megabyte at a time and walks runs of frames: across chunk boundaries, past
+    junk between frames, it finds exactly the frames a header-by-header walk finds."""
+    one = encode(song(120, "A minor", 20.0), kbps=320)
+    data = one * 4 + b"\xff\xfb\x90 junk" + one * 2  # about 5 MB; the frames stop chaining at the junk
+    index = mp3cut.scan(io.BytesIO(data))
+    walked = _walk(data, 0)
+    assert len(data) > 4 * (1 << 20) and len(walked) > 4 * len(mp3cut.scan(io.BytesIO(one)).offsets)
+    skip = len(walked) - len(index.offsets)  # an Info frame first is not audio
+    assert skip in (0, 1) and index.offsets.tolist() == walked[skip:]

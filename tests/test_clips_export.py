@@ -11,8 +11,11 @@ import pytest
 
 from tests.exporting import export_artist
 from tests.test_dataset_layout import audiofolder  # noqa: F401 (a fixture)
+from tests.test_export import export_threads
 from trainmode import formats
 from trainmode.demo import DEMO_ARTIST, install_demo
+from trainmode.errors import StoreError
+from trainmode.zipwrite import ZipWriter
 
 
 @pytest.fixture
@@ -102,3 +105,25 @@ def test_progress_counts_the_clips_share_of_each_render(store, settings, demo_ar
     writing = [p for p in seen if p.stage == "writing"]
     total = sum(i["audio_bytes"] for i in store.list_items(demo_artist["id"]))
     assert writing[0].bytes_total == pytest.approx(total, rel=0.02) and writing[-1].items_total == 4
+
+
+def test_a_clip_export_failing_midway_stops_every_thread_and_keeps_items_ready(store, settings, demo_artist,
+                                                                            monkeypatch):
+    """The clips are made ready on a thread a few rows ahead of the writer: when writing fails
+    (here the disk fills on the third clip), that thread and the hashing one end with the export."""
+    real, calls = ZipWriter.add_parts, []
+
+    def third_fails(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ZipWriter, "add_parts", third_fails)
+    with pytest.raises(StoreError, match="No space left"):
+        export_artist(store, settings, demo_artist, clips="sections")
+    assert export_threads() == []
+    assert len(store.list_items(demo_artist["id"], "ready")) == 2
+    assert not list((store.data_dir / "tmp").rglob("*.zip"))
+    monkeypatch.undo()
+    assert export_artist(store, settings, demo_artist, clips="sections").item_count == 2

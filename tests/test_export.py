@@ -13,13 +13,13 @@ from contextlib import contextmanager
 import pytest
 
 from tests.exporting import build_zip, export_artist
-from trainmode import dataset, formats
+from trainmode import dataset, export_audio, formats
 from trainmode import export as export_mod
 from trainmode.demo import DEMO_ARTIST, install_demo
 from trainmode.errors import DatasetError, ExportBusyError, StoreError, ValidationError
 from trainmode.export import export_dataset
 from trainmode.store import EmbeddedStore, new_id
-from trainmode.zipwrite import ZipCheck, ZipWriter
+from trainmode.zipwrite import ZipWriter, check_directory
 
 
 @pytest.fixture
@@ -87,6 +87,17 @@ def test_the_same_items_give_a_byte_identical_zip(store, artist, tmp_path, fmt):
     assert a.read_bytes() == b.read_bytes()
 
 
+def test_a_render_too_big_to_hold_in_memory_gives_the_same_zip(store, artist, tmp_path, monkeypatch):
+    """Audio up to export_audio.HOLD is read once into memory; a bigger render is read twice
+    (for its CRC, then to copy it). Either way the zip is the same."""
+    items = store.list_items(artist["id"], "ready")
+    held, reread = tmp_path / "held.zip", tmp_path / "reread.zip"
+    build_zip(store, artist, items, held)
+    monkeypatch.setattr(export_audio, "HOLD", 1000)
+    assert build_zip(store, artist, items, reread).sha256 == hashlib.sha256(held.read_bytes()).hexdigest()
+    assert reread.read_bytes() == held.read_bytes()
+
+
 def test_nothing_to_export_is_a_clear_message(store, settings):
     empty = store.ensure_artist("Nobody")
     with pytest.raises(ValidationError, match="no ready training items"):
@@ -111,8 +122,8 @@ def _fail_os(*_args, **_kwargs):
 FAULTS = {
     "read audio": lambda mp, store: (mp.setattr(store, "local_path", lambda path: None),
                                      mp.setattr(store, "open_blob", _fail)),
-    "write": lambda mp, store: mp.setattr(ZipWriter, "add_file", _fail_os),
-    "verify": lambda mp, store: mp.setattr(export_mod.ZipCheck, "result", _fail),
+    "write": lambda mp, store: mp.setattr(ZipWriter, "add_parts", _fail_os),
+    "verify": lambda mp, store: mp.setattr(export_mod, "check_directory", _fail),
     "store zip": lambda mp, store: mp.setattr(store, "adopt_blob", _fail),
     "status update": lambda mp, store: mp.setattr(store, "complete_export", _fail),
 }
@@ -124,6 +135,7 @@ def test_a_failure_at_any_step_keeps_items_ready_and_leaves_no_zip(store, settin
         FAULTS[step](mp, store)
         with pytest.raises(StoreError):
             export_artist(store, settings, artist)
+    assert export_threads() == []
     assert len(store.list_items(artist["id"], "ready")) == 2
     assert not list((store.blob_dir / "exports").rglob("*.zip")) if (store.blob_dir / "exports").exists() else True
     assert not list((store.data_dir / "tmp").rglob("*.zip"))
@@ -208,8 +220,9 @@ def add_items(store, artist, count: int) -> list[dict]:
     return store.list_items(artist["id"], "ready")
 
 
-def fetch_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("export-fetch")]
+def export_threads() -> list[threading.Thread]:
+    """The export's threads still alive: fetching, making audio ready, hashing, heartbeat."""
+    return [t for t in threading.enumerate() if t.name.startswith("export-")]
 
 
 @pytest.mark.parametrize("fmt", ["hf", "audiocraft"])  # audiocraft also reads each MP3's header
@@ -225,7 +238,7 @@ def test_fetched_blobs_give_the_same_zip_as_local_files(store, artist, tmp_path,
     assert sorted(remote.opened) == sorted(i["audio_path"] for i in items)
     assert remote_zip.read_bytes() == local_zip.read_bytes()
     assert sorted(p.name for p in out.iterdir()) == ["local.zip", "remote.zip"]  # the temp MP3s are gone
-    assert fetch_threads() == []
+    assert export_threads() == []
 
 
 def test_a_fetch_dying_midway_cleans_up_and_keeps_items_ready(store, settings, artist, tmp_path):
@@ -235,11 +248,11 @@ def test_a_fetch_dying_midway_cleans_up_and_keeps_items_ready(store, settings, a
     out.mkdir()
     with pytest.raises(StoreError, match="connection to storage was reset"):
         build_zip(remote, artist, items, out / "dataset.zip", max_workers=2)
-    assert fetch_threads() == []                                    # the pool is shut down
+    assert export_threads() == []                                    # the pool is shut down
     assert [p.name for p in out.iterdir()] == ["dataset.zip"]       # no fetched or half-fetched MP3
     with pytest.raises(StoreError, match="connection to storage was reset"):
         export_dataset(remote, artist, max_workers=2)
-    assert fetch_threads() == []
+    assert export_threads() == []
     assert [p for p in (store.data_dir / "tmp").rglob("*")] == []   # no temp MP3, no half zip
     assert not (store.blob_dir / "exports").exists()
     assert len(store.list_items(artist["id"], "ready")) == len(items)
@@ -247,61 +260,29 @@ def test_a_fetch_dying_midway_cleans_up_and_keeps_items_ready(store, settings, a
     remote.broken.clear()
     retry = export_dataset(remote, artist, max_workers=2)
     assert retry.item_count == len(items) and store.list_items(artist["id"], "ready") == []
-    assert fetch_threads() == []
+    assert export_threads() == []
 
 
 # ---- verification -------------------------------------------------------------------
-def flip_byte(path, offset: int) -> None:
-    with open(path, "r+b") as fh:
-        fh.seek(offset)
-        byte = fh.read(1)
-        fh.seek(offset)
-        fh.write(bytes([byte[0] ^ 0xFF]))
+def test_the_recorded_sha256_is_the_stored_zips(store, settings, artist):
+    """The SHA-256 is taken from the bytes as they are written, never by reading the zip back:
+    it must still be the SHA-256 of the file the user downloads."""
+    result = export_artist(store, settings, artist)
+    digest = hashlib.sha256(result.local_path.read_bytes()).hexdigest()
+    assert result.sha256 == digest == store.list_exports(artist["id"])[0]["sha256"]
 
 
-def test_the_check_returns_the_sha256_and_catches_damage(store, artist, tmp_path):
+def test_the_directory_check_catches_a_damaged_zip(store, artist, tmp_path):
     items = store.list_items(artist["id"], "ready")
     target = tmp_path / "dataset.zip"
-    entries = []
-    with ZipCheck(target) as check:
-        build_zip(store, artist, items, target, on_member=lambda e: (entries.append(e), check.add(e)))
-        assert check.result() == hashlib.sha256(target.read_bytes()).hexdigest()
-
-    def damage_then_check(entry):  # a byte of track 2's audio changes on disk once written
-        if entry.name == "track-0002.mp3":
-            flip_byte(target, entry.data_offset + 1000)
-        check.add(entry)
-
-    with ZipCheck(target) as check:
-        build_zip(store, artist, items, target, on_member=damage_then_check)
-        with pytest.raises(StoreError, match="track-0002.mp3 failed its CRC check"):
-            check.result()
-    build_zip(store, artist, items, target)
+    written = build_zip(store, artist, items, target)
+    assert written.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()
+    check_directory(target, written.entries, written.size)
+    with pytest.raises(StoreError, match="directory does not match"):
+        check_directory(target, written.entries[1:], written.size)
     target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
-    with ZipCheck(target) as check:
-        for entry in entries:
-            check.add(entry)
-        with pytest.raises(StoreError, match="damaged"):
-            check.result()
-
-
-def test_members_past_4_gib_get_zip64_offsets(tmp_path):
-    """Offsets over 4 GiB go into zip64 fields: the members are written after a 4.5 GiB
-    sparse hole (no disk used), and both Python's zipfile and unzip read them back."""
-    target = tmp_path / "big.zip"
-    with open(target, "w+b", buffering=0) as fh:
-        fh.truncate(4608 * 1024 * 1024)
-        fh.seek(0, 2)
-        writer = ZipWriter(fh)
-        writer.add_bytes("a.txt", b"first")
-        writer.add_file("b.mp3", io.BytesIO(b"ID3" * 1000), 3000)
-        writer.close()
-    with zipfile.ZipFile(target) as zf:
-        assert [i.header_offset > 2**32 for i in zf.infolist()] == [True, True]
-        assert zf.read("a.txt") == b"first" and zf.read("b.mp3") == b"ID3" * 1000
-    if shutil.which("unzip"):
-        out = subprocess.run(["unzip", "-t", str(target)], capture_output=True, text=True)
-        assert "No errors detected" in out.stdout, out.stdout + out.stderr
+    with pytest.raises(StoreError, match="damaged"):
+        check_directory(target, written.entries, written.size)
 
 
 def test_a_copy_that_does_not_match_the_saved_size_is_refused(store, artist, tmp_path):

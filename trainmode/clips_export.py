@@ -7,12 +7,9 @@ section's facts. Its sidecar carries `section`, `start_s`, `end_s`, the parent t
 """
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
-from . import clips, mp3cut
+from . import clips
 from .dataset import ClipCut, Row
 from .writers import OfflineWriter
 
@@ -39,13 +36,18 @@ def clip_rows(rows: list[Row], items: dict[str, dict], summaries: dict[str, dict
     """The clip rows of whole-track `rows`, in order (an item without sections or a duration gives none)."""
     out: list[Row] = []
     writer = OfflineWriter()
+    written: dict[tuple, list[dict]] = {}  # renders of one set cut alike get the same (deterministic) captions
     for number, row in enumerate(rows, 1):
         item = items[row.item_id]
         summary = summaries.get(item.get("als_summary_id"), {})
         offset = float((item.get("metadata") or {}).get("clip_offset_s") or 0.0)
         plan = clips.plan_clips(summary, row.duration_s or 0.0, mode=mode, offset_s=offset)
         own = {(c.get("start_s"), c.get("end_s")): c for c in (saved or {}).get(row.item_id, [])}
-        texts = clips.caption_clips(writer, summary, plan, master_schema) if len(own) < len(plan) else []
+        texts = []
+        if len(own) < len(plan):
+            key = (item.get("als_summary_id"), tuple((c.start_s, c.end_s) for c in plan))
+            texts = written.get(key) or written.setdefault(key, clips.caption_clips(writer, summary, plan,
+                                                                                   master_schema))
         for i, clip in enumerate(plan):
             kept = own.get((clip.start_s, clip.end_s))
             if kept is not None and kept.get("dropped"):
@@ -63,51 +65,3 @@ def clip_rows(rows: list[Row], items: dict[str, dict], summaries: dict[str, dict
                 source={**row.source, "section": clip.name, "start_s": clip.start_s, "end_s": clip.end_s,
                         "parent_track": row.stem, "parent_item": row.item_id}))
     return out
-
-
-class Cutter:
-    """Cuts clip rows out of their parents' local files, indexing each parent's frames once."""
-
-    def __init__(self):
-        self._path: Path | None = None
-        self._index: mp3cut.FrameIndex | None = None
-
-    def frames(self, path: Path, cut: ClipCut) -> tuple[mp3cut.FrameIndex, int, int]:
-        if path != self._path:
-            with open(path, "rb") as fh:
-                self._index, self._path = mp3cut.scan(fh), path
-        index = self._index
-        first = 0 if cut.start_s <= 0 else index.frame_at(cut.start_s)
-        last = len(index.frames) if cut.to_end else index.frame_at(cut.end_s)
-        return index, first, max(last, first + 1)
-
-    def open(self, path: Path, cut: ClipCut) -> tuple[io.RawIOBase, int]:
-        """(a readable stream of the clip's bytes, its size)."""
-        index, first, last = self.frames(path, cut)
-        size = mp3cut.clip_size(index, first, last)
-        fh = open(path, "rb")  # noqa: SIM115 - closed by the stream
-        return _ChunkStream(mp3cut.clip(fh, index, first, last), fh), size
-
-
-class _ChunkStream(io.RawIOBase):
-    """A file-like view of a chunk iterator, for ZipWriter.add_file's readinto."""
-
-    def __init__(self, chunks: Iterator[bytes], fh):
-        self._chunks, self._fh, self._left = chunks, fh, memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self._left:
-            self._left = memoryview(next(self._chunks, b""))
-            if not self._left:
-                return 0
-        n = min(len(buffer), len(self._left))
-        buffer[:n] = self._left[:n]
-        self._left = self._left[n:]
-        return n
-
-    def close(self) -> None:
-        self._fh.close()
-        super().close()

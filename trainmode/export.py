@@ -1,32 +1,33 @@
 """Export: every `ready` item of an artist into one dataset zip, in a trainer's format, crash-safe.
 
 Order of work: make the rows (trainmode/dataset.py), write the format's members into a
-temp zip (trainmode/zipwrite.py; remote audio fetched ahead by trainmode/store/fetch.py)
-while a second thread re-reads and hashes it, check the zip against the format's rules
-(trainmode/formats/), store it, and only then mark the items exported in one
-transaction. If any step fails the export row is marked failed, no zip is left visible
-and the items stay `ready`, so a retry just works.
+temp zip (trainmode/zipwrite.py: a thread hashes the bytes as they are written, another
+makes the audio ready ahead, trainmode/export_audio.py; remote audio is fetched ahead by
+trainmode/store/fetch.py), check its central directory and the format's rules
+(trainmode/formats/), store it (a rename on the embedded store), and only then mark the
+items exported in one transaction. If any step fails the export row is marked failed, no
+zip is left visible and the items stay `ready`, so a retry just works.
 """
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from mutagen import MutagenError
 from mutagen.mp3 import MP3
 
-from . import clips_export, doctor, formats, lease
+from . import clips_export, doctor, export_audio, formats, lease
 from .dataset import SPLITS, Row, artist_label, check_ratio, rows_for
 from .errors import StoreError, TrainModeError, ValidationError
 from .formats.base import AudioHeader, AudioMember, Build
 from .store import Store, new_id
 from .store.fetch import local_files
-from .zipwrite import CHUNK, Entry, ZipCheck, ZipWriter
+from .zipwrite import CHUNK, Entry, ZipWriter, check_directory
 
 REPORT_EVERY = 64 * CHUNK               # progress within a file: at most this often
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class ExportProgress:
     stage: str          # "writing" | "verifying" | "checking" | "storing" | "done"
     items_done: int
     items_total: int
-    bytes_done: int     # audio bytes written; from "verifying" on, zip bytes checked
+    bytes_done: int     # audio bytes written; from "verifying" on, the zip's bytes
     bytes_total: int
 
 
@@ -111,52 +112,39 @@ def audio_header(path: Path) -> AudioHeader | None:
     return AudioHeader(info.sample_rate, info.channels)
 
 
+class Written(NamedTuple):
+    size: int
+    sha256: str
+    entries: list[Entry]
+
+
 def write_dataset(store: Store, fmt, rows: list[Row], build: Build, target: Path, progress: Progress, *,
-                  max_workers: int = 4, on_member: Callable[[Entry], None] | None = None) -> int:
-    """Write the format's members for `rows` to `target`; returns the zip's size."""
+                  max_workers: int = 4) -> Written:
+    """Write the format's members for `rows` to `target`: its size, SHA-256 and members."""
     paths = [p for i, p in enumerate(r.audio.path for r in rows) if i == 0 or rows[i - 1].audio.path != p]
-    with local_files(store, paths, target.parent, max_workers) as audio_files, \
-            open(target, "w+b", buffering=0) as fh:
-        writer = ZipWriter(fh, on_member)
+    header_of = audio_header if getattr(fmt, "READS_AUDIO_HEADERS", False) else None
+    with local_files(store, paths, target.parent, max_workers) as files, \
+            export_audio.ahead(rows, files, header_of) as audio, \
+            open(target, "w+b", buffering=0) as fh, ZipWriter(fh) as writer:
         expected: Iterator[Row] = iter(rows)
-        current: tuple[str | None, Path | None] = (None, None)  # clips of one render share its file
-        cutter = clips_export.Cutter()
         for member in formats.zip_members(fmt, rows, build):
             if not isinstance(member, AudioMember):
                 writer.add_bytes(member.name, member.data)
                 continue
             if member.row is not next(expected, None):
                 raise RuntimeError(f"{fmt.NAME} wrote the audio of {member.row.stem} out of row order")
-            if current[0] != member.row.audio.path:
-                current = (member.row.audio.path, next(audio_files))
-            path = current[1]
-            if getattr(fmt, "READS_AUDIO_HEADERS", False):
-                build.headers[member.row.stem] = audio_header(path)
-            if member.row.audio.cut:
-                _copy_clip(writer, member, path, progress, cutter)
-            else:
-                _copy_audio(writer, member, path, progress)
+            ready = next(audio)
+            try:
+                if header_of:
+                    build.headers[member.row.stem] = ready.header
+                writer.add_parts(member.name, ready.parts, progress.add_bytes, crc=ready.crc)
+            finally:
+                ready.done()
+            progress.item_done()
         if next(expected, None) is not None:
             raise RuntimeError(f"{fmt.NAME} left out the audio of some rows")  # they would be marked exported
-        return writer.close()
-
-
-def _copy_audio(writer: ZipWriter, member: AudioMember, path: Path, progress: Progress) -> None:
-    with open(path, "rb", buffering=0) as src:
-        size = os.fstat(src.fileno()).st_size
-        if member.row.audio.bytes is not None and size != member.row.audio.bytes:
-            raise StoreError(f"The audio of {member.row.stem} is {size} bytes, but {member.row.audio.bytes} were "
-                             "saved: it changed after it was saved. Save that item again.")
-        writer.add_file(member.name, src, size, progress.add_bytes)
-    progress.item_done()
-
-
-def _copy_clip(writer: ZipWriter, member: AudioMember, path: Path, progress: Progress,
-               cutter: clips_export.Cutter) -> None:
-    stream, size = cutter.open(path, member.row.audio.cut)
-    with stream:
-        writer.add_file(member.name, stream, size, progress.add_bytes)
-    progress.item_done()
+        size = writer.close()
+        return Written(size, writer.sha256, writer.entries)
 
 
 # ---- the export ----------------------------------------------------------------------
@@ -209,14 +197,12 @@ def export_dataset(store: Store, artist: dict, *, on_progress: ProgressFn | None
 
 def _write_and_verify(store: Store, fmt, rows: list[Row], target: Path, progress: Progress,
                       max_workers: int, build: Build) -> tuple[int, str]:
-    """Write the zip while ZipCheck re-reads it behind the writer; (size, SHA-256)."""
+    """Write the zip (hashed as it is written), then check its directory; (size, SHA-256)."""
     progress.report("writing")
-    with ZipCheck(target) as check:  # verifies the zip while it is written
-        size = write_dataset(store, fmt, rows, build, target, progress,
-                             max_workers=max_workers, on_member=check.add)
-        progress.report("verifying", check.bytes_checked, size)
-        sha256 = check.result(lambda n: progress.report("verifying", n, size))
-    return size, sha256
+    written = write_dataset(store, fmt, rows, build, target, progress, max_workers=max_workers)
+    progress.report("verifying", 0, written.size)
+    check_directory(target, written.entries, written.size)
+    return written.size, written.sha256
 
 
 def _complete(store: Store, artist_id: str, export_id: str, item_ids: list[str], **totals) -> None:

@@ -9,13 +9,12 @@ A clip is frames [first, last) of the render, copied byte for byte, after:
   clip's length is exactly its own frames; a decoder that ignores the tag plays them as a few
   milliseconds of the audio before the cut, never a decoding error.
 
-Only the frames' headers are read to index a file; the clip's bytes are read from the source
+`scan` indexes a file in one chunked pass (numpy finds the candidate headers; the chain of frames
+is then walked a run at a time, not frame by frame); the clip's bytes are read from the source
 file object as they are written (nothing holds a whole render in memory).
 """
 from __future__ import annotations
 
-import io
-import mmap
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ _BITRATES = {1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 32
              2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)}
 _RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}  # by version bits
 _READ = 1 << 16
+_SCAN = 1 << 20           # bytes searched for frame headers at a time
 
 
 @dataclass(frozen=True)
@@ -119,23 +119,6 @@ def _is_tag_frame(body: bytes, side: int) -> bool:
     return body[4 + side:8 + side] in (b"Xing", b"Info") or body[36:40] == b"VBRI"
 
 
-def _bytes_of(source: BinaryIO):
-    """The file's bytes as a numpy array: memory-mapped when it is a real file (nothing read into
-    memory but the pages the scan touches), else read (a small in-memory spool)."""
-    try:
-        if not _size(source):
-            return np.zeros(0, np.uint8)
-        return np.frombuffer(mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ), dtype=np.uint8)
-    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
-        source.seek(0)
-        return np.frombuffer(source.read(), dtype=np.uint8)
-
-
-def _size(source: BinaryIO) -> int:
-    source.seek(0, 2)
-    return source.tell()
-
-
 def _size_table() -> np.ndarray:
     """Frame size (0: not a layer III header) for every value of header bytes 1 and 2."""
     table = np.zeros(65536, dtype=np.int64)
@@ -149,45 +132,86 @@ def _size_table() -> np.ndarray:
 _SIZES = _size_table()
 
 
+def _candidates(source: BinaryIO, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every offset from `start` on where a layer III frame could begin (0xFF, 3 sync bits, a valid
+    bitrate and rate, the frame inside the file), the frame size its header gives and the 8 bytes
+    from there (header and the start of the side info) as one big-endian number. Read a chunk at a
+    time: bounded memory, no mapping."""
+    buf = bytearray(_SCAN + 8)  # 8 bytes past the chunk: a candidate's header and side info
+    data, mask = np.frombuffer(buf, dtype=np.uint8), np.empty(_SCAN, dtype=bool)
+    found, pos = [], start
+    while True:
+        source.seek(pos)
+        n = _fill(source, buf)
+        limit = min(n - 7, _SCAN)  # closer to the end, no frame fits
+        if limit > 0:
+            np.equal(data[:limit], 0xFF, out=mask[:limit])
+            at = np.flatnonzero(mask[:limit])
+            sizes = _SIZES[np.ndarray((limit,), dtype=">u2", buffer=buf, offset=1, strides=(1,))[at]]  # bytes 1-2
+            at, sizes = at[sizes > 0], sizes[sizes > 0]
+            words = np.ndarray((limit,), dtype=">u8", buffer=buf, strides=(1,))[at].astype(np.uint64)
+            found.append((at + pos, sizes, words))
+        if n < len(buf):
+            break
+        pos += _SCAN
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.uint64)
+    syncs, sizes, words = (np.concatenate(a) for a in zip(*found, strict=True))
+    keep = syncs + sizes <= pos + n
+    return syncs[keep], sizes[keep], words[keep]
+
+
+def _fill(source: BinaryIO, buf: bytearray) -> int:
+    view, n = memoryview(buf), 0
+    while n < len(buf) and (got := source.readinto(view[n:])):
+        n += got
+    return n
+
+
+def _chain(syncs: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The candidates that are frames: from the first one, each frame's end is the next frame's
+    start. Vectorised: candidates form runs (each ends where the next one starts); a run's last
+    frame ends at a candidate of a later run (past false syncs, 0xFF bytes inside frame data) or
+    nowhere. The runs reached from the first one are found by pointer doubling, not a loop."""
+    ends = syncs + sizes
+    breaks = np.flatnonzero(np.append(syncs[1:] != ends[:-1], True))  # each run's last candidate
+    following = np.searchsorted(syncs, ends[breaks])
+    linked = syncs[np.minimum(following, len(syncs) - 1)] == ends[breaks]
+    run_of = np.repeat(np.arange(len(breaks)), np.diff(breaks, prepend=-1))  # candidate -> its run
+    done = len(breaks)  # past the last frame
+    jump = np.append(np.where(linked, run_of[np.minimum(following, len(syncs) - 1)], done), done)
+    reached = np.zeros(done + 1, dtype=bool)  # the runs less than 2^i steps from run 0, for growing i
+    reached[0] = True
+    while not reached[nxt := jump[reached]].all():
+        reached[nxt] = True
+        jump = jump[jump]
+    runs = np.flatnonzero(reached[:done])
+    starts = np.append(0, following[runs[:-1]])  # where the chain enters each run
+    lengths = breaks[runs] + 1 - starts
+    begin = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    return begin + np.arange(int(lengths.sum()))
+
+
 def scan(source: BinaryIO) -> FrameIndex:
-    """Index the MPEG layer III frames of `source` (skips ID3v2 and an existing Xing/Info frame).
-    Candidate headers are found with numpy; the chain of frames is then followed from the first."""
-    data = _bytes_of(source)
+    """Index the MPEG layer III frames of `source` (skips ID3v2 and an existing Xing/Info frame)."""
     source.seek(0)
-    start = _id3_size(source.read(10))
-    ff = np.flatnonzero(data[start:len(data) - 3] == 0xFF) + start  # one pass over the file, then the few 0xFF
-    syncs = ff[(data[ff + 1] & 0xE0) == 0xE0]
-    sizes = _SIZES[(data[syncs + 1].astype(np.int64) << 8) | data[syncs + 2]]
-    keep = (sizes > 0) & (syncs + sizes <= len(data))
-    syncs, sizes = syncs[keep], sizes[keep]
+    syncs, sizes, words8 = _candidates(source, _id3_size(source.read(10)))
     if not len(syncs):
         raise ValidationError("This file holds no MPEG layer III frames, so it cannot be cut into clips.")
-    following = np.searchsorted(syncs, syncs + sizes)
-    following[following >= len(syncs)] = len(syncs) - 1
-    linked = syncs[following] == syncs + sizes
-    chain, at, nxt, ok = [], 0, following.tolist(), linked.tolist()
-    while True:  # from the first header: each frame's end is the next frame's start
-        chain.append(at)
-        if not ok[at]:
-            break
-        at = nxt[at]
-    chain = np.asarray(chain)
-    offsets, lengths = syncs[chain], sizes[chain]
-    heads = (data[offsets].astype(np.int64) << 24) | (data[offsets + 1].astype(np.int64) << 16) \
-        | (data[offsets + 2].astype(np.int64) << 8) | data[offsets + 3]
-    side_at = offsets + 4 + np.where(data[offsets + 1] & 1, 0, 2)
-    first = (data[side_at].astype(np.int64) << 8) | data[side_at + 1]
-    mpeg1 = ((data[offsets + 1] >> 3) & 3) == 3
-    reservoirs = np.where(mpeg1, first >> 7, first >> 8)
+    chain = _chain(syncs, sizes)
+    offsets, lengths, words = syncs[chain], sizes[chain], words8[chain]
+    heads = (words >> 32).astype(np.int64)
+    side = np.where(heads & 0x10000, words >> 16, words) & 0xFFFF  # after the CRC, if the header has one
+    reservoirs = np.where(((heads >> 19) & 3) == 3, side >> 7, side >> 8).astype(np.int64)  # main_data_begin
     head0 = int(heads[0]).to_bytes(4, "big")
     parsed = _parse(head0)
-    skip = 1 if _is_tag_frame(bytes(data[offsets[0]:offsets[0] + lengths[0]]), parsed[3] - (0 if head0[1] & 1 else 2)) \
-        else 0
+    source.seek(int(offsets[0]))
+    skip = 1 if _is_tag_frame(source.read(int(lengths[0])), parsed[3] - (0 if head0[1] & 1 else 2)) else 0
     if skip and len(offsets) == 1:
         raise ValidationError("This file holds no MPEG layer III frames, so it cannot be cut into clips.")
-    rates = np.unique((heads[skip:] >> 12) & 0xF)
+    bitrates = (heads[skip:] >> 12) & 0xF
     return FrameIndex(offsets[skip:], lengths[skip:], heads[skip:], reservoirs[skip:], parsed[1], parsed[2],
-                      len(rates) == 1)
+                      bool((bitrates == bitrates[0]).all()))
 
 
 def _lender(index: FrameIndex, first: int, source: BinaryIO) -> bytes:
@@ -256,20 +280,26 @@ def _tag_frame(header: bytes, frames: int, audio_bytes: int, delay: int, cbr: bo
     return frame + bytes(size - len(frame))
 
 
-def clip(source: BinaryIO, index: FrameIndex, first: int, last: int) -> Iterator[bytes]:
-    """The bytes of a clip holding frames [first, last) of `source`, as chunks: an Info/Xing frame,
-    then (unless the clip starts the file) a silent lender frame and the frame before `first`,
-    which the LAME tag's encoder delay tells a decoder to drop, then the frames themselves."""
+def clip_parts(source: BinaryIO, index: FrameIndex, first: int, last: int) -> tuple[bytes, int, int]:
+    """A clip holding frames [first, last) of `source` as (head, start, end): the clip is `head`,
+    then bytes [start, end) of `source`. `head` is an Info/Xing frame and, unless the clip starts
+    the file, a silent lender frame; [start, end) holds the frame before `first` (which, with the
+    lender, the LAME tag's encoder delay tells a decoder to drop) and the frames themselves."""
     if not 0 <= first < last <= len(index.offsets):
         raise ValidationError(f"A clip must hold at least one frame of the {len(index.offsets)} in the file.")
     lender = _lender(index, first, source) if first else b""
     start, end = _span(index, first, last)
     header = int(index.heads[max(first - 1, 0)]).to_bytes(4, "big")
     lead = 2 if first else 0
-    yield _tag_frame(header, last - first + lead, end - start + len(lender), lead * index.samples_per_frame,
+    tag = _tag_frame(header, last - first + lead, end - start + len(lender), lead * index.samples_per_frame,
                      index.one_bitrate and not lender)
-    if lender:
-        yield lender
+    return tag + lender, start, end
+
+
+def clip(source: BinaryIO, index: FrameIndex, first: int, last: int) -> Iterator[bytes]:
+    """The bytes of a clip holding frames [first, last) of `source`, as chunks (see clip_parts)."""
+    head, start, end = clip_parts(source, index, first, last)
+    yield head
     source.seek(start)
     while start < end:
         chunk = source.read(min(_READ, end - start))
