@@ -12,8 +12,9 @@ AppTest and prints the median of --runs warm reruns:
 - Train rerun with 10 MP3s in the uploader, Export page rerun,
 - Supabase: bytes the fake sent per Library rerun: warm, after a caption edit (a write to
   training_items), after an import (a write to als_summaries), and with nothing kept (a new
-  server process, or the 30 s revalidation of trainmode/reads.py); and HTTP requests per
-  exported item (`export` of every item).
+  server process, or the 30 s revalidation of trainmode/reads.py); the same for a Train rerun
+  with the 10 MP3s paired (against the bytes of every summary whole, which the Train page read
+  before); and HTTP requests per exported item (`export` of every item).
 
 Targets at 2,000 / 5,000: Library <= 0.3 s, filter change <= 0.2 s, Train <= 0.3 s,
 Export page <= 0.2 s, <= 1 MB per Library rerun, <= 1.05 requests per exported item;
@@ -159,19 +160,27 @@ def page(name: str) -> AppTest:
     return at
 
 
+def bytes_per_rerun(at: AppTest, fake: CountingFake | None, name: str) -> dict:
+    """Bytes the fake sent for one rerun of the page: warm, after a caption edit, after an
+    import, with nothing kept ({name}_bytes, {name}_edit_bytes, ...)."""
+    out = {}
+    for when, change in (("", None), ("_edit", edit_a_caption), ("_import", import_a_set), ("_cold", forget_reads)):
+        if fake is None:
+            break
+        if change:
+            change(pages_tm())
+        before = fake.bytes_out
+        at.run()
+        assert not at.exception, at.exception
+        out[f"{name}{when}_bytes"] = fake.bytes_out - before
+    return out
+
+
 def measure_pages(runs: int, fake: CountingFake | None, n: int) -> dict:
     out = {}
     at = page("library")
     out["library_s"] = timed(at, runs)
-    if fake is not None:
-        for name, change in (("library_bytes", None), ("library_edit_bytes", edit_a_caption),
-                             ("library_import_bytes", import_a_set), ("library_cold_bytes", forget_reads)):
-            if change:
-                change(pages_tm())
-            before = fake.bytes_out
-            at.run()
-            assert not at.exception, at.exception
-            out[name] = fake.bytes_out - before
+    out.update(bytes_per_rerun(at, fake, "library"))
 
     def new_filter(at, index):
         at.text_input(key="sets_filter").input(f"set_{index}")
@@ -182,6 +191,11 @@ def measure_pages(runs: int, fake: CountingFake | None, n: int) -> dict:
                                    for i in range(0, n, max(1, n // 10))][:10])
     at.run()
     out["train_s"] = timed(at, runs)
+    out.update(bytes_per_rerun(at, fake, "train"))
+    if fake is not None:   # the baseline, same run: what the Train page read before, every summary whole
+        before, tm = fake.bytes_out, pages_tm()
+        tm.store.list_summaries(tm.artist(ARTIST)["id"])
+        out["whole_bytes"] = fake.bytes_out - before
     out["export_s"] = timed(page("export"), runs)
     return out
 
@@ -256,6 +270,10 @@ COLUMNS = [("library_s", "Library s", "{:.3f}"), ("filter_s", "filter s", "{:.3f
            ("library_edit_bytes", "bytes after a caption edit", "{:,.0f}"),
            ("library_import_bytes", "bytes after an import", "{:,.0f}"),
            ("library_cold_bytes", "bytes with nothing kept", "{:,.0f}"),
+           ("train_bytes", "bytes/Train+10", "{:,.0f}"),
+           ("train_import_bytes", "Train bytes after an import", "{:,.0f}"),
+           ("train_cold_bytes", "Train bytes with nothing kept", "{:,.0f}"),
+           ("whole_bytes", "every summary whole (Train before)", "{:,.0f}"),
            ("export_cli_s", "export s", "{:.2f}"), ("requests_per_item", "requests/item", "{:.3f}")]
 
 

@@ -295,11 +295,9 @@ def summary_label(row: dict) -> str:
 
 
 def _summary_label(row: dict) -> str:
-    s = row["summary"]
-    bpm = (s.get("tempo") or {}).get("bpm")
-    key = s.get("key") or {}
-    facts = [clock((s.get("length") or {}).get("seconds")), f"{bpm:g} BPM" if bpm else None,
-             s.get("time_signature"), f"{key['tonic']} {key['mode']}" if key.get("tonic") else None]
+    """From a narrow set row (TrainMode.list_set_rows): the tempo and key the Library shows."""
+    bpm = row.get("bpm")
+    facts = [clock(row.get("seconds")), f"{bpm:g} BPM" if bpm else None, row.get("meter"), row.get("key")]
     return f"{row['als_filename']} — " + " · ".join(f for f in facts if f)
 
 

@@ -19,16 +19,15 @@ def show_findings(findings: list) -> None:
             st.warning(f"Fact check: {md(finding.message)}", icon="⚠️" if finding.severity == "warning" else "🚩")
 
 
-def variant_box(tm: TrainMode, entry: QueueEntry, name: str, artist: dict, set_row: dict | None,
-                master_schema: dict) -> None:
+def variant_box(tm: TrainMode, entry: QueueEntry, name: str, artist: dict, master_schema: dict) -> None:
     key = f"variant_{name}_{entry.id}"
 
     def keep_variant() -> None:
         """The entry keeps the text; a variant in use as the caption carries its edit to the caption."""
         in_use = entry.caption.strip() == entry.variants[name].strip()
-        tm.edit_entry_variant(entry, name, st.session_state[key], artist, set_row, master_schema)
+        tm.edit_entry_variant(entry, name, st.session_state[key], artist, master_schema)
         if in_use:
-            tm.use_variant(entry, name, artist, set_row, master_schema)
+            tm.use_variant(entry, name, artist, master_schema)
 
     st.session_state[key] = entry.variants[name]   # restore it after a page switch or regenerate
     text = st.text_area(f"Variant {name}", key=key, on_change=keep_variant, height=80 if name != "detailed" else 110)
@@ -39,12 +38,12 @@ def variant_box(tm: TrainMode, entry: QueueEntry, name: str, artist: dict, set_r
                 + (" · ✅ this is the caption" if in_use else ""))
     if row.button("Use as the caption", key=f"use_{name}_{entry.id}", disabled=in_use,
                   help="The caption is the text the model trains on; every variant is saved beside it."):
-        tm.use_variant(entry, name, artist, set_row, master_schema)
+        tm.use_variant(entry, name, artist, master_schema)
         st.rerun()
     show_findings(entry.variant_findings.get(name, []))
 
 
-def variant_editor(tm: TrainMode, entry: QueueEntry, artist: dict, set_row: dict | None, master_schema: dict) -> None:
+def variant_editor(tm: TrainMode, entry: QueueEntry, artist: dict, master_schema: dict) -> None:
     """The entry's variants in one expander (open when one has a finding)."""
     if not entry.variants:
         return
@@ -52,4 +51,4 @@ def variant_editor(tm: TrainMode, entry: QueueEntry, artist: dict, set_row: dict
     label = f"Caption variants: {', '.join(entry.variants)}" + (f" — {found} finding(s)" if found else "")
     with st.expander(label, expanded=bool(found)):
         for name in entry.variants:
-            variant_box(tm, entry, name, artist, set_row, master_schema)
+            variant_box(tm, entry, name, artist, master_schema)

@@ -3,7 +3,7 @@ import streamlit as st
 
 from pages._clips import clips_panel
 from pages._listen import show_entry_sound, show_verdict
-from pages._ui import clock, local_time, md, run_page, summary_label, user_errors, who
+from pages._ui import clock, local_time, made_from, md, run_page, summary_label, user_errors, who
 from pages._variants import show_findings, variant_editor
 from trainmode.service import QueueEntry, TrainMode, counts, progress, recover, saveable
 
@@ -27,15 +27,16 @@ def measure(tm: TrainMode, uploads) -> list:
     return [probes[u.file_id] for u in uploads]
 
 
-def pick_sets(tm: TrainMode, uploads, rows: list[dict], summaries: dict[str, dict]) -> list[tuple]:
+def pick_sets(tm: TrainMode, uploads, rows: list[dict], sets: dict[str, dict]) -> list[tuple]:
     """One row per upload: the proposed set, changeable, with the MP3's length and a player
-    next to it and a length mismatch shown now, not at Save. Returns (upload, parse_id, info, reason)."""
+    next to it and a length mismatch shown now, not at Save. Returns (upload, parse_id, info, reason).
+    `rows` and `sets` (by parse_id) are the narrow set rows: no whole summary is read to pair."""
     measured = measure(tm, uploads)
     pairings = tm.pair_measured(measured, rows)
     picks = []
     with st.container(border=True):
         for upload, heard, pairing in zip(uploads, measured, pairings, strict=True):
-            if pick := pick_row(tm, upload, heard, pairing, summaries):
+            if pick := pick_row(tm, upload, heard, pairing, sets):
                 picks.append(pick)
     left_out = len(uploads) - len(picks)
     st.caption(f"{len(picks)} of {len(uploads)} files paired"
@@ -43,7 +44,7 @@ def pick_sets(tm: TrainMode, uploads, rows: list[dict], summaries: dict[str, dic
     return picks
 
 
-def pick_row(tm: TrainMode, upload, heard, pairing, summaries: dict[str, dict]) -> tuple | None:
+def pick_row(tm: TrainMode, upload, heard, pairing, sets: dict[str, dict]) -> tuple | None:
     info, error = heard.info, heard.error
     name_col, set_col = st.columns([2, 3])
     heading = name_col.empty()
@@ -54,10 +55,10 @@ def pick_row(tm: TrainMode, upload, heard, pairing, summaries: dict[str, dict]) 
         return None
     name_col.audio(upload, format="audio/mpeg")
     offered = set(pairing.candidates)   # a set: with thousands of sets a tuple scan per set is O(N²)
-    options = [NO_SET, *pairing.candidates, *(p for p in summaries if p not in offered)]
+    options = [NO_SET, *pairing.candidates, *(p for p in sets if p not in offered)]
     chosen = set_col.selectbox(f"Set for {md(upload.name)}", options, key=f"pick_{upload.file_id}",
                                index=options.index(pairing.parse_id) if pairing.parse_id else 0,
-                               format_func=lambda p: summary_label(summaries[p]) if p else "— pick a set —",
+                               format_func=lambda p: summary_label(sets[p]) if p else "— pick a set —",
                                label_visibility="collapsed")
     heading.markdown(f"{'✅' if chosen else '❔'} **{md(upload.name)}**{length}")
     reason = pairing.reason if chosen == pairing.parse_id else "picked by hand"
@@ -66,13 +67,13 @@ def pick_row(tm: TrainMode, upload, heard, pairing, summaries: dict[str, dict]) 
     if not chosen:
         return None
     if heard.analysis is not None:
-        show_verdict(set_col, tm.audio_verdict(heard.analysis, summaries[chosen]))
-    elif mismatch := tm.length_mismatch(info, summaries[chosen]):
+        show_verdict(set_col, tm.audio_verdict(heard.analysis, sets[chosen]))
+    elif mismatch := tm.length_mismatch(info, sets[chosen]):
         set_col.warning(md(mismatch), icon="⏱️")
     return upload, chosen, heard, reason
 
 
-def add_tracks(tm: TrainMode, artist: dict, rows: list[dict], summaries: dict[str, dict], queue: list) -> None:
+def add_tracks(tm: TrainMode, artist: dict, rows: list[dict], sets: dict[str, dict], queue: list) -> None:
     st.subheader("Add tracks")
     # A fresh key after each add empties the uploader (and lets Streamlit drop the files).
     upload_round = st.session_state.setdefault("tm_upload_round", 0)
@@ -81,10 +82,10 @@ def add_tracks(tm: TrainMode, artist: dict, rows: list[dict], summaries: dict[st
                                help="Each file is paired with the set of the same name (render suffixes such as "
                                     "'(master)', '_final' or 'v2' are ignored); the length decides between "
                                     "look-alikes.")
-    picks = pick_sets(tm, uploads, rows, summaries) if uploads else []
+    picks = pick_sets(tm, uploads, rows, sets) if uploads else []
     if st.button("Add to queue", type="primary", disabled=not picks):
         for upload, parse_id, heard, reason in picks:
-            tm.add_to_queue(queue, artist, summaries[parse_id], upload, name=upload.name, info=heard.info,
+            tm.add_to_queue(queue, artist, sets[parse_id], upload, name=upload.name, info=heard.info,
                             analysis=heard.analysis, pairing=reason, by=who())
         if skipped := len(uploads) - len(picks):
             st.session_state[FLASH_KEY] = f"{skipped} file(s) had no set (or were not MP3s) and were not added."
@@ -124,22 +125,22 @@ def batch_buttons(tm: TrainMode, artist: dict, queue: list, mine: list[QueueEntr
         st.rerun()
 
 
-def caption_editor(tm: TrainMode, entry: QueueEntry, artist: dict, summaries: dict, master_schema: dict) -> None:
+def caption_editor(tm: TrainMode, entry: QueueEntry, artist: dict, master_schema: dict) -> None:
     key = entry.id
     if entry.state == "saved":
         st.text(entry.caption)
         return
 
     def keep_caption() -> None:
-        """The queue entry holds the canonical text: widget state is dropped on a page switch."""
-        tm.edit_entry(entry, st.session_state[f"caption_{key}"], artist, summaries.get(entry.parse_id),
-                      master_schema)
+        """The queue entry holds the canonical text: widget state is dropped on a page switch. The
+        check reads the set's whole summary: fetched here, for this set only (then kept)."""
+        tm.edit_entry(entry, st.session_state[f"caption_{key}"], artist, master_schema)
 
     st.session_state[f"caption_{key}"] = entry.caption  # restore it after a page switch or regenerate
     text = st.text_area("Caption", key=f"caption_{key}", on_change=keep_caption, height=110)
     st.caption(f"{len(text.split())} words · {len(text)} characters" + (" · ✏️ edited" if entry.edited else ""))
     show_findings(entry.findings)
-    variant_editor(tm, entry, artist, summaries.get(entry.parse_id), master_schema)
+    variant_editor(tm, entry, artist, master_schema)
 
 
 def actions(tm: TrainMode, entry: QueueEntry, artist: dict, queue: list) -> None:
@@ -169,8 +170,7 @@ def actions(tm: TrainMode, entry: QueueEntry, artist: dict, queue: list) -> None
         st.rerun()
 
 
-def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, summaries: dict, master_schema: dict,
-               queue: list) -> None:
+def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, master_schema: dict, queue: list) -> None:
     with st.container(border=True):
         length = f" · {clock(entry.duration_s)}" if entry.duration_s is not None else ""
         st.markdown(f"**{md(entry.audio_name)}** ↔ {md(entry.als_filename)} — {BADGE[entry.state]}")
@@ -182,7 +182,7 @@ def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, summaries: dict, 
         if entry.note:
             st.info(entry.note)
         if entry.caption or entry.state == "review":
-            caption_editor(tm, entry, artist, summaries, master_schema)
+            caption_editor(tm, entry, artist, master_schema)
         if entry.state == "review" and entry.blocked:
             st.caption("⛔ No confirmation can override the finding above: edit the caption (or the variant) "
                        "to save it.")
@@ -241,24 +241,27 @@ def discard_button(tm: TrainMode, artist: dict, queue: list, mine: list[QueueEnt
         st.rerun()
 
 
+def sets_by_id(rows: list[dict]) -> dict[str, dict]:
+    return {row["parse_id"]: row for row in rows}
+
+
 def page(tm: TrainMode, artist: dict) -> None:
     queue: list[QueueEntry] = st.session_state.setdefault(QUEUE_KEY, [])
-    rows = tm.list_sets(artist)
-    summaries = {row["parse_id"]: row for row in rows}
-    if not summaries:
+    rows = tm.list_set_rows(artist)   # narrow: a set's whole summary is read only once it is queued
+    if not rows:
         st.info("This artist has no sets yet: import .als files on the Library page.")
         return
     restore_queue(tm, artist, queue)
-    queue_page(tm, artist, queue, rows, summaries)
+    queue_page(tm, artist, queue, rows)
     keep_draft(tm, artist, queue)
 
 
-def queue_page(tm: TrainMode, artist: dict, queue: list, rows: list[dict], summaries: dict) -> None:
+def queue_page(tm: TrainMode, artist: dict, queue: list, rows: list[dict]) -> None:
     mine = [e for e in queue if e.artist_id == artist["id"]]
     recover(mine)
     if flash := st.session_state.pop(FLASH_KEY, None):
         (st.warning if "not added" in flash else st.info)(flash)
-    add_tracks(tm, artist, rows, summaries, queue)
+    add_tracks(tm, artist, rows, made_from("sets_by_id", rows, sets_by_id), queue)
     if not mine:
         st.info("The queue is empty: upload MP3s above and add them.")
         return
@@ -266,7 +269,7 @@ def queue_page(tm: TrainMode, artist: dict, queue: list, rows: list[dict], summa
     batch_buttons(tm, artist, queue, mine)
     master_schema = tm.master_schema(artist)
     for entry in mine:
-        entry_card(tm, entry, artist, summaries, master_schema, queue)
+        entry_card(tm, entry, artist, master_schema, queue)
     discard_button(tm, artist, queue, mine)
 
 

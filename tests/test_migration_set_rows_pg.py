@@ -1,6 +1,7 @@
-"""20261204000000_train_mode_set_rows.sql on a real PostgreSQL 15, as Supabase applies it: the
-Library's compact answer holds the same facts as the embedded backend's projection, and only the
-service role may call it."""
+"""20261204000000_train_mode_set_rows.sql (and 20261205000000_train_mode_set_rows_created_at.sql,
+which adds each set's import time) on a real PostgreSQL 15, as Supabase applies them: the pages'
+compact answer holds the same facts as the embedded backend's projection, the app still reads a
+project without the second migration, and only the service role may call the function."""
 from __future__ import annotations
 
 import json
@@ -15,7 +16,8 @@ from test_scale import as_v1, corpus_summaries  # noqa: E402
 from trainmode.store import set_rows  # noqa: E402
 
 pytestmark = pytest.mark.postgres
-SET_ROWS = [m for m in MIGRATIONS if m.name == "20261204000000_train_mode_set_rows.sql"]
+SET_ROWS = [m for m in MIGRATIONS if m.name in ("20261204000000_train_mode_set_rows.sql",
+                                               "20261205000000_train_mode_set_rows_created_at.sql")]
 
 
 def insert_sets(api, summaries: list[tuple[str, str, dict]]) -> str:
@@ -27,14 +29,16 @@ def insert_sets(api, summaries: list[tuple[str, str, dict]]) -> str:
 
 
 def stored_rows(api, artist: str) -> list[dict]:
+    """The rows as PostgREST hands them over (created_at as JSON text)."""
     return [{**r, "id": str(r["id"]), "summary": r["summary"]} for r in (
-        dict(zip(("id", "parse_id", "als_filename", "summary"), values, strict=True)) for values in api.execute(
-            "select id, parse_id, als_filename, summary from public.als_summaries where artist_id = %s "
-            "order by als_filename, parse_id", (artist,)).fetchall())]
+        dict(zip(("id", "parse_id", "als_filename", "summary", "created_at"), values, strict=True))
+        for values in api.execute(
+            "select id, parse_id, als_filename, summary, to_jsonb(created_at) from public.als_summaries "
+            "where artist_id = %s order by als_filename, parse_id", (artist,)).fetchall())]
 
 
 def test_the_set_rows_migration_is_there_and_applies_twice():
-    assert SET_ROWS, "supabase/migrations/20261204000000_train_mode_set_rows.sql is missing"
+    assert len(SET_ROWS) == 2, "a supabase/migrations/2026120[45]000000_train_mode_set_rows*.sql is missing"
     with supabase_database("no-default-privileges", [*MIGRATIONS, *SET_ROWS]) as name, \
             connect_as(name, "service_role") as api:
         assert api.execute("select public.train_mode_set_rows(gen_random_uuid())").fetchone()[0] == \
@@ -59,7 +63,8 @@ def test_the_compact_answer_holds_the_facts_of_every_set(corpus_dir):
             continue
         if whole["als_filename"] == "odd.als":   # what is not a list is none; only families are named
             assert set_rows.finish(compact) == {
-                "id": whole["id"], "parse_id": "e" * 32, "als_filename": "odd.als", "version": 2, "bpm": None,
+                "id": whole["id"], "parse_id": "e" * 32, "als_filename": "odd.als", "created_at": whole["created_at"],
+                "version": 2, "bpm": None,
                 "meter": None, "seconds": None, "midi": None, "audio": None, "live": None, "key": None,
                 "instruments": ["drums"], "plugins": [], "devices": ["3", "Serum", "Serum"]}
             continue
@@ -68,6 +73,17 @@ def test_the_compact_answer_holds_the_facts_of_every_set(corpus_dir):
     fake = FakePostgrest()   # the Supabase fake of the tests answers the same
     fake.tables["als_summaries"] = [{**r, "artist_id": artist} for r in stored]
     assert fake.set_rows(artist) == json.loads(json.dumps(answer))
+
+
+def test_a_project_without_the_created_at_migration_still_reads(corpus_dir):
+    [parsed] = corpus_summaries(corpus_dir, 1)
+    older = [m for m in MIGRATIONS if m.name < "20261205000000"]
+    with supabase_database("no-default-privileges", older) as name, connect_as(name, "service_role") as api:
+        artist = insert_sets(api, [(parsed.parse_id, parsed.filename, parsed.summary)])
+        answer = api.execute("select public.train_mode_set_rows(%s)", (artist,)).fetchone()[0]
+        [whole] = stored_rows(api, artist)
+    [row] = [set_rows.finish(r) for r in set_rows.from_compact(json.loads(json.dumps(answer)))]
+    assert row == {**set_rows.from_summary_row(whole), "created_at": None}   # only the import time is unknown
 
 
 @pytest.mark.parametrize("defaults", DEFAULTS)

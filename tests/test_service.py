@@ -176,6 +176,7 @@ def test_uploads_are_listened_to_in_parallel_and_paired_by_length_and_tempo(tm, 
     assert [m.name for m in measured] == ["club (master).mp3", "mystery.mp3", "notes.mp3"]
     assert measured[2].analysis is None and "text" in measured[2].error
     club, mystery, text = tm.pair_measured(measured, rows)
+    assert tm.pair_measured(measured, tm.list_set_rows(di)) == [club, mystery, text]   # as the Train page pairs
     assert club.parse_id == tm.find_set(di, "club.als")["parse_id"] and club.verdict.verdict == "matches"
     assert re.fullmatch(r"length 0:15 vs 0:15, tempo 128 = 128 BPM", club.why), club.why
     # No name decides the mystery render: the closest length and tempo comes first, with why.

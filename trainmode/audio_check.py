@@ -37,9 +37,22 @@ def set_reference(summary: dict | None) -> tuple[float | None, str | None, float
     return facts.dominant_bpm, facts.key, facts.length_seconds
 
 
+def row_reference(set_row: dict) -> tuple[float | None, str | None, float | None]:
+    """set_reference of a whole als_summaries row, or of a narrow set row (TrainMode.list_set_rows,
+    trainmode/store/set_rows.py), which holds the same facts projected: no whole summary needed."""
+    if "summary" in set_row:
+        return set_reference(set_row["summary"])
+    return set_row.get("bpm"), set_row.get("key"), set_row.get("seconds")
+
+
 def judge(analysis: AudioAnalysis, summary: dict | None) -> Verdict:
     """Does this render belong to the set whose summary this is? Tempo, key and length."""
-    set_bpm, set_key, set_seconds = set_reference(summary)
+    return judge_row(analysis, {"summary": summary})
+
+
+def judge_row(analysis: AudioAnalysis, set_row: dict) -> Verdict:
+    """judge() against a whole or a narrow set row."""
+    set_bpm, set_key, set_seconds = row_reference(set_row)
     return compare(analysis, set_bpm=set_bpm, set_key=set_key, set_seconds=set_seconds)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ from .writers.base import GeneratedCaption
 
 log = logging.getLogger(__name__)
 MAX_AGE = timedelta(days=7)
+SummaryOf = Callable[[str], "dict | None"]
 KEPT = ("id", "parse_id", "als_filename", "audio_name", "pairing", "state", "caption", "error", "failed_step",
         "note", "item_id", "by", "variants")
 
@@ -80,14 +82,14 @@ def _download(store: Store, path: str) -> str:
         return spill_upload(blob, store.temp_dir())
 
 
-def _entry(store: Store, artist: dict, data: dict, summaries: dict, master_schema: dict) -> QueueEntry:
+def _entry(store: Store, artist: dict, data: dict, summary_of: SummaryOf, master_schema: dict) -> QueueEntry:
     audio_path = _download(store, data["blob"]) if data.get("blob") else ""
     entry = QueueEntry(artist_id=artist["id"], audio_path=audio_path,
                        audio=AudioInfo(**data["audio"]) if data.get("audio") else None,
                        generated=GeneratedCaption(**data["generated"]) if data.get("generated") else None,
                        analysis=AudioAnalysis.from_dict(data["analysis"]) if data.get("analysis") else None,
                        draft_blob=data.get("blob"), **{k: data.get(k) for k in KEPT if k in data})
-    row = summaries.get(entry.parse_id)
+    row = summary_of(entry.parse_id)
     if entry.analysis and row:
         entry.verdict = judge(entry.analysis, row["summary"])
     if entry.caption and row:
@@ -100,15 +102,18 @@ def _entry(store: Store, artist: dict, data: dict, summaries: dict, master_schem
     return entry
 
 
-def restore(store: Store, artist: dict, summaries: dict, master_schema: dict) -> tuple[list[QueueEntry], str | None]:
-    """The artist's draft as queue entries (and when it was last changed), or ([], None)."""
+def restore(store: Store, artist: dict, summary_of: SummaryOf,
+            master_schema: dict) -> tuple[list[QueueEntry], str | None]:
+    """The artist's draft as queue entries (and when it was last changed), or ([], None).
+    `summary_of(parse_id)`: the whole set row (or None when the set is gone), asked only for the
+    draft's sets."""
     row = store.get_draft(artist["id"])
     if not row:
         return [], None
     entries = []
     for data in row["draft"].get("entries", []):
         try:
-            entries.append(_entry(store, artist, data, summaries, master_schema))
+            entries.append(_entry(store, artist, data, summary_of, master_schema))
         except (TrainModeError, OSError, TypeError, KeyError):
             log.warning("a draft entry of %s could not be restored", artist["name"], exc_info=True)
     return entries, row["updated_at"]

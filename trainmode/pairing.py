@@ -1,6 +1,6 @@
 """Pair uploaded MP3s with imported sets: by file name first, by length (and tempo) as a tiebreak.
 
-    pairs = pair_uploads([("Night Drive (master).mp3", 15.6)], store.list_summaries(artist_id))
+    pairs = pair_uploads([("Night Drive (master).mp3", 15.6)], store.list_set_rows(artist_id))
     pairs[0].parse_id   # the night_drive.als row, or None when the user must pick
 
 Renders are named after their set with a render suffix ("Night Drive (master).mp3",
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from .analysis import AudioAnalysis, Candidate, Verdict, rank_candidates
-from .audio_check import judge, set_reference
+from .audio_check import judge_row, row_reference
 
 # Words a DAW or a person appends to a render's name. Stripped from the end only.
 RENDER_SUFFIXES = {
@@ -76,7 +76,17 @@ def normalize_stem(filename: str) -> str:
 
 
 def set_seconds(row: dict) -> float | None:
-    return ((row.get("summary") or {}).get("length") or {}).get("seconds")
+    return row.get("seconds")   # a row of SetIndex.rows
+
+
+def _narrow(row: dict) -> dict:
+    """What pairing reads of a set: a narrow set row as it is; a whole als_summaries row reduced
+    to the same fields once (not per upload and candidate)."""
+    if "summary" not in row:
+        return row
+    bpm, key, seconds = row_reference(row)
+    return {"parse_id": row["parse_id"], "als_filename": row["als_filename"], "created_at": row.get("created_at"),
+            "bpm": bpm, "key": key, "seconds": seconds}
 
 
 def fits(duration_s: float | None, seconds: float | None) -> bool:
@@ -112,8 +122,9 @@ class SetIndex:
     """The sets' normalised names, made once (not per upload and rerun), with the sets grouped
     by the name without spaces: a same-name match is a dict lookup, not a scan."""
 
-    def __init__(self, summaries: list[dict]):
-        self.rows = list(summaries)
+    def __init__(self, set_rows: list[dict]):
+        self.rows = [_narrow(r) for r in set_rows]
+        self.by_id = {r["parse_id"]: r for r in self.rows}
         self.names = [normalize_stem(r["als_filename"]) for r in self.rows]
         self.by_name: dict[str, list[dict]] = {}
         for row, norm in zip(self.rows, self.names, strict=True):
@@ -127,7 +138,7 @@ def pair_upload(name: str, duration_s: float | None, summaries: list[dict] | Set
                 analysis: AudioAnalysis | None = None) -> Pairing:
     index = summaries if isinstance(summaries, SetIndex) else SetIndex(summaries)
     pairing = _by_name(name, duration_s, index)
-    return _with_audio(pairing, analysis, index.rows) if analysis else pairing
+    return _with_audio(pairing, analysis, index.by_id) if analysis else pairing
 
 
 def _by_name(name: str, duration_s: float | None, index: SetIndex) -> Pairing:
@@ -163,13 +174,11 @@ def _similar(a: str, b: str) -> bool:
 
 
 def _candidate(row: dict) -> Candidate:
-    bpm, _, seconds = set_reference(row.get("summary"))
-    return Candidate(row["als_filename"], bpm=bpm, seconds=seconds, ref=row["parse_id"])
+    return Candidate(row["als_filename"], bpm=row.get("bpm"), seconds=row.get("seconds"), ref=row["parse_id"])
 
 
-def _with_audio(pairing: Pairing, analysis: AudioAnalysis, summaries: list[dict]) -> Pairing:
+def _with_audio(pairing: Pairing, analysis: AudioAnalysis, rows: dict[str, dict]) -> Pairing:
     """Rank the candidates by length and tempo; let them split sets whose names match equally."""
-    rows = {r["parse_id"]: r for r in summaries}
     ranked = rank_candidates(analysis, [_candidate(rows[p]) for p in pairing.candidates])
     parse_id, reason = pairing.parse_id, pairing.reason
     if parse_id is None and pairing.status == "ambiguous":
@@ -180,20 +189,21 @@ def _with_audio(pairing: Pairing, analysis: AudioAnalysis, summaries: list[dict]
     order = ((parse_id,) if parse_id else ()) + tuple(r.candidate.ref for r in ranked if r.candidate.ref != parse_id)
     whys = dict((r.candidate.ref, r.why) for r in ranked)
     return Pairing(pairing.name, parse_id, order, reason, why=whys[order[0]] if order else "",
-                   verdict=judge(analysis, rows[parse_id]["summary"]) if parse_id else None,
+                   verdict=judge_row(analysis, rows[parse_id]) if parse_id else None,
                    whys=tuple((p, whys[p]) for p in order))
 
 
 def _fits_audio(analysis: AudioAnalysis, row: dict) -> bool:
     """The length fits and the tempo agrees (same, half or double time)."""
-    verdict = judge(analysis, row["summary"])
+    verdict = judge_row(analysis, row)
     return fits(analysis.duration_s, set_seconds(row)) and verdict.tempo_relation is not None
 
 
 def pair_uploads(uploads: list[tuple[str, float | None]], summaries: list[dict] | SetIndex,
                  analyses: list[AudioAnalysis | None] | None = None) -> list[Pairing]:
-    """One Pairing per upload, in upload order. `summaries` are als_summaries rows (or a SetIndex of
-    them); `analyses` (one per upload, None where missing) add the length-and-tempo ranking and the verdict."""
+    """One Pairing per upload, in upload order. `summaries` are set rows, narrow (list_set_rows) or
+    whole (als_summaries rows), or a SetIndex of them; `analyses` (one per upload, None where
+    missing) add the length-and-tempo ranking and the verdict."""
     index = summaries if isinstance(summaries, SetIndex) else SetIndex(summaries)
     analyses = analyses or [None] * len(uploads)
     return [pair_upload(name, duration_s, index, analysis)

@@ -25,7 +25,7 @@ from typing import BinaryIO
 from . import clip_review, deleting, drafts, formats, library, work_queue
 from .analysis import AudioAnalysis, Verdict, analyze_mp3, audio_warnings
 from .audio import AudioInfo, duration_mismatch, probe_mp3
-from .audio_check import MeasuredUpload, judge, measure_uploads, verdict_line
+from .audio_check import MeasuredUpload, judge, judge_row, measure_uploads, row_reference, verdict_line
 from .batch import Generation, Job, generate_many
 from .caption_report import artist_report
 from .config import Settings, load_settings
@@ -90,12 +90,16 @@ class TrainMode:
 
     # ---- sets and the profile -------------------------------------------------------
     def list_sets(self, artist: dict) -> list[dict]:
-        """The artist's sets with their whole summaries (kept until a write changes them)."""
+        """Every set with its whole summary (kept until a write): deriving the profile needs them all."""
         return self.reads.call("als_summaries", self.store.list_summaries, artist["id"])
 
     def list_set_rows(self, artist: dict) -> list[dict]:
-        """The Library's narrow view of the sets (trainmode/store/set_rows.py): no whole summaries."""
+        """The pages' narrow view of the sets (trainmode/store/set_rows.py): pairing, labels, verdicts."""
         return self.reads.call("als_summaries", self.store.list_set_rows, artist["id"])
+
+    def set_summary(self, artist: dict, parse_id: str) -> dict | None:
+        """One set's whole row (None when gone), fetched once until a write: only for sets in use."""
+        return self.reads.call("als_summaries", self.store.get_summary, artist["id"], parse_id)
 
     def find_set(self, artist: dict, parse_id_or_filename: str) -> dict:
         return library.require_summary(self.store, artist, parse_id_or_filename)
@@ -146,7 +150,8 @@ class TrainMode:
         item = self.store.get_item(item_id)
         if item is None:
             raise NotFoundError("That training item no longer exists.")
-        return item, self.plan_clips(artist, self.find_set(artist, item["parse_id"]), item=item, mode=mode)
+        set_row = self.set_summary(artist, item["parse_id"]) or self.find_set(artist, item["parse_id"])
+        return item, self.plan_clips(artist, set_row, item=item, mode=mode)
 
     def clip_audio(self, item: dict, clip: dict) -> bytes:
         """One clip's MP3, cut frame-exact from the item's render (for a player)."""
@@ -212,9 +217,8 @@ class TrainMode:
         return probe_mp3(upload, name=name)
 
     def measure_uploads(self, uploads: list[tuple[str, BinaryIO | bytes | str | Path]]) -> list[MeasuredUpload]:
-        """Probe each upload and listen to the valid ones, in parallel on the usable cores: one
-        `MeasuredUpload` (info, analysis, or the error) per upload, in order. Pass them on to
-        `pair_measured` and `add_to_queue` so that each upload is probed and analysed once."""
+        """Probe each upload and listen to the valid ones, in parallel: one `MeasuredUpload` (info,
+        analysis or the error) per upload, in order, for `pair_measured` and `add_to_queue` to reuse."""
         return measure_uploads(uploads, self.store.temp_dir())
 
     def pair(self, uploads: list[tuple[str, float | None]], set_rows: list[dict],
@@ -225,26 +229,25 @@ class TrainMode:
         return pair_uploads(uploads, self._pair_index[1], analyses)
 
     def pair_measured(self, measured: list[MeasuredUpload], set_rows: list[dict]) -> list[Pairing]:
-        """Pairings by name, then length and tempo: each with `why` (and `why_for(parse_id)` per
-        candidate) and, when paired, the audio `verdict` against that set."""
+        """Pairings by name, then length and tempo, with `why`, `why_for(parse_id)` and the audio `verdict`."""
         return self.pair([(m.name, m.info.duration_s if m.info else None) for m in measured], set_rows,
                          [m.analysis for m in measured])
 
     @staticmethod
     def audio_verdict(analysis: AudioAnalysis, set_row: dict) -> Verdict:
-        """The render against a set (e.g. one picked by hand): matches | doubtful | mismatch, with reasons."""
-        return judge(analysis, set_row["summary"])
+        """The render against a set row (narrow or whole): matches | doubtful | mismatch, with reasons."""
+        return judge_row(analysis, set_row)
 
     @staticmethod
     def length_mismatch(info: AudioInfo, set_row: dict) -> str | None:
         """The warning Save would raise for this pairing (an MP3 far from the set's length), now."""
-        return duration_mismatch(info.duration_s, (set_row["summary"].get("length") or {}).get("seconds"))
+        return duration_mismatch(info.duration_s, row_reference(set_row)[2])
 
     def add_to_queue(self, queue: list[QueueEntry], artist: dict, set_row: dict, upload: BinaryIO | bytes, *,
                      name: str, info: AudioInfo, pairing: str, analysis: AudioAnalysis | None = None,
                      by: str | None = None) -> QueueEntry:
         """A queue entry for the upload; it is listened to here unless `analysis` is given, and the
-        entry keeps the analysis and its verdict against `set_row` (save reuses both)."""
+        entry keeps the analysis and its verdict against `set_row` (narrow or whole; save reuses both)."""
         path = work_queue.spill_upload(upload, self.store.temp_dir())
         try:
             analysis = analysis or analyze_mp3(path, name=name)
@@ -253,7 +256,7 @@ class TrainMode:
             raise
         entry = QueueEntry(artist_id=artist["id"], parse_id=set_row["parse_id"], als_filename=set_row["als_filename"],
                            audio_name=name, audio_path=path, audio=info, pairing=pairing,
-                           analysis=analysis, verdict=judge(analysis, set_row["summary"]), by=by)
+                           analysis=analysis, verdict=judge_row(analysis, set_row), by=by)
         queue.append(entry)
         return entry
 
@@ -263,11 +266,11 @@ class TrainMode:
         if not entries:
             return
         writer = get_writer(self.settings)
-        work_queue.generate(entries, writer, self.master_schema(artist), artist, self._sets_by_id(artist),
+        work_queue.generate(entries, writer, self.master_schema(artist), artist, self._sets_of(artist, entries),
                             on_progress=on_progress)
 
     def save_entries(self, entries: list[QueueEntry], artist: dict, *, on_progress: Progress | None = None) -> None:
-        work_queue.save(entries, self.store, artist, self._sets_by_id(artist), on_progress=on_progress)
+        work_queue.save(entries, self.store, artist, self._sets_of(artist, entries), on_progress=on_progress)
 
     def retry_entries(self, entries: list[QueueEntry], artist: dict, *, on_progress: Progress | None = None) -> None:
         """Repeat the step each failed entry failed at: writing its caption, or saving it."""
@@ -287,23 +290,20 @@ class TrainMode:
     def remove_entry(queue: list[QueueEntry], entry_id: str) -> None:
         work_queue.remove(queue, entry_id)
 
-    @staticmethod
-    def edit_entry(entry: QueueEntry, text: str, artist: dict, set_row: dict | None, master_schema: dict) -> None:
-        """Keep the user's caption and fact-check it (once, here); no store call."""
-        work_queue.edit(entry, text, set_row["summary"] if set_row else {}, master_schema, artist["name"])
+    def edit_entry(self, entry: QueueEntry, text: str, artist: dict, master_schema: dict) -> None:
+        """Keep the user's caption and fact-check it (once, here) against its set's summary."""
+        work_queue.edit(entry, text, self._summary_of(artist, entry), master_schema, artist["name"])
 
-    @staticmethod
-    def edit_entry_variant(entry: QueueEntry, name: str, text: str, artist: dict, set_row: dict | None,
-                           master_schema: dict) -> None:
+    def edit_entry_variant(self, entry: QueueEntry, name: str, text: str, artist: dict, master_schema: dict) -> None:
         """Keep the user's text of one caption variant (detailed, short, tags) and check it; Save stores it."""
-        work_queue.edit_variant(entry, name, text, set_row["summary"] if set_row else {}, master_schema,
-                                artist["name"])
+        work_queue.edit_variant(entry, name, text, self._summary_of(artist, entry), master_schema, artist["name"])
 
-    @classmethod
-    def use_variant(cls, entry: QueueEntry, name: str, artist: dict, set_row: dict | None,
-                    master_schema: dict) -> None:
+    def use_variant(self, entry: QueueEntry, name: str, artist: dict, master_schema: dict) -> None:
         """The variant `name` (as edited) becomes the entry's caption, checked as a caption."""
-        cls.edit_entry(entry, entry.variants[name], artist, set_row, master_schema)
+        self.edit_entry(entry, entry.variants[name], artist, master_schema)
+
+    def _summary_of(self, artist: dict, entry: QueueEntry) -> dict:
+        return (self.set_summary(artist, entry.parse_id) or {}).get("summary") or {}
 
     # ---- the queue's draft in the store (trainmode/drafts.py) ---------------------------
     def save_draft(self, artist: dict, entries: list[QueueEntry], by: str | None = None) -> None:
@@ -312,7 +312,7 @@ class TrainMode:
 
     def restore_draft(self, artist: dict) -> tuple[list[QueueEntry], str | None]:
         """The artist's saved queue (entries, when it last changed), or ([], None)."""
-        return drafts.restore(self.store, artist, self._sets_by_id(artist), self.master_schema(artist))
+        return drafts.restore(self.store, artist, lambda p: self.set_summary(artist, p), self.master_schema(artist))
 
     def discard_draft(self, artist: dict) -> None:
         drafts.discard(self.store, artist)
@@ -325,8 +325,8 @@ class TrainMode:
     def draft_fingerprint(entries: list[QueueEntry]) -> str:
         return drafts.fingerprint(entries)
 
-    def _sets_by_id(self, artist: dict) -> dict[str, dict]:
-        return {row["parse_id"]: row for row in self.list_sets(artist)}
+    def _sets_of(self, artist: dict, entries: list[QueueEntry]) -> dict[str, dict]:
+        return {e.parse_id: row for e in entries if (row := self.set_summary(artist, e.parse_id))}
 
     # ---- export -------------------------------------------------------------------------
     def export(self, artist: dict, *, on_progress: ProgressFn | None = None, format: str = formats.DEFAULT,

@@ -1,11 +1,12 @@
-"""The Library's narrow view of a set: the few summary fields its table, filters and charts
-show, read by both backends as a projection (SQLite json_extract; on Supabase the function
-train_mode_set_rows, which answers with one compact array per set), so a rerun never moves
-whole summaries. The facts were computed at import (summary v2); a v1 summary (imported
+"""The pages' narrow view of a set: the few summary fields the Library's table, filters and
+charts show and the Train page pairs, labels and judges uploads by (name, import time, length,
+tempo, meter, key), read by both backends as a projection (SQLite json_extract; on Supabase the
+function train_mode_set_rows, which answers with one compact array per set), so a rerun never
+moves whole summaries. The facts were computed at import (summary v2); a v1 summary (imported
 before) is read whole once and upgraded here.
 
     store.list_set_rows(artist_id)[0]
-    {"id": ..., "parse_id": ..., "als_filename": "night_drive.als", "version": 2,
+    {"id": ..., "parse_id": ..., "als_filename": "night_drive.als", "created_at": "2026-...", "version": 2,
      "bpm": 124.0, "meter": "4/4", "key": "A minor", "seconds": 185.2, "midi": 3, "audio": 2,
      "instruments": ["drums", "bass"], "plugins": [...], "devices": [...], "live": "12.1"}
 """
@@ -15,7 +16,7 @@ import json
 
 from ..facts import KEY_CONFIDENCE, SCHEMA_VERSION, SetFacts
 
-COLUMNS = ("id", "parse_id", "als_filename")
+COLUMNS = ("id", "parse_id", "als_filename", "created_at")   # created_at: pairing offers the newest import first
 # output field -> path inside the summary
 PATHS = {
     "version": ("schema_version",), "bpm": ("tempo", "dominant_bpm"), "meter": ("time_signature",),
@@ -33,15 +34,18 @@ def sqlite_select() -> str:
 
 
 # The order of the values in each array train_mode_set_rows answers with
-# (supabase/migrations/20261204000000_train_mode_set_rows.sql).
-COMPACT = (*COLUMNS, "version", "bpm", "meter", "key_name", "key_confidence", "seconds", "midi", "audio", "live",
-           "instruments", "plugins", "devices")
+# (supabase/migrations/20261204000000_train_mode_set_rows.sql; created_at since 20261205000000).
+COMPACT = ("id", "parse_id", "als_filename", "version", "bpm", "meter", "key_name", "key_confidence", "seconds",
+           "midi", "audio", "live", "instruments", "plugins", "devices", "created_at")
 
 
 def from_compact(answer: dict) -> list[dict]:
     """train_mode_set_rows' answer as raw rows for `finish` (plugin and device positions named)."""
     names = answer["names"]
-    raw = [dict(zip(COMPACT, values, strict=True)) for values in answer["sets"]]
+    # A project without the 20261205000000 migration answers without created_at: pairing then
+    # cannot prefer the newest of two imports of one set, nothing else changes.
+    raw = [dict(zip(COMPACT, values if len(values) == len(COMPACT) else [*values, None], strict=True))
+           for values in answer["sets"]]
     for row in raw:
         row["plugins"], row["devices"] = [names[i] for i in row["plugins"]], [names[i] for i in row["devices"]]
     return raw
