@@ -39,6 +39,10 @@ def test_clips_export_has_a_row_per_section_with_its_sidecar(store, settings, de
     lines = [json.loads(x) for x in (folder / "metadata.jsonl").read_text().splitlines()]
     assert [x["file_name"] for x in lines] == [f"clip-{i:04d}-{n:02d}.mp3" for i in (1, 2) for n in (1, 2)]
     assert [x["section"] for x in lines] == ["Intro", "Drop"] * 2
+    # The renders were measured whole: a render's loudness or tempo is not its clip's; the verdict on it stays.
+    assert all(item["metadata"]["audio"]["loudness_lufs"] is not None for item in items)
+    assert all(x["loudness_lufs"] is None and x["peak_dbfs"] is None and x["audio_bpm"] is None for x in lines)
+    assert [x["audio_verdict"] for x in lines] == [item["metadata"]["audio"]["verdict"] for item in items for _ in "ab"]
     for line, item in zip(lines[::2], items, strict=True):
         sidecar = json.loads((folder / line["file_name"].replace(".mp3", ".json")).read_text())
         assert sidecar["parent_track"] == "track-0001" or sidecar["parent_track"] == "track-0002"

@@ -10,10 +10,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 from . import clips
-from .dataset import ClipCut, Row
+from .dataset import AUDIO_FIELDS, ClipCut, Row
 from .writers import OfflineWriter
 
 CLIP_FIELDS = ("section", "start_s", "end_s", "parent_track", "parent_item")
+# The render was measured whole (trainmode.analysis): its loudness, peak, silence or tempo are not
+# the clip's. A clip keeps only the verdict on its parent (a clip of a doubtful render is doubtful).
+PARENT_FIELDS = ("audio_verdict", "confirmed_despite_doubt")
+
+
+def clip_heard(parent: dict) -> dict:
+    return {**dict.fromkeys(AUDIO_FIELDS), **{k: parent.get(k) for k in PARENT_FIELDS}}
 
 
 def clip_stem(item_index: int, clip_index: int) -> str:
@@ -58,7 +65,7 @@ def clip_rows(rows: list[Row], items: dict[str, dict], summaries: dict[str, dict
                 row, item_id=f"{row.item_id}:{clip.index:02d}", parent_id=row.item_id,
                 stem=clip_stem(number, clip.index), caption=caption.strip(),
                 captions={k: v for k, v in variants.items() if k != "detailed" and isinstance(v, str) and v},
-                duration_s=clip.duration_s,
+                duration_s=clip.duration_s, heard=clip_heard(row.heard),
                 audio=replace(row.audio, sha256=None, bytes=None,
                               cut=ClipCut(clip.start_s, clip.end_s, clip is plan[-1],
                                           int((row.audio.bytes or 0) * clip.duration_s / (row.duration_s or 1)))),

@@ -47,7 +47,8 @@ FIELD_NOTES = {
     "genres": "from the artist profile",
     "moods": "from the artist profile",
     "artist": "an opaque artist id, or the artist's name when exported with `--artist-name`",
-    "audio_bpm": "tempo measured in the MP3 (null when not measured), with `audio_bpm_confidence` (0-1)",
+    "audio_bpm": "tempo measured in the MP3, with `audio_bpm_confidence` (0-1); null when not measured, and in a "
+                 "clip's row, like every measured field up to `audio_analyzer`: renders are measured whole",
     "audio_bpm_confidence": "how sure the tempo measurement is (0-1)",
     "audio_key": "key heard in the MP3, e.g. `F# minor`, with `audio_key_strength` (0-1)",
     "audio_key_strength": "how clearly the key is heard (0-1)",
@@ -59,7 +60,8 @@ FIELD_NOTES = {
     "clipped_ratio": "share of samples at full scale",
     "audio_mono": "whether the render is effectively mono",
     "audio_analyzer": "what measured it",
-    "audio_verdict": "the render against its set: `matches`, `doubtful` or `mismatch` (see docs/audio-analysis.md)",
+    "audio_verdict": "the render (a clip's: its parent render) against its set: `matches`, `doubtful` or "
+                     "`mismatch` (see docs/audio-analysis.md)",
     "confirmed_despite_doubt": "true when someone saved it although the verdict was not `matches`",
 }
 CARD_FIELDS = tuple(FIELD_NOTES)[1:]  # metadata.jsonl fields after file_name
@@ -129,6 +131,10 @@ def _listened(rows: list[Row]) -> str:
     """The card's line on what the renders were measured to be."""
     loudness = [r.heard["loudness_lufs"] for r in rows if r.heard.get("loudness_lufs") is not None]
     doubted = sum(bool(r.heard.get("confirmed_despite_doubt")) for r in rows)
+    if any(r.parent_id for r in rows):
+        return (f"Renders are measured whole, so a clip's row leaves the measured fields (`audio_bpm` to "
+                f"`audio_analyzer`) empty; {doubted} clips come from renders saved although their audio did not "
+                "clearly match their set.")
     measured = (f"Loudness from {min(loudness):.1f} to {max(loudness):.1f} LUFS over {len(loudness)} measured tracks; "
                 if loudness else "No track's loudness was measured; ")
     return f"{measured}{doubted} saved although its audio did not clearly match its set."
