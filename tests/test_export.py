@@ -1,5 +1,6 @@
 """Export: streaming zip64, determinism, verification, crash safety, busy artist,
 the remote (fetch) path and progress. The dataset layout is in test_dataset_layout.py."""
+import gc
 import hashlib
 import io
 import json
@@ -136,6 +137,7 @@ def test_a_failure_at_any_step_keeps_items_ready_and_leaves_no_zip(store, settin
         with pytest.raises(StoreError):
             export_artist(store, settings, artist)
     assert export_threads() == []
+    assert gc.isenabled() and gc.get_freeze_count() == 0     # the collector's pause ends with the export
     assert len(store.list_items(artist["id"], "ready")) == 2
     assert not list((store.blob_dir / "exports").rglob("*.zip")) if (store.blob_dir / "exports").exists() else True
     assert not list((store.data_dir / "tmp").rglob("*.zip"))
@@ -143,6 +145,15 @@ def test_a_failure_at_any_step_keeps_items_ready_and_leaves_no_zip(store, settin
     assert failed["status"] == "failed" and failed["error"]
     retry = export_artist(store, settings, artist)  # and a retry just works
     assert retry.item_count == 2 and store.list_items(artist["id"], "ready") == []
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_failure_making_the_rows_begins_nothing_and_restarts_the_collector(store, settings, artist, monkeypatch):
+    monkeypatch.setattr(export_mod, "rows_for", _fail)
+    with pytest.raises(StoreError):
+        export_artist(store, settings, artist)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert store.list_exports(artist["id"]) == [] and len(store.list_items(artist["id"], "ready")) == 2
 
 
 def test_a_dataset_breaking_its_format_rules_is_not_stored_and_nothing_is_marked(store, artist, monkeypatch):

@@ -10,10 +10,12 @@ zip is left visible and the items stay `ready`, so a retry just works.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -164,7 +166,40 @@ def export_dataset(store: Store, artist: dict, *, on_progress: ProgressFn | None
     if not items:
         raise ValidationError(f"{artist['name']} has no ready training items to export. "
                               "Save some on the Train page first.")
-    rows = export_rows(store, artist, items, split=split, artist_name=artist_name, clips=clips)
+    with _long_lived(lambda: export_rows(store, artist, items, split=split, artist_name=artist_name,
+                                         clips=clips)) as rows:
+        return _export_rows(store, artist, fmt, items, rows, on_progress=on_progress, max_workers=max_workers,
+                            expires_s=expires_s, stale_after_s=stale_after_s, clips=clips)
+
+
+@contextmanager
+def _long_lived(build: Callable[[], list[Row]]) -> Iterator[list[Row]]:
+    """`build()`'s rows, made with Python's cyclic garbage collector paused, then kept out of its sight.
+
+    Making the rows reads every exported set's whole summary: for thousands of sets, hundreds of
+    thousands of lists and dicts made at once, which set off full collections that each walked
+    everything alive again (half the time of a 5,000-item export, benchmarks/bench_scale.py). None
+    of it forms a cycle. Once built, what lives (the rows, and all the process held before) is
+    frozen (gc.freeze) until the export ends: the export's own short-lived objects are still
+    collected, the long-lived ones are not rescanned for each of them. Nothing is leaked."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        rows = build()
+    finally:
+        if was_on:
+            gc.enable()
+    gc.freeze()
+    try:
+        yield rows
+    finally:
+        gc.unfreeze()
+
+
+def _export_rows(store: Store, artist: dict, fmt, items: list[dict], rows: list[Row], *,
+                 on_progress: ProgressFn | None, max_workers: int, expires_s: int, stale_after_s: float,
+                 clips: str) -> ExportResult:
+    """export_dataset once the rows are made: write, check, store, then mark the items exported."""
     export_id = new_id()
     zip_path = f"exports/{artist['id']}/{export_id}/{'dataset' if fmt is formats.hf else 'dataset-' + fmt.NAME}.zip"
     store.begin_export({"id": export_id, "artist_id": artist["id"], "zip_path": zip_path}, stale_after_s=stale_after_s)
