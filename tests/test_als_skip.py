@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from trainmode.als import parse_als, reader
+from trainmode.als import parse_als, reader, skip
 from trainmode.als.skip import skip_parameter_lists
 
 HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n<Ableton Creator="Ableton Live 11.3"><Devices>'
@@ -108,3 +108,10 @@ def test_the_summary_is_the_same_with_and_without_cutting(monkeypatch, chunk):
     track = cut["tracks"][0]
     assert track["plugins"] == ["Serum"]
     assert track["devices"] == ["Max Audio Effect", "Reverb"]
+
+
+def test_a_read_full_of_tiny_lists_is_passed_on_after_a_few():
+    # Bounded work on a file made of nothing but lists; every byte still arrives.
+    lists = b"<ParameterList><P/></ParameterList>" * (skip.MAX_LISTS + 10)
+    out = skipped([HEAD + lists + TAIL])
+    assert out == HEAD + b"<ParameterList></ParameterList>" * skip.MAX_LISTS + lists[-10 * 35:] + TAIL

@@ -22,6 +22,9 @@ OPEN = b"<ParameterList>"
 CLOSE = b"</ParameterList>"
 _ANY_OPEN, _ANY_CLOSE = OPEN[:-1], CLOSE[:-1]  # the tag in any spelling
 MAX_REGION = 1024 * 1024  # the largest list in the corpus is 214 KB
+# Lists looked at per read: real sets hold a few per MB; a file of nothing but tiny lists
+# would otherwise cost a Python loop turn per 30 bytes.
+MAX_LISTS = 64
 
 
 def skip_parameter_lists(chunks: Iterable[bytes], start: int = 0) -> Iterator[bytes]:
@@ -64,9 +67,12 @@ def _follows_lt(data: bytes, mark: bytes) -> bool:
 
 def _cut(data: bytes, final: bool) -> tuple[bytes, bytes]:
     """(what can be passed on now, what must wait for more bytes). Linear in len(data):
-    nothing is searched twice within one call."""
+    nothing is searched twice within one call; after MAX_LISTS lists the rest goes as it is."""
     pieces, pos = [], 0
-    while (start := data.find(OPEN, pos)) >= 0:
+    for _ in range(MAX_LISTS):
+        start = data.find(OPEN, pos)
+        if start < 0:
+            break
         body = start + len(OPEN)
         end, cuttable = _list_end(data, body)
         if end is None:  # its end is not here
