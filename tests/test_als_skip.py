@@ -7,7 +7,8 @@ import gzip
 import pytest
 
 from trainmode.als import parse_als, reader, skip
-from trainmode.als.skip import skip_parameter_lists
+from trainmode.als.skip import fold_notes, skip_parameter_lists
+from trainmode.errors import AlsError
 
 HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n<Ableton Creator="Ableton Live 11.3"><Devices>'
 TAIL = b"<Eq8 Id=\"2\"/></Devices></Ableton>\n"
@@ -112,6 +113,86 @@ def test_the_summary_is_the_same_with_and_without_cutting(monkeypatch, chunk):
 
 def test_a_read_full_of_tiny_lists_is_passed_on_after_a_few():
     # Bounded work on a file made of nothing but lists; every byte still arrives.
-    lists = b"<ParameterList><P/></ParameterList>" * (skip.MAX_LISTS + 10)
+    lists = b"<ParameterList><P/></ParameterList>" * (skip.MAX_REGIONS + 10)
     out = skipped([HEAD + lists + TAIL])
-    assert out == HEAD + b"<ParameterList></ParameterList>" * skip.MAX_LISTS + lists[-10 * 35:] + TAIL
+    assert out == HEAD + b"<ParameterList></ParameterList>" * skip.MAX_REGIONS + lists[-10 * 35:] + TAIL
+
+
+# -- MIDI note lists ---------------------------------------------------------------------
+def note(duration: str, extra: str = ' IsEnabled="true"') -> bytes:
+    return f'<MidiNoteEvent Time="0" Duration="{duration}" Velocity="100"{extra} />'.encode()
+
+
+def keytrack(*notes: bytes, key: int = 60) -> bytes:
+    return b'<KeyTrack Id="0"><Notes>\n' + b"\n".join(notes) + b'\n</Notes><MidiKey Value="%d"/></KeyTrack>' % key
+
+
+PLAIN = keytrack(note("0.25"), note("0.5"), note("-1"), note("1e-3", ""), key=64)  # Live 12 writes no IsEnabled
+FOLDED = b'<KeyTrack Id="0"><Notes>\n<T C="4" W="0.751"/></Notes><MidiKey Value="64"/></KeyTrack>'
+LEFT_WHOLE = [
+    keytrack(note("0.25"), note("0.5", ' IsEnabled="false"')),  # a disabled note
+    keytrack(note("0.25"), note("0.5", " IsEnabled='true'")),  # single quotes
+    keytrack(note("0.25"), note("nan")),  # not a finite length
+    keytrack(note("0.25"), note("1e13")),  # out of range
+    keytrack(note("0.25"), b'<MidiNoteEvent Time="0" Velocity="100" />'),  # no length
+    keytrack(note("0.25"), b"<MidiNoteEvent Time='0' Duration=\"1\"></MidiNoteEvent>"),  # not self-closing
+]
+
+
+def folded(chunks) -> bytes:
+    return b"".join(fold_notes(chunks, "T", HEAD.index(b"<Ableton")))
+
+
+def test_plain_note_lists_become_one_count_wherever_the_stream_is_split():
+    outer = b"<Notes><KeyTracks>%s</KeyTracks></Notes>"  # Live 11+: the clip's own <Notes> holds KeyTracks
+    for chunks in splits(HEAD + outer % (PLAIN + PLAIN) + TAIL):
+        assert folded(chunks) == HEAD + outer % (FOLDED + FOLDED) + TAIL
+
+
+@pytest.mark.parametrize("odd", LEFT_WHOLE)
+def test_note_lists_not_plainly_written_are_left_whole(odd):
+    for chunks in splits(HEAD + odd + PLAIN + TAIL):
+        assert folded(chunks) == HEAD + odd + FOLDED + TAIL
+
+
+def clip_set(*keytracks: bytes, comment: bytes = b"") -> bytes:
+    clip = (b'<MidiClip Id="0"><CurrentStart Value="0"/><CurrentEnd Value="16"/><Disabled Value="false"/>'
+            b"<Notes><KeyTracks>%s</KeyTracks></Notes></MidiClip>" % b"".join(keytracks))
+    arrangement = (b"<MainSequencer><ClipTimeable><ArrangerAutomation><Events>%s</Events>"
+                   b"</ArrangerAutomation></ClipTimeable></MainSequencer>" % clip)
+    return SET % (comment, b"</Devices>" + arrangement + b"<Devices>")
+
+
+def parse_both_ways(*keytracks: bytes):
+    """The summary (or error) with notes counted early, and with early counting turned off
+    by a comment before the set."""
+    results = []
+    for comment in (b"", b"<!-- -->"):
+        try:
+            results.append(parse_als(gzip.compress(clip_set(*keytracks, comment=comment)), filename="a.als").summary)
+        except AlsError as exc:
+            results.append(str(exc))
+    return results
+
+
+@pytest.mark.parametrize("chunk", [7, 64, reader.CHUNK])
+def test_note_facts_are_the_same_counted_early_or_parsed(monkeypatch, chunk):
+    monkeypatch.setattr(reader, "CHUNK", chunk)
+    early, parsed = parse_both_ways(PLAIN, *LEFT_WHOLE[:2], keytrack(note("2"), note("2"), key=67))
+    assert early == parsed
+    assert early["notes"]["count"] == 4 + 1 + 2 + 2  # the disabled note is not counted
+    assert early["tracks"][0]["note_count"] == 9
+
+
+@pytest.mark.parametrize("odd", LEFT_WHOLE[2:5])
+def test_a_bad_note_is_the_same_error_either_way(odd):
+    early, parsed = parse_both_ways(PLAIN, odd)
+    assert early == parsed
+    assert "MIDI note length" in early
+
+
+def test_a_count_written_in_the_file_is_not_taken_for_one():
+    forged = b'<KeyTrack Id="1"><Notes><N0123456789abcdef C="999" W="9"/></Notes><MidiKey Value="67"/></KeyTrack>'
+    early, parsed = parse_both_ways(PLAIN, forged)
+    assert early == parsed  # the made-up element is read as a note without a length
+    assert "a MIDI note length is missing" in early

@@ -26,7 +26,7 @@ from .collect_tempo import TempoCollector
 from .collect_tracks import TrackCollector
 from .raw import ParseContext
 from .reader import SetStream
-from .skip import skip_parameter_lists
+from .skip import fold_notes, skip_parameter_lists
 
 COLLECTORS = (TrackCollector, TempoCollector, ClipCollector, LocatorCollector)
 PROLOG_LIMIT = 1024 * 1024  # bytes allowed before the root element
@@ -108,7 +108,8 @@ def _parse_chunks(stream: SetStream, chunks) -> dict:
         remove_blank_text=True, collect_ids=False,  # fewer nodes to build: ~10% faster
     )
     try:
-        for chunk in skip_parameter_lists(chain(head, chunks), root_at):
+        xml = fold_notes(skip_parameter_lists(chain(head, chunks), root_at), dispatch.ctx.notes_tag, root_at)
+        for chunk in xml:
             parser.feed(chunk)
             dispatch.handle(parser.read_events())
             dispatch.prune()
