@@ -143,14 +143,27 @@ def folded(chunks) -> bytes:
     return b"".join(fold_notes(chunks, "T", HEAD.index(b"<Ableton")))
 
 
-def test_plain_note_lists_become_one_count_wherever_the_stream_is_split():
+@pytest.fixture
+def short_lists(monkeypatch):
+    """Count the lists here however short (real ones are counted from ~15 notes up)."""
+    monkeypatch.setattr(skip, "MIN_NOTES_BYTES", 0)
+
+
+def test_short_note_lists_are_left_to_the_parser():
+    assert folded([HEAD + PLAIN + TAIL]) == HEAD + PLAIN + TAIL
+    longer = keytrack(*[note("0.25")] * 40)
+    assert folded([HEAD + longer + TAIL]) == HEAD + longer.replace(
+        b"\n".join([note("0.25")] * 40) + b"\n", b'<T C="40" W="10.0"/>') + TAIL
+
+
+def test_plain_note_lists_become_one_count_wherever_the_stream_is_split(short_lists):
     outer = b"<Notes><KeyTracks>%s</KeyTracks></Notes>"  # Live 11+: the clip's own <Notes> holds KeyTracks
     for chunks in splits(HEAD + outer % (PLAIN + PLAIN) + TAIL):
         assert folded(chunks) == HEAD + outer % (FOLDED + FOLDED) + TAIL
 
 
 @pytest.mark.parametrize("odd", LEFT_WHOLE)
-def test_note_lists_not_plainly_written_are_left_whole(odd):
+def test_note_lists_not_plainly_written_are_left_whole(odd, short_lists):
     for chunks in splits(HEAD + odd + PLAIN + TAIL):
         assert folded(chunks) == HEAD + odd + FOLDED + TAIL
 
@@ -176,7 +189,7 @@ def parse_both_ways(*keytracks: bytes):
 
 
 @pytest.mark.parametrize("chunk", [7, 64, reader.CHUNK])
-def test_note_facts_are_the_same_counted_early_or_parsed(monkeypatch, chunk):
+def test_note_facts_are_the_same_counted_early_or_parsed(monkeypatch, chunk, short_lists):
     monkeypatch.setattr(reader, "CHUNK", chunk)
     early, parsed = parse_both_ways(PLAIN, *LEFT_WHOLE[:2], keytrack(note("2"), note("2"), key=67))
     assert early == parsed
@@ -185,13 +198,13 @@ def test_note_facts_are_the_same_counted_early_or_parsed(monkeypatch, chunk):
 
 
 @pytest.mark.parametrize("odd", LEFT_WHOLE[2:5])
-def test_a_bad_note_is_the_same_error_either_way(odd):
+def test_a_bad_note_is_the_same_error_either_way(odd, short_lists):
     early, parsed = parse_both_ways(PLAIN, odd)
     assert early == parsed
     assert "MIDI note length" in early
 
 
-def test_a_count_written_in_the_file_is_not_taken_for_one():
+def test_a_count_written_in_the_file_is_not_taken_for_one(short_lists):
     forged = b'<KeyTrack Id="1"><Notes><N0123456789abcdef C="999" W="9"/></Notes><MidiKey Value="67"/></KeyTrack>'
     early, parsed = parse_both_ways(PLAIN, forged)
     assert early == parsed  # the made-up element is read as a note without a length
