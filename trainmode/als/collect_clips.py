@@ -8,6 +8,8 @@ by one in Python: each batch that streams past is counted and summed by XPath (i
 """
 from __future__ import annotations
 
+import math
+
 from lxml import etree
 
 from .collect_tracks import file_name
@@ -95,7 +97,15 @@ class ClipCollector:
 
     def _fold(self, keytrack) -> None:
         notes = child(keytrack, "Notes")
-        if notes is None or not len(notes):
+        if notes is None:
+            return
+        counted = notes[-1] if len(notes) else None  # by skip.fold_notes, before parsing
+        if counted is not None and counted.tag == self.ctx.notes_tag:
+            if self.clip:
+                self.notes += int(counted.get("C"))
+                self.weight += float(counted.get("W"))
+            del notes[-1]
+        if not len(notes):
             return
         if self.clip:
             # A few notes are quicker to read one by one than through an XPath call.
@@ -105,7 +115,7 @@ class ClipCollector:
                 lengths = list(map(float, raw))
             except (TypeError, ValueError):  # not a number, or missing
                 lengths = [self.ctx.num(d, "a MIDI note length") for d in raw]  # raises, naming the value
-            if lengths and not MAX_MAGNITUDE >= max(map(abs, lengths)):  # also catches nan
+            if lengths and (not MAX_MAGNITUDE >= max(map(abs, lengths)) or any(map(math.isnan, lengths))):
                 next(self.ctx.num(d, "a MIDI note length") for d in raw if not abs(float(d)) <= MAX_MAGNITUDE)
             self.notes += len(lengths)
             self.weight += sum(d for d in lengths if d > 0)

@@ -26,6 +26,7 @@ from .collect_tempo import TempoCollector
 from .collect_tracks import TrackCollector
 from .raw import ParseContext
 from .reader import SetStream
+from .skip import fold_notes, skip_parameter_lists
 
 COLLECTORS = (TrackCollector, TempoCollector, ClipCollector, LocatorCollector)
 PROLOG_LIMIT = 1024 * 1024  # bytes allowed before the root element
@@ -94,7 +95,7 @@ def parse_stream(stream: SetStream) -> dict:
 
 def _parse_chunks(stream: SetStream, chunks) -> dict:
     dispatch = _Dispatch(stream)
-    head, root_name, root_attrs = _check_prolog(stream, chunks)
+    head, root_at, root_name, root_attrs = _check_prolog(stream, chunks)
     if root_name != "Ableton":
         raise stream.fail(f"is not an Ableton Live set: its XML starts with <{root_name}>, not <Ableton>.")
     dispatch.ctx.raw.creator = root_attrs.get("Creator") or ""
@@ -107,7 +108,8 @@ def _parse_chunks(stream: SetStream, chunks) -> dict:
         remove_blank_text=True, collect_ids=False,  # fewer nodes to build: ~10% faster
     )
     try:
-        for chunk in chain(head, chunks):
+        xml = fold_notes(skip_parameter_lists(chain(head, chunks), root_at), dispatch.ctx.notes_tag, root_at)
+        for chunk in xml:
             parser.feed(chunk)
             dispatch.handle(parser.read_events())
             dispatch.prune()
@@ -121,16 +123,17 @@ def _parse_chunks(stream: SetStream, chunks) -> dict:
     return build_summary(dispatch.ctx.raw, stream.fail)
 
 
-def _check_prolog(stream: SetStream, chunks) -> tuple[list[bytes], str, dict]:
+def _check_prolog(stream: SetStream, chunks) -> tuple[list[bytes], int, str, dict]:
     """Read up to the root element with expat, refusing any DTD: Live never writes one,
-    and DTDs are how entity bombs and external-entity reads get in."""
+    and DTDs are how entity bombs and external-entity reads get in. Returns the chunks read,
+    the root element's byte offset, its name and its attributes."""
     expat = pyexpat.ParserCreate()
 
     def refuse(*_):
         raise stream.fail("was refused: it declares a DTD or entities, which Live sets never contain.")
 
     def root(name, attrs):
-        raise _Root(name, attrs)
+        raise _Root(expat.CurrentByteIndex, name, attrs)
 
     def declaration(version, encoding, standalone):
         # Live writes UTF-8. Other encodings could be read differently by expat and libxml2.
@@ -148,7 +151,7 @@ def _check_prolog(stream: SetStream, chunks) -> tuple[list[bytes], str, dict]:
         try:
             expat.Parse(chunk, False)
         except _Root as found:
-            return head, found.args[0], found.args[1]
+            return head, *found.args
         except pyexpat.ExpatError as exc:
             raise stream.fail(
                 f"is not an Ableton Live set: it is not valid XML ({pyexpat.ErrorString(exc.code)})."

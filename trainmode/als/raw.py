@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import secrets
 from array import array
 from dataclasses import dataclass, field
 
@@ -66,6 +67,9 @@ class ParseContext:
         self.scope: str | None = None  # "track" | "master" | "prehear"
         self.scope_el = None
         self.track: RawTrack | None = None
+        # The element skip.fold_notes writes a note list's count and weight as: named afresh
+        # for every parse, so no file can hold one.
+        self.notes_tag = "N" + secrets.token_hex(8)
 
     def fail(self, reason: str) -> AlsError:
         return self.stream.fail(reason)
