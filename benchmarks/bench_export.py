@@ -43,6 +43,7 @@ import httpx  # noqa: E402
 import lameenc  # noqa: E402
 
 from trainmode.export import export_dataset  # noqa: E402
+from trainmode.saving import seek_table  # noqa: E402
 from trainmode.store import EmbeddedStore, new_id  # noqa: E402
 
 MiB = 1024 * 1024
@@ -94,7 +95,8 @@ def id3_tag(text: str) -> bytes:
 
 
 def fill_store(store: EmbeddedStore, count: int, frames: bytes) -> dict:
-    """`count` ready items whose audio files are distinct copies of `frames`."""
+    """`count` ready items whose audio files are distinct copies of `frames`, each with the seek
+    table that saving an item keeps in its metadata (the clip export cuts through it)."""
     artist = store.ensure_artist("Bench")
     summary = {"schema_version": 1, "tempo": {"bpm": 120.0}, "time_signature": "4/4",
                "key": {"tonic": "A", "mode": "minor", "confidence": 0.9},
@@ -117,7 +119,7 @@ def fill_store(store: EmbeddedStore, count: int, frames: bytes) -> dict:
         store.insert_item({
             "id": item_id, "artist_id": artist["id"], "als_summary_id": row["id"], "parse_id": "bench-set",
             "audio_path": f"{base}/audio.mp3", "prompt_path": f"{base}/prompt.txt", "prompt_text": caption,
-            "metadata": {"bpm": 120.0, "key": "A minor", "time_signature": "4/4"},
+            "metadata": {"bpm": 120.0, "key": "A minor", "time_signature": "4/4", **seek_table(path)},
             "provenance": {"writer": "manual"}, "audio_sha256": f"{index:064x}",
             "audio_duration_s": 600.0, "audio_bytes": len(audio), "audio_filename": f"bench-{index}.mp3"})
     return artist
