@@ -12,6 +12,7 @@ from trainmode import formats, mp3cut, mp3seek
 from trainmode.demo import DEMO_ARTIST, install_demo
 from trainmode.errors import StoreError
 from trainmode.formats.base import Build
+from trainmode.service import TrainMode
 
 
 def _cuttable(audio_fixtures) -> dict[str, bytes]:
@@ -85,7 +86,10 @@ def test_a_render_that_changed_is_scanned_not_cut_wrong(renders, tmp_path):
     with pytest.raises(mp3seek.Stale):
         [sought.frame(i) for i in range(sought.count)]
     assert isinstance(mp3seek.index_of(io.BytesIO(shifted), table), mp3cut.FrameIndex)
-    assert isinstance(mp3seek.index_of(io.BytesIO(data), {**table, "version": 0}), mp3cut.FrameIndex)
+    for damaged in ({**table, "version": 0}, {**table, "offsets": "not base64!"}, {**table, "count": None},
+                    {**table, "every": 1}):
+        assert isinstance(mp3seek.index_of(io.BytesIO(data), damaged), mp3cut.FrameIndex)
+    assert isinstance(mp3seek.index_of(io.BytesIO(data[:-500]), table), mp3cut.FrameIndex)
 
 
 @pytest.fixture
@@ -136,3 +140,14 @@ def test_an_export_scans_a_render_whose_frames_moved_since_it_was_saved(store, d
     bare = [{**i, "metadata": {k: v for k, v in i["metadata"].items() if k != "frames"}} for i in items]
     after = _members(store, artist, items, tmp_path / "a.zip", "sections")
     assert after == _members(store, artist, bare, tmp_path / "b.zip", "sections") and after != before
+
+
+def test_the_train_page_player_cuts_through_the_table_too(store, settings, demo, monkeypatch):
+    artist, items = demo
+    tm = TrainMode(store, settings)
+    item, planned = tm.item_clips(artist, items[0]["id"])
+    bare = {**item, "metadata": {k: v for k, v in item["metadata"].items() if k != "frames"}}
+    scanned = [tm.clip_audio(bare, clip) for clip in planned]
+    monkeypatch.setattr(mp3seek, "scan", None)
+    monkeypatch.setattr(mp3cut, "scan", None)
+    assert len(planned) >= 2 and [tm.clip_audio(item, clip) for clip in planned] == scanned

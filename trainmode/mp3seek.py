@@ -54,11 +54,14 @@ class SeekTable(Timing):
 
     def __init__(self, source: BinaryIO, table: dict):
         self._source = source
-        self.every, self.count = int(table["every"]), int(table["count"])
-        self.sample_rate, self.samples_per_frame = int(table["sample_rate"]), int(table["samples_per_frame"])
-        self.one_bitrate = bool(table["one_bitrate"])
-        gaps = np.frombuffer(zlib.decompress(base64.b64decode(table["offsets"])), dtype="<u4")
-        self._marks = np.cumsum(gaps, dtype=np.int64).tolist() + [int(table["end"])]
+        try:  # a table edited or damaged in the database is not a reason to fail: the scan remains
+            self.every, self.count = int(table["every"]), int(table["count"])
+            self.sample_rate, self.samples_per_frame = int(table["sample_rate"]), int(table["samples_per_frame"])
+            self.one_bitrate = bool(table["one_bitrate"])
+            gaps = np.frombuffer(zlib.decompress(base64.b64decode(table["offsets"])), dtype="<u4")
+            self._marks = np.cumsum(gaps, dtype=np.int64).tolist() + [int(table["end"])]
+        except (KeyError, TypeError, ValueError, zlib.error) as exc:
+            raise Stale(f"unreadable seek table: {exc}") from None
         if len(self._marks) != -(-self.count // self.every) + 1:
             raise Stale("the seek table's checkpoints do not match its frame count")
         self._walked: OrderedDict[int, tuple[bytes, list[int]]] = OrderedDict()
@@ -82,6 +85,8 @@ class SeekTable(Timing):
         start, stop = self._marks[k], self._marks[k + 1]
         self._source.seek(start)
         data = self._source.read(stop - start)
+        if len(data) != stop - start:
+            raise Stale(f"the file ends before byte {stop}")
         starts, at, n = [], 0, min(self.every, self.count - k * self.every)
         for _ in range(n):
             size = _SIZE_OF[(data[at + 1] << 8) | data[at + 2]] if at + 4 <= len(data) and data[at] == 0xFF else 0
