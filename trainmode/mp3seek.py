@@ -14,7 +14,6 @@ base64: a 10-minute CBR render (23,000 frames) takes well under 1 KB, a VBR one 
 from __future__ import annotations
 
 import base64
-import os
 import zlib
 from collections import OrderedDict
 from typing import BinaryIO
@@ -38,7 +37,7 @@ def make(source: BinaryIO) -> dict:
     index = scan(source)
     marks = index.offsets[::EVERY].astype(np.int64)
     gaps = np.diff(marks, prepend=0).astype("<u4")
-    return {"version": VERSION, "every": EVERY, "count": index.count, "bytes": os.fstat(source.fileno()).st_size,
+    return {"version": VERSION, "every": EVERY, "count": index.count, "bytes": source.seek(0, 2),
             "end": int(index.offsets[-1] + index.sizes[-1]), "sample_rate": index.sample_rate,
             "samples_per_frame": index.samples_per_frame, "one_bitrate": index.one_bitrate,
             "offsets": base64.b64encode(zlib.compress(gaps.tobytes(), 9)).decode("ascii")}
