@@ -90,6 +90,7 @@ def test_a_render_that_changed_is_scanned_not_cut_wrong(renders, tmp_path):
                     {**table, "every": 1}):
         assert isinstance(mp3seek.index_of(io.BytesIO(data), damaged), mp3cut.FrameIndex)
     assert isinstance(mp3seek.index_of(io.BytesIO(data[:-500]), table), mp3cut.FrameIndex)
+    assert mp3seek.saved_bytes(table) == len(data) and mp3seek.saved_bytes({**table, "bytes": "1"}) is None
 
 
 @pytest.fixture

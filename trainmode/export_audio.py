@@ -89,10 +89,8 @@ def _held(parts: list[Part], pool: Buffers, name: str) -> list[Part]:
 
 def _index(fh: BinaryIO, row: Row) -> mp3cut.Timing:
     """The render's frames, through the seek table saved with the item when it has one."""
-    table = row.audio.frames
-    if mp3seek.usable(table):
-        _size(fh, row, table["bytes"])
-    return mp3seek.index_of(fh, table)
+    _size(fh, row, mp3seek.saved_bytes(row.audio.frames))  # a render of another size is refused, as a whole one
+    return mp3seek.index_of(fh, row.audio.frames)
 
 
 def _clip(fh: BinaryIO, index: mp3cut.Timing, cut: ClipCut) -> tuple[mp3cut.Timing, list[Part]]:

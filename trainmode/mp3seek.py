@@ -48,6 +48,12 @@ def usable(table) -> bool:
     return isinstance(table, dict) and table.get("version") == VERSION
 
 
+def saved_bytes(table) -> int | None:
+    """The size of the file a usable table was made from (None: no table, or it does not say)."""
+    size = table.get("bytes") if usable(table) else None
+    return size if isinstance(size, int) and not isinstance(size, bool) else None
+
+
 class SeekTable(Timing):
     """The frames of one open render, found through its seek table (see the module doc)."""
 
