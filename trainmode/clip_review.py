@@ -6,8 +6,10 @@ item's section clips, and how the reviewed captions are stored (table training_c
 """
 from __future__ import annotations
 
+from typing import BinaryIO
+
 from . import clips as clip_plan
-from . import mp3cut
+from . import mp3cut, mp3seek
 from .errors import NotFoundError, ValidationError
 from .store import Store
 
@@ -64,11 +66,17 @@ def save_reviewed(store: Store, item: dict, clips: list[dict], mode: str = "sect
 def clip_audio(store: Store, item: dict, clip: dict) -> bytes:
     """One clip's MP3 bytes, cut from the item's stored render (for a player: a clip, not a render)."""
     with store.open_blob(item["audio_path"]) as fh:
-        index = mp3cut.scan(fh)
-        first = 0 if clip["start_s"] <= 0 else index.frame_at(clip["start_s"])
-        near_end = clip["end_s"] >= index.duration_s - index.frame_seconds
-        last = len(index.frames) if near_end else index.frame_at(clip["end_s"])
-        return b"".join(mp3cut.clip(fh, index, first, max(last, first + 1)))
+        try:
+            return _cut(fh, mp3seek.index_of(fh, (item.get("metadata") or {}).get("frames")), clip)
+        except mp3seek.Stale:  # the render changed since its seek table was made
+            return _cut(fh, mp3cut.scan(fh), clip)
+
+
+def _cut(fh: BinaryIO, index: mp3cut.Timing, clip: dict) -> bytes:
+    first = 0 if clip["start_s"] <= 0 else index.frame_at(clip["start_s"])
+    near_end = clip["end_s"] >= index.duration_s - index.frame_seconds
+    last = index.count if near_end else index.frame_at(clip["end_s"])
+    return b"".join(mp3cut.clip(fh, index, first, max(last, first + 1)))
 
 
 def set_offset(store: Store, item: dict, offset_s: float) -> dict:

@@ -52,6 +52,7 @@ class AudioSource:
     bytes: int | None
     suffix: str = ".mp3"
     cut: ClipCut | None = None
+    frames: dict | None = field(default=None, compare=False, repr=False)  # the render's seek table (mp3seek.py)
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,8 @@ def row_for(index: int, item: dict, summary: dict, master_schema: dict, *, artis
     captions = captions if isinstance(captions, dict) else {}
     return Row(
         item_id=item["id"],
-        audio=AudioSource(item["audio_path"], item.get("audio_sha256"), item.get("audio_bytes")),
+        audio=AudioSource(item["audio_path"], item.get("audio_sha256"), item.get("audio_bytes"),
+                          frames=(item.get("metadata") or {}).get("frames")),
         stem=member_stem(index),
         caption=item["prompt_text"].strip(),
         captions={k: v.strip() for k, v in captions.items() if isinstance(v, str) and v.strip()},

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from . import mp3cut
+from . import mp3cut, mp3seek
 from .dataset import ClipCut, Row
 from .errors import StoreError
 from .formats.base import AudioHeader
@@ -59,9 +59,8 @@ def prepare(rows: list[Row], files: Iterator[Path], pool: Buffers,
                 header = header_of(path) if header_of else None
             if row.audio.cut:
                 if index is None:
-                    index = mp3cut.scan(fh)
-                head, start, end = mp3cut.clip_parts(fh, index, *_frames(index, row.audio.cut))
-                parts: list[Part] = [head, Span(fh, start, end)]
+                    index = _index(fh, row)
+                index, parts = _clip(fh, index, row.audio.cut)
             else:
                 parts = [Span(fh, 0, _size(fh, row))]
             if sum(part_size(p) for p in parts) <= HOLD:
@@ -88,17 +87,35 @@ def _held(parts: list[Part], pool: Buffers, name: str) -> list[Part]:
     return out
 
 
-def _frames(index: mp3cut.FrameIndex, cut: ClipCut) -> tuple[int, int]:
+def _index(fh: BinaryIO, row: Row) -> mp3cut.Timing:
+    """The render's frames, through the seek table saved with the item when it has one."""
+    _size(fh, row, mp3seek.saved_bytes(row.audio.frames))  # a render of another size is refused, as a whole one
+    return mp3seek.index_of(fh, row.audio.frames)
+
+
+def _clip(fh: BinaryIO, index: mp3cut.Timing, cut: ClipCut) -> tuple[mp3cut.Timing, list[Part]]:
+    """The clip's parts, and the index to cut the render's next clips with: a full scan once the
+    seek table turned out not to fit the file (never a clip cut at the wrong bytes)."""
+    try:
+        head, start, end = mp3cut.clip_parts(fh, index, *_frames(index, cut))
+    except mp3seek.Stale:
+        index = mp3cut.scan(fh)
+        head, start, end = mp3cut.clip_parts(fh, index, *_frames(index, cut))
+    return index, [head, Span(fh, start, end)]
+
+
+def _frames(index: mp3cut.Timing, cut: ClipCut) -> tuple[int, int]:
     """The clip's [first, last) frames: boundaries at the nearest frame."""
     first = 0 if cut.start_s <= 0 else index.frame_at(cut.start_s)
-    last = len(index.offsets) if cut.to_end else index.frame_at(cut.end_s)
+    last = index.count if cut.to_end else index.frame_at(cut.end_s)
     return first, max(last, first + 1)
 
 
-def _size(fh: BinaryIO, row: Row) -> int:
+def _size(fh: BinaryIO, row: Row, saved: int | None = None) -> int:
     size = os.fstat(fh.fileno()).st_size
-    if row.audio.bytes is not None and size != row.audio.bytes:
-        raise StoreError(f"The audio of {row.stem} is {size} bytes, but {row.audio.bytes} were saved: it changed "
+    saved = row.audio.bytes if saved is None else saved
+    if saved is not None and size != saved:
+        raise StoreError(f"The audio of {row.stem} is {size} bytes, but {saved} were saved: it changed "
                          "after it was saved. Save that item again.")
     return size
 

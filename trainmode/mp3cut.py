@@ -60,8 +60,33 @@ class _Frames(Sequence):
         return Frame(int(x.offsets[i]), size, head, int(x.reservoirs[i]), size - 4 - side)
 
 
+class Timing:
+    """What a clip needs of a render's frames, whichever way they were found: `count`, the format
+    and `frame(i)`. FrameIndex holds every frame (a full scan); trainmode/mp3seek.py's SeekTable
+    finds the few a cut needs from checkpoints saved with the item."""
+    count: int
+    sample_rate: int
+    samples_per_frame: int
+    one_bitrate: bool       # every frame has the same bitrate (CBR)
+
+    def frame(self, i: int) -> Frame:
+        raise NotImplementedError
+
+    @property
+    def frame_seconds(self) -> float:
+        return self.samples_per_frame / self.sample_rate
+
+    @property
+    def duration_s(self) -> float:
+        return self.count * self.frame_seconds
+
+    def frame_at(self, seconds: float) -> int:
+        """The frame boundary nearest to `seconds` (within half a frame)."""
+        return max(0, min(self.count, round(seconds / self.frame_seconds)))
+
+
 @dataclass(frozen=True)
-class FrameIndex:
+class FrameIndex(Timing):
     offsets: np.ndarray     # byte offset of each frame
     sizes: np.ndarray
     heads: np.ndarray       # each frame's 4 header bytes as an int
@@ -75,16 +100,11 @@ class FrameIndex:
         return _Frames(self)
 
     @property
-    def frame_seconds(self) -> float:
-        return self.samples_per_frame / self.sample_rate
+    def count(self) -> int:
+        return len(self.offsets)
 
-    @property
-    def duration_s(self) -> float:
-        return len(self.offsets) * self.frame_seconds
-
-    def frame_at(self, seconds: float) -> int:
-        """The frame boundary nearest to `seconds` (within half a frame)."""
-        return max(0, min(len(self.offsets), round(seconds / self.frame_seconds)))
+    def frame(self, i: int) -> Frame:
+        return self.frames[i]
 
 
 def _parse(header: bytes) -> tuple[int, int, int, int] | None:
@@ -214,15 +234,15 @@ def scan(source: BinaryIO) -> FrameIndex:
                       bool((bitrates == bitrates[0]).all()))
 
 
-def _lender(index: FrameIndex, first: int, source: BinaryIO) -> bytes:
+def _lender(index: Timing, first: int, source: BinaryIO) -> bytes:
     """A silent frame (no granule reads a bit) whose data area ends with the bytes that the frame
     before `first`, and `first` itself, borrow through the bit reservoir from earlier frames."""
-    before, at = index.frames[first - 1], index.frames[first]
+    before, at = index.frame(first - 1), index.frame(first)
     need = max(before.reservoir, at.reservoir - before.data_size, 0)
     tail, back = b"", first - 1
     while len(tail) < need and back > 0:
         back -= 1
-        frame = index.frames[back]
+        frame = index.frame(back)
         source.seek(frame.offset + frame.size - frame.data_size)
         tail = source.read(frame.data_size) + tail
     tail = tail[len(tail) - need:] if need else b""
@@ -252,15 +272,16 @@ def _tag_header(header: bytes) -> tuple[bytes, int, int]:
     return bytes(head), size, side
 
 
-def _span(index: FrameIndex, first: int, last: int) -> tuple[int, int]:
+def _span(index: Timing, first: int, last: int) -> tuple[int, int]:
     """Byte range [start, end) of the frames a clip copies: from the frame before `first`."""
     lead = max(first - 1, 0)
-    return int(index.offsets[lead]), int(index.offsets[last - 1] + index.sizes[last - 1])
+    end = index.frame(last - 1)
+    return index.frame(lead).offset, end.offset + end.size
 
 
-def clip_size(index: FrameIndex, first: int, last: int) -> int:
+def clip_size(index: Timing, first: int, last: int) -> int:
     """The size in bytes of `clip(source, index, first, last)`, without reading the source."""
-    head = int(index.heads[max(first - 1, 0)]).to_bytes(4, "big")
+    head = index.frame(max(first - 1, 0)).header
     lender = _parse(_biggest(head)[0])[0] if first else 0
     start, end = _span(index, first, last)
     return _tag_header(head)[1] + lender + end - start
@@ -280,23 +301,23 @@ def _tag_frame(header: bytes, frames: int, audio_bytes: int, delay: int, cbr: bo
     return frame + bytes(size - len(frame))
 
 
-def clip_parts(source: BinaryIO, index: FrameIndex, first: int, last: int) -> tuple[bytes, int, int]:
+def clip_parts(source: BinaryIO, index: Timing, first: int, last: int) -> tuple[bytes, int, int]:
     """A clip holding frames [first, last) of `source` as (head, start, end): the clip is `head`,
     then bytes [start, end) of `source`. `head` is an Info/Xing frame and, unless the clip starts
     the file, a silent lender frame; [start, end) holds the frame before `first` (which, with the
     lender, the LAME tag's encoder delay tells a decoder to drop) and the frames themselves."""
-    if not 0 <= first < last <= len(index.offsets):
-        raise ValidationError(f"A clip must hold at least one frame of the {len(index.offsets)} in the file.")
+    if not 0 <= first < last <= index.count:
+        raise ValidationError(f"A clip must hold at least one frame of the {index.count} in the file.")
     lender = _lender(index, first, source) if first else b""
     start, end = _span(index, first, last)
-    header = int(index.heads[max(first - 1, 0)]).to_bytes(4, "big")
+    header = index.frame(max(first - 1, 0)).header
     lead = 2 if first else 0
     tag = _tag_frame(header, last - first + lead, end - start + len(lender), lead * index.samples_per_frame,
                      index.one_bitrate and not lender)
     return tag + lender, start, end
 
 
-def clip(source: BinaryIO, index: FrameIndex, first: int, last: int) -> Iterator[bytes]:
+def clip(source: BinaryIO, index: Timing, first: int, last: int) -> Iterator[bytes]:
     """The bytes of a clip holding frames [first, last) of `source`, as chunks (see clip_parts)."""
     head, start, end = clip_parts(source, index, first, last)
     yield head

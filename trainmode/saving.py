@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from . import mp3seek
 from .analysis import AudioAnalysis, Verdict, analyze_mp3
 from .audio import AudioInfo, probe_mp3
 from .audio_check import item_audio, judge, needs_confirmation
@@ -119,7 +120,8 @@ def save_item(store: Store, artist: dict, summary_row: dict, request: SaveReques
         if reasons and not request.confirm:
             raise ConfirmationRequired(confirmation_message(findings, verdict), reasons)
         item = _item_row(artist, summary_row, info, request, caption, findings)
-        item["metadata"] = {**item["metadata"], "audio": item_audio(analysis, verdict, request.confirm)}
+        item["metadata"] = {**item["metadata"], "audio": item_audio(analysis, verdict, request.confirm),
+                            **seek_table(path)}
         try:
             _store_item(store, item, path)
         except DuplicateError:  # saved by a concurrent run since the check above; our files are undone
@@ -161,6 +163,17 @@ def _metadata(generated: GeneratedCaption | None) -> dict:
     if generated is None:
         return {}
     return {**generated.metadata, "captions": dict(generated.variants)} if generated.variants else generated.metadata
+
+
+def seek_table(path: Path) -> dict:
+    """{"frames": the render's seek table} for the item's metadata, so that an export cuts its clips
+    without scanning it (trainmode/mp3seek.py); {} when its frames cannot be indexed (the export
+    then scans it and says why it cannot be cut)."""
+    with open(path, "rb") as fh:
+        try:
+            return {"frames": mp3seek.make(fh)}
+        except ValidationError:
+            return {}
 
 
 def _store_item(store: Store, item: dict, audio_file: Path) -> None:
