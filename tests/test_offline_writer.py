@@ -94,6 +94,17 @@ def test_the_profile_is_woven_in_but_does_not_open_every_caption():
     assert len(openings) >= 10
 
 
+def test_profile_descriptors_read_right_whether_adjectives_or_nouns():
+    schema = {**SCHEMA, "descriptors": ["analog warmth", "punchy"]}
+    used = 0
+    for bpm in range(100, 140):
+        text = write(steady(float(bpm)), schema).text
+        # "It sounds analog warmth", "The production is punchy and analog warmth": never a predicate
+        assert not re.search(r"\b(?:is|sounds|leans) (?:analog warmth|punchy)", text), text
+        used += "analog warmth" in text or "punchy" in text
+    assert used >= 10                      # the descriptors are still woven in
+
+
 def test_deterministic():
     first = write(SUMMARY).to_dict()
     reordered = {k: copy.deepcopy(SUMMARY[k]) for k in reversed(list(SUMMARY))}

@@ -18,7 +18,7 @@ from .base import GeneratedCaption
 from .context import clean_caption, fingerprint
 from .facts_view import SetFacts, set_facts
 
-OFFLINE_VERSION = "offline-v3"
+OFFLINE_VERSION = "offline-v4"  # v4: descriptors after a label, never as a predicate
 OFFLINE_MODEL = "offline-template"
 LEAD_INSTRUMENTS = 2
 MAX_INSTRUMENTS = 6
@@ -101,9 +101,10 @@ def _detailed(plan: _Plan) -> str:
     sentences += [s for s in arrangement if s]
     if plan.descriptors:
         words = ph.join(plan.descriptors)
-        sentences.append(rng.choice((f"The sound is {words}", f"Production leans {words}",
-                                     f"Its character is {words}", f"It sounds {words}",
-                                     f"The production is {words}")))
+        # Descriptors are the artist's own words, adjectives ("warm") or nouns ("analog warmth"):
+        # only a label before them reads right for both ("The sound is analog warmth" does not).
+        sentences.append(rng.choice((f"Production notes: {words}", f"Sound palette: {words}",
+                                     f"Character: {words}", f"In its sound: {words}")))
     parts = f.audio_tracks + f.midi_tracks
     fillers = [ph.tempo_sentence(rng, f, stated=bool(re.search(r"\d+ (?:BPM|beats)", sentences[0]))),
                _meter_sentence(plan), _texture_sentence(plan),
