@@ -106,6 +106,13 @@ def test_instruments_need_evidence():
     assert finding.message.startswith("The caption mentions saxophone, but no audible track")
 
 
+def test_plucked_strings_are_the_plucked_family_not_the_bowed_strings():
+    harp = summary(tracks=[*summary()["tracks"], track("Harp", "audio")])
+    assert codes(GOOD + " Plucked strings shimmer above.", harp) == []
+    assert codes(GOOD + " Plucked strings shimmer above.") == ["unsupported_instrument"]
+    assert codes(GOOD + " A string section swells.", harp) == ["unsupported_instrument"]
+
+
 def test_muted_tracks_and_returns_are_not_evidence():
     assert codes(GOOD + " Clean guitar licks answer the chords.") == ["unsupported_instrument"]
     unmuted = summary(tracks=[*summary()["tracks"][:3], track("Gtr DI", "audio")])

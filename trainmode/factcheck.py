@@ -56,6 +56,7 @@ _CLAIMS: list[tuple[str, tuple[str, ...]]] = [
     (r"(?:grand |electric |upright |e-)?pianos?|rhodes|wurlitzers?|wurli", ("piano", "keys")),
     (r"keys|keyboards?", ("keys", "piano", "organ", "synth")),
     (r"organs?|hammond", ("organ",)),
+    (r"plucked (?:strings|instruments)", ("plucked",)),
     (r"strings|string (?:sections?|ensembles?|pads?|lines?)|violins?|violas?|cellos?|pizzicato", ("strings",)),
     (r"brass|trumpets?|trombones?|horns?|horn sections?|tubas?|flugelhorns?", ("brass",)),
     (r"sax(?:es|ophones?)?", ("woodwinds",)),

@@ -55,7 +55,8 @@ EVIDENCE: dict[str, tuple[str, ...]] = {
 }
 
 # The words captions and the dataset use for each family.
-FAMILY_LABELS = {family: family for family in FAMILIES} | {"synth": "synths", "pad": "pads", "fx": "effects"}
+FAMILY_LABELS = {family: family for family in FAMILIES} | {"synth": "synths", "pad": "pads", "fx": "effects",
+                                                           "plucked": "plucked strings"}
 
 
 def words_of(name: str) -> str:

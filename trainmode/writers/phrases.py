@@ -13,7 +13,7 @@ from .facts_view import SetFacts
 
 # The words a caption uses for each instrument family (v1 and v2 vocabularies).
 LABELS = {"synth": "synths", "pad": "pads", "lead": "lead synths", "keys": "keys", "fx": "sound effects",
-          "bells": "bells", "woodwinds": "woodwinds"}
+          "bells": "bells", "woodwinds": "woodwinds", "plucked": "plucked strings"}
 _SINGULAR = {"bass", "brass", "percussion", "piano", "organ", "guitar", "saxophone", "flute", "clarinet", "harp",
              "sitar"}
 NOUNS = ("track", "piece", "cut", "production", "arrangement", "tune", "composition")
