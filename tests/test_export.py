@@ -156,6 +156,15 @@ def test_a_failure_making_the_rows_begins_nothing_and_restarts_the_collector(sto
     assert store.list_exports(artist["id"]) == [] and len(store.list_items(artist["id"], "ready")) == 2
 
 
+def test_an_export_asks_only_for_the_summaries_of_the_sets_it_exports(store, settings, artist, monkeypatch):
+    unused = {store.add_summary(artist["id"], f"unused-{n}", f"unused-{n}.als", {})[0]["id"] for n in range(3)}
+    exported = {i["als_summary_id"] for i in store.list_items(artist["id"], "ready")}
+    asked, real = [], store.summaries_by_id
+    monkeypatch.setattr(store, "summaries_by_id", lambda artist_id, ids: asked.append(set(ids)) or real(artist_id, ids))
+    assert export_artist(store, settings, artist).item_count == 2
+    assert asked == [exported] and not exported & unused
+
+
 def test_a_dataset_breaking_its_format_rules_is_not_stored_and_nothing_is_marked(store, artist, monkeypatch):
     """The format's checker runs on the finished zip before it is stored: a caption the
     trainer could not use (here an empty one) fails the export, not the training run."""

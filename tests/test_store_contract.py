@@ -138,6 +138,15 @@ def test_list_summaries_by_filename_then_parse_id(store, artist):
         ("a.als", "p2"), ("b.als", "p1"), ("b.als", "p3")]
 
 
+def test_summaries_by_id_reads_just_those_sets_of_the_artist(store, artist):
+    rows = [store.add_summary(artist["id"], f"p{n}", f"set-{n}.als", {"n": n})[0] for n in range(120)]
+    other = store.add_summary(store.ensure_artist(name("Other"))["id"], "q", "q.als", {})[0]
+    wanted = [r["id"] for r in rows[:105]]                   # more than one request's worth of ids
+    got = store.summaries_by_id(artist["id"], [*wanted, other["id"], "not-an-id"])
+    assert sorted(r["summary"]["n"] for r in got) == list(range(105))
+    assert store.summaries_by_id(artist["id"], []) == []
+
+
 # ---- training items ---------------------------------------------------------
 def test_insert_item_returns_the_stored_row(store, artist, summary):
     item = make_item(store, artist, summary)

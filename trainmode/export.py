@@ -93,7 +93,8 @@ def export_rows(store: Store, artist: dict, items: list[dict], *, split: float |
                 artist_name: bool = False, clips: str = "none") -> list[Row]:
     """The rows of `items`, training split first (the order every format writes audio in);
     with `clips` ('sections' or 'windows') a row per clip of each item instead."""
-    summaries = {s["id"]: s["summary"] for s in store.list_summaries(artist["id"])}
+    wanted = {item.get("als_summary_id") for item in items} - {None}
+    summaries = {s["id"]: s["summary"] for s in store.summaries_by_id(artist["id"], wanted)}
     schema = store.get_master_schema(artist["id"])
     rows = rows_for(items, summaries, schema, artist=artist_label(artist, real_name=artist_name), ratio=split)
     if clips != "none":

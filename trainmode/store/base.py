@@ -104,6 +104,12 @@ class Store(abc.ABC):
     def list_summaries(self, artist_id: str) -> list[dict]:
         """The artist's summaries, ordered by als_filename then parse_id."""
 
+    def summaries_by_id(self, artist_id: str, ids) -> list[dict]:
+        """The artist's summaries whose id is in `ids`, in no set order (an export reads only the
+        sets it exports). Backends where a read costs bytes on the wire override this."""
+        wanted = set(ids)
+        return [r for r in self.list_summaries(artist_id) if r["id"] in wanted]
+
     def list_set_rows(self, artist_id: str) -> list[dict]:
         """The Library's narrow view of the artist's sets (trainmode/store/set_rows.py: no whole
         summary), ordered like list_summaries. Backends override this with a projection."""
