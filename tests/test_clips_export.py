@@ -131,3 +131,23 @@ def test_a_clip_export_failing_midway_stops_every_thread_and_keeps_items_ready(s
     assert not list((store.data_dir / "tmp").rglob("*.zip"))
     monkeypatch.undo()
     assert export_artist(store, settings, demo_artist, clips="sections").item_count == 2
+
+
+def test_a_clip_review_is_read_once_until_its_item_or_clips_change(store, settings, demo_artist, monkeypatch):
+    from trainmode.service import TrainMode
+    tm = TrainMode(store, settings)
+    item = store.list_items(demo_artist["id"], "ready")[0]
+    reads, real_get = [], store.get_item
+    monkeypatch.setattr(store, "get_item", lambda item_id: reads.append(item_id) or real_get(item_id))
+    first = tm.item_clips(demo_artist, item["id"])
+    assert tm.item_clips(demo_artist, item["id"]) == first and len(reads) == 1   # a rerun of the Train page
+    saved, clips = first
+    tm.save_clips(saved, [{**clips[0], "caption": "Only the intro, drums first.", "edited": True}, *clips[1:]])
+    _, again = tm.item_clips(demo_artist, item["id"])                             # a write: read again
+    assert len(reads) == 2 and again[0]["caption"] == "Only the intro, drums first." and again[0]["saved"]
+    tm.set_clip_offset(saved, 1.0)
+    _, moved = tm.item_clips(demo_artist, item["id"])
+    assert len(reads) == 3 and moved[1]["start_s"] == pytest.approx(again[1]["start_s"] + 1.0)
+    # The saved captions were for the old cuts: the export captions the moved clips afresh instead of failing.
+    with zipfile.ZipFile(export_artist(store, settings, demo_artist, clips="sections").local_path) as zf:
+        assert not any("Only the intro" in zf.read(n).decode() for n in zf.namelist() if n.endswith(".txt"))

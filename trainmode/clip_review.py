@@ -22,6 +22,18 @@ def saved_item(store: Store, artist: dict, set_row: dict) -> dict:
     return items[-1]
 
 
+# What an item's clips are read from: a review is kept until a write changes one of these.
+READS = ("training_items", "training_clips", "als_summaries", "artist_profiles")
+
+
+def item_and_clips(store: Store, writer, artist: dict, item_id: str, set_row_of, mode: str) -> tuple[dict, list]:
+    """A saved item and its planned clips; `set_row_of(parse_id)` gives the item's set."""
+    item = store.get_item(item_id)
+    if item is None:
+        raise NotFoundError("That training item no longer exists.")
+    return item, planned_clips(store, writer, artist, set_row_of(item["parse_id"]), item, mode=mode)
+
+
 def planned_clips(store: Store, writer, artist: dict, set_row: dict, item: dict | None, *, mode: str = "sections",
                   duration_s: float | None = None, offset_s: float | None = None) -> list[dict]:
     """The clips of a render of `set_row`: stored captions for a saved `item` where it has them,
@@ -32,8 +44,10 @@ def planned_clips(store: Store, writer, artist: dict, set_row: dict, item: dict 
     offset = offset_s if offset_s is not None else float(meta.get("clip_offset_s") or 0)
     plan = clip_plan.plan_clips(set_row["summary"], duration, mode=mode, offset_s=offset)
     stored = {(c["position"], c["start_s"], c["end_s"]): c for c in store.list_clips(item["id"], mode)} if item else {}
+    # Stored captions belong to their cut: after the offset moved, none may fit and all are written again.
+    unstored = any((c.index, c.start_s, c.end_s) not in stored for c in plan)
     fresh = clip_plan.caption_clips(writer, set_row["summary"], plan, store.get_master_schema(artist["id"]),
-                                    artist_name=artist["name"]) if len(stored) < len(plan) else [None] * len(plan)
+                                    artist_name=artist["name"]) if unstored else [None] * len(plan)
     out = []
     for clip, written in zip(plan, fresh, strict=True):
         kept = stored.get((clip.index, clip.start_s, clip.end_s))

@@ -51,7 +51,7 @@ def clip_rows(rows: list[Row], items: dict[str, dict], summaries: dict[str, dict
         plan = clips.plan_clips(summary, row.duration_s or 0.0, mode=mode, offset_s=offset)
         own = {(c.get("start_s"), c.get("end_s")): c for c in (saved or {}).get(row.item_id, [])}
         texts = []
-        if len(own) < len(plan):
+        if any((c.start_s, c.end_s) not in own for c in plan):   # saved for other cuts (the offset moved)
             key = (item.get("als_summary_id"), tuple((c.start_s, c.end_s) for c in plan))
             texts = written.get(key) or written.setdefault(key, clips.caption_clips(writer, summary, plan,
                                                                                    master_schema))

@@ -30,7 +30,7 @@ from .batch import Generation, Job, generate_many
 from .caption_report import artist_report
 from .config import Settings, load_settings
 from .doctor import doctor_command, sweep_at_startup
-from .errors import NotFoundError, WriterError
+from .errors import WriterError
 from .export import ExportProgress, ExportResult, ProgressFn, export_dataset
 from .library import ImportResult
 from .logs import log_file, setup_logging
@@ -146,12 +146,12 @@ class TrainMode:
         return clip_review.saved_item(self.store, artist, set_row)
 
     def item_clips(self, artist: dict, item_id: str, mode: str = "sections") -> tuple[dict, list[dict]]:
-        """A saved item and its clips (see plan_clips), for review on the Train page."""
-        item = self.store.get_item(item_id)
-        if item is None:
-            raise NotFoundError("That training item no longer exists.")
-        set_row = self.set_summary(artist, item["parse_id"]) or self.find_set(artist, item["parse_id"])
-        return item, self.plan_clips(artist, set_row, item=item, mode=mode)
+        """A saved item and its clips (see plan_clips) for the Train page, which asks on every rerun:
+        kept until the item, its clips, its set or the profile change."""
+        def set_row_of(parse_id: str) -> dict:
+            return self.set_summary(artist, parse_id) or self.find_set(artist, parse_id)
+        return self.reads.get(("item_clips", item_id, mode), lambda: clip_review.item_and_clips(
+            self.store, get_writer(self.settings, "offline"), artist, item_id, set_row_of, mode), clip_review.READS)
 
     def clip_audio(self, item: dict, clip: dict) -> bytes:
         """One clip's MP3, cut frame-exact from the item's render (for a player)."""
