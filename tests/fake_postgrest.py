@@ -266,7 +266,7 @@ class FakePostgrest:
             raise pg_error(403, "42501", f"permission denied for function {name}")
         if name == "train_mode_schema_report":  # supabase/migrations/20261201000000_train_mode_grants.sql
             return self.schema_report(args)
-        if name == "train_mode_set_rows":  # 20261204000000_train_mode_set_rows.sql, 20261205000000_..._created_at.sql
+        if name == "train_mode_set_rows":  # 20261204000000_train_mode_set_rows.sql
             return self.set_rows(args["p_artist_id"])
         exports = self.tables["exports"]
         if name == "train_mode_begin_export":  # 20261202000000_train_mode_export_lease.sql
@@ -336,7 +336,7 @@ class FakePostgrest:
             [i["family"] for i in path(r["summary"], "instruments") or [] if isinstance(i, dict) and "family" in i],
             [position[n] for n in listed(r["summary"], "plugins")],
             [position[n] for n in listed(r["summary"], "devices")],
-            r["created_at"],   # 20261205000000_train_mode_set_rows_created_at.sql
+            r["created_at"],
         ] for r in sets]}
 
     def schema_report(self, args: dict) -> dict:

@@ -1,7 +1,6 @@
-"""20261204000000_train_mode_set_rows.sql (and 20261205000000_train_mode_set_rows_created_at.sql,
-which adds each set's import time) on a real PostgreSQL 15, as Supabase applies them: the pages'
-compact answer holds the same facts as the embedded backend's projection, the app still reads a
-project without the second migration, and only the service role may call the function."""
+"""20261204000000_train_mode_set_rows.sql on a real PostgreSQL 15, as Supabase applies it: the pages'
+compact answer holds the same facts as the embedded backend's projection, and only the service role
+may call the function."""
 from __future__ import annotations
 
 import json
@@ -16,8 +15,7 @@ from test_scale import as_v1, corpus_summaries  # noqa: E402
 from trainmode.store import set_rows  # noqa: E402
 
 pytestmark = pytest.mark.postgres
-SET_ROWS = [m for m in MIGRATIONS if m.name in ("20261204000000_train_mode_set_rows.sql",
-                                               "20261205000000_train_mode_set_rows_created_at.sql")]
+SET_ROWS = [m for m in MIGRATIONS if m.name == "20261204000000_train_mode_set_rows.sql"]
 
 
 def insert_sets(api, summaries: list[tuple[str, str, dict]]) -> str:
@@ -38,7 +36,7 @@ def stored_rows(api, artist: str) -> list[dict]:
 
 
 def test_the_set_rows_migration_is_there_and_applies_twice():
-    assert len(SET_ROWS) == 2, "a supabase/migrations/2026120[45]000000_train_mode_set_rows*.sql is missing"
+    assert SET_ROWS, "supabase/migrations/20261204000000_train_mode_set_rows.sql is missing"
     with supabase_database("no-default-privileges", [*MIGRATIONS, *SET_ROWS]) as name, \
             connect_as(name, "service_role") as api:
         assert api.execute("select public.train_mode_set_rows(gen_random_uuid())").fetchone()[0] == \
@@ -73,17 +71,6 @@ def test_the_compact_answer_holds_the_facts_of_every_set(corpus_dir):
     fake = FakePostgrest()   # the Supabase fake of the tests answers the same
     fake.tables["als_summaries"] = [{**r, "artist_id": artist} for r in stored]
     assert fake.set_rows(artist) == json.loads(json.dumps(answer))
-
-
-def test_a_project_without_the_created_at_migration_still_reads(corpus_dir):
-    [parsed] = corpus_summaries(corpus_dir, 1)
-    older = [m for m in MIGRATIONS if m.name < "20261205000000"]
-    with supabase_database("no-default-privileges", older) as name, connect_as(name, "service_role") as api:
-        artist = insert_sets(api, [(parsed.parse_id, parsed.filename, parsed.summary)])
-        answer = api.execute("select public.train_mode_set_rows(%s)", (artist,)).fetchone()[0]
-        [whole] = stored_rows(api, artist)
-    [row] = [set_rows.finish(r) for r in set_rows.from_compact(json.loads(json.dumps(answer)))]
-    assert row == {**set_rows.from_summary_row(whole), "created_at": None}   # only the import time is unknown
 
 
 @pytest.mark.parametrize("defaults", DEFAULTS)

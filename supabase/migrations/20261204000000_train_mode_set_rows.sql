@@ -9,12 +9,14 @@
 -- for 2,000 sets, read again after every import): each row repeats its column names, the
 -- instruments carry their seconds and every set spells out its plugin and device names. This
 -- function answers with one array per set, instrument families only, and the plugin and device
--- names once per artist (each set lists their positions in `names`): ~300 bytes a set.
+-- names once per artist (each set lists their positions in `names`): ~300 bytes a set. The Train
+-- page pairs uploads from the same rows, and pairing offers the newest of two imports of one set
+-- first, so each set's array ends with its created_at.
 --
 --   {"names": ["Auto Filter", "Compressor", ...],
 --    "sets": [[id, parse_id, als_filename, schema_version, dominant_bpm, time_signature, key name,
 --              key confidence, length seconds, midi tracks, audio tracks, live_version,
---              [instrument families], [plugin positions], [device positions]], ...]}
+--              [instrument families], [plugin positions], [device positions], created_at], ...]}
 --
 -- Sets are in als_filename, parse_id order. Idempotent: applying it twice changes nothing.
 
@@ -25,7 +27,7 @@ stable
 set search_path = ''
 as $$
     with sets as (
-        select s.id, s.parse_id, s.als_filename, s.summary,
+        select s.id, s.parse_id, s.als_filename, s.summary, s.created_at,
                case when jsonb_typeof(s.summary -> 'plugins') = 'array' then s.summary -> 'plugins'
                     else '[]'::jsonb end as plugins,
                case when jsonb_typeof(s.summary -> 'devices') = 'array' then s.summary -> 'devices'
@@ -49,7 +51,8 @@ as $$
             (select coalesce(jsonb_agg(n.position order by t.ord), '[]'::jsonb)
              from jsonb_array_elements_text(s.plugins) with ordinality as t(name, ord) join names as n using (name)),
             (select coalesce(jsonb_agg(n.position order by t.ord), '[]'::jsonb)
-             from jsonb_array_elements_text(s.devices) with ordinality as t(name, ord) join names as n using (name))
+             from jsonb_array_elements_text(s.devices) with ordinality as t(name, ord) join names as n using (name)),
+            s.created_at
         ) order by s.als_filename, s.parse_id), '[]'::jsonb))
     from sets as s;
 $$;

@@ -34,7 +34,7 @@ def sqlite_select() -> str:
 
 
 # The order of the values in each array train_mode_set_rows answers with
-# (supabase/migrations/20261204000000_train_mode_set_rows.sql; created_at since 20261205000000).
+# (supabase/migrations/20261204000000_train_mode_set_rows.sql).
 COMPACT = ("id", "parse_id", "als_filename", "version", "bpm", "meter", "key_name", "key_confidence", "seconds",
            "midi", "audio", "live", "instruments", "plugins", "devices", "created_at")
 
@@ -42,10 +42,7 @@ COMPACT = ("id", "parse_id", "als_filename", "version", "bpm", "meter", "key_nam
 def from_compact(answer: dict) -> list[dict]:
     """train_mode_set_rows' answer as raw rows for `finish` (plugin and device positions named)."""
     names = answer["names"]
-    # A project without the 20261205000000 migration answers without created_at: pairing then
-    # cannot prefer the newest of two imports of one set, nothing else changes.
-    raw = [dict(zip(COMPACT, values if len(values) == len(COMPACT) else [*values, None], strict=True))
-           for values in answer["sets"]]
+    raw = [dict(zip(COMPACT, values, strict=True)) for values in answer["sets"]]
     for row in raw:
         row["plugins"], row["devices"] = [names[i] for i in row["plugins"]], [names[i] for i in row["devices"]]
     return raw

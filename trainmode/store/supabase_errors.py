@@ -31,8 +31,7 @@ MIGRATION_FILES = ("supabase/migrations/20261124000000_train_mode.sql",
                    "supabase/migrations/20261201000300_train_mode_daily.sql",
                    "supabase/migrations/20261202000000_train_mode_export_lease.sql",
                    "supabase/migrations/20261203000100_train_mode_clips.sql",
-                   "supabase/migrations/20261204000000_train_mode_set_rows.sql",
-                   "supabase/migrations/20261205000000_train_mode_set_rows_created_at.sql")
+                   "supabase/migrations/20261204000000_train_mode_set_rows.sql")
 PSQL_COMMAND = 'psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -1 ' + " ".join(f"-f {f}" for f in MIGRATION_FILES)
 APPLY_COMMANDS = f"`supabase db push` or `{PSQL_COMMAND}`"
 SETUP_COMMAND = "python -m trainmode setup-supabase"
