@@ -124,13 +124,19 @@ def test_deleting_an_artist_needs_its_name_and_takes_everything(tm, saved, demo_
     tm.create_artist("Ada")                                    # the name is free again
 
 
+def queued(tm: TrainMode, ada: dict, demo_files, by: str | None = None):
+    """A queue holding the third demo MP3, paired with its set: (queue, entry)."""
+    _, als, mp3 = demo_files[2]
+    queue = []
+    entry = tm.add_to_queue(queue, ada, tm.find_set(ada, als.name), mp3.read_bytes(), name=mp3.name,
+                            info=tm.measure_upload(mp3, mp3.name), pairing="same name", by=by)
+    return queue, entry
+
+
 def test_a_queue_draft_is_restored_with_its_mp3s_and_discarded_with_them(tm, saved, demo_files):
     ada, _ = saved
-    _, als, mp3 = demo_files[2]
-    row = tm.find_set(ada, als.name)
-    queue = []
-    entry = tm.add_to_queue(queue, ada, row, mp3.read_bytes(), name=mp3.name, info=tm.measure_upload(mp3, mp3.name),
-                            pairing="same name", by="kim")
+    mp3 = demo_files[2][2]
+    queue, entry = queued(tm, ada, demo_files, by="kim")
     tm.generate_entries(queue, ada)
     entry.caption = "My own words for it."
     tm.save_draft(ada, queue, by="kim")
@@ -157,10 +163,7 @@ def test_a_restored_draft_keeps_its_audio_verdict_and_is_not_listened_to_again(t
     from trainmode import saving
 
     ada, _ = saved
-    _, als, mp3 = demo_files[2]
-    queue = []
-    entry = tm.add_to_queue(queue, ada, tm.find_set(ada, als.name), mp3.read_bytes(), name=mp3.name,
-                            info=tm.measure_upload(mp3, mp3.name), pairing="same name")
+    queue, entry = queued(tm, ada, demo_files)
     tm.generate_entries(queue, ada)
     tm.save_draft(ada, queue)
 
@@ -186,10 +189,7 @@ def test_drafts_older_than_a_week_are_swept(tm, saved, demo_files):
     from trainmode import drafts
 
     ada, _ = saved
-    _, als, mp3 = demo_files[2]
-    queue = []
-    entry = tm.add_to_queue(queue, ada, tm.find_set(ada, als.name), mp3.read_bytes(), name=mp3.name,
-                            info=tm.measure_upload(mp3, mp3.name), pairing="same name")
+    queue, entry = queued(tm, ada, demo_files)
     tm.save_draft(ada, queue)
     assert drafts.sweep(tm.store, datetime.now(UTC) + timedelta(days=6)) == 0
     assert Path(entry.audio_path).exists()
