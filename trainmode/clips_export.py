@@ -53,8 +53,9 @@ def clip_rows(rows: list[Row], items: dict[str, dict], summaries: dict[str, dict
         texts = []
         if any((c.start_s, c.end_s) not in own for c in plan):   # saved for other cuts (the offset moved)
             key = (item.get("als_summary_id"), tuple((c.start_s, c.end_s) for c in plan))
-            texts = written.get(key) or written.setdefault(key, clips.caption_clips(writer, summary, plan,
-                                                                                   master_schema))
+            if key not in written:
+                written[key] = clips.caption_clips(writer, summary, plan, master_schema)
+            texts = written[key]
         for i, clip in enumerate(plan):
             kept = own.get((clip.start_s, clip.end_s))
             if kept is not None and kept.get("dropped"):

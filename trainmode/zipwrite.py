@@ -174,9 +174,8 @@ class ZipWriter:
     After `close`, `sha256` is the SHA-256 of the bytes written (the whole file when `fh`
     started empty). Use it as a context manager, or call `close`, so its thread ends."""
 
-    def __init__(self, fh: BinaryIO, on_member: Callable[[Entry], None] | None = None):
+    def __init__(self, fh: BinaryIO):
         self.fh = fh
-        self.on_member = on_member
         self.entries: list[Entry] = []
         self.position = fh.tell()
         self.sha256: str | None = None
@@ -251,8 +250,6 @@ class ZipWriter:
 
     def _done(self, entry: Entry) -> Entry:
         self.entries.append(entry)
-        if self.on_member:
-            self.on_member(entry)
         return entry
 
     def close(self) -> int:
