@@ -50,18 +50,12 @@ class Store(abc.ABC):
     """Rows (artists, artist_profiles, als_summaries, training_items, exports) and blobs."""
 
     kind: str = "abstract"
-    _generation: int = 0
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         for name, tables in WRITES.items():   # store/generations.py: which tables each write changes
             if name in cls.__dict__:
                 setattr(cls, name, changes_rows(cls.__dict__[name], tables))
-
-    @property
-    def generation(self) -> int:
-        """Changes whenever a row is written through this store object (any thread)."""
-        return self._generation
 
     def generation_of(self, tables: tuple[str, ...]) -> tuple[int, ...]:
         """Changes whenever a row of one of `tables` is written through this store object."""

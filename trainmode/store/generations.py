@@ -2,8 +2,8 @@
 what a write could have changed: saving an item or editing a caption keeps the Library's set
 rows, importing a set keeps the items.
 
-Every write moves the store's overall `generation` and the generation of each table it changes
-(also after a failure: part of it may have landed).
+Every write moves the generation of each table it changes (also after a failure: part of it may
+have landed).
 """
 from __future__ import annotations
 
@@ -58,7 +58,6 @@ def changes_rows(method: Callable, tables) -> Callable:
             per_table = self.__dict__.setdefault("_table_generations", {})
             for table in touched:
                 per_table[table] = stamp
-            self._generation = stamp
     return write
 
 
