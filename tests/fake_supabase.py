@@ -219,6 +219,14 @@ class FakeSupabase(FakePostgrest):
             obj = self._object(parts[2], "/".join(parts[3:]))
             return json_reply(200, {"id": obj["id"], "name": "/".join(parts[3:]), "size": len(obj["data"]),
                                     "content_type": obj["content_type"]})
+        if parts[1] == "move" and method == "POST":  # renames the row; a taken name is a duplicate (object.ts)
+            body = req.json()
+            source = self._object(body["bucketId"], body["sourceKey"])
+            if (body["bucketId"], body["destinationKey"]) in self.objects:
+                raise storage_error(*DUPLICATE)
+            self.objects[(body["bucketId"], body["destinationKey"])] = self.objects.pop(
+                (body["bucketId"], body["sourceKey"]))
+            return json_reply(200, {"message": "Successfully moved", "Id": source["id"], "Key": body["destinationKey"]})
         if parts[1] == "list" and method == "POST":
             return json_reply(200, self._list(parts[2], req.json()))
         if method == "DELETE" and len(parts) == 2:  # deleteObjects matches rows: no bucket check (object.ts:183)

@@ -20,26 +20,67 @@ from trainmode.store.supabase_store import SupabaseStore
 OLD = time.time() - 2 * 24 * 3600
 
 
+class Backend:
+    """A store plus the two things a test does behind its back: age a file, lose the database."""
+
+    def __init__(self, kind: str, tmp_path, fake: FakeSupabase | None = None):
+        self.kind, self.tmp_path, self.fake = kind, tmp_path, fake
+        self.store = self._open()
+
+    def _open(self):
+        if self.fake is None:
+            return EmbeddedStore(self.tmp_path / "data")
+        return SupabaseStore(self.fake.url, self.fake.key)
+
+    def age(self, path: str) -> None:
+        if self.fake is None:
+            os.utime(self.store.local_path(path), (OLD, OLD))
+        else:
+            self.fake.objects[("train-mode", path)]["updated_at"] = datetime.fromtimestamp(OLD, UTC).isoformat()
+
+    def lose_database(self) -> None:
+        """The database file deleted (embedded) or every table emptied (Supabase); files stay."""
+        self.store.close()
+        if self.fake is None:
+            for suffix in ("", "-wal", "-shm"):
+                (self.tmp_path / "data" / f"trainmode.sqlite3{suffix}").unlink(missing_ok=True)
+        else:
+            for rows in self.fake.tables.values():
+                rows.clear()
+        self.store = self._open()
+
+    def all_files(self) -> set[str]:
+        return {b.path for prefix in ("artists", "exports", "trash") for b in self.store.list_blobs(prefix)}
+
+
 @pytest.fixture(params=["embedded", "supabase-fake"])
 def backend(request, tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # SupabaseStore's temp folder: this test's own
     if request.param == "embedded":
-        store = EmbeddedStore(tmp_path / "data")
-
-        def age(path):
-            os.utime(store.local_path(path), (OLD, OLD))
-        yield store, age
-        store.close()
+        b = Backend("embedded", tmp_path)
+        yield b.store, b.age
+        b.store.close()
     else:
         with FakeSupabase() as fake:
             fake.add_bucket("train-mode")
-            store = SupabaseStore(fake.url, fake.key)
+            b = Backend("supabase-fake", tmp_path, fake)
+            yield b.store, b.age
+            b.store.close()
 
-            def age(path):
-                stamp = datetime.fromtimestamp(OLD, UTC).isoformat()
-                fake.objects[("train-mode", path)]["updated_at"] = stamp
-            yield store, age
-            store.close()
+
+@pytest.fixture(params=["embedded", "supabase-fake"])
+def losable(request, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    if request.param == "embedded":
+        b = Backend("embedded", tmp_path)
+        yield b
+        b.store.close()
+    else:
+        with FakeSupabase() as fake:
+            fake.add_bucket("train-mode")
+            b = Backend("supabase-fake", tmp_path, fake)
+            yield b
+            b.store.close()
 
 
 def item(store, artist, summary, *, files=True) -> dict:
@@ -98,7 +139,7 @@ def test_doctor_finds_each_kind_and_fixes_only_when_asked(backend):
     assert report.found[doctor.ORPHAN_FILES].bytes == 20 and report.found[doctor.DEAD_ZIPS].bytes == 200
     assert store.list_blobs(f"exports/{artist['id']}")  # nothing changed without fix
     rows = table_rows(report.table())
-    assert rows[doctor.ORPHAN_FILES] == ["2", "20", "--fix removes"]
+    assert rows[doctor.ORPHAN_FILES] == ["2", "20", "--fix moves to trash/"]
     assert rows[doctor.MISSING_FILES] == ["1", "0", "not fixable here"] and rows[doctor.TEMP] == ["0", "0"]
 
     fixed = doctor.examine(store, fix=True)
@@ -106,6 +147,8 @@ def test_doctor_finds_each_kind_and_fixes_only_when_asked(backend):
     left = {b.path for b in store.list_blobs("artists")} | {b.path for b in store.list_blobs("exports")}
     assert young in left and complete_zip in left and kept["audio_path"] in left
     assert not {failed_zip, rowless_zip, f"{orphan}/audio.mp3"} & left
+    trashed = {b.path.split("/", 2)[2] for b in store.list_blobs(doctor.TRASH_PREFIX)}
+    assert trashed == {failed_zip, rowless_zip, f"{orphan}/audio.mp3", f"{orphan}/prompt.txt"}  # kept a while
     assert counts(doctor.examine(store)) == {doctor.MISSING_FILES: 1}  # not fixable here: reported
 
 
@@ -118,10 +161,11 @@ def test_doctor_command_prints_one_table_and_exits_by_what_is_left(backend):
     export_with_zip(store, artist, "failed")
     lines.clear()
     assert doctor.doctor_command(store, fix=False, echo=lines.append) == 1
-    assert table_rows(lines[0])[doctor.DEAD_ZIPS] == ["1", "100", "--fix removes"]
+    assert table_rows(lines[0])[doctor.DEAD_ZIPS] == ["1", "100", "--fix moves to trash/"]
     lines.clear()
     assert doctor.doctor_command(store, fix=True, echo=lines.append) == 0
-    assert table_rows(lines[0])[doctor.DEAD_ZIPS] == ["1", "100", "removed"]
+    assert table_rows(lines[0])[doctor.DEAD_ZIPS] == ["1", "100", "moved to trash/"]
+    assert "trash/ for 7 days" in lines[1]
     assert doctor.examine(store).clean
 
 
@@ -151,3 +195,71 @@ def test_the_start_up_sweep_never_touches_orphans_that_may_be_a_save_in_progress
     assert doctor.sweep_at_startup(store) == 0
     assert store.local_path("artists/a/items/b/audio.mp3").exists()
     assert timedelta(seconds=doctor.GRACE_S) < timedelta(days=1)
+
+
+def saved_library(b: Backend) -> set[str]:
+    """Two artists' saved items and a complete export, all files old enough to be 'orphans'."""
+    for name in ("Ada", "Bo"):
+        artist = b.store.ensure_artist(name)
+        summary, _ = b.store.add_summary(artist["id"], f"p-{name}", "a.als", {})
+        for _ in range(3):
+            row = item(b.store, artist, summary)
+            b.age(row["audio_path"]), b.age(row["prompt_path"])
+        b.age(export_with_zip(b.store, artist, "complete"))
+    return b.all_files()
+
+
+def test_a_lost_database_never_costs_a_file(losable):
+    """The reported data loss: with the database deleted or emptied, `doctor --fix` took every MP3
+    and zip for 'item files with no row' and deleted them, the only copies left."""
+    files = saved_library(losable)
+    losable.lose_database()
+    lines = []
+    assert doctor.doctor_command(losable.store, fix=True, echo=lines.append) == 1
+    assert losable.all_files() == files  # nothing deleted, nothing moved
+    rows = table_rows(lines[0])
+    assert rows[doctor.UNPROVEN] == [str(len(files)), rows[doctor.UNPROVEN][1], "not fixable here"]
+    assert rows[doctor.ORPHAN_FILES] == ["0", "0"] and rows[doctor.DEAD_ZIPS] == ["0", "0"]
+    assert "kept, not removed" in lines[1] and "no items or exports" in lines[1] and "backup" in lines[1]
+
+
+def test_a_replaced_database_that_knows_the_artist_still_keeps_the_files(losable):
+    """An old copy of the database (one item left) against many files: more row-less files than
+    crashes leave means the database, not the files, is wrong."""
+    files = saved_library(losable)
+    losable.lose_database()
+    artist = losable.store.ensure_artist("Ada")
+    summary, _ = losable.store.add_summary(artist["id"], "p-Ada", "a.als", {})
+    item(losable.store, artist, summary)
+    report = doctor.examine(losable.store, fix=True)
+    assert files <= losable.all_files()
+    assert counts(report) == {doctor.UNPROVEN: len(files)} and "more than crashes leave" in report.kept_why
+
+
+def test_files_of_an_artist_the_database_does_not_know_are_kept(losable):
+    store = losable.store
+    known = store.ensure_artist("Ada")
+    summary, _ = store.add_summary(known["id"], "p", "a.als", {})
+    for _ in range(4):
+        item(store, known, summary)
+    stranger = f"artists/{uuid.uuid4()}/items/{uuid.uuid4()}/audio.mp3"
+    store.put_blob(stranger, b"ID3", "audio/mpeg")
+    losable.age(stranger)
+    report = doctor.examine(store, fix=True)
+    assert counts(report) == {doctor.UNPROVEN: 1} and stranger in losable.all_files()
+    assert "artist the database does not know" in report.kept_why
+
+
+def test_trash_is_emptied_only_after_a_week(losable):
+    store = losable.store
+    artist = store.ensure_artist("Ada")
+    fresh = export_with_zip(store, artist, "failed")
+    doctor.examine(store, fix=True)
+    (in_trash,) = [b.path for b in store.list_blobs(doctor.TRASH_PREFIX)]
+    assert in_trash.endswith(fresh)
+    old = "trash/20200101T000000Z/exports/x/y/dataset.zip"
+    store.put_blob(old, b"PK", "application/zip")
+    report = doctor.examine(store)
+    assert counts(report) == {doctor.OLD_TRASH: 1} and report.found[doctor.OLD_TRASH].paths == [old]
+    doctor.examine(store, fix=True)
+    assert [b.path for b in store.list_blobs(doctor.TRASH_PREFIX)] == [in_trash]

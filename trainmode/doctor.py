@@ -11,8 +11,15 @@ only things this module recognises:
 - zips of failed exports and zips with no export row (killed between storing the zip and
   committing the export).
 It also reports what it cannot fix: items whose files are missing, complete exports whose zip
-is missing. Nothing is changed without fix=True. `sweep_at_startup` is the quiet part run
-when the app and the CLI start: only temp files of dead processes and day-old uploads.
+is missing. Nothing is changed without fix=True.
+
+A file with no row is garbage only if the database is the one that wrote it: a lost, emptied or
+replaced database makes *every* file look orphaned. So files of an artist the database does not
+know, and all row-less files when the database has no rows or the row-less files are more than
+a crash could leave, are kept and reported, never removed. What --fix removes goes to `trash/`
+first and is deleted only after TRASH_KEEP_S, so a wrong call can still be undone by hand.
+`sweep_at_startup` is the quiet part run when the app and the CLI start: only temp files of dead
+processes and day-old uploads.
 """
 from __future__ import annotations
 
@@ -21,7 +28,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import lease
@@ -32,14 +39,20 @@ log = logging.getLogger(__name__)
 
 DAY_S = 24 * 3600.0
 GRACE_S = 15 * 60.0     # item files younger than this may belong to a save in progress
+TRASH_KEEP_S = 7 * DAY_S  # what --fix removed stays in trash/ this long
+TRASH_PREFIX = "trash"    # trash/<UTC stamp>/<original path>
+CRASH_LEFTOVERS = 3       # row-less files a few crashed saves/exports can leave; more hints at a lost database
 TEMP = "temp files of dead processes"
 UPLOADS = "uploads older than a day"
 ORPHAN_FILES = "item files with no row"
 DEAD_ZIPS = "zips of failed or missing exports"
 MISSING_FILES = "items whose files are missing"
 MISSING_ZIPS = "complete exports whose zip is missing"
-KINDS = (TEMP, UPLOADS, ORPHAN_FILES, DEAD_ZIPS, MISSING_FILES, MISSING_ZIPS)
-FIXABLE = (TEMP, UPLOADS, ORPHAN_FILES, DEAD_ZIPS)
+UNPROVEN = "files with no row, kept (the database may be lost)"
+OLD_TRASH = "trash older than 7 days"
+KINDS = (TEMP, UPLOADS, ORPHAN_FILES, DEAD_ZIPS, OLD_TRASH, MISSING_FILES, MISSING_ZIPS, UNPROVEN)
+FIXABLE = (TEMP, UPLOADS, ORPHAN_FILES, DEAD_ZIPS, OLD_TRASH)
+TRASHED = (ORPHAN_FILES, DEAD_ZIPS)  # blobs --fix moves to trash/ instead of deleting
 
 
 @dataclass
@@ -53,6 +66,7 @@ class Found:
 @dataclass
 class Report:
     found: dict[str, Found]
+    kept_why: str = ""  # why row-less files were kept, when they were
 
     @property
     def clean(self) -> bool:
@@ -66,7 +80,9 @@ class Report:
         rows = [("what", "count", "bytes", "")]
         for kind in KINDS:
             f = self.found[kind]
-            action = "removed" if f.fixed else ("--fix removes" if kind in FIXABLE else "not fixable here")
+            trashed = kind in TRASHED
+            done, todo = ("moved to trash/", "--fix moves to trash/") if trashed else ("removed", "--fix removes")
+            action = done if f.fixed else (todo if kind in FIXABLE else "not fixable here")
             rows.append((kind, str(len(f.paths)), str(f.bytes), action if f.paths else ""))
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         return "\n".join(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}".rstrip()
@@ -143,21 +159,33 @@ def _old(updated_at: datetime | None, now: datetime) -> bool:
     return updated_at is None or (now - updated_at).total_seconds() > GRACE_S
 
 
-def _blob_findings(store: Store, now: datetime) -> dict[str, Found]:
+def _blob_findings(store: Store, now: datetime) -> tuple[dict[str, Found], str]:
     items, exports = _rows(store)
-    found = {kind: Found(kind) for kind in (ORPHAN_FILES, DEAD_ZIPS, MISSING_FILES, MISSING_ZIPS)}
+    artists = {a["id"] for a in store.list_artists()}
+    found = {kind: Found(kind) for kind in (ORPHAN_FILES, DEAD_ZIPS, OLD_TRASH, MISSING_FILES, MISSING_ZIPS, UNPROVEN)}
     files = store.list_blobs("artists")
     present = {b.path for b in files}
+    rowless: list = []  # (kind, blob): files no row claims, garbage only if the database is trusted
     for blob in files:  # artists/<artist>/items/<item>/<file>
         parts = blob.path.split("/")
         if len(parts) >= 5 and parts[2] == "items" and parts[3] not in items and _old(blob.updated_at, now):
-            _add(found[ORPHAN_FILES], blob.path, blob.bytes)
+            rowless.append((ORPHAN_FILES if parts[1] in artists else UNPROVEN, blob))
     zips = store.list_blobs("exports")
     for blob in zips:  # exports/<artist>/<export>/dataset.zip
         parts = blob.path.split("/")
         export = exports.get(parts[2]) if len(parts) >= 4 else None
-        if export is None or export["status"] == "failed":
+        if export is not None and export["status"] == "failed":  # the row itself says so
             _add(found[DEAD_ZIPS], blob.path, blob.bytes)
+        elif export is None:
+            rowless.append((DEAD_ZIPS if len(parts) >= 4 and parts[1] in artists else UNPROVEN, blob))
+    kept_why = _database_looks_lost(rowless, len(items) + len(exports))
+    for kind, blob in rowless:
+        _add(found[UNPROVEN if kept_why else kind], blob.path, blob.bytes)
+    if not kept_why and any(kind == UNPROVEN for kind, _ in rowless):
+        kept_why = "they belong to an artist the database does not know"
+    for blob in store.list_blobs(TRASH_PREFIX):
+        if _trashed_at(blob.path) < now - timedelta(seconds=TRASH_KEEP_S):
+            _add(found[OLD_TRASH], blob.path, blob.bytes)
     for item in items.values():
         if item["audio_path"] not in present or item["prompt_path"] not in present:
             _add(found[MISSING_FILES], item["id"], 0)
@@ -165,7 +193,33 @@ def _blob_findings(store: Store, now: datetime) -> dict[str, Found]:
     for export in exports.values():
         if export["status"] == "complete" and export["zip_path"] not in zip_paths:
             _add(found[MISSING_ZIPS], export["id"], 0)
-    return found
+    return found, kept_why
+
+
+def _database_looks_lost(rowless: list, rows: int) -> str:
+    """Why row-less files cannot be trusted to be garbage ("" when they can)."""
+    if not rowless:
+        return ""
+    if rows == 0:
+        return "the database has no items or exports, yet files exist: it may be new, emptied or replaced"
+    if len(rowless) > max(CRASH_LEFTOVERS, rows // 10):
+        return (f"{len(rowless)} files have no row against {rows} rows: more than crashes leave, "
+                "so the database may be an old or replaced copy")
+    return ""
+
+
+def _trashed_at(path: str) -> datetime:
+    """The stamp in trash/<stamp>/...; an unreadable one counts as now (kept)."""
+    try:
+        return datetime.strptime(path.split("/")[1], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except (IndexError, ValueError):
+        return datetime.now(UTC)
+
+
+def _to_trash(store: Store, paths: list[str], now: datetime) -> None:
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    for path in paths:
+        store.move_blob(path, f"{TRASH_PREFIX}/{stamp}/{path}")
 
 
 def _add(found: Found, path: str, size: int) -> None:
@@ -176,16 +230,18 @@ def _add(found: Found, path: str, size: int) -> None:
 def examine(store: Store, *, fix: bool = False) -> Report:
     """Find (and with fix, remove) what crashes left; see the module docstring."""
     local = _local_leftovers(store, time.time())
-    report = Report({TEMP: Found(TEMP), UPLOADS: Found(UPLOADS),
-                     **_blob_findings(store, datetime.now(UTC))})
+    now = datetime.now(UTC)
+    blobs, kept_why = _blob_findings(store, now)
+    report = Report({TEMP: Found(TEMP), UPLOADS: Found(UPLOADS), **blobs}, kept_why)
     for kind, paths in local.items():
         report.found[kind].paths = [str(p) for p in paths]
         report.found[kind].bytes = sum(_size(p) for p in paths)
     if fix:
         removers: dict[str, Callable[[], None]] = {
             TEMP: lambda: _remove_local(local[TEMP]), UPLOADS: lambda: _remove_local(local[UPLOADS]),
-            ORPHAN_FILES: lambda: store.delete_blobs(report.found[ORPHAN_FILES].paths),
-            DEAD_ZIPS: lambda: store.delete_blobs(report.found[DEAD_ZIPS].paths)}
+            ORPHAN_FILES: lambda: _to_trash(store, report.found[ORPHAN_FILES].paths, now),
+            DEAD_ZIPS: lambda: _to_trash(store, report.found[DEAD_ZIPS].paths, now),
+            OLD_TRASH: lambda: store.delete_blobs(report.found[OLD_TRASH].paths)}
         for kind, remove in removers.items():
             if report.found[kind].paths:
                 remove()
@@ -208,6 +264,11 @@ def doctor_command(store: Store, *, fix: bool, echo: Callable[[str], None] = pri
     """The CLI: print the table; exit status 0 when nothing is left to fix, else 1."""
     report = examine(store, fix=fix)
     echo(report.table())
+    if report.kept_why:
+        echo(f"Files with no row were kept, not removed: {report.kept_why}. If the database was lost, "
+             "restore it from a backup; if these files are really garbage, delete them by hand.")
+    if fix and any(report.found[k].fixed for k in TRASHED):
+        echo(f"Removed files are in {TRASH_PREFIX}/ for {TRASH_KEEP_S / DAY_S:.0f} days, then deleted by doctor --fix.")
     if report.clean:
         echo("nothing left behind")
     elif report.unfixed:

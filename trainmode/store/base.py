@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import shutil
+import tempfile
 import uuid
 from collections.abc import Hashable, Iterable
 from contextlib import AbstractContextManager
@@ -265,6 +266,15 @@ class Store(abc.ABC):
     def delete_blobs(self, paths: Iterable[str]) -> None:
         for p in paths:
             self.delete_blob(p)
+
+    def move_blob(self, path: str, to: str) -> None:
+        """Move a blob to another path (overwrites `to`). Backends with a rename override this;
+        here a copy through a temp file, then the delete, so a failure loses nothing."""
+        with tempfile.TemporaryFile(dir=self.temp_dir()) as copy:
+            self.download_to(path, copy)
+            copy.seek(0)
+            self.put_blob(to, copy, "application/octet-stream")
+        self.delete_blob(path)
 
     def describe(self) -> str:
         """One line for the UI: which backend and where. Never contains a secret."""

@@ -361,6 +361,16 @@ class EmbeddedStore(Store):
     def delete_blob(self, path):
         self._blob_path(path).unlink(missing_ok=True)
 
+    def move_blob(self, path, to):
+        target = self._blob_path(to)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(self._blob_path(path), target)
+        except FileNotFoundError:
+            raise NotFoundError(f"The stored file {path} is missing.") from None
+        except OSError as exc:
+            raise StoreError(f"Could not move {path}: {exc.strerror or exc}.") from None
+
     def list_blobs(self, prefix):
         root = self._blob_path(prefix)
         found = []

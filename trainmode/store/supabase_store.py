@@ -368,6 +368,11 @@ class SupabaseStore(SupabaseDrafts, SupabaseClips, SupabaseBulk, Store):
             for start in range(0, len(paths), 1000):  # the API's limit per request
                 self.files.remove(paths[start:start + 1000])  # missing objects are skipped
 
+    def move_blob(self, path: str, to: str) -> None:
+        with self.translate(f"moving {path}"):
+            self.files.remove([to])  # Storage's move refuses an existing destination
+            self.files.move(path, to)
+
     def temp_dir(self) -> str:
         """One folder for this backend's temp files (uploads, export work), so doctor can sweep it."""
         tmp = Path(tempfile.gettempdir()) / "trainmode"
