@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_als.py [--corpus DIR] [--only NAME ...] [--mb 50] [--runs 2]
 
 Scales EVERY corpus set to ~50 MB of uncompressed XML by repeating its tracks, then times
-trainmode.als.parse_als and xml.etree.ElementTree.parse on each, every run in a fresh child
+trainmode.sets.als.parse_als and xml.etree.ElementTree.parse on each, every run in a fresh child
 process that reports its own wall time and peak RSS. Reports each set's ratio and the worst.
 Targets: parser time <= 0.2x the DOM time on the worst set, parser peak RSS <= 50 MB.
 Also prints the median parse time per (unscaled) corpus file.
@@ -45,9 +45,9 @@ except OSError:
 print(json.dumps({{"seconds": seconds, "cpu": cpu, "peak_rss_mb": peak_kb / 1024}}))
 """
 PROGRAMS = {
-    "trainmode.als": ("from trainmode.als import parse_als", "parse_als(sys.argv[1])"),
+    "trainmode.sets.als": ("from trainmode.sets.als import parse_als", "parse_als(sys.argv[1])"),
     "ElementTree DOM": ("import xml.etree.ElementTree as ET", "ET.parse(sys.argv[1])"),
-    "python baseline": ("import trainmode.als, xml.etree.ElementTree", "pass"),
+    "python baseline": ("import trainmode.sets.als, xml.etree.ElementTree", "pass"),
 }
 
 
@@ -82,7 +82,7 @@ def best_of(name: str, path: Path, runs: int) -> dict:
 
 def corpus_median(corpus: Path) -> tuple[float, int]:
     sys.path.insert(0, str(ROOT))
-    from trainmode.als import parse_als
+    from trainmode.sets.als import parse_als
 
     times = []
     for path in sorted(corpus.glob("*.als")):
@@ -95,7 +95,7 @@ def corpus_median(corpus: Path) -> tuple[float, int]:
 def bench_set(path: Path, mb: float, runs: int, tmp: Path) -> dict:
     big = tmp / "big.xml"
     copies = build_big_set(path, mb, big)
-    ours = best_of("trainmode.als", big, runs)
+    ours = best_of("trainmode.sets.als", big, runs)
     dom = best_of("ElementTree DOM", big, runs)
     size = big.stat().st_size / 1e6
     big.unlink()

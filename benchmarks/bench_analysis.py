@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from audio_synth import encode, song  # noqa: E402
 
-from trainmode.analysis import analyze_many  # noqa: E402
-from trainmode.analysis.parallel import available_cores  # noqa: E402
+from trainmode.audio.analysis import analyze_many  # noqa: E402
+from trainmode.audio.analysis.parallel import available_cores  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work" / "analysis"
 
@@ -41,8 +41,8 @@ import json, os, sys, time
 os.sched_setaffinity(0, {{min(os.sched_getaffinity(0))}})
 sys.path.insert(0, {root!r})
 t = time.perf_counter()
-from trainmode.analysis import measure, music
-from trainmode.audio import probe_mp3
+from trainmode.audio.analysis import measure, music
+from trainmode.audio.probe import probe_mp3
 music.essentia_standard()
 steps = {{"import": time.perf_counter() - t}}
 path, mode = sys.argv[1], sys.argv[2]
@@ -80,7 +80,7 @@ _PUBLIC = """
 import json, os, sys, time
 os.sched_setaffinity(0, {{min(os.sched_getaffinity(0))}})
 sys.path.insert(0, {root!r})
-from trainmode.analysis import analyze_mp3, music
+from trainmode.audio.analysis import analyze_mp3, music
 music.essentia_standard()
 t = time.perf_counter()
 analysis = analyze_mp3(sys.argv[1])

@@ -42,9 +42,9 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import lameenc  # noqa: E402
 
-from trainmode.export import export_dataset  # noqa: E402
-from trainmode.saving import seek_table  # noqa: E402
+from trainmode.export.build import export_dataset  # noqa: E402
 from trainmode.store import EmbeddedStore, new_id  # noqa: E402
+from trainmode.train.save import seek_table  # noqa: E402
 
 MiB = 1024 * 1024
 LATENCY_S = 0.05
@@ -54,7 +54,7 @@ LATENCY_S = 0.05
 _CHILD = """
 import json, sys, time
 sys.path.insert(0, {root!r})
-from trainmode.export import export_dataset
+from trainmode.export.build import export_dataset
 from trainmode.store import EmbeddedStore
 store = EmbeddedStore(sys.argv[1])
 artist = store.find_artist("Bench")

@@ -18,8 +18,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from fake_openai import GOOD_KEY, FakeOpenAI, Reply  # noqa: E402
 
-from trainmode.batch import Job, generate_many  # noqa: E402
-from trainmode.writers.openai_writer import OpenAIWriter  # noqa: E402
+from trainmode.captions.generate import Job, generate_many  # noqa: E402
+from trainmode.captions.writers.openai_writer import OpenAIWriter  # noqa: E402
 
 
 def jobs(n: int) -> list[Job]:

@@ -12,7 +12,7 @@ AppTest and prints the median of --runs warm reruns:
 - Train rerun with 10 MP3s in the uploader, Export page rerun,
 - Supabase: bytes the fake sent per Library rerun: warm, after a caption edit (a write to
   training_items), after an import (a write to als_summaries), and with nothing kept (a new
-  server process, or the 30 s revalidation of trainmode/reads.py); the same for a Train rerun
+  server process, or the 30 s revalidation of trainmode/store/reads.py); the same for a Train rerun
   with the 10 MP3s paired (against the bytes of every summary whole, which the Train page read
   before); and HTTP requests per exported item (`export` of every item).
 
@@ -39,9 +39,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fake_supabase import FakeSupabase  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from trainmode.als import parse_als  # noqa: E402
 from trainmode.config import load_settings  # noqa: E402
 from trainmode.service import TrainMode  # noqa: E402
+from trainmode.sets.als import parse_als  # noqa: E402
 from trainmode.store import open_store  # noqa: E402
 from trainmode.store.base import new_id  # noqa: E402
 from trainmode.store.embedded import now_iso  # noqa: E402
@@ -134,7 +134,7 @@ def bulk_insert(store, table: str, rows: list[dict]) -> None:
             for row in rows:
                 store._insert(db, table, row)
     else:  # straight into the fake's memory: its constraint checks are O(n^2)
-        from trainmode.supabase_check import COLUMNS as TABLE_COLUMNS
+        from trainmode.store.supabase.check import COLUMNS as TABLE_COLUMNS
         blank = dict.fromkeys(TABLE_COLUMNS[table])
         store.bench_fake.tables[table].extend({**blank, **copy.deepcopy(row)} for row in rows)
 
@@ -222,7 +222,7 @@ def import_a_set(tm: TrainMode) -> None:
 
 
 def forget_reads(tm: TrainMode) -> None:
-    """Nothing kept: a new server process, or Supabase's revalidation timer ran out (trainmode/reads.py)."""
+    """Nothing kept: a new server process, or Supabase's revalidation timer ran out (trainmode/store/reads.py)."""
     getattr(getattr(tm, "reads", None), "_entries", {}).clear()
 
 
@@ -235,7 +235,7 @@ def backend(kind: str, workdir: Path):
         os.environ["TRAINMODE_BACKEND"] = "embedded"
         yield None
         return
-    from trainmode.supabase_setup import setup_supabase
+    from trainmode.store.supabase.setup import setup_supabase
     with CountingFake() as fake:
         os.environ.update({"TRAINMODE_BACKEND": "supabase", "SUPABASE_URL": fake.url,
                            "SUPABASE_SERVICE_ROLE_KEY": fake.key})

@@ -1,4 +1,4 @@
-"""What the Train page shows of an MP3's sound against its set (trainmode.analysis): the
+"""What the Train page shows of an MP3's sound against its set (trainmode.audio.analysis): the
 verdict at pairing time and on each queue entry. Text only, escaped like everything else."""
 import streamlit as st
 

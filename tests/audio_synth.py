@@ -103,7 +103,7 @@ def encode(pcm: np.ndarray, rate: int = RATE, kbps: int = 192, quality: int = 5,
 
 def write_set(path, bpm: float, key: str = "A minor", bars: int = 8) -> float:
     """A small .als set at `bpm` in `key` (the demo's writer: drums, bass, chords); returns its seconds."""
-    from trainmode.demo import DemoSet, als_bytes
+    from trainmode.ops.demo import DemoSet, als_bytes
 
     tonic, mode = key.split()
     demo_set = DemoSet(path.stem, bpm, 4, tonic=PITCHES[tonic], minor=mode == "minor", bars=bars)

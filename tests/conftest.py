@@ -67,7 +67,7 @@ def store(data_dir):
 @pytest.fixture(scope="session")
 def demo_files(tmp_path_factory):
     """The demo sets and MP3s, written once per session."""
-    from trainmode.demo import write_demo_files
+    from trainmode.ops.demo import write_demo_files
     return write_demo_files(tmp_path_factory.mktemp("demo"))
 
 

@@ -1,8 +1,8 @@
 """How the export tests drive an export: through the door, as the pages and the CLI do,
 and the zip alone without the export's bookkeeping."""
-from trainmode import export as export_mod
-from trainmode import formats
-from trainmode.formats.base import Build
+from trainmode.export import build as export_mod
+from trainmode.export import formats
+from trainmode.export.formats.base import Build
 from trainmode.service import TrainMode
 
 

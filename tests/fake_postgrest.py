@@ -15,7 +15,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from trainmode.supabase_check import COLUMNS
+from trainmode.store.supabase.check import COLUMNS
 
 MAX_ROWS = 1000
 FUNCTIONS = ("train_mode_begin_export", "train_mode_heartbeat_export", "train_mode_complete_export",

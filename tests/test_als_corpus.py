@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from trainmode.als import parse_als, validate_summary
+from trainmode.sets.als import parse_als, validate_summary
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("TRAINMODE_CORPUS") or REPO.parent / "shared" / "corpus" / "als")

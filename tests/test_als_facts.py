@@ -9,15 +9,15 @@ from __future__ import annotations
 import pytest
 
 from tests.test_als_corpus import CORPUS, EXPECTED, summary_of
-from trainmode import dataset
-from trainmode.als import validate_summary
-from trainmode.als.families import FAMILIES
-from trainmode.factcheck import check_caption
-from trainmode.facts import SetFacts, upgrade_summary
-from trainmode.formats import hf
-from trainmode.profile import derive_master_schema
+from trainmode.captions.factcheck import check_caption
+from trainmode.captions.writers.context import caption_metadata
+from trainmode.export import rows
+from trainmode.export.formats import hf
+from trainmode.sets.als import validate_summary
+from trainmode.sets.als.families import FAMILIES
+from trainmode.sets.facts import SetFacts, upgrade_summary
+from trainmode.sets.profile import derive_master_schema
 from trainmode.tables import profile_counts, summaries_frame
-from trainmode.writers.context import caption_metadata
 
 pytestmark = pytest.mark.skipif(not EXPECTED, reason=f"no .als corpus at {CORPUS}")
 
@@ -180,8 +180,8 @@ def test_every_consumer_states_the_same_key(name):
     assert derive_master_schema([summary])["keys"] == ([key] if key else [])  # the derived profile
     assert caption_metadata(summary)["key"] == key                            # what captions are written from
     item = {"id": "i1", "audio_path": "a.mp3", "prompt_text": "x", "metadata": {}, "parse_id": "p1"}
-    row = dataset.row_for(1, item, summary, {}, artist="artist-x")
-    assert hf.track_record(row)["key"] == key                                 # the dataset sidecar
+    row = rows.row_for(1, item, summary, {}, artist="artist-x")
+    assert hf.track_record(row)["key"] == key                                 # the rows sidecar
     # The fact checker accepts the key and rejects another one, or checks no key at all.
     caption = "A warm, slowly evolving instrumental piece in {} with soft pads and gentle drums."
     wrong = "F# minor" if key != "F# minor" else "C major"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from trainmode.als import MAX_DECOMPRESSED_BYTES, parse_als
 from trainmode.errors import AlsError
+from trainmode.sets.als import MAX_DECOMPRESSED_BYTES, parse_als
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -115,7 +115,7 @@ CHILD = """
 import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
 sys.path.insert(0, {repo!r})
-from trainmode.als import parse_als
+from trainmode.sets.als import parse_als
 from trainmode.errors import AlsError
 notes = None
 try:

@@ -6,9 +6,9 @@ import gzip
 
 import pytest
 
-from trainmode.als import parse_als, reader, skip
-from trainmode.als.skip import fold_notes, skip_parameter_lists
 from trainmode.errors import AlsError
+from trainmode.sets.als import parse_als, reader, skip
+from trainmode.sets.als.skip import fold_notes, skip_parameter_lists
 
 HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n<Ableton Creator="Ableton Live 11.3"><Devices>'
 TAIL = b"<Eq8 Id=\"2\"/></Devices></Ableton>\n"

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from trainmode.als import ParsedSet, parse_als, validate_summary
 from trainmode.errors import AlsError, ValidationError
+from trainmode.sets.als import ParsedSet, parse_als, validate_summary
 
 
 def live_set(tracks: str = "", master: str = "", extra: str = "", creator: str = "Ableton Live 12.1") -> bytes:

@@ -14,7 +14,7 @@ import pyloudnorm
 import pytest
 from audio_synth import RATE, clipped, drums, encode, song, with_silence
 
-from trainmode.analysis import (
+from trainmode.audio.analysis import (
     AudioAnalysis,
     Candidate,
     analyze_many,
@@ -25,10 +25,10 @@ from trainmode.analysis import (
     parse_key,
     rank_candidates,
 )
-from trainmode.analysis import loudness as r128
-from trainmode.analysis import measure as measure_module
-from trainmode.analysis.music import essentia_standard
-from trainmode.analysis.verdict import CLIP_WARN_RATIO, relative
+from trainmode.audio.analysis import loudness as r128
+from trainmode.audio.analysis import measure as measure_module
+from trainmode.audio.analysis.music import essentia_standard
+from trainmode.audio.analysis.verdict import CLIP_WARN_RATIO, relative
 from trainmode.errors import AudioError, ConfirmationRequired
 
 ROOT = Path(__file__).resolve().parent.parent

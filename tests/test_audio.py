@@ -8,7 +8,7 @@ import lameenc
 import numpy as np
 import pytest
 
-from trainmode.audio import AudioInfo, duration_mismatch, probe_mp3
+from trainmode.audio.probe import AudioInfo, duration_mismatch, probe_mp3
 from trainmode.errors import AudioError
 
 FIXTURES = Path(os.environ.get("TRAINMODE_FIXTURES") or Path(__file__).parents[1] / "../shared/fixtures/audio")

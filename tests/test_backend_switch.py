@@ -8,11 +8,11 @@ import pytest
 from fake_supabase import FakeSupabase
 
 from trainmode.config import load_settings
-from trainmode.demo import DEMO_ARTIST, install_demo
 from trainmode.errors import AudioError
+from trainmode.ops.demo import DEMO_ARTIST, install_demo
 from trainmode.service import SaveRequest, TrainMode
 from trainmode.store import open_store
-from trainmode.supabase_setup import setup_supabase
+from trainmode.store.supabase.setup import setup_supabase
 
 
 @pytest.fixture(params=["embedded", "supabase"])

@@ -7,9 +7,9 @@ import threading
 import pytest
 from fake_openai import GOOD_KEY, FakeOpenAI, Reply, captions_json
 
-from trainmode.batch import Job, generate_many, generate_one
+from trainmode.captions.generate import Job, generate_many, generate_one
+from trainmode.captions.writers.openai_writer import OpenAIWriter
 from trainmode.errors import WriterError
-from trainmode.writers.openai_writer import OpenAIWriter
 
 
 def job(bpm: int) -> Job:
@@ -98,6 +98,6 @@ def test_unexpected_errors_are_isolated_too_and_logged_as_bugs(caplog):
 
     [result] = generate_many([job(120)], Flaky())
     assert result.error == "Unexpected RuntimeError while writing this caption (a bug: the details are in the log)."
-    [record] = [r for r in caplog.records if r.name == "trainmode.batch"]
+    [record] = [r for r in caplog.records if r.name == "trainmode.captions.generate"]
     assert record.levelname == "ERROR" and "RuntimeError: bug" in caplog.text  # the traceback is kept
     assert generate_many([], Flaky()) == []

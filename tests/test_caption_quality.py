@@ -12,10 +12,10 @@ import re
 
 import pytest
 
-from trainmode.als import parse_als
-from trainmode.caption_report import caption_report
-from trainmode.factcheck import check_variants
-from trainmode.writers.offline import OfflineWriter
+from trainmode.captions.factcheck import check_variants
+from trainmode.captions.report import caption_report
+from trainmode.captions.writers.offline import OfflineWriter
+from trainmode.sets.als import parse_als
 
 PROFILES = {
     "no profile": {},

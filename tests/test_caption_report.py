@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from trainmode.caption_report import caption_report, items_report, trigrams, words
-from trainmode.factcheck import Finding
+from trainmode.captions.factcheck import Finding
+from trainmode.captions.report import caption_report, items_report, trigrams, words
 
 ROOT = Path(__file__).resolve().parent.parent
 # Today's offline template, as the issue quotes it, and two other captions.

@@ -43,7 +43,7 @@ def test_demo_then_export_gives_pairs_of_valid_mp3_and_caption(data_dir):
     assert len(items) == 2 and {i["status"] for i in items} == {"ready"}
     out = run("export", "--artist", "Demo Artist", data_dir=data_dir)
     zip_path = Path(out.stdout.strip().splitlines()[-1])
-    from trainmode.audio import probe_mp3
+    from trainmode.audio.probe import probe_mp3
     with zipfile.ZipFile(zip_path) as zf:
         mp3s = sorted(n for n in zf.namelist() if n.endswith(".mp3"))
         assert mp3s == ["track-0001.mp3", "track-0002.mp3"]

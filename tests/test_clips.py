@@ -11,10 +11,11 @@ import pytest
 from audio_synth import encode, song
 from summaries_v2 import steady, v2_summary
 
-from trainmode import clips, mp3cut
-from trainmode.als.timing import TempoMap
-from trainmode.factcheck import check_caption
-from trainmode.writers import OfflineWriter
+from trainmode.audio import frames as mp3cut
+from trainmode.captions.factcheck import check_caption
+from trainmode.captions.writers import OfflineWriter
+from trainmode.clips import plan as clips
+from trainmode.sets.als.timing import TempoMap
 
 RATE = 44100
 

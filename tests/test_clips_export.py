@@ -12,10 +12,10 @@ import pytest
 from tests.exporting import export_artist
 from tests.test_dataset_layout import audiofolder  # noqa: F401 (a fixture)
 from tests.test_export import export_threads
-from trainmode import formats
-from trainmode.demo import DEMO_ARTIST, install_demo
 from trainmode.errors import StoreError
-from trainmode.zipwrite import ZipWriter
+from trainmode.export import formats
+from trainmode.export.zipwrite import ZipWriter
+from trainmode.ops.demo import DEMO_ARTIST, install_demo
 
 
 @pytest.fixture

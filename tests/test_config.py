@@ -50,5 +50,5 @@ def test_a_broken_secrets_file_is_a_clear_message_without_its_content(tmp_path):
                                         ({"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1"}, "openai"),
                                         ({"OPENAI_API_KEY": KEY, "TRAINMODE_WRITER": "offline"}, "offline")])
 def test_auto_picks_openai_only_when_an_endpoint_is_configured(tmp_path, env, writer):
-    from trainmode.writers import get_writer
+    from trainmode.captions.writers import get_writer
     assert get_writer(load_settings(env=env, secrets_path=tmp_path / "none.toml")).name == writer

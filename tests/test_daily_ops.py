@@ -11,8 +11,8 @@ from fake_supabase import FakeSupabase
 from trainmode.errors import NotFoundError, ValidationError
 from trainmode.service import SaveRequest, TrainMode
 from trainmode.store import EmbeddedStore
-from trainmode.store.supabase_store import SupabaseStore
-from trainmode.supabase_setup import ALLOWED_MIME_TYPES
+from trainmode.store.supabase.setup import ALLOWED_MIME_TYPES
+from trainmode.store.supabase.store import SupabaseStore
 
 
 @pytest.fixture(params=["embedded", "supabase-fake"])
@@ -160,7 +160,7 @@ def test_a_queue_draft_is_restored_with_its_mp3s_and_discarded_with_them(tm, sav
 
 
 def test_a_restored_draft_keeps_its_audio_verdict_and_is_not_listened_to_again(tm, saved, demo_files, monkeypatch):
-    from trainmode import saving
+    from trainmode.train import save as saving
 
     ada, _ = saved
     queue, entry = queued(tm, ada, demo_files)
@@ -186,7 +186,7 @@ def test_a_restored_draft_keeps_its_audio_verdict_and_is_not_listened_to_again(t
 def test_drafts_older_than_a_week_are_swept(tm, saved, demo_files):
     from datetime import UTC, datetime, timedelta
 
-    from trainmode import drafts
+    from trainmode.train import drafts
 
     ada, _ = saved
     queue, entry = queued(tm, ada, demo_files)

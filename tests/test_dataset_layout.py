@@ -8,10 +8,10 @@ import zipfile
 import pytest
 
 from tests.exporting import export_artist
-from trainmode import dataset
-from trainmode.demo import DEMO_ARTIST, install_demo
-from trainmode.export import export_dataset
-from trainmode.formats import hf
+from trainmode.export import rows as dataset
+from trainmode.export.build import export_dataset
+from trainmode.export.formats import hf
+from trainmode.ops.demo import DEMO_ARTIST, install_demo
 
 # What audiofolder (datasets 5.2) requires of a folder: the audio files, and a
 # metadata.jsonl beside them whose lines all carry a relative `file_name` (other

@@ -9,10 +9,10 @@ import json
 import re
 
 from tests.test_docs import DOC_FILES, MIGRATION, README, ROOT, rel, section, table_rows
-from trainmode import dataset
 from trainmode.cli import HANDLERS, build_parser
-from trainmode.formats import FORMATS, hf, zip_members
-from trainmode.formats.base import Build
+from trainmode.export import rows as dataset
+from trainmode.export.formats import FORMATS, hf, zip_members
+from trainmode.export.formats.base import Build
 
 
 # ---- 4. the README's CLI reference and configuration table ---------------------------------

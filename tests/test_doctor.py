@@ -13,9 +13,9 @@ import pytest
 from dead_process import dead_owner_tag
 from fake_supabase import FakeSupabase
 
-from trainmode import doctor, lease
-from trainmode.store import EmbeddedStore
-from trainmode.store.supabase_store import SupabaseStore
+from trainmode.ops import doctor
+from trainmode.store import EmbeddedStore, lease
+from trainmode.store.supabase.store import SupabaseStore
 
 OLD = time.time() - 2 * 24 * 3600
 

@@ -1,5 +1,5 @@
 """Export: streaming zip64, determinism, verification, crash safety, busy artist,
-the remote (fetch) path and progress. The dataset layout is in test_dataset_layout.py."""
+the remote (fetch) path and progress. The rows layout is in test_dataset_layout.py."""
 import gc
 import hashlib
 import io
@@ -14,13 +14,13 @@ from contextlib import contextmanager
 import pytest
 
 from tests.exporting import build_zip, export_artist
-from trainmode import dataset, export_audio, formats
-from trainmode import export as export_mod
-from trainmode.demo import DEMO_ARTIST, install_demo
 from trainmode.errors import DatasetError, ExportBusyError, StoreError, ValidationError
-from trainmode.export import export_dataset
+from trainmode.export import audio_members, formats, rows
+from trainmode.export import build as export_mod
+from trainmode.export.build import export_dataset
+from trainmode.export.zipwrite import ZipWriter, check_directory
+from trainmode.ops.demo import DEMO_ARTIST, install_demo
 from trainmode.store import EmbeddedStore, new_id
-from trainmode.zipwrite import ZipWriter, check_directory
 
 
 @pytest.fixture
@@ -89,12 +89,12 @@ def test_the_same_items_give_a_byte_identical_zip(store, artist, tmp_path, fmt):
 
 
 def test_a_render_too_big_to_hold_in_memory_gives_the_same_zip(store, artist, tmp_path, monkeypatch):
-    """Audio up to export_audio.HOLD is read once into memory; a bigger render is read twice
+    """Audio up to audio_members.HOLD is read once into memory; a bigger render is read twice
     (for its CRC, then to copy it). Either way the zip is the same."""
     items = store.list_items(artist["id"], "ready")
     held, reread = tmp_path / "held.zip", tmp_path / "reread.zip"
     build_zip(store, artist, items, held)
-    monkeypatch.setattr(export_audio, "HOLD", 1000)
+    monkeypatch.setattr(audio_members, "HOLD", 1000)
     assert build_zip(store, artist, items, reread).sha256 == hashlib.sha256(held.read_bytes()).hexdigest()
     assert reread.read_bytes() == held.read_bytes()
 
@@ -106,7 +106,7 @@ def test_nothing_to_export_is_a_clear_message(store, settings):
 
 
 def test_a_second_export_of_the_same_artist_is_told_it_is_busy(store, settings, artist):
-    store.begin_export({"id": new_id(), "artist_id": artist["id"], "zip_path": "exports/x/dataset.zip"})
+    store.begin_export({"id": new_id(), "artist_id": artist["id"], "zip_path": "exports/x/rows.zip"})
     with pytest.raises(ExportBusyError, match="already running"):
         export_artist(store, settings, artist)
     assert len(store.list_items(artist["id"], "ready")) == 2
@@ -252,7 +252,7 @@ def test_fetched_blobs_give_the_same_zip_as_local_files(store, artist, tmp_path,
     out = tmp_path / "zips"
     out.mkdir()
     local_zip, remote_zip = out / "local.zip", out / "remote.zip"
-    split = sorted(dataset.split_point(i["id"]) for i in items)[len(items) // 2]  # both sides hold items
+    split = sorted(rows.split_point(i["id"]) for i in items)[len(items) // 2]  # both sides hold items
     build_zip(store, artist, items, local_zip, format=fmt, split=split)
     build_zip(remote, artist, items, remote_zip, max_workers=3, format=fmt, split=split)
     assert sorted(remote.opened) == sorted(i["audio_path"] for i in items)
@@ -351,7 +351,7 @@ def test_two_concurrent_exports_one_runs_the_other_is_busy(store, settings, arti
 
 def test_a_crashed_export_does_not_block_forever_and_its_leftovers_go(store, artist):
     crashed = new_id()
-    store.begin_export({"id": crashed, "artist_id": artist["id"], "zip_path": "exports/x/dataset.zip"})
+    store.begin_export({"id": crashed, "artist_id": artist["id"], "zip_path": "exports/x/rows.zip"})
     leftover = store.data_dir / "tmp" / f"export-{artist['id']}-killed"
     leftover.mkdir(parents=True)
     (leftover / "dataset.zip").write_bytes(b"PK half a zip")

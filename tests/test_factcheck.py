@@ -6,7 +6,14 @@ import json
 import pytest
 from summaries_v2 import steady, v2_summary
 
-from trainmode.factcheck import BLOCKING, Finding, check_caption, check_variants, strip_markdown, supported_families
+from trainmode.captions.factcheck import (
+    BLOCKING,
+    Finding,
+    check_caption,
+    check_variants,
+    strip_markdown,
+    supported_families,
+)
 
 
 def track(name, type_="midi", devices=(), plugins=(), muted=False, group=None):

@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 from mutagen.mp3 import MP3
 
-from trainmode import dataset, formats
 from trainmode.cli import FORMAT_NAMES, main
-from trainmode.demo import DEMO_ARTIST, install_demo
 from trainmode.errors import DatasetError, ValidationError
-from trainmode.export import export_dataset
-from trainmode.formats import ace_step, ace_step_v1, audiocraft, stable_audio
-from trainmode.formats.base import Build
+from trainmode.export import formats
+from trainmode.export import rows as dataset
+from trainmode.export.build import export_dataset
+from trainmode.export.formats import ace_step, ace_step_v1, audiocraft, stable_audio
+from trainmode.export.formats.base import Build
+from trainmode.ops.demo import DEMO_ARTIST, install_demo
 
 
 @pytest.fixture

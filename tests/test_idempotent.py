@@ -9,8 +9,8 @@ from fake_supabase import FakeSupabase
 from trainmode import cli
 from trainmode.config import load_settings
 from trainmode.store import EmbeddedStore, open_store
-from trainmode.store.supabase_store import SupabaseStore
-from trainmode.supabase_setup import ALLOWED_MIME_TYPES
+from trainmode.store.supabase.setup import ALLOWED_MIME_TYPES
+from trainmode.store.supabase.store import SupabaseStore
 
 
 @pytest.fixture(params=["embedded", "supabase-fake"])

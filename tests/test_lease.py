@@ -1,4 +1,4 @@
-"""Lease owners and the heartbeat thread (trainmode/lease.py)."""
+"""Lease owners and the heartbeat thread (trainmode/store/lease.py)."""
 from __future__ import annotations
 
 import os
@@ -8,8 +8,8 @@ import uuid
 
 from dead_process import dead_owner_tag
 
-from trainmode import lease
-from trainmode.export import export_dataset
+from trainmode.export.build import export_dataset
+from trainmode.store import lease
 
 
 def test_an_owner_names_this_live_process_and_a_finished_one_is_dead():

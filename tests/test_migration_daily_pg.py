@@ -11,7 +11,7 @@ from pg_supabase import DEFAULTS, MIGRATIONS, SERVER, apply_migrations, connect_
 from test_migration_pg import new_artist, one  # noqa: E402
 
 from trainmode.store.embedded import SCHEMA_SQL  # noqa: E402
-from trainmode.supabase_check import COLUMNS  # noqa: E402
+from trainmode.store.supabase.check import COLUMNS  # noqa: E402
 
 pytestmark = pytest.mark.postgres
 DAILY = [m for m in MIGRATIONS if m.name == "20261201000300_train_mode_daily.sql"]

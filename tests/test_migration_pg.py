@@ -13,8 +13,8 @@ psycopg = pytest.importorskip("psycopg")
 from pg_supabase import DEFAULTS, MIGRATIONS, SERVER, apply_migrations, connect_as, supabase_database  # noqa: E402
 from psycopg import errors  # noqa: E402
 
-from trainmode.supabase_check import COLUMNS as CHECK_COLUMNS  # noqa: E402
-from trainmode.supabase_check import FUNCTIONS as CHECK_FUNCTIONS  # noqa: E402
+from trainmode.store.supabase.check import COLUMNS as CHECK_COLUMNS  # noqa: E402
+from trainmode.store.supabase.check import FUNCTIONS as CHECK_FUNCTIONS  # noqa: E402
 
 pytestmark = pytest.mark.postgres
 
@@ -268,7 +268,7 @@ def test_the_embedded_schema_has_the_same_tables_and_columns(db):
     import sqlite3
 
     from trainmode.store.embedded import SCHEMA_SQL
-    from trainmode.supabase_check import COLUMNS  # what check-supabase and the fake expect
+    from trainmode.store.supabase.check import COLUMNS  # what check-supabase and the fake expect
 
     lite = sqlite3.connect(":memory:")
     lite.executescript(SCHEMA_SQL)

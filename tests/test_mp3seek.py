@@ -1,4 +1,4 @@
-"""Seek tables (trainmode/mp3seek.py): a clip cut through the table saved with an item is the
+"""Seek tables (trainmode/audio/seek.py): a clip cut through the table saved with an item is the
 same bytes as one cut after a full scan, and a render that changed since never gives a wrong clip."""
 import csv
 import io
@@ -7,11 +7,13 @@ import zipfile
 import pytest
 
 from tests.audio_synth import encode, song
-from trainmode import export as export_mod
-from trainmode import formats, mp3cut, mp3seek
-from trainmode.demo import DEMO_ARTIST, install_demo
+from trainmode.audio import frames as mp3cut
+from trainmode.audio import seek as mp3seek
 from trainmode.errors import StoreError
-from trainmode.formats.base import Build
+from trainmode.export import build as export_mod
+from trainmode.export import formats
+from trainmode.export.formats.base import Build
+from trainmode.ops.demo import DEMO_ARTIST, install_demo
 from trainmode.service import TrainMode
 
 

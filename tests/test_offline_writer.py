@@ -8,12 +8,12 @@ import re
 import pytest
 from summaries_v2 import steady, v2_summary
 
-from trainmode.als import parse_als
-from trainmode.caption_text import split_tags
-from trainmode.factcheck import check_caption, check_variants
-from trainmode.facts import SetFacts
-from trainmode.writers.context import caption_metadata
-from trainmode.writers.offline import OFFLINE_VERSION, OfflineWriter
+from trainmode.captions.factcheck import check_caption, check_variants
+from trainmode.captions.text import split_tags
+from trainmode.captions.writers.context import caption_metadata
+from trainmode.captions.writers.offline import OFFLINE_VERSION, OfflineWriter
+from trainmode.sets.als import parse_als
+from trainmode.sets.facts import SetFacts
 
 SCHEMA = {"name": "Nova Lane", "genres": ["deep house"], "moods": ["dreamy", "driving"],
           "instruments": ["analog synths"], "descriptors": ["warm", "tape-saturated"]}

@@ -7,10 +7,10 @@ import os
 
 import pytest
 
-from trainmode.als import parse_als
-from trainmode.demo import DEMO_SCHEMA, DEMO_SETS, als_bytes
-from trainmode.factcheck import check_variants
-from trainmode.writers.openai_writer import OpenAIWriter
+from trainmode.captions.factcheck import check_variants
+from trainmode.captions.writers.openai_writer import OpenAIWriter
+from trainmode.ops.demo import DEMO_SCHEMA, DEMO_SETS, als_bytes
+from trainmode.sets.als import parse_als
 
 # Read at import: the autouse isolated_settings fixture clears these for each test.
 KEY, BASE_URL = os.environ.get("OPENAI_API_KEY", ""), os.environ.get("OPENAI_BASE_URL") or None

@@ -11,18 +11,18 @@ import pytest
 from fake_openai import GOOD_KEY, REPORTED_MODEL, FakeOpenAI, Reply, captions_json, free_port
 from summaries_v2 import v2_summary
 
-from trainmode.config import Secret, Settings
-from trainmode.errors import WriterError
-from trainmode.factcheck import check_caption, check_variants
-from trainmode.writers.context import build_context, caption_metadata, fingerprint
-from trainmode.writers.offline import OfflineWriter
-from trainmode.writers.openai_writer import OpenAIWriter
-from trainmode.writers.system_prompt import (
+from trainmode.captions.factcheck import check_caption, check_variants
+from trainmode.captions.writers.context import build_context, caption_metadata, fingerprint
+from trainmode.captions.writers.offline import OfflineWriter
+from trainmode.captions.writers.openai_writer import OpenAIWriter
+from trainmode.captions.writers.system_prompt import (
     CAPTIONS_RESPONSE_FORMAT,
     TRAIN_PROMPT_VERSION,
     TRAIN_SYSTEM_PROMPT,
     TRAIN_SYSTEM_PROMPT_SHA256,
 )
+from trainmode.config import Secret, Settings
+from trainmode.errors import WriterError
 
 
 def track(name, type_="midi", devices=(), plugins=(), muted=False, group=None):

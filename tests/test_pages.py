@@ -7,10 +7,10 @@ from streamlit.testing.v1 import AppTest
 
 from pages._ui import md
 from tests.conftest import ROOT
+from trainmode.captions.writers import OfflineWriter
 from trainmode.errors import StoreError, WriterError
-from trainmode.library import import_sets, save_master_schema
+from trainmode.sets.importing import import_sets, save_master_schema
 from trainmode.store import EmbeddedStore
-from trainmode.writers import OfflineWriter
 
 TIMEOUT = 60
 
@@ -346,14 +346,14 @@ def test_creating_an_artist_that_exists_in_another_case_selects_it(artist_with_s
 def test_a_blocking_finding_disables_save_until_the_caption_is_edited(artist_with_sets, demo_files, monkeypatch):
     import dataclasses
 
-    import trainmode.batch
-    from trainmode.factcheck import Finding
+    import trainmode.captions.generate
+    from trainmode.captions.factcheck import Finding
 
     @dataclasses.dataclass(frozen=True)
     class Blocking(Finding):
         blocking: bool = True
 
-    monkeypatch.setattr(trainmode.batch, "check_caption",
+    monkeypatch.setattr(trainmode.captions.generate, "check_caption",
                         lambda *args, **kwargs: [Blocking("sample_file", "The caption names a sample file.")])
     at = train_page_with([demo_files[0][2]])
     click(at, "Generate")

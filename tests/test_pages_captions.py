@@ -5,9 +5,9 @@ import zipfile
 
 import pytest
 
-import trainmode.dataset
+import trainmode.export.rows
 from tests.test_pages import app, badges, button, click, goto, queue, train_page_with
-from trainmode.library import import_sets
+from trainmode.sets.importing import import_sets
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_the_format_picker_exports_an_audiocraft_zip_with_a_split_and_offers_it(
     at = saved_items(demo_files, 3)
     items = store.list_items(store.find_artist("Ada")["id"])
     held_out = items[0]["id"]       # where each item falls: one held out, the rest train (the hash is tested
-    monkeypatch.setattr(trainmode.dataset, "split_point", lambda i: 0.95 if i == held_out else 0.1)  # elsewhere)
+    monkeypatch.setattr(trainmode.export.rows, "split_point", lambda i: 0.95 if i == held_out else 0.1)  # elsewhere)
     goto(at, "export")
     formats = at.selectbox(key="export_format")
     assert formats.options == ["Hugging Face datasets (audiofolder) (hf)", "MusicGen (audiocraft) (audiocraft)",

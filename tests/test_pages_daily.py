@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 from tests.test_pages import TIMEOUT, app, badges, button, click, create_artist, goto, queue, train_page_with, upload
-from trainmode.library import import_sets
+from trainmode.sets.importing import import_sets
 
 
 @pytest.fixture
@@ -129,15 +129,15 @@ def test_a_session_only_set_shows_session_only_not_zero_seconds(artist_with_sets
 def test_save_anyway_never_overrides_a_blocking_finding(artist_with_sets, demo_files, monkeypatch):
     import dataclasses
 
-    import trainmode.batch
-    from trainmode.factcheck import Finding
+    import trainmode.captions.generate
+    from trainmode.captions.factcheck import Finding
 
     @dataclasses.dataclass(frozen=True)
     class Blocking(Finding):
         blocking: bool = True
 
     found = [Blocking("artist_name", "The caption names the artist."), Finding("tempo", "The set is at 124 BPM.")]
-    monkeypatch.setattr(trainmode.batch, "check_caption", lambda *args, **kwargs: found)
+    monkeypatch.setattr(trainmode.captions.generate, "check_caption", lambda *args, **kwargs: found)
     at = train_page_with([demo_files[0][2]])
     click(at, "Generate")
     [entry] = queue(at)

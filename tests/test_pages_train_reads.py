@@ -7,7 +7,7 @@ from test_pages import app, click, goto, queue, upload
 
 from trainmode.config import load_settings
 from trainmode.service import TrainMode
-from trainmode.supabase_setup import setup_supabase
+from trainmode.store.supabase.setup import setup_supabase
 
 FILLERS = 60
 

@@ -1,8 +1,8 @@
 """Pairing uploaded MP3s with imported sets: by name, length as the tiebreak, never length alone."""
 import pytest
 
-from trainmode.analysis import AudioAnalysis
-from trainmode.pairing import normalize_stem, pair_uploads
+from trainmode.audio.analysis import AudioAnalysis
+from trainmode.train.pairing import normalize_stem, pair_uploads
 
 
 def row(parse_id: str, als_filename: str, seconds: float | None = 180.0, created_at: str = "2024-01-01") -> dict:

@@ -1,9 +1,9 @@
 """master_schema: parsing with clear errors, and deriving the facts from the artist's sets."""
 import pytest
 
-from trainmode.als import parse_als
 from trainmode.errors import ValidationError
-from trainmode.profile import derive_master_schema, parse_master_schema
+from trainmode.sets.als import parse_als
+from trainmode.sets.profile import derive_master_schema, parse_master_schema
 
 
 def summary(bpm, meter="4/4", key=("A", "minor", 0.9), tracks=()) -> dict:

@@ -5,8 +5,8 @@ import re
 import pytest
 
 from trainmode.errors import AudioError, ConfirmationRequired, StoreError, ValidationError
-from trainmode.library import import_sets, require_summary
-from trainmode.saving import SaveRequest, save_item
+from trainmode.sets.importing import import_sets, require_summary
+from trainmode.train.save import SaveRequest, save_item
 
 
 def save(store, artist, row, *, audio, audio_name, caption, confirm=False, **known):
@@ -134,7 +134,7 @@ def test_a_clean_up_that_fails_too_is_logged_not_hidden(store, demo_set, monkeyp
     assert len(orphans) == 2 and {"audio.mp3", "prompt.txt"} == {r.args[0].rsplit("/", 1)[1] for r in orphans}
 
 
-# ---- the audio against its set (trainmode/audio_check.py) --------------------------------
+# ---- the audio against its set (trainmode/audio/check.py) --------------------------------
 @pytest.fixture
 def club(store, club_renders):
     import_sets(store, "Ada", [("club.als", club_renders["als"])])
@@ -178,11 +178,11 @@ def test_a_doubtful_render_or_a_warning_is_kept_but_does_not_block(store, club, 
 
 
 def test_an_analysis_given_with_the_request_is_not_repeated(store, club, club_renders, monkeypatch):
-    from trainmode.analysis import analyze_mp3
+    from trainmode.audio.analysis import analyze_mp3
 
     artist, row = club
     match = club_renders["match"]
     analysis = analyze_mp3(match)
-    monkeypatch.setattr("trainmode.saving.analyze_mp3", lambda *a, **k: pytest.fail("analysed twice"))
+    monkeypatch.setattr("trainmode.train.save.analyze_mp3", lambda *a, **k: pytest.fail("analysed twice"))
     item = save(store, artist, row, audio=match, audio_name=match.name, caption=CAPTION, analysis=analysis).item
     assert item["metadata"]["audio"]["bpm"] == round(analysis.bpm, 3)

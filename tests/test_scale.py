@@ -7,15 +7,15 @@ import pytest
 from fake_supabase import FakeSupabase
 from test_store_contract import store  # noqa: F401  (the fixture: embedded and the Supabase fake)
 
-from trainmode.als import parse_als
 from trainmode.errors import StoreError
-from trainmode.export import export_dataset
+from trainmode.export.build import export_dataset
 from trainmode.service import TrainMode
+from trainmode.sets.als import parse_als
 from trainmode.store import EmbeddedStore
 from trainmode.store.base import new_id
 from trainmode.store.set_rows import from_summary_row
-from trainmode.store.supabase_store import SupabaseStore
-from trainmode.supabase_setup import ALLOWED_MIME_TYPES
+from trainmode.store.supabase.setup import ALLOWED_MIME_TYPES
+from trainmode.store.supabase.store import SupabaseStore
 
 
 def corpus_summaries(corpus_dir, count=3) -> list:

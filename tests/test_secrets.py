@@ -10,10 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from fake_supabase import FakeSupabase
 
-from trainmode import redact
 from trainmode.config import load_settings
 from trainmode.errors import TrainModeError
-from trainmode.store.supabase_store import SupabaseStore
+from trainmode.ops import redact
+from trainmode.store.supabase.store import SupabaseStore
 
 PASSWORD = "hunter2-s3cret"
 USERINFO = f"admin:{PASSWORD}"

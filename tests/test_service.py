@@ -8,13 +8,13 @@ import re
 
 import pytest
 
-import trainmode.batch
-import trainmode.saving
-from trainmode.als import ParsedSet
+import trainmode.captions.generate
+import trainmode.train.save
+from trainmode.captions.factcheck import Finding
+from trainmode.captions.writers import OfflineWriter
 from trainmode.errors import ConfirmationRequired, ValidationError, WriterError
-from trainmode.factcheck import Finding
 from trainmode.service import SaveRequest, TrainMode, saveable
-from trainmode.writers import OfflineWriter
+from trainmode.sets.als import ParsedSet
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_an_empty_or_too_long_artist_name_is_refused(tm, name, message):
 def test_a_summary_off_the_contract_is_not_imported(tm, monkeypatch, demo_files):
     _, als, _ = demo_files[0]
     off_contract = ParsedSet(parse_id="f" * 32, filename=als.name, summary={"schema_version": 1}, sha256="f" * 64)
-    monkeypatch.setattr("trainmode.library.parse_als", lambda source, filename: off_contract)
+    monkeypatch.setattr("trainmode.sets.importing.parse_als", lambda source, filename: off_contract)
     [result] = tm.import_sets("Bo", [(als.name, als)])
     assert result.status == "failed" and "not valid" in result.error
     assert tm.list_artists() == []  # nothing written, not even the artist
@@ -72,7 +72,7 @@ def test_a_summary_off_the_contract_is_not_imported(tm, monkeypatch, demo_files)
 
 # ---- one generate path, one check, one probe --------------------------------------------
 def test_one_caption_and_a_batch_share_the_generate_path(tm, ada, monkeypatch):
-    writes = counting(monkeypatch, trainmode.batch, "generate_one")
+    writes = counting(monkeypatch, trainmode.captions.generate, "generate_one")
     row = tm.find_set(ada, "night_drive.als")
     generation = tm.generate_caption(ada, row, writer_name="offline")
     assert generation.ok and "124 BPM" in generation.caption.text and len(writes) == 1
@@ -91,9 +91,9 @@ def test_an_upload_is_probed_once_and_each_caption_checked_once(tm, ada, demo_fi
     queue = []
     entry = tm.add_to_queue(queue, ada, tm.find_set(ada, "night_drive.als"), mp3.read_bytes(), name=mp3.name,
                             info=info, pairing="same name")
-    probes = counting(monkeypatch, trainmode.saving, "probe_mp3")
-    generate_checks = counting(monkeypatch, trainmode.batch, "check_caption")
-    save_checks = counting(monkeypatch, trainmode.saving, "check_caption")
+    probes = counting(monkeypatch, trainmode.train.save, "probe_mp3")
+    generate_checks = counting(monkeypatch, trainmode.captions.generate, "check_caption")
+    save_checks = counting(monkeypatch, trainmode.train.save, "check_caption")
     tm.generate_entries(queue, ada)
     tm.save_entries(queue, ada)
     assert entry.state == "saved", entry.error
@@ -110,7 +110,7 @@ def test_a_blocking_finding_is_refused_even_when_confirmed(tm, ada, demo_files, 
 
     _, _, mp3 = demo_files[0]
     found = Blocking("artist_name", "The caption names the artist (Ada).")
-    monkeypatch.setattr(trainmode.saving, "check_caption", lambda *args, **kwargs: [found])
+    monkeypatch.setattr(trainmode.train.save, "check_caption", lambda *args, **kwargs: [found])
     request = SaveRequest(audio=mp3, audio_name=mp3.name, caption="Ada's synthwave with drums and bass.",
                           confirm=True)
     with pytest.raises(ValidationError, match="cannot be saved: The caption names the artist"):
@@ -153,7 +153,7 @@ def test_the_queue_listens_once_shows_the_verdict_and_asks_before_saving_a_misma
     fast, match = queue
     assert fast.verdict.verdict == "mismatch" and "the set at 128" in fast.verdict.reasons[0]
     assert match.verdict.verdict == "matches" and match.analysis.bpm == pytest.approx(128, abs=1)
-    analyses = counting(monkeypatch, trainmode.saving, "analyze_mp3")
+    analyses = counting(monkeypatch, trainmode.train.save, "analyze_mp3")
     tm.generate_entries(queue, cy)
     tm.save_entries(saveable(queue), cy)
     assert match.state == "saved" and fast.state == "review"

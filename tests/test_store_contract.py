@@ -19,11 +19,10 @@ import httpx
 import pytest
 from fake_supabase import FakeSupabase
 
-from trainmode import lease
 from trainmode.errors import DuplicateError, ExportBusyError, NotFoundError, StoreError
-from trainmode.store import EmbeddedStore
-from trainmode.store.supabase_store import SupabaseStore
-from trainmode.supabase_setup import ALLOWED_MIME_TYPES
+from trainmode.store import EmbeddedStore, lease
+from trainmode.store.supabase.setup import ALLOWED_MIME_TYPES
+from trainmode.store.supabase.store import SupabaseStore
 
 # Read at import: the autouse isolated_settings fixture clears these variables for each test.
 LIVE = (os.environ.get("TRAINMODE_LIVE_SUPABASE") == "1" and os.environ.get("SUPABASE_URL")

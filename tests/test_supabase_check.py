@@ -7,10 +7,10 @@ from fake_supabase import FakeSupabase
 
 from trainmode.cli import main
 from trainmode.config import Secret, Settings
-from trainmode.store.supabase_errors import PSQL_COMMAND
-from trainmode.store.supabase_store import SupabaseStore
-from trainmode.supabase_check import check_supabase
-from trainmode.supabase_setup import ALLOWED_MIME_TYPES
+from trainmode.store.supabase.check import check_supabase
+from trainmode.store.supabase.errors import PSQL_COMMAND
+from trainmode.store.supabase.setup import ALLOWED_MIME_TYPES
+from trainmode.store.supabase.store import SupabaseStore
 
 NAMES = ["settings", "connection", "tables", "grants", "row level security", "functions", "bucket", "signed URL"]
 

@@ -15,12 +15,12 @@ import httpx
 import pytest
 from fake_supabase import FakeSupabase, parse_multipart
 
-from trainmode import lease
 from trainmode.config import Secret, Settings
 from trainmode.errors import ConfigError, NotFoundError, StoreError
-from trainmode.store.supabase_errors import MIGRATION_FILES, PSQL_COMMAND
-from trainmode.store.supabase_store import SupabaseStore
-from trainmode.supabase_setup import ALLOWED_MIME_TYPES, setup_supabase
+from trainmode.store import lease
+from trainmode.store.supabase.errors import MIGRATION_FILES, PSQL_COMMAND
+from trainmode.store.supabase.setup import ALLOWED_MIME_TYPES, setup_supabase
+from trainmode.store.supabase.store import SupabaseStore
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from trainmode import work_queue as q
 from trainmode.errors import ValidationError
+from trainmode.train import work_queue as q
 
 
 def entry(tmp_path, name="a.mp3"):

@@ -7,7 +7,7 @@ import zipfile
 import pytest
 
 from trainmode.errors import StoreError
-from trainmode.zipwrite import Span, ZipWriter
+from trainmode.export.zipwrite import Span, ZipWriter
 
 
 class ChangingFile(io.BytesIO):

@@ -14,10 +14,10 @@ import sys
 import traceback
 from pathlib import Path
 
-from .errors import ConfirmationRequired, TrainModeError, ValidationError
-from .service import SaveRequest, TrainMode, item_caption, load_settings, setup_logging, verdict_line
+from trainmode.errors import ConfirmationRequired, TrainModeError, ValidationError
+from trainmode.service import SaveRequest, TrainMode, item_caption, load_settings, setup_logging, verdict_line
 
-FORMAT_NAMES = ("hf", "audiocraft", "stable-audio", "ace-step", "ace-step-v1")  # trainmode.formats.FORMATS
+FORMAT_NAMES = ("hf", "audiocraft", "stable-audio", "ace-step", "ace-step-v1")  # trainmode.export.formats.FORMATS
 log = logging.getLogger(__name__)
 
 

@@ -9,7 +9,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError
+from trainmode.errors import ConfigError
 
 BACKENDS = ("embedded", "supabase")
 WRITERS = ("auto", "openai", "offline")

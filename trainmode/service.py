@@ -22,25 +22,29 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from . import clip_review, deleting, drafts, formats, library, work_queue
-from .analysis import AudioAnalysis, Verdict, analyze_mp3, audio_warnings
-from .audio import AudioInfo, duration_mismatch, probe_mp3
-from .audio_check import MeasuredUpload, judge, judge_row, measure_uploads, row_reference, verdict_line
-from .batch import Generation, Job, generate_many
-from .caption_report import artist_report
-from .config import Settings, load_settings
-from .doctor import doctor_command, sweep_at_startup
-from .errors import WriterError
-from .export import ExportProgress, ExportResult, ProgressFn, export_dataset
-from .library import ImportResult
-from .logs import log_file, setup_logging
-from .pairing import Pairing, SetIndex, pair_uploads
-from .profile import EXAMPLE_MASTER_SCHEMA, derive_master_schema, parse_master_schema
-from .reads import ReadCache
-from .saving import SaveRequest, SaveResult, item_caption, save_item
-from .store import Store, open_store
-from .work_queue import Progress, QueueEntry, counts, progress, recover, saveable
-from .writers import get_writer
+from trainmode.audio.analysis import AudioAnalysis, Verdict, analyze_mp3, audio_warnings
+from trainmode.audio.check import MeasuredUpload, judge, judge_row, measure_uploads, row_reference, verdict_line
+from trainmode.audio.probe import AudioInfo, duration_mismatch, probe_mp3
+from trainmode.captions.generate import Generation, Job, generate_many
+from trainmode.captions.report import artist_report
+from trainmode.captions.writers import get_writer
+from trainmode.clips import review as clip_review
+from trainmode.config import Settings, load_settings
+from trainmode.errors import WriterError
+from trainmode.export import formats
+from trainmode.export.build import ExportProgress, ExportResult, ProgressFn, export_dataset
+from trainmode.ops.doctor import doctor_command, sweep_at_startup
+from trainmode.ops.logs import log_file, setup_logging
+from trainmode.sets import importing as library
+from trainmode.sets.importing import ImportResult
+from trainmode.sets.profile import EXAMPLE_MASTER_SCHEMA, derive_master_schema, parse_master_schema
+from trainmode.store import Store, open_store
+from trainmode.store.reads import ReadCache
+from trainmode.train import drafts, work_queue
+from trainmode.train import items as deleting
+from trainmode.train.pairing import Pairing, SetIndex, pair_uploads
+from trainmode.train.save import SaveRequest, SaveResult, item_caption, save_item
+from trainmode.train.work_queue import Progress, QueueEntry, counts, progress, recover, saveable
 
 __all__ = ["TrainMode", "Settings", "AudioAnalysis", "AudioInfo", "Generation", "ImportResult", "MeasuredUpload",
            "Pairing", "QueueEntry", "SaveRequest", "SaveResult", "Verdict", "ExportProgress", "ExportResult", "counts",
@@ -305,7 +309,7 @@ class TrainMode:
     def _summary_of(self, artist: dict, entry: QueueEntry) -> dict:
         return (self.set_summary(artist, entry.parse_id) or {}).get("summary") or {}
 
-    # ---- the queue's draft in the store (trainmode/drafts.py) ---------------------------
+    # ---- the queue's draft in the store (trainmode/train/drafts.py) ---------------------------
     def save_draft(self, artist: dict, entries: list[QueueEntry], by: str | None = None) -> None:
         """The artist's queue written to the store (new MP3s uploaded once); empty: discarded."""
         drafts.save(self.store, artist, entries, by)
@@ -332,7 +336,7 @@ class TrainMode:
     def export(self, artist: dict, *, on_progress: ProgressFn | None = None, format: str = formats.DEFAULT,
                split: float | None = None, artist_name: bool = False, by: str | None = None,
                clips: str = "none") -> ExportResult:
-        """Pack the ready items in `format` (see trainmode.formats), checked before it is stored;
+        """Pack the ready items in `format` (see trainmode.export.formats), checked before it is stored;
         `by` is recorded as who exported; `clips` ('sections', 'windows') exports each item's
         section clips as the rows instead of the whole tracks."""
         result = export_dataset(self.store, artist, on_progress=on_progress,
@@ -367,19 +371,19 @@ class TrainMode:
 
     # ---- setup and tools ----------------------------------------------------------------
     def install_demo(self, echo: Callable[[str], object] = print) -> dict:
-        from .demo import install_demo  # the demo synthesises audio: numpy and lameenc only when asked
+        from trainmode.ops.demo import install_demo  # the demo synthesises audio: numpy and lameenc only when asked
         return install_demo(self.store, self.settings, echo=echo)
 
     @staticmethod
     def summarize(path: Path):
         """Parse one .als file (no store needed): a ParsedSet."""
-        from .als import parse_als
+        from trainmode.sets.als import parse_als
         return parse_als(Path(path), filename=Path(path).name)
 
     @staticmethod
     def setup_supabase(settings: Settings, *, file_size_limit: int | None = None,
                        echo: Callable[[str], object] = print) -> list[str]:
-        from .supabase_setup import setup_supabase  # supabase-py only for this backend
+        from trainmode.store.supabase.setup import setup_supabase  # supabase-py only for this backend
         return setup_supabase(settings, file_size_limit=file_size_limit, echo=echo)
 
     @staticmethod
@@ -391,7 +395,7 @@ class TrainMode:
     @staticmethod
     def check_supabase(settings: Settings) -> list:
         """Read-only readiness checks of the Supabase project, one `Check` per line."""
-        from .supabase_check import check_supabase  # supabase-py only for this backend
+        from trainmode.store.supabase.check import check_supabase  # supabase-py only for this backend
         return check_supabase(settings)
 
     @staticmethod

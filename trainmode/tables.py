@@ -6,8 +6,8 @@ from collections import Counter
 
 import pandas as pd
 
-from .facts import label
-from .store.set_rows import from_summary_row
+from trainmode.sets.facts import label
+from trainmode.store.set_rows import from_summary_row
 
 SUMMARY_COLUMNS = ["set", "bpm", "meter", "key", "length_s", "midi", "audio", "instruments", "plugins", "live",
                    "parse_id"]

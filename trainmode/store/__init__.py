@@ -1,15 +1,15 @@
 """Storage backends behind one interface; `open_store` picks one from the settings."""
 from __future__ import annotations
 
-from ..config import Settings
-from .base import Store, new_id
-from .embedded import EmbeddedStore
+from trainmode.config import Settings
+from trainmode.store.base import Store, new_id
+from trainmode.store.embedded import EmbeddedStore
 
 __all__ = ["Store", "EmbeddedStore", "new_id", "open_store"]
 
 
 def open_store(settings: Settings) -> Store:
     if settings.backend == "supabase":
-        from .supabase_store import SupabaseStore  # lazy: supabase-py is only needed for this backend
+        from trainmode.store.supabase.store import SupabaseStore  # lazy: supabase-py is only needed for this backend
         return SupabaseStore.from_settings(settings)
     return EmbeddedStore(settings.data_dir)

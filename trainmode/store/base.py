@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from .generations import WRITES, changes_rows, generation_of
+from trainmode.store.generations import WRITES, changes_rows, generation_of
 
 BlobSource = bytes | str | Path | BinaryIO
 
@@ -64,7 +64,7 @@ class Store(abc.ABC):
 
     def outside_version(self) -> Hashable | None:
         """A cheap token that changes when someone else (another process) changed rows;
-        None: this backend cannot tell (trainmode/reads.py then revalidates on a timer)."""
+        None: this backend cannot tell (trainmode/store/reads.py then revalidates on a timer)."""
         return None
 
     # ---- artists and profiles -------------------------------------------------
@@ -108,7 +108,7 @@ class Store(abc.ABC):
     def list_set_rows(self, artist_id: str) -> list[dict]:
         """The Library's narrow view of the artist's sets (trainmode/store/set_rows.py: no whole
         summary), ordered like list_summaries. Backends override this with a projection."""
-        from .set_rows import from_summary_row
+        from trainmode.store.set_rows import from_summary_row
         return [from_summary_row(r) for r in self.list_summaries(artist_id)]
 
     # ---- training items ---------------------------------------------------------
@@ -189,7 +189,7 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def begin_export(self, export: dict, stale_after_s: float = 30.0) -> dict:
         """Insert an exports row with status 'building': a lease held by this process
-        (`lease_owner`, `heartbeat_at`; see trainmode/lease.py). Raises ExportBusyError if the
+        (`lease_owner`, `heartbeat_at`; see trainmode/store/lease.py). Raises ExportBusyError if the
         artist has another 'building' export whose holder is alive and whose heartbeat is
         younger than stale_after_s; otherwise that export is taken over at once (marked failed
         with the reason, e.g. "taken over: holder died")."""

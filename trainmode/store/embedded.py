@@ -13,11 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from .. import lease
-from ..errors import DuplicateError, ExportBusyError, NotFoundError, StoreError
-from . import set_rows
-from .base import BlobInfo, Store, clip_row, new_id
-from .sqlite_pool import ConnectionPool
+from trainmode.errors import DuplicateError, ExportBusyError, NotFoundError, StoreError
+from trainmode.store import lease, set_rows
+from trainmode.store.base import BlobInfo, Store, clip_row, new_id
+from trainmode.store.sqlite_pool import ConnectionPool
 
 JSON_COLUMNS = {"master_schema", "summary", "provenance", "findings", "metadata", "draft", "variants"}
 BOOL_COLUMNS = {"prompt_edited", "edited", "dropped"}
@@ -91,7 +90,7 @@ class EmbeddedStore(Store):
         return conn
 
     def outside_version(self):
-        """SQLite's data_version moves when another connection commits (trainmode/reads.py)."""
+        """SQLite's data_version moves when another connection commits (trainmode/store/reads.py)."""
         conn = self._conn()
         return id(conn), conn.execute("PRAGMA data_version").fetchone()["data_version"]
 

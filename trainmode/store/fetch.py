@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 
-from .base import Store
+from trainmode.store.base import Store
 
 SIGN_BATCH = 100        # links signed per request, just ahead of the fetches that use them
 SIGNED_FOR_S = 600      # a batch is used within seconds; this leaves room for slow downloads

@@ -1,4 +1,4 @@
-"""Which tables each write of a Store changes, so the read cache (trainmode/reads.py) drops only
+"""Which tables each write of a Store changes, so the read cache (trainmode/store/reads.py) drops only
 what a write could have changed: saving an item or editing a caption keeps the Library's set
 rows, importing a set keeps the items.
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 
-from ..facts import KEY_CONFIDENCE, SCHEMA_VERSION, SetFacts
+from trainmode.sets.facts import KEY_CONFIDENCE, SCHEMA_VERSION, SetFacts
 
 COLUMNS = ("id", "parse_id", "als_filename", "created_at")   # created_at: pairing offers the newest import first
 # output field -> path inside the summary

@@ -8,7 +8,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import StoreError
+from trainmode.errors import StoreError
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024      # smaller copies stay in memory
 

@@ -1,0 +1,161 @@
+"""Listen to one MP3: decode it and measure tempo, key, loudness, peak, silence, clipping and stereo.
+
+miniaudio (dr_mp3) decodes to int16, honouring the LAME gapless tag and skipping junk before the
+first frame; essentia measures the music (music.py: RhythmExtractor2013, KeyExtractor;
+loudness.py: LoudnessEBUR128). Only plain level arithmetic (sample peak, silence, clipping,
+the left/right correlation) is numpy here, piece by piece so a long render stays small in memory.
+
+The file is validated with `probe_mp3` first, so anything the save path refuses is refused
+here too, with the same AudioError, before a decoder ever sees it.
+"""
+from __future__ import annotations
+
+import os
+from typing import BinaryIO
+
+import miniaudio
+import numpy as np
+
+from trainmode.audio.analysis import loudness as r128
+from trainmode.audio.analysis.music import downmix_44k, essentia_standard, essentia_version, key, tempo
+from trainmode.audio.analysis.result import AudioAnalysis
+from trainmode.audio.probe import probe_mp3
+from trainmode.errors import AudioError
+
+SILENCE_DBFS = -60.0  # quieter than this is silence (leading/trailing)
+CLIP_DBFS = -0.1  # a sample at or above this is counted as clipped
+BLOCK_S = 0.01  # silence is found in 10 ms blocks
+MONO_SIDE_DB = -40.0  # side this far below mid: effectively mono
+PHASE_CORRELATION = -0.2  # left/right correlation below this: the mono downmix cancels
+FULL_SCALE = 32768
+STEP = 1 << 20  # samples per piece for the running sums
+
+Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
+
+
+def _db(amplitude: float) -> float:
+    return 20.0 * float(np.log10(amplitude))
+
+
+def decode(source: str | os.PathLike | bytes, name: str) -> tuple[np.ndarray, int, int]:
+    """int16 PCM shaped (samples, channels), sample rate, channel count, from a path or MP3 bytes."""
+    try:
+        if isinstance(source, bytes):
+            decoded = miniaudio.mp3_read_s16(source)
+        else:
+            decoded = miniaudio.mp3_read_file_s16(str(source))
+    except miniaudio.DecodeError as e:
+        raise AudioError(f"{name} could not be decoded ({e}).") from None
+    pcm = np.frombuffer(decoded.samples, dtype=np.int16).reshape(-1, decoded.nchannels)
+    if len(pcm) == 0:
+        raise AudioError(f"{name} decodes to no audio at all.")
+    return pcm, decoded.sample_rate, decoded.nchannels
+
+
+def levels(pcm: np.ndarray, rate: int) -> dict:
+    """Sample peak, leading/trailing silence (10 ms blocks under -60 dBFS) and the share of clipped samples."""
+    block = max(1, int(rate * BLOCK_S))
+    blocks = -(-len(pcm) // block)
+    padded = np.zeros((blocks * block, pcm.shape[1]), dtype=np.int16)
+    padded[: len(pcm)] = pcm
+    grid = padded.reshape(blocks, -1)  # one row per block, channels interleaved
+    block_peak = np.maximum(grid.max(axis=1).astype(np.int32), -grid.min(axis=1).astype(np.int32))
+    del padded, grid
+    peak = int(block_peak.max())
+    loud = block_peak >= 10 ** (SILENCE_DBFS / 20) * FULL_SCALE
+    duration = len(pcm) / rate
+    if not loud.any():
+        lead = tail = duration
+    else:
+        lead = min(duration, int(np.argmax(loud)) * block / rate)
+        tail = max(0.0, duration - (blocks - int(np.argmax(loud[::-1]))) * block / rate)
+    ceiling = int(10 ** (CLIP_DBFS / 20) * FULL_SCALE)
+    clipped = sum(int(np.count_nonzero(pcm[at : at + STEP] >= ceiling))
+                  + int(np.count_nonzero(pcm[at : at + STEP] <= -ceiling)) for at in range(0, len(pcm), STEP))
+    return {
+        "peak_dbfs": _db(peak / FULL_SCALE) if peak > 0 else None,
+        "silence_start_s": lead,
+        "silence_end_s": tail,
+        "clipped_ratio": clipped / pcm.size,
+    }
+
+
+def _sums(pcm: np.ndarray) -> tuple[float, ...]:
+    """Sums of l, r, l*l, r*r, l*r over the whole render, in float64, piece by piece."""
+    totals = np.zeros(5)
+    for at in range(0, len(pcm), STEP):
+        lr = pcm[at : at + STEP].astype(np.float64)
+        left, right = lr[:, 0], lr[:, 1]
+        totals += (left.sum(), right.sum(), left @ left, right @ right, left @ right)
+    return tuple(totals)
+
+
+def stereo_image(pcm: np.ndarray) -> dict:
+    """Effectively mono (side 40 dB below mid)? Out of phase (left/right correlation below -0.2)?"""
+    if pcm.shape[1] == 1:
+        return {"mono": True, "mono_compatible": True, "stereo_correlation": None}
+    sl, sr, ll, rr, lr = _sums(pcm)
+    n = len(pcm)
+    side, mid = ll + rr - 2 * lr, ll + rr + 2 * lr
+    if mid + side <= 0:
+        return {"mono": True, "mono_compatible": True, "stereo_correlation": None}
+    spread = (ll / n - (sl / n) ** 2) * (rr / n - (sr / n) ** 2)
+    correlation = (lr / n - sl * sr / n**2) / spread**0.5 if spread > 0 else None
+    return {
+        "mono": bool(side <= mid * 10 ** (MONO_SIDE_DB / 10)),
+        "mono_compatible": bool(correlation is None or correlation > PHASE_CORRELATION),
+        "stereo_correlation": None if correlation is None else float(correlation),
+    }
+
+
+def loudness(pcm: np.ndarray, rate: int, notes: list[str]) -> dict:
+    """EBU R128 integrated loudness and loudness range (loudness.py). A mono file is one channel."""
+    lufs, lra = r128.measure(pcm, rate, essentia_standard().LoudnessEBUR128(sampleRate=rate))
+    if lufs is None:
+        notes.append("could not measure loudness: the audio is below the EBU R128 gate (-70 LUFS)")
+        return {"loudness_lufs": None, "loudness_range_lu": None}
+    return {"loudness_lufs": lufs, "loudness_range_lu": lra}
+
+
+def _silent_music(notes: list[str]) -> dict:
+    notes.append("could not measure tempo, key or loudness: the audio is silent")
+    return {"bpm": None, "bpm_confidence": None, "key": None, "key_strength": None,
+            "loudness_lufs": None, "loudness_range_lu": None}
+
+
+def _readable(source: Source, name: str | None) -> tuple[str | os.PathLike | bytes, str]:
+    """A path (checked to exist) or the bytes of an in-memory upload, and the name to show."""
+    if isinstance(source, (str, os.PathLike)):
+        name = name or os.path.basename(source)
+        if not os.path.isfile(source):
+            raise AudioError(f"{name} was not found (no such file: {source}).")
+        return source, name
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), name or "The file"
+    source.seek(0)  # a file object such as a Streamlit UploadedFile: read it, leave it rewound
+    data = source.read()
+    source.seek(0)
+    return data, name or getattr(source, "name", None) or "The file"
+
+
+def analyze_mp3(source: Source, *, name: str | None = None) -> AudioAnalysis:
+    """Validate (probe_mp3: AudioError for anything the save path refuses), decode and measure.
+    `source` is a path, MP3 bytes or a seekable binary file; `name` is shown in error messages."""
+    path, name = _readable(source, name)
+    probe_mp3(path, name=name)
+    pcm, rate, channels = decode(path, name)
+    del path  # the MP3 bytes of an upload are no longer needed
+    duration = len(pcm) / rate
+    notes: list[str] = []
+    found = {**levels(pcm, rate), **stereo_image(pcm)}
+    if found["peak_dbfs"] is None or found["silence_start_s"] >= duration:
+        found.update(_silent_music(notes))
+    else:
+        found.update(loudness(pcm, rate, notes))
+        mono44 = downmix_44k(pcm, rate)
+        del pcm  # the stereo render is no longer needed: keep the peak memory of tempo/key low
+        found.update(tempo(mono44, notes))
+        found.update(key(mono44, notes))
+    return AudioAnalysis(duration_s=duration, sample_rate=rate, channels=channels,
+                         analyzer=f"essentia {essentia_version()} + miniaudio {miniaudio.__version__}",
+                         notes=tuple(notes), **found)

@@ -1,0 +1,42 @@
+"""Many MP3s at once: one process per core (essentia's analysis is single-threaded C++)."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from trainmode.audio.analysis.measure import analyze_mp3
+from trainmode.audio.analysis.result import AudioAnalysis
+from trainmode.errors import AudioError
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _one(path: str | os.PathLike) -> AudioAnalysis | AudioError:
+    """A refused file is a result, not a failure of the batch; a bug still raises."""
+    try:
+        return analyze_mp3(path)
+    except AudioError as e:
+        return e
+
+
+def analyze_many(
+    paths: Sequence[str | os.PathLike], max_workers: int | None = None
+) -> list[AudioAnalysis | AudioError]:
+    """analyze_mp3 for every path, in the same order; a file that is not a usable MP3 gives its
+    AudioError in its place. Runs in up to `max_workers` processes (default: the usable cores)."""
+    workers = min(len(paths), max_workers or available_cores())
+    if workers <= 1:
+        return [_one(p) for p in paths]
+    # forkserver: workers start from a clean process, not a fork of a threaded app (Streamlit);
+    # the server imports essentia once (takes effect when this process starts its forkserver).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["trainmode.audio.analysis.warm"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(_one, paths))

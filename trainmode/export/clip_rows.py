@@ -1,0 +1,75 @@
+"""Clip rows for the export: each saved item's render cut at its set's sections (issue 16).
+
+A clip row names its parent item (`parent_id`), the part of the parent's MP3 it holds
+(`AudioSource.cut`, cut frame-exact while the zip is written) and its own caption: the one
+saved with the item's clips when there is one, else the offline writer's, written from the
+section's facts. Its sidecar carries `section`, `start_s`, `end_s`, the parent track and set.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from trainmode.captions.writers import OfflineWriter
+from trainmode.clips import plan as clips
+from trainmode.export.rows import AUDIO_FIELDS, ClipCut, Row
+
+CLIP_FIELDS = ("section", "start_s", "end_s", "parent_track", "parent_item")
+# The render was measured whole (trainmode.audio.analysis): its loudness, peak, silence or tempo are not
+# the clip's. A clip keeps only the verdict on its parent (a clip of a doubtful render is doubtful).
+PARENT_FIELDS = ("audio_verdict", "confirmed_despite_doubt")
+
+
+def clip_heard(parent: dict) -> dict:
+    return {**dict.fromkeys(AUDIO_FIELDS), **{k: parent.get(k) for k in PARENT_FIELDS}}
+
+
+def clip_stem(item_index: int, clip_index: int) -> str:
+    return f"clip-{item_index:04d}-{clip_index:02d}"
+
+
+def describe(mode: str, window_s: float = clips.WINDOW_S, min_s: float = clips.MIN_S) -> str:
+    """How the clips were made, for the dataset card."""
+    how = "one clip per arrangement section" if mode == "sections" else \
+        f"clips of at most {window_s:g} s inside each arrangement section"
+    return (f"Every file is a clip of a whole render: {how} (sections shorter than {min_s:g} s joined to a "
+            "neighbour), cut at MPEG frame boundaries without re-encoding, so a cut is within one frame "
+            "(about 26 ms) of the section's time. Each caption describes what plays in its clip, from the "
+            "Live set's tracks in that section; `section`, `start_s`, `end_s` and `parent_track` in each "
+            "clip's sidecar say where it comes from.")
+
+
+def clip_rows(rows: list[Row], items: dict[str, dict], summaries: dict[str, dict], master_schema: dict, *,
+              mode: str, saved: dict[str, list[dict]] | None = None) -> list[Row]:
+    """The clip rows of whole-track `rows`, in order (an item without sections or a duration gives none)."""
+    out: list[Row] = []
+    writer = OfflineWriter()
+    written: dict[tuple, list[dict]] = {}  # renders of one set cut alike get the same (deterministic) captions
+    for number, row in enumerate(rows, 1):
+        item = items[row.item_id]
+        summary = summaries.get(item.get("als_summary_id"), {})
+        offset = float((item.get("metadata") or {}).get("clip_offset_s") or 0.0)
+        plan = clips.plan_clips(summary, row.duration_s or 0.0, mode=mode, offset_s=offset)
+        own = {(c.get("start_s"), c.get("end_s")): c for c in (saved or {}).get(row.item_id, [])}
+        texts = []
+        if any((c.start_s, c.end_s) not in own for c in plan):   # saved for other cuts (the offset moved)
+            key = (item.get("als_summary_id"), tuple((c.start_s, c.end_s) for c in plan))
+            if key not in written:
+                written[key] = clips.caption_clips(writer, summary, plan, master_schema)
+            texts = written[key]
+        for i, clip in enumerate(plan):
+            kept = own.get((clip.start_s, clip.end_s))
+            if kept is not None and kept.get("dropped"):
+                continue
+            caption = (kept or {}).get("caption") or texts[i]["caption"]
+            variants = (kept or {}).get("variants") or (texts[i]["variants"] if texts else {})
+            out.append(replace(
+                row, item_id=f"{row.item_id}:{clip.index:02d}", parent_id=row.item_id,
+                stem=clip_stem(number, clip.index), caption=caption.strip(),
+                captions={k: v for k, v in variants.items() if k != "detailed" and isinstance(v, str) and v},
+                duration_s=clip.duration_s, heard=clip_heard(row.heard),
+                audio=replace(row.audio, sha256=None, bytes=None,
+                              cut=ClipCut(clip.start_s, clip.end_s, clip is plan[-1],
+                                          int((row.audio.bytes or 0) * clip.duration_s / (row.duration_s or 1)))),
+                source={**row.source, "section": clip.name, "start_s": clip.start_s, "end_s": clip.end_s,
+                        "parent_track": row.stem, "parent_item": row.item_id}))
+    return out

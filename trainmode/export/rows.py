@@ -1,0 +1,223 @@
+"""Dataset rows: what every export format is made from, whatever its layout.
+
+A `Row` is one audio file to train on with its caption, caption variants and facts.
+Today each ready training item is one row; a section clip of an item (issue 16) will
+be a row too, with `parent_id` naming the item it was cut from, so the formats in
+`trainmode/export/formats/` never read items, summaries or the store themselves.
+
+Everything here is a pure function of the items, so the same items give the same
+rows, and the same rows give the same bytes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+
+from trainmode.audio.analysis.result import AudioAnalysis
+from trainmode.captions.writers.context import caption_metadata
+from trainmode.errors import ValidationError
+from trainmode.sets.facts import SetFacts
+
+SPLITS = ("train", "valid")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the set and the artist profile say about one row's audio."""
+    bpm: float | None = None
+    key: str | None = None                 # "A minor", None when the set does not show it clearly
+    time_signature: str | None = None      # "4/4"
+    instruments: tuple[str, ...] = ()
+    genres: tuple[str, ...] = ()
+    moods: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClipCut:
+    """The part of a blob a clip row holds: cut at MP3 frames while the zip is written."""
+    start_s: float
+    end_s: float
+    to_end: bool               # the last clip of its render: up to the file's last frame
+    approx_bytes: int = 0      # its share of the render's bytes, for progress
+
+
+@dataclass(frozen=True)
+class AudioSource:
+    """Where a row's audio comes from: a blob in the store, copied byte for byte (or the
+    frames of `cut` in it, see trainmode/audio/frames.py)."""
+    path: str                  # blob path
+    sha256: str | None         # of those bytes, measured when the item was saved (None for a clip)
+    bytes: int | None
+    suffix: str = ".mp3"
+    cut: ClipCut | None = None
+    frames: dict | None = field(default=None, compare=False, repr=False)  # the render's seek table (mp3seek.py)
+
+
+@dataclass(frozen=True)
+class Row:
+    item_id: str
+    audio: AudioSource
+    stem: str                              # "track-0001": every member of this row starts with it
+    caption: str
+    captions: dict[str, str]               # variants by name: detailed, short, tags (comma-separated)
+    facts: Facts
+    duration_s: float | None
+    split: str                             # one of SPLITS
+    artist: str                            # the artist as the dataset shows it (see artist_label)
+    parent_id: str | None = None           # the item a clip was cut from; None for a whole item
+    lyrics: str | None = None              # only when the user supplied lyrics
+    source: dict = field(default_factory=dict)  # source_set, prompt_edited, provenance
+    heard: dict = field(default_factory=dict)   # the render's measurements: AUDIO_FIELDS
+
+    @property
+    def tags(self) -> list[str]:
+        """Short descriptors: the captions' `tags` variant when there is one, else the facts."""
+        variant = self.captions.get("tags")
+        if isinstance(variant, str) and variant.strip():
+            return _unique(t for t in variant.split(","))
+        return facts_tags(self.facts)
+
+
+# ---- facts --------------------------------------------------------------------------
+def set_facts(summary: dict, master_schema: dict) -> dict:
+    """bpm, key, time_signature and instruments of a set: the one place export facts come from.
+
+    Instruments are what plays: the profile's instruments as the artist wrote them, then the
+    set's instrument families (drums, bass, synth ...), longest playing first, as
+    trainmode.sets.facts ranks them. Devices and plug-ins are never instruments. Case-insensitive
+    duplicates are dropped."""
+    named = _strings(master_schema.get("instruments"))
+    played = SetFacts.from_summary(summary).instrument_labels
+    return {**caption_metadata(summary), "instruments": _unique(named + played)}
+
+
+def row_facts(item: dict, summary: dict, master_schema: dict) -> Facts:
+    """bpm/key/meter come from the item (what the caption was written from), else from
+    its set's summary (items captioned by hand)."""
+    facts = set_facts(summary, master_schema)
+    written = item.get("metadata") or {}
+    for name in ("bpm", "key", "time_signature"):
+        if written.get(name) is not None:
+            facts[name] = written[name]
+    return Facts(bpm=_number(facts["bpm"]), key=facts["key"], time_signature=facts["time_signature"],
+                 instruments=tuple(facts["instruments"]), genres=tuple(_strings(master_schema.get("genres"))),
+                 moods=tuple(_strings(master_schema.get("moods"))))
+
+
+def facts_tags(facts: Facts) -> list[str]:
+    """Tags derived from the facts: genres, moods, instruments, tempo and key."""
+    tempo = [f"{facts.bpm:g} bpm"] if facts.bpm else []
+    key = [facts.key] if facts.key else []
+    return _unique([*facts.genres, *facts.moods, *facts.instruments, *tempo, *key])
+
+
+# ---- rows ---------------------------------------------------------------------------
+def member_stem(index: int) -> str:
+    return f"track-{index:04d}"
+
+
+def artist_label(artist: dict, *, real_name: bool = False) -> str:
+    """The artist as a dataset shows it: an opaque id (the same for every export of the
+    artist, unrelated to the name) unless the user opts in to the real name."""
+    if real_name:
+        return " ".join(artist["name"].split())
+    return "artist-" + hashlib.sha256(f"trainmode-artist:{artist['id']}".encode()).hexdigest()[:12]
+
+
+def split_of(item_id: str, ratio: float | None) -> str:
+    """`train` or `valid`, from a hash of the item id: the same item always on the same side."""
+    if ratio is None:
+        return "train"
+    return "train" if split_point(item_id) < ratio else "valid"
+
+
+def split_point(item_id: str) -> float:
+    """Where an item falls in [0, 1): items below the ratio train."""
+    return int(hashlib.sha256(f"trainmode-split:{item_id}".encode()).hexdigest()[:13], 16) / 16 ** 13
+
+
+def check_ratio(ratio: float | None) -> None:
+    if ratio is not None and not 0 < ratio <= 1:
+        raise ValidationError(f"The split ratio must be above 0 and at most 1 (the share of items to train on), "
+                              f"not {ratio:g}.")
+
+
+def rows_for(items: list[dict], summaries: dict[str, dict], master_schema: dict, *, artist: str,
+             ratio: float | None = None) -> list[Row]:
+    """One row per item, in item order. `summaries` maps summary id -> summary."""
+    check_ratio(ratio)
+    rows = [row_for(index, item, summaries.get(item.get("als_summary_id"), {}), master_schema,
+                    artist=artist, split=split_of(item["id"], ratio))
+            for index, item in enumerate(items, 1)]
+    if rows and not any(r.split == "train" for r in rows):
+        raise ValidationError(f"With a split of {ratio:g}, none of the {len(rows)} items falls on the training side. "
+                              "Use a larger split ratio or export more items.")
+    return rows
+
+
+def row_for(index: int, item: dict, summary: dict, master_schema: dict, *, artist: str, split: str = "train") -> Row:
+    captions = (item.get("metadata") or {}).get("captions")
+    captions = captions if isinstance(captions, dict) else {}
+    return Row(
+        item_id=item["id"],
+        audio=AudioSource(item["audio_path"], item.get("audio_sha256"), item.get("audio_bytes"),
+                          frames=(item.get("metadata") or {}).get("frames")),
+        stem=member_stem(index),
+        caption=item["prompt_text"].strip(),
+        captions={k: v.strip() for k, v in captions.items() if isinstance(v, str) and v.strip()},
+        facts=row_facts(item, summary, master_schema),
+        duration_s=_number(item.get("audio_duration_s")),
+        split=split,
+        artist=artist,
+        source={"source_set": item.get("parse_id"), "prompt_edited": bool(item.get("prompt_edited")),
+                "provenance": item.get("provenance") or {}},
+        heard=heard(item),
+    )
+
+
+# What the render was measured to be (trainmode.audio.analysis), flat: the same keys on every row,
+# null for items saved before they were listened to (audiofolder wants one type per column).
+AUDIO_FIELDS = ("audio_bpm", "audio_bpm_confidence", "audio_key", "audio_key_strength", "loudness_lufs",
+                "loudness_range_lu", "peak_dbfs", "silence_start_s", "silence_end_s", "clipped_ratio",
+                "audio_mono", "audio_analyzer", "audio_verdict", "confirmed_despite_doubt")
+
+
+def heard(item: dict) -> dict:
+    """The item's `metadata.audio` as export fields, with the verdict against its set."""
+    audio = (item.get("metadata") or {}).get("audio")
+    if not isinstance(audio, dict):
+        return dict.fromkeys(AUDIO_FIELDS)
+    doubted = audio.get("verdict") not in (None, "matches")
+    return {**AudioAnalysis.from_dict(audio).export_fields(), "audio_verdict": audio.get("verdict"),
+            "confirmed_despite_doubt": bool(doubted and audio.get("confirmed"))}
+
+
+# ---- small helpers the formats share --------------------------------------------------
+def dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _number(value) -> float | None:
+    """bpm/duration are always floats (or null) so every line of a table has one type."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _strings(values) -> list[str]:
+    return [v for v in values or [] if isinstance(v, str)]
+
+
+def _unique(values) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for value in values:
+        value = one_line(value)
+        if value and value.casefold() not in seen:
+            seen.add(value.casefold())
+            out.append(value)
+    return out

@@ -1,0 +1,1 @@
+"""Operations: doctor, demo data, logs, redaction of secrets, text hygiene."""

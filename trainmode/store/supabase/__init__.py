@@ -1,0 +1,1 @@
+"""The Supabase backend: PostgREST rows and Storage blobs (store), its answers and errors, setup and check."""
