@@ -19,7 +19,7 @@ from typing import BinaryIO
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from postgrest import SyncPostgrestClient
+from postgrest import APIError, SyncPostgrestClient
 from postgrest.constants import DEFAULT_POSTGREST_CLIENT_HEADERS
 from postgrest.types import CountMethod
 from storage3 import SyncStorageClient
@@ -28,14 +28,11 @@ from storage3.exceptions import StorageApiError
 from trainmode.config import Secret, Settings
 from trainmode.errors import ConfigError, NotFoundError, StoreError
 from trainmode.ops import redact
-from trainmode.store import lease
-from trainmode.store.base import BlobInfo, Store
+from trainmode.store import lease, set_rows
+from trainmode.store.base import BlobInfo, Store, clip_row, new_id
 from trainmode.store.streams import SPOOL_IN_MEMORY, file_size, spool
 from trainmode.store.supabase import answers
 from trainmode.store.supabase.answers import is_uuid, valid_ids
-from trainmode.store.supabase.bulk import SupabaseBulk
-from trainmode.store.supabase.clips import SupabaseClips
-from trainmode.store.supabase.drafts import SupabaseDrafts
 from trainmode.store.supabase.errors import Translator, key_role, mb, parse_body
 
 TABLES = ("artists", "artist_profiles", "als_summaries", "training_items", "exports")
@@ -47,11 +44,14 @@ CACHE_CONTROL = "0"                    # prompt.txt is overwritten on edit: no s
 CONNECT_TIMEOUT_S = 5.0                # an unreachable project is reported within this
 
 
+ID_BATCH = 100  # ids per `in.(...)` filter: 3.7 KB of URL, well under any proxy's limit and max-rows
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-class SupabaseStore(SupabaseDrafts, SupabaseClips, SupabaseBulk, Store):
+class SupabaseStore(Store):
     kind = "supabase"
 
     def __init__(self, url: str, key: str, bucket: str = "train-mode", *,
@@ -107,7 +107,7 @@ class SupabaseStore(SupabaseDrafts, SupabaseClips, SupabaseBulk, Store):
     def close(self) -> None:
         self._http.close()
 
-    # ---- error translation (supabase_errors.py) --------------------------------------
+    # ---- error translation (errors.py) --------------------------------------
     def translate(self, what: str, *, path: str | None = None, size: int | None = None):
         """A context manager turning any client failure into one trainmode error."""
         return self._errors.translate(what, path=path, size=size)
@@ -395,3 +395,111 @@ class SupabaseStore(SupabaseDrafts, SupabaseClips, SupabaseBulk, Store):
                 data = self.rest.table(table).select("id").limit(1).execute().data
             answers.rows(data, self._errors.host, f"checking the table {table}")
 
+    # ---- reads in bulk: set rows, item pages, summaries by id, links signed many at a time ----
+    def list_set_rows(self, artist_id: str) -> list[dict]:
+        if not valid_ids({"artist_id": artist_id}):
+            return []
+        with self.translate("listing sets"):
+            answer = self.rest.rpc("train_mode_set_rows", {"p_artist_id": artist_id}).execute().data
+            raw = set_rows.from_compact(answer)   # a shape not Supabase's raises KeyError, TypeError...: translated
+        rows = [self.get_summary_row_for(artist_id, r) if set_rows.needs_whole(r) else set_rows.finish(r) for r in raw]
+        return sorted(rows, key=lambda r: (r["als_filename"], r["parse_id"]))
+
+    def list_item_rows(self, artist_id: str) -> list[dict]:
+        return self._select("training_items", "listing items", {"artist_id": artist_id},
+                            [("created_at", False), ("id", False)], columns=",".join(self.ITEM_ROW_COLUMNS))
+
+    def item_row_page(self, artist_id: str, offset: int, limit: int) -> tuple[list[dict], int]:
+        return self._page("training_items", "listing items", {"artist_id": artist_id},
+                          [("created_at", False), ("id", False)], ",".join(self.ITEM_ROW_COLUMNS), offset, limit)
+
+    def count_items(self, artist_id: str, als_summary_id: str) -> int:
+        filters = {"artist_id": artist_id, "als_summary_id": als_summary_id}
+        return self._page("training_items", "counting items", filters, [], "id", 0, 1)[1]
+
+    def _page(self, table: str, what: str, filters: dict, order, columns: str, offset: int,
+              limit: int) -> tuple[list[dict], int]:
+        """One page of rows (at most `limit`, from `offset`) and how many match in all: one request."""
+        if not valid_ids(filters):
+            return [], 0
+        with self.translate(what):
+            try:
+                page = self._query(table, columns, filters, order).range(offset, offset + max(limit, 1) - 1).execute()
+            except APIError as exc:
+                if exc.code != "PGRST103" or not offset:   # 416: an offset past the last row (rows went meanwhile)
+                    raise
+                return [], self._page(table, what, filters, [], "id", 0, 1)[1]
+        return answers.rows(page.data, self._errors.host, what)[:limit], page.count or 0
+
+    def summaries_by_id(self, artist_id: str, ids) -> list[dict]:
+        wanted = sorted({i for i in ids if valid_ids({"id": i})})
+        rows: list[dict] = []
+        for start in range(0, len(wanted), ID_BATCH):
+            with self.translate("reading set summaries"):
+                data = self.rest.table("als_summaries").select("*").eq("artist_id", artist_id) \
+                    .in_("id", wanted[start:start + ID_BATCH]).execute().data
+            rows += answers.rows(data, self._errors.host, "reading set summaries")
+        return rows
+
+    def get_summary_row_for(self, artist_id: str, raw: dict) -> dict:
+        """A set imported before summary v2: read whole once, upgraded by set_rows."""
+        return set_rows.from_summary_row(self.get_summary(artist_id, raw["parse_id"]) or raw)
+
+    def sign_many(self, paths: list[str], expires_s: int) -> dict[str, str]:
+        """Signed download links for `paths` in one Storage request (storage3 create_signed_urls)."""
+        unique = list(dict.fromkeys(paths))
+        with self.translate(f"signing links to {len(unique)} files"):
+            signed = self.files.create_signed_urls(unique, int(expires_s))
+        urls = {answer.get("path"): answer.get("signedURL") for answer in signed if not answer.get("error")}
+        if missing := [p for p in unique if not urls.get(p)]:
+            raise NotFoundError(f"The stored file {missing[0]} is missing.")
+        return urls
+
+    def download_url_to(self, url: str, path: str, out: BinaryIO) -> None:
+        """Stream a signed link's object straight into `out`."""
+        with self.translate(f"downloading {path}", path=path):
+            with self._http.stream("GET", url) as response:
+                self._raise_for_status(response, f"downloading {path}", path, None)
+                for chunk in response.iter_bytes(1024 * 1024):
+                    out.write(chunk)
+
+    # ---- section clips (training_clips; docs/clips.md) ------------------------------
+    def save_clips(self, item_id, mode, clips):
+        stamp = datetime.now(UTC).isoformat()
+        rows = [clip_row(item_id, mode, clip, new_id(), stamp) for clip in clips]
+        with self.translate("saving the clips"):
+            # PostgREST has no transaction across two requests, so the order never loses saved clips:
+            # one upsert (a statement: all the new clips or none, the old ones kept if it fails), then
+            # the old clips at other positions go. Should that second request fail, the next save
+            # removes those stale clips.
+            stale = self.rest.table("training_clips").delete().eq("item_id", item_id).eq("mode", mode)
+            if rows:
+                self.rest.table("training_clips").upsert(rows, on_conflict="item_id,mode,position").execute()
+                stale = stale.not_.in_("position", [row["position"] for row in rows])
+            stale.execute()
+        return self.list_clips(item_id, mode)
+
+    def list_clips(self, item_id, mode=None):
+        with self.translate("reading the clips"):
+            query = self.rest.table("training_clips").select("*").eq("item_id", item_id)
+            if mode is not None:
+                query = query.eq("mode", mode)
+            return query.order("mode").order("position").execute().data
+
+    # ---- queue drafts (the Train queue kept for a reload; trainmode/train/drafts.py) -------
+    def save_draft(self, artist_id, draft, created_by=None):
+        with self.translate("saving the queue draft"):
+            self.rest.table("queue_drafts").upsert(
+                {"artist_id": artist_id, "draft": draft, "created_by": created_by, "updated_at": _now()},
+                on_conflict="artist_id").execute()
+
+    def get_draft(self, artist_id):
+        return self._one("queue_drafts", "reading the queue draft", {"artist_id": artist_id})
+
+    def delete_draft(self, artist_id):
+        with self.translate("discarding the queue draft"):
+            self.rest.table("queue_drafts").delete().eq("artist_id", artist_id).execute()
+
+    def drafts_before(self, updated_before):
+        with self.translate("listing old queue drafts"):
+            return self.rest.table("queue_drafts").select("*").lt("updated_at", updated_before).execute().data
