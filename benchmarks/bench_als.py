@@ -8,6 +8,7 @@ process that reports its own wall time and peak RSS. Reports each set's ratio an
 Targets: parser time <= 0.2x the DOM time on the worst set, parser peak RSS <= 50 MB.
 Also prints the median parse time per (unscaled) corpus file.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,8 +77,11 @@ def run_child(name: str, path: Path) -> dict:
 
 def best_of(name: str, path: Path, runs: int) -> dict:
     results = [run_child(name, path) for _ in range(runs)]
-    return {"seconds": min(r["seconds"] for r in results), "cpu": min(r["cpu"] for r in results),
-            "peak_rss_mb": max(r["peak_rss_mb"] for r in results)}
+    return {
+        "seconds": min(r["seconds"] for r in results),
+        "cpu": min(r["cpu"] for r in results),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
+    }
 
 
 def corpus_median(corpus: Path) -> tuple[float, int]:
@@ -99,8 +103,7 @@ def bench_set(path: Path, mb: float, runs: int, tmp: Path) -> dict:
     dom = best_of("ElementTree DOM", big, runs)
     size = big.stat().st_size / 1e6
     big.unlink()
-    return {"set": path.name, "mb": size, "copies": copies, "ours": ours, "dom": dom,
-            "ratio": ours["cpu"] / dom["cpu"]}
+    return {"set": path.name, "mb": size, "copies": copies, "ours": ours, "dom": dom, "ratio": ours["cpu"] / dom["cpu"]}
 
 
 def main() -> None:
@@ -118,18 +121,24 @@ def main() -> None:
         for path in paths:
             r = bench_set(path, args.mb, args.runs, Path(tmp))
             results.append(r)
-            print(f"{r['set'][:58]:58} {r['mb']:5.1f} MB  ours {r['ours']['cpu']:6.3f} s CPU "
-                  f"{r['ours']['peak_rss_mb']:5.1f} MB  DOM {r['dom']['cpu']:6.3f} s CPU  ratio {r['ratio']:.3f}x",
-                  flush=True)
+            print(
+                f"{r['set'][:58]:58} {r['mb']:5.1f} MB  ours {r['ours']['cpu']:6.3f} s CPU "
+                f"{r['ours']['peak_rss_mb']:5.1f} MB  DOM {r['dom']['cpu']:6.3f} s CPU  ratio {r['ratio']:.3f}x",
+                flush=True,
+            )
         idle = best_of("python baseline", Path(tmp), 1)
     worst = max(results, key=lambda r: r["ratio"])
     fattest = max(results, key=lambda r: r["ours"]["peak_rss_mb"])
     print(f"(interpreter + imports alone: peak RSS {idle['peak_rss_mb']:.1f} MB)")
-    print(f"worst time ratio: {worst['ratio']:.3f}x on {worst['set']} "
-          f"(target <= {TIME_TARGET}x: {'ok' if worst['ratio'] <= TIME_TARGET else 'MISSED'})")
+    print(
+        f"worst time ratio: {worst['ratio']:.3f}x on {worst['set']} "
+        f"(target <= {TIME_TARGET}x: {'ok' if worst['ratio'] <= TIME_TARGET else 'MISSED'})"
+    )
     print(f"median ratio    : {statistics.median(r['ratio'] for r in results):.3f}x over {len(results)} sets")
-    print(f"peak RSS        : {fattest['ours']['peak_rss_mb']:.1f} MB on {fattest['set']} "
-          f"(target <= {RSS_TARGET_MB:g} MB: {'ok' if fattest['ours']['peak_rss_mb'] <= RSS_TARGET_MB else 'MISSED'})")
+    print(
+        f"peak RSS        : {fattest['ours']['peak_rss_mb']:.1f} MB on {fattest['set']} "
+        f"(target <= {RSS_TARGET_MB:g} MB: {'ok' if fattest['ours']['peak_rss_mb'] <= RSS_TARGET_MB else 'MISSED'})"
+    )
     median, count = corpus_median(args.corpus)
     print(f"corpus median   : {median * 1000:.1f} ms per file over {count} files")
 

@@ -11,6 +11,7 @@
 2. Many files: --files MP3s of --file-seconds each through `analyze_many` with one worker
    against one worker per usable core. Prints both times and the speed-up.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -96,8 +97,9 @@ def make_mp3(path: Path, seconds: float, bpm: float, key: str, kbps: int) -> Pat
 
 def child(code: str, *args: str) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, "-c", code.format(root=str(ROOT)), *args], capture_output=True,
-                         text=True, check=True, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", code.format(root=str(ROOT)), *args], capture_output=True, text=True, check=True, env=env
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -111,20 +113,28 @@ def one_file(path: Path, runs: int) -> None:
     t_pub = statistics.median(r["seconds"] for r in public)
     print(f"\n1. one {audio_s / 60:.1f}-minute 320 kbps MP3 on one core (median of {runs} fresh processes)")
     print(f"   decode alone (the floor): {t_dec:6.2f} s  = {t_dec / audio_s:.4f}x duration")
-    print(f"   analysis (step by step):  {t_ana:6.2f} s  = {t_ana / audio_s:.4f}x duration"
-          f"  = {t_ana / t_dec:.1f}x decode   (target <= 0.1x)")
+    print(
+        f"   analysis (step by step):  {t_ana:6.2f} s  = {t_ana / audio_s:.4f}x duration"
+        f"  = {t_ana / t_dec:.1f}x decode   (target <= 0.1x)"
+    )
     c_dec = statistics.median(r["cpu"] for r in decode)
     c_ana = statistics.median(r["cpu"] for r in analysis)
-    print(f"   CPU time (what a busy machine does not inflate): decode {c_dec:.2f} s, analysis {c_ana:.2f} s"
-          f" = {c_ana / audio_s:.4f}x duration = {c_ana / c_dec:.1f}x decode")
-    print(f"   analyze_mp3 (public):     {t_pub:6.2f} s  = {t_pub / audio_s:.4f}x duration"
-          f"   bpm {public[0]['bpm']:.2f}, key {public[0]['key']}")
+    print(
+        f"   CPU time (what a busy machine does not inflate): decode {c_dec:.2f} s, analysis {c_ana:.2f} s"
+        f" = {c_ana / audio_s:.4f}x duration = {c_ana / c_dec:.1f}x decode"
+    )
+    print(
+        f"   analyze_mp3 (public):     {t_pub:6.2f} s  = {t_pub / audio_s:.4f}x duration"
+        f"   bpm {public[0]['bpm']:.2f}, key {public[0]['key']}"
+    )
     imports = statistics.median(r["steps"]["import"] for r in analysis)
     print(f"   import essentia+numpy once per process: {imports:.2f} s")
     steps = {name: statistics.median(r["steps"][name] for r in analysis) for name in analysis[0]["steps"]}
     print("   steps: " + ", ".join(f"{k} {v:.2f} s" for k, v in steps.items() if k != "import"))
-    print(f"   peak RSS: decode {max(r['peak_rss_mb'] for r in decode):.0f} MB, "
-          f"analysis {max(r['peak_rss_mb'] for r in analysis):.0f} MB   (target <= 300 MB)")
+    print(
+        f"   peak RSS: decode {max(r['peak_rss_mb'] for r in decode):.0f} MB, "
+        f"analysis {max(r['peak_rss_mb'] for r in analysis):.0f} MB   (target <= 300 MB)"
+    )
 
 
 def many_files(count: int, seconds: float) -> None:
@@ -141,8 +151,10 @@ def many_files(count: int, seconds: float) -> None:
     assert [a.to_dict() for a in sequential] == [a.to_dict() for a in parallel]
     print(f"\n2. {count} files of {seconds:g} s: analyze_many (load average now {os.getloadavg()[0]:.1f})")
     print(f"   one worker:               {t_seq:6.2f} s wall, {cpu_seq:6.2f} s CPU")
-    print(f"   {cores} workers ({cores} usable cores): {t_par:6.2f} s wall"
-          f"  = {t_seq / t_par:.2f}x faster   (includes starting the forkserver, which imports essentia)")
+    print(
+        f"   {cores} workers ({cores} usable cores): {t_par:6.2f} s wall"
+        f"  = {t_seq / t_par:.2f}x faster   (includes starting the forkserver, which imports essentia)"
+    )
 
 
 def _cpu(usage) -> float:
@@ -158,8 +170,10 @@ def main() -> None:
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     path = make_mp3(WORK / f"long-{args.minutes:g}min-320k.mp3", args.minutes * 60, 124, "F# minor", 320)
-    print(f"file: {path.name}, {path.stat().st_size / 1e6:.1f} MB; usable cores: {available_cores()}; "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"file: {path.name}, {path.stat().st_size / 1e6:.1f} MB; usable cores: {available_cores()}; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     one_file(path, args.runs)
     many_files(args.files, args.file_seconds)
 

@@ -17,6 +17,7 @@
    latency to every request (local_path None, so the export fetches each MP3 to a
    temp file). Times max_workers=1 against max_workers=8. Target: <= 0.25x.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -98,14 +99,30 @@ def fill_store(store: EmbeddedStore, count: int, frames: bytes) -> dict:
     """`count` ready items whose audio files are distinct copies of `frames`, each with the seek
     table that saving an item keeps in its metadata (the clip export cuts through it)."""
     artist = store.ensure_artist("Bench")
-    summary = {"schema_version": 1, "tempo": {"bpm": 120.0}, "time_signature": "4/4",
-               "key": {"tonic": "A", "mode": "minor", "confidence": 0.9},
-               "devices": ["Operator", "EQ Eight"], "plugins": ["Serum"],
-               "tracks": [{"name": "Drums", "type": "midi", "devices": ["Drum Rack"], "clip_count": 4},
-                          {"name": "Bass", "type": "midi", "devices": ["Operator"], "clip_count": 4}],
-               "sections": [{"name": "Drop" if n % 2 else "Break", "start_beat": n * 75.0, "end_beat": (n + 1) * 75.0,
-                             "start_s": n * 37.5, "end_s": (n + 1) * 37.5, "tracks": ["Drums", "Bass"],
-                             "instruments": ["drums", "bass"]} for n in range(16)]}
+    summary = {
+        "schema_version": 1,
+        "tempo": {"bpm": 120.0},
+        "time_signature": "4/4",
+        "key": {"tonic": "A", "mode": "minor", "confidence": 0.9},
+        "devices": ["Operator", "EQ Eight"],
+        "plugins": ["Serum"],
+        "tracks": [
+            {"name": "Drums", "type": "midi", "devices": ["Drum Rack"], "clip_count": 4},
+            {"name": "Bass", "type": "midi", "devices": ["Operator"], "clip_count": 4},
+        ],
+        "sections": [
+            {
+                "name": "Drop" if n % 2 else "Break",
+                "start_beat": n * 75.0,
+                "end_beat": (n + 1) * 75.0,
+                "start_s": n * 37.5,
+                "end_s": (n + 1) * 37.5,
+                "tracks": ["Drums", "Bass"],
+                "instruments": ["drums", "bass"],
+            }
+            for n in range(16)
+        ],
+    }
     row, _ = store.add_summary(artist["id"], "bench-set", "bench.als", summary)
     for index in range(count):
         item_id = new_id()
@@ -116,12 +133,23 @@ def fill_store(store: EmbeddedStore, count: int, frames: bytes) -> dict:
         path.write_bytes(audio)
         caption = f"Benchmark track {index}: a driving synth loop at 120 BPM in A minor."
         store.put_blob(f"{base}/prompt.txt", caption.encode() + b"\n", "text/plain")
-        store.insert_item({
-            "id": item_id, "artist_id": artist["id"], "als_summary_id": row["id"], "parse_id": "bench-set",
-            "audio_path": f"{base}/audio.mp3", "prompt_path": f"{base}/prompt.txt", "prompt_text": caption,
-            "metadata": {"bpm": 120.0, "key": "A minor", "time_signature": "4/4", **seek_table(path)},
-            "provenance": {"writer": "manual"}, "audio_sha256": f"{index:064x}",
-            "audio_duration_s": 600.0, "audio_bytes": len(audio), "audio_filename": f"bench-{index}.mp3"})
+        store.insert_item(
+            {
+                "id": item_id,
+                "artist_id": artist["id"],
+                "als_summary_id": row["id"],
+                "parse_id": "bench-set",
+                "audio_path": f"{base}/audio.mp3",
+                "prompt_path": f"{base}/prompt.txt",
+                "prompt_text": caption,
+                "metadata": {"bpm": 120.0, "key": "A minor", "time_signature": "4/4", **seek_table(path)},
+                "provenance": {"writer": "manual"},
+                "audio_sha256": f"{index:064x}",
+                "audio_duration_s": 600.0,
+                "audio_bytes": len(audio),
+                "audio_filename": f"bench-{index}.mp3",
+            }
+        )
     return artist
 
 
@@ -192,11 +220,19 @@ def bench_local(work: Path, gb: float, mb_per_file: float, runs: int) -> dict:
         clipped.append(run_export_child(store, "sections"))
     best = min(exports, key=lambda r: r["seconds"])
     best_clips = min(clipped, key=lambda r: r["seconds"])
-    result = {"items": count, "gb": total / 1e9, "zip_s": min(by_hand), "sha256_s": min(sha),
-              "export_s": best["seconds"], "export_cpu_s": best["cpu_s"], "zip_gb": best["bytes"] / 1e9,
-              "peak_rss_mb": max(r["peak_rss_mb"] for r in exports), "clips_s": best_clips["seconds"],
-              "clips_cpu_s": best_clips["cpu_s"],
-              "clips_peak_rss_mb": max(r["peak_rss_mb"] for r in clipped)}
+    result = {
+        "items": count,
+        "gb": total / 1e9,
+        "zip_s": min(by_hand),
+        "sha256_s": min(sha),
+        "export_s": best["seconds"],
+        "export_cpu_s": best["cpu_s"],
+        "zip_gb": best["bytes"] / 1e9,
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in exports),
+        "clips_s": best_clips["seconds"],
+        "clips_cpu_s": best_clips["cpu_s"],
+        "clips_peak_rss_mb": max(r["peak_rss_mb"] for r in clipped),
+    }
     store.close()
     return result
 
@@ -294,22 +330,30 @@ def main() -> None:
         vs_zip, vs_sha = local["export_s"] / local["zip_s"], local["export_s"] / local["sha256_s"]
         print(f"zip -0 -r       : {local['zip_s']:.3f} s  (best of {args.runs}, warm)")
         print(f"sha256 pass     : {local['sha256_s']:.3f} s  (best of {args.runs}, warm; hashlib, one core)")
-        print(f"export          : {local['export_s']:.3f} s  (best of {args.runs}, warm; "
-              f"zip {local['zip_gb']:.2f} GB; {local['export_cpu_s']:.3f} s of CPU on its threads)")
+        print(
+            f"export          : {local['export_s']:.3f} s  (best of {args.runs}, warm; "
+            f"zip {local['zip_gb']:.2f} GB; {local['export_cpu_s']:.3f} s of CPU on its threads)"
+        )
         print(f"vs zip -0 -r    : {vs_zip:.2f}x  (target <= 0.5x: {'ok' if vs_zip <= 0.5 else 'MISSED'})")
         print(f"vs sha256 pass  : {vs_sha:.2f}x  (target <= 1.3x: {'ok' if vs_sha <= 1.3 else 'MISSED'})")
-        print(f"peak RSS        : {local['peak_rss_mb']:.1f} MB  (target <= 150 MB: "
-              f"{'ok' if local['peak_rss_mb'] <= 150 else 'MISSED'})")
+        print(
+            f"peak RSS        : {local['peak_rss_mb']:.1f} MB  (target <= 150 MB: "
+            f"{'ok' if local['peak_rss_mb'] <= 150 else 'MISSED'})"
+        )
         vs_whole = local["clips_s"] / local["export_s"]
-        print(f"export --clips  : {local['clips_s']:.3f} s  (16 sections per item; "
-              f"{local['clips_cpu_s']:.3f} s of CPU; peak RSS {local['clips_peak_rss_mb']:.1f} MB)")
+        print(
+            f"export --clips  : {local['clips_s']:.3f} s  (16 sections per item; "
+            f"{local['clips_cpu_s']:.3f} s of CPU; peak RSS {local['clips_peak_rss_mb']:.1f} MB)"
+        )
         print(f"clips vs whole  : {vs_whole:.2f}x  (target <= 1.5x: {'ok' if vs_whole <= 1.5 else 'MISSED'})")
         remote = bench_remote(work, args.remote_items, args.remote_kb)
         print(f"remote: {remote['items']} items of {args.remote_kb} KB, {LATENCY_S * 1000:.0f} ms latency per request")
         print(f"sequential (1)  : {remote['sequential_s']:.3f} s")
         print(f"parallel (8)    : {remote['parallel_s']:.3f} s")
-        print(f"fetch ratio     : {remote['ratio']:.3f}x  (target <= 0.25x: "
-              f"{'ok' if remote['ratio'] <= 0.25 else 'MISSED'})")
+        print(
+            f"fetch ratio     : {remote['ratio']:.3f}x  (target <= 0.25x: "
+            f"{'ok' if remote['ratio'] <= 0.25 else 'MISSED'})"
+        )
 
 
 if __name__ == "__main__":

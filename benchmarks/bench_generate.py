@@ -6,6 +6,7 @@ Runs against the local fake OpenAI server (tests/fake_openai.py) with a fixed
 latency per request, so the numbers measure the batching, not a network.
 Target: concurrent <= 0.2x the sequential time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,15 +24,28 @@ from trainmode.captions.writers.openai_writer import OpenAIWriter  # noqa: E402
 
 
 def jobs(n: int) -> list[Job]:
-    return [Job({"schema_version": 1, "tempo": {"bpm": 100.0 + i % 60}, "time_signature": "4/4",
-                 "tracks": [{"name": "Drums", "type": "midi", "devices": ["Drum Rack"]}]},
-                {"genres": ["techno"]}, key=str(i)) for i in range(n)]
+    return [
+        Job(
+            {
+                "schema_version": 1,
+                "tempo": {"bpm": 100.0 + i % 60},
+                "time_signature": "4/4",
+                "tracks": [{"name": "Drums", "type": "midi", "devices": ["Drum Rack"]}],
+            },
+            {"genres": ["techno"]},
+            key=str(i),
+        )
+        for i in range(n)
+    ]
 
 
 def run(label: str, n: int, writer: OpenAIWriter, workers: int) -> float:
     def progress(done: int, total: int, result) -> None:
-        print(f"\r  {label}: {done}/{total}{'' if result.ok else ' (failed: ' + result.error + ')'}",
-              end="" if done < total else "\n", flush=True)
+        print(
+            f"\r  {label}: {done}/{total}{'' if result.ok else ' (failed: ' + result.error + ')'}",
+            end="" if done < total else "\n",
+            flush=True,
+        )
 
     started = time.perf_counter()
     results = generate_many(jobs(n), writer, max_workers=workers, on_progress=progress)

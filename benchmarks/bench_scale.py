@@ -20,6 +20,7 @@ Targets at 2,000 / 5,000: Library <= 0.3 s, filter change <= 0.2 s, Train <= 0.3
 Export page <= 0.2 s, <= 1 MB per Library rerun, <= 1.05 requests per exported item;
 the last table prints how each figure grew from the smaller size to the larger one.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,7 +58,7 @@ class CountingFake(FakeSupabase):
     """The fake that also counts the bytes it answered with."""
 
     def __init__(self):
-        super().__init__(global_limit=2**31)   # 5,000 items make a zip over the Free plan's 50 MB
+        super().__init__(global_limit=2**31)  # 5,000 items make a zip over the Free plan's 50 MB
         self.bytes_out = 0
 
     def handle(self, req):
@@ -94,21 +95,43 @@ def populate(store, n: int, m: int) -> dict:
     bases = templates()
     rows = []
     for i in range(n):
-        rows.append({"id": new_id(), "artist_id": artist["id"], "parse_id": f"{i:064x}",
-                     "als_filename": f"set_{i:04d}.als", "summary": summary_for(bases[i % len(bases)], i),
-                     "created_at": now_iso()})
+        rows.append(
+            {
+                "id": new_id(),
+                "artist_id": artist["id"],
+                "parse_id": f"{i:064x}",
+                "als_filename": f"set_{i:04d}.als",
+                "summary": summary_for(bases[i % len(bases)], i),
+                "created_at": now_iso(),
+            }
+        )
     items = []
     audios = [f"{artist['id']}/items/{j}/audio.mp3" for j in range(m)]
     place_blobs(store, audios)
     for j, audio in enumerate(audios):
         row = rows[j % n]
-        items.append({"id": new_id(), "artist_id": artist["id"], "als_summary_id": row["id"],
-                      "parse_id": row["parse_id"], "audio_path": audio, "prompt_path": f"{audio}.txt",
-                      "prompt_text": f"A steady groove number {j} with drums and bass.", "status": "ready",
-                      "prompt_edited": False, "provenance": {}, "findings": [], "metadata": {},
-                      "audio_sha256": f"{j:064x}", "audio_duration_s": 3.0, "audio_bytes": MP3.stat().st_size,
-                      "audio_filename": f"set_{j % n:04d} (master).mp3", "created_at": now_iso(),
-                      "updated_at": now_iso()})
+        items.append(
+            {
+                "id": new_id(),
+                "artist_id": artist["id"],
+                "als_summary_id": row["id"],
+                "parse_id": row["parse_id"],
+                "audio_path": audio,
+                "prompt_path": f"{audio}.txt",
+                "prompt_text": f"A steady groove number {j} with drums and bass.",
+                "status": "ready",
+                "prompt_edited": False,
+                "provenance": {},
+                "findings": [],
+                "metadata": {},
+                "audio_sha256": f"{j:064x}",
+                "audio_duration_s": 3.0,
+                "audio_bytes": MP3.stat().st_size,
+                "audio_filename": f"set_{j % n:04d} (master).mp3",
+                "created_at": now_iso(),
+                "updated_at": now_iso(),
+            }
+        )
     bulk_insert(store, "als_summaries", rows)
     bulk_insert(store, "training_items", items)
     return artist
@@ -135,6 +158,7 @@ def bulk_insert(store, table: str, rows: list[dict]) -> None:
                 store._insert(db, table, row)
     else:  # straight into the fake's memory: its constraint checks are O(n^2)
         from trainmode.store.supabase.check import COLUMNS as TABLE_COLUMNS
+
         blank = dict.fromkeys(TABLE_COLUMNS[table])
         store.bench_fake.tables[table].extend({**blank, **copy.deepcopy(row)} for row in rows)
 
@@ -187,12 +211,13 @@ def measure_pages(runs: int, fake: CountingFake | None, n: int) -> dict:
 
     out["filter_s"] = timed(at, runs, new_filter)
     at = page("train")
-    at.file_uploader[0].set_value([(f"set_{i:04d} (master).mp3", MP3.read_bytes(), "audio/mpeg")
-                                   for i in range(0, n, max(1, n // 10))][:10])
+    at.file_uploader[0].set_value(
+        [(f"set_{i:04d} (master).mp3", MP3.read_bytes(), "audio/mpeg") for i in range(0, n, max(1, n // 10))][:10]
+    )
     at.run()
     out["train_s"] = timed(at, runs)
     out.update(bytes_per_rerun(at, fake, "train"))
-    if fake is not None:   # the baseline, same run: what the Train page read before, every summary whole
+    if fake is not None:  # the baseline, same run: what the Train page read before, every summary whole
         before, tm = fake.bytes_out, pages_tm()
         tm.store.list_summaries(tm.artist(ARTIST)["id"])
         out["whole_bytes"] = fake.bytes_out - before
@@ -203,9 +228,9 @@ def measure_pages(runs: int, fake: CountingFake | None, n: int) -> dict:
 def pages_tm() -> TrainMode:
     """The TrainMode the pages share (pages/_ui.py): writes through it reach their read cache."""
     from pages._ui import _cached
+
     settings = load_settings()
-    return _cached(settings.backend, str(settings.data_dir.resolve()), settings.supabase_url, settings.bucket,
-                   settings)
+    return _cached(settings.backend, str(settings.data_dir.resolve()), settings.supabase_url, settings.bucket, settings)
 
 
 def edit_a_caption(tm: TrainMode) -> None:
@@ -236,9 +261,11 @@ def backend(kind: str, workdir: Path):
         yield None
         return
     from trainmode.store.supabase.setup import setup_supabase
+
     with CountingFake() as fake:
-        os.environ.update({"TRAINMODE_BACKEND": "supabase", "SUPABASE_URL": fake.url,
-                           "SUPABASE_SERVICE_ROLE_KEY": fake.key})
+        os.environ.update(
+            {"TRAINMODE_BACKEND": "supabase", "SUPABASE_URL": fake.url, "SUPABASE_SERVICE_ROLE_KEY": fake.key}
+        )
         setup_supabase(load_settings(), file_size_limit=2**31, echo=lambda *_: None)
         yield fake
 
@@ -264,17 +291,22 @@ def one(kind: str, n: int, m: int, runs: int, export: bool) -> dict:
         return out
 
 
-COLUMNS = [("library_s", "Library s", "{:.3f}"), ("filter_s", "filter s", "{:.3f}"),
-           ("train_s", "Train+10 s", "{:.3f}"),
-           ("export_s", "Export page s", "{:.3f}"), ("library_bytes", "bytes/Library", "{:,.0f}"),
-           ("library_edit_bytes", "bytes after a caption edit", "{:,.0f}"),
-           ("library_import_bytes", "bytes after an import", "{:,.0f}"),
-           ("library_cold_bytes", "bytes with nothing kept", "{:,.0f}"),
-           ("train_bytes", "bytes/Train+10", "{:,.0f}"),
-           ("train_import_bytes", "Train bytes after an import", "{:,.0f}"),
-           ("train_cold_bytes", "Train bytes with nothing kept", "{:,.0f}"),
-           ("whole_bytes", "every summary whole (Train before)", "{:,.0f}"),
-           ("export_cli_s", "export s", "{:.2f}"), ("requests_per_item", "requests/item", "{:.3f}")]
+COLUMNS = [
+    ("library_s", "Library s", "{:.3f}"),
+    ("filter_s", "filter s", "{:.3f}"),
+    ("train_s", "Train+10 s", "{:.3f}"),
+    ("export_s", "Export page s", "{:.3f}"),
+    ("library_bytes", "bytes/Library", "{:,.0f}"),
+    ("library_edit_bytes", "bytes after a caption edit", "{:,.0f}"),
+    ("library_import_bytes", "bytes after an import", "{:,.0f}"),
+    ("library_cold_bytes", "bytes with nothing kept", "{:,.0f}"),
+    ("train_bytes", "bytes/Train+10", "{:,.0f}"),
+    ("train_import_bytes", "Train bytes after an import", "{:,.0f}"),
+    ("train_cold_bytes", "Train bytes with nothing kept", "{:,.0f}"),
+    ("whole_bytes", "every summary whole (Train before)", "{:,.0f}"),
+    ("export_cli_s", "export s", "{:.2f}"),
+    ("requests_per_item", "requests/item", "{:.3f}"),
+]
 
 
 def main() -> None:
@@ -301,8 +333,9 @@ def main() -> None:
         print(f"\nGrowth from N={small} to N={large} (data grew {large / small:.0f}x; linear or less is <= that):")
         for kind in args.backends.split(","):
             a, b = results[(kind, small)], results[(kind, large)]
-            print(f"  {kind}: " + ", ".join(f"{label} {b[k] / a[k]:.1f}x" for k, label, _ in COLUMNS
-                                            if k in a and a[k]))
+            print(
+                f"  {kind}: " + ", ".join(f"{label} {b[k] / a[k]:.1f}x" for k, label, _ in COLUMNS if k in a and a[k])
+            )
 
 
 if __name__ == "__main__":

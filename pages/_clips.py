@@ -1,5 +1,6 @@
 """The section clips of a saved item on the Train page: section, start–end, a player, and the
 caption to edit or drop before the clips are saved (docs/clips.md)."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -13,8 +14,9 @@ def clips_panel(tm: TrainMode, artist: dict, item_id: str) -> None:
         with user_errors():
             item, clips = tm.item_clips(artist, item_id)
             offset = float((item.get("metadata") or {}).get("clip_offset_s") or 0.0)
-            moved = st.number_input("Seconds of lead-in before beat 0 in this render", value=offset, step=0.1,
-                                    key=f"clips_offset_{item_id}")
+            moved = st.number_input(
+                "Seconds of lead-in before beat 0 in this render", value=offset, step=0.1, key=f"clips_offset_{item_id}"
+            )
             if moved != offset:
                 tm.set_clip_offset(item, moved)
                 item, clips = tm.item_clips(artist, item_id)
@@ -30,13 +32,16 @@ def clips_panel(tm: TrainMode, artist: dict, item_id: str) -> None:
 
 def _clip_row(tm: TrainMode, item: dict, clip: dict) -> dict:
     key = f"clip_{item['id']}_{clip['index']}"
-    st.markdown(f"**{clip['index']}. {md(clip['name'] or 'section')}** · "
-                f"{clip['start_s']:.1f}–{clip['end_s']:.1f} s")
+    st.markdown(f"**{clip['index']}. {md(clip['name'] or 'section')}** · {clip['start_s']:.1f}–{clip['end_s']:.1f} s")
     if st.checkbox("Play", key=f"{key}_play"):  # cut only when asked: a clip each rerun would add up
         st.audio(tm.clip_audio(item, clip), format="audio/mpeg")
     caption = st.text_area("Caption", clip["caption"], key=f"{key}_caption", label_visibility="collapsed")
     dropped = st.checkbox("Drop this clip from the dataset", clip["dropped"], key=f"{key}_drop")
     for finding in clip["findings"]:
         st.caption(f"⚠️ {md(finding['message'])}")
-    return {**clip, "caption": caption, "dropped": dropped,
-            "edited": clip["edited"] or caption.strip() != clip["caption"].strip()}
+    return {
+        **clip,
+        "caption": caption,
+        "dropped": dropped,
+        "edited": clip["edited"] or caption.strip() != clip["caption"].strip(),
+    }

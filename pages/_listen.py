@@ -1,5 +1,6 @@
 """What the Train page shows of an MP3's sound against its set (trainmode.audio.analysis): the
 verdict at pairing time and on each queue entry. Text only, escaped like everything else."""
+
 import streamlit as st
 
 from pages._ui import md
@@ -32,7 +33,10 @@ def show_entry_sound(entry) -> None:
     if entry.analysis is None:
         return
     heard = entry.analysis
-    parts = [f"{heard.bpm:.0f} BPM" if heard.bpm else None, heard.key,
-             f"{heard.loudness_lufs:.1f} LUFS" if heard.loudness_lufs is not None else None]
+    parts = [
+        f"{heard.bpm:.0f} BPM" if heard.bpm else None,
+        heard.key,
+        f"{heard.loudness_lufs:.1f} LUFS" if heard.loudness_lufs is not None else None,
+    ]
     st.caption("heard: " + md(" · ".join(p for p in parts if p) or "nothing measurable"))
     show_verdict(st, entry.verdict)

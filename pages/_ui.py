@@ -1,5 +1,6 @@
 """What the three pages share: the TrainMode door, the chosen artist, error display.
 Only Streamlit glue lives here; the work is in trainmode/ behind `TrainMode`."""
+
 from __future__ import annotations
 
 import logging
@@ -15,9 +16,9 @@ import streamlit as st
 from trainmode.errors import TrainModeError
 from trainmode.service import Settings, TrainMode, load_settings, log_file
 
-ARTIST_KEY = "tm_artist"   # non-widget key: survives page switches
+ARTIST_KEY = "tm_artist"  # non-widget key: survives page switches
 FLASH_KEY = "tm_artist_flash"
-BY_KEY = "tm_by"   # the name set in the sidebar (non-widget: survives page switches)
+BY_KEY = "tm_by"  # the name set in the sidebar (non-widget: survives page switches)
 OUTAGE_HINT = "Nothing was changed. Check the storage settings and the connection, then reload the page."
 ALWAYS_ESCAPED = set("\\`*[]<>$~|")
 BLOCK_START = re.compile(r"^(\s*)(#|\+|-|=|\d+(?=[.)]))")  # a heading, list or rule marker at the start
@@ -39,7 +40,11 @@ def md(text: object) -> str:
     s = "".join(out)
     if match := BLOCK_START.match(s):
         end = match.end()
-        s = s[:end] + "\\" + s[end:] if match.group(2)[0].isdigit() else s[:match.start(2)] + "\\" + s[match.start(2):]
+        s = (
+            s[:end] + "\\" + s[end:]
+            if match.group(2)[0].isdigit()
+            else s[: match.start(2)] + "\\" + s[match.start(2) :]
+        )
     return s
 
 
@@ -52,8 +57,9 @@ def train_mode(*, library: bool = False) -> TrainMode:
     """The door, or stop the page with a clear message (no traceback)."""
     try:
         settings = load_settings()
-        return _cached(settings.backend, str(settings.data_dir.resolve()), settings.supabase_url,
-                       settings.bucket, settings)
+        return _cached(
+            settings.backend, str(settings.data_dir.resolve()), settings.supabase_url, settings.bucket, settings
+        )
     except TrainModeError as exc:
         st.error(md(exc))
         if library:
@@ -94,8 +100,10 @@ def run_page(title: str, body: Callable[[TrainMode, dict], None], *, library: bo
             show_supabase_checks()
     except Exception as exc:  # a bug: keep the traceback for whoever fixes it
         log.exception("unexpected error on the %s page", title)
-        st.error(f"Something unexpected went wrong ({exc.__class__.__name__}): a bug, not your data. "
-                 f"The details are in {_log_location()}; reload the page to go on.")
+        st.error(
+            f"Something unexpected went wrong ({exc.__class__.__name__}): a bug, not your data. "
+            f"The details are in {_log_location()}; reload the page to go on."
+        )
 
 
 def _log_location() -> str:
@@ -179,10 +187,15 @@ def name_in_sidebar() -> None:
     if BY_KEY not in st.session_state:
         st.session_state[BY_KEY] = st.query_params.get("by", "")
     if st.session_state[BY_KEY] and st.query_params.get("by") != st.session_state[BY_KEY]:
-        st.query_params["by"] = st.session_state[BY_KEY]   # a page switch clears the URL's parameters
+        st.query_params["by"] = st.session_state[BY_KEY]  # a page switch clears the URL's parameters
     st.session_state["by_input"] = st.session_state[BY_KEY]
-    st.sidebar.text_input("Your name", key="by_input", on_change=keep_name, placeholder="e.g. Kim",
-                          help="Recorded on what you save and export, so the team sees who did what.")
+    st.sidebar.text_input(
+        "Your name",
+        key="by_input",
+        on_change=keep_name,
+        placeholder="e.g. Kim",
+        help="Recorded on what you save and export, so the team sees who did what.",
+    )
 
 
 def choose_artist_after_delete() -> None:
@@ -205,9 +218,17 @@ def artist_picker(tm: TrainMode, *, allow_create: bool = False) -> dict | None:
         st.session_state["artist_select"] = current
     cols = st.columns([2, 2] if allow_create else [1])
     with cols[0]:
-        choice = st.selectbox("Artist", names, placeholder="No artist yet", key="artist_select",
-                              on_change=lambda: choose_artist(st.session_state["artist_select"]),
-                              ) if names else None
+        choice = (
+            st.selectbox(
+                "Artist",
+                names,
+                placeholder="No artist yet",
+                key="artist_select",
+                on_change=lambda: choose_artist(st.session_state["artist_select"]),
+            )
+            if names
+            else None
+        )
     if allow_create:
         with cols[1]:
             created = _new_artist_form(tm)
@@ -252,7 +273,7 @@ def eta(started: float, done: int, total: int) -> str:
     return f" · about {left:.0f} s left" if left < 90 else f" · about {left / 60:.0f} min left"
 
 
-SESSION_ONLY = "session only"   # a set with clips in Session view only: no arrangement, no length
+SESSION_ONLY = "session only"  # a set with clips in Session view only: no arrangement, no length
 
 
 def clock(seconds: float | None) -> str:
@@ -263,7 +284,7 @@ def clock(seconds: float | None) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-_MADE: dict[str, tuple[object, tuple, object]] = {}   # name -> (source, extra, what was made from them)
+_MADE: dict[str, tuple[object, tuple, object]] = {}  # name -> (source, extra, what was made from them)
 
 
 def made_from(name: str, source, make: Callable, *extra):
@@ -278,7 +299,7 @@ def made_from(name: str, source, make: Callable, *extra):
     return value
 
 
-_LABELS: dict[int, tuple[dict, str]] = {}   # id(row) -> (row, label): TrainMode keeps set rows until a write
+_LABELS: dict[int, tuple[dict, str]] = {}  # id(row) -> (row, label): TrainMode keeps set rows until a write
 
 
 def summary_label(row: dict) -> str:
@@ -287,7 +308,7 @@ def summary_label(row: dict) -> str:
     known = _LABELS.get(id(row))
     if known and known[0] is row:
         return known[1]
-    if len(_LABELS) > 50_000:   # rows of older generations: let them go
+    if len(_LABELS) > 50_000:  # rows of older generations: let them go
         _LABELS.clear()
     label = _summary_label(row)
     _LABELS[id(row)] = (row, label)
@@ -313,9 +334,17 @@ def bar_chart(title: str, frame, label: str, *, order_by: str | None = None, hor
     sort = {"field": order_by} if order_by else f"-{count}"
     # labelOverlap=False: Vega-Lite otherwise hides every other label when they would touch
     labels = {"labelLimit": 200, "labelAngle": 0 if horizontal else -45, "labelOverlap": False}
-    spec = {"mark": {"type": "bar"}, "encoding": {
-        category: {"field": label, "type": "nominal", "sort": sort, "title": None, "axis": labels},
-        count: {"field": "sets", "type": "quantitative", "title": "sets", "axis": {"tickMinStep": 1, "format": "d"}},
-        "tooltip": [{"field": label, "type": "nominal"}, {"field": "sets", "type": "quantitative"}],
-    }}
+    spec = {
+        "mark": {"type": "bar"},
+        "encoding": {
+            category: {"field": label, "type": "nominal", "sort": sort, "title": None, "axis": labels},
+            count: {
+                "field": "sets",
+                "type": "quantitative",
+                "title": "sets",
+                "axis": {"tickMinStep": 1, "format": "d"},
+            },
+            "tooltip": [{"field": label, "type": "nominal"}, {"field": "sets", "type": "quantitative"}],
+        },
+    }
     st.vega_lite_chart(frame, spec, width="stretch", height=max(200, 30 * len(frame)) if horizontal else 220)

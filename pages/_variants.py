@@ -1,5 +1,6 @@
 """Train page part: a generated caption's variants (detailed, short, tags) shown, editable, each with
 its own fact check, and one picked to become the caption. Save stores the variants as edited."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -29,15 +30,18 @@ def variant_box(tm: TrainMode, entry: QueueEntry, name: str, artist: dict, maste
         if in_use:
             tm.use_variant(entry, name, artist, master_schema)
 
-    st.session_state[key] = entry.variants[name]   # restore it after a page switch or regenerate
+    st.session_state[key] = entry.variants[name]  # restore it after a page switch or regenerate
     text = st.text_area(f"Variant {name}", key=key, on_change=keep_variant, height=80 if name != "detailed" else 110)
     in_use = entry.caption.strip() == text.strip()
     row = st.container(horizontal=True, vertical_alignment="center")
     size = f"{len([t for t in text.split(',') if t.strip()])} tags" if name == "tags" else f"{len(text.split())} words"
-    row.caption(f"{RULES.get(name, 'a caption')} · {size}"
-                + (" · ✅ this is the caption" if in_use else ""))
-    if row.button("Use as the caption", key=f"use_{name}_{entry.id}", disabled=in_use,
-                  help="The caption is the text the model trains on; every variant is saved beside it."):
+    row.caption(f"{RULES.get(name, 'a caption')} · {size}" + (" · ✅ this is the caption" if in_use else ""))
+    if row.button(
+        "Use as the caption",
+        key=f"use_{name}_{entry.id}",
+        disabled=in_use,
+        help="The caption is the text the model trains on; every variant is saved beside it.",
+    ):
         tm.use_variant(entry, name, artist, master_schema)
         st.rerun()
     show_findings(entry.variant_findings.get(name, []))

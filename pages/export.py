@@ -1,5 +1,6 @@
 """Export: the captions report, then pack the artist's ready items into a dataset zip in the chosen
 format and download it."""
+
 import time
 from pathlib import Path, PurePosixPath
 
@@ -21,8 +22,9 @@ def offer_download(tm: TrainMode, url: str, local: Path | None, size: int, key: 
     name = PurePosixPath(zip_path).name or "dataset.zip"
     if local is not None and size <= tm.settings.download_max_bytes:
         with open(local, "rb") as fh:
-            st.download_button(f"Download {name}", fh.read(), file_name=name,
-                               mime="application/zip", key=key, on_click="ignore")  # no rerun: keep the page
+            st.download_button(
+                f"Download {name}", fh.read(), file_name=name, mime="application/zip", key=key, on_click="ignore"
+            )  # no rerun: keep the page
     elif local is not None:
         st.info(f"The zip is {size / 2**20:.0f} MiB; copy it from:")
         st.code(str(local), language=None)
@@ -34,26 +36,34 @@ def export_buttons(tm: TrainMode, artist: dict, ready: list[dict], exported: lis
     """Export the ready items, or everything again (ready and exported) as a new dataset."""
     row = st.container(horizontal=True)
     export = row.button("Export", type="primary", disabled=not ready)
-    everything = row.button(f"Re-export all ({len(ready) + len(exported)})", disabled=not exported,
-                            help="A new dataset.zip of every ready and exported item, e.g. after editing "
-                                 "captions; earlier exports stay in the history.")
+    everything = row.button(
+        f"Re-export all ({len(ready) + len(exported)})",
+        disabled=not exported,
+        help="A new dataset.zip of every ready and exported item, e.g. after editing "
+        "captions; earlier exports stay in the history.",
+    )
     if not export and not everything:
         return
     bar, started = st.progress(0.0, text="Exporting…"), time.monotonic()
 
     def on_progress(p):
         share = p.bytes_done / p.bytes_total if p.bytes_total else p.items_done / max(p.items_total, 1)
-        bar.progress(min(share, 1.0), text=f"{stage_text(p.stage)}: {p.items_done}/{p.items_total} items, "
-                                           f"{p.bytes_done / 2**20:.1f} MiB{eta(started, share, 1.0)}")
+        bar.progress(
+            min(share, 1.0),
+            text=f"{stage_text(p.stage)}: {p.items_done}/{p.items_total} items, "
+            f"{p.bytes_done / 2**20:.1f} MiB{eta(started, share, 1.0)}",
+        )
 
     with user_errors("Export failed: "):
         run = tm.export_everything if everything else tm.export
         result = run(artist, on_progress=on_progress, by=who(), **options)
         noun = "item" if result.item_count == 1 else "items"
         again = " as a new dataset" if everything else ""
-        st.session_state[EXPORTED_KEY] = (result, f"Exported {result.item_count} {noun}{again} "
-                                                  f"({size_text(result.bytes)}).")
-        st.rerun()   # the counts, the rows and the button show the export's effect
+        st.session_state[EXPORTED_KEY] = (
+            result,
+            f"Exported {result.item_count} {noun}{again} ({size_text(result.bytes)}).",
+        )
+        st.rerun()  # the counts, the rows and the button show the export's effect
 
 
 def last_export(tm: TrainMode) -> None:
@@ -65,11 +75,20 @@ def last_export(tm: TrainMode) -> None:
 
 
 def history_frame(exports: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame.from_records([{
-        "when": local_time(e["created_at"]), "file": PurePosixPath(e["zip_path"]).name, "status": e["status"],
-        "items": e["item_count"],
-        "size": size_text(e["bytes"]), "by": e.get("created_by") or "", "error": e.get("error") or "",
-    } for e in exports])
+    return pd.DataFrame.from_records(
+        [
+            {
+                "when": local_time(e["created_at"]),
+                "file": PurePosixPath(e["zip_path"]).name,
+                "status": e["status"],
+                "items": e["item_count"],
+                "size": size_text(e["bytes"]),
+                "by": e.get("created_by") or "",
+                "error": e.get("error") or "",
+            }
+            for e in exports
+        ]
+    )
 
 
 def export_label(export: dict) -> str:

@@ -1,4 +1,5 @@
 """Train: pair many MP3s with their sets, generate captions, review them, save."""
+
 import streamlit as st
 
 from pages._clips import clips_panel
@@ -7,12 +8,18 @@ from pages._ui import clock, local_time, made_from, md, run_page, summary_label,
 from pages._variants import show_findings, variant_editor
 from trainmode.service import QueueEntry, TrainMode, counts, progress, recover, saveable
 
-QUEUE_KEY = "tm_queue"    # non-widget keys: they survive page switches and reruns
+QUEUE_KEY = "tm_queue"  # non-widget keys: they survive page switches and reruns
 PROBES_KEY = "tm_probes"  # upload file_id -> MeasuredUpload (info, analysis or error): once, not every rerun
 FLASH_KEY = "tm_train_flash"
 NO_SET = ""
-BADGE = {"pending": "⏳ pending", "generating": "✍️ generating", "review": "👀 review",
-         "saving": "💾 saving", "saved": "✅ saved", "failed": "❌ failed"}
+BADGE = {
+    "pending": "⏳ pending",
+    "generating": "✍️ generating",
+    "review": "👀 review",
+    "saving": "💾 saving",
+    "saved": "✅ saved",
+    "failed": "❌ failed",
+}
 
 
 def measure(tm: TrainMode, uploads) -> list:
@@ -39,8 +46,10 @@ def pick_sets(tm: TrainMode, uploads, rows: list[dict], sets: dict[str, dict]) -
             if pick := pick_row(tm, upload, heard, pairing, sets):
                 picks.append(pick)
     left_out = len(uploads) - len(picks)
-    st.caption(f"{len(picks)} of {len(uploads)} files paired"
-               + (f"; {left_out} without a set will be left out." if left_out else "."))
+    st.caption(
+        f"{len(picks)} of {len(uploads)} files paired"
+        + (f"; {left_out} without a set will be left out." if left_out else ".")
+    )
     return picks
 
 
@@ -54,12 +63,16 @@ def pick_row(tm: TrainMode, upload, heard, pairing, sets: dict[str, dict]) -> tu
         set_col.error(f"Not added: {md(error)}")
         return None
     name_col.audio(upload, format="audio/mpeg")
-    offered = set(pairing.candidates)   # a set: with thousands of sets a tuple scan per set is O(N²)
+    offered = set(pairing.candidates)  # a set: with thousands of sets a tuple scan per set is O(N²)
     options = [NO_SET, *pairing.candidates, *(p for p in sets if p not in offered)]
-    chosen = set_col.selectbox(f"Set for {md(upload.name)}", options, key=f"pick_{upload.file_id}",
-                               index=options.index(pairing.parse_id) if pairing.parse_id else 0,
-                               format_func=lambda p: summary_label(sets[p]) if p else "— pick a set —",
-                               label_visibility="collapsed")
+    chosen = set_col.selectbox(
+        f"Set for {md(upload.name)}",
+        options,
+        key=f"pick_{upload.file_id}",
+        index=options.index(pairing.parse_id) if pairing.parse_id else 0,
+        format_func=lambda p: summary_label(sets[p]) if p else "— pick a set —",
+        label_visibility="collapsed",
+    )
     heading.markdown(f"{'✅' if chosen else '❔'} **{md(upload.name)}**{length}")
     reason = pairing.reason if chosen == pairing.parse_id else "picked by hand"
     why = pairing.why_for(chosen) if chosen else pairing.why
@@ -77,16 +90,29 @@ def add_tracks(tm: TrainMode, artist: dict, rows: list[dict], sets: dict[str, di
     st.subheader("Add tracks")
     # A fresh key after each add empties the uploader (and lets Streamlit drop the files).
     upload_round = st.session_state.setdefault("tm_upload_round", 0)
-    uploads = st.file_uploader("Rendered MP3s (many at once)", type=["mp3"], accept_multiple_files=True,
-                               key=f"mp3_upload_{upload_round}",
-                               help="Each file is paired with the set of the same name (render suffixes such as "
-                                    "'(master)', '_final' or 'v2' are ignored); the length decides between "
-                                    "look-alikes.")
+    uploads = st.file_uploader(
+        "Rendered MP3s (many at once)",
+        type=["mp3"],
+        accept_multiple_files=True,
+        key=f"mp3_upload_{upload_round}",
+        help="Each file is paired with the set of the same name (render suffixes such as "
+        "'(master)', '_final' or 'v2' are ignored); the length decides between "
+        "look-alikes.",
+    )
     picks = pick_sets(tm, uploads, rows, sets) if uploads else []
     if st.button("Add to queue", type="primary", disabled=not picks):
         for upload, parse_id, heard, reason in picks:
-            tm.add_to_queue(queue, artist, sets[parse_id], upload, name=upload.name, info=heard.info,
-                            analysis=heard.analysis, pairing=reason, by=who())
+            tm.add_to_queue(
+                queue,
+                artist,
+                sets[parse_id],
+                upload,
+                name=upload.name,
+                info=heard.info,
+                analysis=heard.analysis,
+                pairing=reason,
+                by=who(),
+            )
         if skipped := len(uploads) - len(picks):
             st.session_state[FLASH_KEY] = f"{skipped} file(s) had no set (or were not MP3s) and were not added."
         st.session_state["tm_upload_round"] = upload_round + 1
@@ -97,20 +123,27 @@ def add_tracks(tm: TrainMode, artist: dict, rows: list[dict], sets: dict[str, di
 def reporter(bar, label: str):
     def report(done: int, total: int, entry: QueueEntry) -> None:
         bar.progress(done / total, text=f"{label} {done}/{total}: {md(entry.audio_name)}")
+
     return report
 
 
 def batch_buttons(tm: TrainMode, artist: dict, queue: list, mine: list[QueueEntry]) -> None:
     tally = counts(mine)
-    st.progress(progress(mine), text=" · ".join([f"{tally['saved']}/{len(mine)} saved"] + [
-        f"{n} {state}" for state, n in tally.items() if n and state != "saved"]))
+    st.progress(
+        progress(mine),
+        text=" · ".join(
+            [f"{tally['saved']}/{len(mine)} saved"]
+            + [f"{n} {state}" for state, n in tally.items() if n and state != "saved"]
+        ),
+    )
     bar = st.empty()
     ready = saveable(mine)
     row = st.container(horizontal=True)
     if row.button(f"Generate all ({tally['pending']})", disabled=not tally["pending"], key="generate_all"):
         with user_errors():
-            tm.generate_entries([e for e in mine if e.state == "pending"], artist,
-                                on_progress=reporter(bar, "Generating"))
+            tm.generate_entries(
+                [e for e in mine if e.state == "pending"], artist, on_progress=reporter(bar, "Generating")
+            )
             st.rerun()
     if row.button(f"Save all reviewed ({len(ready)})", disabled=not ready, key="save_all"):
         tm.save_entries(ready, artist, on_progress=reporter(bar, "Saving"))
@@ -147,18 +180,29 @@ def actions(tm: TrainMode, entry: QueueEntry, artist: dict, queue: list) -> None
     key, state = entry.id, entry.state
     row = st.container(horizontal=True)
     if state in ("pending", "review") and row.button(
-            "Generate" if state == "pending" else "Regenerate", key=f"gen_{key}"):
+        "Generate" if state == "pending" else "Regenerate", key=f"gen_{key}"
+    ):
         with user_errors():
             tm.generate_entries([entry], artist)
             st.rerun()
-    if state == "review" and entry.item_id and row.button(
-            "Update its caption", key=f"update_{key}", type="primary", disabled=entry.blocked):
+    if (
+        state == "review"
+        and entry.item_id
+        and row.button("Update its caption", key=f"update_{key}", type="primary", disabled=entry.blocked)
+    ):
         with user_errors():
             tm.update_entry_caption(entry, artist)
             st.rerun()
-    elif state == "review" and not entry.item_id and row.button("Save", key=f"save_{key}", type="primary",
-                                        disabled=entry.blocked or (bool(entry.needs_confirmation)
-                                                                   and not entry.confirmed)):
+    elif (
+        state == "review"
+        and not entry.item_id
+        and row.button(
+            "Save",
+            key=f"save_{key}",
+            type="primary",
+            disabled=entry.blocked or (bool(entry.needs_confirmation) and not entry.confirmed),
+        )
+    ):
         tm.save_entries([entry], artist)
         st.rerun()
     if state == "failed" and row.button("Retry", key=f"retry_{key}"):
@@ -184,11 +228,14 @@ def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, master_schema: di
         if entry.caption or entry.state == "review":
             caption_editor(tm, entry, artist, master_schema)
         if entry.state == "review" and entry.blocked:
-            st.caption("⛔ No confirmation can override the finding above: edit the caption (or the variant) "
-                       "to save it.")
+            st.caption(
+                "⛔ No confirmation can override the finding above: edit the caption (or the variant) to save it."
+            )
         elif entry.state == "review" and entry.needs_confirmation:
-            st.warning("Needs your confirmation before saving:\n\n"
-                       + "\n".join(f"- {md(reason)}" for reason in entry.needs_confirmation))
+            st.warning(
+                "Needs your confirmation before saving:\n\n"
+                + "\n".join(f"- {md(reason)}" for reason in entry.needs_confirmation)
+            )
 
             def keep_confirmation() -> None:
                 entry.confirmed = st.session_state[f"confirm_{entry.id}"]
@@ -216,8 +263,10 @@ def restore_queue(tm: TrainMode, artist: dict, queue: list) -> None:
     queue.extend(entries)
     st.session_state[f"tm_draft_fp_{artist['id']}"] = tm.draft_fingerprint(entries)
     if entries:
-        st.session_state[FLASH_KEY] = (f"Restored the queue as you left it on {local_time(when)} "
-                                       f"({len(entries)} track{'s' if len(entries) != 1 else ''}).")
+        st.session_state[FLASH_KEY] = (
+            f"Restored the queue as you left it on {local_time(when)} "
+            f"({len(entries)} track{'s' if len(entries) != 1 else ''})."
+        )
 
 
 def keep_draft(tm: TrainMode, artist: dict, queue: list) -> None:
@@ -232,8 +281,11 @@ def keep_draft(tm: TrainMode, artist: dict, queue: list) -> None:
 
 
 def discard_button(tm: TrainMode, artist: dict, queue: list, mine: list[QueueEntry]) -> None:
-    if st.button("Discard the queue", key="discard_queue",
-                 help="Removes every track of this queue, here and in the draft kept for a reload."):
+    if st.button(
+        "Discard the queue",
+        key="discard_queue",
+        help="Removes every track of this queue, here and in the draft kept for a reload.",
+    ):
         for entry in list(mine):
             tm.remove_entry(queue, entry.id)
         tm.discard_draft(artist)
@@ -247,7 +299,7 @@ def sets_by_id(rows: list[dict]) -> dict[str, dict]:
 
 def page(tm: TrainMode, artist: dict) -> None:
     queue: list[QueueEntry] = st.session_state.setdefault(QUEUE_KEY, [])
-    rows = tm.list_set_rows(artist)   # narrow: a set's whole summary is read only once it is queued
+    rows = tm.list_set_rows(artist)  # narrow: a set's whole summary is read only once it is queued
     if not rows:
         st.info("This artist has no sets yet: import .als files on the Library page.")
         return

@@ -3,6 +3,7 @@ known tempo, a chord progression in a known key, silence, clipping, odd formats.
 
 Everything is float PCM in [-1, 1] shaped (samples, channels) until `encode` turns it into MP3.
 """
+
 from __future__ import annotations
 
 import lameenc
@@ -98,7 +99,6 @@ def encode(pcm: np.ndarray, rate: int = RATE, kbps: int = 192, quality: int = 5,
     enc.set_quality(quality)
     data = (np.clip(pcm, -1.0, 1.0) * 32767).astype("<i2")
     return bytes(enc.encode(data.tobytes()) + enc.flush())
-
 
 
 def write_set(path, bpm: float, key: str = "A minor", bars: int = 8) -> float:

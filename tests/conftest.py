@@ -1,5 +1,6 @@
 """Shared fixtures: an isolated data dir and settings per test, the shared corpus and
 audio fixtures, and demo files made by the project itself."""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,17 @@ from trainmode.store import EmbeddedStore
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
-SETTING_VARS = ("TRAINMODE_BACKEND", "TRAINMODE_DATA_DIR", "TRAINMODE_WRITER", "TRAINMODE_MODEL", "TRAINMODE_BUCKET",
-                "OPENAI_API_KEY", "OPENAI_BASE_URL", "SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY")
+SETTING_VARS = (
+    "TRAINMODE_BACKEND",
+    "TRAINMODE_DATA_DIR",
+    "TRAINMODE_WRITER",
+    "TRAINMODE_MODEL",
+    "TRAINMODE_BUCKET",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "SUPABASE_URL",
+    "SUPABASE_SERVICE_ROLE_KEY",
+)
 
 
 def shared_dir(env_name: str, relative: str) -> Path:
@@ -68,6 +78,7 @@ def store(data_dir):
 def demo_files(tmp_path_factory):
     """The demo sets and MP3s, written once per session."""
     from trainmode.ops.demo import write_demo_files
+
     return write_demo_files(tmp_path_factory.mktemp("demo"))
 
 
@@ -79,8 +90,10 @@ def club_renders(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("club")
     seconds = write_set(folder / "club.als", 128)
-    return {"als": folder / "club.als",
-            "match": write_render(folder / "club.mp3", 128, seconds),
-            "fast": write_render(folder / "club_140.mp3", 140, seconds),
-            "close": write_render(folder / "club_133.mp3", 133, seconds),
-            "late": write_render(folder / "club_late.mp3", 128, seconds, lead_silence_s=3.0)}
+    return {
+        "als": folder / "club.als",
+        "match": write_render(folder / "club.mp3", 128, seconds),
+        "fast": write_render(folder / "club_140.mp3", 140, seconds),
+        "close": write_render(folder / "club_133.mp3", 133, seconds),
+        "late": write_render(folder / "club_late.mp3", 128, seconds, lead_silence_s=3.0),
+    }

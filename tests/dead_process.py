@@ -1,4 +1,5 @@
 """A process of this host that has really finished, for lease and sweep tests."""
+
 from __future__ import annotations
 
 import subprocess

@@ -1,5 +1,6 @@
 """How the export tests drive an export: through the door, as the pages and the CLI do,
 and the zip alone without the export's bookkeeping."""
+
 from trainmode.export import build as export_mod
 from trainmode.export import formats
 from trainmode.export.formats.base import Build
@@ -14,5 +15,12 @@ def build_zip(store, artist, items, target, *, format="hf", split=None, max_work
     """The export's zip for `items` at `target`, without the export's bookkeeping: its size,
     SHA-256 and members."""
     rows = export_mod.export_rows(store, artist, items, split=split)
-    return export_mod.write_dataset(store, formats.get_format(format), rows, Build(rows[0].artist), target,
-                                    export_mod.Progress(None, rows), max_workers=max_workers)
+    return export_mod.write_dataset(
+        store,
+        formats.get_format(format),
+        rows,
+        Build(rows[0].artist),
+        target,
+        export_mod.Progress(None, rows),
+        max_workers=max_workers,
+    )

@@ -4,6 +4,7 @@ It implements POST /v1/chat/completions, records every request and answers from
 a script of `Reply`s (then from `default`), so a test can say "429, then 500,
 then a caption" and look at exactly what the client sent.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,14 +18,19 @@ GOOD_KEY = "sk-test-good-key-0123456789"
 REPORTED_MODEL = "gpt-4o-mini-2024-07-18"  # the API reports a dated snapshot
 
 
-def captions_json(detailed: str, short: str = "Warm downtempo with synth pads and drums.",
-                  tags: list[str] | str = ("downtempo", "synth pads", "drums", "warm", "steady groove")) -> str:
+def captions_json(
+    detailed: str,
+    short: str = "Warm downtempo with synth pads and drums.",
+    tags: list[str] | str = ("downtempo", "synth pads", "drums", "warm", "steady groove"),
+) -> str:
     """What a model answers to the writer's JSON schema: the three variants."""
     return json.dumps({"detailed": detailed, "short": short, "tags": list(tags) if isinstance(tags, tuple) else tags})
 
 
-DEFAULT_CAPTIONS = captions_json("Warm downtempo electronic track with soft synth pads and a steady drum groove, "
-                                 "unfolding slowly with a relaxed, hazy feel throughout.")
+DEFAULT_CAPTIONS = captions_json(
+    "Warm downtempo electronic track with soft synth pads and a steady drum groove, "
+    "unfolding slowly with a relaxed, hazy feel throughout."
+)
 
 
 @dataclass
@@ -32,8 +38,8 @@ class Reply:
     status: int = 200
     # the assistant's text, or a function of the request's user message (the context)
     caption: str | None | Callable[[str], str] = DEFAULT_CAPTIONS
-    latency: float = 0.0          # seconds before answering
-    body: bytes | None = None     # raw body instead of a chat completion (garbage, HTML...)
+    latency: float = 0.0  # seconds before answering
+    body: bytes | None = None  # raw body instead of a chat completion (garbage, HTML...)
     headers: dict = field(default_factory=dict)
 
 
@@ -155,11 +161,13 @@ def _completion(request: dict, caption, number: int) -> dict:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": REPORTED_MODEL if request.get("model") == "gpt-4o-mini" else request.get("model", "unknown"),
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant", "content": caption},
-            "finish_reason": "stop",
-        }],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": caption},
+                "finish_reason": "stop",
+            }
+        ],
         "usage": {"prompt_tokens": 321, "completion_tokens": 45, "total_tokens": 366},
     }
 

@@ -9,6 +9,7 @@ Rules copied from the real services (PostgREST at 4834678, supabase/cli at 0000e
   (PostgREST src/library/PostgREST/Plan.hs:527-529); Supabase sets max_rows = 1000
   (supabase/cli pkg/config/templates/config.toml:18).
 """
+
 from __future__ import annotations
 
 import json
@@ -18,15 +19,31 @@ from datetime import UTC, datetime, timedelta
 from trainmode.store.supabase.check import COLUMNS
 
 MAX_ROWS = 1000
-FUNCTIONS = ("train_mode_begin_export", "train_mode_heartbeat_export", "train_mode_complete_export",
-             "train_mode_schema_report", "train_mode_set_rows")
+FUNCTIONS = (
+    "train_mode_begin_export",
+    "train_mode_heartbeat_export",
+    "train_mode_complete_export",
+    "train_mode_schema_report",
+    "train_mode_set_rows",
+)
 DEFAULTS = {
     "artist_profiles": {"master_schema": dict},
     "exports": {"item_count": lambda: 0, "bytes": lambda: 0},
-    "training_items": {"status": lambda: "ready", "prompt_edited": lambda: False, "provenance": dict,
-                       "findings": list, "metadata": dict},
-    "training_clips": {"mode": lambda: "sections", "section": lambda: "", "variants": dict, "findings": list,
-                       "edited": lambda: False, "dropped": lambda: False},
+    "training_items": {
+        "status": lambda: "ready",
+        "prompt_edited": lambda: False,
+        "provenance": dict,
+        "findings": list,
+        "metadata": dict,
+    },
+    "training_clips": {
+        "mode": lambda: "sections",
+        "section": lambda: "",
+        "variants": dict,
+        "findings": list,
+        "edited": lambda: False,
+        "dropped": lambda: False,
+    },
 }
 # name -> (table, columns, applies-to-row predicate)
 UNIQUE = {
@@ -35,14 +52,18 @@ UNIQUE = {
     "als_summaries_artist_parse_key": ("als_summaries", ("artist_id", "parse_id"), None),
     "training_items_artist_audio_key": ("training_items", ("artist_id", "audio_sha256"), None),
     "exports_one_building_idx": ("exports", ("artist_id",), lambda r: r["status"] == "building"),
-    "queue_drafts_artist_id_key": ("queue_drafts", ("artist_id",), None),   # its primary key
+    "queue_drafts_artist_id_key": ("queue_drafts", ("artist_id",), None),  # its primary key
     "training_clips_item_mode_position_key": ("training_clips", ("item_id", "mode", "position"), None),
 }
 FOREIGN = {  # (table, column) -> referenced table
-    ("artist_profiles", "artist_id"): "artists", ("als_summaries", "artist_id"): "artists",
-    ("exports", "artist_id"): "artists", ("training_items", "artist_id"): "artists",
-    ("training_items", "als_summary_id"): "als_summaries", ("training_items", "export_id"): "exports",
-    ("queue_drafts", "artist_id"): "artists", ("training_clips", "item_id"): "training_items",
+    ("artist_profiles", "artist_id"): "artists",
+    ("als_summaries", "artist_id"): "artists",
+    ("exports", "artist_id"): "artists",
+    ("training_items", "artist_id"): "artists",
+    ("training_items", "als_summary_id"): "als_summaries",
+    ("training_items", "export_id"): "exports",
+    ("queue_drafts", "artist_id"): "artists",
+    ("training_clips", "item_id"): "training_items",
 }
 CHECKS = {
     "artists": {"artists_name_check": lambda r: bool((r["name"] or "").strip())},
@@ -98,7 +119,6 @@ class FakePostgrest:
             raise pg_error(403, "42501", f"permission denied for table {name}")
         return self.tables[name]
 
-
     @staticmethod
     def _matches(row: dict, query: dict) -> bool:
         for column, values in query.items():
@@ -124,7 +144,7 @@ class FakePostgrest:
         if op == "lt":
             return value is not None and text < arg
         if op == "gt":
-            return value is not None and float(value) > float(arg)   # numbers only here
+            return value is not None and float(value) > float(arg)  # numbers only here
         # a filter the fake does not know must fail loudly, not match every row
         raise Reply(400, {"message": f"the fake does not implement the filter {op!r}"})
 
@@ -139,21 +159,30 @@ class FakePostgrest:
                     found.sort(key=lambda r: (r[column] is None, r[column]), reverse=direction.startswith("desc"))
             offset = int(req.query.get("offset", ["0"])[0])
             limit = min(int(req.query.get("limit", [str(MAX_ROWS)])[0]), MAX_ROWS)  # Plan.hs:527-529
-            page = [self._project(r, req.query.get("select", ["*"])[0]) for r in found[offset:offset + limit]]
+            page = [self._project(r, req.query.get("select", ["*"])[0]) for r in found[offset : offset + limit]]
             total = str(len(found)) if "count=exact" in prefer else "*"
-            if total != "*" and offset > len(found):   # RangeQuery.hs rangeStatus: lower > total is 416
-                raise Reply(416, {"code": "PGRST103", "details": f"An offset of {offset} was requested, but there "
-                                  f"are only {len(found)} rows.", "hint": None,
-                                  "message": "Requested range not satisfiable"})
+            if total != "*" and offset > len(found):  # RangeQuery.hs rangeStatus: lower > total is 416
+                raise Reply(
+                    416,
+                    {
+                        "code": "PGRST103",
+                        "details": f"An offset of {offset} was requested, but there are only {len(found)} rows.",
+                        "hint": None,
+                        "message": "Requested range not satisfiable",
+                    },
+                )
             span = f"{offset}-{offset + len(page) - 1}" if page else "*"
             return json_reply(200, page, {"Content-Range": f"{span}/{total}"})
         if req.method == "POST":
             body = req.json()
             conflict = tuple(req.query.get("on_conflict", [""])[0].split(",")) if "on_conflict" in req.query else None
             body = body if isinstance(body, list) else [body]
-            if conflict and "resolution=merge-duplicates" in prefer:   # an upsert: update the rows that exist
-                body = [b for b in body if not self.update(table, [r for r in rows if all(
-                    r[c] == b.get(c) for c in conflict)], b)]
+            if conflict and "resolution=merge-duplicates" in prefer:  # an upsert: update the rows that exist
+                body = [
+                    b
+                    for b in body
+                    if not self.update(table, [r for r in rows if all(r[c] == b.get(c) for c in conflict)], b)
+                ]
             ignore_on = conflict if "resolution=ignore-duplicates" in prefer else None
             changed = self.insert(table, body, ignore_on=ignore_on)
             status = 201
@@ -200,8 +229,9 @@ class FakePostgrest:
     def _validate(self, table: str, candidates: list[dict], replacing: list[dict]) -> None:
         """Raise the PostgREST error PostgreSQL would give if `candidates` replaced `replacing`
         (keys looked up in sets, as the indexes would: an export marks thousands of items at once)."""
-        references = {(t, column): {r["id"] for r in self.tables[target]}
-                      for (t, column), target in FOREIGN.items() if t == table}
+        references = {
+            (t, column): {r["id"] for r in self.tables[target]} for (t, column), target in FOREIGN.items() if t == table
+        }
         for row in candidates:
             for name, ok in CHECKS.get(table, {}).items():
                 if not ok(row):
@@ -209,22 +239,31 @@ class FakePostgrest:
             for (_, column), ids in references.items():
                 if row[column] is not None and row[column] not in ids:
                     target = FOREIGN[(table, column)]
-                    raise pg_error(409, "23503", f'insert or update on table "{table}" violates foreign key '
-                                   f'constraint "{table}_{column}_fkey"',
-                                   f'Key ({column})=({row[column]}) is not present in table "{target}".')
+                    raise pg_error(
+                        409,
+                        "23503",
+                        f'insert or update on table "{table}" violates foreign key constraint "{table}_{column}_fkey"',
+                        f'Key ({column})=({row[column]}) is not present in table "{target}".',
+                    )
         gone = {id(x) for x in replacing}
         others = [r for r in self.tables[table] if id(r) not in gone]
         pkey = [(f"{table}_pkey", ("id",), None)] if "id" in COLUMNS[table] else []  # queue_drafts: see UNIQUE
         indexes = pkey + [(n, c, w) for n, (t, c, w) in UNIQUE.items() if t == table]
-        taken = {name: {tuple(o[c] for c in columns) for o in others if not where or where(o)}
-                 for name, columns, where in indexes}
+        taken = {
+            name: {tuple(o[c] for c in columns) for o in others if not where or where(o)}
+            for name, columns, where in indexes
+        }
         for row in candidates:
             keys = {name: tuple(row[c] for c in columns) for name, columns, where in indexes if not where or where(row)}
             for name, key in keys.items():
                 if key in taken[name]:
                     columns = next(c for n, c, _ in indexes if n == name)
-                    raise pg_error(409, "23505", f'duplicate key value violates unique constraint "{name}"',
-                                   f"Key ({', '.join(columns)})=({', '.join(map(str, key))}) already exists.")
+                    raise pg_error(
+                        409,
+                        "23505",
+                        f'duplicate key value violates unique constraint "{name}"',
+                        f"Key ({', '.join(columns)})=({', '.join(map(str, key))}) already exists.",
+                    )
             for name, key in keys.items():
                 taken[name].add(key)
 
@@ -233,8 +272,11 @@ class FakePostgrest:
         for given in body:
             unknown = set(given) - set(COLUMNS[table])
             if unknown:
-                raise pg_error(400, "PGRST204", f"Could not find the '{sorted(unknown)[0]}' column of "
-                               f"'{table}' in the schema cache")
+                raise pg_error(
+                    400,
+                    "PGRST204",
+                    f"Could not find the '{sorted(unknown)[0]}' column of '{table}' in the schema cache",
+                )
             row = {c: None for c in COLUMNS[table]}
             row.update({c: make() for c, make in DEFAULTS.get(table, {}).items()})
             row.update({k: v for k, v in (("id", str(uuid.uuid4())), ("created_at", now())) if k in row})
@@ -280,70 +322,125 @@ class FakePostgrest:
             raise pg_error(400, "TMNRN", "This export is no longer running; start it again.")
         ids = args["p_item_ids"] or []
         wanted = set(ids)
-        items = [i for i in self.tables["training_items"] if i["id"] in wanted
-                 and i["artist_id"] == export["artist_id"] and i["status"] == "ready"]
+        items = [
+            i
+            for i in self.tables["training_items"]
+            if i["id"] in wanted and i["artist_id"] == export["artist_id"] and i["status"] == "ready"
+        ]
         if len(items) != len(ids):
-            raise pg_error(400, "TMITM", "An item changed while the export ran; nothing was marked "
-                           "exported. Export again.")
+            raise pg_error(
+                400, "TMITM", "An item changed while the export ran; nothing was marked exported. Export again."
+            )
         stamp = now()
-        self.update("training_items", items, {"status": "exported", "exported_at": stamp,
-                                              "export_id": export["id"]})
-        return self.update("exports", [export], {
-            "status": "complete", "item_count": args["p_item_count"], "bytes": args["p_bytes"],
-            "sha256": args["p_sha256"], "completed_at": stamp})[0]
+        self.update("training_items", items, {"status": "exported", "exported_at": stamp, "export_id": export["id"]})
+        return self.update(
+            "exports",
+            [export],
+            {
+                "status": "complete",
+                "item_count": args["p_item_count"],
+                "bytes": args["p_bytes"],
+                "sha256": args["p_sha256"],
+                "completed_at": stamp,
+            },
+        )[0]
 
     def begin_export(self, args: dict) -> dict:
         cutoff = (datetime.now(UTC) - timedelta(seconds=args["p_lease_s"])).isoformat(timespec="microseconds")
-        for e in [e for e in self.tables["exports"] if e["artist_id"] == args["p_artist_id"]
-                  and e["status"] == "building"]:
+        for e in [
+            e for e in self.tables["exports"] if e["artist_id"] == args["p_artist_id"] and e["status"] == "building"
+        ]:
             if e["id"] == args["p_dead_export"]:
-                self.update("exports", [e], {"status": "failed", "error": "taken over: holder died",
-                                             "completed_at": now()})
+                self.update(
+                    "exports", [e], {"status": "failed", "error": "taken over: holder died", "completed_at": now()}
+                )
             elif (e["heartbeat_at"] or e["created_at"]) < cutoff:
-                self.update("exports", [e], {"status": "failed", "error": "taken over: heartbeat stopped",
-                                             "completed_at": now()})
+                self.update(
+                    "exports",
+                    [e],
+                    {"status": "failed", "error": "taken over: heartbeat stopped", "completed_at": now()},
+                )
         try:
-            return self.insert("exports", [{"id": args["p_export_id"] or str(uuid.uuid4()),
-                                            "artist_id": args["p_artist_id"], "zip_path": args["p_zip_path"],
-                                            "status": "building", "lease_owner": args["p_owner"],
-                                            "heartbeat_at": now()}])[0]
+            return self.insert(
+                "exports",
+                [
+                    {
+                        "id": args["p_export_id"] or str(uuid.uuid4()),
+                        "artist_id": args["p_artist_id"],
+                        "zip_path": args["p_zip_path"],
+                        "status": "building",
+                        "lease_owner": args["p_owner"],
+                        "heartbeat_at": now(),
+                    }
+                ],
+            )[0]
         except Reply as reply:
             if "exports_one_building_idx" in str(reply.body.get("message")):
-                raise pg_error(400, "TMBSY", "An export of this artist is already running; wait for it "
-                               "to finish.") from None
+                raise pg_error(
+                    400, "TMBSY", "An export of this artist is already running; wait for it to finish."
+                ) from None
             raise
 
     def set_rows(self, artist_id: str) -> dict:
         """As the SQL function: one array per set, plugin and device names once, by position."""
+
         def path(summary, *keys):
             for key in keys:
                 summary = summary.get(key) if isinstance(summary, dict) else None
             return summary
 
-        def listed(summary, key) -> list:   # jsonb_array_elements_text of an array, else of []
+        def listed(summary, key) -> list:  # jsonb_array_elements_text of an array, else of []
             values = path(summary, key)
             return [v if isinstance(v, str) else json.dumps(v) for v in values] if isinstance(values, list) else []
 
-        sets = sorted((r for r in self.tables["als_summaries"] if r["artist_id"] == artist_id),
-                      key=lambda r: (r["als_filename"], r["parse_id"]))
+        sets = sorted(
+            (r for r in self.tables["als_summaries"] if r["artist_id"] == artist_id),
+            key=lambda r: (r["als_filename"], r["parse_id"]),
+        )
         names = sorted({n for r in sets for n in listed(r["summary"], "plugins") + listed(r["summary"], "devices")})
         position = {n: i for i, n in enumerate(names)}
-        return {"names": names, "sets": [[
-            r["id"], r["parse_id"], r["als_filename"], *(path(r["summary"], *keys) for keys in (
-                ("schema_version",), ("tempo", "dominant_bpm"), ("time_signature",), ("key", "name"),
-                ("key", "confidence"), ("length", "seconds"), ("track_counts", "midi"), ("track_counts", "audio"),
-                ("live_version",))),
-            [i["family"] for i in path(r["summary"], "instruments") or [] if isinstance(i, dict) and "family" in i],
-            [position[n] for n in listed(r["summary"], "plugins")],
-            [position[n] for n in listed(r["summary"], "devices")],
-            r["created_at"],
-        ] for r in sets]}
+        return {
+            "names": names,
+            "sets": [
+                [
+                    r["id"],
+                    r["parse_id"],
+                    r["als_filename"],
+                    *(
+                        path(r["summary"], *keys)
+                        for keys in (
+                            ("schema_version",),
+                            ("tempo", "dominant_bpm"),
+                            ("time_signature",),
+                            ("key", "name"),
+                            ("key", "confidence"),
+                            ("length", "seconds"),
+                            ("track_counts", "midi"),
+                            ("track_counts", "audio"),
+                            ("live_version",),
+                        )
+                    ),
+                    [
+                        i["family"]
+                        for i in path(r["summary"], "instruments") or []
+                        if isinstance(i, dict) and "family" in i
+                    ],
+                    [position[n] for n in listed(r["summary"], "plugins")],
+                    [position[n] for n in listed(r["summary"], "devices")],
+                    r["created_at"],
+                ]
+                for r in sets
+            ],
+        }
 
     def schema_report(self, args: dict) -> dict:
         """As the SQL function: the tables asked for that exist, the functions asked for by name."""
+
         def state(name: str) -> dict:
             return {"service_role": name in self.granted, "public_roles": name in self.public_granted}
 
         names = [s.split("(", 1)[0].removeprefix("public.") for s in args["p_functions"]]
-        return {"tables": {t: {"rls": t not in self.rls_off, **state(t)} for t in args["p_tables"] if t in COLUMNS},
-                "functions": {f: {"exists": f in FUNCTIONS, **state(f)} for f in names}}
+        return {
+            "tables": {t: {"rls": t not in self.rls_off, **state(t)} for t in args["p_tables"] if t in COLUMNS},
+            "functions": {f: {"exists": f in FUNCTIONS, **state(f)} for f in names},
+        }

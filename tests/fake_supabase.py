@@ -6,6 +6,7 @@ and line of the real source it copies. Sources read: supabase/storage at 4fa61fb
 tus/tus-node-server packages/server (the @tus/server 2.4.2 that Storage pins, package.json:87),
 supabase/supabase docker/volumes/api/kong.yml (the API gateway).
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,19 +24,20 @@ from fake_postgrest import FakePostgrest, Reply, json_reply, now
 
 # Storage's renderable errors: (status in the body, code, error, message), from
 # supabase/storage src/internal/errors/codes.ts.
-NO_SUCH_BUCKET = (404, "NoSuchBucket", "Bucket not found", "Bucket not found")                 # codes.ts:113-121
-NO_SUCH_KEY = (404, "NoSuchKey", "not_found", "Object not found")                             # codes.ts:130-138
+NO_SUCH_BUCKET = (404, "NoSuchBucket", "Bucket not found", "Bucket not found")  # codes.ts:113-121
+NO_SUCH_KEY = (404, "NoSuchKey", "not_found", "Object not found")  # codes.ts:130-138
 TOO_LARGE = (413, "EntityTooLarge", "Payload too large", "The object exceeded the maximum allowed size")  # :305-312
-DUPLICATE = (409, "ResourceAlreadyExists", "Duplicate", "The resource already exists")        # codes.ts:195-202
-ACCESS_DENIED = (403, "AccessDenied", "Unauthorized", "invalid signature")                    # codes.ts:186-193
-BAD_SIGNATURE = (400, "InvalidSignature", "InvalidSignature", "Invalid signature")            # codes.ts:219-225
+DUPLICATE = (409, "ResourceAlreadyExists", "Duplicate", "The resource already exists")  # codes.ts:195-202
+ACCESS_DENIED = (403, "AccessDenied", "Unauthorized", "invalid signature")  # codes.ts:186-193
+BAD_SIGNATURE = (400, "InvalidSignature", "InvalidSignature", "Invalid signature")  # codes.ts:219-225
 
 
 def storage_error(status: int, code: str, error: str, message: str) -> Reply:
     """Storage answers HTTP 400 (500 for a 500) with the real status in the JSON body
     (src/http/error-handler.ts:44-75, userStatusCode in src/internal/errors/storage-error.ts:23)."""
-    return Reply(500 if status == 500 else 400, {"statusCode": str(status), "code": code, "error": error,
-                                                 "message": message})
+    return Reply(
+        500 if status == 500 else 400, {"statusCode": str(status), "code": code, "error": error, "message": message}
+    )
 
 
 def mime_error(content_type: str) -> tuple:
@@ -101,9 +103,17 @@ class FakeSupabase(FakePostgrest):
         self.server.server_close()
 
     def add_bucket(self, name: str = "train-mode", **options) -> None:
-        self.buckets[name] = {"id": name, "name": name, "owner": "", "public": False,
-                              "file_size_limit": None, "allowed_mime_types": None,
-                              "created_at": now(), "updated_at": now(), **options}
+        self.buckets[name] = {
+            "id": name,
+            "name": name,
+            "owner": "",
+            "public": False,
+            "file_size_limit": None,
+            "allowed_mime_types": None,
+            "created_at": now(),
+            "updated_at": now(),
+            **options,
+        }
 
     def find(self, method: str, path_prefix: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
@@ -117,13 +127,13 @@ class FakeSupabase(FakePostgrest):
                     self._check_apikey(req)
                     if req.path.startswith("/rest/v1/rpc/"):
                         return json_reply(200, self.rpc(req.path.rsplit("/", 1)[1], req.json()))
-                    return self.rest(req, req.path[len("/rest/v1/"):])
+                    return self.rest(req, req.path[len("/rest/v1/") :])
                 if not (req.method == "GET" and req.path.startswith("/storage/v1/object/sign/")):
                     self._check_jwt(req)  # a signed URL carries its own token instead
                 if req.path.startswith("/storage/v1/upload/resumable"):
                     return self.tus(req)
                 if req.path.startswith("/storage/v1/"):
-                    return self.storage(req, req.path[len("/storage/v1/"):])
+                    return self.storage(req, req.path[len("/storage/v1/") :])
                 raise Reply(404, {"message": "no Route matched with those values"})
             except Reply as reply:
                 return json_reply(reply.status, reply.body, reply.headers)
@@ -133,11 +143,18 @@ class FakeSupabase(FakePostgrest):
     def _check_apikey(self, req: Recorded) -> None:
         """The gateway's key-auth plugin on /rest/v1/ reads the `apikey` header (kong.yml, route rest-v1)."""
         if "apikey" not in req.headers:
-            raise Reply(401, {"message": "No API key found in request",
-                              "hint": "No `apikey` request header or url param was found."})
+            raise Reply(
+                401,
+                {
+                    "message": "No API key found in request",
+                    "hint": "No `apikey` request header or url param was found.",
+                },
+            )
         if req.headers["apikey"] != self.key:
-            raise Reply(401, {"message": "Invalid API key",
-                              "hint": "Double check your Supabase `anon` or `service_role` API key."})
+            raise Reply(
+                401,
+                {"message": "Invalid API key", "hint": "Double check your Supabase `anon` or `service_role` API key."},
+            )
 
     def _check_jwt(self, req: Recorded) -> None:
         """Storage has no key-auth (kong.yml, route storage-v1): it verifies the Authorization
@@ -162,8 +179,9 @@ class FakeSupabase(FakePostgrest):
             raise storage_error(*NO_SUCH_KEY)
         return self.objects[(bucket, name)]
 
-    def _save(self, bucket_id: str, name: str, data: bytes, content_type: str, upsert: bool,
-              cache_control: str) -> dict:
+    def _save(
+        self, bucket_id: str, name: str, data: bytes, content_type: str, upsert: bool, cache_control: str
+    ) -> dict:
         bucket = self._bucket(bucket_id)  # src/storage/object.ts:97-99
         if bucket["allowed_mime_types"] and content_type not in bucket["allowed_mime_types"]:
             raise storage_error(*mime_error(content_type))  # uploader.ts:305-332, compared raw
@@ -171,8 +189,13 @@ class FakeSupabase(FakePostgrest):
             raise storage_error(*TOO_LARGE)  # uploader.ts:453, 531
         if (bucket_id, name) in self.objects and not upsert:
             raise storage_error(*DUPLICATE)
-        self.objects[(bucket_id, name)] = {"id": str(uuid.uuid4()), "data": bytes(data), "content_type": content_type,
-                                           "cache_control": cache_control, "updated_at": now()}
+        self.objects[(bucket_id, name)] = {
+            "id": str(uuid.uuid4()),
+            "data": bytes(data),
+            "content_type": content_type,
+            "cache_control": cache_control,
+            "updated_at": now(),
+        }
         return {"Id": self.objects[(bucket_id, name)]["id"], "Key": f"{bucket_id}/{name}"}
 
     def _bucket_options(self, body: dict) -> dict:
@@ -217,21 +240,25 @@ class FakeSupabase(FakePostgrest):
             return self._content(self._object(bucket, name), req)
         if parts[1] == "info" and method == "GET":
             obj = self._object(parts[2], "/".join(parts[3:]))
-            return json_reply(200, {"id": obj["id"], "name": "/".join(parts[3:]), "size": len(obj["data"]),
-                                    "content_type": obj["content_type"]})
-        if parts[1] == "move" and method == "POST":  # renames the row; a taken name is a duplicate (object.ts)
-            body = req.json()
-            source = self._object(body["bucketId"], body["sourceKey"])
-            if (body["bucketId"], body["destinationKey"]) in self.objects:
-                raise storage_error(*DUPLICATE)
-            self.objects[(body["bucketId"], body["destinationKey"])] = self.objects.pop(
-                (body["bucketId"], body["sourceKey"]))
-            return json_reply(200, {"message": "Successfully moved", "Id": source["id"], "Key": body["destinationKey"]})
+            return json_reply(
+                200,
+                {
+                    "id": obj["id"],
+                    "name": "/".join(parts[3:]),
+                    "size": len(obj["data"]),
+                    "content_type": obj["content_type"],
+                },
+            )
+        if parts[1] == "move" and method == "POST":
+            return self._move(req.json())
         if parts[1] == "list" and method == "POST":
             return json_reply(200, self._list(parts[2], req.json()))
         if method == "DELETE" and len(parts) == 2:  # deleteObjects matches rows: no bucket check (object.ts:183)
-            gone = [{"name": p, "bucket_id": parts[1]} for p in req.json()["prefixes"]
-                    if self.objects.pop((parts[1], p), None) is not None]
+            gone = [
+                {"name": p, "bucket_id": parts[1]}
+                for p in req.json()["prefixes"]
+                if self.objects.pop((parts[1], p), None) is not None
+            ]
             return json_reply(200, gone)
         if parts[1] == "authenticated":
             parts = parts[1:]
@@ -242,14 +269,29 @@ class FakeSupabase(FakePostgrest):
             form = parse_multipart(req.body, req.headers.get("content-type", ""))
             content_type, data = form["file"]
             upsert = method == "PUT" or req.headers.get("x-upsert") == "true"
-            return json_reply(200, self._save(bucket, name, data, content_type, upsert,
-                                              form.get("cacheControl", (None, b""))[1].decode()))
+            return json_reply(
+                200,
+                self._save(bucket, name, data, content_type, upsert, form.get("cacheControl", (None, b""))[1].decode()),
+            )
         raise Reply(405, {"message": "method not allowed"})
+
+    def _move(self, body: dict) -> tuple[int, dict, bytes]:
+        """Storage renames the row; a taken name is a duplicate (object.ts moveObject)."""
+        source = self._object(body["bucketId"], body["sourceKey"])
+        if (body["bucketId"], body["destinationKey"]) in self.objects:
+            raise storage_error(*DUPLICATE)
+        self.objects[(body["bucketId"], body["destinationKey"])] = self.objects.pop(
+            (body["bucketId"], body["sourceKey"])
+        )
+        return json_reply(200, {"message": "Successfully moved", "Id": source["id"], "Key": body["destinationKey"]})
 
     def _sign_one(self, bucket: str, name: str, expires_in) -> dict:
         if (bucket, name) not in self.objects:
-            return {"error": "Either the object does not exist or you do not have access to it",
-                    "path": name, "signedURL": None}
+            return {
+                "error": "Either the object does not exist or you do not have access to it",
+                "path": name,
+                "signedURL": None,
+            }
         token = secrets.token_urlsafe(16)
         self.tokens[token] = (bucket, name, datetime.now(UTC) + timedelta(seconds=int(expires_in)))
         return {"error": None, "path": name, "signedURL": f"/object/sign/{bucket}/{name}?token={token}"}
@@ -259,7 +301,7 @@ class FakeSupabase(FakePostgrest):
         match = re.fullmatch(r"bytes=(\d+)-(\d+)", req.headers.get("range", ""))
         if match:
             first, last = int(match.group(1)), int(match.group(2))
-            return 206, {"Content-Type": obj["content_type"]}, obj["data"][first:last + 1]
+            return 206, {"Content-Type": obj["content_type"]}, obj["data"][first : last + 1]
         return 200, {"Content-Type": obj["content_type"]}, obj["data"]
 
     def _list(self, bucket: str, body: dict) -> list[dict]:
@@ -269,13 +311,22 @@ class FakeSupabase(FakePostgrest):
         for (b, name), obj in sorted(self.objects.items()):
             if b != bucket or (prefix and not name.startswith(prefix + "/")):
                 continue
-            rest = name[len(prefix) + 1:] if prefix else name
+            rest = name[len(prefix) + 1 :] if prefix else name
             head, _, tail = rest.partition("/")
-            entries.setdefault(head, {"name": head, "id": None} if tail else {
-                "name": head, "id": obj["id"], "updated_at": obj["updated_at"], "created_at": obj["updated_at"],
-                "metadata": {"size": len(obj["data"]), "mimetype": obj["content_type"]}})
+            entries.setdefault(
+                head,
+                {"name": head, "id": None}
+                if tail
+                else {
+                    "name": head,
+                    "id": obj["id"],
+                    "updated_at": obj["updated_at"],
+                    "created_at": obj["updated_at"],
+                    "metadata": {"size": len(obj["data"]), "mimetype": obj["content_type"]},
+                },
+            )
         offset = int(body.get("offset", 0))
-        return list(entries.values())[offset:offset + int(body.get("limit", 100))]
+        return list(entries.values())[offset : offset + int(body.get("limit", 100))]
 
     # ---- resumable uploads (TUS 1.0.0, as Supabase runs it) -------------------------
     def tus(self, req: Recorded) -> tuple[int, dict, bytes]:
@@ -291,8 +342,13 @@ class FakeSupabase(FakePostgrest):
         for pair in req.headers.get("upload-metadata", "").split(","):
             k, _, v = pair.strip().partition(" ")
             meta[k] = base64.b64decode(v).decode()
-        upload = Upload(meta["bucketName"], meta["objectName"], meta.get("contentType", ""),
-                        int(req.headers["upload-length"]), req.headers.get("x-upsert") == "true")
+        upload = Upload(
+            meta["bucketName"],
+            meta["objectName"],
+            meta.get("contentType", ""),
+            int(req.headers["upload-length"]),
+            req.headers.get("x-upsert") == "true",
+        )
         # PostHandler asks maxSize(req, id): the bucket's limit capped by the global one
         # (src/http/routes/tus/index.ts:152-175), and refuses a longer Upload-Length.
         if upload.length > self.max_size(self._bucket(upload.bucket)):
@@ -304,16 +360,31 @@ class FakeSupabase(FakePostgrest):
             raise storage_error(*mime_error(upload.content_type))
         upload_id = uuid.uuid4().hex
         self.uploads[upload_id] = upload
-        return 201, {"Tus-Resumable": "1.0.0", "Location": f"{self.url}/storage/v1/upload/resumable/{upload_id}",
-                     "Content-Length": "0"}, b""
+        return (
+            201,
+            {
+                "Tus-Resumable": "1.0.0",
+                "Location": f"{self.url}/storage/v1/upload/resumable/{upload_id}",
+                "Content-Length": "0",
+            },
+            b"",
+        )
 
     def _tus_patch(self, req: Recorded) -> tuple[int, dict, bytes]:
         upload = self.uploads.get(req.path.rsplit("/", 1)[1])
         if upload is None:
             raise TusReply(404, "The file for this url was not found\n")
         if req.method == "HEAD":
-            return 200, {"Tus-Resumable": "1.0.0", "Upload-Offset": str(len(upload.data)),
-                         "Upload-Length": str(upload.length), "Cache-Control": "no-store"}, b""
+            return (
+                200,
+                {
+                    "Tus-Resumable": "1.0.0",
+                    "Upload-Offset": str(len(upload.data)),
+                    "Upload-Length": str(upload.length),
+                    "Cache-Control": "no-store",
+                },
+                b"",
+            )
         if int(req.headers["upload-offset"]) != len(upload.data):
             raise TusReply(409, "Current offset does not match Upload-Offset header\n")
         # Any chunk size is accepted; the body is cut off at the limit, checked again here
@@ -357,8 +428,13 @@ def _handler(fake: FakeSupabase):
                 fake.released.wait(60)
                 self.close_connection = True
                 return
-            req = Recorded(self.command, url.path, parse_qs(url.query, keep_blank_values=True),
-                           {k.lower(): v for k, v in self.headers.items()}, body)
+            req = Recorded(
+                self.command,
+                url.path,
+                parse_qs(url.query, keep_blank_values=True),
+                {k.lower(): v for k, v in self.headers.items()},
+                body,
+            )
             status, headers, payload = fake.handle(req)
             self.send_response(status)
             for name, value in headers.items():

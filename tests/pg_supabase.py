@@ -6,6 +6,7 @@ created before mid-2026, default privileges granting every new table, function a
 anon, authenticated and service_role (lines 38-40). Newer projects have "Default privileges for
 new entities" off, so tests run under both settings.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,7 +32,9 @@ ROLES = [
 SCHEMA_USAGE = "grant usage on schema public to postgres, anon, authenticated, service_role"
 OLD_DEFAULT_PRIVILEGES = [
     f"alter default privileges for role postgres in schema public grant all on {kind} "
-    f"to postgres, anon, authenticated, service_role" for kind in ("tables", "functions", "sequences")]
+    f"to postgres, anon, authenticated, service_role"
+    for kind in ("tables", "functions", "sequences")
+]
 DEFAULTS = ["no-default-privileges", "old-default-privileges"]
 
 
@@ -51,8 +54,10 @@ def admin_connection():
 
 def create_roles(admin) -> None:
     for sql in ROLES:
-        admin.execute(f"do $$ begin execute {psycopg.sql.quote(sql)}; exception when duplicate_object "
-                      f"or unique_violation or object_in_use then null; end $$")
+        admin.execute(
+            f"do $$ begin execute {psycopg.sql.quote(sql)}; exception when duplicate_object "
+            f"or unique_violation or object_in_use then null; end $$"
+        )
 
 
 @contextmanager

@@ -4,6 +4,7 @@ the demo data (`python -m trainmode demo`):
     .venv/bin/python -m tests.screenshots
 
 Not a test: it writes into docs/images/. Look at the pictures before committing them."""
+
 from __future__ import annotations
 
 import os
@@ -41,7 +42,8 @@ def drive(page, url: str, demo: Path) -> None:
     go_to(page, "Train")
     files = [("neon_pulse (master).mp3", demo / "neon_pulse.mp3"), ("untitled take 3.mp3", demo / "night_drive.mp3")]
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
-        [{"name": n, "mimeType": "audio/mpeg", "buffer": p.read_bytes()} for n, p in files])
+        [{"name": n, "mimeType": "audio/mpeg", "buffer": p.read_bytes()} for n, p in files]
+    )
     see(page, "1 of 2 files paired")
     shot(page, "train-pairing.png")
     page.get_by_role("button", name="Add to queue").click()
@@ -54,7 +56,7 @@ def drive(page, url: str, demo: Path) -> None:
     see(page, "edited")
     page.get_by_role("button", name="Save", exact=True).click()
     see(page, "Needs your confirmation")
-    page.get_by_text("Caption variants", exact=False).first.click()   # open the variants for the picture
+    page.get_by_text("Caption variants", exact=False).first.click()  # open the variants for the picture
     see(page, "Use as the caption")
     shot(page, "train-review.png")
 
@@ -72,9 +74,25 @@ def main() -> None:
         port = _free_port()
         log = Path(tmp) / "streamlit.log"
         with open(log, "wb") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                     "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                                    cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "streamlit",
+                    "run",
+                    "app.py",
+                    "--server.port",
+                    str(port),
+                    "--server.headless",
+                    "true",
+                    "--browser.gatherUsageStats",
+                    "false",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         try:
             _wait_healthy(f"http://127.0.0.1:{port}", proc, log)
             with sync_playwright() as p:

@@ -2,6 +2,7 @@
 
 The corpus is found via $TRAINMODE_CORPUS or ../shared/corpus/als next to the repo. Locally a
 missing corpus skips these tests; in CI (CI=true) it is a failure."""
+
 from __future__ import annotations
 
 import json
@@ -81,7 +82,8 @@ HAND_CHECKED = {
     # -> A minor. The tempo is automated between 138 and 157 BPM (steps in Tempo's events).
     "LABCAT__shukumei__Shukumei.als": {
         "key": ("A", "minor", "midi_notes"),
-        "beats": 768.0, "bars": 192.0,
+        "beats": 768.0,
+        "bars": 192.0,
         "notes": {"count": 1110, "pitch_min": 38, "pitch_max": 72, "density": 0.681},
         "tempo": (True, 138.0, 157.0),
     },
@@ -90,7 +92,9 @@ HAND_CHECKED = {
     # 205.333 s = 77 bars.
     "Music-Projects__wip-5-24-20-Project__wip_5-24-20.als": {
         "key": ("A", "major", "midi_notes"),
-        "beats": 308.0, "seconds": 205.333, "bars": 77.0,
+        "beats": 308.0,
+        "seconds": 205.333,
+        "bars": 77.0,
         "notes": {"count": 429, "pitch_min": 56, "pitch_max": 93, "density": 1.393},
     },
     # Live 12: 351 notes in arrangement clips; the 124 notes in TakeLanes and the 16 in the
@@ -108,13 +112,16 @@ HAND_CHECKED = {
     # (a smooth ramp would give 8.905 s; dawtool measured Live's steps).
     "offlinemark__dawtool__L12-automation.als": {
         "key": None,
-        "beats": 14.0, "seconds": 8.994, "bars": 3.5,
+        "beats": 14.0,
+        "seconds": 8.994,
+        "bars": 3.5,
         "notes": {"count": 0, "pitch_min": None, "pitch_max": None, "density": 0.0},
         "tempo": (True, 60.0, 200.0),
     },
     # Live 12.2: the only notes are in the groove pool, which is not music of the set.
     "elixirbeats__abletoolz__12.2.6.als": {
-        "beats": 0.0, "seconds": 0.0,
+        "beats": 0.0,
+        "seconds": 0.0,
         "notes": {"count": 0, "pitch_min": None, "pitch_max": None, "density": None},
     },
 }

@@ -4,6 +4,7 @@ locator seconds, sections and instrument families; and one meaning of a set ever
 Key expectations come from reading the notes: the duration-weighted pitch-class profile of
 the audible pitched tracks (muted tracks, drum tracks and MIDI feeding drum tracks left out),
 its Krumhansl-Kessler correlations (best, runner-up) and the note counts, noted per set."""
+
 from __future__ import annotations
 
 import pytest
@@ -68,8 +69,12 @@ def test_meter_changes_are_followed_and_bars_counted_through_them():
     summary = summary_of("maranedah__pyableton__Uncalled_for_the_eternal_rest.als")
     meters = summary["time_signatures"]
     assert len(meters) == 29 and meters[0] == {"beat": 0.0, "time_signature": "4/4"}
-    assert meters[1:5] == [{"beat": 448.0, "time_signature": "7/4"}, {"beat": 455.0, "time_signature": "6/4"},
-                           {"beat": 461.0, "time_signature": "7/4"}, {"beat": 468.0, "time_signature": "6/4"}]
+    assert meters[1:5] == [
+        {"beat": 448.0, "time_signature": "7/4"},
+        {"beat": 455.0, "time_signature": "6/4"},
+        {"beat": 461.0, "time_signature": "7/4"},
+        {"beat": 468.0, "time_signature": "6/4"},
+    ]
     assert meters[-1] == {"beat": 680.0, "time_signature": "4/4"}
     assert summary["length"]["bars"] == pytest.approx(188.872, abs=1e-3)
     assert SetFacts.from_summary(summary).meters == ("4/4", "7/4", "6/4")
@@ -77,8 +82,15 @@ def test_meter_changes_are_followed_and_bars_counted_through_them():
     # Bars: 57 + 4 (8/8 has 4 beats) + 2 + 2 + 32 + 2 + 20 (8/4 has 8) + 203.259/4 = 169.815.
     summary = summary_of("FrancoCerone__ElektroWaveEP__Time4you.als")
     assert [(m["beat"], m["time_signature"]) for m in summary["time_signatures"]] == [
-        (0.0, "4/4"), (228.0, "8/8"), (244.0, "4/4"), (252.0, "8/8"), (260.0, "4/4"), (388.0, "8/8"),
-        (396.0, "8/4"), (556.0, "4/4")]
+        (0.0, "4/4"),
+        (228.0, "8/8"),
+        (244.0, "4/4"),
+        (252.0, "8/8"),
+        (260.0, "4/4"),
+        (388.0, "8/8"),
+        (396.0, "8/4"),
+        (556.0, "4/4"),
+    ]
     assert summary["length"]["bars"] == pytest.approx(169.815, abs=1e-3)
 
 
@@ -104,7 +116,16 @@ def test_tempo_map_follows_ramps_like_live():
 DAWTOOL = {
     "offlinemark__dawtool__live9-patch-2-0point.als": [11.169835, 22.141264, 44.084121],
     "offlinemark__dawtool__automation-pathological-end3.als": [
-        447.531533, 466.608062, 486.146532, 495.568056, 505.2425, 517.767296, 525.419629, 539.046232, 549.60997],
+        447.531533,
+        466.608062,
+        486.146532,
+        495.568056,
+        505.2425,
+        517.767296,
+        525.419629,
+        539.046232,
+        549.60997,
+    ],
 }
 
 
@@ -128,8 +149,20 @@ def test_sections_between_locators():
     # at 180 BPM beat 32 is 10.667 s. The last section ends at the arrangement end.
     sections = summary_of("FrancoCerone__ElektroWaveEP__George.als")["sections"]
     assert [s["name"] for s in sections] == [
-        "", "GEORGE", "Coro", "groove ", "groove chiuso", "groove aperto", "Ritornello", "DUBSTEP", "stop",
-        "STACCO MORTALE", "Ritornello", "RIT ULTIMO", "CHAR intro"]
+        "",
+        "GEORGE",
+        "Coro",
+        "groove ",
+        "groove chiuso",
+        "groove aperto",
+        "Ritornello",
+        "DUBSTEP",
+        "stop",
+        "STACCO MORTALE",
+        "Ritornello",
+        "RIT ULTIMO",
+        "CHAR intro",
+    ]
     assert (sections[1]["start_beat"], sections[1]["end_beat"]) == (32.0, 96.0)
     assert (sections[1]["start_s"], sections[1]["end_s"]) == pytest.approx((10.667, 32.0), abs=1e-3)
     assert sections[0]["tracks"] == [] and sections[1]["tracks"] == ["SYNT PULITO"]
@@ -175,13 +208,13 @@ def test_every_consumer_states_the_same_key(name):
     key = summary["key"]["name"] if summary["key"] and summary["key"]["confidence"] >= 0.6 else None
     row = {"summary": summary, "als_filename": name, "parse_id": "p1"}
     assert SetFacts.from_summary(summary).key == key
-    assert summaries_frame([row]).iloc[0]["key"] == key                       # the Library table
+    assert summaries_frame([row]).iloc[0]["key"] == key  # the Library table
     assert list(profile_counts([row])["keys"]["key"]) == ([key] if key else [])  # its chart
     assert derive_master_schema([summary])["keys"] == ([key] if key else [])  # the derived profile
-    assert caption_metadata(summary)["key"] == key                            # what captions are written from
+    assert caption_metadata(summary)["key"] == key  # what captions are written from
     item = {"id": "i1", "audio_path": "a.mp3", "prompt_text": "x", "metadata": {}, "parse_id": "p1"}
     row = rows.row_for(1, item, summary, {}, artist="artist-x")
-    assert hf.track_record(row)["key"] == key                                 # the rows sidecar
+    assert hf.track_record(row)["key"] == key  # the rows sidecar
     # The fact checker accepts the key and rejects another one, or checks no key at all.
     caption = "A warm, slowly evolving instrumental piece in {} with soft pads and gentle drums."
     wrong = "F# minor" if key != "F# minor" else "C major"
@@ -192,9 +225,12 @@ def test_every_consumer_states_the_same_key(name):
 def test_v1_rows_still_load():
     v2 = summary_of("Music-Projects__wip-5-24-20-Project__wip_5-24-20.als")
     v1 = {k: v for k, v in v2.items() if k not in ("time_signatures", "instruments", "sections")}
-    v1 |= {"schema_version": 1, "tempo": {k: v2["tempo"][k] for k in ("bpm", "automated", "min", "max")},
-           "locators": [{"time": 64.0, "name": "Drop"}],
-           "key": {"tonic": "Db", "mode": "minor", "confidence": 0.7, "source": "midi_notes"}}
+    v1 |= {
+        "schema_version": 1,
+        "tempo": {k: v2["tempo"][k] for k in ("bpm", "automated", "min", "max")},
+        "locators": [{"time": 64.0, "name": "Drop"}],
+        "key": {"tonic": "Db", "mode": "minor", "confidence": 0.7, "source": "midi_notes"},
+    }
     upgraded = validate_summary(upgrade_summary(v1))
     assert upgraded["key"]["name"] == "C# minor"  # re-spelled the usual way
     assert upgraded["locators"] == [{"time": 64.0, "name": "Drop", "seconds": pytest.approx(42.667, abs=1e-3)}]

@@ -1,4 +1,5 @@
 """Broken and hostile files: each one is a single, clear AlsError, fast and in bounded memory."""
+
 from __future__ import annotations
 
 import gzip
@@ -66,17 +67,28 @@ CASES = {
     "wrong root": (b'<?xml version="1.0"?><Project Creator="FL Studio"/>', "starts with <Project>, not <Ableton>"),
     "truncated XML": (GOOD[: len(GOOD) // 2], "the XML ends early"),
     "trailing junk": (GOOD + b"<more/>", "its XML is broken"),
-    "deep nesting": (b"<Ableton><LiveSet>" + b"<a>" * 50_000 + b"</a>" * 50_000 + b"</LiveSet></Ableton>",
-                     "nested unreasonably deep"),
-    "non-numeric tempo": (GOOD.replace(b'<Manual Value="120"/>', b'<Manual Value="fast"/>'),
-                          "the tempo is 'fast', which is not a number"),
+    "deep nesting": (
+        b"<Ableton><LiveSet>" + b"<a>" * 50_000 + b"</a>" * 50_000 + b"</LiveSet></Ableton>",
+        "nested unreasonably deep",
+    ),
+    "non-numeric tempo": (
+        GOOD.replace(b'<Manual Value="120"/>', b'<Manual Value="fast"/>'),
+        "the tempo is 'fast', which is not a number",
+    ),
     "infinite tempo": (GOOD.replace(b'<Manual Value="120"/>', b'<Manual Value="inf"/>'), "which is not a number"),
-    "negative tempo": (GOOD.replace(b'<Manual Value="120"/>', b'<Manual Value="-5"/>'), "tempo is outside Live's range"),
+    "negative tempo": (
+        GOOD.replace(b'<Manual Value="120"/>', b'<Manual Value="-5"/>'),
+        "tempo is outside Live's range",
+    ),
     "absurd tempo": (GOOD.replace(b'<Manual Value="120"/>', b'<Manual Value="1e308"/>'), "which is out of range"),
-    "absurd meter": (GOOD.replace(b'<Manual Value="201"/>', b'<Manual Value="99999999"/>'),
-                     "time signature code 99999999 is not one Live uses"),
-    "non-numeric meter": (GOOD.replace(b'<Manual Value="201"/>', b'<Manual Value="4/4"/>'),
-                          "the time signature is '4/4'"),
+    "absurd meter": (
+        GOOD.replace(b'<Manual Value="201"/>', b'<Manual Value="99999999"/>'),
+        "time signature code 99999999 is not one Live uses",
+    ),
+    "non-numeric meter": (
+        GOOD.replace(b'<Manual Value="201"/>', b'<Manual Value="4/4"/>'),
+        "the time signature is '4/4'",
+    ),
     "missing master": (GOOD.replace(b"MasterTrack>", b"Scenes>"), "it has no master track"),
     "master without tempo": (GOOD.replace(b"Tempo>", b"Tempi>"), "its master track has no tempo"),
 }
@@ -172,11 +184,16 @@ def test_gzip_bomb_is_an_error_not_an_oom(tmp_path, block, message):
 def test_memory_does_not_grow_with_a_huge_track(tmp_path):
     """One MIDI track with a million notes (~70 MB of XML): nothing may pile up per note."""
     note = b'<MidiNoteEvent Time="0" Duration="0.25" Velocity="100" NoteId="1"/>'
-    clip = (b'<MidiClip Id="0"><CurrentEnd Value="64"/><Notes><KeyTracks><KeyTrack Id="0"><Notes>'
-            + note * 1_000_000 + b'</Notes><MidiKey Value="60"/></KeyTrack></KeyTracks></Notes></MidiClip>')
-    midi = (b'<MidiTrack Id="2"><Name><EffectiveName Value="Arp"/></Name><DeviceChain><MainSequencer><ClipTimeable>'
-            b"<ArrangerAutomation><Events>" + clip + b"</Events></ArrangerAutomation></ClipTimeable></MainSequencer>"
-            b"</DeviceChain></MidiTrack>")
+    clip = (
+        b'<MidiClip Id="0"><CurrentEnd Value="64"/><Notes><KeyTracks><KeyTrack Id="0"><Notes>'
+        + note * 1_000_000
+        + b'</Notes><MidiKey Value="60"/></KeyTrack></KeyTracks></Notes></MidiClip>'
+    )
+    midi = (
+        b'<MidiTrack Id="2"><Name><EffectiveName Value="Arp"/></Name><DeviceChain><MainSequencer><ClipTimeable>'
+        b"<ArrangerAutomation><Events>" + clip + b"</Events></ArrangerAutomation></ClipTimeable></MainSequencer>"
+        b"</DeviceChain></MidiTrack>"
+    )
     path = tmp_path / "huge.als"
     path.write_bytes(GOOD.replace(b"</Tracks>", midi + b"</Tracks>"))
     assert path.stat().st_size > 60_000_000

@@ -1,5 +1,6 @@
 """Plug-in parameter lists are cut from the byte stream before parsing: exactly the lists'
 contents, wherever the stream is split, and nothing when a look-alike tag could fool the cut."""
+
 from __future__ import annotations
 
 import gzip
@@ -11,7 +12,7 @@ from trainmode.sets.als import parse_als, reader, skip
 from trainmode.sets.als.skip import fold_notes, skip_parameter_lists
 
 HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n<Ableton Creator="Ableton Live 11.3"><Devices>'
-TAIL = b"<Eq8 Id=\"2\"/></Devices></Ableton>\n"
+TAIL = b'<Eq8 Id="2"/></Devices></Ableton>\n'
 # A VST's list (a "<" look-alike escaped in a value, as XML must) and a Max device's nested lists.
 VST = (
     b'<PluginDevice Id="0"><PluginDesc><VstPluginInfo><PlugName Value="Serum"/></VstPluginInfo></PluginDesc>'
@@ -28,8 +29,7 @@ MAX = (
     b"<ParameterList></ParameterList></MxDeviceAudioEffect>"
 )
 MAX_CUT = (
-    b'<MxDeviceAudioEffect Id="1"><ParameterList></ParameterList>'
-    b"<ParameterList></ParameterList></MxDeviceAudioEffect>"
+    b'<MxDeviceAudioEffect Id="1"><ParameterList></ParameterList><ParameterList></ParameterList></MxDeviceAudioEffect>'
 )
 LISTS, CUT = VST + MAX, VST_CUT + MAX_CUT
 
@@ -43,7 +43,7 @@ def splits(data: bytes):
     for at in range(len(data) + 1):
         yield [data[:at], data[at:]]
     for size in range(1, 21):
-        yield [data[i:i + size] for i in range(0, len(data), size)]
+        yield [data[i : i + size] for i in range(0, len(data), size)]
 
 
 def test_lists_are_emptied_wherever_the_stream_is_split():
@@ -51,12 +51,15 @@ def test_lists_are_emptied_wherever_the_stream_is_split():
         assert skipped(chunks) == HEAD + CUT + TAIL
 
 
-@pytest.mark.parametrize("inner", [
-    b"<X><![CDATA[</ParameterList>]]></X>",  # a CDATA section hides a closing tag
-    b"<!-- <ParameterList> -->",  # a comment hides an opening tag
-    b"<!-- </ParameterList> -->",  # or a closing one
-    b'<?pi </ParameterList>?>',  # so does a processing instruction
-])
+@pytest.mark.parametrize(
+    "inner",
+    [
+        b"<X><![CDATA[</ParameterList>]]></X>",  # a CDATA section hides a closing tag
+        b"<!-- <ParameterList> -->",  # a comment hides an opening tag
+        b"<!-- </ParameterList> -->",  # or a closing one
+        b"<?pi </ParameterList>?>",  # so does a processing instruction
+    ],
+)
 def test_hidden_look_alikes_stop_the_cutting(inner):
     # Once markup that may hide tags is in sight, everything from there on is left as it is;
     # lists before it are cut, unless they were still waiting for more bytes at that point.
@@ -67,11 +70,14 @@ def test_hidden_look_alikes_stop_the_cutting(inner):
     assert skipped([HEAD + LISTS, rest]) == HEAD + CUT + rest
 
 
-@pytest.mark.parametrize("odd", [
-    b'<ParameterList><ParameterList Kind="a"></ParameterList></ParameterList>',  # an attribute
-    b"<ParameterList><P/></ParameterList >",  # a closing tag with a space
-    b"<ParameterList><ParameterList/><P/></ParameterList>",  # self-closing inside
-])
+@pytest.mark.parametrize(
+    "odd",
+    [
+        b'<ParameterList><ParameterList Kind="a"></ParameterList></ParameterList>',  # an attribute
+        b"<ParameterList><P/></ParameterList >",  # a closing tag with a space
+        b"<ParameterList><ParameterList/><P/></ParameterList>",  # self-closing inside
+    ],
+)
 def test_a_list_whose_end_is_uncertain_is_left_whole(odd):
     for chunks in splits(HEAD + odd + TAIL):
         assert skipped(chunks) == HEAD + odd + TAIL
@@ -115,7 +121,7 @@ def test_a_read_full_of_tiny_lists_is_passed_on_after_a_few():
     # Bounded work on a file made of nothing but lists; every byte still arrives.
     lists = b"<ParameterList><P/></ParameterList>" * (skip.MAX_REGIONS + 10)
     out = skipped([HEAD + lists + TAIL])
-    assert out == HEAD + b"<ParameterList></ParameterList>" * skip.MAX_REGIONS + lists[-10 * 35:] + TAIL
+    assert out == HEAD + b"<ParameterList></ParameterList>" * skip.MAX_REGIONS + lists[-10 * 35 :] + TAIL
 
 
 # -- MIDI note lists ---------------------------------------------------------------------
@@ -152,8 +158,10 @@ def short_lists(monkeypatch):
 def test_short_note_lists_are_left_to_the_parser():
     assert folded([HEAD + PLAIN + TAIL]) == HEAD + PLAIN + TAIL
     longer = keytrack(*[note("0.25")] * 40)
-    assert folded([HEAD + longer + TAIL]) == HEAD + longer.replace(
-        b"\n".join([note("0.25")] * 40) + b"\n", b'<T C="40" W="10.0"/>') + TAIL
+    assert (
+        folded([HEAD + longer + TAIL])
+        == HEAD + longer.replace(b"\n".join([note("0.25")] * 40) + b"\n", b'<T C="40" W="10.0"/>') + TAIL
+    )
 
 
 def test_plain_note_lists_become_one_count_wherever_the_stream_is_split(short_lists):
@@ -169,10 +177,14 @@ def test_note_lists_not_plainly_written_are_left_whole(odd, short_lists):
 
 
 def clip_set(*keytracks: bytes, comment: bytes = b"") -> bytes:
-    clip = (b'<MidiClip Id="0"><CurrentStart Value="0"/><CurrentEnd Value="16"/><Disabled Value="false"/>'
-            b"<Notes><KeyTracks>%s</KeyTracks></Notes></MidiClip>" % b"".join(keytracks))
-    arrangement = (b"<MainSequencer><ClipTimeable><ArrangerAutomation><Events>%s</Events>"
-                   b"</ArrangerAutomation></ClipTimeable></MainSequencer>" % clip)
+    clip = (
+        b'<MidiClip Id="0"><CurrentStart Value="0"/><CurrentEnd Value="16"/><Disabled Value="false"/>'
+        b"<Notes><KeyTracks>%s</KeyTracks></Notes></MidiClip>" % b"".join(keytracks)
+    )
+    arrangement = (
+        b"<MainSequencer><ClipTimeable><ArrangerAutomation><Events>%s</Events>"
+        b"</ArrangerAutomation></ClipTimeable></MainSequencer>" % clip
+    )
     return SET % (comment, b"</Devices>" + arrangement + b"<Devices>")
 
 

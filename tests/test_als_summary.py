@@ -1,5 +1,6 @@
 """What the summary says about a set, on small hand-written sets that exercise one structural
 feature each, plus the parse_id and schema contracts."""
+
 from __future__ import annotations
 
 import gzip
@@ -35,15 +36,25 @@ MAIN_TRACK = """<MainTrack>
 
 def notes(pitch: int, *times: float, duration: float = 1.0) -> str:
     events = "".join(f'<MidiNoteEvent Time="{t}" Duration="{duration}" Velocity="100" NoteId="1"/>' for t in times)
-    return f"<KeyTrack><Notes>{events}</Notes><MidiKey Value=\"{pitch}\"/></KeyTrack>"
+    return f'<KeyTrack><Notes>{events}</Notes><MidiKey Value="{pitch}"/></KeyTrack>'
 
 
 def midi_clip(end: float, keytracks: str) -> str:
     return f'<MidiClip Id="0"><CurrentStart Value="0"/><CurrentEnd Value="{end}"/><Notes><KeyTracks>{keytracks}</KeyTracks></Notes></MidiClip>'
 
 
-def track(kind: str, name: str, *, id: int = 1, group: int = -1, speaker: str = "true",
-          devices: str = "", arrangement: str = "", session: str = "", take_lanes: str = "") -> str:
+def track(
+    kind: str,
+    name: str,
+    *,
+    id: int = 1,
+    group: int = -1,
+    speaker: str = "true",
+    devices: str = "",
+    arrangement: str = "",
+    session: str = "",
+    take_lanes: str = "",
+) -> str:
     return f"""<{kind} Id="{id}">
   <Name><EffectiveName Value="{name}"/><UserName Value=""/></Name>
   <TrackGroupId Value="{group}"/>
@@ -62,7 +73,7 @@ def track(kind: str, name: str, *, id: int = 1, group: int = -1, speaker: str = 
 def rack(tag: str, *chains: str) -> str:
     branches = "".join(
         f"<Branch><DeviceChain><AudioToAudioDeviceChain><Devices>{c}</Devices></AudioToAudioDeviceChain></DeviceChain>"
-        "<MixerDevice><Speaker><Manual Value=\"false\"/></Speaker></MixerDevice></Branch>"
+        '<MixerDevice><Speaker><Manual Value="false"/></Speaker></MixerDevice></Branch>'
         for c in chains
     )
     return f"<{tag}><Branches>{branches}</Branches></{tag}>"
@@ -71,7 +82,9 @@ def rack(tag: str, *chains: str) -> str:
 VST3 = '<PluginDevice Id="3"><PluginDesc><Vst3PluginInfo Id="0"><Name Value="Pro-Q 3"/></Vst3PluginInfo></PluginDesc></PluginDevice>'
 VST2 = '<PluginDevice Id="4"><PluginDesc><VstPluginInfo Id="0"><PlugName Value="Serum"/><Preset><VstPreset><Buffer>00FF</Buffer></VstPreset></Preset></VstPluginInfo></PluginDesc></PluginDevice>'
 AU = '<AuPluginDevice Id="5"><PluginDesc><AuPluginInfo Id="0"><Name Value="AUBandpass"/></AuPluginInfo></PluginDesc></AuPluginDevice>'
-C_MAJOR_SCALE = "".join(notes(p, 0, 1, 2) for p in (60, 62, 64, 65, 67, 69, 71)) + notes(60, 4, 5, 6, 7) + notes(67, 8, 9)
+C_MAJOR_SCALE = (
+    "".join(notes(p, 0, 1, 2) for p in (60, 62, 64, 65, 67, 69, 71)) + notes(60, 4, 5, 6, 7) + notes(67, 8, 9)
+)
 
 
 def summarise(data: bytes) -> dict:
@@ -96,7 +109,12 @@ def test_tracks_groups_mute_and_counts():
 
 
 def test_devices_in_rack_chains_belong_to_the_track_and_plugins_are_named():
-    devices = "<Operator/>" + rack("AudioEffectGroupDevice", "<Eq8/>" + VST3, rack("AudioEffectGroupDevice", AU)) + VST2 + "<OriginalSimpler/><OriginalSimpler/>"
+    devices = (
+        "<Operator/>"
+        + rack("AudioEffectGroupDevice", "<Eq8/>" + VST3, rack("AudioEffectGroupDevice", AU))
+        + VST2
+        + "<OriginalSimpler/><OriginalSimpler/>"
+    )
     summary = summarise(live_set(track("MidiTrack", "Lead", devices=devices)))
     lead = summary["tracks"][0]
     # Chain order, each name once; the rack's MixerDevice is not a device.
@@ -108,12 +126,23 @@ def test_devices_in_rack_chains_belong_to_the_track_and_plugins_are_named():
 
 
 def test_external_and_max_devices_are_named_and_instruments_are_families():
-    max_poli = ('<MxDeviceInstrument Id="1"><PatchSlot><Value><MxDPatchRef Id="0"><FileRef>'
-                '<Path Value="/Users/me/Max/Poli.amxd"/></FileRef></MxDPatchRef></Value></PatchSlot></MxDeviceInstrument>')
-    tracks = (track("MidiTrack", "1-MIDI", id=1, devices=max_poli + "<ProxyAudioEffectDevice/>",
-                    arrangement=midi_clip(16, notes(60, 0)))
-              + track("AudioTrack", "Voc", id=2, devices="<ProxyInstrumentDevice/>",
-                      arrangement='<AudioClip Id="1"><CurrentStart Value="0"/><CurrentEnd Value="8"/></AudioClip>'))
+    max_poli = (
+        '<MxDeviceInstrument Id="1"><PatchSlot><Value><MxDPatchRef Id="0"><FileRef>'
+        '<Path Value="/Users/me/Max/Poli.amxd"/></FileRef></MxDPatchRef></Value></PatchSlot></MxDeviceInstrument>'
+    )
+    tracks = track(
+        "MidiTrack",
+        "1-MIDI",
+        id=1,
+        devices=max_poli + "<ProxyAudioEffectDevice/>",
+        arrangement=midi_clip(16, notes(60, 0)),
+    ) + track(
+        "AudioTrack",
+        "Voc",
+        id=2,
+        devices="<ProxyInstrumentDevice/>",
+        arrangement='<AudioClip Id="1"><CurrentStart Value="0"/><CurrentEnd Value="8"/></AudioClip>',
+    )
     summary = summarise(live_set(tracks))
     assert summary["tracks"][0]["devices"] == ["Poli", "External Audio Effect"]
     assert summary["tracks"][1]["devices"] == ["External Instrument"]
@@ -122,12 +151,17 @@ def test_external_and_max_devices_are_named_and_instruments_are_families():
 
 
 def test_take_lane_clips_are_not_arrangement_clips():
-    summary = summarise(live_set(track(
-        "MidiTrack", "Keys",
-        arrangement=midi_clip(16, notes(60, 0, 1)),
-        session=midi_clip(4, notes(64, 0)),
-        take_lanes=midi_clip(64, notes(72, 0, 1, 2, 3, 4)),
-    )))
+    summary = summarise(
+        live_set(
+            track(
+                "MidiTrack",
+                "Keys",
+                arrangement=midi_clip(16, notes(60, 0, 1)),
+                session=midi_clip(4, notes(64, 0)),
+                take_lanes=midi_clip(64, notes(72, 0, 1, 2, 3, 4)),
+            )
+        )
+    )
     keys = summary["tracks"][0]
     assert keys["clip_count"] == 2 and keys["note_count"] == 3
     assert summary["length"] == {"beats": 16.0, "seconds": 8.0, "bars": 4.0}
@@ -135,10 +169,12 @@ def test_take_lane_clips_are_not_arrangement_clips():
 
 
 def test_key_from_notes_ignores_drum_tracks():
-    tracks = (
-        track("MidiTrack", "Keys", id=1, arrangement=midi_clip(16, C_MAJOR_SCALE))
-        + track("MidiTrack", "Beat", id=2, devices="<DrumGroupDevice/>",
-                arrangement=midi_clip(16, notes(37, *range(16)) + notes(42, *range(16))))
+    tracks = track("MidiTrack", "Keys", id=1, arrangement=midi_clip(16, C_MAJOR_SCALE)) + track(
+        "MidiTrack",
+        "Beat",
+        id=2,
+        devices="<DrumGroupDevice/>",
+        arrangement=midi_clip(16, notes(37, *range(16)) + notes(42, *range(16))),
     )
     summary = summarise(live_set(tracks))
     assert summary["key"]["tonic"] == "C" and summary["key"]["mode"] == "major"
@@ -148,7 +184,12 @@ def test_key_from_notes_ignores_drum_tracks():
 def test_key_falls_back_to_a_chosen_scale_never_to_the_default():
     scale = '<ScaleInformation><RootNote Value="9"/><Name Value="Minor"/></ScaleInformation>'
     assert summarise(live_set(extra=scale))["key"] == {
-        "tonic": "A", "mode": "minor", "name": "A minor", "confidence": 0.6, "source": "scale_information"}
+        "tonic": "A",
+        "mode": "minor",
+        "name": "A minor",
+        "confidence": 0.6,
+        "source": "scale_information",
+    }
     sharp = '<ScaleInformation><RootNote Value="1"/><Name Value="Minor"/></ScaleInformation>'
     assert summarise(live_set(extra=sharp))["key"]["name"] == "C# minor"  # not "Db minor"
     live12_default = '<ScaleInformation><Root Value="0"/><Name Value="0"/></ScaleInformation>'
@@ -163,8 +204,9 @@ def test_key_needs_enough_notes_and_pitch_classes_and_audible_tracks():
     assert summarise(live_set(muted))["key"] is None
     # A MIDI track whose output feeds the drum track plays drum pads, not pitches.
     feeder = track("MidiTrack", "Notes", id=1, arrangement=midi_clip(16, C_MAJOR_SCALE)).replace(
-        "<MainSequencer>", '<MidiOutputRouting><Target Value="MidiOut/Track.2/TrackIn"/></MidiOutputRouting>'
-                           "<MainSequencer>")
+        "<MainSequencer>",
+        '<MidiOutputRouting><Target Value="MidiOut/Track.2/TrackIn"/></MidiOutputRouting><MainSequencer>',
+    )
     player = track("MidiTrack", "Player", id=2, devices="<DrumGroupDevice/>")
     assert summarise(live_set(feeder + player))["key"] is None
     assert summarise(live_set(feeder.replace("Track.2", "Track.9") + player))["key"]["name"] == "C major"
@@ -179,13 +221,21 @@ def test_meter_locators_and_tempo_automation():
     summary = summarise(live_set(master=MAIN_TRACK.format(meter=302, envelopes=envelope), extra=locators))
     assert summary["time_signature"] == "6/8"  # 302 = (6 - 1) + 99 * log2(8)
     # 6 beats at 120 (3 s) then a jump to 60: 6 beats (6 s); a 6/8 bar is 3 quarter notes.
-    assert summary["locators"] == [{"time": 0.0, "name": "Intro", "seconds": 0.0},
-                                   {"time": 12.0, "name": "Drop", "seconds": 9.0}]
+    assert summary["locators"] == [
+        {"time": 0.0, "name": "Intro", "seconds": 0.0},
+        {"time": 12.0, "name": "Drop", "seconds": 9.0},
+    ]
     assert summary["tempo"] == {
-        "bpm": 120.0, "automated": True, "min": 60.0, "max": 120.0,
+        "bpm": 120.0,
+        "automated": True,
+        "min": 60.0,
+        "max": 120.0,
         "dominant_bpm": 60.0,  # 6 s at 60 BPM against 3 s at 120
-        "map": [{"beat": 0.0, "seconds": 0.0, "bpm": 120.0}, {"beat": 6.0, "seconds": 3.0, "bpm": 120.0},
-                {"beat": 6.0, "seconds": 3.0, "bpm": 60.0}],
+        "map": [
+            {"beat": 0.0, "seconds": 0.0, "bpm": 120.0},
+            {"beat": 6.0, "seconds": 3.0, "bpm": 120.0},
+            {"beat": 6.0, "seconds": 3.0, "bpm": 60.0},
+        ],
     }
     assert summary["length"] == {"beats": 12.0, "seconds": 9.0, "bars": 4.0}
     assert summary["time_signatures"] == [{"beat": 0.0, "time_signature": "6/8"}]
@@ -219,10 +269,12 @@ def test_live8_layout():
 def test_samples_are_file_names_never_paths():
     refs = "".join(
         f'<AudioClip><CurrentEnd Value="4"/><SampleRef><FileRef><RelativePath Value="{rel}"/><Path Value="{path}"/></FileRef>'
-        "<SourceContext><SourceContext><OriginalFileRef><FileRef><Path Value=\"/secret/original.wav\"/></FileRef>"
+        '<SourceContext><SourceContext><OriginalFileRef><FileRef><Path Value="/secret/original.wav"/></FileRef>'
         "</OriginalFileRef></SourceContext></SourceContext></SampleRef></AudioClip>"
-        for rel, path in (("Samples/Imported/kick.wav", "/Users/me/Music/Project/Samples/Imported/kick.wav"),
-                          ("", "C:\\Users\\me\\Splice\\snare 01.wav"))
+        for rel, path in (
+            ("Samples/Imported/kick.wav", "/Users/me/Music/Project/Samples/Imported/kick.wav"),
+            ("", "C:\\Users\\me\\Splice\\snare 01.wav"),
+        )
     )
     summary = summarise(live_set(track("AudioTrack", "Drums", arrangement=refs)))
     assert summary["samples"] == ["kick.wav", "snare 01.wav"]

@@ -1,5 +1,6 @@
 """Audio truth: listening to renders the tests make themselves (numpy + lameenc), and judging
 whether a render belongs to its set."""
+
 from __future__ import annotations
 
 import csv
@@ -62,8 +63,10 @@ def analysed(renders) -> dict[str, AudioAnalysis]:
 
 
 # ---- measurements ------------------------------------------------------------------------------
-@pytest.mark.parametrize("name, bpm", [("128 A minor", 128), ("140 C major", 140), ("174 D major", 174),
-                                       ("96 F# minor", 96), ("drums 122", 122)])
+@pytest.mark.parametrize(
+    "name, bpm",
+    [("128 A minor", 128), ("140 C major", 140), ("174 D major", 174), ("96 F# minor", 96), ("drums 122", 122)],
+)
 def test_tempo_is_within_1_bpm_or_exactly_half_or_double_and_says_which(analysed, name, bpm):
     heard = analysed[name]
     verdict = compare(heard, set_bpm=bpm)
@@ -151,8 +154,21 @@ def test_a_quiet_render_is_warned(tmp_path, renders):
 
 def test_to_dict_has_the_documented_fields_and_round_trips(analysed):
     data = analysed["128 A minor"].to_dict()
-    for field in ("duration_s", "bpm", "bpm_confidence", "key", "key_strength", "loudness_lufs", "peak_dbfs",
-                  "silence_start_s", "silence_end_s", "clipped_ratio", "mono", "sample_rate", "channels"):
+    for field in (
+        "duration_s",
+        "bpm",
+        "bpm_confidence",
+        "key",
+        "key_strength",
+        "loudness_lufs",
+        "peak_dbfs",
+        "silence_start_s",
+        "silence_end_s",
+        "clipped_ratio",
+        "mono",
+        "sample_rate",
+        "channels",
+    ):
         assert field in data
     assert json.loads(json.dumps(data)) == data
     assert AudioAnalysis.from_dict(data).to_dict() == data
@@ -169,8 +185,9 @@ def test_a_mismatch_needs_a_confirmation_to_save_and_a_match_does_not(analysed):
     mismatch = compare(analysed["140 C major"], set_bpm=128)
     with pytest.raises(ConfirmationRequired) as refused:
         mismatch.require_confirmation(confirm=False)
-    assert str(refused.value) == ("The audio does not seem to belong to this set: "
-                                  "The audio runs at 140 BPM, the set at 128.")
+    assert str(refused.value) == (
+        "The audio does not seem to belong to this set: The audio runs at 140 BPM, the set at 128."
+    )
     assert refused.value.reasons == ["The audio runs at 140 BPM, the set at 128."]
     mismatch.require_confirmation(confirm=True)
     compare(analysed["140 C major"], set_bpm=140).require_confirmation(confirm=False)
@@ -204,25 +221,43 @@ def test_half_time_and_the_relative_key_still_match(analysed):
 
 
 def _heard(**changes) -> AudioAnalysis:
-    base = dict(duration_s=240.0, sample_rate=44100, channels=2, bpm=128.0, bpm_confidence=0.7, key="A minor",
-                key_strength=0.9, loudness_lufs=-10.0, loudness_range_lu=5.0, peak_dbfs=-0.5, silence_start_s=0.0,
-                silence_end_s=0.5, clipped_ratio=0.0, mono=False, mono_compatible=True, stereo_correlation=0.5)
+    base = dict(
+        duration_s=240.0,
+        sample_rate=44100,
+        channels=2,
+        bpm=128.0,
+        bpm_confidence=0.7,
+        key="A minor",
+        key_strength=0.9,
+        loudness_lufs=-10.0,
+        loudness_range_lu=5.0,
+        peak_dbfs=-0.5,
+        silence_start_s=0.0,
+        silence_end_s=0.5,
+        clipped_ratio=0.0,
+        mono=False,
+        mono_compatible=True,
+        stereo_correlation=0.5,
+    )
     return AudioAnalysis(**{**base, **changes})
 
 
-@pytest.mark.parametrize("changes, set_facts, verdict, words", [
-    ({}, dict(set_key="D# major"), "mismatch", "the audio sounds in A minor, the set is in Eb major"),
-    ({}, dict(set_key="E minor"), "doubtful", "a related key"),  # a fifth away
-    ({"key_strength": 0.5}, dict(set_key="D# major"), "doubtful", "a weak reading"),
-    ({}, dict(set_key="Am"), "matches", ""),
-    ({"key": None}, dict(set_key="F major"), "matches", ""),  # no key heard: no opinion
-    ({}, dict(set_key=None, set_bpm=None, set_seconds=None), "matches", ""),
-    ({}, dict(set_bpm=131), "doubtful", "close, but not the same tempo"),  # 2.3 % off
-    ({"bpm_confidence": 0.1}, dict(set_bpm=150), "doubtful", "the beat is hard to hear"),
-    ({"bpm": None}, dict(set_bpm=150), "matches", ""),
-    ({}, dict(set_seconds=120), "mismatch", "is this the right set"),
-    ({}, dict(set_seconds=245), "matches", ""),
-])
+@pytest.mark.parametrize(
+    "changes, set_facts, verdict, words",
+    [
+        ({}, dict(set_key="D# major"), "mismatch", "the audio sounds in A minor, the set is in Eb major"),
+        ({}, dict(set_key="E minor"), "doubtful", "a related key"),  # a fifth away
+        ({"key_strength": 0.5}, dict(set_key="D# major"), "doubtful", "a weak reading"),
+        ({}, dict(set_key="Am"), "matches", ""),
+        ({"key": None}, dict(set_key="F major"), "matches", ""),  # no key heard: no opinion
+        ({}, dict(set_key=None, set_bpm=None, set_seconds=None), "matches", ""),
+        ({}, dict(set_bpm=131), "doubtful", "close, but not the same tempo"),  # 2.3 % off
+        ({"bpm_confidence": 0.1}, dict(set_bpm=150), "doubtful", "the beat is hard to hear"),
+        ({"bpm": None}, dict(set_bpm=150), "matches", ""),
+        ({}, dict(set_seconds=120), "mismatch", "is this the right set"),
+        ({}, dict(set_seconds=245), "matches", ""),
+    ],
+)
 def test_each_check_in_words(changes, set_facts, verdict, words):
     result = compare(_heard(**changes), **set_facts)
     assert result.verdict == verdict
@@ -235,8 +270,18 @@ def test_warnings_never_change_the_verdict():
     assert result.verdict == "matches" and len(result.warnings) == 2
 
 
-@pytest.mark.parametrize("text, key", [("F# minor", (6, True)), ("Gbm", (6, True)), ("Bb major", (10, False)),
-                                       ("A", (9, False)), ("c min", (0, True)), ("", None), ("H moll", None)])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("F# minor", (6, True)),
+        ("Gbm", (6, True)),
+        ("Bb major", (10, False)),
+        ("A", (9, False)),
+        ("c min", (0, True)),
+        ("", None),
+        ("H moll", None),
+    ],
+)
 def test_parse_key(text, key):
     assert parse_key(text) == key
 
@@ -244,10 +289,15 @@ def test_parse_key(text, key):
 # ---- pairing -----------------------------------------------------------------------------------
 def test_rank_candidates_puts_the_set_with_the_same_length_and_tempo_first(analysed):
     heard = analysed["140 C major"]
-    ranked = rank_candidates(heard, [Candidate("Slow Jam", bpm=128, seconds=SECONDS, ref=1),
-                                     Candidate("Long Mix", bpm=140, seconds=200, ref=2),
-                                     Candidate("Right One", bpm=140, seconds=SECONDS + 1, ref=3),
-                                     Candidate("Unknown", ref=4)])
+    ranked = rank_candidates(
+        heard,
+        [
+            Candidate("Slow Jam", bpm=128, seconds=SECONDS, ref=1),
+            Candidate("Long Mix", bpm=140, seconds=200, ref=2),
+            Candidate("Right One", bpm=140, seconds=SECONDS + 1, ref=3),
+            Candidate("Unknown", ref=4),
+        ],
+    )
     assert [r.candidate.ref for r in ranked][:2] == [3, 1]
     assert ranked[0].why == "length 0:30 vs 0:31, tempo 140 = 140 BPM"
     assert ranked[-1].candidate.ref == 2 or ranked[-1].why == "no length or tempo to compare"
@@ -343,8 +393,14 @@ def test_analyze_many_keeps_the_order_and_puts_each_refusal_in_its_place(renders
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "trainmode", "analyze", *map(str, args)], capture_output=True,
-                          text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "trainmode", "analyze", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
 
 
 def test_cli_analyze_json_and_the_one_line_error(renders, audio_fixtures):

@@ -1,5 +1,6 @@
 """Switching TRAINMODE_BACKEND changes nothing else: the same CLI flow (demo, save,
 export, download) works on the embedded store and on Supabase (here its HTTP fake)."""
+
 import io
 import zipfile
 
@@ -46,9 +47,15 @@ def test_the_whole_flow_is_the_same_on_both_backends(backend, audio_fixtures):
     tm = TrainMode(store, backend)
     row = tm.find_set(artist, "neon_pulse.als")
     with pytest.raises(AudioError):
-        tm.save(artist, row, SaveRequest(audio=(audio_fixtures / "ogg_renamed.mp3").read_bytes(),
-                                         audio_name="ogg_renamed.mp3",
-                                         caption="A caption that will never be saved anywhere."))
+        tm.save(
+            artist,
+            row,
+            SaveRequest(
+                audio=(audio_fixtures / "ogg_renamed.mp3").read_bytes(),
+                audio_name="ogg_renamed.mp3",
+                caption="A caption that will never be saved anywhere.",
+            ),
+        )
     assert len(store.list_items(artist["id"])) == 2
 
     result = tm.export(artist)

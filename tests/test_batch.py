@@ -1,4 +1,5 @@
 """Batch generation: bounded concurrency, input order, isolated failures, progress."""
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,12 @@ from trainmode.errors import WriterError
 
 
 def job(bpm: int) -> Job:
-    summary = {"schema_version": 1, "tempo": {"bpm": float(bpm)}, "time_signature": "4/4",
-               "tracks": [{"name": "Drums", "type": "midi", "devices": ["Drum Rack"]}]}
+    summary = {
+        "schema_version": 1,
+        "tempo": {"bpm": float(bpm)},
+        "time_signature": "4/4",
+        "tracks": [{"name": "Drums", "type": "midi", "devices": ["Drum Rack"]}],
+    }
     return Job(summary, {"genres": ["techno"]}, key=f"set-{bpm}", artist_name="Nova Lane")
 
 
@@ -23,8 +28,11 @@ def echo_tempo(context: str) -> str:
     bpm = re.search(r"tempo: (\d+) BPM", context).group(1)
     if bpm.startswith("13"):
         return ""
-    return captions_json(f"Hypnotic techno at {bpm} BPM with relentless drums and little else.",
-                         f"Hypnotic techno at {bpm} BPM.", ["techno", "drums", f"{bpm} bpm", "4/4", "hypnotic"])
+    return captions_json(
+        f"Hypnotic techno at {bpm} BPM with relentless drums and little else.",
+        f"Hypnotic techno at {bpm} BPM.",
+        ["techno", "drums", f"{bpm} bpm", "4/4", "hypnotic"],
+    )
 
 
 @pytest.fixture
@@ -60,8 +68,12 @@ def test_a_failed_job_does_not_stop_the_others(fake, writer):
 
 def test_progress_is_reported_on_the_calling_thread(writer):
     calls = []
-    generate_many([job(100 + i) for i in range(5)], writer, max_workers=2,
-                  on_progress=lambda done, total, r: calls.append((done, total, r.job.key, threading.get_ident())))
+    generate_many(
+        [job(100 + i) for i in range(5)],
+        writer,
+        max_workers=2,
+        on_progress=lambda done, total, r: calls.append((done, total, r.job.key, threading.get_ident())),
+    )
     assert [(done, total) for done, total, _, _ in calls] == [(i, 5) for i in range(1, 6)]
     assert sorted(key for _, _, key, _ in calls) == sorted(f"set-{100 + i}" for i in range(5))
     assert {ident for *_, ident in calls} == {threading.get_ident()}
@@ -80,7 +92,10 @@ def test_findings_ride_along_with_each_result(fake, writer):
     fake.default = Reply(caption="Nova Lane's techno at 150 BPM with relentless drums and a saxophone solo.")
     [result] = generate_many([job(120)], writer)
     assert {f["code"] for f in result.to_dict()["findings"]} == {
-        "artist_name", "tempo_mismatch", "unsupported_instrument"}
+        "artist_name",
+        "tempo_mismatch",
+        "unsupported_instrument",
+    }
 
 
 def test_generate_one_raises_for_a_single_caption(fake, writer):

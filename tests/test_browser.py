@@ -2,6 +2,7 @@
 pairing, generate, edit a caption, save both, export and download the zip.
 
 Screenshots of each page go to test-artifacts/ (git-ignored)."""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,16 @@ from tests.conftest import IN_CI, ROOT
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = ROOT / "test-artifacts"
 WAIT_MS = 20_000
 
@@ -51,15 +60,34 @@ def server(tmp_path):
     """`streamlit run app.py` on a free port with its own data dir and no secrets."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRAINMODE_", "OPENAI_", "SUPABASE_"))}
-    env.update(TRAINMODE_DATA_DIR=str(tmp_path / "data"), TRAINMODE_SECRETS=str(tmp_path / "no-secrets.toml"),
-               TRAINMODE_WRITER="offline")
+    env.update(
+        TRAINMODE_DATA_DIR=str(tmp_path / "data"),
+        TRAINMODE_SECRETS=str(tmp_path / "no-secrets.toml"),
+        TRAINMODE_WRITER="offline",
+    )
     log = tmp_path / "streamlit.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc, log)
@@ -105,7 +133,8 @@ def screenshot(page, name: str) -> None:
 
 def upload(page, files: list[tuple[str, Path]]) -> None:
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
-        [{"name": name, "mimeType": "application/octet-stream", "buffer": path.read_bytes()} for name, path in files])
+        [{"name": name, "mimeType": "application/octet-stream", "buffer": path.read_bytes()} for name, path in files]
+    )
 
 
 def go_to(page, title: str) -> None:
@@ -173,9 +202,11 @@ def test_import_pair_generate_edit_save_and_download(server, page, demo_files, t
         assert {"track-0001.mp3", "track-0001.txt", "track-0002.mp3", "track-0002.txt"} <= names
         captions = [zf.read(f"track-000{i}.txt").decode() for i in (1, 2)]
         assert zf.testzip() is None
-    assert sum(edited.strip() == c.strip() for c in captions) == 1   # the edit is what was exported
+    assert sum(edited.strip() == c.strip() for c in captions) == 1  # the edit is what was exported
     assert {zf.getinfo(n).file_size for n in ("track-0001.mp3", "track-0002.mp3")} == {
-        night_mp3.stat().st_size, waltz_mp3.stat().st_size}
+        night_mp3.stat().st_size,
+        waltz_mp3.stat().st_size,
+    }
 
 
 def press(page, label: str, then: str) -> None:
@@ -196,8 +227,8 @@ def test_artist_in_the_url_queue_over_a_reload_delete_and_re_export(server, page
     page.get_by_placeholder("Artist name").fill("Bo")
     page.get_by_role("button", name="Create artist").click()
     see(page, "Created and selected Bo.")
-    assert artist_shown(page) == "Bo" and "artist=Bo" in page.url          # create selects the new artist
-    page.goto(f"{server}/train?artist=Ada")                                # a pasted link
+    assert artist_shown(page) == "Bo" and "artist=Bo" in page.url  # create selects the new artist
+    page.goto(f"{server}/train?artist=Ada")  # a pasted link
     page.get_by_role("heading", name="Train", exact=True).wait_for()
     assert artist_shown(page) == "Ada"
 
@@ -205,7 +236,7 @@ def test_artist_in_the_url_queue_over_a_reload_delete_and_re_export(server, page
     see(page, "2 of 2 files paired")
     page.get_by_role("button", name="Add to queue").click()
     see(page, "0/2 saved")
-    page.reload()                                                          # a reload: a new session
+    page.reload()  # a reload: a new session
     page.get_by_role("heading", name="Train", exact=True).wait_for()
     see(page, "Restored the queue as you left it")
     see(page, "0/2 saved")

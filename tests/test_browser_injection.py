@@ -1,5 +1,6 @@
 """Text is text in a real browser: an uploaded file named like a Markdown image that points
 at a server must be shown as its name, and the browser must never fetch the image."""
+
 from __future__ import annotations
 
 import http.server
@@ -45,8 +46,8 @@ def test_a_file_named_like_a_markdown_image_is_shown_not_fetched(server, page, d
     go_to(page, "Train")
     name = f"![p]({url}/x.png) [click](javascript:alert(1)).mp3"
     upload(page, [(name, mp3)])
-    see(page, f"{url}/x.png")                          # the name is on the page, as text
-    page.wait_for_timeout(1500)                        # time for an <img> to load, were there one
+    see(page, f"{url}/x.png")  # the name is on the page, as text
+    page.wait_for_timeout(1500)  # time for an <img> to load, were there one
     assert hits == [], f"the browser fetched {hits} from the bait server"
     assert page.locator(f'img[src^="{url}"]').count() == 0
     assert page.locator('a[href^="javascript:"]').count() == 0

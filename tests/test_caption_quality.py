@@ -6,6 +6,7 @@ most 10 % of word 3-gram occurrences in 3-grams shared by a quarter of the capti
 dominant tempo, no key for a set whose key is undetermined). The facts the captions are
 judged against are read from the summaries here, independently of the writer's adapter.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,12 @@ from trainmode.sets.als import parse_als
 
 PROFILES = {
     "no profile": {},
-    "a profile": {"genres": ["deep house", "techno"], "moods": ["dreamy", "driving"],
-                  "descriptors": ["warm", "tape-saturated"], "instruments": ["analog synths", "saxophone"]},
+    "a profile": {
+        "genres": ["deep house", "techno"],
+        "moods": ["dreamy", "driving"],
+        "descriptors": ["warm", "tape-saturated"],
+        "instruments": ["analog synths", "saxophone"],
+    },
 }
 KEY_CONFIDENCE = 0.6  # v1 keys below this are guesses (the rule the writers apply)
 _RANGE = re.compile(r"(\d+)\s*(?:to|and|-|–)\s*(\d+)\s*(?:BPM|bpm|beats per minute)")
@@ -48,7 +53,8 @@ def dominant_bpm(summary: dict) -> float | None:
 def tempo_span(summary: dict) -> tuple[float, float] | None:
     tempo = summary.get("tempo") or {}
     points = [float(p["bpm"]) for p in tempo.get("map") or []] or [
-        float(v) for v in (tempo.get("min"), tempo.get("max")) if v is not None]
+        float(v) for v in (tempo.get("min"), tempo.get("max")) if v is not None
+    ]
     return (min(points), max(points)) if points else None
 
 
@@ -74,11 +80,17 @@ def tempo_problems(text: str, summary: dict) -> list[str]:
 @pytest.mark.parametrize("profile", PROFILES, ids=list(PROFILES))
 def test_offline_captions_over_the_corpus_meet_the_targets(corpus, profile):
     schema = PROFILES[profile]
-    written = {name: OfflineWriter().write(summary, {**schema, "name": name.split("__")[0]})
-               for name, summary in corpus.items()}
+    written = {
+        name: OfflineWriter().write(summary, {**schema, "name": name.split("__")[0]})
+        for name, summary in corpus.items()
+    }
     captions = [result.text for result in written.values()]
-    findings = {name: check_variants(result.variants, corpus[name], {**schema, "name": name.split("__")[0]},
-                                     artist_name=name.split("__")[0]) for name, result in written.items()}
+    findings = {
+        name: check_variants(
+            result.variants, corpus[name], {**schema, "name": name.split("__")[0]}, artist_name=name.split("__")[0]
+        )
+        for name, result in written.items()
+    }
     report = caption_report(captions, [[f for fs in found.values() for f in fs] for found in findings.values()])
     print(f"\n{profile}:\n{report.to_text()}")  # the figures, with -s
 
@@ -87,11 +99,17 @@ def test_offline_captions_over_the_corpus_meet_the_targets(corpus, profile):
     assert report.shared_ngram_share <= 0.10, report.top_shared_ngrams
     assert all(15 <= len(c.split()) <= 80 for c in captions), [c for c in captions if not 15 <= len(c.split()) <= 80]
     assert report.findings_by_type == {}, {n: f for n, f in findings.items() if any(f.values())}
-    wrong_tempo = {name: p for name, r in written.items()
-                   if (p := [x for v in r.variants.values() for x in tempo_problems(v, corpus[name])])}
+    wrong_tempo = {
+        name: p
+        for name, r in written.items()
+        if (p := [x for v in r.variants.values() for x in tempo_problems(v, corpus[name])])
+    }
     assert wrong_tempo == {}
-    keyed = {name: r.text for name, r in written.items()
-             if not key_determined(corpus[name]) and any(_KEY.search(v) for v in r.variants.values())}
+    keyed = {
+        name: r.text
+        for name, r in written.items()
+        if not key_determined(corpus[name]) and any(_KEY.search(v) for v in r.variants.values())
+    }
     assert keyed == {}
     assert sum(key_determined(s) for s in corpus.values()) >= 5  # the key rule is exercised both ways
 

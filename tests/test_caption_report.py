@@ -1,4 +1,5 @@
 """The caption quality report: the figures on small hand-made sets, and the CLI command."""
+
 from __future__ import annotations
 
 import json
@@ -12,14 +13,31 @@ from trainmode.captions.report import caption_report, items_report, trigrams, wo
 
 ROOT = Path(__file__).resolve().parent.parent
 # Today's offline template, as the issue quotes it, and two other captions.
-TEMPLATE = [f"Track at {bpm} BPM. A high-energy arrangement of {what}." for bpm, what in
-            ((120, "drums"), (128, "synths"), (140, "drums and bass"), (160, "vocals"), (174, "drums"), (135, "bass"))]
+TEMPLATE = [
+    f"Track at {bpm} BPM. A high-energy arrangement of {what}."
+    for bpm, what in (
+        (120, "drums"),
+        (128, "synths"),
+        (140, "drums and bass"),
+        (160, "vocals"),
+        (174, "drums"),
+        (135, "bass"),
+    )
+]
 OTHERS = ["Warm dub at 80 BPM with bass and organ, slow and roomy.", "Drums only, 172 BPM, a short sketch in 4/4."]
 
 
 def test_words_and_trigrams_ignore_case_and_punctuation():
-    assert words("Deep-house at 122 BPM, in C# minor (6/8).") == ["deep-house", "at", "122", "bpm", "in", "c#",
-                                                                   "minor", "6/8"]
+    assert words("Deep-house at 122 BPM, in C# minor (6/8).") == [
+        "deep-house",
+        "at",
+        "122",
+        "bpm",
+        "in",
+        "c#",
+        "minor",
+        "6/8",
+    ]
     assert trigrams("A b c d") == [("a", "b", "c"), ("b", "c", "d")]
 
 
@@ -39,8 +57,16 @@ def test_template_captions_are_caught():
 
 
 def test_shared_ngram_share_and_duplicates():
-    captions = ["one two three four", "one two three five", "six seven eight nine", "Six seven  eight nine",
-                "ten eleven twelve", "alpha beta gamma", "delta epsilon zeta", "eta theta iota"]
+    captions = [
+        "one two three four",
+        "one two three five",
+        "six seven eight nine",
+        "Six seven  eight nine",
+        "ten eleven twelve",
+        "alpha beta gamma",
+        "delta epsilon zeta",
+        "eta theta iota",
+    ]
     report = caption_report(captions)
     # "one two three" (2 of 8) and "six seven eight", "seven eight nine" (2 of 8) reach a quarter:
     # 2 + 4 of the 12 3-gram occurrences.
@@ -53,10 +79,18 @@ def test_shared_ngram_share_and_duplicates():
 
 
 def test_varied_captions_meet_the_targets():
-    report = caption_report(["Warm dub at 80 BPM with bass and organ.", "Bright house cut led by piano at 124 BPM.",
-                             "Three sections of guitar and vocals, mostly at 96 BPM.", "Drums only, 172 BPM.",
-                             "Strings swell over a slow pulse in 3/4.", "Piano alone, rubato, no drums at all.",
-                             "Choir and organ in D minor, 70 BPM.", "Guitar loop over brushed drums, 100 BPM."])
+    report = caption_report(
+        [
+            "Warm dub at 80 BPM with bass and organ.",
+            "Bright house cut led by piano at 124 BPM.",
+            "Three sections of guitar and vocals, mostly at 96 BPM.",
+            "Drums only, 172 BPM.",
+            "Strings swell over a slow pulse in 3/4.",
+            "Piano alone, rubato, no drums at all.",
+            "Choir and organ in D minor, 70 BPM.",
+            "Guitar loop over brushed drums, 100 BPM.",
+        ]
+    )
     assert report.warnings() == [] and report.shared_ngram_share == 0.0 and report.same_opening_share == 1 / 8
     assert caption_report([]).to_text() == "No captions."
 
@@ -67,15 +101,16 @@ def test_a_few_different_captions_get_no_repetition_warning():
     report = caption_report(varied)
     assert report.warnings() == [] and report.shared_ngram_share == 0.0
     repeated = caption_report(["Warm dub at 80 BPM.", "Warm dub at 90 BPM.", "Drums only, 172 BPM."])
-    assert len(repeated.warnings()) == 2     # two of three open alike and share "warm dub at"
+    assert len(repeated.warnings()) == 2  # two of three open alike and share "warm dub at"
 
 
 def test_captions_report_command(data_dir):
     env = {**os.environ, "TRAINMODE_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
 
     def run(*args):
-        out = subprocess.run([sys.executable, "-m", "trainmode", *args], capture_output=True, text=True, env=env,
-                             cwd=ROOT, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-m", "trainmode", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+        )
         assert out.returncode == 0, out.stderr
         return out.stdout
 
@@ -87,10 +122,14 @@ def test_captions_report_command(data_dir):
 
 
 def test_items_report_covers_the_saved_caption_and_each_stored_variant():
-    items = [{"prompt_text": "Edited caption one with drums.", "findings": [{"code": "tempo_mismatch"}],
-              "metadata": {"captions": {"detailed": "Caption one with drums.", "short": "Drums.",
-                                        "tags": "drums, 4/4"}}},
-             {"prompt_text": "Caption two, typed by hand.", "findings": [], "metadata": {}}]
+    items = [
+        {
+            "prompt_text": "Edited caption one with drums.",
+            "findings": [{"code": "tempo_mismatch"}],
+            "metadata": {"captions": {"detailed": "Caption one with drums.", "short": "Drums.", "tags": "drums, 4/4"}},
+        },
+        {"prompt_text": "Caption two, typed by hand.", "findings": [], "metadata": {}},
+    ]
     reports = items_report(items)
     assert list(reports) == ["caption", "detailed", "short", "tags"]
     assert reports["caption"].count == 2 and reports["caption"].findings_by_type == {"tempo_mismatch": 1}

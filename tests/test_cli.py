@@ -1,4 +1,5 @@
 """`python -m trainmode`: every command, exit codes, one clear line on failure."""
+
 import json
 import os
 import re
@@ -14,8 +15,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(*args, data_dir, check=True):
     env = {**os.environ, "TRAINMODE_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-m", "trainmode", *map(str, args)], capture_output=True, text=True,
-                         env=env, cwd=ROOT, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "trainmode", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
     if check:
         assert out.returncode == 0, out.stderr
     return out
@@ -44,14 +51,16 @@ def test_demo_then_export_gives_pairs_of_valid_mp3_and_caption(data_dir):
     out = run("export", "--artist", "Demo Artist", data_dir=data_dir)
     zip_path = Path(out.stdout.strip().splitlines()[-1])
     from trainmode.audio.probe import probe_mp3
+
     with zipfile.ZipFile(zip_path) as zf:
         mp3s = sorted(n for n in zf.namelist() if n.endswith(".mp3"))
         assert mp3s == ["track-0001.mp3", "track-0002.mp3"]
         for name in mp3s:
             assert probe_mp3(zf.read(name)).duration_s > 1
             assert zf.read(name.replace(".mp3", ".txt")).decode().strip()
-    items = json.loads(run("items", "--artist", "Demo Artist", "--status", "exported", "--json",
-                           data_dir=data_dir).stdout)
+    items = json.loads(
+        run("items", "--artist", "Demo Artist", "--status", "exported", "--json", data_dir=data_dir).stdout
+    )
     assert len(items) == 2
 
 
@@ -91,13 +100,15 @@ def test_importing_only_broken_files_leaves_the_store_unchanged(data_dir, tmp_pa
 def test_save_and_generate_from_the_command_line(data_dir, demo_files):
     demo, als, mp3 = demo_files[2]
     run("import", "--artist", "Cy", als, data_dir=data_dir)
-    gen = json.loads(run("generate", "--artist", "Cy", "--als", als.name, "--writer", "offline", "--json",
-                         data_dir=data_dir).stdout)
+    gen = json.loads(
+        run("generate", "--artist", "Cy", "--als", als.name, "--writer", "offline", "--json", data_dir=data_dir).stdout
+    )
     assert gen["writer"] == "offline" and gen["findings"] == [] and re.search(r"128 (BPM|beats)", gen["caption"])
     assert set(gen["captions"]) == {"detailed", "short", "tags"} and gen["captions"]["detailed"] == gen["caption"]
     assert gen["caption_findings"] == {"detailed": [], "short": [], "tags": []}
-    item_id = run("save", "--artist", "Cy", "--als", als.name, "--audio", mp3, "--generate",
-                  data_dir=data_dir).stdout.strip()
+    item_id = run(
+        "save", "--artist", "Cy", "--als", als.name, "--audio", mp3, "--generate", data_dir=data_dir
+    ).stdout.strip()
     [item] = json.loads(run("items", "--artist", "Cy", "--json", data_dir=data_dir).stdout)
     assert item["id"] == item_id and item["prompt_writer"] == "offline"
 
@@ -105,9 +116,19 @@ def test_save_and_generate_from_the_command_line(data_dir, demo_files):
 def test_save_refuses_a_non_mp3_and_changes_nothing(data_dir, demo_files, audio_fixtures):
     _, als, _ = demo_files[0]
     run("import", "--artist", "Di", als, data_dir=data_dir)
-    out = run("save", "--artist", "Di", "--als", als.name, "--audio", audio_fixtures / "wav_renamed.mp3",
-              "--caption", "A synthwave groove with punchy drums, a deep bass line and soft pads.",
-              data_dir=data_dir, check=False)
+    out = run(
+        "save",
+        "--artist",
+        "Di",
+        "--als",
+        als.name,
+        "--audio",
+        audio_fixtures / "wav_renamed.mp3",
+        "--caption",
+        "A synthwave groove with punchy drums, a deep bass line and soft pads.",
+        data_dir=data_dir,
+        check=False,
+    )
     assert_one_clear_line(out, "WAV")
     assert json.loads(run("items", "--artist", "Di", "--json", data_dir=data_dir).stdout) == []
 
@@ -115,16 +136,33 @@ def test_save_refuses_a_non_mp3_and_changes_nothing(data_dir, demo_files, audio_
 def test_save_refuses_a_truncated_render_unless_forced(data_dir, demo_files, audio_fixtures):
     _, als, _ = demo_files[0]
     run("import", "--artist", "Ed", als, data_dir=data_dir)
-    args = ("save", "--artist", "Ed", "--als", als.name, "--audio", audio_fixtures / "silence_2s.mp3",
-            "--caption", "Synthwave groove with punchy drums, a deep bass line and soft pads.")
+    args = (
+        "save",
+        "--artist",
+        "Ed",
+        "--als",
+        als.name,
+        "--audio",
+        audio_fixtures / "silence_2s.mp3",
+        "--caption",
+        "Synthwave groove with punchy drums, a deep bass line and soft pads.",
+    )
     assert_one_clear_line(run(*args, data_dir=data_dir, check=False), "--force")
     run(*args, "--force", data_dir=data_dir)
 
 
 def test_save_refuses_a_render_at_another_tempo_unless_forced(data_dir, club_renders):
     run("import", "--artist", "Flo", club_renders["als"], data_dir=data_dir)
-    args = ("save", "--artist", "Flo", "--als", "club.als", "--json",
-            "--caption", "A club groove with punchy drums, a steady kick and minor chords.")
+    args = (
+        "save",
+        "--artist",
+        "Flo",
+        "--als",
+        "club.als",
+        "--json",
+        "--caption",
+        "A club groove with punchy drums, a steady kick and minor chords.",
+    )
     refused = run(*args, "--audio", club_renders["fast"], data_dir=data_dir, check=False)
     assert refused.returncode == 1 and refused.stdout == ""
     assert re.search(r"^audio: mismatch\. The audio runs at 1(39\.\d|40) BPM, the set at 128\.$", refused.stderr, re.M)
@@ -146,19 +184,28 @@ def test_missing_or_wrong_files_are_one_clear_line(data_dir, demo_files, tmp_pat
     run("import", "--artist", "Fa", als, data_dir=data_dir)
     save = ("save", "--artist", "Fa", "--als", als.name)
     caption = ("--caption", "Synthwave groove with punchy drums, a deep bass line and soft pads.")
-    assert_one_clear_line(run(*save, "--audio", tmp_path / "gone.mp3", *caption, data_dir=data_dir, check=False),
-                          "gone.mp3", "No such file")
-    assert_one_clear_line(run(*save, "--audio", tmp_path, *caption, data_dir=data_dir, check=False),
-                          str(tmp_path), "directory")
+    assert_one_clear_line(
+        run(*save, "--audio", tmp_path / "gone.mp3", *caption, data_dir=data_dir, check=False),
+        "gone.mp3",
+        "No such file",
+    )
+    assert_one_clear_line(
+        run(*save, "--audio", tmp_path, *caption, data_dir=data_dir, check=False), str(tmp_path), "directory"
+    )
     latin1 = tmp_path / "caption.txt"
     latin1.write_bytes("Café synthwave with drums".encode("latin-1"))
     mp3 = demo_files[0][2]
-    assert_one_clear_line(run(*save, "--audio", mp3, "--caption-file", latin1, data_dir=data_dir, check=False),
-                          "caption.txt", "UTF-8")
-    assert_one_clear_line(run(*save, "--audio", mp3, "--caption-file", tmp_path / "none.txt", data_dir=data_dir,
-                              check=False), "none.txt", "No such file")
-    assert_one_clear_line(run(*save, "--audio", mp3, "--caption-file", tmp_path, data_dir=data_dir, check=False),
-                          "directory")
+    assert_one_clear_line(
+        run(*save, "--audio", mp3, "--caption-file", latin1, data_dir=data_dir, check=False), "caption.txt", "UTF-8"
+    )
+    assert_one_clear_line(
+        run(*save, "--audio", mp3, "--caption-file", tmp_path / "none.txt", data_dir=data_dir, check=False),
+        "none.txt",
+        "No such file",
+    )
+    assert_one_clear_line(
+        run(*save, "--audio", mp3, "--caption-file", tmp_path, data_dir=data_dir, check=False), "directory"
+    )
 
 
 def test_an_unexpected_error_is_one_line_naming_the_log_with_the_traceback(data_dir, monkeypatch, capsys):

@@ -5,6 +5,7 @@ Bad servers: a refused port, a web page answering 200 with HTML, a JSON API answ
 odd JSON, a server answering 401 or 500 with the key echoed back, and a SUPABASE_URL carrying
 user:password. Runs the CLI's main() in-process (its boundary), so 60-odd cases stay quick.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,11 +46,25 @@ class Hostile(BaseHTTPRequestHandler):
 ANSWERS = {
     "html": (200, "text/html", "<!doctype html><html><body>Welcome to nginx!</body></html>"),
     "odd-json": (200, "application/json", json.dumps({"status": "ok", "items": [1, 2, 3]})),
-    "401-echo": (401, "application/json", json.dumps({"message": f"Invalid API key {KEY}", "code": "401",
-                                                       "statusCode": "401", "error": "Unauthorized"})),
-    "500-echo": (500, "application/json", json.dumps({"message": f"crashed handling apikey={KEY}",
-                                                       "code": "XX000", "details": KEY, "hint": None,
-                                                       "statusCode": "500", "error": KEY})),
+    "401-echo": (
+        401,
+        "application/json",
+        json.dumps({"message": f"Invalid API key {KEY}", "code": "401", "statusCode": "401", "error": "Unauthorized"}),
+    ),
+    "500-echo": (
+        500,
+        "application/json",
+        json.dumps(
+            {
+                "message": f"crashed handling apikey={KEY}",
+                "code": "XX000",
+                "details": KEY,
+                "hint": None,
+                "statusCode": "500",
+                "error": KEY,
+            }
+        ),
+    ),
 }
 
 
@@ -122,8 +137,7 @@ def files(tmp_path, demo_files):
 
 
 @pytest.mark.parametrize("server", SERVERS)
-def test_every_command_against_a_bad_server_is_one_line_without_secrets(server, hostile, files, monkeypatch,
-                                                                         capsys):
+def test_every_command_against_a_bad_server_is_one_line_without_secrets(server, hostile, files, monkeypatch, capsys):
     monkeypatch.setenv("TRAINMODE_BACKEND", "supabase")
     monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", KEY)
     for name, argv in commands(files).items():

@@ -1,5 +1,6 @@
 """Section clips (issue 16): plans at section times, frame-exact cuts that decode on their own,
 and captions that say only what plays in the section."""
+
 from __future__ import annotations
 
 import io
@@ -23,9 +24,17 @@ RATE = 44100
 def _sections(names_beats: list[tuple[str, float]], end_beat: float, tempo: TempoMap) -> list[dict]:
     out = []
     for (name, start), following in zip(names_beats, [*names_beats[1:], ("", end_beat)], strict=False):
-        out.append({"name": name, "start_beat": start, "end_beat": following[1],
-                    "start_s": round(tempo.seconds_at(start), 3), "end_s": round(tempo.seconds_at(following[1]), 3),
-                    "tracks": ["Kit", "Sub"], "instruments": ["drums", "bass"]})
+        out.append(
+            {
+                "name": name,
+                "start_beat": start,
+                "end_beat": following[1],
+                "start_s": round(tempo.seconds_at(start), 3),
+                "end_s": round(tempo.seconds_at(following[1]), 3),
+                "tracks": ["Kit", "Sub"],
+                "instruments": ["drums", "bass"],
+            }
+        )
     return out
 
 
@@ -35,8 +44,10 @@ LOCATORS = [("Intro", 0.0), ("Build", 16.0), ("Drop", 40.0), ("Break", 56.0), ("
 
 
 def _decode(data: bytes) -> np.ndarray:
-    return np.asarray(miniaudio.decode(data, nchannels=1, sample_rate=RATE,
-                                       output_format=miniaudio.SampleFormat.SIGNED16).samples, dtype=np.int32)
+    return np.asarray(
+        miniaudio.decode(data, nchannels=1, sample_rate=RATE, output_format=miniaudio.SampleFormat.SIGNED16).samples,
+        dtype=np.int32,
+    )
 
 
 @pytest.mark.parametrize("tempo", [CONSTANT, AUTOMATED], ids=["constant", "automated"])
@@ -59,17 +70,23 @@ def test_clips_cut_at_section_times_decode_alone_and_cover_the_render(tempo):
         pcm = _decode(data)  # from its first frame: the same samples as the whole render decoded
         assert len(pcm) == (last - first) * index.samples_per_frame - 529
         start = first * index.samples_per_frame + 529
-        assert np.abs(pcm - whole[start:start + len(pcm)]).max() == 0
+        assert np.abs(pcm - whole[start : start + len(pcm)]).max() == 0
     assert total == pytest.approx(mutagen.mp3.MP3(io.BytesIO(render)).info.length, abs=0.1)
 
 
 def test_windows_stay_inside_sections_and_fold_a_short_remainder():
-    sections = [{"name": "A", "start_beat": 0, "end_beat": 1, "start_s": 0.0, "end_s": 64.0},
-                {"name": "B", "start_beat": 1, "end_beat": 2, "start_s": 64.0, "end_s": 66.0},  # < 5 s: merged
-                {"name": "C", "start_beat": 2, "end_beat": 3, "start_s": 66.0, "end_s": 100.0}]
+    sections = [
+        {"name": "A", "start_beat": 0, "end_beat": 1, "start_s": 0.0, "end_s": 64.0},
+        {"name": "B", "start_beat": 1, "end_beat": 2, "start_s": 64.0, "end_s": 66.0},  # < 5 s: merged
+        {"name": "C", "start_beat": 2, "end_beat": 3, "start_s": 66.0, "end_s": 100.0},
+    ]
     plan = clips.plan_clips({"sections": sections}, 100.0, mode="windows", window_s=30)
     assert [(c.name, c.start_s, c.end_s) for c in plan] == [
-        ("A", 0.0, 30.0), ("A", 30.0, 60.0), ("A", 60.0, 66.0), ("C", 66.0, 100.0)]  # 96-100 < 5 s: folded
+        ("A", 0.0, 30.0),
+        ("A", 30.0, 60.0),
+        ("A", 60.0, 66.0),
+        ("C", 66.0, 100.0),
+    ]  # 96-100 < 5 s: folded
 
 
 def test_offset_moves_the_cuts_and_none_makes_no_clips():
@@ -104,8 +121,11 @@ def test_a_section_states_its_own_tempo():
     assert last["tempo"]["dominant_bpm"] == 180.0 and first["tempo"]["dominant_bpm"] == 90.0
 
 
-@pytest.mark.parametrize("encoding", [dict(kbps=320), dict(vbr=True), dict(kbps=64, mono=True), dict(kbps=32)],
-                         ids=["cbr-320", "vbr", "mono-64", "mpeg2-32"])
+@pytest.mark.parametrize(
+    "encoding",
+    [dict(kbps=320), dict(vbr=True), dict(kbps=64, mono=True), dict(kbps=32)],
+    ids=["cbr-320", "vbr", "mono-64", "mpeg2-32"],
+)
 def test_any_cut_decodes_to_the_same_samples_as_the_whole_render(encoding):
     pcm = song(120, "A minor", 6.0)
     if encoding.pop("mono", False):
@@ -113,25 +133,31 @@ def test_any_cut_decodes_to_the_same_samples_as_the_whole_render(encoding):
     render = encode(pcm, **encoding)
     index = mp3cut.scan(io.BytesIO(render))
     spf, rate = index.samples_per_frame, index.sample_rate
-    whole = np.asarray(miniaudio.decode(render, nchannels=1, sample_rate=rate,
-                                        output_format=miniaudio.SampleFormat.SIGNED16).samples, dtype=np.int32)
+    whole = np.asarray(
+        miniaudio.decode(render, nchannels=1, sample_rate=rate, output_format=miniaudio.SampleFormat.SIGNED16).samples,
+        dtype=np.int32,
+    )
     for first in range(1, len(index.frames) - 8, 7):
         data = b"".join(mp3cut.clip(io.BytesIO(render), index, first, first + 8))
         assert len(data) == mp3cut.clip_size(index, first, first + 8)
-        pcm_clip = np.asarray(miniaudio.decode(data, nchannels=1, sample_rate=rate,
-                                               output_format=miniaudio.SampleFormat.SIGNED16).samples, dtype=np.int32)
+        pcm_clip = np.asarray(
+            miniaudio.decode(
+                data, nchannels=1, sample_rate=rate, output_format=miniaudio.SampleFormat.SIGNED16
+            ).samples,
+            dtype=np.int32,
+        )
         assert len(pcm_clip) == 8 * spf - 529
         start = first * spf + 529
-        assert np.array_equal(pcm_clip, whole[start:start + len(pcm_clip)]), f"clip at frame {first}"
+        assert np.array_equal(pcm_clip, whole[start : start + len(pcm_clip)]), f"clip at frame {first}"
 
 
 def _walk(data: bytes, start: int) -> list[int]:
     """The frames of `data` found the slow, obvious way: header after header from the first sync."""
     at = start
-    while not (data[at] == 0xFF and mp3cut._parse(data[at:at + 4])):
+    while not (data[at] == 0xFF and mp3cut._parse(data[at : at + 4])):
         at += 1
     offsets = []
-    while at + 4 <= len(data) and (parsed := mp3cut._parse(data[at:at + 4])) and at + parsed[0] <= len(data):
+    while at + 4 <= len(data) and (parsed := mp3cut._parse(data[at : at + 4])) and at + parsed[0] <= len(data):
         offsets.append(at)
         at += parsed[0]
     return offsets

@@ -1,5 +1,6 @@
 """Export with --clips (issue 16): each section clip is a dataset row with its own caption and
 sidecar, cut from the render while the zip streams, and every trainer's checker accepts it."""
+
 import io
 import json
 import subprocess
@@ -70,6 +71,7 @@ def test_every_checker_passes_a_clips_export(store, settings, demo_artist, tmp_p
 def test_clips_command_prints_the_saved_items_clips_and_review_is_kept(store, settings, demo_artist, capsys):
     from trainmode.cli import main
     from trainmode.service import TrainMode
+
     assert main(["clips", "--artist", DEMO_ARTIST, "--als", "night_drive.als", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert [(c["index"], c["name"], c["start_s"]) for c in printed][:1] == [(1, "Intro", 0.0)]
@@ -87,12 +89,14 @@ def test_clips_command_prints_the_saved_items_clips_and_review_is_kept(store, se
         sidecars = [json.loads(zf.read(n)) for n in zf.namelist() if n.startswith("clip-") and n.endswith(".json")]
     mine = [x for x in sidecars if x["source_set"] == row["parse_id"]]
     assert [(x["section"], x["caption"]) for x in mine] == [
-        ("Drop", "The drop of a track, kick and bass at full tilt.")]  # the dropped intro is left out
+        ("Drop", "The drop of a track, kick and bass at full tilt.")
+    ]  # the dropped intro is left out
 
 
 def test_an_offset_saved_from_the_cli_moves_every_cut(store, settings, demo_artist, capsys):
     from trainmode.cli import main
     from trainmode.service import TrainMode
+
     tm = TrainMode(store, settings)
     row = tm.find_set(demo_artist, "night_drive.als")
     before = tm.plan_clips(demo_artist, row)
@@ -111,8 +115,9 @@ def test_progress_counts_the_clips_share_of_each_render(store, settings, demo_ar
     assert writing[0].bytes_total == pytest.approx(total, rel=0.02) and writing[-1].items_total == 4
 
 
-def test_a_clip_export_failing_midway_stops_every_thread_and_keeps_items_ready(store, settings, demo_artist,
-                                                                            monkeypatch):
+def test_a_clip_export_failing_midway_stops_every_thread_and_keeps_items_ready(
+    store, settings, demo_artist, monkeypatch
+):
     """The clips are made ready on a thread a few rows ahead of the writer: when writing fails
     (here the disk fills on the third clip), that thread and the hashing one end with the export."""
     real, calls = ZipWriter.add_parts, []
@@ -135,15 +140,16 @@ def test_a_clip_export_failing_midway_stops_every_thread_and_keeps_items_ready(s
 
 def test_a_clip_review_is_read_once_until_its_item_or_clips_change(store, settings, demo_artist, monkeypatch):
     from trainmode.service import TrainMode
+
     tm = TrainMode(store, settings)
     item = store.list_items(demo_artist["id"], "ready")[0]
     reads, real_get = [], store.get_item
     monkeypatch.setattr(store, "get_item", lambda item_id: reads.append(item_id) or real_get(item_id))
     first = tm.item_clips(demo_artist, item["id"])
-    assert tm.item_clips(demo_artist, item["id"]) == first and len(reads) == 1   # a rerun of the Train page
+    assert tm.item_clips(demo_artist, item["id"]) == first and len(reads) == 1  # a rerun of the Train page
     saved, clips = first
     tm.save_clips(saved, [{**clips[0], "caption": "Only the intro, drums first.", "edited": True}, *clips[1:]])
-    _, again = tm.item_clips(demo_artist, item["id"])                             # a write: read again
+    _, again = tm.item_clips(demo_artist, item["id"])  # a write: read again
     assert len(reads) == 2 and again[0]["caption"] == "Only the intro, drums first." and again[0]["saved"]
     tm.set_clip_offset(saved, 1.0)
     _, moved = tm.item_clips(demo_artist, item["id"])

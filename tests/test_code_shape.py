@@ -6,6 +6,7 @@ columns); no function over 60 lines; no six similar lines in two places
 (pylint's duplicate-code checker, R0801); pages/ and trainmode/cli.py import at most three
 trainmode modules: trainmode.service, trainmode.errors and one display module.
 """
+
 from __future__ import annotations
 
 import ast
@@ -20,16 +21,22 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # Owned by another branch, emptied at merge: files another helper is reshaping at the same time.
-OTHER_BRANCHES = (
-)
+OTHER_BRANCHES = ()
 
 MAX_FUNCTION_LINES = 60
 CHECKED_DIRS = ("trainmode", "pages", "tests", "benchmarks")
 DOOR = "trainmode.service"
 ALWAYS_ALLOWED = {DOOR, "trainmode.errors"}
 MAX_TRAINMODE_IMPORTS = 3
-PYLINT_DUPLICATES = ["--disable=all", "--enable=duplicate-code", "--min-similarity-lines=6", "--ignore-imports=y",
-                     "--ignore-comments=y", "--ignore-docstrings=y", "--score=n"]
+PYLINT_DUPLICATES = [
+    "--disable=all",
+    "--enable=duplicate-code",
+    "--min-similarity-lines=6",
+    "--ignore-imports=y",
+    "--ignore-comments=y",
+    "--ignore-docstrings=y",
+    "--score=n",
+]
 
 
 def owned_elsewhere(path: str) -> bool:
@@ -50,12 +57,31 @@ def rel(path: Path) -> str:
 
 # ---- (a) ruff ----------------------------------------------------------------------------
 def test_ruff_is_clean():
-    out = subprocess.run([sys.executable, "-m", "ruff", "check", "--output-format", "json", "--no-cache", "."],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--output-format", "json", "--no-cache", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode in (0, 1), out.stderr
-    problems = [f"{rel(Path(p['filename']))}:{p['location']['row']}: {p['code']} {p['message']}"
-                for p in json.loads(out.stdout) if not owned_elsewhere(rel(Path(p["filename"])))]
+    problems = [
+        f"{rel(Path(p['filename']))}:{p['location']['row']}: {p['code']} {p['message']}"
+        for p in json.loads(out.stdout)
+        if not owned_elsewhere(rel(Path(p["filename"])))
+    ]
     assert not problems, "ruff check (fix with `ruff check --fix`):\n" + "\n".join(problems)
+
+
+def test_ruff_format_is_clean():
+    out = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, "ruff format would change these (run `ruff format`):\n" + out.stdout
 
 
 # ---- (b) sizes ---------------------------------------------------------------------------
@@ -66,8 +92,9 @@ def oversized(path: Path) -> list[str]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             length = node.end_lineno - node.lineno + 1
             if length > MAX_FUNCTION_LINES:
-                found.append(f"{rel(path)}:{node.lineno}: {node.name}() is {length} lines "
-                             f"(at most {MAX_FUNCTION_LINES})")
+                found.append(
+                    f"{rel(path)}:{node.lineno}: {node.name}() is {length} lines (at most {MAX_FUNCTION_LINES})"
+                )
     return found
 
 
@@ -114,8 +141,9 @@ def door_problems(users: dict[str, set[str]]) -> list[str]:
     problems = []
     everything = set().union(*users.values())
     if len(everything) > MAX_TRAINMODE_IMPORTS or len(everything - ALWAYS_ALLOWED) > 1:
-        problems.append(f"pages/ and cli.py import {sorted(everything)}: at most {DOOR}, trainmode.errors "
-                        "and one display module")
+        problems.append(
+            f"pages/ and cli.py import {sorted(everything)}: at most {DOOR}, trainmode.errors and one display module"
+        )
     problems += [f"{name} does not go through {DOOR}" for name, mods in users.items() if mods and DOOR not in mods]
     return problems
 
@@ -129,8 +157,10 @@ def test_pages_and_the_cli_go_through_one_door():
 
 def test_the_door_check_can_fail(tmp_path):
     page = tmp_path / "page.py"
-    page.write_text("import streamlit\nfrom trainmode.service import TrainMode\nfrom trainmode import errors\n"
-                    "def f():\n    from trainmode.store import open_store\n")
+    page.write_text(
+        "import streamlit\nfrom trainmode.service import TrainMode\nfrom trainmode import errors\n"
+        "def f():\n    from trainmode.store import open_store\n"
+    )
     cli = tmp_path / "cli.py"
     cli.write_text("from .service import TrainMode\nfrom .tables import items_frame\n")
     users = {"page.py": trainmode_imports(page, "pages"), "cli.py": trainmode_imports(cli, "trainmode")}
@@ -142,8 +172,13 @@ def test_the_door_check_can_fail(tmp_path):
 # ---- (d) no duplicated code ---------------------------------------------------------------
 def duplicates(*targets: str, cwd: Path = ROOT) -> list[str]:
     """pylint's R0801 reports, each as the text naming the places that repeat."""
-    out = subprocess.run([sys.executable, "-m", "pylint", *PYLINT_DUPLICATES, *targets],
-                         cwd=cwd, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "pylint", *PYLINT_DUPLICATES, *targets],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "R0801" in out.stdout or out.returncode == 0, out.stdout + out.stderr
     reports = re.split(r"\n(?=\S+:\d+:\d+: R0801)", out.stdout)
     return [r.strip() for r in reports if "R0801" in r]
@@ -155,8 +190,9 @@ def module_path(name: str) -> str:
 
 def test_no_code_is_duplicated():
     reports = duplicates("trainmode", "pages", "app.py")
-    kept = [r for r in reports
-            if not any(owned_elsewhere(module_path(m)) for m in re.findall(r"^==([\w.]+):", r, re.M))]
+    kept = [
+        r for r in reports if not any(owned_elsewhere(module_path(m)) for m in re.findall(r"^==([\w.]+):", r, re.M))
+    ]
     assert not kept, "\n\n".join(kept)
 
 

@@ -1,5 +1,6 @@
 """Daily operations through the door, on both backends: change a saved caption, delete an
 item / a set / an export / an artist (rows and files), re-export everything."""
+
 from __future__ import annotations
 
 import zipfile
@@ -47,8 +48,9 @@ def saved(tm, demo_files):
     items = []
     for _, als, mp3 in demo_files[:2]:
         row = tm.find_set(ada, als.name)
-        items.append(tm.save(ada, row, SaveRequest(audio=mp3, audio_name=mp3.name, caption="A calm track.",
-                                                   confirm=True)).item)
+        items.append(
+            tm.save(ada, row, SaveRequest(audio=mp3, audio_name=mp3.name, caption="A calm track.", confirm=True)).item
+        )
     return ada, items
 
 
@@ -110,8 +112,15 @@ def test_deleting_an_artist_needs_its_name_and_takes_everything(tm, saved, demo_
     export = tm.export(ada)
     _, als, mp3 = demo_files[2]
     queue = []
-    entry = tm.add_to_queue(queue, ada, tm.find_set(ada, als.name), mp3.read_bytes(), name=mp3.name,
-                            info=tm.measure_upload(mp3, mp3.name), pairing="same name")
+    entry = tm.add_to_queue(
+        queue,
+        ada,
+        tm.find_set(ada, als.name),
+        mp3.read_bytes(),
+        name=mp3.name,
+        info=tm.measure_upload(mp3, mp3.name),
+        pairing="same name",
+    )
     tm.save_draft(ada, queue)
     with pytest.raises(ValidationError, match="Type the artist's name"):
         tm.delete_artist(ada, "Ad")
@@ -121,15 +130,23 @@ def test_deleting_an_artist_needs_its_name_and_takes_everything(tm, saved, demo_
     assert not any(blob_exists(tm, p) for i in items for p in (i["audio_path"], i["prompt_path"]))
     assert not blob_exists(tm, export.zip_path) and not blob_exists(tm, entry.draft_blob)
     assert tm.store.get_draft(ada["id"]) is None
-    tm.create_artist("Ada")                                    # the name is free again
+    tm.create_artist("Ada")  # the name is free again
 
 
 def queued(tm: TrainMode, ada: dict, demo_files, by: str | None = None):
     """A queue holding the third demo MP3, paired with its set: (queue, entry)."""
     _, als, mp3 = demo_files[2]
     queue = []
-    entry = tm.add_to_queue(queue, ada, tm.find_set(ada, als.name), mp3.read_bytes(), name=mp3.name,
-                            info=tm.measure_upload(mp3, mp3.name), pairing="same name", by=by)
+    entry = tm.add_to_queue(
+        queue,
+        ada,
+        tm.find_set(ada, als.name),
+        mp3.read_bytes(),
+        name=mp3.name,
+        info=tm.measure_upload(mp3, mp3.name),
+        pairing="same name",
+        by=by,
+    )
     return queue, entry
 
 
@@ -143,18 +160,18 @@ def test_a_queue_draft_is_restored_with_its_mp3s_and_discarded_with_them(tm, sav
     blob = entry.draft_blob
     assert blob and blob_exists(tm, blob)
 
-    restored, when = tm.restore_draft(ada)                   # a reload, another browser
+    restored, when = tm.restore_draft(ada)  # a reload, another browser
     [again] = restored
     assert when and again.id == entry.id and again.state == "review" and again.caption == "My own words for it."
     assert again.by == "kim" and again.audio == entry.audio and again.generated == entry.generated
     with open(again.audio_path, "rb") as fh:
         assert fh.read() == mp3.read_bytes()
-    again.confirmed = True                                   # "Save anyway" (a non-blocking finding)
+    again.confirmed = True  # "Save anyway" (a non-blocking finding)
     tm.save_entries(restored, ada)
     assert again.state == "saved", again.error
     assert tm.store.get_item(again.item_id)["created_by"] == "kim"
     tm.save_draft(ada, restored)
-    assert not blob_exists(tm, blob)                          # a saved entry needs no draft MP3
+    assert not blob_exists(tm, blob)  # a saved entry needs no draft MP3
     tm.discard_draft(ada)
     assert tm.restore_draft(ada) == ([], None)
 
@@ -167,7 +184,7 @@ def test_a_restored_draft_keeps_its_audio_verdict_and_is_not_listened_to_again(t
     tm.generate_entries(queue, ada)
     tm.save_draft(ada, queue)
 
-    [again], _ = tm.restore_draft(ada)                       # a reload: the verdict is shown again
+    [again], _ = tm.restore_draft(ada)  # a reload: the verdict is shown again
     assert again.analysis is not None and again.verdict is not None
     assert again.verdict.verdict == entry.verdict.verdict
     assert again.analysis.bpm == pytest.approx(entry.analysis.bpm, abs=0.01)
@@ -195,7 +212,7 @@ def test_drafts_older_than_a_week_are_swept(tm, saved, demo_files):
     assert Path(entry.audio_path).exists()
     assert drafts.sweep(tm.store, datetime.now(UTC) + timedelta(days=8)) == 1
     assert tm.restore_draft(ada) == ([], None) and not blob_exists(tm, entry.draft_blob)
-    assert not Path(entry.audio_path).exists()                 # the spilled upload of a long-closed tab
+    assert not Path(entry.audio_path).exists()  # the spilled upload of a long-closed tab
 
 
 def test_exports_record_who_exported(tm, saved):
@@ -211,8 +228,24 @@ def test_the_cli_records_by_or_user(data_dir, demo_files, monkeypatch):
     monkeypatch.setenv("USER", "ops-bot")
     assert cli.main(["import", "--artist", "Cy", str(als), str(als2)]) == 0
     assert cli.main(["save", "--artist", "Cy", "--als", als.name, "--audio", str(mp3), "--generate", "--force"]) == 0
-    assert cli.main(["save", "--artist", "Cy", "--als", als2.name, "--audio", str(mp3_2), "--generate", "--force",
-                     "--by", "Kim"]) == 0
+    assert (
+        cli.main(
+            [
+                "save",
+                "--artist",
+                "Cy",
+                "--als",
+                als2.name,
+                "--audio",
+                str(mp3_2),
+                "--generate",
+                "--force",
+                "--by",
+                "Kim",
+            ]
+        )
+        == 0
+    )
     assert cli.main(["export", "--artist", "Cy", "--by", "Lee"]) == 0
     store = EmbeddedStore(data_dir)
     cy = store.find_artist("Cy")["id"]

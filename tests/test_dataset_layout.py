@@ -1,5 +1,6 @@
 """The dataset inside dataset.zip: per-track files, metadata.jsonl as Hugging Face
 `datasets`' audiofolder reads it, the README card and its YAML, the instrument list."""
+
 import hashlib
 import json
 import re
@@ -43,7 +44,10 @@ def test_each_track_has_audio_caption_and_facts(unzipped):
         facts = json.loads((folder / f"{stem}.json").read_text(encoding="utf-8"))
         assert facts["file_name"] == f"{stem}.mp3"
         assert (facts["bpm"], facts["key"], facts["time_signature"]) == (
-            item["metadata"]["bpm"], item["metadata"]["key"], item["metadata"]["time_signature"])
+            item["metadata"]["bpm"],
+            item["metadata"]["key"],
+            item["metadata"]["time_signature"],
+        )
         assert facts["duration_s"] == item["audio_duration_s"]
         assert facts["genres"] == ["synthwave", "electronic"] and facts["moods"] == ["nostalgic", "driving"]
         assert facts["provenance"] == item["provenance"] and facts["prompt_edited"] is False
@@ -89,7 +93,7 @@ def test_manifest_lists_every_other_member(unzipped):
 def audiofolder(monkeypatch, tmp_path):
     """datasets' real loaders, offline, without torch: datasets 5 imports torchcodec even
     to store a file path in an Audio column, so that one step stores the path as it would."""
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")        # read when datasets is first imported
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # read when datasets is first imported
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     datasets = pytest.importorskip("datasets")
     monkeypatch.setattr(datasets.Audio, "encode_example", lambda self, value: {"bytes": None, "path": value})
@@ -102,7 +106,7 @@ def test_datasets_loads_the_unzipped_export(unzipped, audiofolder, tmp_path, how
     cache = str(tmp_path / "cache")
     if how == "audiofolder":  # what the card shows
         ds = audiofolder.load_dataset("audiofolder", data_dir=str(folder), split="train", cache_dir=cache)
-    else:                     # the folder itself, as a Hub repo is loaded: the card's YAML decides
+    else:  # the folder itself, as a Hub repo is loaded: the card's YAML decides
         ds = audiofolder.load_dataset(str(folder), split="train", cache_dir=cache)
     ds = ds.cast_column("audio", audiofolder.Audio(decode=False))
     assert ds.num_rows == 2
@@ -114,7 +118,9 @@ def test_datasets_loads_the_unzipped_export(unzipped, audiofolder, tmp_path, how
 
 # ---- the facts of one track --------------------------------------------------------
 SUMMARY = {
-    "tempo": {"bpm": 128}, "time_signature": "4/4", "key": {"tonic": "F", "mode": "minor", "confidence": 0.9},
+    "tempo": {"bpm": 128},
+    "time_signature": "4/4",
+    "key": {"tonic": "F", "mode": "minor", "confidence": 0.9},
     "devices": ["Drum Rack", "EQ Eight", "Reverb", "Operator", "Simpler", "Limiter"],
     "plugins": ["Serum", "FabFilter Pro-Q 3", "ValhallaRoom"],
 }
@@ -122,10 +128,14 @@ SUMMARY = {
 
 def test_instruments_are_the_profile_then_instrument_families_never_devices():
     schema = {"instruments": ["Drums", "synth bass"]}
-    summary = {**SUMMARY, "tracks": [
-        {"name": "Beat", "type": "midi", "devices": ["Drum Rack", "EQ Eight"]},
-        {"name": "1-MIDI", "type": "midi", "devices": ["Operator"], "plugins": ["Serum"]},
-        {"name": "Hook", "type": "audio", "devices": ["Simpler", "Reverb"]}]}
+    summary = {
+        **SUMMARY,
+        "tracks": [
+            {"name": "Beat", "type": "midi", "devices": ["Drum Rack", "EQ Eight"]},
+            {"name": "1-MIDI", "type": "midi", "devices": ["Operator"], "plugins": ["Serum"]},
+            {"name": "Hook", "type": "audio", "devices": ["Simpler", "Reverb"]},
+        ],
+    }
     assert dataset.set_facts(summary, schema)["instruments"] == ["Drums", "synth bass", "synths", "lead"]
     assert dataset.set_facts({"devices": ["operator"]}, {"instruments": ["Operator"]})["instruments"] == ["Operator"]
     assert dataset.set_facts({}, {})["instruments"] == []
@@ -158,11 +168,11 @@ def test_tags_come_from_the_tags_variant_else_from_the_facts():
 def test_the_split_is_a_pure_function_of_the_item_id():
     ids = [f"item-{n}" for n in range(400)]
     sides = [dataset.split_of(i, 0.8) for i in ids]
-    assert sides == [dataset.split_of(i, 0.8) for i in ids]          # the same item, the same side
-    assert 0.7 < sides.count("train") / len(ids) < 0.9                # and about the ratio
+    assert sides == [dataset.split_of(i, 0.8) for i in ids]  # the same item, the same side
+    assert 0.7 < sides.count("train") / len(ids) < 0.9  # and about the ratio
     smaller = [dataset.split_of(i, 0.5) for i, s in zip(ids, sides, strict=True) if s == "valid"]
-    assert set(smaller) == {"valid"}                                 # a smaller ratio only moves items to valid
-    assert {dataset.split_of(i, None) for i in ids} == {"train"}       # no ratio: everything trains
+    assert set(smaller) == {"valid"}  # a smaller ratio only moves items to valid
+    assert {dataset.split_of(i, None) for i in ids} == {"train"}  # no ratio: everything trains
 
 
 def test_the_artist_is_an_opaque_id_unless_the_user_opts_in():
@@ -211,18 +221,36 @@ def test_a_split_export_declares_both_splits_and_datasets_loads_them(unzipped_wi
 
 
 def test_the_render_measurements_reach_the_sidecar_metadata_and_card():
-    heard = {"duration_s": 30.0, "sample_rate": 44100, "channels": 2, "bpm": 139.8, "bpm_confidence": 0.9,
-             "key": "A minor", "key_strength": 0.8, "loudness_lufs": -9.5, "loudness_range_lu": 4.0,
-             "peak_dbfs": -0.3, "silence_start_s": 0.0, "silence_end_s": 0.2, "clipped_ratio": 0.0, "mono": False,
-             "mono_compatible": True, "stereo_correlation": 0.4, "analyzer": "essentia", "notes": [],
-             "verdict": "mismatch", "reasons": ["The audio runs at 140 BPM, the set at 128."], "confirmed": True}
+    heard = {
+        "duration_s": 30.0,
+        "sample_rate": 44100,
+        "channels": 2,
+        "bpm": 139.8,
+        "bpm_confidence": 0.9,
+        "key": "A minor",
+        "key_strength": 0.8,
+        "loudness_lufs": -9.5,
+        "loudness_range_lu": 4.0,
+        "peak_dbfs": -0.3,
+        "silence_start_s": 0.0,
+        "silence_end_s": 0.2,
+        "clipped_ratio": 0.0,
+        "mono": False,
+        "mono_compatible": True,
+        "stereo_correlation": 0.4,
+        "analyzer": "essentia",
+        "notes": [],
+        "verdict": "mismatch",
+        "reasons": ["The audio runs at 140 BPM, the set at 128."],
+        "confirmed": True,
+    }
     listened = {"id": "i1", "audio_path": "a.mp3", "prompt_text": "A loop.", "metadata": {"audio": heard}}
     unheard = {"id": "i2", "audio_path": "b.mp3", "prompt_text": "A loop.", "metadata": {}}
     rows = [dataset.row_for(n, item, SUMMARY, {}, artist="artist-x") for n, item in enumerate((listened, unheard), 1)]
     first, second = (hf.track_record(r) for r in rows)
     assert (first["audio_bpm"], first["loudness_lufs"], first["audio_key"]) == (139.8, -9.5, "A minor")
     assert first["audio_verdict"] == "mismatch" and first["confirmed_despite_doubt"] is True
-    assert all(second[name] is None for name in dataset.AUDIO_FIELDS)        # one type per column, null when unheard
+    assert all(second[name] is None for name in dataset.AUDIO_FIELDS)  # one type per column, null when unheard
     line = json.loads(hf.metadata_line(first))
     assert line["loudness_lufs"] == -9.5 and set(dataset.AUDIO_FIELDS) <= set(line)
     card = hf.dataset_card("artist-x", rows, [])

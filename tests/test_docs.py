@@ -4,6 +4,7 @@ reference, configuration table, dataset format and troubleshooting messages matc
 Diagrams are rendered by the pinned Mermaid CLI (package.json, `PUPPETEER_SKIP_DOWNLOAD=1 npm ci`)
 driving Debian's chromium; without them the render tests skip, except in CI where they fail.
 """
+
 from __future__ import annotations
 
 import json
@@ -91,9 +92,15 @@ def section(path: Path, title: str) -> str:
         match = re.match(r"^(#{1,6})\s+(.*)$", line)
         if match and match.group(2).strip() == title:
             level = len(match.group(1))
-            end = next((j for j in range(index + 1, len(prose))
-                        if (m := re.match(r"^(#{1,6})\s", prose[j])) and len(m.group(1)) <= level), len(lines))
-            return "\n".join(lines[index + 1:end])
+            end = next(
+                (
+                    j
+                    for j in range(index + 1, len(prose))
+                    if (m := re.match(r"^(#{1,6})\s", prose[j])) and len(m.group(1)) <= level
+                ),
+                len(lines),
+            )
+            return "\n".join(lines[index + 1 : end])
     raise AssertionError(f"{rel(path)} has no section {title!r}")
 
 
@@ -116,8 +123,10 @@ def defines(path: Path, name: str) -> bool:
     text = path.read_text(encoding="utf-8")
     if path.suffix != ".py":
         return re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text) is not None
-    return re.search(rf"^\s*(?:(?:async\s+)?def|class)\s+{name}\b|^\s*{name}\s*(?::[^=\n]*)?=(?!=)",
-                     text, re.M) is not None
+    return (
+        re.search(rf"^\s*(?:(?:async\s+)?def|class)\s+{name}\b|^\s*{name}\s*(?::[^=\n]*)?=(?!=)", text, re.M)
+        is not None
+    )
 
 
 # ---- 1. every diagram renders ----------------------------------------------------------
@@ -141,9 +150,16 @@ def mmdc(tmp_path_factory):
         source, out = work / f"{name}.md", work / name
         source.write_text(markdown, encoding="utf-8")
         out.mkdir()
-        done = subprocess.run([str(MMDC), "--quiet", "-p", str(config), "-i", str(source), "-o", str(out / "out.md")],
-                              capture_output=True, text=True, timeout=240, env=env, cwd=work)
+        done = subprocess.run(
+            [str(MMDC), "--quiet", "-p", str(config), "-i", str(source), "-o", str(out / "out.md")],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            env=env,
+            cwd=work,
+        )
         return done, out
+
     return run
 
 
@@ -157,8 +173,11 @@ def test_every_mermaid_block_renders(mmdc):
     done, out = mmdc(as_markdown(blocks), "all")
     if done.returncode != 0:
         # Name the broken block(s): render them one by one (only on failure).
-        broken = [where for index, (where, code) in enumerate(blocks)
-                  if mmdc(as_markdown([(where, code)]), f"one-{index}")[0].returncode != 0]
+        broken = [
+            where
+            for index, (where, code) in enumerate(blocks)
+            if mmdc(as_markdown([(where, code)]), f"one-{index}")[0].returncode != 0
+        ]
         pytest.fail(f"Mermaid could not render {', '.join(broken) or 'the docs'}:\n{done.stderr[-3000:]}")
     rendered = sorted(out.glob("out-*.svg"))
     assert len(rendered) == len(blocks), f"{len(blocks)} blocks but {len(rendered)} diagrams"
@@ -228,12 +247,14 @@ def migration_tables() -> dict[str, dict[str, dict]]:
     """{table: {column: {type, pk, fk (table or None), not_null, unique}}} from the CREATE TABLE
     blocks and ALTER TABLE ... ADD COLUMN lines of every migration, applied in order."""
     assert MIGRATION is not None, "no supabase/migrations/*_train_mode.sql"
-    sql = "\n".join(re.sub(r"--[^\n]*", "", p.read_text(encoding="utf-8"))
-                    for p in sorted(MIGRATION.parent.glob("*.sql")))
+    sql = "\n".join(
+        re.sub(r"--[^\n]*", "", p.read_text(encoding="utf-8")) for p in sorted(MIGRATION.parent.glob("*.sql"))
+    )
     tables = {}
     found = re.findall(r"create table (?:if not exists )?(?:public\.)?(\w+)\s*\((.*?)\n\);", sql, re.S | re.I)
-    added = re.findall(r"alter table (?:if exists )?(?:public\.)?(\w+)\s+add column (?:if not exists )?([^;]+);",
-                       sql, re.I)
+    added = re.findall(
+        r"alter table (?:if exists )?(?:public\.)?(\w+)\s+add column (?:if not exists )?([^;]+);", sql, re.I
+    )
     for name, body in [*found, *added]:
         columns, table_unique = {}, set()
         for line in (raw.strip().rstrip(",") for raw in body.splitlines()):
@@ -247,10 +268,13 @@ def migration_tables() -> dict[str, dict[str, dict]]:
             column, rest = line.split(None, 1)
             type_ = re.split(COLUMN_STOP, rest, maxsplit=1, flags=re.I)[0].strip()
             ref = re.search(r"references\s+(?:public\.)?(\w+)", rest, re.I)
-            columns[column] = {"type": re.sub(r"\s+", "_", type_.lower()), "pk": "primary key" in rest.lower(),
-                               "fk": ref.group(1) if ref else None,
-                               "not_null": bool(re.search(r"not null|primary key", rest, re.I)),
-                               "unique": bool(re.search(r"\bunique\b|primary key", rest, re.I))}
+            columns[column] = {
+                "type": re.sub(r"\s+", "_", type_.lower()),
+                "pk": "primary key" in rest.lower(),
+                "fk": ref.group(1) if ref else None,
+                "not_null": bool(re.search(r"not null|primary key", rest, re.I)),
+                "unique": bool(re.search(r"\bunique\b|primary key", rest, re.I)),
+            }
         for column in table_unique:
             columns[column]["unique"] = True
         tables.setdefault(name, {}).update(columns)
@@ -275,11 +299,14 @@ def erd(code: str) -> tuple[dict[str, dict[str, dict]], dict[frozenset, dict[str
         elif line.strip() == "}":
             current = None
         elif line.strip():
-            attr = re.match(r'^\s*([\w\[\]()-]+)\s+(\w+)\s*((?:PK|FK|UK)(?:\s*,\s*(?:PK|FK|UK))*)?\s*(?:"[^"]*")?\s*$',
-                            line)
+            attr = re.match(
+                r'^\s*([\w\[\]()-]+)\s+(\w+)\s*((?:PK|FK|UK)(?:\s*,\s*(?:PK|FK|UK))*)?\s*(?:"[^"]*")?\s*$', line
+            )
             assert attr, f"cannot read ERD attribute line {line!r}"
-            current[attr.group(2)] = {"type": attr.group(1).lower(),
-                                      "keys": set(re.findall(r"PK|FK|UK", attr.group(3) or ""))}
+            current[attr.group(2)] = {
+                "type": attr.group(1).lower(),
+                "keys": set(re.findall(r"PK|FK|UK", attr.group(3) or "")),
+            }
     return entities, relations
 
 
@@ -294,8 +321,10 @@ def test_the_architecture_erd_is_the_migration():
     for table, columns in tables.items():
         shown = entities[table]
         if set(shown) != set(columns):
-            problems.append(f"{table}: missing from the ERD {sorted(set(columns) - set(shown))}, "
-                            f"not in the migration {sorted(set(shown) - set(columns))}")
+            problems.append(
+                f"{table}: missing from the ERD {sorted(set(columns) - set(shown))}, "
+                f"not in the migration {sorted(set(shown) - set(columns))}"
+            )
         for column, spec in columns.items():
             if column not in shown:
                 continue
@@ -314,12 +343,15 @@ def test_the_architecture_erd_is_the_migration():
             parent = "1" if spec["not_null"] else "0..1"
             children = {"0..1", "1"} if spec["unique"] else {"0..n", "1..n"}
             if pair[spec["fk"]] != parent or pair[table] not in children:
-                problems.append(f"{spec['fk']}–{table}: cardinality {pair} does not fit {table}.{column} "
-                                f"({'not null' if spec['not_null'] else 'nullable'}, "
-                                f"{'unique' if spec['unique'] else 'not unique'})")
+                problems.append(
+                    f"{spec['fk']}–{table}: cardinality {pair} does not fit {table}.{column} "
+                    f"({'not null' if spec['not_null'] else 'nullable'}, "
+                    f"{'unique' if spec['unique'] else 'not unique'})"
+                )
     linked = {frozenset((t, spec["fk"])) for t, cols in tables.items() for spec in cols.values() if spec["fk"]}
-    problems += [f"ERD relation {sorted(pair)} has no foreign key in the migration"
-                 for pair in relations if pair not in linked]
+    problems += [
+        f"ERD relation {sorted(pair)} has no foreign key in the migration" for pair in relations if pair not in linked
+    ]
     assert not problems, "\n".join(problems)
 
 

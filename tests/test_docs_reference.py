@@ -1,6 +1,7 @@
 """The README's reference sections stay true: the CLI table lists every command and option,
 the configuration table every variable with its default, the dataset format every member and
 field, and troubleshooting quotes messages the code really says."""
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,11 @@ def test_the_cli_reference_lists_every_command_and_option():
             if isinstance(action, argparse._HelpAction):
                 continue
             words = list(action.option_strings) + [str(c) for c in action.choices or ()]
-            missing += [f"{command} {word}" for word in words
-                        if not re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", rows[command])]
+            missing += [
+                f"{command} {word}"
+                for word in words
+                if not re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", rows[command])
+            ]
     assert not missing, f"not in the README's CLI reference: {missing}"
 
 
@@ -49,9 +53,11 @@ def config_variables() -> dict[str, str | None]:
         if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)):
             continue
         func = node.func
-        reader = (isinstance(func, ast.Name) and func.id in ("get", "integer")) or \
-                 (isinstance(func, ast.Attribute) and func.attr in ("get", "getenv")
-                  and ast.unparse(func.value) in ("os.environ", "os", "env"))
+        reader = (isinstance(func, ast.Name) and func.id in ("get", "integer")) or (
+            isinstance(func, ast.Attribute)
+            and func.attr in ("get", "getenv")
+            and ast.unparse(func.value) in ("os.environ", "os", "env")
+        )
         name = node.args[0].value
         if reader and isinstance(name, str) and re.fullmatch(r"[A-Z][A-Z0-9_]+", name):
             default = node.args[1].value if len(node.args) > 1 and isinstance(node.args[1], ast.Constant) else None
@@ -63,10 +69,15 @@ def test_the_configuration_table_lists_every_variable_with_its_default():
     variables = config_variables()
     assert {"TRAINMODE_BACKEND", "OPENAI_API_KEY", "SUPABASE_SERVICE_ROLE_KEY", "TRAINMODE_SECRETS"} <= set(variables)
     rows = {cells[0].strip("`"): cells for cells in table_rows(section(README, "Configuration"))}
-    assert set(rows) == set(variables), (f"not documented: {sorted(set(variables) - set(rows))}, "
-                                         f"not read by config.py: {sorted(set(rows) - set(variables))}")
-    wrong = [f"{name}: default {default!r}, README says {rows[name][1]!r}" for name, default in variables.items()
-             if default is not None and f"`{default}`" not in rows[name][1]]
+    assert set(rows) == set(variables), (
+        f"not documented: {sorted(set(variables) - set(rows))}, "
+        f"not read by config.py: {sorted(set(rows) - set(variables))}"
+    )
+    wrong = [
+        f"{name}: default {default!r}, README says {rows[name][1]!r}"
+        for name, default in variables.items()
+        if default is not None and f"`{default}`" not in rows[name][1]
+    ]
     assert not wrong, "\n".join(wrong)
 
 

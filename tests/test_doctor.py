@@ -1,5 +1,6 @@
 """`doctor` finds what crashes leave, reports it in one table, and removes it only with fix,
 on both backends; the start-up sweep removes only temp files of dead processes and old uploads."""
+
 from __future__ import annotations
 
 import os
@@ -89,10 +90,18 @@ def item(store, artist, summary, *, files=True) -> dict:
     if files:
         store.put_blob(f"{base}/audio.mp3", b"ID3" + b"\0" * 997, "audio/mpeg")
         store.put_blob(f"{base}/prompt.txt", b"warm\n", "text/plain")
-    return store.insert_item({"id": item_id, "artist_id": artist["id"], "als_summary_id": summary["id"],
-                              "parse_id": summary["parse_id"], "audio_path": f"{base}/audio.mp3",
-                              "prompt_path": f"{base}/prompt.txt", "prompt_text": "warm",
-                              "audio_sha256": uuid.uuid4().hex * 2})
+    return store.insert_item(
+        {
+            "id": item_id,
+            "artist_id": artist["id"],
+            "als_summary_id": summary["id"],
+            "parse_id": summary["parse_id"],
+            "audio_path": f"{base}/audio.mp3",
+            "prompt_path": f"{base}/prompt.txt",
+            "prompt_text": "warm",
+            "audio_sha256": uuid.uuid4().hex * 2,
+        }
+    )
 
 
 def export_with_zip(store, artist, status: str, *, row=True) -> str:

@@ -1,5 +1,6 @@
 """Export: streaming zip64, determinism, verification, crash safety, busy artist,
 the remote (fetch) path and progress. The rows layout is in test_dataset_layout.py."""
+
 import gc
 import hashlib
 import io
@@ -36,9 +37,17 @@ def test_export_packs_every_ready_item_and_marks_them_exported(store, settings, 
     with zipfile.ZipFile(result.local_path) as zf:
         names = zf.namelist()
         assert zf.testzip() is None
-        assert names == ["track-0001.mp3", "track-0001.txt", "track-0001.json",
-                         "track-0002.mp3", "track-0002.txt", "track-0002.json",
-                         "metadata.jsonl", "README.md", "MANIFEST.sha256"]
+        assert names == [
+            "track-0001.mp3",
+            "track-0001.txt",
+            "track-0001.json",
+            "track-0002.mp3",
+            "track-0002.txt",
+            "track-0002.json",
+            "metadata.jsonl",
+            "README.md",
+            "MANIFEST.sha256",
+        ]
         for index, item in enumerate(ready, 1):
             stem = f"track-{index:04d}"
             assert zf.read(f"{stem}.mp3") == store.local_path(item["audio_path"]).read_bytes()
@@ -121,8 +130,10 @@ def _fail_os(*_args, **_kwargs):
 
 
 FAULTS = {
-    "read audio": lambda mp, store: (mp.setattr(store, "local_path", lambda path: None),
-                                     mp.setattr(store, "open_blob", _fail)),
+    "read audio": lambda mp, store: (
+        mp.setattr(store, "local_path", lambda path: None),
+        mp.setattr(store, "open_blob", _fail),
+    ),
     "write": lambda mp, store: mp.setattr(ZipWriter, "add_parts", _fail_os),
     "verify": lambda mp, store: mp.setattr(export_mod, "check_directory", _fail),
     "store zip": lambda mp, store: mp.setattr(store, "adopt_blob", _fail),
@@ -137,7 +148,7 @@ def test_a_failure_at_any_step_keeps_items_ready_and_leaves_no_zip(store, settin
         with pytest.raises(StoreError):
             export_artist(store, settings, artist)
     assert export_threads() == []
-    assert gc.isenabled() and gc.get_freeze_count() == 0     # the collector's pause ends with the export
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # the collector's pause ends with the export
     assert len(store.list_items(artist["id"], "ready")) == 2
     assert not list((store.blob_dir / "exports").rglob("*.zip")) if (store.blob_dir / "exports").exists() else True
     assert not list((store.data_dir / "tmp").rglob("*.zip"))
@@ -232,11 +243,19 @@ def add_items(store, artist, count: int) -> list[dict]:
         base = f"artists/{artist['id']}/items/{item_id}"
         audio = b"ID3" + f"extra {n}".encode() * 5000
         store.put_blob(f"{base}/audio.mp3", audio, "audio/mpeg")
-        store.insert_item({
-            "id": item_id, "artist_id": artist["id"], "als_summary_id": summary["id"],
-            "parse_id": summary["parse_id"], "audio_path": f"{base}/audio.mp3",
-            "prompt_path": f"{base}/prompt.txt", "prompt_text": f"Extra track {n}.",
-            "audio_sha256": hashlib.sha256(audio).hexdigest(), "audio_bytes": len(audio)})
+        store.insert_item(
+            {
+                "id": item_id,
+                "artist_id": artist["id"],
+                "als_summary_id": summary["id"],
+                "parse_id": summary["parse_id"],
+                "audio_path": f"{base}/audio.mp3",
+                "prompt_path": f"{base}/prompt.txt",
+                "prompt_text": f"Extra track {n}.",
+                "audio_sha256": hashlib.sha256(audio).hexdigest(),
+                "audio_bytes": len(audio),
+            }
+        )
     return store.list_items(artist["id"], "ready")
 
 
@@ -268,12 +287,12 @@ def test_a_fetch_dying_midway_cleans_up_and_keeps_items_ready(store, settings, a
     out.mkdir()
     with pytest.raises(StoreError, match="connection to storage was reset"):
         build_zip(remote, artist, items, out / "dataset.zip", max_workers=2)
-    assert export_threads() == []                                    # the pool is shut down
-    assert [p.name for p in out.iterdir()] == ["dataset.zip"]       # no fetched or half-fetched MP3
+    assert export_threads() == []  # the pool is shut down
+    assert [p.name for p in out.iterdir()] == ["dataset.zip"]  # no fetched or half-fetched MP3
     with pytest.raises(StoreError, match="connection to storage was reset"):
         export_dataset(remote, artist, max_workers=2)
     assert export_threads() == []
-    assert [p for p in (store.data_dir / "tmp").rglob("*")] == []   # no temp MP3, no half zip
+    assert [p for p in (store.data_dir / "tmp").rglob("*")] == []  # no temp MP3, no half zip
     assert not (store.blob_dir / "exports").exists()
     assert len(store.list_items(artist["id"], "ready")) == len(items)
     assert [e["status"] for e in store.list_exports(artist["id"])] == ["failed"]
@@ -357,7 +376,7 @@ def test_a_crashed_export_does_not_block_forever_and_its_leftovers_go(store, art
     (leftover / "dataset.zip").write_bytes(b"PK half a zip")
     other_artist = store.data_dir / "tmp" / f"export-{new_id()}-running"
     other_artist.mkdir()
-    result = export_dataset(store, artist, stale_after_s=0)   # the old 'building' row counts as crashed
+    result = export_dataset(store, artist, stale_after_s=0)  # the old 'building' row counts as crashed
     assert result.item_count == 2
     assert not leftover.exists() and other_artist.exists()
     statuses = {e["id"]: (e["status"], e["error"]) for e in store.list_exports(artist["id"])}

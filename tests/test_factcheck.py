@@ -1,4 +1,5 @@
 """The fact checker: each claim a caption can make, checked against the set."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,16 @@ from trainmode.captions.factcheck import (
 
 
 def track(name, type_="midi", devices=(), plugins=(), muted=False, group=None):
-    return {"name": name, "type": type_, "muted": muted, "group": group, "devices": list(devices),
-            "plugins": list(plugins), "clip_count": 1, "note_count": 8}
+    return {
+        "name": name,
+        "type": type_,
+        "muted": muted,
+        "group": group,
+        "devices": list(devices),
+        "plugins": list(plugins),
+        "clip_count": 1,
+        "note_count": 8,
+    }
 
 
 def summary(**overrides) -> dict:
@@ -41,8 +50,10 @@ def summary(**overrides) -> dict:
     return {**base, **overrides}
 
 
-GOOD = ("Driving deep house at 124 BPM in F# minor, with punchy drums, a rolling bass line and lush synth chords "
-        "that build to a bright, euphoric peak.")
+GOOD = (
+    "Driving deep house at 124 BPM in F# minor, with punchy drums, a rolling bass line and lush synth chords "
+    "that build to a bright, euphoric peak."
+)
 
 
 def codes(caption: str, s: dict | None = None, schema: dict | None = None, **kw) -> list[str]:
@@ -57,15 +68,24 @@ def test_findings_are_json_ready():
     findings = check_caption("Techno at 130 BPM.", summary())
     assert all(isinstance(f, Finding) for f in findings)
     assert json.loads(json.dumps([f.to_dict() for f in findings])) == [
-        {"code": "too_short", "message": "The caption has 4 words; describe the track in at least 10.",
-         "severity": "warning", "blocking": False},
-        {"code": "tempo_mismatch", "message": "The caption says 130 BPM but the set is 124 BPM.", "severity": "error",
-         "blocking": False},
+        {
+            "code": "too_short",
+            "message": "The caption has 4 words; describe the track in at least 10.",
+            "severity": "warning",
+            "blocking": False,
+        },
+        {
+            "code": "tempo_mismatch",
+            "message": "The caption says 130 BPM but the set is 124 BPM.",
+            "severity": "error",
+            "blocking": False,
+        },
     ]
 
 
-@pytest.mark.parametrize("stated, ok", [("124", True), ("125 bpm", True), ("123", True), ("126", False),
-                                        ("122", False), ("124.5", True)])
+@pytest.mark.parametrize(
+    "stated, ok", [("124", True), ("125 bpm", True), ("123", True), ("126", False), ("122", False), ("124.5", True)]
+)
 def test_tempo_within_one_bpm(stated, ok):
     caption = GOOD.replace("124 BPM", stated if "bpm" in stated else f"{stated} BPM")
     assert ("tempo_mismatch" not in codes(caption)) is ok
@@ -73,19 +93,26 @@ def test_tempo_within_one_bpm(stated, ok):
 
 def test_tempo_phrasings_and_automated_tempo():
     assert codes("A drum workout with a tempo of 140 and punchy drums, rolling bass and synth chords.") == [
-        "tempo_mismatch"]
+        "tempo_mismatch"
+    ]
     ramp = summary(tempo={"bpm": 120.0, "automated": True, "min": 120.0, "max": 128.0})
     assert "tempo_mismatch" not in codes(GOOD, ramp)
     [finding] = check_caption(GOOD.replace("124", "132"), ramp)
     assert finding.message == "The caption says 132 BPM but the set is 120–128 BPM."
 
 
-@pytest.mark.parametrize("key, finding", [
-    ("F# minor", None), ("Gb minor", None), ("F#m", None), ("F sharp minor", None),
-    ("A major", "The caption says A major but the set is in F# minor."),
-    ("F# major", "The caption says F# major but the set is in F# minor."),
-    ("Am", "The caption says Am but the set is in F# minor."),
-])
+@pytest.mark.parametrize(
+    "key, finding",
+    [
+        ("F# minor", None),
+        ("Gb minor", None),
+        ("F#m", None),
+        ("F sharp minor", None),
+        ("A major", "The caption says A major but the set is in F# minor."),
+        ("F# major", "The caption says F# major but the set is in F# minor."),
+        ("Am", "The caption says Am but the set is in F# minor."),
+    ],
+)
 def test_key_and_mode(key, finding):
     found = check_caption(GOOD.replace("F# minor", key), summary())
     assert [f.message for f in found] == ([finding] if finding else [])
@@ -124,25 +151,30 @@ def test_muted_tracks_and_returns_are_not_evidence():
     assert codes(GOOD + " Clean guitar licks answer the chords.") == ["unsupported_instrument"]
     unmuted = summary(tracks=[*summary()["tracks"][:3], track("Gtr DI", "audio")])
     assert codes(GOOD + " Clean guitar licks answer the chords.", unmuted) == []
-    in_muted_group = summary(tracks=[track("Keys", "group", muted=True), track("Rhodes", group="Keys"),
-                                     *summary()["tracks"]])
+    in_muted_group = summary(
+        tracks=[track("Keys", "group", muted=True), track("Rhodes", group="Keys"), *summary()["tracks"]]
+    )
     assert codes(GOOD + " Warm electric piano too.", in_muted_group) == ["unsupported_instrument"]
 
 
-@pytest.mark.parametrize("name, devices, instrument", [
-    ("1-MIDI", ["Electric"], "electric piano"),
-    ("Keys", [], "piano"),
-    ("Audio 3", ["DrumGroupDevice"], "hi-hats"),
-    ("Audio 3", ["Impulse"], "percussion"),
-    ("Lead", ["Wavetable"], "arpeggios"),
-    ("Sub", [], "sub-bass"),
-    ("BV stack", [], "backing vocals"),
-    ("Breath Bells", [], "chimes"),
-])
+@pytest.mark.parametrize(
+    "name, devices, instrument",
+    [
+        ("1-MIDI", ["Electric"], "electric piano"),
+        ("Keys", [], "piano"),
+        ("Audio 3", ["DrumGroupDevice"], "hi-hats"),
+        ("Audio 3", ["Impulse"], "percussion"),
+        ("Lead", ["Wavetable"], "arpeggios"),
+        ("Sub", [], "sub-bass"),
+        ("BV stack", [], "backing vocals"),
+        ("Breath Bells", [], "chimes"),
+    ],
+)
 def test_evidence_from_names_and_devices(name, devices, instrument):
     s = summary(tracks=[track(name, devices=devices)], samples=[])
-    assert codes(f"Moody downtempo piece at 124 BPM built around {instrument} and little else, slowly evolving.",
-                 s) == []
+    assert (
+        codes(f"Moody downtempo piece at 124 BPM built around {instrument} and little else, slowly evolving.", s) == []
+    )
 
 
 def test_samples_are_evidence_but_the_profiles_instruments_are_not():
@@ -154,8 +186,10 @@ def test_samples_are_evidence_but_the_profiles_instruments_are_not():
 
 
 def test_negated_instruments_and_genre_names_are_not_claims():
-    caption = ("Instrumental drum and bass roller at 124 BPM with no vocals or saxophone, built on punchy drums, "
-               "a rolling bass line and synth chords, vocal-free throughout.")
+    caption = (
+        "Instrumental drum and bass roller at 124 BPM with no vocals or saxophone, built on punchy drums, "
+        "a rolling bass line and synth chords, vocal-free throughout."
+    )
     assert codes(caption) == []
 
 
@@ -191,8 +225,10 @@ def test_supported_families_for_the_offline_writer():
 
 
 # ---- summary v2 facts, blocking findings, variants ------------------------------------------------
-V2_GOOD = ("Warm downtempo groove in 6/8, mostly at 90 BPM with tempo changes, built on drums and bass, with piano "
-           "and strings entering in the verse and vocals near the end.")
+V2_GOOD = (
+    "Warm downtempo groove in 6/8, mostly at 90 BPM with tempo changes, built on drums and bass, with piano "
+    "and strings entering in the verse and vocals near the end."
+)
 
 
 def test_v2_tempo_map_dominant_tempo_and_meter_changes():
@@ -200,8 +236,7 @@ def test_v2_tempo_map_dominant_tempo_and_meter_changes():
     assert check_caption(V2_GOOD, s) == []
     assert codes(V2_GOOD.replace("mostly at 90 BPM", "at 135 BPM"), s) == ["tempo_mismatch"]  # a ramp is no tempo
     [finding] = check_caption(V2_GOOD.replace("90 BPM", "120 BPM"), s)
-    assert finding.message == ("The caption says 120 BPM but the set is mostly 90 BPM, changing between 90 and "
-                               "180.")
+    assert finding.message == ("The caption says 120 BPM but the set is mostly 90 BPM, changing between 90 and 180.")
     assert codes(V2_GOOD + " It ends in 7/8.", s) == []
     assert codes(V2_GOOD + " It ends in 5/4.", s) == ["meter_mismatch"]
 
@@ -218,17 +253,25 @@ def test_v2_instruments_ranked_by_the_set_not_the_profile():
     assert codes(V2_GOOD + " Guitar licks too.", s, {"instruments": ["guitar"]}) == ["unsupported_instrument"]
     assert codes(V2_GOOD + " A saxophone answers.", s) == ["unsupported_instrument"]  # its track is muted
     woodwinds = v2_summary(instruments=[{"family": "woodwinds", "seconds": 10.0}], tracks=[])
-    assert codes("A flute and a sax carry this calm piece, mostly at 90 BPM with tempo changes, in 6/8.",
-                 woodwinds) == []
+    assert (
+        codes("A flute and a sax carry this calm piece, mostly at 90 BPM with tempo changes, in 6/8.", woodwinds) == []
+    )
 
 
-@pytest.mark.parametrize("text, code", [
-    ("see https://example.com/track", "url"), ("more at www.example.org", "url"),
-    ("on soundcloud.com/nova", "url"), ("by Nova Lane", "artist_name"), ("from Vox_take_03.wav", "sample_name"),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("see https://example.com/track", "url"),
+        ("more at www.example.org", "url"),
+        ("on soundcloud.com/nova", "url"),
+        ("by Nova Lane", "artist_name"),
+        ("from Vox_take_03.wav", "sample_name"),
+    ],
+)
 def test_urls_and_leaks_block_saving(text, code):
-    [finding] = [f for f in check_caption(f"{V2_GOOD[:-1]}, {text}.", v2_summary(), {"name": "Nova Lane"})
-                 if f.code == code]
+    [finding] = [
+        f for f in check_caption(f"{V2_GOOD[:-1]}, {text}.", v2_summary(), {"name": "Nova Lane"}) if f.code == code
+    ]
     assert finding.blocking and finding.code in BLOCKING
 
 
@@ -240,14 +283,16 @@ def test_strip_markdown_keeps_link_text_and_drops_images():
 
 def test_check_variants_runs_the_same_check_on_every_variant_with_its_own_length_rule():
     s = steady(122)
-    variants = {"detailed": "Deep house at 122 BPM in C# minor with drums, bass, piano, strings and vocals, the verse "
-                            "adding piano and strings over the drums.",
-                "short": "Deep house at 122 BPM with drums, bass and a saxophone.",
-                "tags": "deep house, drums, bass, c# minor, 122 bpm, 4/4, a minor"}
+    variants = {
+        "detailed": "Deep house at 122 BPM in C# minor with drums, bass, piano, strings and vocals, the verse "
+        "adding piano and strings over the drums.",
+        "short": "Deep house at 122 BPM with drums, bass and a saxophone.",
+        "tags": "deep house, drums, bass, c# minor, 122 bpm, 4/4, a minor",
+    }
     found = check_variants(variants, s)
     assert found["detailed"] == []
     assert [f.code for f in found["short"]] == ["unsupported_instrument"]  # short is allowed under 10 words
-    assert [f.code for f in found["tags"]] == ["key_mismatch"]               # "a minor" read as a key
+    assert [f.code for f in found["tags"]] == ["key_mismatch"]  # "a minor" read as a key
     too_many = check_variants({"short": " ".join(["drums"] * 16), "tags": "drums, bass"}, s)
     assert [f.code for f in too_many["short"]] == ["variant_length"]
     assert [f.code for f in too_many["tags"]] == ["variant_length"]
@@ -255,10 +300,12 @@ def test_check_variants_runs_the_same_check_on_every_variant_with_its_own_length
 
 def test_tempo_and_meter_changes_must_be_in_the_set():
     steady_set = steady(122)
-    assert codes("Deep house at 122 BPM in 4/4 whose tempo shifts in the break, with drums, bass and piano.",
-                 steady_set) == ["tempo_change_unsupported"]
-    assert codes("Deep house at 122 BPM with changing meters, drums, bass and piano all the way through.",
-                 steady_set) == ["meter_change_unsupported"]
+    assert codes(
+        "Deep house at 122 BPM in 4/4 whose tempo shifts in the break, with drums, bass and piano.", steady_set
+    ) == ["tempo_change_unsupported"]
+    assert codes(
+        "Deep house at 122 BPM with changing meters, drums, bass and piano all the way through.", steady_set
+    ) == ["meter_change_unsupported"]
     negated = "Deep house at 122 BPM with no tempo changes and drums, bass and piano all the way through."
     assert codes(negated, steady_set) == []
     assert codes(V2_GOOD.replace("groove in 6/8", "groove with changing meters"), v2_summary()) == []

@@ -2,6 +2,7 @@
 loader rules, re-stated here from the tool's source at the commit named (the trainers
 need torch, too heavy for CI; Hugging Face `datasets` is real, in test_dataset_layout.py).
 Then each format's checker is shown to catch the trap it exists for."""
+
 import csv
 import dataclasses
 import importlib.util
@@ -57,6 +58,7 @@ def audio_in(folder: Path) -> Path:
 @dataclasses.dataclass
 class AudioMeta:
     """audiocraft/data/audio_dataset.py: path, duration and sample_rate have no default."""
+
     path: str
     duration: float
     sample_rate: int
@@ -85,8 +87,8 @@ def test_audiocraft_loads_as_musicgen_reads_it(demo, tmp_path):
     for split, item in zip(("train", "valid"), items, strict=True):
         [line] = (folder / source[split] / "data.jsonl").read_text().splitlines()
         meta = AudioMeta(**json.loads(line))
-        audio = folder / meta.path                                   # relative to the unzipped root
-        assert abs(meta.duration - MP3(audio).info.length) < 0.05   # duration drives cropping
+        audio = folder / meta.path  # relative to the unzipped root
+        assert abs(meta.duration - MP3(audio).info.length) < 0.05  # duration drives cropping
         assert meta.sample_rate == MP3(audio).info.sample_rate <= source["max_sample_rate"]
         info = music_info_from_dict(read_json(audio.with_suffix(".json")))  # the sidecar, Path.with_suffix
         assert set(info) == set(audiocraft.MUSIC_INFO)
@@ -118,8 +120,10 @@ def test_stable_audio_gives_every_file_its_prompt_and_stops_on_a_missing_sidecar
     _, folder = exported(demo, tmp_path, "stable-audio")
     _, _, items, _ = demo
     monkeypatch.chdir(folder)  # train.py runs from the unzipped folder
-    for config_name, split, item in (("dataset_config.json", "train", items[0]),
-                                     ("val_dataset_config.json", "valid", items[1])):
+    for config_name, split, item in (
+        ("dataset_config.json", "train", items[0]),
+        ("val_dataset_config.json", "valid", items[1]),
+    ):
         config = read_json(folder / config_name)
         assert config["dataset_type"] == "audio_dir"
         [entry] = config["datasets"]
@@ -148,9 +152,11 @@ def scan_directory(directory: Path) -> dict[str, dict]:
                 reader = csv.DictReader(f, dialect=reader.dialect)
                 header = {h.lower(): h for h in reader.fieldnames}
                 for row in reader:
-                    csv_meta[row[header["file"]].strip()] = {"caption": row[header["caption"]].strip(),
-                                                             "bpm": int(float(row[header["bpm"]])),
-                                                             "key": row[header["key"]].strip()}
+                    csv_meta[row[header["file"]].strip()] = {
+                        "caption": row[header["caption"]].strip(),
+                        "bpm": int(float(row[header["bpm"]])),
+                        "key": row[header["key"]].strip(),
+                    }
     samples = {}
     for root, _, files in os.walk(directory):
         for name in sorted(f for f in files if os.path.splitext(f)[1].lower() in ace_step.AUDIO_EXTENSIONS):
@@ -205,8 +211,13 @@ def test_ace_step_v1_rows_are_what_convert2hf_dataset_makes(demo, tmp_path):
         for song in (folder / split).glob("*.mp3"):  # convert2hf_dataset.py create_dataset, re-stated
             prompt_path, lyric_path = (str(song).replace(".mp3", s) for s in ("_prompt.txt", "_lyrics.txt"))
             assert os.path.exists(prompt_path) and os.path.exists(lyric_path)
-            rows.append({"keys": song.stem, "tags": Path(prompt_path).read_text(encoding="utf-8").strip().split(", "),
-                         "norm_lyrics": Path(lyric_path).read_text(encoding="utf-8").strip()})
+            rows.append(
+                {
+                    "keys": song.stem,
+                    "tags": Path(prompt_path).read_text(encoding="utf-8").strip().split(", "),
+                    "norm_lyrics": Path(lyric_path).read_text(encoding="utf-8").strip(),
+                }
+            )
         [row] = rows
         summary = store.get_summary(artist["id"], item["parse_id"])["summary"]
         facts = dataset.row_facts(item, summary, store.get_master_schema(artist["id"]))
@@ -217,8 +228,12 @@ def test_ace_step_v1_rows_are_what_convert2hf_dataset_makes(demo, tmp_path):
 
 
 def test_ace_step_v1_uses_the_tags_variant_and_keeps_each_tag_whole():
-    item = {"id": "i", "audio_path": "a.mp3", "prompt_text": "A long sentence, with commas.",
-            "metadata": {"captions": {"tags": "synthwave, 96 bpm, dreamy"}}}
+    item = {
+        "id": "i",
+        "audio_path": "a.mp3",
+        "prompt_text": "A long sentence, with commas.",
+        "metadata": {"captions": {"tags": "synthwave, 96 bpm, dreamy"}},
+    }
     row = dataset.row_for(1, item, {}, {}, artist="a")
     assert ace_step_v1.prompt(row) == "synthwave, 96 bpm, dreamy"
     odd = dataclasses.replace(row, captions={})
@@ -281,8 +296,17 @@ def test_check_dataset_command(demo, tmp_path, capsys):
 
 def test_the_same_member_names_for_the_same_rows_in_every_format():
     """Member names are ASCII and unique: the zip writer relies on both."""
-    rows = [dataset.row_for(n, {"id": f"i{n}", "audio_path": "a.mp3", "prompt_text": "x"}, {}, {}, artist="a",
-                            split="valid" if n == 3 else "train") for n in (1, 2, 3)]
+    rows = [
+        dataset.row_for(
+            n,
+            {"id": f"i{n}", "audio_path": "a.mp3", "prompt_text": "x"},
+            {},
+            {},
+            artist="a",
+            split="valid" if n == 3 else "train",
+        )
+        for n in (1, 2, 3)
+    ]
     for fmt in formats.FORMATS.values():
         build = Build("artist-x", headers={r.stem: None for r in rows})
         names = [m.name for m in fmt.members(rows, build)]
@@ -305,8 +329,10 @@ def test_ace_step_csv_survives_captions_with_delimiters_quotes_and_newlines():
     """ACE-Step sniffs the CSV's delimiter from ", ; TAB": quoting every field keeps it ","
     whatever the captions hold, and each caption reads back whole."""
     captions = ['Dark; moody\ttechno, "quoted" bits', "Line one\nline two; x", "plain"]
-    rows = [dataset.row_for(n, {"id": str(n), "audio_path": "a.mp3", "prompt_text": c}, {}, {}, artist="a")
-            for n, c in enumerate(captions, 1)]
+    rows = [
+        dataset.row_for(n, {"id": str(n), "audio_path": "a.mp3", "prompt_text": c}, {}, {}, artist="a")
+        for n, c in enumerate(captions, 1)
+    ]
     text = ace_step.csv_text(rows)
     dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     assert dialect.delimiter == ","

@@ -1,6 +1,7 @@
 """Duplicate saves and imports are decided by the database, not by a check before it: when the
 check misses a concurrent run's row, the unique key answers and the CLI says "already saved",
 on both backends (Supabase: PostgREST's 409 / 23505)."""
+
 from __future__ import annotations
 
 import pytest
@@ -42,6 +43,7 @@ def test_a_save_whose_check_missed_the_twin_is_answered_already_saved(backend, d
     def misses_once(self, *args):  # the check before saving runs just before the twin commits
         calls.append(args)
         return None if len(calls) == 1 else real(self, *args)
+
     monkeypatch.setattr(backend, "find_item_by_audio", misses_once)
     assert cli.main(save) == 0
     out = capsys.readouterr()

@@ -5,6 +5,7 @@ saves or imports at once all succeed and leave exactly one row.
 The work is made long by its size (hundreds of MB of project-made MP3 frames), and the kill is
 sent once the run is observably in the middle (a progress line, a `.part-` file on disk).
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,15 @@ KILLS = [signal.SIGKILL, signal.SIGTERM]
 
 def cli(*args, data_dir: Path, **popen) -> subprocess.Popen:
     env = {**os.environ, "TRAINMODE_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "trainmode", *map(str, args)], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    return subprocess.Popen(
+        [sys.executable, "-m", "trainmode", *map(str, args)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
 
 
 def run(*args, data_dir: Path) -> subprocess.CompletedProcess:
@@ -86,11 +94,21 @@ def heavy_artist(data_dir, demo_set):
         base = f"artists/{artist['id']}/items/{item_id}"
         store.put_blob(f"{base}/audio.mp3", chunk[n:] + chunk[:n], "audio/mpeg")
         store.put_blob(f"{base}/prompt.txt", b"warm synthwave\n", "text/plain")
-        store.insert_item({"id": item_id, "artist_id": artist["id"], "als_summary_id": summary["id"],
-                           "parse_id": summary["parse_id"], "audio_path": f"{base}/audio.mp3",
-                           "prompt_path": f"{base}/prompt.txt", "prompt_text": "warm synthwave",
-                           "audio_sha256": uuid.uuid4().hex * 2, "audio_bytes": len(chunk),
-                           "audio_duration_s": 5.0, "audio_filename": f"{n}.mp3"})
+        store.insert_item(
+            {
+                "id": item_id,
+                "artist_id": artist["id"],
+                "als_summary_id": summary["id"],
+                "parse_id": summary["parse_id"],
+                "audio_path": f"{base}/audio.mp3",
+                "prompt_path": f"{base}/prompt.txt",
+                "prompt_text": "warm synthwave",
+                "audio_sha256": uuid.uuid4().hex * 2,
+                "audio_bytes": len(chunk),
+                "audio_duration_s": 5.0,
+                "audio_filename": f"{n}.mp3",
+            }
+        )
     store.close()
     return artist
 
@@ -120,9 +138,14 @@ def test_a_killed_export_blocks_nothing_and_leaves_nothing(data_dir, heavy_artis
 def test_a_zip_stored_by_an_export_killed_before_its_commit_is_removed_by_the_next(data_dir, heavy_artist):
     """Killed between storing dataset.zip and committing: the takeover's zip goes too."""
     store = EmbeddedStore(data_dir)
-    dead = store.begin_export({"id": str(uuid.uuid4()), "artist_id": heavy_artist["id"],
-                               "zip_path": f"exports/{heavy_artist['id']}/x/dataset.zip",
-                               "lease_owner": f"{dead_owner_tag()}-token"})
+    dead = store.begin_export(
+        {
+            "id": str(uuid.uuid4()),
+            "artist_id": heavy_artist["id"],
+            "zip_path": f"exports/{heavy_artist['id']}/x/dataset.zip",
+            "lease_owner": f"{dead_owner_tag()}-token",
+        }
+    )
     store.put_blob(dead["zip_path"], b"PK a complete zip, never committed", "application/zip")
     assert run("export", "--artist", "Ada", data_dir=data_dir).returncode == 0
     assert not store.local_path(dead["zip_path"]).exists()
@@ -131,11 +154,19 @@ def test_a_zip_stored_by_an_export_killed_before_its_commit_is_removed_by_the_ne
 
 # ---- save ---------------------------------------------------------------------------
 @pytest.mark.parametrize("how", KILLS, ids=lambda s: s.name)
-def test_a_killed_save_of_a_large_file_leaves_nothing_once_retried(data_dir, demo_set, audio_fixtures,
-                                                                   tmp_path, how):
+def test_a_killed_save_of_a_large_file_leaves_nothing_once_retried(data_dir, demo_set, audio_fixtures, tmp_path, how):
     mp3 = big_mp3(tmp_path / "long take.mp3", audio_fixtures, 200 * 1024 * 1024)
-    args = ["save", "--artist", "Ada", "--als", demo_set.name, "--audio", mp3, "--force",
-            *caption_args("warm synthwave groove, 110 bpm")]
+    args = [
+        "save",
+        "--artist",
+        "Ada",
+        "--als",
+        demo_set.name,
+        "--audio",
+        mp3,
+        "--force",
+        *caption_args("warm synthwave groove, 110 bpm"),
+    ]
     proc = cli(*args, data_dir=data_dir)
     blobs = data_dir / "blobs"
     while proc.poll() is None and not list(blobs.rglob(".part-*")):  # the MP3 is being copied in
@@ -164,8 +195,17 @@ def all_at_once(commands: list[list], data_dir: Path) -> list[subprocess.Complet
 
 def test_twenty_identical_saves_at_once_all_succeed_and_leave_one_row(data_dir, demo_set, demo_files):
     mp3 = demo_files[0][2]
-    save = ["save", "--artist", "Ada", "--als", demo_set.name, "--audio", mp3, "--force",
-            *caption_args("warm synthwave groove, 110 bpm")]
+    save = [
+        "save",
+        "--artist",
+        "Ada",
+        "--als",
+        demo_set.name,
+        "--audio",
+        mp3,
+        "--force",
+        *caption_args("warm synthwave groove, 110 bpm"),
+    ]
     results = all_at_once([save] * 20, data_dir)
     assert [r.returncode for r in results] == [0] * 20, [r.stderr for r in results if r.returncode]
     assert all("Traceback" not in r.stderr for r in results)

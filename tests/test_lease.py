@@ -1,4 +1,5 @@
 """Lease owners and the heartbeat thread (trainmode/store/lease.py)."""
+
 from __future__ import annotations
 
 import os
@@ -65,9 +66,19 @@ def test_a_running_export_renews_its_lease(store, monkeypatch):
     item_id = str(uuid.uuid4())
     base = f"artists/{artist['id']}/items/{item_id}"
     store.put_blob(f"{base}/audio.mp3", b"ID3" + b"\0" * 997, "audio/mpeg")
-    store.insert_item({"id": item_id, "artist_id": artist["id"], "als_summary_id": summary["id"],
-                       "parse_id": "p1", "audio_path": f"{base}/audio.mp3", "prompt_path": f"{base}/prompt.txt",
-                       "prompt_text": "warm", "audio_sha256": "ab" * 32, "audio_bytes": 1000})
+    store.insert_item(
+        {
+            "id": item_id,
+            "artist_id": artist["id"],
+            "als_summary_id": summary["id"],
+            "parse_id": "p1",
+            "audio_path": f"{base}/audio.mp3",
+            "prompt_path": f"{base}/prompt.txt",
+            "prompt_text": "warm",
+            "audio_sha256": "ab" * 32,
+            "audio_bytes": 1000,
+        }
+    )
     renewed = []
 
     def wait_for_a_heartbeat(progress):  # hold the export mid-run until its lease was renewed

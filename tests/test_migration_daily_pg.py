@@ -1,5 +1,6 @@
 """20261201000300_train_mode_daily.sql on a real PostgreSQL 15, as Supabase applies it: who did
 what (created_by) and the queue_drafts table, the same in the embedded twin."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -20,19 +21,26 @@ DAILY = [m for m in MIGRATIONS if m.name == "20261201000300_train_mode_daily.sql
 @pytest.fixture
 def db():
     """A new database set up as a Supabase project, as its owner `postgres`."""
-    with supabase_database("no-default-privileges") as name, \
-            psycopg.connect(f"{SERVER} user=postgres dbname={name}", autocommit=True) as conn:
+    with (
+        supabase_database("no-default-privileges") as name,
+        psycopg.connect(f"{SERVER} user=postgres dbname={name}", autocommit=True) as conn,
+    ):
         yield conn
 
 
 def columns(db, table) -> set[str]:
-    return {r[0] for r in db.execute("select column_name from information_schema.columns "
-                                     "where table_schema = 'public' and table_name = %s", (table,)).fetchall()}
+    return {
+        r[0]
+        for r in db.execute(
+            "select column_name from information_schema.columns where table_schema = 'public' and table_name = %s",
+            (table,),
+        ).fetchall()
+    }
 
 
 def test_the_daily_migration_is_there_and_applies_twice(db):
     assert DAILY, "supabase/migrations/20261201000300_train_mode_daily.sql is missing"
-    apply_migrations(db, DAILY)                    # idempotent
+    apply_migrations(db, DAILY)  # idempotent
     assert "created_by" in columns(db, "training_items") and "created_by" in columns(db, "exports")
 
 

@@ -3,6 +3,7 @@ way Supabase applies them (tests/pg_supabase.py): Supabase's roles, the migratio
 `postgres`, no grant added by the test, with and without Supabase's old default privileges.
 Every test gets its own database. Skipped when PostgreSQL is down, except in CI.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -43,17 +44,29 @@ def new_artist(db) -> str:
 
 
 def new_summary(db, artist_id, parse_id=None) -> str:
-    return str(one(db, "insert into als_summaries (artist_id, parse_id, als_filename, summary) "
-                       "values (%s, %s, 'set.als', '{\"tempo\": 120}') returning id",
-                   artist_id, parse_id or uuid.uuid4().hex))
+    return str(
+        one(
+            db,
+            "insert into als_summaries (artist_id, parse_id, als_filename, summary) "
+            "values (%s, %s, 'set.als', '{\"tempo\": 120}') returning id",
+            artist_id,
+            parse_id or uuid.uuid4().hex,
+        )
+    )
 
 
 def new_item(db, artist_id, summary_id, **columns) -> str:
-    row = {"artist_id": artist_id, "als_summary_id": summary_id, "parse_id": "p", "audio_path": "a.mp3",
-           "prompt_path": "prompt.txt", "prompt_text": "dark techno, 128 bpm", "audio_sha256": uuid.uuid4().hex,
-           **columns}
-    sql = (f"insert into training_items ({', '.join(row)}) values ({', '.join(['%s'] * len(row))}) "
-           f"returning id")
+    row = {
+        "artist_id": artist_id,
+        "als_summary_id": summary_id,
+        "parse_id": "p",
+        "audio_path": "a.mp3",
+        "prompt_path": "prompt.txt",
+        "prompt_text": "dark techno, 128 bpm",
+        "audio_sha256": uuid.uuid4().hex,
+        **columns,
+    }
+    sql = f"insert into training_items ({', '.join(row)}) values ({', '.join(['%s'] * len(row))}) returning id"
     return str(db.execute(sql, list(row.values())).fetchone()[0])
 
 
@@ -69,8 +82,10 @@ HEARTBEAT = "train_mode_heartbeat_export(uuid)"
 
 def begin(db, artist_id, lease_s=30.0, dead_export=None) -> str:
     export_id = str(uuid.uuid4())
-    db.execute("select train_mode_begin_export(%s, %s, 'exports/x/dataset.zip', %s, %s, %s)",
-               (export_id, artist_id, f"owner-{export_id}", lease_s, dead_export))
+    db.execute(
+        "select train_mode_begin_export(%s, %s, 'exports/x/dataset.zip', %s, %s, %s)",
+        (export_id, artist_id, f"owner-{export_id}", lease_s, dead_export),
+    )
     return export_id
 
 
@@ -79,8 +94,10 @@ def heartbeat(db, export_id) -> bool:
 
 
 def complete(db, export_id, item_ids):
-    db.execute("select train_mode_complete_export(%s, %s::uuid[], %s, 1234, %s)",
-               (export_id, item_ids, len(item_ids), "ab" * 32))
+    db.execute(
+        "select train_mode_complete_export(%s, %s::uuid[], %s, 1234, %s)",
+        (export_id, item_ids, len(item_ids), "ab" * 32),
+    )
 
 
 # ---- structure ---------------------------------------------------------------------
@@ -91,15 +108,18 @@ def test_migration_applies_again_without_change(db, artist):
 
 
 def test_rls_is_enabled_on_every_table_without_policies(db):
-    rows = db.execute("select relname, relrowsecurity from pg_class where relnamespace = 'public'::regnamespace "
-                      "and relkind = 'r'").fetchall()
+    rows = db.execute(
+        "select relname, relrowsecurity from pg_class where relnamespace = 'public'::regnamespace and relkind = 'r'"
+    ).fetchall()
     assert dict(rows) == {table: True for table in (*TABLES, "queue_drafts", "training_clips")}
     assert one(db, "select count(*) from pg_policies where schemaname = 'public'") == 0
 
 
 def test_indexes_for_the_app_queries_exist(db):
-    indexes = {name: sql for name, sql in db.execute(
-        "select indexname, indexdef from pg_indexes where schemaname = 'public'").fetchall()}
+    indexes = {
+        name: sql
+        for name, sql in db.execute("select indexname, indexdef from pg_indexes where schemaname = 'public'").fetchall()
+    }
     assert "(artist_id, status, created_at, id)" in indexes["training_items_artist_status_idx"]
     assert "(artist_id, als_filename, parse_id)" in indexes["als_summaries_artist_idx"]
     assert "(artist_id, created_at DESC)" in indexes["exports_artist_created_idx"]
@@ -107,34 +127,45 @@ def test_indexes_for_the_app_queries_exist(db):
     assert "WHERE (status = 'building'::text)" in indexes["exports_one_building_idx"]
 
 
-@pytest.mark.parametrize("fn", [BEGIN_EXPORT, HEARTBEAT,
-                                "train_mode_complete_export(uuid, uuid[], integer, bigint, text)"])
+@pytest.mark.parametrize(
+    "fn", [BEGIN_EXPORT, HEARTBEAT, "train_mode_complete_export(uuid, uuid[], integer, bigint, text)"]
+)
 def test_only_the_service_role_may_call_the_functions(db, fn):
-    may = {role: one(db, "select has_function_privilege(%s, %s, 'execute')", role, fn)
-           for role in ("anon", "authenticated", "service_role")}
+    may = {
+        role: one(db, "select has_function_privilege(%s, %s, 'execute')", role, fn)
+        for role in ("anon", "authenticated", "service_role")
+    }
     assert may == {"anon": False, "authenticated": False, "service_role": True}
 
 
 def test_defaults_and_profile_created_with_the_artist(db, artist):
     artist_id, summary_id = artist
     assert one(db, "select master_schema from artist_profiles where artist_id = %s", artist_id) == {}
-    item = db.execute("select status, prompt_edited, provenance, findings, metadata, created_at = updated_at "
-                      "from training_items where id = %s", (new_item(db, artist_id, summary_id),)).fetchone()
+    item = db.execute(
+        "select status, prompt_edited, provenance, findings, metadata, created_at = updated_at "
+        "from training_items where id = %s",
+        (new_item(db, artist_id, summary_id),),
+    ).fetchone()
     assert item == ("ready", False, {}, [], {}, True)
 
 
 # ---- constraints -----------------------------------------------------------------
-@pytest.mark.parametrize("columns", [{"status": "done"}, {"prompt_text": "  \n\t "},
-                                     {"status": "exported"}])  # exported needs an export_id
+@pytest.mark.parametrize(
+    "columns", [{"status": "done"}, {"prompt_text": "  \n\t "}, {"status": "exported"}]
+)  # exported needs an export_id
 def test_check_constraints_reject_bad_items(db, artist, columns):
     with pytest.raises(errors.CheckViolation):
         new_item(db, *artist, **columns)
 
 
-@pytest.mark.parametrize("sql", [
-    "insert into exports (artist_id, zip_path, status) values (%s, 'z', 'paused')",
-    "insert into exports (artist_id, zip_path, status, bytes) values (%s, 'z', 'failed', -1)",
-    "insert into artists (name) values (' ' || %s::text || ' ')"])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "insert into exports (artist_id, zip_path, status) values (%s, 'z', 'paused')",
+        "insert into exports (artist_id, zip_path, status, bytes) values (%s, 'z', 'failed', -1)",
+        "insert into artists (name) values (' ' || %s::text || ' ')",
+    ],
+)
 def test_check_constraints_reject_bad_exports_and_names(db, artist, sql):
     value = artist[0] if "exports" in sql else ""
     with pytest.raises(errors.CheckViolation):
@@ -195,8 +226,9 @@ def test_updated_at_follows_updates(db, artist):
     db.execute("update training_items set prompt_text = 'edited', prompt_edited = true where id = %s", (item_id,))
     assert one(db, "select updated_at from training_items where id = %s", item_id) > created
     before = one(db, "select updated_at from artist_profiles where artist_id = %s", artist[0])
-    db.execute("update artist_profiles set master_schema = '{\"genres\": [\"techno\"]}' where artist_id = %s",
-               (artist[0],))
+    db.execute(
+        'update artist_profiles set master_schema = \'{"genres": ["techno"]}\' where artist_id = %s', (artist[0],)
+    )
     assert one(db, "select updated_at from artist_profiles where artist_id = %s", artist[0]) > before
 
 
@@ -211,10 +243,12 @@ def test_complete_export_marks_export_and_items_together(as_service_role, artist
     items = [new_item(db, *artist) for _ in range(3)]
     export_id = begin(db, artist[0])
     complete(db, export_id, items)
-    assert db.execute("select status, item_count, bytes, sha256, completed_at is not null from exports "
-                      "where id = %s", (export_id,)).fetchone() == ("complete", 3, 1234, "ab" * 32, True)
-    rows = db.execute("select status, export_id::text, exported_at is not null from training_items "
-                      "where artist_id = %s", (artist[0],)).fetchall()
+    assert db.execute(
+        "select status, item_count, bytes, sha256, completed_at is not null from exports where id = %s", (export_id,)
+    ).fetchone() == ("complete", 3, 1234, "ab" * 32, True)
+    rows = db.execute(
+        "select status, export_id::text, exported_at is not null from training_items where artist_id = %s", (artist[0],)
+    ).fetchall()
     assert rows == [("exported", export_id, True)] * 3
 
 
@@ -273,9 +307,13 @@ def test_the_embedded_schema_has_the_same_tables_and_columns(db):
     lite = sqlite3.connect(":memory:")
     lite.executescript(SCHEMA_SQL)
     for table in TABLES:
-        pg_columns = {r[0] for r in db.execute(
-            "select column_name from information_schema.columns where table_schema = 'public' and table_name = %s",
-            (table,)).fetchall()}
+        pg_columns = {
+            r[0]
+            for r in db.execute(
+                "select column_name from information_schema.columns where table_schema = 'public' and table_name = %s",
+                (table,),
+            ).fetchall()
+        }
         lite_columns = {r[1] for r in lite.execute(f"pragma table_info({table})")}
         assert pg_columns and lite_columns == pg_columns == set(COLUMNS[table]), table
 
@@ -291,33 +329,59 @@ def store_paths(api) -> None:
     """The statements PostgREST runs for SupabaseStore's calls (see supabase_store.py)."""
     name = f"artist {uuid.uuid4()}"
     upsert = "insert into public.artists (name) values (%s) on conflict (name) do nothing returning *"
-    artist_id = str(api.execute(upsert, (name,)).fetchone()[0])          # ensure_artist
-    assert api.execute(upsert, (name,)).fetchall() == []                 # ... a second time
-    assert one(api, "select count(*) over () from public.artists where name = %s order by name, id "
-                    "limit 1000 offset 0", name) == 1                    # list_artists, find_artist
-    assert one(api, "select master_schema from public.artist_profiles where artist_id = %s limit 1",
-               artist_id) == {}                                          # get_master_schema
-    assert api.execute("update public.artist_profiles set master_schema = '{\"genres\": []}' "
-                       "where artist_id = %s returning *", (artist_id,)).fetchall()  # set_master_schema
-    summary = api.execute("insert into public.als_summaries (artist_id, parse_id, als_filename, summary) "
-                          "values (%s, 'p1', 'a.als', '{}') on conflict (artist_id, parse_id) do nothing "
-                          "returning id", (artist_id,)).fetchone()[0]    # add_summary
+    artist_id = str(api.execute(upsert, (name,)).fetchone()[0])  # ensure_artist
+    assert api.execute(upsert, (name,)).fetchall() == []  # ... a second time
+    assert (
+        one(
+            api,
+            "select count(*) over () from public.artists where name = %s order by name, id limit 1000 offset 0",
+            name,
+        )
+        == 1
+    )  # list_artists, find_artist
+    assert (
+        one(api, "select master_schema from public.artist_profiles where artist_id = %s limit 1", artist_id) == {}
+    )  # get_master_schema
+    assert api.execute(
+        "update public.artist_profiles set master_schema = '{\"genres\": []}' where artist_id = %s returning *",
+        (artist_id,),
+    ).fetchall()  # set_master_schema
+    summary = api.execute(
+        "insert into public.als_summaries (artist_id, parse_id, als_filename, summary) "
+        "values (%s, 'p1', 'a.als', '{}') on conflict (artist_id, parse_id) do nothing "
+        "returning id",
+        (artist_id,),
+    ).fetchone()[0]  # add_summary
     assert one(api, "select count(*) from public.als_summaries where artist_id = %s", artist_id) == 1
-    items = [new_item(api, artist_id, str(summary)) for _ in range(2)]   # insert_item
-    assert one(api, "select count(*) over () from public.training_items where artist_id = %s and "
-                    "status = 'ready' order by created_at, id limit 1000", artist_id) == 2  # list_items
+    items = [new_item(api, artist_id, str(summary)) for _ in range(2)]  # insert_item
+    assert (
+        one(
+            api,
+            "select count(*) over () from public.training_items where artist_id = %s and "
+            "status = 'ready' order by created_at, id limit 1000",
+            artist_id,
+        )
+        == 2
+    )  # list_items
     api.execute("update public.training_items set prompt_text = 'edited' where id = %s", (items[0],))
     api.execute("delete from public.training_items where id = %s", (items[1],))  # delete_item
-    export_id = begin(api, artist_id)                                    # begin_export (RPC)
-    assert heartbeat(api, export_id)                                     # heartbeat_export (RPC)
-    complete(api, export_id, [items[0]])                                 # complete_export (RPC)
+    export_id = begin(api, artist_id)  # begin_export (RPC)
+    assert heartbeat(api, export_id)  # heartbeat_export (RPC)
+    complete(api, export_id, [items[0]])  # complete_export (RPC)
     failed = begin(api, artist_id)
-    api.execute("update public.exports set status = 'failed', error = 'x', completed_at = now() "
-                "where id = %s and status = 'building'", (failed,))      # fail_export
+    api.execute(
+        "update public.exports set status = 'failed', error = 'x', completed_at = now() "
+        "where id = %s and status = 'building'",
+        (failed,),
+    )  # fail_export
     assert one(api, "select count(*) from public.exports where artist_id = %s", artist_id) == 2
     for table in ("training_items", "exports", "als_summaries", "artist_profiles", "artists"):
-        api.execute(f"delete from public.{table} where artist_id = %s" if table != "artists"
-                    else "delete from public.artists where id = %s", (artist_id,))
+        api.execute(
+            f"delete from public.{table} where artist_id = %s"
+            if table != "artists"
+            else "delete from public.artists where id = %s",
+            (artist_id,),
+        )
 
 
 def test_the_service_role_can_do_everything_the_store_does(project):
@@ -331,8 +395,12 @@ def test_the_public_roles_are_refused_everything(project, role):
         artist_id = new_artist(owner)
     with connect_as(project, role) as api:
         for table in TABLES:
-            for sql in (f"select * from public.{table}", f"delete from public.{table}",
-                        f"update public.{table} set id = id", f"insert into public.{table} default values"):
+            for sql in (
+                f"select * from public.{table}",
+                f"delete from public.{table}",
+                f"update public.{table} set id = id",
+                f"insert into public.{table} default values",
+            ):
                 with pytest.raises(errors.InsufficientPrivilege, match="permission denied"):
                     api.execute(sql)
         with pytest.raises(errors.InsufficientPrivilege, match="permission denied for function"):
@@ -367,12 +435,15 @@ def test_the_schema_report_check_supabase_reads(project):
     with connect_as(project, "service_role") as api:
         report = one(api, report_sql, *asked)
     assert report["tables"] == {t: {"rls": True, "service_role": True, "public_roles": False} for t in CHECK_COLUMNS}
-    assert report["functions"] == {f: {"exists": True, "service_role": True, "public_roles": False}
-                                   for f in CHECK_FUNCTIONS}
+    assert report["functions"] == {
+        f: {"exists": True, "service_role": True, "public_roles": False} for f in CHECK_FUNCTIONS
+    }
     with connect_as(project, "service_role") as api:  # what does not exist is reported as such
         missing = one(api, report_sql, ["no_such_table"], ["public.train_mode_nothing(uuid)"])
-    assert missing == {"tables": {}, "functions": {"train_mode_nothing": {
-        "exists": False, "service_role": False, "public_roles": False}}}
+    assert missing == {
+        "tables": {},
+        "functions": {"train_mode_nothing": {"exists": False, "service_role": False, "public_roles": False}},
+    }
     with supabase_database("old-default-privileges", MIGRATIONS[:1]) as old:  # before the grants migration
         with psycopg.connect(f"{SERVER} user=postgres dbname={old}", autocommit=True) as owner:
             apply_migrations(owner, MIGRATIONS[1:])

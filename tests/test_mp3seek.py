@@ -1,5 +1,6 @@
 """Seek tables (trainmode/audio/seek.py): a clip cut through the table saved with an item is the
 same bytes as one cut after a full scan, and a render that changed since never gives a wrong clip."""
+
 import csv
 import io
 import zipfile
@@ -65,8 +66,12 @@ def test_a_cut_through_the_seek_table_is_the_same_bytes_as_after_a_scan(renders,
         scanned = mp3cut.scan(io.BytesIO(data))
         table = _table(data, tmp_path)
         sought = mp3seek.SeekTable(io.BytesIO(data), table)
-        assert (sought.count, sought.sample_rate, sought.samples_per_frame, sought.one_bitrate) == \
-               (scanned.count, scanned.sample_rate, scanned.samples_per_frame, scanned.one_bitrate), name
+        assert (sought.count, sought.sample_rate, sought.samples_per_frame, sought.one_bitrate) == (
+            scanned.count,
+            scanned.sample_rate,
+            scanned.samples_per_frame,
+            scanned.one_bitrate,
+        ), name
         assert [sought.frame(i) for i in range(sought.count)] == list(scanned.frames), name
         for first, last in _cuts(scanned.count, every):
             want = b"".join(mp3cut.clip(io.BytesIO(data), scanned, first, last))
@@ -88,8 +93,12 @@ def test_a_render_that_changed_is_scanned_not_cut_wrong(renders, tmp_path):
     with pytest.raises(mp3seek.Stale):
         [sought.frame(i) for i in range(sought.count)]
     assert isinstance(mp3seek.index_of(io.BytesIO(shifted), table), mp3cut.FrameIndex)
-    for damaged in ({**table, "version": 0}, {**table, "offsets": "not base64!"}, {**table, "count": None},
-                    {**table, "every": 1}):
+    for damaged in (
+        {**table, "version": 0},
+        {**table, "offsets": "not base64!"},
+        {**table, "count": None},
+        {**table, "every": 1},
+    ):
         assert isinstance(mp3seek.index_of(io.BytesIO(data), damaged), mp3cut.FrameIndex)
     assert isinstance(mp3seek.index_of(io.BytesIO(data[:-500]), table), mp3cut.FrameIndex)
     assert mp3seek.saved_bytes(table) == len(data) and mp3seek.saved_bytes({**table, "bytes": "1"}) is None
@@ -104,8 +113,15 @@ def demo(store, settings):
 
 def _members(store, artist, items, target, clips) -> dict[str, bytes]:
     rows = export_mod.export_rows(store, artist, items, clips=clips)
-    export_mod.write_dataset(store, formats.get_format("hf"), rows, Build(rows[0].artist), target,
-                             export_mod.Progress(None, rows), max_workers=2)
+    export_mod.write_dataset(
+        store,
+        formats.get_format("hf"),
+        rows,
+        Build(rows[0].artist),
+        target,
+        export_mod.Progress(None, rows),
+        max_workers=2,
+    )
     with zipfile.ZipFile(target) as zf:
         return {n: zf.read(n) for n in zf.namelist() if n.endswith(".mp3")}
 
@@ -139,7 +155,7 @@ def test_an_export_scans_a_render_whose_frames_moved_since_it_was_saved(store, d
     data = path.read_bytes()
     frame = mp3cut.scan(io.BytesIO(data)).frame(100)
     cut = frame.offset + frame.size
-    path.write_bytes(data[:frame.offset] + data[cut:] + bytes(frame.size))  # a frame less, the same size
+    path.write_bytes(data[: frame.offset] + data[cut:] + bytes(frame.size))  # a frame less, the same size
     bare = [{**i, "metadata": {k: v for k, v in i["metadata"].items() if k != "frames"}} for i in items]
     after = _members(store, artist, items, tmp_path / "a.zip", "sections")
     assert after == _members(store, artist, bare, tmp_path / "b.zip", "sections") and after != before

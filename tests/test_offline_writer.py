@@ -1,5 +1,6 @@
 """The offline writer: deterministic, faithful to the set, three variants, and its captions
 pass the fact checker on every corpus set."""
+
 from __future__ import annotations
 
 import copy
@@ -15,18 +16,24 @@ from trainmode.captions.writers.offline import OFFLINE_VERSION, OfflineWriter
 from trainmode.sets.als import parse_als
 from trainmode.sets.facts import SetFacts
 
-SCHEMA = {"name": "Nova Lane", "genres": ["deep house"], "moods": ["dreamy", "driving"],
-          "instruments": ["analog synths"], "descriptors": ["warm", "tape-saturated"]}
+SCHEMA = {
+    "name": "Nova Lane",
+    "genres": ["deep house"],
+    "moods": ["dreamy", "driving"],
+    "instruments": ["analog synths"],
+    "descriptors": ["warm", "tape-saturated"],
+}
 SUMMARY = {
     "schema_version": 1,
     "tempo": {"bpm": 122.0, "automated": False, "min": 122.0, "max": 122.0},
     "time_signature": "4/4",
     "key": {"tonic": "D", "mode": "minor", "confidence": 0.7, "source": "midi_notes"},
     "track_counts": {"audio": 1, "midi": 2, "group": 0, "return": 0},
-    "tracks": [{"name": "Beat", "type": "midi", "muted": False, "group": None, "devices": ["Drum Rack"],
-                "clip_count": 3},
-               {"name": "Rhodes", "type": "midi", "muted": False, "group": None, "devices": [], "clip_count": 1},
-               {"name": "Gtr", "type": "audio", "muted": True, "group": None, "devices": [], "clip_count": 4}],
+    "tracks": [
+        {"name": "Beat", "type": "midi", "muted": False, "group": None, "devices": ["Drum Rack"], "clip_count": 3},
+        {"name": "Rhodes", "type": "midi", "muted": False, "group": None, "devices": [], "clip_count": 1},
+        {"name": "Gtr", "type": "audio", "muted": True, "group": None, "devices": [], "clip_count": 4},
+    ],
     "samples": ["Nova Lane guitar bounce.wav"],
     "locators": [{"time": 0.0, "name": "Intro"}, {"time": 64.0, "name": "Drop"}],
     "notes": {"count": 900, "pitch_min": 40, "pitch_max": 80, "density": 5.2},
@@ -48,8 +55,8 @@ def test_caption_from_facts_and_profile_v1():
     assert (result.writer, result.model, result.version) == ("offline", "offline-template", OFFLINE_VERSION)
     assert result.metadata == caption_metadata(SUMMARY) == {"bpm": 122.0, "key": "D minor", "time_signature": "4/4"}
     assert stated_bpms(text) == [122] and "D minor" in text and "deep house" in text
-    assert text.lower().index("drums") < text.index("piano")   # ranked: 3 drum clips, 1 piano clip
-    assert "guitar" not in text and "synths" not in text        # a muted track; the profile's instrument
+    assert text.lower().index("drums") < text.index("piano")  # ranked: 3 drum clips, 1 piano clip
+    assert "guitar" not in text and "synths" not in text  # a muted track; the profile's instrument
     assert not re.search(r"energ|laid-back|high-energy|sparse|dense|busy", text, re.I)  # nothing from tempo alone
     assert check_caption(text, SUMMARY, SCHEMA, artist_name="Nova Lane") == []
 
@@ -69,9 +76,9 @@ def test_three_variants_within_their_lengths_and_all_faithful():
 def test_v2_tempo_changes_meter_changes_null_key_and_sections():
     result = write(v2_summary(), {})
     text = result.text
-    assert stated_bpms(text) == [90]                           # the dominant tempo, never the transport's 180
+    assert stated_bpms(text) == [90]  # the dominant tempo, never the transport's 180
     assert "tempo change" in text or "tempo changes" in text
-    assert "6/8" in text and "7/8" in text                     # the meter changes
+    assert "6/8" in text and "7/8" in text  # the meter changes
     assert not re.search(r"\b[A-G](?:#|b)? (?:major|minor)\b", text)  # the key is undetermined
     assert "the break strips back to just drums and bass" in text
     assert re.search(r"[Pp]iano and strings (?:enter|arrive|join) in the verse", text)
@@ -102,7 +109,7 @@ def test_profile_descriptors_read_right_whether_adjectives_or_nouns():
         # "It sounds analog warmth", "The production is punchy and analog warmth": never a predicate
         assert not re.search(r"\b(?:is|sounds|leans) (?:analog warmth|punchy)", text), text
         used += "analog warmth" in text or "punchy" in text
-    assert used >= 10                      # the descriptors are still woven in
+    assert used >= 10  # the descriptors are still woven in
 
 
 def test_deterministic():

@@ -3,6 +3,7 @@
 Runs only with TRAINMODE_LIVE_OPENAI=1 and OPENAI_API_KEY (or OPENAI_BASE_URL) set; it
 costs one gpt-4o-mini call. Every other test uses the fake server in fake_openai.py.
 """
+
 import os
 
 import pytest
@@ -15,9 +16,13 @@ from trainmode.sets.als import parse_als
 # Read at import: the autouse isolated_settings fixture clears these for each test.
 KEY, BASE_URL = os.environ.get("OPENAI_API_KEY", ""), os.environ.get("OPENAI_BASE_URL") or None
 MODEL = os.environ.get("TRAINMODE_MODEL", "gpt-4o-mini")
-pytestmark = [pytest.mark.live, pytest.mark.skipif(
-    os.environ.get("TRAINMODE_LIVE_OPENAI") != "1" or not (KEY or BASE_URL),
-    reason="live OpenAI test: set TRAINMODE_LIVE_OPENAI=1 and OPENAI_API_KEY")]
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(
+        os.environ.get("TRAINMODE_LIVE_OPENAI") != "1" or not (KEY or BASE_URL),
+        reason="live OpenAI test: set TRAINMODE_LIVE_OPENAI=1 and OPENAI_API_KEY",
+    ),
+]
 
 
 def test_a_real_caption_passes_the_fact_checker():

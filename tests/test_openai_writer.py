@@ -1,5 +1,6 @@
 """The OpenAI writer against a local OpenAI-compatible server: what it sends,
 what it returns, and how each failure reads. No test calls the real API."""
+
 from __future__ import annotations
 
 import copy
@@ -26,12 +27,22 @@ from trainmode.errors import WriterError
 
 
 def track(name, type_="midi", devices=(), plugins=(), muted=False, group=None):
-    return {"name": name, "type": type_, "muted": muted, "group": group, "devices": list(devices),
-            "plugins": list(plugins), "clip_count": 2, "note_count": 10}
+    return {
+        "name": name,
+        "type": type_,
+        "muted": muted,
+        "group": group,
+        "devices": list(devices),
+        "plugins": list(plugins),
+        "clip_count": 2,
+        "note_count": 10,
+    }
 
 
 SUMMARY = {
-    "schema_version": 1, "live_version": "11.3.21", "creator": "Ableton Live 11.3.21",
+    "schema_version": 1,
+    "live_version": "11.3.21",
+    "creator": "Ableton Live 11.3.21",
     "tempo": {"bpm": 120.0, "automated": False, "min": 120.0, "max": 120.0},
     "time_signature": "6/8",
     "key": {"tonic": "A", "mode": "minor", "confidence": 0.82, "source": "midi_notes"},
@@ -46,13 +57,19 @@ SUMMARY = {
         track("Old Sax Idea", "audio", muted=True),
         track("A-Reverb", "return", devices=["Reverb"]),
     ],
-    "plugins": [], "devices": ["Drum Rack", "Electric", "Operator", "Reverb"],
+    "plugins": [],
+    "devices": ["Drum Rack", "Electric", "Operator", "Reverb"],
     "locators": [{"time": 0.0, "name": "Intro"}, {"time": 48.0, "name": "Drop"}],
     "samples": ["RYAN_HEMSWORTH_melody_loop_guitar_02_140_G#min.wav", "Vox Take 3.wav"],
     "notes": {"count": 400, "pitch_min": 36, "pitch_max": 84, "density": 2.08},
 }
-SCHEMA = {"name": "Nova Lane", "genres": ["downtempo"], "moods": ["dreamy"], "instruments": [],
-          "notes": "Nova Lane likes tape hiss."}
+SCHEMA = {
+    "name": "Nova Lane",
+    "genres": ["downtempo"],
+    "moods": ["dreamy"],
+    "instruments": [],
+    "notes": "Nova Lane likes tape hiss.",
+}
 
 
 @pytest.fixture
@@ -76,9 +93,21 @@ def test_request_sends_the_system_prompt_and_the_sets_facts(fake):
     assert CAPTIONS_RESPONSE_FORMAT["json_schema"]["schema"]["required"] == ["detailed", "short", "tags"]
     context = request.message("user")
     assert context == build_context(SUMMARY, SCHEMA)
-    for fact in ("tempo: 120 BPM", "time signature: 6/8", "key: A minor", "Drums", "Sub Bass", "Dreamy Keys",
-                 "Operator", "Electric", "intro (bar 1)", "drop (bar 17)", "downtempo", "dreamy",
-                 "instruments, longest-playing first: drums, bass, synth"):
+    for fact in (
+        "tempo: 120 BPM",
+        "time signature: 6/8",
+        "key: A minor",
+        "Drums",
+        "Sub Bass",
+        "Dreamy Keys",
+        "Operator",
+        "Electric",
+        "intro (bar 1)",
+        "drop (bar 17)",
+        "downtempo",
+        "dreamy",
+        "instruments, longest-playing first: drums, bass, synth",
+    ):
         assert fact in context
     # Sample names, paths and the artist never reach the model; the instrument hint survives.
     for leak in ("RYAN", "HEMSWORTH", "Vox Take", ".wav", "/Users", "someone", "Nova Lane"):
@@ -89,8 +118,11 @@ def test_request_sends_the_system_prompt_and_the_sets_facts(fake):
 
 def test_the_artists_own_name_never_reaches_the_model(fake):
     """The name may live only in artists.name (not in master_schema): the service passes it."""
-    summary = {**SUMMARY, "tracks": SUMMARY["tracks"] + [track("Mika Sol lead vox", "audio")],
-               "locators": [{"time": 0.0, "name": "Mika Sol intro"}]}
+    summary = {
+        **SUMMARY,
+        "tracks": SUMMARY["tracks"] + [track("Mika Sol lead vox", "audio")],
+        "locators": [{"time": 0.0, "name": "Mika Sol intro"}],
+    }
     writer_for(fake).write(summary, {"genres": ["downtempo"]}, artist_name="Mika Sol")
     context = fake.requests[0].message("user")
     assert "Mika" not in context and "Sol " not in context
@@ -104,15 +136,23 @@ def test_context_is_byte_identical_for_the_same_facts():
 
 
 def test_result_carries_the_three_variants_the_reported_model_and_provenance(fake):
-    fake.default = Reply(caption=captions_json(
-        '  "Dreamy downtempo groove in 6/8 with\n warm electric piano,   deep sub bass and soft drums, drifting '
-        'through a hazy [intro](https://x.io) into a fuller drop."  ',
-        "Dreamy downtempo in 6/8 with electric piano, sub bass and drums.",
-        ["downtempo", " dreamy ", "#electric piano", "sub bass", "drums", "6/8", "A minor", "drums"]))
+    fake.default = Reply(
+        caption=captions_json(
+            '  "Dreamy downtempo groove in 6/8 with\n warm electric piano,   deep sub bass and soft drums, drifting '
+            'through a hazy [intro](https://x.io) into a fuller drop."  ',
+            "Dreamy downtempo in 6/8 with electric piano, sub bass and drums.",
+            ["downtempo", " dreamy ", "#electric piano", "sub bass", "drums", "6/8", "A minor", "drums"],
+        )
+    )
     result = writer_for(fake).write(SUMMARY, SCHEMA)
-    assert result.text == result.variants["detailed"] == (
-        "Dreamy downtempo groove in 6/8 with warm electric piano, deep sub bass and soft "
-        "drums, drifting through a hazy intro into a fuller drop.")  # the Markdown link is gone
+    assert (
+        result.text
+        == result.variants["detailed"]
+        == (
+            "Dreamy downtempo groove in 6/8 with warm electric piano, deep sub bass and soft "
+            "drums, drifting through a hazy intro into a fuller drop."
+        )
+    )  # the Markdown link is gone
     assert result.variants["short"] == "Dreamy downtempo in 6/8 with electric piano, sub bass and drums."
     assert result.variants["tags"] == "downtempo, dreamy, electric piano, sub bass, drums, 6/8, A minor"
     assert check_variants(result.variants, SUMMARY, SCHEMA) == {"detailed": [], "short": [], "tags": []}
@@ -120,15 +160,21 @@ def test_result_carries_the_three_variants_the_reported_model_and_provenance(fak
     assert (result.model, result.version, result.writer) == (REPORTED_MODEL, TRAIN_PROMPT_VERSION, "openai")
     assert result.metadata == caption_metadata(SUMMARY) == {"bpm": 120.0, "key": "A minor", "time_signature": "6/8"}
     p = result.provenance
-    assert p["system_prompt_sha256"] == TRAIN_SYSTEM_PROMPT_SHA256 == hashlib.sha256(
-        TRAIN_SYSTEM_PROMPT.encode()).hexdigest()
+    assert (
+        p["system_prompt_sha256"]
+        == TRAIN_SYSTEM_PROMPT_SHA256
+        == hashlib.sha256(TRAIN_SYSTEM_PROMPT.encode()).hexdigest()
+    )
     assert p["summary_sha256"] == fingerprint(SUMMARY) and p["master_schema_sha256"] == fingerprint(SCHEMA)
     assert (p["writer"], p["model"], p["requested_model"], p["temperature"]) == (
-        "openai", REPORTED_MODEL, "gpt-4o-mini", fake.requests[0].body["temperature"])
+        "openai",
+        REPORTED_MODEL,
+        "gpt-4o-mini",
+        fake.requests[0].body["temperature"],
+    )
     assert p["usage"] == {"prompt_tokens": 321, "completion_tokens": 45, "total_tokens": 366}
     assert p["request_id"] == "req_1"
     assert datetime.fromisoformat(p["created_at"]).tzinfo is not None
-
 
 
 def test_settings_choose_model_endpoint_and_key(fake):
@@ -204,13 +250,17 @@ def test_base_url_credentials_stay_out_of_messages():
     assert "hunter2" not in str(err.value) and "hunter2" not in repr(writer)
 
 
-@pytest.mark.parametrize("reply", [
-    Reply(body=b"<html><body>502 Bad Gateway</body></html>"),
-    Reply(body=b'{"unexpected": true}'),
-    Reply(caption=""),
-    Reply(caption='""'),
-    Reply(caption=captions_json("", "short", ["a", "b", "c", "d", "e"])),
-], ids=["html", "json-without-choices", "empty", "empty-quotes", "empty-detailed"])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(body=b"<html><body>502 Bad Gateway</body></html>"),
+        Reply(body=b'{"unexpected": true}'),
+        Reply(caption=""),
+        Reply(caption='""'),
+        Reply(caption=captions_json("", "short", ["a", "b", "c", "d", "e"])),
+    ],
+    ids=["html", "json-without-choices", "empty", "empty-quotes", "empty-detailed"],
+)
 def test_garbage_answers(fake, reply):
     fake.default = reply
     with pytest.raises(WriterError, match="without a usable caption"):
@@ -231,8 +281,10 @@ def test_long_answers_are_cut_at_a_word_boundary(fake):
 
 def test_a_server_that_ignores_the_schema_still_gives_three_variants(fake):
     """A plain-text reply is the detailed caption; the facts-only writer supplies short and tags."""
-    fake.default = Reply(caption="Dreamy downtempo groove in 6/8 with electric piano, sub bass and drums, drifting "
-                                 "from a hazy intro into a fuller drop.")
+    fake.default = Reply(
+        caption="Dreamy downtempo groove in 6/8 with electric piano, sub bass and drums, drifting "
+        "from a hazy intro into a fuller drop."
+    )
     result = writer_for(fake).write(SUMMARY, SCHEMA)
     offline = OfflineWriter().write(SUMMARY, SCHEMA).variants
     assert result.text.startswith("Dreamy downtempo groove")
@@ -241,17 +293,22 @@ def test_a_server_that_ignores_the_schema_still_gives_three_variants(fake):
 
 
 def test_json_answers_without_the_schema_are_unwrapped(fake):
-    fake.default = Reply(caption='{"caption": "Dreamy downtempo groove with electric piano, sub bass and soft drums '
-                                 'over a gently swinging pulse."}')
+    fake.default = Reply(
+        caption='{"caption": "Dreamy downtempo groove with electric piano, sub bass and soft drums '
+        'over a gently swinging pulse."}'
+    )
     assert writer_for(fake).write(SUMMARY, SCHEMA).text.startswith("Dreamy downtempo groove")
 
 
 def test_a_hallucinated_instrument_in_one_variant_flags_that_variant_only(fake):
-    fake.default = Reply(caption=captions_json(
-        "Dreamy downtempo groove in 6/8 with warm electric piano, deep sub bass and soft drums, drifting through a "
-        "hazy intro into a fuller drop.",
-        "Dreamy downtempo in 6/8 with electric piano and a wailing saxophone.",
-        ["downtempo", "dreamy", "electric piano", "sub bass", "drums", "6/8"]))
+    fake.default = Reply(
+        caption=captions_json(
+            "Dreamy downtempo groove in 6/8 with warm electric piano, deep sub bass and soft drums, drifting through a "
+            "hazy intro into a fuller drop.",
+            "Dreamy downtempo in 6/8 with electric piano and a wailing saxophone.",
+            ["downtempo", "dreamy", "electric piano", "sub bass", "drums", "6/8"],
+        )
+    )
     result = writer_for(fake).write(SUMMARY, SCHEMA)
     found = check_variants(result.variants, SUMMARY, SCHEMA)
     assert found["detailed"] == [] and found["tags"] == []
@@ -260,9 +317,12 @@ def test_a_hallucinated_instrument_in_one_variant_flags_that_variant_only(fake):
 
 
 def test_a_hallucinating_model_is_caught_by_the_fact_checker(fake):
-    fake.default = Reply(caption=captions_json(
-        "Smoky late-night jazz at 140 BPM in 4/4, led by a breathy saxophone over brushed drums and upright bass, "
-        "credited to Nova Lane, built from Vox Take 3.wav."))
+    fake.default = Reply(
+        caption=captions_json(
+            "Smoky late-night jazz at 140 BPM in 4/4, led by a breathy saxophone over brushed drums and upright bass, "
+            "credited to Nova Lane, built from Vox Take 3.wav."
+        )
+    )
     result = writer_for(fake).write(SUMMARY, SCHEMA)
     codes = {f.code: f for f in check_caption(result.text, SUMMARY, SCHEMA)}
     assert codes["tempo_mismatch"].message == "The caption says 140 BPM but the set is 120 BPM."
@@ -273,11 +333,14 @@ def test_a_hallucinating_model_is_caught_by_the_fact_checker(fake):
 
 def test_context_of_a_v2_set_has_the_tempo_map_meters_sections_and_no_key():
     context = build_context(v2_summary(), {"instruments": ["guitar"], "genres": ["downtempo"]})
-    for fact in ("tempo: mostly 90 BPM, changes between 90 and 180 BPM (say the tempo changes)",
-                 "time signature: changes (6/8, 7/8)", "key: undetermined (do not state a key)",
-                 "instruments, longest-playing first: drums, bass, piano, strings, vocals",
-                 "sections: intro (bar 1): drums, bass; verse (bar 9): drums, bass, piano, strings; "
-                 "break (bar 25): drums, bass; section (bar 33): drums, bass, piano, strings, vocals",
-                 "instruments the artist often plays (name one only if the set has it): guitar"):
+    for fact in (
+        "tempo: mostly 90 BPM, changes between 90 and 180 BPM (say the tempo changes)",
+        "time signature: changes (6/8, 7/8)",
+        "key: undetermined (do not state a key)",
+        "instruments, longest-playing first: drums, bass, piano, strings, vocals",
+        "sections: intro (bar 1): drums, bass; verse (bar 9): drums, bass, piano, strings; "
+        "break (bar 25): drums, bass; section (bar 33): drums, bass, piano, strings, vocals",
+        "instruments the artist often plays (name one only if the set has it): guitar",
+    ):
         assert fact in context, fact
     assert "180 BPM" not in context.replace("and 180 BPM", "")  # the transport tempo is not offered

@@ -1,4 +1,5 @@
 """AppTest drives every page: import sets, pair many MP3s, generate, review, save, export."""
+
 import json
 from pathlib import Path
 
@@ -118,17 +119,19 @@ def test_bulk_upload_pairs_by_name_and_leaves_the_rest_to_a_manual_pick(artist_w
     picks = {s.label.removeprefix("Set for "): s for s in at.selectbox if s.label.startswith("Set for ")}
     assert picks["Night_Drive (master).mp3"].value == artist_with_sets["night_drive.als"]
     assert picks["sunrise_waltz_final.mp3"].value == artist_with_sets["sunrise_waltz.als"]
-    assert picks["untitled.mp3"].value == ""          # no set of that name: the user picks
+    assert picks["untitled.mp3"].value == ""  # no set of that name: the user picks
     assert any("2 of 3 files paired" in c.value for c in at.caption)
 
     picks["untitled.mp3"].set_value(artist_with_sets["neon_pulse.als"])
     at.run()
     click(at, "Add to queue")
     assert [(e.audio_name, e.als_filename) for e in queue(at)] == [
-        ("Night_Drive (master).mp3", "night_drive.als"), ("sunrise_waltz_final.mp3", "sunrise_waltz.als"),
-        ("untitled.mp3", "neon_pulse.als")]
+        ("Night_Drive (master).mp3", "night_drive.als"),
+        ("sunrise_waltz_final.mp3", "sunrise_waltz.als"),
+        ("untitled.mp3", "neon_pulse.als"),
+    ]
     assert [e.pairing for e in queue(at)] == ["same name", "same name", "picked by hand"]
-    assert not at.file_uploader[0].value               # the uploader is emptied for the next batch
+    assert not at.file_uploader[0].value  # the uploader is emptied for the next batch
 
 
 def test_a_file_left_without_a_set_is_not_added_and_the_user_is_told(artist_with_sets, demo_files):
@@ -145,10 +148,12 @@ def test_generate_all_fail_retry_remove_and_save_all(artist_with_sets, demo_file
     assert badges(at) == ["⏳ pending"] * 3
 
     real_write = OfflineWriter.write
+
     def flaky(self, summary, master_schema, **kwargs):
         if summary["tempo"]["bpm"] == 96.0:  # the waltz fails, the others go on
             raise WriterError("The caption service timed out; try again.")
         return real_write(self, summary, master_schema, **kwargs)
+
     monkeypatch.setattr(OfflineWriter, "write", flaky)
     click(at, "Generate all")
     assert badges(at) == ["👀 review", "❌ failed", "👀 review"]
@@ -177,7 +182,7 @@ def test_saving_over_fact_check_findings_needs_a_confirmation(artist_with_sets, 
     click(at, "Generate")
     at.text_area[0].input("A dark synthwave track at 90 BPM with a driving bassline, pads and drums in A minor.")
     at.run()
-    assert any("90" in w.value and "124" in w.value for w in at.warning)   # the finding shows while editing
+    assert any("90" in w.value and "124" in w.value for w in at.warning)  # the finding shows while editing
     click(at, "Save")
     assert badges(at) == ["👀 review"]
     assert any("Needs your confirmation" in w.value for w in at.warning)
@@ -217,7 +222,7 @@ def test_the_queue_and_an_edited_caption_survive_a_page_switch(artist_with_sets,
 def test_a_batch_cut_short_is_recovered_on_the_next_run(artist_with_sets, demo_files):
     at = train_page_with([demo_files[0][2], demo_files[1][2]])
     first, second = queue(at)
-    first.state, second.state = "generating", "saving"   # as if the user left mid-batch
+    first.state, second.state = "generating", "saving"  # as if the user left mid-batch
     at.run()
     assert badges(at) == ["❌ failed", "👀 review"]
     assert any("Interrupted" in e.value for e in at.error)
@@ -227,11 +232,15 @@ def test_a_broken_als_and_a_non_mp3_get_clear_messages(data_dir, demo_files, aud
     _, als, _ = demo_files[0]
     at = app()
     create_artist(at, "Bo")
-    at.file_uploader[0].set_value([("notes.als", b"not a live set", "application/octet-stream"),
-                                   (als.name, als.read_bytes(), "application/octet-stream")])
+    at.file_uploader[0].set_value(
+        [
+            ("notes.als", b"not a live set", "application/octet-stream"),
+            (als.name, als.read_bytes(), "application/octet-stream"),
+        ]
+    )
     at.run()  # an upload reruns the page, as in a browser
     click(at, "Import")
-    [summary] = at.warning                                     # one message, the failure listed in it
+    [summary] = at.warning  # one message, the failure listed in it
     assert summary.value.startswith("Imported 1 of 2 sets; 1 failed:") and "notes.als" in summary.value
     assert at.dataframe[0].value["set"].tolist() == [als.name]  # the good one still imported
 
@@ -248,7 +257,7 @@ def test_the_library_filters_and_charts_the_sets(artist_with_sets):
     assert sorted(at.dataframe[0].value["set"]) == ["neon_pulse.als", "night_drive.als", "sunrise_waltz.als"]
     assert len(at.get("vega_lite_chart")) == 5
     assert {"**Tempo**", "**Keys**", "**Meters**"} <= {m.value for m in at.markdown}
-    next(t for t in at.text_input if t.label == "Filter by name").input("N")   # any case
+    next(t for t in at.text_input if t.label == "Filter by name").input("N")  # any case
     at.run()
     assert sorted(at.dataframe[0].value["set"]) == ["neon_pulse.als", "night_drive.als", "sunrise_waltz.als"]
     next(t for t in at.text_input if t.label == "Filter by name").input("ni")
@@ -283,7 +292,7 @@ def test_derive_fills_the_profile_from_the_sets_and_keeps_the_words(artist_with_
     assert any("Filled tempo_range" in i.value for i in at.info)
     goto(at, "train")
     goto(at, "library")
-    assert json.loads(at.text_area[0].value) == draft      # the unsaved draft survives a page switch
+    assert json.loads(at.text_area[0].value) == draft  # the unsaved draft survives a page switch
     click(at, "Save profile")
     assert store.get_master_schema(store.find_artist("Ada")["id"])["tempo_range"] == [96, 128]
 
@@ -353,15 +362,18 @@ def test_a_blocking_finding_disables_save_until_the_caption_is_edited(artist_wit
     class Blocking(Finding):
         blocking: bool = True
 
-    monkeypatch.setattr(trainmode.captions.generate, "check_caption",
-                        lambda *args, **kwargs: [Blocking("sample_file", "The caption names a sample file.")])
+    monkeypatch.setattr(
+        trainmode.captions.generate,
+        "check_caption",
+        lambda *args, **kwargs: [Blocking("sample_file", "The caption names a sample file.")],
+    )
     at = train_page_with([demo_files[0][2]])
     click(at, "Generate")
     assert any("Cannot be saved until edited" in e.value for e in at.error)
     assert button(at, "Save").disabled and button(at, "Save all reviewed").disabled
     at.text_area[0].input("A dark synthwave track with a driving bassline, pads and drums.")
     at.run()
-    assert not at.error and not button(at, "Save").disabled    # the edit was checked again: nothing blocks
+    assert not at.error and not button(at, "Save").disabled  # the edit was checked again: nothing blocks
 
 
 def test_a_misconfigured_supabase_backend_shows_the_check_report_on_the_library(data_dir, monkeypatch):

@@ -1,6 +1,7 @@
 """The Train page listens: a render at another tempo than its set is flagged when it is
 paired, before anything is queued, and Save asks for a confirmation; a matching render saves
 without a question."""
+
 import re
 
 from tests.test_pages import app, button, click, goto, upload
@@ -16,7 +17,7 @@ def test_a_render_at_another_tempo_is_flagged_at_pairing_and_needs_a_confirmatio
     _club(store, club_renders)
     at = app()
     goto(at, "train")
-    upload(at, [club_renders["fast"]], names=["club.mp3"])     # the set's name, the wrong render
+    upload(at, [club_renders["fast"]], names=["club.mp3"])  # the set's name, the wrong render
     [flag] = [w.value for w in at.warning if "audio mismatch" in w.value]
     assert re.search(r"runs at 1(39|40)(\.\d)? BPM, the set at 128", flag)  # shown before anything is queued
     click(at, "Add to queue")
@@ -40,7 +41,7 @@ def test_a_matching_render_saves_without_a_question(store, club_renders):
     assert any("audio matches" in c.value for c in at.caption)
     click(at, "Add to queue")
     click(at, "Generate")
-    if any(c.label == "Save anyway" for c in at.checkbox):     # a fact-check finding, not the audio
+    if any(c.label == "Save anyway" for c in at.checkbox):  # a fact-check finding, not the audio
         assert not any("BPM, the set at" in w.value for w in at.warning)
         at.checkbox(key=next(c.key for c in at.checkbox if c.label == "Save anyway")).check()
         at.run()

@@ -1,5 +1,6 @@
 """AppTest for the page parts of issues 17 and 18: the export format picker, the split and the
 artist option, the captions report before exporting, and the caption variants on the Train page."""
+
 import json
 import zipfile
 
@@ -29,17 +30,22 @@ def exported_zip(store, name: str = "Ada") -> zipfile.ZipFile:
     return zipfile.ZipFile(store.local_path(export["zip_path"]))
 
 
-def test_the_format_picker_exports_an_audiocraft_zip_with_a_split_and_offers_it(artist_with_sets, demo_files,
-                                                                                store, monkeypatch):
+def test_the_format_picker_exports_an_audiocraft_zip_with_a_split_and_offers_it(
+    artist_with_sets, demo_files, store, monkeypatch
+):
     at = saved_items(demo_files, 3)
     items = store.list_items(store.find_artist("Ada")["id"])
-    held_out = items[0]["id"]       # where each item falls: one held out, the rest train (the hash is tested
+    held_out = items[0]["id"]  # where each item falls: one held out, the rest train (the hash is tested
     monkeypatch.setattr(trainmode.export.rows, "split_point", lambda i: 0.95 if i == held_out else 0.1)  # elsewhere)
     goto(at, "export")
     formats = at.selectbox(key="export_format")
-    assert formats.options == ["Hugging Face datasets (audiofolder) (hf)", "MusicGen (audiocraft) (audiocraft)",
-                               "Stable Audio Open (stable-audio-tools) (stable-audio)", "ACE-Step 1.5 (ace-step)",
-                               "ACE-Step v1 (ace-step-v1)"]
+    assert formats.options == [
+        "Hugging Face datasets (audiofolder) (hf)",
+        "MusicGen (audiocraft) (audiocraft)",
+        "Stable Audio Open (stable-audio-tools) (stable-audio)",
+        "ACE-Step 1.5 (ace-step)",
+        "ACE-Step v1 (ace-step-v1)",
+    ]
     formats.set_value("audiocraft")
     at.checkbox(key="export_split_on").check()
     at.run()
@@ -48,14 +54,17 @@ def test_the_format_picker_exports_an_audiocraft_zip_with_a_split_and_offers_it(
     assert any("Exported 3 items (" in s.value for s in at.success)
     [download] = at.get("download_button")
     assert download.proto.label == "Download dataset-audiocraft.zip"
-    assert at.dataframe[-1].value["file"].tolist() == ["dataset-audiocraft.zip"]   # the history names it too
+    assert at.dataframe[-1].value["file"].tolist() == ["dataset-audiocraft.zip"]  # the history names it too
     with exported_zip(store) as zf:
         names = zf.namelist()
         manifests = {n.split("/")[-2]: zf.read(n).decode().splitlines() for n in names if n.endswith("data.jsonl")}
-        sidecars = [json.loads(zf.read(n)) for n in names if n.endswith(".json") and "/" in n
-                    and n.rsplit(".", 1)[0] + ".mp3" in names]
+        sidecars = [
+            json.loads(zf.read(n))
+            for n in names
+            if n.endswith(".json") and "/" in n and n.rsplit(".", 1)[0] + ".mp3" in names
+        ]
     assert {split: len(lines) for split, lines in manifests.items()} == {"train": 2, "valid": 1}
-    assert sidecars and all(s["artist"] != "Ada" for s in sidecars)   # an opaque id unless opted in
+    assert sidecars and all(s["artist"] != "Ada" for s in sidecars)  # an opaque id unless opted in
 
 
 def test_the_artist_name_option_puts_the_real_name_in_the_dataset(artist_with_sets, demo_files, store):
@@ -66,8 +75,11 @@ def test_the_artist_name_option_puts_the_real_name_in_the_dataset(artist_with_se
     at.run()
     click(at, "Export")
     with exported_zip(store) as zf:
-        [sidecar] = [json.loads(zf.read(n)) for n in zf.namelist()
-                     if n.endswith(".json") and n.rsplit(".", 1)[0] + ".mp3" in zf.namelist()]
+        [sidecar] = [
+            json.loads(zf.read(n))
+            for n in zf.namelist()
+            if n.endswith(".json") and n.rsplit(".", 1)[0] + ".mp3" in zf.namelist()
+        ]
     assert sidecar["artist"] == "Ada"
 
 
@@ -84,11 +96,11 @@ def test_the_captions_report_shows_on_the_export_page_before_exporting(artist_wi
     assert [t.label for t in at.tabs] == ["Saved captions", "Detailed variant", "Short variant", "Tags variant"]
     saved = at.tabs[0]
     assert saved.metric[0].label == "Captions" and saved.metric[0].value == "2"
-    assert saved.metric[2].value == "100%"                             # both open with the same words
+    assert saved.metric[2].value == "100%"  # both open with the same words
     warnings = [w.value for w in saved.warning]
     assert any("open with “warm pads and”" in w for w in warnings)
     assert any("2 captions are duplicates" in w for w in warnings)
-    assert at.tabs[2].metric[0].value == "2"                           # the stored short variants
+    assert at.tabs[2].metric[0].value == "2"  # the stored short variants
 
 
 def entry_and_area(at, name: str):
@@ -131,8 +143,11 @@ def test_an_edited_tags_variant_is_what_the_export_carries(artist_with_sets, dem
     at.run()
     click(at, "Export")
     with exported_zip(store) as zf:
-        [sidecar] = [json.loads(zf.read(n)) for n in zf.namelist()
-                     if n.endswith(".json") and n.rsplit(".", 1)[0] + ".mp3" in zf.namelist()]
+        [sidecar] = [
+            json.loads(zf.read(n))
+            for n in zf.namelist()
+            if n.endswith(".json") and n.rsplit(".", 1)[0] + ".mp3" in zf.namelist()
+        ]
     assert sidecar["keywords"][-1] == "late night"
     assert sidecar["keywords"] == [t.strip() for t in edited.split(",")]
 
@@ -157,7 +172,7 @@ def test_an_edited_variant_is_kept_over_a_reload(artist_with_sets, demo_files):
     entry, short = entry_and_area(at, "short")
     at.text_area(key=short.key).input("Steady drums and a deep bass.")
     at.run()
-    again = goto(app(), "train")                  # a new session: the queue comes back from the draft
+    again = goto(app(), "train")  # a new session: the queue comes back from the draft
     [restored] = queue(again)
     assert restored.variants["short"] == "Steady drums and a deep bass."
     assert again.text_area(key=f"variant_short_{restored.id}").value == "Steady drums and a deep bass."

@@ -1,4 +1,5 @@
 """The Train page shows a saved item's section clips, plays one, and saves edited or dropped captions."""
+
 from tests.test_pages import artist_with_sets, click, train_page_with  # noqa: F401 (a fixture)
 
 

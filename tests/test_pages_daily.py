@@ -1,6 +1,7 @@
 """AppTest for daily use (issue 19): the artist in the URL, one import summary, the export page
 refreshed, chart labels, pairing with lengths, blocking findings, captions never lost, deletes,
 re-export, exports history, the queue kept over a reload, who did what."""
+
 import json
 import re
 
@@ -35,7 +36,7 @@ def test_the_artist_in_the_url_is_the_one_shown(artist_with_sets, store):
     at.query_params["artist"] = "Zed"
     at.run()
     assert at.selectbox[0].value == "Zed"
-    at.query_params["artist"] = "Ada"     # back/forward or a pasted link
+    at.query_params["artist"] = "Ada"  # back/forward or a pasted link
     at.run()
     assert at.selectbox[0].value == "Ada"
     at.selectbox[0].select("Zed")
@@ -50,7 +51,7 @@ def test_importing_many_sets_is_one_summary_and_empties_the_uploader(data_dir, d
     at.file_uploader[0].set_value([*files, ("broken.als", b"nope", "application/octet-stream")])
     at.run()
     click(at, "Import")
-    assert not at.success and not at.error and len(at.warning) == 1      # not one banner per file
+    assert not at.success and not at.error and len(at.warning) == 1  # not one banner per file
     assert "Imported 3 of 4 sets; 1 failed:" in at.warning[0].value and "broken.als" in at.warning[0].value
     assert not at.file_uploader[0].value and button(at, "Import").disabled
     at.file_uploader[0].set_value(files[:1])
@@ -75,7 +76,7 @@ def test_the_export_page_shows_the_export_s_effect_at_once(artist_with_sets, dem
     assert at.metric[0].value == "2"
     click(at, "Export")
     assert any("Exported 2 items (" in s.value for s in at.success) and at.get("download_button")
-    assert at.metric[0].value == "0"                  # not "Ready to export 2" any more
+    assert at.metric[0].value == "0"  # not "Ready to export 2" any more
     assert button(at, "Export").disabled
     assert not any("ready" in df.value.get("status", []).tolist() for df in at.dataframe if "status" in df.value)
 
@@ -86,27 +87,30 @@ def test_no_chart_drops_its_category_labels(artist_with_sets):
     assert len(specs) == 5
     for spec in specs:
         category = next(v for v in spec["encoding"].values() if isinstance(v, dict) and v.get("type") == "nominal")
-        assert category["axis"]["labelOverlap"] is False    # Vega-Lite's default hides every other label
+        assert category["axis"]["labelOverlap"] is False  # Vega-Lite's default hides every other label
 
 
-def test_pairing_shows_lengths_a_player_and_a_mismatch_before_anything_is_queued(artist_with_sets, demo_files,
-                                                                                    store):
+def test_pairing_shows_lengths_a_player_and_a_mismatch_before_anything_is_queued(artist_with_sets, demo_files, store):
     (_, _, night), (_, _, waltz), _ = demo_files
     artist = store.find_artist("Ada")
     row = store.get_summary(artist["id"], artist_with_sets["neon_pulse.als"])
-    store.add_summary(artist["id"], "long0000000000000000000000000000", "long_jam.als",
-                      dict(row["summary"], length={"beats": 480, "seconds": 240.0, "bars": 120}))
+    store.add_summary(
+        artist["id"],
+        "long0000000000000000000000000000",
+        "long_jam.als",
+        dict(row["summary"], length={"beats": 480, "seconds": 240.0, "bars": 120}),
+    )
     at = app()
     goto(at, "train")
     upload(at, [night, waltz], names=["night_drive.mp3", "untitled.mp3"])
-    assert len(at.get("audio")) == 2                                      # a player next to each MP3
+    assert len(at.get("audio")) == 2  # a player next to each MP3
     [picked, unpaired] = [s for s in at.selectbox if s.label.startswith("Set for ")]
     label = picked.format_func(picked.value)
     assert label.startswith("night_drive.als — ") and "124 BPM" in label and ":" in label and "minor" in label
     assert any(m.value.startswith("❔ **untitled.mp3**") for m in at.markdown)
     unpaired.select("long0000000000000000000000000000")
     at.run()
-    assert any(m.value.startswith("✅ **untitled.mp3**") for m in at.markdown)   # ❔ goes once picked by hand
+    assert any(m.value.startswith("✅ **untitled.mp3**") for m in at.markdown)  # ❔ goes once picked by hand
     assert not any(m.value.startswith("❔") for m in at.markdown)
     assert any("long but the set's arrangement is 4:00" in w.value for w in at.warning)  # seen at pairing time
     assert not queue_or_empty(at)
@@ -141,15 +145,16 @@ def test_save_anyway_never_overrides_a_blocking_finding(artist_with_sets, demo_f
     at = train_page_with([demo_files[0][2]])
     click(at, "Generate")
     [entry] = queue(at)
-    entry.needs_confirmation, entry.confirmed = ["The set is at 124 BPM."], True   # "Save anyway" ticked earlier
+    entry.needs_confirmation, entry.confirmed = ["The set is at 124 BPM."], True  # "Save anyway" ticked earlier
     at.run()
     assert any("names the artist" in e.value for e in at.error)
-    assert not at.checkbox                                                # no "Save anyway" to tick
+    assert not at.checkbox  # no "Save anyway" to tick
     assert any("No confirmation can override" in c.value for c in at.caption)
     assert button(at, "Save").disabled and button(at, "Save all reviewed").disabled
     import trainmode.service
+
     tm = trainmode.service.TrainMode.open()
-    tm.save_entries([entry], tm.artist("Ada"))                             # the door refuses it too
+    tm.save_entries([entry], tm.artist("Ada"))  # the door refuses it too
     assert entry.state == "failed" and "cannot be saved" in entry.error and not tm.list_items(tm.artist("Ada"))
 
 
@@ -159,13 +164,13 @@ def test_an_edited_caption_for_audio_saved_before_is_never_silently_lost(artist_
     click(at, "Generate")
     click(at, "Save")
     click(at, "Clear saved")
-    upload(at, [mp3])                                   # the same audio again, later
+    upload(at, [mp3])  # the same audio again, later
     click(at, "Add to queue")
     click(at, "Generate")
     at.text_area[0].input("A new caption, written after listening again.")
     at.run()
     click(at, "Save")
-    assert badges(at) == ["👀 review"]                 # not "✅ saved" while the store keeps the old text
+    assert badges(at) == ["👀 review"]  # not "✅ saved" while the store keeps the old text
     assert any("already saved, with another caption" in i.value for i in at.info)
     assert not [b for b in at.button if b.label == "Save"]
     click(at, "Update its caption")
@@ -179,7 +184,7 @@ def test_re_export_all_and_a_readable_exports_history_with_delete(artist_with_se
     click(at, "Generate all")
     click(at, "Save all reviewed")
     goto(at, "export")
-    assert button(at, "Re-export all").disabled                  # nothing exported yet
+    assert button(at, "Re-export all").disabled  # nothing exported yet
     click(at, "Export")
     click(at, "Re-export all")
     assert any("Exported 2 items as a new dataset" in s.value for s in at.success)
@@ -199,8 +204,7 @@ def saved_items_for_ada(demo_files) -> AppTest:
     return goto(at, "library")
 
 
-def test_the_library_deletes_an_item_with_its_files_and_a_set_only_with_its_items(artist_with_sets, demo_files,
-                                                                                  store):
+def test_the_library_deletes_an_item_with_its_files_and_a_set_only_with_its_items(artist_with_sets, demo_files, store):
     at = saved_items_for_ada(demo_files)
     ada = store.find_artist("Ada")
     first, second = store.list_items(ada["id"])
@@ -213,12 +217,13 @@ def test_the_library_deletes_an_item_with_its_files_and_a_set_only_with_its_item
     pick = next(s for s in at.selectbox if s.label == "Set")
     pick.select(second["parse_id"])
     at.run()
-    assert button(at, "Delete set").disabled                            # in use: refused
+    assert button(at, "Delete set").disabled  # in use: refused
     next(c for c in at.checkbox if c.label.startswith("Also delete the 1 saved item")).check()
     at.run()
     click(at, "Delete set")
     assert not store.list_items(ada["id"]) and second["parse_id"] not in {
-        r["parse_id"] for r in store.list_summaries(ada["id"])}
+        r["parse_id"] for r in store.list_summaries(ada["id"])
+    }
 
 
 def test_deleting_the_artist_needs_its_name_typed(artist_with_sets, demo_files, store):
@@ -242,7 +247,7 @@ def test_the_queue_survives_a_reload_and_can_be_discarded(artist_with_sets, demo
     at.text_area[0].input(edited)
     at.run()
 
-    again = app()                                      # a reload: a new session, nothing in st.session_state
+    again = app()  # a reload: a new session, nothing in st.session_state
     goto(again, "train")
     assert badges(again) == ["👀 review", "👀 review"]
     assert again.text_area[0].value == edited
@@ -262,7 +267,7 @@ def test_who_did_what_is_the_sidebar_name_kept_in_the_url(artist_with_sets, demo
     at.run()
     assert at.sidebar.text_input[0].value == "Kim"
     goto(at, "train")
-    assert at.query_params["by"] == "Kim"             # kept across a page switch
+    assert at.query_params["by"] == "Kim"  # kept across a page switch
     upload(at, [demo_files[0][2]])
     click(at, "Add to queue")
     assert any("added by Kim" in c.value for c in at.caption)
@@ -287,7 +292,7 @@ def test_an_import_cut_short_says_so_on_the_next_visit(data_dir, demo_files, mon
     def leaves_after_two(self, name, sources, on_progress=None):
         sources = list(sources)
         real(self, name, sources[:2], on_progress)
-        st.stop()                          # the user went to another page: the script run ends here
+        st.stop()  # the user went to another page: the script run ends here
 
     monkeypatch.setattr(TrainMode, "import_sets", leaves_after_two)
     at = app()
@@ -295,5 +300,5 @@ def test_an_import_cut_short_says_so_on_the_next_visit(data_dir, demo_files, mon
     at.file_uploader[0].set_value([(a.name, a.read_bytes(), "application/octet-stream") for _, a, _ in demo_files])
     at.run()
     click(at, "Import")
-    at.run()                               # the next visit
+    at.run()  # the next visit
     assert any("stopped after 2 of 3 files" in w.value for w in at.warning)

@@ -1,5 +1,6 @@
 """Issue 20: the pages keep what they read between reruns, yet never show stale rows: a write
 in one session shows in another at once, and so does one made by another process."""
+
 from test_pages import app, click, create_artist, goto, train_page_with
 from test_pages_daily import artist_with_sets  # noqa: F401  (the fixture: "Ada" with the demo sets)
 
@@ -22,10 +23,10 @@ def test_a_set_imported_in_one_session_shows_in_another_at_once(data_dir, demo_f
     first = app()
     create_artist(first, "Cross")
     import_through_the_page(first, demo_files[0][1])
-    second = app()   # another browser: its own session, the same server
+    second = app()  # another browser: its own session, the same server
     assert sets_heading(second) == "Sets (1)"
     second.run()
-    assert sets_heading(second) == "Sets (1)"   # a plain rerun: served from what was read
+    assert sets_heading(second) == "Sets (1)"  # a plain rerun: served from what was read
     import_through_the_page(first, demo_files[1][1])
     assert sets_heading(first) == "Sets (2)"
     second.run()
@@ -41,7 +42,7 @@ def test_an_edited_caption_shows_on_the_export_page(artist_with_sets, demo_files
     before = at.dataframe[0].value["caption"].tolist()
     goto(at, "export")
     assert at.dataframe[0].value["caption"].tolist() == before
-    tm = TrainMode.open(settings)   # another process (the CLI) edits the caption
+    tm = TrainMode.open(settings)  # another process (the CLI) edits the caption
     artist = tm.artist("Ada")
     [item] = tm.list_items(artist)
     tm.update_caption(artist, item["id"], "A slow, warm groove with soft drums and a deep bass line.")
@@ -54,10 +55,19 @@ def test_the_library_shows_saved_items_a_page_at_a_time(artist_with_sets, store)
     sets = store.list_summaries(ada["id"])
     for index in range(ITEMS_PER_PAGE + 5):
         row = sets[index % len(sets)]
-        store.insert_item({"id": new_id(), "artist_id": ada["id"], "als_summary_id": row["id"],
-                           "parse_id": row["parse_id"], "audio_path": f"{index}.mp3", "prompt_path": f"{index}.txt",
-                           "prompt_text": f"Take {index}: drums and bass.", "audio_sha256": f"{index:064x}",
-                           "audio_filename": f"take {index:03d}.mp3"})
+        store.insert_item(
+            {
+                "id": new_id(),
+                "artist_id": ada["id"],
+                "als_summary_id": row["id"],
+                "parse_id": row["parse_id"],
+                "audio_path": f"{index}.mp3",
+                "prompt_path": f"{index}.txt",
+                "prompt_text": f"Take {index}: drums and bass.",
+                "audio_sha256": f"{index:064x}",
+                "audio_filename": f"take {index:03d}.mp3",
+            }
+        )
     at = goto(app(), "library")
     assert any(h.value == f"Saved items ({ITEMS_PER_PAGE + 5})" for h in at.subheader)
     table = next(d.value for d in at.dataframe if "caption" in d.value)
@@ -72,7 +82,7 @@ def test_the_library_shows_saved_items_a_page_at_a_time(artist_with_sets, store)
     assert set_pick.value == sets[0]["parse_id"]
     used = sum(i["als_summary_id"] == sets[0]["id"] for i in store.list_items(ada["id"]))
     assert at.checkbox(key="set_with_items").label == f"Also delete the {used} saved item(s) made from it"
-    for item in store.list_items(ada["id"])[ITEMS_PER_PAGE:]:   # another session deletes the second page
+    for item in store.list_items(ada["id"])[ITEMS_PER_PAGE:]:  # another session deletes the second page
         store.delete_rows("training_items", [item["id"]])
     at.run()
     assert any(h.value == f"Saved items ({ITEMS_PER_PAGE})" for h in at.subheader)

@@ -1,4 +1,5 @@
 """Pairing uploaded MP3s with imported sets: by name, length as the tiebreak, never length alone."""
+
 import pytest
 
 from trainmode.audio.analysis import AudioAnalysis
@@ -6,19 +7,36 @@ from trainmode.train.pairing import normalize_stem, pair_uploads
 
 
 def row(parse_id: str, als_filename: str, seconds: float | None = 180.0, created_at: str = "2024-01-01") -> dict:
-    return {"parse_id": parse_id, "als_filename": als_filename, "created_at": created_at,
-            "summary": {"length": {"seconds": seconds}}}
+    return {
+        "parse_id": parse_id,
+        "als_filename": als_filename,
+        "created_at": created_at,
+        "summary": {"length": {"seconds": seconds}},
+    }
 
 
-SETS = [row("nd", "Night Drive.als", 200.0), row("sw", "sunrise_waltz.als", 150.0),
-        row("t2", "Track 2.als", 100.0), row("t3", "Track 3.als", 100.0)]
+SETS = [
+    row("nd", "Night Drive.als", 200.0),
+    row("sw", "sunrise_waltz.als", 150.0),
+    row("t2", "Track 2.als", 100.0),
+    row("t3", "Track 3.als", 100.0),
+]
 
 
-@pytest.mark.parametrize("name", [
-    "night_drive.mp3", "Night Drive (Master).mp3", "night_drive_final.mp3", "NIGHT-DRIVE-mix v2.MP3",
-    "NightDrive.mp3", "night drive - version 3.mp3", "night_drive (1).mp3", "Night  Drive [mastered].mp3",
-    "nightdrive_bounce.mp3",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "night_drive.mp3",
+        "Night Drive (Master).mp3",
+        "night_drive_final.mp3",
+        "NIGHT-DRIVE-mix v2.MP3",
+        "NightDrive.mp3",
+        "night drive - version 3.mp3",
+        "night_drive (1).mp3",
+        "Night  Drive [mastered].mp3",
+        "nightdrive_bounce.mp3",
+    ],
+)
 def test_render_names_pair_with_their_set(name):
     [pairing] = pair_uploads([(name, None)], SETS)
     assert (pairing.parse_id, pairing.status) == ("nd", "paired"), pairing
@@ -33,8 +51,7 @@ def test_a_number_that_names_the_set_is_not_a_version():
 
 def test_length_decides_between_sets_with_the_same_name():
     sets = [row("old", "song.als", 120.0, "2024-01-01"), row("new", "song.als", 240.0, "2024-03-01")]
-    [long, short, unknown] = pair_uploads([("song.mp3", 243.5), ("Song (master).mp3", 121.0), ("song.mp3", None)],
-                                          sets)
+    [long, short, unknown] = pair_uploads([("song.mp3", 243.5), ("Song (master).mp3", 121.0), ("song.mp3", None)], sets)
     assert (long.parse_id, short.parse_id) == ("new", "old")
     assert "length" in long.reason
     # Without a length it is the user's pick, with the closest set (here: the newest) offered first.
@@ -61,7 +78,7 @@ def test_a_similar_name_pairs_only_when_the_length_agrees():
 def test_length_alone_never_pairs_and_orders_the_choices():
     [pairing] = pair_uploads([("mystery.mp3", 151.0)], SETS)
     assert pairing.parse_id is None and pairing.status == "unmatched"
-    assert pairing.candidates[0] == "sw"   # the closest length is offered first
+    assert pairing.candidates[0] == "sw"  # the closest length is offered first
     assert set(pairing.candidates) == {s["parse_id"] for s in SETS}
 
 
@@ -75,10 +92,24 @@ def test_every_upload_gets_a_pairing_in_order():
 
 # ---- with the audio analysis: length AND tempo ----------------------------------------------
 def heard(duration_s: float, bpm: float | None) -> AudioAnalysis:
-    return AudioAnalysis(duration_s=duration_s, sample_rate=44100, channels=2, bpm=bpm, bpm_confidence=0.7,
-                         key=None, key_strength=None, loudness_lufs=-10.0, loudness_range_lu=5.0, peak_dbfs=-0.5,
-                         silence_start_s=0.0, silence_end_s=0.5, clipped_ratio=0.0, mono=False,
-                         mono_compatible=True, stereo_correlation=0.5)
+    return AudioAnalysis(
+        duration_s=duration_s,
+        sample_rate=44100,
+        channels=2,
+        bpm=bpm,
+        bpm_confidence=0.7,
+        key=None,
+        key_strength=None,
+        loudness_lufs=-10.0,
+        loudness_range_lu=5.0,
+        peak_dbfs=-0.5,
+        silence_start_s=0.0,
+        silence_end_s=0.5,
+        clipped_ratio=0.0,
+        mono=False,
+        mono_compatible=True,
+        stereo_correlation=0.5,
+    )
 
 
 def tempo_row(parse_id: str, als_filename: str, seconds: float, bpm: float) -> dict:
@@ -97,8 +128,11 @@ def test_the_tempo_splits_sets_whose_name_and_length_match_equally():
 
 
 def test_length_and_tempo_rank_but_never_pair_without_a_name():
-    sets = [tempo_row("a", "alpha.als", 180.0, 128.0), tempo_row("b", "beta.als", 182.0, 174.0),
-            tempo_row("c", "gamma.als", 240.0, 87.0)]
+    sets = [
+        tempo_row("a", "alpha.als", 180.0, 128.0),
+        tempo_row("b", "beta.als", 182.0, 174.0),
+        tempo_row("c", "gamma.als", 240.0, 87.0),
+    ]
     [pairing] = pair_uploads([("mystery.mp3", 181.0)], sets, [heard(181.0, 174.2)])
     assert pairing.parse_id is None and pairing.verdict is None and pairing.status == "unmatched"
     # Same length and tempo first; then the mean of the two closenesses: a 4:00 set at exactly half

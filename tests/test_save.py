@@ -1,4 +1,5 @@
 """Saving a training item: validation, storage layout, and nothing left behind on failure."""
+
 import io
 import re
 
@@ -10,8 +11,9 @@ from trainmode.train.save import SaveRequest, save_item
 
 
 def save(store, artist, row, *, audio, audio_name, caption, confirm=False, **known):
-    return save_item(store, artist, row, SaveRequest(audio=audio, audio_name=audio_name, caption=caption,
-                                                     confirm=confirm, **known))
+    return save_item(
+        store, artist, row, SaveRequest(audio=audio, audio_name=audio_name, caption=caption, confirm=confirm, **known)
+    )
 
 
 @pytest.fixture
@@ -36,8 +38,14 @@ def blob_files(store):
 
 def test_save_stores_audio_prompt_and_a_ready_row(store, demo_set):
     artist, row, mp3 = demo_set
-    result = save(store, artist, row, audio=mp3, audio_name=mp3.name,
-                                caption="  Warm synthwave groove with punchy drums, a deep bass line and soft pads.  ")
+    result = save(
+        store,
+        artist,
+        row,
+        audio=mp3,
+        audio_name=mp3.name,
+        caption="  Warm synthwave groove with punchy drums, a deep bass line and soft pads.  ",
+    )
     item = result.item
     assert item["status"] == "ready" and not result.duplicate
     assert item["audio_path"] == f"artists/{artist['id']}/items/{item['id']}/audio.mp3"
@@ -52,14 +60,27 @@ def test_save_stores_audio_prompt_and_a_ready_row(store, demo_set):
 def test_an_upload_object_is_accepted_like_a_path(store, demo_set):
     artist, row, mp3 = demo_set
     upload = io.BytesIO(mp3.read_bytes())  # what Streamlit's UploadedFile is
-    item = save(store, artist, row, audio=upload, audio_name="render.mp3",
-                              caption="Driving synthwave with punchy drums, a deep bass line and soft pads.").item
+    item = save(
+        store,
+        artist,
+        row,
+        audio=upload,
+        audio_name="render.mp3",
+        caption="Driving synthwave with punchy drums, a deep bass line and soft pads.",
+    ).item
     assert item["audio_filename"] == "render.mp3"
     assert read(store, item["audio_path"]) == mp3.read_bytes()
 
 
-@pytest.mark.parametrize("name,what", [("text_renamed.mp3", "text"), ("wav_renamed.mp3", "WAV"),
-                                       ("zero_bytes.mp3", "empty"), ("mp2_layer2.mp3", "Layer II")])
+@pytest.mark.parametrize(
+    "name,what",
+    [
+        ("text_renamed.mp3", "text"),
+        ("wav_renamed.mp3", "WAV"),
+        ("zero_bytes.mp3", "empty"),
+        ("mp2_layer2.mp3", "Layer II"),
+    ],
+)
 def test_a_non_mp3_is_refused_and_nothing_is_stored(store, demo_set, audio_fixtures, name, what):
     artist, row, _ = demo_set
     with pytest.raises(AudioError, match=what):
@@ -70,10 +91,22 @@ def test_a_non_mp3_is_refused_and_nothing_is_stored(store, demo_set, audio_fixtu
 
 def test_the_same_audio_saved_twice_is_not_duplicated(store, demo_set):
     artist, row, mp3 = demo_set
-    first = save(store, artist, row, audio=mp3, audio_name=mp3.name,
-                 caption="One caption about a synthwave groove with punchy drums and a deep bass.")
-    second = save(store, artist, row, audio=mp3, audio_name="copy.mp3",
-                  caption="Another caption about a synthwave groove with punchy drums and a deep bass.")
+    first = save(
+        store,
+        artist,
+        row,
+        audio=mp3,
+        audio_name=mp3.name,
+        caption="One caption about a synthwave groove with punchy drums and a deep bass.",
+    )
+    second = save(
+        store,
+        artist,
+        row,
+        audio=mp3,
+        audio_name="copy.mp3",
+        caption="Another caption about a synthwave groove with punchy drums and a deep bass.",
+    )
     assert second.duplicate and second.item["id"] == first.item["id"]
     assert len(store.list_items(artist["id"])) == 1
 
@@ -120,8 +153,14 @@ def test_fact_check_findings_need_a_confirmation(store, demo_set):
 def test_a_render_much_shorter_than_the_set_needs_a_confirmation(store, demo_set, audio_fixtures):
     artist, row, _ = demo_set  # the demo set is ~15 s; silence_2s.mp3 is 2 s: a truncated render
     with pytest.raises(ConfirmationRequired, match="0:02"):
-        save(store, artist, row, audio=audio_fixtures / "silence_2s.mp3", audio_name="short.mp3",
-                           caption="Synthwave groove with punchy drums, a deep bass line and soft pads.")
+        save(
+            store,
+            artist,
+            row,
+            audio=audio_fixtures / "silence_2s.mp3",
+            audio_name="short.mp3",
+            caption="Synthwave groove with punchy drums, a deep bass line and soft pads.",
+        )
 
 
 def test_a_clean_up_that_fails_too_is_logged_not_hidden(store, demo_set, monkeypatch, caplog):

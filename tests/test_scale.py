@@ -1,5 +1,6 @@
 """Issue 20: the Library reads a narrow projection, reads are kept until a write changes them,
 a session keeps one SQLite connection, and a Supabase export signs its links in batches."""
+
 import copy
 import threading
 
@@ -45,9 +46,19 @@ def test_the_library_rows_are_the_summary_facts_without_the_summary(store, corpu
     assert any(r["instruments"] and r["bpm"] for r in rows)
     assert rows[-1]["instruments"], "a v1 summary's families are derived from its tracks"
     first = store.list_summaries(artist["id"])[0]
-    store.insert_item({"id": new_id(), "artist_id": artist["id"], "als_summary_id": first["id"],
-                       "parse_id": first["parse_id"], "audio_path": "a.mp3", "prompt_path": "a.txt",
-                       "prompt_text": "A caption.", "audio_sha256": "0" * 64, "provenance": {"writer": "offline"}})
+    store.insert_item(
+        {
+            "id": new_id(),
+            "artist_id": artist["id"],
+            "als_summary_id": first["id"],
+            "parse_id": first["parse_id"],
+            "audio_path": "a.mp3",
+            "prompt_path": "a.txt",
+            "prompt_text": "A caption.",
+            "audio_sha256": "0" * 64,
+            "provenance": {"writer": "offline"},
+        }
+    )
     [item] = store.list_items(artist["id"])
     assert store.list_item_rows(artist["id"]) == [{c: item[c] for c in store.ITEM_ROW_COLUMNS}]
 
@@ -61,9 +72,9 @@ def test_a_rerun_reads_nothing_until_a_write_changes_something(tmp_path, corpus_
     assert tm.list_set_rows(artist) == [] and tm.list_set_rows(artist) == []
     assert len(reads) == 1, "the second rerun is served from the cache"
     [first, second] = corpus_summaries(corpus_dir, 2)
-    tm.import_sets(artist["name"], [(first.filename, corpus_dir / first.filename)])   # a write through this store
+    tm.import_sets(artist["name"], [(first.filename, corpus_dir / first.filename)])  # a write through this store
     assert [r["parse_id"] for r in tm.list_set_rows(artist)] == [first.parse_id]
-    other = EmbeddedStore(tmp_path / "db")   # another process (the CLI) writing to the same data folder
+    other = EmbeddedStore(tmp_path / "db")  # another process (the CLI) writing to the same data folder
     other.add_summary(artist["id"], second.parse_id, second.filename, second.summary)
     assert {r["parse_id"] for r in tm.list_set_rows(artist)} == {first.parse_id, second.parse_id}
     assert len(reads) == 3
@@ -71,7 +82,7 @@ def test_a_rerun_reads_nothing_until_a_write_changes_something(tmp_path, corpus_
 
 def test_threads_one_after_another_share_one_connection(tmp_path):
     db = EmbeddedStore(tmp_path / "db")
-    for name in ("a", "b", "c", "d"):   # Streamlit runs every rerun in a new thread
+    for name in ("a", "b", "c", "d"):  # Streamlit runs every rerun in a new thread
         thread = threading.Thread(target=db.ensure_artist, args=(name,))
         thread.start()
         thread.join()
@@ -90,10 +101,19 @@ def test_a_supabase_export_signs_links_in_batches(tmp_path, audio_fixtures):
         for index in range(30):
             path = f"{artist['id']}/items/{index}/audio.mp3"
             remote.put_blob(path, mp3, "audio/mpeg")
-            remote.insert_item({"id": new_id(), "artist_id": artist["id"], "als_summary_id": row["id"],
-                               "parse_id": row["parse_id"], "audio_path": path, "prompt_path": f"{path}.txt",
-                               "prompt_text": f"A steady groove number {index}.", "audio_sha256": f"{index:064x}",
-                               "audio_filename": f"take {index}.mp3"})
+            remote.insert_item(
+                {
+                    "id": new_id(),
+                    "artist_id": artist["id"],
+                    "als_summary_id": row["id"],
+                    "parse_id": row["parse_id"],
+                    "audio_path": path,
+                    "prompt_path": f"{path}.txt",
+                    "prompt_text": f"A steady groove number {index}.",
+                    "audio_sha256": f"{index:064x}",
+                    "audio_filename": f"take {index}.mp3",
+                }
+            )
         before = len(fake.requests)
         result = export_dataset(remote, artist)
         made = fake.requests[before:]
@@ -121,9 +141,18 @@ def test_a_write_drops_only_what_it_could_have_changed(tmp_path, corpus_dir, set
     set_reads, item_reads = counting(tm, "list_set_rows"), counting(tm, "list_item_rows")
     row = tm.list_set_rows(artist)[0]
     assert tm.list_item_rows(artist) == []
-    tm.store.insert_item({"id": new_id(), "artist_id": artist["id"], "als_summary_id": row["id"],
-                          "parse_id": row["parse_id"], "audio_path": "a.mp3", "prompt_path": "a.txt",
-                          "prompt_text": "A caption.", "audio_sha256": "0" * 64})
+    tm.store.insert_item(
+        {
+            "id": new_id(),
+            "artist_id": artist["id"],
+            "als_summary_id": row["id"],
+            "parse_id": row["parse_id"],
+            "audio_path": "a.mp3",
+            "prompt_path": "a.txt",
+            "prompt_text": "A caption.",
+            "audio_sha256": "0" * 64,
+        }
+    )
     assert [i["prompt_text"] for i in tm.list_item_rows(artist)] == ["A caption."], "the new item shows at once"
     assert tm.list_set_rows(artist) == [row] and len(set_reads) == 1, "saving an item keeps the set rows"
     [item] = tm.list_item_rows(artist)
@@ -143,9 +172,18 @@ def test_a_failed_write_still_drops_what_it_may_have_changed(tmp_path, settings)
     artist = tm.create_artist("Failing")
     before = tm.store.generation_of(("training_items",))
     with pytest.raises(StoreError):
-        tm.store.insert_item({"id": new_id(), "artist_id": artist["id"], "als_summary_id": new_id(),  # no such set
-                              "parse_id": "0" * 64, "audio_path": "a.mp3", "prompt_path": "a.txt",
-                              "prompt_text": "A caption.", "audio_sha256": "0" * 64})
+        tm.store.insert_item(
+            {
+                "id": new_id(),
+                "artist_id": artist["id"],
+                "als_summary_id": new_id(),  # no such set
+                "parse_id": "0" * 64,
+                "audio_path": "a.mp3",
+                "prompt_path": "a.txt",
+                "prompt_text": "A caption.",
+                "audio_sha256": "0" * 64,
+            }
+        )
     assert tm.store.generation_of(("training_items",)) != before
     assert tm.store.generation_of(("als_summaries",)) == (0,)
 
@@ -155,9 +193,18 @@ def test_a_page_of_items_and_the_items_of_a_set_are_read_without_the_rest(store)
     sets = [store.add_summary(artist["id"], f"{n}" * 32, f"{n}.als", {"schema_version": 2})[0] for n in (1, 2)]
     for index in range(7):
         row = sets[index % 2]
-        store.insert_item({"id": new_id(), "artist_id": artist["id"], "als_summary_id": row["id"],
-                           "parse_id": row["parse_id"], "audio_path": f"{index}.mp3", "prompt_path": f"{index}.txt",
-                           "prompt_text": f"Take {index}.", "audio_sha256": f"{index:064x}"})
+        store.insert_item(
+            {
+                "id": new_id(),
+                "artist_id": artist["id"],
+                "als_summary_id": row["id"],
+                "parse_id": row["parse_id"],
+                "audio_path": f"{index}.mp3",
+                "prompt_path": f"{index}.txt",
+                "prompt_text": f"Take {index}.",
+                "audio_sha256": f"{index:064x}",
+            }
+        )
     every = store.list_item_rows(artist["id"])
     assert store.item_row_page(artist["id"], 0, 3) == (every[:3], 7)
     assert store.item_row_page(artist["id"], 6, 3) == (every[6:], 7)

@@ -1,5 +1,6 @@
 """Credentials inside SUPABASE_URL (https://user:password@host) are redacted like keys: never sent,
 never in a message, a repr, the "Storage:" caption (Store.describe) or the logs."""
+
 from __future__ import annotations
 
 import json
@@ -102,11 +103,14 @@ def test_a_userinfo_url_still_reaches_the_project(tmp_path):
         store.close()
 
 
-@pytest.mark.parametrize("url, shown", [
-    ("https://u:p%40ss@host.supabase.co/x", "https://***@host.supabase.co/x"),
-    ("https://host.supabase.co", "https://host.supabase.co"),
-    ("https://token@host:8443", "https://***@host:8443"),
-])
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("https://u:p%40ss@host.supabase.co/x", "https://***@host.supabase.co/x"),
+        ("https://host.supabase.co", "https://host.supabase.co"),
+        ("https://token@host:8443", "https://***@host:8443"),
+    ],
+)
 def test_redact_url(url, shown):
     assert redact.redact_url(url) == shown
     assert "@" not in redact.host(url) and "@" not in redact.without_userinfo(url)

@@ -1,5 +1,6 @@
 """TrainMode, the one door: artist names, import validation, and one probe + one fact check
 per caption on the way from upload to saved item."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -45,9 +46,9 @@ def counting(monkeypatch, module, name):
 def test_artist_names_are_trimmed_and_one_per_name_whatever_the_case(tm, store):
     night = tm.create_artist("  Night Drive ")
     assert night["name"] == "Night Drive"
-    assert tm.create_artist("night drive ") == night          # selects the existing one
+    assert tm.create_artist("night drive ") == night  # selects the existing one
     assert tm.artist("NIGHT DRIVE") == night
-    assert store.find_artist("night DRIVE") == night           # the embedded store agrees
+    assert store.find_artist("night DRIVE") == night  # the embedded store agrees
     assert store.ensure_artist("NIGHT drive") == night
     assert [a["name"] for a in tm.list_artists()] == ["Night Drive"]
 
@@ -89,8 +90,9 @@ def test_an_upload_is_probed_once_and_each_caption_checked_once(tm, ada, demo_fi
     _, _, mp3 = demo_files[0]
     info = tm.measure_upload(mp3, mp3.name)
     queue = []
-    entry = tm.add_to_queue(queue, ada, tm.find_set(ada, "night_drive.als"), mp3.read_bytes(), name=mp3.name,
-                            info=info, pairing="same name")
+    entry = tm.add_to_queue(
+        queue, ada, tm.find_set(ada, "night_drive.als"), mp3.read_bytes(), name=mp3.name, info=info, pairing="same name"
+    )
     probes = counting(monkeypatch, trainmode.train.save, "probe_mp3")
     generate_checks = counting(monkeypatch, trainmode.captions.generate, "check_caption")
     save_checks = counting(monkeypatch, trainmode.train.save, "check_caption")
@@ -111,8 +113,7 @@ def test_a_blocking_finding_is_refused_even_when_confirmed(tm, ada, demo_files, 
     _, _, mp3 = demo_files[0]
     found = Blocking("artist_name", "The caption names the artist (Ada).")
     monkeypatch.setattr(trainmode.train.save, "check_caption", lambda *args, **kwargs: [found])
-    request = SaveRequest(audio=mp3, audio_name=mp3.name, caption="Ada's synthwave with drums and bass.",
-                          confirm=True)
+    request = SaveRequest(audio=mp3, audio_name=mp3.name, caption="Ada's synthwave with drums and bass.", confirm=True)
     with pytest.raises(ValidationError, match="cannot be saved: The caption names the artist"):
         tm.save(ada, tm.find_set(ada, "night_drive.als"), request)
     assert tm.list_items(ada) == []
@@ -142,14 +143,16 @@ def test_a_140_bpm_render_of_a_128_bpm_set_asks_before_saving(tm, club_set, club
     assert plain["metadata"]["audio"]["verdict"] == "matches"
 
 
-def test_the_queue_listens_once_shows_the_verdict_and_asks_before_saving_a_mismatch(tm, club_set, club_renders,
-                                                                                     monkeypatch):
+def test_the_queue_listens_once_shows_the_verdict_and_asks_before_saving_a_mismatch(
+    tm, club_set, club_renders, monkeypatch
+):
     cy, row = club_set
     queue = []
     for key in ("fast", "match"):
         mp3 = club_renders[key]
-        tm.add_to_queue(queue, cy, row, mp3.read_bytes(), name=mp3.name, info=tm.measure_upload(mp3, mp3.name),
-                        pairing="same name")
+        tm.add_to_queue(
+            queue, cy, row, mp3.read_bytes(), name=mp3.name, info=tm.measure_upload(mp3, mp3.name), pairing="same name"
+        )
     fast, match = queue
     assert fast.verdict.verdict == "mismatch" and "the set at 128" in fast.verdict.reasons[0]
     assert match.verdict.verdict == "matches" and match.analysis.bpm == pytest.approx(128, abs=1)
@@ -157,32 +160,38 @@ def test_the_queue_listens_once_shows_the_verdict_and_asks_before_saving_a_misma
     tm.generate_entries(queue, cy)
     tm.save_entries(saveable(queue), cy)
     assert match.state == "saved" and fast.state == "review"
-    assert fast.needs_confirmation == list(fast.verdict.reasons)   # what the Train page asks about
-    fast.confirmed = True                                           # "Save anyway"
+    assert fast.needs_confirmation == list(fast.verdict.reasons)  # what the Train page asks about
+    fast.confirmed = True  # "Save anyway"
     tm.save_entries(saveable(queue), cy)
-    assert fast.state == "saved" and analyses == []                 # each upload was analysed once, when added
+    assert fast.state == "saved" and analyses == []  # each upload was analysed once, when added
     stored = {i["audio_filename"]: i["metadata"]["audio"] for i in tm.list_items(cy)}
     assert stored[fast.audio_name]["confirmed"] and not stored[match.audio_name]["confirmed"]
 
 
-def test_uploads_are_listened_to_in_parallel_and_paired_by_length_and_tempo(tm, club_renders, demo_files,
-                                                                           audio_fixtures):
+def test_uploads_are_listened_to_in_parallel_and_paired_by_length_and_tempo(
+    tm, club_renders, demo_files, audio_fixtures
+):
     tm.import_sets("Di", [("club.als", club_renders["als"]), *((als.name, als) for _, als, _ in demo_files)])
     di = tm.artist("Di")
     rows = tm.list_sets(di)
     fast, match = club_renders["fast"], club_renders["match"]
-    measured = tm.measure_uploads([("club (master).mp3", io.BytesIO(match.read_bytes())), ("mystery.mp3", fast),
-                                   ("notes.mp3", audio_fixtures / "text_renamed.mp3")])
+    measured = tm.measure_uploads(
+        [
+            ("club (master).mp3", io.BytesIO(match.read_bytes())),
+            ("mystery.mp3", fast),
+            ("notes.mp3", audio_fixtures / "text_renamed.mp3"),
+        ]
+    )
     assert [m.name for m in measured] == ["club (master).mp3", "mystery.mp3", "notes.mp3"]
     assert measured[2].analysis is None and "text" in measured[2].error
     club, mystery, text = tm.pair_measured(measured, rows)
-    assert tm.pair_measured(measured, tm.list_set_rows(di)) == [club, mystery, text]   # as the Train page pairs
+    assert tm.pair_measured(measured, tm.list_set_rows(di)) == [club, mystery, text]  # as the Train page pairs
     assert club.parse_id == tm.find_set(di, "club.als")["parse_id"] and club.verdict.verdict == "matches"
     assert re.fullmatch(r"length 0:15 vs 0:15, tempo 128 = 128 BPM", club.why), club.why
     # No name decides the mystery render: the closest length and tempo comes first, with why.
     assert mystery.parse_id is None and mystery.verdict is None
     names = [next(r["als_filename"] for r in rows if r["parse_id"] == p) for p in mystery.candidates]
-    assert set(names[:2]) == {"club.als", "neon_pulse.als"}          # 15 s at 128 BPM (a tie)
+    assert set(names[:2]) == {"club.als", "neon_pulse.als"}  # 15 s at 128 BPM (a tie)
     assert mystery.why == mystery.why_for(mystery.candidates[0]) and "tempo 140 vs 128 BPM" in mystery.why
     sunrise = mystery.candidates[names.index("sunrise_waltz.als")]
     assert mystery.why_for(sunrise) == "length 0:15 vs 0:15, tempo 140 vs 96 BPM"

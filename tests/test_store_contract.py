@@ -6,6 +6,7 @@
                   SUPABASE_URL / SUPABASE_SERVICE_ROLE_KEY set (migration applied, setup-supabase run);
                   it creates uniquely named artists and blobs and deletes them afterwards.
 """
+
 from __future__ import annotations
 
 import io
@@ -25,10 +26,16 @@ from trainmode.store.supabase.setup import ALLOWED_MIME_TYPES
 from trainmode.store.supabase.store import SupabaseStore
 
 # Read at import: the autouse isolated_settings fixture clears these variables for each test.
-LIVE = (os.environ.get("TRAINMODE_LIVE_SUPABASE") == "1" and os.environ.get("SUPABASE_URL")
-        and os.environ.get("SUPABASE_SERVICE_ROLE_KEY"))
-LIVE_SETTINGS = (os.environ.get("SUPABASE_URL", ""), os.environ.get("SUPABASE_SERVICE_ROLE_KEY", ""),
-                 os.environ.get("TRAINMODE_BUCKET", "train-mode"))
+LIVE = (
+    os.environ.get("TRAINMODE_LIVE_SUPABASE") == "1"
+    and os.environ.get("SUPABASE_URL")
+    and os.environ.get("SUPABASE_SERVICE_ROLE_KEY")
+)
+LIVE_SETTINGS = (
+    os.environ.get("SUPABASE_URL", ""),
+    os.environ.get("SUPABASE_SERVICE_ROLE_KEY", ""),
+    os.environ.get("TRAINMODE_BUCKET", "train-mode"),
+)
 BACKENDS = ["embedded", "supabase-fake"] + ([pytest.param("supabase-live", marks=pytest.mark.live)] if LIVE else [])
 RUN = uuid.uuid4().hex[:8]  # names and blob paths of this run: unique on a shared live project
 
@@ -76,13 +83,28 @@ def summary(store, artist):
 def make_item(store, artist, summary, **columns) -> dict:
     item_id = str(uuid.uuid4())
     base = f"artists/{artist['id']}/items/{item_id}"
-    return store.insert_item({
-        "id": item_id, "artist_id": artist["id"], "als_summary_id": summary["id"], "parse_id": summary["parse_id"],
-        "audio_path": f"{base}/audio.mp3", "prompt_path": f"{base}/prompt.txt",
-        "prompt_text": "driving techno, 124 bpm, A minor", "prompt_model": "gpt-4o-mini", "prompt_version": "v1",
-        "prompt_writer": "openai", "provenance": {"tempo": "als"}, "findings": [{"kind": "ok"}],
-        "metadata": {"bpm": 124}, "audio_sha256": uuid.uuid4().hex * 2, "audio_duration_s": 31.5,
-        "audio_bytes": 504000, "audio_filename": "track.mp3", **columns})
+    return store.insert_item(
+        {
+            "id": item_id,
+            "artist_id": artist["id"],
+            "als_summary_id": summary["id"],
+            "parse_id": summary["parse_id"],
+            "audio_path": f"{base}/audio.mp3",
+            "prompt_path": f"{base}/prompt.txt",
+            "prompt_text": "driving techno, 124 bpm, A minor",
+            "prompt_model": "gpt-4o-mini",
+            "prompt_version": "v1",
+            "prompt_writer": "openai",
+            "provenance": {"tempo": "als"},
+            "findings": [{"kind": "ok"}],
+            "metadata": {"bpm": 124},
+            "audio_sha256": uuid.uuid4().hex * 2,
+            "audio_duration_s": 31.5,
+            "audio_bytes": 504000,
+            "audio_filename": "track.mp3",
+            **columns,
+        }
+    )
 
 
 def new_export(store, artist) -> dict:
@@ -134,13 +156,16 @@ def test_list_summaries_by_filename_then_parse_id(store, artist):
     for parse_id, filename in [("p3", "b.als"), ("p2", "a.als"), ("p1", "b.als")]:
         store.add_summary(artist["id"], parse_id, filename, {})
     assert [(s["als_filename"], s["parse_id"]) for s in store.list_summaries(artist["id"])] == [
-        ("a.als", "p2"), ("b.als", "p1"), ("b.als", "p3")]
+        ("a.als", "p2"),
+        ("b.als", "p1"),
+        ("b.als", "p3"),
+    ]
 
 
 def test_summaries_by_id_reads_just_those_sets_of_the_artist(store, artist):
     rows = [store.add_summary(artist["id"], f"p{n}", f"set-{n}.als", {"n": n})[0] for n in range(120)]
     other = store.add_summary(store.ensure_artist(name("Other"))["id"], "q", "q.als", {})[0]
-    wanted = [r["id"] for r in rows[:105]]                   # more than one request's worth of ids
+    wanted = [r["id"] for r in rows[:105]]  # more than one request's worth of ids
     got = store.summaries_by_id(artist["id"], [*wanted, other["id"], "not-an-id"])
     assert sorted(r["summary"]["n"] for r in got) == list(range(105))
     assert store.summaries_by_id(artist["id"], []) == []
@@ -247,12 +272,19 @@ def test_a_second_identical_item_or_summary_is_answered_as_a_duplicate(store, ar
 
 
 def test_list_blobs_lists_every_blob_under_a_folder(store):
-    for label, data in (("lb/a/x.txt", b"12345"), ("lb/a/deeper/y.txt", b"1"), ("lb/b.txt", b"12"),
-                        ("lbc/z.txt", b"123")):
+    for label, data in (
+        ("lb/a/x.txt", b"12345"),
+        ("lb/a/deeper/y.txt", b"1"),
+        ("lb/b.txt", b"12"),
+        ("lbc/z.txt", b"123"),
+    ):
         store.put_blob(blob(label), data, "text/plain")
     found = store.list_blobs(blob("lb"))
     assert [(b.path, b.bytes) for b in found] == [
-        (blob("lb/a/deeper/y.txt"), 1), (blob("lb/a/x.txt"), 5), (blob("lb/b.txt"), 2)]
+        (blob("lb/a/deeper/y.txt"), 1),
+        (blob("lb/a/x.txt"), 5),
+        (blob("lb/b.txt"), 2),
+    ]
     assert all(b.updated_at is not None and b.updated_at.tzinfo is not None for b in found)
     assert [b.path for b in store.list_blobs(blob("lb/a/deeper"))] == [blob("lb/a/deeper/y.txt")]
     assert store.list_blobs(blob("nothing-here")) == []
@@ -295,8 +327,9 @@ def test_complete_export_refuses_an_export_that_is_not_running(store, artist, su
     export = store.begin_export(new_export(store, artist))
     store.fail_export(export["id"], "disk full")
     with pytest.raises(StoreError, match="no longer running"):
-        store.complete_export(export["id"], [make_item(store, artist, summary)["id"]], item_count=1, bytes=1,
-                              sha256="e" * 64)
+        store.complete_export(
+            export["id"], [make_item(store, artist, summary)["id"]], item_count=1, bytes=1, sha256="e" * 64
+        )
 
 
 def test_fail_export_records_the_error_once(store, artist):

@@ -1,5 +1,6 @@
 """`python -m trainmode check-supabase` against the fake Supabase: one line per check, read-only,
 stopping at the first failure with the command that fixes it."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,8 +28,12 @@ def settings_for(fake, key=None) -> Settings:
 
 
 def writes(fake) -> list:
-    return [r for r in fake.requests if r.method in ("PATCH", "PUT", "DELETE")
-            or (r.method == "POST" and "/rpc/" not in r.path and "/sign/" not in r.path and "/list/" not in r.path)]
+    return [
+        r
+        for r in fake.requests
+        if r.method in ("PATCH", "PUT", "DELETE")
+        or (r.method == "POST" and "/rpc/" not in r.path and "/sign/" not in r.path and "/list/" not in r.path)
+    ]
 
 
 def test_a_ready_project_passes_every_check_without_writing(fake):
@@ -47,19 +52,22 @@ def test_an_empty_bucket_skips_the_signed_url(fake):
     assert checks[-1].ok and checks[-1].detail.startswith("skipped")
 
 
-@pytest.mark.parametrize("break_it, failed, words", [
-    (lambda f: setattr(f, "migrated", False), "tables", "supabase db push"),
-    (lambda f: f.granted.discard("exports"), "tables", "has not granted this role access"),
-    (lambda f: f.public_granted.add("artists"), "grants", "artists: anon or authenticated has privileges"),
-    (lambda f: f.rls_off.add("exports"), "row level security", "Row Level Security is off on exports"),
-    (lambda f: f.public_granted.add("train_mode_begin_export"), "functions", "not executable by service_role only"),
-    (lambda f: f.buckets.clear(), "bucket", "run `python -m trainmode setup-supabase`"),
-    (lambda f: f.buckets["train-mode"].update(public=True), "bucket", "is public"),
-])
+@pytest.mark.parametrize(
+    "break_it, failed, words",
+    [
+        (lambda f: setattr(f, "migrated", False), "tables", "supabase db push"),
+        (lambda f: f.granted.discard("exports"), "tables", "has not granted this role access"),
+        (lambda f: f.public_granted.add("artists"), "grants", "artists: anon or authenticated has privileges"),
+        (lambda f: f.rls_off.add("exports"), "row level security", "Row Level Security is off on exports"),
+        (lambda f: f.public_granted.add("train_mode_begin_export"), "functions", "not executable by service_role only"),
+        (lambda f: f.buckets.clear(), "bucket", "run `python -m trainmode setup-supabase`"),
+        (lambda f: f.buckets["train-mode"].update(public=True), "bucket", "is public"),
+    ],
+)
 def test_the_first_failure_is_the_last_line_and_says_how_to_fix_it(fake, break_it, failed, words):
     break_it(fake)
     checks = check_supabase(settings_for(fake))
-    assert [c.name for c in checks] == NAMES[:NAMES.index(failed) + 1]
+    assert [c.name for c in checks] == NAMES[: NAMES.index(failed) + 1]
     assert not checks[-1].ok and all(c.ok for c in checks[:-1])
     assert words in checks[-1].detail
     if failed in ("grants", "row level security", "functions"):

@@ -2,6 +2,7 @@
 uploads (bytes, streams, resumable), limits, keys and setup messages.
 
 Behaviour shared with the embedded backend is in test_store_contract.py."""
+
 from __future__ import annotations
 
 import base64
@@ -47,13 +48,17 @@ def store(fake):
 
 # ---- requests ---------------------------------------------------------------------------
 def test_row_reads_send_the_key_and_page_through_results(fake, store):
-    fake.tables["artists"] += [{"id": str(uuid.uuid4()), "name": f"artist {n:04}", "created_at": "t"}
-                               for n in range(2500)]
+    fake.tables["artists"] += [
+        {"id": str(uuid.uuid4()), "name": f"artist {n:04}", "created_at": "t"} for n in range(2500)
+    ]
     artists = store.list_artists()
     assert [a["name"] for a in artists] == [f"artist {n:04}" for n in range(2500)]
     pages = fake.find("GET", "/rest/v1/artists")
     assert [(r.query["offset"], r.query["limit"]) for r in pages] == [
-        (["0"], ["1000"]), (["1000"], ["1000"]), (["2000"], ["1000"])]
+        (["0"], ["1000"]),
+        (["1000"], ["1000"]),
+        (["2000"], ["1000"]),
+    ]
     first = pages[0]
     assert first.headers["apikey"] == fake.key
     assert first.headers["authorization"] == f"Bearer {fake.key}"
@@ -69,12 +74,23 @@ def test_export_steps_are_single_rpc_calls(fake, store):
     begin, done = fake.find("POST", "/rest/v1/rpc/")
     assert begin.path == "/rest/v1/rpc/train_mode_begin_export"
     sent = begin.json()
-    assert sent == {"p_export_id": export["id"], "p_artist_id": artist["id"], "p_zip_path": "exports/x/dataset.zip",
-                    "p_owner": sent["p_owner"], "p_lease_s": 60, "p_dead_export": None}
+    assert sent == {
+        "p_export_id": export["id"],
+        "p_artist_id": artist["id"],
+        "p_zip_path": "exports/x/dataset.zip",
+        "p_owner": sent["p_owner"],
+        "p_lease_s": 60,
+        "p_dead_export": None,
+    }
     assert not lease.is_dead(sent["p_owner"]) and lease.owner_tag() in sent["p_owner"]
     assert done.path == "/rest/v1/rpc/train_mode_complete_export"
-    assert done.json() == {"p_export_id": export["id"], "p_item_ids": [], "p_item_count": 0,
-                           "p_bytes": 22, "p_sha256": "e" * 64}
+    assert done.json() == {
+        "p_export_id": export["id"],
+        "p_item_ids": [],
+        "p_item_count": 0,
+        "p_bytes": 22,
+        "p_sha256": "e" * 64,
+    }
 
 
 def test_upload_request_is_an_upsert_with_the_content_type(fake, store):
@@ -123,7 +139,11 @@ def test_large_uploads_go_through_the_resumable_endpoint(fake, store, tmp_path):
     assert create.headers["upload-length"] == str(len(data))
     metadata = dict(pair.split(" ") for pair in create.headers["upload-metadata"].split(","))
     assert {k: base64.b64decode(v).decode() for k, v in metadata.items()} == {
-        "bucketName": "train-mode", "objectName": AUDIO, "contentType": "audio/mpeg", "cacheControl": "0"}
+        "bucketName": "train-mode",
+        "objectName": AUDIO,
+        "contentType": "audio/mpeg",
+        "cacheControl": "0",
+    }
     chunks = fake.find("PATCH", "/storage/v1/upload/resumable/")
     assert [len(c.body) for c in chunks] == [6 * MIB, 6 * MIB, MIB]
     with store.open_blob(AUDIO) as fh:
@@ -163,8 +183,10 @@ def test_over_the_bucket_limit_names_the_limit(fake, store):
     fake.buckets["train-mode"]["file_size_limit"] = 1_000_000
     with pytest.raises(StoreError) as raised:
         store.put_blob(AUDIO, b"x" * 2_000_000, "audio/mpeg")
-    assert str(raised.value) == (f"Supabase Storage refused {AUDIO} (2.0 MB): the bucket 'train-mode' accepts "
-                                 f"files up to 1.0 MB. Raise the limit or use a smaller file.")
+    assert str(raised.value) == (
+        f"Supabase Storage refused {AUDIO} (2.0 MB): the bucket 'train-mode' accepts "
+        f"files up to 1.0 MB. Raise the limit or use a smaller file."
+    )
 
 
 def test_over_the_project_limit_on_a_resumable_upload_names_it(fake, store):
@@ -174,11 +196,17 @@ def test_over_the_project_limit_on_a_resumable_upload_names_it(fake, store):
     assert ("train-mode", AUDIO) not in fake.objects
 
 
-@pytest.mark.parametrize("call", [lambda s: s.list_artists(), lambda s: s.put_blob("a.mp3", b"x", "audio/mpeg"),
-                                  lambda s: s.put_blob("a.mp3", b"x" * 7 * MIB, "audio/mpeg"),
-                                  lambda s: s.blob_url("a.mp3"), lambda s: s.complete_export(
-                                      str(uuid.uuid4()), [], item_count=0, bytes=0, sha256="")],
-                         ids=["rows", "upload", "resumable", "sign", "rpc"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.list_artists(),
+        lambda s: s.put_blob("a.mp3", b"x", "audio/mpeg"),
+        lambda s: s.put_blob("a.mp3", b"x" * 7 * MIB, "audio/mpeg"),
+        lambda s: s.blob_url("a.mp3"),
+        lambda s: s.complete_export(str(uuid.uuid4()), [], item_count=0, bytes=0, sha256=""),
+    ],
+    ids=["rows", "upload", "resumable", "sign", "rpc"],
+)
 def test_a_wrong_key_is_a_config_error_without_the_key(fake, call):
     wrong = "sb_secret_wrong-key-do-not-print-1234567890"
     store = SupabaseStore.from_settings(settings_for(fake, wrong))
@@ -191,9 +219,14 @@ def test_a_wrong_key_is_a_config_error_without_the_key(fake, call):
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
 
-@pytest.mark.parametrize("url, key, missing", [("", "", "SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY"),
-                                               ("https://x.supabase.co", "", "SUPABASE_SERVICE_ROLE_KEY;"),
-                                               ("", "k", "SUPABASE_URL;")])
+@pytest.mark.parametrize(
+    "url, key, missing",
+    [
+        ("", "", "SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY"),
+        ("https://x.supabase.co", "", "SUPABASE_SERVICE_ROLE_KEY;"),
+        ("", "k", "SUPABASE_URL;"),
+    ],
+)
 def test_missing_settings_name_the_variables(url, key, missing):
     with pytest.raises(ConfigError, match=missing) as raised:
         SupabaseStore.from_settings(Settings(backend="supabase", supabase_url=url, supabase_key=Secret(key)))
@@ -204,15 +237,17 @@ def test_the_anon_key_is_refused_up_front():
     payload = base64.urlsafe_b64encode(json.dumps({"role": "anon"}).encode()).decode().rstrip("=")
     anon = f"eyJhbGciOiJIUzI1NiJ9.{payload}.signature"
     with pytest.raises(ConfigError, match="anon/publishable key") as raised:
-        SupabaseStore.from_settings(Settings(backend="supabase", supabase_url="https://x.supabase.co",
-                                             supabase_key=Secret(anon)))
+        SupabaseStore.from_settings(
+            Settings(backend="supabase", supabase_url="https://x.supabase.co", supabase_key=Secret(anon))
+        )
     assert anon not in str(raised.value)
 
 
 def test_a_bad_url_is_a_config_error():
     with pytest.raises(ConfigError, match="SUPABASE_URL must look like https://"):
-        SupabaseStore.from_settings(Settings(backend="supabase", supabase_url="x.supabase.co",
-                                             supabase_key=Secret("k")))
+        SupabaseStore.from_settings(
+            Settings(backend="supabase", supabase_url="x.supabase.co", supabase_key=Secret("k"))
+        )
 
 
 def free_port() -> int:
@@ -222,10 +257,15 @@ def free_port() -> int:
 
 
 @pytest.mark.timeout(10)  # postgrest-py's own retries (1+2+4 s) are off: well within the bound
-@pytest.mark.parametrize("call, what", [(lambda s: s.put_blob("a.mp3", b"x", "audio/mpeg"), "uploading a.mp3"),
-                                        (lambda s: s.list_artists(), "listing artists"),
-                                        (lambda s: s.put_blob("a.mp3", b"x" * 7 * MIB, "audio/mpeg"),
-                                         "uploading a.mp3")], ids=["upload", "rows", "resumable"])
+@pytest.mark.parametrize(
+    "call, what",
+    [
+        (lambda s: s.put_blob("a.mp3", b"x", "audio/mpeg"), "uploading a.mp3"),
+        (lambda s: s.list_artists(), "listing artists"),
+        (lambda s: s.put_blob("a.mp3", b"x" * 7 * MIB, "audio/mpeg"), "uploading a.mp3"),
+    ],
+    ids=["upload", "rows", "resumable"],
+)
 def test_an_unreachable_server_is_a_store_error(call, what):
     port = free_port()
     store = SupabaseStore(f"http://127.0.0.1:{port}", "k")
@@ -242,8 +282,10 @@ def test_a_stalled_resumable_upload_ends_with_a_clear_error(fake, method):
     with pytest.raises(StoreError) as raised:
         store.put_blob(AUDIO, b"x" * 7 * MIB, "audio/mpeg")
     store.close()
-    assert str(raised.value) == (f"Supabase at {fake.url[7:]} did not answer within 1 s while uploading {AUDIO} "
-                                 f"(ReadTimeout); check the network and try again.")
+    assert str(raised.value) == (
+        f"Supabase at {fake.url[7:]} did not answer within 1 s while uploading {AUDIO} "
+        f"(ReadTimeout); check the network and try again."
+    )
 
 
 def test_a_missing_migration_says_how_to_apply_it(fake, store):
@@ -262,10 +304,16 @@ def test_the_printed_command_applies_every_migration_as_the_readme_says():
     assert PSQL_COMMAND in (ROOT / "docs/supabase-schema.md").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("call", [lambda s: s.put_blob(AUDIO, b"x", "audio/mpeg"),
-                                  lambda s: s.put_blob(AUDIO, b"x" * 7 * MIB, "audio/mpeg"),
-                                  lambda s: s.blob_url(AUDIO), lambda s: s.download_to(AUDIO, io.BytesIO())],
-                         ids=["upload", "resumable", "sign", "download"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.put_blob(AUDIO, b"x", "audio/mpeg"),
+        lambda s: s.put_blob(AUDIO, b"x" * 7 * MIB, "audio/mpeg"),
+        lambda s: s.blob_url(AUDIO),
+        lambda s: s.download_to(AUDIO, io.BytesIO()),
+    ],
+    ids=["upload", "resumable", "sign", "download"],
+)
 def test_a_missing_bucket_says_to_run_setup(fake, store, call):
     # Storage answers "Object not found" for an object of a missing bucket: the store asks.
     del fake.buckets["train-mode"]
@@ -273,8 +321,14 @@ def test_a_missing_bucket_says_to_run_setup(fake, store, call):
         call(store)
 
 
-@pytest.mark.parametrize("call", [lambda s: s.list_artists(), lambda s: s.begin_export(
-    {"id": str(uuid.uuid4()), "artist_id": str(uuid.uuid4()), "zip_path": "z"})], ids=["table", "function"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.list_artists(),
+        lambda s: s.begin_export({"id": str(uuid.uuid4()), "artist_id": str(uuid.uuid4()), "zip_path": "z"}),
+    ],
+    ids=["table", "function"],
+)
 def test_a_role_without_grants_is_told_to_apply_the_migrations(fake, store, call):
     fake.granted = set()  # a new project where only the first migration was applied
     with pytest.raises(ConfigError) as raised:
@@ -290,8 +344,11 @@ def test_over_the_bucket_limit_on_a_resumable_upload_names_the_bucket(fake, stor
 
 
 def test_setup_refuses_a_bucket_limit_above_the_global_one(fake):
-    with pytest.raises(ConfigError, match=r"refused the bucket size limit 209.7 MB: it is above the project's "
-                                          r"global upload size limit"):
+    with pytest.raises(
+        ConfigError,
+        match=r"refused the bucket size limit 209.7 MB: it is above the project's "
+        r"global upload size limit",
+    ):
         setup_supabase(settings_for(fake), file_size_limit=200 * MIB, echo=lambda line: None)
 
 
@@ -301,13 +358,23 @@ def test_setup_creates_a_private_bucket_and_is_idempotent(fake):
     fake.global_limit = 500 * MIB  # a paid plan: Storage refuses a bucket limit above the global one
     lines = []
     done = setup_supabase(settings_for(fake), file_size_limit=200 * MIB, echo=lines.append)
-    assert done == lines == [
-        "Schema: the Train Mode tables are in place.",
-        "Bucket 'train-mode': created (private, files up to 209.7 MB, "
-        "audio/mpeg, text/plain, application/zip, application/json)."]
+    assert (
+        done
+        == lines
+        == [
+            "Schema: the Train Mode tables are in place.",
+            "Bucket 'train-mode': created (private, files up to 209.7 MB, "
+            "audio/mpeg, text/plain, application/zip, application/json).",
+        ]
+    )
     (create,) = fake.find("POST", "/storage/v1/bucket")
-    assert create.json() == {"id": "train-mode", "name": "train-mode", "public": False,
-                             "file_size_limit": 200 * MIB, "allowed_mime_types": ALLOWED_MIME_TYPES}
+    assert create.json() == {
+        "id": "train-mode",
+        "name": "train-mode",
+        "public": False,
+        "file_size_limit": 200 * MIB,
+        "allowed_mime_types": ALLOWED_MIME_TYPES,
+    }
     again = setup_supabase(settings_for(fake), file_size_limit=200 * MIB, echo=lines.append)
     assert again[-1].startswith("Bucket 'train-mode': already set up (private")
     assert len(fake.find("POST", "/storage/v1/bucket")) == 1 and not fake.find("PUT", "/storage/v1/bucket")
@@ -316,8 +383,10 @@ def test_setup_creates_a_private_bucket_and_is_idempotent(fake):
 def test_setup_makes_an_existing_public_bucket_private(fake):
     fake.buckets["train-mode"].update(public=True, file_size_limit=None, allowed_mime_types=None)
     done = setup_supabase(settings_for(fake), echo=lambda line: None)
-    assert done[-1] == ("Bucket 'train-mode': updated (made private; file size limit no limit -> 52.4 MB; "
-                        "allowed types -> audio/mpeg, text/plain, application/zip, application/json).")
+    assert done[-1] == (
+        "Bucket 'train-mode': updated (made private; file size limit no limit -> 52.4 MB; "
+        "allowed types -> audio/mpeg, text/plain, application/zip, application/json)."
+    )
     bucket = fake.buckets["train-mode"]
     assert (bucket["public"], bucket["file_size_limit"]) == (False, 50 * MIB)
     assert bucket["allowed_mime_types"] == ALLOWED_MIME_TYPES

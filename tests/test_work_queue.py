@@ -1,4 +1,5 @@
 """The Train queue's state machine and upload spilling."""
+
 import io
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """The zip writer on its own: zip64 offsets past 4 GiB, and audio that changes while it is copied."""
+
 import io
 import shutil
 import subprocess

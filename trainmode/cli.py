@@ -4,6 +4,7 @@ Every command honours TRAINMODE_DATA_DIR (and the other settings); success exits
 a failure prints one clear line to stderr and exits 1 (2 for usage errors). Anything
 unexpected is a bug: one line names the log file that holds its traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,11 @@ def _print_json(value) -> None:
 
 def cmd_summarize(args, settings) -> None:
     parsed = TrainMode.summarize(Path(args.file))
-    _print_json({"parse_id": parsed.parse_id, "als_filename": parsed.filename, **parsed.summary}
-                if args.with_id else parsed.summary)
+    _print_json(
+        {"parse_id": parsed.parse_id, "als_filename": parsed.filename, **parsed.summary}
+        if args.with_id
+        else parsed.summary
+    )
 
 
 def cmd_analyze(args, settings) -> None:
@@ -95,10 +99,17 @@ def cmd_save(args, settings) -> int:
         print(line, file=sys.stderr)
     generation = tm.generate_caption(artist, row, args.writer) if args.generate else None
     caption = generation.caption.text if generation else caption
-    request = SaveRequest(audio=audio, audio_name=audio.name, caption=caption,
-                          generated=generation.caption if generation else None,
-                          findings=generation.findings if generation else None, confirm=args.force,
-                          by=args.by, info=info, analysis=analysis)
+    request = SaveRequest(
+        audio=audio,
+        audio_name=audio.name,
+        caption=caption,
+        generated=generation.caption if generation else None,
+        findings=generation.findings if generation else None,
+        confirm=args.force,
+        by=args.by,
+        info=info,
+        analysis=analysis,
+    )
     try:
         result = tm.save(artist, row, request)
     except ConfirmationRequired as exc:
@@ -136,11 +147,17 @@ def cmd_clips(args, settings) -> None:
         tm.set_clip_offset(tm.saved_item(artist, row), args.offset)
     planned = tm.plan_clips(artist, row, mode=args.mode, writer_name=args.writer)
     if args.json:
-        return _print_json([{k: c[k] for k in ("index", "name", "start_s", "end_s", "caption", "dropped", "findings")}
-                            for c in planned])
+        return _print_json(
+            [
+                {k: c[k] for k in ("index", "name", "start_s", "end_s", "caption", "dropped", "findings")}
+                for c in planned
+            ]
+        )
     for c in planned:
-        print(f"{c['index']:>2}  {c['start_s']:8.2f}-{c['end_s']:8.2f}  {c['name'] or '-':<16}  "
-              f"{'(dropped) ' if c['dropped'] else ''}{c['caption']}")
+        print(
+            f"{c['index']:>2}  {c['start_s']:8.2f}-{c['end_s']:8.2f}  {c['name'] or '-':<16}  "
+            f"{'(dropped) ' if c['dropped'] else ''}{c['caption']}"
+        )
 
 
 def cmd_export(args, settings) -> None:
@@ -148,13 +165,24 @@ def cmd_export(args, settings) -> None:
 
     def progress(p):
         mib = 1024 * 1024
-        print(f"{p.stage}: {p.items_done}/{p.items_total} items, "
-              f"{p.bytes_done / mib:.1f}/{p.bytes_total / mib:.1f} MiB", file=sys.stderr)
+        print(
+            f"{p.stage}: {p.items_done}/{p.items_total} items, {p.bytes_done / mib:.1f}/{p.bytes_total / mib:.1f} MiB",
+            file=sys.stderr,
+        )
 
-    result = tm.export(tm.artist(args.artist), on_progress=progress, format=args.format, split=args.split,
-                       artist_name=args.artist_name, by=args.by, clips=args.clips)
-    print(f"exported {result.item_count} items ({result.format}), {result.bytes} bytes, sha256 {result.sha256}",
-          file=sys.stderr)
+    result = tm.export(
+        tm.artist(args.artist),
+        on_progress=progress,
+        format=args.format,
+        split=args.split,
+        artist_name=args.artist_name,
+        by=args.by,
+        clips=args.clips,
+    )
+    print(
+        f"exported {result.item_count} items ({result.format}), {result.bytes} bytes, sha256 {result.sha256}",
+        file=sys.stderr,
+    )
     print(result.url)
 
 
@@ -234,8 +262,11 @@ def _add_commands(sub) -> None:
     g.add_argument("--caption-file", metavar="F")
     g.add_argument("--generate", action="store_true", help="generate the caption now")
     p.add_argument("--writer", choices=("openai", "offline"))
-    p.add_argument("--force", action="store_true",
-                   help="save despite fact-check findings or an audio `mismatch` (another tempo, length or key)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="save despite fact-check findings or an audio `mismatch` (another tempo, length or key)",
+    )
     p.add_argument("--by", default=os.environ.get("USER"), metavar="NAME", help="who saves it (default: $USER)")
     p.add_argument("--json", action="store_true")
 
@@ -243,7 +274,6 @@ def _add_commands(sub) -> None:
     p.add_argument("--artist", required=True)
     p.add_argument("--status", choices=("ready", "exported"))
     p.add_argument("--json", action="store_true")
-
 
 
 def _add_dataset_commands(sub) -> None:
@@ -257,20 +287,33 @@ def _add_dataset_commands(sub) -> None:
     p.add_argument("--by", default=os.environ.get("USER"), metavar="NAME", help="who exports (default: $USER)")
 
     p.add_argument("--format", choices=FORMAT_NAMES, default="hf", help="the trainer's layout (default: hf)")
-    p.add_argument("--split", type=float, metavar="RATIO",
-                   help="share of items to train on, e.g. 0.9 (the rest: validation)")
+    p.add_argument(
+        "--split", type=float, metavar="RATIO", help="share of items to train on, e.g. 0.9 (the rest: validation)"
+    )
     p.add_argument("--artist-name", action="store_true", help="show the artist's name, not an opaque id")
-    p.add_argument("--clips", choices=("sections", "windows", "none"), default="none",
-                   help="a row per arrangement section (or window of at most 30 s) instead of per track")
+    p.add_argument(
+        "--clips",
+        choices=("sections", "windows", "none"),
+        default="none",
+        help="a row per arrangement section (or window of at most 30 s) instead of per track",
+    )
 
     p = sub.add_parser("clips", help="print the section clips of a set's saved item, with their captions")
     p.add_argument("--artist", required=True)
     p.add_argument("--als", required=True, metavar="ALS_FILENAME", help="the set's file name (or parse id)")
     p.add_argument("--mode", choices=("sections", "windows"), default="sections")
-    p.add_argument("--offset", type=float, metavar="SECONDS",
-                   help="save where beat 0 is in the render (seconds of lead-in) before planning")
-    p.add_argument("--writer", choices=("openai", "offline"), default="offline",
-                   help="who writes captions not saved yet (default: offline)")
+    p.add_argument(
+        "--offset",
+        type=float,
+        metavar="SECONDS",
+        help="save where beat 0 is in the render (seconds of lead-in) before planning",
+    )
+    p.add_argument(
+        "--writer",
+        choices=("openai", "offline"),
+        default="offline",
+        help="who writes captions not saved yet (default: offline)",
+    )
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("check-dataset", help="check a dataset zip or folder against its trainer's rules")
@@ -281,15 +324,20 @@ def _add_dataset_commands(sub) -> None:
     p.add_argument("--fix", action="store_true", help="remove what was found (without it nothing changes)")
 
     p = sub.add_parser("setup-supabase", help="check the migration and create the private storage bucket (idempotent)")
-    p.add_argument("--file-size-limit-mb", type=int, metavar="MB",
-                   help="the bucket's largest file in MiB (a new bucket: 50, the Free plan's project limit; "
-                        "an existing one keeps its limit)")
+    p.add_argument(
+        "--file-size-limit-mb",
+        type=int,
+        metavar="MB",
+        help="the bucket's largest file in MiB (a new bucket: 50, the Free plan's project limit; "
+        "an existing one keeps its limit)",
+    )
     sub.add_parser("check-supabase", help="check, read-only, that the Supabase project is ready for Train Mode")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m trainmode",
-                                     description="Turn Ableton Live sets and rendered MP3s into a captioned dataset.")
+    parser = argparse.ArgumentParser(
+        prog="python -m trainmode", description="Turn Ableton Live sets and rendered MP3s into a captioned dataset."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_commands(sub)
     _add_dataset_commands(sub)

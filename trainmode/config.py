@@ -2,6 +2,7 @@
 
 Secrets are held in `Secret` so that repr(), logs and error messages never show them.
 """
+
 from __future__ import annotations
 
 import os

@@ -15,6 +15,7 @@ Pages and the CLI import this module, `trainmode.errors` and at most one display
 The names re-exported below (QueueEntry, SaveRequest, counts, ...) are the shapes and pure
 helpers they may use.
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,10 +47,33 @@ from trainmode.train.pairing import Pairing, SetIndex, pair_uploads
 from trainmode.train.save import SaveRequest, SaveResult, item_caption, save_item
 from trainmode.train.work_queue import Progress, QueueEntry, counts, progress, recover, saveable
 
-__all__ = ["TrainMode", "Settings", "AudioAnalysis", "AudioInfo", "Generation", "ImportResult", "MeasuredUpload",
-           "Pairing", "QueueEntry", "SaveRequest", "SaveResult", "Verdict", "ExportProgress", "ExportResult", "counts",
-           "progress", "recover", "saveable", "item_caption", "verdict_line", "load_settings", "log_file",
-           "setup_logging", "parse_master_schema", "EXAMPLE_MASTER_SCHEMA"]
+__all__ = [
+    "TrainMode",
+    "Settings",
+    "AudioAnalysis",
+    "AudioInfo",
+    "Generation",
+    "ImportResult",
+    "MeasuredUpload",
+    "Pairing",
+    "QueueEntry",
+    "SaveRequest",
+    "SaveResult",
+    "Verdict",
+    "ExportProgress",
+    "ExportResult",
+    "counts",
+    "progress",
+    "recover",
+    "saveable",
+    "item_caption",
+    "verdict_line",
+    "load_settings",
+    "log_file",
+    "setup_logging",
+    "parse_master_schema",
+    "EXAMPLE_MASTER_SCHEMA",
+]
 
 
 class TrainMode:
@@ -57,7 +81,7 @@ class TrainMode:
 
     def __init__(self, store: Store, settings: Settings):
         self.store, self.settings = store, settings
-        self.reads = ReadCache(store)   # what pages read on every rerun, until a write changes it
+        self.reads = ReadCache(store)  # what pages read on every rerun, until a write changes it
         self._pair_index: tuple[list[dict], SetIndex] | None = None
         try:
             self.log_path: Path | None = setup_logging(settings.data_dir)
@@ -108,8 +132,12 @@ class TrainMode:
     def find_set(self, artist: dict, parse_id_or_filename: str) -> dict:
         return library.require_summary(self.store, artist, parse_id_or_filename)
 
-    def import_sets(self, artist_name: str, sources: Iterable[tuple[str, bytes | str | Path | BinaryIO]],
-                    on_progress: Callable[[int, ImportResult], None] | None = None) -> list[ImportResult]:
+    def import_sets(
+        self,
+        artist_name: str,
+        sources: Iterable[tuple[str, bytes | str | Path | BinaryIO]],
+        on_progress: Callable[[int, ImportResult], None] | None = None,
+    ) -> list[ImportResult]:
         return library.import_sets(self.store, artist_name, sources, on_progress)
 
     def master_schema(self, artist: dict) -> dict:
@@ -134,16 +162,32 @@ class TrainMode:
         return result
 
     # ---- section clips (docs/clips.md) ---------------------------------------------------
-    def plan_clips(self, artist: dict, set_row: dict, *, item: dict | None = None, mode: str = "sections",
-                   duration_s: float | None = None, offset_s: float | None = None,
-                   writer_name: str | None = "offline") -> list[dict]:
+    def plan_clips(
+        self,
+        artist: dict,
+        set_row: dict,
+        *,
+        item: dict | None = None,
+        mode: str = "sections",
+        duration_s: float | None = None,
+        offset_s: float | None = None,
+        writer_name: str | None = "offline",
+    ) -> list[dict]:
         """The clips of the set's saved item (or of `item`; or, with `duration_s` and no item, of
         a render not saved yet): [{index, name, start_s, end_s, caption, variants, findings,
         edited, dropped, saved}]; captions stored with the item, else written by the writer."""
         if item is None and duration_s is None:
             item = clip_review.saved_item(self.store, artist, set_row)
-        return clip_review.planned_clips(self.store, get_writer(self.settings, writer_name), artist, set_row, item,
-                                         mode=mode, duration_s=duration_s, offset_s=offset_s)
+        return clip_review.planned_clips(
+            self.store,
+            get_writer(self.settings, writer_name),
+            artist,
+            set_row,
+            item,
+            mode=mode,
+            duration_s=duration_s,
+            offset_s=offset_s,
+        )
 
     def saved_item(self, artist: dict, set_row: dict) -> dict:
         """The newest saved training item of a set (NotFoundError when it has none)."""
@@ -152,10 +196,17 @@ class TrainMode:
     def item_clips(self, artist: dict, item_id: str, mode: str = "sections") -> tuple[dict, list[dict]]:
         """A saved item and its clips (see plan_clips) for the Train page, which asks on every rerun:
         kept until the item, its clips, its set or the profile change."""
+
         def set_row_of(parse_id: str) -> dict:
             return self.set_summary(artist, parse_id) or self.find_set(artist, parse_id)
-        return self.reads.get(("item_clips", item_id, mode), lambda: clip_review.item_and_clips(
-            self.store, get_writer(self.settings, "offline"), artist, item_id, set_row_of, mode), clip_review.READS)
+
+        return self.reads.get(
+            ("item_clips", item_id, mode),
+            lambda: clip_review.item_and_clips(
+                self.store, get_writer(self.settings, "offline"), artist, item_id, set_row_of, mode
+            ),
+            clip_review.READS,
+        )
 
     def clip_audio(self, item: dict, clip: dict) -> bytes:
         """One clip's MP3, cut frame-exact from the item's render (for a player)."""
@@ -174,8 +225,9 @@ class TrainMode:
         return save_item(self.store, artist, set_row, request)
 
     @staticmethod
-    def check_render(set_row: dict, source: BinaryIO | bytes | str | Path,
-                     name: str | None = None) -> tuple[AudioAnalysis, Verdict]:
+    def check_render(
+        set_row: dict, source: BinaryIO | bytes | str | Path, name: str | None = None
+    ) -> tuple[AudioAnalysis, Verdict]:
         """Listen to an MP3 and judge it against the set; hand the analysis to `SaveRequest(analysis=)`."""
         analysis = analyze_mp3(source, name=name)
         return analysis, judge(analysis, set_row["summary"])
@@ -191,12 +243,12 @@ class TrainMode:
         """(at most `limit` item rows from `offset`, how many items there are): Store.item_row_page."""
         return self.reads.call("training_items", self.store.item_row_page, artist["id"], offset, limit)
 
-    def count_set_items(self, artist: dict, set_id: str) -> int:   # items made from the set with that row id
+    def count_set_items(self, artist: dict, set_id: str) -> int:  # items made from the set with that row id
         return self.reads.call("training_items", self.store.count_items, artist["id"], set_id)
 
     def captions_report(self, artist: dict) -> dict:
         """Variety and faithfulness of the saved captions, then of each stored variant."""
-        return self.reads.call("training_items", artist_report, self.store, artist["id"])   # made again after a write
+        return self.reads.call("training_items", artist_report, self.store, artist["id"])  # made again after a write
 
     def update_caption(self, artist: dict, item_id: str, caption: str) -> dict:
         """A saved item's caption replaced (prompt_edited set, its caption file rewritten)."""
@@ -225,8 +277,12 @@ class TrainMode:
         analysis or the error) per upload, in order, for `pair_measured` and `add_to_queue` to reuse."""
         return measure_uploads(uploads, self.store.temp_dir())
 
-    def pair(self, uploads: list[tuple[str, float | None]], set_rows: list[dict],
-             analyses: list[AudioAnalysis | None] | None = None) -> list[Pairing]:
+    def pair(
+        self,
+        uploads: list[tuple[str, float | None]],
+        set_rows: list[dict],
+        analyses: list[AudioAnalysis | None] | None = None,
+    ) -> list[Pairing]:
         """Uploads paired with sets; the sets' normalised names are made once per list of sets."""
         if self._pair_index is None or self._pair_index[0] is not set_rows:
             self._pair_index = (set_rows, SetIndex(set_rows))
@@ -234,8 +290,11 @@ class TrainMode:
 
     def pair_measured(self, measured: list[MeasuredUpload], set_rows: list[dict]) -> list[Pairing]:
         """Pairings by name, then length and tempo, with `why`, `why_for(parse_id)` and the audio `verdict`."""
-        return self.pair([(m.name, m.info.duration_s if m.info else None) for m in measured], set_rows,
-                         [m.analysis for m in measured])
+        return self.pair(
+            [(m.name, m.info.duration_s if m.info else None) for m in measured],
+            set_rows,
+            [m.analysis for m in measured],
+        )
 
     @staticmethod
     def audio_verdict(analysis: AudioAnalysis, set_row: dict) -> Verdict:
@@ -247,9 +306,19 @@ class TrainMode:
         """The warning Save would raise for this pairing (an MP3 far from the set's length), now."""
         return duration_mismatch(info.duration_s, row_reference(set_row)[2])
 
-    def add_to_queue(self, queue: list[QueueEntry], artist: dict, set_row: dict, upload: BinaryIO | bytes, *,
-                     name: str, info: AudioInfo, pairing: str, analysis: AudioAnalysis | None = None,
-                     by: str | None = None) -> QueueEntry:
+    def add_to_queue(
+        self,
+        queue: list[QueueEntry],
+        artist: dict,
+        set_row: dict,
+        upload: BinaryIO | bytes,
+        *,
+        name: str,
+        info: AudioInfo,
+        pairing: str,
+        analysis: AudioAnalysis | None = None,
+        by: str | None = None,
+    ) -> QueueEntry:
         """A queue entry for the upload; it is listened to here unless `analysis` is given, and the
         entry keeps the analysis and its verdict against `set_row` (narrow or whole; save reuses both)."""
         path = work_queue.spill_upload(upload, self.store.temp_dir())
@@ -258,20 +327,29 @@ class TrainMode:
         except BaseException:
             Path(path).unlink(missing_ok=True)  # no entry, so nothing else would remove it
             raise
-        entry = QueueEntry(artist_id=artist["id"], parse_id=set_row["parse_id"], als_filename=set_row["als_filename"],
-                           audio_name=name, audio_path=path, audio=info, pairing=pairing,
-                           analysis=analysis, verdict=judge_row(analysis, set_row), by=by)
+        entry = QueueEntry(
+            artist_id=artist["id"],
+            parse_id=set_row["parse_id"],
+            als_filename=set_row["als_filename"],
+            audio_name=name,
+            audio_path=path,
+            audio=info,
+            pairing=pairing,
+            analysis=analysis,
+            verdict=judge_row(analysis, set_row),
+            by=by,
+        )
         queue.append(entry)
         return entry
 
-    def generate_entries(self, entries: list[QueueEntry], artist: dict, *,
-                         on_progress: Progress | None = None) -> None:
+    def generate_entries(self, entries: list[QueueEntry], artist: dict, *, on_progress: Progress | None = None) -> None:
         """Captions for the entries; a writer that cannot be set up raises before any entry moves."""
         if not entries:
             return
         writer = get_writer(self.settings)
-        work_queue.generate(entries, writer, self.master_schema(artist), artist, self._sets_of(artist, entries),
-                            on_progress=on_progress)
+        work_queue.generate(
+            entries, writer, self.master_schema(artist), artist, self._sets_of(artist, entries), on_progress=on_progress
+        )
 
     def save_entries(self, entries: list[QueueEntry], artist: dict, *, on_progress: Progress | None = None) -> None:
         work_queue.save(entries, self.store, artist, self._sets_of(artist, entries), on_progress=on_progress)
@@ -333,21 +411,37 @@ class TrainMode:
         return {e.parse_id: row for e in entries if (row := self.set_summary(artist, e.parse_id))}
 
     # ---- export -------------------------------------------------------------------------
-    def export(self, artist: dict, *, on_progress: ProgressFn | None = None, format: str = formats.DEFAULT,
-               split: float | None = None, artist_name: bool = False, by: str | None = None,
-               clips: str = "none") -> ExportResult:
+    def export(
+        self,
+        artist: dict,
+        *,
+        on_progress: ProgressFn | None = None,
+        format: str = formats.DEFAULT,
+        split: float | None = None,
+        artist_name: bool = False,
+        by: str | None = None,
+        clips: str = "none",
+    ) -> ExportResult:
         """Pack the ready items in `format` (see trainmode.export.formats), checked before it is stored;
         `by` is recorded as who exported; `clips` ('sections', 'windows') exports each item's
         section clips as the rows instead of the whole tracks."""
-        result = export_dataset(self.store, artist, on_progress=on_progress,
-                                expires_s=self.settings.signed_url_expiry_s,
-                                format=format, split=split, artist_name=artist_name, clips=clips)
+        result = export_dataset(
+            self.store,
+            artist,
+            on_progress=on_progress,
+            expires_s=self.settings.signed_url_expiry_s,
+            format=format,
+            split=split,
+            artist_name=artist_name,
+            clips=clips,
+        )
         if by:
             self.store.update_row("exports", result.export_id, {"created_by": by})
         return result
 
-    def export_everything(self, artist: dict, *, on_progress: ProgressFn | None = None,
-                          by: str | None = None, **options) -> ExportResult:
+    def export_everything(
+        self, artist: dict, *, on_progress: ProgressFn | None = None, by: str | None = None, **options
+    ) -> ExportResult:
         """Re-export all: a new dataset of every `ready` and `exported` item (after edits)."""
         deleting.unexport(self.store, self.list_items(artist, status="exported"))
         return self.export(artist, on_progress=on_progress, by=by, **options)
@@ -372,18 +466,22 @@ class TrainMode:
     # ---- setup and tools ----------------------------------------------------------------
     def install_demo(self, echo: Callable[[str], object] = print) -> dict:
         from trainmode.ops.demo import install_demo  # the demo synthesises audio: numpy and lameenc only when asked
+
         return install_demo(self.store, self.settings, echo=echo)
 
     @staticmethod
     def summarize(path: Path):
         """Parse one .als file (no store needed): a ParsedSet."""
         from trainmode.sets.als import parse_als
+
         return parse_als(Path(path), filename=Path(path).name)
 
     @staticmethod
-    def setup_supabase(settings: Settings, *, file_size_limit: int | None = None,
-                       echo: Callable[[str], object] = print) -> list[str]:
+    def setup_supabase(
+        settings: Settings, *, file_size_limit: int | None = None, echo: Callable[[str], object] = print
+    ) -> list[str]:
         from trainmode.store.supabase.setup import setup_supabase  # supabase-py only for this backend
+
         return setup_supabase(settings, file_size_limit=file_size_limit, echo=echo)
 
     @staticmethod
@@ -396,6 +494,7 @@ class TrainMode:
     def check_supabase(settings: Settings) -> list:
         """Read-only readiness checks of the Supabase project, one `Check` per line."""
         from trainmode.store.supabase.check import check_supabase  # supabase-py only for this backend
+
         return check_supabase(settings)
 
     @staticmethod

@@ -1,4 +1,5 @@
 """pandas tables the pages show (kept here so they are testable without Streamlit)."""
+
 from __future__ import annotations
 
 import math
@@ -9,19 +10,43 @@ import pandas as pd
 from trainmode.sets.facts import label
 from trainmode.store.set_rows import from_summary_row
 
-SUMMARY_COLUMNS = ["set", "bpm", "meter", "key", "length_s", "midi", "audio", "instruments", "plugins", "live",
-                   "parse_id"]
+SUMMARY_COLUMNS = [
+    "set",
+    "bpm",
+    "meter",
+    "key",
+    "length_s",
+    "midi",
+    "audio",
+    "instruments",
+    "plugins",
+    "live",
+    "parse_id",
+]
 
 
 def sets_frame(set_rows: list[dict]) -> pd.DataFrame:
     """The Library's table from the narrow set rows (TrainMode.list_set_rows): facts computed at
     import are read, never derived again."""
-    return pd.DataFrame.from_records([{
-        "set": r["als_filename"], "bpm": r["bpm"], "meter": r["meter"], "key": r["key"],
-        "length_s": round(r["seconds"] or 0, 1), "midi": r["midi"] or 0, "audio": r["audio"] or 0,
-        "instruments": ", ".join(label(f) for f in r["instruments"]), "plugins": ", ".join(r["plugins"]),
-        "live": r["live"], "parse_id": r["parse_id"],
-    } for r in set_rows], columns=SUMMARY_COLUMNS)
+    return pd.DataFrame.from_records(
+        [
+            {
+                "set": r["als_filename"],
+                "bpm": r["bpm"],
+                "meter": r["meter"],
+                "key": r["key"],
+                "length_s": round(r["seconds"] or 0, 1),
+                "midi": r["midi"] or 0,
+                "audio": r["audio"] or 0,
+                "instruments": ", ".join(label(f) for f in r["instruments"]),
+                "plugins": ", ".join(r["plugins"]),
+                "live": r["live"],
+                "parse_id": r["parse_id"],
+            }
+            for r in set_rows
+        ],
+        columns=SUMMARY_COLUMNS,
+    )
 
 
 def summaries_frame(rows: list[dict]) -> pd.DataFrame:
@@ -29,8 +54,9 @@ def summaries_frame(rows: list[dict]) -> pd.DataFrame:
     return sets_frame([from_summary_row(r) for r in rows])
 
 
-def filter_sets(frame: pd.DataFrame, text: str = "", bpm: tuple[float, float] | None = None,
-                meters: list[str] | None = None) -> pd.DataFrame:
+def filter_sets(
+    frame: pd.DataFrame, text: str = "", bpm: tuple[float, float] | None = None, meters: list[str] | None = None
+) -> pd.DataFrame:
     """The Library's filters: name contains `text` (any case), bpm within `bpm`, meter in `meters`."""
     keep = pd.Series(True, index=frame.index)
     if text.strip():
@@ -67,8 +93,9 @@ def set_counts(set_rows: list[dict], parse_ids: set[str] | None = None) -> dict[
         "keys": counts_frame((r["key"] for r in rows), "key"),
         "meters": counts_frame((r["meter"] for r in rows), "meter"),
         "instruments": counts_frame((label(f) for r in rows for f in r["instruments"]), "instrument"),
-        "plugins": counts_frame((name for r in rows for name in {*r["plugins"], *r["devices"]}),
-                                "plugin or device", top=15),
+        "plugins": counts_frame(
+            (name for r in rows for name in {*r["plugins"], *r["devices"]}), "plugin or device", top=15
+        ),
     }
 
 
@@ -78,16 +105,34 @@ def profile_counts(rows: list[dict], parse_ids: set[str] | None = None) -> dict[
 
 
 def items_frame(items: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame.from_records([{
-        "audio": i.get("audio_filename"), "status": i["status"], "caption": i["prompt_text"],
-        "writer": i.get("prompt_writer"), "edited": bool(i.get("prompt_edited")),
-        "duration_s": i.get("audio_duration_s"), "created": i["created_at"],
-    } for i in items])
+    return pd.DataFrame.from_records(
+        [
+            {
+                "audio": i.get("audio_filename"),
+                "status": i["status"],
+                "caption": i["prompt_text"],
+                "writer": i.get("prompt_writer"),
+                "edited": bool(i.get("prompt_edited")),
+                "duration_s": i.get("audio_duration_s"),
+                "created": i["created_at"],
+            }
+            for i in items
+        ]
+    )
 
 
 def exports_frame(exports: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame.from_records([{
-        "created": e["created_at"], "status": e["status"], "items": e["item_count"],
-        "MiB": round((e["bytes"] or 0) / 2**20, 2), "sha256": (e.get("sha256") or "")[:16],
-        "error": e.get("error"), "id": e["id"],
-    } for e in exports])
+    return pd.DataFrame.from_records(
+        [
+            {
+                "created": e["created_at"],
+                "status": e["status"],
+                "items": e["item_count"],
+                "MiB": round((e["bytes"] or 0) / 2**20, 2),
+                "sha256": (e.get("sha256") or "")[:16],
+                "error": e.get("error"),
+                "id": e["id"],
+            }
+            for e in exports
+        ]
+    )

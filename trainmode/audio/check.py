@@ -8,6 +8,7 @@ and keep what was found with the training item.
 The analysis itself is trainmode/audio/analysis (docs/audio-analysis.md); this module is the glue
 between it and the save path, the queue and the pairing.
 """
+
 from __future__ import annotations
 
 import os
@@ -65,9 +66,15 @@ def item_audio(analysis: AudioAnalysis, verdict: Verdict, confirmed: bool) -> di
     """What a training item keeps under metadata["audio"] (docs/audio-analysis.md, "Stored with the item").
 
     `confirmed`: the user said "save anyway" although the verdict was not `matches`."""
-    return {**analysis.to_dict(), "verdict": verdict.verdict, "reasons": list(verdict.reasons),
-            "agreements": list(verdict.agreements), "warnings": list(verdict.warnings),
-            "tempo_relation": verdict.tempo_relation, "confirmed": bool(confirmed and verdict.verdict != "matches")}
+    return {
+        **analysis.to_dict(),
+        "verdict": verdict.verdict,
+        "reasons": list(verdict.reasons),
+        "agreements": list(verdict.agreements),
+        "warnings": list(verdict.warnings),
+        "tempo_relation": verdict.tempo_relation,
+        "confirmed": bool(confirmed and verdict.verdict != "matches"),
+    }
 
 
 def verdict_line(verdict: Verdict) -> str:
@@ -79,14 +86,16 @@ def verdict_line(verdict: Verdict) -> str:
 @dataclass(frozen=True)
 class MeasuredUpload:
     """One upload probed (SHA-256, duration) and listened to; `error` when it is not a usable MP3."""
+
     name: str
     info: AudioInfo | None = None
     analysis: AudioAnalysis | None = None
     error: str | None = None
 
 
-def measure_uploads(uploads: Sequence[tuple[str, Upload]], folder: str | None = None,
-                    max_workers: int | None = None) -> list[MeasuredUpload]:
+def measure_uploads(
+    uploads: Sequence[tuple[str, Upload]], folder: str | None = None, max_workers: int | None = None
+) -> list[MeasuredUpload]:
     """Probe every upload, then analyse the valid ones in parallel (one process per core).
 
     Uploads that are not files yet (bytes, an UploadedFile) are copied to temp files under
@@ -104,8 +113,11 @@ def measure_uploads(uploads: Sequence[tuple[str, Upload]], folder: str | None = 
         results = analyze_many(paths, max_workers=max_workers) if paths else []
     for (i, _), result in zip(valid, results, strict=True):
         m = probed[i]
-        probed[i] = (MeasuredUpload(m.name, error=str(result)) if isinstance(result, AudioError)
-                     else MeasuredUpload(m.name, info=m.info, analysis=result))
+        probed[i] = (
+            MeasuredUpload(m.name, error=str(result))
+            if isinstance(result, AudioError)
+            else MeasuredUpload(m.name, info=m.info, analysis=result)
+        )
     return probed
 
 

@@ -13,6 +13,7 @@ A clip is frames [first, last) of the render, copied byte for byte, after:
 is then walked a run at a time, not frame by frame); the clip's bytes are read from the source
 file object as they are written (nothing holds a whole render in memory).
 """
+
 from __future__ import annotations
 
 import struct
@@ -24,20 +25,22 @@ import numpy as np
 
 from trainmode.errors import ValidationError
 
-_BITRATES = {1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
-             2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)}
+_BITRATES = {
+    1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
 _RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}  # by version bits
 _READ = 1 << 16
-_SCAN = 1 << 20           # bytes searched for frame headers at a time
+_SCAN = 1 << 20  # bytes searched for frame headers at a time
 
 
 @dataclass(frozen=True)
 class Frame:
     offset: int
     size: int
-    header: bytes           # the 4 header bytes
-    reservoir: int          # main_data_begin: bytes this frame borrows from earlier frames
-    data_size: int          # bytes after the header, CRC and side info (what later frames may borrow)
+    header: bytes  # the 4 header bytes
+    reservoir: int  # main_data_begin: bytes this frame borrows from earlier frames
+    data_size: int  # bytes after the header, CRC and side info (what later frames may borrow)
 
 
 class _Frames(Sequence):
@@ -64,10 +67,11 @@ class Timing:
     """What a clip needs of a render's frames, whichever way they were found: `count`, the format
     and `frame(i)`. FrameIndex holds every frame (a full scan); trainmode/audio/seek.py's SeekTable
     finds the few a cut needs from checkpoints saved with the item."""
+
     count: int
     sample_rate: int
     samples_per_frame: int
-    one_bitrate: bool       # every frame has the same bitrate (CBR)
+    one_bitrate: bool  # every frame has the same bitrate (CBR)
 
     def frame(self, i: int) -> Frame:
         raise NotImplementedError
@@ -87,13 +91,13 @@ class Timing:
 
 @dataclass(frozen=True)
 class FrameIndex(Timing):
-    offsets: np.ndarray     # byte offset of each frame
+    offsets: np.ndarray  # byte offset of each frame
     sizes: np.ndarray
-    heads: np.ndarray       # each frame's 4 header bytes as an int
+    heads: np.ndarray  # each frame's 4 header bytes as an int
     reservoirs: np.ndarray  # main_data_begin of each frame
     sample_rate: int
     samples_per_frame: int
-    one_bitrate: bool       # every frame has the same bitrate (CBR)
+    one_bitrate: bool  # every frame has the same bitrate (CBR)
 
     @property
     def frames(self) -> _Frames:
@@ -136,7 +140,7 @@ def _id3_size(head: bytes) -> int:
 
 
 def _is_tag_frame(body: bytes, side: int) -> bool:
-    return body[4 + side:8 + side] in (b"Xing", b"Info") or body[36:40] == b"VBRI"
+    return body[4 + side : 8 + side] in (b"Xing", b"Info") or body[36:40] == b"VBRI"
 
 
 def _size_table() -> np.ndarray:
@@ -230,8 +234,15 @@ def scan(source: BinaryIO) -> FrameIndex:
     if skip and len(offsets) == 1:
         raise ValidationError("This file holds no MPEG layer III frames, so it cannot be cut into clips.")
     bitrates = (heads[skip:] >> 12) & 0xF
-    return FrameIndex(offsets[skip:], lengths[skip:], heads[skip:], reservoirs[skip:], parsed[1], parsed[2],
-                      bool((bitrates == bitrates[0]).all()))
+    return FrameIndex(
+        offsets[skip:],
+        lengths[skip:],
+        heads[skip:],
+        reservoirs[skip:],
+        parsed[1],
+        parsed[2],
+        bool((bitrates == bitrates[0]).all()),
+    )
 
 
 def _lender(index: Timing, first: int, source: BinaryIO) -> bytes:
@@ -245,7 +256,7 @@ def _lender(index: Timing, first: int, source: BinaryIO) -> bytes:
         frame = index.frame(back)
         source.seek(frame.offset + frame.size - frame.data_size)
         tail = source.read(frame.data_size) + tail
-    tail = tail[len(tail) - need:] if need else b""
+    tail = tail[len(tail) - need :] if need else b""
     head, side = _biggest(before.header)
     size = _parse(head)[0]
     return head + bytes(side) + bytes(size - 4 - side - len(tail)) + tail
@@ -312,8 +323,13 @@ def clip_parts(source: BinaryIO, index: Timing, first: int, last: int) -> tuple[
     start, end = _span(index, first, last)
     header = index.frame(max(first - 1, 0)).header
     lead = 2 if first else 0
-    tag = _tag_frame(header, last - first + lead, end - start + len(lender), lead * index.samples_per_frame,
-                     index.one_bitrate and not lender)
+    tag = _tag_frame(
+        header,
+        last - first + lead,
+        end - start + len(lender),
+        lead * index.samples_per_frame,
+        index.one_bitrate and not lender,
+    )
     return tag + lender, start, end
 
 

@@ -11,6 +11,7 @@ table gives are those of the scan it was made from, so clips are the same bytes 
 The offsets are stored as little-endian uint32 gaps between checkpoints, zlib-compressed and in
 base64: a 10-minute CBR render (23,000 frames) takes well under 1 KB, a VBR one about 1 KB.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,8 +24,8 @@ import numpy as np
 from trainmode.audio.frames import _SIZES, Frame, Timing, _parse, scan
 
 VERSION = 1
-EVERY = 64                 # frames between checkpoints: a cut walks at most this many headers
-_KEPT = 4                  # walked segments kept per render (a render's clips are cut in order)
+EVERY = 64  # frames between checkpoints: a cut walks at most this many headers
+_KEPT = 4  # walked segments kept per render (a render's clips are cut in order)
 _SIZE_OF = _SIZES.tolist()  # frame size by header bytes 1-2, as a list: faster to index one by one
 
 
@@ -37,10 +38,17 @@ def make(source: BinaryIO) -> dict:
     index = scan(source)
     marks = index.offsets[::EVERY].astype(np.int64)
     gaps = np.diff(marks, prepend=0).astype("<u4")
-    return {"version": VERSION, "every": EVERY, "count": index.count, "bytes": source.seek(0, 2),
-            "end": int(index.offsets[-1] + index.sizes[-1]), "sample_rate": index.sample_rate,
-            "samples_per_frame": index.samples_per_frame, "one_bitrate": index.one_bitrate,
-            "offsets": base64.b64encode(zlib.compress(gaps.tobytes(), 9)).decode("ascii")}
+    return {
+        "version": VERSION,
+        "every": EVERY,
+        "count": index.count,
+        "bytes": source.seek(0, 2),
+        "end": int(index.offsets[-1] + index.sizes[-1]),
+        "sample_rate": index.sample_rate,
+        "samples_per_frame": index.samples_per_frame,
+        "one_bitrate": index.one_bitrate,
+        "offsets": base64.b64encode(zlib.compress(gaps.tobytes(), 9)).decode("ascii"),
+    }
 
 
 def usable(table) -> bool:
@@ -76,11 +84,11 @@ class SeekTable(Timing):
             raise IndexError(i)
         data, starts = self._segment(i // self.every)
         at = starts[i % self.every]
-        head = data[at:at + 4]
+        head = data[at : at + 4]
         size, _, _, side = _parse(head)
         crc = not head[1] & 1
-        word = int.from_bytes(data[at + 4 + 2 * crc:at + 6 + 2 * crc], "big")  # side info, after the CRC
-        reservoir = word >> 7 if (head[1] >> 3) & 3 == 3 else word >> 8     # main_data_begin: 9 bits, 8 in MPEG-2
+        word = int.from_bytes(data[at + 4 + 2 * crc : at + 6 + 2 * crc], "big")  # side info, after the CRC
+        reservoir = word >> 7 if (head[1] >> 3) & 3 == 3 else word >> 8  # main_data_begin: 9 bits, 8 in MPEG-2
         return Frame(self._marks[i // self.every] + at, size, head, reservoir, size - 4 - side)
 
     def _segment(self, k: int) -> tuple[bytes, list[int]]:
@@ -113,7 +121,7 @@ def index_of(source: BinaryIO, table) -> Timing:
         try:
             sought = SeekTable(source, table)
             sought.frame(sought.count - 1)  # walks the last checkpoint's frames to the saved end: a frame
-            return sought                   # more or less since the save is found before any cut
+            return sought  # more or less since the save is found before any cut
         except Stale:
             pass
     return scan(source)

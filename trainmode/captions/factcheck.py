@@ -7,6 +7,7 @@ BPM, a file name); "warning" findings are claims the set cannot confirm. Blockin
 findings (the artist's name, a sample or file name, a path, a URL) cannot be confirmed
 away; the others need the user's confirmation before saving.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,8 @@ from trainmode.sets.facts import EVIDENCE, audible_tracks, families_in
 MAX_CHARS = 512
 MIN_WORDS = 10
 BPM_TOLERANCE = 1.0
-SHORT_MAX_WORDS = 15          # the `short` variant
-TAGS_MIN, TAGS_MAX = 5, 15    # the `tags` variant: a comma-separated list
+SHORT_MAX_WORDS = 15  # the `short` variant
+TAGS_MIN, TAGS_MAX = 5, 15  # the `tags` variant: a comma-separated list
 
 
 # A caption with one of these cannot be saved, even confirmed: the user must edit it.
@@ -36,7 +37,7 @@ class Finding:
     code: str
     message: str
     severity: str = "error"  # "error" | "warning"
-    blocking: bool = False   # True: the caption cannot be saved until edited (see BLOCKING)
+    blocking: bool = False  # True: the caption cannot be saved until edited (see BLOCKING)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -46,17 +47,28 @@ class Finding:
 # Caption words (regex, lower case) -> the families any of which supports them.
 # Longer phrases first: "bass drum" is drums, "lead vocals" is vocals.
 _CLAIMS: list[tuple[str, tuple[str, ...]]] = [
-    (r"bass drums?|kick drums?|drum kits?|drum machines?|drumbeats?|drums?|kicks?|snares?|hi-?hats?|hats|"
-     r"claps?|cymbals?|toms|rimshots?|breakbeats?|909s?", ("drums",)),
-    (r"percussion|shakers?|tambourines?|congas?|bongos?|tablas?|cowbells?|djembes?|darbukas?|timbales|claves?",
-     ("percussion", "drums")),
+    (
+        r"bass drums?|kick drums?|drum kits?|drum machines?|drumbeats?|drums?|kicks?|snares?|hi-?hats?|hats|"
+        r"claps?|cymbals?|toms|rimshots?|breakbeats?|909s?",
+        ("drums",),
+    ),
+    (
+        r"percussion|shakers?|tambourines?|congas?|bongos?|tablas?|cowbells?|djembes?|darbukas?|timbales|claves?",
+        ("percussion", "drums"),
+    ),
     (r"808s?", ("drums", "bass")),
-    (r"lead vocals?|backing vocals?|vocal chops?|vocals?|vox|voices?|singers?|singing|sung|choirs?|choral|"
-     r"chants?|chanting|rap|raps|rapping|rappers?|acapellas?|a cappella|spoken word|lyrics", ("vocals",)),
+    (
+        r"lead vocals?|backing vocals?|vocal chops?|vocals?|vox|voices?|singers?|singing|sung|choirs?|choral|"
+        r"chants?|chanting|rap|raps|rapping|rappers?|acapellas?|a cappella|spoken word|lyrics",
+        ("vocals",),
+    ),
     (r"bass guitars?|double bass|sub-?bass(?:es|lines?)?|bass(?:es|lines?)?", ("bass",)),
     (r"lead guitars?|guitars?", ("guitar",)),
-    (r"synth(?:s|esi[sz]ers?)?|pads?|synth leads?|lead synths?|arps?|arpeggios?|arpeggiators?|plucks?|"
-     r"stabs|supersaws?", ("synth", "pad", "lead")),
+    (
+        r"synth(?:s|esi[sz]ers?)?|pads?|synth leads?|lead synths?|arps?|arpeggios?|arpeggiators?|plucks?|"
+        r"stabs|supersaws?",
+        ("synth", "pad", "lead"),
+    ),
     (r"(?:grand |electric |upright |e-)?pianos?|rhodes|wurlitzers?|wurli", ("piano", "keys")),
     (r"keys|keyboards?", ("keys", "piano", "organ", "synth")),
     (r"organs?|hammond", ("organ",)),
@@ -67,23 +79,32 @@ _CLAIMS: list[tuple[str, tuple[str, ...]]] = [
     (r"flutes?|piccolos?", ("woodwinds",)),
     (r"clarinets?", ("woodwinds",)),
     (r"woodwinds?", ("woodwinds",)),
-    (r"bells?|chimes?|marimbas?|vibraphones?|xylophones?|glockenspiels?|kalimbas?|mallets?|celestas?|"
-     r"music box(?:es)?", ("bells",)),
+    (
+        r"bells?|chimes?|marimbas?|vibraphones?|xylophones?|glockenspiels?|kalimbas?|mallets?|celestas?|"
+        r"music box(?:es)?",
+        ("bells",),
+    ),
     (r"harps?", ("plucked",)),
     (r"sitars?", ("plucked",)),
-    (r"banjos?|mandolins?|ukuleles?|kotos?|shamisens?|ouds?|lutes?|dulcimers?|zithers?|balalaikas?|bouzoukis?",
-     ("plucked",)),
+    (
+        r"banjos?|mandolins?|ukuleles?|kotos?|shamisens?|ouds?|lutes?|dulcimers?|zithers?|balalaikas?|bouzoukis?",
+        ("plucked",),
+    ),
     (r"accordions?|harmonicas?|bagpipes?|didgeridoos?|kazoos?", ("woodwinds",)),
-    (r"erhus?", ("strings",)), (r"theremins?", ("synth",)),
-                (r"steel ?drums?|steelpans?|handpans?", ("bells", "percussion")),
+    (r"erhus?", ("strings",)),
+    (r"theremins?", ("synth",)),
+    (r"steel ?drums?|steelpans?|handpans?", ("bells", "percussion")),
 ]
 _CLAIM_RE = re.compile(r"\b(" + "|".join(f"(?:{pattern})" for pattern, _ in _CLAIMS) + r")\b")
 _CLAIM_FAMILIES = [(re.compile(rf"(?:{pattern})"), families) for pattern, families in _CLAIMS]
 # Genre names that contain instrument words but claim no instrument.
-_GENRES = re.compile(r"drum\s*(?:and|&|n|'n'|’n’)\s*bass|future bass|bass house|bass music|uk bass|synth-?pop|"
-                     r"synth-?wave|synth-?punk|piano house|piano ballad|guitar music|organ house|vocal house|"
-                     r"vocal trance|brass band|string quartet music")
+_GENRES = re.compile(
+    r"drum\s*(?:and|&|n|'n'|’n’)\s*bass|future bass|bass house|bass music|uk bass|synth-?pop|"
+    r"synth-?wave|synth-?punk|piano house|piano ballad|guitar music|organ house|vocal house|"
+    r"vocal trance|brass band|string quartet music"
+)
 _NEGATION = re.compile(r"\b(?:no|without|lacking|absent|minus|sans|free of|not|never|zero)\b(?:\W+\w+){0,3}\W*$")
+
 
 # ---- what the set supports --------------------------------------------------------
 def evidence_names(summary: dict, *, samples: bool = True) -> list[str]:
@@ -113,17 +134,20 @@ def supported_families(summary: dict, *, samples: bool = True) -> list[str]:
 def _facts(summary: dict):
     # Imported here: the writers package (which holds the one summary adapter) imports this module.
     from trainmode.captions.writers.facts_view import set_facts
+
     return set_facts(summary)
 
 
-def check_caption(text: str, summary: dict, master_schema: dict | None = None, *,
-                  artist_name: str | None = None) -> list[Finding]:
+def check_caption(
+    text: str, summary: dict, master_schema: dict | None = None, *, artist_name: str | None = None
+) -> list[Finding]:
     """Findings for caption `text` against its set (empty list: nothing to report)."""
     return (_length(text) if (text or "").strip() else []) + _claims(text, summary, master_schema, artist_name)
 
 
-def check_variants(variants: dict[str, str], summary: dict, master_schema: dict | None = None, *,
-                   artist_name: str | None = None) -> dict[str, list[Finding]]:
+def check_variants(
+    variants: dict[str, str], summary: dict, master_schema: dict | None = None, *, artist_name: str | None = None
+) -> dict[str, list[Finding]]:
     """The same check on every variant, with each variant's own length rule:
     `detailed` (and any other) as a caption, `short` at most 15 words, `tags` 5–15 tags."""
     out = {}
@@ -132,13 +156,21 @@ def check_variants(variants: dict[str, str], summary: dict, master_schema: dict 
             tags = ct.split_tags(text)
             out[name] = _claims(ct.tags_as_prose(text), summary, master_schema, artist_name)
             if text.strip() and not TAGS_MIN <= len(tags) <= TAGS_MAX:
-                out[name].append(Finding("variant_length", f"The tag list has {len(tags)} tags; use "
-                                                           f"{TAGS_MIN} to {TAGS_MAX}.", "warning"))
+                out[name].append(
+                    Finding(
+                        "variant_length", f"The tag list has {len(tags)} tags; use {TAGS_MIN} to {TAGS_MAX}.", "warning"
+                    )
+                )
         elif name == "short":
             out[name] = _claims(text, summary, master_schema, artist_name)
             if len(text.split()) > SHORT_MAX_WORDS:
-                out[name].append(Finding("variant_length", f"The short caption has {len(text.split())} words; "
-                                                           f"keep it to {SHORT_MAX_WORDS}.", "warning"))
+                out[name].append(
+                    Finding(
+                        "variant_length",
+                        f"The short caption has {len(text.split())} words; keep it to {SHORT_MAX_WORDS}.",
+                        "warning",
+                    )
+                )
         else:
             out[name] = check_caption(text, summary, master_schema, artist_name=artist_name)
     return out
@@ -160,8 +192,11 @@ def _length(caption: str) -> list[Finding]:
         out.append(Finding("too_long", f"The caption is {len(caption)} characters; the limit is {MAX_CHARS}."))
     words = len(caption.split())
     if words < MIN_WORDS:
-        out.append(Finding("too_short", f"The caption has {words} words; describe the track in at least {MIN_WORDS}.",
-                           "warning"))
+        out.append(
+            Finding(
+                "too_short", f"The caption has {words} words; describe the track in at least {MIN_WORDS}.", "warning"
+            )
+        )
     return out
 
 
@@ -180,20 +215,29 @@ def _tempo(caption: str, facts) -> list[Finding]:
     stated, values = _stated_bpms(caption), facts.tempo_values
     change = ct.says_change(caption, "tempo")
     if change and values and not facts.tempo_changes:
-        return [Finding("tempo_change_unsupported", f"The caption says “{change}” but the set keeps one tempo.",
-                        "warning")] + _tempo(caption.replace(change, " "), facts)
+        return [
+            Finding("tempo_change_unsupported", f"The caption says “{change}” but the set keeps one tempo.", "warning")
+        ] + _tempo(caption.replace(change, " "), facts)
     if not stated:
         return []
     if not values:
-        return [Finding("tempo_unverified", f"The caption says {ct.fmt_bpm(stated[0])} BPM but the set's tempo is "
-                                            "unknown.", "warning")]
+        return [
+            Finding(
+                "tempo_unverified",
+                f"The caption says {ct.fmt_bpm(stated[0])} BPM but the set's tempo is unknown.",
+                "warning",
+            )
+        ]
     low, high = values[0], values[-1]
     if facts.tempo_map:
+
         def ok(value: float) -> bool:
             return any(abs(value - v) <= BPM_TOLERANCE for v in values)
     else:
+
         def ok(value: float) -> bool:
             return low - BPM_TOLERANCE <= value <= high + BPM_TOLERANCE
+
     low_s, high_s = ct.fmt_bpm(round(low, 2)), ct.fmt_bpm(round(high, 2))
     if not facts.tempo_changes:
         actual = f"{low_s} BPM"
@@ -201,8 +245,11 @@ def _tempo(caption: str, facts) -> list[Finding]:
         actual = f"mostly {facts.bpm} BPM, changing between {low_s} and {high_s}"
     else:
         actual = f"{low_s}–{high_s} BPM"
-    return [Finding("tempo_mismatch", f"The caption says {ct.fmt_bpm(value)} BPM but the set is {actual}.")
-            for value in dict.fromkeys(stated) if not ok(value)]
+    return [
+        Finding("tempo_mismatch", f"The caption says {ct.fmt_bpm(value)} BPM but the set is {actual}.")
+        for value in dict.fromkeys(stated)
+        if not ok(value)
+    ]
 
 
 def _key(caption: str, facts) -> list[Finding]:
@@ -210,8 +257,17 @@ def _key(caption: str, facts) -> list[Finding]:
     tonic_only = list(ct.TONIC_ONLY_RE.finditer(caption))
     if not facts.key:
         stated = [m.group(0).strip() for m in keys] + [f"the key of {m.group(1)}{m.group(2) or ''}" for m in tonic_only]
-        return [Finding("key_unverified", f"The caption says {stated[0]} but the set's key could not be determined.",
-                        "warning")] if stated else []
+        return (
+            [
+                Finding(
+                    "key_unverified",
+                    f"The caption says {stated[0]} but the set's key could not be determined.",
+                    "warning",
+                )
+            ]
+            if stated
+            else []
+        )
     tonic, actual_mode = facts.key.rsplit(" ", 1)
     actual_pc, actual = ct.pitch_class(tonic), facts.key
     out: list[Finding] = []
@@ -219,12 +275,17 @@ def _key(caption: str, facts) -> list[Finding]:
         letter, accidental, mode_word, _minor_m = match.groups()
         mode = ct.mode_of(mode_word) if mode_word else "minor"
         if ct.pitch_class(letter, accidental or "") != actual_pc or mode != actual_mode:
-            out.append(Finding("key_mismatch",
-                               f"The caption says {match.group(0).strip()} but the set is in {actual}."))
+            out.append(
+                Finding("key_mismatch", f"The caption says {match.group(0).strip()} but the set is in {actual}.")
+            )
     for match in tonic_only:
         if ct.pitch_class(match.group(1), match.group(2) or "") != actual_pc:
-            out.append(Finding("key_mismatch", f"The caption says the key of {match.group(1)}{match.group(2) or ''} "
-                                               f"but the set is in {actual}."))
+            out.append(
+                Finding(
+                    "key_mismatch",
+                    f"The caption says the key of {match.group(1)}{match.group(2) or ''} but the set is in {actual}.",
+                )
+            )
     for match in ct.MODE_ONLY_RE.finditer(caption):
         if any(k.start() <= match.start() < k.end() for k in keys):
             continue  # "A minor key": already checked with its tonic
@@ -235,18 +296,27 @@ def _key(caption: str, facts) -> list[Finding]:
 
 def _meter(caption: str, facts) -> list[Finding]:
     change = ct.says_change(caption, "meter")
-    out = [Finding("meter_change_unsupported", f"The caption says “{change}” but the set keeps one meter.",
-                   "warning")] if change and len(facts.meters) == 1 else []
+    out = (
+        [Finding("meter_change_unsupported", f"The caption says “{change}” but the set keeps one meter.", "warning")]
+        if change and len(facts.meters) == 1
+        else []
+    )
     for num, den in dict.fromkeys(ct.METER_RE.findall(caption)):
         if int(num) < 2 or den not in ("2", "4", "8", "16"):
             continue  # "1/8 hats" is a note value, "24/7" not music
         stated = f"{int(num)}/{int(den)}"
         if not facts.meters:
-            out.append(Finding("meter_unverified", f"The caption says {stated} but the set's time signature is "
-                                                   "unknown.", "warning"))
+            out.append(
+                Finding(
+                    "meter_unverified", f"The caption says {stated} but the set's time signature is unknown.", "warning"
+                )
+            )
         elif stated not in facts.meters:
-            out.append(Finding("meter_mismatch", f"The caption says {stated} time but the set is in "
-                                                 f"{' and '.join(facts.meters)}."))
+            out.append(
+                Finding(
+                    "meter_mismatch", f"The caption says {stated} time but the set is in {' and '.join(facts.meters)}."
+                )
+            )
     return out
 
 
@@ -262,8 +332,8 @@ def claimed_instruments(caption: str, ignore: list[str] | None = None) -> list[t
             text = re.sub(rf"(?<!\w){re.escape(phrase.strip().lower())}(?!\w)", lambda m: " " * len(m.group(0)), text)
     out = []
     for match in _CLAIM_RE.finditer(text):
-        clause = re.split(r"[.;:!?,(]", text[:match.start()])[-1]
-        if _NEGATION.search(clause) or re.match(r"[- ]free\b", text[match.end():]):
+        clause = re.split(r"[.;:!?,(]", text[: match.start()])[-1]
+        if _NEGATION.search(clause) or re.match(r"[- ]free\b", text[match.end() :]):
             continue  # "no vocals", "without drums", "vocal-free"
         word = match.group(1)
         families = next(f for pattern, f in _CLAIM_FAMILIES if pattern.fullmatch(word))
@@ -276,16 +346,19 @@ def _instruments(caption: str, summary: dict, facts, master_schema: dict | None)
     (an artist who often plays guitar did not necessarily play it on this set)."""
     supported = set(facts.instruments) | set(supported_families(summary))
     schema = master_schema or {}
-    ignore = [p for field in ("genres", "moods", "descriptors") for p in schema.get(field) or []
-              if isinstance(p, str)]
+    ignore = [p for field in ("genres", "moods", "descriptors") for p in schema.get(field) or [] if isinstance(p, str)]
     out, seen = [], set()
     for word, families in claimed_instruments(caption, ignore):
         if word in seen or supported.intersection(families):
             continue
         seen.add(word)
-        out.append(Finding("unsupported_instrument",
-                           f"The caption mentions {word}, but no audible track, device, plugin or sample in the set "
-                           "suggests it.", "warning"))
+        out.append(
+            Finding(
+                "unsupported_instrument",
+                f"The caption mentions {word}, but no audible track, device, plugin or sample in the set suggests it.",
+                "warning",
+            )
+        )
     return out
 
 
@@ -294,8 +367,11 @@ def _leaks(caption: str, summary: dict, master_schema: dict | None, artist_name:
     lower = caption.casefold()
     for name in artist_names(master_schema, artist_name):
         if re.search(rf"(?<!\w){re.escape(name.casefold())}(?!\w)", lower):
-            out.append(Finding("artist_name", f"The caption names the artist “{name}”; captions must not contain "
-                                              "artist names."))
+            out.append(
+                Finding(
+                    "artist_name", f"The caption names the artist “{name}”; captions must not contain artist names."
+                )
+            )
     for sample in summary.get("samples") or []:
         if not isinstance(sample, str) or not sample:
             continue

@@ -8,6 +8,7 @@ the error that stopped it. Captions are written on worker threads (the OpenAI cl
 is thread-safe and the work is waiting on the network); `on_progress` runs on the
 calling thread, so a Streamlit page can update its widgets from it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,19 +29,20 @@ log = logging.getLogger(__name__)
 class Job:
     summary: dict
     master_schema: dict = field(default_factory=dict)
-    key: str | None = None          # the caller's id for this job (e.g. a queue entry id), echoed back
+    key: str | None = None  # the caller's id for this job (e.g. a queue entry id), echoed back
     artist_name: str | None = None  # for the fact check: captions must not name the artist
 
 
 @dataclass(frozen=True)
 class Generation:
     """A generated caption and what the fact checker found in it, or why it failed."""
+
     job: Job
     caption: GeneratedCaption | None = None
     findings: list[Finding] = field(default_factory=list)
     variant_findings: dict[str, list[Finding]] = field(default_factory=dict)  # the same check on every variant
-    error: str | None = None         # a user-facing message when writing failed
-    index: int = 0                   # position in the batch
+    error: str | None = None  # a user-facing message when writing failed
+    index: int = 0  # position in the batch
     elapsed_s: float = 0.0
 
     @property
@@ -49,15 +51,26 @@ class Generation:
 
     def to_dict(self) -> dict:
         """JSON-ready: what the CLI prints."""
-        empty = {"text": None, "model": None, "version": None, "writer": None,
-                 "provenance": {}, "metadata": {}, "variants": {}}
+        empty = {
+            "text": None,
+            "model": None,
+            "version": None,
+            "writer": None,
+            "provenance": {},
+            "metadata": {},
+            "variants": {},
+        }
         out = self.caption.to_dict() if self.caption else empty
         out["caption"] = out.pop("text")
         out["captions"] = out.pop("variants")
-        return {"key": self.job.key, "ok": self.ok, "error": self.error, **out,
-                "findings": [f.to_dict() for f in self.findings],
-                "caption_findings": {name: [f.to_dict() for f in found]
-                                     for name, found in self.variant_findings.items()}}
+        return {
+            "key": self.job.key,
+            "ok": self.ok,
+            "error": self.error,
+            **out,
+            "findings": [f.to_dict() for f in self.findings],
+            "caption_findings": {name: [f.to_dict() for f in found] for name, found in self.variant_findings.items()},
+        }
 
 
 ProgressCallback = Callable[[int, int, Generation], None]
@@ -84,8 +97,13 @@ def _isolated(job: Job, writer: PromptWriter, index: int) -> Generation:
     return Generation(job, error=error, index=index, elapsed_s=time.monotonic() - started)
 
 
-def generate_many(jobs: Iterable[Job], writer: PromptWriter, *, max_workers: int = DEFAULT_MAX_WORKERS,
-                  on_progress: ProgressCallback | None = None) -> list[Generation]:
+def generate_many(
+    jobs: Iterable[Job],
+    writer: PromptWriter,
+    *,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    on_progress: ProgressCallback | None = None,
+) -> list[Generation]:
     """One Generation per job, in input order; at most `max_workers` captions in flight.
 
     A failed job has `.error` set and the others carry on. `on_progress(done, total,

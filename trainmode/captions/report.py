@@ -10,6 +10,7 @@ and the share of all word 3-gram occurrences that belong to 3-grams found in at 
 quarter of the captions, and in at least two (template text repeated across the dataset).
 An opening or a 3-gram of a single caption is never repetition, however few the captions.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,9 +18,9 @@ import statistics
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-SHARED_NGRAM_MIN_SHARE = 0.25   # a 3-gram "shared" when in at least this share of captions
-REPEATED = 2                    # and in at least two: with a few captions, one is already a quarter
-MAX_SAME_OPENING = 0.20         # the targets a dataset should meet
+SHARED_NGRAM_MIN_SHARE = 0.25  # a 3-gram "shared" when in at least this share of captions
+REPEATED = 2  # and in at least two: with a few captions, one is already a quarter
+MAX_SAME_OPENING = 0.20  # the targets a dataset should meet
 MAX_SHARED_NGRAMS = 0.10
 _WORD = re.compile(r"[\w#/'’+-]+")
 
@@ -40,12 +41,12 @@ class CaptionReport:
     words_min: int = 0
     words_median: float = 0.0
     words_max: int = 0
-    length_buckets: dict[str, int] = field(default_factory=dict)   # "0-14", "15-24", "25-60", "61-80", "81+"
-    top_opening: str = ""                                         # the most common first three words
-    same_opening_share: float = 0.0                               # captions opening with them / count
-    shared_ngram_share: float = 0.0                               # see the module docstring
+    length_buckets: dict[str, int] = field(default_factory=dict)  # "0-14", "15-24", "25-60", "61-80", "81+"
+    top_opening: str = ""  # the most common first three words
+    same_opening_share: float = 0.0  # captions opening with them / count
+    shared_ngram_share: float = 0.0  # see the module docstring
     top_shared_ngrams: list[tuple[str, int]] = field(default_factory=list)  # (3-gram, captions containing it)
-    duplicates: list[list[int]] = field(default_factory=list)     # groups of positions with the same caption
+    duplicates: list[list[int]] = field(default_factory=list)  # groups of positions with the same caption
     findings_by_type: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -58,14 +59,20 @@ class CaptionReport:
         """One plain sentence for each target the captions miss (empty: all met)."""
         out = []
         if self.same_opening_share > MAX_SAME_OPENING and round(self.same_opening_share * self.count) >= REPEATED:
-            out.append(f"{self.same_opening_share:.0%} of captions open with “{self.top_opening}” "
-                       f"(aim for at most {MAX_SAME_OPENING:.0%}).")
+            out.append(
+                f"{self.same_opening_share:.0%} of captions open with “{self.top_opening}” "
+                f"(aim for at most {MAX_SAME_OPENING:.0%})."
+            )
         if self.shared_ngram_share > MAX_SHARED_NGRAMS:
-            out.append(f"{self.shared_ngram_share:.0%} of word 3-grams are template text found in at least a quarter "
-                       f"of the captions (aim for at most {MAX_SHARED_NGRAMS:.0%}).")
+            out.append(
+                f"{self.shared_ngram_share:.0%} of word 3-grams are template text found in at least a quarter "
+                f"of the captions (aim for at most {MAX_SHARED_NGRAMS:.0%})."
+            )
         if self.duplicates:
-            out.append(f"{sum(len(g) for g in self.duplicates)} captions are duplicates of another "
-                       f"({len(self.duplicates)} distinct texts).")
+            out.append(
+                f"{sum(len(g) for g in self.duplicates)} captions are duplicates of another "
+                f"({len(self.duplicates)} distinct texts)."
+            )
         if self.findings_by_type:
             out.append(f"{sum(self.findings_by_type.values())} fact-check findings remain.")
         return out
@@ -81,8 +88,10 @@ class CaptionReport:
             f"shared 3-grams: {self.shared_ngram_share:.1%} of 3-gram occurrences",
         ]
         lines += [f"  “{g}” in {n} captions" for g, n in self.top_shared_ngrams[:5]]
-        lines.append(f"duplicates: {len(self.duplicates)} groups" + "".join(
-            f"\n  captions {', '.join(str(i + 1) for i in g)}" for g in self.duplicates))
+        lines.append(
+            f"duplicates: {len(self.duplicates)} groups"
+            + "".join(f"\n  captions {', '.join(str(i + 1) for i in g)}" for g in self.duplicates)
+        )
         findings = ", ".join(f"{code} {n}" for code, n in sorted(self.findings_by_type.items()))
         lines.append(f"findings: {findings or 'none'}")
         lines += [f"warning: {w}" for w in self.warnings()]
@@ -123,10 +132,16 @@ def caption_report(captions: list[str], findings_by_caption: list[list] | None =
     shared_share, top_shared = _shared_ngrams(captions)
     findings = Counter(_code(f) for row in findings_by_caption or [] for f in row or [])
     return CaptionReport(
-        count=len(captions), words_min=min(lengths), words_median=statistics.median(lengths),
-        words_max=max(lengths), length_buckets=_buckets(lengths), top_opening=top_opening,
-        same_opening_share=top_count / len(captions), shared_ngram_share=shared_share,
-        top_shared_ngrams=top_shared, duplicates=[g for g in groups.values() if len(g) > 1],
+        count=len(captions),
+        words_min=min(lengths),
+        words_median=statistics.median(lengths),
+        words_max=max(lengths),
+        length_buckets=_buckets(lengths),
+        top_opening=top_opening,
+        same_opening_share=top_count / len(captions),
+        shared_ngram_share=shared_share,
+        top_shared_ngrams=top_shared,
+        duplicates=[g for g in groups.values() if len(g) > 1],
         findings_by_type=dict(sorted(findings.items())),
     )
 
@@ -134,8 +149,9 @@ def caption_report(captions: list[str], findings_by_caption: list[list] | None =
 def items_report(items: list[dict]) -> dict[str, CaptionReport]:
     """Reports over training items: "caption" for the saved captions (with their findings),
     and one per variant the items stored in metadata["captions"] (detailed, short, tags)."""
-    reports = {"caption": caption_report([i.get("prompt_text") or "" for i in items],
-                                         [i.get("findings") or [] for i in items])}
+    reports = {
+        "caption": caption_report([i.get("prompt_text") or "" for i in items], [i.get("findings") or [] for i in items])
+    }
     stored = [(i.get("metadata") or {}).get("captions") or {} for i in items]
     for name in dict.fromkeys(k for variants in stored for k in variants):
         texts = [variants[name] for variants in stored if isinstance(variants.get(name), str)]

@@ -2,6 +2,7 @@
 artist names, Markdown, and the comma-separated tag list. No facts of a set here:
 trainmode/captions/factcheck.py compares what this reads against the set.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,23 +16,58 @@ KEY_RE = re.compile(
 TONIC_ONLY_RE = re.compile(r"(?i:\bkey of )([A-G])(#|♯|♭|b)?(?![\w#♯♭])(?!\s*(?i:major|minor|maj|min))")
 MODE_ONLY_RE = re.compile(r"\b(major|minor)(?:[- ](?:key|tonality|scale|mode)\b)", re.I)
 BPM_RANGE_RE = re.compile(
-    r"\b(\d{2,3}(?:\.\d+)?)\s*(?:-|–|to|and)\s*(\d{2,3}(?:\.\d+)?)\s*-?\s*(?:bpm|beats per minute)\b", re.I)
+    r"\b(\d{2,3}(?:\.\d+)?)\s*(?:-|–|to|and)\s*(\d{2,3}(?:\.\d+)?)\s*-?\s*(?:bpm|beats per minute)\b", re.I
+)
 BPM_RE = re.compile(
     r"\b(\d{2,3}(?:\.\d+)?)\s*-?\s*(?:bpm|beats (?:per|a) minute)\b"
-    r"|\b(?:bpm|tempo)\s*(?:of|:|=|at|around|is)?\s*(\d{2,3}(?:\.\d+)?)\b", re.I)
+    r"|\b(?:bpm|tempo)\s*(?:of|:|=|at|around|is)?\s*(\d{2,3}(?:\.\d+)?)\b",
+    re.I,
+)
 METER_RE = re.compile(r"(?<![\d/.])(\d{1,2})\s*/\s*(\d{1,2})(?![\d/])")
-FILE_EXTENSIONS = ("wav", "wave", "aif", "aiff", "aifc", "mp3", "flac", "ogg", "m4a", "aac", "wma", "als", "alc",
-                   "adg", "adv", "agr", "amxd", "asd", "alp", "mid", "midi", "rx2", "rex", "nki", "nkm", "fxp",
-                   "fxb", "sfz", "sf2", "vstpreset", "zip")
+FILE_EXTENSIONS = (
+    "wav",
+    "wave",
+    "aif",
+    "aiff",
+    "aifc",
+    "mp3",
+    "flac",
+    "ogg",
+    "m4a",
+    "aac",
+    "wma",
+    "als",
+    "alc",
+    "adg",
+    "adv",
+    "agr",
+    "amxd",
+    "asd",
+    "alp",
+    "mid",
+    "midi",
+    "rx2",
+    "rex",
+    "nki",
+    "nkm",
+    "fxp",
+    "fxb",
+    "sfz",
+    "sf2",
+    "vstpreset",
+    "zip",
+)
 FILE_RE = re.compile(r"[\w\-()\[\]&+]+\.(?:" + "|".join(FILE_EXTENSIONS) + r")\b", re.I)
 PATH_RE = re.compile(
     r"(?:^|[\s(\"'])(?:~|[A-Za-z]:)?[/\\](?:[\w .\-]+[/\\])*[\w.\-]+"  # /Users/x, ~/Music, C:\Samples
-    r"|\w+\\[\w .\-\\]+"                                                   # any backslash path
+    r"|\w+\\[\w .\-\\]+"  # any backslash path
     r"|\b(?i:users|home|music|samples|documents|desktop|volumes|library|projects|splice|packs)/[\w.\-/]+"
 )
 
 
-URL_RE = re.compile(r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>()\[\]\"']+|\b[\w-]+\.(?:com|net|org|io|fm|co)(?:/[^\s]*)?\b")
+URL_RE = re.compile(
+    r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>()\[\]\"']+|\b[\w-]+\.(?:com|net|org|io|fm|co)(?:/[^\s]*)?\b"
+)
 _IMAGE_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]")
 _LINK_RE = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)|\[([^\]]*)\]\[[^\]]*\]")
 _REF_DEF_RE = re.compile(r"(?m)^\s*\[[^\]]+\]:\s*\S+.*$")
@@ -52,10 +88,14 @@ def strip_markdown(text: str) -> str:
 
 
 _CHANGES = {
-    "tempo": re.compile(r"(?i)\b(?:tempo|bpm)\s+(?:changes?|shifts?|ramps?|speeds? up|slows? down)\b"
-                        r"|\b(?:changing|shifting|accelerating|decelerating)\s+tempos?\b"),
-    "meter": re.compile(r"(?i)\b(?:meter|time signature)\s+(?:changes?|shifts?)\b"
-                        r"|\b(?:changing|shifting)\s+(?:meters?|time signatures?)\b"),
+    "tempo": re.compile(
+        r"(?i)\b(?:tempo|bpm)\s+(?:changes?|shifts?|ramps?|speeds? up|slows? down)\b"
+        r"|\b(?:changing|shifting|accelerating|decelerating)\s+tempos?\b"
+    ),
+    "meter": re.compile(
+        r"(?i)\b(?:meter|time signature)\s+(?:changes?|shifts?)\b"
+        r"|\b(?:changing|shifting)\s+(?:meters?|time signatures?)\b"
+    ),
 }
 _NEGATED = re.compile(r"(?i)\b(?:no|never|not|without|zero)\b[^.;:!?,]*$")
 
@@ -63,7 +103,7 @@ _NEGATED = re.compile(r"(?i)\b(?:no|never|not|without|zero)\b[^.;:!?,]*$")
 def says_change(text: str, what: str) -> str | None:
     """The phrase claiming the tempo (what="tempo") or meter ("meter") changes, unless negated."""
     for match in _CHANGES[what].finditer(text or ""):
-        if not _NEGATED.search(text[:match.start()]):
+        if not _NEGATED.search(text[: match.start()]):
             return match.group(0)
     return None
 
@@ -116,5 +156,3 @@ def artist_names(master_schema: dict | None, artist_name: str | None = None) -> 
         if isinstance(name, str) and len(name.strip()) >= 2:
             seen.setdefault(name.strip().casefold(), name.strip())
     return list(seen.values())
-
-

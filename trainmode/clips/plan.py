@@ -8,6 +8,7 @@ Times: a section's `start_s`/`end_s` come from the set's tempo map; the render i
 start at the arrangement's start, `offset_s` later (a count-in or silence before beat 0). The
 first clip starts at 0 and the last one ends at the render's end, so the clips cover it whole.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -25,27 +26,38 @@ MIN_S = 5.0
 
 @dataclass(frozen=True)
 class ClipPlan:
-    index: int          # 1-based, in time order
-    name: str           # the section's locator name ('' when it has none)
-    start_s: float      # in the render
+    index: int  # 1-based, in time order
+    name: str  # the section's locator name ('' when it has none)
+    start_s: float  # in the render
     end_s: float
-    section: dict       # the (merged) section of the summary this clip lies in
+    section: dict  # the (merged) section of the summary this clip lies in
 
     @property
     def duration_s(self) -> float:
         return round(self.end_s - self.start_s, 3)
 
     def to_dict(self) -> dict:
-        return {"index": self.index, "name": self.name, "start_s": self.start_s, "end_s": self.end_s,
-                "section": self.section.get("name") or ""}
+        return {
+            "index": self.index,
+            "name": self.name,
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "section": self.section.get("name") or "",
+        }
 
 
 def _merge(a: dict, b: dict) -> dict:
     """Two neighbouring sections as one: the longer one's name, both their tracks and instruments."""
     keep = a if a["end_s"] - a["start_s"] >= b["end_s"] - b["start_s"] else b
-    return {**keep, "start_beat": a["start_beat"], "end_beat": b["end_beat"], "start_s": a["start_s"],
-            "end_s": b["end_s"], "tracks": list(dict.fromkeys([*a.get("tracks", []), *b.get("tracks", [])])),
-            "instruments": list(dict.fromkeys([*a.get("instruments", []), *b.get("instruments", [])]))}
+    return {
+        **keep,
+        "start_beat": a["start_beat"],
+        "end_beat": b["end_beat"],
+        "start_s": a["start_s"],
+        "end_s": b["end_s"],
+        "tracks": list(dict.fromkeys([*a.get("tracks", []), *b.get("tracks", [])])),
+        "instruments": list(dict.fromkeys([*a.get("instruments", []), *b.get("instruments", [])])),
+    }
 
 
 def merged_sections(summary: dict, min_s: float = MIN_S) -> list[dict]:
@@ -75,8 +87,15 @@ def _windows(start: float, end: float, window_s: float, min_s: float) -> list[tu
     return spans
 
 
-def plan_clips(summary: dict, duration_s: float, *, mode: str = "sections", window_s: float = WINDOW_S,
-               min_s: float = MIN_S, offset_s: float = 0.0) -> list[ClipPlan]:
+def plan_clips(
+    summary: dict,
+    duration_s: float,
+    *,
+    mode: str = "sections",
+    window_s: float = WINDOW_S,
+    min_s: float = MIN_S,
+    offset_s: float = 0.0,
+) -> list[ClipPlan]:
     """The clips of a render `duration_s` long: one per section, or windows of at most
     `window_s` inside each section (a remainder under `min_s` joins the window before it)."""
     if mode not in MODES:
@@ -137,11 +156,16 @@ def section_summary(summary: dict, section: dict) -> dict:
         tempo.update(map=points, min=min(bpms), max=max(bpms), dominant_bpm=_dominant(points, end))
     seconds = round(float(section["end_s"]) - float(section["start_s"]), 3)
     samples = [s for s in summary.get("samples") or [] if any(s in (t.get("samples") or []) for t in tracks)]
-    return {**summary, "tracks": tracks, "tempo": tempo, "samples": samples,
-            "instruments": [{"family": f, "seconds": seconds} for f in section.get("instruments") or []],
-            "sections": [], "locators": [],
-            "length": {**(summary.get("length") or {}), "seconds": seconds,
-                       "beats": round(end - start, 6), "bars": None}}
+    return {
+        **summary,
+        "tracks": tracks,
+        "tempo": tempo,
+        "samples": samples,
+        "instruments": [{"family": f, "seconds": seconds} for f in section.get("instruments") or []],
+        "sections": [],
+        "locators": [],
+        "length": {**(summary.get("length") or {}), "seconds": seconds, "beats": round(end - start, 6), "bars": None},
+    }
 
 
 def _dominant(points: list[dict], end: float) -> float:
@@ -152,12 +176,14 @@ def _dominant(points: list[dict], end: float) -> float:
     return max(held, key=held.__getitem__)
 
 
-def caption_clips(writer, summary: dict, plan: list[ClipPlan], master_schema: dict | None = None, *,
-                  artist_name: str | None = None) -> list[dict]:
+def caption_clips(
+    writer, summary: dict, plan: list[ClipPlan], master_schema: dict | None = None, *, artist_name: str | None = None
+) -> list[dict]:
     """A caption per clip by `writer` (offline or OpenAI) from its section's facts, the section's
     place first ('The drop of a track.'), checked against the section's facts:
     [{index, name, start_s, end_s, caption, variants, findings}]."""
     from trainmode.captions.factcheck import check_caption  # the checker imports the writers package
+
     order = list(dict.fromkeys(id(c.section) for c in plan))
     out = []
     for clip in plan:
@@ -166,8 +192,14 @@ def caption_clips(writer, summary: dict, plan: list[ClipPlan], master_schema: di
         word = place_word(clip.section, order.index(id(clip.section)), len(order))
         caption = (f"The {word} of a track. " if word else "") + written.text
         findings = check_caption(caption, scoped, master_schema, artist_name=artist_name)
-        out.append({**clip.to_dict(), "caption": caption, "variants": dict(written.variants or {}),
-                    "findings": [f.to_dict() for f in findings]})
+        out.append(
+            {
+                **clip.to_dict(),
+                "caption": caption,
+                "variants": dict(written.variants or {}),
+                "findings": [f.to_dict() for f in findings],
+            }
+        )
     return out
 
 

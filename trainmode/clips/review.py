@@ -4,6 +4,7 @@ item's section clips, and how the reviewed captions are stored (table training_c
     clips = planned_clips(store, writer, artist, set_row, item)      # [{index, name, start_s, ...}]
     save_reviewed(store, item, clips)                                 # captions edited or dropped
 """
+
 from __future__ import annotations
 
 from typing import BinaryIO
@@ -35,8 +36,17 @@ def item_and_clips(store: Store, writer, artist: dict, item_id: str, set_row_of,
     return item, planned_clips(store, writer, artist, set_row_of(item["parse_id"]), item, mode=mode)
 
 
-def planned_clips(store: Store, writer, artist: dict, set_row: dict, item: dict | None, *, mode: str = "sections",
-                  duration_s: float | None = None, offset_s: float | None = None) -> list[dict]:
+def planned_clips(
+    store: Store,
+    writer,
+    artist: dict,
+    set_row: dict,
+    item: dict | None,
+    *,
+    mode: str = "sections",
+    duration_s: float | None = None,
+    offset_s: float | None = None,
+) -> list[dict]:
     """The clips of a render of `set_row`: stored captions for a saved `item` where it has them,
     else captions by `writer` from each section's facts, each with its fact-check findings.
     [{index, name, start_s, end_s, caption, variants, findings, edited, dropped, saved}]"""
@@ -47,16 +57,28 @@ def planned_clips(store: Store, writer, artist: dict, set_row: dict, item: dict 
     stored = {(c["position"], c["start_s"], c["end_s"]): c for c in store.list_clips(item["id"], mode)} if item else {}
     # Stored captions belong to their cut: after the offset moved, none may fit and all are written again.
     unstored = any((c.index, c.start_s, c.end_s) not in stored for c in plan)
-    fresh = clip_plan.caption_clips(writer, set_row["summary"], plan, store.get_master_schema(artist["id"]),
-                                    artist_name=artist["name"]) if unstored else [None] * len(plan)
+    fresh = (
+        clip_plan.caption_clips(
+            writer, set_row["summary"], plan, store.get_master_schema(artist["id"]), artist_name=artist["name"]
+        )
+        if unstored
+        else [None] * len(plan)
+    )
     out = []
     for clip, written in zip(plan, fresh, strict=True):
         kept = stored.get((clip.index, clip.start_s, clip.end_s))
         base = {**clip.to_dict(), "edited": False, "dropped": False, "saved": kept is not None}
         if kept is not None:
-            out.append({**base, "caption": kept["caption"], "variants": kept.get("variants") or {},
-                        "findings": kept.get("findings") or [], "edited": bool(kept.get("edited")),
-                        "dropped": bool(kept.get("dropped"))})
+            out.append(
+                {
+                    **base,
+                    "caption": kept["caption"],
+                    "variants": kept.get("variants") or {},
+                    "findings": kept.get("findings") or [],
+                    "edited": bool(kept.get("edited")),
+                    "dropped": bool(kept.get("dropped")),
+                }
+            )
         else:
             out.append({**base, **{k: written[k] for k in ("caption", "variants", "findings")}})
     return out
@@ -69,12 +91,23 @@ def save_reviewed(store: Store, item: dict, clips: list[dict], mode: str = "sect
     for clip in clips:
         caption = " ".join(str(clip.get("caption") or "").split())
         if not caption and not clip.get("dropped"):
-            raise ValidationError(f"Clip {clip['index']} ({clip.get('name') or 'unnamed section'}) has no caption: "
-                                  "write one or drop the clip.")
-        rows.append({"position": clip["index"], "section": clip.get("name") or "", "start_s": clip["start_s"],
-                     "end_s": clip["end_s"], "caption": caption or "(dropped)",
-                     "variants": clip.get("variants") or {}, "findings": clip.get("findings") or [],
-                     "edited": bool(clip.get("edited")), "dropped": bool(clip.get("dropped"))})
+            raise ValidationError(
+                f"Clip {clip['index']} ({clip.get('name') or 'unnamed section'}) has no caption: "
+                "write one or drop the clip."
+            )
+        rows.append(
+            {
+                "position": clip["index"],
+                "section": clip.get("name") or "",
+                "start_s": clip["start_s"],
+                "end_s": clip["end_s"],
+                "caption": caption or "(dropped)",
+                "variants": clip.get("variants") or {},
+                "findings": clip.get("findings") or [],
+                "edited": bool(clip.get("edited")),
+                "dropped": bool(clip.get("dropped")),
+            }
+        )
     return store.save_clips(item["id"], mode, rows)
 
 

@@ -7,6 +7,7 @@ before the data. The writer then only writes those bytes while this runs on the 
 a third thread hashes what was written (trainmode/export/zipwrite.py): the three share the cores. A
 member bigger than HOLD is read again by the writer, which checks its CRC on the way.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,9 +26,9 @@ from trainmode.export.formats.base import AudioHeader
 from trainmode.export.rows import ClipCut, Row
 from trainmode.export.zipwrite import CHUNK, Buffers, Part, Span, crc_of, hold, part_size
 
-AHEAD = 16                 # rows made ready before the writer asks for them (a render's clips, or open files)
-HOLD = 16 * CHUNK          # a member up to this size is read once, into buffers
-POOL = 24                  # buffers (of CHUNK) the members read ahead may hold: the most memory this takes
+AHEAD = 16  # rows made ready before the writer asks for them (a render's clips, or open files)
+HOLD = 16 * CHUNK  # a member up to this size is read once, into buffers
+POOL = 24  # buffers (of CHUNK) the members read ahead may hold: the most memory this takes
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Audio:
     """One row's audio member: its parts, their CRC-32, the render's MP3 header when the format
     asked for it, and the file to close once it is written (on a render's last row, when the
     writer reads that file because a member was too big to hold in memory)."""
+
     parts: list[Part]
     crc: int
     header: AudioHeader | None
@@ -45,8 +47,9 @@ class Audio:
             self.closes.close()
 
 
-def prepare(rows: list[Row], files: Iterator[Path], pool: Buffers,
-            header_of: Callable[[Path], AudioHeader | None] | None = None) -> Iterator[Audio]:
+def prepare(
+    rows: list[Row], files: Iterator[Path], pool: Buffers, header_of: Callable[[Path], AudioHeader | None] | None = None
+) -> Iterator[Audio]:
     """An Audio per row, in order; `files` gives each render's local file as its first row comes.
     A member of at most HOLD bytes is read once, into buffers of `pool` that the writer writes
     from; a bigger one is read twice (here for its CRC, then by the writer)."""
@@ -116,14 +119,20 @@ def _size(fh: BinaryIO, row: Row, saved: int | None = None) -> int:
     size = os.fstat(fh.fileno()).st_size
     saved = row.audio.bytes if saved is None else saved
     if saved is not None and size != saved:
-        raise StoreError(f"The audio of {row.stem} is {size} bytes, but {saved} were saved: it changed "
-                         "after it was saved. Save that item again.")
+        raise StoreError(
+            f"The audio of {row.stem} is {size} bytes, but {saved} were saved: it changed "
+            "after it was saved. Save that item again."
+        )
     return size
 
 
 @contextmanager
-def ahead(rows: list[Row], files: Iterator[Path], header_of: Callable[[Path], AudioHeader | None] | None = None,
-          depth: int = AHEAD) -> Iterator[Iterator[Audio]]:
+def ahead(
+    rows: list[Row],
+    files: Iterator[Path],
+    header_of: Callable[[Path], AudioHeader | None] | None = None,
+    depth: int = AHEAD,
+) -> Iterator[Iterator[Audio]]:
     """`prepare` run on a thread of its own, at most `depth` rows (and POOL buffers) ahead of the
     reader. On the way out (done or failed) the thread stops and every file it opened is closed."""
     buffers = Buffers(POOL)

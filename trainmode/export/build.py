@@ -8,6 +8,7 @@ trainmode/store/fetch.py), check its central directory and the format's rules
 items exported in one transaction. If any step fails the export row is marked failed, no
 zip is left visible and the items stay `ready`, so a retry just works.
 """
+
 from __future__ import annotations
 
 import gc
@@ -34,24 +35,24 @@ from trainmode.ops import doctor
 from trainmode.store import Store, lease, new_id
 from trainmode.store.fetch import local_files
 
-REPORT_EVERY = 64 * CHUNK               # progress within a file: at most this often
+REPORT_EVERY = 64 * CHUNK  # progress within a file: at most this often
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ExportProgress:
-    stage: str          # "writing" | "verifying" | "checking" | "storing" | "done"
+    stage: str  # "writing" | "verifying" | "checking" | "storing" | "done"
     items_done: int
     items_total: int
-    bytes_done: int     # audio bytes written; from "verifying" on, the zip's bytes
+    bytes_done: int  # audio bytes written; from "verifying" on, the zip's bytes
     bytes_total: int
 
 
 @dataclass(frozen=True)
 class ExportResult:
     export_id: str
-    zip_path: str           # blob path
-    url: str                # file path (embedded) or signed URL (remote)
+    zip_path: str  # blob path
+    url: str  # file path (embedded) or signed URL (remote)
     local_path: Path | None
     item_count: int
     bytes: int
@@ -77,8 +78,9 @@ class Progress:
         self.bytes_done = self.bytes_done if bytes_done is None else bytes_done
         self.bytes_total = self.bytes_total if bytes_total is None else bytes_total
         if self.callback:
-            self.callback(ExportProgress(self.stage, self.items_done, self.items_total, self.bytes_done,
-                                         self.bytes_total))
+            self.callback(
+                ExportProgress(self.stage, self.items_done, self.items_total, self.bytes_done, self.bytes_total)
+            )
 
     def add_bytes(self, n: int) -> None:
         self.bytes_done += n
@@ -92,8 +94,15 @@ class Progress:
 
 
 # ---- the rows and the zip --------------------------------------------------------------
-def export_rows(store: Store, artist: dict, items: list[dict], *, split: float | None = None,
-                artist_name: bool = False, clips: str = "none") -> list[Row]:
+def export_rows(
+    store: Store,
+    artist: dict,
+    items: list[dict],
+    *,
+    split: float | None = None,
+    artist_name: bool = False,
+    clips: str = "none",
+) -> list[Row]:
     """The rows of `items`, training split first (the order every format writes audio in);
     with `clips` ('sections' or 'windows') a row per clip of each item instead."""
     wanted = {item.get("als_summary_id") for item in items} - {None}
@@ -104,8 +113,10 @@ def export_rows(store: Store, artist: dict, items: list[dict], *, split: float |
         saved = {i["id"]: store.list_clips(i["id"], clips) for i in items}  # reviewed captions, dropped clips
         rows = clips_export.clip_rows(rows, {i["id"]: i for i in items}, summaries, schema, mode=clips, saved=saved)
         if not rows:
-            raise ValidationError(f"None of {artist['name']}'s ready items has arrangement sections to cut "
-                                  "clips at: export without clips.")
+            raise ValidationError(
+                f"None of {artist['name']}'s ready items has arrangement sections to cut "
+                "clips at: export without clips."
+            )
     return sorted(rows, key=lambda r: SPLITS.index(r.split))
 
 
@@ -124,14 +135,18 @@ class Written(NamedTuple):
     entries: list[Entry]
 
 
-def write_dataset(store: Store, fmt, rows: list[Row], build: Build, target: Path, progress: Progress, *,
-                  max_workers: int = 4) -> Written:
+def write_dataset(
+    store: Store, fmt, rows: list[Row], build: Build, target: Path, progress: Progress, *, max_workers: int = 4
+) -> Written:
     """Write the format's members for `rows` to `target`: its size, SHA-256 and members."""
     paths = [p for i, p in enumerate(r.audio.path for r in rows) if i == 0 or rows[i - 1].audio.path != p]
     header_of = audio_header if getattr(fmt, "READS_AUDIO_HEADERS", False) else None
-    with local_files(store, paths, target.parent, max_workers) as files, \
-            export_audio.ahead(rows, files, header_of) as audio, \
-            open(target, "w+b", buffering=0) as fh, ZipWriter(fh) as writer:
+    with (
+        local_files(store, paths, target.parent, max_workers) as files,
+        export_audio.ahead(rows, files, header_of) as audio,
+        open(target, "w+b", buffering=0) as fh,
+        ZipWriter(fh) as writer,
+    ):
         expected: Iterator[Row] = iter(rows)
         for member in formats.zip_members(fmt, rows, build):
             if not isinstance(member, AudioMember):
@@ -154,10 +169,19 @@ def write_dataset(store: Store, fmt, rows: list[Row], build: Build, target: Path
 
 
 # ---- the export ----------------------------------------------------------------------
-def export_dataset(store: Store, artist: dict, *, on_progress: ProgressFn | None = None,
-                   max_workers: int = 4, expires_s: int = 3600, stale_after_s: float = lease.LEASE_S,
-                   format: str = formats.DEFAULT, split: float | None = None,
-                   artist_name: bool = False, clips: str = "none") -> ExportResult:
+def export_dataset(
+    store: Store,
+    artist: dict,
+    *,
+    on_progress: ProgressFn | None = None,
+    max_workers: int = 4,
+    expires_s: int = 3600,
+    stale_after_s: float = lease.LEASE_S,
+    format: str = formats.DEFAULT,
+    split: float | None = None,
+    artist_name: bool = False,
+    clips: str = "none",
+) -> ExportResult:
     """Pack every `ready` item of `artist` into a dataset zip in `format`, check it against
     the format's rules, store it and mark the items exported. `split` is the share of items
     to train on (the rest is held out for validation); `artist_name` shows the artist's
@@ -168,12 +192,24 @@ def export_dataset(store: Store, artist: dict, *, on_progress: ProgressFn | None
     check_ratio(split)
     items = store.list_items(artist["id"], status="ready")
     if not items:
-        raise ValidationError(f"{artist['name']} has no ready training items to export. "
-                              "Save some on the Train page first.")
-    with _long_lived(lambda: export_rows(store, artist, items, split=split, artist_name=artist_name,
-                                         clips=clips)) as rows:
-        return _export_rows(store, artist, fmt, items, rows, on_progress=on_progress, max_workers=max_workers,
-                            expires_s=expires_s, stale_after_s=stale_after_s, clips=clips)
+        raise ValidationError(
+            f"{artist['name']} has no ready training items to export. Save some on the Train page first."
+        )
+    with _long_lived(
+        lambda: export_rows(store, artist, items, split=split, artist_name=artist_name, clips=clips)
+    ) as rows:
+        return _export_rows(
+            store,
+            artist,
+            fmt,
+            items,
+            rows,
+            on_progress=on_progress,
+            max_workers=max_workers,
+            expires_s=expires_s,
+            stale_after_s=stale_after_s,
+            clips=clips,
+        )
 
 
 @contextmanager
@@ -200,9 +236,19 @@ def _long_lived(build: Callable[[], list[Row]]) -> Iterator[list[Row]]:
         gc.unfreeze()
 
 
-def _export_rows(store: Store, artist: dict, fmt, items: list[dict], rows: list[Row], *,
-                 on_progress: ProgressFn | None, max_workers: int, expires_s: int, stale_after_s: float,
-                 clips: str) -> ExportResult:
+def _export_rows(
+    store: Store,
+    artist: dict,
+    fmt,
+    items: list[dict],
+    rows: list[Row],
+    *,
+    on_progress: ProgressFn | None,
+    max_workers: int,
+    expires_s: int,
+    stale_after_s: float,
+    clips: str,
+) -> ExportResult:
     """export_dataset once the rows are made: write, check, store, then mark the items exported."""
     export_id = new_id()
     zip_path = f"exports/{artist['id']}/{export_id}/{'dataset' if fmt is formats.hf else 'dataset-' + fmt.NAME}.zip"
@@ -211,8 +257,12 @@ def _export_rows(store: Store, artist: dict, fmt, items: list[dict], rows: list[
     stored = False
     try:
         _sweep_leftovers(store, artist["id"])
-        with lease.Heartbeat(store, export_id), tempfile.TemporaryDirectory(
-                dir=store.temp_dir(), prefix=f"export-{artist['id']}-{lease.owner_tag()}-") as workdir:
+        with (
+            lease.Heartbeat(store, export_id),
+            tempfile.TemporaryDirectory(
+                dir=store.temp_dir(), prefix=f"export-{artist['id']}-{lease.owner_tag()}-"
+            ) as workdir,
+        ):
             target = Path(workdir) / "dataset.zip"
             build = Build(rows[0].artist, clips=clips_export.describe(clips) if clips != "none" else "")
             size, sha256 = _write_and_verify(store, fmt, rows, target, progress, max_workers, build)
@@ -221,21 +271,32 @@ def _export_rows(store: Store, artist: dict, fmt, items: list[dict], rows: list[
             progress.report("storing")
             store.adopt_blob(zip_path, target, "application/zip")
             stored = True
-        _complete(store, artist["id"], export_id, [i["id"] for i in items], item_count=len(items),
-                  bytes=size, sha256=sha256)
+        _complete(
+            store, artist["id"], export_id, [i["id"] for i in items], item_count=len(items), bytes=size, sha256=sha256
+        )
     except BaseException as exc:
         _abandon(store, export_id, zip_path if stored else None, exc)
         if isinstance(exc, OSError):
-            raise StoreError(f"The export failed while writing files: {exc.strerror or exc}. "
-                             "Nothing was marked exported.") from None
+            raise StoreError(
+                f"The export failed while writing files: {exc.strerror or exc}. Nothing was marked exported."
+            ) from None
         raise
     progress.report("done")
-    return ExportResult(export_id, zip_path, store.blob_url(zip_path, expires_s), store.local_path(zip_path),
-                        len(items), size, sha256, fmt.NAME)
+    return ExportResult(
+        export_id,
+        zip_path,
+        store.blob_url(zip_path, expires_s),
+        store.local_path(zip_path),
+        len(items),
+        size,
+        sha256,
+        fmt.NAME,
+    )
 
 
-def _write_and_verify(store: Store, fmt, rows: list[Row], target: Path, progress: Progress,
-                      max_workers: int, build: Build) -> tuple[int, str]:
+def _write_and_verify(
+    store: Store, fmt, rows: list[Row], target: Path, progress: Progress, max_workers: int, build: Build
+) -> tuple[int, str]:
     """Write the zip (hashed as it is written), then check its directory; (size, SHA-256)."""
     progress.report("writing")
     written = write_dataset(store, fmt, rows, build, target, progress, max_workers=max_workers)

@@ -5,6 +5,7 @@ A clip row names its parent item (`parent_id`), the part of the parent's MP3 it 
 saved with the item's clips when there is one, else the offline writer's, written from the
 section's facts. Its sidecar carries `section`, `start_s`, `end_s`, the parent track and set.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -29,17 +30,29 @@ def clip_stem(item_index: int, clip_index: int) -> str:
 
 def describe(mode: str, window_s: float = clips.WINDOW_S, min_s: float = clips.MIN_S) -> str:
     """How the clips were made, for the dataset card."""
-    how = "one clip per arrangement section" if mode == "sections" else \
-        f"clips of at most {window_s:g} s inside each arrangement section"
-    return (f"Every file is a clip of a whole render: {how} (sections shorter than {min_s:g} s joined to a "
-            "neighbour), cut at MPEG frame boundaries without re-encoding, so a cut is within one frame "
-            "(about 26 ms) of the section's time. Each caption describes what plays in its clip, from the "
-            "Live set's tracks in that section; `section`, `start_s`, `end_s` and `parent_track` in each "
-            "clip's sidecar say where it comes from.")
+    how = (
+        "one clip per arrangement section"
+        if mode == "sections"
+        else f"clips of at most {window_s:g} s inside each arrangement section"
+    )
+    return (
+        f"Every file is a clip of a whole render: {how} (sections shorter than {min_s:g} s joined to a "
+        "neighbour), cut at MPEG frame boundaries without re-encoding, so a cut is within one frame "
+        "(about 26 ms) of the section's time. Each caption describes what plays in its clip, from the "
+        "Live set's tracks in that section; `section`, `start_s`, `end_s` and `parent_track` in each "
+        "clip's sidecar say where it comes from."
+    )
 
 
-def clip_rows(rows: list[Row], items: dict[str, dict], summaries: dict[str, dict], master_schema: dict, *,
-              mode: str, saved: dict[str, list[dict]] | None = None) -> list[Row]:
+def clip_rows(
+    rows: list[Row],
+    items: dict[str, dict],
+    summaries: dict[str, dict],
+    master_schema: dict,
+    *,
+    mode: str,
+    saved: dict[str, list[dict]] | None = None,
+) -> list[Row]:
     """The clip rows of whole-track `rows`, in order (an item without sections or a duration gives none)."""
     out: list[Row] = []
     writer = OfflineWriter()
@@ -51,7 +64,7 @@ def clip_rows(rows: list[Row], items: dict[str, dict], summaries: dict[str, dict
         plan = clips.plan_clips(summary, row.duration_s or 0.0, mode=mode, offset_s=offset)
         own = {(c.get("start_s"), c.get("end_s")): c for c in (saved or {}).get(row.item_id, [])}
         texts = []
-        if any((c.start_s, c.end_s) not in own for c in plan):   # saved for other cuts (the offset moved)
+        if any((c.start_s, c.end_s) not in own for c in plan):  # saved for other cuts (the offset moved)
             key = (item.get("als_summary_id"), tuple((c.start_s, c.end_s) for c in plan))
             if key not in written:
                 written[key] = clips.caption_clips(writer, summary, plan, master_schema)
@@ -62,14 +75,39 @@ def clip_rows(rows: list[Row], items: dict[str, dict], summaries: dict[str, dict
                 continue
             caption = (kept or {}).get("caption") or texts[i]["caption"]
             variants = (kept or {}).get("variants") or (texts[i]["variants"] if texts else {})
-            out.append(replace(
-                row, item_id=f"{row.item_id}:{clip.index:02d}", parent_id=row.item_id,
-                stem=clip_stem(number, clip.index), caption=caption.strip(),
-                captions={k: v for k, v in variants.items() if k != "detailed" and isinstance(v, str) and v},
-                duration_s=clip.duration_s, heard=clip_heard(row.heard),
-                audio=replace(row.audio, sha256=None, bytes=None,
-                              cut=ClipCut(clip.start_s, clip.end_s, clip is plan[-1],
-                                          int((row.audio.bytes or 0) * clip.duration_s / (row.duration_s or 1)))),
-                source={**row.source, "section": clip.name, "start_s": clip.start_s, "end_s": clip.end_s,
-                        "parent_track": row.stem, "parent_item": row.item_id}))
+            out.append(_clip_row(row, number, clip, clip is plan[-1], caption, variants))
     return out
+
+
+def _clip_row(row: Row, number: int, clip, last: bool, caption: str, variants: dict) -> Row:
+    """One clip of a whole-track row: its own stem, caption, duration and cut; the render's
+    measurements left out (a 30 s clip's loudness is not its render's)."""
+    return replace(
+        row,
+        item_id=f"{row.item_id}:{clip.index:02d}",
+        parent_id=row.item_id,
+        stem=clip_stem(number, clip.index),
+        caption=caption.strip(),
+        captions={k: v for k, v in variants.items() if k != "detailed" and isinstance(v, str) and v},
+        duration_s=clip.duration_s,
+        heard=clip_heard(row.heard),
+        audio=replace(
+            row.audio,
+            sha256=None,
+            bytes=None,
+            cut=ClipCut(
+                clip.start_s,
+                clip.end_s,
+                last,
+                int((row.audio.bytes or 0) * clip.duration_s / (row.duration_s or 1)),
+            ),
+        ),
+        source={
+            **row.source,
+            "section": clip.name,
+            "start_s": clip.start_s,
+            "end_s": clip.end_s,
+            "parent_track": row.stem,
+            "parent_item": row.item_id,
+        },
+    )

@@ -8,6 +8,7 @@ be a row too, with `parent_id` naming the item it was cut from, so the formats i
 Everything here is a pure function of the items, so the same items give the same
 rows, and the same rows give the same bytes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,9 +27,10 @@ SPLITS = ("train", "valid")
 @dataclass(frozen=True)
 class Facts:
     """What the set and the artist profile say about one row's audio."""
+
     bpm: float | None = None
-    key: str | None = None                 # "A minor", None when the set does not show it clearly
-    time_signature: str | None = None      # "4/4"
+    key: str | None = None  # "A minor", None when the set does not show it clearly
+    time_signature: str | None = None  # "4/4"
     instruments: tuple[str, ...] = ()
     genres: tuple[str, ...] = ()
     moods: tuple[str, ...] = ()
@@ -37,18 +39,20 @@ class Facts:
 @dataclass(frozen=True)
 class ClipCut:
     """The part of a blob a clip row holds: cut at MP3 frames while the zip is written."""
+
     start_s: float
     end_s: float
-    to_end: bool               # the last clip of its render: up to the file's last frame
-    approx_bytes: int = 0      # its share of the render's bytes, for progress
+    to_end: bool  # the last clip of its render: up to the file's last frame
+    approx_bytes: int = 0  # its share of the render's bytes, for progress
 
 
 @dataclass(frozen=True)
 class AudioSource:
     """Where a row's audio comes from: a blob in the store, copied byte for byte (or the
     frames of `cut` in it, see trainmode/audio/frames.py)."""
-    path: str                  # blob path
-    sha256: str | None         # of those bytes, measured when the item was saved (None for a clip)
+
+    path: str  # blob path
+    sha256: str | None  # of those bytes, measured when the item was saved (None for a clip)
     bytes: int | None
     suffix: str = ".mp3"
     cut: ClipCut | None = None
@@ -59,17 +63,17 @@ class AudioSource:
 class Row:
     item_id: str
     audio: AudioSource
-    stem: str                              # "track-0001": every member of this row starts with it
+    stem: str  # "track-0001": every member of this row starts with it
     caption: str
-    captions: dict[str, str]               # variants by name: detailed, short, tags (comma-separated)
+    captions: dict[str, str]  # variants by name: detailed, short, tags (comma-separated)
     facts: Facts
     duration_s: float | None
-    split: str                             # one of SPLITS
-    artist: str                            # the artist as the dataset shows it (see artist_label)
-    parent_id: str | None = None           # the item a clip was cut from; None for a whole item
-    lyrics: str | None = None              # only when the user supplied lyrics
+    split: str  # one of SPLITS
+    artist: str  # the artist as the dataset shows it (see artist_label)
+    parent_id: str | None = None  # the item a clip was cut from; None for a whole item
+    lyrics: str | None = None  # only when the user supplied lyrics
     source: dict = field(default_factory=dict)  # source_set, prompt_edited, provenance
-    heard: dict = field(default_factory=dict)   # the render's measurements: AUDIO_FIELDS
+    heard: dict = field(default_factory=dict)  # the render's measurements: AUDIO_FIELDS
 
     @property
     def tags(self) -> list[str]:
@@ -101,9 +105,14 @@ def row_facts(item: dict, summary: dict, master_schema: dict) -> Facts:
     for name in ("bpm", "key", "time_signature"):
         if written.get(name) is not None:
             facts[name] = written[name]
-    return Facts(bpm=_number(facts["bpm"]), key=facts["key"], time_signature=facts["time_signature"],
-                 instruments=tuple(facts["instruments"]), genres=tuple(_strings(master_schema.get("genres"))),
-                 moods=tuple(_strings(master_schema.get("moods"))))
+    return Facts(
+        bpm=_number(facts["bpm"]),
+        key=facts["key"],
+        time_signature=facts["time_signature"],
+        instruments=tuple(facts["instruments"]),
+        genres=tuple(_strings(master_schema.get("genres"))),
+        moods=tuple(_strings(master_schema.get("moods"))),
+    )
 
 
 def facts_tags(facts: Facts) -> list[str]:
@@ -135,25 +144,37 @@ def split_of(item_id: str, ratio: float | None) -> str:
 
 def split_point(item_id: str) -> float:
     """Where an item falls in [0, 1): items below the ratio train."""
-    return int(hashlib.sha256(f"trainmode-split:{item_id}".encode()).hexdigest()[:13], 16) / 16 ** 13
+    return int(hashlib.sha256(f"trainmode-split:{item_id}".encode()).hexdigest()[:13], 16) / 16**13
 
 
 def check_ratio(ratio: float | None) -> None:
     if ratio is not None and not 0 < ratio <= 1:
-        raise ValidationError(f"The split ratio must be above 0 and at most 1 (the share of items to train on), "
-                              f"not {ratio:g}.")
+        raise ValidationError(
+            f"The split ratio must be above 0 and at most 1 (the share of items to train on), not {ratio:g}."
+        )
 
 
-def rows_for(items: list[dict], summaries: dict[str, dict], master_schema: dict, *, artist: str,
-             ratio: float | None = None) -> list[Row]:
+def rows_for(
+    items: list[dict], summaries: dict[str, dict], master_schema: dict, *, artist: str, ratio: float | None = None
+) -> list[Row]:
     """One row per item, in item order. `summaries` maps summary id -> summary."""
     check_ratio(ratio)
-    rows = [row_for(index, item, summaries.get(item.get("als_summary_id"), {}), master_schema,
-                    artist=artist, split=split_of(item["id"], ratio))
-            for index, item in enumerate(items, 1)]
+    rows = [
+        row_for(
+            index,
+            item,
+            summaries.get(item.get("als_summary_id"), {}),
+            master_schema,
+            artist=artist,
+            split=split_of(item["id"], ratio),
+        )
+        for index, item in enumerate(items, 1)
+    ]
     if rows and not any(r.split == "train" for r in rows):
-        raise ValidationError(f"With a split of {ratio:g}, none of the {len(rows)} items falls on the training side. "
-                              "Use a larger split ratio or export more items.")
+        raise ValidationError(
+            f"With a split of {ratio:g}, none of the {len(rows)} items falls on the training side. "
+            "Use a larger split ratio or export more items."
+        )
     return rows
 
 
@@ -162,8 +183,12 @@ def row_for(index: int, item: dict, summary: dict, master_schema: dict, *, artis
     captions = captions if isinstance(captions, dict) else {}
     return Row(
         item_id=item["id"],
-        audio=AudioSource(item["audio_path"], item.get("audio_sha256"), item.get("audio_bytes"),
-                          frames=(item.get("metadata") or {}).get("frames")),
+        audio=AudioSource(
+            item["audio_path"],
+            item.get("audio_sha256"),
+            item.get("audio_bytes"),
+            frames=(item.get("metadata") or {}).get("frames"),
+        ),
         stem=member_stem(index),
         caption=item["prompt_text"].strip(),
         captions={k: v.strip() for k, v in captions.items() if isinstance(v, str) and v.strip()},
@@ -171,17 +196,33 @@ def row_for(index: int, item: dict, summary: dict, master_schema: dict, *, artis
         duration_s=_number(item.get("audio_duration_s")),
         split=split,
         artist=artist,
-        source={"source_set": item.get("parse_id"), "prompt_edited": bool(item.get("prompt_edited")),
-                "provenance": item.get("provenance") or {}},
+        source={
+            "source_set": item.get("parse_id"),
+            "prompt_edited": bool(item.get("prompt_edited")),
+            "provenance": item.get("provenance") or {},
+        },
         heard=heard(item),
     )
 
 
 # What the render was measured to be (trainmode.audio.analysis), flat: the same keys on every row,
 # null for items saved before they were listened to (audiofolder wants one type per column).
-AUDIO_FIELDS = ("audio_bpm", "audio_bpm_confidence", "audio_key", "audio_key_strength", "loudness_lufs",
-                "loudness_range_lu", "peak_dbfs", "silence_start_s", "silence_end_s", "clipped_ratio",
-                "audio_mono", "audio_analyzer", "audio_verdict", "confirmed_despite_doubt")
+AUDIO_FIELDS = (
+    "audio_bpm",
+    "audio_bpm_confidence",
+    "audio_key",
+    "audio_key_strength",
+    "loudness_lufs",
+    "loudness_range_lu",
+    "peak_dbfs",
+    "silence_start_s",
+    "silence_end_s",
+    "clipped_ratio",
+    "audio_mono",
+    "audio_analyzer",
+    "audio_verdict",
+    "confirmed_despite_doubt",
+)
 
 
 def heard(item: dict) -> dict:
@@ -190,8 +231,11 @@ def heard(item: dict) -> dict:
     if not isinstance(audio, dict):
         return dict.fromkeys(AUDIO_FIELDS)
     doubted = audio.get("verdict") not in (None, "matches")
-    return {**AudioAnalysis.from_dict(audio).export_fields(), "audio_verdict": audio.get("verdict"),
-            "confirmed_despite_doubt": bool(doubted and audio.get("confirmed"))}
+    return {
+        **AudioAnalysis.from_dict(audio).export_fields(),
+        "audio_verdict": audio.get("verdict"),
+        "confirmed_despite_doubt": bool(doubted and audio.get("confirmed")),
+    }
 
 
 # ---- small helpers the formats share --------------------------------------------------

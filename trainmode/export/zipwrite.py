@@ -14,6 +14,7 @@ The layout is APPNOTE 6.3.x as Python's zipfile writes it with force_zip64: a zi
 field in every local header, zip64 fields in the central directory and the zip64 end
 records only where a value does not fit in 32 bits.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,20 +33,20 @@ from isal.isal_zlib import crc32  # CRC-32 as zlib computes it, about 20x faster
 
 from trainmode.errors import StoreError
 
-CHUNK = 1024 * 1024            # stays in the CPU cache between the read, the CRC and the write
-AHEAD = 16                     # buffers the writer may fill before the SHA-256 thread has hashed them
-SMALL = 64 * 1024              # writes under this size are gathered into one
-VERSION = 45                   # zip64
+CHUNK = 1024 * 1024  # stays in the CPU cache between the read, the CRC and the write
+AHEAD = 16  # buffers the writer may fill before the SHA-256 thread has hashed them
+SMALL = 64 * 1024  # writes under this size are gathered into one
+VERSION = 45  # zip64
 DOS_TIME, DOS_DATE = 0, (0 << 9) | (1 << 5) | 1  # 1980-01-01 00:00: same items, same bytes
-UNIX_FILE = 0o100644 << 16     # "-rw-r--r--", made on "Unix" (3) everywhere
-LIMIT32 = 0x7FFFFFFF           # past this, zipfile (and so this) switches a value to zip64
+UNIX_FILE = 0o100644 << 16  # "-rw-r--r--", made on "Unix" (3) everywhere
+LIMIT32 = 0x7FFFFFFF  # past this, zipfile (and so this) switches a value to zip64
 COUNT_LIMIT = 0xFFFF
 
 
 @dataclass(frozen=True)
 class Entry:
     name: str
-    offset: int        # of the local header
+    offset: int  # of the local header
     data_offset: int
     size: int
     crc: int
@@ -53,6 +54,7 @@ class Entry:
 
 class Span(NamedTuple):
     """Bytes [start, end) of a seekable binary file: part of a member, read when it is written."""
+
     src: BinaryIO
     start: int
     end: int
@@ -60,8 +62,25 @@ class Span(NamedTuple):
 
 def _local_header(name: bytes, size: int, crc: int) -> bytes:
     extra = struct.pack("<HHQQ", 1, 16, size, size)
-    return struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", VERSION, 0, 0, zipfile.ZIP_STORED, DOS_TIME, DOS_DATE,
-                       crc, 0xFFFFFFFF, 0xFFFFFFFF, len(name), len(extra)) + name + extra
+    return (
+        struct.pack(
+            "<4s2B4HL2L2H",
+            b"PK\x03\x04",
+            VERSION,
+            0,
+            0,
+            zipfile.ZIP_STORED,
+            DOS_TIME,
+            DOS_DATE,
+            crc,
+            0xFFFFFFFF,
+            0xFFFFFFFF,
+            len(name),
+            len(extra),
+        )
+        + name
+        + extra
+    )
 
 
 def _central_entry(entry: Entry) -> bytes:
@@ -74,9 +93,32 @@ def _central_entry(entry: Entry) -> bytes:
         wide.append(offset)
         offset = 0xFFFFFFFF
     extra = struct.pack(f"<HH{len(wide)}Q", 1, 8 * len(wide), *wide) if wide else b""
-    return struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", VERSION, 3, VERSION, 0, 0, zipfile.ZIP_STORED,
-                       DOS_TIME, DOS_DATE, entry.crc, size, size, len(name), len(extra), 0, 0, 0, UNIX_FILE,
-                       offset) + name + extra
+    return (
+        struct.pack(
+            "<4s4B4HL2L5H2L",
+            b"PK\x01\x02",
+            VERSION,
+            3,
+            VERSION,
+            0,
+            0,
+            zipfile.ZIP_STORED,
+            DOS_TIME,
+            DOS_DATE,
+            entry.crc,
+            size,
+            size,
+            len(name),
+            len(extra),
+            0,
+            0,
+            0,
+            UNIX_FILE,
+            offset,
+        )
+        + name
+        + extra
+    )
 
 
 def _end_records(count: int, start: int, size: int) -> bytes:
@@ -124,6 +166,7 @@ class Buffers:
 
 class Held(NamedTuple):
     """Part of a member already read into a pool's buffer; the buffer goes back once hashed."""
+
     view: memoryview
     buffer: memoryview
     pool: Buffers
@@ -213,7 +256,7 @@ class ZipWriter:
     def _write_out(self, data) -> None:
         view = memoryview(data)
         while view:
-            view = view[self.fh.write(view):]
+            view = view[self.fh.write(view) :]
 
     def add_bytes(self, name: str, data: bytes) -> Entry:
         crc = crc32(data)
@@ -228,8 +271,9 @@ class ZipWriter:
         start = src.tell()
         return self.add_parts(name, [Span(src, start, start + size)], on_bytes)
 
-    def add_parts(self, name: str, parts: list[Part], on_bytes: Callable[[int], None] | None = None, *,
-                  crc: int | None = None) -> Entry:
+    def add_parts(
+        self, name: str, parts: list[Part], on_bytes: Callable[[int], None] | None = None, *, crc: int | None = None
+    ) -> Entry:
         """One member made of `parts`, in order: bytes, bytes held in buffers, and spans of files
         read as they are copied. `crc`: their CRC-32 when the caller took it already (crc_of)."""
         size = sum(part_size(p) for p in parts)
@@ -293,15 +337,17 @@ def _chunks(part: Part, next_buffer: Callable[[], memoryview], name: str) -> Ite
     at = part.start
     while at < part.end:
         buffer = next_buffer()
-        want = buffer[:min(CHUNK, part.end - at)]
+        want = buffer[: min(CHUNK, part.end - at)]
         if fd is None:
             part.src.seek(at)
             n = part.src.readinto(want)
         else:
             n = os.preadv(fd, [want], at)
         if not n:
-            raise StoreError(f"The audio for {name} changed while it was copied (it ended {part.end - at} bytes "
-                             "early). Export again.")
+            raise StoreError(
+                f"The audio for {name} changed while it was copied (it ended {part.end - at} bytes "
+                "early). Export again."
+            )
         at += n
         yield buffer[:n], buffer, None
 

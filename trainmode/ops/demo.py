@@ -3,6 +3,7 @@ here, and MP3s synthesised with lameenc at each set's tempo and key.
 
 Idempotent: running it twice adds nothing (same bytes -> same parse_id / sha256).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -36,10 +37,10 @@ class DemoSet:
     name: str
     bpm: float
     numerator: int
-    tonic: int           # MIDI pitch class of the key
+    tonic: int  # MIDI pitch class of the key
     minor: bool
     bars: int = 8
-    save: bool = True    # pre-saved as a training item (False: left for the Train page)
+    save: bool = True  # pre-saved as a training item (False: left for the Train page)
 
     @property
     def beats(self) -> float:
@@ -65,8 +66,10 @@ def _progression(s: DemoSet) -> list[list[int]]:
     """One chord per bar: i-VI-iv-v in minor, I-IV-V-I in major (root position, octave 4)."""
     steps = (0, 8, 5, 7) if s.minor else (0, 5, 7, 0)
     roots = [48 + s.tonic + steps[b % 4] for b in range(s.bars)]
-    return [_chord(r if r < 60 else r - 12, s.minor and step in (0, 5, 7))
-            for r, step in zip(roots, (steps[b % 4] for b in range(s.bars)), strict=False)]
+    return [
+        _chord(r if r < 60 else r - 12, s.minor and step in (0, 5, 7))
+        for r, step in zip(roots, (steps[b % 4] for b in range(s.bars)), strict=False)
+    ]
 
 
 # ---- the .als ---------------------------------------------------------------------
@@ -86,53 +89,72 @@ def _midi_clip(clip_name: str, start: float, end: float, notes: list[tuple[int, 
         f'<KeyTrack Id="{i}"><Notes>'
         + "".join(f'<MidiNoteEvent Time="{t:g}" Duration="{d:g}" Velocity="100" IsEnabled="true" />' for t, d in events)
         + f"</Notes>{_val('MidiKey', pitch)}</KeyTrack>"
-        for i, (pitch, events) in enumerate(sorted(by_key.items())))
-    return (f'<MidiClip Id="0" Time="{start:g}">{_val("CurrentStart", start)}{_val("CurrentEnd", end)}'
-            f"{_val('Name', clip_name)}<Notes><KeyTracks>{keytracks}</KeyTracks></Notes></MidiClip>")
+        for i, (pitch, events) in enumerate(sorted(by_key.items()))
+    )
+    return (
+        f'<MidiClip Id="0" Time="{start:g}">{_val("CurrentStart", start)}{_val("CurrentEnd", end)}'
+        f"{_val('Name', clip_name)}<Notes><KeyTracks>{keytracks}</KeyTracks></Notes></MidiClip>"
+    )
 
 
 def _track(kind: str, track_id: int, name: str, devices: str, events: str = "") -> str:
-    return (f'<{kind} Id="{track_id}">{_name(name)}{_val("TrackGroupId", -1)}<DeviceChain>'
-            f"<Mixer><Speaker>{_val('Manual', 'true')}</Speaker></Mixer>"
-            f"<MainSequencer><ClipTimeable><ArrangerAutomation><Events>{events}</Events>"
-            f"</ArrangerAutomation></ClipTimeable></MainSequencer>"
-            f"<DeviceChain><Devices>{devices}</Devices></DeviceChain></DeviceChain></{kind}>")
+    return (
+        f'<{kind} Id="{track_id}">{_name(name)}{_val("TrackGroupId", -1)}<DeviceChain>'
+        f"<Mixer><Speaker>{_val('Manual', 'true')}</Speaker></Mixer>"
+        f"<MainSequencer><ClipTimeable><ArrangerAutomation><Events>{events}</Events>"
+        f"</ArrangerAutomation></ClipTimeable></MainSequencer>"
+        f"<DeviceChain><Devices>{devices}</Devices></DeviceChain></DeviceChain></{kind}>"
+    )
 
 
 def _plugin(name: str) -> str:
-    return (f'<PluginDevice Id="0"><PluginDesc><VstPluginInfo Id="0">{_val("PlugName", name)}</VstPluginInfo>'
-            "</PluginDesc></PluginDevice>")
+    return (
+        f'<PluginDevice Id="0"><PluginDesc><VstPluginInfo Id="0">{_val("PlugName", name)}</VstPluginInfo>'
+        "</PluginDesc></PluginDevice>"
+    )
 
 
 def als_xml(s: DemoSet) -> str:
     n = s.numerator
     chords = _progression(s)
-    drums = [(36, float(b), 0.25) for b in range(int(s.beats))] + \
-            [(42, b + 0.5, 0.25) for b in range(int(s.beats))]
+    drums = [(36, float(b), 0.25) for b in range(int(s.beats))] + [(42, b + 0.5, 0.25) for b in range(int(s.beats))]
     bass = [(c[0] - 12, float(bar * n + beat), 0.75) for bar, c in enumerate(chords) for beat in range(n)]
     pads = [(p, float(bar * n), float(n)) for bar, c in enumerate(chords) for p in c]
     end = s.beats
-    tracks = "".join([
-        _track("MidiTrack", 1, "Drums", '<DrumGroupDevice Id="0" />', _midi_clip("Beat", 0, end, drums)),
-        _track("MidiTrack", 2, "Bass", '<Operator Id="0" />', _midi_clip("Bassline", 0, end, bass)),
-        _track("MidiTrack", 3, "Pads", _plugin("Serum") + '<Reverb Id="1" />', _midi_clip("Chords", 0, end, pads)),
-        _track("AudioTrack", 4, "Vocal Chops", '<Eq8 Id="0" />',
-               f'<AudioClip Id="0" Time="0">{_val("CurrentStart", 0)}{_val("CurrentEnd", end)}{_val("Name", "chops")}'
-               f'<SampleRef><FileRef>{_val("RelativePath", "Samples/Imported/vocal_chops.wav")}'
-               f'{_val("Path", "/Users/demo/Music/Samples/vocal_chops.wav")}</FileRef></SampleRef></AudioClip>'),
-        _track("ReturnTrack", 5, "A-Reverb", '<Reverb Id="0" />'),
-    ])
+    tracks = "".join(
+        [
+            _track("MidiTrack", 1, "Drums", '<DrumGroupDevice Id="0" />', _midi_clip("Beat", 0, end, drums)),
+            _track("MidiTrack", 2, "Bass", '<Operator Id="0" />', _midi_clip("Bassline", 0, end, bass)),
+            _track("MidiTrack", 3, "Pads", _plugin("Serum") + '<Reverb Id="1" />', _midi_clip("Chords", 0, end, pads)),
+            _track(
+                "AudioTrack",
+                4,
+                "Vocal Chops",
+                '<Eq8 Id="0" />',
+                f'<AudioClip Id="0" Time="0">{_val("CurrentStart", 0)}{_val("CurrentEnd", end)}{_val("Name", "chops")}'
+                f"<SampleRef><FileRef>{_val('RelativePath', 'Samples/Imported/vocal_chops.wav')}"
+                f"{_val('Path', '/Users/demo/Music/Samples/vocal_chops.wav')}</FileRef></SampleRef></AudioClip>",
+            ),
+            _track("ReturnTrack", 5, "A-Reverb", '<Reverb Id="0" />'),
+        ]
+    )
     meter = (n - 1) + 99 * 2  # Live's enum: numerator-1 + 99*log2(denominator)
-    master = (f"<MasterTrack>{_name('Master')}<DeviceChain><Mixer>"
-              f"<Tempo>{_val('Manual', s.bpm)}<ArrangerAutomation><Events /></ArrangerAutomation></Tempo>"
-              f"<TimeSignature>{_val('Manual', meter)}</TimeSignature></Mixer>"
-              f"<DeviceChain><Devices><Limiter Id=\"0\" /></Devices></DeviceChain></DeviceChain></MasterTrack>")
-    locators = "".join(f'<Locator Id="{i}">{_val("Time", t)}{_val("Name", label)}</Locator>'
-                       for i, (t, label) in enumerate([(0, "Intro"), (s.beats / 2, "Drop")]))
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<Ableton MajorVersion="5" MinorVersion="11.0_433" Creator="Ableton Live 11.3.21">'
-            f"<LiveSet><Tracks>{tracks}</Tracks>{master}<Locators><Locators>{locators}</Locators></Locators>"
-            "</LiveSet></Ableton>\n")
+    master = (
+        f"<MasterTrack>{_name('Master')}<DeviceChain><Mixer>"
+        f"<Tempo>{_val('Manual', s.bpm)}<ArrangerAutomation><Events /></ArrangerAutomation></Tempo>"
+        f"<TimeSignature>{_val('Manual', meter)}</TimeSignature></Mixer>"
+        f'<DeviceChain><Devices><Limiter Id="0" /></Devices></DeviceChain></DeviceChain></MasterTrack>'
+    )
+    locators = "".join(
+        f'<Locator Id="{i}">{_val("Time", t)}{_val("Name", label)}</Locator>'
+        for i, (t, label) in enumerate([(0, "Intro"), (s.beats / 2, "Drop")])
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<Ableton MajorVersion="5" MinorVersion="11.0_433" Creator="Ableton Live 11.3.21">'
+        f"<LiveSet><Tracks>{tracks}</Tracks>{master}<Locators><Locators>{locators}</Locators></Locators>"
+        "</LiveSet></Ableton>\n"
+    )
 
 
 def als_bytes(s: DemoSet) -> bytes:
@@ -209,7 +231,17 @@ def install_demo(store: Store, settings: Settings, echo: Callable[[str], object]
             continue
         row = tm.find_set(artist, als.name)
         gen = tm.generate_caption(artist, row, writer_name="offline")
-        saved = tm.save(artist, row, SaveRequest(audio=mp3, audio_name=mp3.name, caption=gen.caption.text,
-                                                 generated=gen.caption, findings=gen.findings, confirm=True))
+        saved = tm.save(
+            artist,
+            row,
+            SaveRequest(
+                audio=mp3,
+                audio_name=mp3.name,
+                caption=gen.caption.text,
+                generated=gen.caption,
+                findings=gen.findings,
+                confirm=True,
+            ),
+        )
         echo(f"item {mp3.name}: {'already saved' if saved.duplicate else 'saved'}")
     return artist

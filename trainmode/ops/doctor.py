@@ -21,6 +21,7 @@ first and is deleted only after TRASH_KEEP_S, so a wrong call can still be undon
 `sweep_at_startup` is the quiet part run when the app and the CLI start: only temp files of dead
 processes and day-old uploads.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,10 +38,10 @@ from trainmode.store import Store, lease
 log = logging.getLogger(__name__)
 
 DAY_S = 24 * 3600.0
-GRACE_S = 15 * 60.0     # item files younger than this may belong to a save in progress
+GRACE_S = 15 * 60.0  # item files younger than this may belong to a save in progress
 TRASH_KEEP_S = 7 * DAY_S  # what --fix removed stays in trash/ this long
-TRASH_PREFIX = "trash"    # trash/<UTC stamp>/<original path>
-CRASH_LEFTOVERS = 3       # row-less files a few crashed saves/exports can leave; more hints at a lost database
+TRASH_PREFIX = "trash"  # trash/<UTC stamp>/<original path>
+CRASH_LEFTOVERS = 3  # row-less files a few crashed saves/exports can leave; more hints at a lost database
 TEMP = "temp files of dead processes"
 UPLOADS = "uploads older than a day"
 ORPHAN_FILES = "item files with no row"
@@ -84,8 +85,9 @@ class Report:
             action = done if f.fixed else (todo if kind in FIXABLE else "not fixable here")
             rows.append((kind, str(len(f.paths)), str(f.bytes), action if f.paths else ""))
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        return "\n".join(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}".rstrip()
-                         for r in rows)
+        return "\n".join(
+            f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}".rstrip() for r in rows
+        )
 
 
 # ---- local temp files -------------------------------------------------------------
@@ -202,8 +204,10 @@ def _database_looks_lost(rowless: list, rows: int) -> str:
     if rows == 0:
         return "the database has no items or exports, yet files exist: it may be new, emptied or replaced"
     if len(rowless) > max(CRASH_LEFTOVERS, rows // 10):
-        return (f"{len(rowless)} files have no row against {rows} rows: more than crashes leave, "
-                "so the database may be an old or replaced copy")
+        return (
+            f"{len(rowless)} files have no row against {rows} rows: more than crashes leave, "
+            "so the database may be an old or replaced copy"
+        )
     return ""
 
 
@@ -237,10 +241,12 @@ def examine(store: Store, *, fix: bool = False) -> Report:
         report.found[kind].bytes = sum(_size(p) for p in paths)
     if fix:
         removers: dict[str, Callable[[], None]] = {
-            TEMP: lambda: _remove_local(local[TEMP]), UPLOADS: lambda: _remove_local(local[UPLOADS]),
+            TEMP: lambda: _remove_local(local[TEMP]),
+            UPLOADS: lambda: _remove_local(local[UPLOADS]),
             ORPHAN_FILES: lambda: _to_trash(store, report.found[ORPHAN_FILES].paths, now),
             DEAD_ZIPS: lambda: _to_trash(store, report.found[DEAD_ZIPS].paths, now),
-            OLD_TRASH: lambda: store.delete_blobs(report.found[OLD_TRASH].paths)}
+            OLD_TRASH: lambda: store.delete_blobs(report.found[OLD_TRASH].paths),
+        }
         for kind, remove in removers.items():
             if report.found[kind].paths:
                 remove()
@@ -264,13 +270,18 @@ def doctor_command(store: Store, *, fix: bool, echo: Callable[[str], None] = pri
     report = examine(store, fix=fix)
     echo(report.table())
     if report.kept_why:
-        echo(f"Files with no row were kept, not removed: {report.kept_why}. If the database was lost, "
-             "restore it from a backup; if these files are really garbage, delete them by hand.")
+        echo(
+            f"Files with no row were kept, not removed: {report.kept_why}. If the database was lost, "
+            "restore it from a backup; if these files are really garbage, delete them by hand."
+        )
     if fix and any(report.found[k].fixed for k in TRASHED):
         echo(f"Removed files are in {TRASH_PREFIX}/ for {TRASH_KEEP_S / DAY_S:.0f} days, then deleted by doctor --fix.")
     if report.clean:
         echo("nothing left behind")
     elif report.unfixed:
-        echo("run `python -m trainmode doctor --fix` to remove what --fix removes" if not fix
-             else "some problems cannot be fixed here: re-save the items or export again")
+        echo(
+            "run `python -m trainmode doctor --fix` to remove what --fix removes"
+            if not fix
+            else "some problems cannot be fixed here: re-save the items or export again"
+        )
     return 1 if report.unfixed else 0

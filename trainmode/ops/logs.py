@@ -2,6 +2,7 @@
 
 A user sees one line; the traceback of anything unexpected is kept here for whoever fixes it.
 """
+
 from __future__ import annotations
 
 import logging

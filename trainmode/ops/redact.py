@@ -4,6 +4,7 @@ SUPABASE_URL may carry a user name and password (pasted from a proxy or a databa
 Mode never needs them (the API key authenticates), so they are never sent, shown or logged:
 messages and captions name the host only, and any text that is shown is scrubbed of them.
 """
+
 from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit, urlunsplit

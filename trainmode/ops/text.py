@@ -1,4 +1,5 @@
 """Rules for the free text a user types (artist names, captions)."""
+
 from __future__ import annotations
 
 from trainmode.errors import ValidationError

@@ -9,6 +9,7 @@ beats per bar and the instrument families, so they cannot disagree.
     facts.stated_bpm     # 124: the whole-number tempo that covers most of the arrangement
     facts.caption_metadata()
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,8 +18,19 @@ from trainmode.sets.als.families import EVIDENCE, FAMILIES, FAMILY_LABELS, famil
 from trainmode.sets.als.key import SCALE_CONFIDENCE, make_key, pitch_class
 from trainmode.sets.als.timing import beats_per_bar
 
-__all__ = ["EVIDENCE", "FAMILIES", "FAMILY_LABELS", "KEY_CONFIDENCE", "SetFacts", "audible_tracks",
-           "beats_per_bar", "families_in", "label", "upgrade_summary", "words_of"]
+__all__ = [
+    "EVIDENCE",
+    "FAMILIES",
+    "FAMILY_LABELS",
+    "KEY_CONFIDENCE",
+    "SetFacts",
+    "audible_tracks",
+    "beats_per_bar",
+    "families_in",
+    "label",
+    "upgrade_summary",
+    "words_of",
+]
 
 KEY_CONFIDENCE = 0.6  # the one rule: a key below this is a guess, stated nowhere
 SCHEMA_VERSION = 2
@@ -40,8 +52,11 @@ def audible_tracks(summary: dict) -> list[dict]:
 
 def _track_families(track: dict, group: str | None) -> list[str]:
     """Same tiers as the parser: own name, else group name, else devices and plug-ins."""
-    for names in ([track.get("name") or ""], [group or ""], [*(track.get("devices") or []),
-                                                            *(track.get("plugins") or [])]):
+    for names in (
+        [track.get("name") or ""],
+        [group or ""],
+        [*(track.get("devices") or []), *(track.get("plugins") or [])],
+    ):
         found = {f for name in names if isinstance(name, str) for f in families_in(name)}
         if found:
             return [f for f in FAMILIES if f in found]
@@ -56,8 +71,11 @@ def _upgrade_key(key) -> dict | None:
         return None
     if key.get("source") == "scale_information":  # v1: 0.4 for a chosen scale, 0.1 for the default
         return make_key(pc, key["mode"], SCALE_CONFIDENCE, "scale_information") if confidence > 0.1 else None
-    return make_key(pc, key["mode"], confidence, key.get("source") or "midi_notes") \
-        if confidence >= KEY_CONFIDENCE else None
+    return (
+        make_key(pc, key["mode"], confidence, key.get("source") or "midi_notes")
+        if confidence >= KEY_CONFIDENCE
+        else None
+    )
 
 
 def upgrade_summary(summary: dict) -> dict:
@@ -77,8 +95,9 @@ def upgrade_summary(summary: dict) -> dict:
     out["key"] = _upgrade_key(summary.get("key"))
     length = summary.get("length") or {}
     per_beat = (length.get("seconds") or 0) / length["beats"] if length.get("beats") else (60.0 / bpm if bpm else 0)
-    out["locators"] = [{**loc, "seconds": round(float(loc.get("time") or 0) * per_beat, 3)}
-                       for loc in summary.get("locators") or []]
+    out["locators"] = [
+        {**loc, "seconds": round(float(loc.get("time") or 0) * per_beat, 3)} for loc in summary.get("locators") or []
+    ]
     playing = [t for t in audible_tracks(summary) if t.get("clip_count", 1)]
     found = {f for t in playing for f in _track_families(t, t.get("group"))}
     out["instruments"] = [{"family": f, "seconds": 0.0} for f in FAMILIES if f in found]

@@ -1,4 +1,5 @@
 """Library: artists, profiles and importing .als files into als_summaries."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -19,7 +20,7 @@ MAX_ARTIST_NAME = 100
 @dataclass(frozen=True)
 class ImportResult:
     filename: str
-    status: str                 # "imported" | "duplicate" | "failed"
+    status: str  # "imported" | "duplicate" | "failed"
     parse_id: str | None = None
     error: str | None = None
 
@@ -44,8 +45,9 @@ def create_artist(store: Store, name: str) -> dict:
 def require_artist(store: Store, name: str) -> dict:
     artist = find_artist(store, name)
     if artist is None:
-        raise NotFoundError(f"No artist called {name!r}. Import a set for it first "
-                            "(python -m trainmode import --artist ...).")
+        raise NotFoundError(
+            f"No artist called {name!r}. Import a set for it first (python -m trainmode import --artist ...)."
+        )
     return artist
 
 
@@ -72,8 +74,12 @@ def import_one(store: Store, name: str, source: Source, filename: str) -> Import
     return ImportResult(parsed.filename, "imported" if created else "duplicate", parsed.parse_id)
 
 
-def import_sets(store: Store, name: str, sources: Iterable[tuple[str, Source]],
-                on_progress: Callable[[int, ImportResult], None] | None = None) -> list[ImportResult]:
+def import_sets(
+    store: Store,
+    name: str,
+    sources: Iterable[tuple[str, Source]],
+    on_progress: Callable[[int, ImportResult], None] | None = None,
+) -> list[ImportResult]:
     """Import many sets for the artist `name` (created with its first good set); a broken
     file is reported and the others go on."""
     results = []

@@ -3,6 +3,7 @@
 Known fields are typed; other fields are kept as they are (the schema is the
 artist's, not ours), so an editor never loses what a user wrote.
 """
+
 from __future__ import annotations
 
 import functools
@@ -40,7 +41,7 @@ EXAMPLE_MASTER_SCHEMA = {
 
 
 def validate_master_schema(value: dict) -> dict:
-    exc = jsonschema.exceptions.best_match(_validator().iter_errors(value))   # the error jsonschema.validate raises
+    exc = jsonschema.exceptions.best_match(_validator().iter_errors(value))  # the error jsonschema.validate raises
     if exc is not None:
         where = "/".join(str(p) for p in exc.absolute_path) or "the top level"
         raise ValidationError(f"master_schema is not valid at {where}: {exc.message}")
@@ -60,8 +61,9 @@ def parse_master_schema(text: str) -> dict:
     try:
         value = json.loads(text or "{}")
     except json.JSONDecodeError as exc:
-        raise ValidationError(f"master_schema is not valid JSON: {exc.msg} at line {exc.lineno}, "
-                              f"column {exc.colno}.") from None
+        raise ValidationError(
+            f"master_schema is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+        ) from None
     return validate_master_schema(value)
 
 
@@ -91,8 +93,9 @@ def derive_master_schema(summaries: list[dict], current: dict | None = None) -> 
     derived["keys"] = _most_common(Counter(f.key for f in facts if f.key))[:MAX_KEYS]
     derived["meters"] = _most_common(Counter(f.time_signature for f in facts if f.time_signature))
     families = Counter(label for f in facts for label in f.instrument_labels)
-    derived["instruments"] = [name for name in _most_common(families)
-                              if families[name] >= SIGNATURE_SHARE * len(summaries)]
+    derived["instruments"] = [
+        name for name in _most_common(families) if families[name] >= SIGNATURE_SHARE * len(summaries)
+    ]
     return validate_master_schema(derived)
 
 

@@ -1,4 +1,5 @@
 """Storage backends behind one interface; `open_store` picks one from the settings."""
+
 from __future__ import annotations
 
 from trainmode.config import Settings
@@ -11,5 +12,6 @@ __all__ = ["Store", "EmbeddedStore", "new_id", "open_store"]
 def open_store(settings: Settings) -> Store:
     if settings.backend == "supabase":
         from trainmode.store.supabase.store import SupabaseStore  # lazy: supabase-py is only needed for this backend
+
         return SupabaseStore.from_settings(settings)
     return EmbeddedStore(settings.data_dir)

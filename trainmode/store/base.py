@@ -5,6 +5,7 @@ Rows are plain dicts keyed by the column names of the schema
 (master_schema, summary, provenance, findings) are dicts. Ids are UUID strings,
 timestamps ISO-8601 UTC strings.
 """
+
 from __future__ import annotations
 
 import abc
@@ -26,6 +27,7 @@ BlobSource = bytes | str | Path | BinaryIO
 @dataclass(frozen=True)
 class BlobInfo:
     """One stored blob, as list_blobs sees it. `updated_at` is a UTC datetime (None if unknown)."""
+
     path: str
     bytes: int
     updated_at: datetime | None
@@ -41,8 +43,13 @@ CLIP_FIELDS = ("position", "section", "start_s", "end_s", "caption", "variants",
 
 def clip_row(item_id: str, mode: str, clip: dict, row_id: str, created_at: str) -> dict:
     """A training_clips row from a clip as the service hands it over (unknown keys dropped)."""
-    row = {"id": row_id, "item_id": item_id, "mode": mode, "created_at": created_at,
-           **{k: clip[k] for k in CLIP_FIELDS if k in clip}}
+    row = {
+        "id": row_id,
+        "item_id": item_id,
+        "mode": mode,
+        "created_at": created_at,
+        **{k: clip[k] for k in CLIP_FIELDS if k in clip},
+    }
     row.setdefault("section", "")
     return row
 
@@ -54,7 +61,7 @@ class Store(abc.ABC):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        for name, tables in WRITES.items():   # store/generations.py: which tables each write changes
+        for name, tables in WRITES.items():  # store/generations.py: which tables each write changes
             if name in cls.__dict__:
                 setattr(cls, name, changes_rows(cls.__dict__[name], tables))
 
@@ -88,8 +95,7 @@ class Store(abc.ABC):
 
     # ---- ALS summaries ----------------------------------------------------------
     @abc.abstractmethod
-    def add_summary(self, artist_id: str, parse_id: str, als_filename: str,
-                    summary: dict) -> tuple[dict, bool]:
+    def add_summary(self, artist_id: str, parse_id: str, als_filename: str, summary: dict) -> tuple[dict, bool]:
         """Insert unless (artist_id, parse_id) exists. Returns (row, created)."""
 
     @abc.abstractmethod
@@ -109,6 +115,7 @@ class Store(abc.ABC):
         """The Library's narrow view of the artist's sets (trainmode/store/set_rows.py: no whole
         summary), ordered like list_summaries. Backends override this with a projection."""
         from trainmode.store.set_rows import from_summary_row
+
         return [from_summary_row(r) for r in self.list_summaries(artist_id)]
 
     # ---- training items ---------------------------------------------------------
@@ -126,8 +133,20 @@ class Store(abc.ABC):
     def list_items(self, artist_id: str, status: str | None = None) -> list[dict]:
         """The artist's items, oldest first (created_at, then id): the export order."""
 
-    ITEM_ROW_COLUMNS = ("id", "artist_id", "als_summary_id", "parse_id", "audio_filename", "status", "prompt_text",
-                        "prompt_writer", "prompt_edited", "audio_duration_s", "created_by", "created_at")
+    ITEM_ROW_COLUMNS = (
+        "id",
+        "artist_id",
+        "als_summary_id",
+        "parse_id",
+        "audio_filename",
+        "status",
+        "prompt_text",
+        "prompt_writer",
+        "prompt_edited",
+        "audio_duration_s",
+        "created_by",
+        "created_at",
+    )
 
     def list_item_rows(self, artist_id: str) -> list[dict]:
         """The items as the pages' tables show them (ITEM_ROW_COLUMNS: no provenance, findings or
@@ -138,16 +157,17 @@ class Store(abc.ABC):
         """(at most `limit` item rows from `offset` in list_item_rows order, how many items the
         artist has): a table of thousands of items reads one page. Backends override this with a query."""
         rows = self.list_item_rows(artist_id)
-        return rows[offset:offset + limit], len(rows)
+        return rows[offset : offset + limit], len(rows)
 
     def count_items(self, artist_id: str, als_summary_id: str) -> int:
         """How many of the artist's items were made from the set `als_summary_id`."""
         return sum(r["als_summary_id"] == als_summary_id for r in self.list_item_rows(artist_id))
 
     # ---- changes and deletes (the Library's and Export page's delete buttons) ------
-    CHANGEABLE = {"training_items": frozenset({"prompt_text", "prompt_edited", "status", "export_id", "exported_at",
-                                              "metadata"}),
-                  "exports": frozenset({"created_by"})}
+    CHANGEABLE = {
+        "training_items": frozenset({"prompt_text", "prompt_edited", "status", "export_id", "exported_at", "metadata"}),
+        "exports": frozenset({"created_by"}),
+    }
 
     @abc.abstractmethod
     def update_row(self, table: str, row_id: str, changes: dict) -> dict | None:
@@ -199,8 +219,7 @@ class Store(abc.ABC):
         """Renew a running export's lease; False if it is no longer running (taken over)."""
 
     @abc.abstractmethod
-    def complete_export(self, export_id: str, item_ids: list[str], *, item_count: int,
-                        bytes: int, sha256: str) -> dict:
+    def complete_export(self, export_id: str, item_ids: list[str], *, item_count: int, bytes: int, sha256: str) -> dict:
         """In ONE transaction: mark the export complete and the items exported
         (status, exported_at, export_id). Nothing changes if any part fails."""
 

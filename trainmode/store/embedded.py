@@ -1,5 +1,6 @@
 """The embedded backend: SQLite (WAL, foreign keys on) + a blob folder, both under
 one data dir. It is the default, so a fresh laptop needs no account."""
+
 from __future__ import annotations
 
 import json
@@ -72,8 +73,10 @@ class EmbeddedStore(Store):
         self._pool = ConnectionPool(self._connect)  # one per thread, reused by the next thread (sqlite_pool.py)
         try:
             self._conn().executescript(SCHEMA_SQL)  # idempotent: IF NOT EXISTS everywhere
-            _add_columns(self._conn(), {"training_items": ["created_by"],
-                                        "exports": ["lease_owner", "heartbeat_at", "created_by"]})
+            _add_columns(
+                self._conn(),
+                {"training_items": ["created_by"], "exports": ["lease_owner", "heartbeat_at", "created_by"]},
+            )
         except sqlite3.Error as exc:
             raise StoreError(f"Cannot open the local database {self.db_path}: {exc}.") from None
 
@@ -132,9 +135,17 @@ class EmbeddedStore(Store):
             if db.execute("SELECT 1 FROM artists WHERE name = ? COLLATE NOCASE", (name,)).fetchone():
                 return self.find_artist(name)  # created by a concurrent run
             self._insert(db, "artists", artist)
-            self._insert(db, "artist_profiles", {
-                "id": new_id(), "artist_id": artist["id"], "master_schema": {},
-                "created_at": artist["created_at"], "updated_at": artist["created_at"]})
+            self._insert(
+                db,
+                "artist_profiles",
+                {
+                    "id": new_id(),
+                    "artist_id": artist["id"],
+                    "master_schema": {},
+                    "created_at": artist["created_at"],
+                    "updated_at": artist["created_at"],
+                },
+            )
         return artist
 
     def find_artist(self, name: str) -> dict | None:
@@ -154,7 +165,8 @@ class EmbeddedStore(Store):
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE artist_profiles SET master_schema = ?, updated_at = ? WHERE artist_id = ?",
-                (_encode(master_schema), now_iso(), artist_id))
+                (_encode(master_schema), now_iso(), artist_id),
+            )
             if cur.rowcount == 0:
                 raise NotFoundError("This artist has no profile; create the artist first.")
 
@@ -163,11 +175,18 @@ class EmbeddedStore(Store):
         existing = self.get_summary(artist_id, parse_id)
         if existing:
             return existing, False
-        row = {"id": new_id(), "artist_id": artist_id, "parse_id": parse_id,
-               "als_filename": als_filename, "summary": summary, "created_at": now_iso()}
+        row = {
+            "id": new_id(),
+            "artist_id": artist_id,
+            "parse_id": parse_id,
+            "als_filename": als_filename,
+            "summary": summary,
+            "created_at": now_iso(),
+        }
         with self._tx() as db:  # decided inside the transaction: a concurrent import may have won
-            if db.execute("SELECT 1 FROM als_summaries WHERE artist_id = ? AND parse_id = ?",
-                          (artist_id, parse_id)).fetchone():
+            if db.execute(
+                "SELECT 1 FROM als_summaries WHERE artist_id = ? AND parse_id = ?", (artist_id, parse_id)
+            ).fetchone():
                 return self.get_summary(artist_id, parse_id), False
             self._insert(db, "als_summaries", row)
         return row, True
@@ -179,47 +198,68 @@ class EmbeddedStore(Store):
         return self._all("SELECT * FROM als_summaries WHERE artist_id = ? ORDER BY als_filename, parse_id", artist_id)
 
     def list_set_rows(self, artist_id):
-        rows = self._all(f"SELECT {set_rows.sqlite_select()} FROM als_summaries WHERE artist_id = ? "
-                         "ORDER BY als_filename, parse_id", artist_id)
-        return [set_rows.from_summary_row(self.get_summary(artist_id, r["parse_id"])) if set_rows.needs_whole(r)
-                else set_rows.finish(r) for r in rows]
+        rows = self._all(
+            f"SELECT {set_rows.sqlite_select()} FROM als_summaries WHERE artist_id = ? ORDER BY als_filename, parse_id",
+            artist_id,
+        )
+        return [
+            set_rows.from_summary_row(self.get_summary(artist_id, r["parse_id"]))
+            if set_rows.needs_whole(r)
+            else set_rows.finish(r)
+            for r in rows
+        ]
 
     # ---- training items ---------------------------------------------------------
     def insert_item(self, item: dict) -> dict:
         stamp = now_iso()
         row = {"created_at": stamp, "updated_at": stamp, "status": "ready", **item}
         with self._tx() as db:  # decided inside the transaction: concurrent saves cannot both insert
-            if db.execute("SELECT 1 FROM training_items WHERE artist_id = ? AND audio_sha256 = ?",
-                          (row["artist_id"], row["audio_sha256"])).fetchone():
+            if db.execute(
+                "SELECT 1 FROM training_items WHERE artist_id = ? AND audio_sha256 = ?",
+                (row["artist_id"], row["audio_sha256"]),
+            ).fetchone():
                 raise DuplicateError("This MP3 is already a training item of this artist.")
             self._insert(db, "training_items", row)
         return self.get_item(row["id"])
 
     def list_item_rows(self, artist_id):
-        return self._all(f"SELECT {', '.join(self.ITEM_ROW_COLUMNS)} FROM training_items WHERE artist_id = ? "
-                         "ORDER BY created_at, id", artist_id)
+        return self._all(
+            f"SELECT {', '.join(self.ITEM_ROW_COLUMNS)} FROM training_items WHERE artist_id = ? "
+            "ORDER BY created_at, id",
+            artist_id,
+        )
 
     def item_row_page(self, artist_id, offset, limit):
-        rows = self._all(f"SELECT {', '.join(self.ITEM_ROW_COLUMNS)} FROM training_items WHERE artist_id = ? "
-                         "ORDER BY created_at, id LIMIT ? OFFSET ?", artist_id, limit, offset)
+        rows = self._all(
+            f"SELECT {', '.join(self.ITEM_ROW_COLUMNS)} FROM training_items WHERE artist_id = ? "
+            "ORDER BY created_at, id LIMIT ? OFFSET ?",
+            artist_id,
+            limit,
+            offset,
+        )
         return rows, self._one("SELECT count(*) AS n FROM training_items WHERE artist_id = ?", artist_id)["n"]
 
     def count_items(self, artist_id, als_summary_id):
-        return self._one("SELECT count(*) AS n FROM training_items WHERE artist_id = ? AND als_summary_id = ?",
-                         artist_id, als_summary_id)["n"]
+        return self._one(
+            "SELECT count(*) AS n FROM training_items WHERE artist_id = ? AND als_summary_id = ?",
+            artist_id,
+            als_summary_id,
+        )["n"]
 
     def get_item(self, item_id):
         return self._one("SELECT * FROM training_items WHERE id = ?", item_id)
 
     def find_item_by_audio(self, artist_id, audio_sha256):
-        return self._one("SELECT * FROM training_items WHERE artist_id = ? AND audio_sha256 = ?",
-                         artist_id, audio_sha256)
+        return self._one(
+            "SELECT * FROM training_items WHERE artist_id = ? AND audio_sha256 = ?", artist_id, audio_sha256
+        )
 
     def list_items(self, artist_id, status=None):
         if status is None:
             return self._all("SELECT * FROM training_items WHERE artist_id = ? ORDER BY created_at, id", artist_id)
-        return self._all("SELECT * FROM training_items WHERE artist_id = ? AND status = ? "
-                         "ORDER BY created_at, id", artist_id, status)
+        return self._all(
+            "SELECT * FROM training_items WHERE artist_id = ? AND status = ? ORDER BY created_at, id", artist_id, status
+        )
 
     # ---- changes and deletes ------------------------------------------------------
     def update_row(self, table, row_id, changes):
@@ -239,10 +279,12 @@ class EmbeddedStore(Store):
 
     def save_draft(self, artist_id, draft, created_by=None):
         with self._tx() as db:
-            db.execute("INSERT INTO queue_drafts (artist_id, draft, created_by, updated_at) VALUES (?, ?, ?, ?) "
-                       "ON CONFLICT (artist_id) DO UPDATE SET draft = excluded.draft, "
-                       "created_by = excluded.created_by, updated_at = excluded.updated_at",
-                       (artist_id, _encode(draft), created_by, now_iso()))
+            db.execute(
+                "INSERT INTO queue_drafts (artist_id, draft, created_by, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (artist_id) DO UPDATE SET draft = excluded.draft, "
+                "created_by = excluded.created_by, updated_at = excluded.updated_at",
+                (artist_id, _encode(draft), created_by, now_iso()),
+            )
 
     def get_draft(self, artist_id):
         return self._one("SELECT * FROM queue_drafts WHERE artist_id = ?", artist_id)
@@ -271,25 +313,39 @@ class EmbeddedStore(Store):
     # ---- exports ----------------------------------------------------------------
     def begin_export(self, export: dict, stale_after_s: float = lease.LEASE_S) -> dict:
         stamp = datetime.now(UTC)
-        row = {"status": "building", "item_count": 0, "bytes": 0, "lease_owner": lease.new_owner(),
-               "created_at": stamp.isoformat(timespec="microseconds"), **export}
+        row = {
+            "status": "building",
+            "item_count": 0,
+            "bytes": 0,
+            "lease_owner": lease.new_owner(),
+            "created_at": stamp.isoformat(timespec="microseconds"),
+            **export,
+        }
         row["heartbeat_at"] = row["created_at"]
         with self._tx() as db:
-            for old in db.execute("SELECT * FROM exports WHERE artist_id = ? AND status = 'building'",
-                                  (row["artist_id"],)).fetchall():
-                reason = lease.takeover_reason(old["lease_owner"], old["heartbeat_at"] or old["created_at"],
-                                               stamp, stale_after_s)
+            for old in db.execute(
+                "SELECT * FROM exports WHERE artist_id = ? AND status = 'building'", (row["artist_id"],)
+            ).fetchall():
+                reason = lease.takeover_reason(
+                    old["lease_owner"], old["heartbeat_at"] or old["created_at"], stamp, stale_after_s
+                )
                 if reason is None:
                     raise ExportBusyError("An export of this artist is already running; wait for it to finish.")
-                db.execute("UPDATE exports SET status = 'failed', error = ?, completed_at = ? WHERE id = ?",
-                           (reason, row["created_at"], old["id"]))
+                db.execute(
+                    "UPDATE exports SET status = 'failed', error = ?, completed_at = ? WHERE id = ?",
+                    (reason, row["created_at"], old["id"]),
+                )
             self._insert(db, "exports", row)
         return self.get_export(row["id"])
 
     def heartbeat_export(self, export_id: str) -> bool:
         with self._tx() as db:
-            return db.execute("UPDATE exports SET heartbeat_at = ? WHERE id = ? AND status = 'building'",
-                              (now_iso(), export_id)).rowcount == 1
+            return (
+                db.execute(
+                    "UPDATE exports SET heartbeat_at = ? WHERE id = ? AND status = 'building'", (now_iso(), export_id)
+                ).rowcount
+                == 1
+            )
 
     def get_export(self, export_id: str) -> dict | None:
         return self._one("SELECT * FROM exports WHERE id = ?", export_id)
@@ -304,17 +360,24 @@ class EmbeddedStore(Store):
                 cur = db.execute(
                     "UPDATE training_items SET status = 'exported', exported_at = ?, export_id = ?, updated_at = ? "
                     "WHERE id = ? AND artist_id = ? AND status = 'ready'",
-                    (stamp, export_id, stamp, item_id, export["artist_id"]))
+                    (stamp, export_id, stamp, item_id, export["artist_id"]),
+                )
                 if cur.rowcount != 1:
                     raise StoreError("An item changed while the export ran; nothing was marked exported. Export again.")
-            db.execute("UPDATE exports SET status = 'complete', item_count = ?, bytes = ?, sha256 = ?, "
-                       "completed_at = ? WHERE id = ?", (item_count, bytes, sha256, stamp, export_id))
+            db.execute(
+                "UPDATE exports SET status = 'complete', item_count = ?, bytes = ?, sha256 = ?, "
+                "completed_at = ? WHERE id = ?",
+                (item_count, bytes, sha256, stamp, export_id),
+            )
         return self.get_export(export_id)
 
     def fail_export(self, export_id, error):
         with self._tx() as db:
-            db.execute("UPDATE exports SET status = 'failed', error = ?, completed_at = ? "
-                       "WHERE id = ? AND status = 'building'", (error[:500], now_iso(), export_id))
+            db.execute(
+                "UPDATE exports SET status = 'failed', error = ?, completed_at = ? "
+                "WHERE id = ? AND status = 'building'",
+                (error[:500], now_iso(), export_id),
+            )
 
     def list_exports(self, artist_id):
         return self._all("SELECT * FROM exports WHERE artist_id = ? ORDER BY created_at DESC, id", artist_id)
@@ -379,8 +442,13 @@ class EmbeddedStore(Store):
                     stat = file.stat()
                 except FileNotFoundError:  # replaced or deleted meanwhile
                     continue
-                found.append(BlobInfo(file.relative_to(self.blob_dir).as_posix(), stat.st_size,
-                                      datetime.fromtimestamp(stat.st_mtime, UTC)))
+                found.append(
+                    BlobInfo(
+                        file.relative_to(self.blob_dir).as_posix(),
+                        stat.st_size,
+                        datetime.fromtimestamp(stat.st_mtime, UTC),
+                    )
+                )
         return found
 
     def blob_url(self, path, expires_s=None):

@@ -4,6 +4,7 @@ Blobs the store keeps on this machine are read in place; the others are download
 ahead by a bounded thread pool into temp files that are deleted once read, so a remote
 backend's latency overlaps with the reader's work and disk use stays bounded.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,8 @@ from pathlib import Path
 
 from trainmode.store.base import Store
 
-SIGN_BATCH = 100        # links signed per request, just ahead of the fetches that use them
-SIGNED_FOR_S = 600      # a batch is used within seconds; this leaves room for slow downloads
+SIGN_BATCH = 100  # links signed per request, just ahead of the fetches that use them
+SIGNED_FOR_S = 600  # a batch is used within seconds; this leaves room for slow downloads
 
 
 class Links:
@@ -30,7 +31,7 @@ class Links:
 
     def url(self, index: int) -> str | None:
         if index >= self.signed_to:
-            batch = self.paths[index:index + SIGN_BATCH]
+            batch = self.paths[index : index + SIGN_BATCH]
             urls = self.store.sign_many(batch, SIGNED_FOR_S)
             if urls is None:
                 return None

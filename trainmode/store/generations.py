@@ -5,14 +5,14 @@ rows, importing a set keeps the items.
 Every write moves the generation of each table it changes (also after a failure: part of it may
 have landed).
 """
+
 from __future__ import annotations
 
 import functools
 import itertools
 from collections.abc import Callable
 
-TABLES = ("artists", "artist_profiles", "als_summaries", "training_items", "exports", "queue_drafts",
-          "training_clips")
+TABLES = ("artists", "artist_profiles", "als_summaries", "training_items", "exports", "queue_drafts", "training_clips")
 # Deleting rows of a table also removes or changes rows of these (the schema's `on delete
 # cascade` references; an export's items are unlinked with it).
 GOES_WITH = {
@@ -43,11 +43,12 @@ WRITES: dict[str, tuple[str, ...] | Callable[..., tuple[str, ...]]] = {
     "fail_export": ("exports",),
     "save_clips": ("training_clips",),
 }
-_COUNTER = itertools.count(1)   # next() is atomic: no two writes share a generation
+_COUNTER = itertools.count(1)  # next() is atomic: no two writes share a generation
 
 
 def changes_rows(method: Callable, tables) -> Callable:
     """`method` that, when it returns or fails, moves the store's generations of `tables`."""
+
     @functools.wraps(method)
     def write(self, *args, **kwargs):
         try:
@@ -58,6 +59,7 @@ def changes_rows(method: Callable, tables) -> Callable:
             per_table = self.__dict__.setdefault("_table_generations", {})
             for table in touched:
                 per_table[table] = stamp
+
     return write
 
 

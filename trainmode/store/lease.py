@@ -7,6 +7,7 @@ every HEARTBEAT_S seconds while it runs. A lease is taken over at once when its 
 another machine that stopped). Temp files carry the same owner tag (without the token) in their
 names, so a sweep can tell the files of a dead process from those of a live one.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,8 @@ from datetime import datetime
 
 log = logging.getLogger(__name__)
 
-LEASE_S = 30.0          # a heartbeat older than this frees the artist
-HEARTBEAT_S = 5.0       # how often a running export renews its lease
+LEASE_S = 30.0  # a heartbeat older than this frees the artist
+HEARTBEAT_S = 5.0  # how often a running export renews its lease
 HOLDER_DIED = "taken over: holder died"
 HEARTBEAT_STOPPED = "taken over: heartbeat stopped"
 _TAG = re.compile(r"tm([0-9a-f]{8})p(\d+)s(\d+)")
@@ -102,6 +103,7 @@ class Heartbeat:
 
     def _run(self) -> None:
         from trainmode.errors import TrainModeError
+
         while not self._stop.wait(self.every_s):
             try:
                 if not self.store.heartbeat_export(self.export_id):

@@ -10,6 +10,7 @@ An entry is served again only while
   tell (Supabase), for at most REVALIDATE_S seconds.
 So a rerun after a filter change costs no query, and an import shows at once everywhere.
 """
+
 from __future__ import annotations
 
 import time
@@ -19,7 +20,7 @@ from typing import TypeVar
 from trainmode.store import Store
 
 T = TypeVar("T")
-REVALIDATE_S = 30.0   # another process's write to Supabase shows within this
+REVALIDATE_S = 30.0  # another process's write to Supabase shows within this
 
 
 class ReadCache:

@@ -10,19 +10,28 @@ before) is read whole once and upgraded here.
      "bpm": 124.0, "meter": "4/4", "key": "A minor", "seconds": 185.2, "midi": 3, "audio": 2,
      "instruments": ["drums", "bass"], "plugins": [...], "devices": [...], "live": "12.1"}
 """
+
 from __future__ import annotations
 
 import json
 
 from trainmode.sets.facts import KEY_CONFIDENCE, SCHEMA_VERSION, SetFacts
 
-COLUMNS = ("id", "parse_id", "als_filename", "created_at")   # created_at: pairing offers the newest import first
+COLUMNS = ("id", "parse_id", "als_filename", "created_at")  # created_at: pairing offers the newest import first
 # output field -> path inside the summary
 PATHS = {
-    "version": ("schema_version",), "bpm": ("tempo", "dominant_bpm"), "meter": ("time_signature",),
-    "key_name": ("key", "name"), "key_confidence": ("key", "confidence"), "seconds": ("length", "seconds"),
-    "midi": ("track_counts", "midi"), "audio": ("track_counts", "audio"), "instruments": ("instruments",),
-    "plugins": ("plugins",), "devices": ("devices",), "live": ("live_version",),
+    "version": ("schema_version",),
+    "bpm": ("tempo", "dominant_bpm"),
+    "meter": ("time_signature",),
+    "key_name": ("key", "name"),
+    "key_confidence": ("key", "confidence"),
+    "seconds": ("length", "seconds"),
+    "midi": ("track_counts", "midi"),
+    "audio": ("track_counts", "audio"),
+    "instruments": ("instruments",),
+    "plugins": ("plugins",),
+    "devices": ("devices",),
+    "live": ("live_version",),
 }
 LISTS = ("instruments", "plugins", "devices")
 
@@ -35,8 +44,24 @@ def sqlite_select() -> str:
 
 # The order of the values in each array train_mode_set_rows answers with
 # (supabase/migrations/20261204000000_train_mode_set_rows.sql).
-COMPACT = ("id", "parse_id", "als_filename", "version", "bpm", "meter", "key_name", "key_confidence", "seconds",
-           "midi", "audio", "live", "instruments", "plugins", "devices", "created_at")
+COMPACT = (
+    "id",
+    "parse_id",
+    "als_filename",
+    "version",
+    "bpm",
+    "meter",
+    "key_name",
+    "key_confidence",
+    "seconds",
+    "midi",
+    "audio",
+    "live",
+    "instruments",
+    "plugins",
+    "devices",
+    "created_at",
+)
 
 
 def from_compact(answer: dict) -> list[dict]:
@@ -58,8 +83,11 @@ def finish(raw: dict) -> dict:
         row[name] = value
     confident = row.pop("key_name"), float(row.pop("key_confidence") or 0)
     row["key"] = confident[0] if confident[0] and confident[1] >= KEY_CONFIDENCE else None
-    row["instruments"] = [i["family"] if isinstance(i, dict) else i   # compact answers name the families only
-                          for i in row["instruments"] or [] if isinstance(i, dict | str)]
+    row["instruments"] = [
+        i["family"] if isinstance(i, dict) else i  # compact answers name the families only
+        for i in row["instruments"] or []
+        if isinstance(i, dict | str)
+    ]
     row["plugins"], row["devices"] = list(row["plugins"] or []), list(row["devices"] or [])
     return row
 
@@ -74,8 +102,17 @@ def from_summary_row(summary_row: dict) -> dict:
     s = summary_row.get("summary") or {}
     facts = SetFacts.from_summary(s)
     counts = s.get("track_counts") or {}
-    return {**{c: summary_row.get(c) for c in COLUMNS}, "version": SCHEMA_VERSION, "bpm": facts.dominant_bpm,
-            "meter": facts.time_signature, "key": facts.key, "seconds": facts.length_seconds,
-            "midi": counts.get("midi"), "audio": counts.get("audio"), "instruments": list(facts.instruments),
-            "plugins": list(s.get("plugins") or []), "devices": list(s.get("devices") or []),
-            "live": s.get("live_version")}
+    return {
+        **{c: summary_row.get(c) for c in COLUMNS},
+        "version": SCHEMA_VERSION,
+        "bpm": facts.dominant_bpm,
+        "meter": facts.time_signature,
+        "key": facts.key,
+        "seconds": facts.length_seconds,
+        "midi": counts.get("midi"),
+        "audio": counts.get("audio"),
+        "instruments": list(facts.instruments),
+        "plugins": list(s.get("plugins") or []),
+        "devices": list(s.get("devices") or []),
+        "live": s.get("live_version"),
+    }

@@ -4,6 +4,7 @@ Streamlit runs each rerun in a new thread. A thread's connection goes back to a 
 when the thread ends, and the next thread takes it, so a session keeps one connection
 instead of opening one per rerun.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -38,9 +39,9 @@ class ConnectionPool:
 
     def _release(self, conn: sqlite3.Connection) -> None:
         try:
-            if conn.in_transaction:   # a thread that died mid-transaction leaves nothing half-done
+            if conn.in_transaction:  # a thread that died mid-transaction leaves nothing half-done
                 conn.execute("ROLLBACK")
-        except sqlite3.ProgrammingError:   # closed by close()
+        except sqlite3.ProgrammingError:  # closed by close()
             return
         with self._lock:
             self._free.append(conn)

@@ -1,4 +1,5 @@
 """Sizes and seekable copies of upload sources, for backends that send files over the network."""
+
 from __future__ import annotations
 
 import io
@@ -10,7 +11,7 @@ from typing import BinaryIO
 
 from trainmode.errors import StoreError
 
-SPOOL_IN_MEMORY = 8 * 1024 * 1024      # smaller copies stay in memory
+SPOOL_IN_MEMORY = 8 * 1024 * 1024  # smaller copies stay in memory
 
 
 def file_size(path: Path) -> int:

@@ -7,6 +7,7 @@ Restoring downloads the MP3s to temp files, fact-checks the captions again and j
 audio analysis against the set again (the MP3 is not listened to twice). Discarding
 deletes the row and the blobs; drafts untouched for `MAX_AGE` are swept the same way.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,21 @@ from trainmode.train.work_queue import QueueEntry, spill_upload
 log = logging.getLogger(__name__)
 MAX_AGE = timedelta(days=7)
 SummaryOf = Callable[[str], "dict | None"]
-KEPT = ("id", "parse_id", "als_filename", "audio_name", "pairing", "state", "caption", "error", "failed_step",
-        "note", "item_id", "by", "variants")
+KEPT = (
+    "id",
+    "parse_id",
+    "als_filename",
+    "audio_name",
+    "pairing",
+    "state",
+    "caption",
+    "error",
+    "failed_step",
+    "note",
+    "item_id",
+    "by",
+    "variants",
+)
 
 
 def blob_path(artist_id: str, entry_id: str) -> str:
@@ -38,13 +52,19 @@ def blob_path(artist_id: str, entry_id: str) -> str:
 
 
 def as_json(entries: list[QueueEntry]) -> dict:
-    return {"version": 1, "entries": [{
-        **{k: getattr(e, k) for k in KEPT},
-        "audio": asdict(e.audio) if e.audio else None,
-        "generated": e.generated.to_dict() if e.generated else None,
-        "analysis": e.analysis.to_dict() if e.analysis else None,
-        "blob": e.draft_blob,
-    } for e in entries]}
+    return {
+        "version": 1,
+        "entries": [
+            {
+                **{k: getattr(e, k) for k in KEPT},
+                "audio": asdict(e.audio) if e.audio else None,
+                "generated": e.generated.to_dict() if e.generated else None,
+                "analysis": e.analysis.to_dict() if e.analysis else None,
+                "blob": e.draft_blob,
+            }
+            for e in entries
+        ],
+    }
 
 
 def _blobs(draft: dict | None) -> set[str]:
@@ -62,7 +82,7 @@ def save(store: Store, artist: dict, entries: list[QueueEntry], by: str | None =
             store.put_blob(path, entry.audio_path, "audio/mpeg")
             entry.draft_blob = path
         elif entry.state == "saved":
-            entry.draft_blob = None     # the item has its own copy now
+            entry.draft_blob = None  # the item has its own copy now
     old = store.get_draft(artist["id"])
     draft = as_json(entries)
     store.save_draft(artist["id"], draft, by)
@@ -84,26 +104,32 @@ def _download(store: Store, path: str) -> str:
 
 def _entry(store: Store, artist: dict, data: dict, summary_of: SummaryOf, master_schema: dict) -> QueueEntry:
     audio_path = _download(store, data["blob"]) if data.get("blob") else ""
-    entry = QueueEntry(artist_id=artist["id"], audio_path=audio_path,
-                       audio=AudioInfo(**data["audio"]) if data.get("audio") else None,
-                       generated=GeneratedCaption(**data["generated"]) if data.get("generated") else None,
-                       analysis=AudioAnalysis.from_dict(data["analysis"]) if data.get("analysis") else None,
-                       draft_blob=data.get("blob"), **{k: data.get(k) for k in KEPT if k in data})
+    entry = QueueEntry(
+        artist_id=artist["id"],
+        audio_path=audio_path,
+        audio=AudioInfo(**data["audio"]) if data.get("audio") else None,
+        generated=GeneratedCaption(**data["generated"]) if data.get("generated") else None,
+        analysis=AudioAnalysis.from_dict(data["analysis"]) if data.get("analysis") else None,
+        draft_blob=data.get("blob"),
+        **{k: data.get(k) for k in KEPT if k in data},
+    )
     row = summary_of(entry.parse_id)
     if entry.analysis and row:
         entry.verdict = judge(entry.analysis, row["summary"])
     if entry.caption and row:
         entry.findings = list(check_caption(entry.caption, row["summary"], master_schema, artist_name=artist["name"]))
-    if not entry.variants and entry.generated:   # a draft kept before variants were editable
+    if not entry.variants and entry.generated:  # a draft kept before variants were editable
         entry.variants = dict(entry.generated.variants)
     if entry.variants and row:
-        entry.variant_findings = check_variants(entry.variants, row["summary"], master_schema,
-                                                artist_name=artist["name"])
+        entry.variant_findings = check_variants(
+            entry.variants, row["summary"], master_schema, artist_name=artist["name"]
+        )
     return entry
 
 
-def restore(store: Store, artist: dict, summary_of: SummaryOf,
-            master_schema: dict) -> tuple[list[QueueEntry], str | None]:
+def restore(
+    store: Store, artist: dict, summary_of: SummaryOf, master_schema: dict
+) -> tuple[list[QueueEntry], str | None]:
     """The artist's draft as queue entries (and when it was last changed), or ([], None).
     `summary_of(parse_id)`: the whole set row (or None when the set is gone), asked only for the
     draft's sets."""
@@ -140,7 +166,7 @@ def sweep(store: Store, now: datetime | None = None) -> int:
             if spilled.stat().st_mtime < (now - MAX_AGE).timestamp():
                 spilled.unlink()
         except OSError:
-            continue   # gone already, or not ours to remove
+            continue  # gone already, or not ours to remove
     return len(old)
 
 

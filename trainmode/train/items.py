@@ -4,6 +4,7 @@ Rows go first, then their blobs: a blob left behind by a failure is an orphan (h
 swept by the doctor), never a row pointing at nothing. Every function raises a
 TrainModeError with a sentence for the user when it refuses.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,8 +23,9 @@ def _drop_blobs(store: Store, paths: Iterable[str]) -> None:
     try:
         store.delete_blobs(paths)
     except TrainModeError:
-        log.warning("could not remove %d file(s) after deleting their rows; they are orphans now", len(paths),
-                    exc_info=True)
+        log.warning(
+            "could not remove %d file(s) after deleting their rows; they are orphans now", len(paths), exc_info=True
+        )
 
 
 def _item(store: Store, artist: dict, item_id: str) -> dict:
@@ -38,7 +40,7 @@ def update_caption(store: Store, artist: dict, item_id: str, caption: str) -> di
     rewritten. A blocking fact-check finding (artist name, path, URL, sample file) refuses it."""
     item = _item(store, artist, item_id)
     caption = clean_caption_text(caption)
-    summary = (store.get_summary(artist["id"], item["parse_id"]) or {}).get("summary") or {}   # one set, not all
+    summary = (store.get_summary(artist["id"], item["parse_id"]) or {}).get("summary") or {}  # one set, not all
     findings = check_caption(caption, summary, store.get_master_schema(artist["id"]), artist_name=artist["name"])
     if blocking := [f.message for f in findings if is_blocking(f)]:
         raise ValidationError("This caption cannot be saved: " + " ".join(blocking) + " Edit it first.")
@@ -60,8 +62,9 @@ def delete_set(store: Store, artist: dict, parse_id: str, *, with_items: bool = 
         raise NotFoundError(f"{artist['name']} has no such set (deleted already?).")
     users = [i for i in store.list_items(artist["id"]) if i["als_summary_id"] == row["id"]]
     if users and not with_items:
-        raise ValidationError(f"{row['als_filename']} is used by {len(users)} training item(s): delete them "
-                              "with it, or keep the set.")
+        raise ValidationError(
+            f"{row['als_filename']} is used by {len(users)} training item(s): delete them with it, or keep the set."
+        )
     store.delete_rows("training_items", [i["id"] for i in users])
     store.delete_rows("als_summaries", [row["id"]])
     _drop_blobs(store, [p for i in users for p in (i["audio_path"], i["prompt_path"])])
@@ -100,6 +103,11 @@ def delete_artist(store: Store, artist: dict, typed_name: str) -> None:
     store.delete_rows("als_summaries", [r["id"] for r in store.list_summaries(artist["id"])])
     store.delete_rows("artists", [artist["id"]])
     store.delete_draft(artist["id"])
-    _drop_blobs(store, [*(p for i in items for p in (i["audio_path"], i["prompt_path"])),
-                        *(e["zip_path"] for e in exports),
-                        *(e.get("blob") for e in (draft["draft"].get("entries", []) if draft else []))])
+    _drop_blobs(
+        store,
+        [
+            *(p for i in items for p in (i["audio_path"], i["prompt_path"])),
+            *(e["zip_path"] for e in exports),
+            *(e.get("blob") for e in (draft["draft"].get("entries", []) if draft else [])),
+        ],
+    )

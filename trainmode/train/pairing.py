@@ -13,6 +13,7 @@ When the upload's audio analysis is given, the candidate sets are ranked by leng
 the same (or a similar) name are then split by length and tempo together, and the paired set
 gets the audio verdict (matches | doubtful | mismatch). Tempo and length alone still never pair.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -26,23 +27,40 @@ from trainmode.audio.check import judge_row, row_reference
 
 # Words a DAW or a person appends to a render's name. Stripped from the end only.
 RENDER_SUFFIXES = {
-    "master", "mastered", "premaster", "final", "finished", "mix", "mixdown", "render", "rendered",
-    "bounce", "bounced", "export", "exported", "print", "wip", "demo", "draft", "project", "copy",
+    "master",
+    "mastered",
+    "premaster",
+    "final",
+    "finished",
+    "mix",
+    "mixdown",
+    "render",
+    "rendered",
+    "bounce",
+    "bounced",
+    "export",
+    "exported",
+    "print",
+    "wip",
+    "demo",
+    "draft",
+    "project",
+    "copy",
 }
-_VERSION = re.compile(r"^(?:v|ver|rev)\d{1,3}$")            # v2, ver3, rev12
-_VERSION_WORDS = {"v", "ver", "version", "take", "rev"}    # "version 2", "take 3"
-_COPY = re.compile(r"\s*\(\d{1,3}\)$")                      # "night_drive (1)": a browser's second download
+_VERSION = re.compile(r"^(?:v|ver|rev)\d{1,3}$")  # v2, ver3, rev12
+_VERSION_WORDS = {"v", "ver", "version", "take", "rev"}  # "version 2", "take 3"
+_COPY = re.compile(r"\s*\(\d{1,3}\)$")  # "night_drive (1)": a browser's second download
 _EXTENSIONS = {".mp3", ".als", ".wav", ".aif", ".aiff", ".flac"}
 SIMILAR = 0.82  # difflib ratio above which two normalised names are a candidate (typos, a dropped word)
 
 
 @dataclass(frozen=True)
 class Pairing:
-    name: str                      # the upload's file name
-    parse_id: str | None           # the set it is paired with; None: the user picks
-    candidates: tuple[str, ...]    # parse_ids worth offering, best first (all sets when nothing is close)
-    reason: str                    # why, in words a user reads
-    why: str = ""                  # with audio: how the first candidate's length and tempo compare
+    name: str  # the upload's file name
+    parse_id: str | None  # the set it is paired with; None: the user picks
+    candidates: tuple[str, ...]  # parse_ids worth offering, best first (all sets when nothing is close)
+    reason: str  # why, in words a user reads
+    why: str = ""  # with audio: how the first candidate's length and tempo compare
     verdict: Verdict | None = None  # with audio: the paired set's verdict (None when unpaired)
     whys: tuple[tuple[str, str], ...] = ()  # with audio: (parse_id, why) for every candidate, ranked
 
@@ -76,7 +94,7 @@ def normalize_stem(filename: str) -> str:
 
 
 def set_seconds(row: dict) -> float | None:
-    return row.get("seconds")   # a row of SetIndex.rows
+    return row.get("seconds")  # a row of SetIndex.rows
 
 
 def _narrow(row: dict) -> dict:
@@ -85,8 +103,14 @@ def _narrow(row: dict) -> dict:
     if "summary" not in row:
         return row
     bpm, key, seconds = row_reference(row)
-    return {"parse_id": row["parse_id"], "als_filename": row["als_filename"], "created_at": row.get("created_at"),
-            "bpm": bpm, "key": key, "seconds": seconds}
+    return {
+        "parse_id": row["parse_id"],
+        "als_filename": row["als_filename"],
+        "created_at": row.get("created_at"),
+        "bpm": bpm,
+        "key": key,
+        "seconds": seconds,
+    }
 
 
 def fits(duration_s: float | None, seconds: float | None) -> bool:
@@ -134,8 +158,9 @@ class SetIndex:
         return [row for row, norm in zip(self.rows, self.names, strict=True) if _similar(stem, norm)]
 
 
-def pair_upload(name: str, duration_s: float | None, summaries: list[dict] | SetIndex,
-                analysis: AudioAnalysis | None = None) -> Pairing:
+def pair_upload(
+    name: str, duration_s: float | None, summaries: list[dict] | SetIndex, analysis: AudioAnalysis | None = None
+) -> Pairing:
     index = summaries if isinstance(summaries, SetIndex) else SetIndex(summaries)
     pairing = _by_name(name, duration_s, index)
     return _with_audio(pairing, analysis, index.by_id) if analysis else pairing
@@ -158,8 +183,9 @@ def _by_name(name: str, duration_s: float | None, index: SetIndex) -> Pairing:
         if len(similar) > 1:
             return Pairing(name, None, ids, "Several sets have a similar name; pick one")
         return Pairing(name, None, ids, "Similar name but the length does not confirm it; pick the set")
-    return Pairing(name, None, tuple(r["parse_id"] for r in _by_length(index.rows, duration_s)),
-                   "No set with this name; pick one")
+    return Pairing(
+        name, None, tuple(r["parse_id"] for r in _by_length(index.rows, duration_s)), "No set with this name; pick one"
+    )
 
 
 def _similar(a: str, b: str) -> bool:
@@ -169,7 +195,7 @@ def _similar(a: str, b: str) -> bool:
     shorter, longer = sorted((aw, bw), key=len)
     if longer[: len(shorter)] == shorter:
         return True
-    matcher = difflib.SequenceMatcher(None, a, b)   # the cheap upper bounds first: most names are far apart
+    matcher = difflib.SequenceMatcher(None, a, b)  # the cheap upper bounds first: most names are far apart
     return matcher.real_quick_ratio() >= SIMILAR and matcher.quick_ratio() >= SIMILAR and matcher.ratio() >= SIMILAR
 
 
@@ -188,9 +214,15 @@ def _with_audio(pairing: Pairing, analysis: AudioAnalysis, rows: dict[str, dict]
             parse_id, reason = fitting[0], f"{how}; length and tempo fit only this set"
     order = ((parse_id,) if parse_id else ()) + tuple(r.candidate.ref for r in ranked if r.candidate.ref != parse_id)
     whys = dict((r.candidate.ref, r.why) for r in ranked)
-    return Pairing(pairing.name, parse_id, order, reason, why=whys[order[0]] if order else "",
-                   verdict=judge_row(analysis, rows[parse_id]) if parse_id else None,
-                   whys=tuple((p, whys[p]) for p in order))
+    return Pairing(
+        pairing.name,
+        parse_id,
+        order,
+        reason,
+        why=whys[order[0]] if order else "",
+        verdict=judge_row(analysis, rows[parse_id]) if parse_id else None,
+        whys=tuple((p, whys[p]) for p in order),
+    )
 
 
 def _fits_audio(analysis: AudioAnalysis, row: dict) -> bool:
@@ -199,12 +231,17 @@ def _fits_audio(analysis: AudioAnalysis, row: dict) -> bool:
     return fits(analysis.duration_s, set_seconds(row)) and verdict.tempo_relation is not None
 
 
-def pair_uploads(uploads: list[tuple[str, float | None]], summaries: list[dict] | SetIndex,
-                 analyses: list[AudioAnalysis | None] | None = None) -> list[Pairing]:
+def pair_uploads(
+    uploads: list[tuple[str, float | None]],
+    summaries: list[dict] | SetIndex,
+    analyses: list[AudioAnalysis | None] | None = None,
+) -> list[Pairing]:
     """One Pairing per upload, in upload order. `summaries` are set rows, narrow (list_set_rows) or
     whole (als_summaries rows), or a SetIndex of them; `analyses` (one per upload, None where
     missing) add the length-and-tempo ranking and the verdict."""
     index = summaries if isinstance(summaries, SetIndex) else SetIndex(summaries)
     analyses = analyses or [None] * len(uploads)
-    return [pair_upload(name, duration_s, index, analysis)
-            for (name, duration_s), analysis in zip(uploads, analyses, strict=True)]
+    return [
+        pair_upload(name, duration_s, index, analysis)
+        for (name, duration_s), analysis in zip(uploads, analyses, strict=True)
+    ]

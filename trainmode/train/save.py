@@ -4,6 +4,7 @@ The caption's fact check, the MP3's probe (SHA-256, duration) and its audio anal
 key, loudness...) are done once, by whoever made them (the Train queue keeps all three); this
 module reuses them and only computes what it was not given.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,7 +34,7 @@ AudioSource = bytes | str | Path | BinaryIO
 @dataclass(frozen=True)
 class SaveResult:
     item: dict
-    duplicate: bool = False   # the same audio (SHA-256) was already saved for this artist
+    duplicate: bool = False  # the same audio (SHA-256) was already saved for this artist
 
 
 def item_caption(item: dict) -> str:
@@ -47,8 +48,12 @@ def is_blocking(finding: Finding) -> bool:
 
 
 def clean_caption_text(caption: str) -> str:
-    return required_text(strip_markdown(caption or ""), what="caption", limit=MAX_CAPTION_CHARS,
-                         when_empty="generate one or type it before saving")
+    return required_text(
+        strip_markdown(caption or ""),
+        what="caption",
+        limit=MAX_CAPTION_CHARS,
+        when_empty="generate one or type it before saving",
+    )
 
 
 def confirmation_reasons(findings: list[Finding], verdict: Verdict) -> list[str]:
@@ -61,7 +66,7 @@ def confirmation_reasons(findings: list[Finding], verdict: Verdict) -> list[str]
 
 
 def confirmation_message(findings: list[Finding], verdict: Verdict) -> str:
-    """"Please confirm before saving: <findings> The audio does not sound like its set: <reasons>"."""
+    """ "Please confirm before saving: <findings> The audio does not sound like its set: <reasons>"."""
     parts = [f.message for f in findings]
     if needs_confirmation(verdict):
         parts.append("The audio does not sound like its set: " + " ".join(needs_confirmation(verdict)))
@@ -86,6 +91,7 @@ def _as_local_file(audio: AudioSource, workdir: str | None) -> Iterator[Path]:
 class SaveRequest:
     """What to save. `findings` are the fact check of exactly `caption`, `info` the probe and
     `analysis` the audio analysis of exactly `audio`, when the caller has them already (None: done here)."""
+
     audio: AudioSource
     audio_name: str
     caption: str
@@ -93,7 +99,7 @@ class SaveRequest:
     findings: list[Finding] | None = None
     info: AudioInfo | None = None
     confirm: bool = False
-    by: str | None = None     # who saves it (training_items.created_by)
+    by: str | None = None  # who saves it (training_items.created_by)
     analysis: AudioAnalysis | None = None
 
 
@@ -120,8 +126,11 @@ def save_item(store: Store, artist: dict, summary_row: dict, request: SaveReques
         if reasons and not request.confirm:
             raise ConfirmationRequired(confirmation_message(findings, verdict), reasons)
         item = _item_row(artist, summary_row, info, request, caption, findings)
-        item["metadata"] = {**item["metadata"], "audio": item_audio(analysis, verdict, request.confirm),
-                            **seek_table(path)}
+        item["metadata"] = {
+            **item["metadata"],
+            "audio": item_audio(analysis, verdict, request.confirm),
+            **seek_table(path),
+        }
         try:
             _store_item(store, item, path)
         except DuplicateError:  # saved by a concurrent run since the check above; our files are undone
@@ -129,8 +138,9 @@ def save_item(store: Store, artist: dict, summary_row: dict, request: SaveReques
     return SaveResult(store.get_item(item["id"]) or item)
 
 
-def _item_row(artist: dict, summary_row: dict, info: AudioInfo, request: SaveRequest, caption: str,
-              findings: list[Finding]) -> dict:
+def _item_row(
+    artist: dict, summary_row: dict, info: AudioInfo, request: SaveRequest, caption: str, findings: list[Finding]
+) -> dict:
     """The training_items row; the one place the caption meets the prompt_* column names."""
     item_id, generated = new_id(), request.generated
     base = f"artists/{artist['id']}/items/{item_id}"

@@ -10,6 +10,7 @@ verdict against its set), and the file goes once the item is saved or the entry 
 The actions below (generate, save, retry, edit) are what the Train page's buttons
 call (through `TrainMode`); they move entries and never raise for one entry's failure.
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,16 +47,17 @@ STATES = tuple(TRANSITIONS)
 @dataclass
 class QueueEntry:
     """One MP3 paired with one set, on its way to a saved training item."""
+
     artist_id: str
     parse_id: str
     als_filename: str
     audio_name: str
-    audio_path: str                  # the spilled upload (a temp file owned by the entry)
-    audio: AudioInfo | None = None   # measured once when added: save reuses it
-    pairing: str = ""                # why this set ("same name", "picked by hand", ...)
+    audio_path: str  # the spilled upload (a temp file owned by the entry)
+    audio: AudioInfo | None = None  # measured once when added: save reuses it
+    pairing: str = ""  # why this set ("same name", "picked by hand", ...)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     state: str = "pending"
-    caption: str = ""                # the text the user sees and edits
+    caption: str = ""  # the text the user sees and edits
     generated: GeneratedCaption | None = None
     findings: list[Finding] = field(default_factory=list)  # the fact check of `caption`
     variants: dict[str, str] = field(default_factory=dict)  # detailed/short/tags as generated, then as edited
@@ -66,10 +68,10 @@ class QueueEntry:
     item_id: str | None = None
     needs_confirmation: list[str] = field(default_factory=list)
     confirmed: bool = False
-    by: str | None = None            # who added it (saved as the item's created_by)
-    draft_blob: str | None = None    # its MP3 in the store's draft (trainmode/train/drafts.py)
+    by: str | None = None  # who added it (saved as the item's created_by)
+    draft_blob: str | None = None  # its MP3 in the store's draft (trainmode/train/drafts.py)
     analysis: AudioAnalysis | None = None  # listened to once when added: save reuses it
-    verdict: Verdict | None = None   # the audio against its set: matches | doubtful | mismatch, reasons, warnings
+    verdict: Verdict | None = None  # the audio against its set: matches | doubtful | mismatch, reasons, warnings
 
     @property
     def duration_s(self) -> float | None:
@@ -85,8 +87,10 @@ class QueueEntry:
         return self.generated is not None and self.caption.strip() != self.generated.text.strip()
 
 
-ALREADY_SAVED = ("This MP3 was already saved, with another caption. Update the saved item's caption with "
-                 "this one, or remove it from the queue.")
+ALREADY_SAVED = (
+    "This MP3 was already saved, with another caption. Update the saved item's caption with "
+    "this one, or remove it from the queue."
+)
 Progress = Callable[[int, int, QueueEntry], None]  # (done, total, entry just finished)
 
 
@@ -140,8 +144,11 @@ def progress(queue: list[QueueEntry]) -> float:
 
 def saveable(queue: list[QueueEntry]) -> list[QueueEntry]:
     """Reviewed entries that need no (further) confirmation: what "save all" saves."""
-    return [e for e in queue if e.state == "review" and not e.blocked and not e.item_id
-            and (not e.needs_confirmation or e.confirmed)]
+    return [
+        e
+        for e in queue
+        if e.state == "review" and not e.blocked and not e.item_id and (not e.needs_confirmation or e.confirmed)
+    ]
 
 
 def recover(queue: list[QueueEntry]) -> None:
@@ -159,9 +166,16 @@ def _missing_set(entry: QueueEntry) -> str:
     return f"The set {entry.als_filename} is no longer in the library."
 
 
-def generate(entries: list[QueueEntry], writer: PromptWriter, master_schema: dict, artist: dict,
-             summaries: dict[str, dict], *, max_workers: int = DEFAULT_MAX_WORKERS,
-             on_progress: Progress | None = None) -> None:
+def generate(
+    entries: list[QueueEntry],
+    writer: PromptWriter,
+    master_schema: dict,
+    artist: dict,
+    summaries: dict[str, dict],
+    *,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    on_progress: Progress | None = None,
+) -> None:
     """Write captions for `entries` a few at a time; each ends in review or failed."""
     by_id, jobs = {}, []
     for entry in entries:
@@ -176,9 +190,17 @@ def generate(entries: list[QueueEntry], writer: PromptWriter, master_schema: dic
     def finished(done: int, total: int, result: Generation) -> None:
         entry = by_id[result.job.key]
         if result.ok:
-            move(entry, "review", caption=result.caption.text, generated=result.caption,
-                 findings=result.findings, variants=dict(result.caption.variants),
-                 variant_findings=dict(result.variant_findings), needs_confirmation=[], confirmed=False)
+            move(
+                entry,
+                "review",
+                caption=result.caption.text,
+                generated=result.caption,
+                findings=result.findings,
+                variants=dict(result.caption.variants),
+                variant_findings=dict(result.variant_findings),
+                needs_confirmation=[],
+                confirmed=False,
+            )
         else:
             move(entry, "failed", error=result.error)
         if on_progress:
@@ -187,8 +209,14 @@ def generate(entries: list[QueueEntry], writer: PromptWriter, master_schema: dic
     generate_many(jobs, writer, max_workers=max_workers, on_progress=finished)
 
 
-def save(entries: list[QueueEntry], store: Store, artist: dict, summaries: dict[str, dict], *,
-         on_progress: Progress | None = None) -> None:
+def save(
+    entries: list[QueueEntry],
+    store: Store,
+    artist: dict,
+    summaries: dict[str, dict],
+    *,
+    on_progress: Progress | None = None,
+) -> None:
     """Store each reviewed entry as a training item, one after the other."""
     for done, entry in enumerate(entries, start=1):
         _save_one(entry, store, artist, summaries)
@@ -201,9 +229,17 @@ def _save_one(entry: QueueEntry, store: Store, artist: dict, summaries: dict[str
     generated = entry.generated
     if generated and entry.variants:
         generated = replace(generated, variants=dict(entry.variants))  # the variants as the user left them
-    request = SaveRequest(audio=entry.audio_path, audio_name=entry.audio_name, caption=entry.caption,
-                          generated=generated, findings=entry.findings, info=entry.audio,
-                          confirm=entry.confirmed, by=entry.by, analysis=entry.analysis)
+    request = SaveRequest(
+        audio=entry.audio_path,
+        audio_name=entry.audio_name,
+        caption=entry.caption,
+        generated=generated,
+        findings=entry.findings,
+        info=entry.audio,
+        confirm=entry.confirmed,
+        by=entry.by,
+        analysis=entry.analysis,
+    )
     try:
         row = summaries.get(entry.parse_id)
         if row is None:
@@ -216,11 +252,17 @@ def _save_one(entry: QueueEntry, store: Store, artist: dict, summaries: dict[str
         move(entry, "failed", error=str(exc))
         return
     if result.duplicate and result.item["prompt_text"].strip() != entry.caption.strip():
-        move(entry, "review", item_id=result.item["id"], needs_confirmation=[],
-             note=ALREADY_SAVED)   # never "saved" while the store keeps the old text
+        move(
+            entry, "review", item_id=result.item["id"], needs_confirmation=[], note=ALREADY_SAVED
+        )  # never "saved" while the store keeps the old text
         return
-    move(entry, "saved", item_id=result.item["id"], needs_confirmation=[],
-         note="Already saved earlier (the same audio)." if result.duplicate else None)
+    move(
+        entry,
+        "saved",
+        item_id=result.item["id"],
+        needs_confirmation=[],
+        note="Already saved earlier (the same audio)." if result.duplicate else None,
+    )
     _drop_upload(entry)  # the store has its own copy now
 
 
@@ -238,10 +280,13 @@ def edit(entry: QueueEntry, text: str, summary: dict, master_schema: dict, artis
     entry.needs_confirmation, entry.confirmed = [], False
 
 
-def edit_variant(entry: QueueEntry, name: str, text: str, summary: dict, master_schema: dict,
-                 artist_name: str | None) -> None:
+def edit_variant(
+    entry: QueueEntry, name: str, text: str, summary: dict, master_schema: dict, artist_name: str | None
+) -> None:
     """Keep the user's text of one variant and check it by that variant's rules; it is saved with the item."""
     entry.variants = {**entry.variants, name: text}
-    entry.variant_findings = {**entry.variant_findings,
-                              **check_variants({name: text}, summary, master_schema, artist_name=artist_name)}
+    entry.variant_findings = {
+        **entry.variant_findings,
+        **check_variants({name: text}, summary, master_schema, artist_name=artist_name),
+    }
     entry.needs_confirmation, entry.confirmed = [], False

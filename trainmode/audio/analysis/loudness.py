@@ -10,6 +10,7 @@ gives the same integrated loudness as one call on the whole signal (to ~0.001 LU
 the tests), because integrated loudness *is* the gated mean of the 400 ms blocks at 75 %
 overlap, which are exactly the momentary values.
 """
+
 from __future__ import annotations
 
 import numpy as np

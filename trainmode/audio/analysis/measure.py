@@ -8,6 +8,7 @@ the left/right correlation) is numpy here, piece by piece so a long render stays
 The file is validated with `probe_mp3` first, so anything the save path refuses is refused
 here too, with the same AudioError, before a decoder ever sees it.
 """
+
 from __future__ import annotations
 
 import os
@@ -70,8 +71,10 @@ def levels(pcm: np.ndarray, rate: int) -> dict:
         lead = min(duration, int(np.argmax(loud)) * block / rate)
         tail = max(0.0, duration - (blocks - int(np.argmax(loud[::-1]))) * block / rate)
     ceiling = int(10 ** (CLIP_DBFS / 20) * FULL_SCALE)
-    clipped = sum(int(np.count_nonzero(pcm[at : at + STEP] >= ceiling))
-                  + int(np.count_nonzero(pcm[at : at + STEP] <= -ceiling)) for at in range(0, len(pcm), STEP))
+    clipped = sum(
+        int(np.count_nonzero(pcm[at : at + STEP] >= ceiling)) + int(np.count_nonzero(pcm[at : at + STEP] <= -ceiling))
+        for at in range(0, len(pcm), STEP)
+    )
     return {
         "peak_dbfs": _db(peak / FULL_SCALE) if peak > 0 else None,
         "silence_start_s": lead,
@@ -119,8 +122,14 @@ def loudness(pcm: np.ndarray, rate: int, notes: list[str]) -> dict:
 
 def _silent_music(notes: list[str]) -> dict:
     notes.append("could not measure tempo, key or loudness: the audio is silent")
-    return {"bpm": None, "bpm_confidence": None, "key": None, "key_strength": None,
-            "loudness_lufs": None, "loudness_range_lu": None}
+    return {
+        "bpm": None,
+        "bpm_confidence": None,
+        "key": None,
+        "key_strength": None,
+        "loudness_lufs": None,
+        "loudness_range_lu": None,
+    }
 
 
 def _readable(source: Source, name: str | None) -> tuple[str | os.PathLike | bytes, str]:
@@ -156,6 +165,11 @@ def analyze_mp3(source: Source, *, name: str | None = None) -> AudioAnalysis:
         del pcm  # the stereo render is no longer needed: keep the peak memory of tempo/key low
         found.update(tempo(mono44, notes))
         found.update(key(mono44, notes))
-    return AudioAnalysis(duration_s=duration, sample_rate=rate, channels=channels,
-                         analyzer=f"essentia {essentia_version()} + miniaudio {miniaudio.__version__}",
-                         notes=tuple(notes), **found)
+    return AudioAnalysis(
+        duration_s=duration,
+        sample_rate=rate,
+        channels=channels,
+        analyzer=f"essentia {essentia_version()} + miniaudio {miniaudio.__version__}",
+        notes=tuple(notes),
+        **found,
+    )

@@ -5,6 +5,7 @@ would need ~140 MB on its own: it runs over 60-second windows instead, and the t
 confidence-weighted median of the windows' tempi (a render of a set has one dominant tempo;
 when the windows disagree, a note says so).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -80,8 +81,10 @@ def tempo(mono44: np.ndarray, notes: list[str]) -> dict:
         return {"bpm": None, "bpm_confidence": None}
     bpm = _weighted_median(bpms, confidences * seconds)
     if bpms.max() > bpms.min() * (1 + TEMPO_SPREAD):
-        notes.append(f"the tempo varies: {bpms.min():.0f} to {bpms.max():.0f} BPM across the render; "
-                     f"{bpm:.1f} is the most confident")
+        notes.append(
+            f"the tempo varies: {bpms.min():.0f} to {bpms.max():.0f} BPM across the render; "
+            f"{bpm:.1f} is the most confident"
+        )
     return {"bpm": bpm, "bpm_confidence": min(1.0, confidence / MAX_CONFIDENCE)}
 
 

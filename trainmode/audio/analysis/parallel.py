@@ -1,4 +1,5 @@
 """Many MP3s at once: one process per core (essentia's analysis is single-threaded C++)."""
+
 from __future__ import annotations
 
 import multiprocessing

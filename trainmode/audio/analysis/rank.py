@@ -1,5 +1,6 @@
 """Pairing help: when file names do not decide, rank the candidate sets by how close their
 length and tempo are to what was heard, and say why in a few words."""
+
 from __future__ import annotations
 
 import math

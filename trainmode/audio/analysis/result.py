@@ -1,4 +1,5 @@
 """What listening to one MP3 found: the measurements, and in words what could not be measured."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -44,14 +45,24 @@ class AudioAnalysis:
     def export_fields(self) -> dict:
         """The flat fields for a track's sidecar / metadata.jsonl (`audio_bpm`, `audio_key`, ...)."""
         d = self.to_dict()
-        return {"audio_bpm": d["bpm"], "audio_bpm_confidence": d["bpm_confidence"], "audio_key": d["key"],
-                "audio_key_strength": d["key_strength"], "loudness_lufs": d["loudness_lufs"],
-                "loudness_range_lu": d["loudness_range_lu"], "peak_dbfs": d["peak_dbfs"],
-                "silence_start_s": d["silence_start_s"], "silence_end_s": d["silence_end_s"],
-                "clipped_ratio": d["clipped_ratio"], "audio_mono": d["mono"], "audio_analyzer": d["analyzer"]}
+        return {
+            "audio_bpm": d["bpm"],
+            "audio_bpm_confidence": d["bpm_confidence"],
+            "audio_key": d["key"],
+            "audio_key_strength": d["key_strength"],
+            "loudness_lufs": d["loudness_lufs"],
+            "loudness_range_lu": d["loudness_range_lu"],
+            "peak_dbfs": d["peak_dbfs"],
+            "silence_start_s": d["silence_start_s"],
+            "silence_end_s": d["silence_end_s"],
+            "clipped_ratio": d["clipped_ratio"],
+            "audio_mono": d["mono"],
+            "audio_analyzer": d["analyzer"],
+        }
 
     def describe(self) -> list[str]:
         """The measurements as short lines for people (the CLI without --json)."""
+
         def line(label: str, value, text: str) -> str:
             return f"{label:<11}{'not measured' if value is None else text}"
 
@@ -61,8 +72,11 @@ class AudioAnalysis:
             f"{'length':<11}{int(m)}:{s:04.1f} ({self.sample_rate} Hz, {self.channels} channel(s))",
             line("tempo", self.bpm, f"{self.bpm or 0:.1f} BPM (confidence {self.bpm_confidence or 0:.2f})"),
             line("key", self.key, f"{self.key} (strength {self.key_strength or 0:.2f})"),
-            line("loudness", self.loudness_lufs,
-                 f"{self.loudness_lufs or 0:.1f} LUFS (range {self.loudness_range_lu or 0:.1f} LU)"),
+            line(
+                "loudness",
+                self.loudness_lufs,
+                f"{self.loudness_lufs or 0:.1f} LUFS (range {self.loudness_range_lu or 0:.1f} LU)",
+            ),
             line("peak", self.peak_dbfs, f"{self.peak_dbfs or 0:.1f} dBFS (sample peak)"),
             f"{'silence':<11}{self.silence_start_s:.2f} s at the start, {self.silence_end_s:.2f} s at the end",
             f"{'clipping':<11}{self.clipped_ratio:.3%} of the samples",

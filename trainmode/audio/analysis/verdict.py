@@ -6,6 +6,7 @@ or `differs`; the verdict is `mismatch` if one differs, `doubtful` if one is dou
 `matches`. Warnings (silence, clipping, quiet, out of phase) are about the audio alone and
 never change the verdict.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,16 +44,22 @@ class Verdict:
         """For the save path: a mismatch raises ConfirmationRequired (with the reasons) unless
         confirmed, like the fact-check findings; doubtful and matching renders save as they are."""
         if self.verdict == "mismatch" and not confirm:
-            raise ConfirmationRequired("The audio does not seem to belong to this set: " + " ".join(self.reasons),
-                                       list(self.reasons))
+            raise ConfirmationRequired(
+                "The audio does not seem to belong to this set: " + " ".join(self.reasons), list(self.reasons)
+            )
 
     def to_dict(self) -> dict:
-        return {"verdict": self.verdict, "reasons": list(self.reasons), "agreements": list(self.agreements),
-                "warnings": list(self.warnings), "tempo_relation": self.tempo_relation}
+        return {
+            "verdict": self.verdict,
+            "reasons": list(self.reasons),
+            "agreements": list(self.agreements),
+            "warnings": list(self.warnings),
+            "tempo_relation": self.tempo_relation,
+        }
 
 
 def parse_key(text: str | None) -> tuple[int, bool] | None:
-    """"F# minor" / "Gbm" / "A" -> (pitch class, is_minor); None if absent or unreadable."""
+    """ "F# minor" / "Gbm" / "A" -> (pitch class, is_minor); None if absent or unreadable."""
     match = _KEY.match(text or "")
     if not match:
         return None
@@ -141,18 +148,23 @@ def audio_warnings(analysis: AudioAnalysis) -> list[str]:
     return out
 
 
-def compare(analysis: AudioAnalysis, set_bpm: float | None = None, set_key: str | None = None,
-            set_seconds: float | None = None) -> Verdict:
+def compare(
+    analysis: AudioAnalysis, set_bpm: float | None = None, set_key: str | None = None, set_seconds: float | None = None
+) -> Verdict:
     """The combined verdict of tempo, key and length, with the reasons in words."""
     tempo, tempo_words, relation = check_tempo(analysis.bpm, analysis.bpm_confidence, set_bpm)
-    checks = [(tempo, tempo_words), check_key(analysis.key, analysis.key_strength, set_key),
-              check_length(analysis.duration_s, set_seconds)]
+    checks = [
+        (tempo, tempo_words),
+        check_key(analysis.key, analysis.key_strength, set_key),
+        check_length(analysis.duration_s, set_seconds),
+    ]
     reasons = tuple(_sentence(words) for outcome, words in checks if outcome in ("doubtful", "differs"))
     agreements = tuple(_sentence(words) for outcome, words in checks if outcome == "agrees")
     outcomes = {outcome for outcome, _ in checks}
     verdict = "mismatch" if "differs" in outcomes else "doubtful" if "doubtful" in outcomes else "matches"
-    return Verdict(verdict, reasons, agreements, tuple(audio_warnings(analysis)),
-                   relation if tempo == "agrees" else None)
+    return Verdict(
+        verdict, reasons, agreements, tuple(audio_warnings(analysis)), relation if tempo == "agrees" else None
+    )
 
 
 def _sentence(words: str) -> str:

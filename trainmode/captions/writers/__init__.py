@@ -1,4 +1,5 @@
 """Caption writers: pick one from the settings."""
+
 from __future__ import annotations
 
 from trainmode.captions.writers.base import GeneratedCaption, PromptWriter
@@ -19,5 +20,6 @@ def get_writer(settings: Settings, name: str | None = None) -> PromptWriter:
         return OfflineWriter()
     if name == "openai":
         from trainmode.captions.writers.openai_writer import OpenAIWriter  # imported lazily: the client is heavy
+
         return OpenAIWriter.from_settings(settings)
     raise ConfigError(f"Unknown prompt writer {name!r}: use 'openai' or 'offline'.")

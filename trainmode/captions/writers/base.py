@@ -1,4 +1,5 @@
 """The caption-writer interface: (set summary, master_schema) -> caption, variants + provenance."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -9,10 +10,10 @@ VARIANTS = ("detailed", "short", "tags")  # every writer returns these three
 
 @dataclass(frozen=True)
 class GeneratedCaption:
-    text: str              # the chosen caption a text-to-music model is trained on (= the detailed variant)
-    model: str             # model as reported by the API ("offline-template" offline)
-    version: str           # prompt version (TRAIN_PROMPT_VERSION / offline writer version)
-    writer: str            # "openai" | "offline"
+    text: str  # the chosen caption a text-to-music model is trained on (= the detailed variant)
+    model: str  # model as reported by the API ("offline-template" offline)
+    version: str  # prompt version (TRAIN_PROMPT_VERSION / offline writer version)
+    writer: str  # "openai" | "offline"
     provenance: dict = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)  # bpm, key, time_signature beside the caption
     variants: dict[str, str] = field(default_factory=dict)  # detailed / short / tags (comma-separated)
@@ -21,12 +22,19 @@ class GeneratedCaption:
         return asdict(self)
 
     @classmethod
-    def written(cls, *, writer: str, model: str, version: str, variants: dict[str, str], metadata: dict,
-                **provenance) -> GeneratedCaption:
+    def written(
+        cls, *, writer: str, model: str, version: str, variants: dict[str, str], metadata: dict, **provenance
+    ) -> GeneratedCaption:
         """The `detailed` variant as the caption; provenance opens with who wrote it, then `provenance`."""
-        return cls(text=variants["detailed"], model=model, version=version, writer=writer,
-                   provenance={"writer": writer, "model": model, "version": version, **provenance},
-                   metadata=metadata, variants=variants)
+        return cls(
+            text=variants["detailed"],
+            model=model,
+            version=version,
+            writer=writer,
+            provenance={"writer": writer, "model": model, "version": version, **provenance},
+            metadata=metadata,
+            variants=variants,
+        )
 
 
 class PromptWriter(Protocol):  # name kept: batch.py and others import it

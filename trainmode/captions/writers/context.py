@@ -1,5 +1,6 @@
 """Facts shared by every writer: caption metadata, stable fingerprints, the
 context message a model reads, and caption clean-up."""
+
 from __future__ import annotations
 
 import hashlib
@@ -47,7 +48,7 @@ def clean_name(name: str, *, samples: list[str] = (), artists: list[str] = ()) -
     if re.match(r"(?:~|[A-Za-z]:)?[/\\]", name) or len(re.findall(r"[/\\]", name)) >= 2 or _EXTENSION.search(name):
         name = re.split(r"[/\\]", name)[-1]  # a path: keep the file name ("Kick/Snare" is not a path)
     name = re.sub(r"\[[^\]]*\]|\((?:\d+|freeze)\)", " ", name, flags=re.I)  # "[2020-05-24 002845]", "(Freeze)"
-    name = re.sub(r"^(?:\d+\s*-\s*|\d+\s+)+", "", name.strip())           # Live's "12-" numbering
+    name = re.sub(r"^(?:\d+\s*-\s*|\d+\s+)+", "", name.strip())  # Live's "12-" numbering
     file_like = bool(_EXTENSION.search(name))
     name = _EXTENSION.sub("", name).strip()
     stems = {stem.casefold() for s in samples if isinstance(s, str) and (stem := distinctive_stem(s))}
@@ -107,21 +108,27 @@ def _set_lines(summary: dict, artists: list[str]) -> list[str]:
     if length.get("bars"):
         lines.append(f"length: {_num(round(float(length['bars']), 1))} bars")
     counts = summary.get("track_counts") or {}
-    parts = [f"{counts[k]} {label}" for k, label in
-             (("audio", "audio"), ("midi", "MIDI"), ("group", "group"), ("return", "return")) if counts.get(k)]
+    parts = [
+        f"{counts[k]} {label}"
+        for k, label in (("audio", "audio"), ("midi", "MIDI"), ("group", "group"), ("return", "return"))
+        if counts.get(k)
+    ]
     if parts:
         lines.append("tracks: " + ", ".join(parts))
     notes = summary.get("notes") or {}
     if notes.get("count") and notes.get("pitch_min") is not None and notes.get("pitch_max") is not None:
-        lines.append(f"MIDI notes: {notes['count']}, range {_note_name(notes['pitch_min'])} to "
-                     f"{_note_name(notes['pitch_max'])}")
+        lines.append(
+            f"MIDI notes: {notes['count']}, range {_note_name(notes['pitch_min'])} to {_note_name(notes['pitch_max'])}"
+        )
     lines += _section_lines(facts, beats_per_bar(facts.meter))
     samples = summary.get("samples") or []
     lines += _track_lines(summary, samples, artists)
     hints = [f for f in EVIDENCE if any(f in families_in(s) for s in samples if isinstance(s, str))]
     if hints:
-        lines.append("instrument words in sample names (samples may be unused): "
-                     + ", ".join(FAMILY_LABELS.get(h, h) for h in hints))
+        lines.append(
+            "instrument words in sample names (samples may be unused): "
+            + ", ".join(FAMILY_LABELS.get(h, h) for h in hints)
+        )
     return lines
 
 
@@ -130,9 +137,13 @@ def _track_lines(summary: dict, samples: list[str], artists: list[str]) -> list[
     # Muted tracks are not in the render; effect returns say nothing about instrumentation.
     for track in audible_tracks(summary):
         name = clean_name(track.get("name") or "", samples=samples, artists=artists) or "(unnamed)"
-        devices = list(dict.fromkeys(
-            d for d in [*(track.get("devices") or []), *(track.get("plugins") or [])]
-            if isinstance(d, str) and not re.search(r"[/\\]", d)))[:MAX_DEVICES_PER_TRACK]
+        devices = list(
+            dict.fromkeys(
+                d
+                for d in [*(track.get("devices") or []), *(track.get("plugins") or [])]
+                if isinstance(d, str) and not re.search(r"[/\\]", d)
+            )
+        )[:MAX_DEVICES_PER_TRACK]
         line = f"- {name} [{track.get('type') or 'track'}]" + (f": {', '.join(devices)}" if devices else "")
         if name == "(unnamed)" and not devices:
             continue
@@ -142,13 +153,17 @@ def _track_lines(summary: dict, samples: list[str], artists: list[str]) -> list[
         return []
     more = len(lines) - MAX_TRACK_LINES
     return ["tracks (name [type]: devices and plugins):", *lines[:MAX_TRACK_LINES]] + (
-        [f"- ... and {more} more"] if more > 0 else [])
+        [f"- ... and {more} more"] if more > 0 else []
+    )
 
 
 def _profile_lines(master_schema: dict) -> list[str]:
     lines = ["ARTIST PROFILE"]
-    labels = {"instruments": "instruments the artist often plays (name one only if the set has it)",
-              "keys": "usual keys", "meters": "usual meters"}
+    labels = {
+        "instruments": "instruments the artist often plays (name one only if the set has it)",
+        "keys": "usual keys",
+        "meters": "usual meters",
+    }
     for field in ("genres", "moods", "instruments", "descriptors", "keys", "meters"):
         values = [v.strip() for v in master_schema.get(field) or [] if isinstance(v, str) and v.strip()]
         if values:
@@ -160,8 +175,20 @@ def _profile_lines(master_schema: dict) -> list[str]:
     if isinstance(notes, str) and notes.strip():
         lines.append("notes: " + re.sub(r"\s+", " ", notes.strip())[:MAX_FREE_TEXT])
     # Fields the artist added: kept, minus anything naming the artist.
-    known = {"genres", "moods", "instruments", "descriptors", "keys", "meters", "tempo_range", "notes",
-             "artist", "artist_name", "name", "aliases"}
+    known = {
+        "genres",
+        "moods",
+        "instruments",
+        "descriptors",
+        "keys",
+        "meters",
+        "tempo_range",
+        "notes",
+        "artist",
+        "artist_name",
+        "name",
+        "aliases",
+    }
     for field in sorted(k for k in master_schema if k not in known):
         value = json.dumps(master_schema[field], sort_keys=True, ensure_ascii=False)
         lines.append(f"{field}: {value[:MAX_FREE_TEXT]}")
@@ -206,8 +233,8 @@ def clean_caption(text: str, limit: int = MAX_CHARS) -> str:
         text = text[1:-1].strip()
     if len(text) <= limit:
         return text
-    cut = text[:limit + 1]
+    cut = text[: limit + 1]
     sentence_end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
     if sentence_end >= limit // 2:  # end on a full sentence when one is long enough
-        return cut[:sentence_end + 1]
-    return cut[:cut.rfind(" ")].rstrip(" ,;:-–—") if " " in cut else text[:limit]
+        return cut[: sentence_end + 1]
+    return cut[: cut.rfind(" ")].rstrip(" ,;:-–—") if " " in cut else text[:limit]

@@ -8,6 +8,7 @@ clip count; sections from locators, without instruments; the key with the confid
 rule of trainmode.sets.facts) and left out where it cannot. What a set means (its key, the
 instrument vocabulary, beats per bar) is trainmode.sets.facts'; this module only shapes it for writing.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,33 +18,48 @@ from trainmode.sets.facts import audible_tracks, beats_per_bar, families_in, wor
 
 # Locator names that are section words; anything else ("GEORGE", "korter>") is left unnamed.
 SECTION_WORDS = {
-    "intro": "intro", "verse": "verse", "strofa": "verse", "prechorus": "pre-chorus", "chorus": "chorus",
-    "coro": "chorus", "ritornello": "chorus", "refrain": "chorus", "hook": "hook", "bridge": "bridge",
-    "drop": "drop", "break": "break", "breakdown": "breakdown", "build": "build-up", "buildup": "build-up",
-    "interlude": "interlude", "solo": "solo", "outro": "outro", "finale": "outro",
+    "intro": "intro",
+    "verse": "verse",
+    "strofa": "verse",
+    "prechorus": "pre-chorus",
+    "chorus": "chorus",
+    "coro": "chorus",
+    "ritornello": "chorus",
+    "refrain": "chorus",
+    "hook": "hook",
+    "bridge": "bridge",
+    "drop": "drop",
+    "break": "break",
+    "breakdown": "breakdown",
+    "build": "build-up",
+    "buildup": "build-up",
+    "interlude": "interlude",
+    "solo": "solo",
+    "outro": "outro",
+    "finale": "outro",
 }
 
 
 @dataclass(frozen=True)
 class Section:
-    name: str | None                 # a section word (intro, chorus, drop...) or None
+    name: str | None  # a section word (intro, chorus, drop...) or None
     start_beat: float
-    instruments: tuple[str, ...]     # families playing in it (empty when the summary cannot say)
+    instruments: tuple[str, ...]  # families playing in it (empty when the summary cannot say)
 
 
 @dataclass(frozen=True)
 class SetFacts:
     schema_version: int
-    bpm: int | None                  # the tempo to state: the dominant tempo as a whole number
-    metadata_bpm: float | None       # stored beside the caption (2 decimals)
+    bpm: int | None  # the tempo to state: the dominant tempo as a whole number
+    metadata_bpm: float | None  # stored beside the caption (2 decimals)
     tempo_changes: bool
-    tempo_low: int | None            # the lowest and highest tempo the set reaches (whole numbers)
+    tempo_low: int | None  # the lowest and highest tempo the set reaches (whole numbers)
     tempo_high: int | None
     tempo_values: tuple[float, ...]  # every tempo the set holds or reaches, for the fact checker
-    tempo_map: bool                  # True: tempo_values are tempo-map points (v2); False: v1 min/max
-    meters: tuple[str, ...]          # every meter in force, in order of first appearance
-    key: str | None                  # "C# minor", only when determined
-    instruments: tuple[str, ...]     # families, the longest-playing first
+    tempo_map: bool  # True: tempo_values are tempo-map points (v2); False: v1 min/max
+    meters: tuple[str, ...]  # every meter in force, in order of first appearance
+    key: str | None  # "C# minor", only when determined
+    instruments: tuple[str, ...]  # families, the longest-playing first
     sections: tuple[Section, ...]
     audio_tracks: int
     midi_tracks: int
@@ -67,10 +83,14 @@ def set_facts(summary: dict) -> SetFacts:
     tempo = _tempo(summary.get("tempo") or {})
     counts = summary.get("track_counts") or {}
     return SetFacts(
-        schema_version=version, **tempo,
-        meters=_meters(summary), key=facts.SetFacts.from_summary(summary).key,  # the one key rule
-        instruments=_instruments(summary), sections=_sections(summary),
-        audio_tracks=int(counts.get("audio") or 0), midi_tracks=int(counts.get("midi") or 0),
+        schema_version=version,
+        **tempo,
+        meters=_meters(summary),
+        key=facts.SetFacts.from_summary(summary).key,  # the one key rule
+        instruments=_instruments(summary),
+        sections=_sections(summary),
+        audio_tracks=int(counts.get("audio") or 0),
+        midi_tracks=int(counts.get("midi") or 0),
     )
 
 
@@ -144,14 +164,23 @@ def section_word(name) -> str | None:
 def _sections(summary: dict) -> tuple[Section, ...]:
     rows = summary.get("sections")
     if isinstance(rows, list):  # v2
-        return tuple(Section(section_word(r.get("name")), float(r.get("start_beat") or 0),
-                             tuple(dict.fromkeys(str(i) for i in r.get("instruments") or [])))
-                     for r in rows if isinstance(r, dict))
+        return tuple(
+            Section(
+                section_word(r.get("name")),
+                float(r.get("start_beat") or 0),
+                tuple(dict.fromkeys(str(i) for i in r.get("instruments") or [])),
+            )
+            for r in rows
+            if isinstance(r, dict)
+        )
     # v1: the spans between locators inside the arrangement, plus the span before the first
     # locator when it is at least a bar long (issue 13's rule); what plays in each is unknown.
     end = float((summary.get("length") or {}).get("beats") or 0) or float("inf")
-    locators = sorted((float(loc["time"]), loc.get("name")) for loc in summary.get("locators") or []
-                      if isinstance(loc, dict) and loc.get("time") is not None and 0 <= float(loc["time"]) < end)
+    locators = sorted(
+        (float(loc["time"]), loc.get("name"))
+        for loc in summary.get("locators") or []
+        if isinstance(loc, dict) and loc.get("time") is not None and 0 <= float(loc["time"]) < end
+    )
     sections = [Section(section_word(name), beat, ()) for beat, name in locators]
     if locators and locators[0][0] >= beats_per_bar(summary.get("time_signature")):
         sections.insert(0, Section(None, 0.0, ()))

@@ -7,6 +7,7 @@ different sets read differently. Every claim comes from the summary (through
 facts_view) or the artist profile's genres, moods and descriptors, so the captions pass
 the fact checker by construction. Returns the three variants: detailed, short, tags.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,8 +31,11 @@ def _profile(master_schema: dict, field: str, limit: int, artists: list[str]) ->
     """The artist's own words, minus anything naming the artist."""
     values = []
     for value in master_schema.get(field) or []:
-        if isinstance(value, str) and value.strip() and not any(
-                re.search(rf"(?i)(?<!\w){re.escape(a)}(?!\w)", value) for a in artists):
+        if (
+            isinstance(value, str)
+            and value.strip()
+            and not any(re.search(rf"(?i)(?<!\w){re.escape(a)}(?!\w)", value) for a in artists)
+        ):
             values.append(" ".join(value.split()))
     return values[:limit]
 
@@ -45,8 +49,11 @@ class _Plan:
         self.genre = rng.choice(genres) if genres else ""
         self.moods = rng.sample(moods, min(len(moods), rng.choice((1, 2)))) if moods else []
         descriptors = profile["descriptors"]
-        self.descriptors = rng.sample(descriptors, min(len(descriptors), rng.choice((1, 2)))) \
-            if descriptors and rng.random() < 0.7 else []
+        self.descriptors = (
+            rng.sample(descriptors, min(len(descriptors), rng.choice((1, 2))))
+            if descriptors and rng.random() < 0.7
+            else []
+        )
         self.instruments = list(facts.instruments[:MAX_INSTRUMENTS])
         self.lead = self.instruments[:LEAD_INSTRUMENTS]
         self.rest = self.instruments[LEAD_INSTRUMENTS:]
@@ -81,8 +88,9 @@ def _head(plan: _Plan, choice: int) -> str:
     if choice == 2 and f.bpm is not None and not f.tempo_changes:
         return ", ".join(x for x in (f"At {f.bpm} BPM", tail, f"{ph.an(thing)} {body}".strip()) if x)
     if choice == 3 and f.key:
-        return ", ".join(x for x in (f"{ph.an(f'{f.key} {thing}')} {body}".strip(), tempo, ph.meter_phrase(rng, f))
-                         if x)
+        return ", ".join(
+            x for x in (f"{ph.an(f'{f.key} {thing}')} {body}".strip(), tempo, ph.meter_phrase(rng, f)) if x
+        )
     if choice == 4 and plan.lead:
         words = ph.join(ph.label(x) for x in plan.lead)
         verb = ph.verb(plan.lead, "carries", "carry")
@@ -103,13 +111,23 @@ def _detailed(plan: _Plan) -> str:
         words = ph.join(plan.descriptors)
         # Descriptors are the artist's own words, adjectives ("warm") or nouns ("analog warmth"):
         # only a label before them reads right for both ("The sound is analog warmth" does not).
-        sentences.append(rng.choice((f"Production notes: {words}", f"Sound palette: {words}",
-                                     f"Character: {words}", f"In its sound: {words}")))
+        sentences.append(
+            rng.choice(
+                (
+                    f"Production notes: {words}",
+                    f"Sound palette: {words}",
+                    f"Character: {words}",
+                    f"In its sound: {words}",
+                )
+            )
+        )
     parts = f.audio_tracks + f.midi_tracks
-    fillers = [ph.tempo_sentence(rng, f, stated=bool(re.search(r"\d+ (?:BPM|beats)", sentences[0]))),
-               _meter_sentence(plan), _texture_sentence(plan),
-               rng.choice((f"{parts} parts are layered together", f"It stacks {parts} separate parts"))
-               if parts >= 2 else ""]
+    fillers = [
+        ph.tempo_sentence(rng, f, stated=bool(re.search(r"\d+ (?:BPM|beats)", sentences[0]))),
+        _meter_sentence(plan),
+        _texture_sentence(plan),
+        rng.choice((f"{parts} parts are layered together", f"It stacks {parts} separate parts")) if parts >= 2 else "",
+    ]
     for filler in fillers:
         if len(" ".join(sentences).split()) >= MIN_WORDS:
             break
@@ -123,8 +141,14 @@ def _meter_sentence(plan: _Plan) -> str:
     f, rng = plan.f, plan.rng
     if f.meter_changes or not f.meter:
         return ""
-    return rng.choice((f"It stays in {f.meter} throughout", f"The meter is {f.meter} all the way through",
-                       f"It keeps a {f.meter} meter", f"Every bar is in {f.meter}"))
+    return rng.choice(
+        (
+            f"It stays in {f.meter} throughout",
+            f"The meter is {f.meter} all the way through",
+            f"It keeps a {f.meter} meter",
+            f"Every bar is in {f.meter}",
+        )
+    )
 
 
 def _texture_sentence(plan: _Plan) -> str:
@@ -148,10 +172,15 @@ def _trim(text: str, max_words: int) -> str:
 def _short(plan: _Plan) -> str:
     f = plan.f
     words = ph.join(ph.label(x) for x in plan.lead) or ph.texture_phrase(plan.rng, f)
-    parts = [plan.style() or plan.rng.choice(("A track", "A piece", "Music")), f"with {words}" if words else "",
-             (f"mostly at {f.bpm} BPM" if f.tempo_changes else f"at {f.bpm} BPM") if f.bpm is not None
-             else ("and tempo changes" if f.tempo_changes else ""),
-             f"in {f.key}" if f.key else "", ph.meter_phrase(plan.rng, f)]
+    parts = [
+        plan.style() or plan.rng.choice(("A track", "A piece", "Music")),
+        f"with {words}" if words else "",
+        (f"mostly at {f.bpm} BPM" if f.tempo_changes else f"at {f.bpm} BPM")
+        if f.bpm is not None
+        else ("and tempo changes" if f.tempo_changes else ""),
+        f"in {f.key}" if f.key else "",
+        ph.meter_phrase(plan.rng, f),
+    ]
     text = " ".join(p for p in parts if p)
     while len(text.split()) > SHORT_MAX_WORDS and parts:
         parts.pop()
@@ -184,14 +213,25 @@ class OfflineWriter:
         master_schema = master_schema or {}
         artists = artist_names(master_schema, artist_name)
         facts = set_facts(summary)
-        profile = {"genres": _profile(master_schema, "genres", 3, artists),
-                   "moods": _profile(master_schema, "moods", 3, artists),
-                   "descriptors": _profile(master_schema, "descriptors", 3, artists)}
+        profile = {
+            "genres": _profile(master_schema, "genres", 3, artists),
+            "moods": _profile(master_schema, "moods", 3, artists),
+            "descriptors": _profile(master_schema, "descriptors", 3, artists),
+        }
         summary_sha = fingerprint(summary)
         plan = _Plan(facts, profile, Random(int(summary_sha[:16], 16)))
-        variants = {"detailed": clean_caption(_detailed(plan)), "short": clean_caption(_short(plan)),
-                    "tags": _tags(plan)}
+        variants = {
+            "detailed": clean_caption(_detailed(plan)),
+            "short": clean_caption(_short(plan)),
+            "tags": _tags(plan),
+        }
         return GeneratedCaption.written(
-            writer=self.name, model=OFFLINE_MODEL, version=OFFLINE_VERSION, variants=variants,
-            metadata=facts.metadata(), temperature=None, summary_sha256=summary_sha,
-            master_schema_sha256=fingerprint(master_schema))
+            writer=self.name,
+            model=OFFLINE_MODEL,
+            version=OFFLINE_VERSION,
+            variants=variants,
+            metadata=facts.metadata(),
+            temperature=None,
+            summary_sha256=summary_sha,
+            master_schema_sha256=fingerprint(master_schema),
+        )

@@ -6,6 +6,7 @@ Studio...). Retries on 429/5xx/timeouts are the client's own (exponential
 backoff, honouring Retry-After); every failure becomes one WriterError whose
 message says what to do next and never contains the key.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,9 +43,16 @@ LOCAL_PLACEHOLDER_KEY = "not-needed"
 class OpenAIWriter:
     name = "openai"
 
-    def __init__(self, api_key: str, *, model: str = DEFAULT_MODEL, base_url: str | None = None,
-                 timeout: float = DEFAULT_TIMEOUT_S, max_retries: int = DEFAULT_MAX_RETRIES,
-                 temperature: float = TEMPERATURE):
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        model: str = DEFAULT_MODEL,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        temperature: float = TEMPERATURE,
+    ):
         if not api_key and not base_url:
             raise WriterError(f"No OpenAI API key is set: set OPENAI_API_KEY {OFFLINE_HINT}.")
         self._key = str.__str__(api_key or LOCAL_PLACEHOLDER_KEY)
@@ -56,20 +64,28 @@ class OpenAIWriter:
         except ValueError:
             url = None
         if url is None or url.scheme not in ("http", "https") or not url.hostname:
-            raise WriterError("OPENAI_BASE_URL must be an http:// or https:// URL, such as "
-                              "http://localhost:11434/v1 for Ollama; leave it empty for OpenAI.")
+            raise WriterError(
+                "OPENAI_BASE_URL must be an http:// or https:// URL, such as "
+                "http://localhost:11434/v1 for Ollama; leave it empty for OpenAI."
+            )
         self.timeout = timeout
         self.max_retries = max_retries
         self.temperature = temperature
         self._client = openai.OpenAI(
-            api_key=self._key, base_url=self.base_url, max_retries=max_retries,
+            api_key=self._key,
+            base_url=self.base_url,
+            max_retries=max_retries,
             timeout=openai.Timeout(timeout, connect=min(timeout, 10.0)),
         )
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides) -> OpenAIWriter:
-        return cls(settings.openai_api_key.reveal(), model=settings.model or DEFAULT_MODEL,
-                   base_url=settings.openai_base_url or None, **overrides)
+        return cls(
+            settings.openai_api_key.reveal(),
+            model=settings.model or DEFAULT_MODEL,
+            base_url=settings.openai_base_url or None,
+            **overrides,
+        )
 
     def __repr__(self) -> str:  # never the key
         return f"OpenAIWriter(model={self.model!r}, endpoint={self.endpoint!r})"
@@ -86,8 +102,7 @@ class OpenAIWriter:
         try:
             completion = self._client.chat.completions.create(
                 model=self.model,
-                messages=[{"role": "system", "content": TRAIN_SYSTEM_PROMPT},
-                          {"role": "user", "content": context}],
+                messages=[{"role": "system", "content": TRAIN_SYSTEM_PROMPT}, {"role": "user", "content": context}],
                 temperature=self.temperature,
                 max_tokens=MAX_TOKENS,
                 response_format=CAPTIONS_RESPONSE_FORMAT,
@@ -98,12 +113,16 @@ class OpenAIWriter:
         filled = [name for name in ("short", "tags") if not variants.get(name)]
         if filled:  # an endpoint that ignored the schema: the facts-only writer supplies the rest
             from trainmode.captions.writers.offline import OfflineWriter
+
             offline = OfflineWriter().write(summary, master_schema, artist_name=artist_name).variants
             variants.update({name: offline[name] for name in filled})
         usage = getattr(completion, "usage", None)
         model = getattr(completion, "model", None) or self.model
         return GeneratedCaption.written(
-            writer=self.name, model=model, version=TRAIN_PROMPT_VERSION, variants=variants,
+            writer=self.name,
+            model=model,
+            version=TRAIN_PROMPT_VERSION,
+            variants=variants,
             metadata=caption_metadata(summary),
             requested_model=self.model,
             endpoint=self.endpoint,
@@ -113,7 +132,8 @@ class OpenAIWriter:
             master_schema_sha256=fingerprint(master_schema),
             summary_sha256=fingerprint(summary),
             usage={k: getattr(usage, k, None) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
-            if usage else None,
+            if usage
+            else None,
             request_id=getattr(completion, "_request_id", None),
             response_id=getattr(completion, "id", None),
             finish_reason=getattr(choice, "finish_reason", None),
@@ -135,13 +155,18 @@ class OpenAIWriter:
         except ValueError:
             value = None
         if isinstance(value, dict) and "detailed" in value:
-            variants = {"detailed": clean_caption(str(value.get("detailed") or "")),
-                        "short": clean_caption(str(value.get("short") or "")), "tags": _tags(value.get("tags"))}
+            variants = {
+                "detailed": clean_caption(str(value.get("detailed") or "")),
+                "short": clean_caption(str(value.get("short") or "")),
+                "tags": _tags(value.get("tags")),
+            }
         else:
             variants = {"detailed": clean_caption(content)}
         if not variants["detailed"]:
-            raise WriterError(f"{self.endpoint} answered without a usable caption (model {self.model!r}). "
-                              f"Try again, check that the endpoint is OpenAI-compatible, {OFFLINE_HINT}.")
+            raise WriterError(
+                f"{self.endpoint} answered without a usable caption (model {self.model!r}). "
+                f"Try again, check that the endpoint is OpenAI-compatible, {OFFLINE_HINT}."
+            )
         return variants, choices[0]
 
     def _explain(self, exc: openai.OpenAIError) -> str:
@@ -150,21 +175,28 @@ class OpenAIWriter:
         retries = f"after {n} {'retry' if n == 1 else 'retries'}" if n else "without retries"
         for kind, message in _MESSAGES:  # the first match: a timeout is also a connection error
             if isinstance(exc, kind):
-                return message.format(where=where, retries=retries, timeout=self.timeout, model=self.model,
-                                      hint=OFFLINE_HINT)
+                return message.format(
+                    where=where, retries=retries, timeout=self.timeout, model=self.model, hint=OFFLINE_HINT
+                )
         if isinstance(exc, openai.RateLimitError):
             if getattr(exc, "code", None) == "insufficient_quota":
                 return f"The OpenAI account has no quota left (HTTP 429). Add credit {OFFLINE_HINT}."
-            return (f"{where} is rate limiting requests (HTTP 429 {retries}). Wait a minute, generate fewer "
-                    f"captions at once, {OFFLINE_HINT}.")
+            return (
+                f"{where} is rate limiting requests (HTTP 429 {retries}). Wait a minute, generate fewer "
+                f"captions at once, {OFFLINE_HINT}."
+            )
         if isinstance(exc, openai.APIStatusError):
             if exc.status_code >= 500:
-                return (f"{where} failed with HTTP {exc.status_code} {retries}. Try again later {OFFLINE_HINT}.")
+                return f"{where} failed with HTTP {exc.status_code} {retries}. Try again later {OFFLINE_HINT}."
             detail = _server_message(exc)
-            return (f"{where} refused the request (HTTP {exc.status_code}{': ' + detail if detail else ''}). "
-                    f"Check TRAINMODE_MODEL and OPENAI_BASE_URL {OFFLINE_HINT}.")
-        return (f"{where} sent an answer that is not a chat completion ({exc.__class__.__name__}). "
-                f"Check that the endpoint is OpenAI-compatible {OFFLINE_HINT}.")
+            return (
+                f"{where} refused the request (HTTP {exc.status_code}{': ' + detail if detail else ''}). "
+                f"Check TRAINMODE_MODEL and OPENAI_BASE_URL {OFFLINE_HINT}."
+            )
+        return (
+            f"{where} sent an answer that is not a chat completion ({exc.__class__.__name__}). "
+            f"Check that the endpoint is OpenAI-compatible {OFFLINE_HINT}."
+        )
 
     def _scrub(self, message: str) -> str:
         return message.replace(self._key, "***") if len(self._key) >= 4 else message
@@ -173,13 +205,20 @@ class OpenAIWriter:
 # What each failure means for the user, in the order they are tried.
 _MESSAGES = (
     (openai.APITimeoutError, "{where} did not answer within {timeout:g} s ({retries}). Try again later {hint}."),
-    (openai.APIConnectionError, "Cannot connect to {where}. Check OPENAI_BASE_URL, that the server is running and "
-                                "your network, {hint}."),
+    (
+        openai.APIConnectionError,
+        "Cannot connect to {where}. Check OPENAI_BASE_URL, that the server is running and your network, {hint}.",
+    ),
     (openai.AuthenticationError, "{where} rejected the API key (HTTP 401). Check OPENAI_API_KEY {hint}."),
-    (openai.PermissionDeniedError, "The API key may not use model {model!r} at {where} (HTTP 403). "
-                                   "Check TRAINMODE_MODEL and the key's project {hint}."),
-    (openai.NotFoundError, "Model {model!r} was not found at {where} (HTTP 404). "
-                           "Check TRAINMODE_MODEL and OPENAI_BASE_URL {hint}."),
+    (
+        openai.PermissionDeniedError,
+        "The API key may not use model {model!r} at {where} (HTTP 403). "
+        "Check TRAINMODE_MODEL and the key's project {hint}.",
+    ),
+    (
+        openai.NotFoundError,
+        "Model {model!r} was not found at {where} (HTTP 404). Check TRAINMODE_MODEL and OPENAI_BASE_URL {hint}.",
+    ),
 )
 
 

@@ -5,6 +5,7 @@ same set always reads the same and different sets read differently. Nothing here
 claim the facts do not make: no mood or energy from the tempo, no adjectives on
 instruments, no key unless it is determined, BPM as whole numbers.
 """
+
 from __future__ import annotations
 
 from random import Random
@@ -12,10 +13,29 @@ from random import Random
 from trainmode.captions.writers.facts_view import SetFacts
 
 # The words a caption uses for each instrument family (v1 and v2 vocabularies).
-LABELS = {"synth": "synths", "pad": "pads", "lead": "lead synths", "keys": "keys", "fx": "sound effects",
-          "bells": "bells", "woodwinds": "woodwinds", "plucked": "plucked strings"}
-_SINGULAR = {"bass", "brass", "percussion", "piano", "organ", "guitar", "saxophone", "flute", "clarinet", "harp",
-             "sitar"}
+LABELS = {
+    "synth": "synths",
+    "pad": "pads",
+    "lead": "lead synths",
+    "keys": "keys",
+    "fx": "sound effects",
+    "bells": "bells",
+    "woodwinds": "woodwinds",
+    "plucked": "plucked strings",
+}
+_SINGULAR = {
+    "bass",
+    "brass",
+    "percussion",
+    "piano",
+    "organ",
+    "guitar",
+    "saxophone",
+    "flute",
+    "clarinet",
+    "harp",
+    "sitar",
+}
 NOUNS = ("track", "piece", "cut", "production", "arrangement", "tune", "composition")
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 
@@ -48,17 +68,32 @@ def an(word: str) -> str:
 def tempo_at(rng: Random, f: SetFacts) -> str:
     """'at 122 BPM' and the like; '' when the tempo is unknown."""
     if f.bpm is not None and not f.tempo_changes:
-        return rng.choice((f"at {f.bpm} BPM", f"at a steady {f.bpm} BPM", f"at {f.bpm} beats per minute",
-                           f"clocked at {f.bpm} BPM", f"running at {f.bpm} BPM"))
+        return rng.choice(
+            (
+                f"at {f.bpm} BPM",
+                f"at a steady {f.bpm} BPM",
+                f"at {f.bpm} beats per minute",
+                f"clocked at {f.bpm} BPM",
+                f"running at {f.bpm} BPM",
+            )
+        )
     if f.tempo_low is None:
         return ""
     if f.bpm is not None:
-        return rng.choice((f"mostly at {f.bpm} BPM, with tempo changes",
-                           f"centred on {f.bpm} BPM while the tempo changes",
-                           f"at a mostly {f.bpm} BPM pace that changes along the way"))
-    return rng.choice((f"with the tempo changing from {f.tempo_low} to {f.tempo_high} BPM",
-                       f"with tempo changes between {f.tempo_low} and {f.tempo_high} BPM",
-                       f"at a shifting tempo ({f.tempo_low} to {f.tempo_high} BPM)"))
+        return rng.choice(
+            (
+                f"mostly at {f.bpm} BPM, with tempo changes",
+                f"centred on {f.bpm} BPM while the tempo changes",
+                f"at a mostly {f.bpm} BPM pace that changes along the way",
+            )
+        )
+    return rng.choice(
+        (
+            f"with the tempo changing from {f.tempo_low} to {f.tempo_high} BPM",
+            f"with tempo changes between {f.tempo_low} and {f.tempo_high} BPM",
+            f"at a shifting tempo ({f.tempo_low} to {f.tempo_high} BPM)",
+        )
+    )
 
 
 def tempo_sentence(rng: Random, f: SetFacts, *, stated: bool = False) -> str:
@@ -67,17 +102,34 @@ def tempo_sentence(rng: Random, f: SetFacts, *, stated: bool = False) -> str:
     if f.tempo_low is None or stated and f.tempo_changes:
         return ""
     if stated:
-        return rng.choice(("The tempo never changes", "There are no tempo changes", "The tempo holds steady",
-                           "It never speeds up or slows down", "Its pace stays constant", "The pulse stays even"))
+        return rng.choice(
+            (
+                "The tempo never changes",
+                "There are no tempo changes",
+                "The tempo holds steady",
+                "It never speeds up or slows down",
+                "Its pace stays constant",
+                "The pulse stays even",
+            )
+        )
     if not f.tempo_changes:
-        return rng.choice((f"The tempo holds at {f.bpm} BPM throughout",
-                           f"It keeps one tempo, {f.bpm} BPM, from start to finish",
-                           f"Its {f.bpm} BPM tempo is constant",
-                           "The tempo never changes", "There are no tempo changes"))
-    span = (f"from {f.tempo_low} to {f.tempo_high} BPM" if f.tempo_high - f.tempo_low >= 2 else "slightly")
+        return rng.choice(
+            (
+                f"The tempo holds at {f.bpm} BPM throughout",
+                f"It keeps one tempo, {f.bpm} BPM, from start to finish",
+                f"Its {f.bpm} BPM tempo is constant",
+                "The tempo never changes",
+                "There are no tempo changes",
+            )
+        )
+    span = f"from {f.tempo_low} to {f.tempo_high} BPM" if f.tempo_high - f.tempo_low >= 2 else "slightly"
     if f.bpm is not None:
-        return rng.choice((f"The tempo changes {span}, spending most of its time at {f.bpm} BPM",
-                           f"Tempo changes take it {span}; {f.bpm} BPM is where it mostly sits"))
+        return rng.choice(
+            (
+                f"The tempo changes {span}, spending most of its time at {f.bpm} BPM",
+                f"Tempo changes take it {span}; {f.bpm} BPM is where it mostly sits",
+            )
+        )
     return rng.choice((f"The tempo changes {span}", f"Its tempo moves {span}"))
 
 
@@ -103,8 +155,7 @@ def tempo_tag(f: SetFacts) -> list[str]:
         return ["tempo changes"] + ([f"{f.bpm} bpm"] if f.bpm is not None else [])
     if f.bpm is None:
         return []
-    feel = ("slow tempo" if f.bpm < 90 else "mid-tempo" if f.bpm < 120 else "uptempo" if f.bpm < 150
-            else "fast tempo")
+    feel = "slow tempo" if f.bpm < 90 else "mid-tempo" if f.bpm < 120 else "uptempo" if f.bpm < 150 else "fast tempo"
     return [f"{f.bpm} bpm", feel]
 
 
@@ -112,18 +163,31 @@ def tempo_tag(f: SetFacts) -> list[str]:
 def lead_phrase(rng: Random, lead: list[str]) -> str:
     """'built around drums and bass' and the like."""
     words = join(label(x) for x in lead)
-    return rng.choice((f"built around {words}", f"driven by {words}", f"centred on {words}", f"led by {words}",
-                       f"with {words} up front", f"anchored by {words}"))
+    return rng.choice(
+        (
+            f"built around {words}",
+            f"driven by {words}",
+            f"centred on {words}",
+            f"led by {words}",
+            f"with {words} up front",
+            f"anchored by {words}",
+        )
+    )
 
 
 def support_phrase(rng: Random, rest: list[str]) -> str:
     if not rest:
         return ""
     words = join(label(x) for x in rest)
-    return rng.choice((f"{words} {verb(rest, 'fills', 'fill')} out the mix", f"{words} {verb(rest, 'sits', 'sit')} "
-                       "further back", f"{words} {verb(rest, 'adds', 'add')} support",
-                       f"{words} {verb(rest, 'rounds', 'round')} out the arrangement",
-                       f"there {verb(rest, 'is', 'are')} also {words}"))
+    return rng.choice(
+        (
+            f"{words} {verb(rest, 'fills', 'fill')} out the mix",
+            f"{words} {verb(rest, 'sits', 'sit')} further back",
+            f"{words} {verb(rest, 'adds', 'add')} support",
+            f"{words} {verb(rest, 'rounds', 'round')} out the arrangement",
+            f"there {verb(rest, 'is', 'are')} also {words}",
+        )
+    )
 
 
 def _where(section, index: int, named_before: set[str]) -> str:
@@ -163,8 +227,12 @@ def _change(rng: Random, before: list[str], now: list[str], where: str) -> str:
     dropped = [x for x in before if x not in now]
     ins, outs = join(label(x) for x in entered), join(label(x) for x in dropped)
     if entered and dropped:
-        return rng.choice((f"{where} brings in {ins} while {outs} {verb(dropped, 'drops', 'drop')} out",
-                           f"{ins} {verb(entered, 'takes', 'take')} over from {outs} in {where}"))
+        return rng.choice(
+            (
+                f"{where} brings in {ins} while {outs} {verb(dropped, 'drops', 'drop')} out",
+                f"{ins} {verb(entered, 'takes', 'take')} over from {outs} in {where}",
+            )
+        )
     if entered:
         joins = rng.choice((("enters", "enter"), ("arrives", "arrive"), ("joins", "join")))
         return f"{ins} {verb(entered, *joins)} in {where}"
@@ -180,11 +248,24 @@ def _named_sections(rng: Random, sections) -> list[str]:
     names = list(dict.fromkeys(s.name for s in sections if s.name))
     count = len(sections)
     if len(names) >= 2:
-        return [rng.choice((f"It moves through {count} sections, including {an(names[0])} and {an(names[1])}",
-                            f"Its {count} sections take in {join('the ' + n for n in names[:4])}",
-                            f"The structure runs across {count} sections, with {join(names[:4])} parts"))]
-    return [rng.choice((f"It is laid out in {count} sections", f"The arrangement unfolds over {count} sections",
-                        f"There are {count} distinct sections"))]
+        return [
+            rng.choice(
+                (
+                    f"It moves through {count} sections, including {an(names[0])} and {an(names[1])}",
+                    f"Its {count} sections take in {join('the ' + n for n in names[:4])}",
+                    f"The structure runs across {count} sections, with {join(names[:4])} parts",
+                )
+            )
+        ]
+    return [
+        rng.choice(
+            (
+                f"It is laid out in {count} sections",
+                f"The arrangement unfolds over {count} sections",
+                f"There are {count} distinct sections",
+            )
+        )
+    ]
 
 
 def texture_phrase(rng: Random, f: SetFacts) -> str:

@@ -3,6 +3,7 @@
 Changing either means changing TRAIN_PROMPT_VERSION: every training item records the
 version and the SHA-256 of the exact text it was written with.
 """
+
 from __future__ import annotations
 
 import hashlib

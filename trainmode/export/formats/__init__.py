@@ -5,6 +5,7 @@ order; `zip_members` adds MANIFEST.sha256) and `check(zip_or_dir) -> list[str]` 
 the commit they were read at; empty when the dataset meets them). docs/dataset-formats.md
 shows each layout and how to train on it.
 """
+
 from __future__ import annotations
 
 import zipfile

@@ -26,6 +26,7 @@ same files): `<stem>.caption.txt`, `<stem>.lyrics.txt` and `<stem>.json` (`capti
 `bpm`, `keyscale`, `timesignature`, `language`; any language but "instrumental" marks the
 track sung).
 """
+
 from __future__ import annotations
 
 import csv
@@ -49,8 +50,12 @@ from trainmode.export.rows import Row, dumps
 NAME = "ace-step"
 TITLE = "ACE-Step 1.5"
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".opus")
-KEYSCALES = frozenset(f"{note}{accidental} {mode}" for note in "ABCDEFG" for accidental in ("", "#", "b", "♯", "♭")
-                      for mode in ("major", "minor"))
+KEYSCALES = frozenset(
+    f"{note}{accidental} {mode}"
+    for note in "ABCDEFG"
+    for accidental in ("", "#", "b", "♯", "♭")
+    for mode in ("major", "minor")
+)
 TIME_SIGNATURES = ("2", "3", "4", "6")
 CSV_NAME = "metadata.csv"
 
@@ -126,8 +131,11 @@ def _rules(view: DatasetView) -> list[str]:
 def _folder_problems(view: DatasetView, folder: str, audio: list[str]) -> list[str]:
     captions, problems = _csv_captions(view, folder)
     names = [posixpath.basename(n) for n in audio]
-    problems += [f"{folder or 'the top folder'}: {n} appears {names.count(n)} times; ACE-Step matches by file name."
-                 for n in sorted(set(names)) if names.count(n) > 1]
+    problems += [
+        f"{folder or 'the top folder'}: {n} appears {names.count(n)} times; ACE-Step matches by file name."
+        for n in sorted(set(names))
+        if names.count(n) > 1
+    ]
     for name in audio:
         stem = posixpath.splitext(name)[0]
         if view.exists(stem + ".txt"):
@@ -149,8 +157,9 @@ def _metas_problems(view: DatasetView, stem: str, caption: str) -> list[str]:
     if data.get("caption") and str(data["caption"]).strip() != caption:
         problems.append(f"{stem}.json: its caption differs from the CSV caption.")
     if not view.exists(f"{stem}.lyrics.txt") and data.get("language") != "instrumental":
-        problems.append(f"{stem}.json: a track without lyrics needs language \"instrumental\", "
-                        "or ACE-Step marks it sung.")
+        problems.append(
+            f'{stem}.json: a track without lyrics needs language "instrumental", or ACE-Step marks it sung.'
+        )
     if data.get("keyscale") and data["keyscale"] not in KEYSCALES:
         problems.append(f"{stem}.json: keyscale {data['keyscale']!r} is not one ACE-Step knows.")
     if data.get("timesignature") and str(data["timesignature"]) not in TIME_SIGNATURES:

@@ -16,6 +16,7 @@ Rules re-stated from ace-step/ACE-Step@d612523:
 - `[instrumental]` is what the UI (acestep/ui/components.py) tells users to write for
   instrumental music.
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -85,9 +86,9 @@ def _rules(view: DatasetView) -> list[str]:
 
 def _prompt_problems(name: str, prompt_text: str) -> list[str]:
     tags = prompt_text.split(", ")
-    problems = [f"{name} is empty: ACE-Step trains it as just \"music\"."] if not prompt_text else []
+    problems = [f'{name} is empty: ACE-Step trains it as just "music".'] if not prompt_text else []
     if "\n" in prompt_text or any("," in t for t in tags):
-        problems.append(f"{name} must be tags joined by \", \" on one line (ACE-Step splits on exactly that).")
+        problems.append(f'{name} must be tags joined by ", " on one line (ACE-Step splits on exactly that).')
     if len(prompt_text) > PROMPT_LIMIT:
         problems.append(f"{name} is {len(prompt_text)} characters; ACE-Step cuts prompts at {PROMPT_LIMIT}.")
     return problems

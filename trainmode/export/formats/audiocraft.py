@@ -27,6 +27,7 @@ Rules re-stated from facebookresearch/audiocraft@896ec7c:
 - audiocraft/solvers/builders.py `get_audio_datasets`: `datasource.max_sample_rate`,
   `max_channels`, and the train/valid/evaluate/generate manifest folders.
 """
+
 from __future__ import annotations
 
 import json
@@ -94,17 +95,35 @@ def members(rows: list[Row], build: Build) -> Iterator[Member]:
     headers = [h for h in (build.header(r) for r in rows) if h]
     manifests = {split: f"egs/{name}/{split}" for split, _ in groups}
     valid = manifests.get("valid", manifests["train"])
-    config = {"datasource": {"max_sample_rate": max((h.sample_rate for h in headers), default=48000),
-                             "max_channels": max((h.channels for h in headers), default=2),
-                             "train": manifests["train"], "valid": valid, "evaluate": valid, "generate": valid}}
+    config = {
+        "datasource": {
+            "max_sample_rate": max((h.sample_rate for h in headers), default=48000),
+            "max_channels": max((h.channels for h in headers), default=2),
+            "train": manifests["train"],
+            "valid": valid,
+            "evaluate": valid,
+            "generate": valid,
+        }
+    }
     yield text(f"config/dset/audio/{name}.yaml", "# @package __global__\n\n" + yaml.safe_dump(config, sort_keys=False))
     yield readme(TITLE, rows, build, _train_note(name, "valid" in manifests))
 
 
 def _manifest_line(path: str, row: Row, build: Build) -> str:
     header = build.header(row)
-    return json.dumps({"path": path, "duration": row.duration_s, "sample_rate": header.sample_rate if header else None,
-                       "amplitude": None, "weight": None, "info_path": None}) + "\n"
+    return (
+        json.dumps(
+            {
+                "path": path,
+                "duration": row.duration_s,
+                "sample_rate": header.sample_rate if header else None,
+                "amplitude": None,
+                "weight": None,
+                "info_path": None,
+            }
+        )
+        + "\n"
+    )
 
 
 def _train_note(name: str, has_valid: bool) -> str:
@@ -136,8 +155,11 @@ def _rules(view: DatasetView) -> list[str]:
     except yaml.YAMLError as exc:
         return [f"{configs[0]} is not YAML ({exc.__class__.__name__})."]
     source = (config.get("datasource") if isinstance(config, dict) else None) or {}
-    problems = [f"{configs[0]}: datasource.{k} must be a whole number." for k in ("max_sample_rate", "max_channels")
-                if not isinstance(source.get(k), int)]
+    problems = [
+        f"{configs[0]}: datasource.{k} must be a whole number."
+        for k in ("max_sample_rate", "max_channels")
+        if not isinstance(source.get(k), int)
+    ]
     listed: set[str] = set()
     for stage in STAGES:
         folder = source.get(stage)
@@ -149,8 +171,11 @@ def _rules(view: DatasetView) -> list[str]:
     audio = [n for n in view.files("dataset", "") if n.lower().endswith(AUDIO_EXTENSIONS)]
     problems += [f"{n} is in no manifest, so audiocraft never trains on it." for n in audio if n not in listed]
     stems = [stem_of(n) for n in audio]
-    problems += [f"{s}.json would be the sidecar of {stems.count(s)} audio files." for s in sorted(set(stems))
-                 if stems.count(s) > 1]
+    problems += [
+        f"{s}.json would be the sidecar of {stems.count(s)} audio files."
+        for s in sorted(set(stems))
+        if stems.count(s) > 1
+    ]
     return problems
 
 
@@ -186,8 +211,11 @@ def _sidecar_problems(view: DatasetView, sidecar: str) -> list[str]:
     if not isinstance(info, dict):
         return problems or [f"{sidecar} is not a JSON object."]
     problems += [f"{sidecar} lacks `{k}` (MusicInfo.from_dict raises KeyError)." for k in MUSIC_INFO if k not in info]
-    problems += [f"{sidecar}: `{k}` must be a list of strings." for k in ("moods", "keywords")
-                 if not (isinstance(info.get(k), list) and all(isinstance(v, str) for v in info[k]))]
+    problems += [
+        f"{sidecar}: `{k}` must be a list of strings."
+        for k in ("moods", "keywords")
+        if not (isinstance(info.get(k), list) and all(isinstance(v, str) for v in info[k]))
+    ]
     if not (isinstance(info.get("description"), str) and info["description"].strip()):
         problems.append(f"{sidecar}: `description` (the text MusicGen is conditioned on) is empty.")
     if info.get("name") is None:

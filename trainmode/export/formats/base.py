@@ -6,6 +6,7 @@ meets the tool's rules). Audio members are copied byte for byte from the row's a
 text members are UTF-8. Members are yielded lazily, in zip order, so a format can
 write a manifest after the audio it lists.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -54,6 +55,7 @@ class Build:
     it, and, for a format with READS_AUDIO_HEADERS = True, the header of each row's audio
     (by stem), filled in as each audio member is written; None when the audio could not be
     read as MP3."""
+
     artist: str
     headers: dict[str, AudioHeader | None] = field(default_factory=dict)
     clips: str = ""  # how the rows were cut into clips, for the card ("" for whole tracks)
@@ -66,14 +68,17 @@ def readme(title: str, rows: list[Row], build: Build, body: str) -> TextMember:
     """README.md for a trainer's layout: what is in it, then how to train on it."""
     total = sum(r.duration_s or 0 for r in rows)
     counts = ", ".join(f"{len(split_rows)} in `{split}/`" for split, split_rows in splits_of(rows))
-    return text("README.md", f"""# {build.artist} — Train Mode dataset for {title}
+    return text(
+        "README.md",
+        f"""# {build.artist} — Train Mode dataset for {title}
 
 {len(rows)} tracks ({counts}), {total:.0f} s of audio, each with a caption for text-to-music
 training, made with Train Mode from the artist's Ableton Live sets. `MANIFEST.sha256` holds
 the SHA-256 of every other file: check them with `sha256sum -c MANIFEST.sha256`.
 
 {build.clips + chr(10) + chr(10) if build.clips else ""}{body.strip()}
-""")
+""",
+    )
 
 
 def text(name: str, content: str) -> TextMember:
@@ -142,8 +147,13 @@ class DatasetView:
     def files(self, folder: str = "", suffix: str = "", recursive: bool = True) -> list[str]:
         """Files under `folder` ending in `suffix` (case-insensitive), sorted."""
         prefix = f"{folder.rstrip('/')}/" if folder else ""
-        return [n for n in self.names if n.startswith(prefix) and n.lower().endswith(suffix.lower())
-                and (recursive or "/" not in n[len(prefix):])]
+        return [
+            n
+            for n in self.names
+            if n.startswith(prefix)
+            and n.lower().endswith(suffix.lower())
+            and (recursive or "/" not in n[len(prefix) :])
+        ]
 
 
 @contextmanager
@@ -157,9 +167,11 @@ def open_view(source: str | Path | DatasetView) -> Iterator[DatasetView]:
 
 def checker(rules: Callable[[DatasetView], list[str]]) -> Callable[..., list[str]]:
     """A format's `check(zip_or_dir) -> list[problem]`: the shared rules, then the tool's."""
+
     def check(source: str | Path | DatasetView) -> list[str]:
         with open_view(source) as view:
             return common_problems(view) + rules(view)
+
     check.__doc__ = rules.__doc__
     return check
 

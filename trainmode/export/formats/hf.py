@@ -21,6 +21,7 @@ relative path inside the metadata file's folder, no "://", no ".."),
 src/datasets/packaged_modules/audiofolder/audiofolder.py (AUDIO_EXTENSIONS),
 src/datasets/data_files.py (SPLIT_KEYWORDS: `valid` names the validation split).
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -48,7 +49,7 @@ FIELD_NOTES = {
     "moods": "from the artist profile",
     "artist": "an opaque artist id, or the artist's name when exported with `--artist-name`",
     "audio_bpm": "tempo measured in the MP3, with `audio_bpm_confidence` (0-1); null when not measured, and in a "
-                 "clip's row, like every measured field up to `audio_analyzer`: renders are measured whole",
+    "clip's row, like every measured field up to `audio_analyzer`: renders are measured whole",
     "audio_bpm_confidence": "how sure the tempo measurement is (0-1)",
     "audio_key": "key heard in the MP3, e.g. `F# minor`, with `audio_key_strength` (0-1)",
     "audio_key_strength": "how clearly the key is heard (0-1)",
@@ -61,7 +62,7 @@ FIELD_NOTES = {
     "audio_mono": "whether the render is effectively mono",
     "audio_analyzer": "what measured it",
     "audio_verdict": "the render (a clip's: its parent render) against its set: `matches`, `doubtful` or "
-                     "`mismatch` (see docs/audio-analysis.md)",
+    "`mismatch` (see docs/audio-analysis.md)",
     "confirmed_despite_doubt": "true when someone saved it although the verdict was not `matches`",
 }
 CARD_FIELDS = tuple(FIELD_NOTES)[1:]  # metadata.jsonl fields after file_name
@@ -108,16 +109,20 @@ def members(rows: list[Row], build: Build) -> Iterator[Member]:
             yield text(f"{prefix}{row.stem}.txt", row.caption + "\n")
             yield text(f"{prefix}{row.stem}.json", dumps(record) + "\n")
         yield text(f"{prefix}metadata.jsonl", "".join(metadata_line(r) for r in records))
-    yield text("README.md", dataset_card(build.artist, rows, [split for split, _ in groups] if folders else [],
-                                         clips=build.clips))
+    yield text(
+        "README.md",
+        dataset_card(build.artist, rows, [split for split, _ in groups] if folders else [], clips=build.clips),
+    )
 
 
 def card_yaml(split_folders: list[str]) -> str:
     """The card's YAML: each split is its MP3s plus its metadata.jsonl, so loading the folder
     (or a Hub repo made from it) uses audiofolder with the captions."""
     entries = [("train", "")] if not split_folders else [(SPLIT_NAMES[s], f"{s}/") for s in split_folders]
-    files = "".join(f'  - split: {name}\n    path:\n    - "{prefix}*.mp3"\n    - {prefix}metadata.jsonl\n'
-                    for name, prefix in entries)
+    files = "".join(
+        f'  - split: {name}\n    path:\n    - "{prefix}*.mp3"\n    - {prefix}metadata.jsonl\n'
+        for name, prefix in entries
+    )
     return f"---\ntask_categories:\n- text-to-audio\nconfigs:\n- config_name: default\n  data_files:\n{files}---\n"
 
 
@@ -132,11 +137,16 @@ def _listened(rows: list[Row]) -> str:
     loudness = [r.heard["loudness_lufs"] for r in rows if r.heard.get("loudness_lufs") is not None]
     doubted = sum(bool(r.heard.get("confirmed_despite_doubt")) for r in rows)
     if any(r.parent_id for r in rows):
-        return (f"Renders are measured whole, so a clip's row leaves the measured fields (`audio_bpm` to "
-                f"`audio_analyzer`) empty; {doubted} clips come from renders saved although their audio did not "
-                "clearly match their set.")
-    measured = (f"Loudness from {min(loudness):.1f} to {max(loudness):.1f} LUFS over {len(loudness)} measured tracks; "
-                if loudness else "No track's loudness was measured; ")
+        return (
+            f"Renders are measured whole, so a clip's row leaves the measured fields (`audio_bpm` to "
+            f"`audio_analyzer`) empty; {doubted} clips come from renders saved although their audio did not "
+            "clearly match their set."
+        )
+    measured = (
+        f"Loudness from {min(loudness):.1f} to {max(loudness):.1f} LUFS over {len(loudness)} measured tracks; "
+        if loudness
+        else "No track's loudness was measured; "
+    )
     return f"{measured}{doubted} saved although its audio did not clearly match its set."
 
 
@@ -230,8 +240,10 @@ def _split_problems(view: DatasetView, split: str, matched: list[str], columns: 
     metadata = [n for n in matched if posixpath.basename(n) == "metadata.jsonl"]
     others = [n for n in matched if posixpath.basename(n) in ("metadata.csv", "metadata.parquet")]
     if not audio or len(metadata) != 1 or others:
-        return [f"Split {split}: its files must match audio and exactly one metadata.jsonl "
-                f"(found {len(audio)} audio, metadata files {metadata + others})."]
+        return [
+            f"Split {split}: its files must match audio and exactly one metadata.jsonl "
+            f"(found {len(audio)} audio, metadata files {metadata + others})."
+        ]
     folder = posixpath.dirname(metadata[0])
     problems: list[str] = []
     lines = json_lines(view, metadata[0], problems)
@@ -243,11 +255,15 @@ def _split_problems(view: DatasetView, split: str, matched: list[str], columns: 
             problems.append(f"{metadata[0]} line {number}: `file_name` must be a path inside its folder.")
             continue
         listed.add(posixpath.normpath(posixpath.join(folder, relative)))
-    problems += [f"Split {split}: {n} has no line in {metadata[0]}, so it would be left out." for n in audio
-                 if n not in listed]
+    problems += [
+        f"Split {split}: {n} has no line in {metadata[0]}, so it would be left out." for n in audio if n not in listed
+    ]
     files = set(audio)  # a set: a list here made this check quadratic in the rows (minutes for 80,000 clips)
-    problems += [f"{metadata[0]} lists {n}, which is not an audio file of split {split}." for n in sorted(listed)
-                 if n not in files]
+    problems += [
+        f"{metadata[0]} lists {n}, which is not an audio file of split {split}."
+        for n in sorted(listed)
+        if n not in files
+    ]
     problems += _column_problems(metadata[0], lines)
     columns[split] = set().union(*(set(e) for e in lines))
     return problems

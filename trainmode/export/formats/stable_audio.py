@@ -21,6 +21,7 @@ Rules re-stated from Stability-AI/stable-audio-tools@50049e3:
   key); any Exception there is swallowed and another file is used instead, so the module
   below raises a BaseException for a missing sidecar, and checks every sidecar on import.
 """
+
 from __future__ import annotations
 
 import ast
@@ -92,10 +93,19 @@ _check_all(os.path.dirname(os.path.abspath(__file__)))
 
 def sidecar(row: Row) -> dict:
     facts = row.facts
-    return {"prompt": row.caption, "captions": dict(sorted(row.captions.items())), "tags": row.tags,
-            "bpm": facts.bpm, "key": facts.key, "time_signature": facts.time_signature,
-            "instruments": list(facts.instruments), "genres": list(facts.genres), "moods": list(facts.moods),
-            "duration_s": row.duration_s, "artist": row.artist}
+    return {
+        "prompt": row.caption,
+        "captions": dict(sorted(row.captions.items())),
+        "tags": row.tags,
+        "bpm": facts.bpm,
+        "key": facts.key,
+        "time_signature": facts.time_signature,
+        "instruments": list(facts.instruments),
+        "genres": list(facts.genres),
+        "moods": list(facts.moods),
+        "duration_s": row.duration_s,
+        "artist": row.artist,
+    }
 
 
 def members(rows: list[Row], build: Build) -> Iterator[Member]:
@@ -105,8 +115,11 @@ def members(rows: list[Row], build: Build) -> Iterator[Member]:
             yield AudioMember(f"{split}/{row.stem}{row.audio.suffix}", row)
             yield text(f"{split}/{row.stem}.json", dumps(sidecar(row)) + "\n")
     for split, _ in groups:
-        config = {"dataset_type": "audio_dir", "random_crop": True,
-                  "datasets": [{"id": f"trainmode_{split}", "path": split, "custom_metadata_module": MODULE}]}
+        config = {
+            "dataset_type": "audio_dir",
+            "random_crop": True,
+            "datasets": [{"id": f"trainmode_{split}", "path": split, "custom_metadata_module": MODULE}],
+        }
         yield text(CONFIGS[split], json.dumps(config, indent=2) + "\n")
     yield text(MODULE, MODULE_SOURCE)
     yield readme(TITLE, rows, build, _train_note(len(groups) > 1))
@@ -147,24 +160,33 @@ def _rules(view: DatasetView) -> list[str]:
 def _config_problems(view: DatasetView, name: str, covered: set[str]) -> list[str]:
     problems: list[str] = []
     config = json_file(view, name, problems)
-    if not isinstance(config, dict) or config.get("dataset_type") != "audio_dir" or \
-            not isinstance(config.get("datasets"), list) or not config["datasets"]:
-        return problems + [f"{name}: needs dataset_type \"audio_dir\" and a non-empty `datasets` list."]
+    if (
+        not isinstance(config, dict)
+        or config.get("dataset_type") != "audio_dir"
+        or not isinstance(config.get("datasets"), list)
+        or not config["datasets"]
+    ):
+        return problems + [f'{name}: needs dataset_type "audio_dir" and a non-empty `datasets` list.']
     for entry in config["datasets"]:
         if not (isinstance(entry, dict) and isinstance(entry.get("id"), str) and isinstance(entry.get("path"), str)):
             problems.append(f"{name}: every dataset needs a string `id` and `path`.")
             continue
         module = entry.get("custom_metadata_module")
         if not (isinstance(module, str) and view.exists(module) and _defines(view, module, "get_custom_metadata")):
-            problems.append(f"{name}: dataset {entry['id']} needs a custom_metadata_module defining "
-                            "get_custom_metadata, or no sample has a prompt.")
+            problems.append(
+                f"{name}: dataset {entry['id']} needs a custom_metadata_module defining "
+                "get_custom_metadata, or no sample has a prompt."
+            )
         problems += _audio_problems(view, posixpath.normpath(entry["path"]), covered)
     return problems
 
 
 def _audio_problems(view: DatasetView, folder: str, covered: set[str]) -> list[str]:
-    audio = [n for n in view.files(folder) if n.lower().endswith(AUDIO_EXTENSIONS)
-             and not posixpath.basename(n).startswith(".")]
+    audio = [
+        n
+        for n in view.files(folder)
+        if n.lower().endswith(AUDIO_EXTENSIONS) and not posixpath.basename(n).startswith(".")
+    ]
     if not audio:
         return [f"{folder}/ holds no audio file stable-audio-tools would load."]
     problems: list[str] = []

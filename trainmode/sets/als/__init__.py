@@ -1,9 +1,10 @@
 """Ableton Live set (.als) parsing: one streaming pass from file to summary v2.
 
-    from trainmode.sets.als import parse_als
-    parsed = parse_als("song.als")
-    parsed.summary["tempo"]["bpm"]
+from trainmode.sets.als import parse_als
+parsed = parse_als("song.als")
+parsed.summary["tempo"]["bpm"]
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """build_summary: the raw facts the collectors gathered -> summary v2 (pure: no I/O)."""
+
 from __future__ import annotations
 
 import re
@@ -70,8 +71,9 @@ def tempo_facts(raw: RawSet, end: float, fail) -> tuple[dict, TempoMap]:
         "min": min(values) if automated else bpm,
         "max": max(values) if automated else bpm,
         "dominant_bpm": round(dominant, 3),
-        "map": [{"beat": round(b, 6), "seconds": round(tempo.seconds_at(b), 3), "bpm": round(v, 3)}
-                for b, v in tempo_map],
+        "map": [
+            {"beat": round(b, 6), "seconds": round(tempo.seconds_at(b), 3), "bpm": round(v, 3)} for b, v in tempo_map
+        ],
     }, tempo
 
 
@@ -124,8 +126,9 @@ def build_summary(raw: RawSet, fail: Callable[[str], AlsError]) -> dict:
         "samples": sorted(raw.samples, key=str.casefold),
         "notes": _notes(tracks, end),
         "instruments": instruments,
-        "sections": sections(locators, end, tracks, families, audible, tempo_map, meters,
-                             [i["family"] for i in instruments]),
+        "sections": sections(
+            locators, end, tracks, families, audible, tempo_map, meters, [i["family"] for i in instruments]
+        ),
     }
 
 

@@ -6,6 +6,7 @@ the FreezeSequencer and in the groove pool are not counted. Notes are KeyTrack/N
 MidiNoteEvent with the pitch in the KeyTrack's MidiKey (Live 8-12). They are never handled one
 by one in Python: each batch that streams past is counted and summed by XPath (in C), then freed.
 """
+
 from __future__ import annotations
 
 import math
@@ -109,8 +110,11 @@ class ClipCollector:
             return
         if self.clip:
             # A few notes are quicker to read one by one than through an XPath call.
-            raw = _DURATIONS(notes) if len(notes) > 48 else [
-                n.get("Duration") for n in notes if n.get("IsEnabled") != "false"]
+            raw = (
+                _DURATIONS(notes)
+                if len(notes) > 48
+                else [n.get("Duration") for n in notes if n.get("IsEnabled") != "false"]
+            )
             try:
                 lengths = list(map(float, raw))
             except (TypeError, ValueError):  # not a number, or missing

@@ -1,4 +1,5 @@
 """Collector: the arrangement's locators (LiveSet/Locators/Locators/Locator: Time and Name)."""
+
 from __future__ import annotations
 
 from trainmode.sets.als.raw import MAX_ITEMS, ParseContext, value
@@ -18,7 +19,9 @@ class LocatorCollector:
         if parent is not None and parent.tag == "Locators":
             if len(ctx.raw.locators) >= MAX_ITEMS:
                 raise ctx.too_many("locators")
-            ctx.raw.locators.append({
-                "time": ctx.num(value(el, "Time"), "a locator time"),
-                "name": value(el, "Name") or "",
-            })
+            ctx.raw.locators.append(
+                {
+                    "time": ctx.num(value(el, "Time"), "a locator time"),
+                    "name": value(el, "Name") or "",
+                }
+            )

@@ -5,6 +5,7 @@ EnvelopeTarget/PointeeId = AutomationTarget@Id; Live 8 (and some Live 9 sets) ke
 points of a master envelope are read in batches as they stream past (a recorded tempo
 envelope can hold tens of thousands); other tracks' envelopes are never looked at.
 """
+
 from __future__ import annotations
 
 from array import array
@@ -49,8 +50,11 @@ class TempoCollector:
         events, num = el.find("ArrangerAutomation/Events"), self.ctx.num
         if events is None:
             return []
-        return [(num(ev.get("Time"), f"a {what} automation time"), num(ev.get("Value"), f"a {what} automation value"))
-                for ev in events if ev.get("Value") is not None]
+        return [
+            (num(ev.get("Time"), f"a {what} automation time"), num(ev.get("Value"), f"a {what} automation value"))
+            for ev in events
+            if ev.get("Value") is not None
+        ]
 
     def _meter_end(self, el) -> None:
         ctx = self.ctx
@@ -110,5 +114,7 @@ class TempoCollector:
         parent = el.getparent()
         if parent is not None and parent.tag == "LiveSet":
             root = value(el, "RootNote") or value(el, "Root")  # Live <= 11 / 12
-            self.ctx.raw.scale = (int(self.ctx.num(root, "the scale root")) if root is not None else None,
-                                  value(el, "Name"))
+            self.ctx.raw.scale = (
+                int(self.ctx.num(root, "the scale root")) if root is not None else None,
+                value(el, "Name"),
+            )

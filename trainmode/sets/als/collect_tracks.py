@@ -3,6 +3,7 @@
 It also owns the parse's scope: which track, or the master (MasterTrack <= 11, MainTrack 12),
 or the pre-hear track is open. Name/EffectiveName (9+) or Name/UserName (8).
 """
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,9 @@ def file_name(path: str | None) -> str | None:
 
 
 class TrackCollector:
-    subtree = frozenset({"Name", "TrackGroupId", "Speaker", "PluginDesc", "MxDPatchRef",
-                         "MidiInputRouting", "MidiOutputRouting"})
+    subtree = frozenset(
+        {"Name", "TrackGroupId", "Speaker", "PluginDesc", "MxDPatchRef", "MidiInputRouting", "MidiOutputRouting"}
+    )
 
     def __init__(self, ctx: ParseContext):
         self.ctx = ctx

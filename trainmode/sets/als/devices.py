@@ -1,4 +1,5 @@
 """Readable names for Live's native devices (the XML tag is an internal class name)."""
+
 from __future__ import annotations
 
 import re

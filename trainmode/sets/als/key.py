@@ -1,6 +1,7 @@
 """Key detection: Krumhansl–Schmuckler on a duration-weighted pitch-class profile, with
 the rules that keep a guess out: enough notes, enough distinct pitch classes, and a clear
 margin over the runner-up key that is not the relative major/minor."""
+
 from __future__ import annotations
 
 from statistics import fmean
@@ -71,8 +72,16 @@ def detect_key(profile: list[float], notes: int) -> dict | None:
 LIVE12_SCALES = ("Major", "Minor", "Dorian", "Mixolydian", "Lydian", "Phrygian", "Locrian")
 _MAJORISH = {"major", "ionian", "lydian", "mixolydian", "major pentatonic", "harmonic major", "lydian dominant"}
 _MINORISH = {
-    "minor", "aeolian", "dorian", "phrygian", "locrian", "minor pentatonic", "minor blues",
-    "harmonic minor", "melodic minor", "phrygian dominant",
+    "minor",
+    "aeolian",
+    "dorian",
+    "phrygian",
+    "locrian",
+    "minor pentatonic",
+    "minor blues",
+    "harmonic minor",
+    "melodic minor",
+    "phrygian dominant",
 }
 
 

@@ -10,6 +10,7 @@ before they are freed. Structure is detected by which elements exist, never by v
   Name/EffectiveName (9+) / Name/UserName (8); FileRef Name (<= 10) / Path (11+);
   clips under TakeLanes (12) are recordings, not arrangement clips.
 """
+
 from __future__ import annotations
 
 import pyexpat
@@ -48,8 +49,11 @@ class _Dispatch:
         self.hooks: dict = {}
         subtree: set[str] = set()
         for collector in (cls(self.ctx) for cls in COLLECTORS):
-            for mine, theirs in ((self.start, collector.start), (self.end, collector.end),
-                                 (self.hooks, collector.hooks)):
+            for mine, theirs in (
+                (self.start, collector.start),
+                (self.end, collector.end),
+                (self.hooks, collector.hooks),
+            ):
                 clash = mine.keys() & theirs.keys()
                 assert not clash, f"two collectors handle {clash}"
                 mine.update(theirs)
@@ -100,12 +104,16 @@ def _parse_chunks(stream: SetStream, chunks) -> dict:
         raise stream.fail(f"is not an Ableton Live set: its XML starts with <{root_name}>, not <Ableton>.")
     dispatch.ctx.raw.creator = root_attrs.get("Creator") or ""
     parser = etree.XMLPullParser(
-        events=("start", "end"), tag=dispatch.watched,
+        events=("start", "end"),
+        tag=dispatch.watched,
         # No DTD gets this far (see _check_prolog), so no entity can be declared. Entities
         # are left at lxml's default on purpose: with resolve_entities=False the push parser
         # stops silently at an undefined "&x;" and the file looks truncated, not broken.
-        no_network=True, load_dtd=False, huge_tree=False,
-        remove_blank_text=True, collect_ids=False,  # fewer nodes to build: ~10% faster
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_blank_text=True,
+        collect_ids=False,  # fewer nodes to build: ~10% faster
     )
     try:
         xml = fold_notes(skip_parameter_lists(chain(head, chunks), root_at), dispatch.ctx.notes_tag, root_at)

@@ -1,5 +1,6 @@
 """What the collectors gather while the XML streams past (RawSet), and the state they share
 (ParseContext). `build_summary` turns a finished RawSet into the summary."""
+
 from __future__ import annotations
 
 import math

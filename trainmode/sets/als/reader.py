@@ -1,5 +1,6 @@
 """Safe byte stream for a Live set: gzip or plain XML, hashed as it is read,
 with a hard cap on how much XML a file may expand to."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """The summary contract (v2), enforced with the JSON Schema shipped beside this module."""
+
 from __future__ import annotations
 
 import json

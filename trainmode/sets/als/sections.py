@@ -1,5 +1,6 @@
 """What plays when: each track's instrument families, the families ranked by playing time,
 and the arrangement cut into sections."""
+
 from __future__ import annotations
 
 from trainmode.sets.als.families import FAMILIES, families_in
@@ -36,11 +37,15 @@ def audible_flags(tracks: list[RawTrack]) -> list[bool]:
 def pitched_tracks(tracks: list[RawTrack], families: list[list[str]], audible: list[bool]) -> list[RawTrack]:
     """Tracks whose notes are pitches a key can be read from: audible, not a drum track, and
     not a MIDI track that only feeds a drum track (MIDI output or the drum track's input)."""
-    drums = {t.id for t, fams in zip(tracks, families, strict=False)
-             if t.drums or (fams and PERCUSSIVE.issuperset(fams))}
+    drums = {
+        t.id for t, fams in zip(tracks, families, strict=False) if t.drums or (fams and PERCUSSIVE.issuperset(fams))
+    }
     feeders = {t.midi_from for t in tracks if t.id in drums and t.midi_from}
-    return [t for t, fams, heard in zip(tracks, families, audible, strict=False)
-            if heard and t.id not in drums and t.id not in feeders and t.midi_to not in drums]
+    return [
+        t
+        for t, fams, heard in zip(tracks, families, audible, strict=False)
+        if heard and t.id not in drums and t.id not in feeders and t.midi_to not in drums
+    ]
 
 
 def _union_seconds(spans: list[tuple[float, float]], end: float, tempo: TempoMap) -> float:
@@ -53,8 +58,9 @@ def _union_seconds(spans: list[tuple[float, float]], end: float, tempo: TempoMap
     return total
 
 
-def ranked_instruments(tracks: list[RawTrack], families: list[list[str]], audible: list[bool],
-                       end: float, tempo: TempoMap) -> list[dict]:
+def ranked_instruments(
+    tracks: list[RawTrack], families: list[list[str]], audible: list[bool], end: float, tempo: TempoMap
+) -> list[dict]:
     """[{family, seconds}] by how long each family plays in the arrangement, longest first."""
     spans: dict[str, list] = {}
     for track, fams, heard in zip(tracks, families, audible, strict=False):
@@ -65,8 +71,9 @@ def ranked_instruments(tracks: list[RawTrack], families: list[list[str]], audibl
     played = [p for p in played if p["seconds"] > 0]
     # Families heard only in session clips come last, with no arrangement time.
     seen = {p["family"] for p in played}
-    idle = {f for t, fams, heard in zip(tracks, families, audible, strict=False)
-            if heard and t.clip_count for f in fams} - seen
+    idle = {
+        f for t, fams, heard in zip(tracks, families, audible, strict=False) if heard and t.clip_count for f in fams
+    } - seen
     played += [{"family": f, "seconds": 0.0} for f in idle]
     return sorted(played, key=lambda p: (-p["seconds"], FAMILIES.index(p["family"])))
 
@@ -115,8 +122,16 @@ def _locator_bounds(locators: list[dict], end: float, meters: list[dict]) -> lis
     return [b for b in bounds if b[2] > b[1]]
 
 
-def sections(locators: list[dict], end: float, tracks: list[RawTrack], families: list[list[str]],
-             audible: list[bool], tempo: TempoMap, meters: list[dict], rank: list[str]) -> list[dict]:
+def sections(
+    locators: list[dict],
+    end: float,
+    tracks: list[RawTrack],
+    families: list[list[str]],
+    audible: list[bool],
+    tempo: TempoMap,
+    meters: list[dict],
+    rank: list[str],
+) -> list[dict]:
     """The spans between consecutive locators, or without locators the spans where the
     playing clips change; each with the tracks and families that play in it."""
     if locators:
@@ -128,13 +143,21 @@ def sections(locators: list[dict], end: float, tracks: list[RawTrack], families:
     order = {f: i for i, f in enumerate([*rank, *FAMILIES])}
     out = []
     for name, start, stop in bounds:
-        here = [i for i, (t, heard) in enumerate(zip(tracks, audible, strict=False))
-                if heard and any(s < stop and e > start for s, e in t.spans)]
+        here = [
+            i
+            for i, (t, heard) in enumerate(zip(tracks, audible, strict=False))
+            if heard and any(s < stop and e > start for s, e in t.spans)
+        ]
         fams = {f for i in here for f in families[i]}
-        out.append({
-            "name": name, "start_beat": round(start, 6), "end_beat": round(stop, 6),
-            "start_s": round(tempo.seconds_at(start), 3), "end_s": round(tempo.seconds_at(stop), 3),
-            "tracks": list(dict.fromkeys(tracks[i].name for i in here)),
-            "instruments": sorted(fams, key=order.__getitem__),
-        })
+        out.append(
+            {
+                "name": name,
+                "start_beat": round(start, 6),
+                "end_beat": round(stop, 6),
+                "start_s": round(tempo.seconds_at(start), 3),
+                "end_s": round(tempo.seconds_at(stop), 3),
+                "tracks": list(dict.fromkeys(tracks[i].name for i in here)),
+                "instruments": sorted(fams, key=order.__getitem__),
+            }
+        )
     return out

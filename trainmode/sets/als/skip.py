@@ -19,6 +19,7 @@ and tag caps (reader.py) count the bytes before rewriting. Live's text payloads 
 buffers) are left alone: libxml2 reads text about as fast as bytes.find does, so skipping them
 measured no faster.
 """
+
 from __future__ import annotations
 
 import re
@@ -101,8 +102,8 @@ def _cut(data: bytes, opening: bytes, region: Region, final: bool) -> tuple[byte
         pieces.append(data[pos:end] if replacement is None else data[pos:start] + replacement)
         pos = end
     keep = 0 if final else _partial_tag(data, opening)
-    pieces.append(data[pos:len(data) - keep])
-    return b"".join(pieces), data[len(data) - keep:]
+    pieces.append(data[pos : len(data) - keep])
+    return b"".join(pieces), data[len(data) - keep :]
 
 
 def _partial_tag(data: bytes, opening: bytes) -> int:
@@ -126,8 +127,11 @@ def _parameter_list(data: bytes, start: int) -> tuple[int | None, bytes | None]:
         if close < 0 or close + len(_LIST_CLOSE) > len(data):
             return None, None
         opened = data.count(_LIST_ANY_OPEN, pos, close)
-        if data[close:close + len(_LIST_CLOSE)] != _LIST_CLOSE or opened and opened != data.count(
-                _LIST_OPEN, pos, close):
+        if (
+            data[close : close + len(_LIST_CLOSE)] != _LIST_CLOSE
+            or opened
+            and opened != data.count(_LIST_OPEN, pos, close)
+        ):
             return close, None
         depth += opened - 1
         pos = close + len(_LIST_CLOSE)
@@ -158,8 +162,12 @@ def _notes(data: bytes, start: int, tag: bytes) -> tuple[int | None, bytes | Non
 def _note_facts(notes: bytes) -> bytes | None:
     """b'C="count" W="weight"' for plainly written enabled notes; None for anything else."""
     count = notes.count(_NOTE)
-    if (notes.count(b"<") != count or notes.count(b"/>") != count or b"'" in notes
-            or notes.count(b"IsEnabled") != notes.count(b'IsEnabled="true"')):
+    if (
+        notes.count(b"<") != count
+        or notes.count(b"/>") != count
+        or b"'" in notes
+        or notes.count(b"IsEnabled") != notes.count(b'IsEnabled="true"')
+    ):
         return None
     raw = _DURATION.findall(notes)
     if len(raw) != count:

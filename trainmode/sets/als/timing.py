@@ -6,6 +6,7 @@ from the straight line between two automation points, and a change between grid 
 takes effect at the next one. dawtool (github.com/offlinemark/dawtool, "daw" mode) measured
 this against Live; `TempoMap` follows it, so locator times match what Live shows.
 """
+
 from __future__ import annotations
 
 import math

@@ -4,6 +4,7 @@ A SUPABASE_URL that points at something else (a web page, a proxy's login form, 
 API) answers 200 with HTML or odd JSON; every shape the store reads is checked here, so such a
 server is one clear StoreError, never a TypeError, KeyError or JSONDecodeError.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -15,8 +16,10 @@ from trainmode.store.base import BlobInfo
 
 def not_supabase(host: str, what: str, got: object = None) -> StoreError:
     shape = "" if got is None else f" (got {_shape(got)})"
-    return StoreError(f"The server at {host} did not answer like Supabase while {what}{shape}; "
-                      f"check that SUPABASE_URL is the project URL (https://<project>.supabase.co).")
+    return StoreError(
+        f"The server at {host} did not answer like Supabase while {what}{shape}; "
+        f"check that SUPABASE_URL is the project URL (https://<project>.supabase.co)."
+    )
 
 
 UUID_COLUMNS = {"id", "artist_id", "als_summary_id", "export_id"}
@@ -90,8 +93,9 @@ def list_objects(files, prefix: str, host: str, page: int = 1000) -> list[BlobIn
         folder = folders.pop()
         offset = 0
         while True:
-            entries = files.list(folder, {"limit": page, "offset": offset,
-                                          "sortBy": {"column": "name", "order": "asc"}})
+            entries = files.list(
+                folder, {"limit": page, "offset": offset, "sortBy": {"column": "name", "order": "asc"}}
+            )
             if not isinstance(entries, list) or not all(isinstance(e, dict) and "name" in e for e in entries):
                 raise not_supabase(host, "listing stored files", entries)
             for entry in entries:
@@ -99,8 +103,13 @@ def list_objects(files, prefix: str, host: str, page: int = 1000) -> list[BlobIn
                 if entry.get("id") is None:
                     folders.append(path)
                 else:
-                    found.append(BlobInfo(path, int((entry.get("metadata") or {}).get("size") or 0),
-                                          _when(entry.get("updated_at") or entry.get("created_at"))))
+                    found.append(
+                        BlobInfo(
+                            path,
+                            int((entry.get("metadata") or {}).get("size") or 0),
+                            _when(entry.get("updated_at") or entry.get("created_at")),
+                        )
+                    )
             if len(entries) < page:
                 break
             offset += page

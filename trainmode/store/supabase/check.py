@@ -5,6 +5,7 @@ and column of the migrations, grants and Row Level Security (read through the mi
 `train_mode_schema_report()` function, since PostgREST cannot see the catalog), the export
 functions, the private bucket, and a signed URL that round-trips. Nothing is written.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -20,16 +21,63 @@ COLUMNS = {
     "artists": ["id", "name", "created_at"],
     "artist_profiles": ["id", "artist_id", "master_schema", "created_at", "updated_at"],
     "als_summaries": ["id", "artist_id", "parse_id", "als_filename", "summary", "created_at"],
-    "exports": ["id", "artist_id", "zip_path", "item_count", "bytes", "sha256", "status", "error",
-                "created_at", "completed_at", "lease_owner", "heartbeat_at", "created_by"],
-    "training_items": ["id", "artist_id", "als_summary_id", "parse_id", "audio_path", "prompt_path",
-                       "prompt_text", "status", "prompt_model", "prompt_version", "prompt_writer",
-                       "prompt_edited", "provenance", "findings", "metadata", "audio_sha256",
-                       "audio_duration_s", "audio_bytes", "audio_filename", "created_at", "updated_at",
-                       "exported_at", "export_id", "created_by"],
+    "exports": [
+        "id",
+        "artist_id",
+        "zip_path",
+        "item_count",
+        "bytes",
+        "sha256",
+        "status",
+        "error",
+        "created_at",
+        "completed_at",
+        "lease_owner",
+        "heartbeat_at",
+        "created_by",
+    ],
+    "training_items": [
+        "id",
+        "artist_id",
+        "als_summary_id",
+        "parse_id",
+        "audio_path",
+        "prompt_path",
+        "prompt_text",
+        "status",
+        "prompt_model",
+        "prompt_version",
+        "prompt_writer",
+        "prompt_edited",
+        "provenance",
+        "findings",
+        "metadata",
+        "audio_sha256",
+        "audio_duration_s",
+        "audio_bytes",
+        "audio_filename",
+        "created_at",
+        "updated_at",
+        "exported_at",
+        "export_id",
+        "created_by",
+    ],
     "queue_drafts": ["artist_id", "draft", "created_by", "updated_at"],
-    "training_clips": ["id", "item_id", "mode", "position", "section", "start_s", "end_s", "caption", "variants",
-                       "findings", "edited", "dropped", "created_at"],
+    "training_clips": [
+        "id",
+        "item_id",
+        "mode",
+        "position",
+        "section",
+        "start_s",
+        "end_s",
+        "caption",
+        "variants",
+        "findings",
+        "edited",
+        "dropped",
+        "created_at",
+    ],
 }
 # The functions the store calls, as the migrations define them (name -> signature), for the schema report.
 FUNCTIONS = {
@@ -84,8 +132,13 @@ def _tables(store: SupabaseStore) -> str:
 
 def _report(store: SupabaseStore) -> dict:
     with store.translate("reading the schema report"):
-        report = store.rest.rpc("train_mode_schema_report", {"p_tables": list(COLUMNS),
-                                                             "p_functions": list(FUNCTIONS.values())}).execute().data
+        report = (
+            store.rest.rpc(
+                "train_mode_schema_report", {"p_tables": list(COLUMNS), "p_functions": list(FUNCTIONS.values())}
+            )
+            .execute()
+            .data
+        )
     if not isinstance(report, dict):
         raise StoreError("Supabase answered the schema report with something unexpected.")
     return report
@@ -93,10 +146,16 @@ def _report(store: SupabaseStore) -> dict:
 
 def _grants(store: SupabaseStore) -> str:
     tables = _report(store).get("tables") or {}
-    problems = [f"{table}: service_role lacks select/insert/update/delete" for table in COLUMNS
-                if not (tables.get(table) or {}).get("service_role")]
-    problems += [f"{table}: anon or authenticated has privileges" for table in COLUMNS
-                 if (tables.get(table) or {}).get("public_roles")]
+    problems = [
+        f"{table}: service_role lacks select/insert/update/delete"
+        for table in COLUMNS
+        if not (tables.get(table) or {}).get("service_role")
+    ]
+    problems += [
+        f"{table}: anon or authenticated has privileges"
+        for table in COLUMNS
+        if (tables.get(table) or {}).get("public_roles")
+    ]
     if problems:
         raise ConfigError(f"{'; '.join(problems)}: apply the migrations ({APPLY_COMMANDS}).")
     return "service_role may select, insert, update and delete; anon and authenticated may not"
@@ -157,6 +216,11 @@ def _first_object(store: SupabaseStore, prefix: str, depth: int = 0) -> str | No
 
 
 STEPS: list[tuple[str, Callable[[SupabaseStore], str]]] = [
-    ("connection", _connection), ("tables", _tables), ("grants", _grants), ("row level security", _rls),
-    ("functions", _functions), ("bucket", _bucket), ("signed URL", _signed_url),
+    ("connection", _connection),
+    ("tables", _tables),
+    ("grants", _grants),
+    ("row level security", _rls),
+    ("functions", _functions),
+    ("bucket", _bucket),
+    ("signed URL", _signed_url),
 ]

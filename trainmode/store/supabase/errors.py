@@ -7,6 +7,7 @@ with the status and a plain-text body (src/http/routes/tus/lifecycle.ts, getTusE
 PostgREST answers {code, message, details, hint} with 42501 as 401/403
 (PostgREST src/library/PostgREST/Error.hs). No message ever contains the key.
 """
+
 from __future__ import annotations
 
 import base64
@@ -26,20 +27,23 @@ from trainmode.store.supabase.answers import not_supabase
 
 log = logging.getLogger(__name__)
 
-MIGRATION_FILES = ("supabase/migrations/20261124000000_train_mode.sql",
-                   "supabase/migrations/20261201000000_train_mode_grants.sql",
-                   "supabase/migrations/20261201000300_train_mode_daily.sql",
-                   "supabase/migrations/20261202000000_train_mode_export_lease.sql",
-                   "supabase/migrations/20261203000100_train_mode_clips.sql",
-                   "supabase/migrations/20261204000000_train_mode_set_rows.sql")
+MIGRATION_FILES = (
+    "supabase/migrations/20261124000000_train_mode.sql",
+    "supabase/migrations/20261201000000_train_mode_grants.sql",
+    "supabase/migrations/20261201000300_train_mode_daily.sql",
+    "supabase/migrations/20261202000000_train_mode_export_lease.sql",
+    "supabase/migrations/20261203000100_train_mode_clips.sql",
+    "supabase/migrations/20261204000000_train_mode_set_rows.sql",
+)
 PSQL_COMMAND = 'psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -1 ' + " ".join(f"-f {f}" for f in MIGRATION_FILES)
 APPLY_COMMANDS = f"`supabase db push` or `{PSQL_COMMAND}`"
 SETUP_COMMAND = "python -m trainmode setup-supabase"
 APPLY_HINT = f"apply the migrations with {APPLY_COMMANDS}, then run `{SETUP_COMMAND}`"
-KEY_REJECTED = ("Supabase rejected the service-role key; check SUPABASE_SERVICE_ROLE_KEY "
-                "(Dashboard > Project Settings > API keys: the service_role / secret key).")
-GLOBAL_LIMIT = ("the project's global upload size limit (50 MB on the Free plan; "
-                "Dashboard > Storage > Settings)")
+KEY_REJECTED = (
+    "Supabase rejected the service-role key; check SUPABASE_SERVICE_ROLE_KEY "
+    "(Dashboard > Project Settings > API keys: the service_role / secret key)."
+)
+GLOBAL_LIMIT = "the project's global upload size limit (50 MB on the Free plan; Dashboard > Storage > Settings)"
 
 # Constraint name -> what a user did wrong (PostgREST reports 23505 with the name).
 DUPLICATES = {
@@ -70,8 +74,10 @@ def key_role(key: str) -> str | None:
 
 
 def not_granted(what: str) -> ConfigError:
-    return ConfigError(f"Supabase refused {what}: the database has not granted this role access: "
-                       f"apply the migrations ({APPLY_COMMANDS}).")
+    return ConfigError(
+        f"Supabase refused {what}: the database has not granted this role access: "
+        f"apply the migrations ({APPLY_COMMANDS})."
+    )
 
 
 def parse_body(content: bytes | str | None, http_status: int) -> tuple[str, str, str]:
@@ -85,17 +91,28 @@ def parse_body(content: bytes | str | None, http_status: int) -> tuple[str, str,
         body = None
     if not isinstance(body, dict):
         return str(http_status), "", (content or "").strip()[:200]
-    return (str(body.get("statusCode") or http_status), str(body.get("error") or body.get("code") or ""),
-            str(body.get("message") or body.get("msg") or ""))
+    return (
+        str(body.get("statusCode") or http_status),
+        str(body.get("error") or body.get("code") or ""),
+        str(body.get("message") or body.get("msg") or ""),
+    )
 
 
 class Translator:
     """Error translation for one SupabaseStore. `bucket_limit()` returns the bucket's
     file_size_limit, `bucket_exists()` whether the bucket exists: both only asked on failures."""
 
-    def __init__(self, host: str, bucket: str, key: Secret, *, timeout_s: float,
-                 bucket_limit: Callable[[], int | None], bucket_exists: Callable[[], bool],
-                 url_secrets: list[str] | None = None):
+    def __init__(
+        self,
+        host: str,
+        bucket: str,
+        key: Secret,
+        *,
+        timeout_s: float,
+        bucket_limit: Callable[[], int | None],
+        bucket_exists: Callable[[], bool],
+        url_secrets: list[str] | None = None,
+    ):
         self.host, self.bucket, self._key, self.timeout_s = host, bucket, key, timeout_s
         self._url_secrets = url_secrets or []
         self._bucket_limit, self._bucket_exists = bucket_limit, bucket_exists
@@ -120,11 +137,15 @@ class Translator:
             log.info("unexpected answer from %s while %s", self.host, what, exc_info=True)
             raise not_supabase(self.host, what) from None
         except httpx.TimeoutException as exc:
-            raise StoreError(f"Supabase at {self.host} did not answer within {self.timeout_s:g} s while {what} "
-                             f"({exc.__class__.__name__}); check the network and try again.") from None
+            raise StoreError(
+                f"Supabase at {self.host} did not answer within {self.timeout_s:g} s while {what} "
+                f"({exc.__class__.__name__}); check the network and try again."
+            ) from None
         except httpx.TransportError as exc:
-            raise StoreError(f"Cannot reach Supabase at {self.host} while {what} "
-                             f"({exc.__class__.__name__}); check SUPABASE_URL and the network.") from None
+            raise StoreError(
+                f"Cannot reach Supabase at {self.host} while {what} "
+                f"({exc.__class__.__name__}); check SUPABASE_URL and the network."
+            ) from None
 
     def rest_error(self, exc: APIError, what: str) -> TrainModeError:
         code = str(exc.code or "")
@@ -135,8 +156,9 @@ class Translator:
         if code in ("401", "403", "PGRST301", "PGRST302", "PGRST303") or "api key" in lowered or "jwt" in lowered:
             return ConfigError(KEY_REJECTED)
         if code in ("PGRST205", "42P01", "PGRST202", "42883", "PGRST204", "42703"):
-            return ConfigError(f"The Train Mode tables or functions are missing in this Supabase project: "
-                               f"{APPLY_HINT}.")
+            return ConfigError(
+                f"The Train Mode tables or functions are missing in this Supabase project: {APPLY_HINT}."
+            )
         if code == "TMBSY":
             return ExportBusyError(message)
         if code in ("TMNRN", "TMITM"):
@@ -147,12 +169,12 @@ class Translator:
                     return DuplicateError(text)
             return StoreError(f"Supabase refused {what}: that row already exists.")
         if code == "23503":
-            return StoreError(f"Supabase refused {what}: it refers to a row that does not exist "
-                              f"({self.scrub(exc.details)}).")
+            return StoreError(
+                f"Supabase refused {what}: it refers to a row that does not exist ({self.scrub(exc.details)})."
+            )
         return StoreError(f"Supabase failed while {what}: {message or 'no details'} ({code or 'no code'}).")
 
-    def storage_error(self, status, code, message, what: str, path: str | None,
-                      size: int | None) -> TrainModeError:
+    def storage_error(self, status, code, message, what: str, path: str | None, size: int | None) -> TrainModeError:
         status, code, message = str(status or ""), str(code or ""), self.scrub(message)
         lowered = f"{code} {message}".lower()
         if status in ("401", "403") or "jwt" in lowered or "api key" in lowered:
@@ -165,13 +187,15 @@ class Translator:
             # Storage answers "Object not found" for an object of a missing bucket too.
             if not self._bucket_exists():
                 return self.missing_bucket()
-            return NotFoundError(f"The stored file {path} is missing." if path
-                                 else f"Supabase Storage found nothing while {what}.")
+            return NotFoundError(
+                f"The stored file {path} is missing." if path else f"Supabase Storage found nothing while {what}."
+            )
         if status == "415" or "mime" in lowered:
-            return StoreError(f"The Storage bucket '{self.bucket}' refused the file type ({message}); run "
-                              f"`{SETUP_COMMAND}` to update its allowed types.")
-        return StoreError(f"Supabase Storage failed while {what}: {message or 'no details'} "
-                          f"(HTTP {status or '?'}).")
+            return StoreError(
+                f"The Storage bucket '{self.bucket}' refused the file type ({message}); run "
+                f"`{SETUP_COMMAND}` to update its allowed types."
+            )
+        return StoreError(f"Supabase Storage failed while {what}: {message or 'no details'} (HTTP {status or '?'}).")
 
     def missing_bucket(self) -> ConfigError:
         return ConfigError(f"The Storage bucket '{self.bucket}' does not exist; run `{SETUP_COMMAND}`.")
@@ -192,5 +216,7 @@ class Translator:
 
 def bucket_limit_error(limit: int) -> ConfigError:
     """Storage refuses a bucket limit above the global one (storage.ts parseMaxSizeLimit)."""
-    return ConfigError(f"Supabase Storage refused the bucket size limit {mb(limit)}: it is above {GLOBAL_LIMIT}. "
-                       f"Raise the global limit first, or pass a smaller --file-size-limit-mb.")
+    return ConfigError(
+        f"Supabase Storage refused the bucket size limit {mb(limit)}: it is above {GLOBAL_LIMIT}. "
+        f"Raise the global limit first, or pass a smaller --file-size-limit-mb."
+    )

@@ -5,6 +5,7 @@ Tables and functions come from the SQL migration (which the Supabase CLI or psql
 the bucket is made here, through the Storage API, so the migration also runs on a plain
 PostgreSQL that has no `storage` schema.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -20,8 +21,9 @@ ALLOWED_MIME_TYPES = ["audio/mpeg", "text/plain", "application/zip", "applicatio
 DEFAULT_FILE_SIZE_LIMIT = 50 * 1024 * 1024  # the Free plan's global cap; a bucket cannot exceed it
 
 
-def setup_supabase(settings: Settings, *, file_size_limit: int | None = None,
-                   echo: Callable[[str], object] = print) -> list[str]:
+def setup_supabase(
+    settings: Settings, *, file_size_limit: int | None = None, echo: Callable[[str], object] = print
+) -> list[str]:
     """Check the schema, create or fix the bucket; return (and echo) one line per step.
 
     Without `file_size_limit`, a new bucket gets DEFAULT_FILE_SIZE_LIMIT and an existing
@@ -40,8 +42,7 @@ def setup_supabase(settings: Settings, *, file_size_limit: int | None = None,
             bucket = store.get_bucket()
         if file_size_limit is None:
             file_size_limit = (bucket and bucket.file_size_limit) or DEFAULT_FILE_SIZE_LIMIT
-        wanted = {"public": False, "file_size_limit": int(file_size_limit),
-                  "allowed_mime_types": ALLOWED_MIME_TYPES}
+        wanted = {"public": False, "file_size_limit": int(file_size_limit), "allowed_mime_types": ALLOWED_MIME_TYPES}
         described = f"private, files up to {mb(int(file_size_limit))}, {', '.join(ALLOWED_MIME_TYPES)}"
         if bucket is None:
             with _bucket_change(store, "creating", wanted["file_size_limit"]):

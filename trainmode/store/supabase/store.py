@@ -6,6 +6,7 @@ It runs server-side with the service-role key, through supabase-py's own sub-cli
 of an export are SQL functions (see supabase/migrations) so they happen in one transaction.
 Every failure becomes one trainmode.errors exception; no message ever contains the key.
 """
+
 from __future__ import annotations
 
 import base64
@@ -38,10 +39,10 @@ from trainmode.store.supabase.errors import Translator, key_role, mb, parse_body
 TABLES = ("artists", "artist_profiles", "als_summaries", "training_items", "exports")
 
 RESUMABLE_THRESHOLD = 6 * 1024 * 1024  # Supabase: standard uploads above ~6 MB should use TUS
-TUS_CHUNK = 6 * 1024 * 1024            # the chunk size Supabase's docs ask TUS clients to use
-PAGE = 1000                            # PostgREST's default max-rows on Supabase
-CACHE_CONTROL = "0"                    # prompt.txt is overwritten on edit: no stale CDN copies
-CONNECT_TIMEOUT_S = 5.0                # an unreachable project is reported within this
+TUS_CHUNK = 6 * 1024 * 1024  # the chunk size Supabase's docs ask TUS clients to use
+PAGE = 1000  # PostgREST's default max-rows on Supabase
+CACHE_CONTROL = "0"  # prompt.txt is overwritten on edit: no stale CDN copies
+CONNECT_TIMEOUT_S = 5.0  # an unreachable project is reported within this
 
 
 ID_BATCH = 100  # ids per `in.(...)` filter: 3.7 KB of URL, well under any proxy's limit and max-rows
@@ -54,8 +55,15 @@ def _now() -> str:
 class SupabaseStore(Store):
     kind = "supabase"
 
-    def __init__(self, url: str, key: str, bucket: str = "train-mode", *,
-                 signed_url_expiry_s: int = 3600, timeout_s: float = 60.0):
+    def __init__(
+        self,
+        url: str,
+        key: str,
+        bucket: str = "train-mode",
+        *,
+        signed_url_expiry_s: int = 3600,
+        timeout_s: float = 60.0,
+    ):
         self.url = redact.without_userinfo(url.rstrip("/"))  # credentials in the URL: never sent
         self.bucket = bucket
         self.signed_url_expiry_s = signed_url_expiry_s
@@ -65,38 +73,63 @@ class SupabaseStore(Store):
         # added per request by the sub-clients, so downloads never carry the key.
         # Every request is bounded: connect within CONNECT_TIMEOUT_S, each read/write within
         # timeout_s, and no client retries (postgrest-py would otherwise sleep 1+2+4 s).
-        self._http = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S)),
-                                  follow_redirects=True)
-        self.rest = SyncPostgrestClient(f"{self.url}/rest/v1",
-                                        headers={**DEFAULT_POSTGREST_CLIENT_HEADERS, **auth},
-                                        http_client=self._http, retry_enabled=False)
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S)), follow_redirects=True
+        )
+        self.rest = SyncPostgrestClient(
+            f"{self.url}/rest/v1",
+            headers={**DEFAULT_POSTGREST_CLIENT_HEADERS, **auth},
+            http_client=self._http,
+            retry_enabled=False,
+        )
         self.storage = SyncStorageClient(f"{self.url}/storage/v1/", headers=auth, http_client=self._http)
         self.files = self.storage.from_(bucket)
-        self._errors = Translator(redact.host(self.url), bucket, self._key, timeout_s=timeout_s,
-                                  url_secrets=redact.url_secrets(url),
-                                  bucket_limit=self._bucket_limit,
-                                  bucket_exists=lambda: self.get_bucket() is not None)
+        self._errors = Translator(
+            redact.host(self.url),
+            bucket,
+            self._key,
+            timeout_s=timeout_s,
+            url_secrets=redact.url_secrets(url),
+            bucket_limit=self._bucket_limit,
+            bucket_exists=lambda: self.get_bucket() is not None,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SupabaseStore:
-        key = settings.supabase_key.reveal() if isinstance(settings.supabase_key, Secret) \
+        key = (
+            settings.supabase_key.reveal()
+            if isinstance(settings.supabase_key, Secret)
             else str(settings.supabase_key or "")
-        missing = [name for name, value in (("SUPABASE_URL", settings.supabase_url),
-                                            ("SUPABASE_SERVICE_ROLE_KEY", key)) if not value]
+        )
+        missing = [
+            name
+            for name, value in (("SUPABASE_URL", settings.supabase_url), ("SUPABASE_SERVICE_ROLE_KEY", key))
+            if not value
+        ]
         if missing:
-            raise ConfigError(f"The Supabase backend needs {' and '.join(missing)}; set "
-                              f"{'it' if len(missing) == 1 else 'them'} in the environment or in "
-                              f".streamlit/secrets.toml.")
+            raise ConfigError(
+                f"The Supabase backend needs {' and '.join(missing)}; set "
+                f"{'it' if len(missing) == 1 else 'them'} in the environment or in "
+                f".streamlit/secrets.toml."
+            )
         parts = urlsplit(settings.supabase_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(f"SUPABASE_URL must look like https://<project>.supabase.co, "
-                              f"not {redact.redact_url(settings.supabase_url)!r}.")
+            raise ConfigError(
+                f"SUPABASE_URL must look like https://<project>.supabase.co, "
+                f"not {redact.redact_url(settings.supabase_url)!r}."
+            )
         if key_role(key) in ("anon", "authenticated"):
             # With RLS on and no policy, the anon key would silently see empty tables.
-            raise ConfigError("SUPABASE_SERVICE_ROLE_KEY holds the public anon/publishable key; Train Mode "
-                              "needs the service_role / secret key (Dashboard > Project Settings > API keys).")
-        return cls(settings.supabase_url, key, settings.bucket or "train-mode",
-                   signed_url_expiry_s=settings.signed_url_expiry_s)
+            raise ConfigError(
+                "SUPABASE_SERVICE_ROLE_KEY holds the public anon/publishable key; Train Mode "
+                "needs the service_role / secret key (Dashboard > Project Settings > API keys)."
+            )
+        return cls(
+            settings.supabase_url,
+            key,
+            settings.bucket or "train-mode",
+            signed_url_expiry_s=settings.signed_url_expiry_s,
+        )
 
     def __repr__(self) -> str:
         return f"SupabaseStore(url={self.url!r}, bucket={self.bucket!r})"
@@ -128,8 +161,9 @@ class SupabaseStore(Store):
         return bucket.file_size_limit if bucket else None
 
     # ---- row helpers --------------------------------------------------------------
-    def _select(self, table: str, what: str, filters: dict, order: Iterable[tuple[str, bool]] = (),
-                columns: str = "*") -> list[dict]:
+    def _select(
+        self, table: str, what: str, filters: dict, order: Iterable[tuple[str, bool]] = (), columns: str = "*"
+    ) -> list[dict]:
         """All matching rows (`columns` of them), page by page: Supabase caps one response at max-rows (1000)."""
         rows: list[dict] = []
         if not valid_ids(filters):
@@ -168,8 +202,12 @@ class SupabaseStore(Store):
             return found
         with self.translate("creating the artist"):
             # A database trigger creates the profile; ignore-duplicates makes a race harmless.
-            created = self.rest.table("artists").upsert(
-                {"name": name}, on_conflict="name", ignore_duplicates=True).execute().data
+            created = (
+                self.rest.table("artists")
+                .upsert({"name": name}, on_conflict="name", ignore_duplicates=True)
+                .execute()
+                .data
+            )
         return answers.first(created, self._errors.host, "creating the artist") or self.find_artist(name)
 
     def find_artist(self, name: str) -> dict | None:
@@ -190,8 +228,13 @@ class SupabaseStore(Store):
         updated = []
         if is_uuid(artist_id):
             with self.translate("saving the master schema"):
-                updated = self.rest.table("artist_profiles").update(
-                    {"master_schema": master_schema}).eq("artist_id", artist_id).execute().data
+                updated = (
+                    self.rest.table("artist_profiles")
+                    .update({"master_schema": master_schema})
+                    .eq("artist_id", artist_id)
+                    .execute()
+                    .data
+                )
         if not answers.rows(updated, self._errors.host, "saving the master schema"):
             raise NotFoundError("This artist has no profile; create the artist first.")
 
@@ -199,8 +242,12 @@ class SupabaseStore(Store):
     def add_summary(self, artist_id, parse_id, als_filename, summary):
         row = {"artist_id": artist_id, "parse_id": parse_id, "als_filename": als_filename, "summary": summary}
         with self.translate("saving the set summary"):
-            created = self.rest.table("als_summaries").upsert(
-                row, on_conflict="artist_id,parse_id", ignore_duplicates=True).execute().data
+            created = (
+                self.rest.table("als_summaries")
+                .upsert(row, on_conflict="artist_id,parse_id", ignore_duplicates=True)
+                .execute()
+                .data
+            )
         created = answers.first(created, self._errors.host, "saving the set summary")
         if created:
             return created, True
@@ -210,8 +257,9 @@ class SupabaseStore(Store):
         return self._one("als_summaries", "reading the set summary", {"artist_id": artist_id, "parse_id": parse_id})
 
     def list_summaries(self, artist_id):
-        rows = self._select("als_summaries", "listing sets", {"artist_id": artist_id},
-                            [("als_filename", False), ("parse_id", False)])
+        rows = self._select(
+            "als_summaries", "listing sets", {"artist_id": artist_id}, [("als_filename", False), ("parse_id", False)]
+        )
         return sorted(rows, key=lambda r: (r["als_filename"], r["parse_id"]))
 
     # ---- training items ---------------------------------------------------------
@@ -224,8 +272,7 @@ class SupabaseStore(Store):
         return self._one("training_items", "reading the item", {"id": item_id})
 
     def find_item_by_audio(self, artist_id, audio_sha256):
-        return self._one("training_items", "looking up the MP3",
-                         {"artist_id": artist_id, "audio_sha256": audio_sha256})
+        return self._one("training_items", "looking up the MP3", {"artist_id": artist_id, "audio_sha256": audio_sha256})
 
     def list_items(self, artist_id, status=None):
         filters = {"artist_id": artist_id} if status is None else {"artist_id": artist_id, "status": status}
@@ -245,20 +292,32 @@ class SupabaseStore(Store):
         if table not in ("training_items", "als_summaries", "exports", "artists"):
             raise ValueError(f"cannot delete from {table}")
         ids = [i for i in ids if is_uuid(i)]
-        for start in range(0, len(ids), 100):   # a short URL per request
+        for start in range(0, len(ids), 100):  # a short URL per request
             with self.translate("deleting"):
-                self.rest.table(table).delete().in_("id", ids[start:start + 100]).execute()
+                self.rest.table(table).delete().in_("id", ids[start : start + 100]).execute()
 
     # ---- exports ----------------------------------------------------------------
     def begin_export(self, export: dict, stale_after_s: float = lease.LEASE_S) -> dict:
-        building = self._select("exports", "starting the export",
-                                {"artist_id": export["artist_id"], "status": "building"})
+        building = self._select(
+            "exports", "starting the export", {"artist_id": export["artist_id"], "status": "building"}
+        )
         dead = next((e["id"] for e in building if lease.is_dead(e.get("lease_owner"))), None)
         with self.translate("starting the export"):
-            data = self.rest.rpc("train_mode_begin_export", {
-                "p_export_id": export.get("id"), "p_artist_id": export["artist_id"],
-                "p_zip_path": export["zip_path"], "p_owner": export.get("lease_owner") or lease.new_owner(),
-                "p_lease_s": stale_after_s, "p_dead_export": dead}).execute().data
+            data = (
+                self.rest.rpc(
+                    "train_mode_begin_export",
+                    {
+                        "p_export_id": export.get("id"),
+                        "p_artist_id": export["artist_id"],
+                        "p_zip_path": export["zip_path"],
+                        "p_owner": export.get("lease_owner") or lease.new_owner(),
+                        "p_lease_s": stale_after_s,
+                        "p_dead_export": dead,
+                    },
+                )
+                .execute()
+                .data
+            )
         return answers.row(data, self._errors.host, "starting the export")
 
     def heartbeat_export(self, export_id: str) -> bool:
@@ -268,20 +327,32 @@ class SupabaseStore(Store):
 
     def complete_export(self, export_id, item_ids, *, item_count, bytes, sha256):
         with self.translate("finishing the export"):
-            data = self.rest.rpc("train_mode_complete_export", {
-                "p_export_id": export_id, "p_item_ids": list(item_ids), "p_item_count": item_count,
-                "p_bytes": bytes, "p_sha256": sha256}).execute().data
+            data = (
+                self.rest.rpc(
+                    "train_mode_complete_export",
+                    {
+                        "p_export_id": export_id,
+                        "p_item_ids": list(item_ids),
+                        "p_item_count": item_count,
+                        "p_bytes": bytes,
+                        "p_sha256": sha256,
+                    },
+                )
+                .execute()
+                .data
+            )
         return answers.row(data, self._errors.host, "finishing the export")
 
     def fail_export(self, export_id, error):
         with self.translate("recording the failed export"):
-            self.rest.table("exports").update(
-                {"status": "failed", "error": error[:500], "completed_at": _now()}
-            ).eq("id", export_id).eq("status", "building").execute()
+            self.rest.table("exports").update({"status": "failed", "error": error[:500], "completed_at": _now()}).eq(
+                "id", export_id
+            ).eq("status", "building").execute()
 
     def list_exports(self, artist_id):
-        return self._select("exports", "listing exports", {"artist_id": artist_id},
-                            [("created_at", True), ("id", False)])
+        return self._select(
+            "exports", "listing exports", {"artist_id": artist_id}, [("created_at", True), ("id", False)]
+        )
 
     # ---- blobs ------------------------------------------------------------------
     def put_blob(self, path: str, source: bytes | str | Path | BinaryIO, content_type: str) -> None:
@@ -298,8 +369,13 @@ class SupabaseStore(Store):
                 data, size = spool(source, stack)
             with self.translate(f"uploading {path}", path=path, size=size):
                 if size > RESUMABLE_THRESHOLD:
-                    stream = (io.BytesIO(data) if isinstance(data, bytes)
-                              else stack.enter_context(open(data, "rb")) if isinstance(data, Path) else data)
+                    stream = (
+                        io.BytesIO(data)
+                        if isinstance(data, bytes)
+                        else stack.enter_context(open(data, "rb"))
+                        if isinstance(data, Path)
+                        else data
+                    )
                     self._upload_resumable(path, stream, size, content_type)
                 else:
                     self.files.upload(path, data if isinstance(data, (bytes, Path)) else data.read(), options)
@@ -309,11 +385,23 @@ class SupabaseStore(Store):
         key = self._key.reveal()
         endpoint = f"{self.url}/storage/v1/upload/resumable"
         auth = {"authorization": f"Bearer {key}", "apikey": key, "tus-resumable": "1.0.0"}
-        metadata = {"bucketName": self.bucket, "objectName": path, "contentType": content_type,
-                    "cacheControl": CACHE_CONTROL}
-        created = self._http.post(endpoint, headers={
-            **auth, "x-upsert": "true", "upload-length": str(size),
-            "upload-metadata": ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in metadata.items())})
+        metadata = {
+            "bucketName": self.bucket,
+            "objectName": path,
+            "contentType": content_type,
+            "cacheControl": CACHE_CONTROL,
+        }
+        created = self._http.post(
+            endpoint,
+            headers={
+                **auth,
+                "x-upsert": "true",
+                "upload-length": str(size),
+                "upload-metadata": ",".join(
+                    f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in metadata.items()
+                ),
+            },
+        )
         self._raise_for_status(created, f"uploading {path}", path, size)
         location = urljoin(endpoint + "/", created.headers.get("location", ""))
         offset = 0
@@ -321,8 +409,11 @@ class SupabaseStore(Store):
             chunk = stream.read(min(TUS_CHUNK, size - offset))
             if not chunk:
                 raise StoreError(f"Cannot upload {path}: the file ended after {mb(offset)} of {mb(size)}.")
-            answer = self._http.patch(location, content=chunk, headers={
-                **auth, "upload-offset": str(offset), "content-type": "application/offset+octet-stream"})
+            answer = self._http.patch(
+                location,
+                content=chunk,
+                headers={**auth, "upload-offset": str(offset), "content-type": "application/offset+octet-stream"},
+            )
             self._raise_for_status(answer, f"uploading {path}", path, size)
             offset = int(answer.headers.get("upload-offset", offset + len(chunk)))
 
@@ -357,8 +448,9 @@ class SupabaseStore(Store):
         """Fetch the first byte of `path` through a short-lived signed URL; raise if that fails."""
         url = self._signed_url(path, 60)
         with self.translate(f"fetching a signed link to {path}", path=path):
-            self._raise_for_status(self._http.get(url, headers={"Range": "bytes=0-0"}),
-                                   f"fetching a signed link to {path}", path, None)
+            self._raise_for_status(
+                self._http.get(url, headers={"Range": "bytes=0-0"}), f"fetching a signed link to {path}", path, None
+            )
 
     def delete_blob(self, path: str) -> None:
         self.delete_blobs([path])
@@ -367,7 +459,7 @@ class SupabaseStore(Store):
         paths = list(paths)
         with self.translate("deleting stored files"):
             for start in range(0, len(paths), 1000):  # the API's limit per request
-                self.files.remove(paths[start:start + 1000])  # missing objects are skipped
+                self.files.remove(paths[start : start + 1000])  # missing objects are skipped
 
     def move_blob(self, path: str, to: str) -> None:
         with self.translate(f"moving {path}"):
@@ -401,24 +493,37 @@ class SupabaseStore(Store):
             return []
         with self.translate("listing sets"):
             answer = self.rest.rpc("train_mode_set_rows", {"p_artist_id": artist_id}).execute().data
-            raw = set_rows.from_compact(answer)   # a shape not Supabase's raises KeyError, TypeError...: translated
+            raw = set_rows.from_compact(answer)  # a shape not Supabase's raises KeyError, TypeError...: translated
         rows = [self.get_summary_row_for(artist_id, r) if set_rows.needs_whole(r) else set_rows.finish(r) for r in raw]
         return sorted(rows, key=lambda r: (r["als_filename"], r["parse_id"]))
 
     def list_item_rows(self, artist_id: str) -> list[dict]:
-        return self._select("training_items", "listing items", {"artist_id": artist_id},
-                            [("created_at", False), ("id", False)], columns=",".join(self.ITEM_ROW_COLUMNS))
+        return self._select(
+            "training_items",
+            "listing items",
+            {"artist_id": artist_id},
+            [("created_at", False), ("id", False)],
+            columns=",".join(self.ITEM_ROW_COLUMNS),
+        )
 
     def item_row_page(self, artist_id: str, offset: int, limit: int) -> tuple[list[dict], int]:
-        return self._page("training_items", "listing items", {"artist_id": artist_id},
-                          [("created_at", False), ("id", False)], ",".join(self.ITEM_ROW_COLUMNS), offset, limit)
+        return self._page(
+            "training_items",
+            "listing items",
+            {"artist_id": artist_id},
+            [("created_at", False), ("id", False)],
+            ",".join(self.ITEM_ROW_COLUMNS),
+            offset,
+            limit,
+        )
 
     def count_items(self, artist_id: str, als_summary_id: str) -> int:
         filters = {"artist_id": artist_id, "als_summary_id": als_summary_id}
         return self._page("training_items", "counting items", filters, [], "id", 0, 1)[1]
 
-    def _page(self, table: str, what: str, filters: dict, order, columns: str, offset: int,
-              limit: int) -> tuple[list[dict], int]:
+    def _page(
+        self, table: str, what: str, filters: dict, order, columns: str, offset: int, limit: int
+    ) -> tuple[list[dict], int]:
         """One page of rows (at most `limit`, from `offset`) and how many match in all: one request."""
         if not valid_ids(filters):
             return [], 0
@@ -426,7 +531,7 @@ class SupabaseStore(Store):
             try:
                 page = self._query(table, columns, filters, order).range(offset, offset + max(limit, 1) - 1).execute()
             except APIError as exc:
-                if exc.code != "PGRST103" or not offset:   # 416: an offset past the last row (rows went meanwhile)
+                if exc.code != "PGRST103" or not offset:  # 416: an offset past the last row (rows went meanwhile)
                     raise
                 return [], self._page(table, what, filters, [], "id", 0, 1)[1]
         return answers.rows(page.data, self._errors.host, what)[:limit], page.count or 0
@@ -436,8 +541,14 @@ class SupabaseStore(Store):
         rows: list[dict] = []
         for start in range(0, len(wanted), ID_BATCH):
             with self.translate("reading set summaries"):
-                data = self.rest.table("als_summaries").select("*").eq("artist_id", artist_id) \
-                    .in_("id", wanted[start:start + ID_BATCH]).execute().data
+                data = (
+                    self.rest.table("als_summaries")
+                    .select("*")
+                    .eq("artist_id", artist_id)
+                    .in_("id", wanted[start : start + ID_BATCH])
+                    .execute()
+                    .data
+                )
             rows += answers.rows(data, self._errors.host, "reading set summaries")
         return rows
 
@@ -491,7 +602,8 @@ class SupabaseStore(Store):
         with self.translate("saving the queue draft"):
             self.rest.table("queue_drafts").upsert(
                 {"artist_id": artist_id, "draft": draft, "created_by": created_by, "updated_at": _now()},
-                on_conflict="artist_id").execute()
+                on_conflict="artist_id",
+            ).execute()
 
     def get_draft(self, artist_id):
         return self._one("queue_drafts", "reading the queue draft", {"artist_id": artist_id})
