@@ -50,9 +50,8 @@ def planned_clips(
     """The clips of a render of `set_row`: stored captions for a saved `item` where it has them,
     else captions by `writer` from each section's facts, each with its fact-check findings.
     [{index, name, start_s, end_s, caption, variants, findings, edited, dropped, saved}]"""
-    meta = (item or {}).get("metadata") or {}
     duration = duration_s if duration_s is not None else float((item or {}).get("audio_duration_s") or 0)
-    offset = offset_s if offset_s is not None else float(meta.get("clip_offset_s") or 0)
+    offset = offset_s if offset_s is not None else clip_plan.clip_offset(item, set_row["summary"])
     plan = clip_plan.plan_clips(set_row["summary"], duration, mode=mode, offset_s=offset)
     stored = {(c["position"], c["start_s"], c["end_s"]): c for c in store.list_clips(item["id"], mode)} if item else {}
     # Stored captions belong to their cut: after the offset moved, none may fit and all are written again.

@@ -9,8 +9,7 @@ import re
 
 from trainmode.captions.factcheck import MAX_CHARS
 from trainmode.captions.text import FILE_EXTENSIONS, artist_names, distinctive_stem, strip_markdown
-from trainmode.captions.writers.facts_view import SetFacts, beats_per_bar, set_facts
-from trainmode.sets.facts import EVIDENCE, FAMILY_LABELS, audible_tracks, families_in
+from trainmode.sets.facts import EVIDENCE, FAMILY_LABELS, SetFacts, audible_tracks, beats_per_bar, families_in
 
 MAX_TRACK_LINES = 60
 MAX_LOCATORS = 16
@@ -26,7 +25,7 @@ def fingerprint(value) -> str:
 
 def caption_metadata(summary: dict) -> dict:
     """bpm / key / time_signature stored beside the caption (None when unknown)."""
-    return set_facts(summary).metadata()
+    return SetFacts.from_summary(summary).caption_metadata()
 
 
 # ---- names: keep instrument hints, drop file names, paths and artists ------------------
@@ -95,7 +94,7 @@ def _section_lines(facts: SetFacts, per_bar: float) -> list[str]:
 
 
 def _set_lines(summary: dict, artists: list[str]) -> list[str]:
-    facts = set_facts(summary)
+    facts = SetFacts.from_summary(summary)
     lines = ["SET FACTS", _tempo_line(facts)]
     if facts.meter_changes:
         lines.append(f"time signature: changes ({', '.join(facts.meters)})")
