@@ -101,7 +101,7 @@ def sound_spans(loud: np.ndarray, block_s: float, duration: float) -> tuple[tupl
             else:
                 merged.append((start, end))
         if len(merged) <= MAX_SPANS:
-            return tuple((round(a, 2), round(b, 2)) for a, b in merged)
+            return tuple((round(float(a), 2), round(float(b), 2)) for a, b in merged)
         runs, bridge = merged, bridge * 2
 
 
