@@ -91,15 +91,15 @@ def test_windows_take_the_tempo_of_their_own_stretch_and_stay_under_30_s():
 def test_a_section_states_only_who_plays_its_own_key_and_meter():
     # Three 16-beat sections at 120 BPM (8 s each). A: a Serum bass alone, playing C minor
     # (tonic triad + the scale, 4 bars). B: drums + "Keys" (Electric) in E major. C: drums alone,
-    # in 7/8 from beat 32 (a meter event exactly on the locator). A's key is C minor, B's E major,
-    # C has no pitched notes and so no key; the whole song (both scales) shows none clearly.
+    # in 7/8 from beat 32 (a meter event exactly on the locator), then 5/4 from beat 40. A's key
+    # is C minor, B's E major; C has no pitched notes and so no key.
     bass = track("midi", "Bass", id=2, devices=plugin("Serum"), arrangement=midi_clip(0, 16, scale(0, True, 0, 4, 36)))
     keys = track(
         "midi", "Keys", id=3, devices=device("LoungeLizard"), arrangement=midi_clip(16, 32, scale(4, False, 0, 4))
     )
     data = live_set(
         [bass, keys, drums(16, 48)],
-        meters=[(-63072000, "4/4"), (32, "7/8")],
+        meters=[(-63072000, "4/4"), (32, "7/8"), (40, "5/4")],
         locators=[(0, "A"), (16, "B"), (32, "C")],
     )
     summary = summarise(data)
@@ -111,8 +111,11 @@ def test_a_section_states_only_who_plays_its_own_key_and_meter():
     got = [(r.facts.instruments, r.facts.key, r.facts.time_signature) for r in clip_facts(summary, 24.0)]
     assert [(sorted(i), k, m) for i, k, m in got] == [(sorted(i), k, m) for i, k, m in expected]
     assert [r.facts.bpm for r in clip_facts(summary, 24.0)] == [120.0, 120.0, 120.0]
-    # The whole track states both meters; each clip only its own.
-    assert SetFacts.from_summary(summary).meters == ("4/4", "7/8")
+    # The whole track states all three meters; each section only those in force in it: C starts
+    # in 7/8 and turns 5/4 at beat 40, halfway through.
+    assert SetFacts.from_summary(summary).meters == ("4/4", "7/8", "5/4")
+    scoped = [SetFacts.from_summary(section_summary(summary, s)).meters for s in summary["sections"]]
+    assert scoped == [("4/4",), ("4/4",), ("7/8", "5/4")]
 
 
 def test_clip_captions_claim_no_instrument_of_another_section():

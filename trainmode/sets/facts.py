@@ -401,14 +401,14 @@ def _section_tempo(tempo: dict, start: float, end: float) -> dict:
 
 
 def _section_meters(summary: dict, start: float, end: float) -> list[dict]:
-    """The meter in force at `start`, then the changes inside the section."""
+    """The meter in force at `start`, then the changes inside the section, in beats from its start."""
     meters = in_arrangement_meters(summary)
-    events = [t for t in summary.get("time_signatures") or [] if t.get("time_signature") in meters]
+    events = [t for t in summary.get("time_signatures") or [] if t.get("time_signature")]
     if len(meters) == 1 or not events:
-        return [{"beat": start, "time_signature": meters[0]}] if meters else []
+        return [{"beat": 0.0, "time_signature": meters[0]}] if meters else []
     at_start = [t for t in events if float(t["beat"]) <= start] or events[:1]
-    inside = [t for t in events if start < float(t["beat"]) < end]
-    return [{"beat": start, "time_signature": at_start[-1]["time_signature"]}, *inside]
+    inside = [{**t, "beat": round(float(t["beat"]) - start, 6)} for t in events if start < float(t["beat"]) < end]
+    return [{"beat": 0.0, "time_signature": at_start[-1]["time_signature"]}, *inside]
 
 
 def section_summary(summary: dict, section: dict) -> dict:
