@@ -12,7 +12,7 @@ from tests.als_synth import audio_clip, device, live_set, midi_clip, track
 from tests.audio_synth import RATE, encode, song, with_silence, write_render, write_set
 from trainmode.audio.analysis import analyze_mp3
 from trainmode.audio.analysis.verdict import compare
-from trainmode.audio.check import item_audio, judge
+from trainmode.audio.check import item_audio, judge, silent_item
 from trainmode.captions.writers import OfflineWriter
 from trainmode.clips import plan as clips
 from trainmode.errors import ValidationError
@@ -72,8 +72,12 @@ def test_a_set_with_nothing_in_its_arrangement_imports_but_makes_no_training_ite
 def test_a_silent_render_is_a_mismatch(tmp_path):
     path = tmp_path / "silence.mp3"
     path.write_bytes(encode(np.zeros((30 * RATE, 2))))
-    verdict = compare(analyze_mp3(path), set_bpm=120.0, set_seconds=30.0)
+    analysis = analyze_mp3(path)
+    verdict = compare(analysis, set_bpm=120.0, set_seconds=30.0)
     assert verdict.verdict == "mismatch" and verdict.reasons == ("The audio is silent: there is no music in it.",)
+    # Saved anyway (confirmed), the item says so from its stored measurements, for the export.
+    item = {"metadata": {"audio": item_audio(analysis, verdict, True)}}
+    assert silent_item(item) == "The audio is silent: there is no music in it."
 
 
 @pytest.mark.slow
