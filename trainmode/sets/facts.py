@@ -103,8 +103,8 @@ def audible_tracks(summary: dict) -> list[dict]:
 
 def playing_track_names(summary: dict) -> set[str] | None:
     """Names of the tracks with an unmuted arrangement clip (v2: the sections say); None for a
-    v1 summary, which does not know what plays in the arrangement."""
-    if summary.get("schema_version") != SCHEMA_VERSION:
+    v1 summary (or a partial one without sections), which does not know what plays where."""
+    if summary.get("schema_version") != SCHEMA_VERSION or "sections" not in summary:
         return None
     return {name for s in summary.get("sections") or [] for name in s.get("tracks") or []}
 
