@@ -141,7 +141,7 @@ def test_dominant_tempo_is_the_one_that_covers_most_time():
     assert summary["tempo"]["bpm"] == 125.0 and summary["tempo"]["dominant_bpm"] == 180.0
     assert summary["tempo"]["map"][1] == {"beat": 752.0, "seconds": pytest.approx(250.667, abs=1e-3), "bpm": 180.0}
     facts = SetFacts.from_summary(summary)
-    assert facts.stated_bpm == 180 and facts.tempo_changes is not None
+    assert facts.bpm == 180 and facts.tempo_changes and facts.transport_bpm == 125.0
 
 
 def test_sections_between_locators():
@@ -235,7 +235,7 @@ def test_v1_rows_still_load():
     assert upgraded["key"]["name"] == "C# minor"  # re-spelled the usual way
     assert upgraded["locators"] == [{"time": 64.0, "name": "Drop", "seconds": pytest.approx(42.667, abs=1e-3)}]
     facts = SetFacts.from_summary(v1)
-    assert facts.key == "C# minor" and facts.stated_bpm == 90 and set(facts.instruments) >= {"synth", "vocals"}
+    assert facts.key == "C# minor" and facts.bpm == 90 and set(facts.instruments) >= {"synth", "vocals"}
     default_scale = {**v1, "key": {"tonic": "C", "mode": "major", "confidence": 0.1, "source": "scale_information"}}
     assert SetFacts.from_summary(default_scale).key is None
     guess = {**v1, "key": {"tonic": "A", "mode": "minor", "confidence": 0.4, "source": "midi_notes"}}

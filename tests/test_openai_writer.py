@@ -106,7 +106,9 @@ def test_request_sends_the_system_prompt_and_the_sets_facts(fake):
         "drop (bar 17)",
         "downtempo",
         "dreamy",
-        "instruments, longest-playing first: drums, bass, synth",
+        # One evidence rule (trainmode.sets.als.families): a name says the part, so Operator on
+        # "Sub Bass" is the bass and Electric on "Dreamy Keys" the keys.
+        "instruments, longest-playing first: drums, bass, keys, lead, guitar, vocals",
     ):
         assert fact in context
     # Sample names, paths and the artist never reach the model; the instrument hint survives.

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from trainmode.audio.analysis import AudioAnalysis, Verdict, analyze_many, compare
+from trainmode.audio.analysis.verdict import check_sound
 from trainmode.audio.probe import AudioInfo, probe_mp3
 from trainmode.errors import AudioError
 from trainmode.sets.facts import SetFacts
@@ -55,6 +56,18 @@ def judge_row(analysis: AudioAnalysis, set_row: dict) -> Verdict:
     """judge() against a whole or a narrow set row."""
     set_bpm, set_key, set_seconds = row_reference(set_row)
     return compare(analysis, set_bpm=set_bpm, set_key=set_key, set_seconds=set_seconds)
+
+
+def silent_item(item: dict) -> str | None:
+    """Why a saved item holds no music to train on (silent, or silent for most of its length:
+    verdict.check_sound), from its stored measurements; None when it has music or none were
+    stored. Such an item was a `mismatch` saved only on the user's confirmation; an export should
+    leave it out and count it."""
+    audio = (item.get("metadata") or {}).get("audio")
+    if not isinstance(audio, dict):
+        return None
+    outcome, words = check_sound(AudioAnalysis.from_dict(audio))
+    return None if outcome == "none" else words[:1].upper() + words[1:] + "."
 
 
 def needs_confirmation(verdict: Verdict) -> list[str]:

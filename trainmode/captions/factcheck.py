@@ -19,7 +19,7 @@ from trainmode.captions.text import (  # noqa: F401 (strip_markdown: public here
     distinctive_stem,
     strip_markdown,
 )
-from trainmode.sets.facts import EVIDENCE, audible_tracks, families_in
+from trainmode.sets.facts import EVIDENCE, SetFacts, audible_tracks, families_in, playing_track_names
 
 MAX_CHARS = 512
 MIN_WORDS = 10
@@ -111,8 +111,11 @@ def evidence_names(summary: dict, *, samples: bool = True) -> list[str]:
     """Every name in the set that can support an instrument claim (the artist profile's are not)."""
     names: list[str] = []
     tracks = summary.get("tracks")
+    playing = playing_track_names(summary)  # v2: only tracks that play in the arrangement are evidence
     if tracks:
         for track in audible_tracks(summary):
+            if playing is not None and track.get("name") not in playing:
+                continue
             names.append(track.get("name") or "")
             names += list(track.get("devices") or []) + list(track.get("plugins") or [])
     else:  # a summary without per-track detail: fall back to the set-wide lists
@@ -131,11 +134,8 @@ def supported_families(summary: dict, *, samples: bool = True) -> list[str]:
 
 
 # ---- the checks ------------------------------------------------------------------------
-def _facts(summary: dict):
-    # Imported here: the writers package (which holds the one summary adapter) imports this module.
-    from trainmode.captions.writers.facts_view import set_facts
-
-    return set_facts(summary)
+def _facts(summary: dict) -> SetFacts:
+    return SetFacts.from_summary(summary)
 
 
 def check_caption(

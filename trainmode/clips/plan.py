@@ -11,17 +11,21 @@ first clip starts at 0 and the last one ends at the render's end, so the clips c
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import BinaryIO
 
 from trainmode.audio import frames as mp3cut
-from trainmode.captions.writers.facts_view import section_word
 from trainmode.errors import ValidationError
+from trainmode.sets.als.timing import TempoMap
+from trainmode.sets.facts import section_summary, section_word
 
 MODES = ("sections", "windows", "none")
 WINDOW_S = 30.0
 MIN_S = 5.0
+SOUND_SHARE = 0.1  # a clip whose render has sound over less than this share of it is silent
+OFFSET_MIN_S = 0.25  # a lead-in this much longer than the set's own is proposed as the clip offset
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,8 @@ class ClipPlan:
     name: str  # the section's locator name ('' when it has none)
     start_s: float  # in the render
     end_s: float
-    section: dict  # the (merged) section of the summary this clip lies in
+    section: dict  # what the clip holds: its (merged) section, or for a window its stretch of the section
+    part: int = 0  # which (merged) section it lies in, 0-based
 
     @property
     def duration_s(self) -> float:
@@ -47,7 +52,8 @@ class ClipPlan:
 
 
 def _merge(a: dict, b: dict) -> dict:
-    """Two neighbouring sections as one: the longer one's name, both their tracks and instruments."""
+    """Two neighbouring sections as one: the longer one's name, both their tracks and instruments,
+    a key only when both show the same one."""
     keep = a if a["end_s"] - a["start_s"] >= b["end_s"] - b["start_s"] else b
     return {
         **keep,
@@ -57,6 +63,7 @@ def _merge(a: dict, b: dict) -> dict:
         "end_s": b["end_s"],
         "tracks": list(dict.fromkeys([*a.get("tracks", []), *b.get("tracks", [])])),
         "instruments": list(dict.fromkeys([*a.get("instruments", []), *b.get("instruments", [])])),
+        "key": a.get("key") if a.get("key") == b.get("key") else None,
     }
 
 
@@ -77,14 +84,35 @@ def merged_sections(summary: dict, min_s: float = MIN_S) -> list[dict]:
     return out
 
 
-def _windows(start: float, end: float, window_s: float, min_s: float) -> list[tuple[float, float]]:
-    spans, at = [], start
-    while end - at > 1e-9:
-        spans.append((at, min(at + window_s, end)))
-        at = spans[-1][1]
-    if len(spans) > 1 and spans[-1][1] - spans[-1][0] < min_s:
-        spans[-2:] = [(spans[-2][0], spans[-1][1])]
-    return spans
+def _windows(start: float, end: float, window_s: float) -> list[tuple[float, float]]:
+    """Equal windows of at most `window_s` covering [start, end)."""
+    count = max(1, math.ceil((end - start) / window_s - 1e-9))
+    size = (end - start) / count
+    return [(start + i * size, end if i == count - 1 else start + (i + 1) * size) for i in range(count)]
+
+
+def _beat_at(timeline: TempoMap, seconds: float, low: float, high: float) -> float:
+    """The beat at `seconds` between beats low and high (the tempo map inverted by bisection)."""
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if timeline.seconds_at(mid) < seconds else (low, mid)
+    return round((low + high) / 2, 6)
+
+
+def _window(section: dict, timeline: TempoMap | None, start_s: float, end_s: float) -> dict:
+    """The stretch of `section` between arrangement seconds start_s and end_s: its own beats (so
+    its own tempo and meters); tracks, instruments and key are the section's."""
+    a, b = max(start_s, section["start_s"]), min(end_s, section["end_s"])
+    if timeline is None or b <= a:
+        return section
+    low, high = float(section["start_beat"]), float(section["end_beat"])
+    first, last = _beat_at(timeline, a, low, high), _beat_at(timeline, b, low, high)
+    return {**section, "start_beat": first, "end_beat": last, "start_s": round(a, 3), "end_s": round(b, 3)}
+
+
+def _timeline(summary: dict) -> TempoMap | None:
+    points = [(float(p["beat"]), float(p["bpm"])) for p in (summary.get("tempo") or {}).get("map") or []]
+    return TempoMap(points, points[0][1]) if points else None
 
 
 def plan_clips(
@@ -96,22 +124,68 @@ def plan_clips(
     min_s: float = MIN_S,
     offset_s: float = 0.0,
 ) -> list[ClipPlan]:
-    """The clips of a render `duration_s` long: one per section, or windows of at most
-    `window_s` inside each section (a remainder under `min_s` joins the window before it)."""
+    """The clips of a render `duration_s` long: one per section, or equal windows of at most
+    `window_s` inside each section."""
     if mode not in MODES:
         raise ValidationError(f"Clips are made by 'sections', 'windows' or 'none', not {mode!r}.")
     sections = merged_sections(summary, min_s)
     if mode == "none" or not sections or duration_s <= 0:
         return []
-    spans: list[tuple[float, float, dict]] = []
+    timeline = _timeline(summary) if mode == "windows" else None
+    spans: list[tuple[float, float, dict, int]] = []
     for i, section in enumerate(sections):
         start = 0.0 if i == 0 else max(0.0, section["start_s"] + offset_s)
         end = duration_s if i == len(sections) - 1 else min(duration_s, section["end_s"] + offset_s)
         if end - start <= 0:
             continue
-        pieces = [(start, end)] if mode == "sections" else _windows(start, end, window_s, min_s)
-        spans += [(a, b, section) for a, b in pieces]
-    return [ClipPlan(n, s.get("name") or "", round(a, 3), round(b, 3), s) for n, (a, b, s) in enumerate(spans, 1)]
+        if mode == "sections":
+            spans.append((start, end, section, i))
+            continue
+        for a, b in _windows(start, end, window_s):
+            spans.append((a, b, _window(section, timeline, a - offset_s, b - offset_s), i))
+    return [
+        ClipPlan(n, s.get("name") or "", round(a, 3), round(b, 3), s, part)
+        for n, (a, b, s, part) in enumerate(spans, 1)
+    ]
+
+
+def first_sound_s(summary: dict) -> float | None:
+    """Arrangement seconds where the set first sounds: the start of the first section something
+    plays in (None when nothing plays)."""
+    return next((float(s["start_s"]) for s in summary.get("sections") or [] if s.get("tracks")), None)
+
+
+def proposed_offset(lead_in_s: float | None, summary: dict) -> float:
+    """The clip offset the render's lead-in suggests: its first sound after silence, aligned with
+    the set's first sounding beat. 0 when they agree (within OFFSET_MIN_S) or either is unknown."""
+    first = first_sound_s(summary)
+    if lead_in_s is None or first is None:
+        return 0.0
+    offset = float(lead_in_s) - first
+    return round(offset, 3) if offset >= OFFSET_MIN_S else 0.0
+
+
+def clip_offset(item: dict | None, summary: dict) -> float:
+    """The item's clip offset: the one stored with it (proposed at saving, or set by the user),
+    else the one its measured lead-in proposes (items saved before offsets were proposed)."""
+    meta = (item or {}).get("metadata") or {}
+    if meta.get("clip_offset_s") is not None:
+        return float(meta["clip_offset_s"])
+    audio = meta.get("audio") if isinstance(meta.get("audio"), dict) else {}
+    return proposed_offset(audio.get("silence_start_s"), summary)
+
+
+def silence_reason(clip: ClipPlan, sound_spans: list | None) -> str | None:
+    """Why a clip holds no music, or None: nothing plays in its section of the set, or the
+    render (its measured `sound_spans`, [[start_s, end_s], ...]) is silent over most of it."""
+    if not clip.section.get("tracks"):
+        return "nothing plays in this part of the set"
+    if sound_spans is None or clip.duration_s <= 0:
+        return None
+    heard = sum(max(0.0, min(b, clip.end_s) - max(a, clip.start_s)) for a, b in sound_spans)
+    if heard < SOUND_SHARE * clip.duration_s:
+        return f"the render is silent here ({heard:.1f} s of sound in {clip.duration_s:.1f} s)"
+    return None
 
 
 def frames_of(index: mp3cut.FrameIndex, plan: list[ClipPlan]) -> list[tuple[int, int]]:
@@ -139,43 +213,6 @@ def place_word(section: dict, position: int, count: int) -> str | None:
     return None
 
 
-def section_summary(summary: dict, section: dict) -> dict:
-    """The summary as seen from inside one section: only the tracks that play in it, only its
-    instrument families, its stretch of the tempo map and its length. The writers caption it
-    and the fact checker checks a clip's caption against it, so an instrument that does not
-    play in the section is a finding."""
-    playing = set(section.get("tracks") or [])
-    tracks = [t for t in summary.get("tracks") or [] if t.get("name") in playing or t.get("type") == "group"]
-    tempo = dict(summary.get("tempo") or {})
-    start, end = float(section.get("start_beat") or 0), float(section.get("end_beat") or 0)
-    points = [p for p in tempo.get("map") or [] if start <= float(p.get("beat") or 0) < end]
-    before = [p for p in tempo.get("map") or [] if float(p.get("beat") or 0) < start]
-    points = ([{**before[-1], "beat": start}] if before else []) + points
-    if points:
-        bpms = [float(p["bpm"]) for p in points]
-        tempo.update(map=points, min=min(bpms), max=max(bpms), dominant_bpm=_dominant(points, end))
-    seconds = round(float(section["end_s"]) - float(section["start_s"]), 3)
-    samples = [s for s in summary.get("samples") or [] if any(s in (t.get("samples") or []) for t in tracks)]
-    return {
-        **summary,
-        "tracks": tracks,
-        "tempo": tempo,
-        "samples": samples,
-        "instruments": [{"family": f, "seconds": seconds} for f in section.get("instruments") or []],
-        "sections": [],
-        "locators": [],
-        "length": {**(summary.get("length") or {}), "seconds": seconds, "beats": round(end - start, 6), "bars": None},
-    }
-
-
-def _dominant(points: list[dict], end: float) -> float:
-    """The tempo held longest (in beats) over a section's tempo points."""
-    held: dict[float, float] = {}
-    for p, following in zip(points, [*points[1:], {"beat": end}], strict=False):
-        held[float(p["bpm"])] = held.get(float(p["bpm"]), 0.0) + float(following["beat"]) - float(p["beat"])
-    return max(held, key=held.__getitem__)
-
-
 def caption_clips(
     writer, summary: dict, plan: list[ClipPlan], master_schema: dict | None = None, *, artist_name: str | None = None
 ) -> list[dict]:
@@ -184,12 +221,12 @@ def caption_clips(
     [{index, name, start_s, end_s, caption, variants, findings}]."""
     from trainmode.captions.factcheck import check_caption  # the checker imports the writers package
 
-    order = list(dict.fromkeys(id(c.section) for c in plan))
+    parts = sorted({c.part for c in plan})
     out = []
     for clip in plan:
         scoped = section_summary(summary, clip.section)
         written = writer.write(scoped, master_schema or {}, artist_name=artist_name)
-        word = place_word(clip.section, order.index(id(clip.section)), len(order))
+        word = place_word(clip.section, parts.index(clip.part), len(parts))
         caption = (f"The {word} of a track. " if word else "") + written.text
         findings = check_caption(caption, scoped, master_schema, artist_name=artist_name)
         out.append(

@@ -49,10 +49,10 @@ def planned_clips(
 ) -> list[dict]:
     """The clips of a render of `set_row`: stored captions for a saved `item` where it has them,
     else captions by `writer` from each section's facts, each with its fact-check findings.
-    [{index, name, start_s, end_s, caption, variants, findings, edited, dropped, saved}]"""
-    meta = (item or {}).get("metadata") or {}
+    [{index, name, start_s, end_s, caption, variants, findings, edited, dropped, saved, silent}];
+    `silent` says why a clip will not be exported (no sound in it), or is None."""
     duration = duration_s if duration_s is not None else float((item or {}).get("audio_duration_s") or 0)
-    offset = offset_s if offset_s is not None else float(meta.get("clip_offset_s") or 0)
+    offset = offset_s if offset_s is not None else clip_plan.clip_offset(item, set_row["summary"])
     plan = clip_plan.plan_clips(set_row["summary"], duration, mode=mode, offset_s=offset)
     stored = {(c["position"], c["start_s"], c["end_s"]): c for c in store.list_clips(item["id"], mode)} if item else {}
     # Stored captions belong to their cut: after the offset moved, none may fit and all are written again.
@@ -65,9 +65,11 @@ def planned_clips(
         else [None] * len(plan)
     )
     out = []
+    sound = (((item or {}).get("metadata") or {}).get("audio") or {}).get("sound_spans")
     for clip, written in zip(plan, fresh, strict=True):
         kept = stored.get((clip.index, clip.start_s, clip.end_s))
-        base = {**clip.to_dict(), "edited": False, "dropped": False, "saved": kept is not None}
+        silent = clip_plan.silence_reason(clip, sound)
+        base = {**clip.to_dict(), "edited": False, "dropped": False, "saved": kept is not None, "silent": silent}
         if kept is not None:
             out.append(
                 {

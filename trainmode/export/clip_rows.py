@@ -1,18 +1,22 @@
 """Clip rows for the export: each saved item's render cut at its set's sections (issue 16).
 
 A clip row names its parent item (`parent_id`), the part of the parent's MP3 it holds
-(`AudioSource.cut`, cut frame-exact while the zip is written) and its own caption: the one
+(`AudioSource.cut`, cut frame-exact while the zip is written), its own caption (the one
 saved with the item's clips when there is one, else the offline writer's, written from the
-section's facts. Its sidecar carries `section`, `start_s`, `end_s`, the parent track and set.
+section's facts) and its own facts: the bpm, meter, key and instruments of its section, never
+the whole song's. Its sidecar carries `section`, `start_s`, `end_s`, the parent track and set.
+Silent clips (the render silent there, or nothing playing in that part of the set) are left
+out and counted (`plan_clip_rows(...).silent`), as are renders that give no clips.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from trainmode.captions.writers import OfflineWriter
 from trainmode.clips import plan as clips
-from trainmode.export.rows import AUDIO_FIELDS, ClipCut, Row
+from trainmode.export.rows import AUDIO_FIELDS, ClipCut, Facts, Row
+from trainmode.sets.facts import SetFacts, section_summary
 
 CLIP_FIELDS = ("section", "start_s", "end_s", "parent_track", "parent_item")
 # The render was measured whole (trainmode.audio.analysis): its loudness, peak, silence or tempo are not
@@ -44,7 +48,44 @@ def describe(mode: str, window_s: float = clips.WINDOW_S, min_s: float = clips.M
     )
 
 
-def clip_rows(
+@dataclass(frozen=True)
+class LeftOut:
+    """A clip (or a whole render) the clip export leaves out, and why in words."""
+
+    item_id: str
+    clip_index: int | None  # None: the whole render gives no clips
+    reason: str
+
+
+@dataclass(frozen=True)
+class ClipRows:
+    rows: list[Row]
+    silent: list[LeftOut] = field(default_factory=list)  # silent clips: no sound in the render, or nothing plays
+    unplanned: list[LeftOut] = field(default_factory=list)  # renders that give no clips (no sections, no length)
+
+
+def section_facts(summary: dict, section: dict, parent: Facts) -> Facts:
+    """A clip's facts from its own section (or window) only: the tempo inside its span, the
+    meter in force at its start, the key its own notes show, the instruments that play in it;
+    the artist's genres and moods are the parent's."""
+    facts = SetFacts.from_summary(section_summary(summary, section))
+    bpm = None if facts.dominant_bpm is None else round(facts.dominant_bpm, 2)
+    return replace(
+        parent,
+        bpm=bpm,
+        key=facts.key,
+        time_signature=facts.time_signature,
+        instruments=tuple(facts.instrument_labels),
+        vocals=facts.vocals,
+    )
+
+
+def clip_rows(rows: list[Row], items: dict[str, dict], summaries: dict[str, dict], master_schema: dict, **how):
+    """The clip rows of whole-track `rows` (see plan_clip_rows), without what was left out."""
+    return plan_clip_rows(rows, items, summaries, master_schema, **how).rows
+
+
+def plan_clip_rows(
     rows: list[Row],
     items: dict[str, dict],
     summaries: dict[str, dict],
@@ -52,16 +93,20 @@ def clip_rows(
     *,
     mode: str,
     saved: dict[str, list[dict]] | None = None,
-) -> list[Row]:
-    """The clip rows of whole-track `rows`, in order (an item without sections or a duration gives none)."""
-    out: list[Row] = []
+) -> ClipRows:
+    """The clip rows of whole-track `rows`, in order, and what was left out: silent clips (the
+    render silent there, or nothing playing in the set) and renders without sections."""
+    out = ClipRows([])
     writer = OfflineWriter()
     written: dict[tuple, list[dict]] = {}  # renders of one set cut alike get the same (deterministic) captions
     for number, row in enumerate(rows, 1):
         item = items[row.item_id]
         summary = summaries.get(item.get("als_summary_id"), {})
-        offset = float((item.get("metadata") or {}).get("clip_offset_s") or 0.0)
+        offset = clips.clip_offset(item, summary)
         plan = clips.plan_clips(summary, row.duration_s or 0.0, mode=mode, offset_s=offset)
+        if not plan:
+            out.unplanned.append(LeftOut(row.item_id, None, "its set has no sections (nothing in its arrangement)"))
+            continue
         own = {(c.get("start_s"), c.get("end_s")): c for c in (saved or {}).get(row.item_id, [])}
         texts = []
         if any((c.start_s, c.end_s) not in own for c in plan):  # saved for other cuts (the offset moved)
@@ -69,17 +114,23 @@ def clip_rows(
             if key not in written:
                 written[key] = clips.caption_clips(writer, summary, plan, master_schema)
             texts = written[key]
+        sound = ((item.get("metadata") or {}).get("audio") or {}).get("sound_spans")
         for i, clip in enumerate(plan):
             kept = own.get((clip.start_s, clip.end_s))
             if kept is not None and kept.get("dropped"):
                 continue
+            silent = clips.silence_reason(clip, sound)
+            if silent:
+                out.silent.append(LeftOut(row.item_id, clip.index, silent))
+                continue
             caption = (kept or {}).get("caption") or texts[i]["caption"]
             variants = (kept or {}).get("variants") or (texts[i]["variants"] if texts else {})
-            out.append(_clip_row(row, number, clip, clip is plan[-1], caption, variants))
+            facts = section_facts(summary, clip.section, row.facts)
+            out.rows.append(_clip_row(row, number, clip, clip is plan[-1], caption, variants, facts))
     return out
 
 
-def _clip_row(row: Row, number: int, clip, last: bool, caption: str, variants: dict) -> Row:
+def _clip_row(row: Row, number: int, clip, last: bool, caption: str, variants: dict, facts: Facts) -> Row:
     """One clip of a whole-track row: its own stem, caption, duration and cut; the render's
     measurements left out (a 30 s clip's loudness is not its render's)."""
     return replace(
@@ -88,6 +139,7 @@ def _clip_row(row: Row, number: int, clip, last: bool, caption: str, variants: d
         parent_id=row.item_id,
         stem=clip_stem(number, clip.index),
         caption=caption.strip(),
+        facts=facts,
         captions={k: v for k, v in variants.items() if k != "detailed" and isinstance(v, str) and v},
         duration_s=clip.duration_s,
         heard=clip_heard(row.heard),

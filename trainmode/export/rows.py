@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass, field
 
 from trainmode.audio.analysis.result import AudioAnalysis
-from trainmode.captions.writers.context import caption_metadata
 from trainmode.errors import ValidationError
 from trainmode.sets.facts import SetFacts
 
@@ -34,6 +33,7 @@ class Facts:
     instruments: tuple[str, ...] = ()
     genres: tuple[str, ...] = ()
     moods: tuple[str, ...] = ()
+    vocals: bool = False  # a vocal track plays in the arrangement (SetFacts.vocals)
 
 
 @dataclass(frozen=True)
@@ -86,15 +86,14 @@ class Row:
 
 # ---- facts --------------------------------------------------------------------------
 def set_facts(summary: dict, master_schema: dict) -> dict:
-    """bpm, key, time_signature and instruments of a set: the one place export facts come from.
+    """bpm, key, time_signature, instruments and vocals of a set: the one place export facts come from.
 
-    Instruments are what plays: the profile's instruments as the artist wrote them, then the
-    set's instrument families (drums, bass, synth ...), longest playing first, as
-    trainmode.sets.facts ranks them. Devices and plug-ins are never instruments. Case-insensitive
-    duplicates are dropped."""
-    named = _strings(master_schema.get("instruments"))
-    played = SetFacts.from_summary(summary).instrument_labels
-    return {**caption_metadata(summary), "instruments": _unique(named + played)}
+    Instruments are what plays in the set's arrangement: its instrument families (drums, bass,
+    synth ...), longest playing first, as trainmode.sets.facts ranks them. The artist profile's
+    instruments are never added: an artist who often plays drums did not necessarily play them
+    here. Devices and plug-ins are never instruments."""
+    facts = SetFacts.from_summary(summary)
+    return {**facts.caption_metadata(), "instruments": _unique(facts.instrument_labels), "vocals": facts.vocals}
 
 
 def row_facts(item: dict, summary: dict, master_schema: dict) -> Facts:
@@ -112,6 +111,7 @@ def row_facts(item: dict, summary: dict, master_schema: dict) -> Facts:
         instruments=tuple(facts["instruments"]),
         genres=tuple(_strings(master_schema.get("genres"))),
         moods=tuple(_strings(master_schema.get("moods"))),
+        vocals=facts["vocals"],
     )
 
 

@@ -19,11 +19,12 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 
 from trainmode.audio.analysis import AudioAnalysis, Candidate, Verdict, rank_candidates
 from trainmode.audio.check import judge_row, row_reference
+from trainmode.sets.facts import training_blocker
 
 # Words a DAW or a person appends to a render's name. Stripped from the end only.
 RENDER_SUFFIXES = {
@@ -63,6 +64,7 @@ class Pairing:
     why: str = ""  # with audio: how the first candidate's length and tempo compare
     verdict: Verdict | None = None  # with audio: the paired set's verdict (None when unpaired)
     whys: tuple[tuple[str, str], ...] = ()  # with audio: (parse_id, why) for every candidate, ranked
+    blocker: str | None = None  # why the paired set cannot make a training item (nothing in its arrangement)
 
     def why_for(self, parse_id: str) -> str:
         """How this candidate's length and tempo compare with the audio ("" without audio)."""
@@ -97,6 +99,14 @@ def set_seconds(row: dict) -> float | None:
     return row.get("seconds")  # a row of SetIndex.rows
 
 
+def set_blocker(row: dict) -> str | None:
+    """Why a set cannot make a training item: a whole row knows from its summary; a narrow row
+    (no summary) from its length, 0 when no arrangement clip or locator exists."""
+    if "blocker" in row:
+        return row["blocker"]
+    return training_blocker({}) if not row.get("seconds") else None
+
+
 def _narrow(row: dict) -> dict:
     """What pairing reads of a set: a narrow set row as it is; a whole als_summaries row reduced
     to the same fields once (not per upload and candidate)."""
@@ -110,6 +120,7 @@ def _narrow(row: dict) -> dict:
         "bpm": bpm,
         "key": key,
         "seconds": seconds,
+        "blocker": training_blocker(row.get("summary")),
     }
 
 
@@ -163,7 +174,9 @@ def pair_upload(
 ) -> Pairing:
     index = summaries if isinstance(summaries, SetIndex) else SetIndex(summaries)
     pairing = _by_name(name, duration_s, index)
-    return _with_audio(pairing, analysis, index.by_id) if analysis else pairing
+    pairing = _with_audio(pairing, analysis, index.by_id) if analysis else pairing
+    blocker = set_blocker(index.by_id[pairing.parse_id]) if pairing.parse_id else None
+    return replace(pairing, blocker=blocker) if blocker else pairing
 
 
 def _by_name(name: str, duration_s: float | None, index: SetIndex) -> Pairing:

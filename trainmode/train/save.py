@@ -21,8 +21,10 @@ from trainmode.audio.probe import AudioInfo, probe_mp3
 from trainmode.captions.factcheck import Finding, check_caption
 from trainmode.captions.text import strip_markdown
 from trainmode.captions.writers.base import GeneratedCaption
+from trainmode.clips.plan import proposed_offset
 from trainmode.errors import ConfirmationRequired, DuplicateError, StoreError, TrainModeError, ValidationError
 from trainmode.ops.text import required_text
+from trainmode.sets.facts import training_blocker
 from trainmode.store import Store, new_id
 from trainmode.train.uploads import spill_to_temp
 
@@ -111,6 +113,9 @@ def save_item(store: Store, artist: dict, summary_row: dict, request: SaveReques
     The measurements and the verdict go into metadata["audio"]. Any failure leaves no row and no file.
     """
     caption = clean_caption_text(request.caption)
+    blocker = training_blocker(summary_row.get("summary"))
+    if blocker:
+        raise ValidationError(f"{summary_row.get('als_filename') or 'This set'} cannot make a training item. {blocker}")
     with _as_local_file(request.audio, store.temp_dir()) as path:
         info = request.info or probe_mp3(path, name=request.audio_name)
         existing = store.find_item_by_audio(artist["id"], info.sha256)
@@ -130,12 +135,20 @@ def save_item(store: Store, artist: dict, summary_row: dict, request: SaveReques
             **item["metadata"],
             "audio": item_audio(analysis, verdict, request.confirm),
             **seek_table(path),
+            **_offset(analysis, summary_row["summary"]),
         }
         try:
             _store_item(store, item, path)
         except DuplicateError:  # saved by a concurrent run since the check above; our files are undone
             return SaveResult(store.find_item_by_audio(artist["id"], info.sha256), duplicate=True)
     return SaveResult(store.get_item(item["id"]) or item)
+
+
+def _offset(analysis: AudioAnalysis, summary: dict) -> dict:
+    """The clip offset the render's lead-in proposes (docs/clips.md), when it has one; the user
+    can change it on the Train page or with `clips --offset`."""
+    offset = proposed_offset(analysis.silence_start_s, summary)
+    return {"clip_offset_s": offset} if offset else {}
 
 
 def _item_row(

@@ -27,6 +27,7 @@ from trainmode.captions.factcheck import Finding, check_caption, check_variants
 from trainmode.captions.generate import DEFAULT_MAX_WORKERS, Generation, Job, generate_many
 from trainmode.captions.writers.base import GeneratedCaption, PromptWriter
 from trainmode.errors import ConfirmationRequired, TrainModeError, ValidationError
+from trainmode.sets.facts import training_blocker
 from trainmode.store import Store
 from trainmode.train.save import SaveRequest, is_blocking, save_item
 from trainmode.train.uploads import spill_to_temp
@@ -181,8 +182,8 @@ def generate(
     for entry in entries:
         move(entry, "generating")
         row = summaries.get(entry.parse_id)
-        if row is None:
-            move(entry, "failed", error=_missing_set(entry))
+        if row is None or training_blocker(row.get("summary")):
+            move(entry, "failed", error=_missing_set(entry) if row is None else training_blocker(row["summary"]))
             continue
         by_id[entry.id] = entry
         jobs.append(Job(row["summary"], master_schema, key=entry.id, artist_name=artist["name"]))

@@ -22,8 +22,11 @@ from trainmode.audio.analysis.music import downmix_44k, essentia_standard, essen
 from trainmode.audio.analysis.result import AudioAnalysis
 from trainmode.audio.probe import probe_mp3
 from trainmode.errors import AudioError
+from trainmode.sets.als.key import spell_key
 
 SILENCE_DBFS = -60.0  # quieter than this is silence (leading/trailing)
+BRIDGE_S = 1.0  # silences shorter than this inside the music are part of it (a rest, a break)
+MAX_SPANS = 256  # a render of many short bursts keeps its spans few: wider gaps are bridged
 CLIP_DBFS = -0.1  # a sample at or above this is counted as clipped
 BLOCK_S = 0.01  # silence is found in 10 ms blocks
 MONO_SIDE_DB = -40.0  # side this far below mid: effectively mono
@@ -80,7 +83,26 @@ def levels(pcm: np.ndarray, rate: int) -> dict:
         "silence_start_s": lead,
         "silence_end_s": tail,
         "clipped_ratio": clipped / pcm.size,
+        "sound_spans": sound_spans(loud, block / rate, duration),
     }
+
+
+def sound_spans(loud: np.ndarray, block_s: float, duration: float) -> tuple[tuple[float, float], ...]:
+    """Runs of loud blocks as (start_s, end_s), silences under BRIDGE_S bridged (doubled until at
+    most MAX_SPANS remain)."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], loud.astype(np.int8), [0]])))
+    runs = [(a * block_s, min(duration, b * block_s)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    bridge = BRIDGE_S
+    while True:
+        merged: list[tuple[float, float]] = []
+        for start, end in runs:
+            if merged and start - merged[-1][1] < bridge:
+                merged[-1] = (merged[-1][0], end)
+            else:
+                merged.append((start, end))
+        if len(merged) <= MAX_SPANS:
+            return tuple((round(float(a), 2), round(float(b), 2)) for a, b in merged)
+        runs, bridge = merged, bridge * 2
 
 
 def _sums(pcm: np.ndarray) -> tuple[float, ...]:
@@ -161,10 +183,13 @@ def analyze_mp3(source: Source, *, name: str | None = None) -> AudioAnalysis:
         found.update(_silent_music(notes))
     else:
         found.update(loudness(pcm, rate, notes))
-        mono44 = downmix_44k(pcm, rate)
+        # Tempo and key from the music only: silence before and after it says nothing about either.
+        first, last = int(found["silence_start_s"] * rate), len(pcm) - int(found["silence_end_s"] * rate)
+        mono44 = downmix_44k(pcm[first:last], rate)
         del pcm  # the stereo render is no longer needed: keep the peak memory of tempo/key low
         found.update(tempo(mono44, notes))
-        found.update(key(mono44, notes))
+        heard = key(mono44, notes)
+        found.update(heard, key=spell_key(heard["key"]) or heard["key"])  # spelled as the set's key is
     return AudioAnalysis(
         duration_s=duration,
         sample_rate=rate,

@@ -26,12 +26,22 @@ class AudioAnalysis:
     mono: bool  # one channel, or two that are effectively the same (side 40 dB below mid)
     mono_compatible: bool  # the channels are not out of phase (correlation > -0.2)
     stereo_correlation: float | None  # Pearson correlation of left and right; None for one channel
+    # Where the render has sound: [(start_s, end_s)], silences under 1 s bridged; None when not
+    # measured (items analysed before this field): a clip with no sound in it is not exported.
+    sound_spans: tuple[tuple[float, float], ...] | None = None
     analyzer: str = ""  # "essentia 2.1-beta6-dev + miniaudio 1.71": which libraries measured this
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def silent(self) -> bool:
         return self.peak_dbfs is None or self.silence_start_s >= self.duration_s
+
+    @property
+    def sound_s(self) -> float:
+        """Seconds with sound: the spans when measured, else all but the silence at the ends."""
+        if self.sound_spans is not None:
+            return sum(end - start for start, end in self.sound_spans)
+        return max(0.0, self.duration_s - self.silence_start_s - self.silence_end_s)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready values (floats rounded, notes as a list)."""
@@ -40,6 +50,8 @@ class AudioAnalysis:
             if isinstance(value, float):
                 out[name] = round(value, 6 if name in ("clipped_ratio",) else 3)
         out["notes"] = list(self.notes)
+        if self.sound_spans is not None:
+            out["sound_spans"] = [[round(a, 2), round(b, 2)] for a, b in self.sound_spans]
         return out
 
     def export_fields(self) -> dict:
@@ -89,4 +101,6 @@ class AudioAnalysis:
         known = {f for f in cls.__dataclass_fields__}
         values = {k: v for k, v in data.items() if k in known}
         values["notes"] = tuple(values.get("notes") or ())
+        if values.get("sound_spans") is not None:
+            values["sound_spans"] = tuple((float(a), float(b)) for a, b in values["sound_spans"])
         return cls(**values)

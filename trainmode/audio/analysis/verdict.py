@@ -3,8 +3,9 @@
 `compare` takes plain values (the set's dominant BPM, its key like "A minor", its arrangement
 length in seconds); any of them None means "no opinion". Each check gives `agrees`, `doubtful`
 or `differs`; the verdict is `mismatch` if one differs, `doubtful` if one is doubtful, else
-`matches`. Warnings (silence, clipping, quiet, out of phase) are about the audio alone and
-never change the verdict.
+`matches`. A render that is silent, or silent for most of its length, differs whatever the
+set says: there is no music to train on. Warnings (silence at the ends, clipping, quiet, out of
+phase) are about the audio alone and never change the verdict.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from trainmode.audio.analysis.result import AudioAnalysis
 from trainmode.audio.probe import duration_mismatch
 from trainmode.errors import ConfirmationRequired
+from trainmode.sets.als.key import key_name
 
 TEMPO_AGREES = 0.02  # within 2 % of the set's tempo (or of half/double it)
 TEMPO_DOUBTFUL = 0.06  # 2-6 % off: doubtful; more: a different tempo
@@ -24,11 +26,11 @@ LOW_TEMPO_CONFIDENCE = 0.3  # below this (essentia 1.6 of 5.32, "low") a tempo d
 # clearly tonal music 0.9 and more.
 KEY_SURE = 0.9
 SILENCE_WARN_S = 2.0
+MIN_SOUND_SHARE = 0.5  # a render with sound over less than half its length is a mismatch
 CLIP_WARN_RATIO = 1e-4  # 0.01 % of samples at the ceiling
 QUIET_WARN_LUFS = -30.0
 
 _PITCH = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 _KEY = re.compile(r"^\s*([A-Ga-g])\s*([#♯b♭]?)\s*(major|minor|maj|min|m|M)?\s*$")
 
 
@@ -68,8 +70,9 @@ def parse_key(text: str | None) -> tuple[int, bool] | None:
     return pitch, mode in ("minor", "min", "m")
 
 
-def key_name(key: tuple[int, bool]) -> str:
-    return f"{_NAMES[key[0]]} {'minor' if key[1] else 'major'}"
+def spelled(key: tuple[int, bool]) -> str:
+    """(pitch class, is_minor) spelled as everywhere else (trainmode.sets.als.key.key_name)."""
+    return key_name(key[0], "minor" if key[1] else "major")
 
 
 def relative(key: tuple[int, bool]) -> tuple[int, bool]:
@@ -108,9 +111,9 @@ def check_key(key: str | None, strength: float | None, set_key: str | None) -> t
     heard, expected = parse_key(key), parse_key(set_key)
     if heard is None or expected is None:
         return "none", ""
-    words = f"the audio sounds in {key_name(heard)}, the set is in {key_name(expected)}"
+    words = f"the audio sounds in {spelled(heard)}, the set is in {spelled(expected)}"
     if heard == expected:
-        return "agrees", f"key agrees: {key_name(heard)}"
+        return "agrees", f"key agrees: {spelled(heard)}"
     if heard == relative(expected):
         return "agrees", f"key agrees: {words} (its relative key)"
     fifth = (heard[0] - expected[0]) % 12 in (5, 7) and heard[1] == expected[1]
@@ -128,6 +131,19 @@ def check_length(duration_s: float, set_seconds: float | None) -> tuple[str, str
     if problem:
         return "differs", problem
     return "agrees", f"length agrees: {duration_s:.0f} s of audio for a {set_seconds:.0f} s arrangement"
+
+
+def check_sound(analysis: AudioAnalysis) -> tuple[str, str]:
+    """A silent render, or one silent for most of its length, differs from any set."""
+    if analysis.silent:
+        return "differs", "the audio is silent: there is no music in it"
+    share = analysis.sound_s / analysis.duration_s if analysis.duration_s > 0 else 0.0
+    if share < MIN_SOUND_SHARE:
+        return "differs", (
+            f"the audio is silent for {1 - share:.0%} of its length "
+            f"(sound in {analysis.sound_s:.0f} s of {analysis.duration_s:.0f} s)"
+        )
+    return "none", ""
 
 
 def audio_warnings(analysis: AudioAnalysis) -> list[str]:
@@ -154,6 +170,7 @@ def compare(
     """The combined verdict of tempo, key and length, with the reasons in words."""
     tempo, tempo_words, relation = check_tempo(analysis.bpm, analysis.bpm_confidence, set_bpm)
     checks = [
+        check_sound(analysis),
         (tempo, tempo_words),
         check_key(analysis.key, analysis.key_strength, set_key),
         check_length(analysis.duration_s, set_seconds),

@@ -9,8 +9,15 @@ import re
 
 from trainmode.captions.factcheck import MAX_CHARS
 from trainmode.captions.text import FILE_EXTENSIONS, artist_names, distinctive_stem, strip_markdown
-from trainmode.captions.writers.facts_view import SetFacts, beats_per_bar, set_facts
-from trainmode.sets.facts import EVIDENCE, FAMILY_LABELS, audible_tracks, families_in
+from trainmode.sets.facts import (
+    EVIDENCE,
+    FAMILY_LABELS,
+    SetFacts,
+    audible_tracks,
+    beats_per_bar,
+    families_in,
+    playing_track_names,
+)
 
 MAX_TRACK_LINES = 60
 MAX_LOCATORS = 16
@@ -26,7 +33,7 @@ def fingerprint(value) -> str:
 
 def caption_metadata(summary: dict) -> dict:
     """bpm / key / time_signature stored beside the caption (None when unknown)."""
-    return set_facts(summary).metadata()
+    return SetFacts.from_summary(summary).caption_metadata()
 
 
 # ---- names: keep instrument hints, drop file names, paths and artists ------------------
@@ -95,7 +102,7 @@ def _section_lines(facts: SetFacts, per_bar: float) -> list[str]:
 
 
 def _set_lines(summary: dict, artists: list[str]) -> list[str]:
-    facts = set_facts(summary)
+    facts = SetFacts.from_summary(summary)
     lines = ["SET FACTS", _tempo_line(facts)]
     if facts.meter_changes:
         lines.append(f"time signature: changes ({', '.join(facts.meters)})")
@@ -107,16 +114,17 @@ def _set_lines(summary: dict, artists: list[str]) -> list[str]:
     length = summary.get("length") or {}
     if length.get("bars"):
         lines.append(f"length: {_num(round(float(length['bars']), 1))} bars")
-    counts = summary.get("track_counts") or {}
-    parts = [
-        f"{counts[k]} {label}"
-        for k, label in (("audio", "audio"), ("midi", "MIDI"), ("group", "group"), ("return", "return"))
-        if counts.get(k)
-    ]
+    # Only the tracks that play in the arrangement: session-only tracks are in no render.
+    parts = [f"{n} {label}" for n, label in ((facts.audio_tracks, "audio"), (facts.midi_tracks, "MIDI")) if n]
     if parts:
         lines.append("tracks: " + ", ".join(parts))
     notes = summary.get("notes") or {}
-    if notes.get("count") and notes.get("pitch_min") is not None and notes.get("pitch_max") is not None:
+    if (
+        facts.has_arrangement
+        and notes.get("count")
+        and notes.get("pitch_min") is not None
+        and notes.get("pitch_max") is not None
+    ):
         lines.append(
             f"MIDI notes: {notes['count']}, range {_note_name(notes['pitch_min'])} to {_note_name(notes['pitch_max'])}"
         )
@@ -134,8 +142,11 @@ def _set_lines(summary: dict, artists: list[str]) -> list[str]:
 
 def _track_lines(summary: dict, samples: list[str], artists: list[str]) -> list[str]:
     rendered: dict[str, int] = {}
+    playing = playing_track_names(summary)  # v2: what plays in the arrangement; v1 cannot say
     # Muted tracks are not in the render; effect returns say nothing about instrumentation.
     for track in audible_tracks(summary):
+        if playing is not None and track.get("name") not in playing and track.get("type") != "group":
+            continue
         name = clean_name(track.get("name") or "", samples=samples, artists=artists) or "(unnamed)"
         devices = list(
             dict.fromkeys(

@@ -4,7 +4,7 @@ It is the default when no OpenAI key is configured, so a fresh laptop can build 
 dataset. A sentence plan and the wording of each phrase are chosen from the set's own
 facts (a hash of the summary), so the same set always gets the same caption and
 different sets read differently. Every claim comes from the summary (through
-facts_view) or the artist profile's genres, moods and descriptors, so the captions pass
+trainmode.sets.facts.SetFacts) or the artist profile's genres, moods and descriptors, so the captions pass
 the fact checker by construction. Returns the three variants: detailed, short, tags.
 """
 
@@ -17,7 +17,7 @@ from trainmode.captions.factcheck import artist_names
 from trainmode.captions.writers import phrases as ph
 from trainmode.captions.writers.base import GeneratedCaption
 from trainmode.captions.writers.context import clean_caption, fingerprint
-from trainmode.captions.writers.facts_view import SetFacts, set_facts
+from trainmode.sets.facts import SetFacts
 
 OFFLINE_VERSION = "offline-v4"  # v4: descriptors after a label, never as a predicate
 OFFLINE_MODEL = "offline-template"
@@ -212,7 +212,7 @@ class OfflineWriter:
     def write(self, summary: dict, master_schema: dict, *, artist_name: str | None = None) -> GeneratedCaption:
         master_schema = master_schema or {}
         artists = artist_names(master_schema, artist_name)
-        facts = set_facts(summary)
+        facts = SetFacts.from_summary(summary)
         profile = {
             "genres": _profile(master_schema, "genres", 3, artists),
             "moods": _profile(master_schema, "moods", 3, artists),
@@ -230,7 +230,7 @@ class OfflineWriter:
             model=OFFLINE_MODEL,
             version=OFFLINE_VERSION,
             variants=variants,
-            metadata=facts.metadata(),
+            metadata=facts.caption_metadata(),
             temperature=None,
             summary_sha256=summary_sha,
             master_schema_sha256=fingerprint(master_schema),

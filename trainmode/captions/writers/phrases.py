@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from random import Random
 
-from trainmode.captions.writers.facts_view import SetFacts
+from trainmode.sets.facts import SetFacts
 
 # The words a caption uses for each instrument family (v1 and v2 vocabularies).
 LABELS = {

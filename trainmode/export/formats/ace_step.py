@@ -76,8 +76,8 @@ def timesignature(row: Row) -> str | None:
 def metas(row: Row) -> dict:
     """`<stem>.json`: null for what is unknown or outside ACE-Step's value sets."""
     out = {"caption": row.caption, "bpm": bpm(row), "keyscale": keyscale(row), "timesignature": timesignature(row)}
-    if not row.lyrics:
-        out["language"] = "instrumental"
+    if not row.lyrics:  # sung (a vocal track plays in the set) but its words unknown: not instrumental
+        out["language"] = "unknown" if row.facts.vocals else "instrumental"
     return out
 
 
@@ -156,9 +156,9 @@ def _metas_problems(view: DatasetView, stem: str, caption: str) -> list[str]:
         return problems + [f"{stem}.json is not a JSON object."]
     if data.get("caption") and str(data["caption"]).strip() != caption:
         problems.append(f"{stem}.json: its caption differs from the CSV caption.")
-    if not view.exists(f"{stem}.lyrics.txt") and data.get("language") != "instrumental":
+    if not view.exists(f"{stem}.lyrics.txt") and not data.get("language"):
         problems.append(
-            f'{stem}.json: a track without lyrics needs language "instrumental", or ACE-Step marks it sung.'
+            f'{stem}.json: a track without lyrics needs a language: "instrumental", or "unknown" when it is sung.'
         )
     if data.get("keyscale") and data["keyscale"] not in KEYSCALES:
         problems.append(f"{stem}.json: keyscale {data['keyscale']!r} is not one ACE-Step knows.")

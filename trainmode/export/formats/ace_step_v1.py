@@ -2,7 +2,7 @@
 
     train/track-0001.mp3          the audio
     train/track-0001_prompt.txt   its tags, joined with ", "
-    train/track-0001_lyrics.txt   its lyrics, `[instrumental]` when there are none
+    train/track-0001_lyrics.txt   its lyrics; `[instrumental]` without lyrics and vocals
     valid/...                     the held-out split, when there is one (same layout)
     README.md, MANIFEST.sha256
 
@@ -42,7 +42,9 @@ def members(rows: list[Row], build: Build) -> Iterator[Member]:
         for row in split_rows:
             yield AudioMember(f"{split}/{row.stem}.mp3", row)
             yield text(f"{split}/{row.stem}_prompt.txt", prompt(row) + "\n")
-            yield text(f"{split}/{row.stem}_lyrics.txt", (row.lyrics or INSTRUMENTAL).strip() + "\n")
+            # A sung track (a vocal track plays in its set) whose words are unknown is not instrumental.
+            words = row.lyrics or ("" if row.facts.vocals else INSTRUMENTAL)
+            yield text(f"{split}/{row.stem}_lyrics.txt", words.strip() + "\n")
     yield readme(TITLE, rows, build, TRAIN_NOTE)
 
 

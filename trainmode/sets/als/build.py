@@ -29,11 +29,18 @@ def _pairs(flat) -> list[tuple[float, float]]:
     return list(zip(flat[::2], flat[1::2], strict=False)) if flat else []
 
 
-def time_signatures(raw: RawSet, fail) -> list[dict]:
-    """Every meter in force, [{beat, time_signature}], the first at beat 0."""
+def time_signatures(raw: RawSet, end: float, fail) -> list[dict]:
+    """Every meter in force in the arrangement, [{beat, time_signature}], the first at beat 0.
+
+    Only events inside the arrangement count: with none there (an envelope whose only event is
+    Live's default at beat -63072, or events after the end), the transport meter stands."""
     points = _pairs(raw.master_envelopes.get(raw.meter_target)) or raw.inline_meter_points
     points = sorted(points, key=lambda p: p[0])
+    if end > 0:
+        points = [p for p in points if p[0] < end]
     start = _meter(raw.meter, fail)
+    if not any(time >= 0 for time, _ in points):
+        return [{"beat": 0.0, "time_signature": start}]
     for time, code in points:  # the last point at or before beat 0 is the starting meter
         if time <= 0:
             start = _meter(code, fail)
@@ -99,12 +106,13 @@ def build_summary(raw: RawSet, fail: Callable[[str], AlsError]) -> dict:
     locators = sorted(raw.locators, key=lambda loc: loc["time"])
     end = max(0.0, raw.arrangement_end, *(loc["time"] for loc in locators))
     tempo, tempo_map = tempo_facts(raw, end, fail)
-    meters = time_signatures(raw, fail)
+    meters = time_signatures(raw, end, fail)
     tracks = raw.tracks
     group_names = {t.id: t.name for t in tracks if t.type == "group"}
     families = [track_families(t, group_names.get(t.group_id)) for t in tracks]
     audible = audible_flags(tracks)
     instruments = ranked_instruments(tracks, families, audible, end, tempo_map)
+    pitched = pitched_tracks(tracks, families, audible)
     version = _CREATOR.search(raw.creator)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -113,7 +121,7 @@ def build_summary(raw: RawSet, fail: Callable[[str], AlsError]) -> dict:
         "tempo": tempo,
         "time_signature": _meter(raw.meter, fail),
         "time_signatures": meters,
-        "key": set_key(pitched_tracks(tracks, families, audible), raw.scale),
+        "key": set_key(pitched, raw.scale),
         "length": {
             "beats": round(end, 6),
             "seconds": round(tempo_map.seconds_at(end), 3),
@@ -127,7 +135,7 @@ def build_summary(raw: RawSet, fail: Callable[[str], AlsError]) -> dict:
         "notes": _notes(tracks, end),
         "instruments": instruments,
         "sections": sections(
-            locators, end, tracks, families, audible, tempo_map, meters, [i["family"] for i in instruments]
+            locators, end, tracks, families, audible, tempo_map, meters, [i["family"] for i in instruments], pitched
         ),
     }
 

@@ -1,4 +1,5 @@
-"""Collector: clips, their MIDI notes and the samples they play.
+"""Collector: Live's clips (arrangement and session clips: not the section clips a render is
+cut into), their MIDI notes and the samples they play.
 
 MidiClip/AudioClip under the track's MainSequencer: under ArrangerAutomation they are
 arrangement clips, under ClipSlotList session clips; clips in TakeLanes (Live 12 comping), in
@@ -14,14 +15,14 @@ import math
 from lxml import etree
 
 from trainmode.sets.als.collect_tracks import file_name
-from trainmode.sets.als.raw import MAX_ITEMS, MAX_MAGNITUDE, ParseContext, child, value
+from trainmode.sets.als.raw import MAX_ITEMS, MAX_MAGNITUDE, ArrangementClip, ParseContext, child, value
 
 # Lengths of the enabled notes in one batch, as strings (no per-note Python objects but these).
 FOLD_AT = 512  # notes an open KeyTrack may hold before they are counted and freed
 _DURATIONS = etree.XPath("MidiNoteEvent[not(@IsEnabled='false')]/@Duration", smart_strings=False)
 
 
-class ClipCollector:
+class LiveClipCollector:
     subtree = frozenset({"CurrentStart", "CurrentEnd", "Disabled", "SampleRef"})
 
     def __init__(self, ctx: ParseContext):
@@ -30,6 +31,7 @@ class ClipCollector:
         self.clip: str | None = None  # "arrangement" | "session" | None (not counted)
         self.clip_start = self.clip_end = None
         self.clip_muted = False
+        self.clip_notes, self.clip_profile = 0, [0.0] * 12  # an arrangement clip's pitched notes
         self.notes = 0
         self.weight = 0.0
         self.start = {"MidiClip": self._clip_start, "AudioClip": self._clip_start, "KeyTrack": self._keytrack_start}
@@ -46,6 +48,7 @@ class ClipCollector:
 
     def _clip_start(self, el) -> None:
         self.clip, self.clip_el, self.clip_start, self.clip_end, self.clip_muted = None, el, None, None, False
+        self.clip_notes, self.clip_profile = 0, [0.0] * 12
         ctx = self.ctx
         if ctx.scope != "track":
             return
@@ -81,9 +84,10 @@ class ClipCollector:
                 raw.arrangement_end = max(raw.arrangement_end, self.clip_end)
                 start = self.clip_start if self.clip_start is not None else 0.0
                 if not self.clip_muted and self.clip_end > start:
-                    if len(track.spans) >= MAX_ITEMS:
+                    if len(track.arrangement_clips) >= MAX_ITEMS:
                         raise self.ctx.too_many("clips on one track")
-                    track.spans.append((start, self.clip_end))
+                    profile = tuple(self.clip_profile) if self.clip_notes else None
+                    track.arrangement_clips.append(ArrangementClip(start, self.clip_end, self.clip_notes, profile))
         self.clip = self.clip_el = None
 
     # -- notes ------------------------------------------------------------------
@@ -141,6 +145,9 @@ class ClipCollector:
         if not self.clip_muted:
             track.key_notes += count
             track.pitch_classes[pitch % 12] += self.weight
+            if self.clip == "arrangement":
+                self.clip_notes += count
+                self.clip_profile[pitch % 12] += self.weight
         track.pitch_min = pitch if track.pitch_min is None else min(track.pitch_min, pitch)
         track.pitch_max = pitch if track.pitch_max is None else max(track.pitch_max, pitch)
 

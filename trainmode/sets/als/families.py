@@ -292,3 +292,54 @@ def _families_in(name: str) -> tuple[str, ...]:
 
 def label(family: str) -> str:
     return FAMILY_LABELS.get(family, family)
+
+
+# A voice cannot come out of an instrument: a track named "Voice" that plays Tension (a modelled
+# string) or a synth plays that instrument. Other names say the part an instrument plays (a
+# "Nylon Guitar" preset on Tension is a guitar; an "Electric Piano" on Collision a piano), so
+# they stand. Vocal processors (Auto-Tune, Melodyne) are vocal evidence, not an instrument.
+NAMES_AN_INSTRUMENT_OVERRULES = frozenset({"vocals"})
+SYNTH_PARTS = frozenset({"synth", "pad", "lead", "keys", "fx"})
+# A pitched part whose notes all lie in MIDI 24-47 (Live's C0 to B1, 33-123 Hz) is a bass line;
+# lower notes are triggers, and one repeated pitch is a one-shot, not a line.
+BASS_PITCHES = range(24, 48)
+
+
+def _found(names) -> set[str]:
+    return {f for name in names if isinstance(name, str) for f in families_in(name)}
+
+
+def bass_line(pitch_min: int | None, pitch_max: int | None, drum_instrument: bool) -> bool:
+    """Notes that make a part a bass: at least two pitches, all in the bass register, not on a drum rack."""
+    return (
+        not drum_instrument
+        and pitch_min is not None
+        and pitch_max is not None
+        and pitch_min < pitch_max
+        and pitch_min in BASS_PITCHES
+        and pitch_max in BASS_PITCHES
+    )
+
+
+def evidence_families(
+    name: str, group: str | None, samples: list[str], devices: list[str], *, bass_notes: bool = False
+) -> list[str]:
+    """A track's instrument families, devices and notes outranking names when they disagree.
+
+    The name says the part (its own name, else its group's, else its samples'). An instrument
+    device overrules a name that says vocals (a "Voice" track holding Tension plays strings), and
+    `bass_notes` (bass_line) make a synth's part a bass whatever it is called (an "808" track
+    playing a sub-bass synth at MIDI 33-44); with neither, the devices speak only for an
+    unnamed track."""
+    named = next((found for names in ([name], [group or ""], samples) if (found := _found(names))), set())
+    by_device = _found(devices)
+    plays_synth = bool(by_device & (SYNTH_PARTS | {"bass"}))
+    if bass_notes and (plays_synth or not named & {"drums", "percussion"}):
+        named = (named - SYNTH_PARTS - {"drums", "percussion"}) | {"bass"}
+        by_device -= SYNTH_PARTS
+    instrument = by_device - {"vocals"}
+    if named and named <= NAMES_AN_INSTRUMENT_OVERRULES and instrument:
+        found = instrument
+    else:
+        found = named or by_device
+    return [f for f in FAMILIES if f in found]

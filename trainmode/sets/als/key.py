@@ -24,14 +24,26 @@ MIN_MARGIN = 0.02  # over the best key that is neither the winner nor its relati
 SCALE_CONFIDENCE = 0.6  # a scale the user chose in Live (not the default C major)
 
 
-def key_name(tonic_pc: int, mode: str) -> tuple[str, str]:
-    tonic = (MAJOR_NAMES if mode == "major" else MINOR_NAMES)[tonic_pc % 12]
-    return tonic, f"{tonic} {mode}"
+def tonic_name(tonic_pc: int, mode: str) -> str:
+    """The usual spelling of a key's tonic: 1 is "Db" in major, "C#" in minor."""
+    return (MAJOR_NAMES if mode == "major" else MINOR_NAMES)[tonic_pc % 12]
+
+
+def key_name(tonic_pc: int, mode: str) -> str:
+    """The one spelling of a key everywhere (Library, captions, fact check, verdict, export):
+    key_name(1, "major") -> "Db major", key_name(1, "minor") -> "C# minor"."""
+    return f"{tonic_name(tonic_pc, mode)} {mode}"
 
 
 def make_key(tonic_pc: int, mode: str, confidence: float, source: str) -> dict:
-    tonic, name = key_name(tonic_pc, mode)
-    return {"tonic": tonic, "mode": mode, "name": name, "confidence": round(confidence, 2), "source": source}
+    tonic = tonic_name(tonic_pc, mode)
+    return {
+        "tonic": tonic,
+        "mode": mode,
+        "name": key_name(tonic_pc, mode),
+        "confidence": round(confidence, 2),
+        "source": source,
+    }
 
 
 def _pearson(xs, ys) -> float:
@@ -98,6 +110,13 @@ def scale_key(root: int | None, name: str | None) -> dict | None:
     if mode is None or not 0 <= root < 12 or (root == 0 and mode == "major"):
         return None
     return make_key(root, mode, SCALE_CONFIDENCE, "scale_information")
+
+
+def spell_key(text: str | None) -> str | None:
+    """Any spelling of a key ("G# major", "Ab major") as key_name spells it; None if unreadable."""
+    tonic, _, mode = (text or "").strip().partition(" ")
+    pc = pitch_class(tonic) if mode in ("major", "minor") else None
+    return None if pc is None else key_name(pc, mode)
 
 
 _PITCH = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}

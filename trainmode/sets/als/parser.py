@@ -21,7 +21,7 @@ from itertools import chain
 from lxml import etree
 
 from trainmode.sets.als.build import build_summary
-from trainmode.sets.als.collect_clips import ClipCollector
+from trainmode.sets.als.collect_clips import LiveClipCollector
 from trainmode.sets.als.collect_locators import LocatorCollector
 from trainmode.sets.als.collect_tempo import TempoCollector
 from trainmode.sets.als.collect_tracks import TrackCollector
@@ -29,7 +29,7 @@ from trainmode.sets.als.raw import ParseContext
 from trainmode.sets.als.reader import SetStream
 from trainmode.sets.als.skip import fold_notes, skip_parameter_lists
 
-COLLECTORS = (TrackCollector, TempoCollector, ClipCollector, LocatorCollector)
+COLLECTORS = (TrackCollector, TempoCollector, LiveClipCollector, LocatorCollector)
 PROLOG_LIMIT = 1024 * 1024  # bytes allowed before the root element
 SUBTREE_LIMIT = 200_000  # nodes one unpruned element may hold (a real one holds dozens)
 _COUNT_NODES = etree.XPath("count(descendant::*)")

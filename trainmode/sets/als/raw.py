@@ -15,6 +15,16 @@ MAX_ITEMS = 20_000  # tracks, locators, samples, devices, clips per track
 MAX_MAGNITUDE = 1e12  # any time or value beyond this is corrupt (Live's "-inf" time is -6.3e7)
 
 
+@dataclass(frozen=True)
+class ArrangementClip:
+    """An Ableton clip placed in the arrangement (not a section clip: a cut of a render), unmuted."""
+
+    start: float  # beats
+    end: float
+    notes: int = 0  # enabled notes of its pitched key tracks
+    pitch_classes: tuple[float, ...] | None = None  # their durations by pitch class (None: no notes)
+
+
 @dataclass
 class RawTrack:
     type: str
@@ -34,7 +44,7 @@ class RawTrack:
     pitch_max: int | None = None
     key_notes: int = 0  # notes of unmuted clips, the ones a key is read from
     pitch_classes: list[float] = field(default_factory=lambda: [0.0] * 12)
-    spans: list[tuple[float, float]] = field(default_factory=list)  # unmuted arrangement clips (beats)
+    arrangement_clips: list[ArrangementClip] = field(default_factory=list)  # unmuted, in the arrangement
     samples: list[str] = field(default_factory=list)
 
 

@@ -3,7 +3,8 @@ and the arrangement cut into sections."""
 
 from __future__ import annotations
 
-from trainmode.sets.als.families import FAMILIES, families_in
+from trainmode.sets.als.families import FAMILIES, bass_line, evidence_families
+from trainmode.sets.als.key import detect_key
 from trainmode.sets.als.raw import RawTrack
 from trainmode.sets.als.timing import TempoMap, bars_at
 
@@ -12,13 +13,11 @@ PERCUSSIVE = frozenset({"drums", "percussion"})
 
 
 def track_families(track: RawTrack, group_name: str | None) -> list[str]:
-    """A track's families from the best evidence it has: its own name, else its group's name,
-    else the samples it plays, else its devices and plug-ins (Operator -> synth)."""
-    for names in ([track.name], [group_name or ""], track.samples, [*track.devices, *track.plugins]):
-        found = {f for name in names for f in families_in(name)}
-        if found:
-            return [f for f in FAMILIES if f in found]
-    return []
+    """A track's families: its name (else its group's, else its samples'), outranked by a device
+    that names an instrument specifically or by notes that stay in the bass register
+    (families.evidence_families)."""
+    low = bass_line(track.pitch_min, track.pitch_max, track.drums)
+    return evidence_families(track.name, group_name, track.samples, [*track.devices, *track.plugins], bass_notes=low)
 
 
 def audible_flags(tracks: list[RawTrack]) -> list[bool]:
@@ -64,25 +63,36 @@ def ranked_instruments(
     """[{family, seconds}] by how long each family plays in the arrangement, longest first."""
     spans: dict[str, list] = {}
     for track, fams, heard in zip(tracks, families, audible, strict=False):
-        if heard and track.spans:
+        if heard and track.arrangement_clips:
             for family in fams:
-                spans.setdefault(family, []).extend(track.spans)
+                spans.setdefault(family, []).extend((c.start, c.end) for c in track.arrangement_clips)
     played = [{"family": f, "seconds": round(_union_seconds(s, end, tempo), 3)} for f, s in spans.items()]
+    # Only what plays in the arrangement counts: a family heard only in session clips is not in a render.
     played = [p for p in played if p["seconds"] > 0]
-    # Families heard only in session clips come last, with no arrangement time.
-    seen = {p["family"] for p in played}
-    idle = {
-        f for t, fams, heard in zip(tracks, families, audible, strict=False) if heard and t.clip_count for f in fams
-    } - seen
-    played += [{"family": f, "seconds": 0.0} for f in idle]
     return sorted(played, key=lambda p: (-p["seconds"], FAMILIES.index(p["family"])))
+
+
+def section_key(pitched: list[RawTrack], start: float, stop: float) -> dict | None:
+    """The key the section's own notes show, by the set's rule (key.detect_key), or None.
+    Notes are known per arrangement clip, not per beat: a clip that overlaps the section only
+    in part counts with the share of its length that lies inside."""
+    profile, notes = [0.0] * 12, 0.0
+    for track in pitched:
+        for clip in track.arrangement_clips:
+            inside = min(clip.end, stop) - max(clip.start, start)
+            if clip.pitch_classes is None or inside <= 0:
+                continue
+            share = inside / (clip.end - clip.start)
+            notes += clip.notes * share
+            profile = [p + w * share for p, w in zip(profile, clip.pitch_classes, strict=True)]
+    return detect_key(profile, int(notes))
 
 
 def _derived_bounds(tracks: list[RawTrack], audible: list[bool], end: float, meters: list[dict]) -> list[tuple]:
     """(start, end) spans where the set of playing clips changes, merged to >= 4 bars."""
     deltas: dict[float, list[tuple[int, int]]] = {}
     for i, (track, heard) in enumerate(zip(tracks, audible, strict=False)):
-        for s, e in track.spans if heard else ():
+        for s, e in ((c.start, c.end) for c in track.arrangement_clips) if heard else ():
             s, e = max(s, 0.0), min(e, end)
             if e > s:
                 deltas.setdefault(s, []).append((i, 1))
@@ -131,12 +141,13 @@ def sections(
     tempo: TempoMap,
     meters: list[dict],
     rank: list[str],
+    pitched: list[RawTrack],
 ) -> list[dict]:
     """The spans between consecutive locators, or without locators the spans where the
     playing clips change; each with the tracks and families that play in it."""
     if locators:
         bounds = _locator_bounds(locators, end, meters)
-    elif any(t.spans for t in tracks) and end > 0:
+    elif any(t.arrangement_clips for t in tracks) and end > 0:
         bounds = _derived_bounds(tracks, audible, end, meters)
     else:
         return []
@@ -146,7 +157,7 @@ def sections(
         here = [
             i
             for i, (t, heard) in enumerate(zip(tracks, audible, strict=False))
-            if heard and any(s < stop and e > start for s, e in t.spans)
+            if heard and any(c.start < stop and c.end > start for c in t.arrangement_clips)
         ]
         fams = {f for i in here for f in families[i]}
         out.append(
@@ -158,6 +169,7 @@ def sections(
                 "end_s": round(tempo.seconds_at(stop), 3),
                 "tracks": list(dict.fromkeys(tracks[i].name for i in here)),
                 "instruments": sorted(fams, key=order.__getitem__),
+                "key": section_key(pitched, start, stop),
             }
         )
     return out

@@ -7,7 +7,7 @@ and MIDI note lists are counted, so libxml2 never builds those nodes.
 - A KeyTrack's <Notes> is one MidiNoteEvent per note: a quarter of a note-dense set. When every
   note in it is plainly written (self-closing, enabled, a finite Duration in double quotes), the
   notes become one <N… C="count" W="weight"/>, its tag a per-parse nonce that a file cannot
-  forge; ClipCollector reads it instead of the notes. Anything else is left whole, so the
+  forge; LiveClipCollector reads it instead of the notes. Anything else is left whole, so the
   collector reads (and rejects) it as before. Lists shorter than MIN_NOTES_BYTES are left to
   libxml2 too. The search is for a note, not for <Notes>: a long needle is found faster.
 

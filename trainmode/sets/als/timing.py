@@ -104,16 +104,20 @@ class TempoMap:
                 pieces.append((beat, bpm, 0.0))
         return pieces
 
-    def time_per_tempo(self, end: float) -> dict[float, float]:
-        """Seconds spent at each tempo (to 0.01 BPM) between beat 0 and `end`."""
+    def time_per_tempo(self, end: float, start: float = 0.0) -> dict[float, float]:
+        """Seconds spent at each tempo (to 0.01 BPM) between beat `start` and `end`."""
         totals: dict[float, float] = {}
         bounds = [*self._starts[1:], math.inf]
         for (b0, v0, slope), b1 in zip(self._pieces, bounds, strict=False):
             if b0 >= end:
                 break
-            length = min(b1, end) - b0
-            bpm = round(v0 + slope * length / 2, 2)
-            totals[bpm] = totals.get(bpm, 0.0) + _span(v0, slope, length)
+            if b1 <= start:
+                continue
+            first = max(b0, start)
+            v_first = v0 + slope * (first - b0)
+            length = min(b1, end) - first
+            bpm = round(v_first + slope * length / 2, 2)
+            totals[bpm] = totals.get(bpm, 0.0) + _span(v_first, slope, length)
         return totals
 
 
