@@ -177,18 +177,27 @@ def _dominant(points: list[dict], end: float) -> float:
 
 
 def caption_clips(
-    writer, summary: dict, plan: list[ClipPlan], master_schema: dict | None = None, *, artist_name: str | None = None
+    writer,
+    summary: dict,
+    plan: list[ClipPlan],
+    master_schema: dict | None = None,
+    *,
+    artist_name: str | None = None,
+    heard: list | None = None,
 ) -> list[dict]:
     """A caption per clip by `writer` (offline or OpenAI) from its section's facts, the section's
     place first ('The drop of a track.'), checked against the section's facts:
-    [{index, name, start_s, end_s, caption, variants, findings}]."""
+    [{index, name, start_s, end_s, caption, variants, findings}]. `heard[i]`, when given, is
+    what the tagger heard in clip i (its section's Tags or their dict; None for none)."""
     from trainmode.captions.factcheck import check_caption  # the checker imports the writers package
 
     order = list(dict.fromkeys(id(c.section) for c in plan))
     out = []
-    for clip in plan:
+    for number, clip in enumerate(plan):
         scoped = section_summary(summary, clip.section)
-        written = writer.write(scoped, master_schema or {}, artist_name=artist_name)
+        tags = heard[number] if heard and number < len(heard) else None
+        extra = {"heard": tags} if tags is not None else {}  # writers without `heard` still work
+        written = writer.write(scoped, master_schema or {}, artist_name=artist_name, **extra)
         word = place_word(clip.section, order.index(id(clip.section)), len(order))
         caption = (f"The {word} of a track. " if word else "") + written.text
         findings = check_caption(caption, scoped, master_schema, artist_name=artist_name)
