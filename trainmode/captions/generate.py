@@ -32,6 +32,7 @@ class Job:
     key: str | None = None  # the caller's id for this job (e.g. a queue entry id), echoed back
     artist_name: str | None = None  # for the fact check: captions must not name the artist
     heard: Heard = None  # the tagger's tags for this audio (Tags or its dict); None: not listened to
+    audio: bytes | str | None = None  # the render (MP3/WAV bytes or path), for a writer that listens
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,8 @@ ProgressCallback = Callable[[int, int, Generation], None]
 def generate_one(job: Job, writer: PromptWriter, index: int = 0) -> Generation:
     """Write and fact-check one caption. Raises the writer's TrainModeError on failure."""
     started = time.monotonic()
-    # `heard` only when there are tags: a writer written before listening existed still works.
-    extra = {"heard": job.heard} if job.heard is not None else {}
+    # Only what there is: a writer written before listening existed still works.
+    extra = {k: v for k, v in (("heard", job.heard), ("audio", job.audio)) if v is not None}
     caption = writer.write(job.summary, job.master_schema, artist_name=job.artist_name, **extra)
     findings = check_caption(caption.text, job.summary, job.master_schema, artist_name=job.artist_name)
     by_variant = check_variants(caption.variants, job.summary, job.master_schema, artist_name=job.artist_name)

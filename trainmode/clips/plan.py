@@ -184,19 +184,22 @@ def caption_clips(
     *,
     artist_name: str | None = None,
     heard: list | None = None,
+    audio: list | None = None,
 ) -> list[dict]:
     """A caption per clip by `writer` (offline or OpenAI) from its section's facts, the section's
     place first ('The drop of a track.'), checked against the section's facts:
     [{index, name, start_s, end_s, caption, variants, findings}]. `heard[i]`, when given, is
-    what the tagger heard in clip i (its section's Tags or their dict; None for none)."""
+    what the tagger heard in clip i (its section's Tags or their dict; None for none), `audio[i]`
+    clip i's MP3 bytes for a writer that listens."""
     from trainmode.captions.factcheck import check_caption  # the checker imports the writers package
 
     order = list(dict.fromkeys(id(c.section) for c in plan))
     out = []
     for number, clip in enumerate(plan):
         scoped = section_summary(summary, clip.section)
-        tags = heard[number] if heard and number < len(heard) else None
-        extra = {"heard": tags} if tags is not None else {}  # writers without `heard` still work
+        given = (("heard", heard), ("audio", audio))
+        # Only what there is for this clip: writers without `heard`/`audio` still work.
+        extra = {k: v[number] for k, v in given if v and number < len(v) and v[number] is not None}
         written = writer.write(scoped, master_schema or {}, artist_name=artist_name, **extra)
         word = place_word(clip.section, order.index(id(clip.section)), len(order))
         caption = (f"The {word} of a track. " if word else "") + written.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Union
 
 if TYPE_CHECKING:
@@ -48,9 +49,17 @@ class PromptWriter(Protocol):  # name kept: batch.py and others import it
     name: str
 
     def write(
-        self, summary: dict, master_schema: dict, *, artist_name: str | None = None, heard: Heard = None
+        self,
+        summary: dict,
+        master_schema: dict,
+        *,
+        artist_name: str | None = None,
+        heard: Heard = None,
+        audio: bytes | str | Path | None = None,
     ) -> GeneratedCaption:
         """`artist_name` is kept out of what the writer sends or writes. `heard` is what the
         tagger heard in this audio (the whole render, or the clip's section): a `Tags`, its
         dict, or a `Tagging` dict (its whole render); None when nobody listened, and the
-        caption is then written from the set alone."""
+        caption is then written from the set alone. `audio` (MP3/WAV bytes or a path) is the
+        render or clip itself, for a writer that listens (the OpenAI writer with
+        TRAINMODE_WRITER_AUDIO=1); the others ignore it."""

@@ -178,9 +178,12 @@ def _genres(tags: Tags, profile: list[str]) -> tuple[list[str], list[str]]:
 
 def _instruments(tags: Tags, families: list[str]) -> tuple[list[str], dict[str, str], frozenset[str], list[str]]:
     """(caption words, family -> word, hidden families, evidence) from the set's families and the heard tags."""
-    hidden = frozenset(
-        f for f in families if f in FAMILY_TAGS and max(tags.tags.get(t, 0.0) for t in FAMILY_TAGS[f]) < DENY
-    )
+
+    def denied(family: str) -> bool:  # a tag the tagger did not report is no evidence either way
+        probs = [tags.tags[t] for t in FAMILY_TAGS.get(family, ()) if t in tags.tags]
+        return bool(probs) and max(probs) < DENY
+
+    hidden = frozenset(f for f in families if denied(f))
     words, names, evidence = [], {}, []
     heard = dict(tags.instrument)
     for tag, _ in tags.instrument:

@@ -219,9 +219,10 @@ class OfflineWriter:
     name = "offline"
 
     def write(
-        self, summary: dict, master_schema: dict, *, artist_name: str | None = None, heard=None
+        self, summary: dict, master_schema: dict, *, artist_name: str | None = None, heard=None, audio=None
     ) -> GeneratedCaption:
-        """`heard`: the tagger's Tags for this audio (or their dict); None when nobody listened."""
+        """`heard`: the tagger's Tags for this audio (or their dict); None when nobody listened.
+        `audio` is ignored: this writer hears through the tags."""
         master_schema = master_schema or {}
         artists = artist_names(master_schema, artist_name)
         facts = set_facts(summary)
