@@ -164,8 +164,10 @@ def _detailed(plan: _Plan) -> str:
             )
         )
     last = "" if inline else _numbers_sentence(rng, numbers)
-    if len(" ".join([*sentences, last]).split()) < MIN_WORDS and plan.length:  # too little to go on otherwise
-        sentences.append(rng.choice((f"it lasts {plan.length}", f"it runs for {plan.length}")))
+    if len(" ".join([*sentences, last]).split()) < MIN_WORDS:  # too little to go on otherwise
+        texture = "" if plan.lead or not plan.style() else ph.texture_phrase(rng, f)  # else the head said it
+        said = f"it lasts {plan.length}" if plan.length else f"it is made of {texture}" if texture else ""
+        sentences.append(said)
     return _fit([s[:1].upper() + s[1:] for s in sentences if s], last[:1].upper() + last[1:], MAX_WORDS)
 
 
