@@ -16,6 +16,7 @@ from trainmode.captions.text import split_tags
 from trainmode.captions.writers.context import caption_metadata
 from trainmode.captions.writers.heard import contradicts, listen
 from trainmode.captions.writers.offline import OFFLINE_VERSION, OfflineWriter
+from trainmode.clips.plan import caption_clips, plan_clips
 from trainmode.sets.als import parse_als
 from trainmode.sets.facts import SetFacts
 
@@ -237,7 +238,7 @@ def test_numbers_once_and_no_filler():
         tags = heard(genre=[("house", 0.4)], mood=[("chill", 0.3)], instrument=[("synth", 0.3)])
         result = write(steady(float(bpm)), {}, heard=tags)
         assert stated_bpms(result.text) == [bpm] and result.text.count("C# minor") == 1, result.text
-        assert not re.search(r"\d", result.variants["short"])  # the short caption's formats have bpm fields
+        assert stated_bpms(result.variants["short"]) == [bpm]  # once: a user may make it the caption
         assert result.variants["tags"].count(f"{bpm} bpm") == 1
         assert not any(is_filler(s) for s in sentences(result.text)), result.text
         assert "4/4" not in result.text  # the default meter goes unsaid
@@ -250,3 +251,15 @@ def test_tags_arrive_as_tags_their_dict_or_a_tagging_dict():
     assert write(steady(), {}, heard={"whole": tags.to_dict(), "spans": []}).variants == as_dict
     silent = Tags("musicnn", "test", reason="silent")
     assert write(steady(), {}, heard=silent).variants == write(steady(), {}).variants  # empty tags: not heard
+
+
+def test_each_clip_is_captioned_with_its_own_sections_tags():
+    summary = steady(122.0)
+    plan = plan_clips(summary, 76.0)
+    quiet = heard(genre=[("ambient", 0.5)], mood=[("quiet", 0.4)], drums=0.003, beat=0.001)
+    loud = heard(genre=[("techno", 0.6)], mood=[("loud", 0.3)])
+    captions = caption_clips(OfflineWriter(), summary, plan, heard=[loud, None, quiet, loud])
+    texts = [c["caption"] for c in captions]
+    assert "techno" in texts[0] and "ambient" in texts[2] and "drum" not in texts[2].lower()
+    assert not re.search(r"techno|ambient|quiet|loud", texts[1])  # a clip without tags: no genre or mood
+    assert all(c["findings"] == [] for c in captions), captions

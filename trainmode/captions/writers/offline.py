@@ -183,12 +183,18 @@ def _fit(sentences: list[str], last: str, max_words: int) -> str:
 
 
 def _short(plan: _Plan) -> str:
-    """The sound in a line, no numbers (the formats that read the short caption have metadata fields)."""
-    words = ph.join(ph.label(x) for x in plan.lead) or ph.texture_phrase(plan.rng, plan.f)
+    """The sound in a line, then tempo and key once: a user may make it the caption, and Stable
+    Audio reads numbers only from the caption's text."""
+    f = plan.f
+    words = ph.join(ph.label(x) for x in plan.lead) or ("" if plan.style() else ph.texture_phrase(plan.rng, f))
     parts = [
         plan.style() or plan.rng.choice(("A track", "A piece", "Music", "A tune", "A cut", "An arrangement")),
-        f"with {words}" if words else "",
-        "instrumental" if plan.sound.instrumental and not words else "",
+        f"with {words}" if words else ("instrumental" if plan.sound.instrumental else ""),
+        (f"mostly at {f.bpm} BPM" if f.tempo_changes else f"at {f.bpm} BPM")
+        if f.bpm is not None
+        else ("with tempo changes" if f.tempo_changes else ""),
+        f"in {f.key}" if f.key else "",
+        ph.meter_phrase(plan.rng, f),
     ]
     text = " ".join(p for p in parts if p)
     while len(text.split()) > SHORT_MAX_WORDS and len(parts) > 1:

@@ -21,7 +21,7 @@ variants of the caption as JSON:
 sentences in the style of listener-written music captions: first what is heard (genre, mood, \
 the leading instruments and their sound, vocals or none), then how the arrangement develops \
 (what enters, what drops out), then tempo, key and an unusual meter in one short clause.
-- "short": at most 15 words: genre, mood and the leading instruments; no numbers.
+- "short": at most 15 words: genre, mood and the leading instruments, then the tempo and key.
 - "tags": 5 to 15 short tags: genre, mood, instruments, vocals or instrumental, one "N bpm" \
 tag and the key when given.
 
