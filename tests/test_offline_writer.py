@@ -11,6 +11,7 @@ from summaries_v2 import steady, v2_summary
 
 from trainmode.audio.tagger import Tags, VocalsVerdict
 from trainmode.captions.factcheck import check_caption, check_variants
+from trainmode.captions.generate import Job, generate_one
 from trainmode.captions.report import is_filler, sentences
 from trainmode.captions.text import split_tags
 from trainmode.captions.writers.context import caption_metadata
@@ -263,3 +264,12 @@ def test_each_clip_is_captioned_with_its_own_sections_tags():
     assert "techno" in texts[0] and "ambient" in texts[2] and "drum" not in texts[2].lower()
     assert not re.search(r"techno|ambient|quiet|loud", texts[1])  # a clip without tags: no genre or mood
     assert all(c["findings"] == [] for c in captions), captions
+
+
+def test_the_generate_path_passes_the_tags_to_the_writer():
+    tags = heard(genre=[("jazz", 0.5)], mood=[("mellow", 0.3)])
+    listened = generate_one(Job(steady(), {}, heard=tags.to_dict()), OfflineWriter())
+    assert listened.ok and "jazz" in listened.caption.text and listened.findings == []
+    assert listened.caption.provenance["heard"]["used"] == ["jazz", "mellow"]
+    plain = generate_one(Job(steady(), {}), OfflineWriter())
+    assert "jazz" not in plain.caption.text and plain.caption.provenance["heard"] is None

@@ -99,7 +99,7 @@ def _head(plan: _Plan, choice: int) -> str:
     if choice == 1 and plan.lead:
         verb = ph.verb(plan.lead, "carries", "carry")
         head = f"{words[:1].upper()}{words[1:]} {verb} this {thing}"
-    elif choice == 2 and len(plan.moods) + bool(plan.genre) >= 2 and plan.lead:
+    elif choice == 2 and plan.moods and plan.genre and plan.lead:  # "Fast techno built around..."
         head = f"{plan.style()[:1].upper()}{plan.style()[1:]} {body}".strip()
     elif choice == 3 and plan.lead:
         where = rng.choice(("up front", "at its core", "in the lead"))
@@ -188,7 +188,7 @@ def _short(plan: _Plan) -> str:
     f = plan.f
     words = ph.join(ph.label(x) for x in plan.lead) or ("" if plan.style() else ph.texture_phrase(plan.rng, f))
     parts = [
-        plan.style() or plan.rng.choice(("A track", "A piece", "Music", "A tune", "A cut", "An arrangement")),
+        _short_head(plan),
         f"with {words}" if words else ("instrumental" if plan.sound.instrumental else ""),
         (f"mostly at {f.bpm} BPM" if f.tempo_changes else f"at {f.bpm} BPM")
         if f.bpm is not None
@@ -201,6 +201,15 @@ def _short(plan: _Plan) -> str:
         parts.pop()
         text = " ".join(p for p in parts if p)
     return text[:1].upper() + text[1:] + "."
+
+
+def _short_head(plan: _Plan) -> str:
+    """'Fast techno' / 'A slow piece' (moods alone need a noun) / 'A track'."""
+    if plan.genre:
+        return plan.style()
+    if plan.moods:
+        return ph.an(f"{plan.style()} {plan.noun}")
+    return plan.rng.choice(("A track", "A piece", "Music", "A tune", "A cut", "An arrangement"))
 
 
 def _tags(plan: _Plan) -> str:
