@@ -28,6 +28,7 @@ from trainmode.captions.writers.system_prompt import (
     TRAIN_SYSTEM_PROMPT,
     TRAIN_SYSTEM_PROMPT_SHA256,
 )
+from trainmode.clips.plan import caption_clips, plan_clips
 from trainmode.config import Secret, Settings
 from trainmode.errors import WriterError
 
@@ -439,3 +440,15 @@ def test_a_short_wav_is_sent_whole_and_a_long_one_cut(fake, tmp_path):
             assert sent.getnframes() == rate * min(seconds, 30)
     with pytest.raises(WriterError, match="MP3 or a WAV"):
         writer_for(fake, listen=True).write(SUMMARY, SCHEMA, audio=b"not audio at all" * 100)
+
+
+def test_each_clip_is_heard_on_its_own(fake, long_mp3):
+    """caption_clips gives a listening writer each clip's audio and its section's tags."""
+    summary = v2_summary()
+    plan = plan_clips(summary, 76.0)
+    clip_audio = [long_mp3 if i % 2 == 0 else None for i in range(len(plan))]
+    caption_clips(writer_for(fake, listen=True), summary, plan, heard=[HEARD] * len(plan), audio=clip_audio)
+    assert len(fake.requests) == len(plan)
+    for request, audio in zip(fake.requests, clip_audio, strict=True):
+        assert bool(sent_audio(request)) == (audio is not None)
+        assert request.body["model"] == ("gpt-4o-audio-preview" if audio else "gpt-4o-mini")
