@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from trainmode.captions.factcheck import Finding
-from trainmode.captions.report import caption_report, items_report, trigrams, words
+from trainmode.captions.report import caption_report, is_filler, items_report, sentences, trigrams, words
 
 ROOT = Path(__file__).resolve().parent.parent
 # Today's offline template, as the issue quotes it, and two other captions.
@@ -134,3 +134,30 @@ def test_items_report_covers_the_saved_caption_and_each_stored_variant():
     assert list(reports) == ["caption", "detailed", "short", "tags"]
     assert reports["caption"].count == 2 and reports["caption"].findings_by_type == {"tempo_mismatch": 1}
     assert reports["short"].count == 1 and reports["tags"].words_max == 2
+
+
+def test_filler_sentences_are_counted():
+    """Issue 27's examples of filler: a default restated, parts or sections counted, the kind of parts."""
+    filler = [
+        "It keeps a 4/4 meter.",
+        "The tempo holds steady.",
+        "It stacks 9 separate parts.",
+        "It is laid out in 8 sections.",
+        "It is made of recorded and programmed parts.",
+        "There are no tempo changes.",
+        "Every bar is in 4/4.",
+    ]
+    sound = [
+        "A mellow classical piece led by piano and strings.",
+        "Drums and bass enter in the drop, then the break strips back to just pads.",
+        "It runs at 124 BPM, in A minor, in 6/8.",
+        "Reverb and delay colour the sound.",
+    ]
+    assert [is_filler(s) for s in filler] == [True] * len(filler)
+    assert [is_filler(s) for s in sound] == [False] * len(sound)
+    report = caption_report([" ".join(filler[:3] + sound[:1]), " ".join(sound[1:])])
+    assert (report.sentences, report.filler_sentences) == (7, 3) and report.filler_share == 3 / 7
+    assert any("filler" in w for w in report.warnings()) and "filler: 3 of 7 sentences" in report.to_text()
+    assert report.to_dict()["top_filler"][0] == {"sentence": "It keeps a 4/4 meter.", "captions": 1}
+    assert not any("filler" in w for w in caption_report(sound).warnings())
+    assert sentences("One. Two! Three? ") == ["One.", "Two!", "Three?"]

@@ -3,15 +3,21 @@ what it returns, and how each failure reads. No test calls the real API."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
+import io
 import time
+import wave
 from datetime import datetime
 
 import pytest
+from audio_synth import encode, song
 from fake_openai import GOOD_KEY, REPORTED_MODEL, FakeOpenAI, Reply, captions_json, free_port
 from summaries_v2 import v2_summary
 
+from trainmode.audio import frames
+from trainmode.audio.tagger import Tags, VocalsVerdict
 from trainmode.captions.factcheck import check_caption, check_variants
 from trainmode.captions.writers.context import build_context, caption_metadata, fingerprint
 from trainmode.captions.writers.offline import OfflineWriter
@@ -22,6 +28,7 @@ from trainmode.captions.writers.system_prompt import (
     TRAIN_SYSTEM_PROMPT,
     TRAIN_SYSTEM_PROMPT_SHA256,
 )
+from trainmode.clips.plan import caption_clips, plan_clips
 from trainmode.config import Secret, Settings
 from trainmode.errors import WriterError
 
@@ -346,3 +353,104 @@ def test_context_of_a_v2_set_has_the_tempo_map_meters_sections_and_no_key():
     ):
         assert fact in context, fact
     assert "180 BPM" not in context.replace("and 180 BPM", "")  # the transport tempo is not offered
+
+
+# ---- listening (issue 27) ---------------------------------------------------------------------
+HEARD = Tags(
+    "musicnn",
+    "test",
+    {"techno": 0.7, "electronic": 0.55, "fast": 0.3, "synth": 0.32, "drums": 0.005, "beat": 0.004},
+    genre=[("techno", 0.7), ("electronic", 0.55)],
+    mood=[("fast", 0.3)],
+    instrument=[("synth", 0.32)],
+    vocals=VocalsVerdict(False, 0.4, None),
+    patches=8,
+)
+
+
+@pytest.fixture(scope="module")
+def long_mp3() -> bytes:
+    """45 s of music as MP3: longer than what a listening model is sent."""
+    return encode(song(124.0, "A minor", 45.0))
+
+
+def sent_audio(request) -> list[dict]:
+    content = next(m["content"] for m in request.messages if m["role"] == "user")
+    return [part for part in content if part.get("type") == "input_audio"] if isinstance(content, list) else []
+
+
+def test_the_context_says_what_was_heard_and_what_follows_from_it():
+    context = build_context(SUMMARY, {"genres": ["deep house", "techno"], "moods": ["driving", "dreamy"]}, heard=HEARD)
+    heard = context[context.index("HEARD IN THE AUDIO") :]
+    assert "genres: techno (0.70), electronic (0.55)" in heard and "vocals: none heard" in heard
+    assert "use for genre and mood: techno, electronic, driving" in heard  # the artist's word for "fast"
+    assert "in the set but not heard (do not name): drums, vocals" in heard
+    assert "nobody listened" in build_context(SUMMARY, SCHEMA)
+    assert build_context(SUMMARY, SCHEMA, heard=HEARD.to_dict()) == build_context(SUMMARY, SCHEMA, heard=HEARD)
+
+
+def test_the_writer_listens_when_the_setting_is_on(fake, long_mp3, monkeypatch):
+    monkeypatch.setenv("TRAINMODE_WRITER_AUDIO", "1")
+    settings = Settings(openai_api_key=Secret(GOOD_KEY), openai_base_url=fake.base_url)
+    writer = OpenAIWriter.from_settings(settings)
+    fake.default = Reply(caption=captions_json("A fast techno cut led by synths, instrumental throughout, at 120 BPM."))
+    result = writer.write(SUMMARY, SCHEMA, heard=HEARD, audio=long_mp3)
+    [request] = fake.requests
+    assert request.body["model"] == "gpt-4o-audio-preview"
+    assert request.body["response_format"] == CAPTIONS_RESPONSE_FORMAT  # structured output as without audio
+    [part] = sent_audio(request)
+    assert part["input_audio"]["format"] == "mp3"
+    clip = base64.b64decode(part["input_audio"]["data"])
+    assert 29.0 <= frames.scan(io.BytesIO(clip)).duration_s <= 30.0  # the first 30 s, cut without re-encoding
+    [text] = [p["text"] for p in request.messages[1]["content"] if p["type"] == "text"]
+    assert text == build_context(SUMMARY, SCHEMA, heard=HEARD) and "techno (0.70)" in text
+    assert result.provenance["audio"]["format"] == "mp3" and result.provenance["audio"]["seconds"] <= 30.0
+    assert result.provenance["audio"]["sha256"] == hashlib.sha256(clip).hexdigest()
+    assert result.provenance["requested_model"] == "gpt-4o-audio-preview"
+    assert check_variants(result.variants, SUMMARY, SCHEMA)["detailed"] == []  # the same fact check
+
+
+def test_a_listening_answer_is_fact_checked_like_any_other(fake, long_mp3):
+    fake.default = Reply(caption=captions_json("A fast techno cut with a wailing saxophone solo at 140 BPM."))
+    writer = writer_for(fake, listen=True, audio_model="gpt-audio-mini")
+    result = writer.write(SUMMARY, SCHEMA, heard=HEARD, audio=long_mp3)
+    assert fake.requests[0].body["model"] == "gpt-audio-mini" and sent_audio(fake.requests[0])
+    codes = {f.code for f in check_variants(result.variants, SUMMARY, SCHEMA)["detailed"]}
+    assert codes == {"unsupported_instrument", "tempo_mismatch"}
+
+
+def test_by_default_the_writer_sends_text_only(fake, long_mp3, monkeypatch):
+    monkeypatch.delenv("TRAINMODE_WRITER_AUDIO", raising=False)
+    writer = OpenAIWriter.from_settings(Settings(openai_api_key=Secret(GOOD_KEY), openai_base_url=fake.base_url))
+    result = writer.write(SUMMARY, SCHEMA, heard=HEARD, audio=long_mp3)
+    [request] = fake.requests
+    assert request.body["model"] == "gpt-4o-mini" and not sent_audio(request)
+    assert isinstance(request.messages[1]["content"], str) and result.provenance["audio"] is None
+
+
+def test_a_short_wav_is_sent_whole_and_a_long_one_cut(fake, tmp_path):
+    rate = 8000
+    for seconds in (3, 40):
+        path = tmp_path / f"{seconds}.wav"
+        with wave.open(str(path), "wb") as out:
+            out.setnchannels(1), out.setsampwidth(2), out.setframerate(rate)
+            out.writeframes(b"\x01\x00" * rate * seconds)
+        writer_for(fake, listen=True).write(SUMMARY, SCHEMA, audio=path)
+        [part] = sent_audio(fake.requests[-1])
+        assert part["input_audio"]["format"] == "wav"
+        with wave.open(io.BytesIO(base64.b64decode(part["input_audio"]["data"]))) as sent:
+            assert sent.getnframes() == rate * min(seconds, 30)
+    with pytest.raises(WriterError, match="MP3 or a WAV"):
+        writer_for(fake, listen=True).write(SUMMARY, SCHEMA, audio=b"not audio at all" * 100)
+
+
+def test_each_clip_is_heard_on_its_own(fake, long_mp3):
+    """caption_clips gives a listening writer each clip's audio and its section's tags."""
+    summary = v2_summary()
+    plan = plan_clips(summary, 76.0)
+    clip_audio = [long_mp3 if i % 2 == 0 else None for i in range(len(plan))]
+    caption_clips(writer_for(fake, listen=True), summary, plan, heard=[HEARD] * len(plan), audio=clip_audio)
+    assert len(fake.requests) == len(plan)
+    for request, audio in zip(fake.requests, clip_audio, strict=True):
+        assert bool(sent_audio(request)) == (audio is not None)
+        assert request.body["model"] == ("gpt-4o-audio-preview" if audio else "gpt-4o-mini")

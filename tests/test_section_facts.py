@@ -71,7 +71,7 @@ def test_a_tempo_jump_on_a_locator_belongs_to_the_next_section_only():
     for caption, bpm in zip(captions, (90, 180), strict=True):
         text = " ".join([caption["caption"], *caption["variants"].values()])
         tags = [t.strip() for t in caption["variants"]["tags"].split(",")]
-        assert "tempo changes" not in tags and "steady tempo" in tags and f"{bpm} bpm" in tags
+        assert "tempo changes" not in tags and f"{bpm} bpm" in tags  # a steady tempo goes unsaid (filler)
         assert "90-180" not in text and "mostly at" not in text and "with tempo changes" not in text
         assert caption["findings"] == []
     assert [r.facts.bpm for r in clip_facts(summary, 16.0)] == [90.0, 180.0]

@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from trainmode.captions.factcheck import Finding, check_caption, check_variants
-from trainmode.captions.writers.base import GeneratedCaption, PromptWriter
+from trainmode.captions.writers.base import GeneratedCaption, Heard, PromptWriter
 from trainmode.errors import TrainModeError
 
 DEFAULT_MAX_WORKERS = 8
@@ -31,6 +31,8 @@ class Job:
     master_schema: dict = field(default_factory=dict)
     key: str | None = None  # the caller's id for this job (e.g. a queue entry id), echoed back
     artist_name: str | None = None  # for the fact check: captions must not name the artist
+    heard: Heard = None  # the tagger's tags for this audio (Tags or its dict); None: not listened to
+    audio: bytes | str | None = None  # the render (MP3/WAV bytes or path), for a writer that listens
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,9 @@ ProgressCallback = Callable[[int, int, Generation], None]
 def generate_one(job: Job, writer: PromptWriter, index: int = 0) -> Generation:
     """Write and fact-check one caption. Raises the writer's TrainModeError on failure."""
     started = time.monotonic()
-    caption = writer.write(job.summary, job.master_schema, artist_name=job.artist_name)
+    # Only what there is: a writer written before listening existed still works.
+    extra = {k: v for k, v in (("heard", job.heard), ("audio", job.audio)) if v is not None}
+    caption = writer.write(job.summary, job.master_schema, artist_name=job.artist_name, **extra)
     findings = check_caption(caption.text, job.summary, job.master_schema, artist_name=job.artist_name)
     by_variant = check_variants(caption.variants, job.summary, job.master_schema, artist_name=job.artist_name)
     return Generation(job, caption, list(findings), by_variant, index=index, elapsed_s=time.monotonic() - started)

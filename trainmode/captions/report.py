@@ -9,6 +9,12 @@ Two variety figures: the share of captions that open with the most common three 
 and the share of all word 3-gram occurrences that belong to 3-grams found in at least a
 quarter of the captions, and in at least two (template text repeated across the dataset).
 An opening or a 3-gram of a single caption is never repetition, however few the captions.
+
+One faithfulness-of-content figure: the share of sentences that are filler, saying nothing a
+listener or a trainer can use: a default restated ("It keeps a 4/4 meter.", "The tempo holds
+steady."), a count of parts or sections ("It stacks 9 separate parts.", "It is laid out in 8
+sections.") or the kind of parts ("made of recorded and programmed parts"). Issue 27 measured
+44 % on the offline writer before it listened; the target is at most 10 %.
 """
 
 from __future__ import annotations
@@ -22,12 +28,36 @@ SHARED_NGRAM_MIN_SHARE = 0.25  # a 3-gram "shared" when in at least this share o
 REPEATED = 2  # and in at least two: with a few captions, one is already a quarter
 MAX_SAME_OPENING = 0.20  # the targets a dataset should meet
 MAX_SHARED_NGRAMS = 0.10
+MAX_FILLER = 0.10
 _WORD = re.compile(r"[\w#/'’+-]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+FILLER = re.compile(
+    "|".join(
+        (
+            r"\b4/4\b.*\b(?:throughout|all the way|meter)\b|\b(?:keeps|stays in|every bar is in)\b.*\b4/4\b",
+            r"\btempo (?:never changes|holds|is constant|stays)|\bno tempo changes\b|\bspeeds up or slows down\b",
+            r"\b(?:pace|pulse) stays\b|\bkeeps one tempo\b|\bsteady tempo\b|\btempo is constant\b",
+            r"\b\d+\s+(?:separate |distinct |different )?(?:parts|sections|tracks|layers)\b",
+            r"\bstacks\b|\blayered together\b|\blaid out in\b",
+            r"\brecorded and programmed parts\b|\b(?:made of|built from)\b.*\b(?:recorded audio|programmed parts)\b",
+        )
+    ),
+    re.I,
+)
 
 
 def words(text: str) -> list[str]:
     """Lower-case words; punctuation between words is dropped ('122 BPM.' -> ['122', 'bpm'])."""
     return [w.strip("'’-") for w in _WORD.findall((text or "").lower()) if w.strip("'’-")]
+
+
+def sentences(text: str) -> list[str]:
+    return [x for x in _SENTENCE_END.split((text or "").strip()) if x.strip()]
+
+
+def is_filler(sentence: str) -> bool:
+    """A sentence that restates a default, counts parts or sections, or names only the kind of parts."""
+    return bool(FILLER.search(sentence or ""))
 
 
 def trigrams(text: str) -> list[tuple[str, str, str]]:
@@ -48,10 +78,15 @@ class CaptionReport:
     top_shared_ngrams: list[tuple[str, int]] = field(default_factory=list)  # (3-gram, captions containing it)
     duplicates: list[list[int]] = field(default_factory=list)  # groups of positions with the same caption
     findings_by_type: dict[str, int] = field(default_factory=dict)
+    sentences: int = 0
+    filler_sentences: int = 0
+    filler_share: float = 0.0  # filler sentences / sentences
+    top_filler: list[tuple[str, int]] = field(default_factory=list)  # (filler sentence, captions with it)
 
     def to_dict(self) -> dict:
         out = asdict(self)
         out["top_shared_ngrams"] = [{"ngram": g, "captions": n} for g, n in self.top_shared_ngrams]
+        out["top_filler"] = [{"sentence": t, "captions": n} for t, n in self.top_filler]
         out["warnings"] = self.warnings()
         return out
 
@@ -67,6 +102,11 @@ class CaptionReport:
             out.append(
                 f"{self.shared_ngram_share:.0%} of word 3-grams are template text found in at least a quarter "
                 f"of the captions (aim for at most {MAX_SHARED_NGRAMS:.0%})."
+            )
+        if self.filler_share > MAX_FILLER:
+            out.append(
+                f"{self.filler_share:.0%} of sentences are filler (a default, a count of parts or sections) "
+                f"(aim for at most {MAX_FILLER:.0%})."
             )
         if self.duplicates:
             out.append(
@@ -88,6 +128,8 @@ class CaptionReport:
             f"shared 3-grams: {self.shared_ngram_share:.1%} of 3-gram occurrences",
         ]
         lines += [f"  “{g}” in {n} captions" for g, n in self.top_shared_ngrams[:5]]
+        lines.append(f"filler: {self.filler_sentences} of {self.sentences} sentences ({self.filler_share:.0%})")
+        lines += [f"  “{t}” in {n} captions" for t, n in self.top_filler[:3]]
         lines.append(
             f"duplicates: {len(self.duplicates)} groups"
             + "".join(f"\n  captions {', '.join(str(i + 1) for i in g)}" for g in self.duplicates)
@@ -131,6 +173,9 @@ def caption_report(captions: list[str], findings_by_caption: list[list] | None =
         groups.setdefault(" ".join(caption.split()).casefold(), []).append(i)
     shared_share, top_shared = _shared_ngrams(captions)
     findings = Counter(_code(f) for row in findings_by_caption or [] for f in row or [])
+    split = [sentences(c) for c in captions]
+    filler = Counter(x for parts in split for x in dict.fromkeys(parts) if is_filler(x))
+    total, fillers = sum(len(p) for p in split), sum(is_filler(x) for parts in split for x in parts)
     return CaptionReport(
         count=len(captions),
         words_min=min(lengths),
@@ -143,6 +188,10 @@ def caption_report(captions: list[str], findings_by_caption: list[list] | None =
         top_shared_ngrams=top_shared,
         duplicates=[g for g in groups.values() if len(g) > 1],
         findings_by_type=dict(sorted(findings.items())),
+        sentences=total,
+        filler_sentences=fillers,
+        filler_share=fillers / total if total else 0.0,
+        top_filler=sorted(filler.items(), key=lambda x: (-x[1], x[0]))[:5],
     )
 
 

@@ -214,18 +214,30 @@ def place_word(section: dict, position: int, count: int) -> str | None:
 
 
 def caption_clips(
-    writer, summary: dict, plan: list[ClipPlan], master_schema: dict | None = None, *, artist_name: str | None = None
+    writer,
+    summary: dict,
+    plan: list[ClipPlan],
+    master_schema: dict | None = None,
+    *,
+    artist_name: str | None = None,
+    heard: list | None = None,
+    audio: list | None = None,
 ) -> list[dict]:
     """A caption per clip by `writer` (offline or OpenAI) from its section's facts, the section's
     place first ('The drop of a track.'), checked against the section's facts:
-    [{index, name, start_s, end_s, caption, variants, findings}]."""
+    [{index, name, start_s, end_s, caption, variants, findings}]. `heard[i]`, when given, is
+    what the tagger heard in clip i (its section's Tags or their dict; None for none), `audio[i]`
+    clip i's MP3 bytes for a writer that listens."""
     from trainmode.captions.factcheck import check_caption  # the checker imports the writers package
 
     parts = sorted({c.part for c in plan})
     out = []
-    for clip in plan:
+    for number, clip in enumerate(plan):
         scoped = section_summary(summary, clip.section)
-        written = writer.write(scoped, master_schema or {}, artist_name=artist_name)
+        given = (("heard", heard), ("audio", audio))
+        # Only what there is for this clip: writers without `heard`/`audio` still work.
+        extra = {k: v[number] for k, v in given if v and number < len(v) and v[number] is not None}
+        written = writer.write(scoped, master_schema or {}, artist_name=artist_name, **extra)
         word = place_word(clip.section, parts.index(clip.part), len(parts))
         caption = (f"The {word} of a track. " if word else "") + written.text
         findings = check_caption(caption, scoped, master_schema, artist_name=artist_name)

@@ -1,9 +1,15 @@
-"""The caption-writer interface: (set summary, master_schema) -> caption, variants + provenance."""
+"""The caption-writer interface: (set summary, master_schema, heard tags) -> caption, variants + provenance."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, Union
+
+if TYPE_CHECKING:
+    from trainmode.audio.tagger.result import Tags
+
+Heard = Union["Tags", dict, None]  # what a writer accepts as the tagger's answer
 
 VARIANTS = ("detailed", "short", "tags")  # every writer returns these three
 
@@ -42,5 +48,18 @@ class PromptWriter(Protocol):  # name kept: batch.py and others import it
 
     name: str
 
-    def write(self, summary: dict, master_schema: dict, *, artist_name: str | None = None) -> GeneratedCaption:
-        """`artist_name` is kept out of what the writer sends or writes."""
+    def write(
+        self,
+        summary: dict,
+        master_schema: dict,
+        *,
+        artist_name: str | None = None,
+        heard: Heard = None,
+        audio: bytes | str | Path | None = None,
+    ) -> GeneratedCaption:
+        """`artist_name` is kept out of what the writer sends or writes. `heard` is what the
+        tagger heard in this audio (the whole render, or the clip's section): a `Tags`, its
+        dict, or a `Tagging` dict (its whole render); None when nobody listened, and the
+        caption is then written from the set alone. `audio` (MP3/WAV bytes or a path) is the
+        render or clip itself, for a writer that listens (the OpenAI writer with
+        TRAINMODE_WRITER_AUDIO=1); the others ignore it."""

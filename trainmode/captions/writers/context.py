@@ -9,6 +9,7 @@ import re
 
 from trainmode.captions.factcheck import MAX_CHARS
 from trainmode.captions.text import FILE_EXTENSIONS, artist_names, distinctive_stem, strip_markdown
+from trainmode.captions.writers.heard import as_tags, listen
 from trainmode.sets.facts import (
     EVIDENCE,
     FAMILY_LABELS,
@@ -171,6 +172,8 @@ def _track_lines(summary: dict, samples: list[str], artists: list[str]) -> list[
 def _profile_lines(master_schema: dict) -> list[str]:
     lines = ["ARTIST PROFILE"]
     labels = {
+        "genres": "genres the artist uses (name one only where the audio supports it)",
+        "moods": "moods the artist uses (name one only where the audio supports it)",
         "instruments": "instruments the artist often plays (name one only if the set has it)",
         "keys": "usual keys",
         "meters": "usual meters",
@@ -206,15 +209,50 @@ def _profile_lines(master_schema: dict) -> list[str]:
     return lines if len(lines) > 1 else []
 
 
-def build_context(summary: dict, master_schema: dict | None = None, *, artist_name: str | None = None) -> str:
+def _heard_lines(summary: dict, master_schema: dict, heard, artists: list[str]) -> list[str]:
+    """What the tagger heard, and what follows from it for this caption (heard.py's rules)."""
+    tags = as_tags(heard)
+    if tags is None:
+        return ["HEARD IN THE AUDIO", "nothing: nobody listened to this track (state no mood)"]
+
+    def ranked(pairs) -> str:
+        return ", ".join(f"{t} ({p:.2f})" for t, p in pairs) or "none confidently heard"
+
+    profile = {
+        f: [v for v in master_schema.get(f) or [] if isinstance(v, str) and v.strip()] for f in ("genres", "moods")
+    }
+    profile = {
+        f: [v for v in vs if not any(a.casefold() in v.casefold() for a in artists)] for f, vs in profile.items()
+    }
+    sound = listen(tags, list(SetFacts.from_summary(summary).instruments), profile)
+    v = tags.vocals
+    vocals = {True: f"heard ({v.gender + ', ' if v.gender else ''}{v.probability:.2f})", False: "none heard"}
+    lines = [
+        f"HEARD IN THE AUDIO (music tagger {tags.model}; confidently heard tags, probability in brackets)",
+        f"genres: {ranked(tags.genre)}",
+        f"moods: {ranked(tags.mood)}",
+        f"instruments: {ranked(tags.instrument)}",
+        f"vocals: {vocals.get(v.present, 'unsure')}",
+        "use for genre and mood: " + (", ".join(sound.genres + sound.moods) or "none"),
+    ]
+    if sound.hidden:
+        lines.append("in the set but not heard (do not name): " + ", ".join(sorted(sound.hidden)))
+    return lines
+
+
+def build_context(
+    summary: dict, master_schema: dict | None = None, *, artist_name: str | None = None, heard=None
+) -> str:
     """The user message for a caption model: facts only, same input -> same bytes.
 
     Sample names and paths are left out, names that look like file names are
-    reduced to instrument words, and the artist's name is removed.
+    reduced to instrument words, and the artist's name is removed. `heard`: the
+    tagger's tags for this audio (see writers/heard.py), or None.
     """
     master_schema = master_schema or {}
     artists = artist_names(master_schema, artist_name)
-    lines = _set_lines(summary, artists) + [""] + _profile_lines(master_schema)
+    lines = _set_lines(summary, artists) + [""] + _heard_lines(summary, master_schema, heard, artists)
+    lines += [""] + _profile_lines(master_schema)
     lines.append("")
     lines.append("Write the three caption variants for this track.")
     text = "\n".join(line for i, line in enumerate(lines) if line or (i and lines[i - 1]))

@@ -1,11 +1,14 @@
-"""The offline caption writer: deterministic captions built from the set's facts only.
+"""The offline caption writer: deterministic captions from what the tagger heard and the set's facts.
 
 It is the default when no OpenAI key is configured, so a fresh laptop can build a
-dataset. A sentence plan and the wording of each phrase are chosen from the set's own
-facts (a hash of the summary), so the same set always gets the same caption and
-different sets read differently. Every claim comes from the summary (through
-trainmode.sets.facts.SetFacts) or the artist profile's genres, moods and descriptors, so the captions pass
-the fact checker by construction. Returns the three variants: detailed, short, tags.
+dataset. The caption leads with the sound (genre, mood, instruments, vocals: heard.py
+decides which, from the tags above the tagger's confident threshold, cross-checked with the
+set and put in the artist profile's words), then what the arrangement does, then tempo,
+key and an unusual meter once. No sentence only restates a default or counts parts.
+The wording of each phrase is drawn from a hash of the summary (the same set always reads
+the same, different sets differently); what is said never is. Every instrument comes from
+the set (trainmode.sets.facts.SetFacts), so the captions pass the fact checker by construction. Returns the
+three variants: detailed, short, tags (docs/captions.md).
 """
 
 from __future__ import annotations
@@ -17,14 +20,16 @@ from trainmode.captions.factcheck import artist_names
 from trainmode.captions.writers import phrases as ph
 from trainmode.captions.writers.base import GeneratedCaption
 from trainmode.captions.writers.context import clean_caption, fingerprint
-from trainmode.sets.facts import SetFacts
+from trainmode.captions.writers.heard import Sound, as_tags, listen
+from trainmode.sets.facts import SetFacts, audible_tracks
 
-OFFLINE_VERSION = "offline-v4"  # v4: descriptors after a label, never as a predicate
+OFFLINE_VERSION = "offline-v5"  # v5: leads with what the tagger heard; no filler; numbers once
 OFFLINE_MODEL = "offline-template"
 LEAD_INSTRUMENTS = 2
 MAX_INSTRUMENTS = 6
-MIN_WORDS, MAX_WORDS = 25, 60
-SHORT_MAX_WORDS, MAX_TAGS = 15, 15
+MIN_WORDS, MAX_WORDS = 12, 60  # under MIN_WORDS the length is said too (the fact checker wants 10)
+SHORT_MAX_WORDS, MIN_TAGS, MAX_TAGS = 15, 5, 15
+MAX_PROFILE = 6  # profile genres/moods considered; the audio picks at most two of each
 
 
 def _profile(master_schema: dict, field: str, limit: int, artists: list[str]) -> list[str]:
@@ -41,72 +46,108 @@ def _profile(master_schema: dict, field: str, limit: int, artists: list[str]) ->
 
 
 class _Plan:
-    """What one caption says, with its wording drawn from `rng`."""
+    """What one caption says (the Sound, the set's facts), with its wording drawn from `rng`."""
 
-    def __init__(self, facts: SetFacts, profile: dict[str, list[str]], rng: Random):
-        self.f, self.rng = facts, rng
-        genres, moods = profile["genres"], profile["moods"]
-        self.genre = rng.choice(genres) if genres else ""
-        self.moods = rng.sample(moods, min(len(moods), rng.choice((1, 2)))) if moods else []
-        descriptors = profile["descriptors"]
+    def __init__(self, facts: SetFacts, sound: Sound, descriptors: list[str], rng: Random):
+        self.f, self.sound, self.rng = facts, sound, rng
+        self.genre = sound.genres[0] if sound.genres else ""
+        self.second_genre = sound.genres[1] if len(sound.genres) > 1 else ""
+        self.moods = sound.moods
         self.descriptors = (
             rng.sample(descriptors, min(len(descriptors), rng.choice((1, 2))))
             if descriptors and rng.random() < 0.7
             else []
         )
-        self.instruments = list(facts.instruments[:MAX_INSTRUMENTS])
+        self.instruments = list(sound.instruments[:MAX_INSTRUMENTS])
         self.lead = self.instruments[:LEAD_INSTRUMENTS]
         self.rest = self.instruments[LEAD_INSTRUMENTS:]
         self.noun = rng.choice(ph.NOUNS)
+        self.effects: list[str] = []
+        self.length = ""
 
     def style(self) -> str:
-        """'dreamy deep house' / 'deep house' / '' — the profile's words in one of several places."""
-        return " ".join(x for x in (ph.join(self.moods), self.genre) if x)
+        """'mellow, slow classical' / 'deep house' / '': what is heard, before the noun."""
+        return " ".join(x for x in (", ".join(self.moods), self.genre) if x)
 
     def body(self) -> str:
-        """The instruments, or the kind of parts when none can be named."""
+        """The instruments, or (when nothing was heard either) the kind of parts."""
         if self.lead:
             return ph.lead_phrase(self.rng, self.lead)
+        if self.style() or self.sound.instrumental:
+            return ""
         texture = ph.texture_phrase(self.rng, self.f)
         return f"made of {texture}" if texture else ""
 
-    def facts_tail(self) -> str:
-        return ", ".join(x for x in (ph.key_phrase(self.rng, self.f), ph.meter_phrase(self.rng, self.f)) if x)
+    def coda(self) -> str:
+        """A second genre and the absence of a voice, as a trailing clause ('' when neither was heard)."""
+        parts = []
+        if self.second_genre:
+            parts.append(
+                self.rng.choice((f"with {ph.an(self.second_genre)} edge", f"with {self.second_genre} leanings"))
+            )
+        if self.sound.instrumental:
+            parts.append(self.rng.choice(("instrumental throughout", "with no vocals", "without vocals")))
+        return ", ".join(parts)
 
 
 def _head(plan: _Plan, choice: int) -> str:
-    """The first sentence: six shapes so that captions do not all open alike."""
-    f, rng = plan.f, plan.rng
+    """The first sentence, what is heard: seven shapes so that captions do not all open alike."""
+    rng = plan.rng
     thing, body = f"{plan.style()} {plan.noun}".strip(), plan.body()
-    tempo, tail = ph.tempo_at(rng, f), plan.facts_tail()
-    if choice == 0 and plan.style():
-        return ", ".join(x for x in (f"{ph.an(thing)} {body}".strip(), tempo, tail) if x)
+    words = ph.join(ph.label(x) for x in plan.lead)
     if choice == 1 and plan.lead:
-        plain = re.sub(r"^(?:clocked|running) ", "", tempo)
-        moves = f"this {thing} {'moves' if plain.startswith(('at ', 'mostly at ')) else 'unfolds'} {plain}"
-        return ", ".join(x for x in (f"{body[:1].upper()}{body[1:]}", moves if plain else f"this {thing}", tail) if x)
-    if choice == 2 and f.bpm is not None and not f.tempo_changes:
-        return ", ".join(x for x in (f"At {f.bpm} BPM", tail, f"{ph.an(thing)} {body}".strip()) if x)
-    if choice == 3 and f.key:
-        return ", ".join(
-            x for x in (f"{ph.an(f'{f.key} {thing}')} {body}".strip(), tempo, ph.meter_phrase(rng, f)) if x
-        )
-    if choice == 4 and plan.lead:
-        words = ph.join(ph.label(x) for x in plan.lead)
         verb = ph.verb(plan.lead, "carries", "carry")
-        return ", ".join(x for x in (f"{words[:1].upper()}{words[1:]} {verb} this {thing}", tempo, tail) if x)
-    opener = rng.choice(("Here is", "This is", "Expect", "Picture", "You hear"))
-    return ", ".join(x for x in (f"{opener} {ph.an(thing)} {body}".strip(), tempo, tail) if x)
+        head = f"{words[:1].upper()}{words[1:]} {verb} this {thing}"
+    elif choice == 2 and plan.moods and plan.genre and plan.lead:  # "Fast techno built around..."
+        head = f"{plan.style()[:1].upper()}{plan.style()[1:]} {body}".strip()
+    elif choice == 3 and plan.lead:
+        where = rng.choice(("up front", "at its core", "in the lead"))
+        head = f"{ph.an(thing)}, {words} {where}"
+    elif choice == 4 and plan.lead:
+        verb = ph.verb(plan.lead, "takes", "take")
+        head = f"In this {thing}, {words} {verb} the lead"
+    elif choice == 5:
+        head = f"{ph.an(thing)} {body}".strip()
+    elif choice == 6 and plan.lead:
+        head = f"With {words} up front, this is {ph.an(thing)}"
+    else:
+        opener = rng.choice(("Here is", "This is", "Expect", "Picture", "You hear"))
+        head = f"{opener} {ph.an(thing)} {body}".strip()
+    return ", ".join(x for x in (head, plan.coda()) if x)
+
+
+def _numbers_sentence(rng: Random, numbers: str) -> str:
+    """The numbers clause as a sentence of its own."""
+    if not numbers:
+        return ""
+    numbers = numbers.removeprefix("running ")
+    if numbers.startswith(("at ", "mostly")):
+        return rng.choice(("It runs ", "It plays ", "It moves along ")) + numbers
+    if numbers.startswith(("clocked", "centred", "in ", "set ", "rooted", "shifting")):
+        return "It is " + numbers
+    return "It plays " + numbers
 
 
 def _detailed(plan: _Plan) -> str:
-    rng, f = plan.rng, plan.f
-    sentences = [_head(plan, rng.randrange(6))]
-    arrangement = ph.arrangement_sentences(rng, f, plan.lead)
+    rng, f, sound = plan.rng, plan.f, plan.sound
+    head = _head(plan, rng.randrange(7))
+    numbers = ph.numbers_phrase(rng, f)
+    inline = bool(numbers) and rng.random() < 0.5  # numbers once: in the head, or as the last sentence
+    sentences = [", ".join((head, numbers)) if inline else head]
+    arrangement = ph.arrangement_sentences(rng, f, plan.lead, sound.names, sound.hidden)
     if not any(s.instruments for s in f.sections):  # otherwise the arrangement already says what joins
         support = ph.support_phrase(rng, plan.rest)
         arrangement = [support, *arrangement] if rng.random() < 0.5 else [*arrangement, support]
     sentences += [s for s in arrangement if s]
+    if len(plan.instruments) == 1 and f.audio_tracks + f.midi_tracks == 1:  # a solo, not a count
+        word = ph.label(plan.instruments[0])
+        alone = (
+            f"{word} {ph.verb([word], 'plays', 'play')} alone",
+            f"nothing but {word} is heard",
+            f"it is {word} alone",
+        )
+        sentences.append(rng.choice(alone))
+    sentences.append(ph.effects_sentence(rng, plan.effects))
     if plan.descriptors:
         words = ph.join(plan.descriptors)
         # Descriptors are the artist's own words, adjectives ("warm") or nouns ("analog warmth"):
@@ -121,110 +162,102 @@ def _detailed(plan: _Plan) -> str:
                 )
             )
         )
-    parts = f.audio_tracks + f.midi_tracks
-    fillers = [
-        ph.tempo_sentence(rng, f, stated=bool(re.search(r"\d+ (?:BPM|beats)", sentences[0]))),
-        _meter_sentence(plan),
-        _texture_sentence(plan),
-        rng.choice((f"{parts} parts are layered together", f"It stacks {parts} separate parts")) if parts >= 2 else "",
-    ]
-    for filler in fillers:
-        if len(" ".join(sentences).split()) >= MIN_WORDS:
-            break
-        if filler:
-            sentences.append(filler)
-    text = ". ".join(s[:1].upper() + s[1:] for s in sentences if s) + "."
-    return _trim(text, MAX_WORDS)
+    last = "" if inline else _numbers_sentence(rng, numbers)
+    if len(" ".join([*sentences, last]).split()) < MIN_WORDS:  # too little to go on otherwise
+        texture = "" if plan.lead or not plan.style() else ph.texture_phrase(rng, f)  # else the head said it
+        said = f"it lasts {plan.length}" if plan.length else f"it is made of {texture}" if texture else ""
+        sentences.append(said)
+    return _fit([s[:1].upper() + s[1:] for s in sentences if s], last[:1].upper() + last[1:], MAX_WORDS)
 
 
-def _meter_sentence(plan: _Plan) -> str:
-    f, rng = plan.f, plan.rng
-    if f.meter_changes or not f.meter:
-        return ""
-    return rng.choice(
-        (
-            f"It stays in {f.meter} throughout",
-            f"The meter is {f.meter} all the way through",
-            f"It keeps a {f.meter} meter",
-            f"Every bar is in {f.meter}",
-        )
-    )
-
-
-def _texture_sentence(plan: _Plan) -> str:
-    texture = ph.texture_phrase(plan.rng, plan.f)
-    if not texture or not plan.lead:
-        return ""
-    return plan.rng.choice((f"It is made of {texture}", f"Everything is built from {texture}"))
-
-
-def _trim(text: str, max_words: int) -> str:
-    """Whole sentences up to max_words (the first is always kept)."""
-    sentences = re.split(r"(?<=\.) ", text)
+def _fit(sentences: list[str], last: str, max_words: int) -> str:
+    """Whole sentences up to max_words: the first and `last` (the numbers) always kept."""
     kept = [sentences[0]]
+    budget = max_words - len(last.split())
     for sentence in sentences[1:]:
-        if len(" ".join([*kept, sentence]).split()) > max_words:
+        if len(" ".join([*kept, sentence]).split()) > budget:
             break
         kept.append(sentence)
-    return " ".join(kept)
+    return " ".join(f"{s}." for s in [*kept, last] if s)
 
 
 def _short(plan: _Plan) -> str:
+    """The sound in a line, then tempo and key once: a user may make it the caption, and Stable
+    Audio reads numbers only from the caption's text."""
     f = plan.f
-    words = ph.join(ph.label(x) for x in plan.lead) or ph.texture_phrase(plan.rng, f)
+    words = ph.join(ph.label(x) for x in plan.lead) or ("" if plan.style() else ph.texture_phrase(plan.rng, f))
     parts = [
-        plan.style() or plan.rng.choice(("A track", "A piece", "Music")),
-        f"with {words}" if words else "",
+        _short_head(plan),
+        f"with {words}" if words else ("instrumental" if plan.sound.instrumental else ""),
         (f"mostly at {f.bpm} BPM" if f.tempo_changes else f"at {f.bpm} BPM")
         if f.bpm is not None
-        else ("and tempo changes" if f.tempo_changes else ""),
+        else ("with tempo changes" if f.tempo_changes else ""),
         f"in {f.key}" if f.key else "",
         ph.meter_phrase(plan.rng, f),
     ]
     text = " ".join(p for p in parts if p)
-    while len(text.split()) > SHORT_MAX_WORDS and parts:
+    while len(text.split()) > SHORT_MAX_WORDS and len(parts) > 1:
         parts.pop()
         text = " ".join(p for p in parts if p)
     return text[:1].upper() + text[1:] + "."
 
 
+def _short_head(plan: _Plan) -> str:
+    """'Fast techno' / 'A slow piece' (moods alone need a noun) / 'A track'."""
+    if plan.genre:
+        return plan.style()
+    if plan.moods:
+        return ph.an(f"{plan.style()} {plan.noun}")
+    return plan.rng.choice(("A track", "A piece", "Music", "A tune", "A cut", "An arrangement"))
+
+
 def _tags(plan: _Plan) -> str:
-    f = plan.f
-    tags = [plan.genre, *plan.moods, *(ph.label(x) for x in plan.instruments[:5]), *ph.tempo_tag(f)]
-    if f.meter_changes:
-        tags.append("changing meter")
-    elif f.meter:
-        tags.append(f.meter)
-    tags += [f.key or "", *plan.descriptors[:2]]
-    if len(f.sections) >= 2:
-        tags.append("multi-section arrangement")
-    if f.tempo_changes and f.tempo_low is not None:
+    """Heard words, instruments, the numbers once (ACE-Step v1 reads only this), the artist's descriptors.
+    Defaults (4/4, a tempo feel, the kind of parts...) only fill a list that would have fewer than 5
+    (the fact checker's minimum): for a set that says nothing else."""
+    f, sound = plan.f, plan.sound
+    tags = [*sound.genres, *sound.moods, *(ph.label(x) for x in plan.instruments[:5])]
+    tags += ["instrumental"] if sound.instrumental else []
+    tags += ph.tempo_tag(f)
+    if f.tempo_changes and f.tempo_low is not None and f.bpm is None:
         tags.append(f"{f.tempo_low}-{f.tempo_high} bpm")
-    tags.append(ph.texture_tag(f))
-    if not f.tempo_changes and f.bpm is not None:
-        tags.append("steady tempo")
-    return ", ".join(list(dict.fromkeys(t.lower() if t != f.key else t for t in tags if t))[:MAX_TAGS])
+    tags += [f.key or "", "changing meter" if f.meter_changes else (f.meter if f.meter != "4/4" else "")]
+    tags += plan.descriptors[:2]
+    padding = [f.meter if f.meter == "4/4" else "", ph.tempo_feel(f), ph.texture_tag(f)]
+    padding += ["steady tempo" if f.bpm is not None and not f.tempo_changes else ""]
+    padding += ["multi-section arrangement" if len(f.sections) >= 2 else ""]
+    tags = list(dict.fromkeys(t.lower() if t != f.key else t for t in tags if t))
+    tags += [t for t in padding if t and t not in tags][: max(0, MIN_TAGS - len(tags))]
+    return ", ".join(tags[:MAX_TAGS])
 
 
 class OfflineWriter:
     name = "offline"
 
-    def write(self, summary: dict, master_schema: dict, *, artist_name: str | None = None) -> GeneratedCaption:
+    def write(
+        self, summary: dict, master_schema: dict, *, artist_name: str | None = None, heard=None, audio=None
+    ) -> GeneratedCaption:
+        """`heard`: the tagger's Tags for this audio (or their dict); None when nobody listened.
+        `audio` is ignored: this writer hears through the tags."""
         master_schema = master_schema or {}
         artists = artist_names(master_schema, artist_name)
         facts = SetFacts.from_summary(summary)
         profile = {
-            "genres": _profile(master_schema, "genres", 3, artists),
-            "moods": _profile(master_schema, "moods", 3, artists),
-            "descriptors": _profile(master_schema, "descriptors", 3, artists),
+            "genres": _profile(master_schema, "genres", MAX_PROFILE, artists),
+            "moods": _profile(master_schema, "moods", MAX_PROFILE, artists),
         }
+        sound = listen(heard, list(facts.instruments), profile)
         summary_sha = fingerprint(summary)
-        plan = _Plan(facts, profile, Random(int(summary_sha[:16], 16)))
+        descriptors = _profile(master_schema, "descriptors", 3, artists)
+        plan = _Plan(facts, sound, descriptors, Random(int(summary_sha[:16], 16)))
+        plan.effects = ph.effects(audible_tracks(summary))
+        plan.length = ph.length_phrase(((summary or {}).get("length") or {}).get("seconds"))
         variants = {
             "detailed": clean_caption(_detailed(plan)),
             "short": clean_caption(_short(plan)),
             "tags": _tags(plan),
         }
+        tags = as_tags(heard)
         return GeneratedCaption.written(
             writer=self.name,
             model=OFFLINE_MODEL,
@@ -234,4 +267,12 @@ class OfflineWriter:
             temperature=None,
             summary_sha256=summary_sha,
             master_schema_sha256=fingerprint(master_schema),
+            heard=_heard_provenance(tags, sound),
         )
+
+
+def _heard_provenance(tags, sound: Sound) -> dict | None:
+    """Which tagger spoke and which of its tags the caption used (None: no tags)."""
+    if tags is None:
+        return None
+    return {"model": tags.model, "version": tags.version, "used": sound.evidence, "hidden": sorted(sound.hidden)}

@@ -1,6 +1,12 @@
 """The OpenAI caption writer: one chat completion per track returns all three variants
 (detailed, short, tags) through a JSON schema (structured output).
 
+It can listen: with TRAINMODE_WRITER_AUDIO=1 (or `listen=True`) and audio passed to
+`write()`, the first 30 s of the render or clip go to an audio-capable chat model
+(TRAINMODE_AUDIO_MODEL, default gpt-4o-audio-preview) as an `input_audio` content part beside
+the fact sheet and the tags; the reply and its fact check are the same. Without audio, or
+with the setting off, the text-only model (TRAINMODE_MODEL, default gpt-4o-mini) writes.
+
 Works with any OpenAI-compatible endpoint (OPENAI_BASE_URL: vLLM, Ollama, LM
 Studio...). Retries on 429/5xx/timeouts are the client's own (exponential
 backoff, honouring Retry-After); every failure becomes one WriterError whose
@@ -10,6 +16,7 @@ message says what to do next and never contains the key.
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -17,6 +24,7 @@ from urllib.parse import urlsplit
 import openai
 
 from trainmode.captions.text import split_tags, strip_markdown
+from trainmode.captions.writers.audio_input import AudioSource, excerpt
 from trainmode.captions.writers.base import GeneratedCaption
 from trainmode.captions.writers.context import build_context, caption_metadata, clean_caption, fingerprint
 from trainmode.captions.writers.system_prompt import (
@@ -29,6 +37,8 @@ from trainmode.config import Settings
 from trainmode.errors import WriterError
 
 DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_AUDIO_MODEL = "gpt-4o-audio-preview"
+AUDIO_SETTING, AUDIO_MODEL_SETTING = "TRAINMODE_WRITER_AUDIO", "TRAINMODE_AUDIO_MODEL"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_MAX_RETRIES = 3
@@ -52,6 +62,8 @@ class OpenAIWriter:
         timeout: float = DEFAULT_TIMEOUT_S,
         max_retries: int = DEFAULT_MAX_RETRIES,
         temperature: float = TEMPERATURE,
+        listen: bool = False,
+        audio_model: str = DEFAULT_AUDIO_MODEL,
     ):
         if not api_key and not base_url:
             raise WriterError(f"No OpenAI API key is set: set OPENAI_API_KEY {OFFLINE_HINT}.")
@@ -71,6 +83,8 @@ class OpenAIWriter:
         self.timeout = timeout
         self.max_retries = max_retries
         self.temperature = temperature
+        self.listen = listen  # send the audio when write() is given some
+        self.audio_model = audio_model or DEFAULT_AUDIO_MODEL
         self._client = openai.OpenAI(
             api_key=self._key,
             base_url=self.base_url,
@@ -80,6 +94,10 @@ class OpenAIWriter:
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides) -> OpenAIWriter:
+        # The listening settings are read here, beside the writer they configure.
+        listen = os.environ.get(AUDIO_SETTING, "").strip().lower() in ("1", "true", "yes", "on")
+        overrides.setdefault("listen", listen)
+        overrides.setdefault("audio_model", os.environ.get(AUDIO_MODEL_SETTING, "").strip() or DEFAULT_AUDIO_MODEL)
         return cls(
             settings.openai_api_key.reveal(),
             model=settings.model or DEFAULT_MODEL,
@@ -96,53 +114,58 @@ class OpenAIWriter:
         url = urlsplit(self.base_url)
         return f"{url.scheme}://{url.hostname or ''}{f':{url.port}' if url.port else ''}{url.path}".rstrip("/")
 
-    def write(self, summary: dict, master_schema: dict, *, artist_name: str | None = None) -> GeneratedCaption:
-        context = build_context(summary, master_schema, artist_name=artist_name)
+    def write(
+        self,
+        summary: dict,
+        master_schema: dict,
+        *,
+        artist_name: str | None = None,
+        heard=None,
+        audio: AudioSource | None = None,
+    ) -> GeneratedCaption:
+        """`heard`: the tagger's tags (in the context); `audio`: the render or clip (MP3/WAV bytes
+        or a path), sent only when this writer listens."""
+        context = build_context(summary, master_schema, artist_name=artist_name, heard=heard)
+        sent = excerpt(audio) if self.listen and audio is not None else None
+        model = self.audio_model if sent else self.model
+        content = [{"type": "text", "text": context}, sent.part()] if sent else context
         started = time.monotonic()
         try:
             completion = self._client.chat.completions.create(
-                model=self.model,
-                messages=[{"role": "system", "content": TRAIN_SYSTEM_PROMPT}, {"role": "user", "content": context}],
+                model=model,
+                messages=[{"role": "system", "content": TRAIN_SYSTEM_PROMPT}, {"role": "user", "content": content}],
                 temperature=self.temperature,
                 max_tokens=MAX_TOKENS,
                 response_format=CAPTIONS_RESPONSE_FORMAT,
             )
         except openai.OpenAIError as exc:
-            raise WriterError(self._scrub(self._explain(exc))) from None
-        variants, choice = self._variants(completion)
+            raise WriterError(self._scrub(self._explain(exc, model))) from None
+        variants, choice = self._variants(completion, model)
         filled = [name for name in ("short", "tags") if not variants.get(name)]
         if filled:  # an endpoint that ignored the schema: the facts-only writer supplies the rest
             from trainmode.captions.writers.offline import OfflineWriter
 
-            offline = OfflineWriter().write(summary, master_schema, artist_name=artist_name).variants
+            offline = OfflineWriter().write(summary, master_schema, artist_name=artist_name, heard=heard).variants
             variants.update({name: offline[name] for name in filled})
-        usage = getattr(completion, "usage", None)
-        model = getattr(completion, "model", None) or self.model
         return GeneratedCaption.written(
             writer=self.name,
-            model=model,
+            model=getattr(completion, "model", None) or model,
             version=TRAIN_PROMPT_VERSION,
             variants=variants,
             metadata=caption_metadata(summary),
-            requested_model=self.model,
+            requested_model=model,
             endpoint=self.endpoint,
             temperature=self.temperature,
             system_prompt_sha256=TRAIN_SYSTEM_PROMPT_SHA256,
             context_sha256=fingerprint(context),
             master_schema_sha256=fingerprint(master_schema),
             summary_sha256=fingerprint(summary),
-            usage={k: getattr(usage, k, None) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
-            if usage
-            else None,
-            request_id=getattr(completion, "_request_id", None),
-            response_id=getattr(completion, "id", None),
-            finish_reason=getattr(choice, "finish_reason", None),
-            latency_ms=round((time.monotonic() - started) * 1000),
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            audio=sent.provenance() if sent else None,
+            **_reply_provenance(completion, choice, started),
             variants_from_offline=filled,
         )
 
-    def _variants(self, completion) -> tuple[dict[str, str], object]:
+    def _variants(self, completion, model: str) -> tuple[dict[str, str], object]:
         """The cleaned variants and the choice; a WriterError when there is no usable detailed caption.
 
         A reply that is not the JSON object asked for (a server that ignores response_format)
@@ -164,19 +187,19 @@ class OpenAIWriter:
             variants = {"detailed": clean_caption(content)}
         if not variants["detailed"]:
             raise WriterError(
-                f"{self.endpoint} answered without a usable caption (model {self.model!r}). "
+                f"{self.endpoint} answered without a usable caption (model {model!r}). "
                 f"Try again, check that the endpoint is OpenAI-compatible, {OFFLINE_HINT}."
             )
         return variants, choices[0]
 
-    def _explain(self, exc: openai.OpenAIError) -> str:
+    def _explain(self, exc: openai.OpenAIError, model: str) -> str:
         where = self.endpoint
         n = self.max_retries
         retries = f"after {n} {'retry' if n == 1 else 'retries'}" if n else "without retries"
         for kind, message in _MESSAGES:  # the first match: a timeout is also a connection error
             if isinstance(exc, kind):
                 return message.format(
-                    where=where, retries=retries, timeout=self.timeout, model=self.model, hint=OFFLINE_HINT
+                    where=where, retries=retries, timeout=self.timeout, model=model, hint=OFFLINE_HINT
                 )
         if isinstance(exc, openai.RateLimitError):
             if getattr(exc, "code", None) == "insufficient_quota":
@@ -220,6 +243,21 @@ _MESSAGES = (
         "Model {model!r} was not found at {where} (HTTP 404). Check TRAINMODE_MODEL and OPENAI_BASE_URL {hint}.",
     ),
 )
+
+
+def _reply_provenance(completion, choice, started: float) -> dict:
+    """What the endpoint said about its answer: token usage, ids, why it stopped, how long it took."""
+    usage = getattr(completion, "usage", None)
+    return {
+        "usage": {k: getattr(usage, k, None) for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
+        if usage
+        else None,
+        "request_id": getattr(completion, "_request_id", None),
+        "response_id": getattr(completion, "id", None),
+        "finish_reason": getattr(choice, "finish_reason", None),
+        "latency_ms": round((time.monotonic() - started) * 1000),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 def _server_message(exc: openai.APIStatusError) -> str:

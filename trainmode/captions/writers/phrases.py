@@ -8,6 +8,7 @@ instruments, no key unless it is determined, BPM as whole numbers.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from random import Random
 
 from trainmode.sets.facts import SetFacts
@@ -35,6 +36,14 @@ _SINGULAR = {
     "clarinet",
     "harp",
     "sitar",
+    "violin",
+    "cello",
+    "harpsichord",
+    "choir",
+    "acoustic guitar",
+    "reverb",
+    "delay",
+    "chorus",
 }
 NOUNS = ("track", "piece", "cut", "production", "arrangement", "tune", "composition")
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
@@ -52,8 +61,12 @@ def join(words) -> str:
 
 
 def plural(families) -> bool:
+    """Families or caption words: 'drums', 'strings', 'female vocals' are plural; 'piano', 'bass' not."""
     families = list(families)
-    return len(families) > 1 or bool(families) and families[0] not in _SINGULAR
+    if len(families) != 1:
+        return len(families) > 1
+    word = label(families[0])
+    return word.endswith("s") and word not in _SINGULAR
 
 
 def verb(families, singular: str, plural_form: str) -> str:
@@ -71,7 +84,6 @@ def tempo_at(rng: Random, f: SetFacts) -> str:
         return rng.choice(
             (
                 f"at {f.bpm} BPM",
-                f"at a steady {f.bpm} BPM",
                 f"at {f.bpm} beats per minute",
                 f"clocked at {f.bpm} BPM",
                 f"running at {f.bpm} BPM",
@@ -96,43 +108,6 @@ def tempo_at(rng: Random, f: SetFacts) -> str:
     )
 
 
-def tempo_sentence(rng: Random, f: SetFacts, *, stated: bool = False) -> str:
-    """A sentence about tempo changes (or a constant tempo); '' when the tempo is unknown.
-    When the caption already `stated` the tempo, no number is repeated."""
-    if f.tempo_low is None or stated and f.tempo_changes:
-        return ""
-    if stated:
-        return rng.choice(
-            (
-                "The tempo never changes",
-                "There are no tempo changes",
-                "The tempo holds steady",
-                "It never speeds up or slows down",
-                "Its pace stays constant",
-                "The pulse stays even",
-            )
-        )
-    if not f.tempo_changes:
-        return rng.choice(
-            (
-                f"The tempo holds at {f.bpm} BPM throughout",
-                f"It keeps one tempo, {f.bpm} BPM, from start to finish",
-                f"Its {f.bpm} BPM tempo is constant",
-                "The tempo never changes",
-                "There are no tempo changes",
-            )
-        )
-    span = f"from {f.tempo_low} to {f.tempo_high} BPM" if f.tempo_high - f.tempo_low >= 2 else "slightly"
-    if f.bpm is not None:
-        return rng.choice(
-            (
-                f"The tempo changes {span}, spending most of its time at {f.bpm} BPM",
-                f"Tempo changes take it {span}; {f.bpm} BPM is where it mostly sits",
-            )
-        )
-    return rng.choice((f"The tempo changes {span}", f"Its tempo moves {span}"))
-
-
 def key_phrase(rng: Random, f: SetFacts) -> str:
     if not f.key:
         return ""
@@ -151,12 +126,23 @@ def meter_phrase(rng: Random, f: SetFacts, *, always: bool = False) -> str:
 
 
 def tempo_tag(f: SetFacts) -> list[str]:
+    """The tempo as tags, once: '124 bpm', or 'tempo changes' with the main tempo."""
     if f.tempo_changes:
         return ["tempo changes"] + ([f"{f.bpm} bpm"] if f.bpm is not None else [])
-    if f.bpm is None:
-        return []
-    feel = "slow tempo" if f.bpm < 90 else "mid-tempo" if f.bpm < 120 else "uptempo" if f.bpm < 150 else "fast tempo"
-    return [f"{f.bpm} bpm", feel]
+    return [f"{f.bpm} bpm"] if f.bpm is not None else []
+
+
+def tempo_feel(f: SetFacts) -> str:
+    """'mid-tempo' and the like: only to fill a tag list that would be too short."""
+    if f.bpm is None or f.tempo_changes:
+        return ""
+    return "slow tempo" if f.bpm < 90 else "mid-tempo" if f.bpm < 120 else "uptempo" if f.bpm < 150 else "fast tempo"
+
+
+def numbers_phrase(rng: Random, f: SetFacts) -> str:
+    """Tempo, key and an unusual meter in one clause ('at 124 BPM in A minor'); '' when none is known.
+    The one place a caption states numbers: 4/4 is the default and goes unsaid."""
+    return ", ".join(x for x in (tempo_at(rng, f), key_phrase(rng, f), meter_phrase(rng, f)) if x)
 
 
 # ---- instruments and the arrangement --------------------------------------------------------
@@ -190,16 +176,29 @@ def support_phrase(rng: Random, rest: list[str]) -> str:
     )
 
 
-def _where(section, index: int, named_before: set[str]) -> str:
+NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _where(rng: Random, section, index: int, named_before: set[str]) -> str:
     if section.name and section.name not in named_before:
         return f"the {section.name}"
-    return f"the {ORDINALS[index]} section" if index < len(ORDINALS) else "a later section"
+    if index >= len(ORDINALS):
+        return "a later section"
+    # One spelling for every unnamed section made a third of all captions share "the second section".
+    return rng.choice((f"the {ORDINALS[index]} section", f"the {ORDINALS[index]} part", f"part {NUMBER_WORDS[index]}"))
 
 
-def arrangement_sentences(rng: Random, f: SetFacts, lead: list[str]) -> list[str]:
+def arrangement_sentences(
+    rng: Random, f: SetFacts, lead: list[str], names: dict[str, str] | None = None, hidden=frozenset()
+) -> list[str]:
     """What enters and drops out between sections (v2), or the named sections (v1). The
-    opening section is described unless it is just the `lead` instruments already named."""
-    sections = [s for s in f.sections]
+    opening section is described unless it is just the `lead` instruments already named.
+    `names` says a family the way the caption does ("strings" -> "violin"); `hidden` families
+    (not heard in the render) are left out."""
+    names = names or {}
+    sections = [
+        replace(s, instruments=tuple(names.get(i, i) for i in s.instruments if i not in hidden)) for s in f.sections
+    ]
     if len(sections) < 2:
         return []
     if not any(s.instruments for s in sections):
@@ -211,7 +210,7 @@ def arrangement_sentences(rng: Random, f: SetFacts, lead: list[str]) -> list[str
     named: set[str] = {sections[0].name} if sections[0].name else set()
     events = []
     for i in range(1, min(len(sections), len(ORDINALS))):
-        where = _where(sections[i], i, named)
+        where = _where(rng, sections[i], i, named)
         named.add(sections[i].name or "")
         event = _change(rng, list(sections[i - 1].instruments), list(sections[i].instruments), where)
         if event and len(events) < 3:
@@ -235,9 +234,12 @@ def _change(rng: Random, before: list[str], now: list[str], where: str) -> str:
         )
     if entered:
         joins = rng.choice((("enters", "enter"), ("arrives", "arrive"), ("joins", "join")))
-        return f"{ins} {verb(entered, *joins)} in {where}"
+        return rng.choice((f"{ins} {verb(entered, *joins)} in {where}", f"{where} adds {ins}"))
     if dropped and 0 < len(now) <= 2:
-        return f"{where} strips back to just {join(label(x) for x in now)}"
+        left = join(label(x) for x in now)
+        return rng.choice(
+            (f"{where} strips back to just {left}", f"{where} thins out to {left}", f"{where} leaves only {left}")
+        )
     if dropped:
         leaves = rng.choice((("drops out", "drop out"), ("falls away", "fall away")))
         return f"{outs} {verb(dropped, *leaves)} in {where}"
@@ -245,24 +247,17 @@ def _change(rng: Random, before: list[str], now: list[str], where: str) -> str:
 
 
 def _named_sections(rng: Random, sections) -> list[str]:
+    """The order of the named sections ('' with fewer than two names: a count says nothing)."""
     names = list(dict.fromkeys(s.name for s in sections if s.name))
-    count = len(sections)
-    if len(names) >= 2:
-        return [
-            rng.choice(
-                (
-                    f"It moves through {count} sections, including {an(names[0])} and {an(names[1])}",
-                    f"Its {count} sections take in {join('the ' + n for n in names[:4])}",
-                    f"The structure runs across {count} sections, with {join(names[:4])} parts",
-                )
-            )
-        ]
+    if len(names) < 2:
+        return []
+    words = join(f"the {n}" for n in names[:4])
     return [
         rng.choice(
             (
-                f"It is laid out in {count} sections",
-                f"The arrangement unfolds over {count} sections",
-                f"There are {count} distinct sections",
+                f"It moves through {words}",
+                f"Its sections take in {words}",
+                f"The structure runs through {words}",
             )
         )
     ]
@@ -283,3 +278,71 @@ def texture_tag(f: SetFacts) -> str:
     if f.audio_tracks and f.midi_tracks:
         return "recorded and programmed parts"
     return "recorded audio" if f.audio_tracks else "programmed parts" if f.midi_tracks else ""
+
+
+# ---- effects: what the set's own devices do to the sound --------------------------------------
+# Live's built-in effects -> what a listener would call them (brand plug-ins are never named).
+EFFECTS = {
+    "Reverb": "reverb",
+    "Hybrid Reverb": "reverb",
+    "Convolution Reverb": "reverb",
+    "Ping Pong Delay": "ping-pong delay",
+    "Simple Delay": "delay",
+    "Delay": "delay",
+    "Filter Delay": "filtered delay",
+    "Grain Delay": "grainy delay",
+    "Echo": "echo",
+    "Beat Repeat": "stuttering repeats",
+    "Saturator": "saturation",
+    "Overdrive": "overdrive",
+    "Dynamic Tube": "tube saturation",
+    "Amp": "amp distortion",
+    "Pedal": "pedal distortion",
+    "Erosion": "digital grit",
+    "Vinyl Distortion": "vinyl crackle",
+    "Redux": "bit-crushing",
+    "Roar": "distortion",
+    "Auto Filter": "filter sweeps",
+    "Chorus": "chorus",
+    "Chorus-Ensemble": "chorus",
+    "Flanger": "flanging",
+    "Phaser": "phasing",
+    "Phaser-Flanger": "phasing",
+    "Auto Pan": "auto-panning",
+    "Frequency Shifter": "frequency shifting",
+    "Vocoder": "vocoder",
+}
+MAX_EFFECTS = 3
+
+
+def effects(tracks: list[dict]) -> list[str]:
+    """The effects on the audible `tracks`, the most used first (at most MAX_EFFECTS)."""
+    used: dict[str, int] = {}
+    for track in tracks:
+        for device in dict.fromkeys(d for d in track.get("devices") or [] if isinstance(d, str)):
+            if device in EFFECTS:
+                used[EFFECTS[device]] = used.get(EFFECTS[device], 0) + 1
+    return sorted(used, key=lambda e: -used[e])[:MAX_EFFECTS]
+
+
+def effects_sentence(rng: Random, found: list[str]) -> str:
+    if not found:
+        return ""
+    words = join(found)
+    return rng.choice(
+        (
+            f"{words} {verb(found, 'colours', 'colour')} the sound",
+            f"the mix leans on {words}",
+            f"effects include {words}",
+            f"{words} {verb(found, 'shapes', 'shape')} its texture",
+        )
+    )
+
+
+def length_phrase(seconds) -> str:
+    """'about 3 minutes' / 'about 40 seconds'; '' when unknown."""
+    if not seconds or seconds <= 0:
+        return ""
+    if seconds < 90:
+        return f"about {int(round(seconds / 5.0) * 5) or 5} seconds"
+    return f"about {int(round(seconds / 60.0))} minutes"
