@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from trainmode.errors import TrainModeError
 from trainmode.service import Settings, TrainMode, load_settings, log_file
@@ -80,11 +81,23 @@ def show_supabase_checks() -> None:
     st.code("\n".join(check.line() for check in TrainMode.check_supabase(settings)), language=None)
 
 
+def leave_pages_folder_mode() -> None:
+    """Streamlit runs each file of a `pages/` folder beside app.py as a page of its own (its first
+    multipage mode) until app.py's st.navigation has run once in the server process: a deep link
+    as the first request after a start showed every helper module (ui, manage...) in the sidebar
+    and no wide layout. Turn that mode off and run again through app.py: the same page (its hash
+    is its URL path in both modes)."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def run_page(title: str, body: Callable[[TrainMode, dict], None], *, library: bool = False) -> None:
     """Title, the door and the artist, then `body(tm, artist)`. A failure of the storage (or
     any TrainModeError) is one st.error with what to do, a bug is one st.error naming the log
     that holds its traceback; never Streamlit's redacted crash. The Library (`library=True`)
     shows the storage and can create artists."""
+    leave_pages_folder_mode()
     st.title(title)
     try:
         tm = train_mode(library=library)
@@ -212,9 +225,10 @@ def artist_picker(tm: TrainMode, *, allow_create: bool = False) -> dict | None:
     current = st.query_params.get("artist") or st.session_state.get(ARTIST_KEY)
     if current not in names:
         current = names[0] if names else None
-    if current and st.session_state.get("artist_select") != current:
-        # Set through the widget's key before it is drawn: the browser then shows it too (a new
-        # artist, back/forward, a pasted link); a changed `index` alone would not move it.
+    if current:
+        # Set through the widget's key before it is drawn, on every run: the browser then shows it
+        # (a new artist, back/forward, a pasted link), and on another page, where this is a new
+        # widget that would otherwise start at the first artist, the choice is kept (#29).
         st.session_state["artist_select"] = current
     cols = st.columns([2, 2] if allow_create else [1])
     with cols[0]:
