@@ -86,10 +86,12 @@ def leave_pages_folder_mode() -> None:
     multipage mode) until app.py's st.navigation has run once in the server process: a deep link
     as the first request after a start showed every helper module (ui, manage...) in the sidebar
     and no wide layout. Turn that mode off and run again through app.py: the same page (its hash
-    is its URL path in both modes)."""
+    is its URL path in both modes). Once per session: AppTest turns that mode on for each run."""
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        if not st.session_state.get("tm_left_pages_folder_mode"):
+            st.session_state["tm_left_pages_folder_mode"] = True
+            st.rerun()
 
 
 def run_page(title: str, body: Callable[[TrainMode, dict], None], *, library: bool = False) -> None:
