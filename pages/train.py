@@ -185,10 +185,11 @@ def actions(tm: TrainMode, entry: QueueEntry, artist: dict, queue: list) -> None
         with user_errors():
             tm.generate_entries([entry], artist)
             st.rerun()
+    unconfirmed = bool(entry.needs_confirmation) and not entry.confirmed
     if (
         state == "review"
         and entry.item_id
-        and row.button("Update its caption", key=f"update_{key}", type="primary", disabled=entry.blocked)
+        and row.button("Update its caption", key=f"update_{key}", type="primary", disabled=entry.blocked or unconfirmed)
     ):
         with user_errors():
             tm.update_entry_caption(entry, artist)
@@ -200,7 +201,7 @@ def actions(tm: TrainMode, entry: QueueEntry, artist: dict, queue: list) -> None
             "Save",
             key=f"save_{key}",
             type="primary",
-            disabled=entry.blocked or (bool(entry.needs_confirmation) and not entry.confirmed),
+            disabled=entry.blocked or unconfirmed,
         )
     ):
         tm.save_entries([entry], artist)
@@ -233,7 +234,7 @@ def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, master_schema: di
             )
         elif entry.state == "review" and entry.needs_confirmation:
             st.warning(
-                "Needs your confirmation before saving:\n\n"
+                f"Needs your confirmation before {'updating the saved caption' if entry.item_id else 'saving'}:\n\n"
                 + "\n".join(f"- {md(reason)}" for reason in entry.needs_confirmation)
             )
 
@@ -243,7 +244,7 @@ def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, master_schema: di
             st.session_state[f"confirm_{entry.id}"] = entry.confirmed
             st.checkbox("Save anyway", key=f"confirm_{entry.id}", on_change=keep_confirmation)
         if entry.item_id:
-            clips_panel(tm, artist, entry.item_id)
+            clips_panel(tm, artist, entry.item_id, scope=entry.id)
         actions(tm, entry, artist, queue)
 
 

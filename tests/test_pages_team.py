@@ -1,10 +1,20 @@
+# ruff: noqa: F811 (artist_with_sets is a fixture imported from tests/test_pages.py)
 """AppTest for a team's day, part 2 (#29): the artist never changes behind your back, shared queue
 work without clobbering, confirmations before anything is lost."""
 
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
-from tests.test_pages import TIMEOUT, goto
+from tests.test_pages import (  # noqa: F401 (artist_with_sets is a fixture)
+    TIMEOUT,
+    artist_with_sets,
+    button,
+    click,
+    goto,
+    queue,
+    train_page_with,
+    upload,
+)
 
 
 def test_leaving_a_page_you_did_nothing_on_keeps_the_artist(store):
@@ -17,3 +27,52 @@ def test_leaving_a_page_you_did_nothing_on_keeps_the_artist(store):
         goto(at, name)
         assert at.selectbox[0].value == "Night Drive", name
         assert at.query_params["artist"] == "Night Drive", name
+
+
+def test_saving_an_mp3_saved_by_a_queue_entry_still_shown_does_not_crash_and_update_asks_to_confirm(
+    artist_with_sets, demo_files, store
+):
+    night = demo_files[0][2]
+    at = train_page_with([night])
+    click(at, "Generate")
+    click(at, "Save")
+    upload(at, [night], names=["night_drive_again.mp3"])  # the same render once more, first entry still shown
+    click(at, "Add to queue")
+    second = queue(at)[1]
+    click(at, "Generate all")
+    text = at.text_area(key=f"caption_{second.id}")
+    text.input(text.value + " Played at 172 BPM.")  # a finding: the set is at 124 BPM
+    at.run()
+    button(at, "Save").click()
+    at.run()
+    assert not at.exception, at.exception  # was StreamlitDuplicateElementKey clips_offset_<item id>
+    assert second.item_id == queue(at)[0].item_id and second.state == "review"
+    before = store.get_item(second.item_id)["prompt_text"]
+    click(at, "Update its caption")
+    assert store.get_item(second.item_id)["prompt_text"] == before  # not stored without a confirmation
+    assert any("Needs your confirmation before updating" in w.value for w in at.warning)
+    assert button(at, "Update its caption").disabled
+    at.checkbox(key=f"confirm_{second.id}").check()
+    at.run()
+    click(at, "Update its caption")
+    assert "172 BPM" in store.get_item(second.item_id)["prompt_text"] and second.state == "saved"
+
+
+def test_a_clip_caption_goes_through_the_hard_rules_and_the_fact_check(artist_with_sets, demo_files, store):
+    at = train_page_with([demo_files[0][2]])
+    click(at, "Generate")
+    click(at, "Save")
+    captions = [t for t in at.text_area if t.key and t.key.startswith("clip_")]
+    captions[1].input("The drop, download it at https://example.com/drop.mp3")
+    at.run()
+    click(at, "Save clip captions")
+    [item] = store.list_items(store.find_artist("Ada")["id"])
+    assert store.list_clips(item["id"], "sections") == []  # nothing stored, not even the good clip
+    assert any("Clip 2 (Drop) cannot be saved" in e.value and "Edit its caption" in e.value for e in at.error)
+    captions = [t for t in at.text_area if t.key and t.key.startswith("clip_")]
+    captions[1].input("The [drop](https://example.com): kick and bass at 172 BPM.")
+    at.run()
+    click(at, "Save clip captions")
+    saved = store.list_clips(item["id"], "sections")
+    assert saved[1]["caption"] == "The drop: kick and bass at 172 BPM."  # a Markdown link keeps its text
+    assert any(f["code"] == "tempo_mismatch" for f in saved[1]["findings"])  # checked, not the writer's findings

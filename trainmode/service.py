@@ -216,9 +216,12 @@ class TrainMode:
         """Where beat 0 of the arrangement is in the item's render (seconds of lead-in); every cut moves."""
         return clip_review.set_offset(self.store, item, offset_s)
 
-    def save_clips(self, item: dict, clips: list[dict], mode: str = "sections") -> list[dict]:
-        """Store an item's reviewed clips (edited or dropped captions); the export uses them."""
-        return clip_review.save_reviewed(self.store, item, clips, mode)
+    def save_clips(
+        self, item: dict, clips: list[dict], mode: str = "sections", artist: dict | None = None
+    ) -> list[dict]:
+        """Store an item's reviewed clips (edited or dropped captions, each fact-checked; a URL,
+        path or the `artist`'s name refuses them all); the export uses them."""
+        return clip_review.save_reviewed(self.store, item, clips, mode, artist["name"] if artist else None)
 
     def save(self, artist: dict, set_row: dict, request: SaveRequest) -> SaveResult:
         """Save one item; ConfirmationRequired for findings or an audio `mismatch` unless `request.confirm`."""
@@ -364,7 +367,10 @@ class TrainMode:
         self.save_entries(again, artist, on_progress=on_progress)
 
     def update_entry_caption(self, entry: QueueEntry, artist: dict) -> None:
-        """An entry whose MP3 was saved before: its caption replaces the saved one."""
+        """An entry whose MP3 was saved before: its caption replaces the saved one, once confirmed
+        when it has findings (else `entry.needs_confirmation` is set and nothing changes)."""
+        if not work_queue.confirmed_for_update(entry):
+            return
         item = self.update_caption(artist, entry.item_id, entry.caption)
         work_queue.caption_updated(entry, item)
 

@@ -266,6 +266,16 @@ def _save_one(entry: QueueEntry, store: Store, artist: dict, summaries: dict[str
     _drop_upload(entry)  # the store has its own copy now
 
 
+def confirmed_for_update(entry: QueueEntry) -> bool:
+    """Replacing a saved item's caption asks for the confirmation Save asks for (#29): with
+    fact-check findings, False (and the reasons set on the entry) until the user confirms."""
+    reasons = [f.message for f in entry.findings]
+    if reasons and not entry.confirmed:
+        entry.needs_confirmation = reasons
+        return False
+    return True
+
+
 def caption_updated(entry: QueueEntry, item: dict) -> None:
     """The entry's caption replaced the saved item's (see TrainMode.update_entry_caption)."""
     move(entry, "saving")
