@@ -3,6 +3,7 @@
 import streamlit as st
 
 st.set_page_config(page_title="Train Mode", page_icon="🎛️", layout="wide")
+st.session_state["tm_through_app"] = True  # pages/_ui.py: this run is not Streamlit's pages-folder mode
 st.navigation(
     [
         st.Page("pages/library.py", title="Library", icon="📚", default=True),

@@ -13,12 +13,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from trainmode.errors import TrainModeError
 from trainmode.service import Settings, TrainMode, load_settings, log_file
 
 ARTIST_KEY = "tm_artist"  # non-widget key: survives page switches
 FLASH_KEY = "tm_artist_flash"
+THROUGH_APP_KEY = "tm_through_app"  # set by app.py on each run it makes
+PICKER_PAGE_KEY = "tm_picker_page"  # the page the artist picker was last drawn on
 BY_KEY = "tm_by"  # the name set in the sidebar (non-widget: survives page switches)
 OUTAGE_HINT = "Nothing was changed. Check the storage settings and the connection, then reload the page."
 ALWAYS_ESCAPED = set("\\`*[]<>$~|")
@@ -85,13 +88,16 @@ def leave_pages_folder_mode() -> None:
     """Streamlit runs each file of a `pages/` folder beside app.py as a page of its own (its first
     multipage mode) until app.py's st.navigation has run once in the server process: a deep link
     as the first request after a start showed every helper module (ui, manage...) in the sidebar
-    and no wide layout. Turn that mode off and run again through app.py: the same page (its hash
-    is its URL path in both modes). Once per session: AppTest turns that mode on for each run."""
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        if not st.session_state.get("tm_left_pages_folder_mode"):
-            st.session_state["tm_left_pages_folder_mode"] = True
-            st.rerun()
+    and no wide layout. When this run did not go through app.py (it leaves THROUGH_APP_KEY), turn
+    that mode off, and on a session's first run (a page load: no click to lose) run again through
+    app.py: the same page, as its hash is its URL path in both modes."""
+    first_run = "tm_session_seen" not in st.session_state
+    st.session_state["tm_session_seen"] = True
+    if st.session_state.pop(THROUGH_APP_KEY, False):
+        return
+    PagesManager.uses_pages_directory = False
+    if first_run:
+        st.rerun()
 
 
 def run_page(title: str, body: Callable[[TrainMode, dict], None], *, library: bool = False) -> None:
@@ -227,11 +233,14 @@ def artist_picker(tm: TrainMode, *, allow_create: bool = False) -> dict | None:
     current = st.query_params.get("artist") or st.session_state.get(ARTIST_KEY)
     if current not in names:
         current = names[0] if names else None
-    if current:
-        # Set through the widget's key before it is drawn, on every run: the browser then shows it
-        # (a new artist, back/forward, a pasted link), and on another page, where this is a new
-        # widget that would otherwise start at the first artist, the choice is kept (#29).
+    ctx = get_script_run_ctx()
+    page = ctx.page_script_hash if ctx else ""
+    if current and (st.session_state.get("artist_select") != current or st.session_state.get(PICKER_PAGE_KEY) != page):
+        # Set through the widget's key before it is drawn: the browser then shows it too (a new
+        # artist, back/forward, a pasted link); a changed `index` alone would not move it. On
+        # another page the picker is a new widget that would start at the first artist (#29).
         st.session_state["artist_select"] = current
+    st.session_state[PICKER_PAGE_KEY] = page
     cols = st.columns([2, 2] if allow_create else [1])
     with cols[0]:
         choice = (
