@@ -1,13 +1,15 @@
-# ruff: noqa: F811 (artist_with_sets is a fixture imported from tests/test_pages.py)
+# ruff: noqa: F401, F811 (artist_with_sets is a fixture imported from tests/test_pages.py)
 """AppTest for a team's day, part 2 (#29): the artist never changes behind your back, shared queue
 work without clobbering, confirmations before anything is lost."""
 
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
-from tests.test_pages import (  # noqa: F401 (artist_with_sets is a fixture)
+from tests.test_pages import (
     TIMEOUT,
+    app,
     artist_with_sets,
+    badges,
     button,
     click,
     goto,
@@ -76,3 +78,51 @@ def test_a_clip_caption_goes_through_the_hard_rules_and_the_fact_check(artist_wi
     saved = store.list_clips(item["id"], "sections")
     assert saved[1]["caption"] == "The drop: kick and bass at 172 BPM."  # a Markdown link keeps its text
     assert any(f["code"] == "tempo_mismatch" for f in saved[1]["findings"])  # checked, not the writer's findings
+
+
+def stored_entries(store) -> dict[str, dict]:
+    row = store.get_draft(store.find_artist("Ada")["id"])
+    return {e["id"]: e for e in (row["draft"]["entries"] if row else [])}
+
+
+def test_a_stale_clear_saved_keeps_the_entry_a_colleague_added_meanwhile(artist_with_sets, demo_files, store):
+    (_, _, night), (_, _, waltz) = demo_files[:2]
+    kim = train_page_with([night])
+    click(kim, "Generate")
+    click(kim, "Save")
+    tess = app()  # another browser, the same artist
+    goto(tess, "train")
+    upload(tess, [waltz])
+    click(tess, "Add to queue")
+    [added] = [e for e in queue(tess) if e.audio_name == waltz.name]
+    click(kim, "Clear saved")  # Kim's tab still shows only her saved entry
+    assert list(stored_entries(store)) == [added.id]  # Tess's entry is kept, Kim's saved one is gone
+    assert [e.audio_name for e in queue(kim)] == [waltz.name]  # and Kim sees it now
+    assert badges(kim) == ["⏳ pending"]
+
+
+def test_a_stale_edit_or_remove_never_overwrites_a_colleague_s_newer_entry(artist_with_sets, demo_files, store):
+    kim = train_page_with([demo_files[0][2]])
+    click(kim, "Generate")
+    [entry] = queue(kim)
+    tess = app()
+    tess.sidebar.text_input(key="by_input").input("Tess")
+    tess.run()
+    goto(tess, "train")
+    tess.text_area(key=f"caption_{entry.id}").input("Tess wrote this one.")
+    tess.run()
+    assert stored_entries(store)[entry.id]["caption"] == "Tess wrote this one."
+
+    kim.text_area(key=f"caption_{entry.id}").input("Kim, from a stale tab.")  # Kim still sees the first text
+    kim.run()
+    assert stored_entries(store)[entry.id]["caption"] == "Tess wrote this one."  # not overwritten
+    assert kim.text_area(key=f"caption_{entry.id}").value == "Tess wrote this one."  # refreshed
+    assert any("Tess changed" in w.value and "not kept" in w.value for w in kim.warning)
+
+    tess.text_area(key=f"caption_{entry.id}").input("Tess, second thoughts.")
+    tess.run()
+    button(kim, "Remove").click()  # Kim's tab shows the older text
+    kim.run()
+    assert stored_entries(store)[entry.id]["caption"] == "Tess, second thoughts."  # not removed
+    assert any("changed by someone else" in w.value for w in kim.warning)
+    assert [e.id for e in queue(kim)] == [entry.id]

@@ -413,6 +413,26 @@ class TrainMode:
     def draft_fingerprint(entries: list[QueueEntry]) -> str:
         return drafts.fingerprint(entries)
 
+    # ---- one artist's queue shared by a team (#29): per-entry versions, trainmode/train/drafts.py ----
+    @staticmethod
+    def queue_sync() -> drafts.Synced:
+        """What one session knows of the stored queue; hand the same object to pull_queue and push_queue."""
+        return drafts.Synced()
+
+    def pull_queue(self, artist: dict, queue: list[QueueEntry], synced: drafts.Synced) -> tuple[set[str], list[str]]:
+        """The artist's entries in `queue` brought up to the stored queue (others' changes, removals and
+        new entries; a change made here to an entry someone else changed is dropped): (ids refreshed, notes)."""
+        return drafts.pull(
+            self.store, artist, queue, synced, lambda p: self.set_summary(artist, p), self.master_schema(artist)
+        )
+
+    def push_queue(
+        self, artist: dict, queue: list[QueueEntry], synced: drafts.Synced, by: str | None = None
+    ) -> list[str]:
+        """Store the entries this session changed or removed, each only if nobody changed it first
+        (compare-and-set); returns notes on what was refused."""
+        return drafts.push(self.store, artist, queue, synced, by)
+
     def _sets_of(self, artist: dict, entries: list[QueueEntry]) -> dict[str, dict]:
         return {e.parse_id: row for e in entries if (row := self.set_summary(artist, e.parse_id))}
 

@@ -72,6 +72,8 @@ class QueueEntry:
     draft_blob: str | None = None  # its MP3 in the store's draft (trainmode/train/drafts.py)
     analysis: AudioAnalysis | None = None  # listened to once when added: save reuses it
     verdict: Verdict | None = None  # the audio against its set: matches | doubtful | mismatch, reasons, warnings
+    version: int = 0  # its version in the stored draft (0: not stored yet); trainmode/train/drafts.py
+    changed_by: str | None = None  # who stored that version
 
     @property
     def duration_s(self) -> float | None:
