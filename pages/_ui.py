@@ -373,3 +373,33 @@ def bar_chart(title: str, frame, label: str, *, order_by: str | None = None, hor
         },
     }
     st.vega_lite_chart(frame, spec, width="stretch", height=max(200, 30 * len(frame)) if horizontal else 220)
+
+
+def snippet(text: str | None, words: int = 8) -> str:
+    """“The first words of a caption…”, to name what would be lost."""
+    cut = (text or "").split()
+    return "“" + " ".join(cut[:words]) + ("…" if len(cut) > words else "") + "”"
+
+
+def ask_first(where, label: str, key: str, lost: str | None, **button_args) -> bool:
+    """A button for a destructive action: the first click asks, naming what is lost (`lost`),
+    and only "Yes, <label>" does it; with nothing to lose (`lost` None) it acts at once. The
+    question shows where the page is at the call, the button in `where` (a row, the page)."""
+    asking = f"tm_ask_{key}"
+    if st.session_state.get(asking):
+        box = st.container(border=True)
+        box.warning(f"{lost} Go on?", icon="⚠️")
+        row = box.container(horizontal=True)
+        if row.button(f"Yes, {label[0].lower()}{label[1:]}", key=f"{key}_yes", type="primary"):
+            st.session_state.pop(asking, None)
+            return True
+        if row.button("Cancel", key=f"{key}_cancel"):
+            st.session_state.pop(asking, None)
+            st.rerun()
+        return False
+    if where.button(label, key=key, **button_args):
+        if not lost:
+            return True
+        st.session_state[asking] = True
+        st.rerun()
+    return False

@@ -4,7 +4,7 @@ import streamlit as st
 
 from pages._clips import clips_panel
 from pages._listen import show_entry_sound, show_verdict
-from pages._ui import clock, local_time, made_from, md, run_page, summary_label, user_errors, who
+from pages._ui import ask_first, clock, local_time, made_from, md, run_page, snippet, summary_label, user_errors, who
 from pages._variants import show_findings, variant_editor
 from trainmode.service import QueueEntry, TrainMode, counts, progress, recover, saveable
 
@@ -190,12 +190,26 @@ def caption_editor(tm: TrainMode, entry: QueueEntry, artist: dict, master_schema
     variant_editor(tm, entry, artist, master_schema)
 
 
+def hand_edits(entry: QueueEntry) -> str | None:
+    """What Regenerate would throw away: the caption or variants as edited by hand (None: nothing)."""
+    variants = entry.generated is not None and entry.variants != dict(entry.generated.variants)
+    if not entry.edited and not variants:
+        return None
+    what = " and ".join(w for w, on in (("the caption", entry.edited), ("the variants", variants)) if on)
+    return f"Regenerate replaces {what} you edited by hand ({md(snippet(entry.caption))})."
+
+
+def removal(entry: QueueEntry) -> str:
+    kept = f", with its caption {md(snippet(entry.caption))}" if entry.caption else ""
+    return f"Remove takes {md(entry.audio_name)} off the queue for everyone on this artist{kept}; it was not saved."
+
+
 def actions(tm: TrainMode, entry: QueueEntry, artist: dict, queue: list) -> None:
     key, state = entry.id, entry.state
     row = st.container(horizontal=True)
     if (
         state in ("pending", "review")
-        and row.button("Generate" if state == "pending" else "Regenerate", key=f"gen_{key}")
+        and ask_first(row, "Generate" if state == "pending" else "Regenerate", f"gen_{key}", hand_edits(entry))
         and not refused(entry)
     ):
         with user_errors():
@@ -228,7 +242,7 @@ def actions(tm: TrainMode, entry: QueueEntry, artist: dict, queue: list) -> None
         with user_errors():
             tm.retry_entries([entry], artist)
             st.rerun()
-    if state != "saved" and row.button("Remove", key=f"remove_{key}") and not refused(entry):
+    if state != "saved" and ask_first(row, "Remove", f"remove_{key}", removal(entry)) and not refused(entry):
         tm.remove_entry(queue, key)
         st.rerun()
 
@@ -310,9 +324,17 @@ def refused(entry: QueueEntry) -> bool:
 
 
 def discard_button(tm: TrainMode, artist: dict, queue: list, mine: list[QueueEntry]) -> None:
-    if st.button(
+    unsaved = [e for e in mine if e.state != "saved"]
+    written = sum(bool(e.caption) for e in unsaved)
+    lost = (
+        f"Discard takes all {len(mine)} tracks off the queue for everyone on {md(artist['name'])}: "
+        f"{len(unsaved)} not saved" + (f", {written} of them with a caption" if written else "") + "."
+    )
+    if ask_first(
+        st,
         "Discard the queue",
-        key="discard_queue",
+        "discard_queue",
+        lost if unsaved else None,
         help="Removes every track of this queue, here and in the draft kept for a reload.",
     ):
         for entry in list(mine):

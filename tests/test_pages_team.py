@@ -126,3 +126,49 @@ def test_a_stale_edit_or_remove_never_overwrites_a_colleague_s_newer_entry(artis
     assert stored_entries(store)[entry.id]["caption"] == "Tess, second thoughts."  # not removed
     assert any("changed by someone else" in w.value for w in kim.warning)
     assert [e.id for e in queue(kim)] == [entry.id]
+
+
+def test_discard_asks_first_naming_the_unsaved_tracks(artist_with_sets, demo_files, store):
+    at = train_page_with([demo_files[0][2], demo_files[1][2]])
+    click(at, "Generate all")
+    click(at, "Discard the queue")
+    assert len(queue(at)) == 2 and stored_entries(store)
+    assert any("Discard takes all 2 tracks off the queue" in w.value and "2 not saved" in w.value for w in at.warning)
+    click(at, "Yes, discard the queue")
+    assert not queue(at) and store.get_draft(store.find_artist("Ada")["id"]) is None
+
+
+def test_exports_are_told_apart_and_an_empty_validation_split_is_said(artist_with_sets, demo_files, store):
+    from trainmode.export.rows import split_of
+
+    at = train_page_with([demo_files[0][2], demo_files[1][2]])
+    click(at, "Generate all")
+    click(at, "Save all reviewed")
+    goto(at, "export")
+    at.selectbox(key="export_format").select("audiocraft")
+    at.radio(key="export_clips").set_value("sections")
+    at.checkbox(key="export_split_on").check()
+    at.run()
+    at.slider(key="export_split").set_value(0.99)
+    at.run()
+    ids = [i["id"] for i in store.list_items(store.find_artist("Ada")["id"])]
+    held_out = sum(split_of(i, 0.99) == "valid" for i in ids)
+    said = [w.value for w in at.warning if "would leave the validation split empty" in w.value]
+    assert bool(said) == (held_out == 0)  # said before exporting
+    click(at, "Export")
+    message = next(m.value for m in [*at.success, *at.warning] if m.value.startswith("Exported 2 items"))
+    assert "audiocraft, 4 clips of 2 items" in message
+    assert ("The validation split is empty." in message) == (held_out == 0)
+
+    at.checkbox(key="export_split_on").uncheck()
+    at.selectbox(key="export_format").select("hf")
+    at.radio(key="export_clips").set_value("none")
+    at.run()
+    click(at, "Re-export all")
+    history = at.dataframe[-1].value
+    assert sorted(zip(history["format"], history["rows"], strict=True)) == [
+        ("audiocraft", "4 clips of 2 items"),
+        ("hf", "2 tracks"),
+    ]
+    labels = next(s for s in at.selectbox if s.label == "A past export").options
+    assert len(set(labels)) == 2 and {label.split("— ")[1].split(",")[0] for label in labels} == {"audiocraft", "hf"}

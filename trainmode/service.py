@@ -19,6 +19,7 @@ helpers they may use.
 from __future__ import annotations
 
 import logging
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -34,6 +35,7 @@ from trainmode.config import Settings, load_settings
 from trainmode.errors import WriterError
 from trainmode.export import formats
 from trainmode.export.build import ExportProgress, ExportResult, ProgressFn, export_dataset
+from trainmode.export.rows import split_of
 from trainmode.ops.doctor import doctor_command, sweep_at_startup
 from trainmode.ops.logs import log_file, setup_logging
 from trainmode.sets import importing as library
@@ -41,6 +43,7 @@ from trainmode.sets.importing import ImportResult
 from trainmode.sets.profile import EXAMPLE_MASTER_SCHEMA, derive_master_schema, parse_master_schema
 from trainmode.store import Store, open_store
 from trainmode.store.reads import ReadCache
+from trainmode.tables import zip_contents
 from trainmode.train import drafts, work_queue
 from trainmode.train import items as deleting
 from trainmode.train.pairing import Pairing, SetIndex, pair_uploads
@@ -83,6 +86,7 @@ class TrainMode:
         self.store, self.settings = store, settings
         self.reads = ReadCache(store)  # what pages read on every rerun, until a write changes it
         self._pair_index: tuple[list[dict], SetIndex] | None = None
+        self._contents: dict[tuple, dict] = {}  # (export id, sha256) -> what its zip holds
         try:
             self.log_path: Path | None = setup_logging(settings.data_dir)
         except OSError as exc:  # a read-only data dir still works; tracebacks then go to stderr only
@@ -488,6 +492,25 @@ class TrainMode:
         """(URL or path to hand the user, the zip's local file if the backend keeps one)."""
         path = export["zip_path"]
         return self.store.blob_url(path, self.settings.signed_url_expiry_s), self.store.local_path(path)
+
+    # ---- what the Export page tells apart (#29) ---------------------------------------------
+    @staticmethod
+    def split_counts(items: list[dict], split: float | None) -> dict[str, int]:
+        """How many of `items` an export with this train share puts on each side: {train, valid}."""
+        sides = [split_of(i["id"], split) for i in items]
+        return {"train": sides.count("train"), "valid": sides.count("valid")}
+
+    def export_contents(self, export: dict) -> dict | None:
+        """Rows (clips or tracks) and the split of a complete export, read from its zip's directory
+        (trainmode.tables.zip_contents) once per export; None when the zip is not on this machine."""
+        local = self.store.local_path(export["zip_path"]) if export.get("status") == "complete" else None
+        if local is None or not local.is_file():
+            return None
+        key = (export["id"], export.get("sha256"))
+        if key not in self._contents:
+            with zipfile.ZipFile(local) as zf:
+                self._contents[key] = zip_contents(zf.namelist())
+        return self._contents[key]
 
     # ---- setup and tools ----------------------------------------------------------------
     def install_demo(self, echo: Callable[[str], object] = print) -> dict:

@@ -136,3 +136,16 @@ def exports_frame(exports: list[dict]) -> pd.DataFrame:
             for e in exports
         ]
     )
+
+
+AUDIO_SUFFIXES = (".mp3", ".wav", ".flac", ".ogg")
+VALID_FOLDERS = {"valid", "validation", "val", "eval", "test"}
+
+
+def zip_contents(names: list[str]) -> dict:
+    """What an export's zip holds, from its member names: rows (audio files), how many in a
+    validation folder, and whether they are clips ('clip-…') or whole tracks."""
+    audio = [n for n in names if n.lower().endswith(AUDIO_SUFFIXES)]
+    valid = sum(bool(VALID_FOLDERS & set(n.lower().split("/")[:-1])) for n in audio)
+    clips = any(n.rsplit("/", 1)[-1].startswith("clip-") for n in audio)
+    return {"rows": len(audio), "valid": valid, "train": len(audio) - valid, "clips": clips}
