@@ -12,6 +12,7 @@ from tests.test_pages import (
     badges,
     button,
     click,
+    create_artist,
     goto,
     queue,
     train_page_with,
@@ -172,3 +173,38 @@ def test_exports_are_told_apart_and_an_empty_validation_split_is_said(artist_wit
     ]
     labels = next(s for s in at.selectbox if s.label == "A past export").options
     assert len(set(labels)) == 2 and {label.split("— ")[1].split(",")[0] for label in labels} == {"audiocraft", "hf"}
+
+
+def test_the_small_ones(artist_with_sets, demo_files, store):
+    at = train_page_with([demo_files[0][2]])
+    click(at, "Generate")
+    [entry] = queue(at)
+    in_use = [n for n, text in entry.variants.items() if text.strip() == entry.caption.strip()]
+    offered = [b for b in at.button if b.label == "Use as the caption"]
+    assert len(offered) == len(entry.variants) - len(in_use)  # not on the variant that is the caption
+    text = at.text_area(key=f"caption_{entry.id}")
+    text.input("A bright synth pad with a flute at 172 BPM, steady drums and a warm bass underneath it all night.")
+    at.run()
+    click(at, "Save")  # asks for a confirmation: the tempo is not the set's
+    at.checkbox(key=f"confirm_{entry.id}").check()
+    at.run()
+    click(at, "Save")
+    assert queue(at)[0].state == "saved"
+    goto(at, "export")
+    [said] = [w.value for w in at.warning if "fact-check finding" in w.value]
+    assert "a tempo the set does not have" in said and "Browse the dataset" in said
+    assert "_" not in said  # no codes such as tempo_mismatch or unsupported_instrument
+    assert next(m for m in at.metric if m.label == "Same opening").value == "none"  # one caption: nothing repeats
+
+    goto(at, "library")
+    create_artist(at, "Zed")
+    assert button(at, "Save profile").disabled  # an empty profile box
+
+
+def test_the_demo_s_items_say_who_saved_them(settings):
+    from trainmode.service import TrainMode
+
+    tm = TrainMode.open(settings)
+    tm.install_demo(echo=lambda *_: None)
+    [artist] = tm.list_artists()
+    assert {i["created_by"] for i in tm.list_items(artist)} == {"demo"}
