@@ -1,4 +1,4 @@
-"""Train Mode: navigation over the three pages. Everything else lives in pages/ and trainmode/."""
+"""Train Mode: navigation over the four pages. Everything else lives in pages/ and trainmode/."""
 
 import streamlit as st
 
@@ -8,6 +8,7 @@ st.navigation(
     [
         st.Page("pages/library.py", title="Library", icon="📚", default=True),
         st.Page("pages/train.py", title="Train", icon="🎚️"),
+        st.Page("pages/browse.py", title="Browse", icon="🔎"),
         st.Page("pages/export.py", title="Export", icon="📦"),
     ]
 ).run()

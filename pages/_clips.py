@@ -10,10 +10,10 @@ from pages._ui import md, user_errors
 from trainmode.service import TrainMode
 
 
-def clips_panel(tm: TrainMode, artist: dict, item_id: str, scope: str) -> None:
+def clips_panel(tm: TrainMode, artist: dict, item_id: str, scope: str, *, expanded: bool = False) -> None:
     """`scope` keeps the widget keys apart where one item shows twice (two queue entries of one
     MP3, or the Library and a queue entry): keyed by the item alone, the second one crashed."""
-    with st.expander("Section clips", expanded=False):
+    with st.expander("Section clips", expanded=expanded):
         with user_errors():
             item, clips = tm.item_clips(artist, item_id)
             offset = float((item.get("metadata") or {}).get("clip_offset_s") or 0.0)

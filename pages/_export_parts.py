@@ -120,8 +120,8 @@ def report_metrics(report) -> None:
             n = sum(report.findings_by_type.values())
             warning = (
                 f"{n} fact-check finding{'s' if n != 1 else ''} in these captions: "
-                f"{findings_text(report.findings_by_type)}. See which items in the Library, under "
-                "Browse the dataset (filter: with findings)."
+                f"{findings_text(report.findings_by_type)}. See which items on the Browse page "
+                "(filter: with findings)."
             )
         st.warning(md(warning), icon="⚠️")
 

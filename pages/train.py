@@ -1,10 +1,24 @@
 """Train: pair many MP3s with their sets, generate captions, review them, save."""
 
+import time
+
 import streamlit as st
 
 from pages._clips import clips_panel
 from pages._listen import show_entry_sound, show_verdict
-from pages._ui import ask_first, clock, local_time, made_from, md, run_page, snippet, summary_label, user_errors, who
+from pages._ui import (
+    ask_first,
+    clock,
+    eta,
+    local_time,
+    made_from,
+    md,
+    run_page,
+    snippet,
+    summary_label,
+    user_errors,
+    who,
+)
 from pages._variants import show_findings, variant_editor
 from trainmode.service import QueueEntry, TrainMode, counts, progress, recover, saveable
 
@@ -30,9 +44,22 @@ def measure(tm: TrainMode, uploads) -> list:
     probes = st.session_state.setdefault(PROBES_KEY, {})
     new = [u for u in uploads if u.file_id not in probes]
     if new:
-        with st.spinner(f"Listening to {len(new)} file(s): tempo, key, loudness…"):
-            for upload, measured in zip(new, tm.measure_uploads([(u.name, u) for u in new]), strict=True):
+        with st.status(f"Listening to {len(new)} file(s): tempo, key, loudness…", expanded=True) as status:
+            bar, lines, started, finished = st.progress(0.0), [st.empty() for _ in new], time.monotonic(), []
+            for line, upload in zip(lines, new, strict=True):
+                line.caption(f"⏳ {md(upload.name)}")
+
+            def done(index: int) -> None:  # per file, as each one is heard (#29)
+                finished.append(index)
+                lines[index].caption(f"✅ {md(new[index].name)} · {time.monotonic() - started:.1f} s")
+                bar.progress(
+                    len(finished) / len(new),
+                    text=f"{len(finished)}/{len(new)} heard{eta(started, len(finished), len(new))}",
+                )
+
+            for upload, measured in zip(new, tm.measure_uploads([(u.name, u) for u in new], done), strict=True):
                 probes[upload.file_id] = measured
+            status.update(label=f"Listened to {len(new)} file(s).", state="complete", expanded=False)
     return [probes[u.file_id] for u in uploads]
 
 

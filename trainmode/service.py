@@ -43,7 +43,7 @@ from trainmode.sets.importing import ImportResult
 from trainmode.sets.profile import EXAMPLE_MASTER_SCHEMA, derive_master_schema, parse_master_schema
 from trainmode.store import Store, open_store
 from trainmode.store.reads import ReadCache
-from trainmode.tables import zip_contents
+from trainmode.tables import browse_row, zip_contents
 from trainmode.train import drafts, work_queue
 from trainmode.train import items as deleting
 from trainmode.train.pairing import Pairing, SetIndex, pair_uploads
@@ -279,10 +279,15 @@ class TrainMode:
         """Probe an MP3 once (SHA-256, duration); AudioError names what a non-MP3 really is."""
         return probe_mp3(upload, name=name)
 
-    def measure_uploads(self, uploads: list[tuple[str, BinaryIO | bytes | str | Path]]) -> list[MeasuredUpload]:
+    def measure_uploads(
+        self,
+        uploads: list[tuple[str, BinaryIO | bytes | str | Path]],
+        on_done: Callable[[int], None] | None = None,
+    ) -> list[MeasuredUpload]:
         """Probe each upload and listen to the valid ones, in parallel: one `MeasuredUpload` (info,
-        analysis or the error) per upload, in order, for `pair_measured` and `add_to_queue` to reuse."""
-        return measure_uploads(uploads, self.store.temp_dir())
+        analysis or the error) per upload, in order, for `pair_measured` and `add_to_queue` to reuse;
+        `on_done(index)` as each one is done (a page's per-file progress)."""
+        return measure_uploads(uploads, self.store.temp_dir(), on_done=on_done)
 
     def pair(
         self,
@@ -511,6 +516,21 @@ class TrainMode:
             with zipfile.ZipFile(local) as zf:
                 self._contents[key] = zip_contents(zf.namelist())
         return self._contents[key]
+
+    # ---- browsing the dataset (pages/browse.py, #29) -----------------------------------------
+    def browse_items(self, artist: dict) -> tuple[list[dict], dict[str, dict]]:
+        """(each item's browse_row, the whole items by id), made once until a write changes the items:
+        the Browse page filters and pages through thousands of them on every rerun."""
+        return self.reads.call("training_items", self._browse_items, artist["id"])
+
+    def _browse_items(self, artist_id: str) -> tuple[list[dict], dict[str, dict]]:
+        items = self.store.list_items(artist_id)
+        return [browse_row(i) for i in items], {i["id"]: i for i in items}
+
+    def item_audio(self, item: dict) -> bytes:
+        """A saved item's MP3 (for a player)."""
+        with self.store.open_blob(item["audio_path"]) as fh:
+            return fh.read()
 
     # ---- setup and tools ----------------------------------------------------------------
     def install_demo(self, echo: Callable[[str], object] = print) -> dict:

@@ -149,3 +149,35 @@ def zip_contents(names: list[str]) -> dict:
     valid = sum(bool(VALID_FOLDERS & set(n.lower().split("/")[:-1])) for n in audio)
     clips = any(n.rsplit("/", 1)[-1].startswith("clip-") for n in audio)
     return {"rows": len(audio), "valid": valid, "train": len(audio) - valid, "clips": clips}
+
+
+NOT_LISTENED = "not listened"
+
+
+def browse_row(item: dict) -> dict:
+    """What the Browse page filters and lists an item by: a few fields of a whole items row."""
+    heard = (item.get("metadata") or {}).get("audio") or {}
+    return {
+        "id": item["id"],
+        "audio": item.get("audio_filename") or "",
+        "parse_id": item.get("parse_id"),
+        "status": item["status"],
+        "verdict": heard.get("verdict") or NOT_LISTENED,
+        "findings": len(item.get("findings") or []),
+        "by": item.get("created_by") or "",
+        "created_at": item.get("created_at"),
+    }
+
+
+def filter_browse(rows: list[dict], statuses=(), verdicts=(), findings: str = "any", text: str = "") -> list[dict]:
+    """The Browse page's filters: status and verdict in the chosen ones (none chosen: all), with or
+    without fact-check findings, the file name containing `text` (any case)."""
+    text = text.strip().casefold()
+    return [
+        r
+        for r in rows
+        if (not statuses or r["status"] in statuses)
+        and (not verdicts or r["verdict"] in verdicts)
+        and (findings == "any" or (r["findings"] > 0) == (findings == "with findings"))
+        and (not text or text in r["audio"].casefold())
+    ]
