@@ -181,7 +181,13 @@ def split_preview(tm: TrainMode, ready: list[dict], exported: list[dict], option
         if not items:
             continue
         sides = tm.split_counts(items, options["split"])
-        if not sides["valid"]:
+        if not sides["train"]:
+            st.warning(
+                f"{label} would be refused: none of its {len(items)} items falls on the training side at a "
+                f"train share of {options['split']:.2f}. Raise the share or export without a split.",
+                icon="⚠️",
+            )
+        elif not sides["valid"]:
             st.warning(
                 f"{label} would leave the validation split empty: none of its {len(items)} items falls on the "
                 f"validation side at a train share of {options['split']:.2f}. Lower the share, add items, "
