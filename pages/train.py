@@ -331,14 +331,16 @@ def sync_out(tm: TrainMode, artist: dict, queue: list) -> None:
     """At the end of each run: what this session changed, stored entry by entry; an entry someone
     else changed first is refused, said at once, and shown as they left it."""
     synced = st.session_state[f"tm_sync_{artist['id']}"]
+    st.session_state.pop(NOTES_KEY, None)  # shown in this run, which got this far: not again
     with user_errors("The queue could not be kept for a reload: "):
         if notes := tm.push_queue(artist, queue, synced, who()):
-            st.session_state.setdefault(NOTES_KEY, []).extend(notes)
+            st.session_state[NOTES_KEY] = notes
             st.rerun()
 
 
 def show_notes() -> None:
-    for note in st.session_state.pop(NOTES_KEY, []):
+    """Kept until a run ends (sync_out): a click's rerun would otherwise lose them unseen."""
+    for note in st.session_state.get(NOTES_KEY, []):
         st.warning(md(note), icon="👥")
 
 
