@@ -2,6 +2,8 @@
 variants, the set's facts and what was heard, the verdict, the findings, who saved it and when,
 and each item's section clips to review, edit and save. Filters by status, verdict and findings."""
 
+from pathlib import PurePosixPath
+
 import streamlit as st
 
 from pages._clips import clips_panel
@@ -11,6 +13,7 @@ from trainmode.tables import NOT_LISTENED, filter_browse
 
 PER_PAGE = 10
 PAGE_KEY = "browse_page"
+EXPORT_PAGE_KEY = "browse_export_page"
 VERDICT_ICON = {"matches": "🎧", "doubtful": "🤔", "mismatch": "⚠️", NOT_LISTENED: "·"}
 
 
@@ -83,7 +86,45 @@ def item_card(tm: TrainMode, artist: dict, item: dict, set_row: dict | None) -> 
             clips_panel(tm, artist, item["id"], scope="browse", expanded=True)
 
 
+def export_view(tm: TrainMode, artist: dict) -> None:
+    """A past export's rows as its trainer reads them: each audio file with its split and its
+    sidecar files (caption, metadata), a player on demand."""
+    done = {e["id"]: e for e in tm.list_exports(artist) if e["status"] == "complete"}
+    if not done:
+        st.info("No complete export yet: export on the Export page.")
+        return
+    pick = st.selectbox(
+        "Export",
+        list(done),
+        key="browse_export",
+        format_func=lambda i: f"{local_time(done[i]['created_at'])} — {PurePosixPath(done[i]['zip_path']).name}, "
+        f"{done[i]['item_count']} items" + (f", by {done[i]['created_by']}" if done[i].get("created_by") else ""),
+    )
+    page_key = f"{EXPORT_PAGE_KEY}_{pick}"  # one per export: another has another number of pages
+    number = int(st.session_state.get(page_key) or 1)
+    found = tm.export_rows(done[pick], (number - 1) * PER_PAGE, PER_PAGE)
+    if found is None:
+        st.info("This export's zip is not on this machine (Supabase): download it from the Export page.")
+        return
+    rows, total = found
+    pages = max(1, -(-total // PER_PAGE))
+    st.number_input(f"Page (of {pages}, {total} rows)", 1, pages, key=page_key)
+    for row in rows:
+        with st.container(border=True):
+            st.markdown(f"**{md(row['audio'])}** · {row['split']}")
+            if st.toggle("Play", key=f"browse_row_play_{pick}_{row['audio']}"):
+                st.audio(tm.export_member(done[pick], row["audio"]), format="audio/mpeg")
+            for name, text in row["sidecars"].items():
+                st.caption(md(PurePosixPath(name).name))
+                st.code(text, language="json" if name.endswith(".json") else None, wrap_lines=True)
+
+
 def page(tm: TrainMode, artist: dict) -> None:
+    if st.segmented_control("Show", ["Saved items", "A past export"], default="Saved items", key="browse_what") == (
+        "A past export"
+    ):
+        export_view(tm, artist)
+        return
     rows, items = tm.browse_items(artist)
     if not rows:
         st.info("Nothing saved yet: pair MP3s with their sets on the Train page.")

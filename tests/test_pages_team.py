@@ -254,3 +254,21 @@ def test_each_upload_shows_when_it_was_heard(artist_with_sets, demo_files):
     heard = [c.value for c in at.caption if c.value.startswith("✅ ")]
     assert [h.split(" · ")[0] for h in sorted(heard)] == ["✅ night_drive.mp3", "✅ sunrise_waltz.mp3"]
     assert "2/2 heard" in at.get("progress")[0].proto.text
+
+
+def test_browse_shows_a_past_export_s_rows_as_the_trainer_reads_them(artist_with_sets, demo_files, store):
+    at = train_page_with([demo_files[0][2], demo_files[1][2]])
+    click(at, "Generate all")
+    click(at, "Save all reviewed")
+    goto(at, "export")
+    at.selectbox(key="export_format").select("audiocraft")
+    at.radio(key="export_clips").set_value("sections")
+    at.run()
+    click(at, "Export")
+    goto(at, "browse")
+    at.segmented_control(key="browse_what").set_value("A past export")
+    at.run()
+    rows = [m.value for m in at.markdown if m.value.endswith("· train")]
+    assert len(rows) == 4 and all("clip-000" in r for r in rows)  # the clips, as audiocraft's folder has them
+    sidecars = [c.value for c in at.code]
+    assert len(sidecars) == 4 and all('"description"' in s for s in sidecars)  # each clip's caption file

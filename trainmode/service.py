@@ -43,13 +43,14 @@ from trainmode.sets.importing import ImportResult
 from trainmode.sets.profile import EXAMPLE_MASTER_SCHEMA, derive_master_schema, parse_master_schema
 from trainmode.store import Store, open_store
 from trainmode.store.reads import ReadCache
-from trainmode.tables import browse_row, zip_contents
+from trainmode.tables import browse_row, zip_contents, zip_rows
 from trainmode.train import drafts, work_queue
 from trainmode.train import items as deleting
 from trainmode.train.pairing import Pairing, SetIndex, pair_uploads
 from trainmode.train.save import SaveRequest, SaveResult, item_caption, save_item
 from trainmode.train.work_queue import Progress, QueueEntry, counts, progress, recover, saveable
 
+SIDECAR_CHARS = 4000  # of a sidecar shown on the Browse page
 __all__ = [
     "TrainMode",
     "Settings",
@@ -526,6 +527,25 @@ class TrainMode:
     def _browse_items(self, artist_id: str) -> tuple[list[dict], dict[str, dict]]:
         items = self.store.list_items(artist_id)
         return [browse_row(i) for i in items], {i["id"]: i for i in items}
+
+    def export_rows(self, export: dict, offset: int, limit: int) -> tuple[list[dict], int] | None:
+        """A page of a complete export's rows as the trainer reads them: [{audio, split, sidecars:
+        {name: text}}] and how many rows there are; None when its zip is not on this machine."""
+        local = self.store.local_path(export["zip_path"]) if export.get("status") == "complete" else None
+        if local is None or not local.is_file():
+            return None
+        with zipfile.ZipFile(local) as zf:
+            rows = zip_rows(zf.namelist())
+            page = [
+                {**r, "sidecars": {n: zf.read(n)[:SIDECAR_CHARS].decode("utf-8", "replace") for n in r["sidecars"]}}
+                for r in rows[offset : offset + limit]
+            ]
+        return page, len(rows)
+
+    def export_member(self, export: dict, name: str) -> bytes:
+        """One file of a local export's zip (a row's audio, for a player)."""
+        with zipfile.ZipFile(self.store.local_path(export["zip_path"])) as zf:
+            return zf.read(name)
 
     def item_audio(self, item: dict) -> bytes:
         """A saved item's MP3 (for a player)."""
