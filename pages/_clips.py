@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._ui import md, user_errors
+from pages._ui import ask_first, md, user_errors
 from trainmode.service import TrainMode
 
 
@@ -31,11 +31,21 @@ def clips_panel(tm: TrainMode, artist: dict, item_id: str, scope: str, *, expand
                 return
             edited = [_clip_row(tm, item, clip, f"clip_{scope}_{item['id']}_{clip['index']}") for clip in clips]
             saved = all(c["saved"] for c in clips)
-            if st.button(
+            row = st.container(horizontal=True)
+            if row.button(
                 "Save clip captions" if not saved else "Update clip captions", key=f"clips_save_{scope}_{item_id}"
             ):
                 tm.save_clips(item, edited, artist=artist)
                 st.toast(f"Saved {sum(not c['dropped'] for c in edited)} clip captions.")
+            kept = sum(c["saved"] or c["edited"] for c in edited)
+            lost = f"Write them again replaces the captions of all {len(clips)} clips and keeps every clip" + (
+                f", {kept} of them reviewed or edited by hand." if kept else "."
+            )
+            if ask_first(row, "Write them again", f"clips_again_{scope}_{item_id}", lost if kept else None):
+                tm.recaption_clips(artist, item_id)
+                for stale in [k for k in st.session_state if str(k).startswith(f"clip_{scope}_{item_id}_")]:
+                    del st.session_state[stale]  # the boxes show the new captions, not what was typed
+                st.rerun()
 
 
 def section_title(clip: dict) -> str:

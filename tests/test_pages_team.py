@@ -272,3 +272,24 @@ def test_browse_shows_a_past_export_s_rows_as_the_trainer_reads_them(artist_with
     assert len(rows) == 4 and all("clip-000" in r for r in rows)  # the clips, as audiocraft's folder has them
     sidecars = [c.value for c in at.code]
     assert len(sidecars) == 4 and all('"description"' in s for s in sidecars)  # each clip's caption file
+
+
+def test_clip_captions_are_written_again_after_a_question(artist_with_sets, demo_files, store):
+    at = train_page_with([demo_files[0][2]])
+    click(at, "Generate")
+    click(at, "Save")
+    [item] = store.list_items(store.find_artist("Ada")["id"])
+    captions = [t for t in at.text_area if t.key and t.key.startswith("clip_")]
+    written = captions[1].value
+    captions[1].input("The drop: kick and bass hit hard.")
+    at.run()
+    click(at, "Save clip captions")
+    click(at, "Write them again")
+    assert store.list_clips(item["id"], "sections")[1]["caption"] == "The drop: kick and bass hit hard."
+    assert any(
+        "replaces the captions of all 2 clips" in w.value and "2 of them reviewed" in w.value for w in at.warning
+    )
+    click(at, "Yes, write them again")
+    again = store.list_clips(item["id"], "sections")
+    assert again[1]["caption"] == written and not again[1]["edited"]
+    assert [t for t in at.text_area if t.key and t.key.startswith("clip_")][1].value == written

@@ -32,7 +32,7 @@ from trainmode.captions.report import artist_report
 from trainmode.captions.writers import get_writer
 from trainmode.clips import review as clip_review
 from trainmode.config import Settings, load_settings
-from trainmode.errors import WriterError
+from trainmode.errors import NotFoundError, WriterError
 from trainmode.export import formats
 from trainmode.export.build import ExportProgress, ExportResult, ProgressFn, export_dataset
 from trainmode.export.rows import split_of
@@ -546,6 +546,26 @@ class TrainMode:
         """One file of a local export's zip (a row's audio, for a player)."""
         with zipfile.ZipFile(self.store.local_path(export["zip_path"])) as zf:
             return zf.read(name)
+
+    def recaption_clips(self, artist: dict, item_id: str, mode: str = "sections") -> list[dict]:
+        """A saved item's clip captions written again by the writer from what plays in each clip
+        (edits and drops undone) and stored, through the same rules as reviewed ones."""
+        item = self.store.get_item(item_id)
+        if item is None:
+            raise NotFoundError("That training item no longer exists.")
+        set_row = self.set_summary(artist, item["parse_id"]) or self.find_set(artist, item["parse_id"])
+        meta = item.get("metadata") or {}
+        fresh = clip_review.planned_clips(
+            self.store,
+            get_writer(self.settings),
+            artist,
+            set_row,
+            None,  # no item: nothing stored is kept
+            mode=mode,
+            duration_s=float(item.get("audio_duration_s") or 0),
+            offset_s=float(meta.get("clip_offset_s") or 0),
+        )
+        return self.save_clips(item, fresh, mode, artist=artist)
 
     def item_audio(self, item: dict) -> bytes:
         """A saved item's MP3 (for a player)."""
