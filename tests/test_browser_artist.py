@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
+import pytest
+
 from tests.test_browser import artist_shown, go_to, page, server  # noqa: F401 (fixtures)
 from trainmode.store import EmbeddedStore
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def address(page) -> dict[str, str]:  # noqa: F811 (the fixture name)

@@ -2,6 +2,7 @@
 """AppTest for a team's day, part 2 (#29): the artist never changes behind your back, shared queue
 work without clobbering, confirmations before anything is lost."""
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
@@ -18,6 +19,8 @@ from tests.test_pages import (
     train_page_with,
     upload,
 )
+
+pytestmark = pytest.mark.slow  # AppTest runs of whole flows: 5 to 20 s each
 
 
 def test_leaving_a_page_you_did_nothing_on_keeps_the_artist(store):
@@ -293,3 +296,11 @@ def test_clip_captions_are_written_again_after_a_question(artist_with_sets, demo
     again = store.list_clips(item["id"], "sections")
     assert again[1]["caption"] == written and not again[1]["edited"]
     assert [t for t in at.text_area if t.key and t.key.startswith("clip_")][1].value == written
+
+
+def test_the_pairing_hint_speaks_of_the_set_in_the_box(artist_with_sets, demo_files):
+    at = app()
+    goto(at, "train")
+    upload(at, [demo_files[0][2]], names=["untitled.mp3"])
+    [hint] = [c.value for c in at.caption if c.value.startswith("No set with this name")]
+    assert "closest: " in hint and ".als (length" in hint  # names the set it compares with (#29)
