@@ -16,7 +16,8 @@ AppTest and prints the median of --runs warm reruns:
   with the 10 MP3s paired (against the bytes of every summary whole, which the Train page read
   before); and HTTP requests per exported item (`export` of every item).
 
-Targets at 2,000 / 5,000: Library <= 0.3 s, filter change <= 0.2 s, Train <= 0.3 s,
+Targets at 2,000 / 5,000: Library <= 0.3 s, filter change <= 0.2 s, Train <= 0.3 s, Browse
+(a rerun, another page or filter of the saved items) <= 0.3 s,
 Export page <= 0.2 s, <= 1 MB per Library rerun, <= 1.05 requests per exported item;
 the last table prints how each figure grew from the smaller size to the larger one.
 """
@@ -222,6 +223,14 @@ def measure_pages(runs: int, fake: CountingFake | None, n: int) -> dict:
         tm.store.list_summaries(tm.artist(ARTIST)["id"])
         out["whole_bytes"] = fake.bytes_out - before
     out["export_s"] = timed(page("export"), runs)
+    at = page("browse")
+    out["browse_s"] = timed(at, runs)
+
+    def next_page(at, index):  # paging and filtering through all the items (#29)
+        at.selectbox(key="browse_findings").select(["any", "with findings", "without"][index % 3])
+        at.number_input(key="browse_page").set_value(1 + index % 3)
+
+    out["browse_page_s"] = timed(at, runs, next_page)
     return out
 
 
@@ -296,6 +305,8 @@ COLUMNS = [
     ("filter_s", "filter s", "{:.3f}"),
     ("train_s", "Train+10 s", "{:.3f}"),
     ("export_s", "Export page s", "{:.3f}"),
+    ("browse_s", "Browse rerun s", "{:.3f}"),
+    ("browse_page_s", "Browse page/filter s", "{:.3f}"),
     ("library_bytes", "bytes/Library", "{:,.0f}"),
     ("library_edit_bytes", "bytes after a caption edit", "{:,.0f}"),
     ("library_import_bytes", "bytes after an import", "{:,.0f}"),

@@ -56,30 +56,73 @@ def export_options(tm: TrainMode) -> dict:
     return {"format": fmt, "split": split if held_out else None, "artist_name": artist_name}
 
 
+FINDING_WORDS = {  # fact-check codes (trainmode/captions/factcheck.py) in a user's words
+    "tempo_mismatch": "a tempo the set does not have",
+    "tempo_unverified": "a tempo that cannot be checked",
+    "tempo_change_unsupported": "a tempo change the set does not make",
+    "meter_change_unsupported": "a meter change the set does not make",
+    "key_mismatch": "a key the set is not in",
+    "key_unverified": "a key that cannot be checked",
+    "mode_mismatch": "major and minor mixed up",
+    "unsupported_instrument": "an instrument the set does not have",
+    "too_short": "too few words",
+    "too_long": "too many characters",
+    "empty": "no text",
+    "variant_length": "a variant of the wrong length",
+    "artist_name": "the artist's name",
+    "sample_name": "a sample's name",
+    "file_name": "a file name",
+    "path": "a path",
+    "url": "a URL",
+}
+
+
+def findings_text(findings_by_type: dict[str, int]) -> str:
+    """'2 × an instrument the set does not have, 1 × a key the set is not in' (no codes)."""
+    return ", ".join(f"{n} × {FINDING_WORDS.get(code, code.replace('_', ' '))}" for code, n in findings_by_type.items())
+
+
 def report_metrics(report) -> None:
-    """One caption report's figures, with the targets a trainer's dataset should meet."""
+    """One caption report's figures, with the targets a trainer's dataset should meet; a figure
+    above its target says so, and the findings say what and where (#29)."""
     cols = st.columns(5)
     cols[0].metric("Captions", report.count)
-    cols[1].metric("Words (min · median · max)", f"{report.words_min} · {report.words_median:g} · {report.words_max}")
+    cols[1].metric(
+        "Words",
+        f"{report.words_min}–{report.words_max}",
+        help=f"Shortest to longest; median {report.words_median:g}.",
+    )
+    repeated = round(report.same_opening_share * report.count) >= 2
     cols[2].metric(
         "Same opening",
-        f"{report.same_opening_share:.0%}",
-        help=f"Target: at most 20 %. The most common first three words: “{report.top_opening}”.",
+        f"{report.same_opening_share:.0%}" if repeated else "none",
+        delta="above the 20 % target" if repeated and report.same_opening_share > 0.2 else None,
+        delta_color="inverse",
+        help=f"Target: at most 20 %. The most common first three words: “{report.top_opening}”."
+        if repeated
+        else "No two captions open with the same three words.",
     )
     cols[3].metric(
         "Shared 3-grams",
         f"{report.shared_ngram_share:.0%}",
+        delta="above the 10 % target" if report.shared_ngram_share > 0.1 else None,
+        delta_color="inverse",
         help="Target: at most 10 % of word 3-grams found in at least a quarter of the captions.",
     )
     cols[4].metric("Duplicates", sum(len(g) for g in report.duplicates))
-    findings = ", ".join(f"{code}: {n}" for code, n in report.findings_by_type.items())
-    st.caption(f"Most common opening: “{md(report.top_opening)}” · findings: {md(findings or 'none')}")
     if report.count < FEW:
         st.caption(
             f"With {report.count} caption(s), every 3-gram is in at least a quarter of them: the variety "
             "figures mean more as the dataset grows."
         )
     for warning in report.warnings():
+        if "fact-check findings remain" in warning:
+            n = sum(report.findings_by_type.values())
+            warning = (
+                f"{n} fact-check finding{'s' if n != 1 else ''} in these captions: "
+                f"{findings_text(report.findings_by_type)}. See which items on the Browse page "
+                "(filter: with findings)."
+            )
         st.warning(md(warning), icon="⚠️")
 
 

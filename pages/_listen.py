@@ -8,10 +8,12 @@ from pages._ui import md
 ICON = {"matches": "🎧", "doubtful": "🤔", "mismatch": "⚠️"}
 
 
-def verdict_lines(verdict) -> str:
-    """'🎧 matches: tempo agrees …' or the reasons, one sentence each."""
+def verdict_lines(verdict, *, icon: bool = True) -> str:
+    """'🎧 matches: tempo agrees …' or the reasons, one sentence each; without the icon inside a
+    box that has it already (a double ⚠ otherwise)."""
     said = verdict.reasons if verdict.verdict != "matches" else verdict.agreements
-    return f"{ICON.get(verdict.verdict, '')} audio {verdict.verdict}" + (f": {md(' '.join(said))}" if said else "")
+    lead = f"{ICON.get(verdict.verdict, '')} " if icon else ""
+    return f"{lead}audio {verdict.verdict}" + (f": {md(' '.join(said))}" if said else "")
 
 
 def show_verdict(where, verdict) -> None:
@@ -19,9 +21,9 @@ def show_verdict(where, verdict) -> None:
     if verdict is None:
         return
     if verdict.verdict == "mismatch":
-        where.warning(verdict_lines(verdict) + " Saving will ask you to confirm.", icon="⚠️")
+        where.warning(verdict_lines(verdict, icon=False) + " Saving will ask you to confirm.", icon="⚠️")
     elif verdict.verdict == "doubtful":
-        where.info(verdict_lines(verdict), icon="🤔")
+        where.info(verdict_lines(verdict, icon=False), icon="🤔")
     else:
         where.caption(verdict_lines(verdict))
     for warning in verdict.warnings:

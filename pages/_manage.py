@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._ui import choose_artist_after_delete, local_time, made_from, md, user_errors
+from pages._ui import ask_first, choose_artist_after_delete, local_time, made_from, md, snippet, user_errors
 from trainmode.service import TrainMode
 
 DONE_KEY = "tm_manage_done"
@@ -69,7 +69,14 @@ def items_section(tm: TrainMode, artist: dict, rows: list[dict]) -> None:
         key="item_pick",
         format_func=lambda i: f"{by_id[i].get('audio_filename')} — {by_id[i]['status']}",
     )
-    if button_col.button("Delete item", help="The item, its audio and its caption file."):
+    chosen = by_id[pick]
+    lost = (
+        f"Delete item removes {md(chosen.get('audio_filename'))} ({chosen['status']}, saved"
+        + (f" by {md(chosen['created_by'])}" if chosen.get("created_by") else "")
+        + f" on {local_time(chosen['created_at'])}): its audio, its caption {md(snippet(chosen['prompt_text']))}"
+        " and its clips' captions. This cannot be undone."
+    )
+    if ask_first(button_col, "Delete item", "delete_item", lost, help="The item, its audio and its caption file."):
         with user_errors():
             tm.delete_item(artist, pick)
             done(f"Deleted {md(by_id[pick].get('audio_filename'))} and its files.")

@@ -12,12 +12,16 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from trainmode.errors import TrainModeError
 from trainmode.service import Settings, TrainMode, load_settings, log_file
 
 ARTIST_KEY = "tm_artist"  # non-widget key: survives page switches
 FLASH_KEY = "tm_artist_flash"
+THROUGH_APP_KEY = "tm_through_app"  # set by app.py on each run it makes
+PICKER_PAGE_KEY = "tm_picker_page"  # the page the artist picker was last drawn on
 BY_KEY = "tm_by"  # the name set in the sidebar (non-widget: survives page switches)
 OUTAGE_HINT = "Nothing was changed. Check the storage settings and the connection, then reload the page."
 ALWAYS_ESCAPED = set("\\`*[]<>$~|")
@@ -80,11 +84,28 @@ def show_supabase_checks() -> None:
     st.code("\n".join(check.line() for check in TrainMode.check_supabase(settings)), language=None)
 
 
+def leave_pages_folder_mode() -> None:
+    """Streamlit runs each file of a `pages/` folder beside app.py as a page of its own (its first
+    multipage mode) until app.py's st.navigation has run once in the server process: a deep link
+    as the first request after a start showed every helper module (ui, manage...) in the sidebar
+    and no wide layout. When this run did not go through app.py (it leaves THROUGH_APP_KEY), turn
+    that mode off, and on a session's first run (a page load: no click to lose) run again through
+    app.py: the same page, as its hash is its URL path in both modes."""
+    first_run = "tm_session_seen" not in st.session_state
+    st.session_state["tm_session_seen"] = True
+    if st.session_state.pop(THROUGH_APP_KEY, False):
+        return
+    PagesManager.uses_pages_directory = False
+    if first_run:
+        st.rerun()
+
+
 def run_page(title: str, body: Callable[[TrainMode, dict], None], *, library: bool = False) -> None:
     """Title, the door and the artist, then `body(tm, artist)`. A failure of the storage (or
     any TrainModeError) is one st.error with what to do, a bug is one st.error naming the log
     that holds its traceback; never Streamlit's redacted crash. The Library (`library=True`)
     shows the storage and can create artists."""
+    leave_pages_folder_mode()
     st.title(title)
     try:
         tm = train_mode(library=library)
@@ -212,10 +233,14 @@ def artist_picker(tm: TrainMode, *, allow_create: bool = False) -> dict | None:
     current = st.query_params.get("artist") or st.session_state.get(ARTIST_KEY)
     if current not in names:
         current = names[0] if names else None
-    if current and st.session_state.get("artist_select") != current:
+    ctx = get_script_run_ctx()
+    page = ctx.page_script_hash if ctx else ""
+    if current and (st.session_state.get("artist_select") != current or st.session_state.get(PICKER_PAGE_KEY) != page):
         # Set through the widget's key before it is drawn: the browser then shows it too (a new
-        # artist, back/forward, a pasted link); a changed `index` alone would not move it.
+        # artist, back/forward, a pasted link); a changed `index` alone would not move it. On
+        # another page the picker is a new widget that would start at the first artist (#29).
         st.session_state["artist_select"] = current
+    st.session_state[PICKER_PAGE_KEY] = page
     cols = st.columns([2, 2] if allow_create else [1])
     with cols[0]:
         choice = (
@@ -348,3 +373,33 @@ def bar_chart(title: str, frame, label: str, *, order_by: str | None = None, hor
         },
     }
     st.vega_lite_chart(frame, spec, width="stretch", height=max(200, 30 * len(frame)) if horizontal else 220)
+
+
+def snippet(text: str | None, words: int = 8) -> str:
+    """“The first words of a caption…”, to name what would be lost."""
+    cut = (text or "").split()
+    return "“" + " ".join(cut[:words]) + ("…" if len(cut) > words else "") + "”"
+
+
+def ask_first(where, label: str, key: str, lost: str | None, **button_args) -> bool:
+    """A button for a destructive action: the first click asks, naming what is lost (`lost`),
+    and only "Yes, <label>" does it; with nothing to lose (`lost` None) it acts at once. The
+    question shows where the page is at the call, the button in `where` (a row, the page)."""
+    asking = f"tm_ask_{key}"
+    if st.session_state.get(asking):
+        box = st.container(border=True)
+        box.warning(f"{lost} Go on?", icon="⚠️")
+        row = box.container(horizontal=True)
+        if row.button(f"Yes, {label[0].lower()}{label[1:]}", key=f"{key}_yes", type="primary"):
+            st.session_state.pop(asking, None)
+            return True
+        if row.button("Cancel", key=f"{key}_cancel"):
+            st.session_state.pop(asking, None)
+            st.rerun()
+        return False
+    if where.button(label, key=key, **button_args):
+        if not lost:
+            return True
+        st.session_state[asking] = True
+        st.rerun()
+    return False

@@ -36,10 +36,9 @@ def variant_box(tm: TrainMode, entry: QueueEntry, name: str, artist: dict, maste
     row = st.container(horizontal=True, vertical_alignment="center")
     size = f"{len([t for t in text.split(',') if t.strip()])} tags" if name == "tags" else f"{len(text.split())} words"
     row.caption(f"{RULES.get(name, 'a caption')} · {size}" + (" · ✅ this is the caption" if in_use else ""))
-    if row.button(
+    if not in_use and row.button(
         "Use as the caption",
         key=f"use_{name}_{entry.id}",
-        disabled=in_use,
         help="The caption is the text the model trains on; every variant is saved beside it.",
     ):
         tm.use_variant(entry, name, artist, master_schema)

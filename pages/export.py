@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._export_parts import captions_report, export_options, stage_text
-from pages._ui import eta, local_time, run_page, size_text, user_errors, who
+from pages._ui import ask_first, eta, local_time, md, run_page, size_text, user_errors, who
 from trainmode.service import TrainMode
 from trainmode.tables import items_frame
 
@@ -59,9 +59,13 @@ def export_buttons(tm: TrainMode, artist: dict, ready: list[dict], exported: lis
         result = run(artist, on_progress=on_progress, by=who(), **options)
         noun = "item" if result.item_count == 1 else "items"
         again = " as a new dataset" if everything else ""
+        row = {"id": result.export_id, "zip_path": result.zip_path, "status": "complete", "sha256": result.sha256}
+        rows, split = rows_text({**row, "item_count": result.item_count}, tm.export_contents(row))
+        empty = " The validation split is empty." if options.get("split") is not None and "no valid" in split else ""
         st.session_state[EXPORTED_KEY] = (
             result,
-            f"Exported {result.item_count} {noun}{again} ({size_text(result.bytes)}).",
+            f"Exported {result.item_count} {noun}{again} ({size_text(result.bytes)}): {result.format}, {rows}, "
+            f"{split}.{empty}",
         )
         st.rerun()  # the counts, the rows and the button show the export's effect
 
@@ -70,29 +74,54 @@ def last_export(tm: TrainMode) -> None:
     """The export just made (kept across the rerun that refreshed the page): message + download."""
     if done := st.session_state.pop(EXPORTED_KEY, None):
         result, message = done
-        st.success(message)
+        (st.warning if "validation split is empty" in message else st.success)(message)
         offer_download(tm, result.url, result.local_path, result.bytes, "download_new", result.zip_path)
 
 
-def history_frame(exports: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame.from_records(
-        [
+FORMAT_OF_ZIP = {"dataset.zip": "hf"}  # every other format's zip is dataset-<format>.zip
+
+
+def format_of(export: dict) -> str:
+    name = PurePosixPath(export["zip_path"]).name
+    return FORMAT_OF_ZIP.get(name, name.removeprefix("dataset-").removesuffix(".zip"))
+
+
+def rows_text(export: dict, contents: dict | None) -> tuple[str, str]:
+    """('4 clips of 2 items' or '2 tracks', '3 train / 1 valid' or 'no split'), from the zip when known."""
+    items = f"{export['item_count']} item{'s' if export['item_count'] != 1 else ''}"
+    if contents is None:
+        return items, "?"
+    kind = "clips" if contents["clips"] else "tracks"
+    rows = f"{contents['rows']} {kind} of {items}" if contents["clips"] else f"{contents['rows']} {kind}"
+    split = f"{contents['train']} train / {contents['valid']} valid" if contents["valid"] else "no validation split"
+    return rows, split
+
+
+def history_frame(tm: TrainMode, exports: list[dict]) -> pd.DataFrame:
+    records = []
+    for e in exports:
+        rows, split = rows_text(e, tm.export_contents(e))
+        records.append(
             {
                 "when": local_time(e["created_at"]),
-                "file": PurePosixPath(e["zip_path"]).name,
-                "status": e["status"],
-                "items": e["item_count"],
-                "size": size_text(e["bytes"]),
                 "by": e.get("created_by") or "",
+                "format": format_of(e),
+                "rows": rows,
+                "split": split,
+                "size": size_text(e["bytes"]),
+                "status": e["status"],
                 "error": e.get("error") or "",
             }
-            for e in exports
-        ]
+        )
+    return pd.DataFrame.from_records(records)
+
+
+def export_label(tm: TrainMode, export: dict) -> str:
+    rows, split = rows_text(export, tm.export_contents(export))
+    by = f" by {export['created_by']}" if export.get("created_by") else ""
+    return (
+        f"{local_time(export['created_at'])}{by} — {format_of(export)}, {rows}, {split}, {size_text(export['bytes'])}"
     )
-
-
-def export_label(export: dict) -> str:
-    return f"{local_time(export['created_at'])} — {export['item_count']} items, {size_text(export['bytes'])}"
 
 
 def past_exports(tm: TrainMode, artist: dict) -> None:
@@ -101,23 +130,72 @@ def past_exports(tm: TrainMode, artist: dict) -> None:
     if not exports:
         st.info("No exports yet.")
         return
-    st.dataframe(history_frame(exports), hide_index=True, width="stretch")
+    st.dataframe(history_frame(tm, exports), hide_index=True, width="stretch")
     done = [e for e in exports if e["status"] != "building"]
     if not done:
         return
     by_id = {e["id"]: e for e in done}
-    pick = st.selectbox("A past export", list(by_id), format_func=lambda i: export_label(by_id[i]))
+    pick = st.selectbox("A past export", list(by_id), format_func=lambda i: export_label(tm, by_id[i]))
     chosen = by_id[pick]
     row = st.container(horizontal=True)
     if chosen["status"] == "complete" and row.button("Prepare download"):
         with user_errors():
             url, local = tm.export_download(chosen)
             offer_download(tm, url, local, chosen["bytes"], "download_past", chosen["zip_path"])
-    if row.button("Delete this export", help="Its zip goes; its items become ready to export again."):
+    lost = (
+        f"Delete this export removes the export of {md(export_label(tm, chosen))}: its zip "
+        f"{md(PurePosixPath(chosen['zip_path']).name)} goes, and its {chosen['item_count']} items that are "
+        "still marked exported by it become ready to export again."
+    )
+    if ask_first(row, "Delete this export", "delete_export", lost, help="Its zip goes; its items become ready again."):
         with user_errors():
             tm.delete_export(artist, pick)
-            st.session_state[DELETED_KEY] = f"Deleted the export of {export_label(chosen)}."
+            st.session_state[DELETED_KEY] = f"Deleted the export of {md(export_label(tm, chosen))}."
             st.rerun()
+
+
+def clips_option() -> dict:
+    """Whole tracks, or each item's section clips as the rows (docs/clips.md)."""
+    modes = {
+        "none": "Whole tracks",
+        "sections": "Section clips: one per arrangement section",
+        "windows": "Window clips: at most 30 s each, inside the sections",
+    }
+    mode = st.radio(
+        "Rows",
+        list(modes),
+        format_func=modes.get,
+        key="export_clips",
+        horizontal=True,
+        help="Clips carry the captions reviewed in the Library or on the Train page (Section clips); "
+        "clips without a reviewed caption get one written from what plays in them.",
+    )
+    return {"clips": mode}
+
+
+def split_preview(tm: TrainMode, ready: list[dict], exported: list[dict], options: dict) -> None:
+    """Where the held-out items land, before exporting: an empty validation split is said (#29)."""
+    if options.get("split") is None or not (ready or exported):
+        return
+    for label, items in (("Export", ready), ("Re-export all", ready + exported)):
+        if not items:
+            continue
+        sides = tm.split_counts(items, options["split"])
+        if not sides["train"]:
+            st.warning(
+                f"{label} would be refused: none of its {len(items)} items falls on the training side at a "
+                f"train share of {options['split']:.2f}. Raise the share or export without a split.",
+                icon="⚠️",
+            )
+        elif not sides["valid"]:
+            st.warning(
+                f"{label} would leave the validation split empty: none of its {len(items)} items falls on the "
+                f"validation side at a train share of {options['split']:.2f}. Lower the share, add items, "
+                "or export without a split.",
+                icon="⚠️",
+            )
+        else:
+            st.caption(f"{label}: {sides['train']} items to train on, {sides['valid']} held out for validation.")
 
 
 def page(tm: TrainMode, artist: dict) -> None:
@@ -128,7 +206,9 @@ def page(tm: TrainMode, artist: dict) -> None:
     if ready:
         st.dataframe(items_frame(ready), hide_index=True, width="stretch")
     captions_report(tm, artist)
-    export_buttons(tm, artist, ready, exported, export_options(tm))
+    options = {**export_options(tm), **clips_option()}
+    split_preview(tm, ready, exported, options)
+    export_buttons(tm, artist, ready, exported, options)
     last_export(tm)
     if message := st.session_state.pop(DELETED_KEY, None):
         st.success(message)

@@ -90,6 +90,8 @@ def sets_section(rows: list[dict]) -> None:
         width="stretch",
         column_config={
             "bpm": st.column_config.NumberColumn("BPM", format="%.1f"),
+            "key": st.column_config.TextColumn("key", width=100),  # auto width cut "F# major"
+            "meter": st.column_config.TextColumn("meter", width=70),
             "length_s": st.column_config.TextColumn("length"),
             "parse_id": None,
         },
@@ -162,7 +164,13 @@ def profile_buttons(tm: TrainMode, artist: dict, rows: list[dict], text: str, de
         problem = str(exc)
         st.error(md(problem))
     buttons = st.container(horizontal=True)
-    if buttons.button("Save profile", type="primary", disabled=problem is not None):
+    empty = text.strip() in ("", "{}")
+    if buttons.button(
+        "Save profile",
+        type="primary",
+        disabled=problem is not None or empty,
+        help="Write the profile (or derive it from the sets) first." if empty else None,
+    ):
         with user_errors():
             tm.save_master_schema(artist, parse_master_schema(text))
             st.success("Profile saved.")

@@ -1,16 +1,32 @@
 """Train: pair many MP3s with their sets, generate captions, review them, save."""
 
+import time
+
 import streamlit as st
 
 from pages._clips import clips_panel
 from pages._listen import show_entry_sound, show_verdict
-from pages._ui import clock, local_time, made_from, md, run_page, summary_label, user_errors, who
+from pages._ui import (
+    ask_first,
+    clock,
+    eta,
+    local_time,
+    made_from,
+    md,
+    run_page,
+    snippet,
+    summary_label,
+    user_errors,
+    who,
+)
 from pages._variants import show_findings, variant_editor
 from trainmode.service import QueueEntry, TrainMode, counts, progress, recover, saveable
 
 QUEUE_KEY = "tm_queue"  # non-widget keys: they survive page switches and reruns
 PROBES_KEY = "tm_probes"  # upload file_id -> MeasuredUpload (info, analysis or error): once, not every rerun
 FLASH_KEY = "tm_train_flash"
+REFRESHED_KEY = "tm_refreshed"  # entries this run's pull replaced with someone else's newer version
+NOTES_KEY = "tm_queue_notes"  # what was refused because someone else changed it first
 NO_SET = ""
 BADGE = {
     "pending": "⏳ pending",
@@ -28,9 +44,22 @@ def measure(tm: TrainMode, uploads) -> list:
     probes = st.session_state.setdefault(PROBES_KEY, {})
     new = [u for u in uploads if u.file_id not in probes]
     if new:
-        with st.spinner(f"Listening to {len(new)} file(s): tempo, key, loudness…"):
-            for upload, measured in zip(new, tm.measure_uploads([(u.name, u) for u in new]), strict=True):
+        with st.status(f"Listening to {len(new)} file(s): tempo, key, loudness…", expanded=True) as status:
+            bar, lines, started, finished = st.progress(0.0), [st.empty() for _ in new], time.monotonic(), []
+            for line, upload in zip(lines, new, strict=True):
+                line.caption(f"⏳ {md(upload.name)}")
+
+            def done(index: int) -> None:  # per file, as each one is heard (#29)
+                finished.append(index)
+                lines[index].caption(f"✅ {md(new[index].name)} · {time.monotonic() - started:.1f} s")
+                bar.progress(
+                    len(finished) / len(new),
+                    text=f"{len(finished)}/{len(new)} heard{eta(started, len(finished), len(new))}",
+                )
+
+            for upload, measured in zip(new, tm.measure_uploads([(u.name, u) for u in new], done), strict=True):
                 probes[upload.file_id] = measured
+            status.update(label=f"Listened to {len(new)} file(s).", state="complete", expanded=False)
     return [probes[u.file_id] for u in uploads]
 
 
@@ -74,16 +103,28 @@ def pick_row(tm: TrainMode, upload, heard, pairing, sets: dict[str, dict]) -> tu
         label_visibility="collapsed",
     )
     heading.markdown(f"{'✅' if chosen else '❔'} **{md(upload.name)}**{length}")
-    reason = pairing.reason if chosen == pairing.parse_id else "picked by hand"
-    why = pairing.why_for(chosen) if chosen else pairing.why
-    set_col.caption(md(reason if chosen else pairing.reason) + (f" · {md(why)}" if why else ""))
+    set_col.caption(pairing_hint(pairing, chosen, sets))
     if not chosen:
         return None
+    reason = pairing.reason if chosen == pairing.parse_id else "picked by hand"
     if heard.analysis is not None:
         show_verdict(set_col, tm.audio_verdict(heard.analysis, sets[chosen]))
     elif mismatch := tm.length_mismatch(info, sets[chosen]):
         set_col.warning(md(mismatch), icon="⏱️")
     return upload, chosen, heard, reason
+
+
+def pairing_hint(pairing, chosen: str, sets: dict[str, dict]) -> str:
+    """Why this set, and how its length and tempo compare: always about the set in the box, and
+    with no set chosen, about the closest one by its name (#29: not a set the user never chose)."""
+    if chosen:
+        reason = pairing.reason if chosen == pairing.parse_id else "picked by hand"
+        why = pairing.why_for(chosen)
+        return md(reason) + (f" · {md(why)}" if why else "")
+    closest = pairing.candidates[0] if pairing.candidates and pairing.why else None
+    return md(pairing.reason) + (
+        f" · closest: {md(sets[closest]['als_filename'])} ({md(pairing.why)})" if closest in sets else ""
+    )
 
 
 def add_tracks(tm: TrainMode, artist: dict, rows: list[dict], sets: dict[str, dict], queue: list) -> None:
@@ -176,19 +217,37 @@ def caption_editor(tm: TrainMode, entry: QueueEntry, artist: dict, master_schema
     variant_editor(tm, entry, artist, master_schema)
 
 
+def hand_edits(entry: QueueEntry) -> str | None:
+    """What Regenerate would throw away: the caption or variants as edited by hand (None: nothing)."""
+    variants = entry.generated is not None and entry.variants != dict(entry.generated.variants)
+    if not entry.edited and not variants:
+        return None
+    what = " and ".join(w for w, on in (("the caption", entry.edited), ("the variants", variants)) if on)
+    return f"Regenerate replaces {what} you edited by hand ({md(snippet(entry.caption))})."
+
+
+def removal(entry: QueueEntry) -> str:
+    kept = f", with its caption {md(snippet(entry.caption))}" if entry.caption else ""
+    return f"Remove takes {md(entry.audio_name)} off the queue for everyone on this artist{kept}; it was not saved."
+
+
 def actions(tm: TrainMode, entry: QueueEntry, artist: dict, queue: list) -> None:
     key, state = entry.id, entry.state
     row = st.container(horizontal=True)
-    if state in ("pending", "review") and row.button(
-        "Generate" if state == "pending" else "Regenerate", key=f"gen_{key}"
+    if (
+        state in ("pending", "review")
+        and ask_first(row, "Generate" if state == "pending" else "Regenerate", f"gen_{key}", hand_edits(entry))
+        and not refused(entry)
     ):
         with user_errors():
             tm.generate_entries([entry], artist)
             st.rerun()
+    unconfirmed = bool(entry.needs_confirmation) and not entry.confirmed
     if (
         state == "review"
         and entry.item_id
-        and row.button("Update its caption", key=f"update_{key}", type="primary", disabled=entry.blocked)
+        and row.button("Update its caption", key=f"update_{key}", type="primary", disabled=entry.blocked or unconfirmed)
+        and not refused(entry)
     ):
         with user_errors():
             tm.update_entry_caption(entry, artist)
@@ -200,16 +259,17 @@ def actions(tm: TrainMode, entry: QueueEntry, artist: dict, queue: list) -> None
             "Save",
             key=f"save_{key}",
             type="primary",
-            disabled=entry.blocked or (bool(entry.needs_confirmation) and not entry.confirmed),
+            disabled=entry.blocked or unconfirmed,
         )
+        and not refused(entry)
     ):
         tm.save_entries([entry], artist)
         st.rerun()
-    if state == "failed" and row.button("Retry", key=f"retry_{key}"):
+    if state == "failed" and row.button("Retry", key=f"retry_{key}") and not refused(entry):
         with user_errors():
             tm.retry_entries([entry], artist)
             st.rerun()
-    if state != "saved" and row.button("Remove", key=f"remove_{key}"):
+    if state != "saved" and ask_first(row, "Remove", f"remove_{key}", removal(entry)) and not refused(entry):
         tm.remove_entry(queue, key)
         st.rerun()
 
@@ -233,7 +293,7 @@ def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, master_schema: di
             )
         elif entry.state == "review" and entry.needs_confirmation:
             st.warning(
-                "Needs your confirmation before saving:\n\n"
+                f"Needs your confirmation before {'updating the saved caption' if entry.item_id else 'saving'}:\n\n"
                 + "\n".join(f"- {md(reason)}" for reason in entry.needs_confirmation)
             )
 
@@ -243,53 +303,71 @@ def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, master_schema: di
             st.session_state[f"confirm_{entry.id}"] = entry.confirmed
             st.checkbox("Save anyway", key=f"confirm_{entry.id}", on_change=keep_confirmation)
         if entry.item_id:
-            clips_panel(tm, artist, entry.item_id)
+            clips_panel(tm, artist, entry.item_id, scope=entry.id)
         actions(tm, entry, artist, queue)
 
 
-def restore_queue(tm: TrainMode, artist: dict, queue: list) -> None:
-    """Once per session and artist: sweep week-old drafts, and bring back this artist's queue
-    from the store (a reload, a closed tab, another browser) unless it is here already."""
+def sync_in(tm: TrainMode, artist: dict, queue: list) -> None:
+    """At the start of each run: the artist's queue as stored (a reload, a closed tab, another
+    browser, a colleague's changes). The first time in a session, week-old drafts are swept."""
     if not st.session_state.get("tm_drafts_swept"):
         st.session_state["tm_drafts_swept"] = True
         tm.sweep_drafts()
-    loaded = st.session_state.setdefault("tm_drafts_loaded", set())
-    if artist["id"] in loaded:
-        return
-    loaded.add(artist["id"])
-    if any(e.artist_id == artist["id"] for e in queue):
-        return
-    entries, when = tm.restore_draft(artist)
-    queue.extend(entries)
-    st.session_state[f"tm_draft_fp_{artist['id']}"] = tm.draft_fingerprint(entries)
-    if entries:
+    key = f"tm_sync_{artist['id']}"
+    first = key not in st.session_state
+    synced = st.session_state.setdefault(key, tm.queue_sync())
+    refreshed, notes = tm.pull_queue(artist, queue, synced)
+    st.session_state[REFRESHED_KEY] = refreshed
+    st.session_state.setdefault(NOTES_KEY, []).extend(notes)
+    restored = sum(e.artist_id == artist["id"] for e in queue)
+    if first and restored:
         st.session_state[FLASH_KEY] = (
-            f"Restored the queue as you left it on {local_time(when)} "
-            f"({len(entries)} track{'s' if len(entries) != 1 else ''})."
+            f"Restored the queue as you left it on {local_time(synced.updated_at)} "
+            f"({restored} track{'s' if restored != 1 else ''})."
         )
 
 
-def keep_draft(tm: TrainMode, artist: dict, queue: list) -> None:
-    """Write the artist's queue to the store when it changed (after every action's rerun)."""
-    mine = [e for e in queue if e.artist_id == artist["id"]]
-    key = f"tm_draft_fp_{artist['id']}"
-    fingerprint = tm.draft_fingerprint(mine)
-    if st.session_state.get(key) != fingerprint:
-        with user_errors("The queue could not be kept for a reload: "):
-            tm.save_draft(artist, mine, who())
-            st.session_state[key] = fingerprint
+def sync_out(tm: TrainMode, artist: dict, queue: list) -> None:
+    """At the end of each run: what this session changed, stored entry by entry; an entry someone
+    else changed first is refused, said at once, and shown as they left it."""
+    synced = st.session_state[f"tm_sync_{artist['id']}"]
+    st.session_state.pop(NOTES_KEY, None)  # shown in this run, which got this far: not again
+    with user_errors("The queue could not be kept for a reload: "):
+        if notes := tm.push_queue(artist, queue, synced, who()):
+            st.session_state[NOTES_KEY] = notes
+            st.rerun()
+
+
+def show_notes() -> None:
+    """Kept until a run ends (sync_out): a click's rerun would otherwise lose them unseen."""
+    for note in st.session_state.get(NOTES_KEY, []):
+        st.warning(md(note), icon="👥")
+
+
+def refused(entry: QueueEntry) -> bool:
+    """A click on an entry someone else changed since this tab showed it is not carried out."""
+    if entry.id in st.session_state.get(REFRESHED_KEY, set()):
+        st.warning(f"{md(entry.audio_name)} was changed by someone else: look at it again, then act.", icon="👥")
+        return True
+    return False
 
 
 def discard_button(tm: TrainMode, artist: dict, queue: list, mine: list[QueueEntry]) -> None:
-    if st.button(
+    unsaved = [e for e in mine if e.state != "saved"]
+    written = sum(bool(e.caption) for e in unsaved)
+    lost = (
+        f"Discard takes all {len(mine)} tracks off the queue for everyone on {md(artist['name'])}: "
+        f"{len(unsaved)} not saved" + (f", {written} of them with a caption" if written else "") + "."
+    )
+    if ask_first(
+        st,
         "Discard the queue",
-        key="discard_queue",
+        "discard_queue",
+        lost if unsaved else None,
         help="Removes every track of this queue, here and in the draft kept for a reload.",
     ):
         for entry in list(mine):
             tm.remove_entry(queue, entry.id)
-        tm.discard_draft(artist)
-        st.session_state[f"tm_draft_fp_{artist['id']}"] = tm.draft_fingerprint([])
         st.rerun()
 
 
@@ -303,9 +381,9 @@ def page(tm: TrainMode, artist: dict) -> None:
     if not rows:
         st.info("This artist has no sets yet: import .als files on the Library page.")
         return
-    restore_queue(tm, artist, queue)
+    sync_in(tm, artist, queue)
     queue_page(tm, artist, queue, rows)
-    keep_draft(tm, artist, queue)
+    sync_out(tm, artist, queue)
 
 
 def queue_page(tm: TrainMode, artist: dict, queue: list, rows: list[dict]) -> None:
@@ -313,6 +391,7 @@ def queue_page(tm: TrainMode, artist: dict, queue: list, rows: list[dict]) -> No
     recover(mine)
     if flash := st.session_state.pop(FLASH_KEY, None):
         (st.warning if "not added" in flash else st.info)(flash)
+    show_notes()
     add_tracks(tm, artist, rows, made_from("sets_by_id", rows, sets_by_id), queue)
     if not mine:
         st.info("The queue is empty: upload MP3s above and add them.")

@@ -258,6 +258,7 @@ def test_artist_in_the_url_queue_over_a_reload_delete_and_re_export(server, page
     files = [store.local_path(item["audio_path"]), store.local_path(item["prompt_path"])]
     assert all(f.exists() for f in files)
     page.get_by_role("button", name="Delete item").click()
+    page.get_by_role("button", name="Yes, delete item").click()  # it asks first (#29)
     see(page, "and its files.")
     assert not any(f.exists() for f in files) and store.get_item(item["id"]) is None
     store.close()

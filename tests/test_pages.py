@@ -166,7 +166,10 @@ def test_generate_all_fail_retry_remove_and_save_all(artist_with_sets, demo_file
 
     spilled = queue(at)[2].audio_path
     [b for b in at.button if b.label == "Remove"][2].click()
-    at.run()
+    at.run()  # asks first, naming what goes (#29)
+    assert Path(spilled).exists() and len(queue(at)) == 3
+    assert any("Remove takes neon_pulse.mp3 off the queue" in w.value for w in at.warning)
+    click(at, "Yes, remove")
     assert not Path(spilled).exists()
     assert [e.audio_name for e in queue(at)] == ["night_drive.mp3", "sunrise_waltz.mp3"]
 
@@ -200,7 +203,13 @@ def test_regenerate_replaces_an_edited_caption(artist_with_sets, demo_files):
     at.text_area[0].input("My own words.")
     at.run()
     assert "edited" in next(c.value for c in at.caption if "words" in c.value)
+    click(at, "Regenerate")  # asks first: the hand edit would go (#29)
+    assert at.text_area[0].value == "My own words."
+    assert any("Regenerate replaces the caption you edited by hand (“My own words.”)" in w.value for w in at.warning)
+    click(at, "Cancel")
+    assert at.text_area[0].value == "My own words." and not any("Regenerate replaces" in w.value for w in at.warning)
     click(at, "Regenerate")
+    click(at, "Yes, regenerate")
     assert at.text_area[0].value == generated
     assert "edited" not in next(c.value for c in at.caption if "words" in c.value)
 

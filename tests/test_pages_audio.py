@@ -19,6 +19,7 @@ def test_a_render_at_another_tempo_is_flagged_at_pairing_and_needs_a_confirmatio
     goto(at, "train")
     upload(at, [club_renders["fast"]], names=["club.mp3"])  # the set's name, the wrong render
     [flag] = [w.value for w in at.warning if "audio mismatch" in w.value]
+    assert flag.startswith("audio mismatch")  # the box has the ⚠ icon: not a second one in its text (#29)
     assert re.search(r"runs at 1(39|40)(\.\d)? BPM, the set at 128", flag)  # shown before anything is queued
     click(at, "Add to queue")
     click(at, "Generate")

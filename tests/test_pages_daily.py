@@ -173,6 +173,10 @@ def test_an_edited_caption_for_audio_saved_before_is_never_silently_lost(artist_
     assert badges(at) == ["👀 review"]  # not "✅ saved" while the store keeps the old text
     assert any("already saved, with another caption" in i.value for i in at.info)
     assert not [b for b in at.button if b.label == "Save"]
+    click(at, "Update its caption")  # a short caption: the same confirmation Save asks for (#29)
+    assert badges(at) == ["👀 review"] and any("before updating the saved caption" in w.value for w in at.warning)
+    at.checkbox(key=f"confirm_{queue(at)[0].id}").check()
+    at.run()
     click(at, "Update its caption")
     assert badges(at) == ["✅ saved"]
     [item] = store.list_items(store.find_artist("Ada")["id"])
@@ -189,10 +193,14 @@ def test_re_export_all_and_a_readable_exports_history_with_delete(artist_with_se
     click(at, "Re-export all")
     assert any("Exported 2 items as a new dataset" in s.value for s in at.success)
     history = at.dataframe[-1].value
-    assert len(history) == 2 and history["items"].tolist() == [2, 2]
+    assert len(history) == 2 and history["rows"].tolist() == ["2 tracks", "2 tracks"]
+    assert history["format"].tolist() == ["hf", "hf"] and history["split"].tolist() == ["no validation split"] * 2
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d( UTC)?", w) for w in history["when"])  # no raw ISO
     assert "None" not in history.to_string() and all(s.endswith("KiB") or s.endswith("MiB") for s in history["size"])
-    click(at, "Delete this export")
+    click(at, "Delete this export")  # asks first, naming the export (#29)
+    assert len(store.list_exports(store.find_artist("Ada")["id"])) == 2
+    assert any("removes the export of" in w.value and "hf, 2 tracks" in w.value for w in at.warning)
+    click(at, "Yes, delete this export")
     assert any("Deleted the export" in s.value for s in at.success)
     assert len(store.list_exports(store.find_artist("Ada")["id"])) == 1
 
@@ -211,7 +219,10 @@ def test_the_library_deletes_an_item_with_its_files_and_a_set_only_with_its_item
     assert any("Saved items (2)" in h.value for h in at.subheader)
     next(s for s in at.selectbox if s.label == "Saved item").select(first["id"])
     at.run()
-    click(at, "Delete item")
+    click(at, "Delete item")  # asks first, naming the item (#29)
+    assert len(store.list_items(ada["id"])) == 2
+    assert any(f"Delete item removes {first['audio_filename']}" in w.value for w in at.warning)
+    click(at, "Yes, delete item")
     assert [i["id"] for i in store.list_items(ada["id"])] == [second["id"]]
     assert store.local_path(first["audio_path"]) is None or not store.local_path(first["audio_path"]).exists()
     pick = next(s for s in at.selectbox if s.label == "Set")

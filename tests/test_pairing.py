@@ -147,3 +147,23 @@ def test_a_paired_set_gets_the_verdict_of_its_audio():
     [same, wrong] = pair_uploads([("night_drive.mp3", 200.0)] * 2, sets, [heard(200.0, 128.2), heard(200.0, 140.0)])
     assert same.verdict.verdict == "matches" and wrong.verdict.verdict == "mismatch"
     assert wrong.parse_id == "nd" and wrong.verdict.reasons == ("The audio runs at 140 BPM, the set at 128.",)
+
+
+def test_a_render_pairs_with_a_set_stored_with_a_prefix():
+    """Sets imported from a collection keep its prefix ('owner__pack__name.als'): the render is
+    named after the set's own name (#29)."""
+    from trainmode.train.pairing import pair_uploads as pair
+
+    rows = [
+        {"parse_id": "a", "als_filename": "Sonic__pack__live8-patch-markers-auto.als", "seconds": 60.0},
+        {"parse_id": "b", "als_filename": "Sonic__pack__live8-patch-markers.als", "seconds": 60.0},
+    ]
+    [pairing] = pair([("live8-patch-markers-auto.mp3", 61.0)], rows)
+    assert pairing.parse_id == "a" and pairing.reason == "same name"
+
+
+def test_a_tempo_close_enough_is_approximately_not_equal():
+    from trainmode.audio.analysis.rank import _tempo
+
+    assert _tempo(172.0, 174.0)[1] == "tempo 172 ≈ 174 BPM"  # was "172 = 174"
+    assert _tempo(128.2, 128.0)[1] == "tempo 128 = 128 BPM"

@@ -19,6 +19,7 @@ helpers they may use.
 from __future__ import annotations
 
 import logging
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -31,9 +32,10 @@ from trainmode.captions.report import artist_report
 from trainmode.captions.writers import get_writer
 from trainmode.clips import review as clip_review
 from trainmode.config import Settings, load_settings
-from trainmode.errors import WriterError
+from trainmode.errors import NotFoundError, WriterError
 from trainmode.export import formats
 from trainmode.export.build import ExportProgress, ExportResult, ProgressFn, export_dataset
+from trainmode.export.rows import split_of
 from trainmode.ops.doctor import doctor_command, sweep_at_startup
 from trainmode.ops.logs import log_file, setup_logging
 from trainmode.sets import importing as library
@@ -41,12 +43,14 @@ from trainmode.sets.importing import ImportResult
 from trainmode.sets.profile import EXAMPLE_MASTER_SCHEMA, derive_master_schema, parse_master_schema
 from trainmode.store import Store, open_store
 from trainmode.store.reads import ReadCache
+from trainmode.tables import browse_row, zip_contents, zip_rows
 from trainmode.train import drafts, work_queue
 from trainmode.train import items as deleting
 from trainmode.train.pairing import Pairing, SetIndex, pair_uploads
 from trainmode.train.save import SaveRequest, SaveResult, item_caption, save_item
 from trainmode.train.work_queue import Progress, QueueEntry, counts, progress, recover, saveable
 
+SIDECAR_CHARS = 4000  # of a sidecar shown on the Browse page
 __all__ = [
     "TrainMode",
     "Settings",
@@ -83,6 +87,7 @@ class TrainMode:
         self.store, self.settings = store, settings
         self.reads = ReadCache(store)  # what pages read on every rerun, until a write changes it
         self._pair_index: tuple[list[dict], SetIndex] | None = None
+        self._contents: dict[tuple, dict] = {}  # (export id, sha256) -> what its zip holds
         try:
             self.log_path: Path | None = setup_logging(settings.data_dir)
         except OSError as exc:  # a read-only data dir still works; tracebacks then go to stderr only
@@ -216,9 +221,12 @@ class TrainMode:
         """Where beat 0 of the arrangement is in the item's render (seconds of lead-in); every cut moves."""
         return clip_review.set_offset(self.store, item, offset_s)
 
-    def save_clips(self, item: dict, clips: list[dict], mode: str = "sections") -> list[dict]:
-        """Store an item's reviewed clips (edited or dropped captions); the export uses them."""
-        return clip_review.save_reviewed(self.store, item, clips, mode)
+    def save_clips(
+        self, item: dict, clips: list[dict], mode: str = "sections", artist: dict | None = None
+    ) -> list[dict]:
+        """Store an item's reviewed clips (edited or dropped captions, each fact-checked; a URL,
+        path or the `artist`'s name refuses them all); the export uses them."""
+        return clip_review.save_reviewed(self.store, item, clips, mode, artist["name"] if artist else None)
 
     def save(self, artist: dict, set_row: dict, request: SaveRequest) -> SaveResult:
         """Save one item; ConfirmationRequired for findings or an audio `mismatch` unless `request.confirm`."""
@@ -272,10 +280,15 @@ class TrainMode:
         """Probe an MP3 once (SHA-256, duration); AudioError names what a non-MP3 really is."""
         return probe_mp3(upload, name=name)
 
-    def measure_uploads(self, uploads: list[tuple[str, BinaryIO | bytes | str | Path]]) -> list[MeasuredUpload]:
+    def measure_uploads(
+        self,
+        uploads: list[tuple[str, BinaryIO | bytes | str | Path]],
+        on_done: Callable[[int], None] | None = None,
+    ) -> list[MeasuredUpload]:
         """Probe each upload and listen to the valid ones, in parallel: one `MeasuredUpload` (info,
-        analysis or the error) per upload, in order, for `pair_measured` and `add_to_queue` to reuse."""
-        return measure_uploads(uploads, self.store.temp_dir())
+        analysis or the error) per upload, in order, for `pair_measured` and `add_to_queue` to reuse;
+        `on_done(index)` as each one is done (a page's per-file progress)."""
+        return measure_uploads(uploads, self.store.temp_dir(), on_done=on_done)
 
     def pair(
         self,
@@ -364,7 +377,10 @@ class TrainMode:
         self.save_entries(again, artist, on_progress=on_progress)
 
     def update_entry_caption(self, entry: QueueEntry, artist: dict) -> None:
-        """An entry whose MP3 was saved before: its caption replaces the saved one."""
+        """An entry whose MP3 was saved before: its caption replaces the saved one, once confirmed
+        when it has findings (else `entry.needs_confirmation` is set and nothing changes)."""
+        if not work_queue.confirmed_for_update(entry):
+            return
         item = self.update_caption(artist, entry.item_id, entry.caption)
         work_queue.caption_updated(entry, item)
 
@@ -406,6 +422,26 @@ class TrainMode:
     @staticmethod
     def draft_fingerprint(entries: list[QueueEntry]) -> str:
         return drafts.fingerprint(entries)
+
+    # ---- one artist's queue shared by a team (#29): per-entry versions, trainmode/train/drafts.py ----
+    @staticmethod
+    def queue_sync() -> drafts.Synced:
+        """What one session knows of the stored queue; hand the same object to pull_queue and push_queue."""
+        return drafts.Synced()
+
+    def pull_queue(self, artist: dict, queue: list[QueueEntry], synced: drafts.Synced) -> tuple[set[str], list[str]]:
+        """The artist's entries in `queue` brought up to the stored queue (others' changes, removals and
+        new entries; a change made here to an entry someone else changed is dropped): (ids refreshed, notes)."""
+        return drafts.pull(
+            self.store, artist, queue, synced, lambda p: self.set_summary(artist, p), self.master_schema(artist)
+        )
+
+    def push_queue(
+        self, artist: dict, queue: list[QueueEntry], synced: drafts.Synced, by: str | None = None
+    ) -> list[str]:
+        """Store the entries this session changed or removed, each only if nobody changed it first
+        (compare-and-set); returns notes on what was refused."""
+        return drafts.push(self.store, artist, queue, synced, by)
 
     def _sets_of(self, artist: dict, entries: list[QueueEntry]) -> dict[str, dict]:
         return {e.parse_id: row for e in entries if (row := self.set_summary(artist, e.parse_id))}
@@ -462,6 +498,79 @@ class TrainMode:
         """(URL or path to hand the user, the zip's local file if the backend keeps one)."""
         path = export["zip_path"]
         return self.store.blob_url(path, self.settings.signed_url_expiry_s), self.store.local_path(path)
+
+    # ---- what the Export page tells apart (#29) ---------------------------------------------
+    @staticmethod
+    def split_counts(items: list[dict], split: float | None) -> dict[str, int]:
+        """How many of `items` an export with this train share puts on each side: {train, valid}."""
+        sides = [split_of(i["id"], split) for i in items]
+        return {"train": sides.count("train"), "valid": sides.count("valid")}
+
+    def export_contents(self, export: dict) -> dict | None:
+        """Rows (clips or tracks) and the split of a complete export, read from its zip's directory
+        (trainmode.tables.zip_contents) once per export; None when the zip is not on this machine."""
+        local = self.store.local_path(export["zip_path"]) if export.get("status") == "complete" else None
+        if local is None or not local.is_file():
+            return None
+        key = (export["id"], export.get("sha256"))
+        if key not in self._contents:
+            with zipfile.ZipFile(local) as zf:
+                self._contents[key] = zip_contents(zf.namelist())
+        return self._contents[key]
+
+    # ---- browsing the dataset (pages/browse.py, #29) -----------------------------------------
+    def browse_items(self, artist: dict) -> tuple[list[dict], dict[str, dict]]:
+        """(each item's browse_row, the whole items by id), made once until a write changes the items:
+        the Browse page filters and pages through thousands of them on every rerun."""
+        return self.reads.call("training_items", self._browse_items, artist["id"])
+
+    def _browse_items(self, artist_id: str) -> tuple[list[dict], dict[str, dict]]:
+        items = self.store.list_items(artist_id)
+        return [browse_row(i) for i in items], {i["id"]: i for i in items}
+
+    def export_rows(self, export: dict, offset: int, limit: int) -> tuple[list[dict], int] | None:
+        """A page of a complete export's rows as the trainer reads them: [{audio, split, sidecars:
+        {name: text}}] and how many rows there are; None when its zip is not on this machine."""
+        local = self.store.local_path(export["zip_path"]) if export.get("status") == "complete" else None
+        if local is None or not local.is_file():
+            return None
+        with zipfile.ZipFile(local) as zf:
+            rows = zip_rows(zf.namelist())
+            page = [
+                {**r, "sidecars": {n: zf.read(n)[:SIDECAR_CHARS].decode("utf-8", "replace") for n in r["sidecars"]}}
+                for r in rows[offset : offset + limit]
+            ]
+        return page, len(rows)
+
+    def export_member(self, export: dict, name: str) -> bytes:
+        """One file of a local export's zip (a row's audio, for a player)."""
+        with zipfile.ZipFile(self.store.local_path(export["zip_path"])) as zf:
+            return zf.read(name)
+
+    def recaption_clips(self, artist: dict, item_id: str, mode: str = "sections") -> list[dict]:
+        """A saved item's clip captions written again by the writer from what plays in each clip
+        (edits and drops undone) and stored, through the same rules as reviewed ones."""
+        item = self.store.get_item(item_id)
+        if item is None:
+            raise NotFoundError("That training item no longer exists.")
+        set_row = self.set_summary(artist, item["parse_id"]) or self.find_set(artist, item["parse_id"])
+        meta = item.get("metadata") or {}
+        fresh = clip_review.planned_clips(
+            self.store,
+            get_writer(self.settings),
+            artist,
+            set_row,
+            None,  # no item: nothing stored is kept
+            mode=mode,
+            duration_s=float(item.get("audio_duration_s") or 0),
+            offset_s=float(meta.get("clip_offset_s") or 0),
+        )
+        return self.save_clips(item, fresh, mode, artist=artist)
+
+    def item_audio(self, item: dict) -> bytes:
+        """A saved item's MP3 (for a player)."""
+        with self.store.open_blob(item["audio_path"]) as fh:
+            return fh.read()
 
     # ---- setup and tools ----------------------------------------------------------------
     def install_demo(self, echo: Callable[[str], object] = print) -> dict:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -107,12 +107,16 @@ class MeasuredUpload:
 
 
 def measure_uploads(
-    uploads: Sequence[tuple[str, Upload]], folder: str | None = None, max_workers: int | None = None
+    uploads: Sequence[tuple[str, Upload]],
+    folder: str | None = None,
+    max_workers: int | None = None,
+    on_done: Callable[[int], None] | None = None,
 ) -> list[MeasuredUpload]:
     """Probe every upload, then analyse the valid ones in parallel (one process per core).
 
     Uploads that are not files yet (bytes, an UploadedFile) are copied to temp files under
-    `folder` for the workers and removed afterwards. Results are in upload order."""
+    `folder` for the workers and removed afterwards. Results are in upload order; `on_done(index
+    of the upload)` is called as each one is done (a file that is not an MP3 at once)."""
     probed: list[MeasuredUpload] = []
     for name, upload in uploads:
         try:
@@ -120,10 +124,14 @@ def measure_uploads(
         except AudioError as exc:
             probed.append(MeasuredUpload(name, error=str(exc)))
     valid = [(i, upload) for i, ((_, upload), m) in enumerate(zip(uploads, probed, strict=True)) if m.info]
+    for i, m in enumerate(probed):
+        if on_done and not m.info:
+            on_done(i)
     # Tagged with this process, so that `doctor` and the start-up sweep remove it if we are killed here.
     with tempfile.TemporaryDirectory(dir=folder, prefix=f"analysis-{lease.owner_tag()}-") as spill_dir:
         paths = [_as_path(upload, spill_dir) for _, upload in valid]
-        results = analyze_many(paths, max_workers=max_workers) if paths else []
+        done = (lambda k: on_done(valid[k][0])) if on_done else None
+        results = analyze_many(paths, max_workers=max_workers, on_done=done) if paths else []
     for (i, _), result in zip(valid, results, strict=True):
         m = probed[i]
         probed[i] = (

@@ -11,9 +11,11 @@ from typing import BinaryIO
 
 from trainmode.audio import frames as mp3cut
 from trainmode.audio import seek as mp3seek
+from trainmode.captions.factcheck import check_caption
 from trainmode.clips import plan as clip_plan
 from trainmode.errors import NotFoundError, ValidationError
 from trainmode.store import Store
+from trainmode.train.save import clean_caption_text, is_blocking
 
 
 def saved_item(store: Store, artist: dict, set_row: dict) -> dict:
@@ -86,17 +88,48 @@ def planned_clips(
     return out
 
 
-def save_reviewed(store: Store, item: dict, clips: list[dict], mode: str = "sections") -> list[dict]:
+def _scopes(store: Store, item: dict, mode: str) -> tuple[dict, dict[int, dict]]:
+    """(the set's whole summary, each clip's view of it by index) for checking reviewed captions."""
+    summary = (store.get_summary(item["artist_id"], item["parse_id"]) or {}).get("summary") or {}
+    meta = item.get("metadata") or {}
+    try:
+        plan = clip_plan.plan_clips(
+            summary, float(item.get("audio_duration_s") or 0), mode=mode, offset_s=float(meta.get("clip_offset_s") or 0)
+        )
+    except ValidationError:  # no sections to cut at: the whole set is the scope
+        plan = []
+    return summary, {c.index: clip_plan.section_summary(summary, c.section) for c in plan}
+
+
+def checked_clip_caption(clip: dict, scope: dict, master_schema: dict, artist_name: str | None) -> tuple[str, list]:
+    """A kept clip's caption through the rules a track's caption goes through (#29): markdown
+    stripped, a length limit, and the fact check against what plays in the clip; a blocking
+    finding (a URL or path, the artist's name, a sample file) refuses it."""
+    what = f"Clip {clip['index']} ({clip.get('name') or 'unnamed section'})"
+    if not " ".join(str(clip.get("caption") or "").split()):
+        raise ValidationError(f"{what} has no caption: write one or drop the clip.")
+    caption = " ".join(clean_caption_text(str(clip["caption"])).split())
+    findings = check_caption(caption, scope, master_schema, artist_name=artist_name)
+    if blocking := [f.message for f in findings if is_blocking(f)]:
+        raise ValidationError(f"{what} cannot be saved: " + " ".join(blocking) + " Edit its caption or drop the clip.")
+    return caption, [f.to_dict() for f in findings]
+
+
+def save_reviewed(
+    store: Store, item: dict, clips: list[dict], mode: str = "sections", artist_name: str | None = None
+) -> list[dict]:
     """Store the reviewed clips of `item` (all of this mode at once). A clip kept in the dataset
-    needs a caption; a dropped one keeps whatever it had."""
+    needs a caption that passes `checked_clip_caption`; a dropped one keeps whatever it had.
+    Nothing is stored when one clip is refused."""
+    summary, scopes = _scopes(store, item, mode)
+    master_schema = store.get_master_schema(item["artist_id"])
     rows = []
     for clip in clips:
         caption = " ".join(str(clip.get("caption") or "").split())
-        if not caption and not clip.get("dropped"):
-            raise ValidationError(
-                f"Clip {clip['index']} ({clip.get('name') or 'unnamed section'}) has no caption: "
-                "write one or drop the clip."
-            )
+        findings = clip.get("findings") or []
+        if not clip.get("dropped"):
+            scope = scopes.get(clip["index"], summary)
+            caption, findings = checked_clip_caption(clip, scope, master_schema, artist_name)
         rows.append(
             {
                 "position": clip["index"],
@@ -105,7 +138,7 @@ def save_reviewed(store: Store, item: dict, clips: list[dict], mode: str = "sect
                 "end_s": clip["end_s"],
                 "caption": caption or "(dropped)",
                 "variants": clip.get("variants") or {},
-                "findings": clip.get("findings") or [],
+                "findings": findings,
                 "edited": bool(clip.get("edited")),
                 "dropped": bool(clip.get("dropped")),
             }

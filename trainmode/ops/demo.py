@@ -241,6 +241,7 @@ def install_demo(store: Store, settings: Settings, echo: Callable[[str], object]
                 generated=gen.caption,
                 findings=gen.findings,
                 confirm=True,
+                by="demo",  # the Library's "by" column is never empty for the demo's items (#29)
             ),
         )
         echo(f"item {mp3.name}: {'already saved' if saved.duplicate else 'saved'}")

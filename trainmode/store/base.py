@@ -191,6 +191,14 @@ class Store(abc.ABC):
     def delete_draft(self, artist_id: str) -> None: ...
 
     @abc.abstractmethod
+    def replace_draft(
+        self, artist_id: str, draft: dict | None, created_by: str | None, expected_updated_at: str | None
+    ) -> bool:
+        """Compare-and-set of the artist's draft: write `draft` (None: delete the row) only while the
+        stored row's updated_at is still `expected_updated_at` (None: no row yet); False when someone
+        wrote it meanwhile (nothing changed then). The new updated_at always differs from the old."""
+
+    @abc.abstractmethod
     def drafts_before(self, updated_before: str) -> list[dict]:
         """Draft rows last changed before the ISO time `updated_before` (the sweep's candidates)."""
 

@@ -10,7 +10,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -292,6 +292,25 @@ class EmbeddedStore(Store):
     def delete_draft(self, artist_id):
         with self._tx() as db:
             db.execute("DELETE FROM queue_drafts WHERE artist_id = ?", (artist_id,))
+
+    def replace_draft(self, artist_id, draft, created_by, expected_updated_at):
+        with self._tx() as db:
+            row = db.execute("SELECT updated_at FROM queue_drafts WHERE artist_id = ?", (artist_id,)).fetchone()
+            if (row["updated_at"] if row else None) != expected_updated_at:
+                return False
+            if draft is None:
+                db.execute("DELETE FROM queue_drafts WHERE artist_id = ?", (artist_id,))
+                return True
+            stamp = now_iso()
+            if stamp <= (expected_updated_at or ""):  # the same microsecond (or a clock step back)
+                stamp = (datetime.fromisoformat(expected_updated_at) + timedelta(microseconds=1)).isoformat()
+            db.execute(
+                "INSERT INTO queue_drafts (artist_id, draft, created_by, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (artist_id) DO UPDATE SET draft = excluded.draft, "
+                "created_by = excluded.created_by, updated_at = excluded.updated_at",
+                (artist_id, _encode(draft), created_by, stamp),
+            )
+        return True
 
     def drafts_before(self, updated_before):
         return self._all("SELECT * FROM queue_drafts WHERE updated_at < ?", updated_before)

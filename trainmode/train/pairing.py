@@ -153,6 +153,14 @@ def _pick(name: str, rows: list[dict], duration_s: float | None, how: str) -> Pa
     return Pairing(name, None, ids, f"Several sets match ({how}); pick one")
 
 
+def set_names(als_filename: str) -> tuple[str, ...]:
+    """A set's normalised names: its file name's, and, for a set stored with a prefix
+    ('Owner__pack__live8-patch-markers-auto.als'), the name after the last '__' too."""
+    whole = normalize_stem(als_filename)
+    own = normalize_stem(als_filename.rsplit("__", 1)[-1]) if "__" in als_filename else whole
+    return (whole,) if own == whole or not own else (whole, own)
+
+
 class SetIndex:
     """The sets' normalised names, made once (not per upload and rerun), with the sets grouped
     by the name without spaces: a same-name match is a dict lookup, not a scan."""
@@ -160,13 +168,14 @@ class SetIndex:
     def __init__(self, set_rows: list[dict]):
         self.rows = [_narrow(r) for r in set_rows]
         self.by_id = {r["parse_id"]: r for r in self.rows}
-        self.names = [normalize_stem(r["als_filename"]) for r in self.rows]
+        self.names = [set_names(r["als_filename"]) for r in self.rows]
         self.by_name: dict[str, list[dict]] = {}
-        for row, norm in zip(self.rows, self.names, strict=True):
-            self.by_name.setdefault(norm.replace(" ", ""), []).append(row)
+        for row, norms in zip(self.rows, self.names, strict=True):
+            for norm in norms:
+                self.by_name.setdefault(norm.replace(" ", ""), []).append(row)
 
     def similar(self, stem: str) -> list[dict]:
-        return [row for row, norm in zip(self.rows, self.names, strict=True) if _similar(stem, norm)]
+        return [row for row, norms in zip(self.rows, self.names, strict=True) if any(_similar(stem, n) for n in norms)]
 
 
 def pair_upload(

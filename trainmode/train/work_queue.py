@@ -73,6 +73,8 @@ class QueueEntry:
     draft_blob: str | None = None  # its MP3 in the store's draft (trainmode/train/drafts.py)
     analysis: AudioAnalysis | None = None  # listened to once when added: save reuses it
     verdict: Verdict | None = None  # the audio against its set: matches | doubtful | mismatch, reasons, warnings
+    version: int = 0  # its version in the stored draft (0: not stored yet); trainmode/train/drafts.py
+    changed_by: str | None = None  # who stored that version
 
     @property
     def duration_s(self) -> float | None:
@@ -265,6 +267,16 @@ def _save_one(entry: QueueEntry, store: Store, artist: dict, summaries: dict[str
         note="Already saved earlier (the same audio)." if result.duplicate else None,
     )
     _drop_upload(entry)  # the store has its own copy now
+
+
+def confirmed_for_update(entry: QueueEntry) -> bool:
+    """Replacing a saved item's caption asks for the confirmation Save asks for (#29): with
+    fact-check findings, False (and the reasons set on the entry) until the user confirms."""
+    reasons = [f.message for f in entry.findings]
+    if reasons and not entry.confirmed:
+        entry.needs_confirmation = reasons
+        return False
+    return True
 
 
 def caption_updated(entry: QueueEntry, item: dict) -> None:

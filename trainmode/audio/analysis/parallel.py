@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from trainmode.audio.analysis.measure import analyze_mp3
 from trainmode.audio.analysis.result import AudioAnalysis
@@ -28,16 +28,28 @@ def _one(path: str | os.PathLike) -> AudioAnalysis | AudioError:
 
 
 def analyze_many(
-    paths: Sequence[str | os.PathLike], max_workers: int | None = None
+    paths: Sequence[str | os.PathLike],
+    max_workers: int | None = None,
+    on_done: Callable[[int], None] | None = None,
 ) -> list[AudioAnalysis | AudioError]:
     """analyze_mp3 for every path, in the same order; a file that is not a usable MP3 gives its
-    AudioError in its place. Runs in up to `max_workers` processes (default: the usable cores)."""
+    AudioError in its place. Runs in up to `max_workers` processes (default: the usable cores);
+    `on_done(index)` is called as each file is done (in the order they finish)."""
     workers = min(len(paths), max_workers or available_cores())
     if workers <= 1:
-        return [_one(p) for p in paths]
+        out = []
+        for index, path in enumerate(paths):
+            out.append(_one(path))
+            if on_done:
+                on_done(index)
+        return out
     # forkserver: workers start from a clean process, not a fork of a threaded app (Streamlit);
     # the server imports essentia once (takes effect when this process starts its forkserver).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["trainmode.audio.analysis.warm"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_one, paths))
+        futures = {pool.submit(_one, path): index for index, path in enumerate(paths)}
+        for future in as_completed(futures):
+            if on_done:
+                on_done(futures[future])
+        return [future.result() for future in futures]

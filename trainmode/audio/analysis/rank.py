@@ -48,7 +48,8 @@ def _tempo(bpm: float | None, set_bpm: float | None) -> tuple[float, str] | None
         return None
     relation, off = tempo_relation(bpm, set_bpm)
     label = "" if relation == "same" or off > TEMPO_DOUBTFUL else f" ({relation} time)"  # 140 vs 96 is no double
-    sign = "=" if off <= TEMPO_AGREES else "vs"
+    related = set_bpm * {"half": 0.5, "double": 2.0}.get(relation, 1.0)
+    sign = "vs" if off > TEMPO_AGREES else "=" if round(bpm) == round(related) else "≈"  # never "172 = 174"
     return math.exp(-off / TEMPO_SCALE), f"tempo {bpm:.0f} {sign} {set_bpm:.0f} BPM{label}"
 
 

@@ -14,7 +14,7 @@ import io
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urljoin, urlsplit
@@ -611,6 +611,21 @@ class SupabaseStore(Store):
     def delete_draft(self, artist_id):
         with self.translate("discarding the queue draft"):
             self.rest.table("queue_drafts").delete().eq("artist_id", artist_id).execute()
+
+    def replace_draft(self, artist_id, draft, created_by, expected_updated_at):
+        table = self.rest.table("queue_drafts")
+        with self.translate("saving the queue draft"):
+            if draft is None:
+                gone = table.delete().eq("artist_id", artist_id).eq("updated_at", expected_updated_at).execute()
+                return bool(gone.data)
+            row = {"artist_id": artist_id, "draft": draft, "created_by": created_by, "updated_at": _now()}
+            if expected_updated_at is None:  # only while there is no row: a row written meanwhile is kept
+                return bool(table.upsert(row, on_conflict="artist_id", ignore_duplicates=True).execute().data)
+            if row["updated_at"] == expected_updated_at:  # the same microsecond
+                later = datetime.fromisoformat(expected_updated_at) + timedelta(microseconds=1)
+                row["updated_at"] = later.isoformat()
+            query = table.update({k: v for k, v in row.items() if k != "artist_id"}).eq("artist_id", artist_id)
+            return bool(query.eq("updated_at", expected_updated_at).execute().data)
 
     def drafts_before(self, updated_before):
         with self.translate("listing old queue drafts"):
