@@ -223,7 +223,7 @@ def test_ace_step_v1_rows_are_what_convert2hf_dataset_makes(demo, tmp_path):
         facts = dataset.row_facts(item, summary, store.get_master_schema(artist["id"]))
         variant = item["metadata"].get("captions", {}).get("tags")  # the writer's tag list wins over the facts
         expected = [t.strip() for t in variant.split(",")] if variant else dataset.facts_tags(facts)
-        assert row["tags"] == expected and row["norm_lyrics"] == "[instrumental]"
+        assert row["tags"] == expected and row["norm_lyrics"] == "[inst]"
         assert all(t and "," not in t for t in row["tags"])
 
 
@@ -261,6 +261,9 @@ def break_one(folder: Path, fmt: str) -> str:
     if fmt == "ace-step":
         audio.with_suffix(".txt").write_text("A caption in the wrong file.", encoding="utf-8")
         return "as lyrics"
+    if fmt == "ai-toolkit":
+        audio.with_suffix(".txt").write_text("A plain caption, as most trainers take it.", encoding="utf-8")
+        return "lacks <CAPTION>"
     audio.with_name(audio.stem + "_lyrics.txt").unlink()
     return "skips"
 

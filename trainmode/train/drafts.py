@@ -44,6 +44,7 @@ KEPT = (
     "item_id",
     "by",
     "variants",
+    "lyrics",
 )
 
 

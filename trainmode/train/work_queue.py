@@ -72,6 +72,7 @@ class QueueEntry:
     draft_blob: str | None = None  # its MP3 in the store's draft (trainmode/train/drafts.py)
     analysis: AudioAnalysis | None = None  # listened to once when added: save reuses it
     verdict: Verdict | None = None  # the audio against its set: matches | doubtful | mismatch, reasons, warnings
+    lyrics: str = ""  # the song's lyrics, pasted by the user: saved with the item
 
     @property
     def duration_s(self) -> float | None:
@@ -239,6 +240,7 @@ def _save_one(entry: QueueEntry, store: Store, artist: dict, summaries: dict[str
         confirm=entry.confirmed,
         by=entry.by,
         analysis=entry.analysis,
+        lyrics=entry.lyrics or None,
     )
     try:
         row = summaries.get(entry.parse_id)
