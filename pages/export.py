@@ -75,6 +75,10 @@ def last_export(tm: TrainMode) -> None:
     if done := st.session_state.pop(EXPORTED_KEY, None):
         result, message = done
         (st.warning if "validation split is empty" in message else st.success)(message)
+        for line in result.left_out:  # what the trainer could not take, as the card says it
+            st.info(f"Left out: {line}", icon="ℹ️")
+        for warning in result.warnings:  # the checker's judgment calls, with their numbers
+            st.warning(warning, icon="⚠️")
         offer_download(tm, result.url, result.local_path, result.bytes, "download_new", result.zip_path)
 
 

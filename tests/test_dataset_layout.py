@@ -12,6 +12,7 @@ from tests.exporting import export_artist
 from trainmode.export import rows as dataset
 from trainmode.export.build import export_dataset
 from trainmode.export.formats import hf
+from trainmode.export.formats.base import Build
 from trainmode.ops.demo import DEMO_ARTIST, install_demo
 
 # What audiofolder (datasets 5.2) requires of a folder: the audio files, and a
@@ -255,6 +256,6 @@ def test_the_render_measurements_reach_the_sidecar_metadata_and_card():
     assert all(second[name] is None for name in dataset.AUDIO_FIELDS)  # one type per column, null when unheard
     line = json.loads(hf.metadata_line(first))
     assert line["loudness_lufs"] == -9.5 and set(dataset.AUDIO_FIELDS) <= set(line)
-    card = hf.dataset_card("artist-x", rows, [])
+    card = hf.dataset_card(Build("artist-x"), rows, [])
     assert "Loudness from -9.5 to -9.5 LUFS over 1 measured tracks" in card
     assert "1 saved although its audio did not clearly match its set" in card

@@ -264,6 +264,9 @@ def break_one(folder: Path, fmt: str) -> str:
     if fmt == "ace-step":
         audio.with_suffix(".txt").write_text("A caption in the wrong file.", encoding="utf-8")
         return "as lyrics"
+    if fmt == "ai-toolkit":
+        audio.with_suffix(".txt").write_text("A plain caption, as most trainers take it.", encoding="utf-8")
+        return "lacks <CAPTION>"
     audio.with_name(audio.stem + "_lyrics.txt").unlink()
     return "skips"
 

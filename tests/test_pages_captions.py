@@ -45,6 +45,7 @@ def test_the_format_picker_exports_an_audiocraft_zip_with_a_split_and_offers_it(
         "Stable Audio Open (stable-audio-tools) (stable-audio)",
         "ACE-Step 1.5 (ace-step)",
         "ACE-Step v1 (ace-step-v1)",
+        "ACE-Step 1.5 (ostris/ai-toolkit) (ai-toolkit)",
     ]
     formats.set_value("audiocraft")
     at.checkbox(key="export_split_on").check()

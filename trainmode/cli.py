@@ -18,7 +18,7 @@ from pathlib import Path
 from trainmode.errors import ConfirmationRequired, TrainModeError, ValidationError
 from trainmode.service import SaveRequest, TrainMode, item_caption, load_settings, setup_logging, verdict_line
 
-FORMAT_NAMES = ("hf", "audiocraft", "stable-audio", "ace-step", "ace-step-v1")  # trainmode.export.formats.FORMATS
+FORMAT_NAMES = ("hf", "audiocraft", "stable-audio", "ace-step", "ace-step-v1", "ai-toolkit")  # formats.FORMATS
 log = logging.getLogger(__name__)
 
 
@@ -80,11 +80,11 @@ def cmd_generate(args, settings) -> None:
             print(f"fact check: {finding.message}", file=sys.stderr)
 
 
-def _read_caption_file(name: str) -> str:
+def _read_caption_file(name: str, what: str = "caption") -> str:
     try:
         return Path(name).read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ValidationError(f"{name} is not UTF-8 text: save the caption file as UTF-8.") from None
+        raise ValidationError(f"{name} is not UTF-8 text: save the {what} file as UTF-8.") from None
 
 
 def cmd_save(args, settings) -> int:
@@ -92,6 +92,7 @@ def cmd_save(args, settings) -> int:
     artist = tm.artist(args.artist)
     row = tm.find_set(artist, args.als)
     caption = None if args.generate else _read_caption_file(args.caption_file) if args.caption_file else args.caption
+    lyrics = _read_caption_file(args.lyrics_file, "lyrics") if args.lyrics_file else None
     audio = Path(args.audio)
     info = tm.measure_upload(audio, audio.name)  # a missing file or a non-MP3 fails here, before any caption
     analysis, verdict = tm.check_render(row, audio)
@@ -109,6 +110,7 @@ def cmd_save(args, settings) -> int:
         by=args.by,
         info=info,
         analysis=analysis,
+        lyrics=lyrics,
     )
     try:
         result = tm.save(artist, row, request)
@@ -117,6 +119,9 @@ def cmd_save(args, settings) -> int:
         return 1
     if result.duplicate:
         print(f"already saved as item {result.item['id']} (same audio)", file=sys.stderr)
+        if lyrics is not None:
+            result = result.__class__(tm.set_lyrics(artist, result.item["id"], lyrics), duplicate=True)
+            print("its lyrics were attached to the saved item", file=sys.stderr)
     _print_json(result.item) if args.json else print(result.item["id"])
     return 0
 
@@ -183,6 +188,8 @@ def cmd_export(args, settings) -> None:
         f"exported {result.item_count} items ({result.format}), {result.bytes} bytes, sha256 {result.sha256}",
         file=sys.stderr,
     )
+    for line in [*(f"left out: {x}" for x in result.left_out), *(f"warning: {w}" for w in result.warnings)]:
+        print(line, file=sys.stderr)
     print(result.url)
 
 
@@ -191,11 +198,15 @@ def cmd_doctor(args, settings) -> int:
 
 
 def cmd_check_dataset(args, settings) -> int:
-    problems = TrainMode.check_dataset(args.path, args.format)
-    for problem in problems:
-        print(problem)
-    if problems:
-        print(f"error: {len(problems)} problem(s) for {args.format}.", file=sys.stderr)
+    report = TrainMode.dataset_report(args.path, args.format)
+    for line in [
+        *report.problems,
+        *(f"warning: {w}" for w in report.warnings),
+        *(f"trainer: {s}" for s in report.sees),
+    ]:
+        print(line)
+    if report.problems:
+        print(f"error: {len(report.problems)} problem(s) for {args.format}.", file=sys.stderr)
         return 1
     print(f"{args.path} meets the {args.format} rules.")
     return 0
@@ -261,6 +272,7 @@ def _add_commands(sub) -> None:
     g.add_argument("--caption", metavar="TEXT")
     g.add_argument("--caption-file", metavar="F")
     g.add_argument("--generate", action="store_true", help="generate the caption now")
+    p.add_argument("--lyrics-file", metavar="F", help="the song's lyrics (UTF-8 text), exported for ACE-Step")
     p.add_argument("--writer", choices=("openai", "offline"))
     p.add_argument(
         "--force",

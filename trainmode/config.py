@@ -39,6 +39,7 @@ class Settings:
     writer: str = "auto"
     signed_url_expiry_s: int = 3600
     download_max_bytes: int = 200 * 1024 * 1024  # above this, no in-memory download_button
+    license: str = "all rights reserved by the artist"  # the dataset card's rights line
 
 
 def _secrets_file(path: Path | None) -> dict:
@@ -93,4 +94,5 @@ def load_settings(env: dict | None = None, secrets_path: Path | None = None) -> 
         writer=writer,
         signed_url_expiry_s=integer("TRAINMODE_SIGNED_URL_EXPIRY", 3600),
         download_max_bytes=integer("TRAINMODE_DOWNLOAD_MAX_MB", 200) * 1024 * 1024,
+        license=" ".join(get("TRAINMODE_LICENSE", "all rights reserved by the artist").split()),
     )

@@ -47,7 +47,7 @@ from trainmode.tables import browse_row, zip_contents, zip_rows
 from trainmode.train import drafts, work_queue
 from trainmode.train import items as deleting
 from trainmode.train.pairing import Pairing, SetIndex, pair_uploads
-from trainmode.train.save import SaveRequest, SaveResult, item_caption, save_item
+from trainmode.train.save import SaveRequest, SaveResult, clean_lyrics, item_caption, save_item
 from trainmode.train.work_queue import Progress, QueueEntry, counts, progress, recover, saveable
 
 SIDECAR_CHARS = 4000  # of a sidecar shown on the Browse page
@@ -262,6 +262,10 @@ class TrainMode:
         """A saved item's caption replaced (prompt_edited set, its caption file rewritten)."""
         return deleting.update_caption(self.store, artist, item_id, caption)
 
+    def set_lyrics(self, artist: dict, item_id: str, lyrics: str | None) -> dict:
+        """Attach the song's lyrics to a saved item, replace them, or remove them (None or blank)."""
+        return deleting.set_lyrics(self.store, artist, item_id, lyrics)
+
     def delete_item(self, artist: dict, item_id: str) -> None:
         """The item's row, its audio and its caption file."""
         deleting.delete_item(self.store, artist, item_id)
@@ -388,6 +392,11 @@ class TrainMode:
     def remove_entry(queue: list[QueueEntry], entry_id: str) -> None:
         work_queue.remove(queue, entry_id)
 
+    @staticmethod
+    def set_entry_lyrics(entry: QueueEntry, lyrics: str | None) -> None:
+        """The lyrics pasted for a queue entry (blank: none); saved with its item, kept in the draft."""
+        entry.lyrics = clean_lyrics(lyrics) or ""
+
     def edit_entry(self, entry: QueueEntry, text: str, artist: dict, master_schema: dict) -> None:
         """Keep the user's caption and fact-check it (once, here) against its set's summary."""
         work_queue.edit(entry, text, self._summary_of(artist, entry), master_schema, artist["name"])
@@ -470,6 +479,7 @@ class TrainMode:
             split=split,
             artist_name=artist_name,
             clips=clips,
+            license=self.settings.license,
         )
         if by:
             self.store.update_row("exports", result.export_id, {"created_by": by})
@@ -610,3 +620,9 @@ class TrainMode:
     def check_dataset(path: str | Path, format_name: str) -> list[str]:
         """The problems a trainer would have with a dataset zip or folder (empty: none)."""
         return formats.check_dataset(path, format_name)
+
+    @staticmethod
+    def dataset_report(path: str | Path, format_name: str) -> formats.Report:
+        """What the format's trainer would make of a dataset zip or folder: `problems` (it would refuse
+        it or train on nothing), `warnings` with their numbers, and what it `sees` (batches, cuts ...)."""
+        return formats.dataset_report(path, format_name)

@@ -27,8 +27,8 @@ from mutagen.mp3 import MP3
 from trainmode.errors import StoreError, TrainModeError, ValidationError
 from trainmode.export import audio_members as export_audio
 from trainmode.export import clip_rows as clips_export
-from trainmode.export import formats
-from trainmode.export.formats.base import AudioHeader, AudioMember, Build
+from trainmode.export import formats, parts
+from trainmode.export.formats.base import LICENSE, AudioHeader, AudioMember, Build
 from trainmode.export.rows import SPLITS, Row, artist_label, check_ratio, rows_for
 from trainmode.export.zipwrite import CHUNK, Entry, ZipWriter, check_directory
 from trainmode.ops import doctor
@@ -58,6 +58,9 @@ class ExportResult:
     bytes: int
     sha256: str
     format: str = formats.DEFAULT
+    warnings: tuple[str, ...] = ()  # the checker's judgment calls, with their numbers (padding, seconds cut)
+    sees: tuple[str, ...] = ()  # what the trainer will do with the data (batches, resampling, cuts)
+    left_out: tuple[str, ...] = ()  # what is not in the dataset and why, as the card says it
 
 
 ProgressFn = Callable[[ExportProgress], None]
@@ -102,22 +105,68 @@ def export_rows(
     split: float | None = None,
     artist_name: bool = False,
     clips: str = "none",
+    fmt=None,
+    build: Build | None = None,
 ) -> list[Row]:
     """The rows of `items`, training split first (the order every format writes audio in);
-    with `clips` ('sections' or 'windows') a row per clip of each item instead."""
+    with `clips` ('sections' or 'windows') a row per clip of each item instead. For `fmt`, rows
+    its trainer cannot take are left out and rows longer than it keeps are cut into parts;
+    `build` (the card's) gets what was left out and why, and what was cut."""
+    build = build if build is not None else Build("")
     wanted = {item.get("als_summary_id") for item in items} - {None}
     summaries = {s["id"]: s["summary"] for s in store.summaries_by_id(artist["id"], wanted)}
     schema = store.get_master_schema(artist["id"])
     rows = rows_for(items, summaries, schema, artist=artist_label(artist, real_name=artist_name), ratio=split)
+    by_id = {i["id"]: i for i in items}
     if clips != "none":
         saved = {i["id"]: store.list_clips(i["id"], clips) for i in items}  # reviewed captions, dropped clips
-        rows = clips_export.clip_rows(rows, {i["id"]: i for i in items}, summaries, schema, mode=clips, saved=saved)
+        rows = clips_export.clip_rows(rows, by_id, summaries, schema, mode=clips, saved=saved)
+        _count_clips_left_out(items, rows, saved, build)
         if not rows:
             raise ValidationError(
                 f"None of {artist['name']}'s ready items has arrangement sections to cut "
                 "clips at: export without clips."
             )
+    rows = _fit(fmt, rows, by_id, summaries, schema, build, artist)
     return sorted(rows, key=lambda r: SPLITS.index(r.split))
+
+
+def _count_clips_left_out(items: list[dict], rows: list[Row], saved: dict[str, list[dict]], build: Build) -> None:
+    """The card's count of items a clip export has no clip of, and of clips dropped in review."""
+    cut = {r.parent_id for r in rows}
+    dropped = sum(bool(c.get("dropped")) for clips in saved.values() for c in clips)
+    without = [i for i in items if i["id"] not in cut and not any(c.get("dropped") for c in saved.get(i["id"], []))]
+    if without:
+        build.left_out[NO_SECTIONS] = len(without)
+    if dropped:
+        build.left_out["clips dropped when their item's clips were reviewed"] = dropped
+
+
+NO_SECTIONS = "items whose set has no arrangement sections to cut clips at (export them without clips); they stay ready"
+
+
+def _fit(fmt, rows: list[Row], items: dict, summaries: dict, schema: dict, build: Build, artist: dict) -> list[Row]:
+    """The rows `fmt`'s trainer takes: those it cannot are left out (counted in `build`), those longer
+    than it keeps are cut into parts (trainmode/export/parts.py)."""
+    leaves_out = getattr(fmt, "leaves_out", None)
+    if leaves_out is not None:
+        kept = []
+        for row in rows:
+            reason = leaves_out(row)
+            if reason:
+                build.left_out[reason] = build.left_out.get(reason, 0) + 1
+            else:
+                kept.append(row)
+        if not any(r.split == "train" for r in kept):
+            why = "; ".join(f"{n} {reason}" for reason, n in build.left_out.items())
+            raise ValidationError(
+                f"None of {artist['name']}'s {len(rows)} ready rows can train {fmt.TITLE} as they are: {why}."
+            )
+        rows = kept
+    if getattr(fmt, "MAX_SECONDS", None):
+        rows, notes = parts.split_long(rows, items, summaries, schema, fmt.MAX_SECONDS)
+        build.notes += notes
+    return rows
 
 
 def audio_header(path: Path) -> AudioHeader | None:
@@ -181,13 +230,15 @@ def export_dataset(
     split: float | None = None,
     artist_name: bool = False,
     clips: str = "none",
+    license: str = LICENSE,
 ) -> ExportResult:
     """Pack every `ready` item of `artist` into a dataset zip in `format`, check it against
     the format's rules, store it and mark the items exported. `split` is the share of items
     to train on (the rest is held out for validation); `artist_name` shows the artist's
     name instead of an opaque id; `clips` ('sections', 'windows') makes each item's clips the
-    rows (see trainmode/export/clip_rows.py). Raises ExportBusyError while another export of the artist
-    runs, DatasetError when the zip would break its trainer's rules."""
+    rows (see trainmode/export/clip_rows.py); `license` is the card's rights line. Items with no
+    row in the dataset (see the card's "Left out") stay `ready`. Raises ExportBusyError while
+    another export of the artist runs, DatasetError when the zip would break its trainer's rules."""
     fmt = formats.get_format(format)
     check_ratio(split)
     items = store.list_items(artist["id"], status="ready")
@@ -195,20 +246,25 @@ def export_dataset(
         raise ValidationError(
             f"{artist['name']} has no ready training items to export. Save some on the Train page first."
         )
+    build = Build("", clips=clips_export.describe(clips) if clips != "none" else "", license=license)
     with _long_lived(
-        lambda: export_rows(store, artist, items, split=split, artist_name=artist_name, clips=clips)
+        lambda: export_rows(
+            store, artist, items, split=split, artist_name=artist_name, clips=clips, fmt=fmt, build=build
+        )
     ) as rows:
+        build.artist = rows[0].artist
+        exported = {r.parent_id or r.item_id for r in rows}
         return _export_rows(
             store,
             artist,
             fmt,
-            items,
+            [i for i in items if i["id"] in exported],
             rows,
+            build,
             on_progress=on_progress,
             max_workers=max_workers,
             expires_s=expires_s,
             stale_after_s=stale_after_s,
-            clips=clips,
         )
 
 
@@ -242,12 +298,12 @@ def _export_rows(
     fmt,
     items: list[dict],
     rows: list[Row],
+    build: Build,
     *,
     on_progress: ProgressFn | None,
     max_workers: int,
     expires_s: int,
     stale_after_s: float,
-    clips: str,
 ) -> ExportResult:
     """export_dataset once the rows are made: write, check, store, then mark the items exported."""
     export_id = new_id()
@@ -264,10 +320,9 @@ def _export_rows(
             ) as workdir,
         ):
             target = Path(workdir) / "dataset.zip"
-            build = Build(rows[0].artist, clips=clips_export.describe(clips) if clips != "none" else "")
             size, sha256 = _write_and_verify(store, fmt, rows, target, progress, max_workers, build)
             progress.report("checking", size, size)
-            formats.require_valid(target, fmt.NAME)
+            report = formats.require_valid(target, fmt.NAME)
             progress.report("storing")
             store.adopt_blob(zip_path, target, "application/zip")
             stored = True
@@ -291,6 +346,9 @@ def _export_rows(
         size,
         sha256,
         fmt.NAME,
+        tuple(report.warnings),
+        tuple(report.sees),
+        tuple(f"{n}: {reason}" for reason, n in build.left_out.items()),
     )
 
 

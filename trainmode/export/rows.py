@@ -33,7 +33,7 @@ class Facts:
     instruments: tuple[str, ...] = ()
     genres: tuple[str, ...] = ()
     moods: tuple[str, ...] = ()
-    vocals: bool = False  # a vocal track plays in the arrangement (SetFacts.vocals)
+    vocals: bool | None = None  # sung: from the item's tags, else the set's facts; None when nobody knows
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class Row:
     split: str  # one of SPLITS
     artist: str  # the artist as the dataset shows it (see artist_label)
     parent_id: str | None = None  # the item a clip was cut from; None for a whole item
-    lyrics: str | None = None  # only when the user supplied lyrics
+    lyrics: str | None = None  # only when the user supplied lyrics (item metadata `lyrics`)
     source: dict = field(default_factory=dict)  # source_set, prompt_edited, provenance
     heard: dict = field(default_factory=dict)  # the render's measurements: AUDIO_FIELDS
 
@@ -111,8 +111,24 @@ def row_facts(item: dict, summary: dict, master_schema: dict) -> Facts:
         instruments=tuple(facts["instruments"]),
         genres=tuple(_strings(master_schema.get("genres"))),
         moods=tuple(_strings(master_schema.get("moods"))),
-        vocals=facts["vocals"],
+        vocals=sung(item, facts["vocals"]),
     )
+
+
+def sung(item: dict, set_vocals: bool | None) -> bool | None:
+    """Whether the item's audio has vocals: lyrics say yes; then the item's own `vocals` (a tagger's or
+    the user's), then the set's facts (`SetFacts.vocals`, from a vocal track's evidence, when the
+    facts know it); None when nothing says (the exports then treat the track as instrumental)."""
+    vocals = (item.get("metadata") or {}).get("vocals")
+    if lyrics_of(item):
+        return True
+    return vocals if isinstance(vocals, bool) else set_vocals
+
+
+def lyrics_of(item: dict) -> str | None:
+    """The lyrics the user attached to the item (metadata `lyrics`), or None."""
+    lyrics = (item.get("metadata") or {}).get("lyrics")
+    return lyrics.strip() if isinstance(lyrics, str) and lyrics.strip() else None
 
 
 def facts_tags(facts: Facts) -> list[str]:
@@ -196,10 +212,12 @@ def row_for(index: int, item: dict, summary: dict, master_schema: dict, *, artis
         duration_s=_number(item.get("audio_duration_s")),
         split=split,
         artist=artist,
+        lyrics=lyrics_of(item),
         source={
             "source_set": item.get("parse_id"),
             "prompt_edited": bool(item.get("prompt_edited")),
             "provenance": item.get("provenance") or {},
+            **({"tagger": tagger} if (tagger := (item.get("metadata") or {}).get("tagger")) else {}),
         },
         heard=heard(item),
     )

@@ -47,6 +47,7 @@ KEPT = (
     "variants",
     "version",
     "changed_by",
+    "lyrics",
 )
 NOT_CONTENT = ("version", "changed_by", "blob")  # what an entry's fingerprint leaves out
 

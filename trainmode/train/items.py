@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from trainmode.captions.factcheck import check_caption
 from trainmode.errors import NotFoundError, TrainModeError, ValidationError
 from trainmode.store import Store
-from trainmode.train.save import clean_caption_text, is_blocking
+from trainmode.train.save import clean_caption_text, clean_lyrics, is_blocking
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,17 @@ def update_caption(store: Store, artist: dict, item_id: str, caption: str) -> di
         raise ValidationError("This caption cannot be saved: " + " ".join(blocking) + " Edit it first.")
     store.put_blob(item["prompt_path"], (caption + "\n").encode("utf-8"), "text/plain; charset=utf-8")
     return store.update_row("training_items", item_id, {"prompt_text": caption, "prompt_edited": True}) or item
+
+
+def set_lyrics(store: Store, artist: dict, item_id: str, lyrics: str | None) -> dict:
+    """Attach the song's lyrics to a saved item (metadata `lyrics`), replace them, or remove them
+    (None or blank). The next export writes them the way each trainer reads lyrics."""
+    item = _item(store, artist, item_id)
+    metadata = {k: v for k, v in (item.get("metadata") or {}).items() if k != "lyrics"}
+    cleaned = clean_lyrics(lyrics)
+    if cleaned:
+        metadata["lyrics"] = cleaned
+    return store.update_row("training_items", item_id, {"metadata": metadata}) or {**item, "metadata": metadata}
 
 
 def delete_item(store: Store, artist: dict, item_id: str) -> None:

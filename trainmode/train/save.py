@@ -29,6 +29,7 @@ from trainmode.store import Store, new_id
 from trainmode.train.uploads import spill_to_temp
 
 MAX_CAPTION_CHARS = 2000
+MAX_LYRICS_CHARS = 20000
 log = logging.getLogger(__name__)
 AudioSource = bytes | str | Path | BinaryIO
 
@@ -47,6 +48,18 @@ def item_caption(item: dict) -> str:
 def is_blocking(finding: Finding) -> bool:
     """Findings a confirmation cannot override (an artist name, a sample file, a path or URL)."""
     return finding.blocking
+
+
+def clean_lyrics(lyrics: str | None) -> str | None:
+    """Lyrics as stored: line breaks kept (they are the song's lines), trailing spaces and blank
+    edges gone; None for none. Refused over MAX_LYRICS_CHARS."""
+    if lyrics is None:
+        return None
+    lines = [line.rstrip() for line in lyrics.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    text = "\n".join(lines).strip()
+    if len(text) > MAX_LYRICS_CHARS:
+        raise ValidationError(f"The lyrics are {len(text)} characters; at most {MAX_LYRICS_CHARS} can be saved.")
+    return text or None
 
 
 def clean_caption_text(caption: str) -> str:
@@ -103,6 +116,7 @@ class SaveRequest:
     confirm: bool = False
     by: str | None = None  # who saves it (training_items.created_by)
     analysis: AudioAnalysis | None = None
+    lyrics: str | None = None  # the song's lyrics, when the user has them (item metadata `lyrics`)
 
 
 def save_item(store: Store, artist: dict, summary_row: dict, request: SaveRequest) -> SaveResult:
@@ -116,6 +130,7 @@ def save_item(store: Store, artist: dict, summary_row: dict, request: SaveReques
     blocker = training_blocker(summary_row.get("summary"))
     if blocker:
         raise ValidationError(f"{summary_row.get('als_filename') or 'This set'} cannot make a training item. {blocker}")
+    lyrics = clean_lyrics(request.lyrics)
     with _as_local_file(request.audio, store.temp_dir()) as path:
         info = request.info or probe_mp3(path, name=request.audio_name)
         existing = store.find_item_by_audio(artist["id"], info.sha256)
@@ -136,6 +151,7 @@ def save_item(store: Store, artist: dict, summary_row: dict, request: SaveReques
             "audio": item_audio(analysis, verdict, request.confirm),
             **seek_table(path),
             **_offset(analysis, summary_row["summary"]),
+            **({"lyrics": lyrics} if lyrics else {}),
         }
         try:
             _store_item(store, item, path)

@@ -75,6 +75,7 @@ class QueueEntry:
     verdict: Verdict | None = None  # the audio against its set: matches | doubtful | mismatch, reasons, warnings
     version: int = 0  # its version in the stored draft (0: not stored yet); trainmode/train/drafts.py
     changed_by: str | None = None  # who stored that version
+    lyrics: str = ""  # the song's lyrics, pasted by the user: saved with the item
 
     @property
     def duration_s(self) -> float | None:
@@ -242,6 +243,7 @@ def _save_one(entry: QueueEntry, store: Store, artist: dict, summaries: dict[str
         confirm=entry.confirmed,
         by=entry.by,
         analysis=entry.analysis,
+        lyrics=entry.lyrics or None,
     )
     try:
         row = summaries.get(entry.parse_id)

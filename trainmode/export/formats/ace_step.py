@@ -3,13 +3,19 @@
     train/track-0001.mp3           the audio
     train/track-0001.caption.txt   its caption
     train/track-0001.json          caption, bpm, keyscale, timesignature, language
-    train/track-0001.lyrics.txt    only when the user supplied lyrics
+    train/track-0001.lyrics.txt    its lyrics, only when the user supplied them
+    train/track-0001.txt           the same lyrics (what f30aee4 reads), only then
     train/metadata.csv             File,BPM,Key,Caption (UTF-8, no BOM)
     valid/...                      the held-out split, when there is one (same layout)
     README.md, MANIFEST.sha256
 
-Never a bare `track-0001.txt`: ACE-Step reads that as lyrics and marks the track sung.
-The caption is in all three places because releases differ in what they read.
+A bare `track-0001.txt` only ever holds lyrics: ACE-Step reads it as lyrics and marks the
+track sung. The caption is in all three places because releases differ in what they read.
+A sung track whose lyrics are unknown is left out (counted in the card): ACE-Step 1.5 has no
+"sung, lyrics unknown"; preprocess.py (f30aee4 L117/L174, `sample.lyrics if sample.lyrics else
+"[Instrumental]"`) would train its singing under the `[Instrumental]` lyric. ACE-Step keeps the
+first 240 s of a file (preprocess.py L27-33 `max_duration: float = 240.0`, preprocess_audio.py
+L4-21), and its metas give the whole file's duration: the export cuts longer tracks into parts.
 
 Rules re-stated from ace-step/ACE-Step-1.5@f30aee4:
 - acestep/training/dataset_builder_modules/scan.py `scan_directory`: recursive os.walk
@@ -39,12 +45,14 @@ from trainmode.export.formats.base import (
     Build,
     DatasetView,
     Member,
+    Report,
     checker,
+    cut_seconds,
     json_file,
-    readme,
     splits_of,
     text,
 )
+from trainmode.export.formats.card import readme
 from trainmode.export.rows import Row, dumps
 
 NAME = "ace-step"
@@ -58,6 +66,17 @@ KEYSCALES = frozenset(
 )
 TIME_SIGNATURES = ("2", "3", "4", "6")
 CSV_NAME = "metadata.csv"
+KEEPS_S = 240.0  # preprocess.py L27-33: what ACE-Step 1.5 keeps of a file
+MAX_SECONDS = KEEPS_S  # the export cuts longer tracks into parts (trainmode/export/parts.py)
+SUNG_UNKNOWN = (
+    "sung tracks whose lyrics are unknown, left out: ACE-Step 1.5 trains a track without lyrics under the "
+    "`[Instrumental]` lyric (preprocess.py L117/L174); attach their lyrics (`save --lyrics-file`) to export them"
+)
+
+
+def leaves_out(row: Row) -> str | None:
+    """Why `row` cannot be in this format's export (None: it can)."""
+    return SUNG_UNKNOWN if row.facts.vocals and not row.lyrics else None
 
 
 def bpm(row: Row) -> int | None:
@@ -99,6 +118,7 @@ def members(rows: list[Row], build: Build) -> Iterator[Member]:
             yield text(f"{split}/{row.stem}.json", dumps(metas(row)) + "\n")
             if row.lyrics:
                 yield text(f"{split}/{row.stem}.lyrics.txt", row.lyrics.strip() + "\n")
+                yield text(f"{split}/{row.stem}.txt", row.lyrics.strip() + "\n")
         yield text(f"{split}/{CSV_NAME}", csv_text(split_rows))
     yield readme(TITLE, rows, build, TRAIN_NOTE)
 
@@ -110,8 +130,12 @@ outside it). In the Gradio UI's LoRA Training tab, Dataset Builder: scan `train/
 top folder: `valid/` would be scanned too), keep "all instrumental" ticked, check the
 captions, save the dataset, preprocess it, then train.
 
-Captions are in `metadata.csv` (read by every 1.5 release), `track-NNNN.caption.txt` and
-`track-NNNN.json`. There is deliberately no `track-NNNN.txt`: ACE-Step reads that as lyrics.
+Captions are in `metadata.csv` (read by every 1.5 release), each `.caption.txt` and each
+`.json`. Lyrics, when the user attached them, are in `.lyrics.txt` and the same in `.txt`
+(older 1.5 releases read only that); a `.txt` never holds a caption, since ACE-Step reads it as
+lyrics. Sung tracks whose lyrics are unknown are left out (see "Left out" above). ACE-Step keeps
+the first 240 s of each file: longer tracks are cut into parts of at most 240 s, each with its
+own caption, so that what the captions and metas say is what the model hears.
 """
 
 
@@ -138,7 +162,7 @@ def _folder_problems(view: DatasetView, folder: str, audio: list[str]) -> list[s
     ]
     for name in audio:
         stem = posixpath.splitext(name)[0]
-        if view.exists(stem + ".txt"):
+        if view.exists(stem + ".txt") and not _same_lyrics(view, stem):
             problems.append(f"{stem}.txt is beside {name}: ACE-Step would train on it as lyrics.")
         caption = captions.get(posixpath.basename(name), "")
         if not caption:
@@ -167,6 +191,12 @@ def _metas_problems(view: DatasetView, stem: str, caption: str) -> list[str]:
     if data.get("bpm") and not (isinstance(data["bpm"], int) and 30 <= data["bpm"] <= 300):
         problems.append(f"{stem}.json: bpm {data['bpm']!r} is not a whole number from 30 to 300.")
     return problems
+
+
+def _same_lyrics(view: DatasetView, stem: str) -> bool:
+    """`<stem>.txt` holds the lyrics of `<stem>.lyrics.txt` (written for releases that read only `.txt`)."""
+    lyrics = f"{stem}.lyrics.txt"
+    return view.exists(lyrics) and view.read_text(lyrics).strip() == view.read_text(f"{stem}.txt").strip() != ""
 
 
 def _csv_captions(view: DatasetView, folder: str) -> tuple[dict[str, str], list[str]]:
@@ -200,4 +230,16 @@ def _csv_captions(view: DatasetView, folder: str) -> tuple[dict[str, str], list[
     return captions, problems
 
 
-check = checker(_rules)
+def _sees(view: DatasetView, report: Report) -> None:
+    """The seconds ACE-Step cuts past 240 s, and what it makes of the audio and the lyrics."""
+    audio = [n for n in view.names if n.lower().endswith(AUDIO_EXTENSIONS)]
+    stems = [posixpath.splitext(n)[0] for n in audio]
+    sung = sum(view.exists(f"{s}.lyrics.txt") or view.exists(f"{s}.txt") for s in stems)
+    cut_seconds(view, audio, KEEPS_S, "ACE-Step 1.5 (preprocess.py max_duration)", report)
+    report.sees.append(
+        f"{len(audio)} files, resampled to 48 kHz stereo; {sung} with lyrics (sung), {len(audio) - sung} trained "
+        "under the `[Instrumental]` lyric; each metas' duration is the file's whole seconds."
+    )
+
+
+check, inspect = checker(_rules, _sees)

@@ -10,6 +10,7 @@ write a manifest after the audio it lists.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import zipfile
@@ -18,6 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
+
+from mutagen import MutagenError
+from mutagen.mp3 import MP3
 
 from trainmode.errors import DatasetError
 from trainmode.export.rows import SPLITS, Row
@@ -49,36 +53,26 @@ class AudioHeader(NamedTuple):
     channels: int
 
 
+LICENSE = "all rights reserved by the artist"  # TRAINMODE_LICENSE's default (trainmode/config.py)
+
+
 @dataclass
 class Build:
     """What a format knows while its members are written: the artist as the dataset shows
     it, and, for a format with READS_AUDIO_HEADERS = True, the header of each row's audio
     (by stem), filled in as each audio member is written; None when the audio could not be
-    read as MP3."""
+    read as MP3. The rest is for the dataset card: how the rows were cut into clips ("" for
+    whole tracks), the licence, what was left out and why, and what this export changed."""
 
     artist: str
     headers: dict[str, AudioHeader | None] = field(default_factory=dict)
-    clips: str = ""  # how the rows were cut into clips, for the card ("" for whole tracks)
+    clips: str = ""
+    license: str = LICENSE
+    left_out: dict[str, int] = field(default_factory=dict)  # reason -> how many items or clips
+    notes: list[str] = field(default_factory=list)  # what this export did to fit its trainer (long tracks cut ...)
 
     def header(self, row: Row) -> AudioHeader | None:
         return self.headers[row.stem]  # a KeyError here is a bug: ask only after the row's audio member
-
-
-def readme(title: str, rows: list[Row], build: Build, body: str) -> TextMember:
-    """README.md for a trainer's layout: what is in it, then how to train on it."""
-    total = sum(r.duration_s or 0 for r in rows)
-    counts = ", ".join(f"{len(split_rows)} in `{split}/`" for split, split_rows in splits_of(rows))
-    return text(
-        "README.md",
-        f"""# {build.artist} — Train Mode dataset for {title}
-
-{len(rows)} tracks ({counts}), {total:.0f} s of audio, each with a caption for text-to-music
-training, made with Train Mode from the artist's Ableton Live sets. `MANIFEST.sha256` holds
-the SHA-256 of every other file: check them with `sha256sum -c MANIFEST.sha256`.
-
-{build.clips + chr(10) + chr(10) if build.clips else ""}{body.strip()}
-""",
-    )
 
 
 def text(name: str, content: str) -> TextMember:
@@ -111,6 +105,54 @@ def slug(text_: str) -> str:
 
 
 # ---- the checker's view of a dataset ------------------------------------------------------
+@dataclass
+class Report:
+    """What a checker found. `problems`: the trainer would refuse the dataset, or silently train
+    on nothing or on something else than it says (an export with one is not stored).
+    `warnings`: judgment calls, each with its number (padding, seconds cut). `sees`: what the
+    trainer will do with the audio and text, with the numbers (batches, sample rate, cuts)."""
+
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    sees: list[str] = field(default_factory=list)
+
+
+class Sound(NamedTuple):
+    """An audio member as its MP3 header says: what a trainer's decoder will get."""
+
+    duration_s: float
+    sample_rate: int
+    channels: int
+
+
+class _Window(io.RawIOBase):
+    """Bytes [start, start + size) of an open file, as a seekable file of their own (a stored zip member)."""
+
+    def __init__(self, fh, start: int, size: int):
+        self._fh, self._start, self._size, self._at = fh, start, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._at
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._at, io.SEEK_END: self._size}[whence]
+        self._at = max(0, base + offset)
+        return self._at
+
+    def readinto(self, buffer) -> int:
+        want = max(0, min(len(buffer), self._size - self._at))
+        self._fh.seek(self._start + self._at)
+        n = self._fh.readinto(memoryview(buffer)[:want])
+        self._at += n
+        return n
+
+
 class DatasetView:
     """A dataset as a checker reads it: a .zip, or the folder it was unpacked into.
     Names are POSIX paths relative to the dataset root, files only."""
@@ -118,6 +160,7 @@ class DatasetView:
     def __init__(self, source: str | Path):
         self.source = Path(source)
         self._zip: zipfile.ZipFile | None = None
+        self._sounds: dict[str, Sound | None] = {}
         if self.source.is_dir():
             self.names = sorted(p.relative_to(self.source).as_posix() for p in self.source.rglob("*") if p.is_file())
         else:
@@ -155,6 +198,33 @@ class DatasetView:
             and (recursive or "/" not in n[len(prefix) :])
         ]
 
+    def sound(self, name: str) -> Sound | None:
+        """Length, sample rate and channels of an MP3 member from its headers (mutagen, as the
+        export reads them); None when it is not an MP3 that can be read. Only the headers are
+        read: a stored zip member is read in place."""
+        if name not in self._sounds:
+            self._sounds[name] = self._measure(name) if name.lower().endswith(".mp3") else None
+        return self._sounds[name]
+
+    def _measure(self, name: str) -> Sound | None:
+        try:
+            with self._open(name) as fh:
+                info = MP3(fh).info
+        except (MutagenError, OSError, KeyError, ValueError, zipfile.BadZipFile):
+            return None
+        return Sound(float(info.length), int(info.sample_rate), int(info.channels))
+
+    def _open(self, name: str):
+        if self._zip is None:
+            return open(self.source / name, "rb")  # noqa: SIM115 - the caller closes it
+        info = self._zip.getinfo(name)
+        if info.compress_type != zipfile.ZIP_STORED:
+            return io.BytesIO(self._zip.read(name))
+        raw = self._zip.fp
+        raw.seek(info.header_offset + 26)
+        name_len, extra_len = (int.from_bytes(raw.read(2), "little") for _ in range(2))
+        return io.BufferedReader(_Window(raw, info.header_offset + 30 + name_len + extra_len, info.file_size))
+
 
 @contextmanager
 def open_view(source: str | Path | DatasetView) -> Iterator[DatasetView]:
@@ -165,15 +235,27 @@ def open_view(source: str | Path | DatasetView) -> Iterator[DatasetView]:
         yield view
 
 
-def checker(rules: Callable[[DatasetView], list[str]]) -> Callable[..., list[str]]:
-    """A format's `check(zip_or_dir) -> list[problem]`: the shared rules, then the tool's."""
+Rules = Callable[[DatasetView], list[str]]
+Sees = Callable[[DatasetView, Report], None]
+
+
+def checker(rules: Rules, sees: Sees | None = None) -> tuple[Callable[..., list[str]], Callable[..., Report]]:
+    """A format's `check(zip_or_dir) -> list[problem]` (the shared rules, then the tool's) and
+    `inspect(zip_or_dir) -> Report` (those problems, then what the trainer will make of the data:
+    `sees(view, report)` adds problems, warnings and what it sees)."""
+
+    def inspect(source: str | Path | DatasetView) -> Report:
+        with open_view(source) as view:
+            report = Report(common_problems(view) + rules(view))
+            if sees is not None:
+                sees(view, report)
+            return report
 
     def check(source: str | Path | DatasetView) -> list[str]:
-        with open_view(source) as view:
-            return common_problems(view) + rules(view)
+        return inspect(source).problems
 
-    check.__doc__ = rules.__doc__
-    return check
+    check.__doc__ = inspect.__doc__ = rules.__doc__
+    return check, inspect
 
 
 def common_problems(view: DatasetView) -> list[str]:
@@ -216,3 +298,22 @@ def stem_of(name: str) -> str:
     """'train/track-0001.mp3' -> 'train/track-0001'."""
     path = PurePosixPath(name)
     return str(path.with_suffix("")) if path.suffix else name
+
+
+def cut_seconds(view: DatasetView, audio: list[str], limit_s: float, who: str, report: Report) -> None:
+    """What a trainer that keeps only the first `limit_s` seconds of a file cuts: a warning with the
+    seconds (the captions describe what is never heard), else the longest file in what it sees."""
+    measured = [(n, s.duration_s) for n in audio if (s := view.sound(n))]
+    long = [(n, d) for n, d in measured if d > limit_s + 0.1]  # a frame (26 ms) past a cut made at the limit
+    if long:
+        name, longest = max(long, key=lambda x: x[1])
+        report.warnings.append(
+            f"{len(long)} files are longer than {limit_s:g} s: {who} keeps the first {limit_s:g} s of each and cuts "
+            f"{sum(d - limit_s for _, d in long):.0f} s in all (the longest, {name}, is {longest:.0f} s: "
+            f"{longest - limit_s:.0f} s cut); their captions and metas describe what is never heard."
+        )
+    elif measured:
+        report.sees.append(
+            f"Cut: 0 s. The longest of {len(measured)} measured files is {max(d for _, d in measured):.1f} s, "
+            f"within the {limit_s:g} s {who} keeps."
+        )

@@ -31,6 +31,7 @@ from fnmatch import fnmatch
 
 import yaml
 
+from trainmode.export.formats import card
 from trainmode.export.formats.base import AudioMember, Build, DatasetView, Member, checker, json_lines, splits_of, text
 from trainmode.export.rows import Row, dumps
 
@@ -38,7 +39,7 @@ NAME = "hf"
 TITLE = "Hugging Face datasets (audiofolder)"
 FIELD_NOTES = {
     "file_name": "the MP3 this line describes (audiofolder loads it as the `audio` column)",
-    "caption": "the training caption, also in `track-NNNN.txt`",
+    "caption": "the training caption, also in the `.txt` of the same name",
     "tags": "short descriptors: the caption's tags variant, else genres, moods, instruments, tempo and key",
     "bpm": "tempo of the Live set (number, or null)",
     "key": "key of the set, e.g. `A minor` (null when the set does not show it clearly)",
@@ -48,6 +49,9 @@ FIELD_NOTES = {
     "genres": "from the artist profile",
     "moods": "from the artist profile",
     "artist": "an opaque artist id, or the artist's name when exported with `--artist-name`",
+    "vocals": "true when the track is sung (lyrics attached, or its tags or set say so), false when "
+    "known instrumental, null when nobody knows",
+    "lyrics": "the lyrics the user attached (`save --lyrics-file`), or null",
     "audio_bpm": "tempo measured in the MP3, with `audio_bpm_confidence` (0-1); null when not measured, and in a "
     "clip's row, like every measured field up to `audio_analyzer`: renders are measured whole",
     "audio_bpm_confidence": "how sure the tempo measurement is (0-1)",
@@ -85,6 +89,8 @@ def track_record(row: Row) -> dict:
         "genres": list(row.facts.genres),
         "moods": list(row.facts.moods),
         "artist": row.artist,
+        "vocals": row.facts.vocals,
+        "lyrics": row.lyrics,
         **row.heard,
         **row.source,
     }
@@ -109,10 +115,7 @@ def members(rows: list[Row], build: Build) -> Iterator[Member]:
             yield text(f"{prefix}{row.stem}.txt", row.caption + "\n")
             yield text(f"{prefix}{row.stem}.json", dumps(record) + "\n")
         yield text(f"{prefix}metadata.jsonl", "".join(metadata_line(r) for r in records))
-    yield text(
-        "README.md",
-        dataset_card(build.artist, rows, [split for split, _ in groups] if folders else [], clips=build.clips),
-    )
+    yield text("README.md", dataset_card(build, rows, [split for split, _ in groups] if folders else []))
 
 
 def card_yaml(split_folders: list[str]) -> str:
@@ -124,12 +127,6 @@ def card_yaml(split_folders: list[str]) -> str:
         for name, prefix in entries
     )
     return f"---\ntask_categories:\n- text-to-audio\nconfigs:\n- config_name: default\n  data_files:\n{files}---\n"
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
 def _listened(rows: list[Row]) -> str:
@@ -150,28 +147,30 @@ def _listened(rows: list[Row]) -> str:
     return f"{measured}{doubted} saved although its audio did not clearly match its set."
 
 
-def dataset_card(artist: str, rows: list[Row], split_folders: list[str], clips: str = "") -> str:
+def dataset_card(build: Build, rows: list[Row], split_folders: list[str]) -> str:
     total = sum(r.duration_s or 0 for r in rows)
     fields = "\n".join(f"| `{name}` | {note} |" for name, note in FIELD_NOTES.items())
     where = "`train/` and `valid/`" if split_folders else "the top folder"
     splits = ", ".join(f"{sum(r.split == s for r in rows)} in `{s}/` (split `{SPLIT_NAMES[s]}`)" for s in split_folders)
+    stem, clips = card.stem_pattern(rows), build.clips
     return f"""{card_yaml(split_folders)}
-# {artist} — Train Mode dataset
+# {build.artist} — Train Mode dataset
 
-{len(rows)} tracks, {_duration(total)} of audio in total ({total:.0f} s), each with a caption
-for text-to-music training, made with Train Mode from the artist's Ableton Live sets.
-{f"Tracks per split: {splits}." if splits else ""}{chr(10) + clips + chr(10) if clips else ""}
+{len(rows)} {card.noun(rows, len(rows))}, {card.duration_text(total)} of audio in total ({total:.0f} s), each with a
+caption for text-to-music training, made with Train Mode from the artist's Ableton Live sets.
+{f"Files per split: {splits}." if splits else ""}{chr(10) + clips + chr(10) if clips else ""}
 {_listened(rows)}
 
+{card.sections(rows, build)}
 ## Files
 
 In {where}:
 
-- `track-NNNN.mp3`: the audio; `track-NNNN.txt`: its caption;
-  `track-NNNN.json`: its facts, its caption variants (`captions`), plus where the caption
+- `{stem}.mp3`: the audio; `{stem}.txt`: its caption;
+  `{stem}.json`: its facts, its caption variants (`captions`), plus where the caption
   came from (`provenance`: writer, model, prompt version) and whether it was edited by hand
   (`prompt_edited`).
-- `metadata.jsonl`: one line per track, the fields below.
+- `metadata.jsonl`: one line per file, the fields below.
 
 `MANIFEST.sha256`: the SHA-256 of every other file; check with `sha256sum -c MANIFEST.sha256`.
 
@@ -191,8 +190,11 @@ print(ds["train"][0]["caption"])
 ```
 
 `load_dataset("path/to/unzipped/dataset")` works too, as does a Hugging Face Hub dataset
-repo made from this folder (the YAML above picks the files). Recent `datasets`
-releases need `torchcodec` installed to load the `audio` column.
+repo made from this folder (the YAML above picks the files). `datasets` 4 and 5 decode the
+`audio` column with `torchcodec`: install it with `pip install "datasets[audio]"` (torchcodec
+and torch; FFmpeg's libraries must be on the system). `ds["train"][0]["audio"]["array"]` is then
+the average of the channels (mono); for stereo, cast the column with
+`Audio(num_channels=2)` or read the samples from the decoder itself.
 """
 
 
@@ -214,7 +216,14 @@ def _rules(view: DatasetView) -> list[str]:
     return problems
 
 
-check = checker(_rules)
+def _sees(view: DatasetView, report) -> None:
+    report.sees.append(
+        'datasets 4 and 5 decode the audio column with torchcodec (pip install "datasets[audio]"); '
+        "the decoded array is the mean of the channels (mono) unless the column is cast to Audio(num_channels=2)."
+    )
+
+
+check, inspect = checker(_rules, _sees)
 
 
 def _card_config(view: DatasetView, problems: list[str]) -> list[dict] | None:

@@ -9,6 +9,8 @@
     README.md, MANIFEST.sha256
 
 Paths in the configs are relative: train.py is run from the unzipped folder.
+Both configs say `"drop_last": false`: stable-audio-tools' DataLoader drops a last batch it cannot
+fill by default, so a split with fewer files than the batch size would train (or validate) on nothing.
 
 Rules re-stated from Stability-AI/stable-audio-tools@50049e3:
 - stable_audio_tools/data/dataset.py `create_dataloader_from_config`: `dataset_type` is
@@ -20,31 +22,44 @@ Rules re-stated from Stability-AI/stable-audio-tools@50049e3:
   conditioners need `prompt` (models/conditioners.py `MultiConditioner` raises for a missing
   key); any Exception there is swallowed and another file is used instead, so the module
   below raises a BaseException for a missing sidecar, and checks every sidecar on import.
+- data/dataset.py L852-853 (`audio_dir`): `DataLoader(..., drop_last=dataset_config.get("drop_last",
+  True))`; defaults.ini L11 `batch_size = 4`: with drop_last, floor(files / 4) batches per epoch,
+  so 1-3 files make none (PyTorch Lightning 2.1.0 then stops: "No training batches"); the
+  validation loader (train.py L54-66) uses the same batch size and rule.
+- data/utils.py `PadCrop_Normalized_T` (L24-72): one random `sample_size` window per file and
+  epoch, zero-padded at the end (with a padding mask) when the file is shorter; audio resampled
+  to the model's `sample_rate` (train.py L46) and made stereo (`Stereo`, dataset.py L166-171).
+- README.md L100-101, prefigure 0.0.9 `prefigure.py` L69-83: train.py reads `./defaults.ini`
+  unless `--config-file` names it, so the command run from the unzipped folder must pass it.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import math
 import posixpath
 from collections.abc import Iterator
 
+from trainmode.errors import DatasetError
 from trainmode.export.formats.base import (
     AudioMember,
     Build,
     DatasetView,
     Member,
+    Report,
     checker,
     json_file,
-    readme,
     splits_of,
     text,
 )
+from trainmode.export.formats.card import readme
 from trainmode.export.rows import Row, dumps
 
 NAME = "stable-audio"
 TITLE = "Stable Audio Open (stable-audio-tools)"
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".aif", ".opus")
+BATCH_SIZE = 4  # defaults.ini L11: what train.py uses without --batch-size
 CONFIGS = {"train": "dataset_config.json", "valid": "val_dataset_config.json"}
 MODULE = "custom_metadata.py"
 MODULE_SOURCE = '''"""Train Mode: the prompt of each audio file, read from the .json beside it.
@@ -105,6 +120,8 @@ def sidecar(row: Row) -> dict:
         "moods": list(facts.moods),
         "duration_s": row.duration_s,
         "artist": row.artist,
+        "vocals": row.facts.vocals,
+        "lyrics": row.lyrics,
     }
 
 
@@ -118,24 +135,33 @@ def members(rows: list[Row], build: Build) -> Iterator[Member]:
         config = {
             "dataset_type": "audio_dir",
             "random_crop": True,
+            "drop_last": False,
             "datasets": [{"id": f"trainmode_{split}", "path": split, "custom_metadata_module": MODULE}],
         }
         yield text(CONFIGS[split], json.dumps(config, indent=2) + "\n")
     yield text(MODULE, MODULE_SOURCE)
-    yield readme(TITLE, rows, build, _train_note(len(groups) > 1))
+    yield readme(TITLE, rows, build, _train_note(groups))
 
 
-def _train_note(has_valid: bool) -> str:
-    valid = " --val-dataset-config val_dataset_config.json" if has_valid else ""
+def _train_note(groups: list[tuple[str, list[Row]]]) -> str:
+    valid = " --val-dataset-config val_dataset_config.json" if len(groups) > 1 else ""
+    batch = min(BATCH_SIZE, len(groups[0][1]))  # the training split's files: a batch it can fill
     return f"""## Train on it
 
 From this folder (the configs' paths are relative to it), with a stable-audio-tools checkout
 and the Stable Audio Open model config and checkpoint:
 
 ```bash
-python /path/to/stable-audio-tools/train.py --dataset-config dataset_config.json{valid} \\
+python /path/to/stable-audio-tools/train.py --config-file /path/to/stable-audio-tools/defaults.ini \\
+    --dataset-config dataset_config.json{valid} --batch-size {batch} \\
     --model-config model_config.json --pretrained-ckpt-path model.safetensors --name trainmode
 ```
+
+`--config-file` is needed because train.py reads `defaults.ini` from the folder it is run in.
+The configs set `"drop_last": false`, so every file is trained on even when a split holds fewer
+files than the batch size (stable-audio-tools drops an incomplete last batch by default: with its
+default batch size of 4, a split of 3 files would train on nothing). Keep `--num-workers` above 0:
+the DataLoader is made with `persistent_workers=True`.
 
 `custom_metadata.py` gives each file the `prompt` from its `.json` sidecar, and stops training
 with `MissingSidecar` if one is missing instead of quietly using another file.
@@ -181,12 +207,17 @@ def _config_problems(view: DatasetView, name: str, covered: set[str]) -> list[st
     return problems
 
 
-def _audio_problems(view: DatasetView, folder: str, covered: set[str]) -> list[str]:
-    audio = [
+def _audio_under(view: DatasetView, folder: str) -> list[str]:
+    """The audio files stable-audio-tools scans under `folder` (recursively, hidden ones skipped)."""
+    return [
         n
         for n in view.files(folder)
         if n.lower().endswith(AUDIO_EXTENSIONS) and not posixpath.basename(n).startswith(".")
     ]
+
+
+def _audio_problems(view: DatasetView, folder: str, covered: set[str]) -> list[str]:
+    audio = _audio_under(view, folder)
     if not audio:
         return [f"{folder}/ holds no audio file stable-audio-tools would load."]
     problems: list[str] = []
@@ -208,4 +239,44 @@ def _defines(view: DatasetView, module: str, function: str) -> bool:
     return any(isinstance(node, ast.FunctionDef) and node.name == function for node in tree.body)
 
 
-check = checker(_rules)
+def _sees(view: DatasetView, report: Report) -> None:
+    """Batches per epoch for each split as stable-audio-tools makes them at its default batch size:
+    a split that makes none trains (or validates) on nothing, which is a problem."""
+    for split, name in CONFIGS.items():
+        config = _json_or_none(view, name)
+        if not isinstance(config, dict) or not isinstance(config.get("datasets"), list):
+            continue
+        paths = [posixpath.normpath(d["path"]) for d in config["datasets"] if isinstance(d, dict) and "path" in d]
+        files = sum(len(_audio_under(view, p)) for p in paths if isinstance(p, str))
+        drop_last = config.get("drop_last", True) is not False
+        batches = files // BATCH_SIZE if drop_last else math.ceil(files / BATCH_SIZE)
+        what = "trains" if split == "train" else "validates"
+        line = (
+            f"{name} ({split}): {files} files make {batches} batch{'' if batches == 1 else 'es'} per epoch at "
+            "stable-audio-tools' default "
+            f"batch size {BATCH_SIZE} (drop_last {str(drop_last).lower()})"
+        )
+        if files and not batches:
+            report.problems.append(
+                f"{line}: it {what} on nothing (data/dataset.py L853 drops the incomplete batch; set "
+                '"drop_last": false or use at most that many per batch).'
+            )
+        else:
+            report.sees.append(line + ".")
+    report.sees.append(
+        "Each file is resampled to the model's sample rate (44.1 kHz for Stable Audio Open) and made stereo; "
+        "every epoch takes one random window of the model's sample_size from it, zero-padded (and masked) "
+        "when the file is shorter."
+    )
+
+
+def _json_or_none(view: DatasetView, name: str):
+    if not view.exists(name):
+        return None
+    try:
+        return json.loads(view.read_text(name))
+    except (json.JSONDecodeError, DatasetError):
+        return None
+
+
+check, inspect = checker(_rules, _sees)

@@ -1,0 +1,97 @@
+"""The dataset card every export carries (issue 26): the licence (TRAINMODE_LICENSE), provenance,
+files and seconds per split, the audio verdicts, what was left out and why (a clip export used to
+drop renders whose set has no sections without a word), known limitations and the real file names."""
+
+from __future__ import annotations
+
+import dataclasses
+import zipfile
+
+import pytest
+
+from tests.test_trainer_true import save_render
+from trainmode import __version__
+from trainmode.config import load_settings
+from trainmode.ops import demo
+from trainmode.ops.demo import DEMO_ARTIST, DemoSet, install_demo
+from trainmode.service import TrainMode
+
+
+def card_of(result) -> str:
+    with zipfile.ZipFile(result.local_path) as zf:
+        [name] = [n for n in zf.namelist() if n.endswith("README.md")]
+        return zf.read(name).decode("utf-8")
+
+
+@pytest.fixture
+def demo_artist(store, settings):
+    install_demo(store, settings, echo=lambda *_: None)
+    return store.find_artist(DEMO_ARTIST)
+
+
+def test_the_licence_is_the_setting_and_provenance_and_splits_are_stated(store, demo_artist, monkeypatch):
+    monkeypatch.setenv("TRAINMODE_LICENSE", "  CC BY-NC 4.0,   with the artist's written consent ")
+    settings = load_settings()
+    assert settings.license == "CC BY-NC 4.0, with the artist's written consent"
+    tm = TrainMode(store, settings)
+    for fmt in ("hf", "stable-audio", "ai-toolkit"):
+        card = card_of(tm.export_everything(demo_artist, format=fmt))
+        assert "Licence: CC BY-NC 4.0, with the artist's written consent." in card, fmt
+        assert f"Made with Train Mode {__version__}" in card
+        assert "Captions: 2 by offline (offline-template, prompt offline-v" in card
+        assert "0 edited by hand" in card and "Tags: no tagger" in card
+        assert "| `train` | 2 | 30.5 | 0:00:31 |" in card or "| `train` | 2 | 30.6 | 0:00:31 |" in card
+        assert "Audio against its set: 2 matches" in card and "## Known limitations" in card
+        assert "## Left out\n\nNothing: every ready item is in the dataset." in card
+
+
+def test_default_licence_is_all_rights_reserved(store, settings, demo_artist):
+    assert "Licence: all rights reserved by the artist." in card_of(TrainMode(store, settings).export(demo_artist))
+
+
+def test_a_clip_export_counts_the_render_without_sections_and_keeps_it_ready(store, settings, demo_artist, tmp_path):
+    tm = TrainMode(store, settings)
+    flat = DemoSet("No Locators", 110.0, 4, tonic=2, minor=True)
+    save_render(tm, tmp_path, DEMO_ARTIST, flat, demo.mp3_bytes(flat), empty=True)
+    unsectioned = next(i for i in store.list_items(demo_artist["id"]) if i["audio_filename"] == "no_locators.mp3")
+    result = tm.export(demo_artist, format="hf", clips="sections")
+    assert result.item_count == 2 and result.left_out == (
+        "1: items whose set has no arrangement sections to cut clips at (export them without clips); they stay ready",
+    )
+    assert [i["id"] for i in store.list_items(demo_artist["id"], "ready")] == [unsectioned["id"]]
+    card = card_of(result)
+    assert "- 1: items whose set has no arrangement sections to cut clips at" in card
+    assert "4 clips" in card and "`clip-NNNN-NN.mp3`: the audio; `clip-NNNN-NN.txt`: its caption" in card
+    assert "track-NNNN" not in card
+
+
+def test_every_formats_card_names_clip_files_as_they_are(store, settings, demo_artist):
+    tm = TrainMode(store, settings)
+    for fmt in ("audiocraft", "ace-step", "ace-step-v1"):
+        card = card_of(tm.export_everything(demo_artist, format=fmt, clips="sections"))
+        assert "4 clips" in card and "Files are named\n`clip-NNNN-NN`" in card, fmt
+        assert "track-NNNN" not in card, fmt
+
+
+def test_the_card_counts_doubtful_renders_sung_tracks_and_taggers():
+    from trainmode.export import rows as dataset
+    from trainmode.export.formats import card
+    from trainmode.export.formats.base import Build
+
+    base = dataset.row_for(1, {"id": "i", "audio_path": "a.mp3", "prompt_text": "x"}, {}, {}, artist="a")
+    rows = [
+        dataclasses.replace(base, heard={"audio_verdict": "doubtful", "confirmed_despite_doubt": True}, lyrics="la"),
+        dataclasses.replace(
+            base,
+            stem="track-0002",
+            facts=dataclasses.replace(base.facts, vocals=True),
+            source={**base.source, "tagger": "clap-v1"},
+        ),
+        dataclasses.replace(base, stem="track-0003", split="valid", duration_s=61.0),
+    ]
+    text = card.sections(rows, Build("a", left_out={"clips dropped when their item's clips were reviewed": 2}))
+    assert "Audio against its set: 1 doubtful, 2 not measured; 1 saved although" in text
+    assert "Vocals: 1 with lyrics, 1 sung with lyrics unknown, 1 instrumental" in text
+    assert "Tags: 1 by clap-v1." in text and "Captions: 3 by manual (`manual`: typed by hand)" in text
+    assert "| `valid` | 1 | 61.0 | 0:01:01 |" in text
+    assert "- 2: clips dropped when their item's clips were reviewed" in text

@@ -1,0 +1,157 @@
+"""The dataset card every format carries (issue 26): what is in the zip, under which rights, how it
+was made, what was left out and why, and what a trainer should know before training on it.
+
+`readme(...)` is the README.md of a trainer's layout (its "train on it" note after the shared
+sections); the `hf` format puts the same sections into its Hugging Face dataset card.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from trainmode import __version__
+from trainmode.export.formats.base import Build, TextMember, splits_of, text
+from trainmode.export.rows import Row
+
+LIMITATIONS = (
+    "Captions are written from the Live set (its tracks, devices, notes, tempo map and locators), "
+    "not from listening to the render: a sound made outside the set (a bounce, a live take re-amped "
+    "elsewhere) is not described.",
+    "`bpm`, `key` and the meter are the set's; the render was measured (tempo, key, loudness) and "
+    "checked against them, and items whose audio did not clearly match are counted above.",
+    "Vocals and lyrics: a track counts as sung only when its set or its tags say so; lyrics are "
+    "exactly what the user attached, never transcribed.",
+)
+
+
+def noun(rows: list[Row], count: int | None = None) -> str:
+    """'clips' when the rows are clips of renders, 'files' when long tracks were cut into parts,
+    else 'tracks' (singular for one)."""
+    word = "clip" if any(r.stem.startswith("clip-") for r in rows) else "track"
+    word = "file" if word == "track" and any("-part-" in r.stem for r in rows) else word
+    return word if count == 1 else word + "s"
+
+
+def stem_pattern(rows: list[Row]) -> str:
+    """How the files are named: `clip-NNNN-NN` (render, clip), `track-NNNN-part-N` or `track-NNNN`."""
+    base = "clip-NNNN-NN" if any(r.stem.startswith("clip-") for r in rows) else "track-NNNN"
+    return base + "[-part-N]" if any("-part-" in r.stem for r in rows) else base
+
+
+def duration_text(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def readme(title: str, rows: list[Row], build: Build, body: str, name: str = "README.md") -> TextMember:
+    """README.md for a trainer's layout: what is in it, the card's sections, then how to train on it."""
+    total = sum(r.duration_s or 0 for r in rows)
+    counts = ", ".join(f"{len(split_rows)} in `{split}/`" for split, split_rows in splits_of(rows))
+    clips = build.clips + "\n\n" if build.clips else ""
+    return text(
+        name,
+        f"""# {build.artist} — Train Mode dataset for {title}
+
+{len(rows)} {noun(rows, len(rows))} ({counts}), {total:.0f} s of audio, each with a caption for
+text-to-music training, made with Train Mode from the artist's Ableton Live sets. Files are named
+`{stem_pattern(rows)}`. `MANIFEST.sha256` holds the SHA-256 of every other file: check them with
+`sha256sum -c MANIFEST.sha256`.
+
+{clips}{sections(rows, build)}
+{body.strip()}
+""",
+    )
+
+
+def sections(rows: list[Row], build: Build) -> str:
+    """The card's shared sections: rights, provenance, contents per split, left out, limitations."""
+    limits = [*build.notes, *LIMITATIONS]
+    return f"""## Rights
+
+Licence: {build.license}. The audio, the Live sets it was rendered from and the captions come
+from the artist; train on this dataset only within those rights (Train Mode's setting
+`TRAINMODE_LICENSE` wrote this line).
+
+## Provenance
+
+{provenance(rows)}
+
+## Contents
+
+| split | {noun(rows)} | seconds | duration |
+|---|---|---|---|
+{split_table(rows)}
+
+{verdicts(rows)} {vocals(rows)}
+
+## Left out
+
+{left_out(build)}
+
+## Known limitations
+
+{chr(10).join(f"- {line}" for line in limits)}
+"""
+
+
+def provenance(rows: list[Row]) -> str:
+    """Who wrote the captions (writer and model, how many each), hand edits, and the tagger if any."""
+    writers: Counter = Counter()
+    taggers: Counter = Counter()
+    for row in rows:
+        made = row.source.get("provenance") or {}
+        writer = made.get("writer") or "manual"
+        model = made.get("model")
+        version = made.get("version")
+        writers[f"{writer}" + (f" ({model}" + (f", prompt {version}" if version else "") + ")" if model else "")] += 1
+        if row.source.get("tagger"):
+            taggers[str(row.source["tagger"])] += 1
+    edited = sum(bool(row.source.get("prompt_edited")) for row in rows)
+    written = ", ".join(f"{n} by {who}" for who, n in sorted(writers.items(), key=lambda kv: (-kv[1], kv[0])))
+    tagged = ", ".join(f"{n} by {who}" for who, n in sorted(taggers.items())) or "no tagger"
+    return (
+        f"Made with Train Mode {__version__} from the artist's Ableton Live sets and the MP3s rendered "
+        f"from them. Captions: {written or 'none'}{' (`manual`: typed by hand)' if writers['manual'] else ''}; "
+        f"{edited} edited by hand after "
+        f"they were written. Tags: {tagged}. Audio is copied byte for byte from the saved renders "
+        "(clips and parts are cut at MPEG frame boundaries, never re-encoded)."
+    )
+
+
+def split_table(rows: list[Row]) -> str:
+    lines = []
+    for split, split_rows in splits_of(rows):
+        seconds = sum(r.duration_s or 0 for r in split_rows)
+        lines.append(f"| `{split}` | {len(split_rows)} | {seconds:.1f} | {duration_text(seconds)} |")
+    return "\n".join(lines)
+
+
+VERDICTS = ("matches", "doubtful", "mismatch", "not measured")
+
+
+def verdicts(rows: list[Row]) -> str:
+    """How the renders compared with their sets (a clip's verdict is its render's)."""
+    counts = Counter(r.heard.get("audio_verdict") or "not measured" for r in rows)
+    confirmed = sum(bool(r.heard.get("confirmed_despite_doubt")) for r in rows)
+    order = sorted(counts, key=lambda k: (VERDICTS.index(k) if k in VERDICTS else len(VERDICTS), k))
+    listed = ", ".join(f"{counts[k]} {k}" for k in order)
+    return (
+        f"Audio against its set: {listed or 'nothing'}; {confirmed} saved although the audio did "
+        "not clearly match (someone confirmed it)."
+    )
+
+
+def vocals(rows: list[Row]) -> str:
+    sung = sum(bool(r.lyrics) for r in rows)
+    unknown = sum(bool(r.facts.vocals) and not r.lyrics for r in rows)
+    return (
+        f"Vocals: {sung} with lyrics, {unknown} sung with lyrics unknown, "
+        f"{len(rows) - sung - unknown} instrumental (or not known to be sung)."
+    )
+
+
+def left_out(build: Build) -> str:
+    if not build.left_out:
+        return "Nothing: every ready item is in the dataset."
+    return "\n".join(f"- {n}: {reason}" for reason, n in build.left_out.items())
