@@ -76,7 +76,7 @@ def test_one_caption_and_a_batch_share_the_generate_path(tm, ada, monkeypatch):
     writes = counting(monkeypatch, trainmode.captions.generate, "generate_one")
     row = tm.find_set(ada, "night_drive.als")
     generation = tm.generate_caption(ada, row, writer_name="offline")
-    assert generation.ok and "124 BPM" in generation.caption.text and len(writes) == 1
+    assert generation.ok and re.search(r"124 (?:BPM|beats per minute)", generation.caption.text) and len(writes) == 1
 
     def broken(self, summary, master_schema, **kwargs):
         raise WriterError("The caption service timed out; try again.")
