@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 
 from trainmode.errors import ConfirmationRequired, TrainModeError, ValidationError
-from trainmode.service import SaveRequest, TrainMode, item_caption, load_settings, setup_logging, verdict_line
+from trainmode.service import SaveRequest, TrainMode, caption_of, load_settings, setup_logging, verdict_line
 
 FORMAT_NAMES = ("hf", "audiocraft", "stable-audio", "ace-step", "ace-step-v1")  # trainmode.export.formats.FORMATS
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def cmd_items(args, settings) -> None:
         _print_json(items)
     else:
         for item in items:
-            print(f"{item['id']}  {item['status']:<8}  {item['audio_filename']}  {item_caption(item)[:60]}")
+            print(f"{item['id']}  {item['status']:<8}  {item['audio_filename']}  {caption_of(item)[:60]}")
 
 
 def cmd_captions_report(args, settings) -> None:

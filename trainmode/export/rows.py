@@ -20,6 +20,7 @@ from trainmode.audio.analysis.result import AudioAnalysis
 from trainmode.captions.writers.context import caption_metadata
 from trainmode.errors import ValidationError
 from trainmode.sets.facts import SetFacts
+from trainmode.store.rows import caption_of
 
 SPLITS = ("train", "valid")
 
@@ -190,7 +191,7 @@ def row_for(index: int, item: dict, summary: dict, master_schema: dict, *, artis
             frames=(item.get("metadata") or {}).get("frames"),
         ),
         stem=member_stem(index),
-        caption=item["prompt_text"].strip(),
+        caption=caption_of(item).strip(),
         captions={k: v.strip() for k, v in captions.items() if isinstance(v, str) and v.strip()},
         facts=row_facts(item, summary, master_schema),
         duration_s=_number(item.get("audio_duration_s")),

@@ -28,6 +28,7 @@ from trainmode.captions.generate import DEFAULT_MAX_WORKERS, Generation, Job, ge
 from trainmode.captions.writers.base import GeneratedCaption, PromptWriter
 from trainmode.errors import ConfirmationRequired, TrainModeError, ValidationError
 from trainmode.store import Store
+from trainmode.store.rows import caption_of
 from trainmode.train.save import SaveRequest, is_blocking, save_item
 from trainmode.train.uploads import spill_to_temp
 
@@ -251,7 +252,7 @@ def _save_one(entry: QueueEntry, store: Store, artist: dict, summaries: dict[str
     except TrainModeError as exc:
         move(entry, "failed", error=str(exc))
         return
-    if result.duplicate and result.item["prompt_text"].strip() != entry.caption.strip():
+    if result.duplicate and caption_of(result.item).strip() != entry.caption.strip():
         move(
             entry, "review", item_id=result.item["id"], needs_confirmation=[], note=ALREADY_SAVED
         )  # never "saved" while the store keeps the old text
