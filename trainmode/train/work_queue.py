@@ -25,7 +25,7 @@ from trainmode.audio.analysis import AudioAnalysis, Verdict
 from trainmode.audio.probe import AudioInfo
 from trainmode.captions.factcheck import Finding, check_caption, check_variants
 from trainmode.captions.generate import DEFAULT_MAX_WORKERS, Generation, Job, generate_many
-from trainmode.captions.writers.base import GeneratedCaption, PromptWriter
+from trainmode.captions.writers.base import CaptionWriter, GeneratedCaption
 from trainmode.errors import ConfirmationRequired, TrainModeError, ValidationError
 from trainmode.store import Store
 from trainmode.store.rows import caption_of
@@ -169,7 +169,7 @@ def _missing_set(entry: QueueEntry) -> str:
 
 def generate(
     entries: list[QueueEntry],
-    writer: PromptWriter,
+    writer: CaptionWriter,
     master_schema: dict,
     artist: dict,
     summaries: dict[str, dict],
