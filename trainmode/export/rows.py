@@ -1,9 +1,9 @@
 """Dataset rows: what every export format is made from, whatever its layout.
 
-A `Row` is one audio file to train on with its caption, caption variants and facts.
-Today each ready training item is one row; a section clip of an item (issue 16) will
-be a row too, with `parent_id` naming the item it was cut from, so the formats in
-`trainmode/export/formats/` never read items, summaries or the store themselves.
+A `Row` is one audio file to train on with its caption, caption variants and facts: a ready
+training item, or with `--clips` a section clip of one (trainmode/export/clip_rows.py), whose
+`parent_id` names the item it was cut from. The formats in `trainmode/export/formats/` read
+rows only, never items, summaries or the store.
 
 Everything here is a pure function of the items, so the same items give the same
 rows, and the same rows give the same bytes.
