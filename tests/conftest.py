@@ -26,6 +26,16 @@ SETTING_VARS = (
 )
 
 
+SLOW_BY_KIND = ("browser", "postgres")  # a real Chromium or PostgreSQL: seconds per test at best
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked browser or postgres are slow too, so `pytest -m "not slow"` leaves them out."""
+    for item in items:
+        if any(item.get_closest_marker(kind) for kind in SLOW_BY_KIND) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
 def shared_dir(env_name: str, relative: str) -> Path:
     """A folder of ../shared; skip without it on a laptop, fail in CI."""
     path = Path(os.environ.get(env_name) or ROOT.parent / "shared" / relative)
@@ -80,6 +90,28 @@ def demo_files(tmp_path_factory):
     from trainmode.ops.demo import write_demo_files
 
     return write_demo_files(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture
+def artist_with_sets(store, demo_files) -> dict[str, str]:
+    """'Ada' with the three demo sets imported (the Library page's job, done directly):
+    {file name: parse_id}."""
+    from trainmode.sets.importing import import_sets
+
+    results = import_sets(store, "Ada", [(als.name, als) for _, als, _ in demo_files])
+    assert {r.status for r in results} == {"imported"}
+    return {r.filename: r.parse_id for r in results}
+
+
+@pytest.fixture
+def audiofolder(monkeypatch, tmp_path):
+    """datasets' real loaders, offline, without torch: datasets 5 imports torchcodec even
+    to store a file path in an Audio column, so that one step stores the path as it would."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # read when datasets is first imported
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    datasets = pytest.importorskip("datasets")
+    monkeypatch.setattr(datasets.Audio, "encode_example", lambda self, value: {"bytes": None, "path": value})
+    return datasets
 
 
 @pytest.fixture(scope="session")

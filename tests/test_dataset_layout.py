@@ -89,17 +89,6 @@ def test_manifest_lists_every_other_member(unzipped):
     assert all(hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest for name, digest in listed.items())
 
 
-@pytest.fixture
-def audiofolder(monkeypatch, tmp_path):
-    """datasets' real loaders, offline, without torch: datasets 5 imports torchcodec even
-    to store a file path in an Audio column, so that one step stores the path as it would."""
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # read when datasets is first imported
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    datasets = pytest.importorskip("datasets")
-    monkeypatch.setattr(datasets.Audio, "encode_example", lambda self, value: {"bytes": None, "path": value})
-    return datasets
-
-
 @pytest.mark.parametrize("how", ["audiofolder", "folder"])
 def test_datasets_loads_the_unzipped_export(unzipped, audiofolder, tmp_path, how):
     folder, items = unzipped

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.exporting import build_zip, export_artist
+from tests.exporting import build_zip, export_artist, export_threads
 from trainmode.errors import DatasetError, ExportBusyError, StoreError, ValidationError
 from trainmode.export import audio_members, formats, rows
 from trainmode.export import build as export_mod
@@ -257,11 +257,6 @@ def add_items(store, artist, count: int) -> list[dict]:
             }
         )
     return store.list_items(artist["id"], "ready")
-
-
-def export_threads() -> list[threading.Thread]:
-    """The export's threads still alive: fetching, making audio ready, hashing, heartbeat."""
-    return [t for t in threading.enumerate() if t.name.startswith("export-")]
 
 
 @pytest.mark.parametrize("fmt", ["hf", "audiocraft"])  # audiocraft also reads each MP3's header

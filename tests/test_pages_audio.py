@@ -4,7 +4,7 @@ without a question."""
 
 import re
 
-from tests.test_pages import app, button, click, goto, upload
+from tests.apptest_pages import app, button, click, goto, upload
 from trainmode.sets.importing import import_sets
 
 
