@@ -27,12 +27,15 @@ SETTING_VARS = (
 
 
 SLOW_BY_KIND = ("browser", "postgres")  # a real Chromium or PostgreSQL: seconds per test at best
+SLOW_FIXTURES = {"renders"}  # tests/test_analysis.py synthesises and listens to five renders: ~20 s
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked browser or postgres are slow too, so `pytest -m "not slow"` leaves them out."""
+    """Tests marked browser or postgres, and tests needing a fixture that takes seconds, are slow
+    too, so `pytest -m "not slow"` (the quick inner loop) leaves them out."""
     for item in items:
-        if any(item.get_closest_marker(kind) for kind in SLOW_BY_KIND) and not item.get_closest_marker("slow"):
+        kind = any(item.get_closest_marker(k) for k in SLOW_BY_KIND)
+        if (kind or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))) and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
 
 

@@ -31,6 +31,7 @@ def _export(store, settings, artist, tmp_path, fmt="hf"):
     return result, folder
 
 
+@pytest.mark.slow
 def test_clips_export_has_a_row_per_section_with_its_sidecar(store, settings, demo_artist, tmp_path, audiofolder):
     items = store.list_items(demo_artist["id"], "ready")
     result, folder = _export(store, settings, demo_artist, tmp_path)

@@ -12,6 +12,8 @@ from trainmode.errors import StoreError, WriterError
 from trainmode.sets.importing import save_master_schema
 from trainmode.store import EmbeddedStore
 
+pytestmark = pytest.mark.slow  # AppTest runs the whole app for each step
+
 
 def test_the_whole_flow_in_the_pages(data_dir, demo_files):
     _, als, mp3 = demo_files[0]

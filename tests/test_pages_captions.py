@@ -10,6 +10,8 @@ import trainmode.export.rows
 from tests.apptest_pages import app, badges, button, click, goto, queue, train_page_with
 from trainmode.sets.importing import import_sets
 
+pytestmark = pytest.mark.slow  # AppTest runs the whole app for each step
+
 
 @pytest.fixture
 def artist_with_sets(store, demo_files):

@@ -1,6 +1,10 @@
 """The Train page shows a saved item's section clips, plays one, and saves edited or dropped captions."""
 
+import pytest
+
 from tests.apptest_pages import click, train_page_with
+
+pytestmark = pytest.mark.slow  # AppTest runs the whole app for each step
 
 
 def test_a_saved_items_clips_are_reviewed_and_saved(artist_with_sets, demo_files, store):

@@ -5,10 +5,13 @@ re-export, exports history, the queue kept over a reload, who did what."""
 import json
 import re
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest_pages import TIMEOUT, app, badges, button, click, create_artist, goto, queue, train_page_with, upload
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow  # AppTest runs the whole app for each step
 
 
 def test_create_artist_selects_the_new_artist_and_keeps_it_in_the_url(artist_with_sets):

@@ -1,10 +1,14 @@
 """Issue 20: the pages keep what they read between reruns, yet never show stale rows: a write
 in one session shows in another at once, and so does one made by another process."""
 
+import pytest
+
 from pages._manage import ITEMS_PER_PAGE
 from tests.apptest_pages import app, click, create_artist, goto, train_page_with
 from trainmode.service import TrainMode
 from trainmode.store.base import new_id
+
+pytestmark = pytest.mark.slow  # AppTest runs the whole app for each step
 
 
 def sets_heading(at) -> str:

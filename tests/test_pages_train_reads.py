@@ -10,6 +10,8 @@ from trainmode.config import load_settings
 from trainmode.service import TrainMode
 from trainmode.store.supabase.setup import setup_supabase
 
+pytestmark = pytest.mark.slow  # AppTest runs the whole app for each step
+
 FILLERS = 60
 
 

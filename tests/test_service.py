@@ -75,6 +75,7 @@ def test_one_caption_and_a_batch_share_the_generate_path(tm, ada, monkeypatch):
         tm.generate_caption(ada, row, writer_name="offline")
 
 
+@pytest.mark.slow
 def test_an_upload_is_probed_once_and_each_caption_checked_once(tm, ada, demo_files, monkeypatch):
     _, _, mp3 = demo_files[0]
     info = tm.measure_upload(mp3, mp3.name)
@@ -94,6 +95,7 @@ def test_an_upload_is_probed_once_and_each_caption_checked_once(tm, ada, demo_fi
     assert item["prompt_text"] == entry.caption
 
 
+@pytest.mark.slow
 def test_a_blocking_finding_is_refused_even_when_confirmed(tm, ada, demo_files, monkeypatch):
     @dataclasses.dataclass(frozen=True)
     class Blocking(Finding):
@@ -116,6 +118,7 @@ def club_set(tm, club_renders):
     return cy, tm.find_set(cy, "club.als")
 
 
+@pytest.mark.slow
 def test_a_140_bpm_render_of_a_128_bpm_set_asks_before_saving(tm, club_set, club_renders):
     cy, row = club_set
     fast = club_renders["fast"]
@@ -132,6 +135,7 @@ def test_a_140_bpm_render_of_a_128_bpm_set_asks_before_saving(tm, club_set, club
     assert plain["metadata"]["audio"]["verdict"] == "matches"
 
 
+@pytest.mark.slow
 def test_the_queue_listens_once_shows_the_verdict_and_asks_before_saving_a_mismatch(
     tm, club_set, club_renders, monkeypatch
 ):
@@ -157,6 +161,7 @@ def test_the_queue_listens_once_shows_the_verdict_and_asks_before_saving_a_misma
     assert stored[fast.audio_name]["confirmed"] and not stored[match.audio_name]["confirmed"]
 
 
+@pytest.mark.slow
 def test_uploads_are_listened_to_in_parallel_and_paired_by_length_and_tempo(
     tm, club_renders, demo_files, audio_fixtures
 ):
