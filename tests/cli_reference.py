@@ -53,17 +53,16 @@ def usage(parser: argparse.ArgumentParser) -> str:
 
 
 def option_line(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
-    """`--writer {openai,offline}`: its help (required, default) as one list item."""
+    """- `--writer {openai,offline}` (required, default `x`): its help, as one list item."""
     invocation = argparse.HelpFormatter(parser.prog, width=WIDE)._format_action_invocation(action)
+    text = action.help or ""
     notes = []
     if action.required and action.option_strings:
         notes.append("required")
-    if action.choices and action.default is not None:
-        notes.append(f"default: `{action.default}`")  # defaults read from the environment stay out
-    text = action.help or ""
-    if notes:
-        text = f"{text} ({', '.join(notes)})" if text else ", ".join(notes)
-    return f"- `{invocation}`" + (f": {text}" if text else "")
+    if action.choices and action.default is not None and "default" not in text:
+        notes.append(f"default `{action.default}`")  # defaults read from the environment stay out
+    line = f"- `{invocation}`" + (f" ({', '.join(notes)})" if notes else "")
+    return line + (f": {text}" if text else "")
 
 
 def command_section(name: str, parser: argparse.ArgumentParser, summary: str) -> str:

@@ -3,6 +3,7 @@ audio fixtures, and demo files made by the project itself."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -68,6 +69,32 @@ def isolated_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("TRAINMODE_DATA_DIR", str(data))
     monkeypatch.setenv("TRAINMODE_SECRETS", str(tmp_path / "no-secrets.toml"))
     return data
+
+
+_ANALYSES: dict[tuple[str, str | None], object] = {}
+
+
+@pytest.fixture(autouse=True)
+def each_saved_mp3_listened_to_once(monkeypatch):
+    """Saving listens to the MP3 (a second or more each); the same bytes give the same (frozen)
+    AudioAnalysis, so a session listens to each saved MP3 once, as tests/corpus.py parses each set
+    once. Streams are not cached, and a test that replaces analyze_mp3 itself still does."""
+    from trainmode.train import save
+
+    real = getattr(save, "analyze_mp3", None)
+    if real is None:
+        return
+
+    def listen_once(source, *, name=None):
+        if not isinstance(source, bytes | str | Path):
+            return real(source, name=name)
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        key = (hashlib.sha256(data).hexdigest(), name)
+        if key not in _ANALYSES:
+            _ANALYSES[key] = real(source, name=name)  # an error is raised, never kept
+        return _ANALYSES[key]
+
+    monkeypatch.setattr(save, "analyze_mp3", listen_once)
 
 
 @pytest.fixture
