@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._ui import ask_first, choose_artist_after_delete, local_time, made_from, md, snippet, user_errors
-from trainmode.service import TrainMode
+from trainmode.service import TrainMode, caption_of
 
 DONE_KEY = "tm_manage_done"
 PAGE_KEY = "items_page"
@@ -31,7 +31,7 @@ def items_frame(items: list[dict], sets: dict[str, str]) -> pd.DataFrame:
                 "audio": i.get("audio_filename"),
                 "set": sets.get(i["als_summary_id"], "?"),
                 "status": i["status"],
-                "caption": i["prompt_text"],
+                "caption": caption_of(i),
                 "edited": bool(i.get("prompt_edited")),
                 "by": i.get("created_by") or "",
                 "saved": local_time(i["created_at"]),

@@ -8,7 +8,7 @@ import streamlit as st
 
 from pages._clips import clips_panel
 from pages._ui import clock, local_time, made_from, md, run_page
-from trainmode.service import TrainMode
+from trainmode.service import TrainMode, caption_of
 from trainmode.tables import NOT_LISTENED, filter_browse
 
 PER_PAGE = 10
@@ -74,7 +74,7 @@ def item_card(tm: TrainMode, artist: dict, item: dict, set_row: dict | None) -> 
         st.caption(f"{who}{local_time(item['created_at'])} · {clock(item.get('audio_duration_s'))}{edited}")
         if st.toggle("Play", key=f"browse_play_{item['id']}"):  # read only when asked: 10 MP3s a rerun add up
             st.audio(tm.item_audio(item), format="audio/mpeg")
-        st.text(item["prompt_text"])
+        st.text(caption_of(item))
         st.caption(facts_line(set_row, heard))
         for finding in item.get("findings") or []:
             st.caption(f"🚩 {md(finding.get('message', ''))}")

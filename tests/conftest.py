@@ -3,6 +3,7 @@ audio fixtures, and demo files made by the project itself."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -25,6 +26,19 @@ SETTING_VARS = (
     "SUPABASE_URL",
     "SUPABASE_SERVICE_ROLE_KEY",
 )
+
+
+SLOW_BY_KIND = ("browser", "postgres")  # a real Chromium or PostgreSQL: seconds per test at best
+SLOW_FIXTURES = {"renders"}  # tests/test_analysis.py synthesises and listens to five renders: ~20 s
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked browser or postgres, and tests needing a fixture that takes seconds, are slow
+    too, so `pytest -m "not slow"` (the quick inner loop) leaves them out."""
+    for item in items:
+        kind = any(item.get_closest_marker(k) for k in SLOW_BY_KIND)
+        if (kind or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
 
 
 def shared_dir(env_name: str, relative: str) -> Path:
@@ -58,6 +72,32 @@ def isolated_settings(tmp_path, monkeypatch):
     return data
 
 
+_ANALYSES: dict[tuple[str, str | None], object] = {}
+
+
+@pytest.fixture(autouse=True)
+def each_saved_mp3_listened_to_once(monkeypatch):
+    """Saving listens to the MP3 (a second or more each); the same bytes give the same (frozen)
+    AudioAnalysis, so a session listens to each saved MP3 once, as tests/corpus.py parses each set
+    once. Streams are not cached, and a test that replaces analyze_mp3 itself still does."""
+    from trainmode.train import save
+
+    real = getattr(save, "analyze_mp3", None)
+    if real is None:
+        return
+
+    def listen_once(source, *, name=None):
+        if not isinstance(source, bytes | str | Path):
+            return real(source, name=name)
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        key = (hashlib.sha256(data).hexdigest(), name)
+        if key not in _ANALYSES:
+            _ANALYSES[key] = real(source, name=name)  # an error is raised, never kept
+        return _ANALYSES[key]
+
+    monkeypatch.setattr(save, "analyze_mp3", listen_once)
+
+
 @pytest.fixture
 def data_dir(isolated_settings) -> Path:
     return isolated_settings
@@ -81,6 +121,28 @@ def demo_files(tmp_path_factory):
     from trainmode.ops.demo import write_demo_files
 
     return write_demo_files(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture
+def artist_with_sets(store, demo_files) -> dict[str, str]:
+    """'Ada' with the three demo sets imported (the Library page's job, done directly):
+    {file name: parse_id}."""
+    from trainmode.sets.importing import import_sets
+
+    results = import_sets(store, "Ada", [(als.name, als) for _, als, _ in demo_files])
+    assert {r.status for r in results} == {"imported"}
+    return {r.filename: r.parse_id for r in results}
+
+
+@pytest.fixture
+def audiofolder(monkeypatch, tmp_path):
+    """datasets' real loaders, offline, without torch: datasets 5 imports torchcodec even
+    to store a file path in an Audio column, so that one step stores the path as it would."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # read when datasets is first imported
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    datasets = pytest.importorskip("datasets")
+    monkeypatch.setattr(datasets.Audio, "encode_example", lambda self, value: {"bytes": None, "path": value})
+    return datasets
 
 
 @pytest.fixture(scope="session")

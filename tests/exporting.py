@@ -1,5 +1,7 @@
 """How the export tests drive an export: through the door, as the pages and the CLI do,
-and the zip alone without the export's bookkeeping."""
+and the zip alone without the export's bookkeeping; and which of its threads are still alive."""
+
+import threading
 
 from trainmode.export import build as export_mod
 from trainmode.export import formats
@@ -24,3 +26,8 @@ def build_zip(store, artist, items, target, *, format="hf", split=None, max_work
         export_mod.Progress(None, rows),
         max_workers=max_workers,
     )
+
+
+def export_threads() -> list[threading.Thread]:
+    """The export's threads still alive: fetching, making audio ready, hashing, heartbeat."""
+    return [t for t in threading.enumerate() if t.name.startswith("export-")]

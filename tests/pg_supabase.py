@@ -1,4 +1,5 @@
-"""A PostgreSQL database set up the way Supabase sets up a project, for tests/test_migration_pg.py.
+"""A PostgreSQL database set up the way Supabase sets up a project, and rows in it, for the
+migration tests (tests/test_migration*_pg.py).
 
 Copied from supabase/postgres migrations/db/init-scripts/00000000000000-initial-schema.sql: the
 API roles and `authenticator` (lines 27-35), usage on schema public (line 37) and, on projects
@@ -85,3 +86,58 @@ def connect_as(dbname: str, role: str):
     with psycopg.connect(f"{SERVER} user=authenticator dbname={dbname}", autocommit=True) as conn:
         conn.execute(f"set role {role}")
         yield conn
+
+
+def one(conn, sql, *args):
+    return conn.execute(sql, args).fetchone()[0]
+
+
+def new_artist(db) -> str:
+    return str(one(db, "insert into artists (name) values (%s) returning id", f"artist {uuid.uuid4()}"))
+
+
+def new_summary(db, artist_id, parse_id=None) -> str:
+    return str(
+        one(
+            db,
+            "insert into als_summaries (artist_id, parse_id, als_filename, summary) "
+            "values (%s, %s, 'set.als', '{\"tempo\": 120}') returning id",
+            artist_id,
+            parse_id or uuid.uuid4().hex,
+        )
+    )
+
+
+def new_item(db, artist_id, summary_id, **columns) -> str:
+    row = {
+        "artist_id": artist_id,
+        "als_summary_id": summary_id,
+        "parse_id": "p",
+        "audio_path": "a.mp3",
+        "prompt_path": "prompt.txt",
+        "prompt_text": "dark techno, 128 bpm",
+        "audio_sha256": uuid.uuid4().hex,
+        **columns,
+    }
+    sql = f"insert into training_items ({', '.join(row)}) values ({', '.join(['%s'] * len(row))}) returning id"
+    return str(db.execute(sql, list(row.values())).fetchone()[0])
+
+
+def begin(db, artist_id, lease_s=30.0, dead_export=None) -> str:
+    export_id = str(uuid.uuid4())
+    db.execute(
+        "select train_mode_begin_export(%s, %s, 'exports/x/dataset.zip', %s, %s, %s)",
+        (export_id, artist_id, f"owner-{export_id}", lease_s, dead_export),
+    )
+    return export_id
+
+
+def heartbeat(db, export_id) -> bool:
+    return one(db, "select train_mode_heartbeat_export(%s)", export_id)
+
+
+def complete(db, export_id, item_ids):
+    db.execute(
+        "select train_mode_complete_export(%s, %s::uuid[], %s, 1234, %s)",
+        (export_id, item_ids, len(item_ids), "ab" * 32),
+    )

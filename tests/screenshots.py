@@ -15,7 +15,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, WAIT_MS, _free_port, _wait_healthy, go_to, see
+from tests.conftest import ROOT
+from tests.real_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, free_port, go_to, see, wait_healthy
 
 IMAGES = ROOT / "docs" / "images"
 
@@ -71,7 +72,7 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TRAINMODE_", "OPENAI_", "SUPABASE_"))}
         env.update(TRAINMODE_DATA_DIR=f"{tmp}/data", TRAINMODE_SECRETS=f"{tmp}/none.toml", TRAINMODE_WRITER="offline")
         subprocess.run([sys.executable, "-m", "trainmode", "demo"], cwd=ROOT, env=env, check=True)
-        port = _free_port()
+        port = free_port()
         log = Path(tmp) / "streamlit.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen(
@@ -94,7 +95,7 @@ def main() -> None:
                 stderr=subprocess.STDOUT,
             )
         try:
-            _wait_healthy(f"http://127.0.0.1:{port}", proc, log)
+            wait_healthy(f"http://127.0.0.1:{port}", proc, log)
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
                 page = browser.new_context(viewport={"width": 1400, "height": 900}, timezone_id="Europe/Berlin")

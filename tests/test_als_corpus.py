@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 
-from trainmode.sets.als import parse_als, validate_summary
-
-REPO = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("TRAINMODE_CORPUS") or REPO.parent / "shared" / "corpus" / "als")
-EXPECTED_FILE = CORPUS / "EXPECTED.json"
-EXPECTED = json.loads(EXPECTED_FILE.read_text("utf-8")) if EXPECTED_FILE.is_file() else {}
+from tests.corpus import CORPUS, EXPECTED, EXPECTED_FILE, summary_of
+from trainmode.sets.als import validate_summary
 
 
 def test_corpus_is_present():
@@ -26,15 +21,6 @@ def test_corpus_is_present():
         pytest.skip(f"no .als corpus at {CORPUS}")
     on_disk = {p.name for p in CORPUS.glob("*.als")}
     assert on_disk == set(EXPECTED), "every corpus set needs an EXPECTED entry and vice versa"
-
-
-_cache: dict[str, dict] = {}
-
-
-def summary_of(name: str) -> dict:
-    if name not in _cache:
-        _cache[name] = parse_als(CORPUS / name).summary
-    return _cache[name]
 
 
 @pytest.mark.timeout(60)

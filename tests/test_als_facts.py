@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_als_corpus import CORPUS, EXPECTED, summary_of
+from tests.corpus import CORPUS, EXPECTED, summary_of
 from trainmode.captions.factcheck import check_caption
 from trainmode.captions.writers.context import caption_metadata
 from trainmode.export import rows

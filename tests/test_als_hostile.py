@@ -161,6 +161,7 @@ def run_isolated(path: Path) -> dict:
     return json.loads(done.stdout)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(
@@ -179,6 +180,7 @@ def test_gzip_bomb_is_an_error_not_an_oom(tmp_path, block, message):
     assert result["peak_mb"] < 150, result
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
 @pytest.mark.timeout(120)
 def test_memory_does_not_grow_with_a_huge_track(tmp_path):

@@ -103,6 +103,7 @@ def test_loudness_in_pieces_is_essentias_loudness_of_the_whole(renders):
         assert lra == pytest.approx(whole_range, abs=0.1)
 
 
+@pytest.mark.slow
 def test_a_tempo_change_is_noted_and_the_dominant_tempo_reported(tmp_path, monkeypatch):
     monkeypatch.setattr(music, "WINDOW_S", 10.0)  # 60 s windows in use; 10 s keeps the test short
     pcm = np.concatenate([song(120, "A minor", 30), song(132, "A minor", 20)])
@@ -132,6 +133,7 @@ def test_a_clipped_master_is_flagged_and_a_clean_one_is_not(analysed):
     assert audio_warnings(clean) == []
 
 
+@pytest.mark.slow
 def test_stereo_mono_and_out_of_phase(tmp_path, renders):
     left = renders["128 A minor"][1][: 8 * RATE, 0]
     cases = {"dual": np.stack([left, left], axis=1), "phase": np.stack([left, -left], axis=1), "one": left}
@@ -315,6 +317,7 @@ def _manifest(audio_fixtures: Path) -> list[dict]:
         return list(csv.DictReader(f, delimiter="\t"))
 
 
+@pytest.mark.slow
 def test_every_shared_fixture_is_refused_before_analysis_or_measured(audio_fixtures, monkeypatch):
     real_decode = measure_module.decode  # the decoder must never see a refused file
     decoded = []
@@ -353,6 +356,7 @@ def _odd_files(folder: Path, music: np.ndarray) -> dict[str, Path]:
     return {name: folder / f"{name}.mp3" for name in made}
 
 
+@pytest.mark.slow
 def test_odd_but_valid_files_are_measured_never_crash(tmp_path, renders):
     odd = _odd_files(tmp_path, renders["128 A minor"][1])
     results = {name: analyze_mp3(path) for name, path in odd.items()}
@@ -366,6 +370,7 @@ def test_odd_but_valid_files_are_measured_never_crash(tmp_path, renders):
         assert parse_key(heard.key) in (None, (9, True), (0, False)), (name, heard.key)
 
 
+@pytest.mark.slow
 def test_an_upload_in_memory_is_analysed_like_the_file(renders, audio_fixtures):
     path = renders["96 F# minor"][0]
     from_file = analyze_mp3(path).to_dict()
@@ -384,6 +389,7 @@ def test_a_missing_file_is_one_clear_audio_error(tmp_path):
 
 
 # ---- many files, and the CLI -------------------------------------------------------------------
+@pytest.mark.slow
 def test_analyze_many_keeps_the_order_and_puts_each_refusal_in_its_place(renders, audio_fixtures):
     paths = [renders["140 C major"][0], audio_fixtures / "text_renamed.mp3", renders["96 F# minor"][0]]
     results = analyze_many(paths, max_workers=2)
@@ -403,6 +409,7 @@ def _cli(*args):
     )
 
 
+@pytest.mark.slow
 def test_cli_analyze_json_and_the_one_line_error(renders, audio_fixtures):
     out = _cli(renders["5 s silence"][0], "--json")
     assert out.returncode == 0, out.stderr

@@ -162,6 +162,7 @@ def test_unknown_binary_is_refused():
         probe_mp3(noise, name="noise.mp3")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("vbr", [False, True], ids=["cbr", "vbr"])
 def test_generated_long_file(tmp_path, vbr):
     path = tmp_path / "long.mp3"

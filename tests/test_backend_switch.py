@@ -35,6 +35,7 @@ def download(store, url: str, zip_path: str) -> bytes:
     return local.read_bytes() if local else httpx.get(url).raise_for_status().content
 
 
+@pytest.mark.slow
 def test_the_whole_flow_is_the_same_on_both_backends(backend, audio_fixtures):
     store = open_store(backend)
     assert store.kind == backend.backend

@@ -8,7 +8,14 @@ import threading
 
 import pytest
 
-from tests.test_browser import create_ada_with, go_to, page, see, server, upload  # noqa: F401 (fixtures)
+from tests.real_browser import (  # noqa: F401 (the fixtures page and server)
+    chromium_page,
+    create_ada_with,
+    go_to,
+    see,
+    streamlit_server,
+    upload,
+)
 
 pytestmark = pytest.mark.browser
 

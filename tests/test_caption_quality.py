@@ -92,6 +92,7 @@ def tempo_problems(text: str, summary: dict) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", PROFILES, ids=list(PROFILES))
 def test_offline_captions_over_the_corpus_meet_the_targets(corpus, profile):
     schema = PROFILES[profile]

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from trainmode.captions.factcheck import Finding
 from trainmode.captions.report import caption_report, is_filler, items_report, sentences, trigrams, words
 
@@ -104,6 +106,7 @@ def test_a_few_different_captions_get_no_repetition_warning():
     assert len(repeated.warnings()) == 2  # two of three open alike and share "warm dub at"
 
 
+@pytest.mark.slow
 def test_captions_report_command(data_dir):
     env = {**os.environ, "TRAINMODE_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
 

@@ -8,6 +8,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from trainmode.cli import HANDLERS, build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +44,7 @@ def test_every_command_is_in_the_parser():
     assert set(sub.choices) == set(HANDLERS)
 
 
+@pytest.mark.slow
 def test_demo_then_export_gives_pairs_of_valid_mp3_and_caption(data_dir):
     first = run("demo", data_dir=data_dir)
     assert first.stdout.strip() == "Demo Artist"
@@ -97,6 +100,7 @@ def test_importing_only_broken_files_leaves_the_store_unchanged(data_dir, tmp_pa
     assert_one_clear_line(run("items", "--artist", "Nobody", data_dir=data_dir, check=False), "Nobody")
 
 
+@pytest.mark.slow
 def test_save_and_generate_from_the_command_line(data_dir, demo_files):
     demo, als, mp3 = demo_files[2]
     run("import", "--artist", "Cy", als, data_dir=data_dir)
@@ -113,6 +117,7 @@ def test_save_and_generate_from_the_command_line(data_dir, demo_files):
     assert item["id"] == item_id and item["prompt_writer"] == "offline"
 
 
+@pytest.mark.slow
 def test_save_refuses_a_non_mp3_and_changes_nothing(data_dir, demo_files, audio_fixtures):
     _, als, _ = demo_files[0]
     run("import", "--artist", "Di", als, data_dir=data_dir)
@@ -151,6 +156,7 @@ def test_save_refuses_a_truncated_render_unless_forced(data_dir, demo_files, aud
     run(*args, "--force", data_dir=data_dir)
 
 
+@pytest.mark.slow
 def test_save_refuses_a_render_at_another_tempo_unless_forced(data_dir, club_renders):
     run("import", "--artist", "Flo", club_renders["als"], data_dir=data_dir)
     args = (
@@ -179,6 +185,7 @@ def test_unknown_artist_is_a_clear_message(data_dir):
     assert_one_clear_line(run("export", "--artist", "Ghost", data_dir=data_dir, check=False), "Ghost")
 
 
+@pytest.mark.slow
 def test_missing_or_wrong_files_are_one_clear_line(data_dir, demo_files, tmp_path):
     _, als, _ = demo_files[0]
     run("import", "--artist", "Fa", als, data_dir=data_dir)

@@ -10,9 +10,7 @@ import miniaudio
 import mutagen.mp3
 import pytest
 
-from tests.exporting import export_artist
-from tests.test_dataset_layout import audiofolder  # noqa: F401 (a fixture)
-from tests.test_export import export_threads
+from tests.exporting import export_artist, export_threads
 from trainmode.errors import StoreError
 from trainmode.export import formats
 from trainmode.export.zipwrite import ZipWriter
@@ -33,7 +31,8 @@ def _export(store, settings, artist, tmp_path, fmt="hf"):
     return result, folder
 
 
-def test_clips_export_has_a_row_per_section_with_its_sidecar(store, settings, demo_artist, tmp_path, audiofolder):  # noqa: F811
+@pytest.mark.slow
+def test_clips_export_has_a_row_per_section_with_its_sidecar(store, settings, demo_artist, tmp_path, audiofolder):
     items = store.list_items(demo_artist["id"], "ready")
     result, folder = _export(store, settings, demo_artist, tmp_path)
     assert subprocess.run(["unzip", "-tq", str(result.local_path)], capture_output=True).returncode == 0

@@ -188,6 +188,7 @@ def module_path(name: str) -> str:
     return name.replace(".", "/") + ".py"
 
 
+@pytest.mark.slow
 def test_no_code_is_duplicated():
     reports = duplicates("trainmode", "pages", "app.py")
     kept = [

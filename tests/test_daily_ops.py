@@ -54,6 +54,7 @@ def saved(tm, demo_files):
     return ada, items
 
 
+@pytest.mark.slow
 def test_a_saved_caption_can_be_updated_and_is_marked_edited(tm, saved):
     ada, (item, _) = saved
     updated = tm.update_caption(ada, item["id"], "A darker track with pads.")

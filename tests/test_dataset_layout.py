@@ -37,6 +37,7 @@ def metadata_rows(folder):
     return [json.loads(line) for line in (folder / "metadata.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
+@pytest.mark.slow
 def test_each_track_has_audio_caption_and_facts(unzipped):
     folder, items = unzipped
     for index, item in enumerate(items, 1):
@@ -66,6 +67,7 @@ def test_metadata_jsonl_has_the_layout_audiofolder_needs(unzipped):
     assert all(isinstance(r["bpm"], float) and isinstance(r["instruments"], list) for r in rows)
 
 
+@pytest.mark.slow
 def test_the_card_counts_the_tracks_and_its_yaml_picks_mp3s_and_metadata(unzipped):
     folder, items = unzipped
     card = (folder / "README.md").read_text(encoding="utf-8")
@@ -82,6 +84,7 @@ def test_the_card_counts_the_tracks_and_its_yaml_picks_mp3s_and_metadata(unzippe
     assert default["data_files"] == [{"split": "train", "path": ["*.mp3", "metadata.jsonl"]}]
 
 
+@pytest.mark.slow
 def test_manifest_lists_every_other_member(unzipped):
     folder, _ = unzipped
     listed = dict(reversed(line.split("  ")) for line in (folder / "MANIFEST.sha256").read_text().splitlines())
@@ -90,17 +93,7 @@ def test_manifest_lists_every_other_member(unzipped):
     assert all(hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest for name, digest in listed.items())
 
 
-@pytest.fixture
-def audiofolder(monkeypatch, tmp_path):
-    """datasets' real loaders, offline, without torch: datasets 5 imports torchcodec even
-    to store a file path in an Audio column, so that one step stores the path as it would."""
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # read when datasets is first imported
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    datasets = pytest.importorskip("datasets")
-    monkeypatch.setattr(datasets.Audio, "encode_example", lambda self, value: {"bytes": None, "path": value})
-    return datasets
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["audiofolder", "folder"])
 def test_datasets_loads_the_unzipped_export(unzipped, audiofolder, tmp_path, how):
     folder, items = unzipped
@@ -205,6 +198,7 @@ def unzipped_with_split(store, settings, tmp_path):
     return folder, items, artist
 
 
+@pytest.mark.slow
 def test_a_split_export_declares_both_splits_and_datasets_loads_them(unzipped_with_split, audiofolder, tmp_path):
     folder, (train, valid), artist = unzipped_with_split
     assert hf.check(folder) == []

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.exporting import build_zip, export_artist
+from tests.exporting import build_zip, export_artist, export_threads
 from trainmode.errors import DatasetError, ExportBusyError, StoreError, ValidationError
 from trainmode.export import audio_members, formats, rows
 from trainmode.export import build as export_mod
@@ -30,6 +30,7 @@ def artist(store, settings):
     return store.find_artist(DEMO_ARTIST)
 
 
+@pytest.mark.slow
 def test_export_packs_every_ready_item_and_marks_them_exported(store, settings, artist):
     ready = store.list_items(artist["id"], "ready")
     assert len(ready) == 2
@@ -80,6 +81,7 @@ def local_header_is_zip64(path, info) -> bool:
         return fh.read(extra_len)[:2] == b"\x01\x00"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("unzip") is None, reason="Debian's unzip is not installed")
 def test_unzip_accepts_the_zip(store, settings, artist):
     result = export_artist(store, settings, artist)
@@ -88,6 +90,7 @@ def test_unzip_accepts_the_zip(store, settings, artist):
     assert "No errors detected" in out.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", list(formats.FORMATS))
 def test_the_same_items_give_a_byte_identical_zip(store, artist, tmp_path, fmt):
     items = store.list_items(artist["id"], "ready")
@@ -97,6 +100,7 @@ def test_the_same_items_give_a_byte_identical_zip(store, artist, tmp_path, fmt):
     assert a.read_bytes() == b.read_bytes()
 
 
+@pytest.mark.slow
 def test_a_render_too_big_to_hold_in_memory_gives_the_same_zip(store, artist, tmp_path, monkeypatch):
     """Audio up to audio_members.HOLD is read once into memory; a bigger render is read twice
     (for its CRC, then to copy it). Either way the zip is the same."""
@@ -114,6 +118,7 @@ def test_nothing_to_export_is_a_clear_message(store, settings):
         export_artist(store, settings, empty)
 
 
+@pytest.mark.slow
 def test_a_second_export_of_the_same_artist_is_told_it_is_busy(store, settings, artist):
     store.begin_export({"id": new_id(), "artist_id": artist["id"], "zip_path": "exports/x/rows.zip"})
     with pytest.raises(ExportBusyError, match="already running"):
@@ -167,6 +172,7 @@ def test_a_failure_making_the_rows_begins_nothing_and_restarts_the_collector(sto
     assert store.list_exports(artist["id"]) == [] and len(store.list_items(artist["id"], "ready")) == 2
 
 
+@pytest.mark.slow
 def test_an_export_asks_only_for_the_summaries_of_the_sets_it_exports(store, settings, artist, monkeypatch):
     unused = {store.add_summary(artist["id"], f"unused-{n}", f"unused-{n}.als", {})[0]["id"] for n in range(3)}
     exported = {i["als_summary_id"] for i in store.list_items(artist["id"], "ready")}
@@ -259,11 +265,6 @@ def add_items(store, artist, count: int) -> list[dict]:
     return store.list_items(artist["id"], "ready")
 
 
-def export_threads() -> list[threading.Thread]:
-    """The export's threads still alive: fetching, making audio ready, hashing, heartbeat."""
-    return [t for t in threading.enumerate() if t.name.startswith("export-")]
-
-
 @pytest.mark.parametrize("fmt", ["hf", "audiocraft"])  # audiocraft also reads each MP3's header
 def test_fetched_blobs_give_the_same_zip_as_local_files(store, artist, tmp_path, fmt):
     items = add_items(store, artist, 7)
@@ -335,6 +336,7 @@ def test_a_copy_that_does_not_match_the_saved_size_is_refused(store, artist, tmp
 
 
 # ---- two exports at once, crashed exports ----------------------------------------------
+@pytest.mark.slow
 def test_two_concurrent_exports_one_runs_the_other_is_busy(store, settings, artist, monkeypatch):
     """Two threads start an export of one artist at the same moment (each on its own
     SQLite connection): exactly one runs, the other is told the artist is busy."""
@@ -368,6 +370,7 @@ def test_two_concurrent_exports_one_runs_the_other_is_busy(store, settings, arti
     assert {i["export_id"] for i in store.list_items(artist["id"])} == {done.export_id}
 
 
+@pytest.mark.slow
 def test_a_crashed_export_does_not_block_forever_and_its_leftovers_go(store, artist):
     crashed = new_id()
     store.begin_export({"id": crashed, "artist_id": artist["id"], "zip_path": "exports/x/rows.zip"})
@@ -384,6 +387,7 @@ def test_a_crashed_export_does_not_block_forever_and_its_leftovers_go(store, art
 
 
 # ---- progress -------------------------------------------------------------------------
+@pytest.mark.slow
 def test_progress_reports_items_and_bytes_through_every_stage(store, settings, artist):
     seen = []
     result = export_artist(store, settings, artist, on_progress=seen.append)
@@ -397,6 +401,7 @@ def test_progress_reports_items_and_bytes_through_every_stage(store, settings, a
     assert (seen[-1].bytes_done, seen[-1].bytes_total, seen[-1].items_total) == (result.bytes, result.bytes, 2)
 
 
+@pytest.mark.slow
 def test_a_lost_reply_after_the_items_were_marked_keeps_the_zip(store, settings, artist, monkeypatch):
     real = store.complete_export
 

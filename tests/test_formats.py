@@ -76,6 +76,7 @@ def music_info_from_dict(info: dict) -> dict:
     return info
 
 
+@pytest.mark.slow
 def test_audiocraft_loads_as_musicgen_reads_it(demo, tmp_path):
     _, folder = exported(demo, tmp_path, "audiocraft")
     _, artist, items, _ = demo
@@ -99,6 +100,7 @@ def test_audiocraft_loads_as_musicgen_reads_it(demo, tmp_path):
         assert info["bpm"] == item["metadata"]["bpm"] and info["key"] == item["metadata"]["key"]
 
 
+@pytest.mark.slow
 def test_audiocraft_without_a_split_validates_on_the_training_manifest(demo, tmp_path):
     _, folder = exported(demo, tmp_path, "audiocraft", split=None)
     [config] = (folder / "config/dset/audio").iterdir()
@@ -271,6 +273,7 @@ def break_one(folder: Path, fmt: str) -> str:
     return "skips"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", list(formats.FORMATS))
 def test_each_checker_passes_the_export_and_catches_a_broken_copy(demo, tmp_path, fmt):
     path, folder = exported(demo, tmp_path, fmt)
@@ -367,6 +370,7 @@ def test_the_checkers_report_a_hostile_dataset_instead_of_crashing(tmp_path):
         formats.check_dataset("", "hf")
 
 
+@pytest.mark.slow
 def test_the_export_command_takes_format_split_and_artist_name(demo, capsys, monkeypatch):
     store, _, _, ratio = demo
     monkeypatch.setenv("TRAINMODE_DATA_DIR", str(store.data_dir))

@@ -22,6 +22,8 @@ from dead_process import dead_owner_tag
 from trainmode.cli import build_parser
 from trainmode.store import EmbeddedStore
 
+pytestmark = pytest.mark.slow  # kills processes and waits for them
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_MP3 = "cbr128_stereo_5s.mp3"
 KILLS = [signal.SIGKILL, signal.SIGTERM]

@@ -8,8 +8,7 @@ import uuid
 import pytest
 
 psycopg = pytest.importorskip("psycopg")
-from pg_supabase import DEFAULTS, connect_as, supabase_database  # noqa: E402
-from test_migration_pg import new_artist, new_item, new_summary  # noqa: E402
+from pg_supabase import DEFAULTS, connect_as, new_artist, new_item, new_summary, supabase_database  # noqa: E402
 
 pytestmark = pytest.mark.postgres
 

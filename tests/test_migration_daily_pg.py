@@ -8,8 +8,16 @@ import sqlite3
 import pytest
 
 psycopg = pytest.importorskip("psycopg")
-from pg_supabase import DEFAULTS, MIGRATIONS, SERVER, apply_migrations, connect_as, supabase_database  # noqa: E402
-from test_migration_pg import new_artist, one  # noqa: E402
+from pg_supabase import (  # noqa: E402
+    DEFAULTS,
+    MIGRATIONS,
+    SERVER,
+    apply_migrations,
+    connect_as,
+    new_artist,
+    one,
+    supabase_database,
+)
 
 from trainmode.store.embedded import SCHEMA_SQL  # noqa: E402
 from trainmode.store.supabase.check import COLUMNS  # noqa: E402

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 psycopg = pytest.importorskip("psycopg")
-from pg_supabase import SERVER, connect_as, supabase_database  # noqa: E402
-from test_migration_pg import begin, heartbeat, new_artist, one  # noqa: E402
+from pg_supabase import SERVER, begin, connect_as, heartbeat, new_artist, one, supabase_database  # noqa: E402
 
 pytestmark = pytest.mark.postgres
 

@@ -11,7 +11,21 @@ import uuid
 import pytest
 
 psycopg = pytest.importorskip("psycopg")
-from pg_supabase import DEFAULTS, MIGRATIONS, SERVER, apply_migrations, connect_as, supabase_database  # noqa: E402
+from pg_supabase import (  # noqa: E402
+    DEFAULTS,
+    MIGRATIONS,
+    SERVER,
+    apply_migrations,
+    begin,
+    complete,
+    connect_as,
+    heartbeat,
+    new_artist,
+    new_item,
+    new_summary,
+    one,
+    supabase_database,
+)
 from psycopg import errors  # noqa: E402
 
 from trainmode.store.supabase.check import COLUMNS as CHECK_COLUMNS  # noqa: E402
@@ -35,41 +49,6 @@ def db(dbname):
         yield conn
 
 
-def one(conn, sql, *args):
-    return conn.execute(sql, args).fetchone()[0]
-
-
-def new_artist(db) -> str:
-    return str(one(db, "insert into artists (name) values (%s) returning id", f"artist {uuid.uuid4()}"))
-
-
-def new_summary(db, artist_id, parse_id=None) -> str:
-    return str(
-        one(
-            db,
-            "insert into als_summaries (artist_id, parse_id, als_filename, summary) "
-            "values (%s, %s, 'set.als', '{\"tempo\": 120}') returning id",
-            artist_id,
-            parse_id or uuid.uuid4().hex,
-        )
-    )
-
-
-def new_item(db, artist_id, summary_id, **columns) -> str:
-    row = {
-        "artist_id": artist_id,
-        "als_summary_id": summary_id,
-        "parse_id": "p",
-        "audio_path": "a.mp3",
-        "prompt_path": "prompt.txt",
-        "prompt_text": "dark techno, 128 bpm",
-        "audio_sha256": uuid.uuid4().hex,
-        **columns,
-    }
-    sql = f"insert into training_items ({', '.join(row)}) values ({', '.join(['%s'] * len(row))}) returning id"
-    return str(db.execute(sql, list(row.values())).fetchone()[0])
-
-
 @pytest.fixture
 def artist(db):
     artist_id = new_artist(db)
@@ -78,26 +57,6 @@ def artist(db):
 
 BEGIN_EXPORT = "train_mode_begin_export(uuid, uuid, text, text, double precision, uuid)"
 HEARTBEAT = "train_mode_heartbeat_export(uuid)"
-
-
-def begin(db, artist_id, lease_s=30.0, dead_export=None) -> str:
-    export_id = str(uuid.uuid4())
-    db.execute(
-        "select train_mode_begin_export(%s, %s, 'exports/x/dataset.zip', %s, %s, %s)",
-        (export_id, artist_id, f"owner-{export_id}", lease_s, dead_export),
-    )
-    return export_id
-
-
-def heartbeat(db, export_id) -> bool:
-    return one(db, "select train_mode_heartbeat_export(%s)", export_id)
-
-
-def complete(db, export_id, item_ids):
-    db.execute(
-        "select train_mode_complete_export(%s, %s::uuid[], %s, 1234, %s)",
-        (export_id, item_ids, len(item_ids), "ab" * 32),
-    )
 
 
 # ---- structure ---------------------------------------------------------------------

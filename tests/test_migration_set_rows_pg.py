@@ -11,8 +11,8 @@ import pytest
 psycopg = pytest.importorskip("psycopg")
 from fake_postgrest import FakePostgrest  # noqa: E402
 from pg_supabase import DEFAULTS, MIGRATIONS, connect_as, supabase_database  # noqa: E402
-from test_scale import as_v1, corpus_summaries  # noqa: E402
 
+from tests.corpus import as_v1, corpus_summaries  # noqa: E402
 from trainmode.store import set_rows  # noqa: E402
 
 pytestmark = pytest.mark.postgres

@@ -126,6 +126,7 @@ def _members(store, artist, items, target, clips) -> dict[str, bytes]:
         return {n: zf.read(n) for n in zf.namelist() if n.endswith(".mp3")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clips", ["sections", "windows"])
 def test_saved_items_carry_a_table_and_export_the_same_clips_as_without(store, demo, tmp_path, clips, monkeypatch):
     artist, items = demo

@@ -141,6 +141,7 @@ def corpus_sets(corpus_dir):
     return sets
 
 
+@pytest.mark.slow
 def test_every_corpus_set_passes_the_fact_checker(corpus_dir):
     failures = {}
     for path in corpus_sets(corpus_dir):

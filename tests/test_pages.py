@@ -5,78 +5,15 @@ import re
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from pages._ui import md
-from tests.conftest import ROOT
+from tests.apptest_pages import app, badges, button, click, create_artist, goto, queue, train_page_with, upload
 from trainmode.captions.writers import OfflineWriter
 from trainmode.errors import StoreError, WriterError
-from trainmode.sets.importing import import_sets, save_master_schema
+from trainmode.sets.importing import save_master_schema
 from trainmode.store import EmbeddedStore
 
-TIMEOUT = 60
-
-
-def app() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.run()
-    return at
-
-
-def goto(at: AppTest, page: str) -> AppTest:
-    at.switch_page(f"pages/{page}.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def button(at: AppTest, label: str):
-    """The button whose label starts with `label` ("Generate all" matches "Generate all (2)")."""
-    return next(b for b in at.button if b.label == label or b.label.startswith(label + " ("))
-
-
-def click(at: AppTest, label: str) -> AppTest:
-    button(at, label).click()
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def create_artist(at: AppTest, name: str) -> None:
-    at.text_input[0].input(name)
-    button(at, "Create artist").click()
-    at.run()
-
-
-def upload(at: AppTest, paths, names=None) -> None:
-    names = names or [p.name for p in paths]
-    at.file_uploader[0].set_value([(n, p.read_bytes(), "audio/mpeg") for n, p in zip(names, paths, strict=False)])
-    at.run()  # an upload reruns the page, as in a browser
-    assert not at.exception, at.exception
-
-
-def badges(at: AppTest) -> list[str]:
-    return [m.value.rsplit("— ", 1)[1] for m in at.markdown if "↔" in m.value]
-
-
-def queue(at: AppTest) -> list:
-    return at.session_state["tm_queue"]
-
-
-@pytest.fixture
-def artist_with_sets(store, settings, demo_files):
-    """'Ada' with the three demo sets imported (the Library page's job, done directly)."""
-    results = import_sets(store, "Ada", [(als.name, als) for _, als, _ in demo_files])
-    assert {r.status for r in results} == {"imported"}
-    return {r.filename: r.parse_id for r in results}
-
-
-def train_page_with(paths) -> AppTest:
-    at = app()
-    goto(at, "train")
-    upload(at, paths)
-    click(at, "Add to queue")
-    return at
+pytestmark = pytest.mark.slow  # AppTest runs the whole app for each step
 
 
 def test_the_whole_flow_in_the_pages(data_dir, demo_files):

@@ -4,8 +4,12 @@ without a question."""
 
 import re
 
-from tests.test_pages import app, button, click, goto, upload
+import pytest
+
+from tests.apptest_pages import app, button, click, goto, upload
 from trainmode.sets.importing import import_sets
+
+pytestmark = pytest.mark.slow  # AppTest runs the whole app for each step
 
 
 def _club(store, club_renders) -> None:

@@ -7,8 +7,10 @@ import zipfile
 import pytest
 
 import trainmode.export.rows
-from tests.test_pages import app, badges, button, click, goto, queue, train_page_with
+from tests.apptest_pages import app, badges, button, click, goto, queue, train_page_with
 from trainmode.sets.importing import import_sets
+
+pytestmark = pytest.mark.slow  # AppTest runs the whole app for each step
 
 
 @pytest.fixture

@@ -1,9 +1,13 @@
 """The Train page shows a saved item's section clips, plays one, and saves edited or dropped captions."""
 
-from tests.test_pages import artist_with_sets, click, train_page_with  # noqa: F401 (a fixture)
+import pytest
+
+from tests.apptest_pages import click, train_page_with
+
+pytestmark = pytest.mark.slow  # AppTest runs the whole app for each step
 
 
-def test_a_saved_items_clips_are_reviewed_and_saved(artist_with_sets, demo_files, store):  # noqa: F811
+def test_a_saved_items_clips_are_reviewed_and_saved(artist_with_sets, demo_files, store):
     _, _, mp3 = demo_files[0]
     at = train_page_with([mp3])
     click(at, "Generate")

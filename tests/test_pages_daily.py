@@ -8,15 +8,10 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest_pages import TIMEOUT, app, badges, button, click, create_artist, goto, queue, train_page_with, upload
 from tests.conftest import ROOT
-from tests.test_pages import TIMEOUT, app, badges, button, click, create_artist, goto, queue, train_page_with, upload
-from trainmode.sets.importing import import_sets
 
-
-@pytest.fixture
-def artist_with_sets(store, demo_files):
-    """'Ada' with the three demo sets, as in test_pages.py."""
-    return {r.filename: r.parse_id for r in import_sets(store, "Ada", [(a.name, a) for _, a, _ in demo_files])}
+pytestmark = pytest.mark.slow  # AppTest runs the whole app for each step
 
 
 def test_create_artist_selects_the_new_artist_and_keeps_it_in_the_url(artist_with_sets):

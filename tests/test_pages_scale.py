@@ -1,12 +1,14 @@
 """Issue 20: the pages keep what they read between reruns, yet never show stale rows: a write
 in one session shows in another at once, and so does one made by another process."""
 
-from test_pages import app, click, create_artist, goto, train_page_with
-from test_pages_daily import artist_with_sets  # noqa: F401  (the fixture: "Ada" with the demo sets)
+import pytest
 
 from pages._manage import ITEMS_PER_PAGE
+from tests.apptest_pages import app, click, create_artist, goto, train_page_with
 from trainmode.service import TrainMode
 from trainmode.store.base import new_id
+
+pytestmark = pytest.mark.slow  # AppTest runs the whole app for each step
 
 
 def sets_heading(at) -> str:
@@ -34,7 +36,7 @@ def test_a_set_imported_in_one_session_shows_in_another_at_once(data_dir, demo_f
     assert demo_files[1][1].name in second.dataframe[0].value["set"].tolist()
 
 
-def test_an_edited_caption_shows_on_the_export_page(artist_with_sets, demo_files, settings):  # noqa: F811
+def test_an_edited_caption_shows_on_the_export_page(artist_with_sets, demo_files, settings):
     at = train_page_with([demo_files[0][2]])
     click(at, "Generate all")
     click(at, "Save all reviewed")
@@ -50,7 +52,7 @@ def test_an_edited_caption_shows_on_the_export_page(artist_with_sets, demo_files
     assert at.dataframe[0].value["caption"].tolist() == ["A slow, warm groove with soft drums and a deep bass line."]
 
 
-def test_the_library_shows_saved_items_a_page_at_a_time(artist_with_sets, store):  # noqa: F811
+def test_the_library_shows_saved_items_a_page_at_a_time(artist_with_sets, store):
     ada = store.find_artist("Ada")
     sets = store.list_summaries(ada["id"])
     for index in range(ITEMS_PER_PAGE + 5):

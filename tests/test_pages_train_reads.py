@@ -4,11 +4,13 @@ with it, once per set until a write, on the Supabase fake with many sets."""
 
 import pytest
 from fake_supabase import FakeSupabase
-from test_pages import app, click, goto, queue, upload
 
+from tests.apptest_pages import app, click, goto, queue, upload
 from trainmode.config import load_settings
 from trainmode.service import TrainMode
 from trainmode.store.supabase.setup import setup_supabase
+
+pytestmark = pytest.mark.slow  # AppTest runs the whole app for each step
 
 FILLERS = 60
 

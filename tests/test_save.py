@@ -36,6 +36,7 @@ def blob_files(store):
     return sorted(p.relative_to(store.blob_dir).as_posix() for p in store.blob_dir.rglob("*") if p.is_file())
 
 
+@pytest.mark.slow
 def test_save_stores_audio_prompt_and_a_ready_row(store, demo_set):
     artist, row, mp3 = demo_set
     result = save(
@@ -139,6 +140,7 @@ def test_a_blank_prompt_is_refused(store, demo_set):
         save(store, artist, row, audio=mp3, audio_name=mp3.name, caption="   ")
 
 
+@pytest.mark.slow
 def test_fact_check_findings_need_a_confirmation(store, demo_set):
     artist, row, mp3 = demo_set
     wrong = "Dark techno at 170 BPM with a saxophone solo over punchy drums and a deep bass."
@@ -181,6 +183,7 @@ def club(store, club_renders):
     return artist, require_summary(store, artist, "club.als")
 
 
+@pytest.mark.slow
 def test_a_render_at_another_tempo_needs_a_confirmation_and_is_stored_as_confirmed(store, club, club_renders):
     artist, row = club
     fast = club_renders["fast"]  # the music runs at 140 BPM; the set at 128
@@ -205,6 +208,7 @@ def test_the_matching_render_saves_without_a_question_with_its_measurements(stor
     assert any(a.startswith("Tempo agrees") for a in audio["agreements"])
 
 
+@pytest.mark.slow
 def test_a_doubtful_render_or_a_warning_is_kept_but_does_not_block(store, club, club_renders):
     artist, row = club
     close, late = club_renders["close"], club_renders["late"]  # 133 BPM; 3 s of silence first

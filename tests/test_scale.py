@@ -1,17 +1,16 @@
 """Issue 20: the Library reads a narrow projection, reads are kept until a write changes them,
 a session keeps one SQLite connection, and a Supabase export signs its links in batches."""
 
-import copy
 import threading
 
 import pytest
 from fake_supabase import FakeSupabase
-from test_store_contract import store  # noqa: F401  (the fixture: embedded and the Supabase fake)
 
+from tests.corpus import as_v1, corpus_summaries
+from tests.store_backends import every_backend  # noqa: F401 (the fixture store: embedded and the Supabase fake)
 from trainmode.errors import StoreError
 from trainmode.export.build import export_dataset
 from trainmode.service import TrainMode
-from trainmode.sets.als import parse_als
 from trainmode.store import EmbeddedStore
 from trainmode.store.base import new_id
 from trainmode.store.set_rows import from_summary_row
@@ -19,20 +18,7 @@ from trainmode.store.supabase.setup import ALLOWED_MIME_TYPES
 from trainmode.store.supabase.store import SupabaseStore
 
 
-def corpus_summaries(corpus_dir, count=3) -> list:
-    return [parse_als(p, filename=p.name) for p in sorted(corpus_dir.glob("*.als"))[:count]]
-
-
-def as_v1(summary: dict) -> dict:
-    """A summary as imported before v2: no stored families, dominant tempo or key name."""
-    old = copy.deepcopy(summary)
-    for field in ("schema_version", "instruments", "sections", "time_signatures"):
-        old.pop(field, None)
-    old["tempo"] = {"bpm": (summary.get("tempo") or {}).get("bpm")}
-    return old
-
-
-def test_the_library_rows_are_the_summary_facts_without_the_summary(store, corpus_dir):  # noqa: F811
+def test_the_library_rows_are_the_summary_facts_without_the_summary(store, corpus_dir):
     artist = store.ensure_artist("Projection")
     parsed = corpus_summaries(corpus_dir)
     for p in parsed:
@@ -188,7 +174,7 @@ def test_a_failed_write_still_drops_what_it_may_have_changed(tmp_path, settings)
     assert tm.store.generation_of(("als_summaries",)) == (0,)
 
 
-def test_a_page_of_items_and_the_items_of_a_set_are_read_without_the_rest(store):  # noqa: F811
+def test_a_page_of_items_and_the_items_of_a_set_are_read_without_the_rest(store):
     artist = store.ensure_artist("Paged")
     sets = [store.add_summary(artist["id"], f"{n}" * 32, f"{n}.als", {"schema_version": 2})[0] for n in (1, 2)]
     for index in range(7):

@@ -11,6 +11,7 @@ import pytest
 
 import trainmode.captions.generate
 import trainmode.train.save
+from tests.spies import record_calls
 from trainmode.captions.factcheck import Finding
 from trainmode.captions.writers import OfflineWriter
 from trainmode.errors import ConfirmationRequired, ValidationError, WriterError
@@ -28,18 +29,6 @@ def ada(tm, demo_files):
     results = tm.import_sets("Ada", [(als.name, als) for _, als, _ in demo_files])
     assert {r.status for r in results} == {"imported"}
     return tm.artist("Ada")
-
-
-def counting(monkeypatch, module, name):
-    calls = []
-    real = getattr(module, name)
-
-    def wrapper(*args, **kwargs):
-        calls.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(module, name, wrapper)
-    return calls
 
 
 # ---- artists --------------------------------------------------------------------------
@@ -73,7 +62,7 @@ def test_a_summary_off_the_contract_is_not_imported(tm, monkeypatch, demo_files)
 
 # ---- one generate path, one check, one probe --------------------------------------------
 def test_one_caption_and_a_batch_share_the_generate_path(tm, ada, monkeypatch):
-    writes = counting(monkeypatch, trainmode.captions.generate, "generate_one")
+    writes = record_calls(monkeypatch, OfflineWriter, "write")
     row = tm.find_set(ada, "night_drive.als")
     generation = tm.generate_caption(ada, row, writer_name="offline")
     assert generation.ok and re.search(r"124 (?:BPM|beats per minute)", generation.caption.text) and len(writes) == 1
@@ -86,6 +75,7 @@ def test_one_caption_and_a_batch_share_the_generate_path(tm, ada, monkeypatch):
         tm.generate_caption(ada, row, writer_name="offline")
 
 
+@pytest.mark.slow
 def test_an_upload_is_probed_once_and_each_caption_checked_once(tm, ada, demo_files, monkeypatch):
     _, _, mp3 = demo_files[0]
     info = tm.measure_upload(mp3, mp3.name)
@@ -93,9 +83,9 @@ def test_an_upload_is_probed_once_and_each_caption_checked_once(tm, ada, demo_fi
     entry = tm.add_to_queue(
         queue, ada, tm.find_set(ada, "night_drive.als"), mp3.read_bytes(), name=mp3.name, info=info, pairing="same name"
     )
-    probes = counting(monkeypatch, trainmode.train.save, "probe_mp3")
-    generate_checks = counting(monkeypatch, trainmode.captions.generate, "check_caption")
-    save_checks = counting(monkeypatch, trainmode.train.save, "check_caption")
+    probes = record_calls(monkeypatch, trainmode.train.save, "probe_mp3")
+    generate_checks = record_calls(monkeypatch, trainmode.captions.generate, "check_caption")
+    save_checks = record_calls(monkeypatch, trainmode.train.save, "check_caption")
     tm.generate_entries(queue, ada)
     tm.save_entries(queue, ada)
     assert entry.state == "saved", entry.error
@@ -105,6 +95,7 @@ def test_an_upload_is_probed_once_and_each_caption_checked_once(tm, ada, demo_fi
     assert item["prompt_text"] == entry.caption
 
 
+@pytest.mark.slow
 def test_a_blocking_finding_is_refused_even_when_confirmed(tm, ada, demo_files, monkeypatch):
     @dataclasses.dataclass(frozen=True)
     class Blocking(Finding):
@@ -127,6 +118,7 @@ def club_set(tm, club_renders):
     return cy, tm.find_set(cy, "club.als")
 
 
+@pytest.mark.slow
 def test_a_140_bpm_render_of_a_128_bpm_set_asks_before_saving(tm, club_set, club_renders):
     cy, row = club_set
     fast = club_renders["fast"]
@@ -143,6 +135,7 @@ def test_a_140_bpm_render_of_a_128_bpm_set_asks_before_saving(tm, club_set, club
     assert plain["metadata"]["audio"]["verdict"] == "matches"
 
 
+@pytest.mark.slow
 def test_the_queue_listens_once_shows_the_verdict_and_asks_before_saving_a_mismatch(
     tm, club_set, club_renders, monkeypatch
 ):
@@ -156,7 +149,7 @@ def test_the_queue_listens_once_shows_the_verdict_and_asks_before_saving_a_misma
     fast, match = queue
     assert fast.verdict.verdict == "mismatch" and "the set at 128" in fast.verdict.reasons[0]
     assert match.verdict.verdict == "matches" and match.analysis.bpm == pytest.approx(128, abs=1)
-    analyses = counting(monkeypatch, trainmode.train.save, "analyze_mp3")
+    analyses = record_calls(monkeypatch, trainmode.train.save, "analyze_mp3")
     tm.generate_entries(queue, cy)
     tm.save_entries(saveable(queue), cy)
     assert match.state == "saved" and fast.state == "review"
@@ -168,6 +161,7 @@ def test_the_queue_listens_once_shows_the_verdict_and_asks_before_saving_a_misma
     assert stored[fast.audio_name]["confirmed"] and not stored[match.audio_name]["confirmed"]
 
 
+@pytest.mark.slow
 def test_uploads_are_listened_to_in_parallel_and_paired_by_length_and_tempo(
     tm, club_renders, demo_files, audio_fixtures
 ):

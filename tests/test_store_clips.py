@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests import test_store_contract as contract
+from tests.store_backends import contract_artist, contract_summary, every_backend, make_item  # noqa: F401 (fixtures)
 from trainmode.errors import StoreError
-
-store, artist, summary, make_item = contract.store, contract.artist, contract.summary, contract.make_item
-
 
 # ---- section clips (training_clips) ---------------------------------------------
 CLIPS = [

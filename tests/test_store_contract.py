@@ -1,4 +1,4 @@
-"""The Store contract: the same tests against every backend.
+"""The Store contract: the same tests against every backend (tests/store_backends.py).
 
 - embedded:       EmbeddedStore in a temp dir
 - supabase-fake:  SupabaseStore against the fake Supabase (tests/fake_supabase.py)
@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import sys
 import uuid
@@ -18,98 +17,19 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fake_supabase import FakeSupabase
 
+from tests.store_backends import (  # noqa: F401 (the fixtures store, artist and summary)
+    RUN,
+    blob,
+    contract_artist,
+    contract_summary,
+    every_backend,
+    make_item,
+    name,
+    new_export,
+)
 from trainmode.errors import DuplicateError, ExportBusyError, NotFoundError, StoreError
-from trainmode.store import EmbeddedStore, lease
-from trainmode.store.supabase.setup import ALLOWED_MIME_TYPES
-from trainmode.store.supabase.store import SupabaseStore
-
-# Read at import: the autouse isolated_settings fixture clears these variables for each test.
-LIVE = (
-    os.environ.get("TRAINMODE_LIVE_SUPABASE") == "1"
-    and os.environ.get("SUPABASE_URL")
-    and os.environ.get("SUPABASE_SERVICE_ROLE_KEY")
-)
-LIVE_SETTINGS = (
-    os.environ.get("SUPABASE_URL", ""),
-    os.environ.get("SUPABASE_SERVICE_ROLE_KEY", ""),
-    os.environ.get("TRAINMODE_BUCKET", "train-mode"),
-)
-BACKENDS = ["embedded", "supabase-fake"] + ([pytest.param("supabase-live", marks=pytest.mark.live)] if LIVE else [])
-RUN = uuid.uuid4().hex[:8]  # names and blob paths of this run: unique on a shared live project
-
-
-@pytest.fixture(params=BACKENDS)
-def store(request, tmp_path):
-    if request.param == "embedded":
-        s = EmbeddedStore(tmp_path / "data")
-        yield s
-        s.close()
-    elif request.param == "supabase-fake":
-        with FakeSupabase() as fake:
-            fake.add_bucket("train-mode", file_size_limit=50 * 1024 * 1024, allowed_mime_types=ALLOWED_MIME_TYPES)
-            s = SupabaseStore(fake.url, fake.key)
-            yield s
-            s.close()
-    else:
-        url, key, bucket = LIVE_SETTINGS
-        s = SupabaseStore(url, key, bucket)
-        yield s
-        s.rest.table("artists").delete().like("name", f"{RUN} %").execute()  # cascades to all their rows
-        s.delete_blobs(f"contract/{RUN}/{o['name']}" for o in s.files.list(f"contract/{RUN}"))
-        s.close()
-
-
-def name(label: str) -> str:
-    return f"{RUN} {label}"
-
-
-def blob(label: str) -> str:
-    return f"contract/{RUN}/{label}"
-
-
-@pytest.fixture
-def artist(store):
-    return store.ensure_artist(name("Ann"))
-
-
-@pytest.fixture
-def summary(store, artist):
-    row, _ = store.add_summary(artist["id"], f"parse-{uuid.uuid4().hex}", "track.als", {"tempo": {"bpm": 124.0}})
-    return row
-
-
-def make_item(store, artist, summary, **columns) -> dict:
-    item_id = str(uuid.uuid4())
-    base = f"artists/{artist['id']}/items/{item_id}"
-    return store.insert_item(
-        {
-            "id": item_id,
-            "artist_id": artist["id"],
-            "als_summary_id": summary["id"],
-            "parse_id": summary["parse_id"],
-            "audio_path": f"{base}/audio.mp3",
-            "prompt_path": f"{base}/prompt.txt",
-            "prompt_text": "driving techno, 124 bpm, A minor",
-            "prompt_model": "gpt-4o-mini",
-            "prompt_version": "v1",
-            "prompt_writer": "openai",
-            "provenance": {"tempo": "als"},
-            "findings": [{"kind": "ok"}],
-            "metadata": {"bpm": 124},
-            "audio_sha256": uuid.uuid4().hex * 2,
-            "audio_duration_s": 31.5,
-            "audio_bytes": 504000,
-            "audio_filename": "track.mp3",
-            **columns,
-        }
-    )
-
-
-def new_export(store, artist) -> dict:
-    export_id = str(uuid.uuid4())
-    return {"id": export_id, "artist_id": artist["id"], "zip_path": f"exports/{artist['id']}/{export_id}/dataset.zip"}
+from trainmode.store import lease
 
 
 # ---- artists and profiles -------------------------------------------------

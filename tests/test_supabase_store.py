@@ -296,11 +296,11 @@ def test_a_missing_migration_says_how_to_apply_it(fake, store):
     assert PSQL_COMMAND in str(raised.value)
 
 
-def test_the_printed_command_applies_every_migration_as_the_readme_says():
+def test_the_printed_command_applies_every_migration_as_the_docs_say():
     on_disk = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "supabase/migrations").glob("*.sql"))
     assert list(MIGRATION_FILES) == on_disk
     assert "-v ON_ERROR_STOP=1 -1" in PSQL_COMMAND
-    assert PSQL_COMMAND in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert PSQL_COMMAND in (ROOT / "docs/configuration.md").read_text(encoding="utf-8")
     assert PSQL_COMMAND in (ROOT / "docs/supabase-schema.md").read_text(encoding="utf-8")
 
 

@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 
 from trainmode.errors import ConfirmationRequired, TrainModeError, ValidationError
-from trainmode.service import SaveRequest, TrainMode, item_caption, load_settings, setup_logging, verdict_line
+from trainmode.service import SaveRequest, TrainMode, caption_of, load_settings, setup_logging, verdict_line
 
 FORMAT_NAMES = ("hf", "audiocraft", "stable-audio", "ace-step", "ace-step-v1", "ai-toolkit")  # formats.FORMATS
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ def cmd_items(args, settings) -> None:
         _print_json(items)
     else:
         for item in items:
-            print(f"{item['id']}  {item['status']:<8}  {item['audio_filename']}  {item_caption(item)[:60]}")
+            print(f"{item['id']}  {item['status']:<8}  {item['audio_filename']}  {caption_of(item)[:60]}")
 
 
 def cmd_captions_report(args, settings) -> None:
@@ -346,6 +346,45 @@ def _add_dataset_commands(sub) -> None:
     sub.add_parser("check-supabase", help="check, read-only, that the Supabase project is ready for Train Mode")
 
 
+# What `COMMAND --help` (and docs/cli.md, generated from this parser) says beyond the one-line help.
+DESCRIPTIONS = {
+    "analyze": "No store needed. Prints the duration, tempo (BPM and confidence), key, loudness (LUFS), sample "
+    "peak, silence at the start and end, the share of clipped samples and whether it is mono; what could not be "
+    "measured, and warnings, go to stderr. --json prints it all as one object (docs/audio-analysis.md).",
+    "import": "Progress per file; sets already imported are skipped. Exits 1 if any file failed. "
+    "--json prints one result per file.",
+    "generate": "--writer overrides TRAINMODE_WRITER. --json adds the model, version, provenance, fact-check "
+    "findings and `captions`: the detailed, short and tags variants with their findings (`caption_findings`).",
+    "save": "It first listens to the MP3 and prints the audio verdict against the set to stderr (`audio: matches.`, "
+    "`audio: doubtful. ...` or `audio: mismatch. The audio runs at 140 BPM, the set at 128.`) and any `warning:` "
+    "lines (silence, clipping, too quiet). Fact-check findings or a mismatch (another tempo, length or key) make it "
+    "exit 1 unless --force. Prints the item id, or with --json the whole row (the measurements are in "
+    "metadata.audio).",
+    "captions-report": "Count, length distribution, the share opening with the same three words, the share of word "
+    "3-grams that are template text shared by a quarter of the captions, duplicates and fact-check findings by "
+    "type, with a warning for each target missed; then the same for each stored variant (detailed, short, tags).",
+    "clips": "Number, start and end in seconds, section name and caption of each clip: the reviewed caption when "
+    "saved, else one written from what plays in the section (docs/clips.md). --json adds the fact-check findings.",
+    "export": "Every ready item goes in, in a trainer's layout (docs/dataset-formats.md), checked against that "
+    "trainer's rules before it is stored. --split keeps an item on the same side every time (a hash of its id). "
+    "The artist is an opaque id unless --artist-name. --clips makes each section of each item a row of its own "
+    "(clip-0001-03.mp3 with its own caption, docs/clips.md). The last stdout line is the zip's path (embedded) or "
+    "a signed URL (Supabase).",
+    "check-dataset": "Checks a zip, or the folder it was unzipped into. One line per problem; exits 1 if there is any.",
+    "doctor": "Prints one table (count and bytes per kind): temp files of dead processes, uploads older than a day, "
+    "item files with no row, zips of failed or missing exports, and (reported only) items whose files, or complete "
+    "exports whose zip, are missing. Without --fix nothing changes; --fix removes the first two kinds and moves the "
+    "next two to trash/ (deleted by a later --fix after 7 days). Files with no row are kept and reported when the "
+    "database looks lost or replaced (no rows, an unknown artist, or more row-less files than crashes leave). "
+    "Exits 0 when nothing is left to fix, else 1. Works on both backends; every other command quietly removes temp "
+    "files of dead processes when it starts.",
+    "setup-supabase": "Checks that the migrations are applied, then creates the private bucket or corrects it "
+    "(size limit, allowed types). Safe to run again.",
+    "check-supabase": "URL and key, every table and column, grants, Row Level Security, the export functions, a "
+    "private bucket and a signed URL that round-trips: one line per check; exits 1 at the first failure.",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m trainmode", description="Turn Ableton Live sets and rendered MP3s into a captioned dataset."
@@ -353,6 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_commands(sub)
     _add_dataset_commands(sub)
+    for name, description in DESCRIPTIONS.items():
+        sub.choices[name].description = description
     return parser
 
 

@@ -43,11 +43,12 @@ from trainmode.sets.importing import ImportResult
 from trainmode.sets.profile import EXAMPLE_MASTER_SCHEMA, derive_master_schema, parse_master_schema
 from trainmode.store import Store, open_store
 from trainmode.store.reads import ReadCache
+from trainmode.store.rows import Artist, Export, Item, SetRecord, SetRow, caption_of
 from trainmode.tables import browse_row, zip_contents, zip_rows
 from trainmode.train import drafts, work_queue
 from trainmode.train import items as deleting
 from trainmode.train.pairing import Pairing, SetIndex, pair_uploads
-from trainmode.train.save import SaveRequest, SaveResult, clean_lyrics, item_caption, save_item
+from trainmode.train.save import SaveRequest, SaveResult, clean_lyrics, save_item
 from trainmode.train.work_queue import Progress, QueueEntry, counts, progress, recover, saveable
 
 SIDECAR_CHARS = 4000  # of a sidecar shown on the Browse page
@@ -70,7 +71,12 @@ __all__ = [
     "progress",
     "recover",
     "saveable",
-    "item_caption",
+    "caption_of",
+    "Artist",
+    "SetRow",
+    "SetRecord",
+    "Item",
+    "Export",
     "verdict_line",
     "load_settings",
     "log_file",
@@ -86,7 +92,7 @@ class TrainMode:
     def __init__(self, store: Store, settings: Settings):
         self.store, self.settings = store, settings
         self.reads = ReadCache(store)  # what pages read on every rerun, until a write changes it
-        self._pair_index: tuple[list[dict], SetIndex] | None = None
+        self._pair_index: tuple[list[SetRow | SetRecord], SetIndex] | None = None
         self._contents: dict[tuple, dict] = {}  # (export id, sha256) -> what its zip holds
         try:
             self.log_path: Path | None = setup_logging(settings.data_dir)
@@ -110,31 +116,31 @@ class TrainMode:
         return self.store.describe()
 
     # ---- artists ------------------------------------------------------------------
-    def list_artists(self) -> list[dict]:
+    def list_artists(self) -> list[Artist]:
         return list(self.reads.call("artists", self.store.list_artists))
 
-    def create_artist(self, name: str) -> dict:
+    def create_artist(self, name: str) -> Artist:
         """Select the artist called `name` (any case), or create it."""
         return library.create_artist(self.store, name)
 
-    def artist(self, name: str) -> dict:
+    def artist(self, name: str) -> Artist:
         """The artist called `name`; NotFoundError if there is none."""
         return library.require_artist(self.store, name)
 
     # ---- sets and the profile -------------------------------------------------------
-    def list_sets(self, artist: dict) -> list[dict]:
+    def list_sets(self, artist: Artist) -> list[SetRecord]:
         """Every set with its whole summary (kept until a write): deriving the profile needs them all."""
         return self.reads.call("als_summaries", self.store.list_summaries, artist["id"])
 
-    def list_set_rows(self, artist: dict) -> list[dict]:
+    def list_set_rows(self, artist: Artist) -> list[SetRow]:
         """The pages' narrow view of the sets (trainmode/store/set_rows.py): pairing, labels, verdicts."""
         return self.reads.call("als_summaries", self.store.list_set_rows, artist["id"])
 
-    def set_summary(self, artist: dict, parse_id: str) -> dict | None:
+    def set_summary(self, artist: Artist, parse_id: str) -> SetRecord | None:
         """One set's whole row (None when gone), fetched once until a write: only for sets in use."""
         return self.reads.call("als_summaries", self.store.get_summary, artist["id"], parse_id)
 
-    def find_set(self, artist: dict, parse_id_or_filename: str) -> dict:
+    def find_set(self, artist: Artist, parse_id_or_filename: str) -> SetRecord:
         return library.require_summary(self.store, artist, parse_id_or_filename)
 
     def import_sets(
@@ -145,19 +151,19 @@ class TrainMode:
     ) -> list[ImportResult]:
         return library.import_sets(self.store, artist_name, sources, on_progress)
 
-    def master_schema(self, artist: dict) -> dict:
+    def master_schema(self, artist: Artist) -> dict:
         return self.reads.call("artist_profiles", self.store.get_master_schema, artist["id"])
 
-    def save_master_schema(self, artist: dict, master_schema: dict) -> None:
+    def save_master_schema(self, artist: Artist, master_schema: dict) -> None:
         library.save_master_schema(self.store, artist["id"], master_schema)
 
     @staticmethod
-    def derive_master_schema(set_rows: list[dict], current: dict | None = None) -> dict:
+    def derive_master_schema(set_rows: list[SetRecord], current: dict | None = None) -> dict:
         """Tempo range, keys, meters and instruments from the artist's sets; the words stay."""
         return derive_master_schema([r["summary"] for r in set_rows], current)
 
     # ---- one caption ------------------------------------------------------------------
-    def generate_caption(self, artist: dict, set_row: dict, writer_name: str | None = None) -> Generation:
+    def generate_caption(self, artist: Artist, set_row: SetRecord, writer_name: str | None = None) -> Generation:
         """Write and fact-check one caption; raises the writer's error if it failed."""
         writer = get_writer(self.settings, writer_name)
         job = Job(set_row["summary"], self.master_schema(artist), key=set_row["parse_id"], artist_name=artist["name"])
@@ -169,10 +175,10 @@ class TrainMode:
     # ---- section clips (docs/clips.md) ---------------------------------------------------
     def plan_clips(
         self,
-        artist: dict,
-        set_row: dict,
+        artist: Artist,
+        set_row: SetRecord,
         *,
-        item: dict | None = None,
+        item: Item | None = None,
         mode: str = "sections",
         duration_s: float | None = None,
         offset_s: float | None = None,
@@ -194,15 +200,15 @@ class TrainMode:
             offset_s=offset_s,
         )
 
-    def saved_item(self, artist: dict, set_row: dict) -> dict:
+    def saved_item(self, artist: Artist, set_row: SetRow | SetRecord) -> Item:
         """The newest saved training item of a set (NotFoundError when it has none)."""
         return clip_review.saved_item(self.store, artist, set_row)
 
-    def item_clips(self, artist: dict, item_id: str, mode: str = "sections") -> tuple[dict, list[dict]]:
+    def item_clips(self, artist: Artist, item_id: str, mode: str = "sections") -> tuple[Item, list[dict]]:
         """A saved item and its clips (see plan_clips) for the Train page, which asks on every rerun:
         kept until the item, its clips, its set or the profile change."""
 
-        def set_row_of(parse_id: str) -> dict:
+        def set_row_of(parse_id: str) -> SetRecord:
             return self.set_summary(artist, parse_id) or self.find_set(artist, parse_id)
 
         return self.reads.get(
@@ -213,68 +219,68 @@ class TrainMode:
             clip_review.READS,
         )
 
-    def clip_audio(self, item: dict, clip: dict) -> bytes:
+    def clip_audio(self, item: Item, clip: dict) -> bytes:
         """One clip's MP3, cut frame-exact from the item's render (for a player)."""
         return clip_review.clip_audio(self.store, item, clip)
 
-    def set_clip_offset(self, item: dict, offset_s: float) -> dict:
+    def set_clip_offset(self, item: Item, offset_s: float) -> Item:
         """Where beat 0 of the arrangement is in the item's render (seconds of lead-in); every cut moves."""
         return clip_review.set_offset(self.store, item, offset_s)
 
     def save_clips(
-        self, item: dict, clips: list[dict], mode: str = "sections", artist: dict | None = None
+        self, item: Item, clips: list[dict], mode: str = "sections", artist: Artist | None = None
     ) -> list[dict]:
         """Store an item's reviewed clips (edited or dropped captions, each fact-checked; a URL,
         path or the `artist`'s name refuses them all); the export uses them."""
         return clip_review.save_reviewed(self.store, item, clips, mode, artist["name"] if artist else None)
 
-    def save(self, artist: dict, set_row: dict, request: SaveRequest) -> SaveResult:
+    def save(self, artist: Artist, set_row: SetRecord, request: SaveRequest) -> SaveResult:
         """Save one item; ConfirmationRequired for findings or an audio `mismatch` unless `request.confirm`."""
         return save_item(self.store, artist, set_row, request)
 
     @staticmethod
     def check_render(
-        set_row: dict, source: BinaryIO | bytes | str | Path, name: str | None = None
+        set_row: SetRecord, source: BinaryIO | bytes | str | Path, name: str | None = None
     ) -> tuple[AudioAnalysis, Verdict]:
         """Listen to an MP3 and judge it against the set; hand the analysis to `SaveRequest(analysis=)`."""
         analysis = analyze_mp3(source, name=name)
         return analysis, judge(analysis, set_row["summary"])
 
-    def list_items(self, artist: dict, status: str | None = None) -> list[dict]:
+    def list_items(self, artist: Artist, status: str | None = None) -> list[Item]:
         return list(self.reads.call("training_items", self.store.list_items, artist["id"], status))
 
-    def list_item_rows(self, artist: dict) -> list[dict]:
+    def list_item_rows(self, artist: Artist) -> list[Item]:
         """The items as tables show them (Store.ITEM_ROW_COLUMNS); the same list until a write changes them."""
         return self.reads.call("training_items", self.store.list_item_rows, artist["id"])
 
-    def item_page(self, artist: dict, offset: int, limit: int) -> tuple[list[dict], int]:
+    def item_page(self, artist: Artist, offset: int, limit: int) -> tuple[list[Item], int]:
         """(at most `limit` item rows from `offset`, how many items there are): Store.item_row_page."""
         return self.reads.call("training_items", self.store.item_row_page, artist["id"], offset, limit)
 
-    def count_set_items(self, artist: dict, set_id: str) -> int:  # items made from the set with that row id
+    def count_set_items(self, artist: Artist, set_id: str) -> int:  # items made from the set with that row id
         return self.reads.call("training_items", self.store.count_items, artist["id"], set_id)
 
-    def captions_report(self, artist: dict) -> dict:
+    def captions_report(self, artist: Artist) -> dict:
         """Variety and faithfulness of the saved captions, then of each stored variant."""
         return self.reads.call("training_items", artist_report, self.store, artist["id"])  # made again after a write
 
-    def update_caption(self, artist: dict, item_id: str, caption: str) -> dict:
+    def update_caption(self, artist: Artist, item_id: str, caption: str) -> Item:
         """A saved item's caption replaced (prompt_edited set, its caption file rewritten)."""
         return deleting.update_caption(self.store, artist, item_id, caption)
 
-    def set_lyrics(self, artist: dict, item_id: str, lyrics: str | None) -> dict:
+    def set_lyrics(self, artist: Artist, item_id: str, lyrics: str | None) -> dict:
         """Attach the song's lyrics to a saved item, replace them, or remove them (None or blank)."""
         return deleting.set_lyrics(self.store, artist, item_id, lyrics)
 
-    def delete_item(self, artist: dict, item_id: str) -> None:
+    def delete_item(self, artist: Artist, item_id: str) -> None:
         """The item's row, its audio and its caption file."""
         deleting.delete_item(self.store, artist, item_id)
 
-    def delete_set(self, artist: dict, parse_id: str, *, with_items: bool = False) -> int:
+    def delete_set(self, artist: Artist, parse_id: str, *, with_items: bool = False) -> int:
         """Refused while items use the set, unless `with_items`; returns how many items went."""
         return deleting.delete_set(self.store, artist, parse_id, with_items=with_items)
 
-    def delete_artist(self, artist: dict, typed_name: str) -> None:
+    def delete_artist(self, artist: Artist, typed_name: str) -> None:
         """The artist with everything (rows and files), once its name is typed."""
         deleting.delete_artist(self.store, artist, typed_name)
 
@@ -297,7 +303,7 @@ class TrainMode:
     def pair(
         self,
         uploads: list[tuple[str, float | None]],
-        set_rows: list[dict],
+        set_rows: list[SetRow | SetRecord],
         analyses: list[AudioAnalysis | None] | None = None,
     ) -> list[Pairing]:
         """Uploads paired with sets; the sets' normalised names are made once per list of sets."""
@@ -305,7 +311,7 @@ class TrainMode:
             self._pair_index = (set_rows, SetIndex(set_rows))
         return pair_uploads(uploads, self._pair_index[1], analyses)
 
-    def pair_measured(self, measured: list[MeasuredUpload], set_rows: list[dict]) -> list[Pairing]:
+    def pair_measured(self, measured: list[MeasuredUpload], set_rows: list[SetRow | SetRecord]) -> list[Pairing]:
         """Pairings by name, then length and tempo, with `why`, `why_for(parse_id)` and the audio `verdict`."""
         return self.pair(
             [(m.name, m.info.duration_s if m.info else None) for m in measured],
@@ -314,20 +320,20 @@ class TrainMode:
         )
 
     @staticmethod
-    def audio_verdict(analysis: AudioAnalysis, set_row: dict) -> Verdict:
-        """The render against a set row (narrow or whole): matches | doubtful | mismatch, with reasons."""
+    def audio_verdict(analysis: AudioAnalysis, set_row: SetRow | SetRecord) -> Verdict:
+        """The render against a set: matches | doubtful | mismatch, with reasons."""
         return judge_row(analysis, set_row)
 
     @staticmethod
-    def length_mismatch(info: AudioInfo, set_row: dict) -> str | None:
+    def length_mismatch(info: AudioInfo, set_row: SetRow | SetRecord) -> str | None:
         """The warning Save would raise for this pairing (an MP3 far from the set's length), now."""
         return duration_mismatch(info.duration_s, row_reference(set_row)[2])
 
     def add_to_queue(
         self,
         queue: list[QueueEntry],
-        artist: dict,
-        set_row: dict,
+        artist: Artist,
+        set_row: SetRow | SetRecord,
         upload: BinaryIO | bytes,
         *,
         name: str,
@@ -337,7 +343,7 @@ class TrainMode:
         by: str | None = None,
     ) -> QueueEntry:
         """A queue entry for the upload; it is listened to here unless `analysis` is given, and the
-        entry keeps the analysis and its verdict against `set_row` (narrow or whole; save reuses both)."""
+        entry keeps the analysis and its verdict against `set_row` (save reuses both)."""
         path = work_queue.spill_upload(upload, self.store.temp_dir())
         try:
             analysis = analysis or analyze_mp3(path, name=name)
@@ -359,7 +365,9 @@ class TrainMode:
         queue.append(entry)
         return entry
 
-    def generate_entries(self, entries: list[QueueEntry], artist: dict, *, on_progress: Progress | None = None) -> None:
+    def generate_entries(
+        self, entries: list[QueueEntry], artist: Artist, *, on_progress: Progress | None = None
+    ) -> None:
         """Captions for the entries; a writer that cannot be set up raises before any entry moves."""
         if not entries:
             return
@@ -368,10 +376,10 @@ class TrainMode:
             entries, writer, self.master_schema(artist), artist, self._sets_of(artist, entries), on_progress=on_progress
         )
 
-    def save_entries(self, entries: list[QueueEntry], artist: dict, *, on_progress: Progress | None = None) -> None:
+    def save_entries(self, entries: list[QueueEntry], artist: Artist, *, on_progress: Progress | None = None) -> None:
         work_queue.save(entries, self.store, artist, self._sets_of(artist, entries), on_progress=on_progress)
 
-    def retry_entries(self, entries: list[QueueEntry], artist: dict, *, on_progress: Progress | None = None) -> None:
+    def retry_entries(self, entries: list[QueueEntry], artist: Artist, *, on_progress: Progress | None = None) -> None:
         """Repeat the step each failed entry failed at: writing its caption, or saving it."""
         failed = [e for e in entries if e.state == "failed"]
         again = [e for e in failed if e.failed_step == "saving"]
@@ -380,7 +388,7 @@ class TrainMode:
         self.generate_entries([e for e in failed if e not in again], artist, on_progress=on_progress)
         self.save_entries(again, artist, on_progress=on_progress)
 
-    def update_entry_caption(self, entry: QueueEntry, artist: dict) -> None:
+    def update_entry_caption(self, entry: QueueEntry, artist: Artist) -> None:
         """An entry whose MP3 was saved before: its caption replaces the saved one, once confirmed
         when it has findings (else `entry.needs_confirmation` is set and nothing changes)."""
         if not work_queue.confirmed_for_update(entry):
@@ -397,31 +405,31 @@ class TrainMode:
         """The lyrics pasted for a queue entry (blank: none); saved with its item, kept in the draft."""
         entry.lyrics = clean_lyrics(lyrics) or ""
 
-    def edit_entry(self, entry: QueueEntry, text: str, artist: dict, master_schema: dict) -> None:
+    def edit_entry(self, entry: QueueEntry, text: str, artist: Artist, master_schema: dict) -> None:
         """Keep the user's caption and fact-check it (once, here) against its set's summary."""
         work_queue.edit(entry, text, self._summary_of(artist, entry), master_schema, artist["name"])
 
-    def edit_entry_variant(self, entry: QueueEntry, name: str, text: str, artist: dict, master_schema: dict) -> None:
+    def edit_entry_variant(self, entry: QueueEntry, name: str, text: str, artist: Artist, master_schema: dict) -> None:
         """Keep the user's text of one caption variant (detailed, short, tags) and check it; Save stores it."""
         work_queue.edit_variant(entry, name, text, self._summary_of(artist, entry), master_schema, artist["name"])
 
-    def use_variant(self, entry: QueueEntry, name: str, artist: dict, master_schema: dict) -> None:
+    def use_variant(self, entry: QueueEntry, name: str, artist: Artist, master_schema: dict) -> None:
         """The variant `name` (as edited) becomes the entry's caption, checked as a caption."""
         self.edit_entry(entry, entry.variants[name], artist, master_schema)
 
-    def _summary_of(self, artist: dict, entry: QueueEntry) -> dict:
+    def _summary_of(self, artist: Artist, entry: QueueEntry) -> dict:
         return (self.set_summary(artist, entry.parse_id) or {}).get("summary") or {}
 
     # ---- the queue's draft in the store (trainmode/train/drafts.py) ---------------------------
-    def save_draft(self, artist: dict, entries: list[QueueEntry], by: str | None = None) -> None:
+    def save_draft(self, artist: Artist, entries: list[QueueEntry], by: str | None = None) -> None:
         """The artist's queue written to the store (new MP3s uploaded once); empty: discarded."""
         drafts.save(self.store, artist, entries, by)
 
-    def restore_draft(self, artist: dict) -> tuple[list[QueueEntry], str | None]:
+    def restore_draft(self, artist: Artist) -> tuple[list[QueueEntry], str | None]:
         """The artist's saved queue (entries, when it last changed), or ([], None)."""
         return drafts.restore(self.store, artist, lambda p: self.set_summary(artist, p), self.master_schema(artist))
 
-    def discard_draft(self, artist: dict) -> None:
+    def discard_draft(self, artist: Artist) -> None:
         drafts.discard(self.store, artist)
 
     def sweep_drafts(self) -> int:
@@ -438,7 +446,7 @@ class TrainMode:
         """What one session knows of the stored queue; hand the same object to pull_queue and push_queue."""
         return drafts.Synced()
 
-    def pull_queue(self, artist: dict, queue: list[QueueEntry], synced: drafts.Synced) -> tuple[set[str], list[str]]:
+    def pull_queue(self, artist: Artist, queue: list[QueueEntry], synced: drafts.Synced) -> tuple[set[str], list[str]]:
         """The artist's entries in `queue` brought up to the stored queue (others' changes, removals and
         new entries; a change made here to an entry someone else changed is dropped): (ids refreshed, notes)."""
         return drafts.pull(
@@ -446,19 +454,19 @@ class TrainMode:
         )
 
     def push_queue(
-        self, artist: dict, queue: list[QueueEntry], synced: drafts.Synced, by: str | None = None
+        self, artist: Artist, queue: list[QueueEntry], synced: drafts.Synced, by: str | None = None
     ) -> list[str]:
         """Store the entries this session changed or removed, each only if nobody changed it first
         (compare-and-set); returns notes on what was refused."""
         return drafts.push(self.store, artist, queue, synced, by)
 
-    def _sets_of(self, artist: dict, entries: list[QueueEntry]) -> dict[str, dict]:
+    def _sets_of(self, artist: Artist, entries: list[QueueEntry]) -> dict[str, SetRecord]:
         return {e.parse_id: row for e in entries if (row := self.set_summary(artist, e.parse_id))}
 
     # ---- export -------------------------------------------------------------------------
     def export(
         self,
-        artist: dict,
+        artist: Artist,
         *,
         on_progress: ProgressFn | None = None,
         format: str = formats.DEFAULT,
@@ -486,7 +494,7 @@ class TrainMode:
         return result
 
     def export_everything(
-        self, artist: dict, *, on_progress: ProgressFn | None = None, by: str | None = None, **options
+        self, artist: Artist, *, on_progress: ProgressFn | None = None, by: str | None = None, **options
     ) -> ExportResult:
         """Re-export all: a new dataset of every `ready` and `exported` item (after edits)."""
         deleting.unexport(self.store, self.list_items(artist, status="exported"))
@@ -497,14 +505,14 @@ class TrainMode:
         """The dataset formats an export can write: {name: title}, the default first."""
         return {name: fmt.TITLE for name, fmt in formats.FORMATS.items()}
 
-    def delete_export(self, artist: dict, export_id: str) -> None:
+    def delete_export(self, artist: Artist, export_id: str) -> None:
         """The export's row and zip go; its items are `ready` again."""
         deleting.delete_export(self.store, artist, export_id)
 
-    def list_exports(self, artist: dict) -> list[dict]:
+    def list_exports(self, artist: Artist) -> list[Export]:
         return list(self.reads.call("exports", self.store.list_exports, artist["id"]))
 
-    def export_download(self, export: dict) -> tuple[str, Path | None]:
+    def export_download(self, export: Export) -> tuple[str, Path | None]:
         """(URL or path to hand the user, the zip's local file if the backend keeps one)."""
         path = export["zip_path"]
         return self.store.blob_url(path, self.settings.signed_url_expiry_s), self.store.local_path(path)

@@ -8,6 +8,7 @@ from collections import Counter
 import pandas as pd
 
 from trainmode.sets.facts import label
+from trainmode.store.rows import caption_of
 from trainmode.store.set_rows import from_summary_row
 
 SUMMARY_COLUMNS = [
@@ -110,7 +111,7 @@ def items_frame(items: list[dict]) -> pd.DataFrame:
             {
                 "audio": i.get("audio_filename"),
                 "status": i["status"],
-                "caption": i["prompt_text"],
+                "caption": caption_of(i),
                 "writer": i.get("prompt_writer"),
                 "edited": bool(i.get("prompt_edited")),
                 "duration_s": i.get("audio_duration_s"),

@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from trainmode.captions.factcheck import Finding, check_caption, check_variants
-from trainmode.captions.writers.base import GeneratedCaption, Heard, PromptWriter
+from trainmode.captions.writers.base import CaptionWriter, GeneratedCaption, Heard
 from trainmode.errors import TrainModeError
 
 DEFAULT_MAX_WORKERS = 8
@@ -78,7 +78,7 @@ class Generation:
 ProgressCallback = Callable[[int, int, Generation], None]
 
 
-def generate_one(job: Job, writer: PromptWriter, index: int = 0) -> Generation:
+def generate_one(job: Job, writer: CaptionWriter, index: int = 0) -> Generation:
     """Write and fact-check one caption. Raises the writer's TrainModeError on failure."""
     started = time.monotonic()
     # Only what there is: a writer written before listening existed still works.
@@ -89,7 +89,7 @@ def generate_one(job: Job, writer: PromptWriter, index: int = 0) -> Generation:
     return Generation(job, caption, list(findings), by_variant, index=index, elapsed_s=time.monotonic() - started)
 
 
-def _isolated(job: Job, writer: PromptWriter, index: int) -> Generation:
+def _isolated(job: Job, writer: CaptionWriter, index: int) -> Generation:
     started = time.monotonic()
     try:
         return generate_one(job, writer, index)
@@ -103,7 +103,7 @@ def _isolated(job: Job, writer: PromptWriter, index: int) -> Generation:
 
 def generate_many(
     jobs: Iterable[Job],
-    writer: PromptWriter,
+    writer: CaptionWriter,
     *,
     max_workers: int = DEFAULT_MAX_WORKERS,
     on_progress: ProgressCallback | None = None,

@@ -1,6 +1,6 @@
 """How varied and how faithful a set of captions is, as a trainer would read them.
 
-    report = caption_report([item["prompt_text"] for item in items],
+    report = caption_report([caption_of(item) for item in items],
                             findings_by_caption=[item["findings"] for item in items])
     print(report.to_text())        # or report.to_dict() for JSON / a page
     reports = items_report(items)  # the saved captions and each stored variant (metadata["captions"])
@@ -23,6 +23,8 @@ import re
 import statistics
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+
+from trainmode.store.rows import caption_of
 
 SHARED_NGRAM_MIN_SHARE = 0.25  # a 3-gram "shared" when in at least this share of captions
 REPEATED = 2  # and in at least two: with a few captions, one is already a quarter
@@ -198,9 +200,7 @@ def caption_report(captions: list[str], findings_by_caption: list[list] | None =
 def items_report(items: list[dict]) -> dict[str, CaptionReport]:
     """Reports over training items: "caption" for the saved captions (with their findings),
     and one per variant the items stored in metadata["captions"] (detailed, short, tags)."""
-    reports = {
-        "caption": caption_report([i.get("prompt_text") or "" for i in items], [i.get("findings") or [] for i in items])
-    }
+    reports = {"caption": caption_report([caption_of(i) for i in items], [i.get("findings") or [] for i in items])}
     stored = [(i.get("metadata") or {}).get("captions") or {} for i in items]
     for name in dict.fromkeys(k for variants in stored for k in variants):
         texts = [variants[name] for variants in stored if isinstance(variants.get(name), str)]

@@ -1,9 +1,9 @@
 """Dataset rows: what every export format is made from, whatever its layout.
 
-A `Row` is one audio file to train on with its caption, caption variants and facts.
-Today each ready training item is one row; a section clip of an item (issue 16) will
-be a row too, with `parent_id` naming the item it was cut from, so the formats in
-`trainmode/export/formats/` never read items, summaries or the store themselves.
+A `Row` is one audio file to train on with its caption, caption variants and facts: a ready
+training item, or with `--clips` a section clip of one (trainmode/export/clip_rows.py), whose
+`parent_id` names the item it was cut from. The formats in `trainmode/export/formats/` read
+rows only, never items, summaries or the store.
 
 Everything here is a pure function of the items, so the same items give the same
 rows, and the same rows give the same bytes.
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from trainmode.audio.analysis.result import AudioAnalysis
 from trainmode.errors import ValidationError
 from trainmode.sets.facts import SetFacts
+from trainmode.store.rows import caption_of
 
 SPLITS = ("train", "valid")
 
@@ -206,7 +207,7 @@ def row_for(index: int, item: dict, summary: dict, master_schema: dict, *, artis
             frames=(item.get("metadata") or {}).get("frames"),
         ),
         stem=member_stem(index),
-        caption=item["prompt_text"].strip(),
+        caption=caption_of(item).strip(),
         captions={k: v.strip() for k, v in captions.items() if isinstance(v, str) and v.strip()},
         facts=row_facts(item, summary, master_schema),
         duration_s=_number(item.get("audio_duration_s")),

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from trainmode.errors import TrainModeError
 from trainmode.store import Store, lease
+from trainmode.store.rows import caption_path
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,7 @@ def _blob_findings(store: Store, now: datetime) -> tuple[dict[str, Found], str]:
         if _trashed_at(blob.path) < now - timedelta(seconds=TRASH_KEEP_S):
             _add(found[OLD_TRASH], blob.path, blob.bytes)
     for item in items.values():
-        if item["audio_path"] not in present or item["prompt_path"] not in present:
+        if item["audio_path"] not in present or caption_path(item) not in present:
             _add(found[MISSING_FILES], item["id"], 0)
     zip_paths = {b.path for b in zips}
     for export in exports.values():

@@ -1,7 +1,8 @@
 """The one storage interface both backends implement: rows + blobs.
 
 Rows are plain dicts keyed by the column names of the schema
-(see supabase/migrations and docs/supabase-schema.md); jsonb columns
+(see supabase/migrations and docs/supabase-schema.md), typed at the door by the TypedDicts of
+trainmode/store/rows.py (Artist, SetRow, SetRecord, Item, Export); jsonb columns
 (master_schema, summary, provenance, findings) are dicts. Ids are UUID strings,
 timestamps ISO-8601 UTC strings.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from trainmode.store.generations import WRITES, changes_rows, generation_of
+from trainmode.store.rows import Artist, Export, Item, SetRecord, SetRow
 
 BlobSource = bytes | str | Path | BinaryIO
 
@@ -55,7 +57,8 @@ def clip_row(item_id: str, mode: str, clip: dict, row_id: str, created_at: str) 
 
 
 class Store(abc.ABC):
-    """Rows (artists, artist_profiles, als_summaries, training_items, exports) and blobs."""
+    """Rows (artists, artist_profiles, als_summaries, training_items, exports, queue_drafts,
+    training_clips) and blobs."""
 
     kind: str = "abstract"
 
@@ -76,15 +79,15 @@ class Store(abc.ABC):
 
     # ---- artists and profiles -------------------------------------------------
     @abc.abstractmethod
-    def ensure_artist(self, name: str) -> dict:
+    def ensure_artist(self, name: str) -> Artist:
         """Return the artist called `name`, creating it (and an empty profile) if needed."""
 
     @abc.abstractmethod
-    def find_artist(self, name: str) -> dict | None:
+    def find_artist(self, name: str) -> Artist | None:
         """The artist called `name` (surrounding spaces ignored), or None."""
 
     @abc.abstractmethod
-    def list_artists(self) -> list[dict]:
+    def list_artists(self) -> list[Artist]:
         """All artists, ordered by name."""
 
     @abc.abstractmethod
@@ -95,23 +98,23 @@ class Store(abc.ABC):
 
     # ---- ALS summaries ----------------------------------------------------------
     @abc.abstractmethod
-    def add_summary(self, artist_id: str, parse_id: str, als_filename: str, summary: dict) -> tuple[dict, bool]:
+    def add_summary(self, artist_id: str, parse_id: str, als_filename: str, summary: dict) -> tuple[SetRecord, bool]:
         """Insert unless (artist_id, parse_id) exists. Returns (row, created)."""
 
     @abc.abstractmethod
-    def get_summary(self, artist_id: str, parse_id: str) -> dict | None: ...
+    def get_summary(self, artist_id: str, parse_id: str) -> SetRecord | None: ...
 
     @abc.abstractmethod
-    def list_summaries(self, artist_id: str) -> list[dict]:
+    def list_summaries(self, artist_id: str) -> list[SetRecord]:
         """The artist's summaries, ordered by als_filename then parse_id."""
 
-    def summaries_by_id(self, artist_id: str, ids) -> list[dict]:
+    def summaries_by_id(self, artist_id: str, ids: Iterable[str]) -> list[SetRecord]:
         """The artist's summaries whose id is in `ids`, in no set order (an export reads only the
         sets it exports). Backends where a read costs bytes on the wire override this."""
         wanted = set(ids)
         return [r for r in self.list_summaries(artist_id) if r["id"] in wanted]
 
-    def list_set_rows(self, artist_id: str) -> list[dict]:
+    def list_set_rows(self, artist_id: str) -> list[SetRow]:
         """The Library's narrow view of the artist's sets (trainmode/store/set_rows.py: no whole
         summary), ordered like list_summaries. Backends override this with a projection."""
         from trainmode.store.set_rows import from_summary_row
@@ -120,17 +123,17 @@ class Store(abc.ABC):
 
     # ---- training items ---------------------------------------------------------
     @abc.abstractmethod
-    def insert_item(self, item: dict) -> dict:
+    def insert_item(self, item: Item) -> Item:
         """Insert a training_items row (id given by the caller). Returns the stored row."""
 
     @abc.abstractmethod
-    def get_item(self, item_id: str) -> dict | None: ...
+    def get_item(self, item_id: str) -> Item | None: ...
 
     @abc.abstractmethod
-    def find_item_by_audio(self, artist_id: str, audio_sha256: str) -> dict | None: ...
+    def find_item_by_audio(self, artist_id: str, audio_sha256: str) -> Item | None: ...
 
     @abc.abstractmethod
-    def list_items(self, artist_id: str, status: str | None = None) -> list[dict]:
+    def list_items(self, artist_id: str, status: str | None = None) -> list[Item]:
         """The artist's items, oldest first (created_at, then id): the export order."""
 
     ITEM_ROW_COLUMNS = (
@@ -148,12 +151,12 @@ class Store(abc.ABC):
         "created_at",
     )
 
-    def list_item_rows(self, artist_id: str) -> list[dict]:
+    def list_item_rows(self, artist_id: str) -> list[Item]:
         """The items as the pages' tables show them (ITEM_ROW_COLUMNS: no provenance, findings or
         metadata), in list_items order. Backends override this with a projection."""
         return [{c: i.get(c) for c in self.ITEM_ROW_COLUMNS} for i in self.list_items(artist_id)]
 
-    def item_row_page(self, artist_id: str, offset: int, limit: int) -> tuple[list[dict], int]:
+    def item_row_page(self, artist_id: str, offset: int, limit: int) -> tuple[list[Item], int]:
         """(at most `limit` item rows from `offset` in list_item_rows order, how many items the
         artist has): a table of thousands of items reads one page. Backends override this with a query."""
         rows = self.list_item_rows(artist_id)
@@ -215,7 +218,7 @@ class Store(abc.ABC):
 
     # ---- exports ----------------------------------------------------------------
     @abc.abstractmethod
-    def begin_export(self, export: dict, stale_after_s: float = 30.0) -> dict:
+    def begin_export(self, export: Export, stale_after_s: float = 30.0) -> Export:
         """Insert an exports row with status 'building': a lease held by this process
         (`lease_owner`, `heartbeat_at`; see trainmode/store/lease.py). Raises ExportBusyError if the
         artist has another 'building' export whose holder is alive and whose heartbeat is
@@ -227,7 +230,9 @@ class Store(abc.ABC):
         """Renew a running export's lease; False if it is no longer running (taken over)."""
 
     @abc.abstractmethod
-    def complete_export(self, export_id: str, item_ids: list[str], *, item_count: int, bytes: int, sha256: str) -> dict:
+    def complete_export(
+        self, export_id: str, item_ids: list[str], *, item_count: int, bytes: int, sha256: str
+    ) -> Export:
         """In ONE transaction: mark the export complete and the items exported
         (status, exported_at, export_id). Nothing changes if any part fails."""
 
@@ -235,7 +240,7 @@ class Store(abc.ABC):
     def fail_export(self, export_id: str, error: str) -> None: ...
 
     @abc.abstractmethod
-    def list_exports(self, artist_id: str) -> list[dict]:
+    def list_exports(self, artist_id: str) -> list[Export]:
         """The artist's exports, newest first."""
 
     # ---- blobs ------------------------------------------------------------------

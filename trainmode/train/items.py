@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from trainmode.captions.factcheck import check_caption
 from trainmode.errors import NotFoundError, TrainModeError, ValidationError
 from trainmode.store import Store
+from trainmode.store.rows import CAPTION, caption_path
 from trainmode.train.save import clean_caption_text, clean_lyrics, is_blocking
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,8 @@ def update_caption(store: Store, artist: dict, item_id: str, caption: str) -> di
     findings = check_caption(caption, summary, store.get_master_schema(artist["id"]), artist_name=artist["name"])
     if blocking := [f.message for f in findings if is_blocking(f)]:
         raise ValidationError("This caption cannot be saved: " + " ".join(blocking) + " Edit it first.")
-    store.put_blob(item["prompt_path"], (caption + "\n").encode("utf-8"), "text/plain; charset=utf-8")
-    return store.update_row("training_items", item_id, {"prompt_text": caption, "prompt_edited": True}) or item
+    store.put_blob(caption_path(item), (caption + "\n").encode("utf-8"), "text/plain; charset=utf-8")
+    return store.update_row("training_items", item_id, {CAPTION: caption, "prompt_edited": True}) or item
 
 
 def set_lyrics(store: Store, artist: dict, item_id: str, lyrics: str | None) -> dict:
@@ -62,7 +63,7 @@ def set_lyrics(store: Store, artist: dict, item_id: str, lyrics: str | None) -> 
 def delete_item(store: Store, artist: dict, item_id: str) -> None:
     item = _item(store, artist, item_id)
     store.delete_rows("training_items", [item_id])
-    _drop_blobs(store, [item["audio_path"], item["prompt_path"]])
+    _drop_blobs(store, [item["audio_path"], caption_path(item)])
 
 
 def delete_set(store: Store, artist: dict, parse_id: str, *, with_items: bool = False) -> int:
@@ -78,7 +79,7 @@ def delete_set(store: Store, artist: dict, parse_id: str, *, with_items: bool = 
         )
     store.delete_rows("training_items", [i["id"] for i in users])
     store.delete_rows("als_summaries", [row["id"]])
-    _drop_blobs(store, [p for i in users for p in (i["audio_path"], i["prompt_path"])])
+    _drop_blobs(store, [p for i in users for p in (i["audio_path"], caption_path(i))])
     return len(users)
 
 
@@ -117,7 +118,7 @@ def delete_artist(store: Store, artist: dict, typed_name: str) -> None:
     _drop_blobs(
         store,
         [
-            *(p for i in items for p in (i["audio_path"], i["prompt_path"])),
+            *(p for i in items for p in (i["audio_path"], caption_path(i))),
             *(e["zip_path"] for e in exports),
             *(e.get("blob") for e in (draft["draft"].get("entries", []) if draft else [])),
         ],

@@ -26,6 +26,7 @@ from trainmode.errors import ConfirmationRequired, DuplicateError, StoreError, T
 from trainmode.ops.text import required_text
 from trainmode.sets.facts import training_blocker
 from trainmode.store import Store, new_id
+from trainmode.store.rows import CAPTION, CAPTION_PATH, caption_of, caption_path
 from trainmode.train.uploads import spill_to_temp
 
 MAX_CAPTION_CHARS = 2000
@@ -38,11 +39,6 @@ AudioSource = bytes | str | Path | BinaryIO
 class SaveResult:
     item: dict
     duplicate: bool = False  # the same audio (SHA-256) was already saved for this artist
-
-
-def item_caption(item: dict) -> str:
-    """A training item's caption (the database keeps the seed's column name, prompt_text)."""
-    return item["prompt_text"]
 
 
 def is_blocking(finding: Finding) -> bool:
@@ -170,7 +166,7 @@ def _offset(analysis: AudioAnalysis, summary: dict) -> dict:
 def _item_row(
     artist: dict, summary_row: dict, info: AudioInfo, request: SaveRequest, caption: str, findings: list[Finding]
 ) -> dict:
-    """The training_items row; the one place the caption meets the prompt_* column names."""
+    """The training_items row (the caption goes under rows.CAPTION and CAPTION_PATH)."""
     item_id, generated = new_id(), request.generated
     base = f"artists/{artist['id']}/items/{item_id}"
     return {
@@ -179,8 +175,8 @@ def _item_row(
         "als_summary_id": summary_row["id"],
         "parse_id": summary_row["parse_id"],
         "audio_path": f"{base}/audio.mp3",
-        "prompt_path": f"{base}/prompt.txt",
-        "prompt_text": caption,
+        CAPTION_PATH: f"{base}/prompt.txt",
+        CAPTION: caption,
         "status": "ready",
         "prompt_model": generated.model if generated else None,
         "prompt_version": generated.version if generated else None,
@@ -220,8 +216,8 @@ def _store_item(store: Store, item: dict, audio_file: Path) -> None:
     try:
         store.put_blob(item["audio_path"], audio_file, "audio/mpeg")
         written.append(item["audio_path"])
-        store.put_blob(item["prompt_path"], (item["prompt_text"] + "\n").encode("utf-8"), "text/plain; charset=utf-8")
-        written.append(item["prompt_path"])
+        store.put_blob(caption_path(item), (caption_of(item) + "\n").encode("utf-8"), "text/plain; charset=utf-8")
+        written.append(caption_path(item))
         store.insert_item(item)
     except BaseException as exc:
         _undo(store, written)  # a failed save leaves nothing behind

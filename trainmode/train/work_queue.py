@@ -25,10 +25,11 @@ from trainmode.audio.analysis import AudioAnalysis, Verdict
 from trainmode.audio.probe import AudioInfo
 from trainmode.captions.factcheck import Finding, check_caption, check_variants
 from trainmode.captions.generate import DEFAULT_MAX_WORKERS, Generation, Job, generate_many
-from trainmode.captions.writers.base import GeneratedCaption, PromptWriter
+from trainmode.captions.writers.base import CaptionWriter, GeneratedCaption
 from trainmode.errors import ConfirmationRequired, TrainModeError, ValidationError
 from trainmode.sets.facts import training_blocker
 from trainmode.store import Store
+from trainmode.store.rows import caption_of
 from trainmode.train.save import SaveRequest, is_blocking, save_item
 from trainmode.train.uploads import spill_to_temp
 
@@ -172,7 +173,7 @@ def _missing_set(entry: QueueEntry) -> str:
 
 def generate(
     entries: list[QueueEntry],
-    writer: PromptWriter,
+    writer: CaptionWriter,
     master_schema: dict,
     artist: dict,
     summaries: dict[str, dict],
@@ -256,7 +257,7 @@ def _save_one(entry: QueueEntry, store: Store, artist: dict, summaries: dict[str
     except TrainModeError as exc:
         move(entry, "failed", error=str(exc))
         return
-    if result.duplicate and result.item["prompt_text"].strip() != entry.caption.strip():
+    if result.duplicate and caption_of(result.item).strip() != entry.caption.strip():
         move(
             entry, "review", item_id=result.item["id"], needs_confirmation=[], note=ALREADY_SAVED
         )  # never "saved" while the store keeps the old text

@@ -43,7 +43,7 @@ class GeneratedCaption:
         )
 
 
-class PromptWriter(Protocol):  # name kept: batch.py and others import it
+class CaptionWriter(Protocol):
     """A caption writer."""
 
     name: str
