@@ -1,8 +1,10 @@
 """Listen to one MP3: decode it and measure tempo, key, loudness, peak, silence, clipping and stereo.
 
 miniaudio (dr_mp3) decodes to int16, honouring the LAME gapless tag and skipping junk before the
-first frame; essentia measures the music (music.py: RhythmExtractor2013, KeyExtractor;
-loudness.py: LoudnessEBUR128). Only plain level arithmetic (sample peak, silence, clipping,
+first frame; essentia measures the music (music.py: RhythmExtractor2013, KeyExtractor), numpy +
+scipy the loudness (loudness.py: EBU R128) and the tagger what is heard (trainmode.audio.tagger:
+genre, mood, instruments, vocals) in the whole render and in given spans, from the same mono mix
+the tempo and key are read from. Only plain level arithmetic (sample peak, silence, clipping,
 the left/right correlation) is numpy here, piece by piece so a long render stays small in memory.
 
 The file is validated with `probe_mp3` first, so anything the save path refuses is refused
@@ -12,15 +14,18 @@ here too, with the same AudioError, before a decoder ever sees it.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import BinaryIO
 
 import miniaudio
 import numpy as np
 
 from trainmode.audio.analysis import loudness as r128
-from trainmode.audio.analysis.music import downmix_44k, essentia_standard, essentia_version, key, tempo
+from trainmode.audio.analysis.music import RHYTHM_RATE, downmix_44k, essentia_version, key, tempo
 from trainmode.audio.analysis.result import AudioAnalysis
 from trainmode.audio.probe import probe_mp3
+from trainmode.audio.tagger import Tagger, TaggerError, open_tagger
 from trainmode.errors import AudioError
 
 SILENCE_DBFS = -60.0  # quieter than this is silence (leading/trailing)
@@ -32,6 +37,7 @@ FULL_SCALE = 32768
 STEP = 1 << 20  # samples per piece for the running sums
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
+Spans = Sequence[tuple[float, float]]
 
 
 def _db(amplitude: float) -> float:
@@ -113,11 +119,28 @@ def stereo_image(pcm: np.ndarray) -> dict:
 
 def loudness(pcm: np.ndarray, rate: int, notes: list[str]) -> dict:
     """EBU R128 integrated loudness and loudness range (loudness.py). A mono file is one channel."""
-    lufs, lra = r128.measure(pcm, rate, essentia_standard().LoudnessEBUR128(sampleRate=rate))
+    lufs, lra = r128.measure(pcm, rate)
     if lufs is None:
         notes.append("could not measure loudness: the audio is below the EBU R128 gate (-70 LUFS)")
         return {"loudness_lufs": None, "loudness_range_lu": None}
     return {"loudness_lufs": lufs, "loudness_range_lu": lra}
+
+
+@lru_cache(maxsize=1)
+def default_tagger() -> Tagger:
+    """The tagger of this process ($TRAINMODE_TAGGER, default musicnn), opened once (~0.65 s)."""
+    return open_tagger()
+
+
+def tag_audio(samples: np.ndarray, rate: int, spans: Spans | None, notes: list[str]) -> dict | None:
+    """What the tagger hears in the whole of `samples` and in each span (seconds), as a dict;
+    None with a note when no tagger can be opened (the measurements stand without tags)."""
+    try:
+        tagger = default_tagger()
+    except TaggerError as exc:
+        notes.append(f"could not tag the audio: {exc}")
+        return None
+    return tagger.tag(samples, rate, [tuple(s) for s in spans or ()]).to_dict()
 
 
 def _silent_music(notes: list[str]) -> dict:
@@ -147,9 +170,10 @@ def _readable(source: Source, name: str | None) -> tuple[str | os.PathLike | byt
     return data, name or getattr(source, "name", None) or "The file"
 
 
-def analyze_mp3(source: Source, *, name: str | None = None) -> AudioAnalysis:
-    """Validate (probe_mp3: AudioError for anything the save path refuses), decode and measure.
-    `source` is a path, MP3 bytes or a seekable binary file; `name` is shown in error messages."""
+def analyze_mp3(source: Source, *, name: str | None = None, spans: Spans | None = None) -> AudioAnalysis:
+    """Validate (probe_mp3: AudioError for anything the save path refuses), decode, measure and tag.
+    `source` is a path, MP3 bytes or a seekable binary file; `name` is shown in error messages;
+    `spans` ((start, end) seconds, e.g. the set's sections) are tagged as well as the whole render."""
     path, name = _readable(source, name)
     probe_mp3(path, name=name)
     pcm, rate, channels = decode(path, name)
@@ -159,10 +183,12 @@ def analyze_mp3(source: Source, *, name: str | None = None) -> AudioAnalysis:
     found = {**levels(pcm, rate), **stereo_image(pcm)}
     if found["peak_dbfs"] is None or found["silence_start_s"] >= duration:
         found.update(_silent_music(notes))
+        found["tags"] = tag_audio(pcm, rate, spans, notes)  # every patch silent: empty tags that say so
     else:
         found.update(loudness(pcm, rate, notes))
         mono44 = downmix_44k(pcm, rate)
         del pcm  # the stereo render is no longer needed: keep the peak memory of tempo/key low
+        found["tags"] = tag_audio(mono44, RHYTHM_RATE, spans, notes)  # the same mono mix as tempo/key
         found.update(tempo(mono44, notes))
         found.update(key(mono44, notes))
     return AudioAnalysis(
@@ -173,3 +199,9 @@ def analyze_mp3(source: Source, *, name: str | None = None) -> AudioAnalysis:
         notes=tuple(notes),
         **found,
     )
+
+
+def decode_mono44(source: str | os.PathLike | bytes, name: str) -> np.ndarray:
+    """The render as analyze_mp3 hears it (mono float32 at 44.1 kHz), for a second, cheaper listen."""
+    pcm, rate, _ = decode(source, name)
+    return downmix_44k(pcm, rate)
