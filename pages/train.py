@@ -28,9 +28,14 @@ def measure(tm: TrainMode, uploads) -> list:
     probes = st.session_state.setdefault(PROBES_KEY, {})
     new = [u for u in uploads if u.file_id not in probes]
     if new:
-        with st.spinner(f"Listening to {len(new)} file(s): tempo, key, loudness…"):
-            for upload, measured in zip(new, tm.measure_uploads([(u.name, u) for u in new]), strict=True):
-                probes[upload.file_id] = measured
+        bar = st.progress(0.0, text=f"Listening to {len(new)} file(s): tempo, key, loudness, what is heard…")
+
+        def listened(done: int, total: int, name: str) -> None:
+            bar.progress(done / total, text=f"Listened to {done} of {total}: {name}")
+
+        for upload, measured in zip(new, tm.measure_uploads([(u.name, u) for u in new], listened), strict=True):
+            probes[upload.file_id] = measured
+        bar.empty()
     return [probes[u.file_id] for u in uploads]
 
 

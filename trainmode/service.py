@@ -25,6 +25,7 @@ from typing import BinaryIO
 
 from trainmode.audio.analysis import AudioAnalysis, Verdict, analyze_mp3, audio_warnings
 from trainmode.audio.check import MeasuredUpload, judge, judge_row, measure_uploads, row_reference, verdict_line
+from trainmode.audio.listen import section_spans
 from trainmode.audio.probe import AudioInfo, duration_mismatch, probe_mp3
 from trainmode.captions.generate import Generation, Job, generate_many
 from trainmode.captions.report import artist_report
@@ -228,8 +229,10 @@ class TrainMode:
     def check_render(
         set_row: dict, source: BinaryIO | bytes | str | Path, name: str | None = None
     ) -> tuple[AudioAnalysis, Verdict]:
-        """Listen to an MP3 and judge it against the set; hand the analysis to `SaveRequest(analysis=)`."""
-        analysis = analyze_mp3(source, name=name)
+        """Listen to an MP3 (tagging the set's sections too) and judge it against the set; hand the
+        analysis to `SaveRequest(analysis=)`."""
+        duration = probe_mp3(source, name=name).duration_s
+        analysis = analyze_mp3(source, name=name, spans=section_spans(set_row["summary"], duration))
         return analysis, judge(analysis, set_row["summary"])
 
     def list_items(self, artist: dict, status: str | None = None) -> list[dict]:
@@ -272,10 +275,15 @@ class TrainMode:
         """Probe an MP3 once (SHA-256, duration); AudioError names what a non-MP3 really is."""
         return probe_mp3(upload, name=name)
 
-    def measure_uploads(self, uploads: list[tuple[str, BinaryIO | bytes | str | Path]]) -> list[MeasuredUpload]:
+    def measure_uploads(
+        self,
+        uploads: list[tuple[str, BinaryIO | bytes | str | Path]],
+        on_progress: Callable[[int, int, str], None] | None = None,
+    ) -> list[MeasuredUpload]:
         """Probe each upload and listen to the valid ones, in parallel: one `MeasuredUpload` (info,
-        analysis or the error) per upload, in order, for `pair_measured` and `add_to_queue` to reuse."""
-        return measure_uploads(uploads, self.store.temp_dir())
+        analysis or the error) per upload, in order, for `pair_measured` and `add_to_queue` to reuse.
+        `on_progress(done, total, name)` after each file is listened to (for a progress bar)."""
+        return measure_uploads(uploads, self.store.temp_dir(), on_progress=on_progress)
 
     def pair(
         self,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from trainmode.audio.analysis import AudioAnalysis, Verdict, analyze_many, compare
+from trainmode.audio.analysis.parallel import FileProgress
 from trainmode.audio.probe import AudioInfo, probe_mp3
 from trainmode.errors import AudioError
 from trainmode.sets.facts import SetFacts
@@ -94,12 +95,16 @@ class MeasuredUpload:
 
 
 def measure_uploads(
-    uploads: Sequence[tuple[str, Upload]], folder: str | None = None, max_workers: int | None = None
+    uploads: Sequence[tuple[str, Upload]],
+    folder: str | None = None,
+    max_workers: int | None = None,
+    on_progress: FileProgress | None = None,
 ) -> list[MeasuredUpload]:
     """Probe every upload, then analyse the valid ones in parallel (one process per core).
 
     Uploads that are not files yet (bytes, an UploadedFile) are copied to temp files under
-    `folder` for the workers and removed afterwards. Results are in upload order."""
+    `folder` for the workers and removed afterwards. Results are in upload order.
+    `on_progress(done, total, name)`: after each valid upload is listened to."""
     probed: list[MeasuredUpload] = []
     for name, upload in uploads:
         try:
@@ -110,7 +115,8 @@ def measure_uploads(
     # Tagged with this process, so that `doctor` and the start-up sweep remove it if we are killed here.
     with tempfile.TemporaryDirectory(dir=folder, prefix=f"analysis-{lease.owner_tag()}-") as spill_dir:
         paths = [_as_path(upload, spill_dir) for _, upload in valid]
-        results = analyze_many(paths, max_workers=max_workers) if paths else []
+        names = [uploads[i][0] for i, _ in valid]
+        results = analyze_many(paths, max_workers=max_workers, on_progress=on_progress, names=names) if paths else []
     for (i, _), result in zip(valid, results, strict=True):
         m = probed[i]
         probed[i] = (

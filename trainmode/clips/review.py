@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 from trainmode.audio import frames as mp3cut
 from trainmode.audio import seek as mp3seek
+from trainmode.audio.listen import clip_tags
 from trainmode.clips import plan as clip_plan
 from trainmode.errors import NotFoundError, ValidationError
 from trainmode.store import Store
@@ -68,6 +69,7 @@ def planned_clips(
     for clip, written in zip(plan, fresh, strict=True):
         kept = stored.get((clip.index, clip.start_s, clip.end_s))
         base = {**clip.to_dict(), "edited": False, "dropped": False, "saved": kept is not None}
+        base["tags"] = clip_tags(item, clip.start_s, clip.end_s) if item else None  # its section's, as heard
         if kept is not None:
             out.append(
                 {

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from trainmode.audio.analysis.result import AudioAnalysis
+from trainmode.audio.listen import TAG_FIELDS, item_tags, tag_fields
 from trainmode.captions.writers.context import caption_metadata
 from trainmode.errors import ValidationError
 from trainmode.sets.facts import SetFacts
@@ -222,6 +223,7 @@ AUDIO_FIELDS = (
     "audio_analyzer",
     "audio_verdict",
     "confirmed_despite_doubt",
+    *TAG_FIELDS,  # what the tagger heard (trainmode/audio/listen.py); a clip's: its section's
 )
 
 
@@ -235,6 +237,7 @@ def heard(item: dict) -> dict:
         **AudioAnalysis.from_dict(audio).export_fields(),
         "audio_verdict": audio.get("verdict"),
         "confirmed_despite_doubt": bool(doubted and audio.get("confirmed")),
+        **tag_fields(item_tags(item)),
     }
 
 

@@ -76,6 +76,8 @@ def timesignature(row: Row) -> str | None:
 def metas(row: Row) -> dict:
     """`<stem>.json`: null for what is unknown or outside ACE-Step's value sets."""
     out = {"caption": row.caption, "bpm": bpm(row), "keyscale": keyscale(row), "timesignature": timesignature(row)}
+    if row.heard.get("tags_genre"):  # heard by the tagger: the dataset builder's `genre` label
+        out["genre"] = ", ".join(row.heard["tags_genre"])
     if not row.lyrics:
         out["language"] = "instrumental"
     return out

@@ -64,6 +64,12 @@ FIELD_NOTES = {
     "audio_verdict": "the render (a clip's: its parent render) against its set: `matches`, `doubtful` or "
     "`mismatch` (see docs/audio-analysis.md)",
     "confirmed_despite_doubt": "true when someone saved it although the verdict was not `matches`",
+    "tags_genre": "genres heard in the MP3 by the music tagger (musicnn), most probable first; a clip's: its "
+    "section's; null when it was not tagged (docs/tagger.md)",
+    "tags_mood": "moods and themes heard, most probable first",
+    "tags_instrument": "instruments heard, most probable first",
+    "vocals": "a voice is heard (true), only instruments (false), or the tagger is unsure (null)",
+    "vocals_gender": "`female`, `male` or `mixed` when the tagger says so",
 }
 CARD_FIELDS = tuple(FIELD_NOTES)[1:]  # metadata.jsonl fields after file_name
 SPLIT_NAMES = {"train": "train", "valid": "validation"}
