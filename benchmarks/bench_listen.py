@@ -78,11 +78,12 @@ def step(name, fn, *args):
 pcm, rate, _ = step("decode", measure.decode, path, "bench.mp3")
 step("levels+stereo", lambda: (measure.levels(pcm, rate), measure.stereo_image(pcm)))
 step("loudness", measure.loudness, pcm, rate, notes)
-mono = step("downmix", music.downmix_44k, pcm, rate)
+mono = step("downmix", lambda: music.downmix_44k(pcm, rate, in_place=True))
 del pcm
-step("tags", measure.tag_audio, mono, 44100, spans, notes)
+
 step("tempo", music.tempo, mono, notes)
 step("key", music.key, mono, notes)
+step("tags", measure.tag_audio, mono, 44100, spans, notes)
 print(json.dumps(steps))
 """
 

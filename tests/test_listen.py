@@ -3,6 +3,7 @@ with the item, its clips, the queue draft and every export format where a field 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import lameenc
@@ -16,7 +17,7 @@ from trainmode.audio.listen import clip_tags, section_spans
 from trainmode.export.clip_rows import clip_rows
 from trainmode.export.formats.ace_step import metas
 from trainmode.export.formats.audiocraft import music_info
-from trainmode.export.formats.hf import track_record
+from trainmode.export.formats.hf import metadata_line, track_record
 from trainmode.export.rows import row_for
 from trainmode.sets.importing import import_sets, require_summary
 from trainmode.train import drafts
@@ -97,6 +98,9 @@ def test_clips_get_their_sections_tags_and_the_exports_carry_them(saved, store):
     assert info["genre"] in TECHNO and info["moods"] == drop.heard["tags_mood"]
     assert metas(drop)["genre"].split(", ")[0] in TECHNO
     assert track_record(keys)["tags_instrument"] == keys.heard["tags_instrument"]
+    line = json.loads(metadata_line(track_record(gap)))  # audiofolder: the same types in every split
+    assert (line["tags_genre"], line["tags_instrument"], line["vocals"]) == ("", "", "")
+    assert "piano" in json.loads(metadata_line(track_record(keys)))["tags_instrument"].split(", ")
 
 
 def test_an_untagged_item_falls_back_to_the_sets_facts(saved):

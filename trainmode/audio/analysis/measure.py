@@ -34,7 +34,7 @@ BLOCK_S = 0.01  # silence is found in 10 ms blocks
 MONO_SIDE_DB = -40.0  # side this far below mid: effectively mono
 PHASE_CORRELATION = -0.2  # left/right correlation below this: the mono downmix cancels
 FULL_SCALE = 32768
-STEP = 1 << 20  # samples per piece for the running sums
+STEP = 1 << 18  # samples per piece for the running sums (6 s at 44.1 kHz: a few MB of float64)
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 Spans = Sequence[tuple[float, float]]
@@ -75,15 +75,24 @@ def _stream(path: str) -> tuple[np.ndarray, int, int]:
     return flat[:at].reshape(-1, info.nchannels), info.sample_rate, info.nchannels
 
 
+def _block_peaks(pcm: np.ndarray, block: int) -> np.ndarray:
+    """The peak |sample| of each `block`-frame block (the last one may be short), without a copy of `pcm`."""
+    whole = len(pcm) // block * block
+    peaks = []
+    for at in range(0, whole, STEP // block * block):  # one row per block, channels interleaved
+        grid = pcm[at : min(at + STEP // block * block, whole)].reshape(-1, block * pcm.shape[1])
+        peaks.append(np.maximum(grid.max(axis=1).astype(np.int32), -grid.min(axis=1).astype(np.int32)))
+    if whole < len(pcm):
+        tail = pcm[whole:]
+        peaks.append(np.array([max(int(tail.max()), -int(tail.min()))]))
+    return np.concatenate(peaks)
+
+
 def levels(pcm: np.ndarray, rate: int) -> dict:
     """Sample peak, leading/trailing silence (10 ms blocks under -60 dBFS) and the share of clipped samples."""
     block = max(1, int(rate * BLOCK_S))
-    blocks = -(-len(pcm) // block)
-    padded = np.zeros((blocks * block, pcm.shape[1]), dtype=np.int16)
-    padded[: len(pcm)] = pcm
-    grid = padded.reshape(blocks, -1)  # one row per block, channels interleaved
-    block_peak = np.maximum(grid.max(axis=1).astype(np.int32), -grid.min(axis=1).astype(np.int32))
-    del padded, grid
+    block_peak = _block_peaks(pcm, block)
+    blocks = len(block_peak)
     peak = int(block_peak.max())
     loud = block_peak >= 10 ** (SILENCE_DBFS / 20) * FULL_SCALE
     duration = len(pcm) / rate
@@ -202,11 +211,11 @@ def analyze_mp3(source: Source, *, name: str | None = None, spans: Spans | None 
         found["tags"] = tag_audio(pcm, rate, spans, notes)  # every patch silent: empty tags that say so
     else:
         found.update(loudness(pcm, rate, notes))
-        mono44 = downmix_44k(pcm, rate)
-        del pcm  # the stereo render is no longer needed: keep the peak memory of tempo/key low
-        found["tags"] = tag_audio(mono44, RHYTHM_RATE, spans, notes)  # the same mono mix as tempo/key
+        mono44 = downmix_44k(pcm, rate, in_place=True)
+        del pcm  # the stereo render is gone (its memory holds the mono mix): keep the peak memory low
         found.update(tempo(mono44, notes))
         found.update(key(mono44, notes))
+        found["tags"] = tag_audio(mono44, RHYTHM_RATE, spans, notes)  # the same mono mix, in memory tempo freed
     return AudioAnalysis(
         duration_s=duration,
         sample_rate=rate,

@@ -11,6 +11,9 @@ The key is read from the whole render (KeyExtractor is cheap: ~0.7 ms per second
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+import types
 from functools import lru_cache
 
 import numpy as np
@@ -25,15 +28,41 @@ TEMPO_SPREAD = 0.04  # windows more than 4 % apart: the tempo varies
 MIN_KEY_STRENGTH = 0.3  # below this the key profile fits no key: none is reported
 
 
+ALGORITHMS = ("RhythmExtractor2013", "KeyExtractor", "Resample", "LoudnessEBUR128")  # all we (and the tests) use
+
+
 @lru_cache(maxsize=1)
 def essentia_standard():
-    """essentia.standard, imported on first use (~1 s, ~150 MB) with its INFO chatter off."""
+    """essentia.standard's classes for ALGORITHMS, with its INFO chatter off.
+
+    Importing essentia.standard instantiates every one of essentia's ~300 algorithms once to
+    read its description: ~110 MB and ~1 s, a third of the listening memory budget. So its
+    module text is run up to, not including, the line that does that, and only the classes we
+    use are made; an essentia whose module looks different is imported whole, as before."""
     import essentia
 
     essentia.log.infoActive = False
-    import essentia.standard as es
+    try:
+        return _few_algorithms(ALGORITHMS)
+    except (ImportError, AttributeError, SyntaxError):
+        import essentia.standard as es
 
-    return es
+        return es
+
+
+def _few_algorithms(names: tuple[str, ...]) -> types.ModuleType:
+    spec = importlib.util.find_spec("essentia.standard")
+    source = spec.loader.get_source("essentia.standard") if spec and spec.loader else None
+    head, found, _ = (source or "").partition("\n_reloadAlgorithms()")
+    if not found:
+        raise ImportError("essentia.standard is not laid out as expected")
+    module = types.ModuleType("essentia._trainmode_standard")
+    module.__package__ = "essentia"  # its relative imports (from . import _essentia)
+    sys.modules[module.__name__] = module
+    exec(compile(head, spec.origin, "exec"), module.__dict__)  # noqa: S102 - essentia's own module text
+    for name in names:
+        module._create_essentia_class(name, module.__name__)
+    return module
 
 
 def essentia_version() -> str:
@@ -42,14 +71,19 @@ def essentia_version() -> str:
     return essentia.__version__
 
 
-def downmix_44k(pcm: np.ndarray, rate: int, step: int = 1 << 16) -> np.ndarray:
+def downmix_44k(pcm: np.ndarray, rate: int, step: int = 1 << 16, *, in_place: bool = False) -> np.ndarray:
     """Mono float32 in [-1, 1] at 44.1 kHz from int16 (samples, channels), built piece by piece
-    (the channels added column by column: ~10x faster than a sum over axis 1 of int16 pairs)."""
-    mono = np.zeros(len(pcm), dtype=np.float32)
+    (the channels added column by column: ~10x faster than a sum over axis 1 of int16 pairs).
+    `in_place`: a writable C-ordered stereo `pcm` is overwritten by the mono mix (frame k's two
+    int16 samples and its float32 take the same 4 bytes), so the render is never held twice."""
+    reuse = in_place and pcm.shape[1] == 2 and pcm.flags.c_contiguous and pcm.flags.writeable
+    mono = pcm.reshape(-1).view(np.float32) if reuse else np.empty(len(pcm), dtype=np.float32)
     for at in range(0, len(pcm), step):
-        piece = mono[at : at + step]
-        for channel in range(pcm.shape[1]):
-            np.add(piece, pcm[at : at + step, channel], out=piece, dtype=np.float32)
+        piece = pcm[at : at + step]
+        mixed = piece[:, 0].astype(np.float32)  # a copy: written back over the same frames only after
+        for channel in range(1, pcm.shape[1]):
+            np.add(mixed, piece[:, channel], out=mixed, dtype=np.float32)
+        mono[at : at + step] = mixed
     mono *= np.float32(1 / (32768 * pcm.shape[1]))
     if rate != RHYTHM_RATE:
         mono = essentia_standard().Resample(inputSampleRate=rate, outputSampleRate=RHYTHM_RATE, quality=1)(mono)

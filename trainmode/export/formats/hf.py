@@ -64,14 +64,17 @@ FIELD_NOTES = {
     "audio_verdict": "the render (a clip's: its parent render) against its set: `matches`, `doubtful` or "
     "`mismatch` (see docs/audio-analysis.md)",
     "confirmed_despite_doubt": "true when someone saved it although the verdict was not `matches`",
-    "tags_genre": "genres heard in the MP3 by the music tagger (musicnn), most probable first; a clip's: its "
-    "section's; null when it was not tagged (docs/tagger.md)",
-    "tags_mood": "moods and themes heard, most probable first",
-    "tags_instrument": "instruments heard, most probable first",
-    "vocals": "a voice is heard (true), only instruments (false), or the tagger is unsure (null)",
-    "vocals_gender": "`female`, `male` or `mixed` when the tagger says so",
+    "tags_genre": "genres heard in the MP3 by the music tagger (musicnn), most probable first, comma-separated; "
+    "a clip's: its section's; empty when none was heard or it was not tagged (docs/tagger.md); lists in "
+    "`track-NNNN.json`",
+    "tags_mood": "moods and themes heard, most probable first, comma-separated",
+    "tags_instrument": "instruments heard, most probable first, comma-separated",
+    "vocals": "`yes` a voice is heard, `no` only instruments, empty when the tagger is unsure (true/false/null "
+    "in `track-NNNN.json`)",
+    "vocals_gender": "`female`, `male` or `mixed` when the tagger says so, else empty",
 }
 CARD_FIELDS = tuple(FIELD_NOTES)[1:]  # metadata.jsonl fields after file_name
+TAG_LISTS = ("tags_genre", "tags_mood", "tags_instrument")
 SPLIT_NAMES = {"train": "train", "valid": "validation"}
 AUDIO_EXTENSIONS = (".aiff", ".flac", ".mp3", ".ogg", ".opus", ".wav")  # the ones we could write, all listed upstream
 
@@ -99,7 +102,13 @@ def track_record(row: Row) -> dict:
 def metadata_line(record: dict) -> str:
     """One metadata.jsonl line: `file_name` + the flat fields (no nested provenance)."""
     clip = [k for k in ("section", "start_s", "end_s", "parent_track") if k in record]  # a clip row
-    return dumps({k: record[k] for k in ("file_name", *CARD_FIELDS, *clip)}) + "\n"
+    line = {k: record[k] for k in ("file_name", *CARD_FIELDS, *clip)}
+    # audiofolder requires every split's metadata file to read as the same types, and a split whose
+    # lists are all empty reads as list<null>: the heard tags are plain strings here, "" for none.
+    line.update({k: ", ".join(line[k] or []) for k in TAG_LISTS})
+    line["vocals"] = {True: "yes", False: "no"}.get(line["vocals"], "")
+    line["vocals_gender"] = line["vocals_gender"] or ""
+    return dumps(line) + "\n"
 
 
 def members(rows: list[Row], build: Build) -> Iterator[Member]:
