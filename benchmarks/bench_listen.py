@@ -12,7 +12,9 @@ Makes (once, in benchmarks/.work/tagger) the --minutes long 192 kbps MP3 of benc
 * a fresh child process that imports essentia and opens the tagger (reported apart: paid once
   per worker process), then ``analyze_mp3(path, spans=...)`` with --sections equal spans;
   its wall and CPU time and its peak RSS (VmHWM);
-* once more, the same steps timed one by one (decode, levels, loudness, downmix, tags, tempo, key).
+* once more, the same steps timed one by one (decode, levels, loudness, downmix, tempo, key, tags);
+* the second listen a save does when the render was listened to before pairing: the sections'
+  tags (``with_section_tags``: decode + the tagger again).
 
 --before DIR: also time an older checkout (e.g. ``git archive <commit> trainmode | tar -x -C DIR``)
 whose analyze_mp3 did not tag: its analysis plus the tagger's ``tag()`` on the decoded PCM.
@@ -66,6 +68,15 @@ else:  # an older tree: the analysis, then the tagger on a second decode (the de
 print(json.dumps({{"seconds": time.perf_counter() - t, "cpu": time.process_time() - cpu, "open": opened,
                   "peak_rss_mb": peak_mb(), "bpm": heard.bpm, "key": heard.key, "lufs": heard.loudness_lufs,
                   "heard": top}}))
+"""
+
+# Listened to before pairing (whole render only), then the sections at save time.
+_SECOND = """
+from trainmode.audio.listen import with_section_tags
+heard = measure.analyze_mp3(path)
+t, cpu = time.perf_counter(), time.process_time()
+with_section_tags(heard, path, spans, "bench.mp3")
+print(json.dumps({{"seconds": time.perf_counter() - t, "cpu": time.process_time() - cpu}}))
 """
 
 _STEPS = """
@@ -131,6 +142,11 @@ def main() -> None:
         )
     report("now", [child(ROOT, _LISTEN, mp3, args.sections) for _ in range(args.runs)], decode, decode_cpu)
     print(f"    steps (s):     {child(ROOT, _STEPS, mp3, args.sections)}")
+    second = child(ROOT, _SECOND, mp3, args.sections)
+    print(
+        f"  sections tagged at save time (second listen): {second['seconds']:.2f} s = "
+        f"{second['seconds'] / decode:.1f}x ffmpeg decode, CPU {second['cpu']:.2f} s"
+    )
 
 
 if __name__ == "__main__":

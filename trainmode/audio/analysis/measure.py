@@ -229,4 +229,4 @@ def analyze_mp3(source: Source, *, name: str | None = None, spans: Spans | None 
 def decode_mono44(source: str | os.PathLike | bytes, name: str) -> np.ndarray:
     """The render as analyze_mp3 hears it (mono float32 at 44.1 kHz), for a second, cheaper listen."""
     pcm, rate, _ = decode(source, name)
-    return downmix_44k(pcm, rate)
+    return downmix_44k(pcm, rate, in_place=True)
