@@ -114,7 +114,7 @@ def report(label: str, runs: list[dict], decode: float, decode_cpu: float) -> No
     print(f"    listening:     {wall:6.2f} s = {wall / decode:4.1f}x ffmpeg decode (target <= 12x)")
     print(f"    CPU time:      {cpu:6.2f} s = {cpu / decode_cpu:4.1f}x ffmpeg's CPU time (load-proof)")
     print(f"    imports + tagger, once per process: {statistics.median(r['open'] for r in runs):.2f} s")
-    print(f"    peak RSS:      {max(r['peak_rss_mb'] for r in runs):6.0f} MB (target <= 300 MB)")
+    print(f"    peak RSS:      {max(r['peak_rss_mb'] for r in runs):6.0f} MiB (VmHWM; target <= 300 MB)")
     found = runs[0]
     print(f"    heard:         {found['bpm']:.1f} BPM, {found['key']}, {found['lufs']:.1f} LUFS, {found['heard']}")
 

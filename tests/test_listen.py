@@ -12,8 +12,8 @@ import pytest
 from gm_render import missing_tools, render
 from scipy.io import wavfile
 
-from trainmode.audio.analysis import AudioAnalysis, analyze_many
-from trainmode.audio.listen import clip_tags, section_spans
+from trainmode.audio.analysis import AudioAnalysis, analyze_many, analyze_mp3
+from trainmode.audio.listen import clip_tags, section_spans, with_section_tags
 from trainmode.export.clip_rows import clip_rows
 from trainmode.export.formats.ace_step import metas
 from trainmode.export.formats.audiocraft import music_info
@@ -135,4 +135,9 @@ def test_analyze_many_reports_each_file_and_tags_the_whole_render(render_mp3):
     results = analyze_many([render_mp3], max_workers=1, on_progress=lambda *a: seen.append(a), names=["r.mp3"])
     assert seen == [(1, 1, "r.mp3")]
     assert results[0].tags["spans"] == [] and _top(results[0].tags["whole"]) & (TECHNO | PIANO)
-    assert section_spans({"sections": [_section("A", 0, 30)]}, 30.0) == [(0.0, 30.0)]
+    spans = section_spans({"sections": [_section("A", 0, 13), _section("B", 13, 32)]}, results[0].duration_s)
+    assert spans[0] == (0.0, 13.0) and spans[1][1] == pytest.approx(32, abs=0.1)
+    assert with_section_tags(results[0], render_mp3, [], "r.mp3") is results[0]  # a set without sections
+    known = analyze_mp3(render_mp3, spans=spans)  # the set known before listening: one pass
+    assert with_section_tags(known, render_mp3, spans, "r.mp3") is known
+    assert with_section_tags(results[0], render_mp3, spans, "r.mp3").tags == known.tags
