@@ -39,6 +39,7 @@ def show_entry_sound(entry) -> None:
         f"{heard.bpm:.0f} BPM" if heard.bpm else None,
         heard.key,
         f"{heard.loudness_lufs:.1f} LUFS" if heard.loudness_lufs is not None else None,
+        ", ".join(heard.heard()[:6]) or None,  # the tagger's confidently heard words, best first
     ]
     st.caption("heard: " + md(" · ".join(p for p in parts if p) or "nothing measurable"))
     show_verdict(st, entry.verdict)

@@ -44,21 +44,26 @@ def measure(tm: TrainMode, uploads) -> list:
     probes = st.session_state.setdefault(PROBES_KEY, {})
     new = [u for u in uploads if u.file_id not in probes]
     if new:
-        with st.status(f"Listening to {len(new)} file(s): tempo, key, loudness…", expanded=True) as status:
-            bar, lines, started, finished = st.progress(0.0), [st.empty() for _ in new], time.monotonic(), []
-            for line, upload in zip(lines, new, strict=True):
+        with st.status(
+            f"Listening to {len(new)} file(s): tempo, key, loudness, what is heard…", expanded=True
+        ) as status:
+            bar, lines, started = st.progress(0.0), [st.empty() for _ in new], time.monotonic()
+            pending: dict[str, list[int]] = {}
+            for index, (line, upload) in enumerate(zip(lines, new, strict=True)):
                 line.caption(f"⏳ {md(upload.name)}")
+                pending.setdefault(upload.name, []).append(index)
 
-            def done(index: int) -> None:  # per file, as each one is heard (#29)
-                finished.append(index)
-                lines[index].caption(f"✅ {md(new[index].name)} · {time.monotonic() - started:.1f} s")
-                bar.progress(
-                    len(finished) / len(new),
-                    text=f"{len(finished)}/{len(new)} heard{eta(started, len(finished), len(new))}",
-                )
+            def listened(done: int, total: int, name: str) -> None:  # per file, as each one is heard (#29)
+                if pending.get(name):
+                    lines[pending[name].pop(0)].caption(f"✅ {md(name)} · {time.monotonic() - started:.1f} s")
+                bar.progress(done / total, text=f"{done}/{total} heard{eta(started, done, total)}")
 
-            for upload, measured in zip(new, tm.measure_uploads([(u.name, u) for u in new], done), strict=True):
+            for line, upload, measured in zip(
+                lines, new, tm.measure_uploads([(u.name, u) for u in new], listened), strict=True
+            ):
                 probes[upload.file_id] = measured
+                if measured.error is not None:  # not an MP3: said at once, never listened to
+                    line.caption(f"❌ {md(upload.name)}")
             status.update(label=f"Listened to {len(new)} file(s).", state="complete", expanded=False)
     return [probes[u.file_id] for u in uploads]
 

@@ -26,6 +26,7 @@ from typing import BinaryIO
 
 from trainmode.audio.analysis import AudioAnalysis, Verdict, analyze_mp3, audio_warnings
 from trainmode.audio.check import MeasuredUpload, judge, judge_row, measure_uploads, row_reference, verdict_line
+from trainmode.audio.listen import section_spans
 from trainmode.audio.probe import AudioInfo, duration_mismatch, probe_mp3
 from trainmode.captions.generate import Generation, Job, generate_many
 from trainmode.captions.report import artist_report
@@ -242,8 +243,10 @@ class TrainMode:
     def check_render(
         set_row: SetRecord, source: BinaryIO | bytes | str | Path, name: str | None = None
     ) -> tuple[AudioAnalysis, Verdict]:
-        """Listen to an MP3 and judge it against the set; hand the analysis to `SaveRequest(analysis=)`."""
-        analysis = analyze_mp3(source, name=name)
+        """Listen to an MP3 (tagging the set's sections too) and judge it against the set; hand the
+        analysis to `SaveRequest(analysis=)`."""
+        duration = probe_mp3(source, name=name).duration_s
+        analysis = analyze_mp3(source, name=name, spans=section_spans(set_row["summary"], duration))
         return analysis, judge(analysis, set_row["summary"])
 
     def list_items(self, artist: Artist, status: str | None = None) -> list[Item]:
@@ -293,12 +296,12 @@ class TrainMode:
     def measure_uploads(
         self,
         uploads: list[tuple[str, BinaryIO | bytes | str | Path]],
-        on_done: Callable[[int], None] | None = None,
+        on_progress: Callable[[int, int, str], None] | None = None,
     ) -> list[MeasuredUpload]:
         """Probe each upload and listen to the valid ones, in parallel: one `MeasuredUpload` (info,
-        analysis or the error) per upload, in order, for `pair_measured` and `add_to_queue` to reuse;
-        `on_done(index)` as each one is done (a page's per-file progress)."""
-        return measure_uploads(uploads, self.store.temp_dir(), on_done=on_done)
+        analysis or the error) per upload, in order, for `pair_measured` and `add_to_queue` to reuse.
+        `on_progress(done, total, name)` after each file is listened to (for a progress bar)."""
+        return measure_uploads(uploads, self.store.temp_dir(), on_progress=on_progress)
 
     def pair(
         self,

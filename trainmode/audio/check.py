@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from trainmode.audio.analysis import AudioAnalysis, Verdict, analyze_many, compare
+from trainmode.audio.analysis.parallel import FileProgress
 from trainmode.audio.analysis.verdict import check_sound
 from trainmode.audio.probe import AudioInfo, probe_mp3
 from trainmode.errors import AudioError
@@ -110,13 +111,13 @@ def measure_uploads(
     uploads: Sequence[tuple[str, Upload]],
     folder: str | None = None,
     max_workers: int | None = None,
-    on_done: Callable[[int], None] | None = None,
+    on_progress: FileProgress | None = None,
 ) -> list[MeasuredUpload]:
     """Probe every upload, then analyse the valid ones in parallel (one process per core).
 
     Uploads that are not files yet (bytes, an UploadedFile) are copied to temp files under
-    `folder` for the workers and removed afterwards. Results are in upload order; `on_done(index
-    of the upload)` is called as each one is done (a file that is not an MP3 at once)."""
+    `folder` for the workers and removed afterwards. Results are in upload order.
+    `on_progress(done, total, name)`: after each valid upload is listened to."""
     probed: list[MeasuredUpload] = []
     for name, upload in uploads:
         try:
@@ -124,14 +125,11 @@ def measure_uploads(
         except AudioError as exc:
             probed.append(MeasuredUpload(name, error=str(exc)))
     valid = [(i, upload) for i, ((_, upload), m) in enumerate(zip(uploads, probed, strict=True)) if m.info]
-    for i, m in enumerate(probed):
-        if on_done and not m.info:
-            on_done(i)
     # Tagged with this process, so that `doctor` and the start-up sweep remove it if we are killed here.
     with tempfile.TemporaryDirectory(dir=folder, prefix=f"analysis-{lease.owner_tag()}-") as spill_dir:
         paths = [_as_path(upload, spill_dir) for _, upload in valid]
-        done = (lambda k: on_done(valid[k][0])) if on_done else None
-        results = analyze_many(paths, max_workers=max_workers, on_done=done) if paths else []
+        names = [uploads[i][0] for i, _ in valid]
+        results = analyze_many(paths, max_workers=max_workers, on_progress=on_progress, names=names) if paths else []
     for (i, _), result in zip(valid, results, strict=True):
         m = probed[i]
         probed[i] = (

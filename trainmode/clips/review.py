@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 from trainmode.audio import frames as mp3cut
 from trainmode.audio import seek as mp3seek
+from trainmode.audio.listen import clip_tags
 from trainmode.captions.factcheck import check_caption
 from trainmode.clips import plan as clip_plan
 from trainmode.errors import NotFoundError, ValidationError
@@ -72,6 +73,7 @@ def planned_clips(
         kept = stored.get((clip.index, clip.start_s, clip.end_s))
         silent = clip_plan.silence_reason(clip, sound)
         base = {**clip.to_dict(), "edited": False, "dropped": False, "saved": kept is not None, "silent": silent}
+        base["tags"] = clip_tags(item, clip.start_s, clip.end_s) if item else None  # its section's, as heard
         if kept is not None:
             out.append(
                 {

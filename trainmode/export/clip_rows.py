@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from trainmode.audio.listen import clip_tags, tag_fields
 from trainmode.captions.writers import OfflineWriter
 from trainmode.clips import plan as clips
 from trainmode.export.rows import AUDIO_FIELDS, ClipCut, Facts, Row
@@ -126,13 +127,14 @@ def plan_clip_rows(
             caption = (kept or {}).get("caption") or texts[i]["caption"]
             variants = (kept or {}).get("variants") or (texts[i]["variants"] if texts else {})
             facts = section_facts(summary, clip.section, row.facts)
-            out.rows.append(_clip_row(row, number, clip, clip is plan[-1], caption, variants, facts))
+            heard = {**clip_heard(row.heard), **tag_fields(clip_tags(item, clip.start_s, clip.end_s))}
+            out.rows.append(_clip_row(row, number, clip, clip is plan[-1], caption, variants, facts, heard))
     return out
 
 
-def _clip_row(row: Row, number: int, clip, last: bool, caption: str, variants: dict, facts: Facts) -> Row:
-    """One clip of a whole-track row: its own stem, caption, duration and cut; the render's
-    measurements left out (a 30 s clip's loudness is not its render's)."""
+def _clip_row(row: Row, number: int, clip, last: bool, caption: str, variants: dict, facts: Facts, heard: dict) -> Row:
+    """One clip of a whole-track row: its own stem, caption, duration, cut, section's facts and
+    section's tags; the render's measurements left out (a 30 s clip's loudness is not its render's)."""
     return replace(
         row,
         item_id=f"{row.item_id}:{clip.index:02d}",
@@ -142,7 +144,7 @@ def _clip_row(row: Row, number: int, clip, last: bool, caption: str, variants: d
         facts=facts,
         captions={k: v for k, v in variants.items() if k != "detailed" and isinstance(v, str) and v},
         duration_s=clip.duration_s,
-        heard=clip_heard(row.heard),
+        heard=heard,
         audio=replace(
             row.audio,
             sha256=None,

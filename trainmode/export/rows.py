@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from trainmode.audio.analysis.result import AudioAnalysis
+from trainmode.audio.listen import TAG_FIELDS, item_tags, tag_fields
 from trainmode.errors import ValidationError
 from trainmode.sets.facts import SetFacts
 from trainmode.store.rows import caption_of
@@ -117,13 +118,16 @@ def row_facts(item: dict, summary: dict, master_schema: dict) -> Facts:
 
 
 def sung(item: dict, set_vocals: bool | None) -> bool | None:
-    """Whether the item's audio has vocals: lyrics say yes; then the item's own `vocals` (a tagger's or
-    the user's), then the set's facts (`SetFacts.vocals`, from a vocal track's evidence, when the
-    facts know it); None when nothing says (the exports then treat the track as instrumental)."""
-    vocals = (item.get("metadata") or {}).get("vocals")
+    """Whether the item's audio is sung: lyrics say yes; then the item's own `vocals` (the user's),
+    then what the tagger heard in the render (a voice or none; unsure says nothing), then the set's
+    facts (`SetFacts.vocals`: a vocal track plays in the arrangement); None when nothing says."""
     if lyrics_of(item):
         return True
-    return vocals if isinstance(vocals, bool) else set_vocals
+    own = (item.get("metadata") or {}).get("vocals")
+    if isinstance(own, bool):
+        return own
+    heard = tag_fields(item_tags(item))["vocals_heard"]
+    return heard if isinstance(heard, bool) else set_vocals
 
 
 def lyrics_of(item: dict) -> str | None:
@@ -241,6 +245,7 @@ AUDIO_FIELDS = (
     "audio_analyzer",
     "audio_verdict",
     "confirmed_despite_doubt",
+    *TAG_FIELDS,  # what the tagger heard (trainmode/audio/listen.py); a clip's: its section's
 )
 
 
@@ -254,6 +259,7 @@ def heard(item: dict) -> dict:
         **AudioAnalysis.from_dict(audio).export_fields(),
         "audio_verdict": audio.get("verdict"),
         "confirmed_despite_doubt": bool(doubted and audio.get("confirmed")),
+        **tag_fields(item_tags(item)),
     }
 
 

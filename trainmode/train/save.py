@@ -17,6 +17,7 @@ from typing import BinaryIO
 from trainmode.audio import seek as mp3seek
 from trainmode.audio.analysis import AudioAnalysis, Verdict, analyze_mp3
 from trainmode.audio.check import item_audio, judge, needs_confirmation
+from trainmode.audio.listen import section_spans, with_section_tags
 from trainmode.audio.probe import AudioInfo, probe_mp3
 from trainmode.captions.factcheck import Finding, check_caption
 from trainmode.captions.text import strip_markdown
@@ -136,12 +137,14 @@ def save_item(store: Store, artist: dict, summary_row: dict, request: SaveReques
         findings = request.findings
         if findings is None:
             findings = check_caption(caption, summary_row["summary"], master_schema, artist_name=artist["name"])
-        analysis = request.analysis or analyze_mp3(path, name=request.audio_name)
+        spans = section_spans(summary_row["summary"], info.duration_s)  # tagged with the whole render
+        analysis = request.analysis or analyze_mp3(path, name=request.audio_name, spans=spans)
         verdict = judge(analysis, summary_row["summary"])
         reasons = confirmation_reasons(findings, verdict)
         if reasons and not request.confirm:
             raise ConfirmationRequired(confirmation_message(findings, verdict), reasons)
         item = _item_row(artist, summary_row, info, request, caption, findings)
+        analysis = with_section_tags(analysis, path, spans, request.audio_name)  # listened to before pairing
         item["metadata"] = {
             **item["metadata"],
             "audio": item_audio(analysis, verdict, request.confirm),

@@ -1,8 +1,10 @@
 """Listen to one MP3: decode it and measure tempo, key, loudness, peak, silence, clipping and stereo.
 
 miniaudio (dr_mp3) decodes to int16, honouring the LAME gapless tag and skipping junk before the
-first frame; essentia measures the music (music.py: RhythmExtractor2013, KeyExtractor;
-loudness.py: LoudnessEBUR128). Only plain level arithmetic (sample peak, silence, clipping,
+first frame; essentia measures the music (music.py: RhythmExtractor2013, KeyExtractor), numpy +
+scipy the loudness (loudness.py: EBU R128) and the tagger what is heard (trainmode.audio.tagger:
+genre, mood, instruments, vocals) in the whole render and in given spans, from the same mono mix
+the tempo and key are read from. Only plain level arithmetic (sample peak, silence, clipping,
 the left/right correlation) is numpy here, piece by piece so a long render stays small in memory.
 
 The file is validated with `probe_mp3` first, so anything the save path refuses is refused
@@ -12,15 +14,18 @@ here too, with the same AudioError, before a decoder ever sees it.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import BinaryIO
 
 import miniaudio
 import numpy as np
 
 from trainmode.audio.analysis import loudness as r128
-from trainmode.audio.analysis.music import downmix_44k, essentia_standard, essentia_version, key, tempo
+from trainmode.audio.analysis.music import RHYTHM_RATE, downmix_44k, essentia_version, key, tempo
 from trainmode.audio.analysis.result import AudioAnalysis
 from trainmode.audio.probe import probe_mp3
+from trainmode.audio.tagger import Tagger, TaggerError, open_tagger
 from trainmode.errors import AudioError
 from trainmode.sets.als.key import spell_key
 
@@ -32,9 +37,10 @@ BLOCK_S = 0.01  # silence is found in 10 ms blocks
 MONO_SIDE_DB = -40.0  # side this far below mid: effectively mono
 PHASE_CORRELATION = -0.2  # left/right correlation below this: the mono downmix cancels
 FULL_SCALE = 32768
-STEP = 1 << 20  # samples per piece for the running sums
+STEP = 1 << 18  # samples per piece for the running sums (6 s at 44.1 kHz: a few MB of float64)
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
+Spans = Sequence[tuple[float, float]]
 
 
 def _db(amplitude: float) -> float:
@@ -46,25 +52,50 @@ def decode(source: str | os.PathLike | bytes, name: str) -> tuple[np.ndarray, in
     try:
         if isinstance(source, bytes):
             decoded = miniaudio.mp3_read_s16(source)
+            pcm = np.frombuffer(decoded.samples, dtype=np.int16).reshape(-1, decoded.nchannels)
+            rate, channels = decoded.sample_rate, decoded.nchannels
         else:
-            decoded = miniaudio.mp3_read_file_s16(str(source))
+            pcm, rate, channels = _stream(str(source))
     except miniaudio.DecodeError as e:
         raise AudioError(f"{name} could not be decoded ({e}).") from None
-    pcm = np.frombuffer(decoded.samples, dtype=np.int16).reshape(-1, decoded.nchannels)
     if len(pcm) == 0:
         raise AudioError(f"{name} decodes to no audio at all.")
-    return pcm, decoded.sample_rate, decoded.nchannels
+    return pcm, rate, channels
+
+
+def _stream(path: str) -> tuple[np.ndarray, int, int]:
+    """A file decoded in pieces into one array sized from its header: reading it whole would hold
+    dr_mp3's growing buffer and its copy at once (a 4-minute render peaked at 2x its 42 MB)."""
+    info = miniaudio.mp3_get_file_info(path)
+    flat = np.empty(info.num_frames * info.nchannels, dtype=np.int16)
+    at = 0
+    for chunk in miniaudio.mp3_stream_file(path, frames_to_read=1 << 16):
+        piece = np.frombuffer(chunk, dtype=np.int16)
+        if at + len(piece) > len(flat):  # the header under-counted: grow
+            flat = np.concatenate([flat[:at], np.empty(max(len(piece), len(flat) // 4), dtype=np.int16)])
+        flat[at : at + len(piece)] = piece
+        at += len(piece)
+    return flat[:at].reshape(-1, info.nchannels), info.sample_rate, info.nchannels
+
+
+def _block_peaks(pcm: np.ndarray, block: int) -> np.ndarray:
+    """The peak |sample| of each `block`-frame block (the last one may be short), without a copy of `pcm`."""
+    whole = len(pcm) // block * block
+    peaks = []
+    for at in range(0, whole, STEP // block * block):  # one row per block, channels interleaved
+        grid = pcm[at : min(at + STEP // block * block, whole)].reshape(-1, block * pcm.shape[1])
+        peaks.append(np.maximum(grid.max(axis=1).astype(np.int32), -grid.min(axis=1).astype(np.int32)))
+    if whole < len(pcm):
+        tail = pcm[whole:]
+        peaks.append(np.array([max(int(tail.max()), -int(tail.min()))]))
+    return np.concatenate(peaks)
 
 
 def levels(pcm: np.ndarray, rate: int) -> dict:
     """Sample peak, leading/trailing silence (10 ms blocks under -60 dBFS) and the share of clipped samples."""
     block = max(1, int(rate * BLOCK_S))
-    blocks = -(-len(pcm) // block)
-    padded = np.zeros((blocks * block, pcm.shape[1]), dtype=np.int16)
-    padded[: len(pcm)] = pcm
-    grid = padded.reshape(blocks, -1)  # one row per block, channels interleaved
-    block_peak = np.maximum(grid.max(axis=1).astype(np.int32), -grid.min(axis=1).astype(np.int32))
-    del padded, grid
+    block_peak = _block_peaks(pcm, block)
+    blocks = len(block_peak)
     peak = int(block_peak.max())
     loud = block_peak >= 10 ** (SILENCE_DBFS / 20) * FULL_SCALE
     duration = len(pcm) / rate
@@ -135,11 +166,28 @@ def stereo_image(pcm: np.ndarray) -> dict:
 
 def loudness(pcm: np.ndarray, rate: int, notes: list[str]) -> dict:
     """EBU R128 integrated loudness and loudness range (loudness.py). A mono file is one channel."""
-    lufs, lra = r128.measure(pcm, rate, essentia_standard().LoudnessEBUR128(sampleRate=rate))
+    lufs, lra = r128.measure(pcm, rate)
     if lufs is None:
         notes.append("could not measure loudness: the audio is below the EBU R128 gate (-70 LUFS)")
         return {"loudness_lufs": None, "loudness_range_lu": None}
     return {"loudness_lufs": lufs, "loudness_range_lu": lra}
+
+
+@lru_cache(maxsize=1)
+def default_tagger() -> Tagger:
+    """The tagger of this process ($TRAINMODE_TAGGER, default musicnn), opened once (~0.65 s)."""
+    return open_tagger()
+
+
+def tag_audio(samples: np.ndarray, rate: int, spans: Spans | None, notes: list[str]) -> dict | None:
+    """What the tagger hears in the whole of `samples` and in each span (seconds), as a dict;
+    None with a note when no tagger can be opened (the measurements stand without tags)."""
+    try:
+        tagger = default_tagger()
+    except TaggerError as exc:
+        notes.append(f"could not tag the audio: {exc}")
+        return None
+    return tagger.tag(samples, rate, [tuple(s) for s in spans or ()]).to_dict()
 
 
 def _silent_music(notes: list[str]) -> dict:
@@ -169,9 +217,10 @@ def _readable(source: Source, name: str | None) -> tuple[str | os.PathLike | byt
     return data, name or getattr(source, "name", None) or "The file"
 
 
-def analyze_mp3(source: Source, *, name: str | None = None) -> AudioAnalysis:
-    """Validate (probe_mp3: AudioError for anything the save path refuses), decode and measure.
-    `source` is a path, MP3 bytes or a seekable binary file; `name` is shown in error messages."""
+def analyze_mp3(source: Source, *, name: str | None = None, spans: Spans | None = None) -> AudioAnalysis:
+    """Validate (probe_mp3: AudioError for anything the save path refuses), decode, measure and tag.
+    `source` is a path, MP3 bytes or a seekable binary file; `name` is shown in error messages;
+    `spans` ((start, end) seconds, e.g. the set's sections) are tagged as well as the whole render."""
     path, name = _readable(source, name)
     probe_mp3(path, name=name)
     pcm, rate, channels = decode(path, name)
@@ -181,15 +230,19 @@ def analyze_mp3(source: Source, *, name: str | None = None) -> AudioAnalysis:
     found = {**levels(pcm, rate), **stereo_image(pcm)}
     if found["peak_dbfs"] is None or found["silence_start_s"] >= duration:
         found.update(_silent_music(notes))
+        found["tags"] = tag_audio(pcm, rate, spans, notes)  # every patch silent: empty tags that say so
     else:
         found.update(loudness(pcm, rate, notes))
+        mono44 = downmix_44k(pcm, rate, in_place=True)
+        del pcm  # the stereo render is gone (its memory holds the mono mix): keep the peak memory low
         # Tempo and key from the music only: silence before and after it says nothing about either.
-        first, last = int(found["silence_start_s"] * rate), len(pcm) - int(found["silence_end_s"] * rate)
-        mono44 = downmix_44k(pcm[first:last], rate)
-        del pcm  # the stereo render is no longer needed: keep the peak memory of tempo/key low
-        found.update(tempo(mono44, notes))
-        heard = key(mono44, notes)
+        first = int(found["silence_start_s"] * RHYTHM_RATE)
+        last = len(mono44) - int(found["silence_end_s"] * RHYTHM_RATE)
+        music = mono44[first:last]
+        found.update(tempo(music, notes))
+        heard = key(music, notes)
         found.update(heard, key=spell_key(heard["key"]) or heard["key"])  # spelled as the set's key is
+        found["tags"] = tag_audio(mono44, RHYTHM_RATE, spans, notes)  # the same mono mix: spans are render times
     return AudioAnalysis(
         duration_s=duration,
         sample_rate=rate,
@@ -198,3 +251,9 @@ def analyze_mp3(source: Source, *, name: str | None = None) -> AudioAnalysis:
         notes=tuple(notes),
         **found,
     )
+
+
+def decode_mono44(source: str | os.PathLike | bytes, name: str) -> np.ndarray:
+    """The render as analyze_mp3 hears it (mono float32 at 44.1 kHz), for a second, cheaper listen."""
+    pcm, rate, _ = decode(source, name)
+    return downmix_44k(pcm, rate, in_place=True)

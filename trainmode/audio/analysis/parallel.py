@@ -11,6 +11,8 @@ from trainmode.audio.analysis.measure import analyze_mp3
 from trainmode.audio.analysis.result import AudioAnalysis
 from trainmode.errors import AudioError
 
+FileProgress = Callable[[int, int, str], None]  # (files done, files in all, the name of the one just done)
+
 
 def available_cores() -> int:
     try:
@@ -30,26 +32,31 @@ def _one(path: str | os.PathLike) -> AudioAnalysis | AudioError:
 def analyze_many(
     paths: Sequence[str | os.PathLike],
     max_workers: int | None = None,
-    on_done: Callable[[int], None] | None = None,
+    on_progress: FileProgress | None = None,
+    names: Sequence[str] | None = None,
 ) -> list[AudioAnalysis | AudioError]:
     """analyze_mp3 for every path, in the same order; a file that is not a usable MP3 gives its
-    AudioError in its place. Runs in up to `max_workers` processes (default: the usable cores);
-    `on_done(index)` is called as each file is done (in the order they finish)."""
+    AudioError in its place. Runs in up to `max_workers` processes (default: the usable cores).
+    `on_progress(done, total, name)` is called as each file is done (`names`: what to call them)."""
+    names = list(names) if names is not None else [os.path.basename(p) for p in paths]
     workers = min(len(paths), max_workers or available_cores())
+    results: list[AudioAnalysis | AudioError | None] = [None] * len(paths)
+
+    def done(i: int, result: AudioAnalysis | AudioError) -> None:
+        results[i] = result
+        if on_progress:
+            on_progress(sum(r is not None for r in results), len(paths), names[i])
+
     if workers <= 1:
-        out = []
-        for index, path in enumerate(paths):
-            out.append(_one(path))
-            if on_done:
-                on_done(index)
-        return out
+        for i, path in enumerate(paths):
+            done(i, _one(path))
+        return results
     # forkserver: workers start from a clean process, not a fork of a threaded app (Streamlit);
-    # the server imports essentia once (takes effect when this process starts its forkserver).
+    # the server imports essentia and the tagger once (takes effect when this process starts its forkserver).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["trainmode.audio.analysis.warm"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(_one, path): index for index, path in enumerate(paths)}
+        futures = {pool.submit(_one, path): i for i, path in enumerate(paths)}
         for future in as_completed(futures):
-            if on_done:
-                on_done(futures[future])
-        return [future.result() for future in futures]
+            done(futures[future], future.result())
+    return results

@@ -13,7 +13,7 @@ class AudioAnalysis:
     duration_s: float  # length of the decoded audio
     sample_rate: int
     channels: int  # as stored in the MP3 (1 or 2)
-    bpm: float | None  # RhythmExtractor2013 (multifeature, 60 s windows); may be half or double the felt tempo
+    bpm: float | None  # RhythmExtractor2013 (multifeature, <= 3 x 20 s windows); may be half or double the felt tempo
     bpm_confidence: float | None  # 0..1: essentia's 0..5.32 confidence / 5.32 (>= 0.66 is "excellent")
     key: str | None  # "F# minor"
     key_strength: float | None  # 0..1, correlation with the key profile
@@ -31,6 +31,9 @@ class AudioAnalysis:
     sound_spans: tuple[tuple[float, float], ...] | None = None
     analyzer: str = ""  # "essentia 2.1-beta6-dev + miniaudio 1.71": which libraries measured this
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # What a tagger heard (trainmode.audio.tagger Tagging.to_dict(): {"whole", "spans"}); the spans
+    # are the set's sections when the set was known (trainmode/audio/listen.py); None: not tagged.
+    tags: dict | None = None
 
     @property
     def silent(self) -> bool:
@@ -72,6 +75,12 @@ class AudioAnalysis:
             "audio_analyzer": d["analyzer"],
         }
 
+    def heard(self) -> list[str]:
+        """The whole render's confidently heard tags (genre, mood, instrument, vocals), best first."""
+        from trainmode.audio.tagger import Tags  # the tagger is only needed when there are tags
+
+        return Tags.from_dict(self.tags["whole"]).heard() if self.tags else []
+
     def describe(self) -> list[str]:
         """The measurements as short lines for people (the CLI without --json)."""
 
@@ -93,6 +102,7 @@ class AudioAnalysis:
             f"{'silence':<11}{self.silence_start_s:.2f} s at the start, {self.silence_end_s:.2f} s at the end",
             f"{'clipping':<11}{self.clipped_ratio:.3%} of the samples",
             f"{'stereo':<11}{stereo}{'' if self.mono_compatible else ', out of phase'}",
+            line("heard", self.tags, ", ".join(self.heard()) or "nothing confidently"),
         ]
 
     @classmethod

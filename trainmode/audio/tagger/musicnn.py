@@ -38,6 +38,7 @@ N_FFT = 512
 HOP = 256
 N_MELS = 96
 PATCH = 187  # frames in 3 s: librosa.time_to_frames(3, sr=16000, hop_length=256) + 1
+FRAME_CHUNK = 48  # frames per im2col product in the front end (4 chunks per patch)
 BN_EPS = 1e-3  # tf.compat.v1.layers.batch_normalization default
 F16_SAFE = 6.5  # 10000 * x overflows float16 (max 65504) above ~6.55
 
@@ -157,17 +158,23 @@ def _conv_block(cols: np.ndarray, layer: tuple[np.ndarray, ...]) -> np.ndarray:
     return np.maximum(cols @ kernel + bias, 0) * scale + shift
 
 
-def _pooled_block(cols: np.ndarray, layer: tuple[np.ndarray, ...], bins: int) -> np.ndarray:
+def _pooled_block(windows: np.ndarray, layer: tuple[np.ndarray, ...], bins: int) -> np.ndarray:
     """_conv_block followed by a max over the ``bins`` frequency rows of each frame, done cheaply.
 
+    ``windows`` is the im2col view shaped (PATCH, bins, ...); its rows are copied and multiplied
+    FRAME_CHUNK frames at a time, which keeps the working memory at a few MB instead of ~40.
     ReLU and the batch norm are monotonic per channel (rising where the scale is positive,
     falling where it is negative), so the max of their output is taken from the max or the
     min of the raw convolution; only PATCH rows get the element-wise work.
     """
     kernel, bias, scale, shift = layer
-    z = (cols @ kernel).reshape(PATCH, bins, -1)
-    extreme = np.where(scale >= 0, z.max(axis=1), z.min(axis=1))
-    return np.maximum(extreme + bias, 0) * scale + shift
+    extremes = []
+    for start in range(0, PATCH, FRAME_CHUNK):
+        z = (windows[start : start + FRAME_CHUNK].reshape(-1, kernel.shape[0]) @ kernel).reshape(
+            -1, bins, kernel.shape[1]
+        )
+        extremes.append(np.where(scale >= 0, z.max(axis=1), z.min(axis=1)))
+    return np.maximum(np.concatenate(extremes) + bias, 0) * scale + shift
 
 
 def _frontend(x: np.ndarray, w: MusicnnWeights) -> np.ndarray:
@@ -177,12 +184,11 @@ def _frontend(x: np.ndarray, w: MusicnnWeights) -> np.ndarray:
     padded = np.pad(x, ((3, 3), (0, 0)))
     feats = []
     for name, width in (("f74", 38), ("f77", 67)):
-        cols = sliding_window_view(padded, (7, width)).reshape(PATCH * (N_MELS - width + 1), 7 * width)
-        feats.append(_pooled_block(cols, w.layers[name], N_MELS - width + 1))
+        windows = sliding_window_view(padded, (7, width))  # (PATCH, bins, 7, width)
+        feats.append(_pooled_block(windows, w.layers[name], N_MELS - width + 1))
     for name, length in (("s1", 128), ("s2", 64), ("s3", 32)):
         same = np.pad(x, (((length - 1) // 2, length // 2), (0, 0)))  # TF 'same' puts the extra row after
-        cols = sliding_window_view(same, length, axis=0).reshape(PATCH * N_MELS, length)
-        feats.append(_pooled_block(cols, w.layers[name], N_MELS))
+        feats.append(_pooled_block(sliding_window_view(same, length, axis=0), w.layers[name], N_MELS))
     return np.concatenate(feats, axis=1)
 
 

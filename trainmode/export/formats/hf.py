@@ -49,8 +49,9 @@ FIELD_NOTES = {
     "genres": "from the artist profile",
     "moods": "from the artist profile",
     "artist": "an opaque artist id, or the artist's name when exported with `--artist-name`",
-    "vocals": "true when the track is sung (lyrics attached, or its tags or set say so), false when "
-    "known instrumental, null when nobody knows",
+    "vocals": "`yes` when the track is sung (lyrics attached, else the tagger hears a voice, else a vocal "
+    "track plays in its set), `no` when known instrumental, empty when nobody knows (true/false/null in "
+    "`track-NNNN.json`)",
     "lyrics": "the lyrics the user attached (`save --lyrics-file`), or null",
     "audio_bpm": "tempo measured in the MP3, with `audio_bpm_confidence` (0-1); null when not measured, and in a "
     "clip's row, like every measured field up to `audio_analyzer`: renders are measured whole",
@@ -68,8 +69,17 @@ FIELD_NOTES = {
     "audio_verdict": "the render (a clip's: its parent render) against its set: `matches`, `doubtful` or "
     "`mismatch` (see docs/audio-analysis.md)",
     "confirmed_despite_doubt": "true when someone saved it although the verdict was not `matches`",
+    "tags_genre": "genres heard in the MP3 by the music tagger (musicnn), most probable first, comma-separated; "
+    "a clip's: its section's; empty when none was heard or it was not tagged (docs/tagger.md); lists in "
+    "`track-NNNN.json`",
+    "tags_mood": "moods and themes heard, most probable first, comma-separated",
+    "tags_instrument": "instruments heard, most probable first, comma-separated",
+    "vocals_heard": "`yes` the tagger hears a voice, `no` only instruments, empty when it is unsure or did not "
+    "listen (true/false/null in `track-NNNN.json`)",
+    "vocals_gender": "`female`, `male` or `mixed` when the tagger says so, else empty",
 }
 CARD_FIELDS = tuple(FIELD_NOTES)[1:]  # metadata.jsonl fields after file_name
+TAG_LISTS = ("tags_genre", "tags_mood", "tags_instrument")
 SPLIT_NAMES = {"train": "train", "valid": "validation"}
 AUDIO_EXTENSIONS = (".aiff", ".flac", ".mp3", ".ogg", ".opus", ".wav")  # the ones we could write, all listed upstream
 
@@ -99,7 +109,15 @@ def track_record(row: Row) -> dict:
 def metadata_line(record: dict) -> str:
     """One metadata.jsonl line: `file_name` + the flat fields (no nested provenance)."""
     clip = [k for k in ("section", "start_s", "end_s", "parent_track") if k in record]  # a clip row
-    return dumps({k: record[k] for k in ("file_name", *CARD_FIELDS, *clip)}) + "\n"
+    line = {k: record[k] for k in ("file_name", *CARD_FIELDS, *clip)}
+    # audiofolder requires every split's metadata file to read as the same types, and a split whose
+    # lists are all empty reads as list<null>: the heard tags are plain strings here, "" for none.
+    line.update({k: ", ".join(line[k] or []) for k in TAG_LISTS})
+    # Likewise a split whose flags are all null would read as null, not bool: "yes" / "no" / "".
+    for flag in ("vocals", "vocals_heard"):
+        line[flag] = {True: "yes", False: "no"}.get(line[flag], "")
+    line["vocals_gender"] = line["vocals_gender"] or ""
+    return dumps(line) + "\n"
 
 
 def members(rows: list[Row], build: Build) -> Iterator[Member]:
