@@ -2,6 +2,8 @@
 
 - embedded:       EmbeddedStore in a temp dir
 - supabase-fake:  SupabaseStore against the fake Supabase (tests/fake_supabase.py)
+- supabase-real:  SupabaseStore against the real Supabase Storage server (tests/real_storage.py) for
+                  the blob tests, rows still in the PostgREST fake; marked slow (node 24, PostgreSQL)
 - supabase-live:  SupabaseStore against a real project, only with TRAINMODE_LIVE_SUPABASE=1 and
                   SUPABASE_URL / SUPABASE_SERVICE_ROLE_KEY set (migration applied, setup-supabase run);
                   it creates uniquely named artists and blobs and deletes them afterwards.
@@ -37,6 +39,9 @@ LIVE_SETTINGS = (
     os.environ.get("TRAINMODE_BUCKET", "train-mode"),
 )
 BACKENDS = ["embedded", "supabase-fake"] + ([pytest.param("supabase-live", marks=pytest.mark.live)] if LIVE else [])
+# The blob tests also run against the real Storage server: what the fake must agree with.
+BLOB_BACKENDS = [*BACKENDS, pytest.param("supabase-real", marks=pytest.mark.slow)]
+blob_backends = pytest.mark.parametrize("store", BLOB_BACKENDS, indirect=True)
 RUN = uuid.uuid4().hex[:8]  # names and blob paths of this run: unique on a shared live project
 
 
@@ -44,6 +49,11 @@ RUN = uuid.uuid4().hex[:8]  # names and blob paths of this run: unique on a shar
 def store(request, tmp_path):
     if request.param == "embedded":
         s = EmbeddedStore(tmp_path / "data")
+        yield s
+        s.close()
+    elif request.param == "supabase-real":
+        url, key, bucket, _rest = request.getfixturevalue("real_supabase")
+        s = SupabaseStore(url, key, bucket)
         yield s
         s.close()
     elif request.param == "supabase-fake":
@@ -271,6 +281,7 @@ def test_a_second_identical_item_or_summary_is_answered_as_a_duplicate(store, ar
     assert len(store.list_items(artist["id"])) == 1 and len(store.list_summaries(artist["id"])) == 1
 
 
+@blob_backends
 def test_list_blobs_lists_every_blob_under_a_folder(store):
     for label, data in (
         ("lb/a/x.txt", b"12345"),
@@ -368,6 +379,7 @@ def exists(store, path: str) -> bool:
         return False
 
 
+@blob_backends
 def test_put_and_read_blobs_from_bytes_files_and_streams(store, tmp_path):
     store.put_blob(blob("prompt.txt"), "dark, driving ✓".encode(), "text/plain; charset=utf-8")
     assert read(store, blob("prompt.txt")).decode() == "dark, driving ✓"
@@ -384,6 +396,7 @@ def test_put_and_read_blobs_from_bytes_files_and_streams(store, tmp_path):
     assert read(store, blob("prompt.txt")) == b"edited"
 
 
+@blob_backends
 def test_download_to_streams_the_blob_into_an_open_file(store, tmp_path):
     payload = b"ID3" + bytes(range(256)) * 4096  # 1 MiB: more than one chunk
     store.put_blob(blob("big.mp3"), payload, "audio/mpeg")
@@ -395,6 +408,7 @@ def test_download_to_streams_the_blob_into_an_open_file(store, tmp_path):
         store.download_to(blob("never.mp3"), out)
 
 
+@blob_backends
 def test_delete_and_missing_blobs(store):
     store.put_blob(blob("a.mp3"), b"ID3", "audio/mpeg")
     assert exists(store, blob("a.mp3"))
@@ -410,6 +424,7 @@ def test_delete_and_missing_blobs(store):
     assert not exists(store, blob("b.mp3")) and not exists(store, blob("c.mp3"))
 
 
+@blob_backends
 def test_blob_url_points_at_the_blob(store):
     data = b"PK\x05\x06" + b"\0" * 18
     store.put_blob(blob("dataset.zip"), data, "application/zip")

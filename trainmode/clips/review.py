@@ -13,6 +13,7 @@ from trainmode.audio import frames as mp3cut
 from trainmode.audio import seek as mp3seek
 from trainmode.clips import plan as clip_plan
 from trainmode.errors import NotFoundError, ValidationError
+from trainmode.ops import text
 from trainmode.store import Store
 
 
@@ -89,7 +90,7 @@ def save_reviewed(store: Store, item: dict, clips: list[dict], mode: str = "sect
     needs a caption; a dropped one keeps whatever it had."""
     rows = []
     for clip in clips:
-        caption = " ".join(str(clip.get("caption") or "").split())
+        caption = text.one_line(clip.get("caption"))
         if not caption and not clip.get("dropped"):
             raise ValidationError(
                 f"Clip {clip['index']} ({clip.get('name') or 'unnamed section'}) has no caption: "

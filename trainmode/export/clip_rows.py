@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from trainmode.captions.writers import OfflineWriter
 from trainmode.clips import plan as clips
-from trainmode.export.rows import AUDIO_FIELDS, ClipCut, Row
+from trainmode.export.rows import AUDIO_FIELDS, ClipCut, Row, one_line
 
 CLIP_FIELDS = ("section", "start_s", "end_s", "parent_track", "parent_item")
 # The render was measured whole (trainmode.audio.analysis): its loudness, peak, silence or tempo are not
@@ -87,7 +87,7 @@ def _clip_row(row: Row, number: int, clip, last: bool, caption: str, variants: d
         item_id=f"{row.item_id}:{clip.index:02d}",
         parent_id=row.item_id,
         stem=clip_stem(number, clip.index),
-        caption=caption.strip(),
+        caption=one_line(caption),
         captions={k: v for k, v in variants.items() if k != "detailed" and isinstance(v, str) and v},
         duration_s=clip.duration_s,
         heard=clip_heard(row.heard),
