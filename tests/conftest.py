@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,53 @@ def club_renders(tmp_path_factory):
         "close": write_render(folder / "club_133.mp3", 133, seconds),
         "late": write_render(folder / "club_late.mp3", 128, seconds, lead_silence_s=3.0),
     }
+
+
+# ---- the real Supabase Storage server (tests/real_storage.py) --------------------------
+@pytest.fixture(scope="session")
+def real_storage(tmp_path_factory):
+    """Supabase Storage, built from ../shared/supabase-storage and started against a fresh
+    PostgreSQL database, behind a gateway at one SUPABASE_URL. On a laptop without node/npm or
+    PostgreSQL the tests that use it are skipped, with the reason; in CI they must run."""
+    from real_storage import RealStorage, Unavailable
+
+    source = shared_dir("TRAINMODE_STORAGE_SRC", "supabase-storage")
+    storage = RealStorage(source, tmp_path_factory.mktemp("storage"))
+    try:
+        storage.start()
+    except Unavailable as exc:
+        if IN_CI:
+            pytest.fail(f"CI must run the real Supabase Storage server, but {exc}")
+        pytest.skip(f"the real Supabase Storage server cannot run here: {exc}")
+    yield storage
+    storage.stop()
+
+
+@pytest.fixture
+def real_supabase(real_storage):
+    """A project on the real Storage for one test: its own private bucket (Train Mode's allowed
+    types, 50 MiB) and its own PostgREST fake for the rows. Yields (url, service key, bucket, rest fake)."""
+    import httpx
+    from fake_supabase import FakeSupabase
+
+    from trainmode.store.supabase.setup import ALLOWED_MIME_TYPES
+
+    bucket = f"tm-{uuid.uuid4().hex[:12]}"
+    auth = {"Authorization": f"Bearer {real_storage.service_key}"}
+    with FakeSupabase(key=real_storage.service_key) as rest:
+        real_storage.gateway.rest_url = rest.url
+        created = httpx.post(
+            f"{real_storage.url}/storage/v1/bucket",
+            headers=auth,
+            json={
+                "id": bucket,
+                "name": bucket,
+                "public": False,
+                "file_size_limit": 50 * 1024 * 1024,
+                "allowed_mime_types": list(ALLOWED_MIME_TYPES),
+            },
+        )
+        assert created.status_code == 200, created.text
+        yield real_storage.url, real_storage.service_key, bucket, rest
+        real_storage.gateway.rest_url = None
+        httpx.post(f"{real_storage.url}/storage/v1/bucket/{bucket}/empty", headers=auth)

@@ -41,6 +41,7 @@ class Reply:
     latency: float = 0.0  # seconds before answering
     body: bytes | None = None  # raw body instead of a chat completion (garbage, HTML...)
     headers: dict = field(default_factory=dict)
+    content_type: str = "text/html"  # of a raw body
 
 
 @dataclass
@@ -129,7 +130,7 @@ class FakeOpenAI:
                     return
                 headers = {"x-request-id": f"req_{number}", **reply.headers}
                 if reply.body is not None:
-                    return self._send(reply.status, reply.body, headers, "text/html")
+                    return self._send(reply.status, reply.body, headers, reply.content_type)
                 if reply.status != 200:
                     # Server-directed backoff keeps retry tests fast (the client honours it).
                     headers.setdefault("retry-after-ms", "5")

@@ -5,6 +5,12 @@ A test seam, not a clone, but no kinder than the real services: each rule below 
 and line of the real source it copies. Sources read: supabase/storage at 4fa61fb (Aug 2026),
 tus/tus-node-server packages/server (the @tus/server 2.4.2 that Storage pins, package.json:87),
 supabase/supabase docker/volumes/api/kong.yml (the API gateway).
+
+Checked against the real Storage server (tests/real_storage.py; tests/test_storage_real.py runs
+the same requests against both): what the store can observe answers alike, including TUS reading
+`x-upsert` on every PATCH, an expired signed link's InvalidJWT "exp", expiresIn >= 1, HEAD, ranges
+(206, 416 past the end), the duplicate codes, a missing bucket under an object, and the anon key
+(accepted, then row-level security hides everything and refuses writes).
 """
 
 from __future__ import annotations
@@ -27,9 +33,15 @@ from fake_postgrest import FakePostgrest, Reply, json_reply, now
 NO_SUCH_BUCKET = (404, "NoSuchBucket", "Bucket not found", "Bucket not found")  # codes.ts:113-121
 NO_SUCH_KEY = (404, "NoSuchKey", "not_found", "Object not found")  # codes.ts:130-138
 TOO_LARGE = (413, "EntityTooLarge", "Payload too large", "The object exceeded the maximum allowed size")  # :305-312
-DUPLICATE = (409, "ResourceAlreadyExists", "Duplicate", "The resource already exists")  # codes.ts:195-202
-ACCESS_DENIED = (403, "AccessDenied", "Unauthorized", "invalid signature")  # codes.ts:186-193
-BAD_SIGNATURE = (400, "InvalidSignature", "InvalidSignature", "Invalid signature")  # codes.ts:219-225
+DUPLICATE = (409, "ResourceAlreadyExists", "Duplicate", "The resource already exists")  # codes.ts:195-202 (a move)
+DUPLICATE_BUCKET = (409, "BucketAlreadyExists", "Duplicate", "The resource already exists")
+DUPLICATE_KEY = (409, "KeyAlreadyExists", "Duplicate", "The resource already exists")
+ACCESS_DENIED = (403, "AccessDenied", "Unauthorized", "Invalid Compact JWS")  # codes.ts:186-193, a key not a JWT
+RLS_DENIED = (403, "AccessDenied", "Unauthorized", "new row violates row-level security policy")  # the anon key
+EXPIRED_LINK = (400, "InvalidJWT", "InvalidJWT", '"exp" claim timestamp check failed')  # a signed link's token
+BAD_TOKEN = (400, "InvalidJWT", "InvalidJWT", "Invalid Compact JWS")
+BAD_RANGE = (416, "InvalidRange", "invalid_range", "invalid range provided")
+EXPIRES_TOO_SMALL = (400, "InvalidRequest", "Error", "body/expiresIn must be >= 1")
 
 
 def storage_error(status: int, code: str, error: str, message: str) -> Reply:
@@ -76,9 +88,15 @@ class Upload:
 
 
 class FakeSupabase(FakePostgrest):
-    def __init__(self, key: str = "fake-service-role-key", *, global_limit: int = 50 * 1024 * 1024):
+    def __init__(
+        self,
+        key: str = "fake-service-role-key",
+        *,
+        global_limit: int = 50 * 1024 * 1024,
+        anon_key: str = "fake-anon-key",
+    ):
         super().__init__()
-        self.key = key
+        self.key, self.anon_key = key, anon_key
         self.global_limit = global_limit
         self.buckets: dict[str, dict] = {}
         self.objects: dict[tuple[str, str], dict] = {}
@@ -129,7 +147,8 @@ class FakeSupabase(FakePostgrest):
                         return json_reply(200, self.rpc(req.path.rsplit("/", 1)[1], req.json()))
                     return self.rest(req, req.path[len("/rest/v1/") :])
                 if not (req.method == "GET" and req.path.startswith("/storage/v1/object/sign/")):
-                    self._check_jwt(req)  # a signed URL carries its own token instead
+                    if self._check_jwt(req) == "anon":  # a signed URL carries its own token instead
+                        return self.as_anon(req)
                 if req.path.startswith("/storage/v1/upload/resumable"):
                     return self.tus(req)
                 if req.path.startswith("/storage/v1/"):
@@ -156,11 +175,31 @@ class FakeSupabase(FakePostgrest):
                 {"message": "Invalid API key", "hint": "Double check your Supabase `anon` or `service_role` API key."},
             )
 
-    def _check_jwt(self, req: Recorded) -> None:
+    def _check_jwt(self, req: Recorded) -> str:
         """Storage has no key-auth (kong.yml, route storage-v1): it verifies the Authorization
-        bearer itself and answers AccessDenied (src/http/plugins/jwt.ts:41-67)."""
-        if req.headers.get("authorization") != f"Bearer {self.key}":
-            raise storage_error(*ACCESS_DENIED)
+        bearer itself and answers AccessDenied (src/http/plugins/jwt.ts:41-67). The role it names."""
+        bearer = req.headers.get("authorization")
+        if bearer == f"Bearer {self.key}":
+            return "service_role"
+        if bearer == f"Bearer {self.anon_key}":
+            return "anon"
+        raise storage_error(*ACCESS_DENIED)
+
+    def as_anon(self, req: Recorded) -> tuple[int, dict, bytes]:
+        """The anon key is accepted, then row-level security applies (no policy on storage.objects
+        or buckets): nothing is seen and every write is refused, as the real server answers."""
+        path, method = req.path, req.method
+        if path == "/storage/v1/bucket" and method == "GET":
+            return json_reply(200, [])
+        if path.startswith("/storage/v1/bucket/") and method == "GET":
+            raise storage_error(*NO_SUCH_BUCKET)
+        if path.startswith("/storage/v1/object/list/") or (method == "DELETE" and path.count("/") == 4):
+            return json_reply(200, [])
+        if method == "GET" or path.startswith(("/storage/v1/object/sign/", "/storage/v1/object/move")):
+            raise storage_error(*NO_SUCH_KEY)
+        if path.startswith("/storage/v1/upload/resumable"):
+            raise TusReply(403, "new row violates row-level security policy")
+        raise storage_error(*RLS_DENIED)
 
     # ---- Storage --------------------------------------------------------------------
     def _bucket(self, name: str) -> dict:
@@ -188,7 +227,7 @@ class FakeSupabase(FakePostgrest):
         if len(data) > self.max_size(bucket):
             raise storage_error(*TOO_LARGE)  # uploader.ts:453, 531
         if (bucket_id, name) in self.objects and not upsert:
-            raise storage_error(*DUPLICATE)
+            raise storage_error(*DUPLICATE_KEY)
         self.objects[(bucket_id, name)] = {
             "id": str(uuid.uuid4()),
             "data": bytes(data),
@@ -211,7 +250,7 @@ class FakeSupabase(FakePostgrest):
         options = self._bucket_options(body)
         if req.method == "POST":
             if body["id"] in self.buckets:
-                raise storage_error(*DUPLICATE)
+                raise storage_error(*DUPLICATE_BUCKET)
             self.add_bucket(body["id"], **options)
             return json_reply(200, {"name": body["id"]})
         self._bucket(parts[1]).update(options, updated_at=now())
@@ -224,20 +263,8 @@ class FakeSupabase(FakePostgrest):
             return self.buckets_route(req, parts)
         if parts[0] != "object":
             raise Reply(404, {"message": "no Route matched with those values"})
-        if parts[1] == "sign" and method == "POST" and len(parts) == 3:  # many at once (object.ts signUrls)
-            body = req.json()
-            return json_reply(200, [self._sign_one(parts[2], path, body["expiresIn"]) for path in body["paths"]])
-        if parts[1] == "sign" and method == "POST":
-            self._object(parts[2], "/".join(parts[3:]))
-            token = secrets.token_urlsafe(16)
-            expires = datetime.now(UTC) + timedelta(seconds=int(req.json()["expiresIn"]))
-            self.tokens[token] = (parts[2], "/".join(parts[3:]), expires)
-            return json_reply(200, {"signedURL": f"/object/sign/{'/'.join(parts[2:])}?token={token}"})
-        if parts[1] == "sign" and method == "GET":
-            bucket, name, expires = self.tokens.get(req.query.get("token", [""])[0], (None, None, None))
-            if (bucket, name) != (parts[2], "/".join(parts[3:])) or expires < datetime.now(UTC):
-                raise storage_error(*BAD_SIGNATURE)
-            return self._content(self._object(bucket, name), req)
+        if parts[1] == "sign":
+            return self._sign_route(req, parts)
         if parts[1] == "info" and method == "GET":
             obj = self._object(parts[2], "/".join(parts[3:]))
             return json_reply(
@@ -263,7 +290,8 @@ class FakeSupabase(FakePostgrest):
         if parts[1] == "authenticated":
             parts = parts[1:]
         bucket, name = parts[1], "/".join(parts[2:])
-        if method == "GET":
+        if method in ("GET", "HEAD"):
+            self._bucket(bucket)  # an object of a missing bucket: "Bucket not found"
             return self._content(self._object(bucket, name), req)
         if method in ("POST", "PUT"):
             form = parse_multipart(req.body, req.headers.get("content-type", ""))
@@ -274,6 +302,26 @@ class FakeSupabase(FakePostgrest):
                 self._save(bucket, name, data, content_type, upsert, form.get("cacheControl", (None, b""))[1].decode()),
             )
         raise Reply(405, {"message": "method not allowed"})
+
+    def _sign_route(self, req: Recorded, parts: list[str]) -> tuple[int, dict, bytes]:
+        """Signing links (one, or many at once: object.ts signUrls) and downloading through one."""
+        if req.method == "GET":
+            bucket, name, expires = self.tokens.get(req.query.get("token", [""])[0], (None, None, None))
+            if (bucket, name) != (parts[2], "/".join(parts[3:])):
+                raise storage_error(*BAD_TOKEN)
+            if expires < datetime.now(UTC):
+                raise storage_error(*EXPIRED_LINK)
+            return self._content(self._object(bucket, name), req)
+        body = req.json()
+        if int(body["expiresIn"]) < 1:  # the route's schema
+            raise storage_error(*EXPIRES_TOO_SMALL)
+        if len(parts) == 3:
+            return json_reply(200, [self._sign_one(parts[2], path, body["expiresIn"]) for path in body["paths"]])
+        self._object(parts[2], "/".join(parts[3:]))
+        token = secrets.token_urlsafe(16)
+        expires = datetime.now(UTC) + timedelta(seconds=int(body["expiresIn"]))
+        self.tokens[token] = (parts[2], "/".join(parts[3:]), expires)
+        return json_reply(200, {"signedURL": f"/object/sign/{'/'.join(parts[2:])}?token={token}"})
 
     def _move(self, body: dict) -> tuple[int, dict, bytes]:
         """Storage renames the row; a taken name is a duplicate (object.ts moveObject)."""
@@ -299,10 +347,19 @@ class FakeSupabase(FakePostgrest):
     @staticmethod
     def _content(obj: dict, req: Recorded) -> tuple[int, dict, bytes]:
         match = re.fullmatch(r"bytes=(\d+)-(\d+)", req.headers.get("range", ""))
+        size = len(obj["data"])
         if match:
             first, last = int(match.group(1)), int(match.group(2))
-            return 206, {"Content-Type": obj["content_type"]}, obj["data"][first : last + 1]
-        return 200, {"Content-Type": obj["content_type"]}, obj["data"]
+            if first >= size:  # a range past the end
+                status, code, error, message = BAD_RANGE
+                body = {"statusCode": str(status), "code": code, "error": error, "message": message}
+                return json_reply(416, body, {"Content-Range": f"bytes */{size}"})
+            headers = {
+                "Content-Type": obj["content_type"],
+                "Content-Range": f"bytes {first}-{min(last, size - 1)}/{size}",
+            }
+            return 206, headers, obj["data"][first : last + 1]
+        return 200, {"Content-Type": obj["content_type"], "Content-Length": str(size)}, obj["data"]
 
     def _list(self, bucket: str, body: dict) -> list[dict]:
         """One level of a folder: files with an id, sub-folders with id null."""
@@ -385,8 +442,12 @@ class FakeSupabase(FakePostgrest):
                 },
                 b"",
             )
+        # Storage reads x-upsert on every request (lifecycle.ts canUpload runs for each PATCH too):
+        # a chunk without it, for a path that already holds a file, is refused.
+        if (upload.bucket, upload.name) in self.objects and req.headers.get("x-upsert") != "true":
+            raise storage_error(*DUPLICATE)
         if int(req.headers["upload-offset"]) != len(upload.data):
-            raise TusReply(409, "Current offset does not match Upload-Offset header\n")
+            raise TusReply(409, "Upload-Offset conflict\n")
         # Any chunk size is accepted; the body is cut off at the limit, checked again here
         # after the chunk was sent (PatchHandler calculateMaxBodySize / StreamLimiter).
         end = len(upload.data) + len(req.body)

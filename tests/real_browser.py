@@ -133,6 +133,10 @@ def upload(page, files: list[tuple[str, Path]]) -> None:
     )
 
 
+def artist_shown(page) -> str:
+    return page.get_by_label("Artist", exact=True).input_value()
+
+
 def go_to(page, title: str) -> None:
     """Through the app's own navigation: a fresh page load would start a new session."""
     page.locator('[data-testid="stSidebarNavLink"]', has_text=title).click()

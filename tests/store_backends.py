@@ -25,6 +25,9 @@ LIVE_SETTINGS = (
     os.environ.get("TRAINMODE_BUCKET", "train-mode"),
 )
 BACKENDS = ["embedded", "supabase-fake"] + ([pytest.param("supabase-live", marks=pytest.mark.live)] if LIVE else [])
+# The blob tests also run against the real Storage server: what the fake must agree with.
+BLOB_BACKENDS = [*BACKENDS, pytest.param("supabase-real", marks=pytest.mark.slow)]
+blob_backends = pytest.mark.parametrize("store", BLOB_BACKENDS, indirect=True)
 RUN = uuid.uuid4().hex[:8]  # names and blob paths of this run: unique on a shared live project
 
 
@@ -41,6 +44,11 @@ def every_backend(request, tmp_path):
             s = SupabaseStore(fake.url, fake.key)
             yield s
             s.close()
+    elif request.param == "supabase-real":
+        url, key, bucket, _rest = request.getfixturevalue("real_supabase")
+        s = SupabaseStore(url, key, bucket)
+        yield s
+        s.close()
     else:
         url, key, bucket = LIVE_SETTINGS
         s = SupabaseStore(url, key, bucket)

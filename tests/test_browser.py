@@ -10,6 +10,7 @@ import zipfile
 import pytest
 
 from tests.real_browser import (  # noqa: F401 (chromium_page and streamlit_server: the fixtures page and server)
+    artist_shown,
     chromium_page,
     create_ada_with,
     go_to,
@@ -75,10 +76,6 @@ def press(page, label: str, then: str) -> None:
     """Click the button called `label`, then wait until `then` shows."""
     page.get_by_role("button", name=label, exact=True).click()
     see(page, then)
-
-
-def artist_shown(page) -> str:
-    return page.get_by_label("Artist", exact=True).input_value()
 
 
 def test_artist_in_the_url_queue_over_a_reload_delete_and_re_export(server, page, demo_files, tmp_path):

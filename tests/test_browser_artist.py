@@ -7,7 +7,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.test_browser import artist_shown, go_to, page, server  # noqa: F401 (fixtures)
+from tests.real_browser import (  # noqa: F401 (fixtures page, server)
+    artist_shown,
+    chromium_page,
+    go_to,
+    streamlit_server,
+)
 from trainmode.store import EmbeddedStore
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from tests.test_trainer_true import save_render
+from tests.exporting import save_render
 from trainmode import __version__
 from trainmode.config import load_settings
 from trainmode.ops import demo

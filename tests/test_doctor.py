@@ -14,6 +14,7 @@ import pytest
 from dead_process import dead_owner_tag
 from fake_supabase import FakeSupabase
 
+from trainmode.errors import StoreError
 from trainmode.ops import doctor
 from trainmode.store import EmbeddedStore, lease
 from trainmode.store.supabase.store import SupabaseStore
@@ -28,9 +29,9 @@ class Backend:
         self.kind, self.tmp_path, self.fake = kind, tmp_path, fake
         self.store = self._open()
 
-    def _open(self):
+    def _open(self, new_database: bool = False):
         if self.fake is None:
-            return EmbeddedStore(self.tmp_path / "data")
+            return EmbeddedStore(self.tmp_path / "data", new_database=new_database)
         return SupabaseStore(self.fake.url, self.fake.key)
 
     def age(self, path: str) -> None:
@@ -45,10 +46,13 @@ class Backend:
         if self.fake is None:
             for suffix in ("", "-wal", "-shm"):
                 (self.tmp_path / "data" / f"trainmode.sqlite3{suffix}").unlink(missing_ok=True)
+            with pytest.raises(StoreError, match=r"missing or empty.*doctor --new-database"):
+                self._open()  # never a new, empty database silently beside the saved files
+            assert not (self.tmp_path / "data" / "trainmode.sqlite3").exists()
         else:
             for rows in self.fake.tables.values():
                 rows.clear()
-        self.store = self._open()
+        self.store = self._open(new_database=True)  # told: `doctor --new-database`
 
     def all_files(self) -> set[str]:
         return {b.path for prefix in ("artists", "exports", "trash") for b in self.store.list_blobs(prefix)}

@@ -337,7 +337,8 @@ def test_the_formats_doc_shows_every_member_each_format_writes():
 
 def test_ace_step_csv_survives_captions_with_delimiters_quotes_and_newlines():
     """ACE-Step sniffs the CSV's delimiter from ", ; TAB": quoting every field keeps it ","
-    whatever the captions hold, and each caption reads back whole."""
+    whatever the captions hold, and each caption reads back whole (as one line: a tab or a
+    line break in a caption is a space in every export, trainmode/ops/text.py)."""
     captions = ['Dark; moody\ttechno, "quoted" bits', "Line one\nline two; x", "plain"]
     rows = [
         dataset.row_for(n, {"id": str(n), "audio_path": "a.mp3", "prompt_text": c}, {}, {}, artist="a")
@@ -346,7 +347,8 @@ def test_ace_step_csv_survives_captions_with_delimiters_quotes_and_newlines():
     text = ace_step.csv_text(rows)
     dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     assert dialect.delimiter == ","
-    assert [r["Caption"] for r in csv.DictReader(text.splitlines(keepends=True), dialect=dialect)] == captions
+    read = [r["Caption"] for r in csv.DictReader(text.splitlines(keepends=True), dialect=dialect)]
+    assert read == ['Dark; moody techno, "quoted" bits', "Line one line two; x", "plain"]
 
 
 def test_the_checkers_report_a_hostile_dataset_instead_of_crashing(tmp_path):

@@ -1,15 +1,12 @@
-# ruff: noqa: F401, F811 (artist_with_sets is a fixture imported from tests/test_pages.py)
 """AppTest for a team's day, part 2 (#29): the artist never changes behind your back, shared queue
 work without clobbering, confirmations before anything is lost."""
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
-from tests.test_pages import (
+from tests.apptest_pages import (
     TIMEOUT,
     app,
-    artist_with_sets,
     badges,
     button,
     click,
@@ -19,6 +16,7 @@ from tests.test_pages import (
     train_page_with,
     upload,
 )
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow  # AppTest runs of whole flows: 5 to 20 s each
 

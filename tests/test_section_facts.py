@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.als_synth import audio_clip, device, live_set, midi_clip, plugin, scale, track
-from tests.test_als_corpus import CORPUS, EXPECTED, summary_of
+from tests.corpus import CORPUS, EXPECTED, summary_of
 from trainmode.audio.analysis.result import AudioAnalysis
 from trainmode.audio.analysis.verdict import compare
 from trainmode.captions.factcheck import check_caption

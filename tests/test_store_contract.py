@@ -5,6 +5,8 @@
 - supabase-live:  SupabaseStore against a real project, only with TRAINMODE_LIVE_SUPABASE=1 and
                   SUPABASE_URL / SUPABASE_SERVICE_ROLE_KEY set (migration applied, setup-supabase run);
                   it creates uniquely named artists and blobs and deletes them afterwards.
+- supabase-real:  SupabaseStore against the real Supabase Storage server (tests/real_storage.py) for
+                  the blob tests, rows still in the PostgREST fake; marked slow (node 24, PostgreSQL)
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pytest
 from tests.store_backends import (  # noqa: F401 (the fixtures store, artist and summary)
     RUN,
     blob,
+    blob_backends,
     contract_artist,
     contract_summary,
     every_backend,
@@ -191,6 +194,7 @@ def test_a_second_identical_item_or_summary_is_answered_as_a_duplicate(store, ar
     assert len(store.list_items(artist["id"])) == 1 and len(store.list_summaries(artist["id"])) == 1
 
 
+@blob_backends
 def test_list_blobs_lists_every_blob_under_a_folder(store):
     for label, data in (
         ("lb/a/x.txt", b"12345"),
@@ -288,6 +292,7 @@ def exists(store, path: str) -> bool:
         return False
 
 
+@blob_backends
 def test_put_and_read_blobs_from_bytes_files_and_streams(store, tmp_path):
     store.put_blob(blob("prompt.txt"), "dark, driving ✓".encode(), "text/plain; charset=utf-8")
     assert read(store, blob("prompt.txt")).decode() == "dark, driving ✓"
@@ -304,6 +309,7 @@ def test_put_and_read_blobs_from_bytes_files_and_streams(store, tmp_path):
     assert read(store, blob("prompt.txt")) == b"edited"
 
 
+@blob_backends
 def test_download_to_streams_the_blob_into_an_open_file(store, tmp_path):
     payload = b"ID3" + bytes(range(256)) * 4096  # 1 MiB: more than one chunk
     store.put_blob(blob("big.mp3"), payload, "audio/mpeg")
@@ -315,6 +321,7 @@ def test_download_to_streams_the_blob_into_an_open_file(store, tmp_path):
         store.download_to(blob("never.mp3"), out)
 
 
+@blob_backends
 def test_delete_and_missing_blobs(store):
     store.put_blob(blob("a.mp3"), b"ID3", "audio/mpeg")
     assert exists(store, blob("a.mp3"))
@@ -330,6 +337,7 @@ def test_delete_and_missing_blobs(store):
     assert not exists(store, blob("b.mp3")) and not exists(store, blob("c.mp3"))
 
 
+@blob_backends
 def test_blob_url_points_at_the_blob(store):
     data = b"PK\x05\x06" + b"\0" * 18
     store.put_blob(blob("dataset.zip"), data, "application/zip")

@@ -7,7 +7,6 @@ trainmode/export/formats/ (the trainers need torch, too heavy for CI)."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import zipfile
@@ -18,13 +17,14 @@ import pytest
 import yaml
 from mutagen.mp3 import MP3
 
+from tests.exporting import save_render
 from trainmode.cli import main
 from trainmode.config import Settings
 from trainmode.export import formats
 from trainmode.export.formats import ace_step, ace_step_v1, audiocraft
 from trainmode.ops import demo
 from trainmode.ops.demo import DEMO_ARTIST, DemoSet, install_demo
-from trainmode.service import SaveRequest, TrainMode
+from trainmode.service import TrainMode
 from trainmode.store import EmbeddedStore
 
 
@@ -49,34 +49,6 @@ def mp3_at(s: DemoSet, rate: int, channels: int) -> bytes:
     enc.set_channels(channels)
     enc.set_quality(5)
     return bytes(enc.encode(pcm.tobytes()) + enc.flush())
-
-
-def save_render(tm: TrainMode, folder: Path, artist_name: str, s: DemoSet, mp3: bytes, *, empty: bool = False):
-    """Import `s` for `artist_name` and save `mp3` as its ready item (offline caption, confirmed);
-    `empty`: the set has no locators and no arrangement clips, so no sections to cut clips at."""
-    xml = demo.als_xml(s)
-    if empty:
-        xml = re.sub(r"<Locators><Locators>.*?</Locators></Locators>", "<Locators><Locators /></Locators>", xml)
-        xml = re.sub(r"<(MidiClip|AudioClip) .*?</\1>", "", xml, flags=re.S)
-    als, audio = folder / f"{demo.slug(s.name)}.als", folder / f"{demo.slug(s.name)}.mp3"
-    als.write_bytes(gzip.compress(xml.encode("utf-8"), mtime=0))
-    audio.write_bytes(mp3)
-    tm.import_sets(artist_name, [(als.name, als)])
-    artist = tm.artist(artist_name)
-    if not tm.master_schema(artist):
-        tm.save_master_schema(artist, demo.DEMO_SCHEMA)
-    row = tm.find_set(artist, als.name)
-    gen = tm.generate_caption(artist, row, writer_name="offline")
-    request = SaveRequest(
-        audio=audio,
-        audio_name=audio.name,
-        caption=gen.caption.text,
-        generated=gen.caption,
-        findings=gen.findings,
-        confirm=True,
-    )
-    tm.save(artist, row, request)
-    return artist
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ only while nobody wrote it since it was read."""
 
 from __future__ import annotations
 
-from tests.test_store_contract import artist, store  # noqa: F401 (fixtures: every backend)
+from tests.store_backends import contract_artist, every_backend  # noqa: F401 (fixtures artist, store: every backend)
 
 
 def test_a_draft_is_replaced_only_while_nobody_wrote_it_since(store, artist):  # noqa: F811

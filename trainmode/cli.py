@@ -2,7 +2,10 @@
 
 Every command honours TRAINMODE_DATA_DIR (and the other settings); success exits 0,
 a failure prints one clear line to stderr and exits 1 (2 for usage errors). Anything
-unexpected is a bug: one line names the log file that holds its traceback.
+unexpected is a bug: one line names the log file that holds its traceback. Text that came
+from users or files (names, captions, errors that quote them) is printed with its control
+characters escaped (`shown`), so it cannot drive the terminal or forge a line. A reader that
+stops early (`| head`) ends the command quietly.
 """
 
 from __future__ import annotations
@@ -15,8 +18,16 @@ import sys
 import traceback
 from pathlib import Path
 
-from trainmode.errors import ConfirmationRequired, TrainModeError, ValidationError
-from trainmode.service import SaveRequest, TrainMode, caption_of, load_settings, setup_logging, verdict_line
+from trainmode.errors import ConfirmationRequired, DatabaseDamagedError, TrainModeError, ValidationError
+from trainmode.service import (
+    SaveRequest,
+    TrainMode,
+    caption_of,
+    load_settings,
+    setup_logging,
+    shown,
+    verdict_line,
+)
 
 FORMAT_NAMES = ("hf", "audiocraft", "stable-audio", "ace-step", "ace-step-v1", "ai-toolkit")  # formats.FORMATS
 log = logging.getLogger(__name__)
@@ -56,7 +67,7 @@ def cmd_import(args, settings) -> int:
 
     def progress(index, result):
         detail = result.error if result.status == "failed" else result.parse_id
-        print(f"[{index}/{total}] {result.filename}: {result.status} ({detail})", file=sys.stderr)
+        print(f"[{index}/{total}] {shown(result.filename)}: {result.status} ({shown(detail)})", file=sys.stderr)
 
     results = tm.import_sets(args.artist, [(Path(f).name, Path(f)) for f in args.files], progress)
     if args.json:
@@ -75,9 +86,9 @@ def cmd_generate(args, settings) -> None:
     if args.json:
         _print_json(generation.to_dict())
     else:
-        print(generation.caption.text)
+        print(shown(generation.caption.text))
         for finding in generation.findings:
-            print(f"fact check: {finding.message}", file=sys.stderr)
+            print(f"fact check: {shown(finding.message)}", file=sys.stderr)
 
 
 def _read_caption_file(name: str, what: str = "caption") -> str:
@@ -115,10 +126,10 @@ def cmd_save(args, settings) -> int:
     try:
         result = tm.save(artist, row, request)
     except ConfirmationRequired as exc:
-        print(f"error: {exc} Use --force to save anyway.", file=sys.stderr)
+        print(f"error: {shown(exc)} Use --force to save anyway.", file=sys.stderr)
         return 1
     if result.duplicate:
-        print(f"already saved as item {result.item['id']} (same audio)", file=sys.stderr)
+        print(f"already saved as item {shown(result.item['id'])} (same audio)", file=sys.stderr)
         if lyrics is not None:
             result = result.__class__(tm.set_lyrics(artist, result.item["id"], lyrics), duplicate=True)
             print("its lyrics were attached to the saved item", file=sys.stderr)
@@ -133,7 +144,10 @@ def cmd_items(args, settings) -> None:
         _print_json(items)
     else:
         for item in items:
-            print(f"{item['id']}  {item['status']:<8}  {item['audio_filename']}  {caption_of(item)[:60]}")
+            print(
+                f"{shown(item['id'])}  {shown(item['status']):<8}  {shown(item['audio_filename'])}  "
+                f"{shown(caption_of(item)[:60])}"
+            )
 
 
 def cmd_captions_report(args, settings) -> None:
@@ -141,7 +155,7 @@ def cmd_captions_report(args, settings) -> None:
     reports = tm.captions_report(tm.artist(args.artist))
     if args.json:
         return _print_json({name: report.to_dict() for name, report in reports.items()})
-    print("\n\n".join(f"== {name}\n{report.to_text()}" for name, report in reports.items()))
+    print("\n\n".join(f"== {shown(name)}\n{_shown_lines(report.to_text())}" for name, report in reports.items()))
 
 
 def cmd_clips(args, settings) -> None:
@@ -160,8 +174,8 @@ def cmd_clips(args, settings) -> None:
         )
     for c in planned:
         print(
-            f"{c['index']:>2}  {c['start_s']:8.2f}-{c['end_s']:8.2f}  {c['name'] or '-':<16}  "
-            f"{'(dropped) ' if c['dropped'] else ''}{c['caption']}"
+            f"{c['index']:>2}  {c['start_s']:8.2f}-{c['end_s']:8.2f}  {shown(c['name'] or '-'):<16}  "
+            f"{'(dropped) ' if c['dropped'] else ''}{shown(c['caption'])}"
         )
 
 
@@ -194,7 +208,29 @@ def cmd_export(args, settings) -> None:
 
 
 def cmd_doctor(args, settings) -> int:
-    return TrainMode.open(settings).doctor(fix=args.fix)
+    # No start-up sweep first: doctor reports what is there, and removes only with --fix.
+    try:
+        tm = TrainMode.open(settings, sweep=False, new_database=args.new_database)
+    except DatabaseDamagedError as exc:  # not even readable as a database
+        print(shown(TrainMode.damage_report(settings, exc)))
+        return 1
+    return tm.doctor(fix=args.fix)
+
+
+def cmd_backup(args, settings) -> int:
+    if args.list:
+        backups = TrainMode.list_backups(settings)
+        for path in backups:
+            print(f"{path.name}  {path.stat().st_size} bytes")
+        if not backups:
+            print("no backups yet", file=sys.stderr)
+        return 0
+    if args.restore:
+        used, kept = TrainMode.restore_backup(settings, args.restore)
+        print(f"restored {used.name}" + (f"; the database it replaced is kept as {kept}" if kept else ""))
+        return 0
+    print(TrainMode.backup(settings, keep=args.keep))
+    return 0
 
 
 def cmd_check_dataset(args, settings) -> int:
@@ -236,6 +272,7 @@ HANDLERS = {
     "clips": cmd_clips,
     "export": cmd_export,
     "doctor": cmd_doctor,
+    "backup": cmd_backup,
     "check-dataset": cmd_check_dataset,
     "setup-supabase": cmd_setup_supabase,
     "check-supabase": cmd_check_supabase,
@@ -332,8 +369,29 @@ def _add_dataset_commands(sub) -> None:
     p.add_argument("path", metavar="PATH.zip")
     p.add_argument("--format", required=True, choices=FORMAT_NAMES, help="the trainer's layout to check against")
 
-    p = sub.add_parser("doctor", help="find what crashes left (temp files, orphan files and zips); --fix removes it")
-    p.add_argument("--fix", action="store_true", help="remove what was found (without it nothing changes)")
+
+def _add_tool_commands(sub) -> None:
+    """The store's health (doctor, backup) and Supabase's setup."""
+    p = sub.add_parser(
+        "doctor",
+        help="check the database and find what crashes left (temp files, orphan files and zips); --fix removes it",
+    )
+    p.add_argument(
+        "--fix", action="store_true", help="remove what was found, after a backup (without it nothing changes)"
+    )
+    p.add_argument(
+        "--new-database",
+        action="store_true",
+        help="start an empty database although saved files exist (the database was lost and no backup is left)",
+    )
+
+    p = sub.add_parser("backup", help="copy the local database to <data dir>/backups/ (or list or restore copies)")
+    p.add_argument("--keep", type=int, default=10, metavar="N", help="backups to keep, newest first (default: 10)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--list", action="store_true", help="list the backups, newest first")
+    g.add_argument(
+        "--restore", metavar="NAME", help="put a backup back (`latest` or a name from --list); stop the app first"
+    )
 
     p = sub.add_parser("setup-supabase", help="check the migration and create the private storage bucket (idempotent)")
     p.add_argument(
@@ -371,13 +429,20 @@ DESCRIPTIONS = {
     "(clip-0001-03.mp3 with its own caption, docs/clips.md). The last stdout line is the zip's path (embedded) or "
     "a signed URL (Supabase).",
     "check-dataset": "Checks a zip, or the folder it was unzipped into. One line per problem; exits 1 if there is any.",
-    "doctor": "Prints one table (count and bytes per kind): temp files of dead processes, uploads older than a day, "
+    "doctor": "Runs SQLite's integrity check on the embedded database first (a damaged one is reported with the "
+    "newest backup, and nothing else is examined), then prints one table (count and bytes per kind): temp files "
+    "of dead processes, uploads older than a day, "
     "item files with no row, zips of failed or missing exports, and (reported only) items whose files, or complete "
     "exports whose zip, are missing. Without --fix nothing changes; --fix removes the first two kinds and moves the "
     "next two to trash/ (deleted by a later --fix after 7 days). Files with no row are kept and reported when the "
     "database looks lost or replaced (no rows, an unknown artist, or more row-less files than crashes leave). "
-    "Exits 0 when nothing is left to fix, else 1. Works on both backends; every other command quietly removes temp "
-    "files of dead processes when it starts.",
+    "--fix backs the database up first. --new-database starts an empty database beside saved files (only when the "
+    "database was lost and no backup is left). Exits 0 when nothing is left to fix, else 1. Works on both backends; "
+    "every other command quietly removes temp files of dead processes when it starts.",
+    "backup": "SQLite's online backup (consistent while the app runs) to <TRAINMODE_DATA_DIR>/backups/"
+    "trainmode-<UTC time>-manual.sqlite3, keeping the newest N (default 10); backups are also made before a schema "
+    "change at open and before doctor --fix. --list lists them, --restore NAME (or `latest`) puts one back: stop the "
+    "app first. Embedded backend only.",
     "setup-supabase": "Checks that the migrations are applied, then creates the private bucket or corrects it "
     "(size limit, allowed types). Safe to run again.",
     "check-supabase": "URL and key, every table and column, grants, Row Level Security, the export functions, a "
@@ -392,6 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_commands(sub)
     _add_dataset_commands(sub)
+    _add_tool_commands(sub)
     for name, description in DESCRIPTIONS.items():
         sub.choices[name].description = description
     return parser
@@ -413,17 +479,37 @@ def _unexpected(settings) -> str:
     return f"an unexpected error (a bug); the traceback is in {path}"
 
 
+def _shown_lines(text: str) -> str:
+    """Several lines, each shown safely (their own line breaks kept)."""
+    return "\n".join(shown(line) for line in text.split("\n"))
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (`| head`): stop quietly, as `cat` does, with 141
+    (128 + SIGPIPE); further writes, even Python's own flush at exit, go nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = HANDLERS[args.command]
     settings = None
     try:
         settings = load_settings()
-        return handler(args, settings) or 0
+        status = handler(args, settings) or 0
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return status
+    except BrokenPipeError:
+        return _stdout_closed()
     except TrainModeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {shown(exc)}", file=sys.stderr)
     except OSError as exc:  # a missing file, a folder given as a file, a full disk...
-        print(f"error: {_os_error(exc)}", file=sys.stderr)
+        print(f"error: {shown(_os_error(exc))}", file=sys.stderr)
     except KeyboardInterrupt:
         print("error: interrupted; nothing half-written was kept.", file=sys.stderr)
         return 130

@@ -26,6 +26,14 @@ class StoreError(TrainModeError):
     """The database or blob storage failed (disk, network, HTTP error)."""
 
 
+class DatabaseDamagedError(StoreError):
+    """The local database fails SQLite's integrity check (or cannot be read as a database)."""
+
+
+class DataDirError(StoreError):
+    """The local data folder cannot take a write: it is read-only or its disk is full."""
+
+
 class DuplicateError(StoreError):
     """The row exists already (a unique key): the same MP3 or set saved twice, perhaps at once."""
 
@@ -36,6 +44,10 @@ class WriterError(TrainModeError):
 
 class ValidationError(TrainModeError):
     """Input that is well-formed but not acceptable (bad master_schema JSON, empty caption...)."""
+
+
+class ProfileError(ValidationError):
+    """A master_schema that is too large or too deeply nested to keep."""
 
 
 class ExportBusyError(TrainModeError):

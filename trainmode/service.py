@@ -37,8 +37,10 @@ from trainmode.errors import NotFoundError, WriterError
 from trainmode.export import formats
 from trainmode.export.build import ExportProgress, ExportResult, ProgressFn, export_dataset
 from trainmode.export.rows import split_of
-from trainmode.ops.doctor import doctor_command, sweep_at_startup
+from trainmode.ops import backups
+from trainmode.ops.doctor import damaged_text, doctor_command, sweep_at_startup
 from trainmode.ops.logs import log_file, setup_logging
+from trainmode.ops.text import for_terminal as shown
 from trainmode.sets import importing as library
 from trainmode.sets.importing import ImportResult
 from trainmode.sets.profile import EXAMPLE_MASTER_SCHEMA, derive_master_schema, parse_master_schema
@@ -82,6 +84,7 @@ __all__ = [
     "load_settings",
     "log_file",
     "setup_logging",
+    "shown",
     "parse_master_schema",
     "EXAMPLE_MASTER_SCHEMA",
 ]
@@ -102,16 +105,24 @@ class TrainMode:
             self.log_path = None
 
     @classmethod
-    def open(cls, settings: Settings | None = None) -> TrainMode:
-        """Load the settings (unless given) and open the store they name."""
+    def open(cls, settings: Settings | None = None, *, sweep: bool = True, new_database: bool = False) -> TrainMode:
+        """Load the settings (unless given) and open the store they name. `sweep=False` leaves
+        the start-up sweep out (doctor reports first); `new_database` lets the embedded backend
+        start an empty database beside saved files (see EmbeddedStore)."""
         settings = settings or load_settings()
-        store = open_store(settings)
-        sweep_at_startup(store)  # what crashed runs left: dead processes' temp files, day-old uploads
+        store = open_store(settings, new_database=new_database)
+        if sweep:
+            sweep_at_startup(store)  # what crashed runs left: dead processes' temp files, day-old uploads
         return cls(store, settings)
 
     def doctor(self, *, fix: bool = False, echo: Callable[[str], object] = print) -> int:
         """Report (and with `fix`, remove) what crashes left behind; 0 when nothing is left to fix."""
         return doctor_command(self.store, fix=fix, echo=echo)
+
+    @staticmethod
+    def damage_report(settings: Settings, exc: Exception) -> str:
+        """What doctor says about a database too damaged to open: the error, and the backups to restore."""
+        return damaged_text([str(exc)], settings.data_dir)
 
     def describe(self) -> str:
         return self.store.describe()
@@ -626,6 +637,21 @@ class TrainMode:
         from trainmode.store.supabase.check import check_supabase  # supabase-py only for this backend
 
         return check_supabase(settings)
+
+    @staticmethod
+    def backup(settings: Settings, *, keep: int = backups.KEEP_BACKUPS) -> Path:
+        """A backup of the embedded database under <data dir>/backups/ (the newest `keep` stay)."""
+        return backups.backup_now(settings, keep=keep)
+
+    @staticmethod
+    def list_backups(settings: Settings) -> list[Path]:
+        """The embedded database's backups, newest first."""
+        return backups.list_backups(settings.data_dir)
+
+    @staticmethod
+    def restore_backup(settings: Settings, which: str = "latest") -> tuple[Path, Path | None]:
+        """Put a backup back as the database: (the backup, where the replaced database was kept)."""
+        return backups.restore(settings, which)
 
     @staticmethod
     def check_dataset(path: str | Path, format_name: str) -> list[str]:

@@ -15,6 +15,7 @@ from trainmode.audio.listen import clip_tags
 from trainmode.captions.factcheck import check_caption
 from trainmode.clips import plan as clip_plan
 from trainmode.errors import NotFoundError, ValidationError
+from trainmode.ops import text
 from trainmode.store import Store
 from trainmode.train.save import clean_caption_text, is_blocking
 
@@ -127,11 +128,16 @@ def save_reviewed(
     master_schema = store.get_master_schema(item["artist_id"])
     rows = []
     for clip in clips:
-        caption = " ".join(str(clip.get("caption") or "").split())
+        caption = text.one_line(clip.get("caption"))
+        if not caption and not clip.get("dropped"):
+            raise ValidationError(
+                f"Clip {clip['index']} ({clip.get('name') or 'unnamed section'}) has no caption: "
+                "write one or drop the clip."
+            )
         findings = clip.get("findings") or []
         if not clip.get("dropped"):
             scope = scopes.get(clip["index"], summary)
-            caption, findings = checked_clip_caption(clip, scope, master_schema, artist_name)
+            caption, findings = checked_clip_caption({**clip, "caption": caption}, scope, master_schema, artist_name)
         rows.append(
             {
                 "position": clip["index"],

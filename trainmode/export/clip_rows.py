@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from trainmode.audio.listen import clip_tags, tag_fields
 from trainmode.captions.writers import OfflineWriter
 from trainmode.clips import plan as clips
-from trainmode.export.rows import AUDIO_FIELDS, ClipCut, Facts, Row
+from trainmode.export.rows import AUDIO_FIELDS, ClipCut, Facts, Row, one_line
 from trainmode.sets.facts import SetFacts, section_summary
 
 CLIP_FIELDS = ("section", "start_s", "end_s", "parent_track", "parent_item")
@@ -140,7 +140,7 @@ def _clip_row(row: Row, number: int, clip, last: bool, caption: str, variants: d
         item_id=f"{row.item_id}:{clip.index:02d}",
         parent_id=row.item_id,
         stem=clip_stem(number, clip.index),
-        caption=caption.strip(),
+        caption=one_line(caption),
         facts=facts,
         captions={k: v for k, v in variants.items() if k != "detailed" and isinstance(v, str) and v},
         duration_s=clip.duration_s,

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 
 from trainmode.audio.analysis.result import AudioAnalysis
 from trainmode.audio.listen import TAG_FIELDS, item_tags, tag_fields
 from trainmode.errors import ValidationError
+from trainmode.ops import text as clean_text
 from trainmode.sets.facts import SetFacts
 from trainmode.store.rows import caption_of
 
@@ -152,7 +152,7 @@ def artist_label(artist: dict, *, real_name: bool = False) -> str:
     """The artist as a dataset shows it: an opaque id (the same for every export of the
     artist, unrelated to the name) unless the user opts in to the real name."""
     if real_name:
-        return " ".join(artist["name"].split())
+        return one_line(artist["name"])
     return "artist-" + hashlib.sha256(f"trainmode-artist:{artist['id']}".encode()).hexdigest()[:12]
 
 
@@ -211,8 +211,8 @@ def row_for(index: int, item: dict, summary: dict, master_schema: dict, *, artis
             frames=(item.get("metadata") or {}).get("frames"),
         ),
         stem=member_stem(index),
-        caption=caption_of(item).strip(),
-        captions={k: v.strip() for k, v in captions.items() if isinstance(v, str) and v.strip()},
+        caption=one_line(caption_of(item)),
+        captions={k: one_line(v) for k, v in captions.items() if isinstance(v, str) and one_line(v)},
         facts=row_facts(item, summary, master_schema),
         duration_s=_number(item.get("audio_duration_s")),
         split=split,
@@ -269,7 +269,8 @@ def dumps(value) -> str:
 
 
 def one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    """One clean line: no line breaks or control characters (trainmode/ops/text.py)."""
+    return clean_text.one_line(text)
 
 
 def _number(value) -> float | None:

@@ -11,7 +11,11 @@ only things this module recognises:
 - zips of failed exports and zips with no export row (killed between storing the zip and
   committing the export).
 It also reports what it cannot fix: items whose files are missing, complete exports whose zip
-is missing. Nothing is changed without fix=True.
+is missing, exports stuck in 'building' (the next export of the artist takes them over), and a
+damaged database (SQLite's integrity check), which stops everything else: rows that cannot be
+read would make every file look orphaned, so nothing is examined further or removed. Nothing
+is changed without fix=True, and --fix backs the database up first (trainmode/store/health.py).
+The `doctor` command runs before the start-up sweep, so it reports what the sweep would remove.
 
 A file with no row is garbage only if the database is the one that wrote it: a lost, emptied or
 replaced database makes *every* file look orphaned. So files of an artist the database does not
@@ -51,9 +55,11 @@ MISSING_FILES = "items whose files are missing"
 MISSING_ZIPS = "complete exports whose zip is missing"
 UNPROVEN = "files with no row, kept (the database may be lost)"
 OLD_TRASH = "trash older than 7 days"
-KINDS = (TEMP, UPLOADS, ORPHAN_FILES, DEAD_ZIPS, OLD_TRASH, MISSING_FILES, MISSING_ZIPS, UNPROVEN)
+STUCK = "exports stuck in building"
+KINDS = (TEMP, UPLOADS, ORPHAN_FILES, DEAD_ZIPS, OLD_TRASH, MISSING_FILES, MISSING_ZIPS, STUCK, UNPROVEN)
 FIXABLE = (TEMP, UPLOADS, ORPHAN_FILES, DEAD_ZIPS, OLD_TRASH)
 TRASHED = (ORPHAN_FILES, DEAD_ZIPS)  # blobs --fix moves to trash/ instead of deleting
+NOT_FIXABLE = {STUCK: "the next export takes them over"}
 
 
 @dataclass
@@ -68,14 +74,16 @@ class Found:
 class Report:
     found: dict[str, Found]
     kept_why: str = ""  # why row-less files were kept, when they were
+    damaged: list[str] = field(default_factory=list)  # what the database's integrity check found
+    backup: Path | None = None  # the database's backup made before --fix
 
     @property
     def clean(self) -> bool:
-        return not any(f.paths for f in self.found.values())
+        return not self.damaged and not any(f.paths for f in self.found.values())
 
     @property
     def unfixed(self) -> bool:
-        return any(f.paths and not f.fixed for f in self.found.values())
+        return bool(self.damaged) or any(f.paths and not f.fixed for f in self.found.values())
 
     def table(self) -> str:
         rows = [("what", "count", "bytes", "")]
@@ -83,7 +91,7 @@ class Report:
             f = self.found[kind]
             trashed = kind in TRASHED
             done, todo = ("moved to trash/", "--fix moves to trash/") if trashed else ("removed", "--fix removes")
-            action = done if f.fixed else (todo if kind in FIXABLE else "not fixable here")
+            action = done if f.fixed else (todo if kind in FIXABLE else NOT_FIXABLE.get(kind, "not fixable here"))
             rows.append((kind, str(len(f.paths)), str(f.bytes), action if f.paths else ""))
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         return "\n".join(
@@ -164,7 +172,9 @@ def _old(updated_at: datetime | None, now: datetime) -> bool:
 def _blob_findings(store: Store, now: datetime) -> tuple[dict[str, Found], str]:
     items, exports = _rows(store)
     artists = {a["id"] for a in store.list_artists()}
-    found = {kind: Found(kind) for kind in (ORPHAN_FILES, DEAD_ZIPS, OLD_TRASH, MISSING_FILES, MISSING_ZIPS, UNPROVEN)}
+    found = {kind: Found(kind) for kind in KINDS if kind not in (TEMP, UPLOADS)}
+    for export in store.stuck_exports(lease.LEASE_S):
+        _add(found[STUCK], export["id"], 0)
     files = store.list_blobs("artists")
     present = {b.path for b in files}
     rowless: list = []  # (kind, blob): files no row claims, garbage only if the database is trusted
@@ -235,24 +245,33 @@ def examine(store: Store, *, fix: bool = False) -> Report:
     """Find (and with fix, remove) what crashes left; see the module docstring."""
     local = _local_leftovers(store, time.time())
     now = datetime.now(UTC)
-    blobs, kept_why = _blob_findings(store, now)
-    report = Report({TEMP: Found(TEMP), UPLOADS: Found(UPLOADS), **blobs}, kept_why)
+    damaged = store.integrity_problems()
+    if damaged:  # unreadable rows would make every file look orphaned: look no further, change nothing
+        blobs, kept_why = {kind: Found(kind) for kind in KINDS if kind not in (TEMP, UPLOADS)}, ""
+    else:
+        blobs, kept_why = _blob_findings(store, now)
+    report = Report({TEMP: Found(TEMP), UPLOADS: Found(UPLOADS), **blobs}, kept_why, damaged)
     for kind, paths in local.items():
         report.found[kind].paths = [str(p) for p in paths]
         report.found[kind].bytes = sum(_size(p) for p in paths)
-    if fix:
-        removers: dict[str, Callable[[], None]] = {
-            TEMP: lambda: _remove_local(local[TEMP]),
-            UPLOADS: lambda: _remove_local(local[UPLOADS]),
-            ORPHAN_FILES: lambda: _to_trash(store, report.found[ORPHAN_FILES].paths, now),
-            DEAD_ZIPS: lambda: _to_trash(store, report.found[DEAD_ZIPS].paths, now),
-            OLD_TRASH: lambda: store.delete_blobs(report.found[OLD_TRASH].paths),
-        }
-        for kind, remove in removers.items():
-            if report.found[kind].paths:
-                remove()
-                report.found[kind].fixed = True
+    if fix and not damaged and any(report.found[kind].paths for kind in FIXABLE):
+        report.backup = store.backup("before-doctor-fix")  # raises (and nothing is removed) if it cannot be made
+        _fix(store, report, local, now)
     return report
+
+
+def _fix(store: Store, report: Report, local: dict[str, list[Path]], now: datetime) -> None:
+    removers: dict[str, Callable[[], None]] = {
+        TEMP: lambda: _remove_local(local[TEMP]),
+        UPLOADS: lambda: _remove_local(local[UPLOADS]),
+        ORPHAN_FILES: lambda: _to_trash(store, report.found[ORPHAN_FILES].paths, now),
+        DEAD_ZIPS: lambda: _to_trash(store, report.found[DEAD_ZIPS].paths, now),
+        OLD_TRASH: lambda: store.delete_blobs(report.found[OLD_TRASH].paths),
+    }
+    for kind, remove in removers.items():
+        if report.found[kind].paths:
+            remove()
+            report.found[kind].fixed = True
 
 
 def remove_failed_export_zips(store: Store, artist_id: str) -> None:
@@ -270,6 +289,8 @@ def doctor_command(store: Store, *, fix: bool, echo: Callable[[str], None] = pri
     """The CLI: print the table; exit status 0 when nothing is left to fix, else 1."""
     report = examine(store, fix=fix)
     echo(report.table())
+    if report.damaged:
+        echo(damaged_text(report.damaged, getattr(store, "data_dir", None)))
     if report.kept_why:
         echo(
             f"Files with no row were kept, not removed: {report.kept_why}. If the database was lost, "
@@ -277,12 +298,37 @@ def doctor_command(store: Store, *, fix: bool, echo: Callable[[str], None] = pri
         )
     if fix and any(report.found[k].fixed for k in TRASHED):
         echo(f"Removed files are in {TRASH_PREFIX}/ for {TRASH_KEEP_S / DAY_S:.0f} days, then deleted by doctor --fix.")
+    if report.backup:
+        echo(f"The database was backed up to {report.backup} before anything was removed.")
+    if report.found[STUCK].paths:
+        echo(
+            f"{len(report.found[STUCK].paths)} exports are stuck in 'building' (their holder stopped); "
+            "the next export of their artist marks them failed and takes over."
+        )
     if report.clean:
         echo("nothing left behind")
-    elif report.unfixed:
+    elif report.unfixed and not report.damaged:
         echo(
             "run `python -m trainmode doctor --fix` to remove what --fix removes"
             if not fix
             else "some problems cannot be fixed here: re-save the items or export again"
         )
     return 1 if report.unfixed else 0
+
+
+def damaged_text(problems: list[str], data_dir: Path | None) -> str:
+    """What doctor says about a damaged database: what SQLite found, and the backups to restore."""
+    from trainmode.store import health
+
+    backups = health.list_backups(data_dir) if data_dir else []
+    shown = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+    restore = (
+        f"Restore the newest backup ({backups[0].name}, one of {len(backups)}) with `{health.RESTORE_COMMAND}`; "
+        "the damaged database is kept beside the backups."
+        if backups
+        else "There is no backup in backups/: copy the database file somewhere safe before anything else."
+    )
+    return (
+        f"The database is damaged: SQLite's integrity check found {shown}. Nothing else was examined "
+        f"or removed (unreadable rows would make every file look orphaned). {restore}"
+    )

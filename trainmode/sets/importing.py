@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from trainmode.errors import NotFoundError, TrainModeError
+from trainmode.errors import DatabaseDamagedError, DataDirError, NotFoundError, TrainModeError
 from trainmode.ops.text import required_text
 from trainmode.sets.als import parse_als, validate_summary
 from trainmode.sets.profile import validate_master_schema
@@ -69,6 +69,8 @@ def import_one(store: Store, name: str, source: Source, filename: str) -> Import
         validate_summary(parsed.summary)
         artist = create_artist(store, name)
         _, created = store.add_summary(artist["id"], parsed.parse_id, parsed.filename, parsed.summary)
+    except (DatabaseDamagedError, DataDirError):
+        raise  # the store, not this file: every other file would fail the same way
     except TrainModeError as exc:
         return ImportResult(filename, "failed", error=str(exc))
     return ImportResult(parsed.filename, "imported" if created else "duplicate", parsed.parse_id)

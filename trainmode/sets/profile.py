@@ -13,7 +13,7 @@ from collections import Counter
 
 import jsonschema
 
-from trainmode.errors import ValidationError
+from trainmode.errors import ProfileError, ValidationError
 
 MASTER_SCHEMA_JSONSCHEMA = {
     "type": "object",
@@ -40,7 +40,43 @@ EXAMPLE_MASTER_SCHEMA = {
 }
 
 
+# Size caps: every caption reads the whole profile, so a huge one makes every caption slow
+# (1 M genres took 79 s a caption). Real profiles are a few KB with a dozen words a list.
+MAX_SCHEMA_BYTES = 256 * 1024
+MAX_LIST_ITEMS = 200
+MAX_DEPTH = 32
+LISTS = ("genres", "moods", "instruments", "descriptors", "keys", "meters")
+
+
+def check_size(value) -> None:
+    """ProfileError unless `value` is small and shallow enough to keep (see MAX_*)."""
+    stack, seen = [(value, 1)], 0
+    while stack:  # iterative: a deeply nested value must not exhaust Python's recursion
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ProfileError(f"master_schema is nested more than {MAX_DEPTH} levels deep; keep it flat.")
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        for child in children:
+            seen += 1
+            if seen > MAX_SCHEMA_BYTES:
+                break
+            stack.append((child, depth + 1))
+    for name in LISTS:
+        items = value.get(name) if isinstance(value, dict) else None
+        if isinstance(items, list) and len(items) > MAX_LIST_ITEMS:
+            raise ProfileError(
+                f"master_schema has {len(items):,} {name}; keep it to {MAX_LIST_ITEMS} (every caption reads them all)."
+            )
+    size = len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_SCHEMA_BYTES:
+        raise ProfileError(
+            f"master_schema is {size / 1024:,.0f} KB; keep it under {MAX_SCHEMA_BYTES // 1024} KB "
+            "(every caption reads all of it)."
+        )
+
+
 def validate_master_schema(value: dict) -> dict:
+    check_size(value)
     exc = jsonschema.exceptions.best_match(_validator().iter_errors(value))  # the error jsonschema.validate raises
     if exc is not None:
         where = "/".join(str(p) for p in exc.absolute_path) or "the top level"
@@ -58,12 +94,16 @@ def _validator() -> jsonschema.protocols.Validator:
 
 def parse_master_schema(text: str) -> dict:
     """Parse the JSON a user typed; a clear message names the line and column."""
+    if len((text or "").encode("utf-8")) > MAX_SCHEMA_BYTES:
+        raise ProfileError(f"master_schema is over {MAX_SCHEMA_BYTES // 1024} KB; keep it shorter.")
     try:
         value = json.loads(text or "{}")
     except json.JSONDecodeError as exc:
         raise ValidationError(
             f"master_schema is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
         ) from None
+    except RecursionError:
+        raise ProfileError(f"master_schema is nested too deeply; keep it under {MAX_DEPTH} levels.") from None
     return validate_master_schema(value)
 
 

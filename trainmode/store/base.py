@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Hashable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -242,6 +242,33 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_exports(self, artist_id: str) -> list[Export]:
         """The artist's exports, newest first."""
+
+    def stuck_exports(self, stale_after_s: float = 30.0) -> list[dict]:
+        """Exports left 'building' whose holder stopped: dead, ended in this process, or silent for
+        stale_after_s (here by this machine's clock, for a report only; the embedded store asks
+        the database's). The next export of the artist takes them over."""
+        from trainmode.store import lease
+
+        now = datetime.now(UTC)
+        stuck = []
+        for artist in self.list_artists():
+            for export in self.list_exports(artist["id"]):
+                if export["status"] != "building":
+                    continue
+                beat = export.get("heartbeat_at") or export.get("created_at")
+                age = (now - datetime.fromisoformat(str(beat))).total_seconds() if beat else None
+                if lease.takeover_reason(export.get("lease_owner"), age, stale_after_s, export["id"]):
+                    stuck.append(export)
+        return stuck
+
+    # ---- the database's health (the embedded backend; Supabase keeps its own) -----------
+    def integrity_problems(self) -> list[str]:
+        """What the database's integrity check finds ([]: sound, or not this backend's to check)."""
+        return []
+
+    def backup(self, reason: str = "manual", keep: int = 10) -> Path | None:
+        """A backup copy of the database (its path); None for a backend that keeps its own backups."""
+        return None
 
     # ---- blobs ------------------------------------------------------------------
     @abc.abstractmethod

@@ -1,13 +1,24 @@
 """The embedded backend: SQLite (WAL, foreign keys on) + a blob folder, both under
-one data dir. It is the default, so a fresh laptop needs no account."""
+one data dir. It is the default, so a fresh laptop needs no account.
+
+What can go wrong with the folder is said as such (trainmode/store/health.py): a damaged
+database (checked before the first write of each store, and never written to), a read-only
+folder (opened read-only: every read works, every write says the folder is read-only), a full
+disk. A schema change at open is preceded by a
+backup. A database that is missing (or empty) while saved files exist is not silently created
+anew: the files would look like garbage, so opening refuses unless told (`new_database=True`,
+`python -m trainmode doctor --new-database`), and says how to restore a backup instead.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -15,7 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from trainmode.errors import DuplicateError, ExportBusyError, NotFoundError, StoreError
-from trainmode.store import lease, set_rows
+from trainmode.store import health, lease, set_rows
 from trainmode.store.base import BlobInfo, Store, clip_row, new_id
 from trainmode.store.sqlite_pool import ConnectionPool
 
@@ -23,6 +34,10 @@ JSON_COLUMNS = {"master_schema", "summary", "provenance", "findings", "metadata"
 BOOL_COLUMNS = {"prompt_edited", "edited", "dropped"}
 PART_PREFIX = ".part-"  # a blob being written (then renamed into place)
 SCHEMA_SQL = (Path(__file__).with_name("embedded_schema.sql")).read_text(encoding="utf-8")
+SCHEMA_NAMES = frozenset(re.findall(r"CREATE (?:UNIQUE )?(?:TABLE|INDEX) IF NOT EXISTS (\w+)", SCHEMA_SQL))
+ADDED_COLUMNS = {"training_items": ["created_by"], "exports": ["lease_owner", "heartbeat_at", "created_by"]}
+SQL_NOW = "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')"  # the database's clock, in now_iso()'s format
+SAVED_FILES = ("artists", "exports")  # blob folders whose files only a database can account for
 
 
 DELETABLE = ("training_items", "als_summaries", "exports", "artists")
@@ -62,35 +77,134 @@ def _add_columns(db: sqlite3.Connection, wanted: dict[str, list[str]]) -> None:
 class EmbeddedStore(Store):
     kind = "embedded"
 
-    def __init__(self, data_dir: str | Path):
+    def __init__(self, data_dir: str | Path, *, new_database: bool = False):
         self.data_dir = Path(data_dir).expanduser().resolve()
         self.blob_dir = self.data_dir / "blobs"
         try:
             self.blob_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"Cannot create the data folder {self.data_dir}: {exc.strerror}.") from None
-        self.db_path = self.data_dir / "trainmode.sqlite3"
+        self.db_path = self.data_dir / health.DB_NAME
+        self.read_only = not health.writable(self.data_dir)
+        self._sound = False  # the integrity check passed (it runs before the first write)
+        self._sound_lock = threading.Lock()
+        fresh = self._fresh()
+        if fresh and not new_database and self._has_saved_files():
+            raise self._missing_database()
         self._pool = ConnectionPool(self._connect)  # one per thread, reused by the next thread (sqlite_pool.py)
         try:
-            self._conn().executescript(SCHEMA_SQL)  # idempotent: IF NOT EXISTS everywhere
-            _add_columns(
-                self._conn(),
-                {"training_items": ["created_by"], "exports": ["lease_owner", "heartbeat_at", "created_by"]},
-            )
+            if self.read_only:
+                self._conn().execute("SELECT 1 FROM artists LIMIT 1")
+            else:
+                self._migrate(fresh)
         except sqlite3.Error as exc:
-            raise StoreError(f"Cannot open the local database {self.db_path}: {exc}.") from None
+            self._pool.close()
+            raise self._db_error(exc) or StoreError(f"Cannot open the local database {self.db_path}: {exc}.") from None
 
-    # ---- connection ---------------------------------------------------------
+    def _fresh(self) -> bool:
+        """No database yet: no file, an empty one, or one without tables (a lost or replaced database)."""
+        if not self.db_path.exists() or self.db_path.stat().st_size == 0:
+            return True
+        try:
+            conn = sqlite3.connect(f"{self.db_path.as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error:
+            return False  # unreadable: opening says why
+        try:
+            return conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0] == 0
+        except sqlite3.Error:
+            return False
+        finally:
+            conn.close()
+
+    def _has_saved_files(self) -> bool:
+        return any(p.is_file() for folder in SAVED_FILES for p in (self.blob_dir / folder).rglob("*"))
+
+    def _missing_database(self) -> StoreError:
+        backups = health.list_backups(self.data_dir)
+        restore = (
+            f"restore the newest of its {len(backups)} backups (`{health.RESTORE_COMMAND}`)"
+            if backups
+            else "put the database file back (no backup was found in backups/)"
+        )
+        return StoreError(
+            f"The database {self.db_path} is missing or empty, but {self.blob_dir} holds saved files "
+            f"(MP3s, captions, datasets): a new empty database would lose track of them. To keep them, "
+            f"{restore}, or check TRAINMODE_DATA_DIR. To start a new database and keep the files, run "
+            "`python -m trainmode doctor --new-database`."
+        )
+
+    def _migrate(self, fresh: bool) -> None:
+        """Create what the schema lacks (idempotent: IF NOT EXISTS everywhere), after a backup
+        when an existing database is about to change."""
+        db = self._conn()
+        if not fresh and self._needs_migration(db):
+            self.backup("before-migration")
+        db.executescript(SCHEMA_SQL)
+        _add_columns(db, ADDED_COLUMNS)
+
+    @staticmethod
+    def _needs_migration(db: sqlite3.Connection) -> bool:
+        names = {r["name"] for r in db.execute("SELECT name FROM sqlite_master").fetchall()}
+        if SCHEMA_NAMES - names:
+            return True
+        return any(
+            set(columns) - {r["name"] for r in db.execute(f"PRAGMA table_info({table})").fetchall()}
+            for table, columns in ADDED_COLUMNS.items()
+        )
+
+    # ---- connection and health ----------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         return self._pool.conn()
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        if self.read_only:
+            conn = self._connect_read_only()
+        else:
+            conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA synchronous=NORMAL")
         conn.row_factory = _row
         return conn
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """Read-only: with its -wal and -shm files there, SQLite reads the database and its log;
+        without them none can be made, so the file is read as it is (immutable)."""
+        for query in ("mode=ro", "mode=ro&immutable=1"):
+            conn = sqlite3.connect(
+                f"{self.db_path.as_uri()}?{query}", uri=True, isolation_level=None, check_same_thread=False
+            )
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.OperationalError:
+                conn.close()
+        return conn
+
+    def _db_error(self, exc: sqlite3.Error) -> StoreError | None:
+        return health.sqlite_error(exc, self.data_dir, self.db_path)
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's full integrity check ([] when the database is sound)."""
+        return health.integrity_problems(self._conn())
+
+    def _require_writable(self) -> None:
+        """Before the first write: the folder takes writes and the database passes a quick check."""
+        if self.read_only:
+            raise health.read_only(self.data_dir)
+        if self._sound:
+            return
+        with self._sound_lock:
+            if not self._sound:
+                problems = health.integrity_problems(self._conn(), quick=True)
+                if problems:
+                    raise health.damaged(self.db_path, "; ".join(problems[:3]))
+                self._sound = True
+
+    def backup(self, reason: str = "manual", keep: int = health.KEEP_BACKUPS) -> Path:
+        if self.read_only:
+            raise health.read_only(self.data_dir)
+        return health.make_backup(self.db_path, self.data_dir, reason, keep=keep)
 
     def outside_version(self):
         """SQLite's data_version moves when another connection commits (trainmode/store/reads.py)."""
@@ -100,6 +214,7 @@ class EmbeddedStore(Store):
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         """One IMMEDIATE transaction: all of it or none of it."""
+        self._require_writable()
         db = self._conn()
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -107,16 +222,26 @@ class EmbeddedStore(Store):
             db.execute("COMMIT")
         except BaseException as exc:
             if db.in_transaction:
-                db.execute("ROLLBACK")
+                try:
+                    db.execute("ROLLBACK")
+                except sqlite3.Error:  # a damaged or full database may refuse even this; SQLite rolls back itself
+                    pass
             if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"The local database refused the change: {exc}.") from None
+                raise self._db_error(exc) or StoreError(f"The local database refused the change: {exc}.") from None
             raise
 
+    def _read(self, sql: str, args: tuple, one: bool):
+        try:
+            cursor = self._conn().execute(sql, args)
+            return cursor.fetchone() if one else cursor.fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self._db_error(exc) or StoreError(f"The local database could not be read: {exc}.") from None
+
     def _one(self, sql: str, *args) -> dict | None:
-        return self._conn().execute(sql, args).fetchone()
+        return self._read(sql, args, True)
 
     def _all(self, sql: str, *args) -> list[dict]:
-        return self._conn().execute(sql, args).fetchall()
+        return self._read(sql, args, False)
 
     @staticmethod
     def _insert(db: sqlite3.Connection, table: str, row: dict) -> None:
@@ -331,45 +456,60 @@ class EmbeddedStore(Store):
 
     # ---- exports ----------------------------------------------------------------
     def begin_export(self, export: dict, stale_after_s: float = lease.LEASE_S) -> dict:
-        stamp = datetime.now(UTC)
+        """The lease is judged by the database's clock alone: heartbeats are written and their age
+        measured in SQL (SQL_NOW, julianday('now')), never from this host's wall clock."""
         row = {
             "status": "building",
             "item_count": 0,
             "bytes": 0,
             "lease_owner": lease.new_owner(),
-            "created_at": stamp.isoformat(timespec="microseconds"),
+            "created_at": now_iso(),
             **export,
         }
-        row["heartbeat_at"] = row["created_at"]
         with self._tx() as db:
             for old in db.execute(
-                "SELECT * FROM exports WHERE artist_id = ? AND status = 'building'", (row["artist_id"],)
+                "SELECT id, lease_owner, (julianday('now') - julianday(coalesce(heartbeat_at, created_at))) "
+                "* 86400.0 AS age_s FROM exports WHERE artist_id = ? AND status = 'building'",
+                (row["artist_id"],),
             ).fetchall():
-                reason = lease.takeover_reason(
-                    old["lease_owner"], old["heartbeat_at"] or old["created_at"], stamp, stale_after_s
-                )
+                reason = lease.takeover_reason(old["lease_owner"], old["age_s"], stale_after_s, old["id"])
                 if reason is None:
                     raise ExportBusyError("An export of this artist is already running; wait for it to finish.")
                 db.execute(
-                    "UPDATE exports SET status = 'failed', error = ?, completed_at = ? WHERE id = ?",
-                    (reason, row["created_at"], old["id"]),
+                    f"UPDATE exports SET status = 'failed', error = ?, completed_at = {SQL_NOW} WHERE id = ?",
+                    (reason, old["id"]),
                 )
+            row["heartbeat_at"] = db.execute(f"SELECT {SQL_NOW} AS now").fetchone()["now"]
             self._insert(db, "exports", row)
+        lease.claim(row["id"])
         return self.get_export(row["id"])
 
     def heartbeat_export(self, export_id: str) -> bool:
         with self._tx() as db:
             return (
                 db.execute(
-                    "UPDATE exports SET heartbeat_at = ? WHERE id = ? AND status = 'building'", (now_iso(), export_id)
+                    f"UPDATE exports SET heartbeat_at = {SQL_NOW} WHERE id = ? AND status = 'building'", (export_id,)
                 ).rowcount
                 == 1
             )
+
+    def stuck_exports(self, stale_after_s: float = lease.LEASE_S) -> list[dict]:
+        rows = self._all(
+            "SELECT *, (julianday('now') - julianday(coalesce(heartbeat_at, created_at))) * 86400.0 AS age_s "
+            "FROM exports WHERE status = 'building' ORDER BY created_at"
+        )
+        return [r for r in rows if lease.takeover_reason(r["lease_owner"], r.pop("age_s"), stale_after_s, r["id"])]
 
     def get_export(self, export_id: str) -> dict | None:
         return self._one("SELECT * FROM exports WHERE id = ?", export_id)
 
     def complete_export(self, export_id, item_ids, *, item_count, bytes, sha256):
+        try:
+            return self._complete_export(export_id, item_ids, item_count=item_count, bytes=bytes, sha256=sha256)
+        finally:
+            lease.release(export_id)
+
+    def _complete_export(self, export_id, item_ids, *, item_count, bytes, sha256):
         stamp = now_iso()
         with self._tx() as db:
             export = db.execute("SELECT * FROM exports WHERE id = ?", (export_id,)).fetchone()
@@ -391,6 +531,7 @@ class EmbeddedStore(Store):
         return self.get_export(export_id)
 
     def fail_export(self, export_id, error):
+        lease.release(export_id)  # first: a failure to record it must not keep the artist busy
         with self._tx() as db:
             db.execute(
                 "UPDATE exports SET status = 'failed', error = ?, completed_at = ? "
@@ -408,11 +549,23 @@ class EmbeddedStore(Store):
             raise StoreError(f"Refusing a blob path outside the data folder: {path!r}.")
         return target
 
+    def _folder_for(self, target: Path, what: str) -> None:
+        """The folder a blob is written into, made if needed; read-only or full: said so."""
+        if self.read_only:
+            raise health.read_only(self.data_dir)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise health.os_error(exc, self.data_dir, what) from None
+
     def put_blob(self, path, source, content_type):
         target = self._blob_path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._folder_for(target, f"write {path}")
         # Write beside the target, then rename: readers never see half a file.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f"{PART_PREFIX}{lease.owner_tag()}-")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f"{PART_PREFIX}{lease.owner_tag()}-")
+        except OSError as exc:
+            raise health.os_error(exc, self.data_dir, f"write {path}") from None
         try:
             with os.fdopen(fd, "wb") as out:
                 if isinstance(source, (bytes, bytearray, memoryview)):
@@ -425,7 +578,7 @@ class EmbeddedStore(Store):
             os.replace(tmp, target)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
-            raise StoreError(f"Could not write {path}: {exc.strerror or exc}.") from None
+            raise health.os_error(exc, self.data_dir, f"write {path}") from None
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -440,17 +593,20 @@ class EmbeddedStore(Store):
             yield fh
 
     def delete_blob(self, path):
-        self._blob_path(path).unlink(missing_ok=True)
+        try:
+            self._blob_path(path).unlink(missing_ok=True)
+        except OSError as exc:
+            raise health.os_error(exc, self.data_dir, f"delete {path}") from None
 
     def move_blob(self, path, to):
         target = self._blob_path(to)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._folder_for(target, f"move {path}")
         try:
             os.replace(self._blob_path(path), target)
         except FileNotFoundError:
             raise NotFoundError(f"The stored file {path} is missing.") from None
         except OSError as exc:
-            raise StoreError(f"Could not move {path}: {exc.strerror or exc}.") from None
+            raise health.os_error(exc, self.data_dir, f"move {path}") from None
 
     def list_blobs(self, prefix):
         root = self._blob_path(prefix)
@@ -475,7 +631,7 @@ class EmbeddedStore(Store):
 
     def adopt_blob(self, path, local_file, content_type):
         target = self._blob_path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._folder_for(target, f"store {path}")
         try:
             os.replace(local_file, target)  # same disk (see temp_dir): a rename, no copy
         except OSError:
@@ -483,14 +639,19 @@ class EmbeddedStore(Store):
 
     def temp_dir(self):
         tmp = self.data_dir / "tmp"
-        tmp.mkdir(exist_ok=True)
+        if self.read_only:  # nothing can be written here: the system's temp folder serves reads
+            return None
+        try:
+            tmp.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise health.os_error(exc, self.data_dir, f"make {tmp}") from None
         return str(tmp)
 
     def local_path(self, path):
         return self._blob_path(path)
 
     def describe(self):
-        return f"embedded (SQLite + files in {self.data_dir})"
+        return f"embedded (SQLite + files in {self.data_dir}{', read-only' if self.read_only else ''})"
 
     def close(self):
         self._pool.close()

@@ -3,9 +3,16 @@
 An export row in status 'building' is a lease: `lease_owner` names the process holding it
 (host, process id, the process's start time and a random token) and `heartbeat_at` is renewed
 every HEARTBEAT_S seconds while it runs. A lease is taken over at once when its holder is dead
-(same host and that process is gone) or its heartbeat is older than LEASE_S seconds (a holder on
-another machine that stopped). Temp files carry the same owner tag (without the token) in their
-names, so a sweep can tell the files of a dead process from those of a live one.
+(same host and that process is gone) or is this very process and no longer runs that export
+(a failure whose "failed" mark did not get through), or when its heartbeat is older than
+LEASE_S seconds (a holder on another machine that stopped). Temp files carry the same owner tag
+(without the token) in their names, so a sweep can tell the files of a dead process from those
+of a live one.
+
+One clock decides a heartbeat's age: the database's. Heartbeats are stamped and their age
+measured by the database in one statement (Supabase: the server's now(); the embedded store:
+SQLite's 'now' in the SQL that takes over), never by comparing this host's wall clock with a
+stamp another host wrote. Hosts whose clocks disagree cannot take a live export from each other.
 """
 
 from __future__ import annotations
@@ -17,7 +24,6 @@ import re
 import secrets
 import socket
 import threading
-from datetime import datetime
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +31,7 @@ LEASE_S = 30.0  # a heartbeat older than this frees the artist
 HEARTBEAT_S = 5.0  # how often a running export renews its lease
 HOLDER_DIED = "taken over: holder died"
 HEARTBEAT_STOPPED = "taken over: heartbeat stopped"
+ENDED_HERE = "taken over: it had ended in this process"
 _TAG = re.compile(r"tm([0-9a-f]{8})p(\d+)s(\d+)")
 
 
@@ -73,14 +80,48 @@ def is_dead(tagged: str | None) -> bool:
     return bool(started) and now_started != started
 
 
-def takeover_reason(owner: str | None, heartbeat_at: str | None, now: datetime, lease_s: float) -> str | None:
-    """Why a 'building' export may be taken over, or None while its holder lives."""
+_running: set[str] = set()  # exports this process holds and still runs (begin_export -> complete/fail)
+_running_lock = threading.Lock()
+
+
+def claim(export_id: str) -> None:
+    """This process runs `export_id` (called by begin_export once the lease is taken)."""
+    with _running_lock:
+        _running.add(export_id)
+
+
+def release(export_id: str) -> None:
+    """This process no longer runs `export_id` (complete_export, fail_export, the heartbeat's end)."""
+    with _running_lock:
+        _running.discard(export_id)
+
+
+def ended_here(owner: str | None, export_id: str | None) -> bool:
+    """`owner` is this very process, and it does not run `export_id` any more."""
+    if not owner or not owner.startswith(owner_tag() + "-"):
+        return False
+    with _running_lock:
+        return export_id not in _running
+
+
+def ended(owner: str | None, export_id: str | None) -> str | None:
+    """Why the holder is known to have stopped, with no clock involved (None: it may be running)."""
     if is_dead(owner):
         return HOLDER_DIED
-    if heartbeat_at is None:
-        return None
-    age = (now - datetime.fromisoformat(heartbeat_at)).total_seconds()
-    return HEARTBEAT_STOPPED if age > lease_s else None
+    if ended_here(owner, export_id):
+        return ENDED_HERE
+    return None
+
+
+def takeover_reason(
+    owner: str | None, heartbeat_age_s: float | None, lease_s: float, export_id: str | None = None
+) -> str | None:
+    """Why a 'building' export may be taken over, or None while its holder lives.
+    `heartbeat_age_s` is measured by the database's own clock (see the module docstring)."""
+    reason = ended(owner, export_id)
+    if reason or heartbeat_age_s is None:
+        return reason
+    return HEARTBEAT_STOPPED if heartbeat_age_s >= lease_s else None
 
 
 class Heartbeat:

@@ -24,6 +24,7 @@ from trainmode.captions.text import strip_markdown
 from trainmode.captions.writers.base import GeneratedCaption
 from trainmode.clips.plan import proposed_offset
 from trainmode.errors import ConfirmationRequired, DuplicateError, StoreError, TrainModeError, ValidationError
+from trainmode.ops import text
 from trainmode.ops.text import required_text
 from trainmode.sets.facts import training_blocker
 from trainmode.store import Store, new_id
@@ -191,7 +192,7 @@ def _item_row(
         "audio_sha256": info.sha256,
         "audio_duration_s": round(info.duration_s, 3),
         "audio_bytes": info.bytes,
-        "audio_filename": Path(request.audio_name).name,
+        "audio_filename": text.file_name(request.audio_name),
         "created_by": request.by,
     }
 
@@ -200,7 +201,8 @@ def _metadata(generated: GeneratedCaption | None) -> dict:
     """The writer's facts beside the caption, and its variants under "captions" for the export."""
     if generated is None:
         return {}
-    return {**generated.metadata, "captions": dict(generated.variants)} if generated.variants else generated.metadata
+    variants = {name: text.one_line(value) for name, value in generated.variants.items()}
+    return {**generated.metadata, "captions": variants} if variants else generated.metadata
 
 
 def seek_table(path: Path) -> dict:

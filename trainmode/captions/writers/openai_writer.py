@@ -8,19 +8,26 @@ the fact sheet and the tags; the reply and its fact check are the same. Without 
 with the setting off, the text-only model (TRAINMODE_MODEL, default gpt-4o-mini) writes.
 
 Works with any OpenAI-compatible endpoint (OPENAI_BASE_URL: vLLM, Ollama, LM
-Studio...). Retries on 429/5xx/timeouts are the client's own (exponential
-backoff, honouring Retry-After); every failure becomes one WriterError whose
-message says what to do next and never contains the key.
+Studio...). Retries on 429/5xx/timeouts are this module's (exponential backoff,
+honouring Retry-After), all within one overall deadline per caption (`deadline_s`):
+each read also has a timeout, but a server trickling a byte every few seconds
+never trips that (trainmode/ops/deadline.py). A Retry-After the deadline cannot
+wait is not waited for: the message says so and how many requests were made. Every
+failure becomes one WriterError whose message says what to do next and never
+contains the key.
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
 import os
+import random
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+import httpx2
 import openai
 
 from trainmode.captions.text import split_tags, strip_markdown
@@ -35,6 +42,7 @@ from trainmode.captions.writers.system_prompt import (
 )
 from trainmode.config import Settings
 from trainmode.errors import WriterError
+from trainmode.ops import deadline
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_AUDIO_MODEL = "gpt-4o-audio-preview"
@@ -42,6 +50,9 @@ AUDIO_SETTING, AUDIO_MODEL_SETTING = "TRAINMODE_WRITER_AUDIO", "TRAINMODE_AUDIO_
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_MAX_RETRIES = 3
+DEFAULT_DEADLINE_S = 180.0  # one caption, its retries and their waits included
+RETRY_STATUSES = (408, 409, 429)  # and every 5xx
+BACKOFF_S, MAX_BACKOFF_S = 0.5, 8.0
 TEMPERATURE = 0.4
 MAX_TOKENS = 600  # three variants are ~200 tokens; this only stops a runaway local model
 MAX_TAGS = 15
@@ -64,6 +75,7 @@ class OpenAIWriter:
         temperature: float = TEMPERATURE,
         listen: bool = False,
         audio_model: str = DEFAULT_AUDIO_MODEL,
+        deadline_s: float = DEFAULT_DEADLINE_S,
     ):
         if not api_key and not base_url:
             raise WriterError(f"No OpenAI API key is set: set OPENAI_API_KEY {OFFLINE_HINT}.")
@@ -85,11 +97,16 @@ class OpenAIWriter:
         self.temperature = temperature
         self.listen = listen  # send the audio when write() is given some
         self.audio_model = audio_model or DEFAULT_AUDIO_MODEL
+        self.deadline_s = deadline_s
+        limits = httpx2.Limits(max_connections=100, max_keepalive_connections=20)
         self._client = openai.OpenAI(
             api_key=self._key,
             base_url=self.base_url,
-            max_retries=max_retries,
+            max_retries=0,  # retried in _complete, within the deadline
             timeout=openai.Timeout(timeout, connect=min(timeout, 10.0)),
+            http_client=openai.DefaultHttpxClient(
+                transport=deadline.transport(httpx2, default_s=deadline_s, limits=limits)
+            ),
         )
 
     @classmethod
@@ -130,16 +147,7 @@ class OpenAIWriter:
         model = self.audio_model if sent else self.model
         content = [{"type": "text", "text": context}, sent.part()] if sent else context
         started = time.monotonic()
-        try:
-            completion = self._client.chat.completions.create(
-                model=model,
-                messages=[{"role": "system", "content": TRAIN_SYSTEM_PROMPT}, {"role": "user", "content": content}],
-                temperature=self.temperature,
-                max_tokens=MAX_TOKENS,
-                response_format=CAPTIONS_RESPONSE_FORMAT,
-            )
-        except openai.OpenAIError as exc:
-            raise WriterError(self._scrub(self._explain(exc, model))) from None
+        completion = self._complete(content, model, started + self.deadline_s)
         variants, choice = self._variants(completion, model)
         filled = [name for name in ("short", "tags") if not variants.get(name)]
         if filled:  # an endpoint that ignored the schema: the facts-only writer supplies the rest
@@ -164,6 +172,36 @@ class OpenAIWriter:
             **_reply_provenance(completion, choice, started),
             variants_from_offline=filled,
         )
+
+    def _complete(self, content: str | list, model: str, end: float):
+        """The chat completion, tried again on timeouts, lost connections, 408/409/429 and 5xx
+        while the deadline `end` (time.monotonic()) allows the wait; else one WriterError."""
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                with deadline.until(end):
+                    return self._client.chat.completions.create(
+                        model=model,
+                        messages=[
+                            {"role": "system", "content": TRAIN_SYSTEM_PROMPT},
+                            {"role": "user", "content": content},
+                        ],
+                        temperature=self.temperature,
+                        max_tokens=MAX_TOKENS,
+                        response_format=CAPTIONS_RESPONSE_FORMAT,
+                    )
+            except openai.OpenAIError as exc:
+                wait = _retry_wait(exc, attempts)
+                left = end - time.monotonic()
+                if wait is None or attempts > self.max_retries or wait >= left:
+                    raise WriterError(self._scrub(self._explain(exc, model, attempts, wait, left))) from None
+                time.sleep(wait)
+            except (ValueError, TypeError):  # a body that is not JSON, or JSON that is not a completion
+                raise WriterError(
+                    f"{self.endpoint} sent a reply that is not a valid chat completion (malformed JSON). "
+                    f"Try again, check that the endpoint is OpenAI-compatible, {OFFLINE_HINT}."
+                ) from None
 
     def _variants(self, completion, model: str) -> tuple[dict[str, str], object]:
         """The cleaned variants and the choice; a WriterError when there is no usable detailed caption.
@@ -192,10 +230,31 @@ class OpenAIWriter:
             )
         return variants, choices[0]
 
-    def _explain(self, exc: openai.OpenAIError, model: str) -> str:
+    def _retries(self, attempts: int, wait: float | None, left: float) -> str:
+        """How the requests went, truthfully: "after 2 retries", "without retries", or why none was made."""
+        n = attempts - 1
+        if n:
+            return f"after {n} {'retry' if n == 1 else 'retries'}"
+        if not self.max_retries or wait is None:
+            return "without retries"
+        if wait >= left:
+            return (
+                f"not retried: it asked to wait {_seconds(wait)} before trying again, longer than the "
+                f"{_seconds(max(left, 0))} left of the {self.deadline_s:g} s a caption may take"
+            )
+        return "without retries"
+
+    def _explain(
+        self, exc: openai.OpenAIError, model: str, attempts: int = 1, wait: float | None = None, left: float = 0
+    ) -> str:
         where = self.endpoint
-        n = self.max_retries
-        retries = f"after {n} {'retry' if n == 1 else 'retries'}" if n else "without retries"
+        retries = self._retries(attempts, wait, left)
+        if isinstance(exc, openai.APITimeoutError) and left <= 0:
+            return (
+                f"{where} did not finish the caption within {self.deadline_s:g} s, the most one caption may "
+                f"take ({attempts} {'request' if attempts == 1 else 'requests'}). It may be overloaded or "
+                f"sending very slowly. Try again later {OFFLINE_HINT}."
+            )
         for kind, message in _MESSAGES:  # the first match: a timeout is also a connection error
             if isinstance(exc, kind):
                 return message.format(
@@ -204,8 +263,9 @@ class OpenAIWriter:
         if isinstance(exc, openai.RateLimitError):
             if getattr(exc, "code", None) == "insufficient_quota":
                 return f"The OpenAI account has no quota left (HTTP 429). Add credit {OFFLINE_HINT}."
+            later = f"Wait {_seconds(wait)}" if wait and wait > 60 else "Wait a minute"
             return (
-                f"{where} is rate limiting requests (HTTP 429 {retries}). Wait a minute, generate fewer "
+                f"{where} is rate limiting requests (HTTP 429 {retries}). {later}, generate fewer "
                 f"captions at once, {OFFLINE_HINT}."
             )
         if isinstance(exc, openai.APIStatusError):
@@ -258,6 +318,48 @@ def _reply_provenance(completion, choice, started: float) -> dict:
         "latency_ms": round((time.monotonic() - started) * 1000),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def _retry_wait(exc: openai.OpenAIError, attempts: int) -> float | None:
+    """Seconds to wait before trying again (the server's Retry-After, else a backoff), or None
+    when trying again cannot help."""
+    if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)):
+        return _backoff(attempts)
+    if not isinstance(exc, openai.APIStatusError):
+        return None
+    if exc.status_code not in RETRY_STATUSES and exc.status_code < 500:
+        return None
+    headers = exc.response.headers if exc.response is not None else {}
+    if headers.get("x-should-retry") == "false" or getattr(exc, "code", None) == "insufficient_quota":
+        return None
+    asked = _retry_after(headers)
+    return asked if asked is not None else _backoff(attempts)
+
+
+def _retry_after(headers) -> float | None:
+    """Retry-After (seconds or an HTTP date) or retry-after-ms, in seconds."""
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return max(float(value) / divisor, 0.0)
+        except ValueError:
+            try:
+                return max(email.utils.parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+            except (TypeError, ValueError, IndexError):
+                continue
+    return None
+
+
+def _backoff(attempts: int) -> float:
+    return min(BACKOFF_S * 2 ** (attempts - 1), MAX_BACKOFF_S) * (1 - 0.25 * random.random())
+
+
+def _seconds(value: float) -> str:
+    if value >= 3600:
+        return f"{value / 3600:.3g} h"
+    return f"{value / 60:.3g} min" if value >= 120 else f"{value:.0f} s"
 
 
 def _server_message(exc: openai.APIStatusError) -> str:

@@ -54,6 +54,7 @@ from trainmode.export.formats.base import (
 )
 from trainmode.export.formats.card import readme
 from trainmode.export.rows import Row, dumps
+from trainmode.ops.text import csv_cell, csv_value
 
 NAME = "ace-step"
 TITLE = "ACE-Step 1.5"
@@ -107,7 +108,7 @@ def csv_text(rows: list[Row]) -> str:
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")  # quoted: the delimiter sniffs as ","
     writer.writerow(["File", "BPM", "Key", "Caption"])
     for row in rows:
-        writer.writerow([f"{row.stem}{row.audio.suffix}", bpm(row) or "", keyscale(row) or "", row.caption])
+        writer.writerow([f"{row.stem}{row.audio.suffix}", bpm(row) or "", keyscale(row) or "", csv_cell(row.caption)])
     return out.getvalue()
 
 
@@ -228,7 +229,9 @@ def _csv_captions(view: DatasetView, folder: str) -> tuple[dict[str, str], list[
             problems.append(f"{name} needs File and Caption columns (found {reader.fieldnames}).")
             continue
         for entry in reader:
-            captions[(entry.get(header["file"]) or "").strip()] = (entry.get(header["caption"]) or "").strip()
+            captions[(entry.get(header["file"]) or "").strip()] = csv_value(
+                (entry.get(header["caption"]) or "").strip()
+            )
     return captions, problems
 
 

@@ -27,6 +27,7 @@ from trainmode.errors import DatasetError
 from trainmode.export.rows import SPLITS, Row
 
 MANIFEST = "MANIFEST.sha256"
+MAX_TEXT_MEMBER = 256 * 1024 * 1024  # a text member the checker reads (metadata of 80,000 clips is ~120 MB)
 
 
 @dataclass(frozen=True)
@@ -178,8 +179,20 @@ class DatasetView:
     def exists(self, name: str) -> bool:
         return name in self._set
 
-    def read_bytes(self, name: str) -> bytes:
-        return self._zip.read(name) if self._zip is not None else (self.source / name).read_bytes()
+    def read_bytes(self, name: str, limit: int | None = None) -> bytes:
+        """The member's bytes, read in pieces; DatasetError once it passes `limit` (default
+        MAX_TEXT_MEMBER: a zip may declare a small size and inflate to gigabytes, so the bytes
+        read are what count, and the rest is never read)."""
+        limit = MAX_TEXT_MEMBER if limit is None else limit
+        with self._zip.open(name) if self._zip is not None else open(self.source / name, "rb") as fh:
+            data = bytearray()
+            while piece := fh.read(1024 * 1024):
+                data += piece
+                if len(data) > limit:
+                    raise DatasetError(
+                        f"{name} is over {limit // (1024 * 1024)} MiB: too large for a text file of a dataset."
+                    )
+        return bytes(data)
 
     def read_text(self, name: str) -> str:
         try:
@@ -280,18 +293,28 @@ def json_file(view: DatasetView, name: str, problems: list[str]):
 
 
 def json_lines(view: DatasetView, name: str, problems: list[str]) -> list[dict]:
-    """The JSON objects of a .jsonl file, one problem per line that is not one."""
+    """The JSON objects of a .jsonl file, one problem per line that is not one. Lines end at
+    "\n" only, as pyarrow and `datasets` read them: U+2028, NEL or a form feed inside a JSON
+    string is part of its line (str.splitlines() would cut the line there)."""
     out = []
-    for number, line in enumerate(view.read_text(name).splitlines(), 1):
+    for number, line in enumerate(view.read_bytes(name).split(b"\n"), 1):
+        if not line.strip():
+            continue
         try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
+            entry = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
             entry = None
         if isinstance(entry, dict):
             out.append(entry)
         else:
-            problems.append(f"{name} line {number} is not a JSON object.")
+            problems.append(f"{name}: the line {line_label(line, number)} is not a JSON object.")
     return out
+
+
+def line_label(line: bytes, number: int) -> str:
+    """A metadata line as a user finds it: by the file it names, else by its number."""
+    named = re.search(rb'"file_name"\s*:\s*"((?:[^"\\]|\\.){1,200})"', line)
+    return f"of {named.group(1).decode('utf-8', 'replace')}" if named else str(number)
 
 
 def stem_of(name: str) -> str:

@@ -279,7 +279,8 @@ def _split_problems(view: DatasetView, split: str, matched: list[str], columns: 
         name = entry.get("file_name")
         relative = posixpath.normpath(name) if isinstance(name, str) else ".."
         if "://" in relative or posixpath.isabs(relative) or relative == ".." or relative.startswith("../"):
-            problems.append(f"{metadata[0]} line {number}: `file_name` must be a path inside its folder.")
+            where = f"the line of {name!r}" if isinstance(name, str) else f"line {number}"
+            problems.append(f"{metadata[0]}, {where}: `file_name` must be a path inside its folder.")
             continue
         listed.add(posixpath.normpath(posixpath.join(folder, relative)))
     problems += [

@@ -1,5 +1,7 @@
 """Safe byte stream for a Live set: gzip or plain XML, hashed as it is read,
-with a hard cap on how much XML a file may expand to."""
+with hard caps on how much XML a file may expand to, and on how long one tag or one text
+may be: libxml2's push parser holds a whole start tag in memory before it parses it, so a
+400 KB file whose one attribute inflates to 400 MB cost 877 MB before it was refused."""
 
 from __future__ import annotations
 
@@ -17,6 +19,11 @@ MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024  # far above any real set, far below 
 # Parse time follows the number of tags, not bytes: 512 MiB of "<a/>" would take minutes.
 # Real sets have ~35,000 tags per MB, so this allows ~450 MB of typical Live XML.
 MAX_XML_TAGS = 16_000_000
+# No "<" may appear inside a tag's attributes or inside text, so the longest run of bytes without
+# one bounds both. Real sets: the longest tag is under 400 bytes, the longest text (a plug-in's hex
+# preset buffer) 9 MB, and libxml2 refuses text over 10 MB anyway (huge_tree=False).
+MAX_TAG_BYTES = 1024 * 1024  # from "<" to its ">": an element's name and attributes
+MAX_RUN_BYTES = 16 * 1024 * 1024  # from one "<" to the next: a tag and the text after it
 CHUNK = 256 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -32,6 +39,8 @@ class SetStream:
         self.raw_bytes = 0
         self.xml_bytes = 0
         self.xml_tags = 0
+        self._since_lt = 0  # bytes since the last "<"
+        self._tag_closed = True  # a ">" came after the last "<"
 
     @property
     def sha256(self) -> str:
@@ -97,7 +106,29 @@ class SetStream:
                 f"is too large: it holds more than {MAX_XML_TAGS:,} XML tags "
                 "(a real Live set has far fewer; this looks like a compression bomb)."
             )
+        self._check_runs(data)
         return data
+
+    def _check_runs(self, data: bytes) -> None:
+        """Refuse one overlong tag (its attributes) or text before libxml2 buffers it. Measured per
+        chunk: the caps are far above a chunk, so a run is never missed by more than one chunk."""
+        lt = data.rfind(b"<")
+        if lt < 0:
+            self._since_lt += len(data)
+            self._tag_closed = self._tag_closed or b">" in data
+        else:
+            self._since_lt = len(data) - lt - 1
+            self._tag_closed = data.find(b">", lt) >= 0
+        if not self._tag_closed and self._since_lt > MAX_TAG_BYTES:
+            raise self.fail(
+                f"is damaged: one of its XML tags is over {MAX_TAG_BYTES // (1024 * 1024)} MiB long "
+                "(a real Live set's tags are a few hundred bytes; this looks like a compression bomb)."
+            )
+        if self._since_lt > MAX_RUN_BYTES:
+            raise self.fail(
+                f"is damaged: it holds over {MAX_RUN_BYTES // (1024 * 1024)} MiB of XML text or attributes "
+                "without a tag (a real Live set's longest text is under 10 MB; this looks like a compression bomb)."
+            )
 
     def _plain(self, first: bytes, raw: Iterator[bytes]) -> Iterator[bytes]:
         head = first.lstrip(b"\xef\xbb\xbf \t\r\n")

@@ -22,7 +22,7 @@ from storage3.exceptions import StorageApiError
 
 from trainmode.config import Secret
 from trainmode.errors import ConfigError, DuplicateError, ExportBusyError, NotFoundError, StoreError, TrainModeError
-from trainmode.ops import redact
+from trainmode.ops import deadline, redact
 from trainmode.store.supabase.answers import not_supabase
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,10 @@ DUPLICATES = {
     "artists_name_key": "An artist with this name already exists.",
     "als_summaries_artist_parse_key": "This set is already imported for this artist.",
 }
+
+
+class LinkExpiredError(StoreError):
+    """A signed link was used after it expired (Storage: 400 InvalidJWT, '"exp" claim timestamp check failed')."""
 
 
 def mb(size: int) -> str:
@@ -137,6 +141,11 @@ class Translator:
             log.info("unexpected answer from %s while %s", self.host, what, exc_info=True)
             raise not_supabase(self.host, what) from None
         except httpx.TimeoutException as exc:
+            if deadline.passed(exc):
+                raise StoreError(
+                    f"Supabase at {self.host} was too slow while {what}: the request did not finish in the "
+                    "time allowed for it (data kept coming, but too little); check the network and try again."
+                ) from None
             raise StoreError(
                 f"Supabase at {self.host} did not answer within {self.timeout_s:g} s while {what} "
                 f"({exc.__class__.__name__}); check the network and try again."
@@ -196,6 +205,22 @@ class Translator:
                 f"`{SETUP_COMMAND}` to update its allowed types."
             )
         return StoreError(f"Supabase Storage failed while {what}: {message or 'no details'} (HTTP {status or '?'}).")
+
+    def link_error(self, status, code, message, what: str, path: str | None) -> TrainModeError:
+        """An answer to a signed link (GET /object/sign/...): the token checked is the link's,
+        not the key, so an expired token is an expired link (Storage: 400 InvalidJWT with
+        '"exp" claim timestamp check failed'), and a bad one a broken link."""
+        text = f"{code} {message}".lower()
+        if "exp" in text and ("jwt" in text or "expired" in text):
+            return LinkExpiredError(
+                f"The download link for {path or 'the file'} expired before it was used; ask for a new one "
+                "(TRAINMODE_SIGNED_URL_EXPIRY sets how long links stay valid)."
+            )
+        if "jwt" in text or "signature" in text:
+            return StoreError(
+                f"Supabase Storage refused the download link for {path or 'the file'} ({self.scrub(message)})."
+            )
+        return self.storage_error(status, code, message, what, path, None)
 
     def missing_bucket(self) -> ConfigError:
         return ConfigError(f"The Storage bucket '{self.bucket}' does not exist; run `{SETUP_COMMAND}`.")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
@@ -28,13 +29,13 @@ from storage3.exceptions import StorageApiError
 
 from trainmode.config import Secret, Settings
 from trainmode.errors import ConfigError, NotFoundError, StoreError
-from trainmode.ops import redact
+from trainmode.ops import deadline, redact
 from trainmode.store import lease, set_rows
 from trainmode.store.base import BlobInfo, Store, clip_row, new_id
 from trainmode.store.streams import SPOOL_IN_MEMORY, file_size, spool
 from trainmode.store.supabase import answers
 from trainmode.store.supabase.answers import is_uuid, valid_ids
-from trainmode.store.supabase.errors import Translator, key_role, mb, parse_body
+from trainmode.store.supabase.errors import LinkExpiredError, Translator, key_role, mb, parse_body
 
 TABLES = ("artists", "artist_profiles", "als_summaries", "training_items", "exports")
 
@@ -43,6 +44,11 @@ TUS_CHUNK = 6 * 1024 * 1024  # the chunk size Supabase's docs ask TUS clients to
 PAGE = 1000  # PostgREST's default max-rows on Supabase
 CACHE_CONTROL = "0"  # prompt.txt is overwritten on edit: no stale CDN copies
 CONNECT_TIMEOUT_S = 5.0  # an unreachable project is reported within this
+# Overall deadlines (trainmode/ops/deadline.py): a request and its answer end within
+# REQUEST_DEADLINE_S, a transfer within that plus its size at MIN_TRANSFER_RATE, however the
+# bytes trickle in (the read timeout alone never fires on a byte every few seconds).
+REQUEST_DEADLINE_S = 120.0
+MIN_TRANSFER_RATE = 128 * 1024  # bytes per second
 
 
 ID_BATCH = 100  # ids per `in.(...)` filter: 3.7 KB of URL, well under any proxy's limit and max-rows
@@ -63,18 +69,22 @@ class SupabaseStore(Store):
         *,
         signed_url_expiry_s: int = 3600,
         timeout_s: float = 60.0,
+        deadline_s: float | None = None,
     ):
         self.url = redact.without_userinfo(url.rstrip("/"))  # credentials in the URL: never sent
         self.bucket = bucket
-        self.signed_url_expiry_s = signed_url_expiry_s
+        self.signed_url_expiry_s = max(1, int(signed_url_expiry_s))
         self._key = Secret(key)
         auth = {"apikey": key, "Authorization": f"Bearer {key}"}
         # One connection pool for rows, blobs and signed-URL downloads; auth headers are
         # added per request by the sub-clients, so downloads never carry the key.
         # Every request is bounded: connect within CONNECT_TIMEOUT_S, each read/write within
         # timeout_s, and no client retries (postgrest-py would otherwise sleep 1+2+4 s).
+        self.deadline_s = deadline_s or max(REQUEST_DEADLINE_S, 2 * timeout_s)
         self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S)), follow_redirects=True
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S)),
+            follow_redirects=True,
+            transport=deadline.transport(httpx, default_s=self.deadline_s),
         )
         self.rest = SyncPostgrestClient(
             f"{self.url}/rest/v1",
@@ -124,6 +134,12 @@ class SupabaseStore(Store):
                 "SUPABASE_SERVICE_ROLE_KEY holds the public anon/publishable key; Train Mode "
                 "needs the service_role / secret key (Dashboard > Project Settings > API keys)."
             )
+        if settings.signed_url_expiry_s < 1:
+            # Storage refuses expiresIn 0 ("must be >= 1"): the export would be stored, then reported failed.
+            raise ConfigError(
+                f"TRAINMODE_SIGNED_URL_EXPIRY must be at least 1 (seconds a download link stays valid), "
+                f"not {settings.signed_url_expiry_s}; the default is 3600."
+            )
         return cls(
             settings.supabase_url,
             key,
@@ -139,6 +155,10 @@ class SupabaseStore(Store):
 
     def close(self) -> None:
         self._http.close()
+
+    def _transfer_s(self, size: int | None) -> float:
+        """The deadline for moving `size` bytes (unknown: the bucket's largest, 5 GB)."""
+        return self.deadline_s + (size if size is not None else 5 * 1024**3) / MIN_TRANSFER_RATE
 
     # ---- error translation (errors.py) --------------------------------------
     def translate(self, what: str, *, path: str | None = None, size: int | None = None):
@@ -301,7 +321,7 @@ class SupabaseStore(Store):
         building = self._select(
             "exports", "starting the export", {"artist_id": export["artist_id"], "status": "building"}
         )
-        dead = next((e["id"] for e in building if lease.is_dead(e.get("lease_owner"))), None)
+        dead = next((e["id"] for e in building if lease.ended(e.get("lease_owner"), e["id"])), None)
         with self.translate("starting the export"):
             data = (
                 self.rest.rpc(
@@ -318,7 +338,9 @@ class SupabaseStore(Store):
                 .execute()
                 .data
             )
-        return answers.row(data, self._errors.host, "starting the export")
+        started = answers.row(data, self._errors.host, "starting the export")
+        lease.claim(started["id"])
+        return started
 
     def heartbeat_export(self, export_id: str) -> bool:
         with self.translate("renewing the export's lease"):
@@ -326,6 +348,12 @@ class SupabaseStore(Store):
         return answers.boolean(data, self._errors.host, "renewing the export's lease")
 
     def complete_export(self, export_id, item_ids, *, item_count, bytes, sha256):
+        try:
+            return self._complete_export(export_id, item_ids, item_count=item_count, bytes=bytes, sha256=sha256)
+        finally:
+            lease.release(export_id)
+
+    def _complete_export(self, export_id, item_ids, *, item_count, bytes, sha256):
         with self.translate("finishing the export"):
             data = (
                 self.rest.rpc(
@@ -344,6 +372,7 @@ class SupabaseStore(Store):
         return answers.row(data, self._errors.host, "finishing the export")
 
     def fail_export(self, export_id, error):
+        lease.release(export_id)  # first: a failure to record it must not keep the artist busy
         with self.translate("recording the failed export"):
             self.rest.table("exports").update({"status": "failed", "error": error[:500], "completed_at": _now()}).eq(
                 "id", export_id
@@ -378,7 +407,8 @@ class SupabaseStore(Store):
                     )
                     self._upload_resumable(path, stream, size, content_type)
                 else:
-                    self.files.upload(path, data if isinstance(data, (bytes, Path)) else data.read(), options)
+                    with deadline.within(self._transfer_s(size)):
+                        self.files.upload(path, data if isinstance(data, (bytes, Path)) else data.read(), options)
 
     def _upload_resumable(self, path: str, stream: BinaryIO, size: int, content_type: str) -> None:
         """TUS 1.0.0 through the store's own httpx client, so its timeouts bound every step."""
@@ -409,11 +439,17 @@ class SupabaseStore(Store):
             chunk = stream.read(min(TUS_CHUNK, size - offset))
             if not chunk:
                 raise StoreError(f"Cannot upload {path}: the file ended after {mb(offset)} of {mb(size)}.")
-            answer = self._http.patch(
-                location,
-                content=chunk,
-                headers={**auth, "upload-offset": str(offset), "content-type": "application/offset+octet-stream"},
-            )
+            with deadline.within(self._transfer_s(len(chunk))):
+                answer = self._http.patch(
+                    location,
+                    content=chunk,
+                    headers={
+                        **auth,
+                        "x-upsert": "true",  # Storage reads it on every request: without it a PATCH cannot overwrite
+                        "upload-offset": str(offset),
+                        "content-type": "application/offset+octet-stream",
+                    },
+                )
             self._raise_for_status(answer, f"uploading {path}", path, size)
             offset = int(answer.headers.get("upload-offset", offset + len(chunk)))
 
@@ -422,11 +458,13 @@ class SupabaseStore(Store):
         if response.is_error:
             response.read()
             status, code, message = parse_body(response.content, response.status_code)
+            if response.request.method == "GET" and "/object/sign/" in response.request.url.path:
+                raise self._errors.link_error(status, code, message, what, path) from None
             raise self._errors.storage_error(status, code, message, what, path, size) from None
 
     def _signed_url(self, path: str, expires_s: int) -> str:
         with self.translate(f"signing a link to {path}", path=path):
-            signed = self.files.create_signed_url(path, int(expires_s))
+            signed = self.files.create_signed_url(path, max(1, int(expires_s)))  # Storage refuses 0
         return answers.field(signed, "signedURL", self._errors.host, f"signing a link to {path}")
 
     @contextmanager
@@ -560,19 +598,31 @@ class SupabaseStore(Store):
         """Signed download links for `paths` in one Storage request (storage3 create_signed_urls)."""
         unique = list(dict.fromkeys(paths))
         with self.translate(f"signing links to {len(unique)} files"):
-            signed = self.files.create_signed_urls(unique, int(expires_s))
+            signed = self.files.create_signed_urls(unique, max(1, int(expires_s)))
         urls = {answer.get("path"): answer.get("signedURL") for answer in signed if not answer.get("error")}
         if missing := [p for p in unique if not urls.get(p)]:
             raise NotFoundError(f"The stored file {missing[0]} is missing.")
         return urls
 
     def download_url_to(self, url: str, path: str, out: BinaryIO) -> None:
-        """Stream a signed link's object straight into `out`."""
-        with self.translate(f"downloading {path}", path=path):
+        """Stream a signed link's object straight into `out`; a link that expired before it was used
+        (nothing written yet) is replaced by a fresh one."""
+        try:
+            self._download(url, path, out)
+        except LinkExpiredError:
+            self._download(self._signed_url(path, 60), path, out)
+
+    def _download(self, url: str, path: str, out: BinaryIO) -> None:
+        with self.translate(f"downloading {path}", path=path), deadline.within(self.deadline_s):
             with self._http.stream("GET", url) as response:
                 self._raise_for_status(response, f"downloading {path}", path, None)
-                for chunk in response.iter_bytes(1024 * 1024):
-                    out.write(chunk)
+                length = response.headers.get("content-length")
+                body_s = self._transfer_s(int(length) if length and length.isdigit() else None)
+                with deadline.until(
+                    time.monotonic() + body_s, extend=True
+                ):  # the body may take longer than the headers
+                    for chunk in response.iter_bytes(1024 * 1024):
+                        out.write(chunk)
 
     # ---- section clips (training_clips; docs/clips.md) ------------------------------
     def save_clips(self, item_id, mode, clips):
