@@ -87,13 +87,14 @@ def each_saved_mp3_listened_to_once(monkeypatch):
     if real is None:
         return
 
-    def listen_once(source, *, name=None):
+    def listen_once(source, *, name=None, **options):
         if not isinstance(source, bytes | str | Path):
-            return real(source, name=name)
+            return real(source, name=name, **options)
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
-        key = (hashlib.sha256(data).hexdigest(), name)
+        # The options (e.g. the section spans to tag) change the answer: they are part of the key.
+        key = (hashlib.sha256(data).hexdigest(), name, repr(sorted(options.items())))
         if key not in _ANALYSES:
-            _ANALYSES[key] = real(source, name=name)  # an error is raised, never kept
+            _ANALYSES[key] = real(source, name=name, **options)  # an error is raised, never kept
         return _ANALYSES[key]
 
     monkeypatch.setattr(save, "analyze_mp3", listen_once)

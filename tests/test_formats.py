@@ -187,11 +187,10 @@ def test_ace_step_captions_reach_the_csv_and_json_and_no_caption_is_read_as_lyri
     for split, item in zip(("train", "valid"), items, strict=True):
         assert (folder / split / "metadata.csv").read_bytes()[:4] == b'"Fil'  # UTF-8, no BOM
         [(name, sample)] = scan_directory(folder / split).items()
-        # The demo sets' "Vocal Chops" audio track plays through the arrangement: a sung track
-        # without lyrics, which ACE-Step must not train as instrumental (issue 26).
-        assert sample["lyrics_file"] is None and not sample["is_instrumental"] and sample["labeled"]
+        # The demo's renders hold no voice and no vocal track plays in its sets: instrumental.
+        assert sample["lyrics_file"] is None and sample["is_instrumental"] and sample["labeled"]
         assert sample["caption"] == sample["json"]["caption"] == sample["csv"]["caption"] == item["prompt_text"]
-        assert sample["json"]["language"] == "unknown"
+        assert sample["json"]["language"] == "instrumental"
         assert sample["csv"]["bpm"] == sample["json"]["bpm"] == round(item["metadata"]["bpm"])
         assert sample["csv"]["key"] == sample["json"]["keyscale"] == item["metadata"]["key"]
         assert sample["json"]["timesignature"] == item["metadata"]["time_signature"].split("/")[0]
@@ -228,8 +227,8 @@ def test_ace_step_v1_rows_are_what_convert2hf_dataset_makes(demo, tmp_path):
         facts = dataset.row_facts(item, summary, store.get_master_schema(artist["id"]))
         variant = item["metadata"].get("captions", {}).get("tags")  # the writer's tag list wins over the facts
         expected = [t.strip() for t in variant.split(",")] if variant else dataset.facts_tags(facts)
-        # The demo's "Vocal Chops" track plays: sung, words unknown, so not "[instrumental]".
-        assert row["tags"] == expected and row["norm_lyrics"] == ""
+        # Instrumental: v1's own token, `[inst]` ("[instrumental]" is [UNK] pieces to its tokenizer).
+        assert row["tags"] == expected and row["norm_lyrics"] == "[inst]"
         assert all(t and "," not in t for t in row["tags"])
 
 

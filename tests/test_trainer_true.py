@@ -278,11 +278,6 @@ def test_save_lyrics_file_attaches_lyrics_also_to_an_item_saved_before(
     assert "save the lyrics file as UTF-8" in capsys.readouterr().err
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="trainmode/clips/plan.py `_windows` (the facts helper's, issue 26) still joins a remainder under 5 s "
-    "to the window before it, making 32-35 s windows; the audiocraft checker counts files over 30 s meanwhile",
-)
 def test_window_clips_are_at_most_30_s(tm, demo_artist, tmp_path):
     s = DemoSet("Long Window", 120.0, 4, tonic=0, minor=False, bars=34)  # 68 s: one section of 34 s, then 34 s
     save_render(tm, tmp_path, DEMO_ARTIST, s, demo.mp3_bytes(s))

@@ -129,11 +129,11 @@ def als_xml(s: DemoSet) -> str:
             _track(
                 "AudioTrack",
                 4,
-                "Vocal Chops",
+                "Perc Loop",  # not a voice: the demo's renders are synthesised and hold none
                 '<Eq8 Id="0" />',
-                f'<AudioClip Id="0" Time="0">{_val("CurrentStart", 0)}{_val("CurrentEnd", end)}{_val("Name", "chops")}'
-                f"<SampleRef><FileRef>{_val('RelativePath', 'Samples/Imported/vocal_chops.wav')}"
-                f"{_val('Path', '/Users/demo/Music/Samples/vocal_chops.wav')}</FileRef></SampleRef></AudioClip>",
+                f'<AudioClip Id="0" Time="0">{_val("CurrentStart", 0)}{_val("CurrentEnd", end)}{_val("Name", "perc")}'
+                f"<SampleRef><FileRef>{_val('RelativePath', 'Samples/Imported/perc_loop.wav')}"
+                f"{_val('Path', '/Users/demo/Music/Samples/perc_loop.wav')}</FileRef></SampleRef></AudioClip>",
             ),
             _track("ReturnTrack", 5, "A-Reverb", '<Reverb Id="0" />'),
         ]
