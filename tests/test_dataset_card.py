@@ -15,6 +15,7 @@ from trainmode.config import load_settings
 from trainmode.ops import demo
 from trainmode.ops.demo import DEMO_ARTIST, DemoSet, install_demo
 from trainmode.service import TrainMode
+from trainmode.train import save
 
 
 def card_of(result) -> str:
@@ -49,10 +50,14 @@ def test_default_licence_is_all_rights_reserved(store, settings, demo_artist):
     assert "Licence: all rights reserved by the artist." in card_of(TrainMode(store, settings).export(demo_artist))
 
 
-def test_a_clip_export_counts_the_render_without_sections_and_keeps_it_ready(store, settings, demo_artist, tmp_path):
+def test_a_clip_export_counts_the_render_without_sections_and_keeps_it_ready(
+    store, settings, demo_artist, tmp_path, monkeypatch
+):
     tm = TrainMode(store, settings)
     flat = DemoSet("No Locators", 110.0, 4, tonic=2, minor=True)
+    monkeypatch.setattr(save, "training_blocker", lambda summary: None)  # an item saved before empty sets were refused
     save_render(tm, tmp_path, DEMO_ARTIST, flat, demo.mp3_bytes(flat), empty=True)
+    monkeypatch.undo()
     unsectioned = next(i for i in store.list_items(demo_artist["id"]) if i["audio_filename"] == "no_locators.mp3")
     result = tm.export(demo_artist, format="hf", clips="sections")
     assert result.item_count == 2 and result.left_out == (

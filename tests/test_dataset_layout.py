@@ -107,7 +107,7 @@ def test_datasets_loads_the_unzipped_export(unzipped, audiofolder, tmp_path, how
     assert set(ds.column_names) == {"audio", *hf.CARD_FIELDS}
     assert ds["caption"] == [i["prompt_text"] for i in items]
     assert [row["audio"]["path"] for row in ds] == [str(folder / f"track-{i:04d}.mp3") for i in (1, 2)]
-    assert ds.features["bpm"].dtype == "float64" and ds[0]["instruments"][:3] == ["drums", "bass", "pads"]
+    assert ds.features["bpm"].dtype == "float64" and {"drums", "bass", "pads"} <= set(ds[0]["instruments"])
 
 
 # ---- the facts of one track --------------------------------------------------------

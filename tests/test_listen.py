@@ -4,6 +4,7 @@ with the item, its clips, the queue draft and every export format where a field 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import lameenc
@@ -13,7 +14,7 @@ from gm_render import missing_tools, render
 from scipy.io import wavfile
 
 from trainmode.audio.analysis import AudioAnalysis, analyze_many, analyze_mp3
-from trainmode.audio.listen import clip_tags, section_spans, with_section_tags
+from trainmode.audio.listen import clip_tags, section_spans, tag_fields, with_section_tags
 from trainmode.export.clip_rows import clip_rows
 from trainmode.export.formats.ace_step import metas
 from trainmode.export.formats.audiocraft import music_info
@@ -35,7 +36,16 @@ PART_S = 12.0
 
 def _section(name: str, start_s: float, end_s: float) -> dict:
     beats = 2.0  # 120 BPM
-    return {"name": name, "start_s": start_s, "end_s": end_s, "start_beat": start_s * beats, "end_beat": end_s * beats}
+    # The demo set's drums play in every section: the set has arrangement content to save a render of.
+    return {
+        "name": name,
+        "start_s": start_s,
+        "end_s": end_s,
+        "start_beat": start_s * beats,
+        "end_beat": end_s * beats,
+        "tracks": ["Drums"],
+        "instruments": ["drums"],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -90,9 +100,10 @@ def test_clips_get_their_sections_tags_and_the_exports_carry_them(saved, store):
     whole = row_for(1, item, row["summary"], {}, artist="ada")
     assert whole.heard["tags_genre"] is not None and "tags_instrument" in track_record(whole)
     clips = clip_rows([whole], {item["id"]: item}, {item["als_summary_id"]: row["summary"]}, {}, mode="sections")
-    assert len(clips) == 3
-    drop, gap, keys = clips
+    assert [c.source["section"] for c in clips] == ["Drop", "Keys"]  # the silent gap is never a clip (#26)
+    drop, keys = clips
     assert set(drop.heard["tags_genre"]) & TECHNO and "piano" in keys.heard["tags_instrument"]
+    gap = replace(drop, heard={**drop.heard, **tag_fields(clip_tags(item, 13.0, 19.0))})  # what a gap row would carry
     assert gap.heard["tags_genre"] == [] and gap.heard["tags_instrument"] == [] and gap.heard["vocals_heard"] is None
     info = music_info(drop)
     assert info["genre"] in TECHNO and info["moods"] == drop.heard["tags_mood"]

@@ -175,10 +175,19 @@ class TrainMode:
         return derive_master_schema([r["summary"] for r in set_rows], current)
 
     # ---- one caption ------------------------------------------------------------------
-    def generate_caption(self, artist: Artist, set_row: SetRecord, writer_name: str | None = None) -> Generation:
-        """Write and fact-check one caption; raises the writer's error if it failed."""
+    def generate_caption(
+        self, artist: Artist, set_row: SetRecord, writer_name: str | None = None, heard: dict | None = None
+    ) -> Generation:
+        """Write and fact-check one caption (`heard`: the render's tags, which lead it); raises the
+        writer's error if it failed."""
         writer = get_writer(self.settings, writer_name)
-        job = Job(set_row["summary"], self.master_schema(artist), key=set_row["parse_id"], artist_name=artist["name"])
+        job = Job(
+            set_row["summary"],
+            self.master_schema(artist),
+            key=set_row["parse_id"],
+            artist_name=artist["name"],
+            heard=heard,
+        )
         [result] = generate_many([job], writer)  # the one generate path: a single caption is a batch of one
         if not result.ok:
             raise WriterError(result.error)

@@ -63,7 +63,12 @@ def planned_clips(
     unstored = any((c.index, c.start_s, c.end_s) not in stored for c in plan)
     fresh = (
         clip_plan.caption_clips(
-            writer, set_row["summary"], plan, store.get_master_schema(artist["id"]), artist_name=artist["name"]
+            writer,
+            set_row["summary"],
+            plan,
+            store.get_master_schema(artist["id"]),
+            artist_name=artist["name"],
+            heard=[clip_tags(item, c.start_s, c.end_s) for c in plan] if item else None,  # each section's, as heard
         )
         if unstored
         else [None] * len(plan)

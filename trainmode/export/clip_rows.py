@@ -99,7 +99,7 @@ def plan_clip_rows(
     render silent there, or nothing playing in the set) and renders without sections."""
     out = ClipRows([])
     writer = OfflineWriter()
-    written: dict[tuple, list[dict]] = {}  # renders of one set cut alike get the same (deterministic) captions
+    written: dict[tuple, list[dict]] = {}
     for number, row in enumerate(rows, 1):
         item = items[row.item_id]
         summary = summaries.get(item.get("als_summary_id"), {})
@@ -111,9 +111,11 @@ def plan_clip_rows(
         own = {(c.get("start_s"), c.get("end_s")): c for c in (saved or {}).get(row.item_id, [])}
         texts = []
         if any((c.start_s, c.end_s) not in own for c in plan):  # saved for other cuts (the offset moved)
-            key = (item.get("als_summary_id"), tuple((c.start_s, c.end_s) for c in plan))
+            heard = [clip_tags(item, c.start_s, c.end_s) for c in plan]  # each section's, as heard
+            # Renders of one set cut alike and heard alike get the same (deterministic) captions.
+            key = (item.get("als_summary_id"), tuple((c.start_s, c.end_s) for c in plan), repr(heard))
             if key not in written:
-                written[key] = clips.caption_clips(writer, summary, plan, master_schema)
+                written[key] = clips.caption_clips(writer, summary, plan, master_schema, heard=heard)
             texts = written[key]
         sound = ((item.get("metadata") or {}).get("audio") or {}).get("sound_spans")
         for i, clip in enumerate(plan):

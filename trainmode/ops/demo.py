@@ -16,6 +16,9 @@ from xml.sax.saxutils import quoteattr
 import lameenc
 import numpy as np
 
+from trainmode.audio.analysis import analyze_mp3
+from trainmode.audio.listen import section_spans
+from trainmode.audio.probe import probe_mp3
 from trainmode.config import Settings
 from trainmode.store import Store
 from trainmode.train.save import SaveRequest
@@ -230,7 +233,10 @@ def install_demo(store: Store, settings: Settings, echo: Callable[[str], object]
             echo(f"left for the Train page: {als.name} + {mp3}")
             continue
         row = tm.find_set(artist, als.name)
-        gen = tm.generate_caption(artist, row, writer_name="offline")
+        # Listened to first (with its sections, as saving would), so the caption leads with what is heard.
+        analysis = analyze_mp3(mp3, spans=section_spans(row["summary"], probe_mp3(mp3).duration_s))
+        heard = (analysis.tags or {}).get("whole")
+        gen = tm.generate_caption(artist, row, writer_name="offline", heard=heard)
         saved = tm.save(
             artist,
             row,
@@ -240,6 +246,7 @@ def install_demo(store: Store, settings: Settings, echo: Callable[[str], object]
                 caption=gen.caption.text,
                 generated=gen.caption,
                 findings=gen.findings,
+                analysis=analysis,
                 confirm=True,
                 by="demo",  # the Library's "by" column is never empty for the demo's items (#29)
             ),

@@ -190,7 +190,18 @@ def generate(
             move(entry, "failed", error=_missing_set(entry) if row is None else training_blocker(row["summary"]))
             continue
         by_id[entry.id] = entry
-        jobs.append(Job(row["summary"], master_schema, key=entry.id, artist_name=artist["name"]))
+        # What listening heard in this upload leads the caption (#27); its audio, for a writer that listens.
+        heard = (entry.analysis.tags or {}).get("whole") if entry.analysis else None
+        jobs.append(
+            Job(
+                row["summary"],
+                master_schema,
+                key=entry.id,
+                artist_name=artist["name"],
+                heard=heard,
+                audio=entry.audio_path,
+            )
+        )
 
     def finished(done: int, total: int, result: Generation) -> None:
         entry = by_id[result.job.key]

@@ -51,7 +51,7 @@ FIELD_NOTES = {
     "artist": "an opaque artist id, or the artist's name when exported with `--artist-name`",
     "vocals": "`yes` when the track is sung (lyrics attached, else the tagger hears a voice, else a vocal "
     "track plays in its set), `no` when known instrumental, empty when nobody knows (true/false/null in "
-    "`track-NNNN.json`)",
+    "the `.json` sidecars)",
     "lyrics": "the lyrics the user attached (`save --lyrics-file`), or null",
     "audio_bpm": "tempo measured in the MP3, with `audio_bpm_confidence` (0-1); null when not measured, and in a "
     "clip's row, like every measured field up to `audio_analyzer`: renders are measured whole",
@@ -71,11 +71,11 @@ FIELD_NOTES = {
     "confirmed_despite_doubt": "true when someone saved it although the verdict was not `matches`",
     "tags_genre": "genres heard in the MP3 by the music tagger (musicnn), most probable first, comma-separated; "
     "a clip's: its section's; empty when none was heard or it was not tagged (docs/tagger.md); lists in "
-    "`track-NNNN.json`",
+    "the `.json` sidecars",
     "tags_mood": "moods and themes heard, most probable first, comma-separated",
     "tags_instrument": "instruments heard, most probable first, comma-separated",
     "vocals_heard": "`yes` the tagger hears a voice, `no` only instruments, empty when it is unsure or did not "
-    "listen (true/false/null in `track-NNNN.json`)",
+    "listen (true/false/null in the `.json` sidecars)",
     "vocals_gender": "`female`, `male` or `mixed` when the tagger says so, else empty",
 }
 CARD_FIELDS = tuple(FIELD_NOTES)[1:]  # metadata.jsonl fields after file_name
