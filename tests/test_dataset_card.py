@@ -12,6 +12,7 @@ import pytest
 from tests.exporting import save_render
 from trainmode import __version__
 from trainmode.config import load_settings
+from trainmode.errors import ValidationError
 from trainmode.ops import demo
 from trainmode.ops.demo import DEMO_ARTIST, DemoSet, install_demo
 from trainmode.service import TrainMode
@@ -100,3 +101,23 @@ def test_the_card_counts_doubtful_renders_sung_tracks_and_taggers():
     assert "Tags: 1 by clap-v1." in text and "Captions: 3 by manual (`manual`: typed by hand)" in text
     assert "| `valid` | 1 | 61.0 | 0:01:01 |" in text
     assert "- 2: clips dropped when their item's clips were reviewed" in text
+
+
+def test_a_silent_render_saved_over_its_mismatch_never_reaches_an_export(store, settings, demo_artist, tmp_path):
+    """Issue 26: a 'mismatch' saved on the user's confirmation still holds no music: the export
+    leaves it out, counts it in the card, and it stays ready; with only silent renders it refuses."""
+    import numpy as np
+
+    from tests.audio_synth import encode
+
+    tm = TrainMode(store, settings)
+    hush = DemoSet("Hush", 120.0, 4, tonic=0, minor=False)
+    save_render(tm, tmp_path, DEMO_ARTIST, hush, encode(np.zeros((16 * 44100, 2))))
+    silent = next(i for i in store.list_items(demo_artist["id"]) if i["audio_filename"] == "hush.mp3")
+    assert silent["metadata"]["audio"]["verdict"] == "mismatch"
+    result = tm.export(demo_artist, format="hf")
+    assert result.item_count == 2 and "1: silent renders (no music to train on)" in result.left_out[0]
+    assert "silent renders (no music to train on)" in card_of(result)
+    assert [i["id"] for i in store.list_items(demo_artist["id"], "ready")] == [silent["id"]]
+    with pytest.raises(ValidationError, match="silent renders: there is nothing to train on"):
+        tm.export(demo_artist, format="hf")  # only the silent one is left ready

@@ -309,3 +309,32 @@ def test_tempo_and_meter_changes_must_be_in_the_set():
     negated = "Deep house at 122 BPM with no tempo changes and drums, bass and piano all the way through."
     assert codes(negated, steady_set) == []
     assert codes(V2_GOOD.replace("groove in 6/8", "groove with changing meters"), v2_summary()) == []
+
+
+@pytest.mark.parametrize(
+    "added, named",
+    [
+        (" in the style of Daft Punk", "Daft Punk"),
+        (", reminiscent of The Chemical Brothers", "The Chemical Brothers"),
+        (". It sounds like Aphex Twin", "Aphex Twin"),
+        (", inspired by Burial, with soft keys", "Burial"),
+    ],
+)
+def test_a_caption_that_compares_the_track_to_another_artist_is_flagged(added, named):
+    """Issue 30: another artist's name taught nothing about this sound and passed the check."""
+    [finding] = check_caption(GOOD.rstrip(".") + added + ".", summary(), None)
+    assert finding.code == "other_artist" and f"“{named}”" in finding.message and finding.severity == "warning"
+
+
+@pytest.mark.parametrize("scene", ["in the style of Chicago house", "in the vein of Detroit techno", "à la UK garage"])
+def test_a_scene_or_place_before_a_genre_is_not_an_artist(scene):
+    assert codes(GOOD.rstrip(".") + f", {scene}.") == []
+
+
+@pytest.mark.parametrize("ensemble", ["a string quartet", "a chamber orchestra", "an orchestra", "a string trio"])
+def test_ensembles_claim_strings(ensemble):
+    """Issue 30: "string quartet" named no instrument the checker knew, so a set without strings passed."""
+    caption = GOOD.rstrip(".") + f", over {ensemble}."
+    assert codes(caption) == ["unsupported_instrument"]
+    with_strings = summary(tracks=[*summary()["tracks"], track("Violins")])
+    assert "unsupported_instrument" not in codes(caption, with_strings)

@@ -73,7 +73,11 @@ _CLAIMS: list[tuple[str, tuple[str, ...]]] = [
     (r"keys|keyboards?", ("keys", "piano", "organ", "synth")),
     (r"organs?|hammond", ("organ",)),
     (r"plucked (?:strings|instruments)", ("plucked",)),
-    (r"strings|string (?:sections?|ensembles?|pads?|lines?)|violins?|violas?|cellos?|pizzicato", ("strings",)),
+    (
+        r"strings|string (?:sections?|ensembles?|pads?|lines?|quartets?|trios?|orchestras?)|"
+        r"(?:chamber |symphony |string )?orchestras?|orchestral strings|violins?|violas?|cellos?|pizzicato",
+        ("strings",),
+    ),
     (r"brass|trumpets?|trombones?|horns?|horn sections?|tubas?|flugelhorns?", ("brass",)),
     (r"sax(?:es|ophones?)?", ("woodwinds",)),
     (r"flutes?|piccolos?", ("woodwinds",)),
@@ -362,8 +366,38 @@ def _instruments(caption: str, summary: dict, facts, master_schema: dict | None)
     return out
 
 
-def _leaks(caption: str, summary: dict, master_schema: dict | None, artist_name: str | None) -> list[Finding]:
+# "in the style of Daft Punk": a capitalised name after a phrase that compares the track to
+# someone. Captions describe this set's sound; naming another artist teaches the model a name.
+_OTHER_ARTIST_RE = re.compile(
+    r"\b(?:in the (?:style|vein|manner|spirit) of|(?:reminiscent|evocative) of|inspired by|influenced by|"
+    r"sounds? like|à la|a la)\s+((?:the\s+)?[A-Z][\w'’&-]*(?:\s+(?:[A-Z][\w'’&-]*|&|and|of|the))*)"
+)
+
+
+# A capitalised place or scene before a lowercase noun is a genre ("Chicago house", "UK garage"),
+# unless that word only goes on with the sentence ("... of Daft Punk with soft keys").
+_GOES_ON = frozenset("with and but or over under in on at for to from by as while then that which its".split())
+
+
+def _other_artists(caption: str) -> list[Finding]:
     out = []
+    for match in _OTHER_ARTIST_RE.finditer(caption):
+        following = re.match(r"\s+([a-z][\w-]*)", caption[match.end() :])
+        if following and following.group(1) not in _GOES_ON:
+            continue
+        name = re.sub(r"\s+(?:&|and|of|the)$", "", match.group(1).strip())
+        out.append(
+            Finding(
+                "other_artist",
+                f"The caption compares the track to “{name}”; describe the sound itself, not another artist.",
+                "warning",
+            )
+        )
+    return out
+
+
+def _leaks(caption: str, summary: dict, master_schema: dict | None, artist_name: str | None) -> list[Finding]:
+    out = _other_artists(caption)
     lower = caption.casefold()
     for name in artist_names(master_schema, artist_name):
         if re.search(rf"(?<!\w){re.escape(name.casefold())}(?!\w)", lower):

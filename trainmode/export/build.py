@@ -24,6 +24,7 @@ from typing import NamedTuple
 from mutagen import MutagenError
 from mutagen.mp3 import MP3
 
+from trainmode.audio.check import silent_item
 from trainmode.errors import StoreError, TrainModeError, ValidationError
 from trainmode.export import audio_members as export_audio
 from trainmode.export import clip_rows as clips_export
@@ -113,6 +114,7 @@ def export_rows(
     its trainer cannot take are left out and rows longer than it keeps are cut into parts;
     `build` (the card's) gets what was left out and why, and what was cut."""
     build = build if build is not None else Build("")
+    items = _with_music(items, build, artist)
     wanted = {item.get("als_summary_id") for item in items} - {None}
     summaries = {s["id"]: s["summary"] for s in store.summaries_by_id(artist["id"], wanted)}
     schema = store.get_master_schema(artist["id"])
@@ -120,8 +122,11 @@ def export_rows(
     by_id = {i["id"]: i for i in items}
     if clips != "none":
         saved = {i["id"]: store.list_clips(i["id"], clips) for i in items}  # reviewed captions, dropped clips
-        rows = clips_export.clip_rows(rows, by_id, summaries, schema, mode=clips, saved=saved)
+        planned = clips_export.plan_clip_rows(rows, by_id, summaries, schema, mode=clips, saved=saved)
+        rows = planned.rows
         _count_clips_left_out(items, rows, saved, build)
+        if planned.silent:
+            build.left_out[SILENT_CLIPS] = len(planned.silent)
         if not rows:
             raise ValidationError(
                 f"None of {artist['name']}'s ready items has arrangement sections to cut "
@@ -140,6 +145,23 @@ def _count_clips_left_out(items: list[dict], rows: list[Row], saved: dict[str, l
         build.left_out[NO_SECTIONS] = len(without)
     if dropped:
         build.left_out["clips dropped when their item's clips were reviewed"] = dropped
+
+
+SILENT_ITEMS = "silent renders (no music to train on) saved despite their mismatch; they stay ready"
+SILENT_CLIPS = "silent clips: the render is silent there, or nothing plays in that part of the set"
+
+
+def _with_music(items: list[dict], build: Build, artist: dict) -> list[dict]:
+    """The items with music to train on; a silent one (saved over its `mismatch`) is left out and
+    counted, so nothing silent reaches an export (issue 26)."""
+    kept = [i for i in items if silent_item(i) is None]
+    if len(kept) < len(items):
+        build.left_out[SILENT_ITEMS] = len(items) - len(kept)
+        if not kept:
+            raise ValidationError(
+                f"All of {artist['name']}'s ready items are silent renders: there is nothing to train on."
+            )
+    return kept
 
 
 NO_SECTIONS = "items whose set has no arrangement sections to cut clips at (export them without clips); they stay ready"
