@@ -601,10 +601,11 @@ class TrainMode:
             get_writer(self.settings),
             artist,
             set_row,
-            None,  # no item: nothing stored is kept
+            item,  # for what was heard in each clip
             mode=mode,
             duration_s=float(item.get("audio_duration_s") or 0),
             offset_s=float(meta.get("clip_offset_s") or 0),
+            keep_stored=False,  # written again: edits and drops undone
         )
         return self.save_clips(item, fresh, mode, artist=artist)
 

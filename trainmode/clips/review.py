@@ -50,15 +50,21 @@ def planned_clips(
     mode: str = "sections",
     duration_s: float | None = None,
     offset_s: float | None = None,
+    keep_stored: bool = True,
 ) -> list[dict]:
-    """The clips of a render of `set_row`: stored captions for a saved `item` where it has them,
-    else captions by `writer` from each section's facts, each with its fact-check findings.
+    """The clips of a render of `set_row`: stored captions for a saved `item` where it has them
+    (unless not `keep_stored`), else captions by `writer` from each section's facts and what was
+    heard in each, each with its fact-check findings.
     [{index, name, start_s, end_s, caption, variants, findings, edited, dropped, saved, silent}];
     `silent` says why a clip will not be exported (no sound in it), or is None."""
     duration = duration_s if duration_s is not None else float((item or {}).get("audio_duration_s") or 0)
     offset = offset_s if offset_s is not None else clip_plan.clip_offset(item, set_row["summary"])
     plan = clip_plan.plan_clips(set_row["summary"], duration, mode=mode, offset_s=offset)
-    stored = {(c["position"], c["start_s"], c["end_s"]): c for c in store.list_clips(item["id"], mode)} if item else {}
+    stored = (
+        {(c["position"], c["start_s"], c["end_s"]): c for c in store.list_clips(item["id"], mode)}
+        if item and keep_stored
+        else {}
+    )
     # Stored captions belong to their cut: after the offset moved, none may fit and all are written again.
     unstored = any((c.index, c.start_s, c.end_s) not in stored for c in plan)
     fresh = (
