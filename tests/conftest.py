@@ -98,6 +98,9 @@ def each_saved_mp3_listened_to_once(monkeypatch):
         return _ANALYSES[key]
 
     monkeypatch.setattr(save, "analyze_mp3", listen_once)
+    from trainmode.ops import demo  # the demo listens before it captions: its renders are the same every time
+
+    monkeypatch.setattr(demo, "analyze_mp3", listen_once)
 
 
 @pytest.fixture

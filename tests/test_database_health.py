@@ -22,6 +22,9 @@ from trainmode.errors import StoreError
 from trainmode.ops import doctor
 from trainmode.store import EmbeddedStore, health
 
+pytestmark = pytest.mark.slow  # trickling servers, hostile inputs, databases made per test: seconds each
+
+
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
 OLD = 1_000_000_000  # 2001: a file's mtime far older than any save in progress

@@ -19,6 +19,9 @@ from trainmode.errors import StoreError, WriterError
 from trainmode.ops import deadline
 from trainmode.store.supabase.store import SupabaseStore
 
+pytestmark = pytest.mark.slow  # trickling servers, hostile inputs, databases made per test: seconds each
+
+
 SUMMARY = {"tempo": {"bpm": 124.0}, "time_signature": "4/4", "tracks": []}
 
 

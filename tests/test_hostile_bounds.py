@@ -23,6 +23,9 @@ from trainmode.sets.als import parse_als
 from trainmode.sets.als import reader as als_reader
 from trainmode.sets.profile import MAX_LIST_ITEMS, parse_master_schema, validate_master_schema
 
+pytestmark = pytest.mark.slow  # trickling servers, hostile inputs, databases made per test: seconds each
+
+
 ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
 HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n<Ableton MajorVersion="5" Creator="Ableton Live 11.0"><LiveSet>'
