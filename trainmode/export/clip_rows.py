@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from trainmode.audio.listen import clip_tags, tag_fields
 from trainmode.captions.writers import OfflineWriter
 from trainmode.clips import plan as clips
-from trainmode.export.rows import AUDIO_FIELDS, ClipCut, Facts, Row, one_line
+from trainmode.export.rows import AUDIO_FIELDS, Facts, Row, cut_audio, one_line
 from trainmode.sets.facts import SetFacts, section_summary
 
 CLIP_FIELDS = ("section", "start_s", "end_s", "parent_track", "parent_item")
@@ -147,17 +147,7 @@ def _clip_row(row: Row, number: int, clip, last: bool, caption: str, variants: d
         captions={k: v for k, v in variants.items() if k != "detailed" and isinstance(v, str) and v},
         duration_s=clip.duration_s,
         heard=heard,
-        audio=replace(
-            row.audio,
-            sha256=None,
-            bytes=None,
-            cut=ClipCut(
-                clip.start_s,
-                clip.end_s,
-                last,
-                int((row.audio.bytes or 0) * clip.duration_s / (row.duration_s or 1)),
-            ),
-        ),
+        audio=cut_audio(row, clip.start_s, clip.end_s, last),
         source={
             **row.source,
             "section": clip.name,

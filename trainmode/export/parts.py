@@ -27,7 +27,7 @@ from dataclasses import replace
 from trainmode.captions.writers import OfflineWriter
 from trainmode.clips import plan as clips
 from trainmode.export.clip_rows import clip_heard
-from trainmode.export.rows import ClipCut, Facts, Row, set_facts
+from trainmode.export.rows import Facts, Row, cut_audio, set_facts
 
 TOLERANCE_S = 0.05  # a file this much over the limit loses less than two MPEG frames: not cut
 
@@ -153,18 +153,6 @@ def _part(row: Row, number: int, count: int, span: Span, summary: dict, schema: 
         facts=facts,
         duration_s=duration,
         heard=clip_heard(row.heard),
-        audio=replace(
-            row.audio,
-            sha256=None,
-            bytes=None,
-            cut=ClipCut(
-                span.start_s,
-                span.end_s,
-                last and (row.audio.cut.to_end if row.audio.cut else True),
-                int(
-                    (row.audio.cut.approx_bytes if row.audio.cut else row.audio.bytes or 0) * duration / row.duration_s
-                ),
-            ),
-        ),
+        audio=cut_audio(row, span.start_s, span.end_s, last),
         source={**row.source, "part": number, "parts": count, "start_s": span.start_s, "end_s": span.end_s},
     )

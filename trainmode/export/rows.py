@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from trainmode.audio.analysis.result import AudioAnalysis
 from trainmode.audio.listen import TAG_FIELDS, item_tags, tag_fields
@@ -87,6 +87,16 @@ class Row:
 
 
 # ---- facts --------------------------------------------------------------------------
+def cut_audio(row: Row, start_s: float, end_s: float, last: bool) -> AudioSource:
+    """The row's audio cut to [start_s, end_s) of its render (a clip or a part): no checksum or
+    size of its own until the zip is written, the render's bytes shared out for progress. Only
+    the last cut of a render runs to its last frame, and a cut of a cut keeps its parent's end."""
+    parent = row.audio.cut
+    share = (parent.approx_bytes if parent else row.audio.bytes or 0) * (end_s - start_s) / (row.duration_s or 1)
+    to_end = last and (parent.to_end if parent else True)
+    return replace(row.audio, sha256=None, bytes=None, cut=ClipCut(start_s, end_s, to_end, int(share)))
+
+
 def set_facts(summary: dict, master_schema: dict) -> dict:
     """bpm, key, time_signature, instruments and vocals of a set: the one place export facts come from.
 

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from trainmode.store import lease
 from trainmode.store.generations import WRITES, changes_rows, generation_of
 from trainmode.store.rows import Artist, Export, Item, SetRecord, SetRow
 
@@ -229,12 +230,22 @@ class Store(abc.ABC):
     def heartbeat_export(self, export_id: str) -> bool:
         """Renew a running export's lease; False if it is no longer running (taken over)."""
 
-    @abc.abstractmethod
     def complete_export(
         self, export_id: str, item_ids: list[str], *, item_count: int, bytes: int, sha256: str
     ) -> Export:
         """In ONE transaction: mark the export complete and the items exported
-        (status, exported_at, export_id). Nothing changes if any part fails."""
+        (status, exported_at, export_id). Nothing changes if any part fails. The lease is let go
+        either way: a finished or refused export no longer heartbeats."""
+        try:
+            return self._complete_export(export_id, item_ids, item_count=item_count, bytes=bytes, sha256=sha256)
+        finally:
+            lease.release(export_id)
+
+    @abc.abstractmethod
+    def _complete_export(
+        self, export_id: str, item_ids: list[str], *, item_count: int, bytes: int, sha256: str
+    ) -> Export:
+        """The backend's one transaction behind complete_export."""
 
     @abc.abstractmethod
     def fail_export(self, export_id: str, error: str) -> None: ...
@@ -247,8 +258,6 @@ class Store(abc.ABC):
         """Exports left 'building' whose holder stopped: dead, ended in this process, or silent for
         stale_after_s (here by this machine's clock, for a report only; the embedded store asks
         the database's). The next export of the artist takes them over."""
-        from trainmode.store import lease
-
         now = datetime.now(UTC)
         stuck = []
         for artist in self.list_artists():

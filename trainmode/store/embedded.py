@@ -503,12 +503,6 @@ class EmbeddedStore(Store):
     def get_export(self, export_id: str) -> dict | None:
         return self._one("SELECT * FROM exports WHERE id = ?", export_id)
 
-    def complete_export(self, export_id, item_ids, *, item_count, bytes, sha256):
-        try:
-            return self._complete_export(export_id, item_ids, item_count=item_count, bytes=bytes, sha256=sha256)
-        finally:
-            lease.release(export_id)
-
     def _complete_export(self, export_id, item_ids, *, item_count, bytes, sha256):
         stamp = now_iso()
         with self._tx() as db:

@@ -39,7 +39,7 @@ WRITES: dict[str, tuple[str, ...] | Callable[..., tuple[str, ...]]] = {
     "update_row": _named,
     "delete_rows": _deleted,
     "begin_export": ("exports",),
-    "complete_export": ("exports", "training_items"),
+    "_complete_export": ("exports", "training_items"),
     "fail_export": ("exports",),
     "save_clips": ("training_clips",),
 }

@@ -347,12 +347,6 @@ class SupabaseStore(Store):
             data = self.rest.rpc("train_mode_heartbeat_export", {"p_export_id": export_id}).execute().data
         return answers.boolean(data, self._errors.host, "renewing the export's lease")
 
-    def complete_export(self, export_id, item_ids, *, item_count, bytes, sha256):
-        try:
-            return self._complete_export(export_id, item_ids, item_count=item_count, bytes=bytes, sha256=sha256)
-        finally:
-            lease.release(export_id)
-
     def _complete_export(self, export_id, item_ids, *, item_count, bytes, sha256):
         with self.translate("finishing the export"):
             data = (
