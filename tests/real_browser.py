@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,39 +52,23 @@ def wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float = 3
     pytest.fail(f"streamlit did not become healthy in {seconds} s:\n{log.read_text()[-2000:]}")
 
 
-@pytest.fixture(name="server")
-def streamlit_server(tmp_path):
-    """`streamlit run app.py` on a free port with its own data dir and no secrets."""
-    port = free_port()
+def app_env(tmp: Path) -> dict[str, str]:
+    """The environment of an app on its own data dir (tmp/data) with no secrets: the offline writer."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRAINMODE_", "OPENAI_", "SUPABASE_"))}
-    env.update(
-        TRAINMODE_DATA_DIR=str(tmp_path / "data"),
-        TRAINMODE_SECRETS=str(tmp_path / "no-secrets.toml"),
-        TRAINMODE_WRITER="offline",
-    )
-    log = tmp_path / "streamlit.log"
+    env.update(TRAINMODE_DATA_DIR=str(tmp / "data"), TRAINMODE_SECRETS=str(tmp / "no-secrets.toml"))
+    env.update(TRAINMODE_WRITER="offline")
+    return env
+
+
+@contextmanager
+def running_app(tmp: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port of 127.0.0.1 with app_env(tmp); yields its URL."""
+    port = free_port()
+    log = tmp / "streamlit.log"
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
+    command += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        proc = subprocess.Popen(command, cwd=ROOT, env=app_env(tmp), stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc, log)
@@ -94,6 +80,13 @@ def streamlit_server(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(name="server")
+def streamlit_server(tmp_path):
+    """The app on its own data dir, for one test."""
+    with running_app(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(name="page")
@@ -116,14 +109,17 @@ def chromium_page():
             browser.close()
 
 
-def screenshot(page, name: str) -> None:
+def screenshot(page, name: str, folder: Path = ARTIFACTS, settle_ms: int = 400) -> None:
     """The whole page: Streamlit scrolls inside its main block, so grow the window to fit it."""
-    ARTIFACTS.mkdir(exist_ok=True)
+    folder.mkdir(exist_ok=True)
     size = page.viewport_size
     height = page.locator('[data-testid="stMain"]').evaluate("e => e.scrollHeight")
     page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(height, 4000))})
-    page.wait_for_timeout(400)  # let charts relayout: a picture, not an assertion
-    page.screenshot(path=str(ARTIFACTS / name))
+    skeleton = page.locator('[data-testid="stSkeleton"]')
+    if skeleton.count():
+        skeleton.first.wait_for(state="detached")
+    page.wait_for_timeout(settle_ms)  # let tables and charts draw into their canvases: a picture, not an assertion
+    page.screenshot(path=str(folder / name))
     page.set_viewport_size(size)
 
 

@@ -7,7 +7,6 @@ Not a test: it writes into docs/images/. Look at the pictures before committing 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -16,22 +15,14 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from tests.conftest import ROOT
-from tests.real_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, free_port, go_to, see, wait_healthy
+from tests.real_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, app_env, go_to, running_app, screenshot, see
 
 IMAGES = ROOT / "docs" / "images"
 
 
 def shot(page, name: str) -> None:
-    """The whole page: Streamlit scrolls inside its main block, so grow the window to fit it."""
-    height = page.locator('[data-testid="stMain"]').evaluate("e => e.scrollHeight")
-    page.set_viewport_size({"width": 1400, "height": max(900, min(height, 3200))})
     page.wait_for_load_state("networkidle")
-    skeleton = page.locator('[data-testid="stSkeleton"]')
-    if skeleton.count():
-        skeleton.first.wait_for(state="detached")
-    page.wait_for_timeout(2500)  # tables and charts draw into canvases after they are visible
-    page.screenshot(path=str(IMAGES / name))
-    page.set_viewport_size({"width": 1400, "height": 900})
+    screenshot(page, name, folder=IMAGES, settle_ms=2500)
 
 
 def drive(page, url: str, demo: Path) -> None:
@@ -69,42 +60,13 @@ def drive(page, url: str, demo: Path) -> None:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TRAINMODE_", "OPENAI_", "SUPABASE_"))}
-        env.update(TRAINMODE_DATA_DIR=f"{tmp}/data", TRAINMODE_SECRETS=f"{tmp}/none.toml", TRAINMODE_WRITER="offline")
-        subprocess.run([sys.executable, "-m", "trainmode", "demo"], cwd=ROOT, env=env, check=True)
-        port = free_port()
-        log = Path(tmp) / "streamlit.log"
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "streamlit",
-                    "run",
-                    "app.py",
-                    "--server.port",
-                    str(port),
-                    "--server.headless",
-                    "true",
-                    "--browser.gatherUsageStats",
-                    "false",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            wait_healthy(f"http://127.0.0.1:{port}", proc, log)
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-                page = browser.new_context(viewport={"width": 1400, "height": 900}, timezone_id="Europe/Berlin")
-                page.set_default_timeout(WAIT_MS)
-                drive(page.new_page(), f"http://127.0.0.1:{port}", Path(tmp) / "data" / "demo")
-                browser.close()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+        subprocess.run([sys.executable, "-m", "trainmode", "demo"], cwd=ROOT, env=app_env(Path(tmp)), check=True)
+        with running_app(Path(tmp)) as url, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+            page = browser.new_context(viewport={"width": 1400, "height": 900}, timezone_id="Europe/Berlin")
+            page.set_default_timeout(WAIT_MS)
+            drive(page.new_page(), url, Path(tmp) / "data" / "demo")
+            browser.close()
 
 
 if __name__ == "__main__":
