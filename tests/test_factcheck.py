@@ -102,6 +102,27 @@ def test_tempo_phrasings_and_automated_tempo():
 
 
 @pytest.mark.parametrize(
+    "caption, at_124, at_80",
+    [
+        ("A slow, quiet electronic tune with drums, bass and synth chords in F# minor.", True, False),
+        (
+            "Slow-paced deep house with punchy drums, a rolling bass line and lush synth chords in F# minor.",
+            True,
+            False,
+        ),
+        ("Fast and driving deep house with punchy drums, a rolling bass line and synth chords.", True, True),
+        ("Deep house with fast hi-hats, drums, a rolling bass line and synth chords in a slow build.", False, False),
+    ],
+)
+def test_a_tempo_word_must_fit_the_sets_tempo(caption, at_124, at_80):
+    slow_set = summary(tempo={"bpm": 80.0, "automated": False, "min": 80.0, "max": 80.0})
+    assert ("tempo_word_mismatch" in codes(caption)) is at_124
+    assert ("tempo_word_mismatch" in codes(caption, slow_set)) is at_80
+    fast_set = summary(tempo={"bpm": 140.0, "automated": False, "min": 140.0, "max": 140.0})
+    assert ("tempo_word_mismatch" in codes(caption, fast_set)) is caption.startswith(("A slow", "Slow"))
+
+
+@pytest.mark.parametrize(
     "key, finding",
     [
         ("F# minor", None),

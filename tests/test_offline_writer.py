@@ -210,6 +210,19 @@ def test_two_moods_at_most_and_never_contradicting():
     assert contradicts("happy", "sad") and contradicts("driving", "dreamy") and not contradicts("dark", "driving")
 
 
+def test_a_tempo_word_the_sets_tempo_contradicts_is_not_said():
+    # musicnn hears "slow" in quiet, sparse music: at 124 BPM a caption saying slow states two tempos.
+    tags = heard(genre=[("electronic", 0.5)], mood=[("slow", 0.5), ("quiet", 0.4)])
+    assert listen(tags, ["drums"], {"genres": [], "moods": []}, bpm=124).moods == ["quiet"]
+    assert listen(tags, ["drums"], {"genres": [], "moods": []}, bpm=80).moods == ["slow", "quiet"]
+    for bpm, word in [(124.0, "slow"), (90.0, "fast")]:
+        swapped = heard(genre=[("electronic", 0.5)], mood=[(word, 0.5)])
+        result = write(steady(bpm), {}, heard=swapped)
+        assert not any(re.search(rf"\b{word}\b", v) for v in result.variants.values()), result.variants
+    kept = write(steady(80.0), {}, heard=heard(genre=[("electronic", 0.5)], mood=[("slow", 0.5)]))
+    assert "slow" in kept.text
+
+
 def test_vocals_are_said_when_the_set_has_a_voice_the_tagger_does_not_deny():
     sung = steady(122.0)  # has a "Vox" track: vocals
     assert "female vocals" in write(sung, {}, heard=heard(vocals=True, gender="female")).variants["tags"]

@@ -185,7 +185,7 @@ def _claims(text: str, summary: dict, master_schema: dict | None, artist_name: s
     if not text.strip():
         return [Finding("empty", "The caption is empty.")]
     facts = _facts(summary or {})
-    findings = _tempo(text, facts) + _key(text, facts) + _meter(text, facts)
+    findings = _tempo(text, facts) + _tempo_words(text, facts) + _key(text, facts) + _meter(text, facts)
     findings += _instruments(text, summary or {}, facts, master_schema)
     return findings + _leaks(text, summary or {}, master_schema, artist_name)
 
@@ -253,6 +253,23 @@ def _tempo(caption: str, facts) -> list[Finding]:
         Finding("tempo_mismatch", f"The caption says {ct.fmt_bpm(value)} BPM but the set is {actual}.")
         for value in dict.fromkeys(stated)
         if not ok(value)
+    ]
+
+
+def _tempo_words(caption: str, facts) -> list[Finding]:
+    """ "slow" or "fast" for the track's tempo must fit every tempo the set plays (a warning: the
+    words are loose, the BPM is exact)."""
+    values = facts.tempo_values
+    return [
+        Finding(
+            "tempo_word_mismatch",
+            f"The caption calls the tempo {word.lower()} but the set plays at {ct.fmt_bpm(round(values[0], 2))}"
+            + (f"–{ct.fmt_bpm(round(values[-1], 2))}" if values[-1] != values[0] else "")
+            + " BPM.",
+            "warning",
+        )
+        for word in dict.fromkeys(m.group(1).lower() for m in ct.TEMPO_WORD_RE.finditer(caption))
+        if values and not any(ct.fits_tempo(word, v) for v in values)
     ]
 
 

@@ -156,3 +156,17 @@ def artist_names(master_schema: dict | None, artist_name: str | None = None) -> 
         if isinstance(name, str) and len(name.strip()) >= 2:
             seen.setdefault(name.strip().casefold(), name.strip())
     return list(seen.values())
+
+
+# Tempo words a stated BPM must agree with: "slow" up to 95 BPM, "fast" from 125 (house at 124
+# is neither; "slow ... at 124 BPM" teaches a model two tempos for one sound).
+TEMPO_WORDS = {"slow": (None, 95.0), "fast": (125.0, None)}
+# "slow" or "fast" as the track's tempo: "slow tempo", "fast-paced", "slow, quiet ..." (not
+# "fast hi-hats" or "a slow build", which speak of a part or of the arrangement).
+TEMPO_WORD_RE = re.compile(r"\b(slow|fast)(?=[- ]?paced\b| tempo\b| pace\b|,| and\b)", re.IGNORECASE)
+
+
+def fits_tempo(word: str, bpm: float | None) -> bool:
+    """False for a tempo word ("slow", "fast") the stated BPM contradicts; True for any other word."""
+    low, high = TEMPO_WORDS.get(word.lower().strip(), (None, None))
+    return bpm is None or ((low is None or bpm >= low) and (high is None or bpm <= high))

@@ -8,7 +8,7 @@ import json
 import re
 
 from trainmode.captions.factcheck import MAX_CHARS
-from trainmode.captions.text import FILE_EXTENSIONS, artist_names, distinctive_stem, strip_markdown
+from trainmode.captions.text import FILE_EXTENSIONS, artist_names, distinctive_stem, fits_tempo, strip_markdown
 from trainmode.captions.writers.heard import as_tags, listen
 from trainmode.sets.facts import (
     EVIDENCE,
@@ -224,13 +224,14 @@ def _heard_lines(summary: dict, master_schema: dict, heard, artists: list[str]) 
     profile = {
         f: [v for v in vs if not any(a.casefold() in v.casefold() for a in artists)] for f, vs in profile.items()
     }
-    sound = listen(tags, list(SetFacts.from_summary(summary).instruments), profile)
+    facts = SetFacts.from_summary(summary)
+    sound = listen(tags, list(facts.instruments), profile, facts.bpm)
     v = tags.vocals
     vocals = {True: f"heard ({v.gender + ', ' if v.gender else ''}{v.probability:.2f})", False: "none heard"}
     lines = [
         f"HEARD IN THE AUDIO (music tagger {tags.model}; confidently heard tags, probability in brackets)",
         f"genres: {ranked(tags.genre)}",
-        f"moods: {ranked(tags.mood)}",
+        f"moods: {ranked([(t, p) for t, p in tags.mood if fits_tempo(t, facts.bpm)])}",
         f"instruments: {ranked(tags.instrument)}",
         f"vocals: {vocals.get(v.present, 'unsure')}",
         "use for genre and mood: " + (", ".join(sound.genres + sound.moods) or "none"),

@@ -9,7 +9,8 @@ Rules (docs/captions.md):
   profile genre or mood (the artist's vocabulary) replaces the tag that supports it ("house"
   heard -> the artist's "deep house"; "mellow" heard -> the artist's "dreamy"); a profile word
   no heard tag supports is never used. At most two of each; never two moods that contradict
-  (happy and sad, fast and calm).
+  (happy and sad, fast and calm), and never a tempo word the set's tempo contradicts ("slow"
+  at 124 BPM: musicnn's slow/fast hear density and loudness as much as tempo, the BPM is exact).
 - Without tags there is no audio evidence: no mood, and a genre only when the profile lists
   exactly one (then it is the artist's genre, not a choice among several).
 - Instruments: the set's families (what the fact checker accepts), the heard ones first and in
@@ -27,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 
 from trainmode.audio.tagger.result import Tags
+from trainmode.captions.text import fits_tempo
 
 # A family the tagger covers is "not heard" below this probability: musicnn's drums sit at
 # 0.07 on a GM techno render and at 0.01 on piano, strings and flute (docs/captions.md).
@@ -151,7 +153,7 @@ def contradicts(a: str, b: str) -> bool:
 
 
 def _pick(
-    ranked: list[tuple[str, float]], profile: list[str], kin: dict, limit: int, moods: bool
+    ranked: list[tuple[str, float]], profile: list[str], kin: dict, limit: int, moods: bool, bpm: float | None = None
 ) -> tuple[list[str], list[str]]:
     """Heard tags in rank order, each as the artist's word it supports when there is one:
     (the words, the heard tags behind them)."""
@@ -159,6 +161,7 @@ def _pick(
     behind: list[str] = []
     for tag, _ in ranked:
         options = [w for w in profile if supports(tag, w, kin) and w not in chosen] or [tag]
+        options = [w for w in options if fits_tempo(w, bpm)]
         word = next((w for w in options if not (moods and any(contradicts(w, c) for c in chosen))), None)
         if word and word not in chosen and not any(_tokens(word) <= _tokens(c) for c in chosen):
             chosen.append(word)
@@ -208,16 +211,16 @@ def _vocals_word(tags: Tags) -> str:
     return f"{gender} vocals" if gender in ("female", "male") else "vocals"
 
 
-def listen(heard, families: list[str], profile: dict[str, list[str]]) -> Sound:
+def listen(heard, families: list[str], profile: dict[str, list[str]], bpm: float | None = None) -> Sound:
     """The Sound for a caption: `families` are the set's instrument families (longest-playing
-    first), `profile` the artist's "genres" and "moods"."""
+    first), `profile` the artist's "genres" and "moods", `bpm` the tempo the caption states."""
     tags = as_tags(heard)
     if tags is None:
         genres = profile.get("genres") or []
         return Sound(genres=genres[:1] if len(genres) == 1 else [], instruments=list(families))
     instruments, names, hidden, evidence = _instruments(tags, list(families))
     genres, genre_tags = _genres(tags, profile.get("genres") or [])
-    moods, mood_tags = _pick(tags.mood, profile.get("moods") or [], MOOD_KIN, MAX_MOODS, moods=True)
+    moods, mood_tags = _pick(tags.mood, profile.get("moods") or [], MOOD_KIN, MAX_MOODS, moods=True, bpm=bpm)
     instrumental = tags.vocals.present is False and "vocals" not in families
     evidence = genre_tags + mood_tags + evidence + (["instrumental"] if instrumental else [])
     return Sound(True, genres, moods, instruments, names, hidden, instrumental, evidence)

@@ -246,7 +246,7 @@ class OfflineWriter:
             "genres": _profile(master_schema, "genres", MAX_PROFILE, artists),
             "moods": _profile(master_schema, "moods", MAX_PROFILE, artists),
         }
-        sound = listen(heard, list(facts.instruments), profile)
+        sound = listen(heard, list(facts.instruments), profile, facts.bpm)
         summary_sha = fingerprint(summary)
         descriptors = _profile(master_schema, "descriptors", 3, artists)
         plan = _Plan(facts, sound, descriptors, Random(int(summary_sha[:16], 16)))
