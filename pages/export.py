@@ -9,7 +9,7 @@ import streamlit as st
 
 from pages._export_parts import captions_report, export_options, stage_text
 from pages._ui import ask_first, eta, local_time, md, run_page, size_text, user_errors, who
-from trainmode.service import TrainMode
+from trainmode.service import WINDOW_RANGE_S, WINDOW_S, TrainMode
 from trainmode.tables import items_frame
 
 EXPORTED_KEY = "tm_last_export"
@@ -159,11 +159,12 @@ def past_exports(tm: TrainMode, artist: dict) -> None:
 
 
 def clips_option() -> dict:
-    """Whole tracks, or each item's section clips as the rows (docs/clips.md)."""
+    """Whole tracks, or each item's section clips as the rows (docs/clips.md); for window clips,
+    their length (only then: another mode with a length is refused)."""
     modes = {
         "none": "Whole tracks",
         "sections": "Section clips: one per arrangement section",
-        "windows": "Window clips: at most 30 s each, inside the sections",
+        "windows": "Window clips: of at most the window length, inside the sections",
     }
     mode = st.radio(
         "Rows",
@@ -174,7 +175,22 @@ def clips_option() -> dict:
         help="Clips carry the captions reviewed in the Library or on the Train page (Section clips); "
         "clips without a reviewed caption get one written from what plays in them.",
     )
-    return {"clips": mode}
+    if mode != "windows":
+        return {"clips": mode}
+    low, high = WINDOW_RANGE_S
+    window_s = st.number_input(
+        "Window length (s)",
+        min_value=low,
+        max_value=high,
+        value=WINDOW_S,
+        step=1.0,
+        format="%g",
+        key="export_window_s",
+        help=f"The longest clip; each section is cut into equal windows no longer than this. Match your "
+        f"trainer: MusicGen (audiocraft) trains on 30 s segments and pads shorter files, Stable Audio Open on "
+        f"its sample_size (about 47.5 s), ACE-Step keeps up to {high:g} s of a file. {low:g} to {high:g} s.",
+    )
+    return {"clips": mode, "window_s": float(window_s)}
 
 
 def split_preview(tm: TrainMode, ready: list[dict], exported: list[dict], options: dict) -> None:

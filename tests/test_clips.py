@@ -4,6 +4,7 @@ and captions that say only what plays in the section."""
 from __future__ import annotations
 
 import io
+import re
 
 import miniaudio
 import mutagen.mp3
@@ -16,6 +17,7 @@ from trainmode.audio import frames as mp3cut
 from trainmode.captions.factcheck import check_caption
 from trainmode.captions.writers import OfflineWriter
 from trainmode.clips import plan as clips
+from trainmode.errors import ValidationError
 from trainmode.sets.als.timing import TempoMap
 
 RATE = 44100
@@ -91,6 +93,47 @@ def test_windows_stay_inside_sections_and_are_at_most_30_s():
         ("C", 83.0, 100.0),
     ]
     assert max(c.duration_s for c in plan) <= 30.0
+
+
+def test_the_window_length_is_chosen_and_windows_still_stay_inside_sections():
+    sections = [
+        {"name": "A", "start_beat": 0, "end_beat": 1, "start_s": 0.0, "end_s": 66.0},
+        {"name": "C", "start_beat": 1, "end_beat": 2, "start_s": 66.0, "end_s": 100.0},
+    ]
+    spans = {
+        length: [(c.name, c.start_s, c.end_s) for c in clips.plan_clips({"sections": sections}, 100.0, **how)]
+        for length, how in ((15, {"mode": "windows", "window_s": 15}), (240, {"mode": "windows", "window_s": 240}))
+    }
+    # A (66 s) in five windows of 13.2 s, C (34 s) in three of 11.333 s: never across 66 s.
+    assert spans[15] == [
+        ("A", 0.0, 13.2),
+        ("A", 13.2, 26.4),
+        ("A", 26.4, 39.6),
+        ("A", 39.6, 52.8),
+        ("A", 52.8, 66.0),
+        ("C", 66.0, 77.333),
+        ("C", 77.333, 88.667),
+        ("C", 88.667, 100.0),
+    ]
+    assert spans[240] == [("A", 0.0, 66.0), ("C", 66.0, 100.0)]  # a window never joins two sections
+
+
+@pytest.mark.parametrize(
+    ("mode", "window_s", "says"),
+    [
+        ("windows", 4.9, "out of range: choose 5 to 240 s"),
+        ("windows", 241, "out of range: choose 5 to 240 s"),
+        ("windows", float("nan"), "out of range"),
+        ("windows", "15", "must be a number of seconds"),
+        ("sections", 15, "only for window clips (clips='windows'), not for section clips"),
+        ("none", 15, "not for whole tracks"),
+    ],
+)
+def test_a_window_length_out_of_range_or_without_window_clips_is_refused(mode, window_s, says):
+    sections = [{"name": "A", "start_beat": 0, "end_beat": 1, "start_s": 0.0, "end_s": 66.0}]
+    with pytest.raises(ValidationError, match=re.escape(says)):
+        clips.plan_clips({"sections": sections}, 66.0, mode=mode, window_s=window_s)
+    assert clips.check_window("windows", 5) == 5.0 and clips.check_window("sections", clips.WINDOW_S) == 30.0
 
 
 def test_offset_moves_the_cuts_and_none_makes_no_clips():

@@ -156,3 +156,146 @@ def test_a_clip_review_is_read_once_until_its_item_or_clips_change(store, settin
     # The saved captions were for the old cuts: the export captions the moved clips afresh instead of failing.
     with zipfile.ZipFile(export_artist(store, settings, demo_artist, clips="sections").local_path) as zf:
         assert not any("Only the intro" in zf.read(n).decode() for n in zf.namelist() if n.endswith(".txt"))
+
+
+# ---- the window length (#29): chosen at the door, carried to the cuts, the card and the checker ----
+def _clips_of(result) -> tuple[list[dict], str, dict[str, float]]:
+    """(each clip's sidecar, the card, each clip's length by its stem) of an export."""
+    with zipfile.ZipFile(result.local_path) as zf:
+        names = zf.namelist()
+        sidecars = [json.loads(zf.read(n)) | {"stem": n} for n in names if "clip-" in n and n.endswith(".json")]
+        card = zf.read(next(n for n in names if n.endswith("README.md"))).decode()
+        lengths = {
+            n.rsplit("/", 1)[-1][:-4]: mutagen.mp3.MP3(io.BytesIO(zf.read(n))).info.length
+            for n in names
+            if n.endswith(".mp3")
+        }
+    return sidecars, card, lengths
+
+
+def test_window_clips_are_at_most_the_chosen_length_and_the_card_and_checker_say_so(store, settings, demo_artist):
+    from trainmode.service import TrainMode
+
+    # The demo renders are 15 s, two sections of about 7.5 s each: 5 s windows make two of about 3.8 s per section.
+    result = export_artist(store, settings, demo_artist, clips="windows", window_s=5)
+    sidecars, card, lengths = _clips_of(result)
+    assert len(lengths) == 8 and max(lengths.values()) <= 5.0 + 0.03  # within a frame of the cut
+    for x in sidecars:  # every window inside its section: the sections meet at 7.5 or 7.742 s
+        assert x["end_s"] - x["start_s"] <= 5.0
+        assert x["end_s"] <= 7.742 or x["start_s"] >= 7.5
+    assert "windows of at most 5 s (the window length chosen at export)" in card
+    # audiocraft draws 30 s segments: the checker's padding warning is about these short clips.
+    again = TrainMode(store, settings).export_everything(demo_artist, format="audiocraft", clips="windows", window_s=5)
+    [padding] = [w for w in again.warnings if "zero padding" in w]
+    assert "(8 files of 3.7-3.9 s" in padding and "of each 30 s MusicGen sample" in padding
+    assert "windows of at most 5 s" in _clips_of(again)[1]
+    default = TrainMode(store, settings).export_everything(demo_artist, clips="windows")
+    assert "windows of at most 30 s" in _clips_of(default)[1]
+
+
+@pytest.mark.parametrize(
+    ("how", "says"),
+    [
+        ({"clips": "windows", "window_s": 2}, "out of range: choose 5 to 240 s"),
+        ({"clips": "windows", "window_s": 600}, "out of range: choose 5 to 240 s"),
+        ({"clips": "sections", "window_s": 15}, "only for window clips"),
+        ({"window_s": 15}, "not for whole tracks"),
+    ],
+)
+def test_a_wrong_window_length_refuses_the_export_and_writes_nothing(store, settings, demo_artist, how, says):
+    from trainmode.errors import ValidationError
+
+    with pytest.raises(ValidationError, match=says):
+        export_artist(store, settings, demo_artist, **how)
+    assert store.list_exports(demo_artist["id"]) == []
+    assert len(store.list_items(demo_artist["id"], "ready")) == 2
+
+
+def test_window_captions_reviewed_at_one_length_never_go_on_another_lengths_audio(store, settings, demo_artist):
+    from trainmode.service import TrainMode
+
+    tm = TrainMode(store, settings)
+    row = tm.find_set(demo_artist, "night_drive.als")
+    item = tm.saved_item(demo_artist, row)
+    at_30 = tm.plan_clips(demo_artist, row, mode="windows")  # 0-7.742 and 7.742-15.517: one window a section
+    at_30[0] = {**at_30[0], "caption": "Reviewed for the whole intro, 0 to 7.7 s.", "edited": True}
+    at_30[1] = {**at_30[1], "dropped": True}
+    tm.save_clips(item, at_30, "windows")
+    # Reviewed at 30 s: planned at 5 s, no stored caption fits a span, so none is shown or kept.
+    at_5 = tm.plan_clips(demo_artist, row, mode="windows", window_s=5)
+    assert [(c["start_s"], c["end_s"]) for c in at_5] == [(0.0, 3.871), (3.871, 7.742), (7.742, 11.63), (11.63, 15.517)]
+    assert not any(c["saved"] or c["dropped"] or c["caption"].startswith("Reviewed") for c in at_5)
+    assert tm.plan_clips(demo_artist, row, mode="windows")[0]["caption"].startswith("Reviewed")  # 30 s: kept
+
+    first = export_artist(store, settings, demo_artist, clips="windows", window_s=5)
+    mine = [x for x in _clips_of(first)[0] if x["source_set"] == row["parse_id"]]
+    assert len(mine) == 4 and not any(x["caption"].startswith("Reviewed") for x in mine)  # not on 0-3.9 s
+    assert not any("dropped" in line for line in first.left_out)  # the drop was of 7.7-15.5 s, not these
+    again = tm.export_everything(demo_artist, clips="windows", window_s=30)
+    mine = [x for x in _clips_of(again)[0] if x["source_set"] == row["parse_id"]]
+    assert [x["caption"] for x in mine] == ["Reviewed for the whole intro, 0 to 7.7 s."]  # its own span: kept
+    assert "1: clips dropped when their item's clips were reviewed" in again.left_out
+
+
+def test_reviewed_window_captions_are_checked_against_their_own_window():
+    """A window's caption is fact-checked against what plays in its span at the length it was planned at."""
+    from tests.als_synth import device, live_set, midi_clip, track
+    from trainmode.clips import plan as clip_plan
+    from trainmode.clips import review
+    from trainmode.sets.als import parse_als, validate_summary
+
+    # One 96-beat section: 16 s at 120 BPM, then 64 s at 60. At 10 s windows the first is wholly at 120.
+    kicks = [(36, float(b), 0.25) for b in range(96)]
+    drums = track("midi", "Drums", id=1, devices=device("DrumGroupDevice"), arrangement=midi_clip(0, 96, kicks))
+    data = live_set([drums], tempo=[(-63072000, 120), (32, 120), (32, 60)])
+    summary = validate_summary(parse_als(data, filename="set.als").summary)
+    item = {"id": "i1", "artist_id": "a1", "parse_id": "p1", "audio_duration_s": 80.0, "metadata": {}}
+
+    class Store:  # what save_reviewed reads and writes
+        def get_summary(self, artist_id, parse_id):
+            return {"summary": summary}
+
+        def get_master_schema(self, artist_id):
+            return {}
+
+        def save_clips(self, item_id, mode, rows):
+            return rows
+
+    planned = clip_plan.plan_clips(summary, 80.0, mode="windows", window_s=10)
+
+    def codes(caption: str) -> list[str]:
+        first = {**planned[0].to_dict(), "caption": caption, "findings": []}
+        [saved] = review.save_reviewed(Store(), item, [first], "windows", window_s=10)
+        return [f["code"] for f in saved["findings"]]
+
+    assert "tempo_mismatch" in codes("A steady kick drum pattern, dry and punchy, at 60 BPM.")  # 0-10 s is at 120
+    assert "tempo_mismatch" not in codes("A steady kick drum pattern, dry and punchy, at 120 BPM.")
+
+
+def test_the_cli_takes_a_window_length_for_window_clips_only(store, settings, demo_artist, capsys):
+    from trainmode.cli import main
+
+    clips = ["clips", "--artist", DEMO_ARTIST, "--als", "night_drive.als", "--json", "--mode", "windows"]
+    assert main([*clips, "--window-seconds", "5"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert [(c["start_s"], c["end_s"]) for c in printed] == [
+        (0.0, 3.871),
+        (3.871, 7.742),
+        (7.742, 11.63),
+        (11.63, 15.517),
+    ]
+    export = ["export", "--artist", DEMO_ARTIST, "--clips"]
+    assert main([*export, "sections", "--window-seconds", "30"]) == 1  # even the default: sections have no windows
+    assert capsys.readouterr().err.strip() == (
+        "error: --window-seconds is only for window clips (--clips windows), not --clips sections."
+    )
+    assert main([*export, "windows", "--window-seconds", "1"]) == 1
+    assert "out of range: choose 5 to 240 s" in capsys.readouterr().err
+    assert main([*clips[:-2], "--window-seconds", "15"]) == 1  # clips --mode sections (the default)
+    assert "not --mode sections" in capsys.readouterr().err
+    assert main([*export, "windows", "--window-seconds", "5"]) == 0
+    zip_path = capsys.readouterr().out.strip().splitlines()[-1]
+    with zipfile.ZipFile(zip_path) as zf:
+        clips_made = [n for n in zf.namelist() if n.startswith("clip-") and n.endswith(".mp3")]
+        assert len(clips_made) == 8
+        assert all(mutagen.mp3.MP3(io.BytesIO(zf.read(n))).info.length <= 5.03 for n in clips_made)

@@ -1,8 +1,16 @@
-"""The Train page shows a saved item's section clips, plays one, and saves edited or dropped captions."""
+"""The Train page shows a saved item's section clips, plays one, and saves edited or dropped captions;
+the Export page's window length reaches the export."""
 
+import io
+import zipfile
+
+import mutagen.mp3
 import pytest
+from streamlit.testing.v1 import AppTest
 
-from tests.apptest_pages import click, train_page_with
+from tests.apptest_pages import TIMEOUT, click, goto, train_page_with
+from tests.conftest import ROOT
+from trainmode.ops.demo import DEMO_ARTIST, install_demo
 
 pytestmark = pytest.mark.slow  # AppTest runs the whole app for each step
 
@@ -29,3 +37,27 @@ def test_a_saved_items_clips_are_reviewed_and_saved(artist_with_sets, demo_files
     saved = store.list_clips(item["id"], "sections")
     assert [(c["section"], c["dropped"], c["edited"]) for c in saved] == [("Intro", True, False), ("Drop", False, True)]
     assert saved[1]["caption"] == "The drop: kick and bass hit hard."
+
+
+def test_the_export_page_s_window_length_reaches_the_export(store, settings):
+    install_demo(store, settings, echo=lambda *_: None)  # two ready 15 s renders, two sections each
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["artist"] = DEMO_ARTIST
+    at.run()
+    goto(at, "export")
+    at.radio(key="export_clips").set_value("sections")
+    at.run()
+    assert not [n for n in at.number_input if n.key == "export_window_s"]  # a length only for window clips
+    at.radio(key="export_clips").set_value("windows")
+    at.run()
+    length = at.number_input(key="export_window_s")
+    assert (length.label, length.value) == ("Window length (s)", 30.0) and "MusicGen" in length.help
+    length.set_value(5.0)
+    click(at, "Export")
+    assert any("8 clips of 2 items" in s.value for s in at.success)
+    [export] = store.list_exports(store.find_artist(DEMO_ARTIST)["id"])
+    with zipfile.ZipFile(store.local_path(export["zip_path"])) as zf:
+        clips = [n for n in zf.namelist() if n.endswith(".mp3")]
+        assert len(clips) == 8
+        assert all(mutagen.mp3.MP3(io.BytesIO(zf.read(n))).info.length <= 5.03 for n in clips)
+        assert "windows of at most 5 s (the window length chosen at export)" in zf.read("README.md").decode()

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from trainmode.errors import ConfirmationRequired, DatabaseDamagedError, TrainModeError, ValidationError
 from trainmode.service import (
+    WINDOW_RANGE_S,
+    WINDOW_S,
     SaveRequest,
     TrainMode,
     caption_of,
@@ -158,13 +160,23 @@ def cmd_captions_report(args, settings) -> None:
     print("\n\n".join(f"== {shown(name)}\n{_shown_lines(report.to_text())}" for name, report in reports.items()))
 
 
+def _window_s(mode: str, seconds: float | None, flag: str) -> float:
+    """--window-seconds, checked before anything is read: only window clips have a length."""
+    if seconds is None:
+        return WINDOW_S
+    if mode != "windows":
+        raise ValidationError(f"--window-seconds is only for window clips ({flag} windows), not {flag} {mode}.")
+    return seconds
+
+
 def cmd_clips(args, settings) -> None:
+    window_s = _window_s(args.mode, args.window_seconds, "--mode")
     tm = TrainMode.open(settings)
     artist = tm.artist(args.artist)
     row = tm.find_set(artist, args.als)
     if args.offset is not None:
         tm.set_clip_offset(tm.saved_item(artist, row), args.offset)
-    planned = tm.plan_clips(artist, row, mode=args.mode, writer_name=args.writer)
+    planned = tm.plan_clips(artist, row, mode=args.mode, window_s=window_s, writer_name=args.writer)
     if args.json:
         return _print_json(
             [
@@ -180,6 +192,7 @@ def cmd_clips(args, settings) -> None:
 
 
 def cmd_export(args, settings) -> None:
+    window_s = _window_s(args.clips, args.window_seconds, "--clips")
     tm = TrainMode.open(settings)
 
     def progress(p):
@@ -197,6 +210,7 @@ def cmd_export(args, settings) -> None:
         artist_name=args.artist_name,
         by=args.by,
         clips=args.clips,
+        window_s=window_s,
     )
     print(
         f"exported {result.item_count} items ({result.format}), {result.bytes} bytes, sha256 {result.sha256}",
@@ -344,13 +358,15 @@ def _add_dataset_commands(sub) -> None:
         "--clips",
         choices=("sections", "windows", "none"),
         default="none",
-        help="a row per arrangement section (or window of at most 30 s) instead of per track",
+        help="a row per arrangement section (or window of at most --window-seconds) instead of per track",
     )
+    _add_window_seconds(p, "--clips")
 
     p = sub.add_parser("clips", help="print the section clips of a set's saved item, with their captions")
     p.add_argument("--artist", required=True)
     p.add_argument("--als", required=True, metavar="ALS_FILENAME", help="the set's file name (or parse id)")
     p.add_argument("--mode", choices=("sections", "windows"), default="sections")
+    _add_window_seconds(p, "--mode")
     p.add_argument(
         "--offset",
         type=float,
@@ -368,6 +384,17 @@ def _add_dataset_commands(sub) -> None:
     p = sub.add_parser("check-dataset", help="check a dataset zip or folder against its trainer's rules")
     p.add_argument("path", metavar="PATH.zip")
     p.add_argument("--format", required=True, choices=FORMAT_NAMES, help="the trainer's layout to check against")
+
+
+def _add_window_seconds(p, flag: str) -> None:
+    low, high = WINDOW_RANGE_S
+    p.add_argument(
+        "--window-seconds",
+        type=float,
+        metavar="SECONDS",
+        help=f"with {flag} windows: the longest window, {low:g}-{high:g} s (default {WINDOW_S:g}, MusicGen's "
+        "segment; Stable Audio Open trains on about 47.5 s, ACE-Step keeps up to 240 s)",
+    )
 
 
 def _add_tool_commands(sub) -> None:
@@ -422,12 +449,14 @@ DESCRIPTIONS = {
     "3-grams that are template text shared by a quarter of the captions, duplicates and fact-check findings by "
     "type, with a warning for each target missed; then the same for each stored variant (detailed, short, tags).",
     "clips": "Number, start and end in seconds, section name and caption of each clip: the reviewed caption when "
-    "saved, else one written from what plays in the section (docs/clips.md). --json adds the fact-check findings.",
+    "saved for that clip's span, else one written from what plays in the section (docs/clips.md). --mode windows "
+    "--window-seconds S plans windows of at most S seconds. --json adds the fact-check findings.",
     "export": "Every ready item goes in, in a trainer's layout (docs/dataset-formats.md), checked against that "
     "trainer's rules before it is stored. --split keeps an item on the same side every time (a hash of its id). "
     "The artist is an opaque id unless --artist-name. --clips makes each section of each item a row of its own "
-    "(clip-0001-03.mp3 with its own caption, docs/clips.md). The last stdout line is the zip's path (embedded) or "
-    "a signed URL (Supabase).",
+    "(clip-0001-03.mp3 with its own caption, docs/clips.md); --clips windows cuts windows of at most "
+    "--window-seconds (default 30) inside each section, and the card names the length. The last stdout line "
+    "is the zip's path (embedded) or a signed URL (Supabase).",
     "check-dataset": "Checks a zip, or the folder it was unzipped into. One line per problem; exits 1 if there is any.",
     "doctor": "Runs SQLite's integrity check on the embedded database first (a damaged one is reported with the "
     "newest backup, and nothing else is examined), then prints one table (count and bytes per kind): temp files "

@@ -32,6 +32,7 @@ from trainmode.captions.generate import Generation, Job, generate_many
 from trainmode.captions.report import artist_report
 from trainmode.captions.writers import get_writer
 from trainmode.clips import review as clip_review
+from trainmode.clips.plan import WINDOW_RANGE_S, WINDOW_S
 from trainmode.config import Settings, load_settings
 from trainmode.errors import NotFoundError, WriterError
 from trainmode.export import formats
@@ -87,6 +88,8 @@ __all__ = [
     "shown",
     "parse_master_schema",
     "EXAMPLE_MASTER_SCHEMA",
+    "WINDOW_S",
+    "WINDOW_RANGE_S",
 ]
 
 
@@ -201,13 +204,15 @@ class TrainMode:
         *,
         item: Item | None = None,
         mode: str = "sections",
+        window_s: float = WINDOW_S,
         duration_s: float | None = None,
         offset_s: float | None = None,
         writer_name: str | None = "offline",
     ) -> list[dict]:
         """The clips of the set's saved item (or of `item`; or, with `duration_s` and no item, of
-        a render not saved yet): [{index, name, start_s, end_s, caption, variants, findings,
-        edited, dropped, saved}]; captions stored with the item, else written by the writer."""
+        a render not saved yet), windows of at most `window_s` in mode 'windows': [{index, name,
+        start_s, end_s, caption, variants, findings, edited, dropped, saved}]; captions stored with
+        the item for the same span, else written by the writer."""
         if item is None and duration_s is None:
             item = clip_review.saved_item(self.store, artist, set_row)
         return clip_review.planned_clips(
@@ -217,6 +222,7 @@ class TrainMode:
             set_row,
             item,
             mode=mode,
+            window_s=window_s,
             duration_s=duration_s,
             offset_s=offset_s,
         )
@@ -225,7 +231,9 @@ class TrainMode:
         """The newest saved training item of a set (NotFoundError when it has none)."""
         return clip_review.saved_item(self.store, artist, set_row)
 
-    def item_clips(self, artist: Artist, item_id: str, mode: str = "sections") -> tuple[Item, list[dict]]:
+    def item_clips(
+        self, artist: Artist, item_id: str, mode: str = "sections", window_s: float = WINDOW_S
+    ) -> tuple[Item, list[dict]]:
         """A saved item and its clips (see plan_clips) for the Train page, which asks on every rerun:
         kept until the item, its clips, its set or the profile change."""
 
@@ -233,9 +241,9 @@ class TrainMode:
             return self.set_summary(artist, parse_id) or self.find_set(artist, parse_id)
 
         return self.reads.get(
-            ("item_clips", item_id, mode),
+            ("item_clips", item_id, mode, window_s),
             lambda: clip_review.item_and_clips(
-                self.store, get_writer(self.settings, "offline"), artist, item_id, set_row_of, mode
+                self.store, get_writer(self.settings, "offline"), artist, item_id, set_row_of, mode, window_s
             ),
             clip_review.READS,
         )
@@ -249,11 +257,18 @@ class TrainMode:
         return clip_review.set_offset(self.store, item, offset_s)
 
     def save_clips(
-        self, item: Item, clips: list[dict], mode: str = "sections", artist: Artist | None = None
+        self,
+        item: Item,
+        clips: list[dict],
+        mode: str = "sections",
+        artist: Artist | None = None,
+        window_s: float = WINDOW_S,
     ) -> list[dict]:
-        """Store an item's reviewed clips (edited or dropped captions, each fact-checked; a URL,
-        path or the `artist`'s name refuses them all); the export uses them."""
-        return clip_review.save_reviewed(self.store, item, clips, mode, artist["name"] if artist else None)
+        """Store an item's reviewed clips (edited or dropped captions, each fact-checked against
+        its span, planned at `window_s` for window clips; a URL, path or the `artist`'s name
+        refuses them all); the export uses each for the clip of its span."""
+        name = artist["name"] if artist else None
+        return clip_review.save_reviewed(self.store, item, clips, mode, name, window_s)
 
     def save(self, artist: Artist, set_row: SetRecord, request: SaveRequest) -> SaveResult:
         """Save one item; ConfirmationRequired for findings or an audio `mismatch` unless `request.confirm`."""
@@ -497,10 +512,12 @@ class TrainMode:
         artist_name: bool = False,
         by: str | None = None,
         clips: str = "none",
+        window_s: float = WINDOW_S,
     ) -> ExportResult:
         """Pack the ready items in `format` (see trainmode.export.formats), checked before it is stored;
         `by` is recorded as who exported; `clips` ('sections', 'windows') exports each item's
-        section clips as the rows instead of the whole tracks."""
+        section clips as the rows instead of the whole tracks, window clips of at most `window_s`
+        (WINDOW_RANGE_S; another length with another mode is refused)."""
         result = export_dataset(
             self.store,
             artist,
@@ -510,6 +527,7 @@ class TrainMode:
             split=split,
             artist_name=artist_name,
             clips=clips,
+            window_s=window_s,
             license=self.settings.license,
         )
         if by:
@@ -588,26 +606,27 @@ class TrainMode:
         with zipfile.ZipFile(self.store.local_path(export["zip_path"])) as zf:
             return zf.read(name)
 
-    def recaption_clips(self, artist: dict, item_id: str, mode: str = "sections") -> list[dict]:
-        """A saved item's clip captions written again by the writer from what plays in each clip
-        (edits and drops undone) and stored, through the same rules as reviewed ones."""
+    def recaption_clips(
+        self, artist: dict, item_id: str, mode: str = "sections", window_s: float = WINDOW_S
+    ) -> list[dict]:
+        """A saved item's clip captions (window clips of at most `window_s`) written again by the
+        writer from what plays in each clip (edits and drops undone) and stored, through the same
+        rules as reviewed ones."""
         item = self.store.get_item(item_id)
         if item is None:
             raise NotFoundError("That training item no longer exists.")
         set_row = self.set_summary(artist, item["parse_id"]) or self.find_set(artist, item["parse_id"])
-        meta = item.get("metadata") or {}
         fresh = clip_review.planned_clips(
             self.store,
             get_writer(self.settings),
             artist,
             set_row,
-            item,  # for what was heard in each clip
+            item,  # for what was heard in each clip; its length and offset cut them as the panel does
             mode=mode,
-            duration_s=float(item.get("audio_duration_s") or 0),
-            offset_s=float(meta.get("clip_offset_s") or 0),
+            window_s=window_s,
             keep_stored=False,  # written again: edits and drops undone
         )
-        return self.save_clips(item, fresh, mode, artist=artist)
+        return self.save_clips(item, fresh, mode, artist=artist, window_s=window_s)
 
     def item_audio(self, item: dict) -> bytes:
         """A saved item's MP3 (for a player)."""

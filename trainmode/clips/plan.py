@@ -22,8 +22,13 @@ from trainmode.sets.als.timing import TempoMap
 from trainmode.sets.facts import section_summary, section_word
 
 MODES = ("sections", "windows", "none")
-WINDOW_S = 30.0
+WINDOW_S = 30.0  # audiocraft/MusicGen's segment_duration: the default window length
 MIN_S = 5.0
+# The window lengths a user may choose. Shortest: MIN_S, the shortest section kept on its own (a
+# few seconds hold no phrase worth captioning); longest: the 240 s ACE-Step keeps of a file, the
+# longest any of the export's trainers takes (MusicGen trains on 30 s, Stable Audio Open on its
+# sample_size of about 47.5 s).
+WINDOW_RANGE_S = (MIN_S, 240.0)
 SOUND_SHARE = 0.1  # a clip whose render has sound over less than this share of it is silent
 OFFSET_MIN_S = 0.25  # a lead-in this much longer than the set's own is proposed as the clip offset
 
@@ -91,6 +96,29 @@ def _windows(start: float, end: float, window_s: float) -> list[tuple[float, flo
     return [(start + i * size, end if i == count - 1 else start + (i + 1) * size) for i in range(count)]
 
 
+def check_window(mode: str, window_s: float) -> float:
+    """`window_s` as the window length of `mode`'s clips: within WINDOW_RANGE_S for 'windows';
+    other modes have no windows, so a length other than the default there is a mistake, refused
+    rather than ignored (the user meant window clips, or meant no length)."""
+    if isinstance(window_s, bool) or not isinstance(window_s, int | float):
+        raise ValidationError(f"The window length must be a number of seconds, not {window_s!r}.")
+    if mode != "windows":
+        if window_s != WINDOW_S:
+            what = {"sections": "section clips", "none": "whole tracks"}.get(mode, repr(mode))
+            raise ValidationError(
+                f"A window length ({window_s:g} s) is only for window clips (clips='windows'), not for "
+                f"{what}: leave the length out or choose window clips."
+            )
+        return float(window_s)
+    low, high = WINDOW_RANGE_S
+    if not low <= window_s <= high:
+        raise ValidationError(
+            f"A window length of {window_s:g} s is out of range: choose {low:g} to {high:g} s "
+            f"(MusicGen trains on 30 s, ACE-Step keeps at most {high:g} s of a file)."
+        )
+    return float(window_s)
+
+
 def _beat_at(timeline: TempoMap, seconds: float, low: float, high: float) -> float:
     """The beat at `seconds` between beats low and high (the tempo map inverted by bisection)."""
     for _ in range(60):
@@ -125,9 +153,10 @@ def plan_clips(
     offset_s: float = 0.0,
 ) -> list[ClipPlan]:
     """The clips of a render `duration_s` long: one per section, or equal windows of at most
-    `window_s` inside each section."""
+    `window_s` inside each section (see check_window)."""
     if mode not in MODES:
         raise ValidationError(f"Clips are made by 'sections', 'windows' or 'none', not {mode!r}.")
+    window_s = check_window(mode, window_s)
     sections = merged_sections(summary, min_s)
     if mode == "none" or not sections or duration_s <= 0:
         return []
@@ -250,6 +279,12 @@ def caption_clips(
             }
         )
     return out
+
+
+def span(start_s, end_s) -> tuple[float, float]:
+    """A clip's span as stored clips are matched by (to the millisecond, as plans are rounded): a
+    caption belongs to the audio between these times, whatever the window length it was planned at."""
+    return round(float(start_s), 3), round(float(end_s), 3)
 
 
 def as_rows(plan: list[ClipPlan]) -> list[dict]:

@@ -3,6 +3,9 @@ item's section clips, and how the reviewed captions are stored (table training_c
 
     clips = planned_clips(store, writer, artist, set_row, item)      # [{index, name, start_s, ...}]
     save_reviewed(store, item, clips)                                 # captions edited or dropped
+
+Stored captions are matched to planned clips by their span (start_s, end_s), never by number:
+window clips reviewed at one window length are other audio at another, and get fresh captions.
 """
 
 from __future__ import annotations
@@ -32,12 +35,15 @@ def saved_item(store: Store, artist: dict, set_row: dict) -> dict:
 READS = ("training_items", "training_clips", "als_summaries", "artist_profiles")
 
 
-def item_and_clips(store: Store, writer, artist: dict, item_id: str, set_row_of, mode: str) -> tuple[dict, list]:
+def item_and_clips(
+    store: Store, writer, artist: dict, item_id: str, set_row_of, mode: str, window_s: float = clip_plan.WINDOW_S
+) -> tuple[dict, list]:
     """A saved item and its planned clips; `set_row_of(parse_id)` gives the item's set."""
     item = store.get_item(item_id)
     if item is None:
         raise NotFoundError("That training item no longer exists.")
-    return item, planned_clips(store, writer, artist, set_row_of(item["parse_id"]), item, mode=mode)
+    set_row = set_row_of(item["parse_id"])
+    return item, planned_clips(store, writer, artist, set_row, item, mode=mode, window_s=window_s)
 
 
 def planned_clips(
@@ -48,25 +54,28 @@ def planned_clips(
     item: dict | None,
     *,
     mode: str = "sections",
+    window_s: float = clip_plan.WINDOW_S,
     duration_s: float | None = None,
     offset_s: float | None = None,
     keep_stored: bool = True,
 ) -> list[dict]:
-    """The clips of a render of `set_row`: stored captions for a saved `item` where it has them
-    (unless not `keep_stored`), else captions by `writer` from each section's facts and what was
-    heard in each, each with its fact-check findings.
+    """The clips of a render of `set_row` (windows of at most `window_s` in mode 'windows'): stored
+    captions for a saved `item` where it has one for a clip's span (unless not `keep_stored`), else
+    captions by `writer` from each section's facts and what was heard in each, each with its
+    fact-check findings.
     [{index, name, start_s, end_s, caption, variants, findings, edited, dropped, saved, silent}];
     `silent` says why a clip will not be exported (no sound in it), or is None."""
     duration = duration_s if duration_s is not None else float((item or {}).get("audio_duration_s") or 0)
     offset = offset_s if offset_s is not None else clip_plan.clip_offset(item, set_row["summary"])
-    plan = clip_plan.plan_clips(set_row["summary"], duration, mode=mode, offset_s=offset)
+    plan = clip_plan.plan_clips(set_row["summary"], duration, mode=mode, window_s=window_s, offset_s=offset)
     stored = (
-        {(c["position"], c["start_s"], c["end_s"]): c for c in store.list_clips(item["id"], mode)}
+        {clip_plan.span(c["start_s"], c["end_s"]): c for c in store.list_clips(item["id"], mode)}
         if item and keep_stored
         else {}
     )
-    # Stored captions belong to their cut: after the offset moved, none may fit and all are written again.
-    unstored = any((c.index, c.start_s, c.end_s) not in stored for c in plan)
+    # Stored captions belong to their cut: after the offset moved, or at another window length, none
+    # may fit and all are written again.
+    unstored = any(clip_plan.span(c.start_s, c.end_s) not in stored for c in plan)
     fresh = (
         clip_plan.caption_clips(
             writer,
@@ -79,40 +88,37 @@ def planned_clips(
         if unstored
         else [None] * len(plan)
     )
-    out = []
     sound = (((item or {}).get("metadata") or {}).get("audio") or {}).get("sound_spans")
-    for clip, written in zip(plan, fresh, strict=True):
-        kept = stored.get((clip.index, clip.start_s, clip.end_s))
-        silent = clip_plan.silence_reason(clip, sound)
-        base = {**clip.to_dict(), "edited": False, "dropped": False, "saved": kept is not None, "silent": silent}
-        base["tags"] = clip_tags(item, clip.start_s, clip.end_s) if item else None  # its section's, as heard
-        if kept is not None:
-            out.append(
-                {
-                    **base,
-                    "caption": kept["caption"],
-                    "variants": kept.get("variants") or {},
-                    "findings": kept.get("findings") or [],
-                    "edited": bool(kept.get("edited")),
-                    "dropped": bool(kept.get("dropped")),
-                }
-            )
-        else:
-            out.append({**base, **{k: written[k] for k in ("caption", "variants", "findings")}})
-    return out
+    return [
+        _shown(clip, stored.get(clip_plan.span(clip.start_s, clip.end_s)), written, item, sound)
+        for clip, written in zip(plan, fresh, strict=True)
+    ]
 
 
-def _scopes(store: Store, item: dict, mode: str) -> tuple[dict, dict[int, dict]]:
-    """(the set's whole summary, each clip's view of it by index) for checking reviewed captions."""
+def _shown(clip: clip_plan.ClipPlan, kept: dict | None, written: dict | None, item: dict | None, sound) -> dict:
+    """One planned clip for review: its stored caption (`kept`, of its span) or the one `written`."""
+    silent = clip_plan.silence_reason(clip, sound)
+    base = {**clip.to_dict(), "edited": False, "dropped": False, "saved": kept is not None, "silent": silent}
+    base["tags"] = clip_tags(item, clip.start_s, clip.end_s) if item else None  # its section's, as heard
+    if kept is None:
+        return {**base, **{k: written[k] for k in ("caption", "variants", "findings")}}
+    return {
+        **base,
+        "caption": kept["caption"],
+        "variants": kept.get("variants") or {},
+        "findings": kept.get("findings") or [],
+        "edited": bool(kept.get("edited")),
+        "dropped": bool(kept.get("dropped")),
+    }
+
+
+def _scopes(store: Store, item: dict, mode: str, window_s: float) -> tuple[dict, dict[tuple, dict]]:
+    """(the set's whole summary, each clip's view of it by span) for checking reviewed captions,
+    the clips planned as planned_clips plans them."""
     summary = (store.get_summary(item["artist_id"], item["parse_id"]) or {}).get("summary") or {}
-    meta = item.get("metadata") or {}
-    try:
-        plan = clip_plan.plan_clips(
-            summary, float(item.get("audio_duration_s") or 0), mode=mode, offset_s=float(meta.get("clip_offset_s") or 0)
-        )
-    except ValidationError:  # no sections to cut at: the whole set is the scope
-        plan = []
-    return summary, {c.index: clip_plan.section_summary(summary, c.section) for c in plan}
+    duration, offset = float(item.get("audio_duration_s") or 0), clip_plan.clip_offset(item, summary)
+    plan = clip_plan.plan_clips(summary, duration, mode=mode, window_s=window_s, offset_s=offset)
+    return summary, {clip_plan.span(c.start_s, c.end_s): clip_plan.section_summary(summary, c.section) for c in plan}
 
 
 def checked_clip_caption(clip: dict, scope: dict, master_schema: dict, artist_name: str | None) -> tuple[str, list]:
@@ -130,12 +136,18 @@ def checked_clip_caption(clip: dict, scope: dict, master_schema: dict, artist_na
 
 
 def save_reviewed(
-    store: Store, item: dict, clips: list[dict], mode: str = "sections", artist_name: str | None = None
+    store: Store,
+    item: dict,
+    clips: list[dict],
+    mode: str = "sections",
+    artist_name: str | None = None,
+    window_s: float = clip_plan.WINDOW_S,
 ) -> list[dict]:
-    """Store the reviewed clips of `item` (all of this mode at once). A clip kept in the dataset
-    needs a caption that passes `checked_clip_caption`; a dropped one keeps whatever it had.
-    Nothing is stored when one clip is refused."""
-    summary, scopes = _scopes(store, item, mode)
+    """Store the reviewed clips of `item` (all of this mode at once: window clips saved at one
+    length replace those saved at another). A clip kept in the dataset needs a caption that passes
+    `checked_clip_caption` against what plays in its span (planned at `window_s`); a dropped one
+    keeps whatever it had. Nothing is stored when one clip is refused."""
+    summary, scopes = _scopes(store, item, mode, window_s)
     master_schema = store.get_master_schema(item["artist_id"])
     rows = []
     for clip in clips:
@@ -147,7 +159,7 @@ def save_reviewed(
             )
         findings = clip.get("findings") or []
         if not clip.get("dropped"):
-            scope = scopes.get(clip["index"], summary)
+            scope = scopes.get(clip_plan.span(clip["start_s"], clip["end_s"]), summary)  # a stale span: the whole set
             caption, findings = checked_clip_caption({**clip, "caption": caption}, scope, master_schema, artist_name)
         rows.append(
             {

@@ -25,6 +25,7 @@ from mutagen import MutagenError
 from mutagen.mp3 import MP3
 
 from trainmode.audio.check import silent_item
+from trainmode.clips import plan as clip_plan
 from trainmode.errors import StoreError, TrainModeError, ValidationError
 from trainmode.export import audio_members as export_audio
 from trainmode.export import clip_rows as clips_export
@@ -106,11 +107,13 @@ def export_rows(
     split: float | None = None,
     artist_name: bool = False,
     clips: str = "none",
+    window_s: float = clip_plan.WINDOW_S,
     fmt=None,
     build: Build | None = None,
 ) -> list[Row]:
     """The rows of `items`, training split first (the order every format writes audio in);
-    with `clips` ('sections' or 'windows') a row per clip of each item instead. For `fmt`, rows
+    with `clips` ('sections' or 'windows', of at most `window_s`) a row per clip of each item
+    instead. For `fmt`, rows
     its trainer cannot take are left out and rows longer than it keeps are cut into parts;
     `build` (the card's) gets what was left out and why, and what was cut."""
     build = build if build is not None else Build("")
@@ -122,9 +125,11 @@ def export_rows(
     by_id = {i["id"]: i for i in items}
     if clips != "none":
         saved = {i["id"]: store.list_clips(i["id"], clips) for i in items}  # reviewed captions, dropped clips
-        planned = clips_export.plan_clip_rows(rows, by_id, summaries, schema, mode=clips, saved=saved)
+        planned = clips_export.plan_clip_rows(
+            rows, by_id, summaries, schema, mode=clips, window_s=window_s, saved=saved
+        )
         rows = planned.rows
-        _count_clips_left_out(items, rows, saved, build)
+        _count_clips_left_out(items, planned, build)
         if planned.silent:
             build.left_out[SILENT_CLIPS] = len(planned.silent)
         if not rows:
@@ -136,15 +141,16 @@ def export_rows(
     return sorted(rows, key=lambda r: SPLITS.index(r.split))
 
 
-def _count_clips_left_out(items: list[dict], rows: list[Row], saved: dict[str, list[dict]], build: Build) -> None:
-    """The card's count of items a clip export has no clip of, and of clips dropped in review."""
-    cut = {r.parent_id for r in rows}
-    dropped = sum(bool(c.get("dropped")) for clips in saved.values() for c in clips)
-    without = [i for i in items if i["id"] not in cut and not any(c.get("dropped") for c in saved.get(i["id"], []))]
+def _count_clips_left_out(items: list[dict], planned: clips_export.ClipRows, build: Build) -> None:
+    """The card's count of items a clip export has no clip of, and of clips dropped in review (only
+    those of the clips planned: a clip dropped at another window length is not this export's)."""
+    cut = {r.parent_id for r in planned.rows}
+    reviewed_out = {d.item_id for d in planned.dropped}
+    without = [i for i in items if i["id"] not in cut and i["id"] not in reviewed_out]
     if without:
         build.left_out[NO_SECTIONS] = len(without)
-    if dropped:
-        build.left_out["clips dropped when their item's clips were reviewed"] = dropped
+    if planned.dropped:
+        build.left_out["clips dropped when their item's clips were reviewed"] = len(planned.dropped)
 
 
 SILENT_ITEMS = "silent renders (no music to train on) saved despite their mismatch; they stay ready"
@@ -252,26 +258,38 @@ def export_dataset(
     split: float | None = None,
     artist_name: bool = False,
     clips: str = "none",
+    window_s: float = clip_plan.WINDOW_S,
     license: str = LICENSE,
 ) -> ExportResult:
     """Pack every `ready` item of `artist` into a dataset zip in `format`, check it against
     the format's rules, store it and mark the items exported. `split` is the share of items
     to train on (the rest is held out for validation); `artist_name` shows the artist's
     name instead of an opaque id; `clips` ('sections', 'windows') makes each item's clips the
-    rows (see trainmode/export/clip_rows.py); `license` is the card's rights line. Items with no
+    rows (see trainmode/export/clip_rows.py), windows of at most `window_s` (refused out of
+    range, or with another mode: trainmode/clips/plan.py check_window); `license` is the card's
+    rights line. Items with no
     row in the dataset (see the card's "Left out") stay `ready`. Raises ExportBusyError while
     another export of the artist runs, DatasetError when the zip would break its trainer's rules."""
     fmt = formats.get_format(format)
     check_ratio(split)
+    window_s = clip_plan.check_window(clips, window_s)
     items = store.list_items(artist["id"], status="ready")
     if not items:
         raise ValidationError(
             f"{artist['name']} has no ready training items to export. Save some on the Train page first."
         )
-    build = Build("", clips=clips_export.describe(clips) if clips != "none" else "", license=license)
+    build = Build("", clips=clips_export.describe(clips, window_s) if clips != "none" else "", license=license)
     with _long_lived(
         lambda: export_rows(
-            store, artist, items, split=split, artist_name=artist_name, clips=clips, fmt=fmt, build=build
+            store,
+            artist,
+            items,
+            split=split,
+            artist_name=artist_name,
+            clips=clips,
+            window_s=window_s,
+            fmt=fmt,
+            build=build,
         )
     ) as rows:
         build.artist = rows[0].artist

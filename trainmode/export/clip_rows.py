@@ -34,11 +34,12 @@ def clip_stem(item_index: int, clip_index: int) -> str:
 
 
 def describe(mode: str, window_s: float = clips.WINDOW_S, min_s: float = clips.MIN_S) -> str:
-    """How the clips were made, for the dataset card."""
+    """How the clips were made, for the dataset card (the window length for window clips)."""
     how = (
         "one clip per arrangement section"
         if mode == "sections"
-        else f"clips of at most {window_s:g} s inside each arrangement section"
+        else f"windows of at most {window_s:g} s (the window length chosen at export) inside each arrangement "
+        "section, equal within a section and never crossing its boundary"
     )
     return (
         f"Every file is a clip of a whole render: {how} (sections shorter than {min_s:g} s joined to a "
@@ -63,6 +64,7 @@ class ClipRows:
     rows: list[Row]
     silent: list[LeftOut] = field(default_factory=list)  # silent clips: no sound in the render, or nothing plays
     unplanned: list[LeftOut] = field(default_factory=list)  # renders that give no clips (no sections, no length)
+    dropped: list[LeftOut] = field(default_factory=list)  # clips dropped in review (a saved clip of the same span)
 
 
 def section_facts(summary: dict, section: dict, parent: Facts) -> Facts:
@@ -93,10 +95,14 @@ def plan_clip_rows(
     master_schema: dict,
     *,
     mode: str,
+    window_s: float = clips.WINDOW_S,
     saved: dict[str, list[dict]] | None = None,
 ) -> ClipRows:
-    """The clip rows of whole-track `rows`, in order, and what was left out: silent clips (the
-    render silent there, or nothing playing in the set) and renders without sections."""
+    """The clip rows of whole-track `rows` (windows of at most `window_s` in mode 'windows'), in
+    order, and what was left out: silent clips (the render silent there, or nothing playing in the
+    set), renders without sections and clips dropped in review. A `saved` (reviewed) clip counts
+    only for the clip of its own span: one reviewed at another window length or offset is other
+    audio, so that clip gets a fresh caption."""
     out = ClipRows([])
     writer = OfflineWriter()
     written: dict[tuple, list[dict]] = {}
@@ -104,13 +110,14 @@ def plan_clip_rows(
         item = items[row.item_id]
         summary = summaries.get(item.get("als_summary_id"), {})
         offset = clips.clip_offset(item, summary)
-        plan = clips.plan_clips(summary, row.duration_s or 0.0, mode=mode, offset_s=offset)
+        plan = clips.plan_clips(summary, row.duration_s or 0.0, mode=mode, window_s=window_s, offset_s=offset)
         if not plan:
             out.unplanned.append(LeftOut(row.item_id, None, "its set has no sections (nothing in its arrangement)"))
             continue
-        own = {(c.get("start_s"), c.get("end_s")): c for c in (saved or {}).get(row.item_id, [])}
+        own = {clips.span(c["start_s"], c["end_s"]): c for c in (saved or {}).get(row.item_id, [])}
         texts = []
-        if any((c.start_s, c.end_s) not in own for c in plan):  # saved for other cuts (the offset moved)
+        if any(clips.span(c.start_s, c.end_s) not in own for c in plan):  # saved for other cuts
+            # (the offset moved, or another window length): those clips are captioned afresh
             heard = [clip_tags(item, c.start_s, c.end_s) for c in plan]  # each section's, as heard
             # Renders of one set cut alike and heard alike get the same (deterministic) captions.
             key = (item.get("als_summary_id"), tuple((c.start_s, c.end_s) for c in plan), repr(heard))
@@ -119,8 +126,9 @@ def plan_clip_rows(
             texts = written[key]
         sound = ((item.get("metadata") or {}).get("audio") or {}).get("sound_spans")
         for i, clip in enumerate(plan):
-            kept = own.get((clip.start_s, clip.end_s))
+            kept = own.get(clips.span(clip.start_s, clip.end_s))
             if kept is not None and kept.get("dropped"):
+                out.dropped.append(LeftOut(row.item_id, clip.index, "dropped when its item's clips were reviewed"))
                 continue
             silent = clips.silence_reason(clip, sound)
             if silent:
