@@ -17,7 +17,6 @@ being slightly different at 44.1 kHz (docs/audio-analysis.md).
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import sosfilt
 
 HOP_S = 0.1  # the block grid of momentary and short-term values
 MOMENTARY_BLOCKS = 4  # 400 ms
@@ -82,6 +81,10 @@ def k_weighting(rate: int) -> np.ndarray:
 def block_power(pcm: np.ndarray, rate: int) -> np.ndarray:
     """K-weighted power of each whole 100 ms block, summed over the channels (BS.1770: G = 1 for
     left and right; a mono file is one channel). `pcm` is int16 or float (samples, channels)."""
+    from scipy.signal import (
+        sosfilt,
+    )  # here, not above: scipy.signal takes ~1 s to import, and every CLI command imports this module
+
     sos = k_weighting(rate)
     hop = int(round(HOP_S * rate))
     blocks = len(pcm) // hop
