@@ -191,14 +191,13 @@ def generate(
             continue
         by_id[entry.id] = entry
         # What listening heard in this upload leads the caption (#27); its audio, for a writer that listens.
-        heard = (entry.analysis.tags or {}).get("whole") if entry.analysis else None
         jobs.append(
             Job(
                 row["summary"],
                 master_schema,
                 key=entry.id,
                 artist_name=artist["name"],
-                heard=heard,
+                heard=entry.analysis.whole_tags if entry.analysis else None,
                 audio=entry.audio_path,
             )
         )
