@@ -1,12 +1,14 @@
 """Browse: the saved items page by page, like a dataset viewer: a player, the caption and its
 variants, the set's facts and what was heard, the verdict, the findings, who saved it and when,
-and each item's section clips to review, edit and save. Filters by status, verdict and findings."""
+its lyrics (added, edited, removed), and each item's section clips to review, edit and save.
+Filters by status, verdict and findings."""
 
 from pathlib import PurePosixPath
 
 import streamlit as st
 
 from pages._clips import clips_panel
+from pages._lyrics import item_lyrics
 from pages._ui import clock, local_time, made_from, md, run_page
 from trainmode.service import TrainMode, caption_of
 from trainmode.tables import NOT_LISTENED, filter_browse
@@ -82,6 +84,7 @@ def item_card(tm: TrainMode, artist: dict, item: dict, set_row: dict | None) -> 
         if variants and st.toggle("Variants", key=f"browse_variants_{item['id']}"):
             for name, text in variants.items():
                 st.markdown(f"*{md(name)}*: {md(text)}")
+        item_lyrics(tm, artist, item)
         if st.toggle("Section clips", key=f"browse_clips_{item['id']}"):
             clips_panel(tm, artist, item["id"], scope="browse", expanded=True)
 
@@ -131,7 +134,7 @@ def page(tm: TrainMode, artist: dict) -> None:
         return
     st.caption(
         "Every saved item as the dataset has it. Play one, read its caption and variants, check what "
-        "was heard against its set, and review its section clips."
+        "was heard against its set, add or edit its lyrics, and review its section clips."
     )
     shown = filters(rows)
     sets = made_from("sets_by_id_browse", tm.list_set_rows(artist), lambda r: {s["parse_id"]: s for s in r})

@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages._clips import clips_panel
 from pages._listen import show_entry_sound, show_verdict
+from pages._lyrics import entry_lyrics
 from pages._ui import (
     ask_first,
     clock,
@@ -307,6 +308,7 @@ def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, master_schema: di
 
             st.session_state[f"confirm_{entry.id}"] = entry.confirmed
             st.checkbox("Save anyway", key=f"confirm_{entry.id}", on_change=keep_confirmation)
+        entry_lyrics(tm, entry, artist)
         if entry.item_id:
             clips_panel(tm, artist, entry.item_id, scope=entry.id)
         actions(tm, entry, artist, queue)

@@ -101,6 +101,9 @@ def each_saved_mp3_listened_to_once(monkeypatch):
     from trainmode.ops import demo  # the demo listens before it captions: its renders are the same every time
 
     monkeypatch.setattr(demo, "analyze_mp3", listen_once)
+    from trainmode import service  # check_render: the CLI's save and generate --audio, run in-process
+
+    monkeypatch.setattr(service, "analyze_mp3", listen_once)
 
 
 @pytest.fixture

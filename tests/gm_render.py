@@ -156,3 +156,15 @@ def render(style: str, seconds: float, path: str | os.PathLike) -> Path:
     cmd = ["fluidsynth", "-ni", "-g", "0.7", "-F", str(path), "-r", "44100", str(soundfont()), str(midi)]
     subprocess.run(cmd, check=True, capture_output=True, timeout=120)
     return path
+
+
+def render_mp3(style: str, seconds: float, path: str | os.PathLike) -> Path:
+    """`render` encoded as an MP3 at `path` (the WAV and MIDI files beside it)."""
+    from scipy.io import wavfile
+
+    from tests.audio_synth import encode
+
+    path = Path(path)
+    rate, pcm = wavfile.read(render(style, seconds, path.with_suffix(".wav")))
+    path.write_bytes(encode(pcm / 32768.0, rate))
+    return path

@@ -20,7 +20,7 @@ def test_a_saved_items_clips_are_reviewed_and_saved(artist_with_sets, demo_files
     at = train_page_with([mp3])
     click(at, "Generate")
     click(at, "Save")
-    assert [e.label for e in at.expander] == ["Section clips"]
+    assert [e.label for e in at.expander] == ["Lyrics (optional)", "Section clips"]
     shown = [m.value for m in at.markdown if m.value.startswith(("**1.", "**2."))]
     assert shown[0].startswith("**1. Intro** · 0.0–") and shown[1].startswith("**2. Drop**")
     captions = [t for t in at.text_area if t.key and t.key.startswith("clip_")]

@@ -31,6 +31,10 @@ from trainmode.service import (
     verdict_line,
 )
 
+FROM_THE_SET_ALONE = (
+    "note: this caption is from the set alone, nothing was listened to; add --audio FILE.mp3 (its render) "
+    "so that it leads with what is heard, as on the Train page."
+)
 FORMAT_NAMES = ("hf", "audiocraft", "stable-audio", "ace-step", "ace-step-v1", "ai-toolkit")  # formats.FORMATS
 log = logging.getLogger(__name__)
 
@@ -81,10 +85,29 @@ def cmd_import(args, settings) -> int:
     return 0
 
 
+def _listen(tm: TrainMode, row, audio: Path, *, captioning: bool, mismatch_lead: str = ""):
+    """Listen to a render against its set (the analysis and tagger of the Train page) and print the
+    verdict on stderr, a mismatch (another tempo, key or length, or silence) after `mismatch_lead`;
+    `captioning`: what was heard too, which the caption leads with. Returns the analysis."""
+    analysis, verdict = tm.check_render(row, audio)
+    lead = mismatch_lead if verdict.verdict == "mismatch" else ""
+    for line in [lead + verdict_line(verdict), *(f"warning: {w}" for w in verdict.warnings)]:
+        print(shown(line), file=sys.stderr)
+    if captioning:
+        print(f"heard: {shown(', '.join(analysis.heard()) or 'nothing confidently')}", file=sys.stderr)
+    return analysis
+
+
 def cmd_generate(args, settings) -> None:
     tm = TrainMode.open(settings)
     artist = tm.artist(args.artist)
-    generation = tm.generate_caption(artist, tm.find_set(artist, args.als), args.writer)
+    row = tm.find_set(artist, args.als)
+    if args.audio:
+        heard = _listen(tm, row, Path(args.audio), captioning=True, mismatch_lead="warning: ").whole_tags
+    else:
+        heard = None
+        print(FROM_THE_SET_ALONE, file=sys.stderr)
+    generation = tm.generate_caption(artist, row, args.writer, heard=heard)
     if args.json:
         _print_json(generation.to_dict())
     else:
@@ -108,10 +131,8 @@ def cmd_save(args, settings) -> int:
     lyrics = _read_caption_file(args.lyrics_file, "lyrics") if args.lyrics_file else None
     audio = Path(args.audio)
     info = tm.measure_upload(audio, audio.name)  # a missing file or a non-MP3 fails here, before any caption
-    analysis, verdict = tm.check_render(row, audio)
-    for line in [verdict_line(verdict), *(f"warning: {w}" for w in verdict.warnings)]:
-        print(line, file=sys.stderr)
-    generation = tm.generate_caption(artist, row, args.writer) if args.generate else None
+    analysis = _listen(tm, row, audio, captioning=args.generate)  # before the caption, which leads with it
+    generation = tm.generate_caption(artist, row, args.writer, heard=analysis.whole_tags) if args.generate else None
     caption = generation.caption.text if generation else caption
     request = SaveRequest(
         audio=audio,
@@ -312,6 +333,11 @@ def _add_commands(sub) -> None:
     p = sub.add_parser("generate", help="generate a caption for an imported set")
     p.add_argument("--artist", required=True)
     p.add_argument("--als", required=True, metavar="ALS_FILENAME", help="the set's file name (or parse id)")
+    p.add_argument(
+        "--audio",
+        metavar="FILE.mp3",
+        help="the set's render: listened to first, so the caption leads with what is heard",
+    )
     p.add_argument("--writer", choices=("openai", "offline"))
     p.add_argument("--json", action="store_true")
 
@@ -438,11 +464,17 @@ DESCRIPTIONS = {
     "measured, and warnings, go to stderr. --json prints it all as one object (docs/audio-analysis.md).",
     "import": "Progress per file; sets already imported are skipped. Exits 1 if any file failed. "
     "--json prints one result per file.",
-    "generate": "--writer overrides TRAINMODE_WRITER. --json adds the model, version, provenance, fact-check "
-    "findings and `captions`: the detailed, short and tags variants with their findings (`caption_findings`).",
+    "generate": "--audio FILE.mp3 listens to the set's render first, as the Train page does (tempo, key, length "
+    "and the tagger), prints the audio verdict on stderr (a mismatch, or a silent render, as a `warning: audio: "
+    "mismatch. ...` line) and what was heard (`heard: ...`), and the caption leads with what is heard. Without "
+    "--audio the caption is from the set alone, and a `note:` on stderr says so. --writer overrides "
+    "TRAINMODE_WRITER. --json adds the model, version, provenance, fact-check findings and `captions`: the "
+    "detailed, short and tags variants with their findings (`caption_findings`).",
     "save": "It first listens to the MP3 and prints the audio verdict against the set to stderr (`audio: matches.`, "
     "`audio: doubtful. ...` or `audio: mismatch. The audio runs at 140 BPM, the set at 128.`) and any `warning:` "
-    "lines (silence, clipping, too quiet). Fact-check findings or a mismatch (another tempo, length or key) make it "
+    "lines (silence, clipping, too quiet); with --generate also what was heard (`heard: ...`), which the caption "
+    "then leads with. --lyrics-file attaches the song's lyrics (also to an item saved before from the same MP3). "
+    "Fact-check findings or a mismatch (another tempo, length or key) make it "
     "exit 1 unless --force. Prints the item id, or with --json the whole row (the measurements are in "
     "metadata.audio).",
     "captions-report": "Count, length distribution, the share opening with the same three words, the share of word "

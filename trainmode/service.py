@@ -51,8 +51,9 @@ from trainmode.store.rows import Artist, Export, Item, SetRecord, SetRow, captio
 from trainmode.tables import browse_row, zip_contents, zip_rows
 from trainmode.train import drafts, work_queue
 from trainmode.train import items as deleting
+from trainmode.train.lyrics import as_item, sung_without_lyrics
 from trainmode.train.pairing import Pairing, SetIndex, pair_uploads
-from trainmode.train.save import SaveRequest, SaveResult, clean_lyrics, save_item
+from trainmode.train.save import MAX_LYRICS_CHARS, SaveRequest, SaveResult, clean_lyrics, save_item
 from trainmode.train.work_queue import Progress, QueueEntry, counts, progress, recover, saveable
 
 SIDECAR_CHARS = 4000  # of a sidecar shown on the Browse page
@@ -90,6 +91,7 @@ __all__ = [
     "EXAMPLE_MASTER_SCHEMA",
     "WINDOW_S",
     "WINDOW_RANGE_S",
+    "MAX_LYRICS_CHARS",
 ]
 
 
@@ -310,6 +312,11 @@ class TrainMode:
         """Attach the song's lyrics to a saved item, replace them, or remove them (None or blank)."""
         return deleting.set_lyrics(self.store, artist, item_id, lyrics)
 
+    def item_sung_without_lyrics(self, artist: Artist, item: Item) -> str | None:
+        """Who says a saved item is sung while it has no lyrics (the tagger, the item, its set), or
+        None: such an item is left out of ACE-Step 1.5 exports (trainmode/train/lyrics.py)."""
+        return sung_without_lyrics(item, (self.set_summary(artist, item["parse_id"]) or {}).get("summary"))
+
     def delete_item(self, artist: Artist, item_id: str) -> None:
         """The item's row, its audio and its caption file."""
         deleting.delete_item(self.store, artist, item_id)
@@ -432,6 +439,8 @@ class TrainMode:
         if not work_queue.confirmed_for_update(entry):
             return
         item = self.update_caption(artist, entry.item_id, entry.caption)
+        if entry.lyrics:  # pasted here for the MP3 saved earlier: they go onto its item too
+            item = self.set_lyrics(artist, entry.item_id, entry.lyrics)
         work_queue.caption_updated(entry, item)
 
     @staticmethod
@@ -442,6 +451,10 @@ class TrainMode:
     def set_entry_lyrics(entry: QueueEntry, lyrics: str | None) -> None:
         """The lyrics pasted for a queue entry (blank: none); saved with its item, kept in the draft."""
         entry.lyrics = clean_lyrics(lyrics) or ""
+
+    def entry_sung_without_lyrics(self, artist: Artist, entry: QueueEntry) -> str | None:
+        """item_sung_without_lyrics of the item the entry would be saved as."""
+        return self.item_sung_without_lyrics(artist, as_item(entry))
 
     def edit_entry(self, entry: QueueEntry, text: str, artist: Artist, master_schema: dict) -> None:
         """Keep the user's caption and fact-check it (once, here) against its set's summary."""

@@ -235,8 +235,7 @@ def install_demo(store: Store, settings: Settings, echo: Callable[[str], object]
         row = tm.find_set(artist, als.name)
         # Listened to first (with its sections, as saving would), so the caption leads with what is heard.
         analysis = analyze_mp3(mp3, spans=section_spans(row["summary"], probe_mp3(mp3).duration_s))
-        heard = (analysis.tags or {}).get("whole")
-        gen = tm.generate_caption(artist, row, writer_name="offline", heard=heard)
+        gen = tm.generate_caption(artist, row, writer_name="offline", heard=analysis.whole_tags)
         saved = tm.save(
             artist,
             row,

@@ -30,6 +30,7 @@ from trainmode.errors import ConfirmationRequired, TrainModeError, ValidationErr
 from trainmode.sets.facts import training_blocker
 from trainmode.store import Store
 from trainmode.store.rows import caption_of
+from trainmode.train.items import set_lyrics
 from trainmode.train.save import SaveRequest, is_blocking, save_item
 from trainmode.train.uploads import spill_to_temp
 
@@ -191,14 +192,13 @@ def generate(
             continue
         by_id[entry.id] = entry
         # What listening heard in this upload leads the caption (#27); its audio, for a writer that listens.
-        heard = (entry.analysis.tags or {}).get("whole") if entry.analysis else None
         jobs.append(
             Job(
                 row["summary"],
                 master_schema,
                 key=entry.id,
                 artist_name=artist["name"],
-                heard=heard,
+                heard=entry.analysis.whole_tags if entry.analysis else None,
                 audio=entry.audio_path,
             )
         )
@@ -262,6 +262,8 @@ def _save_one(entry: QueueEntry, store: Store, artist: dict, summaries: dict[str
         if row is None:
             raise ValidationError(_missing_set(entry))
         result = save_item(store, artist, row, request)
+        if result.duplicate and entry.lyrics:  # pasted for an MP3 saved earlier: onto its item, as the CLI does
+            result = replace(result, item=set_lyrics(store, artist, result.item["id"], entry.lyrics))
     except ConfirmationRequired as exc:
         move(entry, "review", needs_confirmation=exc.reasons, confirmed=False)
         return

@@ -75,11 +75,17 @@ class AudioAnalysis:
             "audio_analyzer": d["analyzer"],
         }
 
+    @property
+    def whole_tags(self) -> dict | None:
+        """The whole render's tags (Tags.to_dict()), or None when it was not tagged: what a caption
+        writer is handed as `heard`, so that the caption leads with what is heard."""
+        return (self.tags or {}).get("whole")
+
     def heard(self) -> list[str]:
         """The whole render's confidently heard tags (genre, mood, instrument, vocals), best first."""
         from trainmode.audio.tagger import Tags  # the tagger is only needed when there are tags
 
-        return Tags.from_dict(self.tags["whole"]).heard() if self.tags else []
+        return Tags.from_dict(self.whole_tags).heard() if self.whole_tags else []
 
     def describe(self) -> list[str]:
         """The measurements as short lines for people (the CLI without --json)."""
