@@ -65,6 +65,13 @@ def test_demo_then_export_gives_pairs_of_valid_mp3_and_caption(data_dir):
         run("items", "--artist", "Demo Artist", "--status", "exported", "--json", data_dir=data_dir).stdout
     )
     assert len(items) == 2
+    assert "exported 2 items (hf)" in out.stderr and "2/2 rows" in out.stderr
+    nothing_ready = run("export", "--artist", "Demo Artist", data_dir=data_dir, check=False)
+    assert_one_clear_line(nothing_ready, "no ready training items")
+    again = run("export", "--artist", "Demo Artist", "--all", "--clips", "sections", data_dir=data_dir)
+    assert "exported 2 items (hf)" in again.stderr  # re-export all: the exported items again, as clips
+    with zipfile.ZipFile(Path(again.stdout.strip().splitlines()[-1])) as zf:
+        assert any(n.startswith("clip-0001-") for n in zf.namelist())
 
 
 def test_summarize_prints_the_summary(data_dir, demo_files):
@@ -110,11 +117,10 @@ def test_save_and_generate_from_the_command_line(data_dir, demo_files):
     assert gen["writer"] == "offline" and gen["findings"] == [] and re.search(r"128 (BPM|beats)", gen["caption"])
     assert set(gen["captions"]) == {"detailed", "short", "tags"} and gen["captions"]["detailed"] == gen["caption"]
     assert gen["caption_findings"] == {"detailed": [], "short": [], "tags": []}
-    item_id = run(
-        "save", "--artist", "Cy", "--als", als.name, "--audio", mp3, "--generate", data_dir=data_dir
-    ).stdout.strip()
+    saved = run("save", "--artist", "Cy", "--als", als.name, "--audio", mp3, "--generate", data_dir=data_dir)
     [item] = json.loads(run("items", "--artist", "Cy", "--json", data_dir=data_dir).stdout)
-    assert item["id"] == item_id and item["prompt_writer"] == "offline"
+    assert item["id"] == saved.stdout.strip() and item["prompt_writer"] == "offline"
+    assert f"caption: {item['prompt_text']}" in saved.stderr  # what was saved is shown, not only its id
 
 
 @pytest.mark.slow
@@ -179,6 +185,22 @@ def test_save_refuses_a_render_at_another_tempo_unless_forced(data_dir, club_ren
     matching = run(*args, "--audio", club_renders["match"], data_dir=data_dir)  # no question, no --force
     assert matching.stderr.startswith("audio: matches. Tempo agrees")
     assert json.loads(matching.stdout)["metadata"]["audio"]["verdict"] == "matches"
+
+
+def test_a_stray_option_is_reported_with_its_commands_usage(data_dir):
+    out = run("export", "--artist", "Ghost", "--rows", "sections", data_dir=data_dir, check=False)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.startswith("usage: python -m trainmode export ")
+    assert "unrecognized arguments: --rows sections" in out.stderr
+
+
+def test_an_empty_artist_name_is_said_once_before_any_file(data_dir, tmp_path):
+    sets = [tmp_path / "a.als", tmp_path / "b.als"]
+    for path in sets:
+        path.write_text("not a set")  # the name is refused first: no file is even read
+    out = run("import", "--artist", "   ", *sets, data_dir=data_dir, check=False)
+    assert_one_clear_line(out, "artist name")
+    assert out.stderr.count("error") == 1 and "[1/2]" not in out.stderr
 
 
 def test_unknown_artist_is_a_clear_message(data_dir):

@@ -25,6 +25,7 @@ from trainmode.service import (
     SaveRequest,
     TrainMode,
     caption_of,
+    counted,
     load_settings,
     setup_logging,
     shown,
@@ -156,6 +157,8 @@ def cmd_save(args, settings) -> int:
         if lyrics is not None:
             result = result.__class__(tm.set_lyrics(artist, result.item["id"], lyrics), duplicate=True)
             print("its lyrics were attached to the saved item", file=sys.stderr)
+    if generation and not result.duplicate:
+        print(f"caption: {shown(caption_of(result.item))}", file=sys.stderr)
     _print_json(result.item) if args.json else print(result.item["id"])
     return 0
 
@@ -219,11 +222,12 @@ def cmd_export(args, settings) -> None:
     def progress(p):
         mib = 1024 * 1024
         print(
-            f"{p.stage}: {p.items_done}/{p.items_total} items, {p.bytes_done / mib:.1f}/{p.bytes_total / mib:.1f} MiB",
+            f"{p.stage}: {p.items_done}/{p.items_total} rows, {p.bytes_done / mib:.1f}/{p.bytes_total / mib:.1f} MiB",
             file=sys.stderr,
         )
 
-    result = tm.export(
+    export = tm.export_everything if args.all else tm.export
+    result = export(
         tm.artist(args.artist),
         on_progress=progress,
         format=args.format,
@@ -234,7 +238,8 @@ def cmd_export(args, settings) -> None:
         window_s=window_s,
     )
     print(
-        f"exported {result.item_count} items ({result.format}), {result.bytes} bytes, sha256 {result.sha256}",
+        f"exported {counted(result.item_count, 'item')} ({result.format}), {result.bytes} bytes, "
+        f"sha256 {result.sha256}",
         file=sys.stderr,
     )
     for line in [*(f"left out: {x}" for x in result.left_out), *(f"warning: {w}" for w in result.warnings)]:
@@ -381,6 +386,11 @@ def _add_dataset_commands(sub) -> None:
     )
     p.add_argument("--artist-name", action="store_true", help="show the artist's name, not an opaque id")
     p.add_argument(
+        "--all",
+        action="store_true",
+        help="re-export all: every ready and exported item (after edits), as the Export page's Re-export all",
+    )
+    p.add_argument(
         "--clips",
         choices=("sections", "windows", "none"),
         default="none",
@@ -521,6 +531,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_tool_commands(sub)
     for name, description in DESCRIPTIONS.items():
         sub.choices[name].description = description
+    parser.commands = sub.choices  # main(): a stray option is reported with its command's usage
     return parser
 
 
@@ -557,7 +568,10 @@ def _stdout_closed() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said by the command's own parser: its usage is the one that helps
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     handler = HANDLERS[args.command]
     settings = None
     try:

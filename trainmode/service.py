@@ -41,6 +41,7 @@ from trainmode.export.rows import split_of
 from trainmode.ops import backups
 from trainmode.ops.doctor import damaged_text, doctor_command, sweep_at_startup
 from trainmode.ops.logs import log_file, setup_logging
+from trainmode.ops.text import counted
 from trainmode.ops.text import for_terminal as shown
 from trainmode.sets import importing as library
 from trainmode.sets.importing import ImportResult
@@ -87,6 +88,7 @@ __all__ = [
     "log_file",
     "setup_logging",
     "shown",
+    "counted",
     "parse_master_schema",
     "EXAMPLE_MASTER_SCHEMA",
     "WINDOW_S",

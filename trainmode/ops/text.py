@@ -71,6 +71,11 @@ def csv_value(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_START) else cell
 
 
+def counted(n: int, noun: str) -> str:
+    """ "1 item", "3 items": a count with its noun (regular plurals only)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def for_terminal(value) -> str:
     """`value` safe to print on a terminal line: every control character (and line break, bidi
     control) is shown as an escape such as \\x1b or \\u202e instead of acting."""

@@ -83,7 +83,8 @@ def import_sets(
     on_progress: Callable[[int, ImportResult], None] | None = None,
 ) -> list[ImportResult]:
     """Import many sets for the artist `name` (created with its first good set); a broken
-    file is reported and the others go on."""
+    file is reported and the others go on. An empty name is refused once, before any file."""
+    name = artist_name(name)
     results = []
     for index, (filename, source) in enumerate(sources, start=1):
         result = import_one(store, name, source, filename)
