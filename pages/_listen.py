@@ -16,12 +16,14 @@ def verdict_lines(verdict, *, icon: bool = True) -> str:
     return f"{lead}audio {verdict.verdict}" + (f": {md(' '.join(said))}" if said else "")
 
 
-def show_verdict(where, verdict) -> None:
-    """A mismatch warns (Save will ask for a confirmation), a doubt informs, a match is a caption."""
+def show_verdict(where, verdict, *, asks: bool = True) -> None:
+    """A mismatch warns (Save will ask for a confirmation: said when `asks`), a doubt informs, a
+    match is a caption."""
     if verdict is None:
         return
     if verdict.verdict == "mismatch":
-        where.warning(verdict_lines(verdict, icon=False) + " Saving will ask you to confirm.", icon="⚠️")
+        ask = " Saving will ask you to confirm." if asks else ""
+        where.warning(verdict_lines(verdict, icon=False) + ask, icon="⚠️")
     elif verdict.verdict == "doubtful":
         where.info(verdict_lines(verdict, icon=False), icon="🤔")
     else:
@@ -42,4 +44,4 @@ def show_entry_sound(entry) -> None:
         ", ".join(heard.heard()[:6]) or None,  # the tagger's confidently heard words, best first
     ]
     st.caption("heard: " + md(" · ".join(p for p in parts if p) or "nothing measurable"))
-    show_verdict(st, entry.verdict)
+    show_verdict(st, entry.verdict, asks=False)  # the entry asks in its own confirmation box, once

@@ -192,7 +192,9 @@ def batch_buttons(tm: TrainMode, artist: dict, queue: list, mine: list[QueueEntr
                 [e for e in mine if e.state == "pending"], artist, on_progress=reporter(bar, "Generating")
             )
             st.rerun()
-    if row.button(f"Save all reviewed ({len(ready)})", disabled=not ready, key="save_all"):
+    waiting = [e for e in mine if e.state == "review" and not e.item_id and e not in ready]
+    help_ = f"{len(waiting)} more need your confirmation (or an edit) on their own card first." if waiting else None
+    if row.button(f"Save all reviewed ({len(ready)})", disabled=not ready, key="save_all", help=help_):
         tm.save_entries(ready, artist, on_progress=reporter(bar, "Saving"))
         st.rerun()
     if row.button(f"Retry failed ({tally['failed']})", disabled=not tally["failed"], key="retry_all"):
@@ -248,7 +250,7 @@ def actions(tm: TrainMode, entry: QueueEntry, artist: dict, queue: list) -> None
         with user_errors():
             tm.generate_entries([entry], artist)
             st.rerun()
-    unconfirmed = bool(entry.needs_confirmation) and not entry.confirmed
+    unconfirmed = bool(entry.to_confirm) and not entry.confirmed
     if (
         state == "review"
         and entry.item_id
@@ -297,10 +299,10 @@ def entry_card(tm: TrainMode, entry: QueueEntry, artist: dict, master_schema: di
             st.caption(
                 "⛔ No confirmation can override the finding above: edit the caption (or the variant) to save it."
             )
-        elif entry.state == "review" and entry.needs_confirmation:
+        elif entry.state == "review" and entry.to_confirm:
             st.warning(
                 f"Needs your confirmation before {'updating the saved caption' if entry.item_id else 'saving'}:\n\n"
-                + "\n".join(f"- {md(reason)}" for reason in entry.needs_confirmation)
+                + "\n".join(f"- {md(reason)}" for reason in entry.to_confirm)
             )
 
             def keep_confirmation() -> None:

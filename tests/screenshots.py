@@ -46,8 +46,7 @@ def drive(page, url: str, demo: Path) -> None:
     caption.fill("A dark synthwave track at 90 BPM with a driving bassline, pads, drums and a saxophone solo.")
     caption.press("Control+Enter")
     see(page, "edited")
-    page.get_by_role("button", name="Save", exact=True).click()
-    see(page, "Needs your confirmation")
+    see(page, "Needs your confirmation")  # asked as soon as the edit is checked, before Save
     page.get_by_text("Caption variants", exact=False).first.click()  # open the variants for the picture
     see(page, "Use as the caption")
     shot(page, "train-review.png")

@@ -124,9 +124,8 @@ def test_saving_over_fact_check_findings_needs_a_confirmation(artist_with_sets, 
     at.text_area[0].input("A dark synthwave track at 90 BPM with a driving bassline, pads and drums in A minor.")
     at.run()
     assert any("90" in w.value and "124" in w.value for w in at.warning)  # the finding shows while editing
-    click(at, "Save")
     assert badges(at) == ["👀 review"]
-    assert any("Needs your confirmation" in w.value for w in at.warning)
+    assert any("Needs your confirmation" in w.value for w in at.warning)  # asked before any click on Save
     assert button(at, "Save").disabled
     at.checkbox[0].check()
     at.run()

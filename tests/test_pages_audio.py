@@ -27,8 +27,7 @@ def test_a_render_at_another_tempo_is_flagged_at_pairing_and_needs_a_confirmatio
     assert re.search(r"runs at 1(39|40)(\.\d)? BPM, the set at 128", flag)  # shown before anything is queued
     click(at, "Add to queue")
     click(at, "Generate")
-    click(at, "Save")
-    assert not store.list_items(store.find_artist("Ada")["id"])  # nothing saved without a yes
+    assert button(at, "Save").disabled  # nothing saved without a yes
     assert any("the set at 128" in w.value for w in at.warning if "confirmation" in w.value)
     at.checkbox(key=next(c.key for c in at.checkbox if c.label == "Save anyway")).check()
     at.run()
@@ -54,3 +53,24 @@ def test_a_matching_render_saves_without_a_question(store, club_renders):
     at.run()
     [item] = store.list_items(store.find_artist("Ada")["id"])
     assert item["metadata"]["audio"]["verdict"] == "matches" and not item["metadata"]["audio"]["confirmed"]
+
+
+def test_a_mismatch_asks_up_front_so_save_all_counts_only_what_it_will_save(store, club_renders):
+    # QA: "Save all reviewed (3)" saved 1: the other two asked for a confirmation only after the click.
+    _club(store, club_renders)
+    at = app()
+    goto(at, "train")
+    upload(at, [club_renders["fast"]], names=["club.mp3"])
+    click(at, "Add to queue")
+    click(at, "Generate")
+    assert any("Needs your confirmation before saving" in w.value for w in at.warning)  # before any Save
+    assert button(at, "Save all reviewed (0)").disabled and button(at, "Save").disabled
+    assert not any("Saving will ask you to confirm" in w.value for w in at.warning)  # asked once, in the box
+    again = goto(app(), "train")  # a reload: the queue comes back from the draft
+    assert any("the set at 128" in w.value for w in again.warning if "confirmation" in w.value)
+    again.checkbox(key=next(c.key for c in again.checkbox if c.label == "Save anyway")).check()
+    again.run()
+    click(again, "Save all reviewed (1)")
+    [item] = store.list_items(store.find_artist("Ada")["id"])
+    assert item["metadata"]["audio"]["confirmed"]
+    assert not any("confirm" in w.value for w in again.warning)  # saved: nothing left to ask

@@ -164,12 +164,15 @@ def test_an_edited_caption_for_audio_saved_before_is_never_silently_lost(artist_
     click(at, "Generate")
     at.text_area[0].input("A new caption, written after listening again.")
     at.run()
+    assert any("Needs your confirmation before saving" in w.value for w in at.warning)  # a short caption (#29)
+    at.checkbox(key=f"confirm_{queue(at)[0].id}").check()
+    at.run()
     click(at, "Save")
     assert badges(at) == ["👀 review"]  # not "✅ saved" while the store keeps the old text
     assert any("already saved, with another caption" in i.value for i in at.info)
     assert not [b for b in at.button if b.label == "Save"]
-    click(at, "Update its caption")  # a short caption: the same confirmation Save asks for (#29)
-    assert badges(at) == ["👀 review"] and any("before updating the saved caption" in w.value for w in at.warning)
+    assert button(at, "Update its caption").disabled  # replacing the saved caption is another yes
+    assert any("before updating the saved caption" in w.value for w in at.warning)
     at.checkbox(key=f"confirm_{queue(at)[0].id}").check()
     at.run()
     click(at, "Update its caption")

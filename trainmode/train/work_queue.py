@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from trainmode.audio.analysis import AudioAnalysis, Verdict
+from trainmode.audio.check import needs_confirmation
 from trainmode.audio.probe import AudioInfo
 from trainmode.captions.factcheck import Finding, check_caption, check_variants
 from trainmode.captions.generate import DEFAULT_MAX_WORKERS, Generation, Job, generate_many
@@ -89,6 +90,16 @@ class QueueEntry:
         return any(is_blocking(f) for f in [*self.findings, *(f for v in self.variant_findings.values() for f in v)])
 
     @property
+    def to_confirm(self) -> list[str]:
+        """What Save (or Update its caption) will ask the user to confirm, known before they click:
+        the caption's fact-check findings and, for a new item, an audio mismatch's reasons. Save
+        all counts without these, and the page asks up front (also after a reload)."""
+        if self.needs_confirmation:  # what the last save was told: the final word
+            return self.needs_confirmation
+        audio = needs_confirmation(self.verdict) if self.verdict and not self.item_id else []
+        return [f.message for f in self.findings] + audio
+
+    @property
     def edited(self) -> bool:
         return self.generated is not None and self.caption.strip() != self.generated.text.strip()
 
@@ -153,7 +164,7 @@ def saveable(queue: list[QueueEntry]) -> list[QueueEntry]:
     return [
         e
         for e in queue
-        if e.state == "review" and not e.blocked and not e.item_id and (not e.needs_confirmation or e.confirmed)
+        if e.state == "review" and not e.blocked and not e.item_id and (not e.to_confirm or e.confirmed)
     ]
 
 
@@ -271,9 +282,8 @@ def _save_one(entry: QueueEntry, store: Store, artist: dict, summaries: dict[str
         move(entry, "failed", error=str(exc))
         return
     if result.duplicate and caption_of(result.item).strip() != entry.caption.strip():
-        move(
-            entry, "review", item_id=result.item["id"], needs_confirmation=[], note=ALREADY_SAVED
-        )  # never "saved" while the store keeps the old text
+        # Never "saved" while the store keeps the old text; replacing it is another yes (#29).
+        move(entry, "review", item_id=result.item["id"], needs_confirmation=[], confirmed=False, note=ALREADY_SAVED)
         return
     move(
         entry,
