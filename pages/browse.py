@@ -9,7 +9,7 @@ import streamlit as st
 
 from pages._clips import clips_panel
 from pages._lyrics import item_lyrics
-from pages._ui import clock, local_time, made_from, md, run_page
+from pages._ui import clock, local_time, made_from, md, run_page, user_errors
 from trainmode.service import TrainMode, caption_of
 from trainmode.tables import NOT_LISTENED, filter_browse
 
@@ -89,37 +89,40 @@ def item_card(tm: TrainMode, artist: dict, item: dict, set_row: dict | None) -> 
             clips_panel(tm, artist, item["id"], scope="browse", expanded=True)
 
 
+def export_label(tm: TrainMode, export: dict) -> str:
+    held = tm.export_details(export)
+    by = f", by {export['created_by']}" if export.get("created_by") else ""
+    return f"{local_time(export['created_at'])} — {held.format}, {held.rows_text()}{by}"
+
+
 def export_view(tm: TrainMode, artist: dict) -> None:
     """A past export's rows as its trainer reads them: each audio file with its split and its
-    sidecar files (caption, metadata), a player on demand."""
+    sidecar files (caption, metadata), a player on demand. The zip is read where it is stored
+    (on Supabase: its directory and the shown rows' files, by ranged reads)."""
     done = {e["id"]: e for e in tm.list_exports(artist) if e["status"] == "complete"}
     if not done:
         st.info("No complete export yet: export on the Export page.")
         return
-    pick = st.selectbox(
-        "Export",
-        list(done),
-        key="browse_export",
-        format_func=lambda i: f"{local_time(done[i]['created_at'])} — {PurePosixPath(done[i]['zip_path']).name}, "
-        f"{done[i]['item_count']} items" + (f", by {done[i]['created_by']}" if done[i].get("created_by") else ""),
-    )
+    pick = st.selectbox("Export", list(done), key="browse_export", format_func=lambda i: export_label(tm, done[i]))
     page_key = f"{EXPORT_PAGE_KEY}_{pick}"  # one per export: another has another number of pages
     number = int(st.session_state.get(page_key) or 1)
-    found = tm.export_rows(done[pick], (number - 1) * PER_PAGE, PER_PAGE)
-    if found is None:
-        st.info("This export's zip is not on this machine (Supabase): download it from the Export page.")
-        return
-    rows, total = found
-    pages = max(1, -(-total // PER_PAGE))
-    st.number_input(f"Page (of {pages}, {total} rows)", 1, pages, key=page_key)
-    for row in rows:
-        with st.container(border=True):
-            st.markdown(f"**{md(row['audio'])}** · {row['split']}")
-            if st.toggle("Play", key=f"browse_row_play_{pick}_{row['audio']}"):
-                st.audio(tm.export_member(done[pick], row["audio"]), format="audio/mpeg")
-            for name, text in row["sidecars"].items():
-                st.caption(md(PurePosixPath(name).name))
-                st.code(text, language="json" if name.endswith(".json") else None, wrap_lines=True)
+    with user_errors():
+        rows, total = tm.export_rows(done[pick], (number - 1) * PER_PAGE, PER_PAGE)
+        pages = max(1, -(-total // PER_PAGE))
+        st.number_input(f"Page (of {pages}, {total} rows)", 1, pages, key=page_key)
+        for row in rows:
+            export_row(tm, done[pick], row)
+
+
+def export_row(tm: TrainMode, export: dict, row: dict) -> None:
+    with st.container(border=True):
+        st.markdown(f"**{md(row['audio'])}** · {row['split']}")
+        if st.toggle("Play", key=f"browse_row_play_{export['id']}_{row['audio']}"):
+            with user_errors():
+                st.audio(tm.export_member(export, row["audio"]), format="audio/mpeg")
+        for name, text in row["sidecars"].items():
+            st.caption(md(PurePosixPath(name).name))
+            st.code(text, language="json" if name.endswith(".json") else None, wrap_lines=True)
 
 
 def page(tm: TrainMode, artist: dict) -> None:

@@ -59,13 +59,13 @@ def export_buttons(tm: TrainMode, artist: dict, ready: list[dict], exported: lis
         result = run(artist, on_progress=on_progress, by=who(), **options)
         noun = "item" if result.item_count == 1 else "items"
         again = " as a new dataset" if everything else ""
-        row = {"id": result.export_id, "zip_path": result.zip_path, "status": "complete", "sha256": result.sha256}
-        rows, split = rows_text({**row, "item_count": result.item_count}, tm.export_contents(row))
-        empty = " The validation split is empty." if options.get("split") is not None and "no valid" in split else ""
+        made = next(e for e in tm.list_exports(artist) if e["id"] == result.export_id)
+        held = tm.export_details(made)
+        empty = " The validation split is empty." if held.empty_split else ""
         st.session_state[EXPORTED_KEY] = (
             result,
-            f"Exported {result.item_count} {noun}{again} ({size_text(result.bytes)}): {result.format}, {rows}, "
-            f"{split}.{empty}",
+            f"Exported {result.item_count} {noun}{again} ({size_text(result.bytes)}): {held.format}, "
+            f"{held.rows_text()}, {held.split_text()}.{empty}",
         )
         st.rerun()  # the counts, the rows and the button show the export's effect
 
@@ -82,36 +82,17 @@ def last_export(tm: TrainMode) -> None:
         offer_download(tm, result.url, result.local_path, result.bytes, "download_new", result.zip_path)
 
 
-FORMAT_OF_ZIP = {"dataset.zip": "hf"}  # every other format's zip is dataset-<format>.zip
-
-
-def format_of(export: dict) -> str:
-    name = PurePosixPath(export["zip_path"]).name
-    return FORMAT_OF_ZIP.get(name, name.removeprefix("dataset-").removesuffix(".zip"))
-
-
-def rows_text(export: dict, contents: dict | None) -> tuple[str, str]:
-    """('4 clips of 2 items' or '2 tracks', '3 train / 1 valid' or 'no split'), from the zip when known."""
-    items = f"{export['item_count']} item{'s' if export['item_count'] != 1 else ''}"
-    if contents is None:
-        return items, "?"
-    kind = "clips" if contents["clips"] else "tracks"
-    rows = f"{contents['rows']} {kind} of {items}" if contents["clips"] else f"{contents['rows']} {kind}"
-    split = f"{contents['train']} train / {contents['valid']} valid" if contents["valid"] else "no validation split"
-    return rows, split
-
-
 def history_frame(tm: TrainMode, exports: list[dict]) -> pd.DataFrame:
     records = []
     for e in exports:
-        rows, split = rows_text(e, tm.export_contents(e))
+        held = tm.export_details(e)
         records.append(
             {
                 "when": local_time(e["created_at"]),
                 "by": e.get("created_by") or "",
-                "format": format_of(e),
-                "rows": rows,
-                "split": split,
+                "format": held.format,
+                "rows": held.rows_text(),
+                "split": held.split_text(),
                 "size": size_text(e["bytes"]),
                 "status": e["status"],
                 "error": e.get("error") or "",
@@ -121,10 +102,12 @@ def history_frame(tm: TrainMode, exports: list[dict]) -> pd.DataFrame:
 
 
 def export_label(tm: TrainMode, export: dict) -> str:
-    rows, split = rows_text(export, tm.export_contents(export))
+    """'2026-12-07 10:05 by Kim — audiocraft, 4 section clips of 2 items, 3 train / 1 valid, 12 KiB'."""
+    held = tm.export_details(export)
     by = f" by {export['created_by']}" if export.get("created_by") else ""
     return (
-        f"{local_time(export['created_at'])}{by} — {format_of(export)}, {rows}, {split}, {size_text(export['bytes'])}"
+        f"{local_time(export['created_at'])}{by} — {held.format}, {held.rows_text()}, {held.split_text()}, "
+        f"{size_text(export['bytes'])}"
     )
 
 

@@ -123,6 +123,23 @@ def store(data_dir):
     s.close()
 
 
+@pytest.fixture
+def supabase(monkeypatch, data_dir):
+    """TRAINMODE_BACKEND=supabase in the environment, against the fake Supabase (tests/fake_supabase.py)
+    with its bucket set up, for whatever opens the store from the settings (pages, TrainMode.open).
+    Yields the fake."""
+    from fake_supabase import FakeSupabase
+
+    from trainmode.store.supabase.setup import setup_supabase
+
+    with FakeSupabase() as fake:
+        monkeypatch.setenv("TRAINMODE_BACKEND", "supabase")
+        monkeypatch.setenv("SUPABASE_URL", fake.url)
+        monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", fake.key)
+        setup_supabase(load_settings(), echo=lambda *_: None)
+        yield fake
+
+
 @pytest.fixture(scope="session")
 def demo_files(tmp_path_factory):
     """The demo sets and MP3s, written once per session."""

@@ -67,7 +67,15 @@ FOREIGN = {  # (table, column) -> referenced table
 }
 CHECKS = {
     "artists": {"artists_name_check": lambda r: bool((r["name"] or "").strip())},
-    "exports": {"exports_status_check": lambda r: r["status"] in ("building", "complete", "failed")},
+    "exports": {
+        "exports_status_check": lambda r: r["status"] in ("building", "complete", "failed"),
+        # 20261207000000_train_mode_export_details.sql (null passes a check, as in PostgreSQL)
+        "exports_clips_check": lambda r: r["clips"] in (None, "none", "sections", "windows"),
+        "exports_window_s_check": lambda r: r["window_s"] is None or r["window_s"] > 0,
+        "exports_split_check": lambda r: r["split"] is None or 0 < r["split"] <= 1,
+        "exports_row_count_check": lambda r: r["row_count"] is None or r["row_count"] >= 0,
+        "exports_valid_count_check": lambda r: r["valid_count"] is None or r["valid_count"] >= 0,
+    },
     "training_items": {
         "training_items_prompt_text_check": lambda r: bool((r["prompt_text"] or "").strip()),
         "training_items_status_check": lambda r: r["status"] in ("ready", "exported"),
@@ -270,13 +278,7 @@ class FakePostgrest:
     def insert(self, table: str, body: list[dict], ignore_on: tuple | None = None) -> list[dict]:
         rows = []
         for given in body:
-            unknown = set(given) - set(COLUMNS[table])
-            if unknown:
-                raise pg_error(
-                    400,
-                    "PGRST204",
-                    f"Could not find the '{sorted(unknown)[0]}' column of '{table}' in the schema cache",
-                )
+            self._known(table, given)
             row = {c: None for c in COLUMNS[table]}
             row.update({c: make() for c, make in DEFAULTS.get(table, {}).items()})
             row.update({k: v for k, v in (("id", str(uuid.uuid4())), ("created_at", now())) if k in row})
@@ -292,7 +294,17 @@ class FakePostgrest:
             self.insert("artist_profiles", [{"artist_id": r["id"]} for r in rows])
         return rows
 
+    @staticmethod
+    def _known(table: str, given: dict) -> None:
+        """PostgREST refuses a column the table does not have (PGRST204), e.g. before a migration."""
+        unknown = set(given) - set(COLUMNS[table])
+        if unknown:
+            raise pg_error(
+                400, "PGRST204", f"Could not find the '{sorted(unknown)[0]}' column of '{table}' in the schema cache"
+            )
+
     def update(self, table: str, targets: list[dict], patch: dict) -> list[dict]:
+        self._known(table, patch)
         stamp = now()
         new = [{**r, **patch, **({"updated_at": stamp} if table in TOUCHED else {})} for r in targets]
         self._validate(table, new, targets)

@@ -106,6 +106,37 @@ def test_a_schema_change_at_open_is_backed_up_first(data_dir):
     assert len(health.list_backups(data_dir)) == 1
 
 
+EXPORT_DETAILS = ("format", "clips", "window_s", "split", "row_count", "valid_count")
+
+
+def test_an_older_database_gets_the_export_details_as_a_new_one_has_them(data_dir, tmp_path):
+    """A data folder from before the export details migration: backed up, then upgraded to the columns
+    (types and checks) a new database is made with; its exports keep nulls there."""
+    store = EmbeddedStore(data_dir)
+    artist = store.ensure_artist("Ada")
+    old = store.begin_export({"id": str(uuid.uuid4()), "artist_id": artist["id"], "zip_path": "exports/x/dataset.zip"})
+    store.complete_export(old["id"], [], item_count=0, bytes=22, sha256="a" * 64)
+    store.close()
+    db = sqlite3.connect(data_dir / "trainmode.sqlite3")
+    for column in EXPORT_DETAILS:
+        db.execute(f"ALTER TABLE exports DROP COLUMN {column}")
+    db.commit()
+    db.close()
+    store = EmbeddedStore(data_dir)
+    (backup,) = health.list_backups(data_dir)
+    assert backup.name.endswith("-before-migration.sqlite3")
+    fresh = EmbeddedStore(tmp_path / "fresh")
+    shape = "SELECT name, type, \"notnull\", dflt_value FROM pragma_table_info('exports') ORDER BY name"
+    assert store._all(shape) == fresh._all(shape)
+    fresh.close()
+    [row] = store.list_exports(artist["id"])
+    assert [row[c] for c in EXPORT_DETAILS] == [None] * 6
+    assert store.update_row("exports", old["id"], {"window_s": 30, "row_count": 4})["window_s"] == 30.0
+    with pytest.raises(StoreError, match="CHECK constraint"):  # the upgraded columns are checked too
+        store.update_row("exports", old["id"], {"clips": "bars"})
+    store.close()
+
+
 def test_doctor_fix_backs_the_database_up_before_removing_anything(data_dir, capsys):
     store = EmbeddedStore(data_dir)
     artist = store.ensure_artist("Ada")

@@ -163,7 +163,7 @@ def test_exports_are_told_apart_and_an_empty_validation_split_is_said(artist_wit
     assert bool(said) == (held_out == 0)  # said before exporting
     click(at, "Export")
     message = next(m.value for m in [*at.success, *at.warning] if m.value.startswith("Exported 2 items"))
-    assert "audiocraft, 4 clips of 2 items" in message
+    assert "audiocraft, 4 section clips of 2 items" in message
     assert ("The validation split is empty." in message) == (held_out == 0)
 
     at.checkbox(key="export_split_on").uncheck()
@@ -173,7 +173,7 @@ def test_exports_are_told_apart_and_an_empty_validation_split_is_said(artist_wit
     click(at, "Re-export all")
     history = at.dataframe[-1].value
     assert sorted(zip(history["format"], history["rows"], strict=True)) == [
-        ("audiocraft", "4 clips of 2 items"),
+        ("audiocraft", "4 section clips of 2 items"),
         ("hf", "2 tracks"),
     ]
     labels = next(s for s in at.selectbox if s.label == "A past export").options

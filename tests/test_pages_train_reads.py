@@ -8,21 +8,10 @@ from fake_supabase import FakeSupabase
 from tests.apptest_pages import app, click, goto, queue, upload
 from trainmode.config import load_settings
 from trainmode.service import TrainMode
-from trainmode.store.supabase.setup import setup_supabase
 
 pytestmark = pytest.mark.slow  # AppTest runs the whole app for each step
 
 FILLERS = 60
-
-
-@pytest.fixture
-def supabase(monkeypatch, data_dir):
-    with FakeSupabase() as fake:
-        monkeypatch.setenv("TRAINMODE_BACKEND", "supabase")
-        monkeypatch.setenv("SUPABASE_URL", fake.url)
-        monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", fake.key)
-        setup_supabase(load_settings(), echo=lambda *_: None)
-        yield fake
 
 
 def whole_summary_reads(fake: FakeSupabase, since: int) -> list[str]:

@@ -15,6 +15,7 @@ import io
 import subprocess
 import sys
 import uuid
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -278,6 +279,35 @@ def test_list_exports_newest_first(store, artist):
     assert store.list_exports(store.ensure_artist(name("Nobody"))["id"]) == []
 
 
+DETAILS = {"format": "audiocraft", "clips": "windows", "window_s": 30.0, "split": 0.9}
+
+
+def test_an_export_s_row_records_what_its_zip_holds(store, artist, summary):
+    """The options as the export begins, the counts before it completes; an older row keeps nulls."""
+    old = store.begin_export(new_export(store, artist))
+    store.complete_export(old["id"], [], item_count=0, bytes=22, sha256="a" * 64)
+    export = store.begin_export(new_export(store, artist))
+    assert store.update_row("exports", export["id"], DETAILS)["clips"] == "windows"
+    store.update_row("exports", export["id"], {"row_count": 6, "valid_count": 1})
+    item = make_item(store, artist, summary)
+    done = store.complete_export(export["id"], [item["id"]], item_count=1, bytes=2048, sha256="b" * 64)
+    assert {k: done[k] for k in [*DETAILS, "row_count", "valid_count"]} == {**DETAILS, "row_count": 6, "valid_count": 1}
+    rows = {e["id"]: e for e in store.list_exports(artist["id"])}
+    assert rows[export["id"]]["window_s"] == 30.0 and isinstance(rows[export["id"]]["row_count"], int)
+    assert all(rows[old["id"]][k] is None for k in [*DETAILS, "row_count", "valid_count"])
+
+
+@pytest.mark.parametrize(
+    "bad", [{"clips": "bars"}, {"window_s": 0.0}, {"split": 1.5}, {"row_count": -1}, {"valid_count": -2}]
+)
+def test_an_export_s_details_are_checked_like_the_schema(store, artist, bad):
+    export = store.begin_export(new_export(store, artist))
+    with pytest.raises(StoreError):
+        store.update_row("exports", export["id"], bad)
+    [row] = store.list_exports(artist["id"])
+    assert all(row[k] is None for k in bad)
+
+
 # ---- blobs ------------------------------------------------------------------
 def read(store, path: str) -> bytes:
     with store.open_blob(path) as fh:
@@ -346,3 +376,29 @@ def test_blob_url_points_at_the_blob(store):
             assert httpx.get(url).content == data
         else:  # a file on this machine
             assert Path(url).read_bytes() == data
+
+
+def zip_of(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
+        for member, data in members.items():
+            zf.writestr(member, data)
+    return out.getvalue()
+
+
+@blob_backends
+def test_open_blob_range_reads_a_zip_s_directory_and_single_members(store):
+    audio = bytes(range(256)) * 6 * 1024  # 1.5 MiB: more than one buffer and one request of the tail
+    members = {"train/track-0001.mp3": audio, "train/track-0001.json": b'{"bpm": 124}', "README.md": b"# Data"}
+    data = zip_of(members)
+    store.put_blob(blob("dataset.zip"), data, "application/zip")
+    for size in (None, len(data)):  # told the size, or asking for it
+        with store.open_blob_range(blob("dataset.zip"), size) as fh, zipfile.ZipFile(fh) as zf:
+            assert zf.namelist() == list(members)
+            assert zf.read("train/track-0001.json") == b'{"bpm": 124}'
+            assert zf.read("train/track-0001.mp3") == audio
+            assert zf.read("README.md") == b"# Data"
+            assert fh.seek(-4, io.SEEK_END) == len(data) - 4 and fh.read() == data[-4:]
+            assert fh.seek(10) == 10 and fh.read(5) == data[10:15] and fh.tell() == 15
+    with pytest.raises(NotFoundError, match="is missing"):
+        store.open_blob_range(blob("gone.zip")).close()

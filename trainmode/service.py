@@ -19,7 +19,6 @@ helpers they may use.
 from __future__ import annotations
 
 import logging
-import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -34,9 +33,10 @@ from trainmode.captions.writers import get_writer
 from trainmode.clips import review as clip_review
 from trainmode.clips.plan import WINDOW_RANGE_S, WINDOW_S
 from trainmode.config import Settings, load_settings
-from trainmode.errors import NotFoundError, WriterError
+from trainmode.errors import NotFoundError, TrainModeError, WriterError
 from trainmode.export import formats
 from trainmode.export.build import ExportProgress, ExportResult, ProgressFn, export_dataset
+from trainmode.export.history import ExportDetails, ExportZips, details_of, needs_zip
 from trainmode.export.rows import split_of
 from trainmode.ops import backups
 from trainmode.ops.doctor import damaged_text, doctor_command, sweep_at_startup
@@ -49,7 +49,7 @@ from trainmode.sets.profile import EXAMPLE_MASTER_SCHEMA, derive_master_schema, 
 from trainmode.store import Store, open_store
 from trainmode.store.reads import ReadCache
 from trainmode.store.rows import Artist, Export, Item, SetRecord, SetRow, caption_of
-from trainmode.tables import browse_row, zip_contents, zip_rows
+from trainmode.tables import browse_row
 from trainmode.train import drafts, work_queue
 from trainmode.train import items as deleting
 from trainmode.train.lyrics import as_item, sung_without_lyrics
@@ -57,7 +57,6 @@ from trainmode.train.pairing import Pairing, SetIndex, pair_uploads
 from trainmode.train.save import MAX_LYRICS_CHARS, SaveRequest, SaveResult, clean_lyrics, save_item
 from trainmode.train.work_queue import Progress, QueueEntry, counts, progress, recover, saveable
 
-SIDECAR_CHARS = 4000  # of a sidecar shown on the Browse page
 __all__ = [
     "TrainMode",
     "Settings",
@@ -73,6 +72,7 @@ __all__ = [
     "Verdict",
     "ExportProgress",
     "ExportResult",
+    "ExportDetails",
     "counts",
     "progress",
     "recover",
@@ -104,7 +104,7 @@ class TrainMode:
         self.store, self.settings = store, settings
         self.reads = ReadCache(store)  # what pages read on every rerun, until a write changes it
         self._pair_index: tuple[list[SetRow | SetRecord], SetIndex] | None = None
-        self._contents: dict[tuple, dict] = {}  # (export id, sha256) -> what its zip holds
+        self.zips = ExportZips(store)  # past exports' zips, read where they are stored
         try:
             self.log_path: Path | None = setup_logging(settings.data_dir)
         except OSError as exc:  # a read-only data dir still works; tracebacks then go to stderr only
@@ -564,6 +564,7 @@ class TrainMode:
     def delete_export(self, artist: Artist, export_id: str) -> None:
         """The export's row and zip go; its items are `ready` again."""
         deleting.delete_export(self.store, artist, export_id)
+        self.zips.forget(export_id)
 
     def list_exports(self, artist: Artist) -> list[Export]:
         return list(self.reads.call("exports", self.store.list_exports, artist["id"]))
@@ -580,17 +581,21 @@ class TrainMode:
         sides = [split_of(i["id"], split) for i in items]
         return {"train": sides.count("train"), "valid": sides.count("valid")}
 
-    def export_contents(self, export: dict) -> dict | None:
+    def export_details(self, export: Export) -> ExportDetails:
+        """What a past export holds (format, clips, split, rows) from its row; for an export made before
+        its row recorded that, from its zip, read once ('?' where the zip cannot be read)."""
+        contents = None
+        if needs_zip(export):
+            try:
+                contents = self.zips.contents(export)
+            except TrainModeError as exc:
+                logging.getLogger(__name__).info("export %s: %s", export["id"], exc)
+        return details_of(export, contents)
+
+    def export_contents(self, export: Export) -> dict | None:
         """Rows (clips or tracks) and the split of a complete export, read from its zip's directory
-        (trainmode.tables.zip_contents) once per export; None when the zip is not on this machine."""
-        local = self.store.local_path(export["zip_path"]) if export.get("status") == "complete" else None
-        if local is None or not local.is_file():
-            return None
-        key = (export["id"], export.get("sha256"))
-        if key not in self._contents:
-            with zipfile.ZipFile(local) as zf:
-                self._contents[key] = zip_contents(zf.namelist())
-        return self._contents[key]
+        where it is stored, once per export (None for an export that is not complete)."""
+        return self.zips.contents(export)
 
     # ---- browsing the dataset (pages/browse.py, #29) -----------------------------------------
     def browse_items(self, artist: dict) -> tuple[list[dict], dict[str, dict]]:
@@ -602,24 +607,15 @@ class TrainMode:
         items = self.store.list_items(artist_id)
         return [browse_row(i) for i in items], {i["id"]: i for i in items}
 
-    def export_rows(self, export: dict, offset: int, limit: int) -> tuple[list[dict], int] | None:
+    def export_rows(self, export: Export, offset: int, limit: int) -> tuple[list[dict], int] | None:
         """A page of a complete export's rows as the trainer reads them: [{audio, split, sidecars:
-        {name: text}}] and how many rows there are; None when its zip is not on this machine."""
-        local = self.store.local_path(export["zip_path"]) if export.get("status") == "complete" else None
-        if local is None or not local.is_file():
-            return None
-        with zipfile.ZipFile(local) as zf:
-            rows = zip_rows(zf.namelist())
-            page = [
-                {**r, "sidecars": {n: zf.read(n)[:SIDECAR_CHARS].decode("utf-8", "replace") for n in r["sidecars"]}}
-                for r in rows[offset : offset + limit]
-            ]
-        return page, len(rows)
+        {name: text}}] and how many rows there are, read where the zip is stored (on Supabase, its
+        directory and these rows' files only); None for an export that is not complete."""
+        return self.zips.rows(export, offset, limit)
 
-    def export_member(self, export: dict, name: str) -> bytes:
-        """One file of a local export's zip (a row's audio, for a player)."""
-        with zipfile.ZipFile(self.store.local_path(export["zip_path"])) as zf:
-            return zf.read(name)
+    def export_member(self, export: Export, name: str) -> bytes:
+        """One file of an export's zip (a row's audio, for a player), read where the zip is stored."""
+        return self.zips.member(export, name)
 
     def recaption_clips(
         self, artist: dict, item_id: str, mode: str = "sections", window_s: float = WINDOW_S

@@ -139,19 +139,6 @@ def exports_frame(exports: list[dict]) -> pd.DataFrame:
     )
 
 
-AUDIO_SUFFIXES = (".mp3", ".wav", ".flac", ".ogg")
-VALID_FOLDERS = {"valid", "validation", "val", "eval", "test"}
-
-
-def zip_contents(names: list[str]) -> dict:
-    """What an export's zip holds, from its member names: rows (audio files), how many in a
-    validation folder, and whether they are clips ('clip-…') or whole tracks."""
-    audio = [n for n in names if n.lower().endswith(AUDIO_SUFFIXES)]
-    valid = sum(bool(VALID_FOLDERS & set(n.lower().split("/")[:-1])) for n in audio)
-    clips = any(n.rsplit("/", 1)[-1].startswith("clip-") for n in audio)
-    return {"rows": len(audio), "valid": valid, "train": len(audio) - valid, "clips": clips}
-
-
 NOT_LISTENED = "not listened"
 
 
@@ -182,27 +169,3 @@ def filter_browse(rows: list[dict], statuses=(), verdicts=(), findings: str = "a
         and (findings == "any" or (r["findings"] > 0) == (findings == "with findings"))
         and (not text or text in r["audio"].casefold())
     ]
-
-
-def zip_rows(names: list[str]) -> list[dict]:
-    """An export's rows as a trainer finds them: each audio file of the zip, its split (the folder
-    it is in) and its sidecars, the files beside it named after it ('track-0001.json',
-    'track-0001.caption.txt', 'track-0001_prompt.txt'), whatever the format. One pass: a zip of
-    5,000 rows has 15,000 names."""
-    beside: dict[tuple[str, str], list[str]] = {}
-    for name in names:
-        if name.lower().endswith(AUDIO_SUFFIXES):
-            continue
-        folder, _, file = name.rpartition("/")
-        for mark in (".", "_"):
-            if mark in file:
-                beside.setdefault((folder, file.split(mark, 1)[0]), []).append(name)
-    rows = []
-    for name in names:
-        if not name.lower().endswith(AUDIO_SUFFIXES):
-            continue
-        folder, _, file = name.rpartition("/")
-        sidecars = list(dict.fromkeys(beside.get((folder, file.rsplit(".", 1)[0]), [])))
-        valid = bool(VALID_FOLDERS & set(name.lower().split("/")[:-1]))
-        rows.append({"audio": name, "split": "valid" if valid else "train", "sidecars": sidecars})
-    return rows

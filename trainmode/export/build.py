@@ -29,7 +29,7 @@ from trainmode.clips import plan as clip_plan
 from trainmode.errors import StoreError, TrainModeError, ValidationError
 from trainmode.export import audio_members as export_audio
 from trainmode.export import clip_rows as clips_export
-from trainmode.export import formats, parts
+from trainmode.export import formats, history, parts
 from trainmode.export.formats.base import LICENSE, AudioHeader, AudioMember, Build
 from trainmode.export.rows import SPLITS, Row, artist_label, check_ratio, rows_for
 from trainmode.export.zipwrite import CHUNK, Entry, ZipWriter, check_directory
@@ -267,7 +267,7 @@ def export_dataset(
     name instead of an opaque id; `clips` ('sections', 'windows') makes each item's clips the
     rows (see trainmode/export/clip_rows.py), windows of at most `window_s` (refused out of
     range, or with another mode: trainmode/clips/plan.py check_window); `license` is the card's
-    rights line. Items with no
+    rights line. The options and the rows' counts are recorded on the export's row. Items with no
     row in the dataset (see the card's "Left out") stay `ready`. Raises ExportBusyError while
     another export of the artist runs, DatasetError when the zip would break its trainer's rules."""
     fmt = formats.get_format(format)
@@ -301,6 +301,7 @@ def export_dataset(
             [i for i in items if i["id"] in exported],
             rows,
             build,
+            {"format": fmt.NAME, "clips": clips, "window_s": window_s if clips == "windows" else None, "split": split},
             on_progress=on_progress,
             max_workers=max_workers,
             expires_s=expires_s,
@@ -339,19 +340,22 @@ def _export_rows(
     items: list[dict],
     rows: list[Row],
     build: Build,
+    options: dict,
     *,
     on_progress: ProgressFn | None,
     max_workers: int,
     expires_s: int,
     stale_after_s: float,
 ) -> ExportResult:
-    """export_dataset once the rows are made: write, check, store, then mark the items exported."""
+    """export_dataset once the rows are made: write, check, store, then mark the items exported. The
+    row records `options` (format, clips, window_s, split) as it begins, the rows' counts at the end."""
     export_id = new_id()
-    zip_path = f"exports/{artist['id']}/{export_id}/{'dataset' if fmt is formats.hf else 'dataset-' + fmt.NAME}.zip"
+    zip_path = f"exports/{artist['id']}/{export_id}/{history.zip_name(fmt.NAME)}"
     store.begin_export({"id": export_id, "artist_id": artist["id"], "zip_path": zip_path}, stale_after_s=stale_after_s)
     progress = Progress(on_progress, rows)
     stored = False
     try:
+        store.update_row("exports", export_id, options)
         _sweep_leftovers(store, artist["id"])
         with (
             lease.Heartbeat(store, export_id),
@@ -366,9 +370,7 @@ def _export_rows(
             progress.report("storing")
             store.adopt_blob(zip_path, target, "application/zip")
             stored = True
-        _complete(
-            store, artist["id"], export_id, [i["id"] for i in items], item_count=len(items), bytes=size, sha256=sha256
-        )
+        _complete(store, artist["id"], export_id, items, rows, bytes=size, sha256=sha256)
     except BaseException as exc:
         _abandon(store, export_id, zip_path if stored else None, exc)
         if isinstance(exc, OSError):
@@ -403,11 +405,14 @@ def _write_and_verify(
     return written.size, written.sha256
 
 
-def _complete(store: Store, artist_id: str, export_id: str, item_ids: list[str], **totals) -> None:
-    """Mark the export complete. If the call fails after the transaction committed (a
-    reply lost on the network), the export is done: say so rather than delete its zip."""
+def _complete(store: Store, artist_id: str, export_id: str, items: list[dict], rows: list[Row], **totals) -> None:
+    """Record how many rows (and validation rows) the zip holds, then mark the export complete and
+    its items exported. If that call fails after the transaction committed (a reply lost on the
+    network), the export is done: say so rather than delete its zip."""
+    counts = {"row_count": len(rows), "valid_count": sum(r.split == "valid" for r in rows)}
+    store.update_row("exports", export_id, counts)
     try:
-        store.complete_export(export_id, item_ids, **totals)
+        store.complete_export(export_id, [i["id"] for i in items], item_count=len(items), **totals)
     except TrainModeError:
         try:
             done = any(e["id"] == export_id and e["status"] == "complete" for e in store.list_exports(artist_id))

@@ -170,7 +170,8 @@ class Store(abc.ABC):
     # ---- changes and deletes (the Library's and Export page's delete buttons) ------
     CHANGEABLE = {
         "training_items": frozenset({"prompt_text", "prompt_edited", "status", "export_id", "exported_at", "metadata"}),
-        "exports": frozenset({"created_by"}),
+        # who exported, and what the zip holds: written by the export as it begins and completes
+        "exports": frozenset({"created_by", "format", "clips", "window_s", "split", "row_count", "valid_count"}),
     }
 
     @abc.abstractmethod
@@ -288,6 +289,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def open_blob(self, path: str) -> AbstractContextManager[BinaryIO]:
         """A readable binary stream of the blob (streamed, not loaded whole)."""
+
+    @abc.abstractmethod
+    def open_blob_range(self, path: str, size: int | None = None) -> BinaryIO:
+        """A seekable read-only file of the blob that reads only the bytes asked for (a zip's
+        directory, one member), not the whole blob: the file itself (embedded) or ranged reads
+        (trainmode/store/ranges.py). `size`, when known, spares asking for it. Close it when done;
+        NotFoundError when the blob is gone."""
 
     def download_to(self, path: str, out: BinaryIO) -> None:
         """Stream the blob into an open binary file (backends that fetch over the network

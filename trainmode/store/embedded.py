@@ -35,7 +35,12 @@ BOOL_COLUMNS = {"prompt_edited", "edited", "dropped"}
 PART_PREFIX = ".part-"  # a blob being written (then renamed into place)
 SCHEMA_SQL = (Path(__file__).with_name("embedded_schema.sql")).read_text(encoding="utf-8")
 SCHEMA_NAMES = frozenset(re.findall(r"CREATE (?:UNIQUE )?(?:TABLE|INDEX) IF NOT EXISTS (\w+)", SCHEMA_SQL))
-ADDED_COLUMNS = {"training_items": ["created_by"], "exports": ["lease_owner", "heartbeat_at", "created_by"]}
+# Columns later migrations added to tables that older data folders already have (declared as in SCHEMA_SQL).
+ADDED_COLUMNS = {
+    "training_items": ["created_by"],
+    "exports": ["lease_owner", "heartbeat_at", "created_by"]
+    + ["format", "clips", "window_s", "split", "row_count", "valid_count"],  # what an export holds (#29)
+}
 SQL_NOW = "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')"  # the database's clock, in now_iso()'s format
 SAVED_FILES = ("artists", "exports")  # blob folders whose files only a database can account for
 
@@ -62,13 +67,23 @@ def _encode(value):
     return json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, (dict, list)) else value
 
 
+def declared(table: str, column: str) -> str:
+    """A column's declaration in SCHEMA_SQL ('REAL CHECK (window_s > 0)'), so a database made before
+    the column existed gets it as a new database is created with it."""
+    block = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \((.*?)\n\);", SCHEMA_SQL, re.S)
+    line = re.search(rf"^\s*{column}\s+(.+?),?$", block.group(1) if block else "", re.M)
+    if line is None:
+        raise RuntimeError(f"embedded_schema.sql does not declare {table}.{column}")
+    return line.group(1)
+
+
 def _add_columns(db: sqlite3.Connection, wanted: dict[str, list[str]]) -> None:
-    """Data folders made before a migration get its new (nullable TEXT) columns."""
+    """Data folders made before a migration get its new (nullable) columns; their rows keep nulls."""
     for table, columns in wanted.items():
         have = {r["name"] for r in db.execute(f"PRAGMA table_info({table})").fetchall()}
         for column in (c for c in columns if c not in have):
             try:
-                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declared(table, column)}")
             except sqlite3.OperationalError as exc:  # another process added it first
                 if "duplicate column" not in str(exc):
                     raise
@@ -585,6 +600,12 @@ class EmbeddedStore(Store):
             raise NotFoundError(f"The stored file {path} is missing.") from None
         with fh:
             yield fh
+
+    def open_blob_range(self, path, size=None) -> BinaryIO:
+        try:
+            return open(self._blob_path(path), "rb")
+        except FileNotFoundError:
+            raise NotFoundError(f"The stored file {path} is missing.") from None
 
     def delete_blob(self, path):
         try:

@@ -34,7 +34,13 @@ CREATE TABLE IF NOT EXISTS exports (
     completed_at  TEXT,
     lease_owner   TEXT,
     heartbeat_at  TEXT,
-    created_by    TEXT
+    created_by    TEXT,
+    format        TEXT,
+    clips         TEXT CHECK (clips IN ('none', 'sections', 'windows')),
+    window_s      REAL CHECK (window_s > 0),
+    split         REAL CHECK (split > 0 AND split <= 1),
+    row_count     INTEGER CHECK (row_count >= 0),
+    valid_count   INTEGER CHECK (valid_count >= 0)
 );
 CREATE TABLE IF NOT EXISTS training_items (
     id               TEXT PRIMARY KEY,

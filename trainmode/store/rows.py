@@ -89,7 +89,8 @@ class Item(TypedDict, total=False):
 
 class Export(TypedDict, total=False):
     """A row of exports: one dataset.zip being built, built or failed. Keys are optional because
-    begin_export is handed the few it starts with."""
+    begin_export is handed the few it starts with. What the zip holds (format ... valid_count) is
+    recorded by the export (trainmode/export/build.py); rows made before that keep None there."""
 
     id: str
     artist_id: str
@@ -104,6 +105,12 @@ class Export(TypedDict, total=False):
     lease_owner: str | None
     heartbeat_at: str | None
     created_by: str | None
+    format: str | None  # the dataset format's name (trainmode/export/formats)
+    clips: str | None  # the rows: 'none' (whole tracks), 'sections' or 'windows'
+    window_s: float | None  # a window clip's length, when clips is 'windows'
+    split: float | None  # the share asked to train on; None: no validation split
+    row_count: int | None  # rows in the zip: tracks or clips (parts of long ones counted)
+    valid_count: int | None  # of them, in the validation split
 
 
 def caption_of(item: Item) -> str:

@@ -35,6 +35,12 @@ COLUMNS = {
         "lease_owner",
         "heartbeat_at",
         "created_by",
+        "format",
+        "clips",
+        "window_s",
+        "split",
+        "row_count",
+        "valid_count",
     ],
     "training_items": [
         "id",

@@ -34,6 +34,7 @@ MIGRATION_FILES = (
     "supabase/migrations/20261202000000_train_mode_export_lease.sql",
     "supabase/migrations/20261203000100_train_mode_clips.sql",
     "supabase/migrations/20261204000000_train_mode_set_rows.sql",
+    "supabase/migrations/20261207000000_train_mode_export_details.sql",
 )
 PSQL_COMMAND = 'psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -1 ' + " ".join(f"-f {f}" for f in MIGRATION_FILES)
 APPLY_COMMANDS = f"`supabase db push` or `{PSQL_COMMAND}`"

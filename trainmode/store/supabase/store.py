@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -30,7 +31,7 @@ from storage3.exceptions import StorageApiError
 from trainmode.config import Secret, Settings
 from trainmode.errors import ConfigError, NotFoundError, StoreError
 from trainmode.ops import deadline, redact
-from trainmode.store import lease, set_rows
+from trainmode.store import lease, ranges, set_rows
 from trainmode.store.base import BlobInfo, Store, clip_row, new_id
 from trainmode.store.streams import SPOOL_IN_MEMORY, file_size, spool
 from trainmode.store.supabase import answers
@@ -51,6 +52,7 @@ REQUEST_DEADLINE_S = 120.0
 MIN_TRANSFER_RATE = 128 * 1024  # bytes per second
 
 
+RANGE_ANSWER = re.compile(r"bytes (\d+)-\d+/(\d+)")  # Content-Range of a 206: first-last/size
 ID_BATCH = 100  # ids per `in.(...)` filter: 3.7 KB of URL, well under any proxy's limit and max-rows
 
 
@@ -475,6 +477,44 @@ class SupabaseStore(Store):
     def download_to(self, path: str, out: BinaryIO) -> None:
         """Stream the object through a short-lived signed URL straight into `out`."""
         self.download_url_to(self._signed_url(path, 60), path, out)
+
+    def open_blob_range(self, path: str, size: int | None = None) -> BinaryIO:
+        """Ranged reads through a signed link (Storage honours `Range`), renewed if it expires."""
+        link = [self._signed_url(path, self.signed_url_expiry_s)]
+        if size is None:
+            size = self._get_range(path, link, 0, 0)[1]
+
+        def fetch(first: int, last: int) -> bytes:
+            data, total = self._get_range(path, link, first, last)
+            if total != size:
+                raise StoreError(f"The stored file {path} changed while it was read; try again.")
+            return data
+
+        return ranges.open_ranges(size, fetch, what=path)
+
+    def _get_range(self, path: str, link: list[str], first: int, last: int) -> tuple[bytes, int]:
+        """(bytes first..last of the object, its size) through the signed link `link[0]`, which is
+        replaced by a fresh one when it expired."""
+        try:
+            return self._ranged(link[0], path, first, last)
+        except LinkExpiredError:
+            link[0] = self._signed_url(path, self.signed_url_expiry_s)
+            return self._ranged(link[0], path, first, last)
+
+    def _ranged(self, url: str, path: str, first: int, last: int) -> tuple[bytes, int]:
+        what = f"reading {path}"
+        with (
+            self.translate(what, path=path),
+            deadline.within(self._transfer_s(last - first + 1)),
+            self._http.stream("GET", url, headers={"Range": f"bytes={first}-{last}"}) as response,
+        ):
+            self._raise_for_status(response, what, path, None)
+            found = RANGE_ANSWER.fullmatch(response.headers.get("content-range", ""))
+            if response.status_code != 206 or found is None or int(found.group(1)) != first:
+                raise StoreError(
+                    f"Supabase Storage did not answer a ranged read of {path} (HTTP {response.status_code})."
+                )
+            return response.read(), int(found.group(2))
 
     def check_signed_url(self, path: str) -> None:
         """Fetch the first byte of `path` through a short-lived signed URL; raise if that fails."""
