@@ -9,7 +9,7 @@ import streamlit as st
 
 from pages._export_parts import captions_report, export_options, stage_text
 from pages._ui import ask_first, eta, local_time, md, run_page, size_text, user_errors, who
-from trainmode.service import WINDOW_RANGE_S, WINDOW_S, TrainMode
+from trainmode.service import WINDOW_RANGE_S, WINDOW_S, TrainMode, counted
 from trainmode.tables import items_frame
 
 EXPORTED_KEY = "tm_last_export"
@@ -50,21 +50,20 @@ def export_buttons(tm: TrainMode, artist: dict, ready: list[dict], exported: lis
         share = p.bytes_done / p.bytes_total if p.bytes_total else p.items_done / max(p.items_total, 1)
         bar.progress(
             min(share, 1.0),
-            text=f"{stage_text(p.stage)}: {p.items_done}/{p.items_total} items, "
+            text=f"{stage_text(p.stage)}: {p.items_done}/{p.items_total} rows, "
             f"{p.bytes_done / 2**20:.1f} MiB{eta(started, share, 1.0)}",
         )
 
     with user_errors("Export failed: "):
         run = tm.export_everything if everything else tm.export
         result = run(artist, on_progress=on_progress, by=who(), **options)
-        noun = "item" if result.item_count == 1 else "items"
         again = " as a new dataset" if everything else ""
         made = next(e for e in tm.list_exports(artist) if e["id"] == result.export_id)
         held = tm.export_details(made)
         empty = " The validation split is empty." if held.empty_split else ""
         st.session_state[EXPORTED_KEY] = (
             result,
-            f"Exported {result.item_count} {noun}{again} ({size_text(result.bytes)}): {held.format}, "
+            f"Exported {counted(result.item_count, 'item')}{again} ({size_text(result.bytes)}): {held.format}, "
             f"{held.rows_text()}, {held.split_text()}.{empty}",
         )
         st.rerun()  # the counts, the rows and the button show the export's effect

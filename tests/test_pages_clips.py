@@ -54,7 +54,7 @@ def test_the_export_page_s_window_length_reaches_the_export(store, settings):
     assert (length.label, length.value) == ("Window length (s)", 30.0) and "MusicGen" in length.help
     length.set_value(5.0)
     click(at, "Export")
-    assert any("8 clips of 2 items" in s.value for s in at.success)
+    assert any("8 window clips (5 s) of 2 items" in s.value for s in at.success)
     [export] = store.list_exports(store.find_artist(DEMO_ARTIST)["id"])
     with zipfile.ZipFile(store.local_path(export["zip_path"])) as zf:
         clips = [n for n in zf.namelist() if n.endswith(".mp3")]

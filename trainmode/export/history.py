@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 from trainmode.errors import NotFoundError, StoreError
 from trainmode.export import formats
+from trainmode.ops.text import counted
 from trainmode.store import Store
 from trainmode.store.rows import Export
 
@@ -97,11 +98,11 @@ class ExportDetails:
 
     def rows_text(self) -> str:
         """'4 section clips of 2 items', '6 window clips (30 s) of 2 items', '2 tracks', or '2 items'."""
-        items = f"{self.items} item{'s' if self.items != 1 else ''}"
+        items = counted(self.items, "item")
         if self.rows is None:
             return items
         if self.clips in (None, "none"):
-            return f"{self.rows} track{'s' if self.rows != 1 else ''}"
+            return counted(self.rows, "track")
         kind = {"sections": "section clips", "windows": "window clips"}.get(self.clips, "clips")
         window = f" ({self.window_s:g} s)" if self.clips == "windows" and self.window_s else ""
         return f"{self.rows} {kind}{window} of {items}"
