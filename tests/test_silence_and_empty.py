@@ -154,3 +154,30 @@ def test_a_render_that_starts_5_s_late_gets_its_clips_cut_in_the_right_place(sto
     assert clips.clip_offset(older, set_row["summary"]) == pytest.approx(5.0, abs=0.05)
     # The user's own offset still wins.
     assert clips.clip_offset({"metadata": {**item["metadata"], "clip_offset_s": 0.0}}, set_row["summary"]) == 0.0
+
+
+VOCAL_PROJECT = "polisen__ableton-project-analyzer__test_vocal_project.als"
+
+
+def test_a_quiet_opening_in_a_render_as_long_as_its_set_is_no_lead_in(store, tmp_path, corpus_dir):
+    # test_vocal_project (real corpus set): 111 s at 160 BPM; "2-helios 2" plays throughout and
+    # the vocal only from 59.836 s to 96.764 s. A render that sounds only the vocal is silent for
+    # its first 59.8 s, yet it is 111 s long like the arrangement: there is no room for a lead-in,
+    # so no offset is proposed and the clips are the set's three sections (QA saw one clip,
+    # 0-111 s, cut with a 59.86 s offset).
+    import_sets(store, "Ada", [(VOCAL_PROJECT, corpus_dir / VOCAL_PROJECT)])
+    artist = store.find_artist("Ada")
+    set_row = require_summary(store, artist, VOCAL_PROJECT)
+    render = tmp_path / "test_vocal_project.mp3"
+    render.write_bytes(encode(with_silence(song(160, "C major", 96.764 - 59.836), 59.836, 111.0 - 96.764)))
+    caption = "A lone vocal over a quiet backing at 160 BPM."
+    request = SaveRequest(audio=render, audio_name=render.name, caption=caption, confirm=True)
+    item = save_item(store, artist, set_row, request).item
+    assert item["metadata"]["audio"]["silence_start_s"] == pytest.approx(59.8, abs=0.2)
+    assert "clip_offset_s" not in item["metadata"]
+    summary = set_row["summary"]
+    plan = clips.plan_clips(summary, item["audio_duration_s"], offset_s=clips.clip_offset(item, summary))
+    assert [c.start_s for c in plan] == [0.0, 59.836, 96.764]
+    # The same lead-in in a render 60 s longer than the arrangement is a lead-in.
+    assert clips.proposed_offset(59.86, summary, 171.05) == pytest.approx(59.86)
+    assert clips.proposed_offset(59.86, summary, 111.05) == 0.0
