@@ -12,7 +12,7 @@ first clip starts at 0 and the last one ends at the render's end, so the clips c
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass
 from typing import BinaryIO
 
@@ -261,17 +261,22 @@ def caption_clips(
     artist_name: str | None = None,
     heard: list | None = None,
     audio: list | None = None,
+    silent: Collection[int] = (),
 ) -> list[dict]:
     """A caption per clip by `writer` (offline or OpenAI) from its section's facts, the section's
     place first ('The drop of a track.'), checked against the section's facts:
     [{index, name, start_s, end_s, caption, variants, findings}]. `heard[i]`, when given, is
     what the tagger heard in clip i (its section's Tags or their dict; None for none), `audio[i]`
-    clip i's MP3 bytes for a writer that listens."""
+    clip i's MP3 bytes for a writer that listens. Clips whose index is in `silent` (silence_reason)
+    are never exported, so none is written for them: caption ''."""
     from trainmode.captions.factcheck import check_caption  # the checker imports the writers package
 
     parts = sorted({c.part for c in plan})
     out = []
     for number, clip in enumerate(plan):
+        if clip.index in silent:
+            out.append({**clip.to_dict(), "caption": "", "variants": {}, "findings": []})
+            continue
         scoped = section_summary(summary, clip.section)
         given = (("heard", heard), ("audio", audio))
         # Only what there is for this clip: writers without `heard`/`audio` still work.
