@@ -30,15 +30,16 @@ def clips_panel(tm: TrainMode, artist: dict, item_id: str, scope: str, *, expand
                 st.caption("This set has no arrangement sections to cut clips at.")
                 return
             edited = [_clip_row(tm, item, clip, f"clip_{scope}_{item['id']}_{clip['index']}") for clip in clips]
-            saved = all(c["saved"] for c in clips)
+            saved = all(c["saved"] or c["silent"] for c in clips)
             row = st.container(horizontal=True)
             if row.button(
                 "Save clip captions" if not saved else "Update clip captions", key=f"clips_save_{scope}_{item_id}"
             ):
                 tm.save_clips(item, edited, artist=artist)
-                st.toast(f"Saved {sum(not c['dropped'] for c in edited)} clip captions.")
+                st.toast(f"Saved {sum(not c['dropped'] and not c['silent'] for c in edited)} clip captions.")
             kept = sum(c["saved"] or c["edited"] for c in edited)
-            lost = f"Write them again replaces the captions of all {len(clips)} clips and keeps every clip" + (
+            sounding = sum(not c["silent"] for c in clips)
+            lost = f"Write them again replaces the captions of all {sounding} clips and keeps every clip" + (
                 f", {kept} of them reviewed or edited by hand." if kept else "."
             )
             if ask_first(row, "Write them again", f"clips_again_{scope}_{item_id}", lost if kept else None):
@@ -59,6 +60,9 @@ def _clip_row(tm: TrainMode, item: dict, clip: dict, key: str) -> dict:
     )
     if st.checkbox("Play", key=f"{key}_play"):  # cut only when asked: a clip each rerun would add up
         st.audio(tm.clip_audio(item, clip), format="audio/mpeg")
+    if clip["silent"]:  # never exported: nothing to caption or drop
+        st.caption(f"🔇 Silent, not exported: {md(clip['silent'])}.")
+        return clip
     caption = st.text_area("Caption", clip["caption"], key=f"{key}_caption", label_visibility="collapsed")
     dropped = st.checkbox("Drop this clip from the dataset", clip["dropped"], key=f"{key}_drop")
     for finding in clip["findings"]:

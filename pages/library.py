@@ -9,7 +9,7 @@ from pages._manage import delete_artist_section, delete_set_section, items_secti
 from pages._ui import bar_chart, clock, eta, made_from, md, run_page, user_errors
 from trainmode.errors import ValidationError
 from trainmode.service import EXAMPLE_MASTER_SCHEMA, TrainMode, parse_master_schema
-from trainmode.tables import filter_sets, set_counts, sets_frame, tempo_histogram
+from trainmode.tables import filter_sets, set_counts, sets_frame, shown_sets, tempo_histogram
 
 MESSAGE_KEY = "tm_schema_message"
 IMPORT_SUMMARY_KEY = "tm_import_summary"
@@ -85,7 +85,7 @@ def sets_section(rows: list[dict]) -> None:
     meters = meter_col.multiselect("Meter", sorted(frame["meter"].dropna().unique()), key="sets_meter")
     shown = filter_sets(frame, text, bpm_range, meters)
     st.dataframe(
-        shown.assign(length_s=shown["length_s"].map(clock)),
+        shown_sets(shown).assign(length_s=shown["length_s"].map(clock)),
         hide_index=True,
         width="stretch",
         column_config={

@@ -57,13 +57,22 @@ def device(tag: str) -> str:
 
 
 def track(
-    kind: str, name: str, *, id: int = 1, devices: str = "", arrangement: str = "", session: str = "", muted=False
+    kind: str,
+    name: str,
+    *,
+    id: int = 1,
+    devices: str = "",
+    arrangement: str = "",
+    session: str = "",
+    muted=False,
+    group: int = -1,
 ) -> str:
-    """kind: "midi" | "audio"; `arrangement`/`session`: clip XML (midi_clip, audio_clip)."""
-    tag = {"midi": "MidiTrack", "audio": "AudioTrack"}[kind]
+    """kind: "midi" | "audio" | "group"; `arrangement`/`session`: clip XML (midi_clip, audio_clip);
+    `group`: the Id of the group track it is in."""
+    tag = {"midi": "MidiTrack", "audio": "AudioTrack", "group": "GroupTrack"}[kind]
     return f"""<{tag} Id="{id}">
   <Name><EffectiveName Value="{name}"/><UserName Value="{name}"/></Name>
-  <TrackGroupId Value="-1"/>
+  <TrackGroupId Value="{group}"/>
   <DeviceChain>
     <Mixer><Speaker><Manual Value="{"false" if muted else "true"}"/></Speaker></Mixer>
     <MainSequencer>

@@ -190,6 +190,11 @@ def test_instrument_families_ranked_by_playing_time():
     # A vocal take with Waves Tune and Vocal Rider on an unnamed audio track.
     vocal = summary_of("polisen__ableton-project-analyzer__test_vocal_project.als")["instruments"]
     assert vocal[0]["family"] == "vocals"
+    # Deliverance: "R Gt"/"L Gt" (Guitar Rig 5) sit in a group called "Chords", a synth word; the
+    # tracks' own plug-in says guitar. With the Guitar Rig pair in "Tapping", guitars play 180 s.
+    deliverance = summary_of("Tockitt__Deliverance__Deliverance.als")
+    assert deliverance["instruments"] == [{"family": "guitar", "seconds": 180.0}, {"family": "drums", "seconds": 160.0}]
+    assert not any("synth" in s["instruments"] for s in deliverance["sections"])
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -8,12 +8,16 @@ import json
 import os
 import subprocess
 import sys
+import wave
 from pathlib import Path
 
 import numpy as np
 import pyloudnorm
 import pytest
 from audio_synth import RATE, clipped, drums, encode, song, with_silence
+from corpus import summary_of
+from gm_render import missing_tools
+from set_render import render_sets
 
 from trainmode.audio.analysis import (
     AudioAnalysis,
@@ -268,6 +272,43 @@ def test_each_check_in_words(changes, set_facts, verdict, words):
     result = compare(_heard(**changes), **set_facts)
     assert result.verdict == verdict
     assert words.lower() in " ".join(result.reasons).lower()
+
+
+@pytest.mark.parametrize(
+    "bpm, set_bpm, relation, said",
+    [
+        (106.6, 160, "2:3", "(at a 2:3 ratio, a common tempo-detection confusion)"),  # a 3-note arpeggio
+        (192.5, 128, "3:2", "(at a 3:2 ratio, a common tempo-detection confusion)"),
+        (80.2, 160, "half", "(half time)"),
+    ],
+)
+def test_a_tempo_read_at_2_3_or_3_2_agrees_like_half_and_double_time(bpm, set_bpm, relation, said):
+    result = compare(_heard(bpm=bpm), set_bpm=set_bpm)
+    assert (result.verdict, result.tempo_relation) == ("matches", relation)
+    assert result.agreements[0].startswith(f"Tempo agrees: the audio runs at {bpm:g} BPM, the set at {set_bpm}")
+    assert result.agreements[0].endswith(f" {said}.")
+    assert compare(_heard(bpm=115.0), set_bpm=160).verdict == "mismatch"  # near no ratio: another tempo
+    ranked = rank_candidates(_heard(bpm=bpm, duration_s=100), [Candidate("Set", set_bpm, 100)])
+    assert ranked[0].why.endswith("BPM (half time)" if relation == "half" else f"BPM ({relation})")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(missing_tools() is not None, reason=str(missing_tools()))
+def test_visby_rendered_at_160_bpm_is_heard_at_2_3_and_agrees(tmp_path, corpus_dir):
+    # QA: the corpus set visby (160 BPM, guitars) rendered with General MIDI, its guitar part a
+    # 3-note arpeggio in eighths, is heard at 106.6 BPM (160 x 2/3): not a tempo mismatch.
+    name = "JonatanWallgren__visby__visby.als"
+    summary = summary_of(name)
+    wav = tmp_path / "visby.wav"
+    render_sets({name: summary}, wav, seconds=30.0)
+    with wave.open(str(wav)) as w:
+        pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2").reshape(-1, w.getnchannels()) / 32768
+    mp3 = tmp_path / "visby.mp3"
+    mp3.write_bytes(encode(pcm.astype(np.float32), 44100))
+    heard = analyze_mp3(mp3)
+    assert heard.bpm == pytest.approx(160 * 2 / 3, abs=1.0)
+    verdict = compare(heard, set_bpm=160)
+    assert verdict.tempo_relation == "2:3" and verdict.verdict == "matches", verdict.reasons
 
 
 def test_warnings_never_change_the_verdict():

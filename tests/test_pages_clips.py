@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest_pages import TIMEOUT, click, goto, train_page_with
 from tests.conftest import ROOT
+from tests.corpus import save_vocal_only
 from trainmode.ops.demo import DEMO_ARTIST, install_demo
 
 pytestmark = pytest.mark.slow  # AppTest runs the whole app for each step
@@ -61,3 +62,24 @@ def test_the_export_page_s_window_length_reaches_the_export(store, settings):
         assert len(clips) == 8
         assert all(mutagen.mp3.MP3(io.BytesIO(zf.read(n))).info.length <= 5.03 for n in clips)
         assert "windows of at most 5 s (the window length chosen at export)" in zf.read("README.md").decode()
+
+
+def test_a_silent_clip_is_shown_silent_with_no_caption_to_review(store, tmp_path, corpus_dir):
+    # test_vocal_project's render sounds only in its middle section (tests/corpus.py): the clips
+    # panel shows the other two as silent and not exported, with no caption box and no drop box.
+    artist, _, item = save_vocal_only(store, tmp_path)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["artist"] = artist["name"]
+    at.run()
+    goto(at, "browse")
+    at.toggle(key=f"browse_clips_{item['id']}").set_value(True)
+    at.run()
+    key = f"clip_browse_{item['id']}_"
+    assert [t.key for t in at.text_area if t.key and t.key.startswith(key)] == [f"{key}2_caption"]
+    assert [c.key for c in at.checkbox if c.key and c.key.endswith("_drop") and c.key.startswith(key)] == [
+        f"{key}2_drop"
+    ]
+    silent = [c.value for c in at.caption if c.value.startswith("🔇")]
+    assert len(silent) == 2 and all("Silent, not exported: the render is silent here" in s for s in silent)
+    click(at, "Save clip captions")
+    assert [c["position"] for c in store.list_clips(item["id"], "sections")] == [2]

@@ -125,6 +125,18 @@ def test_a_session_only_set_shows_session_only_not_zero_seconds(artist_with_sets
     assert table.loc["jam.als", "length_s"] == "session only" and table.loc["night_drive.als", "length_s"] != "0 s"
 
 
+def test_a_set_without_a_key_or_live_version_shows_a_dash_not_none(artist_with_sets, store):
+    artist = store.find_artist("Ada")
+    row = store.get_summary(artist["id"], artist_with_sets["neon_pulse.als"])
+    summary = dict(row["summary"], key=None, live_version=None)
+    store.add_summary(artist["id"], "keyless000000000000000000000000", "keyless.als", summary)
+    at = app()
+    table = at.dataframe[0].value.set_index("set")
+    assert table.loc["keyless.als", "key"] == "—" and table.loc["keyless.als", "live"] == "—"
+    assert table.loc["night_drive.als", "key"] not in ("—", None)  # a set with a key shows it
+    assert not table.drop(columns=["bpm"]).isna().any().any()  # no cell of text shows "None"
+
+
 def test_save_anyway_never_overrides_a_blocking_finding(artist_with_sets, demo_files, monkeypatch):
     import dataclasses
 

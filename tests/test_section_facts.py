@@ -20,6 +20,7 @@ from trainmode.export import rows
 from trainmode.export.clip_rows import plan_clip_rows
 from trainmode.export.formats import ace_step
 from trainmode.sets.als import parse_als, validate_summary
+from trainmode.sets.als.families import families_in
 from trainmode.sets.als.key import key_name, spell_key
 from trainmode.sets.facts import SetFacts, label, section_summary
 from trainmode.tables import summaries_frame
@@ -147,6 +148,26 @@ def test_devices_and_notes_outrank_track_names():
     families = {f["family"] for f in summary["instruments"]}
     assert families == {"strings", "bass", "drums", "guitar"}
     assert not SetFacts.from_summary(summary).vocals
+
+
+def test_a_tracks_own_evidence_outranks_its_groups_name():
+    # Deliverance's "R Gt"/"L Gt" play Guitar Rig inside a group "Chords" (a synth word): guitars.
+    # A track with nothing of its own takes the group's name; a synth in a "Bass" group plays the
+    # bass (a synth plays any part, as a track called "Sub Bass" on Operator is the bass).
+    chords, bass = track("group", "Chords", id=10), track("group", "Bass", id=20)
+    guitar = track("audio", "R Gt", id=1, group=10, devices=plugin("Guitar Rig 5"), arrangement=audio_clip(0, 16))
+    rig = track("audio", "Audio 2", id=2, group=10, devices=plugin("Guitar Rig 5"), arrangement=audio_clip(16, 32))
+    plain = track("audio", "Audio 3", id=3, group=10, arrangement=audio_clip(32, 48, "Audio 3 take.wav"))
+    serum = track("midi", "4-MIDI", id=4, group=20, devices=plugin("Serum"), arrangement=midi_clip(48, 64))
+    summary = summarise(
+        live_set([chords, guitar, rig, plain, bass, serum], locators=[(0, "A"), (16, "B"), (32, "C"), (48, "D")])
+    )
+    assert [s["instruments"] for s in summary["sections"]] == [["guitar"], ["guitar"], ["synth"], ["bass"]]
+
+
+@pytest.mark.parametrize("name", ["Gt", "L Gt", "Gtr", "Gtrs", "Rhythm Gtr 2"])
+def test_guitar_abbreviations(name):
+    assert families_in(name) == ["guitar"]
 
 
 def test_only_what_plays_in_the_arrangement_counts():

@@ -5,11 +5,14 @@ gets its clips cut where its music is. Renders are made here (tests/audio_synth.
 
 from __future__ import annotations
 
+import zipfile
+
 import numpy as np
 import pytest
 
 from tests.als_synth import audio_clip, device, live_set, midi_clip, track
 from tests.audio_synth import RATE, encode, song, with_silence, write_render, write_set
+from tests.corpus import save_vocal_only
 from trainmode.audio.analysis import analyze_mp3
 from trainmode.audio.analysis.verdict import compare
 from trainmode.audio.check import item_audio, judge, silent_item
@@ -17,7 +20,9 @@ from trainmode.captions.writers import OfflineWriter
 from trainmode.clips import plan as clips
 from trainmode.errors import ValidationError
 from trainmode.export import rows
+from trainmode.export.build import SILENT_CLIPS
 from trainmode.export.clip_rows import plan_clip_rows
+from trainmode.service import TrainMode
 from trainmode.sets.als import parse_als
 from trainmode.sets.facts import SetFacts, training_blocker
 from trainmode.sets.importing import import_sets, require_summary
@@ -154,3 +159,47 @@ def test_a_render_that_starts_5_s_late_gets_its_clips_cut_in_the_right_place(sto
     assert clips.clip_offset(older, set_row["summary"]) == pytest.approx(5.0, abs=0.05)
     # The user's own offset still wins.
     assert clips.clip_offset({"metadata": {**item["metadata"], "clip_offset_s": 0.0}}, set_row["summary"]) == 0.0
+
+
+def test_a_quiet_opening_in_a_render_as_long_as_its_set_is_no_lead_in(store, tmp_path, corpus_dir):
+    # The render is silent for its first 59.8 s yet 111 s long like the arrangement: there is no
+    # room for a lead-in, so no offset is proposed and the clips are the set's three sections (QA
+    # saw one clip, 0-111 s, cut with a 59.86 s offset).
+    _, set_row, item = save_vocal_only(store, tmp_path)
+    assert item["metadata"]["audio"]["silence_start_s"] == pytest.approx(59.8, abs=0.2)
+    assert "clip_offset_s" not in item["metadata"]
+    summary = set_row["summary"]
+    plan = clips.plan_clips(summary, item["audio_duration_s"], offset_s=clips.clip_offset(item, summary))
+    assert [c.start_s for c in plan] == [0.0, 59.836, 96.764]
+    # The same lead-in in a render 60 s longer than the arrangement is a lead-in.
+    assert clips.proposed_offset(59.86, summary, 171.05) == pytest.approx(59.86)
+    assert clips.proposed_offset(59.86, summary, 111.05) == 0.0
+
+
+def test_a_mostly_silent_render_gives_its_clips_with_sound_but_no_whole_track(store, settings, tmp_path, corpus_dir):
+    artist, _, item = save_vocal_only(store, tmp_path)
+    assert item["metadata"]["audio"]["verdict"] == "mismatch"  # silent for 67 % of its length
+    tm = TrainMode(store, settings)
+    # As a whole track it is 74 s of silence: left out (the only item, so the export refuses).
+    with pytest.raises(ValidationError, match="mostly silent renders: there is nothing to train on .export section"):
+        tm.export(artist, format="hf")
+    # Its clips are judged by their own sound: the vocal section is exported, the silent ones are counted.
+    result = tm.export(artist, format="hf", clips="sections")
+    with zipfile.ZipFile(result.local_path) as zf:
+        audio = sorted(n for n in zf.namelist() if n.endswith(".mp3"))
+        card = zf.read(next(n for n in zf.namelist() if n.endswith("README.md"))).decode("utf-8")
+    assert [n.rsplit("/", 1)[-1] for n in audio] == ["clip-0001-02.mp3"]
+    assert result.left_out == ("2: " + SILENT_CLIPS,)
+    assert "1 mostly silent render is (sound in under half the length) in this dataset only as clips" in card
+    assert "silent renders (no music to train on)" not in card
+
+
+def test_the_clips_panel_offers_no_caption_for_a_silent_clip(store, settings, tmp_path, corpus_dir):
+    artist, _, item = save_vocal_only(store, tmp_path)
+    tm = TrainMode(store, settings)
+    _, shown = tm.item_clips(artist, item["id"])
+    assert [bool(c["silent"]) for c in shown] == [True, False, True]
+    assert shown[0]["caption"] == "" and "the render is silent here" in shown[0]["silent"]
+    assert shown[1]["caption"] and "vocal" in shown[1]["caption"].lower()
+    # Saving the review keeps the one clip that is exported; the silent ones have nothing to keep.
+    assert [c["position"] for c in tm.save_clips(item, shown, artist=artist)] == [2]

@@ -50,6 +50,17 @@ def sets_frame(set_rows: list[dict]) -> pd.DataFrame:
     )
 
 
+MISSING = "—"  # a fact the set does not have (st.dataframe writes a missing value as "None")
+TEXT_FACTS = ("meter", "key", "live")  # the table's text columns a set may lack
+
+
+def shown_sets(frame: pd.DataFrame) -> pd.DataFrame:
+    """sets_frame as the Library shows it: a set without a key (most without one), a meter or a
+    Live version says MISSING there, not "None". (A tempo stays a number, for sorting and the
+    BPM filter; only a set imported as v1 with an automated tempo has none.)"""
+    return frame.assign(**{column: frame[column].fillna(MISSING) for column in TEXT_FACTS})
+
+
 def summaries_frame(rows: list[dict]) -> pd.DataFrame:
     """The same table from whole als_summaries rows."""
     return sets_frame([from_summary_row(r) for r in rows])

@@ -59,16 +59,36 @@ def judge_row(analysis: AudioAnalysis, set_row: dict) -> Verdict:
     return compare(analysis, set_bpm=set_bpm, set_key=set_key, set_seconds=set_seconds)
 
 
-def silent_item(item: dict) -> str | None:
-    """Why a saved item holds no music to train on (silent, or silent for most of its length:
-    verdict.check_sound), from its stored measurements; None when it has music or none were
-    stored. Such an item was a `mismatch` saved only on the user's confirmation; an export should
-    leave it out and count it."""
+def _stored_analysis(item: dict) -> AudioAnalysis | None:
     audio = (item.get("metadata") or {}).get("audio")
-    if not isinstance(audio, dict):
+    return AudioAnalysis.from_dict(audio) if isinstance(audio, dict) else None
+
+
+def sound_of(item: dict) -> str:
+    """How much of a saved item's render sounds, from its stored measurements: 'none' (silent),
+    'partly' (silent for most of its length: verdict.check_sound) or 'music' (or not measured)."""
+    analysis = _stored_analysis(item)
+    if analysis is None or check_sound(analysis)[0] == "none":
+        return "music"
+    return "none" if analysis.silent else "partly"
+
+
+def silent_item(item: dict, *, clips: bool = False) -> str | None:
+    """Why a saved item holds no music to train on, from its stored measurements; None when it
+    has music or none were stored. Such an item was a `mismatch` saved only on the user's
+    confirmation; an export should leave it out and count it.
+
+    As a whole track (the default) a render silent for most of its length has too little music.
+    A clip export (`clips`) judges each clip by its own sound (clips.plan.silence_reason), so it
+    leaves out whole only a render with no sound at all, or a mostly silent one whose sound was
+    not measured in spans (saved before `sound_spans`), whose clips cannot be judged."""
+    analysis = _stored_analysis(item)
+    if analysis is None:
         return None
-    outcome, words = check_sound(AudioAnalysis.from_dict(audio))
-    return None if outcome == "none" else words[:1].upper() + words[1:] + "."
+    outcome, words = check_sound(analysis)
+    if outcome == "none" or (clips and not analysis.silent and analysis.sound_spans is not None):
+        return None
+    return words[:1].upper() + words[1:] + "."
 
 
 def needs_confirmation(verdict: Verdict) -> list[str]:

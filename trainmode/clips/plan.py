@@ -12,7 +12,7 @@ first clip starts at 0 and the last one ends at the render's end, so the clips c
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass
 from typing import BinaryIO
 
@@ -31,6 +31,9 @@ MIN_S = 5.0
 WINDOW_RANGE_S = (MIN_S, 240.0)
 SOUND_SHARE = 0.1  # a clip whose render has sound over less than this share of it is silent
 OFFSET_MIN_S = 0.25  # a lead-in this much longer than the set's own is proposed as the clip offset
+# A lead-in is proposed only when the render is longer than its arrangement by about as much: an
+# encoder's padding and a render cut a little short stay within this.
+OFFSET_SLACK_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -184,14 +187,20 @@ def first_sound_s(summary: dict) -> float | None:
     return next((float(s["start_s"]) for s in summary.get("sections") or [] if s.get("tracks")), None)
 
 
-def proposed_offset(lead_in_s: float | None, summary: dict) -> float:
+def proposed_offset(lead_in_s: float | None, summary: dict, duration_s: float | None) -> float:
     """The clip offset the render's lead-in suggests: its first sound after silence, aligned with
-    the set's first sounding beat. 0 when they agree (within OFFSET_MIN_S) or either is unknown."""
+    the set's first sounding beat (a set that opens with sections where nothing plays is silent
+    there in any render). 0 when they agree (within OFFSET_MIN_S) or anything is unknown, and 0
+    when the render (`duration_s`) is too short to hold the arrangement after that lead-in (within
+    OFFSET_SLACK_S): a render as long as its arrangement has no lead-in, its silent opening is
+    the music's own (a quiet intro, or a part the render does not sound)."""
     first = first_sound_s(summary)
-    if lead_in_s is None or first is None:
+    arrangement = (summary.get("length") or {}).get("seconds")
+    if lead_in_s is None or first is None or not duration_s or arrangement is None:
         return 0.0
     offset = float(lead_in_s) - first
-    return round(offset, 3) if offset >= OFFSET_MIN_S else 0.0
+    room = float(duration_s) - float(arrangement) + OFFSET_SLACK_S
+    return round(offset, 3) if OFFSET_MIN_S <= offset <= room else 0.0
 
 
 def clip_offset(item: dict | None, summary: dict) -> float:
@@ -201,7 +210,8 @@ def clip_offset(item: dict | None, summary: dict) -> float:
     if meta.get("clip_offset_s") is not None:
         return float(meta["clip_offset_s"])
     audio = meta.get("audio") if isinstance(meta.get("audio"), dict) else {}
-    return proposed_offset(audio.get("silence_start_s"), summary)
+    duration = (item or {}).get("audio_duration_s") or audio.get("duration_s")
+    return proposed_offset(audio.get("silence_start_s"), summary, duration)
 
 
 def silence_reason(clip: ClipPlan, sound_spans: list | None) -> str | None:
@@ -251,17 +261,22 @@ def caption_clips(
     artist_name: str | None = None,
     heard: list | None = None,
     audio: list | None = None,
+    silent: Collection[int] = (),
 ) -> list[dict]:
     """A caption per clip by `writer` (offline or OpenAI) from its section's facts, the section's
     place first ('The drop of a track.'), checked against the section's facts:
     [{index, name, start_s, end_s, caption, variants, findings}]. `heard[i]`, when given, is
     what the tagger heard in clip i (its section's Tags or their dict; None for none), `audio[i]`
-    clip i's MP3 bytes for a writer that listens."""
+    clip i's MP3 bytes for a writer that listens. Clips whose index is in `silent` (silence_reason)
+    are never exported, so none is written for them: caption ''."""
     from trainmode.captions.factcheck import check_caption  # the checker imports the writers package
 
     parts = sorted({c.part for c in plan})
     out = []
     for number, clip in enumerate(plan):
+        if clip.index in silent:
+            out.append({**clip.to_dict(), "caption": "", "variants": {}, "findings": []})
+            continue
         scoped = section_summary(summary, clip.section)
         given = (("heard", heard), ("audio", audio))
         # Only what there is for this clip: writers without `heard`/`audio` still work.

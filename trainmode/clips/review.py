@@ -64,7 +64,8 @@ def planned_clips(
     captions by `writer` from each section's facts and what was heard in each, each with its
     fact-check findings.
     [{index, name, start_s, end_s, caption, variants, findings, edited, dropped, saved, silent}];
-    `silent` says why a clip will not be exported (no sound in it), or is None."""
+    `silent` says why a clip will not be exported (no sound in it), or is None: such a clip has no
+    caption (''), none is written or kept for it."""
     duration = duration_s if duration_s is not None else float((item or {}).get("audio_duration_s") or 0)
     offset = offset_s if offset_s is not None else clip_plan.clip_offset(item, set_row["summary"])
     plan = clip_plan.plan_clips(set_row["summary"], duration, mode=mode, window_s=window_s, offset_s=offset)
@@ -73,9 +74,10 @@ def planned_clips(
         if item and keep_stored
         else {}
     )
+    silent = _silent(plan, item)
     # Stored captions belong to their cut: after the offset moved, or at another window length, none
     # may fit and all are written again.
-    unstored = any(clip_plan.span(c.start_s, c.end_s) not in stored for c in plan)
+    unstored = any(clip_plan.span(c.start_s, c.end_s) not in stored for c in plan if c.index not in silent)
     fresh = (
         clip_plan.caption_clips(
             writer,
@@ -84,22 +86,32 @@ def planned_clips(
             store.get_master_schema(artist["id"]),
             artist_name=artist["name"],
             heard=[clip_tags(item, c.start_s, c.end_s) for c in plan] if item else None,  # each section's, as heard
+            silent=silent,
         )
         if unstored
         else [None] * len(plan)
     )
-    sound = (((item or {}).get("metadata") or {}).get("audio") or {}).get("sound_spans")
     return [
-        _shown(clip, stored.get(clip_plan.span(clip.start_s, clip.end_s)), written, item, sound)
+        _shown(clip, stored.get(clip_plan.span(clip.start_s, clip.end_s)), written, item, silent.get(clip.index))
         for clip, written in zip(plan, fresh, strict=True)
     ]
 
 
-def _shown(clip: clip_plan.ClipPlan, kept: dict | None, written: dict | None, item: dict | None, sound) -> dict:
-    """One planned clip for review: its stored caption (`kept`, of its span) or the one `written`."""
-    silent = clip_plan.silence_reason(clip, sound)
+def _silent(plan: list[clip_plan.ClipPlan], item: dict | None) -> dict[int, str]:
+    """index -> why, for the clips of `plan` that are silent (the export leaves them out)."""
+    sound = (((item or {}).get("metadata") or {}).get("audio") or {}).get("sound_spans")
+    return {c.index: why for c in plan if (why := clip_plan.silence_reason(c, sound))}
+
+
+def _shown(
+    clip: clip_plan.ClipPlan, kept: dict | None, written: dict | None, item: dict | None, silent: str | None
+) -> dict:
+    """One planned clip for review: its stored caption (`kept`, of its span) or the one `written`;
+    a silent clip none (it is not exported, so there is nothing to review)."""
     base = {**clip.to_dict(), "edited": False, "dropped": False, "saved": kept is not None, "silent": silent}
     base["tags"] = clip_tags(item, clip.start_s, clip.end_s) if item else None  # its section's, as heard
+    if silent:
+        return {**base, "caption": "", "variants": {}, "findings": []}
     if kept is None:
         return {**base, **{k: written[k] for k in ("caption", "variants", "findings")}}
     return {
@@ -112,13 +124,18 @@ def _shown(clip: clip_plan.ClipPlan, kept: dict | None, written: dict | None, it
     }
 
 
-def _scopes(store: Store, item: dict, mode: str, window_s: float) -> tuple[dict, dict[tuple, dict]]:
-    """(the set's whole summary, each clip's view of it by span) for checking reviewed captions,
-    the clips planned as planned_clips plans them."""
+def _scopes(store: Store, item: dict, mode: str, window_s: float) -> tuple[dict, dict[tuple, dict], set[tuple]]:
+    """(the set's whole summary, each clip's view of it by span, the spans of silent clips) for
+    checking reviewed captions, the clips planned as planned_clips plans them."""
     summary = (store.get_summary(item["artist_id"], item["parse_id"]) or {}).get("summary") or {}
     duration, offset = float(item.get("audio_duration_s") or 0), clip_plan.clip_offset(item, summary)
     plan = clip_plan.plan_clips(summary, duration, mode=mode, window_s=window_s, offset_s=offset)
-    return summary, {clip_plan.span(c.start_s, c.end_s): clip_plan.section_summary(summary, c.section) for c in plan}
+    silent = _silent(plan, item)
+    return (
+        summary,
+        {clip_plan.span(c.start_s, c.end_s): clip_plan.section_summary(summary, c.section) for c in plan},
+        {clip_plan.span(c.start_s, c.end_s) for c in plan if c.index in silent},
+    )
 
 
 def checked_clip_caption(clip: dict, scope: dict, master_schema: dict, artist_name: str | None) -> tuple[str, list]:
@@ -146,11 +163,14 @@ def save_reviewed(
     """Store the reviewed clips of `item` (all of this mode at once: window clips saved at one
     length replace those saved at another). A clip kept in the dataset needs a caption that passes
     `checked_clip_caption` against what plays in its span (planned at `window_s`); a dropped one
-    keeps whatever it had. Nothing is stored when one clip is refused."""
-    summary, scopes = _scopes(store, item, mode, window_s)
+    keeps whatever it had. A silent clip is not stored: it is never exported, so it has no caption
+    to keep. Nothing is stored when one clip is refused."""
+    summary, scopes, silent = _scopes(store, item, mode, window_s)
     master_schema = store.get_master_schema(item["artist_id"])
     rows = []
     for clip in clips:
+        if clip_plan.span(clip["start_s"], clip["end_s"]) in silent:
+            continue
         caption = text.one_line(clip.get("caption"))
         if not caption and not clip.get("dropped"):
             raise ValidationError(

@@ -24,7 +24,7 @@ from typing import NamedTuple
 from mutagen import MutagenError
 from mutagen.mp3 import MP3
 
-from trainmode.audio.check import silent_item
+from trainmode.audio.check import silent_item, sound_of
 from trainmode.clips import plan as clip_plan
 from trainmode.errors import StoreError, TrainModeError, ValidationError
 from trainmode.export import audio_members as export_audio
@@ -117,7 +117,7 @@ def export_rows(
     its trainer cannot take are left out and rows longer than it keeps are cut into parts;
     `build` (the card's) gets what was left out and why, and what was cut."""
     build = build if build is not None else Build("")
-    items = _with_music(items, build, artist)
+    items = _with_music(items, build, artist, clips != "none")
     wanted = {item.get("als_summary_id") for item in items} - {None}
     summaries = {s["id"]: s["summary"] for s in store.summaries_by_id(artist["id"], wanted)}
     schema = store.get_master_schema(artist["id"])
@@ -134,8 +134,12 @@ def export_rows(
             build.left_out[SILENT_CLIPS] = len(planned.silent)
         if not rows:
             raise ValidationError(
-                f"None of {artist['name']}'s ready items has arrangement sections to cut "
-                "clips at: export without clips."
+                f"None of {artist['name']}'s ready items has a clip to export: "
+                + (
+                    "every clip is silent."
+                    if planned.silent
+                    else "no arrangement sections to cut clips at (export without clips)."
+                )
             )
     rows = _fit(fmt, rows, by_id, summaries, schema, build, artist)
     return sorted(rows, key=lambda r: SPLITS.index(r.split))
@@ -154,19 +158,42 @@ def _count_clips_left_out(items: list[dict], planned: clips_export.ClipRows, bui
 
 
 SILENT_ITEMS = "silent renders (no music to train on) saved despite their mismatch; they stay ready"
+MOSTLY_SILENT_ITEMS = (
+    "mostly silent renders (sound in under half their length: too little to train on as whole tracks; an "
+    "export of section or window clips takes their clips that have sound) saved despite their mismatch; "
+    "they stay ready"
+)
+UNJUDGED_ITEMS = (
+    "mostly silent renders measured before Train Mode kept where they sound, so their clips cannot be told "
+    "silent or not (save the MP3 again to export its clips that have sound); they stay ready"
+)
 SILENT_CLIPS = "silent clips: the render is silent there, or nothing plays in that part of the set"
 
 
-def _with_music(items: list[dict], build: Build, artist: dict) -> list[dict]:
+def _with_music(items: list[dict], build: Build, artist: dict, clips: bool) -> list[dict]:
     """The items with music to train on; a silent one (saved over its `mismatch`) is left out and
-    counted, so nothing silent reaches an export (issue 26)."""
-    kept = [i for i in items if silent_item(i) is None]
-    if len(kept) < len(items):
-        build.left_out[SILENT_ITEMS] = len(items) - len(kept)
-        if not kept:
-            raise ValidationError(
-                f"All of {artist['name']}'s ready items are silent renders: there is nothing to train on."
-            )
+    counted, so nothing silent reaches an export (issue 26). A mostly silent render is left out of
+    a whole-track export, but a clip export keeps it: its clips are judged one by one, the silent
+    ones left out and counted (SILENT_CLIPS), and the card says it."""
+    kept, out = [], {}
+    for item in items:
+        if silent_item(item, clips=clips) is None:
+            kept.append(item)
+            continue
+        sound = sound_of(item)
+        reason = SILENT_ITEMS if sound == "none" else UNJUDGED_ITEMS if clips else MOSTLY_SILENT_ITEMS
+        out[reason] = out.get(reason, 0) + 1
+    build.left_out.update(out)
+    partly = sum(sound_of(i) == "partly" for i in kept)
+    if partly:
+        build.notes.append(
+            f"{partly} mostly silent render{'s are' if partly > 1 else ' is'} (sound in under half the length) "
+            "in this dataset only as clips that have sound; the silent clips are counted under Left out."
+        )
+    if items and not kept:
+        what = "silent renders" if set(out) == {SILENT_ITEMS} else "silent or mostly silent renders"
+        hint = " (export section or window clips to keep their parts with sound)" if MOSTLY_SILENT_ITEMS in out else ""
+        raise ValidationError(f"All of {artist['name']}'s ready items are {what}: there is nothing to train on{hint}.")
     return kept
 
 

@@ -115,24 +115,24 @@ def plan_clip_rows(
             out.unplanned.append(LeftOut(row.item_id, None, "its set has no sections (nothing in its arrangement)"))
             continue
         own = {clips.span(c["start_s"], c["end_s"]): c for c in (saved or {}).get(row.item_id, [])}
+        sound = ((item.get("metadata") or {}).get("audio") or {}).get("sound_spans")
+        silent = {c.index: why for c in plan if (why := clips.silence_reason(c, sound))}
         texts = []
-        if any(clips.span(c.start_s, c.end_s) not in own for c in plan):  # saved for other cuts
-            # (the offset moved, or another window length): those clips are captioned afresh
+        if any(clips.span(c.start_s, c.end_s) not in own for c in plan if c.index not in silent):
+            # saved for other cuts (the offset moved, or another window length): captioned afresh
             heard = [clip_tags(item, c.start_s, c.end_s) for c in plan]  # each section's, as heard
             # Renders of one set cut alike and heard alike get the same (deterministic) captions.
-            key = (item.get("als_summary_id"), tuple((c.start_s, c.end_s) for c in plan), repr(heard))
+            key = (item.get("als_summary_id"), tuple((c.start_s, c.end_s) for c in plan), repr(heard), *silent)
             if key not in written:
-                written[key] = clips.caption_clips(writer, summary, plan, master_schema, heard=heard)
+                written[key] = clips.caption_clips(writer, summary, plan, master_schema, heard=heard, silent=silent)
             texts = written[key]
-        sound = ((item.get("metadata") or {}).get("audio") or {}).get("sound_spans")
         for i, clip in enumerate(plan):
             kept = own.get(clips.span(clip.start_s, clip.end_s))
             if kept is not None and kept.get("dropped"):
                 out.dropped.append(LeftOut(row.item_id, clip.index, "dropped when its item's clips were reviewed"))
                 continue
-            silent = clips.silence_reason(clip, sound)
-            if silent:
-                out.silent.append(LeftOut(row.item_id, clip.index, silent))
+            if clip.index in silent:
+                out.silent.append(LeftOut(row.item_id, clip.index, silent[clip.index]))
                 continue
             caption = (kept or {}).get("caption") or texts[i]["caption"]
             variants = (kept or {}).get("variants") or (texts[i]["variants"] if texts else {})

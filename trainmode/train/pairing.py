@@ -248,7 +248,7 @@ def _with_audio(pairing: Pairing, analysis: AudioAnalysis, rows: dict[str, dict]
 
 
 def _fits_audio(analysis: AudioAnalysis, row: dict) -> bool:
-    """The length fits and the tempo agrees (same, half or double time)."""
+    """The length fits and the tempo agrees (same, half or double time, 2:3 or 3:2)."""
     verdict = judge_row(analysis, row)
     return fits(analysis.duration_s, set_seconds(row)) and verdict.tempo_relation is not None
 

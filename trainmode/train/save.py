@@ -163,7 +163,7 @@ def save_item(store: Store, artist: dict, summary_row: dict, request: SaveReques
 def _offset(analysis: AudioAnalysis, summary: dict) -> dict:
     """The clip offset the render's lead-in proposes (docs/clips.md), when it has one; the user
     can change it on the Train page or with `clips --offset`."""
-    offset = proposed_offset(analysis.silence_start_s, summary)
+    offset = proposed_offset(analysis.silence_start_s, summary, analysis.duration_s)
     return {"clip_offset_s": offset} if offset else {}
 
 

@@ -8,10 +8,11 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
 from trainmode.audio.analysis.result import AudioAnalysis
-from trainmode.audio.analysis.verdict import TEMPO_AGREES, TEMPO_DOUBTFUL, tempo_relation
+from trainmode.audio.analysis.verdict import TEMPO_AGREES, TEMPO_DOUBTFUL, TEMPO_RATIOS, tempo_relation
 
 LENGTH_SCALE = 0.10  # a set 10 % longer or shorter scores e^-1 on length
-TEMPO_SCALE = 0.04  # 4 % off (after half/double) scores e^-1 on tempo
+TEMPO_SCALE = 0.04  # 4 % off (after half/double, 2:3 or 3:2) scores e^-1 on tempo
+RELATION_LABELS = {"half": "half time", "double": "double time", "2:3": "2:3", "3:2": "3:2"}
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ def _tempo(bpm: float | None, set_bpm: float | None) -> tuple[float, str] | None
     if bpm is None or not set_bpm or set_bpm <= 0:
         return None
     relation, off = tempo_relation(bpm, set_bpm)
-    label = "" if relation == "same" or off > TEMPO_DOUBTFUL else f" ({relation} time)"  # 140 vs 96 is no double
-    related = set_bpm * {"half": 0.5, "double": 2.0}.get(relation, 1.0)
+    label = "" if relation == "same" or off > TEMPO_DOUBTFUL else f" ({RELATION_LABELS[relation]})"  # 140/96: none
+    related = set_bpm * TEMPO_RATIOS[relation]
     sign = "vs" if off > TEMPO_AGREES else "=" if round(bpm) == round(related) else "≈"  # never "172 = 174"
     return math.exp(-off / TEMPO_SCALE), f"tempo {bpm:.0f} {sign} {set_bpm:.0f} BPM{label}"
 

@@ -18,7 +18,7 @@ from trainmode.audio.probe import duration_mismatch
 from trainmode.errors import ConfirmationRequired
 from trainmode.sets.als.key import key_name
 
-TEMPO_AGREES = 0.02  # within 2 % of the set's tempo (or of half/double it)
+TEMPO_AGREES = 0.02  # within 2 % of the set's tempo (or of half/double, 2:3 or 3:2 of it)
 TEMPO_DOUBTFUL = 0.06  # 2-6 % off: doubtful; more: a different tempo
 LOW_TEMPO_CONFIDENCE = 0.3  # below this (essentia 1.6 of 5.32, "low") a tempo differs only doubtfully
 # Below this key strength an unrelated key is only doubtful: KeyExtractor's strength is how well
@@ -40,7 +40,7 @@ class Verdict:
     reasons: tuple[str, ...]  # why it is doubtful or a mismatch, one sentence each
     agreements: tuple[str, ...]  # what was checked and agrees
     warnings: tuple[str, ...]  # about the audio alone; never change the verdict
-    tempo_relation: str | None = None  # "same" | "half" | "double" when the tempo agrees
+    tempo_relation: str | None = None  # "same" | "half" | "double" | "2:3" | "3:2" when the tempo agrees
 
     def require_confirmation(self, confirm: bool) -> None:
         """For the save path: a mismatch raises ConfirmationRequired (with the reasons) unless
@@ -85,10 +85,22 @@ def _bpm(value: float) -> str:
     return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
 
 
+# The audio's tempo over the set's that a beat tracker reports for the same music: the tempo
+# itself, an octave off (half or double time), or 2:3 and 3:2, when a figure of three notes
+# (a 3-note arpeggio in eighths, a triplet feel) is heard as the beat: a 160 BPM set read as 106.7.
+TEMPO_RATIOS = {"same": 1.0, "half": 0.5, "double": 2.0, "2:3": 2 / 3, "3:2": 3 / 2}
+TEMPO_RELATION_WORDS = {
+    "half": "half time",
+    "double": "double time",
+    "2:3": "at a 2:3 ratio, a common tempo-detection confusion",
+    "3:2": "at a 3:2 ratio, a common tempo-detection confusion",
+}
+
+
 def tempo_relation(bpm: float, set_bpm: float) -> tuple[str, float]:
-    """("same" | "half" | "double", relative error) for the closest reading of the audio's tempo."""
-    ratios = {"same": 1.0, "half": 0.5, "double": 2.0}
-    return min(((name, abs(bpm / (set_bpm * r) - 1)) for name, r in ratios.items()), key=lambda x: x[1])
+    """(a TEMPO_RATIOS name: "same", "half", "double", "2:3" or "3:2"; relative error) for the
+    closest reading of the audio's tempo."""
+    return min(((name, abs(bpm / (set_bpm * r) - 1)) for name, r in TEMPO_RATIOS.items()), key=lambda x: x[1])
 
 
 def check_tempo(bpm: float | None, confidence: float | None, set_bpm: float | None) -> tuple[str, str, str | None]:
@@ -98,7 +110,7 @@ def check_tempo(bpm: float | None, confidence: float | None, set_bpm: float | No
     relation, error = tempo_relation(bpm, set_bpm)
     words = f"the audio runs at {_bpm(bpm)} BPM, the set at {_bpm(set_bpm)}"
     if error <= TEMPO_AGREES:
-        said = "" if relation == "same" else f" ({relation} time)"
+        said = "" if relation == "same" else f" ({TEMPO_RELATION_WORDS[relation]})"
         return "agrees", f"tempo agrees: {words}{said}", relation
     if error <= TEMPO_DOUBTFUL or (confidence or 0) < LOW_TEMPO_CONFIDENCE:
         unsure = "" if error <= TEMPO_DOUBTFUL else " (the beat is hard to hear, so the tempo is uncertain)"

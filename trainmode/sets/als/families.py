@@ -172,7 +172,19 @@ EVIDENCE: dict[str, tuple[str, ...]] = {
         "=tine",
     ),
     "organ": ("organ", "hammond", "=b3", "vb3", "leslie"),
-    "guitar": ("guitar", "=gtr", "chitarr", "gitarr", "amplitube", "guitar rig", "bias fx", "nylon", "strum", "=strat"),
+    "guitar": (
+        "guitar",
+        "=gt",
+        "=gtr",
+        "chitarr",
+        "gitarr",
+        "amplitube",
+        "guitar rig",
+        "bias fx",
+        "nylon",
+        "strum",
+        "=strat",
+    ),
     "strings": ("string", "violin", "viola", "cello", "orchestr", "spitfire", "albion", "pizz", "^tension", "erhu"),
     "brass": ("brass", "trumpet", "trombone", "horn", "tuba", "=tpt", "flugel"),
     "woodwinds": (
@@ -296,8 +308,9 @@ def label(family: str) -> str:
 
 # A voice cannot come out of an instrument: a track named "Voice" that plays Tension (a modelled
 # string) or a synth plays that instrument. Other names say the part an instrument plays (a
-# "Nylon Guitar" preset on Tension is a guitar; an "Electric Piano" on Collision a piano), so
-# they stand. Vocal processors (Auto-Tune, Melodyne) are vocal evidence, not an instrument.
+# "Nylon Guitar" preset on Tension is a guitar; an "Electric Piano" on Collision a piano; a
+# "Colliding Pad" a pad), so they stand. Vocal processors (Auto-Tune, Melodyne) are vocal
+# evidence, not an instrument.
 NAMES_AN_INSTRUMENT_OVERRULES = frozenset({"vocals"})
 SYNTH_PARTS = frozenset({"synth", "pad", "lead", "keys", "fx"})
 # A pitched part whose notes all lie in MIDI 24-47 (Live's C0 to B1, 33-123 Hz) is a bass line;
@@ -322,17 +335,31 @@ def bass_line(pitch_min: int | None, pitch_max: int | None, drum_instrument: boo
 
 
 def evidence_families(
-    name: str, group: str | None, samples: list[str], devices: list[str], *, bass_notes: bool = False
+    name: str,
+    group: str | None,
+    samples: list[str],
+    devices: list[str],
+    *,
+    bass_notes: bool = False,
+    recorded: bool = True,
 ) -> list[str]:
-    """A track's instrument families, devices and notes outranking names when they disagree.
+    """A track's instrument families: its own evidence first, its group's name last.
 
-    The name says the part (its own name, else its group's, else its samples'). An instrument
-    device overrules a name that says vocals (a "Voice" track holding Tension plays strings), and
-    `bass_notes` (bass_line) make a synth's part a bass whatever it is called (an "808" track
-    playing a sub-bass synth at MIDI 33-44); with neither, the devices speak only for an
-    unnamed track."""
-    named = next((found for names in ([name], [group or ""], samples) if (found := _found(names))), set())
+    The name says the part: the track's own name, else the samples its instrument plays
+    (`recorded` False: Simpler, Sampler). An instrument device overrules a name that says vocals
+    (a "Voice" track holding Tension plays strings), and `bass_notes` (bass_line) make a synth's
+    part a bass whatever it is called (an "808" track playing a sub-bass synth at MIDI 33-44).
+    A track whose name says nothing takes its devices' families ("R Gt" in a group "Chords" plays
+    Guitar Rig: a guitar, not a synth); its group's name says the part only when the track has no
+    device, or only a synth (which plays any part: a Serum track in "Bass" is the bass), and
+    before the names of recorded samples (audio clips: often bounces named after another part, or
+    a download's title)."""
     by_device = _found(devices)
+    named = _found([name]) or (set() if recorded else _found(samples))
+    if not named and by_device <= SYNTH_PARTS:  # nothing, or a synth, which plays any part
+        named = _found([group or ""])
+    if not named and not by_device:
+        named = _found(samples)
     plays_synth = bool(by_device & (SYNTH_PARTS | {"bass"}))
     if bass_notes and (plays_synth or not named & {"drums", "percussion"}):
         named = (named - SYNTH_PARTS - {"drums", "percussion"}) | {"bass"}

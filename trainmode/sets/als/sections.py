@@ -13,11 +13,12 @@ PERCUSSIVE = frozenset({"drums", "percussion"})
 
 
 def track_families(track: RawTrack, group_name: str | None) -> list[str]:
-    """A track's families: its name (else its group's, else its samples'), outranked by a device
-    that names an instrument specifically or by notes that stay in the bass register
-    (families.evidence_families)."""
+    """A track's families from its own name, devices, plug-ins, notes and samples; its group's
+    name only when they say nothing (families.evidence_families). A MIDI track's samples are what
+    its instrument plays; an audio track's are its recordings (and bounces)."""
     low = bass_line(track.pitch_min, track.pitch_max, track.drums)
-    return evidence_families(track.name, group_name, track.samples, [*track.devices, *track.plugins], bass_notes=low)
+    gear = [*track.devices, *track.plugins]
+    return evidence_families(track.name, group_name, track.samples, gear, bass_notes=low, recorded=track.type != "midi")
 
 
 def audible_flags(tracks: list[RawTrack]) -> list[bool]:
