@@ -7,6 +7,7 @@ from collections import Counter
 
 import pandas as pd
 
+from trainmode.export.formats.card import stems_noun
 from trainmode.sets.facts import label
 from trainmode.store.rows import caption_of
 from trainmode.store.set_rows import from_summary_row
@@ -145,11 +146,14 @@ VALID_FOLDERS = {"valid", "validation", "val", "eval", "test"}
 
 def zip_contents(names: list[str]) -> dict:
     """What an export's zip holds, from its member names: rows (audio files), how many in a
-    validation folder, and whether they are clips ('clip-…') or whole tracks."""
+    validation folder, whether they are clips ('clip-…') or whole tracks, and `noun`, the
+    dataset card's word for them ('clips', 'files' when long tracks were cut into parts, 'tracks')."""
     audio = [n for n in names if n.lower().endswith(AUDIO_SUFFIXES)]
     valid = sum(bool(VALID_FOLDERS & set(n.lower().split("/")[:-1])) for n in audio)
-    clips = any(n.rsplit("/", 1)[-1].startswith("clip-") for n in audio)
-    return {"rows": len(audio), "valid": valid, "train": len(audio) - valid, "clips": clips}
+    stems = [n.rsplit("/", 1)[-1] for n in audio]
+    clips = any(s.startswith("clip-") for s in stems)
+    noun = stems_noun(stems, len(audio))
+    return {"rows": len(audio), "valid": valid, "train": len(audio) - valid, "clips": clips, "noun": noun}
 
 
 NOT_LISTENED = "not listened"
