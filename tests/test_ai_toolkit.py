@@ -130,3 +130,29 @@ def test_the_checker_reads_each_caption_file_as_the_parser_does(store, settings,
         assert any(words in p for p in problems), (words, problems)
     caption.unlink()
     assert any("track-0001.txt is missing" in p for p in formats.check_dataset(folder, "ai-toolkit"))
+
+
+def test_keyscale_is_the_sets_key_never_the_one_heard_and_a_heard_tempo_is_said():
+    """QA walk: a set with no key got `<KEYSCALE>C major</KEYSCALE>` from the render's audio (a mismatched
+    render), where every other format writes no key and the card said the key was the set's. Now KEYSCALE is
+    the set's or empty (the parser takes an empty one); a <BPM> heard in the render is said in the card."""
+    from dataclasses import replace
+
+    from trainmode.export import rows as dataset
+    from trainmode.export.formats.base import Build
+
+    base = dataset.row_for(1, {"id": "i", "audio_path": "a.mp3", "prompt_text": "A loop."}, {}, {}, artist="a")
+    heard = {**base.heard, "audio_key": "C major", "audio_bpm": 106.6}
+    keyless = replace(base, facts=replace(base.facts, bpm=160.0, key=None), heard=heard, duration_s=12.0)
+    document = ai_toolkit.caption_file(keyless)
+    assert "<KEYSCALE></KEYSCALE>" in document and "<BPM>160</BPM>" in document
+    assert parse_ace_step_caption(document)["keyscale"] == ""
+    assert "<KEYSCALE>A minor</KEYSCALE>" in ai_toolkit.caption_file(
+        replace(keyless, facts=replace(keyless.facts, key="A minor"))
+    )
+    tempoless = replace(keyless, stem="track-0002", facts=replace(keyless.facts, bpm=None))
+    assert "<BPM>107</BPM>" in ai_toolkit.caption_file(tempoless)  # not the parser's 120
+    members = {m.name: m for m in ai_toolkit.members([keyless, tempoless], Build("a"))}
+    card = members["README.md"].data.decode()
+    assert "1 of the 2 files has no tempo in their set: their `<BPM>` is the tempo heard in the render" in card
+    assert "the key heard in the render is never used" in card

@@ -41,7 +41,7 @@ def test_the_licence_is_the_setting_and_provenance_and_splits_are_stated(store, 
         assert "Licence: CC BY-NC 4.0, with the artist's written consent." in card, fmt
         assert f"Made with Train Mode {__version__}" in card
         assert "Captions: 2 by offline (offline-template, prompt offline-v" in card
-        assert "0 edited by hand" in card and "Tags: no tagger" in card
+        assert "0 edited by hand" in card
         assert "| `train` | 2 | 30.5 | 0:00:31 |" in card or "| `train` | 2 | 30.6 | 0:00:31 |" in card
         assert "Audio against its set: 2 matches" in card and "## Known limitations" in card
         assert "## Left out\n\nNothing: every ready item is in the dataset." in card
@@ -85,22 +85,58 @@ def test_the_card_counts_doubtful_renders_sung_tracks_and_taggers():
     from trainmode.export.formats.base import Build
 
     base = dataset.row_for(1, {"id": "i", "audio_path": "a.mp3", "prompt_text": "x"}, {}, {}, artist="a")
+    tags = {"model": "musicnn", "version": "0.1.0+np1"}
     rows = [
         dataclasses.replace(base, heard={"audio_verdict": "doubtful", "confirmed_despite_doubt": True}, lyrics="la"),
         dataclasses.replace(
             base,
             stem="track-0002",
             facts=dataclasses.replace(base.facts, vocals=True),
-            source={**base.source, "tagger": "clap-v1"},
+            listening=dataset.Listening(tags, True),
         ),
-        dataclasses.replace(base, stem="track-0003", split="valid", duration_s=61.0),
+        dataclasses.replace(base, stem="track-0003", split="valid", duration_s=61.0, listening=dataset.Listening(tags)),
+        dataclasses.replace(base, stem="track-0004", listening=dataset.Listening(tags, None)),
     ]
     text = card.sections(rows, Build("a", left_out={"clips dropped when their item's clips were reviewed": 2}))
-    assert "Audio against its set: 1 doubtful, 2 not measured; 1 saved although" in text
-    assert "Vocals: 1 with lyrics, 1 sung with lyrics unknown, 1 instrumental" in text
-    assert "Tags: 1 by clap-v1." in text and "Captions: 3 by manual (`manual`: typed by hand)" in text
+    assert "Audio against its set: 1 doubtful, 3 not measured; 1 saved although" in text
+    assert "Vocals: 1 with lyrics, 1 sung with lyrics unknown, 2 instrumental" in text
+    assert "Captions: 4 by manual (`manual`: typed by hand)" in text
+    assert (
+        "Listening: the music tagger musicnn 0.1.0+np1 heard 3 of the 4 tracks; "
+        "of the 4 captions: 1 written with what it heard (genre, mood, instruments, vocals), 2 written from the "
+        "Live set alone or typed by hand, 1 by a writer that does not record whether it was given what was heard"
+    ) in text
+    assert "2 of the 4 tracks have captions not written from what was heard" in text
     assert "| `valid` | 1 | 61.0 | 0:01:01 |" in text
     assert "- 2: clips dropped when their item's clips were reviewed" in text
+
+
+def test_the_card_says_which_tagger_the_captions_were_written_with(store, settings, demo_artist):
+    """QA walk: the card said "Tags: no tagger" and "Captions are written from the Live set ... not from
+    listening to the render" while every caption led with the genres musicnn heard (provenance `heard`)."""
+    tm = TrainMode(store, settings)
+    whole = card_of(tm.export_everything(demo_artist, format="hf"))
+    heard = "Listening: the music tagger musicnn 0.1.0+np1 heard {0} of the {0} {1}"
+    assert heard.format(2, "tracks;") in whole
+    assert "of the 2 captions: 2 written with what it heard (genre, mood, instruments, vocals)." in whole
+    assert "Tags: no tagger" not in whole and "not from listening to the render" not in whole
+    assert "Genres and moods in the captions are only what the music tagger heard confidently" in whole
+    assert "the key heard in the render is never used" in whole
+    clips = card_of(tm.export_everything(demo_artist, format="ace-step", clips="sections"))
+    assert heard.format(4, "clips (a clip or part: in its sections);") in clips
+    assert "of the 4 captions: 4 written with what it heard" in clips
+
+
+def test_a_caption_written_from_the_set_alone_is_counted_so(store, settings, demo_artist, tmp_path):
+    """`save --generate` captions from the set alone (its provenance `heard` is null), though the
+    render is then listened to and tagged: the card tells the two apart."""
+    tm = TrainMode(store, settings)
+    late = DemoSet("Late Bus", 118.0, 4, tonic=7, minor=False)
+    save_render(tm, tmp_path, DEMO_ARTIST, late, demo.mp3_bytes(late))
+    card = card_of(tm.export(demo_artist, format="stable-audio"))
+    assert "heard 3 of the 3 tracks" in card
+    assert "of the 3 captions: 2 written with what it heard (genre, mood, instruments, vocals), 1 written from" in card
+    assert "1 of the 3 tracks has captions not written from what was heard (from the Live set alone" in card
 
 
 def test_a_silent_render_saved_over_its_mismatch_never_reaches_an_export(store, settings, demo_artist, tmp_path):

@@ -97,7 +97,10 @@ def test_audiocraft_loads_as_musicgen_reads_it(demo, tmp_path):
             assert isinstance(info[listed], list) and all(isinstance(v, str) for v in info[listed])
         assert info["description"] == item["prompt_text"] and info["name"] == audio.stem
         heard = item["metadata"]["audio"]["tags"]["whole"]  # moods heard by the tagger, not the profile's (#27)
-        assert info["artist"] == dataset.artist_label(artist) and info["moods"] == [t for t, _ in heard["mood"]]
+        assert info["artist"] == dataset.artist_label(artist) and info["moods"]  # and the caption's words for them
+        said = info["description"].lower()
+        assert all(m in said for m in info["moods"]) and set(info["moods"]) <= {t for t, _ in heard["mood"]}
+        assert info["genre"] in said and info["genre"] in [t for t, _ in heard["genre"]]
         assert info["bpm"] == item["metadata"]["bpm"] and info["key"] == item["metadata"]["key"]
 
 
@@ -243,6 +246,43 @@ def test_ace_step_v1_uses_the_tags_variant_and_keeps_each_tag_whole():
     assert ace_step_v1.prompt(row) == "synthwave, 96 bpm, dreamy"
     odd = dataclasses.replace(row, captions={})
     assert ace_step_v1.prompt(odd) == "music"  # no facts at all: ACE-Step's own fallback word
+
+
+# ---- genres and moods: the caption's, in every format ---------------------------------------------
+def test_genres_are_those_the_caption_states_in_every_format(demo, settings):
+    """QA walk: hf's `genres` was always the profile's list ([] without one) and ACE-Step's `genre` every
+    heard tag ("electronica" too), while the caption names the genres it heard. Now each format carries the
+    genres (and moods) the caption states, in its words: hf and stable-audio lists, ACE-Step's `genre`,
+    audiocraft's first genre."""
+    from trainmode.service import TrainMode
+
+    store, artist, items, _ = demo
+    tm = TrainMode(store, settings)
+
+    def files(fmt: str) -> dict[str, str]:
+        with zipfile.ZipFile(tm.export_everything(artist, format=fmt).local_path) as zf:
+            return {n: zf.read(n).decode() for n in zf.namelist() if n.endswith((".json", ".jsonl"))}
+
+    hf_lines = [json.loads(line) for line in files("hf")["metadata.jsonl"].splitlines()]
+    ace = files("ace-step")
+    craft = {n.rsplit("/", 1)[-1]: json.loads(t) for n, t in files("audiocraft").items() if n.startswith("dataset/")}
+    sidecars = files("stable-audio")
+    for line in hf_lines:
+        stem, said = line["file_name"][:-4], line["caption"].lower()
+        heard = line["tags_genre"].split(", ")
+        assert line["genres"] and all(g in said and g in heard for g in line["genres"]), line
+        assert all(m in said for m in line["moods"]) and set(line["moods"]) <= set(line["tags_mood"].split(", "))
+        assert json.loads(ace[f"train/{stem}.json"])["genre"] == ", ".join(line["genres"])
+        assert (craft[f"{stem}.json"]["genre"], craft[f"{stem}.json"]["moods"]) == (line["genres"][0], line["moods"])
+        sidecar = json.loads(sidecars[f"train/{stem}.json"])
+        assert (sidecar["genres"], sidecar["moods"]) == (line["genres"], line["moods"])
+    item = items[0]
+    summary = store.get_summary(artist["id"], item["parse_id"])["summary"]
+    schema = store.get_master_schema(artist["id"])
+    facts = dataset.row_for(1, item, summary, schema, artist="a").facts
+    [dropped, *kept] = facts.genres  # a hand edit that takes a genre out takes it out of the fields too
+    edited = {**item, "prompt_text": item["prompt_text"].replace(dropped, "").replace(dropped.title(), "")}
+    assert dataset.row_for(1, edited, summary, schema, artist="a").facts.genres == tuple(kept)
 
 
 # ---- every checker catches its trap ------------------------------------------------------------

@@ -106,8 +106,9 @@ def test_clips_get_their_sections_tags_and_the_exports_carry_them(saved, store):
     gap = replace(drop, heard={**drop.heard, **tag_fields(clip_tags(item, 13.0, 19.0))})  # what a gap row would carry
     assert gap.heard["tags_genre"] == [] and gap.heard["tags_instrument"] == [] and gap.heard["vocals_heard"] is None
     info = music_info(drop)
-    assert info["genre"] in TECHNO and info["moods"] == drop.heard["tags_mood"]
-    assert metas(drop)["genre"].split(", ")[0] in TECHNO
+    # Genre and moods as the clip's caption states them (a heard "fast" is not said at 120 BPM: heard.py).
+    assert info["genre"] in TECHNO and info["genre"] in drop.caption.lower() and info["moods"] == list(drop.facts.moods)
+    assert metas(drop)["genre"] == ", ".join(drop.facts.genres) and info["genre"] == drop.facts.genres[0]
     assert track_record(keys)["tags_instrument"] == keys.heard["tags_instrument"]
     line = json.loads(metadata_line(track_record(gap)))  # audiofolder: the same types in every split
     assert (line["tags_genre"], line["tags_instrument"], line["vocals_heard"]) == ("", "", "")

@@ -7,6 +7,8 @@ trainmode/export/formats/ (the trainers need torch, too heavy for CI)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import zipfile
@@ -214,6 +216,60 @@ def test_ace_step_cut_a_long_track_at_240_s_and_now_exports_it_in_parts(long_tra
     if fmt == "ace-step":
         captions = [json.loads(p.with_suffix(".json").read_text())["caption"] for p in parts]
         assert captions[0] != captions[1] and "4-minute" not in captions[0]
+
+
+def test_parts_are_captioned_from_what_was_heard_and_keep_their_sections_key(long_track, tmp_path):
+    """QA walk: each part got a fresh caption with no genre (the writer was not given the heard tags)
+    and `keyscale: null` though its sections are in A minor. Now a part reads like a clip of its
+    section: the genre heard there, the key its notes show, and the metas' genre is the caption's."""
+    tm, artist = long_track
+    [item] = tm.list_items(artist)
+    whole_caption = item["prompt_text"].lower()  # captioned by `save --generate`: from the set alone
+    assert not any(g in whole_caption for g in ("electronic", "ambient"))
+    result = tm.export_everything(artist, format="ace-step")
+    folder = unzip(result.local_path, tmp_path / "parts")
+    metas = [json.loads(p.read_text()) for p in sorted(folder.glob("train/*.json"))]
+    assert [m["keyscale"] for m in metas] == ["A minor", "A minor"]
+    for part in metas:
+        genres = part["genre"].split(", ")
+        assert genres and all(g in part["caption"].lower() for g in genres), part
+        assert "A minor" in part["caption"]
+    rows = list(csv.DictReader(io.StringIO((folder / "train/metadata.csv").read_text())))
+    assert [r["Key"] for r in rows] == ["A minor", "A minor"]
+    card = (folder / "README.md").read_text()
+    assert "1 file was longer than the 240 s" in card
+    assert "of the 2 captions: 2 written with what it heard" in card
+
+
+def test_a_part_of_several_sections_states_a_key_only_its_notes_support():
+    """A section has the key its own notes show, or none (too few notes to tell). A part of several sections
+    states the one key they show when all show it, or when it is also the set's key from all its notes;
+    never a key none of its sections shows, and none when they disagree."""
+    from trainmode.export.parts import span_key
+
+    a_minor = {"name": "A minor", "tonic": "A", "mode": "minor", "confidence": 0.81, "source": "midi_notes"}
+    d_minor = {**a_minor, "name": "D minor", "tonic": "D"}
+    set_in = {"key": a_minor}
+    bare = {}
+    assert span_key(set_in, [{"key": None}, {"key": a_minor}, {"key": None}]) == a_minor  # QA's part 1
+    assert span_key(set_in, [{"key": None}, {"key": None}]) is None  # QA's part 2: no notes of its own say
+    assert span_key(set_in, [{"key": a_minor}, {"key": d_minor}]) is None
+    assert span_key(set_in, [{"key": d_minor}, {"key": None}]) is None  # not the set's: the rest may not be
+    assert span_key(set_in, [{"key": d_minor}, {"key": d_minor}]) == d_minor
+    assert span_key(bare, [{"key": d_minor}]) == d_minor  # one section: its own key, as its clip
+    assert span_key(bare, [{"key": a_minor}, {"key": None}]) is None  # the set shows no key
+    scale = {"key": {**a_minor, "source": "scale_information", "confidence": 0.6}}
+    assert span_key(scale, [{"key": a_minor}, {"key": None}]) is None  # Live's scale is not the notes
+
+
+def test_the_export_pages_word_for_parts_is_the_cards():
+    """QA walk: the Export page said "3 tracks" where the card said "3 files" (2 tracks, one cut in parts)."""
+    from trainmode.export.history import zip_contents
+
+    names = ["train/track-0001-part-1.mp3", "train/track-0001-part-2.mp3", "train/track-0002.mp3", "README.md"]
+    assert zip_contents(names)["noun"] == "files"
+    assert zip_contents(["train/clip-0001-01.mp3"])["noun"] == "clip"
+    assert zip_contents(["track-0001.mp3", "track-0002.mp3"])["noun"] == "tracks"
 
 
 # ---- lyrics, and sung tracks whose lyrics are unknown ---------------------------------------------

@@ -3,8 +3,10 @@
 A clip row names its parent item (`parent_id`), the part of the parent's MP3 it holds
 (`AudioSource.cut`, cut frame-exact while the zip is written), its own caption (the one
 saved with the item's clips when there is one, else the offline writer's, written from the
-section's facts) and its own facts: the bpm, meter, key and instruments of its section, never
-the whole song's. Its sidecar carries `section`, `start_s`, `end_s`, the parent track and set.
+section's facts and what was heard in it) and its own facts: the bpm, meter, key and
+instruments of its section, never the whole song's, and the genres and moods its caption
+states of what the tagger heard in that section. Its sidecar carries `section`, `start_s`,
+`end_s`, the parent track and set.
 Silent clips (the render silent there, or nothing playing in that part of the set) are left
 out and counted (`plan_clip_rows(...).silent`), as are renders that give no clips.
 """
@@ -15,8 +17,9 @@ from dataclasses import dataclass, field, replace
 
 from trainmode.audio.listen import clip_tags, tag_fields
 from trainmode.captions.writers import OfflineWriter
+from trainmode.captions.writers.heard import as_tags
 from trainmode.clips import plan as clips
-from trainmode.export.rows import AUDIO_FIELDS, Facts, Row, cut_audio, one_line
+from trainmode.export.rows import AUDIO_FIELDS, Facts, Listening, Row, cut_audio, one_line, stated_sound
 from trainmode.sets.facts import SetFacts, section_summary
 
 CLIP_FIELDS = ("section", "start_s", "end_s", "parent_track", "parent_item")
@@ -67,18 +70,24 @@ class ClipRows:
     dropped: list[LeftOut] = field(default_factory=list)  # clips dropped in review (a saved clip of the same span)
 
 
-def section_facts(summary: dict, section: dict, parent: Facts) -> Facts:
+def section_facts(
+    summary: dict, section: dict, parent: Facts, caption: str, tags: dict | None, master_schema: dict
+) -> Facts:
     """A clip's facts from its own section (or window) only: the tempo inside its span, the
-    meter in force at its start, the key its own notes show, the instruments that play in it;
-    the artist's genres and moods are the parent's."""
-    facts = SetFacts.from_summary(section_summary(summary, section))
+    meter in force at its start, the key its own notes show, the instruments that play in it,
+    and the genres and moods its caption states of what was heard there (`tags`)."""
+    scoped = section_summary(summary, section)
+    facts = SetFacts.from_summary(scoped)
     bpm = None if facts.dominant_bpm is None else round(facts.dominant_bpm, 2)
+    genres, moods = stated_sound(caption, tags, scoped, master_schema)
     return replace(
         parent,
         bpm=bpm,
         key=facts.key,
         time_signature=facts.time_signature,
         instruments=tuple(facts.instrument_labels),
+        genres=genres,
+        moods=moods,
         vocals=facts.vocals,
     )
 
@@ -136,13 +145,17 @@ def plan_clip_rows(
                 continue
             caption = (kept or {}).get("caption") or texts[i]["caption"]
             variants = (kept or {}).get("variants") or (texts[i]["variants"] if texts else {})
-            facts = section_facts(summary, clip.section, row.facts)
-            heard = {**clip_heard(row.heard), **tag_fields(clip_tags(item, clip.start_s, clip.end_s))}
-            out.rows.append(_clip_row(row, number, clip, clip is plan[-1], caption, variants, facts, heard))
+            tags = clip_tags(item, clip.start_s, clip.end_s)  # its section's: its caption was written from them
+            facts = section_facts(summary, clip.section, row.facts, one_line(caption), tags, master_schema)
+            heard = {**clip_heard(row.heard), **tag_fields(tags)}
+            listening = Listening(tags, as_tags(tags) is not None)
+            out.rows.append(_clip_row(row, number, clip, clip is plan[-1], caption, variants, facts, heard, listening))
     return out
 
 
-def _clip_row(row: Row, number: int, clip, last: bool, caption: str, variants: dict, facts: Facts, heard: dict) -> Row:
+def _clip_row(
+    row: Row, number: int, clip, last: bool, caption: str, variants: dict, facts: Facts, heard: dict, listening
+) -> Row:
     """One clip of a whole-track row: its own stem, caption, duration, cut, section's facts and
     section's tags; the render's measurements left out (a 30 s clip's loudness is not its render's)."""
     return replace(
@@ -155,6 +168,7 @@ def _clip_row(row: Row, number: int, clip, last: bool, caption: str, variants: d
         captions={k: v for k, v in variants.items() if k != "detailed" and isinstance(v, str) and v},
         duration_s=clip.duration_s,
         heard=heard,
+        listening=listening,
         audio=cut_audio(row, clip.start_s, clip.end_s, last),
         source={
             **row.source,

@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 from trainmode.errors import NotFoundError, StoreError
 from trainmode.export import formats
+from trainmode.export.formats.card import stems_noun
 from trainmode.ops.text import counted
 from trainmode.store import Store
 from trainmode.store.rows import Export
@@ -46,11 +47,14 @@ VALID_FOLDERS = {"valid", "validation", "val", "eval", "test"}
 
 def zip_contents(names: list[str]) -> dict:
     """What an export's zip holds, from its member names: rows (audio files), how many in a
-    validation folder, and whether they are clips ('clip-…') or whole tracks."""
+    validation folder, whether they are clips ('clip-…') or whole tracks, and `noun`, the
+    dataset card's word for them ('clips', 'files' when long tracks were cut into parts, 'tracks')."""
     audio = [n for n in names if n.lower().endswith(AUDIO_SUFFIXES)]
     valid = sum(bool(VALID_FOLDERS & set(n.lower().split("/")[:-1])) for n in audio)
-    clips = any(n.rsplit("/", 1)[-1].startswith("clip-") for n in audio)
-    return {"rows": len(audio), "valid": valid, "train": len(audio) - valid, "clips": clips}
+    stems = [n.rsplit("/", 1)[-1] for n in audio]
+    clips = any(s.startswith("clip-") for s in stems)
+    noun = stems_noun(stems, len(audio))
+    return {"rows": len(audio), "valid": valid, "train": len(audio) - valid, "clips": clips, "noun": noun}
 
 
 def zip_rows(names: list[str]) -> list[dict]:
@@ -101,8 +105,10 @@ class ExportDetails:
         items = counted(self.items, "item")
         if self.rows is None:
             return items
-        if self.clips in (None, "none"):
-            return counted(self.rows, "track")
+        if self.clips in (None, "none"):  # more files than items: long tracks cut into parts (ACE-Step)
+            return (
+                counted(self.rows, "track") if self.rows == self.items else f"{counted(self.rows, 'file')} of {items}"
+            )
         kind = {"sections": "section clips", "windows": "window clips"}.get(self.clips, "clips")
         window = f" ({self.window_s:g} s)" if self.clips == "windows" and self.window_s else ""
         return f"{self.rows} {kind}{window} of {items}"

@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field, replace
 
 from trainmode.audio.analysis.result import AudioAnalysis
 from trainmode.audio.listen import TAG_FIELDS, item_tags, tag_fields
+from trainmode.captions.text import artist_names
+from trainmode.captions.writers.heard import as_tags, listen
+from trainmode.captions.writers.offline import MAX_PROFILE
+from trainmode.captions.writers.offline import _profile as writer_profile
 from trainmode.errors import ValidationError
 from trainmode.ops import text as clean_text
 from trainmode.sets.facts import SetFacts
@@ -27,15 +32,34 @@ SPLITS = ("train", "valid")
 
 @dataclass(frozen=True)
 class Facts:
-    """What the set and the artist profile say about one row's audio."""
+    """What the set (a clip's or part's: its sections) and its caption say about one row's audio."""
 
     bpm: float | None = None
     key: str | None = None  # "A minor", None when the set does not show it clearly
     time_signature: str | None = None  # "4/4"
     instruments: tuple[str, ...] = ()
-    genres: tuple[str, ...] = ()
+    genres: tuple[str, ...] = ()  # what the caption states of what was heard (stated_sound), in its words
     moods: tuple[str, ...] = ()
     vocals: bool | None = None  # sung: from the item's tags, else the set's facts; None when nobody knows
+
+
+@dataclass(frozen=True)
+class Listening:
+    """What the music tagger heard in a row's audio, and whether its caption was written from it.
+
+    `tags` are the stored Tags (Tags.to_dict()) of the row's own audio: the whole render's for a
+    track, its section's for a clip, its sections' for a part (parts.py); None when not tagged.
+    `captioned` is True when the caption was written with them, False when written from the set
+    alone (or typed by hand), None when its writer does not record it (the OpenAI writer's
+    provenance has no `heard`)."""
+
+    tags: dict | None = None
+    captioned: bool | None = False
+
+    @property
+    def caption_tags(self) -> dict | None:
+        """The tags the caption may state genres and moods from: None when written without them."""
+        return None if self.captioned is False else self.tags
 
 
 @dataclass(frozen=True)
@@ -76,6 +100,7 @@ class Row:
     lyrics: str | None = None  # only when the user supplied lyrics (item metadata `lyrics`)
     source: dict = field(default_factory=dict)  # source_set, prompt_edited, provenance
     heard: dict = field(default_factory=dict)  # the render's measurements: AUDIO_FIELDS
+    listening: Listening = field(default_factory=Listening)  # the tags of its audio, for the card and genres
 
     @property
     def tags(self) -> list[str]:
@@ -110,21 +135,59 @@ def set_facts(summary: dict, master_schema: dict) -> dict:
 
 def row_facts(item: dict, summary: dict, master_schema: dict) -> Facts:
     """bpm/key/meter come from the item (what the caption was written from), else from
-    its set's summary (items captioned by hand)."""
+    its set's summary (items captioned by hand); genres and moods are those its caption states."""
     facts = set_facts(summary, master_schema)
     written = item.get("metadata") or {}
     for name in ("bpm", "key", "time_signature"):
         if written.get(name) is not None:
             facts[name] = written[name]
+    genres, moods = stated_sound(caption_of(item), item_listening(item).caption_tags, summary, master_schema)
     return Facts(
         bpm=_number(facts["bpm"]),
         key=facts["key"],
         time_signature=facts["time_signature"],
         instruments=tuple(facts["instruments"]),
-        genres=tuple(_strings(master_schema.get("genres"))),
-        moods=tuple(_strings(master_schema.get("moods"))),
+        genres=genres,
+        moods=moods,
         vocals=sung(item, facts["vocals"]),
     )
+
+
+# Writers whose provenance does not say whether they were given the heard tags.
+UNRECORDED_WRITERS = ("openai",)
+
+
+def item_listening(item: dict) -> Listening:
+    """The whole render's stored tags, and whether the item's caption was written with them: its
+    provenance's `heard` says so (the offline writer records it, None when it had no tags); a caption
+    typed by hand or by a writer that never listened was not; an OpenAI caption's is not recorded."""
+    made, tags = item.get("provenance") or {}, item_tags(item)
+    if "heard" in made:
+        captioned: bool | None = made["heard"] is not None
+    else:  # a render never tagged could not have been described from its tags
+        captioned = None if made.get("writer") in UNRECORDED_WRITERS and tags is not None else False
+    return Listening(tags, captioned)
+
+
+def stated_sound(
+    caption: str, tags: dict | None, summary: dict, master_schema: dict
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(genres, moods) that `caption` states of its audio: those the writers may state for these
+    tags, this set and this profile (heard.py `listen`, with the offline writer's profile words, so
+    its rules apply: heard and supported, in the artist's words), kept only where the caption says
+    them (a hand edit may have taken one out). No tags: only the profile's one genre, if any."""
+    facts = SetFacts.from_summary(summary)
+    schema = master_schema or {}
+    artists = artist_names(schema)
+    profile = {f: writer_profile(schema, f, MAX_PROFILE, artists) for f in ("genres", "moods")}
+    sound = listen(as_tags(tags), list(facts.instruments), profile, facts.bpm)
+    said = _words(caption)
+    return tuple(g for g in sound.genres if _words(g) in said), tuple(m for m in sound.moods if _words(m) in said)
+
+
+def _words(text: str) -> str:
+    """Lower-case words between spaces, so that a phrase is found whole ("hip-hop" in "Hip hop beats")."""
+    return " " + " ".join(re.findall(r"[a-z0-9&]+", text.casefold())) + " "
 
 
 def sung(item: dict, set_vocals: bool | None) -> bool | None:
@@ -232,9 +295,9 @@ def row_for(index: int, item: dict, summary: dict, master_schema: dict, *, artis
             "source_set": item.get("parse_id"),
             "prompt_edited": bool(item.get("prompt_edited")),
             "provenance": item.get("provenance") or {},
-            **({"tagger": tagger} if (tagger := (item.get("metadata") or {}).get("tagger")) else {}),
         },
         heard=heard(item),
+        listening=item_listening(item),
     )
 
 
@@ -286,10 +349,6 @@ def one_line(text: str) -> str:
 def _number(value) -> float | None:
     """bpm/duration are always floats (or null) so every line of a table has one type."""
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _strings(values) -> list[str]:
-    return [v for v in values or [] if isinstance(v, str)]
 
 
 def _unique(values) -> list[str]:

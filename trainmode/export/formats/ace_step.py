@@ -96,8 +96,8 @@ def timesignature(row: Row) -> str | None:
 def metas(row: Row) -> dict:
     """`<stem>.json`: null for what is unknown or outside ACE-Step's value sets."""
     out = {"caption": row.caption, "bpm": bpm(row), "keyscale": keyscale(row), "timesignature": timesignature(row)}
-    if row.heard.get("tags_genre"):  # heard by the tagger: the dataset builder's `genre` label
-        out["genre"] = ", ".join(row.heard["tags_genre"])
+    if row.facts.genres:  # the dataset builder's `genre` label: the genres the caption states, as heard
+        out["genre"] = ", ".join(row.facts.genres)
     if not row.lyrics:  # sung (a vocal track plays in the set) but its words unknown: not instrumental
         out["language"] = "unknown" if row.facts.vocals else "instrumental"
     return out

@@ -35,6 +35,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import yaml
 
@@ -76,8 +77,22 @@ def song_bpm(row: Row) -> int | None:
 
 
 def song_key(row: Row) -> str:
-    heard = row.heard.get("audio_key")
-    return keyscale(row) or (heard if heard in KEYSCALES else "")
+    """The set's key (a clip's or part's: its sections'), as every format writes it; empty when the
+    set shows none. Never the key heard in the render: nothing checks it against the set when the set
+    has none (a related key is often heard instead), an empty KEYSCALE parses, and the model reads C
+    at 27a03a9 anyway."""
+    return keyscale(row) or ""
+
+
+def heard_tempo_note(rows: list[Row]) -> list[str]:
+    """The card's line on the files whose <BPM> is the tempo heard in the render (their set has none)."""
+    heard = sum(bpm(r) is None and song_bpm(r) is not None for r in rows)
+    if not heard:
+        return []
+    return [
+        f"{heard} of the {len(rows)} files {'has' if heard == 1 else 'have'} no tempo in their set: their `<BPM>` is "
+        "the tempo heard in the render (rounded), since ai-toolkit reads an empty BPM as 120."
+    ]
 
 
 def lyrics_and_language(row: Row) -> tuple[str, str]:
@@ -151,7 +166,7 @@ def members(rows: list[Row], build: Build) -> Iterator[Member]:
             yield text(f"{split}/{row.stem}.txt", caption_file(row))
     first = groups[0][1][0]
     yield text(JOB, job_config(build.artist, first))
-    yield readme(TITLE, rows, build, TRAIN_NOTE)
+    yield readme(TITLE, rows, replace(build, notes=[*build.notes, *heard_tempo_note(rows)]), TRAIN_NOTE)
 
 
 # The UI's defaults for an ACE-Step 1.5 job (jobConfig.ts L70-116 with options.tsx L1313-1330's overrides).

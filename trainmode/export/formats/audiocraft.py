@@ -82,18 +82,19 @@ def dataset_name(artist: str) -> str:
 
 
 def music_info(row: Row) -> dict:
-    """The sidecar: every MusicInfo field, lists where audiocraft splits strings. Genre, moods and
-    instrument are what the tagger heard; the profile's and the set's when the item was not tagged."""
+    """The sidecar: every MusicInfo field, lists where audiocraft splits strings. Genre and moods are
+    those the caption states (of what the tagger heard); instrument is what the tagger heard, the
+    set's instruments when the item was not tagged."""
     facts = row.facts
-    genres, moods, instruments = (row.heard.get(k) for k in ("tags_genre", "tags_mood", "tags_instrument"))
-    tagged = genres is not None
+    instruments = row.heard.get("tags_instrument")
+    tagged = instruments is not None
     return {
         "title": row.captions.get("short"),
         "artist": row.artist,
         "key": facts.key,
         "bpm": facts.bpm,
-        "genre": (genres[0] if genres else None) if tagged else (facts.genres[0] if facts.genres else None),
-        "moods": list(moods or []) if tagged else list(facts.moods),
+        "genre": facts.genres[0] if facts.genres else None,
+        "moods": list(facts.moods),
         "keywords": row.tags,
         "description": row.caption,
         "name": row.stem,

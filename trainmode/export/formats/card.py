@@ -13,22 +13,58 @@ from trainmode import __version__
 from trainmode.export.formats.base import Build, TextMember, splits_of, text
 from trainmode.export.rows import Row
 
-LIMITATIONS = (
-    "Captions are written from the Live set (its tracks, devices, notes, tempo map and locators), "
-    "not from listening to the render: a sound made outside the set (a bounce, a live take re-amped "
-    "elsewhere) is not described.",
-    "`bpm`, `key` and the meter are the set's; the render was measured (tempo, key, loudness) and "
-    "checked against them, and items whose audio did not clearly match are counted above.",
-    "Vocals and lyrics: a track counts as sung only when its set or its tags say so; lyrics are "
-    "exactly what the user attached, never transcribed.",
-)
+
+def limitations(rows: list[Row]) -> list[str]:
+    """What a trainer should know, written from what this export holds: how its captions were
+    made (from what was heard, or from the set alone), where bpm and key come from, vocals."""
+    word = noun(rows)
+    heard = sum(r.listening.captioned is not False for r in rows)
+    alone = len(rows) - heard
+    measured = any(r.heard.get("audio_verdict") for r in rows)
+    lines = []
+    if heard:
+        lines.append(
+            "Genres and moods in the captions are only what the music tagger heard confidently in the render (a "
+            "clip's or part's: in its sections), in the artist profile's words where one matches; the instruments "
+            "are the Live set's (named as heard where the tagger hears them, left out where it clearly does not), "
+            "and tempo, key and structure are the set's, so an instrument played outside the set (a bounce, a live "
+            "take re-amped elsewhere) is not named."
+        )
+    if alone:
+        verb = "has" if alone == 1 else "have"
+        lines.append(
+            f"{alone} of the {len(rows)} {word} {verb} captions not written from what was heard (from the Live set "
+            "alone, or typed by hand): their genres and moods were not taken from the render, and a sound made "
+            "outside the set is not described."
+        )
+    lines.append(
+        "`bpm`, `key` and the meter are the set's (a clip's or part's: those of its sections), `key` empty where "
+        "their notes show no clear key; the key heard in the render is never used. "
+        + (
+            "The renders were measured (tempo, key, loudness) and checked against their sets, and items whose "
+            "audio did not clearly match are counted above."
+            if measured
+            else "The renders were not measured against their sets."
+        )
+    )
+    lines.append(
+        "Vocals and lyrics: a track counts as sung only when its set or its tags say so; lyrics are "
+        "exactly what the user attached, never transcribed."
+    )
+    return lines
 
 
 def noun(rows: list[Row], count: int | None = None) -> str:
     """'clips' when the rows are clips of renders, 'files' when long tracks were cut into parts,
     else 'tracks' (singular for one)."""
-    word = "clip" if any(r.stem.startswith("clip-") for r in rows) else "track"
-    word = "file" if word == "track" and any("-part-" in r.stem for r in rows) else word
+    return stems_noun([r.stem for r in rows], count)
+
+
+def stems_noun(stems: list[str], count: int | None = None) -> str:
+    """The one word for rows named `stems` (the card's, the Export page's): 'clips' when any is a
+    clip of a render, 'files' when long tracks were cut into parts, else 'tracks' (singular for one)."""
+    word = "clip" if any(s.startswith("clip-") for s in stems) else "track"
+    word = "file" if word == "track" and any("-part-" in s for s in stems) else word
     return word if count == 1 else word + "s"
 
 
@@ -66,7 +102,7 @@ text-to-music training, made with Train Mode from the artist's Ableton Live sets
 
 def sections(rows: list[Row], build: Build) -> str:
     """The card's shared sections: rights, provenance, contents per split, left out, limitations."""
-    limits = [*build.notes, *LIMITATIONS]
+    limits = [*build.notes, *limitations(rows)]
     return f"""## Rights
 
 Licence: {build.license}. The audio, the Live sets it was rendered from and the captions come
@@ -96,26 +132,48 @@ from the artist; train on this dataset only within those rights (Train Mode's se
 
 
 def provenance(rows: list[Row]) -> str:
-    """Who wrote the captions (writer and model, how many each), hand edits, and the tagger if any."""
+    """Who wrote the captions (writer and model, how many each), hand edits, and what was heard."""
     writers: Counter = Counter()
-    taggers: Counter = Counter()
     for row in rows:
         made = row.source.get("provenance") or {}
         writer = made.get("writer") or "manual"
         model = made.get("model")
         version = made.get("version")
         writers[f"{writer}" + (f" ({model}" + (f", prompt {version}" if version else "") + ")" if model else "")] += 1
-        if row.source.get("tagger"):
-            taggers[str(row.source["tagger"])] += 1
     edited = sum(bool(row.source.get("prompt_edited")) for row in rows)
     written = ", ".join(f"{n} by {who}" for who, n in sorted(writers.items(), key=lambda kv: (-kv[1], kv[0])))
-    tagged = ", ".join(f"{n} by {who}" for who, n in sorted(taggers.items())) or "no tagger"
     return (
         f"Made with Train Mode {__version__} from the artist's Ableton Live sets and the MP3s rendered "
         f"from them. Captions: {written or 'none'}{' (`manual`: typed by hand)' if writers['manual'] else ''}; "
         f"{edited} edited by hand after "
-        f"they were written. Tags: {tagged}. Audio is copied byte for byte from the saved renders "
+        f"they were written. {listened(rows)} Audio is copied byte for byte from the saved renders "
         "(clips and parts are cut at MPEG frame boundaries, never re-encoded)."
+    )
+
+
+def tagger(tags: dict) -> str:
+    return " ".join(str(tags[k]) for k in ("model", "version") if tags.get(k)) or "a music tagger"
+
+
+def listened(rows: list[Row]) -> str:
+    """Which tagger heard the audio, and how many captions were written with what it heard (a
+    clip's or part's: its sections'), from the set alone, or by a writer that does not record it."""
+    word = noun(rows)
+    heard = Counter(tagger(r.listening.tags) for r in rows if r.listening.tags is not None)
+    if not heard:
+        return f"Listening: no music tagger heard any of the {len(rows)} {word}; captions come from the Live sets."
+    by = next(iter(heard)) if len(heard) == 1 else ", ".join(f"{who} ({n})" for who, n in sorted(heard.items()))
+    counts = Counter(r.listening.captioned for r in rows)
+    said = {
+        True: "written with what it heard (genre, mood, instruments, vocals)",
+        False: "written from the Live set alone or typed by hand",
+        None: "by a writer that does not record whether it was given what was heard (openai)",
+    }
+    captions = ", ".join(f"{counts[k]} {text}" for k, text in said.items() if counts[k])
+    where = " (a clip or part: in its sections)" if any(r.parent_id for r in rows) else ""
+    return (
+        f"Listening: the music tagger{'s' if len(heard) > 1 else ''} {by} heard {sum(heard.values())} of the "
+        f"{len(rows)} {word}{where}; of the {len(rows)} captions: {captions}."
     )
 
 

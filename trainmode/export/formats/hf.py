@@ -42,12 +42,15 @@ FIELD_NOTES = {
     "caption": "the training caption, also in the `.txt` of the same name",
     "tags": "short descriptors: the caption's tags variant, else genres, moods, instruments, tempo and key",
     "bpm": "tempo of the Live set (number, or null)",
-    "key": "key of the set, e.g. `A minor` (null when the set does not show it clearly)",
+    "key": "key of the set, e.g. `A minor` (a clip's: of its section; null when the notes do not "
+    "show one clearly; never the key heard in the MP3, which is `audio_key`)",
     "time_signature": "meter of the set, e.g. `4/4`",
     "duration_s": "length of the MP3 in seconds",
-    "instruments": "the artist profile's instruments, then the set's instrument families, longest playing first",
-    "genres": "from the artist profile",
-    "moods": "from the artist profile",
+    "instruments": "the instrument families that play in the set's arrangement (a clip's: in its section), "
+    "longest playing first (never the profile's)",
+    "genres": "the genres the caption states, in its words: heard by the music tagger (`tags_genre`) and put in "
+    "the artist profile's words where one matches; empty when the caption states none",
+    "moods": "the moods the caption states, heard the same way (`tags_mood`)",
     "artist": "an opaque artist id, or the artist's name when exported with `--artist-name`",
     "vocals": "`yes` when the track is sung (lyrics attached, else the tagger hears a voice, else a vocal "
     "track plays in its set), `no` when known instrumental, empty when nobody knows (true/false/null in "
