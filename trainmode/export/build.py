@@ -292,11 +292,10 @@ def export_dataset(
     the format's rules, store it and mark the items exported. `split` is the share of items
     to train on (the rest is held out for validation); `artist_name` shows the artist's
     name instead of an opaque id; `clips` ('sections', 'windows') makes each item's clips the
-    rows (see trainmode/export/clip_rows.py), windows of at most `window_s` (refused out of
-    range, or with another mode: trainmode/clips/plan.py check_window); `license` is the card's
-    rights line. The options and the rows' counts are recorded on the export's row. Items with no
-    row in the dataset (see the card's "Left out") stay `ready`. Raises ExportBusyError while
-    another export of the artist runs, DatasetError when the zip would break its trainer's rules."""
+    rows (clip_rows.py), windows of at most `window_s` (clips/plan.py check_window); `license` is
+    the card's rights line. The options and the rows' counts are recorded on the export's row.
+    Items with no row in the dataset (the card's "Left out") stay `ready`. Raises ExportBusyError
+    while another export of the artist runs, DatasetError when the zip breaks its trainer's rules."""
     fmt = formats.get_format(format)
     check_ratio(split)
     window_s = clip_plan.check_window(clips, window_s)
