@@ -83,11 +83,10 @@ def dataset_name(artist: str) -> str:
 
 def music_info(row: Row) -> dict:
     """The sidecar: every MusicInfo field, lists where audiocraft splits strings. Genre and moods are
-    those the caption states (of what the tagger heard); instrument is what the tagger heard, the
-    set's instruments when the item was not tagged."""
+    those the caption states (of what the tagger heard); instrument is the instrument families that
+    play in the row's set or section, the caption's evidence: never the tagger's raw instrument tags,
+    which hear "violin, strings" in a guitar render the caption rightly calls guitar."""
     facts = row.facts
-    instruments = row.heard.get("tags_instrument")
-    tagged = instruments is not None
     return {
         "title": row.captions.get("short"),
         "artist": row.artist,
@@ -98,7 +97,7 @@ def music_info(row: Row) -> dict:
         "keywords": row.tags,
         "description": row.caption,
         "name": row.stem,
-        "instrument": ", ".join(instruments if tagged else facts.instruments) or None,
+        "instrument": ", ".join(facts.instruments) or None,
     }
 
 
