@@ -13,6 +13,7 @@ import pytest
 from tests.als_synth import audio_clip, device, live_set, midi_clip, track
 from tests.audio_synth import RATE, encode, song, with_silence, write_render, write_set
 from tests.corpus import save_vocal_only
+from trainmode import cli
 from trainmode.audio.analysis import analyze_mp3
 from trainmode.audio.analysis.verdict import compare
 from trainmode.audio.check import item_audio, judge, silent_item
@@ -203,3 +204,14 @@ def test_the_clips_panel_offers_no_caption_for_a_silent_clip(store, settings, tm
     assert shown[1]["caption"] and "vocal" in shown[1]["caption"].lower()
     # Saving the review keeps the one clip that is exported; the silent ones have nothing to keep.
     assert [c["position"] for c in tm.save_clips(item, shown, artist=artist)] == [2]
+
+
+def test_the_clips_command_says_a_silent_clip_is_not_exported(store, tmp_path, capsys):
+    # The data dir's store, as the CLI opens it: the render sounds only from 59.8 s to 96.8 s.
+    save_vocal_only(store, tmp_path)
+    assert (
+        cli.main(["clips", "--artist", "Ada", "--als", "polisen__ableton-project-analyzer__test_vocal_project.als"])
+        == 0
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and "(silent, not exported" in lines[0] and "(silent, not exported" not in lines[1]

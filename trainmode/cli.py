@@ -204,14 +204,15 @@ def cmd_clips(args, settings) -> None:
     if args.json:
         return _print_json(
             [
-                {k: c[k] for k in ("index", "name", "start_s", "end_s", "caption", "dropped", "findings")}
+                {k: c.get(k) for k in ("index", "name", "start_s", "end_s", "caption", "dropped", "findings", "silent")}
                 for c in planned
             ]
         )
     for c in planned:
+        said = f"(silent, not exported: {c['silent']})" if c.get("silent") else c["caption"]
         print(
             f"{c['index']:>2}  {c['start_s']:8.2f}-{c['end_s']:8.2f}  {shown(c['name'] or '-'):<16}  "
-            f"{'(dropped) ' if c['dropped'] else ''}{shown(c['caption'])}"
+            f"{'(dropped) ' if c['dropped'] else ''}{shown(said)}"
         )
 
 
