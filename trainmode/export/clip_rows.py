@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from trainmode.audio.listen import clip_tags, tag_fields
 from trainmode.captions.writers import OfflineWriter
 from trainmode.clips import plan as clips
+from trainmode.clips.captions import caption_clips
 from trainmode.export.rows import AUDIO_FIELDS, Facts, Row, cut_audio, one_line
 from trainmode.sets.facts import SetFacts, section_summary
 
@@ -122,7 +123,7 @@ def plan_clip_rows(
             # Renders of one set cut alike and heard alike get the same (deterministic) captions.
             key = (item.get("als_summary_id"), tuple((c.start_s, c.end_s) for c in plan), repr(heard))
             if key not in written:
-                written[key] = clips.caption_clips(writer, summary, plan, master_schema, heard=heard)
+                written[key] = caption_clips(writer, summary, plan, master_schema, heard=heard)
             texts = written[key]
         sound = ((item.get("metadata") or {}).get("audio") or {}).get("sound_spans")
         for i, clip in enumerate(plan):
