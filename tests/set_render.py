@@ -74,12 +74,18 @@ def _part(family: str, start: float, beats: int, ch: int, root: int, minor: bool
     return [(start + b, 0.95, ch, 72 + root + scale[(b * 3) % 8] - 12, 100, prog) for b in range(beats)]
 
 
-def _sections(summary: dict) -> list[list[str]]:
-    """The families of up to MAX_SECTIONS sections, in arrangement order (evenly chosen)."""
-    rows = [list(s.get("instruments") or []) for s in summary.get("sections") or []]
-    rows = [r for r in rows if r]
+def rendered_sections(summary: dict) -> list[dict]:
+    """The set's sections the excerpt plays: up to MAX_SECTIONS of those where something plays,
+    in arrangement order (evenly chosen); [] when none does (the excerpt plays the whole set's families)."""
+    rows = [s for s in summary.get("sections") or [] if s.get("instruments")]
     if len(rows) > MAX_SECTIONS:
         rows = [rows[round(i * (len(rows) - 1) / (MAX_SECTIONS - 1))] for i in range(MAX_SECTIONS)]
+    return rows
+
+
+def _sections(summary: dict) -> list[list[str]]:
+    """The families of each section the excerpt plays."""
+    rows = [list(s["instruments"]) for s in rendered_sections(summary)]
     whole = [i["family"] for i in summary.get("instruments") or [] if isinstance(i, dict) and i.get("family")]
     return rows or [whole[:6] or [STAND_IN]]
 

@@ -29,7 +29,8 @@ def echo_tempo(context: str) -> str:
     if bpm.startswith("13"):
         return ""
     return captions_json(
-        f"Hypnotic techno at {bpm} BPM with relentless drums and little else.",
+        f"Hypnotic techno at {bpm} BPM with relentless drums and little else, a kick that never lets up, "
+        "hi-hats ticking over it and a dry, punchy low end.",
         f"Hypnotic techno at {bpm} BPM.",
         ["techno", "drums", f"{bpm} bpm", "4/4", "hypnotic"],
     )

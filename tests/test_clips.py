@@ -17,6 +17,7 @@ from trainmode.audio import frames as mp3cut
 from trainmode.captions.factcheck import check_caption
 from trainmode.captions.writers import OfflineWriter
 from trainmode.clips import plan as clips
+from trainmode.clips.captions import caption_clips, clip_label
 from trainmode.errors import ValidationError
 from trainmode.sets.als.timing import TempoMap
 
@@ -146,7 +147,7 @@ def test_offset_moves_the_cuts_and_none_makes_no_clips():
 def test_a_drums_and_bass_section_is_captioned_with_drums_and_bass_only():
     summary = steady()
     plan = clips.plan_clips(summary, 76.0)
-    captions = clips.caption_clips(OfflineWriter(), summary, plan)
+    captions = caption_clips(OfflineWriter(), summary, plan)
     brk = next(c for c in captions if c["name"] == "Break")
     assert brk["caption"].startswith("The break of a track.")
     lowered = brk["caption"].lower()
@@ -159,6 +160,34 @@ def test_a_drums_and_bass_section_is_captioned_with_drums_and_bass_only():
     assert any("string" in f.message.lower() for f in flagged)
     whole = check_caption("A break with drums, bass and a soaring string section over a steady groove.", summary)
     assert not any("string" in f.message.lower() for f in whole)  # the song has strings, the break does not
+
+
+def test_window_clips_of_one_section_say_which_window_they_are():
+    """QA: two window clips of one track both opened "The outro of a track."."""
+    summary = steady()  # Intro 16 s, Verse 32 s, Break 12 s, an unnamed last section 16 s
+    plan = clips.plan_clips(summary, 76.0, mode="windows", window_s=12)
+    labels = [clip_label(plan, c) for c in plan]
+    assert labels == [
+        "The intro of a track, first half.",
+        "The intro of a track, second half.",
+        "The verse of a track, window 1 of 3.",
+        "The verse of a track, window 2 of 3.",
+        "The verse of a track, window 3 of 3.",
+        "The break of a track.",
+        "The outro of a track, first half.",  # the last of four sections, unnamed: its place by position
+        "The outro of a track, second half.",
+    ]
+    openings = [c["caption"].split(".")[0] for c in caption_clips(OfflineWriter(), summary, plan)]
+    assert len(set(openings)) == len(openings), openings
+    unnamed = {**summary, "sections": summary["sections"][:2]}  # two sections: no intro or outro by position
+    two = clips.plan_clips({**unnamed, "sections": [{**s, "name": ""} for s in unnamed["sections"]]}, 48.0)
+    assert [clip_label(two, c) for c in two] == ["", ""]  # whole sections without a place word: no label
+    windows = clips.plan_clips({"sections": [{**s, "name": ""} for s in unnamed["sections"]]}, 48.0, mode="windows")
+    assert [clip_label(windows, c) for c in windows] == [
+        "",  # 16 s: one window, the whole section
+        "A section of a track, first half.",  # 32 s: two windows
+        "A section of a track, second half.",
+    ]
 
 
 def test_a_section_states_its_own_tempo():

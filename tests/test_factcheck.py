@@ -306,7 +306,7 @@ def test_check_variants_runs_the_same_check_on_every_variant_with_its_own_length
     s = steady(122)
     variants = {
         "detailed": "Deep house at 122 BPM in C# minor with drums, bass, piano, strings and vocals, the verse "
-        "adding piano and strings over the drums.",
+        "adding piano and strings over the steady drums.",
         "short": "Deep house at 122 BPM with drums, bass and a saxophone.",
         "tags": "deep house, drums, bass, c# minor, 122 bpm, 4/4, a minor",
     }
@@ -317,6 +317,20 @@ def test_check_variants_runs_the_same_check_on_every_variant_with_its_own_length
     too_many = check_variants({"short": " ".join(["drums"] * 16), "tags": "drums, bass"}, s)
     assert [f.code for f in too_many["short"]] == ["variant_length"]
     assert [f.code for f in too_many["tags"]] == ["variant_length"]
+
+
+def test_the_detailed_variant_is_25_to_60_words_a_warning_outside():
+    """What the Train page shows as "25–60 words": the check says so when the detailed variant misses it."""
+    s = steady(122)
+    base = "Deep house at 122 BPM in C# minor with drums, bass, piano, strings and vocals"
+    for words, finding in [(16, True), (24, True), (25, False), (60, False), (61, True)]:
+        text = " ".join((base + " over the steady drums").split()[:16] + ["drums"] * (words - 16)) + "."
+        found = check_variants({"detailed": text, "short": "Deep house at 122 BPM.", "tags": "x"}, s)["detailed"]
+        assert [f.code for f in found] == (["variant_length"] if finding else []), (words, found)
+        if finding:
+            assert found[0].severity == "warning" and f"has {words} words" in found[0].message
+            assert "25 to 60" in found[0].message
+    assert check_caption(base + ".", s) == []  # the caption itself keeps the fact checker's 10-word minimum
 
 
 def test_tempo_and_meter_changes_must_be_in_the_set():

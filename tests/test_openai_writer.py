@@ -28,7 +28,8 @@ from trainmode.captions.writers.system_prompt import (
     TRAIN_SYSTEM_PROMPT,
     TRAIN_SYSTEM_PROMPT_SHA256,
 )
-from trainmode.clips.plan import caption_clips, plan_clips
+from trainmode.clips.captions import caption_clips
+from trainmode.clips.plan import plan_clips
 from trainmode.config import Secret, Settings
 from trainmode.errors import WriterError
 
@@ -148,7 +149,7 @@ def test_result_carries_the_three_variants_the_reported_model_and_provenance(fak
     fake.default = Reply(
         caption=captions_json(
             '  "Dreamy downtempo groove in 6/8 with\n warm electric piano,   deep sub bass and soft drums, drifting '
-            'through a hazy [intro](https://x.io) into a fuller drop."  ',
+            'through a hazy [intro](https://x.io) into a fuller drop at 120 BPM."  ',
             "Dreamy downtempo in 6/8 with electric piano, sub bass and drums.",
             ["downtempo", " dreamy ", "#electric piano", "sub bass", "drums", "6/8", "A minor", "drums"],
         )
@@ -159,7 +160,7 @@ def test_result_carries_the_three_variants_the_reported_model_and_provenance(fak
         == result.variants["detailed"]
         == (
             "Dreamy downtempo groove in 6/8 with warm electric piano, deep sub bass and soft "
-            "drums, drifting through a hazy intro into a fuller drop."
+            "drums, drifting through a hazy intro into a fuller drop at 120 BPM."
         )
     )  # the Markdown link is gone
     assert result.variants["short"] == "Dreamy downtempo in 6/8 with electric piano, sub bass and drums."
@@ -313,7 +314,7 @@ def test_a_hallucinated_instrument_in_one_variant_flags_that_variant_only(fake):
     fake.default = Reply(
         caption=captions_json(
             "Dreamy downtempo groove in 6/8 with warm electric piano, deep sub bass and soft drums, drifting through a "
-            "hazy intro into a fuller drop.",
+            "hazy intro into a fuller drop at 120 BPM.",
             "Dreamy downtempo in 6/8 with electric piano and a wailing saxophone.",
             ["downtempo", "dreamy", "electric piano", "sub bass", "drums", "6/8"],
         )
@@ -383,7 +384,9 @@ def test_the_context_says_what_was_heard_and_what_follows_from_it():
     context = build_context(SUMMARY, {"genres": ["deep house", "techno"], "moods": ["driving", "dreamy"]}, heard=HEARD)
     heard = context[context.index("HEARD IN THE AUDIO") :]
     assert "genres: techno (0.70), electronic (0.55)" in heard and "vocals: none heard" in heard
-    assert "use for genre and mood: techno, electronic, driving" in heard  # the artist's word for "fast"
+    # "driving": the artist's word for "fast"; no "techno": the tagger hears no drums (0.005), a beat-driven
+    # genre needs them (heard.BEAT_GENRES)
+    assert "use for genre and mood: electronic, driving" in heard
     assert "in the set but not heard (do not name): drums, vocals" in heard
     assert "nobody listened" in build_context(SUMMARY, SCHEMA)
     assert build_context(SUMMARY, SCHEMA, heard=HEARD.to_dict()) == build_context(SUMMARY, SCHEMA, heard=HEARD)
@@ -393,7 +396,12 @@ def test_the_writer_listens_when_the_setting_is_on(fake, long_mp3, monkeypatch):
     monkeypatch.setenv("TRAINMODE_WRITER_AUDIO", "1")
     settings = Settings(openai_api_key=Secret(GOOD_KEY), openai_base_url=fake.base_url)
     writer = OpenAIWriter.from_settings(settings)
-    fake.default = Reply(caption=captions_json("A fast techno cut led by synths, instrumental throughout, at 120 BPM."))
+    fake.default = Reply(
+        caption=captions_json(
+            "A fast techno cut led by synths over a deep sub bass, instrumental throughout, at 120 BPM in A minor, "
+            "with electric piano chords drifting through a hazy intro."
+        )
+    )
     result = writer.write(SUMMARY, SCHEMA, heard=HEARD, audio=long_mp3)
     [request] = fake.requests
     assert request.body["model"] == "gpt-4o-audio-preview"
@@ -416,7 +424,7 @@ def test_a_listening_answer_is_fact_checked_like_any_other(fake, long_mp3):
     result = writer.write(SUMMARY, SCHEMA, heard=HEARD, audio=long_mp3)
     assert fake.requests[0].body["model"] == "gpt-audio-mini" and sent_audio(fake.requests[0])
     codes = {f.code for f in check_variants(result.variants, SUMMARY, SCHEMA)["detailed"]}
-    assert codes == {"unsupported_instrument", "tempo_mismatch"}
+    assert codes == {"unsupported_instrument", "tempo_mismatch", "variant_length"}  # and 12 words, not 25–60
 
 
 def test_by_default_the_writer_sends_text_only(fake, long_mp3, monkeypatch):

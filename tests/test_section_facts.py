@@ -16,6 +16,7 @@ from trainmode.captions.factcheck import check_caption
 from trainmode.captions.writers import OfflineWriter
 from trainmode.captions.writers.context import build_context
 from trainmode.clips import plan as clips
+from trainmode.clips.captions import caption_clips
 from trainmode.export import rows
 from trainmode.export.clip_rows import plan_clip_rows
 from trainmode.export.formats import ace_step
@@ -68,7 +69,7 @@ def test_a_tempo_jump_on_a_locator_belongs_to_the_next_section_only():
     intro, drop = (SetFacts.from_summary(section_summary(summary, s)) for s in summary["sections"])
     assert (intro.bpm, intro.tempo_changes, intro.tempo_values) == (90, False, (90.0,))
     assert (drop.bpm, drop.tempo_changes, drop.tempo_values) == (180, False, (180.0,))
-    captions = clips.caption_clips(OfflineWriter(), summary, clips.plan_clips(summary, 16.0), {})
+    captions = caption_clips(OfflineWriter(), summary, clips.plan_clips(summary, 16.0), {})
     for caption, bpm in zip(captions, (90, 180), strict=True):
         text = " ".join([caption["caption"], *caption["variants"].values()])
         tags = [t.strip() for t in caption["variants"]["tags"].split(",")]
@@ -122,7 +123,7 @@ def test_a_section_states_only_who_plays_its_own_key_and_meter():
 def test_clip_captions_claim_no_instrument_of_another_section():
     bass = track("midi", "Bass", id=2, devices=plugin("Serum"), arrangement=midi_clip(0, 16, scale(0, True, 0, 4, 36)))
     summary = summarise(live_set([bass, drums(16, 32)], locators=[(0, "A"), (16, "B")]))
-    first, second = clips.caption_clips(OfflineWriter(), summary, clips.plan_clips(summary, 16.0), {})
+    first, second = caption_clips(OfflineWriter(), summary, clips.plan_clips(summary, 16.0), {})
     assert "drum" not in first["caption"].lower() and "bass" in first["caption"].lower()
     assert "bass" not in second["caption"].lower()
     # The checker reads the section too: drums in the bass-only section are a finding.

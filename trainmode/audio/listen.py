@@ -11,7 +11,9 @@ tagged in the same pass, so the second listen finds nothing to do.
 Stored: `metadata.audio.tags` = {"whole": Tags, "spans": [Tags per section, in time order]}
 (trainmode.audio.tagger.Tagging.to_dict()). A clip's tags are those of the section span it
 overlaps most (`clip_tags`), so window clips share their section's tags and a moved clip offset
-still finds its section.
+still finds its section; its genres are the whole render's: one track, one genre (a section's
+few seconds of patches swing between electronic, indie and jazz over the same drums and synths),
+while moods, instruments and vocals are the section's own.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ def with_section_tags(analysis: AudioAnalysis, path: str | os.PathLike, spans: l
 
 def clip_tags(item: dict, start_s: float, end_s: float) -> dict | None:
     """The stored tags (Tags.to_dict()) of the item's section span that overlaps [start_s, end_s]
-    most; None when the item has no section tags."""
+    most, with the whole render's genres (the track's genre, not the section's guess) unless the
+    section was silent; None when the item has no section tags."""
     spans = (((item.get("metadata") or {}).get("audio") or {}).get("tags") or {}).get("spans") or []
 
     def overlap(tags: dict) -> float:
@@ -58,7 +61,11 @@ def clip_tags(item: dict, start_s: float, end_s: float) -> dict | None:
         return min(last, end_s) - max(first, start_s)
 
     best = max(spans, key=overlap, default=None)
-    return best if best is not None and overlap(best) > 0 else None
+    if best is None or overlap(best) <= 0:
+        return None
+    if not best.get("tags"):  # nothing heard there (silent): no genre either
+        return best
+    return {**best, "genre": (item_tags(item) or {}).get("genre") or []}
 
 
 def item_tags(item: dict) -> dict | None:

@@ -24,6 +24,7 @@ from trainmode.sets.facts import EVIDENCE, SetFacts, audible_tracks, families_in
 MAX_CHARS = 512
 MIN_WORDS = 10
 BPM_TOLERANCE = 1.0
+DETAILED_WORDS = (25, 60)  # the `detailed` variant: what audiocraft, Stable Audio and ACE-Step read as the caption
 SHORT_MAX_WORDS = 15  # the `short` variant
 TAGS_MIN, TAGS_MAX = 5, 15  # the `tags` variant: a comma-separated list
 
@@ -152,8 +153,8 @@ def check_caption(
 def check_variants(
     variants: dict[str, str], summary: dict, master_schema: dict | None = None, *, artist_name: str | None = None
 ) -> dict[str, list[Finding]]:
-    """The same check on every variant, with each variant's own length rule:
-    `detailed` (and any other) as a caption, `short` at most 15 words, `tags` 5–15 tags."""
+    """The same check on every variant, with each variant's own length rule: `detailed` as a
+    caption and 25–60 words (a warning), `short` at most 15 words, `tags` 5–15 tags; any other as a caption."""
     out = {}
     for name, text in variants.items():
         if name == "tags":
@@ -177,7 +178,25 @@ def check_variants(
                 )
         else:
             out[name] = check_caption(text, summary, master_schema, artist_name=artist_name)
+            if name == "detailed":
+                out[name] += _detailed_length(text)
     return out
+
+
+def _detailed_length(text: str) -> list[Finding]:
+    """A warning when the detailed variant is outside DETAILED_WORDS (an empty one is already a finding)."""
+    low, high = DETAILED_WORDS
+    words = len(text.split())
+    if not text.strip() or low <= words <= high:
+        return []
+    aim = "say more of what is heard: instruments, sections, production" if words < low else "shorten it"
+    return [
+        Finding(
+            "variant_length",
+            f"The detailed caption has {words} words; the detailed variant is {low} to {high} words ({aim}).",
+            "warning",
+        )
+    ]
 
 
 def _claims(text: str, summary: dict, master_schema: dict | None, artist_name: str | None) -> list[Finding]:

@@ -12,14 +12,14 @@ first clip starts at 0 and the last one ends at the render's end, so the clips c
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import BinaryIO
 
 from trainmode.audio import frames as mp3cut
 from trainmode.errors import ValidationError
 from trainmode.sets.als.timing import TempoMap
-from trainmode.sets.facts import section_summary, section_word
+from trainmode.sets.facts import section_word
 
 MODES = ("sections", "windows", "none")
 WINDOW_S = 30.0  # audiocraft/MusicGen's segment_duration: the default window length
@@ -250,50 +250,6 @@ def place_word(section: dict, position: int, count: int) -> str | None:
     if count >= 3 and position == count - 1:
         return "outro"
     return None
-
-
-def caption_clips(
-    writer,
-    summary: dict,
-    plan: list[ClipPlan],
-    master_schema: dict | None = None,
-    *,
-    artist_name: str | None = None,
-    heard: list | None = None,
-    audio: list | None = None,
-    silent: Collection[int] = (),
-) -> list[dict]:
-    """A caption per clip by `writer` (offline or OpenAI) from its section's facts, the section's
-    place first ('The drop of a track.'), checked against the section's facts:
-    [{index, name, start_s, end_s, caption, variants, findings}]. `heard[i]`, when given, is
-    what the tagger heard in clip i (its section's Tags or their dict; None for none), `audio[i]`
-    clip i's MP3 bytes for a writer that listens. Clips whose index is in `silent` (silence_reason)
-    are never exported, so none is written for them: caption ''."""
-    from trainmode.captions.factcheck import check_caption  # the checker imports the writers package
-
-    parts = sorted({c.part for c in plan})
-    out = []
-    for number, clip in enumerate(plan):
-        if clip.index in silent:
-            out.append({**clip.to_dict(), "caption": "", "variants": {}, "findings": []})
-            continue
-        scoped = section_summary(summary, clip.section)
-        given = (("heard", heard), ("audio", audio))
-        # Only what there is for this clip: writers without `heard`/`audio` still work.
-        extra = {k: v[number] for k, v in given if v and number < len(v) and v[number] is not None}
-        written = writer.write(scoped, master_schema or {}, artist_name=artist_name, **extra)
-        word = place_word(clip.section, parts.index(clip.part), len(parts))
-        caption = (f"The {word} of a track. " if word else "") + written.text
-        findings = check_caption(caption, scoped, master_schema, artist_name=artist_name)
-        out.append(
-            {
-                **clip.to_dict(),
-                "caption": caption,
-                "variants": dict(written.variants or {}),
-                "findings": [f.to_dict() for f in findings],
-            }
-        )
-    return out
 
 
 def span(start_s, end_s) -> tuple[float, float]:

@@ -17,6 +17,7 @@ from trainmode.audio import seek as mp3seek
 from trainmode.audio.listen import clip_tags
 from trainmode.captions.factcheck import check_caption
 from trainmode.clips import plan as clip_plan
+from trainmode.clips.captions import caption_clips
 from trainmode.errors import NotFoundError, ValidationError
 from trainmode.ops import text
 from trainmode.store import Store
@@ -79,7 +80,7 @@ def planned_clips(
     # may fit and all are written again.
     unstored = any(clip_plan.span(c.start_s, c.end_s) not in stored for c in plan if c.index not in silent)
     fresh = (
-        clip_plan.caption_clips(
+        caption_clips(
             writer,
             set_row["summary"],
             plan,

@@ -19,6 +19,7 @@ from trainmode.audio.listen import clip_tags, tag_fields
 from trainmode.captions.writers import OfflineWriter
 from trainmode.captions.writers.heard import as_tags
 from trainmode.clips import plan as clips
+from trainmode.clips.captions import caption_clips
 from trainmode.export.rows import AUDIO_FIELDS, Facts, Listening, Row, cut_audio, one_line, stated_sound
 from trainmode.sets.facts import SetFacts, section_summary
 
@@ -133,7 +134,7 @@ def plan_clip_rows(
             # Renders of one set cut alike and heard alike get the same (deterministic) captions.
             key = (item.get("als_summary_id"), tuple((c.start_s, c.end_s) for c in plan), repr(heard), *silent)
             if key not in written:
-                written[key] = clips.caption_clips(writer, summary, plan, master_schema, heard=heard, silent=silent)
+                written[key] = caption_clips(writer, summary, plan, master_schema, heard=heard, silent=silent)
             texts = written[key]
         for i, clip in enumerate(plan):
             kept = own.get(clips.span(clip.start_s, clip.end_s))

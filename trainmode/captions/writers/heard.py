@@ -13,6 +13,8 @@ Rules (docs/captions.md):
   at 124 BPM: musicnn's slow/fast hear density and loudness as much as tempo, the BPM is exact).
 - Without tags there is no audio evidence: no mood, and a genre only when the profile lists
   exactly one (then it is the artist's genre, not a choice among several).
+- A genre never contradicts the set: a beat-driven genre (BEAT_GENRES: techno, house, hip hop...)
+  only when drums or percussion play in the caption's scope and the tagger does not deny them.
 - Instruments: the set's families (what the fact checker accepts), the heard ones first and in
   the tagger's word ("violin" for strings, "acoustic guitar"); a family the tagger covers but
   hears far below its usual level (p < DENY) is left out: muted by the mix.
@@ -25,6 +27,7 @@ Rules (docs/captions.md):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from trainmode.audio.tagger.result import Tags
@@ -81,6 +84,42 @@ GENRE_KIN = {
     "ambient": ("drone", "soundscape"),
     "experimental": ("avant-garde", "idm"),
 }
+# Genres defined by their beat: a listener told "techno" expects a kick drum, so a caption says
+# one only when drums or percussion play in its scope and the tagger does not deny them. musicnn
+# hears "techno" in a guitar-only render (0.24, drums 0.02): synthetic timbres, not a beat. A word
+# is beat-driven when it holds one of these ("deep house", "dance-pop", "uk garage").
+BEAT_GENRES = (
+    "techno",
+    "house",
+    "trance",
+    "drum and bass",
+    "drum & bass",
+    "dnb",
+    "jungle",
+    "dubstep",
+    "hip hop",
+    "hip-hop",
+    "rap",
+    "trap",
+    "boom bap",
+    "disco",
+    "dance",
+    "edm",
+    "breakbeat",
+    "breaks",
+    "electro",
+    "garage",
+    "grime",
+    "footwork",
+    "juke",
+    "hardstyle",
+    "hardcore",
+    "gabber",
+    "reggaeton",
+    "dancehall",
+    "big beat",
+)
+BEAT_FAMILIES = ("drums", "percussion")
 MOOD_KIN = {
     "happy": ("uplifting", "joyful", "cheerful", "euphoric", "bright", "playful", "upbeat", "sunny", "feel-good"),
     "sad": ("melancholic", "melancholy", "somber", "sombre", "wistful", "moody", "dark", "emotional", "gloomy"),
@@ -152,16 +191,22 @@ def contradicts(a: str, b: str) -> bool:
     return False
 
 
+def needs_beat(genre: str) -> bool:
+    """Is `genre` beat-driven (holds a BEAT_GENRES word: "deep house", "hip-hop", "dance-pop")?"""
+    words = _tokens(genre)
+    return any(_tokens(beat) <= words for beat in BEAT_GENRES)
+
+
 def _pick(
-    ranked: list[tuple[str, float]], profile: list[str], kin: dict, limit: int, moods: bool, bpm: float | None = None
+    ranked: list[tuple[str, float]], profile: list[str], kin: dict, limit: int, moods: bool, fits: Callable[[str], bool]
 ) -> tuple[list[str], list[str]]:
-    """Heard tags in rank order, each as the artist's word it supports when there is one:
-    (the words, the heard tags behind them)."""
+    """Heard tags in rank order, each as the artist's word it supports when there is one (and
+    that `fits` the set): (the words, the heard tags behind them)."""
     chosen: list[str] = []
     behind: list[str] = []
     for tag, _ in ranked:
         options = [w for w in profile if supports(tag, w, kin) and w not in chosen] or [tag]
-        options = [w for w in options if fits_tempo(w, bpm)]
+        options = [w for w in options if fits(w)]
         word = next((w for w in options if not (moods and any(contradicts(w, c) for c in chosen))), None)
         if word and word not in chosen and not any(_tokens(word) <= _tokens(c) for c in chosen):
             chosen.append(word)
@@ -171,12 +216,18 @@ def _pick(
     return chosen, behind
 
 
-def _genres(tags: Tags, profile: list[str]) -> tuple[list[str], list[str]]:
+def _genres(tags: Tags, profile: list[str], beat: bool) -> tuple[list[str], list[str]]:
+    """At most two heard genres (the second nearly as probable as the first), minus any the set
+    contradicts: a beat-driven one without a `beat` (drums or percussion that play and are
+    heard). The two are picked before that, so that a clip never promotes a genre its track
+    does not say ("jazz" moving up when "techno" cannot be said over a beatless break)."""
     if not tags.genre:
         return [], []
     best = tags.genre[0][1]
     ranked = [(t, p) for t, p in tags.genre if p >= SECOND_GENRE_SHARE * best]
-    return _pick(ranked, profile, GENRE_KIN, MAX_GENRES, moods=False)
+    chosen, behind = _pick(ranked, profile, GENRE_KIN, MAX_GENRES, moods=False, fits=lambda w: True)
+    kept = [i for i, word in enumerate(chosen) if beat or not (needs_beat(word) or needs_beat(behind[i]))]
+    return [chosen[i] for i in kept], [behind[i] for i in kept]
 
 
 def _instruments(tags: Tags, families: list[str]) -> tuple[list[str], dict[str, str], frozenset[str], list[str]]:
@@ -213,14 +264,22 @@ def _vocals_word(tags: Tags) -> str:
 
 def listen(heard, families: list[str], profile: dict[str, list[str]], bpm: float | None = None) -> Sound:
     """The Sound for a caption: `families` are the set's instrument families (longest-playing
-    first), `profile` the artist's "genres" and "moods", `bpm` the tempo the caption states."""
+    first) in the caption's scope, `profile` the artist's "genres" and "moods", `bpm` the tempo
+    the caption states."""
     tags = as_tags(heard)
     if tags is None:
-        genres = profile.get("genres") or []
-        return Sound(genres=genres[:1] if len(genres) == 1 else [], instruments=list(families))
+        genres = [g for g in profile.get("genres") or [] if _has_beat(families, frozenset()) or not needs_beat(g)]
+        return Sound(genres=genres[:1] if len(profile.get("genres") or []) == 1 else [], instruments=list(families))
     instruments, names, hidden, evidence = _instruments(tags, list(families))
-    genres, genre_tags = _genres(tags, profile.get("genres") or [])
-    moods, mood_tags = _pick(tags.mood, profile.get("moods") or [], MOOD_KIN, MAX_MOODS, moods=True, bpm=bpm)
+    genres, genre_tags = _genres(tags, profile.get("genres") or [], _has_beat(families, hidden))
+    moods, mood_tags = _pick(
+        tags.mood, profile.get("moods") or [], MOOD_KIN, MAX_MOODS, moods=True, fits=lambda w: fits_tempo(w, bpm)
+    )
     instrumental = tags.vocals.present is False and "vocals" not in families
     evidence = genre_tags + mood_tags + evidence + (["instrumental"] if instrumental else [])
     return Sound(True, genres, moods, instruments, names, hidden, instrumental, evidence)
+
+
+def _has_beat(families: list[str], hidden: frozenset[str]) -> bool:
+    """Do drums or percussion play (among `families`) and go unhidden by the tagger?"""
+    return any(f in BEAT_FAMILIES and f not in hidden for f in families)

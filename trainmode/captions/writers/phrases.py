@@ -1,13 +1,15 @@
 """Phrases the offline writer builds captions from, each stating one fact of the set.
 
-Every phrase has several wordings; `rng` (seeded from the set's facts) picks one, so the
-same set always reads the same and different sets read differently. Nothing here adds a
+Every phrase has several wordings; `rng` (a `Wording`, seeded from the set's facts) picks one,
+so the same set always reads the same and different sets read differently, and one caption
+never uses a connective twice ("centred on drums ..., centred on 138 BPM"). Nothing here adds a
 claim the facts do not make: no mood or energy from the tempo, no adjectives on
 instruments, no key unless it is determined, BPM as whole numbers.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from random import Random
 
@@ -47,6 +49,56 @@ _SINGULAR = {
 }
 NOUNS = ("track", "piece", "cut", "production", "arrangement", "tune", "composition")
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+
+# The words that link a phrase to the caption (verbs, prepositions of the phrase tables below).
+# One caption says each at most once: "centred on drums and synths, centred on 138 BPM" reads
+# as a template, and a model learns the template. Verb forms count as one ("enters", "enter").
+CONNECTIVES = re.compile(
+    r"\b(?:centred on|built around|driven by|led by|anchored by|up front|at its core|in the lead|takes? the lead|"
+    r"carr(?:y|ies)|with|leanings|edge|throughout|clocked|running|rooted in|set in|"
+    r"in the key of|mostly|chang(?:e|es|ing)|shifting|opens|enters?|arrives?|joins?|adds?|brings? in|"
+    r"takes? over|strips? back|thins? out|leaves? only|drops? out|falls? away|fills? out|further back|"
+    r"rounds? out|also|colours?|shapes?|leans on|include|plays?|moves? along|runs|then|after which|later|"
+    r"after that|introduces?|loses?|go(?:es)? without)\b",
+    re.IGNORECASE,
+)
+
+
+_IRREGULAR = {"carries": "carry", "goes": "go", "changes": "change", "changing": "change", "leanings": "leanings"}
+
+
+def connectives(text: str) -> set[str]:
+    """The connectives in `text`, each in one form ("enters" and "enter", "carries" and "carry")."""
+    out = set()
+    for match in CONNECTIVES.finditer(text):
+        first, *rest = match.group(0).lower().split()
+        first = _IRREGULAR.get(first, first[:-1] if first.endswith("s") else first)
+        out.add(" ".join([first, *rest]))
+    return out
+
+
+class Wording(Random):
+    """The Random the phrases draw their wording from, for one caption at a time: `choice`
+    among wordings (strings) skips those whose connective the caption already used (while any
+    is left), and remembers the one it picks; `said` records a fixed text's; `new_caption`
+    forgets them. Other draws are Random's, so the same seed gives the same caption."""
+
+    def __init__(self, seed: int):
+        super().__init__(seed)
+        self.used: set[str] = set()
+
+    def choice(self, seq):
+        if not seq or not all(isinstance(x, str) for x in seq):
+            return super().choice(seq)
+        fresh = [x for x in seq if not connectives(x) & self.used] or list(seq)
+        return self.said(super().choice(fresh))
+
+    def said(self, text: str) -> str:
+        self.used |= connectives(text)
+        return text
+
+    def new_caption(self) -> None:
+        self.used = set()
 
 
 def label(family: str) -> str:
@@ -176,48 +228,55 @@ def support_phrase(rng: Random, rest: list[str]) -> str:
     )
 
 
-NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-
-
-def _where(rng: Random, section, index: int, named_before: set[str]) -> str:
+def _where(section, index: int, named_before: set[str]) -> str:
+    """A section as a caption names it: its locator name ("the chorus"), else its place ("the
+    third section"), one word for one idea across the dataset (not "part three" beside it)."""
     if section.name and section.name not in named_before:
         return f"the {section.name}"
-    if index >= len(ORDINALS):
-        return "a later section"
-    # One spelling for every unnamed section made a third of all captions share "the second section".
-    return rng.choice((f"the {ORDINALS[index]} section", f"the {ORDINALS[index]} part", f"part {NUMBER_WORDS[index]}"))
+    return f"the {ORDINALS[index]} section" if index < len(ORDINALS) else "a later section"
 
 
 def arrangement_sentences(
     rng: Random, f: SetFacts, lead: list[str], names: dict[str, str] | None = None, hidden=frozenset()
-) -> list[str]:
-    """What enters and drops out between sections (v2), or the named sections (v1). The
-    opening section is described unless it is just the `lead` instruments already named.
-    `names` says a family the way the caption does ("strings" -> "violin"); `hidden` families
-    (not heard in the render) are left out."""
+) -> tuple[list[str], set[str]]:
+    """What enters and drops out between sections (v2), or the named sections (v1), and the
+    instruments (caption words) these sentences name. The opening section is described unless it
+    is just the `lead` instruments already named. `names` says a family the way the caption does
+    ("strings" -> "violin"); `hidden` families (not heard in the render) are left out."""
     names = names or {}
     sections = [
         replace(s, instruments=tuple(names.get(i, i) for i in s.instruments if i not in hidden)) for s in f.sections
     ]
     if len(sections) < 2:
-        return []
+        return [], set()
     if not any(s.instruments for s in sections):
-        return _named_sections(rng, sections)
+        return _named_sections(rng, sections), set()
     first = list(sections[0].instruments)
-    words = join(label(i) for i in first)
-    opening = rng.choice(("It opens with {x}", "The first section has {x}", "At the start there {are} {x}"))
-    out = [opening.format(x=words, are=verb(first, "is", "are"))] if first and not set(first) <= set(lead) else []
-    named: set[str] = {sections[0].name} if sections[0].name else set()
+    out, named = [], set()
+    if first and not set(first) <= set(lead):
+        opening = ("It opens with {x}", "The first section has {x}", "At the start there {are} {x}")
+        out.append(
+            rng.choice([o.format(x=join(label(i) for i in first), are=verb(first, "is", "are")) for o in opening])
+        )
+        named |= set(first)
+    seen: set[str] = {sections[0].name} if sections[0].name else set()
     events = []
     for i in range(1, min(len(sections), len(ORDINALS))):
-        where = _where(rng, sections[i], i, named)
-        named.add(sections[i].name or "")
-        event = _change(rng, list(sections[i - 1].instruments), list(sections[i].instruments), where)
+        where = _where(sections[i], i, seen)
+        seen.add(sections[i].name or "")
+        before, now = list(sections[i - 1].instruments), list(sections[i].instruments)
+        event = _change(rng, before, now, where)
         if event and len(events) < 3:
             events.append(event)
+            changed = set(before) ^ set(now)
+            thinned = changed <= set(before) and 0 < len(now) <= 2  # "strips back to just bass and drums"
+            named |= changed | (set(now) if thinned else set())
     if events:
-        out.append(", then ".join(events))
-    return out
+        joined = events[0]
+        for event in events[1:]:  # each joiner once: ", then ... , then ..." reads as a template
+            joined += rng.choice((", then ", ", after which ", "; later, ", ", and after that ")) + event
+        out.append(joined)
+    return out, named
 
 
 def _change(rng: Random, before: list[str], now: list[str], where: str) -> str:
@@ -233,16 +292,22 @@ def _change(rng: Random, before: list[str], now: list[str], where: str) -> str:
             )
         )
     if entered:
-        joins = rng.choice((("enters", "enter"), ("arrives", "arrive"), ("joins", "join")))
-        return rng.choice((f"{ins} {verb(entered, *joins)} in {where}", f"{where} adds {ins}"))
+        joins = (("enters", "enter"), ("arrives", "arrive"), ("joins", "join"))
+        return rng.choice(
+            [f"{ins} {verb(entered, *v)} in {where}" for v in joins]
+            + [f"{where} adds {ins}", f"{where} introduces {ins}"]
+        )
     if dropped and 0 < len(now) <= 2:
         left = join(label(x) for x in now)
         return rng.choice(
             (f"{where} strips back to just {left}", f"{where} thins out to {left}", f"{where} leaves only {left}")
         )
     if dropped:
-        leaves = rng.choice((("drops out", "drop out"), ("falls away", "fall away")))
-        return f"{outs} {verb(dropped, *leaves)} in {where}"
+        leaves = (("drops out", "drop out"), ("falls away", "fall away"))
+        return rng.choice(
+            [f"{outs} {verb(dropped, *v)} in {where}" for v in leaves]
+            + [f"{where} loses {outs}", f"{where} goes without {outs}"]
+        )
     return ""
 
 
