@@ -20,6 +20,7 @@ from trainmode.clips import plan as clips
 from trainmode.clips.captions import caption_clips, clip_label
 from trainmode.errors import ValidationError
 from trainmode.sets.als.timing import TempoMap
+from trainmode.sets.facts import section_summary
 
 RATE = 44100
 
@@ -155,7 +156,7 @@ def test_a_drums_and_bass_section_is_captioned_with_drums_and_bass_only():
         assert word not in lowered
     assert "drum" in lowered or "bass" in lowered
     assert brk["findings"] == []
-    scoped = clips.section_summary(summary, plan[2].section)
+    scoped = section_summary(summary, plan[2].section)
     flagged = check_caption("A break with drums, bass and a soaring string section over a steady groove.", scoped)
     assert any("string" in f.message.lower() for f in flagged)
     whole = check_caption("A break with drums, bass and a soaring string section over a steady groove.", summary)
@@ -192,8 +193,8 @@ def test_window_clips_of_one_section_say_which_window_they_are():
 
 def test_a_section_states_its_own_tempo():
     summary = v2_summary()
-    last = clips.section_summary(summary, summary["sections"][-1])
-    first = clips.section_summary(summary, summary["sections"][0])
+    last = section_summary(summary, summary["sections"][-1])
+    first = section_summary(summary, summary["sections"][0])
     assert last["tempo"]["dominant_bpm"] == 180.0 and first["tempo"]["dominant_bpm"] == 90.0
 
 

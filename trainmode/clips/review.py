@@ -20,6 +20,7 @@ from trainmode.clips import plan as clip_plan
 from trainmode.clips.captions import caption_clips
 from trainmode.errors import NotFoundError, ValidationError
 from trainmode.ops import text
+from trainmode.sets.facts import section_summary
 from trainmode.store import Store
 from trainmode.train.save import clean_caption_text, is_blocking
 
@@ -134,7 +135,7 @@ def _scopes(store: Store, item: dict, mode: str, window_s: float) -> tuple[dict,
     silent = _silent(plan, item)
     return (
         summary,
-        {clip_plan.span(c.start_s, c.end_s): clip_plan.section_summary(summary, c.section) for c in plan},
+        {clip_plan.span(c.start_s, c.end_s): section_summary(summary, c.section) for c in plan},
         {clip_plan.span(c.start_s, c.end_s) for c in plan if c.index in silent},
     )
 

@@ -9,7 +9,7 @@ and duration are its own:
 
 - a whole track is cut at its arrangement sections: consecutive sections are gathered while they
   fit, a section longer than the limit is cut in equal pieces; each part is captioned by the
-  offline writer from what plays in its sections (trainmode/clips/plan.py `section_summary`) and
+  offline writer from what plays in its sections (trainmode/sets/facts.py `section_summary`) and
   what the tagger heard in them (`part_tags`), as a clip is; its bpm, key (`span_key`), meter and
   instruments are those of its sections, its genres and moods those its caption states;
 - a track whose set has no sections, or a clip, is cut in equal pieces that keep its caption (the
@@ -31,7 +31,7 @@ from trainmode.captions.writers.heard import as_tags
 from trainmode.clips import plan as clips
 from trainmode.export.clip_rows import clip_heard
 from trainmode.export.rows import Facts, Listening, Row, cut_audio, one_line, set_facts, stated_sound
-from trainmode.sets.facts import SetFacts
+from trainmode.sets.facts import SetFacts, section_summary
 
 TOLERANCE_S = 0.05  # a file this much over the limit loses less than two MPEG frames: not cut
 
@@ -167,7 +167,7 @@ def _part(row: Row, number: int, count: int, span: Span, context: tuple[dict, di
     caption, captions, facts, listening, source = row.caption, row.captions, row.facts, row.listening, row.source
     heard = {**clip_heard(row.heard), **{k: row.heard.get(k) for k in TAG_FIELDS}}  # its kept caption's tags
     if span.sections:
-        scoped = clips.section_summary(summary, _joined(span.sections, span_key(summary, span.sections)))
+        scoped = section_summary(summary, _joined(span.sections, span_key(summary, span.sections)))
         tags = part_tags(item, span)
         written = writer.write(scoped, schema, heard=tags)
         known = set_facts(scoped, schema)
