@@ -288,6 +288,10 @@ def test_a_tempo_read_at_2_3_or_3_2_agrees_like_half_and_double_time(bpm, set_bp
     assert result.agreements[0].startswith(f"Tempo agrees: the audio runs at {bpm:g} BPM, the set at {set_bpm}")
     assert result.agreements[0].endswith(f" {said}.")
     assert compare(_heard(bpm=115.0), set_bpm=160).verdict == "mismatch"  # near no ratio: another tempo
+    # Near 3:2 but not on it is another song, not a doubt: 178 BPM for a 124 BPM set (186 at 3:2).
+    assert compare(_heard(bpm=178.2), set_bpm=124).verdict == "mismatch"
+    near = rank_candidates(_heard(bpm=140, duration_s=100), [Candidate("waltz", 96, 100), Candidate("club", 128, 100)])
+    assert near[0].candidate.name == "club"  # 140 is 9 % off 128, and 3:2 of 96 (144) does not agree
     ranked = rank_candidates(_heard(bpm=bpm, duration_s=100), [Candidate("Set", set_bpm, 100)])
     assert ranked[0].why.endswith("BPM (half time)" if relation == "half" else f"BPM ({relation})")
 

@@ -151,9 +151,10 @@ def test_the_queue_listens_once_shows_the_verdict_and_asks_before_saving_a_misma
     assert match.verdict.verdict == "matches" and match.analysis.bpm == pytest.approx(128, abs=1)
     analyses = record_calls(monkeypatch, trainmode.train.save, "analyze_mp3")
     tm.generate_entries(queue, cy)
+    assert fast not in saveable(queue)  # asked before any save, not after (QA: "Save all (3)" saved 1)
     tm.save_entries(saveable(queue), cy)
     assert match.state == "saved" and fast.state == "review"
-    assert fast.needs_confirmation == list(fast.verdict.reasons)  # what the Train page asks about
+    assert fast.to_confirm == list(fast.verdict.reasons)  # what the Train page asks about
     fast.confirmed = True  # "Save anyway"
     tm.save_entries(saveable(queue), cy)
     assert fast.state == "saved" and analyses == []  # each upload was analysed once, when added

@@ -97,10 +97,20 @@ TEMPO_RELATION_WORDS = {
 }
 
 
+OCTAVES = ("same", "half", "double")
+
+
 def tempo_relation(bpm: float, set_bpm: float) -> tuple[str, float]:
     """(a TEMPO_RATIOS name: "same", "half", "double", "2:3" or "3:2"; relative error) for the
-    closest reading of the audio's tempo."""
-    return min(((name, abs(bpm / (set_bpm * r) - 1)) for name, r in TEMPO_RATIOS.items()), key=lambda x: x[1])
+    closest reading of the audio's tempo. 2:3 and 3:2 count only when they agree (TEMPO_AGREES):
+    with five readings a tempo is near one of them far too often, and "close to 3:2" would make
+    a render of another song only doubtful (178 BPM for a 124 BPM set) or rank a 96 BPM set first
+    for a 140 BPM render; otherwise the closest octave reading decides."""
+    errors = {name: abs(bpm / (set_bpm * r) - 1) for name, r in TEMPO_RATIOS.items()}
+    best = min(errors, key=errors.get)
+    if best not in OCTAVES and errors[best] > TEMPO_AGREES:
+        best = min(OCTAVES, key=errors.get)
+    return best, errors[best]
 
 
 def check_tempo(bpm: float | None, confidence: float | None, set_bpm: float | None) -> tuple[str, str, str | None]:
