@@ -6,9 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages._ui import md
-from trainmode.service import QueueEntry, TrainMode
-
-RULES = {"detailed": "25–60 words", "short": "at most 15 words", "tags": "5–15 comma-separated tags"}
+from trainmode.service import VARIANT_RULES, QueueEntry, TrainMode
 
 
 def show_findings(findings: list) -> None:
@@ -35,7 +33,7 @@ def variant_box(tm: TrainMode, entry: QueueEntry, name: str, artist: dict, maste
     in_use = entry.caption.strip() == text.strip()
     row = st.container(horizontal=True, vertical_alignment="center")
     size = f"{len([t for t in text.split(',') if t.strip()])} tags" if name == "tags" else f"{len(text.split())} words"
-    row.caption(f"{RULES.get(name, 'a caption')} · {size}" + (" · ✅ this is the caption" if in_use else ""))
+    row.caption(f"{VARIANT_RULES.get(name, 'a caption')} · {size}" + (" · ✅ this is the caption" if in_use else ""))
     if not in_use and row.button(
         "Use as the caption",
         key=f"use_{name}_{entry.id}",

@@ -1,5 +1,5 @@
 """A real browser (#29): the artist chosen in the address is never changed behind the user's back
-by the sidebar, and a deep link as the first request after a start shows the app's three pages."""
+by the sidebar, and a deep link as the first request after a start shows the app's four pages."""
 
 from __future__ import annotations
 

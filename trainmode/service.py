@@ -27,6 +27,7 @@ from trainmode.audio.analysis import AudioAnalysis, Verdict, analyze_mp3, audio_
 from trainmode.audio.check import MeasuredUpload, judge, judge_row, measure_uploads, row_reference, verdict_line
 from trainmode.audio.listen import section_spans
 from trainmode.audio.probe import AudioInfo, duration_mismatch, probe_mp3
+from trainmode.captions.factcheck import VARIANT_RULES
 from trainmode.captions.generate import Generation, Job, generate_many
 from trainmode.captions.report import artist_report
 from trainmode.captions.writers import get_writer
@@ -88,6 +89,7 @@ __all__ = [
     "log_file",
     "setup_logging",
     "shown",
+    "VARIANT_RULES",
     "counted",
     "parse_master_schema",
     "EXAMPLE_MASTER_SCHEMA",

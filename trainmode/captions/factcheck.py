@@ -27,6 +27,12 @@ BPM_TOLERANCE = 1.0
 DETAILED_WORDS = (25, 60)  # the `detailed` variant: what audiocraft, Stable Audio and ACE-Step read as the caption
 SHORT_MAX_WORDS = 15  # the `short` variant
 TAGS_MIN, TAGS_MAX = 5, 15  # the `tags` variant: a comma-separated list
+# Each variant's rule in words, as the Train page shows it beside the variant.
+VARIANT_RULES = {
+    "detailed": f"{DETAILED_WORDS[0]}–{DETAILED_WORDS[1]} words",
+    "short": f"at most {SHORT_MAX_WORDS} words",
+    "tags": f"{TAGS_MIN}–{TAGS_MAX} comma-separated tags",
+}
 
 
 # A caption with one of these cannot be saved, even confirmed: the user must edit it.
