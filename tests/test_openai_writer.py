@@ -416,6 +416,11 @@ def test_the_writer_listens_when_the_setting_is_on(fake, long_mp3, monkeypatch):
     assert result.provenance["audio"]["sha256"] == hashlib.sha256(clip).hexdigest()
     assert result.provenance["requested_model"] == "gpt-4o-audio-preview"
     assert check_variants(result.variants, SUMMARY, SCHEMA)["detailed"] == []  # the same fact check
+    # What the context told it to use is recorded, as the offline writer records it: the card counts it.
+    heard = result.provenance["heard"]
+    [told] = [line for line in text.splitlines() if line.startswith("use for genre and mood: ")]
+    assert heard["model"] == HEARD.model and heard["used"][0] in told
+    assert writer.write(SUMMARY, SCHEMA).provenance["heard"] is None  # nobody listened
 
 
 def test_a_listening_answer_is_fact_checked_like_any_other(fake, long_mp3):

@@ -9,7 +9,7 @@ import re
 
 from trainmode.captions.factcheck import MAX_CHARS
 from trainmode.captions.text import FILE_EXTENSIONS, artist_names, distinctive_stem, fits_tempo, strip_markdown
-from trainmode.captions.writers.heard import as_tags, listen
+from trainmode.captions.writers.heard import Sound, as_tags, listen, provenance
 from trainmode.sets.facts import (
     EVIDENCE,
     FAMILY_LABELS,
@@ -209,6 +209,18 @@ def _profile_lines(master_schema: dict) -> list[str]:
     return lines if len(lines) > 1 else []
 
 
+def heard_sound(summary: dict, master_schema: dict, tags, artists: list[str]) -> Sound:
+    """What the context tells the model it may say of the sound (heard.py's rules over `tags`)."""
+    profile = {
+        f: [v for v in master_schema.get(f) or [] if isinstance(v, str) and v.strip()] for f in ("genres", "moods")
+    }
+    profile = {
+        f: [v for v in vs if not any(a.casefold() in v.casefold() for a in artists)] for f, vs in profile.items()
+    }
+    facts = SetFacts.from_summary(summary)
+    return listen(tags, list(facts.instruments), profile, facts.bpm)
+
+
 def _heard_lines(summary: dict, master_schema: dict, heard, artists: list[str]) -> list[str]:
     """What the tagger heard, and what follows from it for this caption (heard.py's rules)."""
     tags = as_tags(heard)
@@ -218,14 +230,8 @@ def _heard_lines(summary: dict, master_schema: dict, heard, artists: list[str]) 
     def ranked(pairs) -> str:
         return ", ".join(f"{t} ({p:.2f})" for t, p in pairs) or "none confidently heard"
 
-    profile = {
-        f: [v for v in master_schema.get(f) or [] if isinstance(v, str) and v.strip()] for f in ("genres", "moods")
-    }
-    profile = {
-        f: [v for v in vs if not any(a.casefold() in v.casefold() for a in artists)] for f, vs in profile.items()
-    }
     facts = SetFacts.from_summary(summary)
-    sound = listen(tags, list(facts.instruments), profile, facts.bpm)
+    sound = heard_sound(summary, master_schema, tags, artists)
     v = tags.vocals
     vocals = {True: f"heard ({v.gender + ', ' if v.gender else ''}{v.probability:.2f})", False: "none heard"}
     lines = [
@@ -239,6 +245,15 @@ def _heard_lines(summary: dict, master_schema: dict, heard, artists: list[str]) 
     if sound.hidden:
         lines.append("in the set but not heard (do not name): " + ", ".join(sorted(sound.hidden)))
     return lines
+
+
+def context_heard(summary: dict, master_schema: dict | None, heard, artist_name: str | None = None) -> dict | None:
+    """The `heard` provenance of a caption written from build_context: the tagger and the tags the
+    context told the model to use (heard.provenance); None when nobody listened."""
+    master_schema = master_schema or {}
+    tags = as_tags(heard)
+    sound = heard_sound(summary, master_schema, tags, artist_names(master_schema, artist_name)) if tags else None
+    return provenance(tags, sound) if sound else None
 
 
 def build_context(

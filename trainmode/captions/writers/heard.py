@@ -283,3 +283,11 @@ def listen(heard, families: list[str], profile: dict[str, list[str]], bpm: float
 def _has_beat(families: list[str], hidden: frozenset[str]) -> bool:
     """Do drums or percussion play (among `families`) and go unhidden by the tagger?"""
     return any(f in BEAT_FAMILIES and f not in hidden for f in families)
+
+
+def provenance(tags: Tags | None, sound: Sound) -> dict | None:
+    """For a caption's provenance: which tagger spoke and which of its tags the caption was told
+    to use (None: no tags). The dataset card counts captions written with what was heard by it."""
+    if tags is None:
+        return None
+    return {"model": tags.model, "version": tags.version, "used": sound.evidence, "hidden": sorted(sound.hidden)}

@@ -20,6 +20,7 @@ from trainmode.captions.writers import phrases as ph
 from trainmode.captions.writers.base import GeneratedCaption
 from trainmode.captions.writers.context import clean_caption, fingerprint
 from trainmode.captions.writers.heard import Sound, as_tags, listen
+from trainmode.captions.writers.heard import provenance as heard_provenance
 from trainmode.sets.facts import SetFacts, audible_tracks
 
 # v6: every instrument named, the detailed target reached from what is known, no connective twice
@@ -283,12 +284,5 @@ class OfflineWriter:
             temperature=None,
             summary_sha256=summary_sha,
             master_schema_sha256=fingerprint(master_schema),
-            heard=_heard_provenance(tags, sound),
+            heard=heard_provenance(tags, sound),
         )
-
-
-def _heard_provenance(tags, sound: Sound) -> dict | None:
-    """Which tagger spoke and which of its tags the caption used (None: no tags)."""
-    if tags is None:
-        return None
-    return {"model": tags.model, "version": tags.version, "used": sound.evidence, "hidden": sorted(sound.hidden)}

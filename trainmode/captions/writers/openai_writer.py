@@ -33,7 +33,13 @@ import openai
 from trainmode.captions.text import split_tags, strip_markdown
 from trainmode.captions.writers.audio_input import AudioSource, excerpt
 from trainmode.captions.writers.base import GeneratedCaption
-from trainmode.captions.writers.context import build_context, caption_metadata, clean_caption, fingerprint
+from trainmode.captions.writers.context import (
+    build_context,
+    caption_metadata,
+    clean_caption,
+    context_heard,
+    fingerprint,
+)
 from trainmode.captions.writers.system_prompt import (
     CAPTIONS_RESPONSE_FORMAT,
     TRAIN_PROMPT_VERSION,
@@ -169,6 +175,7 @@ class OpenAIWriter:
             master_schema_sha256=fingerprint(master_schema),
             summary_sha256=fingerprint(summary),
             audio=sent.provenance() if sent else None,
+            heard=context_heard(summary, master_schema, heard, artist_name),
             **_reply_provenance(completion, choice, started),
             variants_from_offline=filled,
         )
