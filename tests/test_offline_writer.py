@@ -464,3 +464,21 @@ def test_the_detailed_caption_reaches_25_words_from_what_is_known():
     for bpm in range(100, 140):
         text = write(steady(float(bpm)), {}).text
         assert 25 <= len(text.split()) <= 60, text
+
+
+def test_the_opening_section_does_not_name_again_what_the_caption_led_with():
+    # The demo's "Synths and drums carry this ... At the start there are drums, percussion, bass
+    # and synths": the first section's sentence names only what the lead left out.
+    words = ("drums", "bass", "piano", "synths", "vocals", "percussion", "pads", "strings", "guitar")
+    checked = 0
+    for bpm in range(100, 140):
+        summary = copy.deepcopy(steady(float(bpm)))
+        summary["sections"][0]["instruments"] = ["drums", "bass", "piano"]  # the lead, and piano
+        sentences = [s.lower() for s in re.split(r"(?<=\.) ", write(summary, {}).text)]
+        start = next((s for s in sentences[1:] if re.search(r"start|first section|opens with", s)), None)
+        if start is None:
+            continue
+        checked += 1
+        twice = {w for w in words if re.search(rf"\b{w}\b", sentences[0]) and re.search(rf"\b{w}\b", start)}
+        assert not twice, (sentences[0], start)
+    assert checked  # the sets this test writes do describe their opening section

@@ -254,10 +254,7 @@ def arrangement_sentences(
     first = list(sections[0].instruments)
     out, named = [], set()
     if first and not set(first) <= set(lead):
-        opening = ("It opens with {x}", "The first section has {x}", "At the start there {are} {x}")
-        out.append(
-            rng.choice([o.format(x=join(label(i) for i in first), are=verb(first, "is", "are")) for o in opening])
-        )
+        out.append(_opening(rng, first, lead))
         named |= set(first)
     seen: set[str] = {sections[0].name} if sections[0].name else set()
     events = []
@@ -277,6 +274,24 @@ def arrangement_sentences(
             joined += rng.choice((", then ", ", after which ", "; later, ", ", and after that ")) + event
         out.append(joined)
     return out, named
+
+
+def _opening(rng: Random, first: list[str], lead: list[str]) -> str:
+    """What the first section holds; when the caption led with some of it, only the others, as
+    joining them ("synths and drums carry ... At the start, bass and percussion play with them"),
+    so that no instrument is named twice in a row."""
+    extra = [i for i in first if i not in lead]
+    x, are = join(label(i) for i in extra), verb(extra, "is", "are")
+    if len(extra) < len(first):
+        play = verb(extra, "plays", "play")
+        options = (
+            f"From the start, {x} {play} with them",
+            f"The first section also has {x}",
+            f"At the start {x} {play} too",
+        )
+    else:
+        options = (f"It opens with {x}", f"The first section has {x}", f"At the start there {are} {x}")
+    return rng.choice(options)
 
 
 def _change(rng: Random, before: list[str], now: list[str], where: str) -> str:
