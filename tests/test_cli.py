@@ -67,7 +67,7 @@ def test_demo_then_export_gives_pairs_of_valid_mp3_and_caption(data_dir):
     assert len(items) == 2
     assert "exported 2 items (hf)" in out.stderr and "2/2 rows" in out.stderr
     nothing_ready = run("export", "--artist", "Demo Artist", data_dir=data_dir, check=False)
-    assert_one_clear_line(nothing_ready, "no ready training items")
+    assert_one_clear_line(nothing_ready, "no ready training items", "export --all")
     again = run("export", "--artist", "Demo Artist", "--all", "--clips", "sections", data_dir=data_dir)
     assert "exported 2 items (hf)" in again.stderr  # re-export all: the exported items again, as clips
     with zipfile.ZipFile(Path(again.stdout.strip().splitlines()[-1])) as zf:

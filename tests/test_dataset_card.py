@@ -98,7 +98,8 @@ def test_the_card_counts_doubtful_renders_sung_tracks_and_taggers():
         dataclasses.replace(base, stem="track-0004", listening=dataset.Listening(tags, None)),
     ]
     text = card.sections(rows, Build("a", left_out={"clips dropped when their item's clips were reviewed": 2}))
-    assert "Audio against its set: 1 doubtful, 3 not measured; 1 saved although" in text
+    assert "Audio against its set: 1 doubtful, 3 not measured; 1 saved over a mismatch (someone confirmed" in text
+    assert "`tags_genre`" not in text  # nothing tagged: no word on the tagger's raw fields
     assert "Vocals: 1 with lyrics, 1 sung with lyrics unknown, 2 instrumental" in text
     assert "Captions: 4 by manual (`manual`: typed by hand)" in text
     assert (
@@ -122,6 +123,7 @@ def test_the_card_says_which_tagger_the_captions_were_written_with(store, settin
     assert "Tags: no tagger" not in whole and "not from listening to the render" not in whole
     assert "Genres and moods in the captions are only what the music tagger heard confidently" in whole
     assert "the key heard in the render is never used" in whole
+    assert "are the music tagger's own words, not checked against the set" in whole  # QA: raw tags_* fields
     clips = card_of(tm.export_everything(demo_artist, format="ace-step", clips="sections"))
     assert heard.format(4, "clips (a clip or part: in its sections);") in clips
     assert "of the 4 captions: 4 written with what it heard" in clips

@@ -266,4 +266,4 @@ def test_the_render_measurements_reach_the_sidecar_metadata_and_card():
     assert line["loudness_lufs"] == -9.5 and set(dataset.AUDIO_FIELDS) <= set(line)
     card = hf.dataset_card(Build("artist-x"), rows, [])
     assert "Loudness from -9.5 to -9.5 LUFS over 1 measured tracks" in card
-    assert "1 saved although its audio did not clearly match its set" in card
+    assert "1 saved over a mismatch with its set (someone confirmed it)" in card

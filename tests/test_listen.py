@@ -102,6 +102,10 @@ def test_clips_get_their_sections_tags_and_the_exports_carry_them(saved, store):
     clips = clip_rows([whole], {item["id"]: item}, {item["als_summary_id"]: row["summary"]}, {}, mode="sections")
     assert [c.source["section"] for c in clips] == ["Drop", "Keys"]  # the silent gap is never a clip (#26)
     drop, keys = clips
+    # Each clip records what its own caption was written with (QA: clips carried the track's record).
+    made = [c.source["provenance"] for c in clips]
+    assert all(m["writer"] == "offline" and m["heard"]["model"] == "musicnn" for m in made)
+    assert all(m != whole.source.get("provenance") for m in made), (made, whole.source.get("provenance"))
     assert set(drop.heard["tags_genre"]) & TECHNO and "piano" in keys.heard["tags_instrument"]
     gap = replace(drop, heard={**drop.heard, **tag_fields(clip_tags(item, 13.0, 19.0))})  # what a gap row would carry
     assert gap.heard["tags_genre"] == [] and gap.heard["tags_instrument"] == [] and gap.heard["vocals_heard"] is None

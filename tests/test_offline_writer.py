@@ -262,6 +262,13 @@ def test_an_instrument_the_set_has_but_nobody_hears_is_not_stated():
     assert result.provenance["heard"]["hidden"] == ["drums"]
 
 
+def test_the_only_instrument_that_plays_is_never_hidden_by_the_tagger():
+    # QA: a guitar-only section of Deliverance, guitar heard at 0.016, was captioned with no instrument.
+    tags = heard(genre=[("electronic", 0.4)], guitar=0.016, acoustic=0.01)
+    assert listen(tags, ["guitar"], {"genres": [], "moods": []}).instruments == ["guitar"]
+    assert listen(tags, ["guitar", "drums"], {"genres": [], "moods": []}, bpm=120).hidden == {"guitar"}
+
+
 def test_numbers_once_and_no_filler():
     for bpm in range(100, 140):
         tags = heard(genre=[("house", 0.4)], mood=[("chill", 0.3)], instrument=[("synth", 0.3)])

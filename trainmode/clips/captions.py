@@ -46,7 +46,7 @@ def caption_clips(
 ) -> list[dict]:
     """A caption per clip by `writer` (offline or OpenAI) from its section's facts, its label first
     (`clip_label`), checked against the section's facts: [{index, name, start_s, end_s, caption,
-    variants, findings}]. `heard[i]`, when given, is what the tagger heard in clip i (its section's
+    variants, findings, provenance}]. `heard[i]`, when given, is what the tagger heard in clip i (its section's
     Tags or their dict, the track's genres: trainmode.audio.listen.clip_tags; None for none),
     `audio[i]` clip i's MP3 bytes for a writer that listens. Clips whose index is in `silent`
     (plan.silence_reason) are never exported, so none is written for them: caption ''."""
@@ -55,7 +55,7 @@ def caption_clips(
     out = []
     for number, clip in enumerate(plan):
         if clip.index in silent:
-            out.append({**clip.to_dict(), "caption": "", "variants": {}, "findings": []})
+            out.append({**clip.to_dict(), "caption": "", "variants": {}, "findings": [], "provenance": {}})
             continue
         scoped = section_summary(summary, clip.section)
         # Only what there is for this clip: writers without `heard`/`audio` still work.
@@ -66,6 +66,12 @@ def caption_clips(
         found = check_caption(caption, scoped, master_schema, artist_name=artist_name)
         variants = dict(written.variants or {})
         out.append(
-            {**clip.to_dict(), "caption": caption, "variants": variants, "findings": [f.to_dict() for f in found]}
+            {
+                **clip.to_dict(),
+                "caption": caption,
+                "variants": variants,
+                "findings": [f.to_dict() for f in found],
+                "provenance": dict(written.provenance),  # this clip's writer and what it heard
+            }
         )
     return out

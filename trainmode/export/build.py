@@ -273,6 +273,18 @@ def write_dataset(
 
 
 # ---- the export ----------------------------------------------------------------------
+def _ready_items(store: Store, artist: dict) -> list[dict]:
+    """The artist's `ready` items; none is a clear refusal (saying how to export the others again)."""
+    items = store.list_items(artist["id"], status="ready")
+    if not items:
+        again = bool(store.list_items(artist["id"], status="exported"))
+        raise ValidationError(
+            f"{artist['name']} has no ready training items to export. Save some on the Train page first"
+            + (", or re-export all (*Re-export all*, `export --all`)." if again else ".")
+        )
+    return items
+
+
 def export_dataset(
     store: Store,
     artist: dict,
@@ -299,11 +311,7 @@ def export_dataset(
     fmt = formats.get_format(format)
     check_ratio(split)
     window_s = clip_plan.check_window(clips, window_s)
-    items = store.list_items(artist["id"], status="ready")
-    if not items:
-        raise ValidationError(
-            f"{artist['name']} has no ready training items to export. Save some on the Train page first."
-        )
+    items = _ready_items(store, artist)
     build = Build("", clips=clips_export.describe(clips, window_s) if clips != "none" else "", license=license)
     with _long_lived(
         lambda: export_rows(

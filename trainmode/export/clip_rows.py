@@ -146,12 +146,23 @@ def plan_clip_rows(
                 continue
             caption = (kept or {}).get("caption") or texts[i]["caption"]
             variants = (kept or {}).get("variants") or (texts[i]["variants"] if texts else {})
+            made = _made(kept, texts[i] if texts else None)
             tags = clip_tags(item, clip.start_s, clip.end_s)  # its section's: its caption was written from them
             facts = section_facts(summary, clip.section, row.facts, one_line(caption), tags, master_schema)
             heard = {**clip_heard(row.heard), **tag_fields(tags)}
             listening = Listening(tags, as_tags(tags) is not None)
-            out.rows.append(_clip_row(row, number, clip, clip is plan[-1], caption, variants, facts, heard, listening))
+            clip_row = _clip_row(row, number, clip, clip is plan[-1], caption, variants, facts, heard, listening)
+            out.rows.append(replace(clip_row, source={**clip_row.source, **made}))
     return out
+
+
+def _made(kept: dict | None, written: dict | None) -> dict:
+    """Who wrote a clip's caption, for its row's source (the card counts it): the export's writer
+    and what it heard there, or the clip review's (reviewed captions were written by the same
+    offline writer, maybe edited); never the whole track's, which was written for other audio."""
+    if kept is not None and kept.get("caption"):
+        return {"provenance": {"writer": "clip review"}, "prompt_edited": bool(kept.get("edited"))}
+    return {"provenance": (written or {}).get("provenance") or {}, "prompt_edited": False}
 
 
 def _clip_row(

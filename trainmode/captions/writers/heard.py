@@ -17,7 +17,8 @@ Rules (docs/captions.md):
   only when drums or percussion play in the caption's scope and the tagger does not deny them.
 - Instruments: the set's families (what the fact checker accepts), the heard ones first and in
   the tagger's word ("violin" for strings, "acoustic guitar"); a family the tagger covers but
-  hears far below its usual level (p < DENY) is left out: muted by the mix.
+  hears far below its usual level (p < DENY) is left out: muted by the mix; unless that would
+  leave no instrument the set plays in that scope (then the tagger missed them).
 - Vocals: said when the set has a vocal track and the tagger does not deny a voice (heard, or
   unsure); a voice heard without a vocal track in the set is not said (the fact checker would
   flag it: the set is the evidence for instruments). "Instrumental" when the tagger hears no
@@ -238,6 +239,10 @@ def _instruments(tags: Tags, families: list[str]) -> tuple[list[str], dict[str, 
         return bool(probs) and max(probs) < DENY
 
     hidden = frozenset(f for f in families if denied(f))
+    if families and not set(families) - hidden - {"vocals"}:
+        # The tagger would silence every instrument the set plays here: then it is the tagger that
+        # misses them (musicnn hears a GM guitar at 0.016), not the mix; the set is the evidence.
+        hidden = hidden & {"vocals"}
     words, names, evidence = [], {}, []
     heard = dict(tags.instrument)
     for tag, _ in tags.instrument:

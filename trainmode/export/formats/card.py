@@ -51,6 +51,13 @@ def limitations(rows: list[Row]) -> list[str]:
         "Vocals and lyrics: a track counts as sung only when its set or its tags say so; lyrics are "
         "exactly what the user attached, never transcribed."
     )
+    if any(r.heard.get("tags_genre") is not None for r in rows):
+        lines.append(
+            "The `tags_genre`, `tags_mood` and `tags_instrument` fields (where the format has them) are the music "
+            'tagger\'s own words, not checked against the set: they may name what the set does not play ("synth" '
+            'heard in a guitar render, "techno" over no drums). The captions and the genre, mood and instrument '
+            "fields are checked; train on those."
+        )
     return lines
 
 
@@ -195,8 +202,8 @@ def verdicts(rows: list[Row]) -> str:
     order = sorted(counts, key=lambda k: (VERDICTS.index(k) if k in VERDICTS else len(VERDICTS), k))
     listed = ", ".join(f"{counts[k]} {k}" for k in order)
     return (
-        f"Audio against its set: {listed or 'nothing'}; {confirmed} saved although the audio did "
-        "not clearly match (someone confirmed it)."
+        f"Audio against its set: {listed or 'nothing'}; {confirmed} saved over a mismatch (someone confirmed "
+        "it; a doubtful render is saved without a question)."
     )
 
 

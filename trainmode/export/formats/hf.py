@@ -71,7 +71,7 @@ FIELD_NOTES = {
     "audio_analyzer": "what measured it",
     "audio_verdict": "the render (a clip's: its parent render) against its set: `matches`, `doubtful` or "
     "`mismatch` (see docs/audio-analysis.md)",
-    "confirmed_despite_doubt": "true when someone saved it although the verdict was not `matches`",
+    "confirmed_despite_doubt": "true when someone confirmed saving it over a `mismatch` (a `doubtful` one asks no one)",
     "tags_genre": "genres heard in the MP3 by the music tagger (musicnn), most probable first, comma-separated; "
     "a clip's: its section's; empty when none was heard or it was not tagged (docs/tagger.md); lists in "
     "the `.json` sidecars",
@@ -157,15 +157,15 @@ def _listened(rows: list[Row]) -> str:
     if any(r.parent_id for r in rows):
         return (
             f"Renders are measured whole, so a clip's row leaves the measured fields (`audio_bpm` to "
-            f"`audio_analyzer`) empty; {doubted} clips come from renders saved although their audio did not "
-            "clearly match their set."
+            f"`audio_analyzer`) empty; {doubted} clips come from renders saved over a mismatch with their set "
+            "(someone confirmed it)."
         )
     measured = (
         f"Loudness from {min(loudness):.1f} to {max(loudness):.1f} LUFS over {len(loudness)} measured tracks; "
         if loudness
         else "No track's loudness was measured; "
     )
-    return f"{measured}{doubted} saved although its audio did not clearly match its set."
+    return f"{measured}{doubted} saved over a mismatch with its set (someone confirmed it)."
 
 
 def dataset_card(build: Build, rows: list[Row], split_folders: list[str]) -> str:
