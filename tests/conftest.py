@@ -98,10 +98,9 @@ def each_saved_mp3_listened_to_once(monkeypatch):
         return _ANALYSES[key]
 
     monkeypatch.setattr(save, "analyze_mp3", listen_once)
-    from trainmode.ops import demo  # the demo listens before it captions: its renders are the same every time
-
-    monkeypatch.setattr(demo, "analyze_mp3", listen_once)
-    from trainmode import service  # check_render: the CLI's save and generate --audio, run in-process
+    # check_render: the demo (it listens before it captions, to the same renders every time) and the
+    # CLI's save and generate --audio, run in-process
+    from trainmode import service
 
     monkeypatch.setattr(service, "analyze_mp3", listen_once)
 

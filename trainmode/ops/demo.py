@@ -16,9 +16,6 @@ from xml.sax.saxutils import quoteattr
 import lameenc
 import numpy as np
 
-from trainmode.audio.analysis import analyze_mp3
-from trainmode.audio.listen import section_spans
-from trainmode.audio.probe import probe_mp3
 from trainmode.config import Settings
 from trainmode.store import Store
 from trainmode.train.save import SaveRequest
@@ -234,7 +231,7 @@ def install_demo(store: Store, settings: Settings, echo: Callable[[str], object]
             continue
         row = tm.find_set(artist, als.name)
         # Listened to first (with its sections, as saving would), so the caption leads with what is heard.
-        analysis = analyze_mp3(mp3, spans=section_spans(row["summary"], probe_mp3(mp3).duration_s))
+        analysis, _ = tm.check_render(row, mp3)
         gen = tm.generate_caption(artist, row, writer_name="offline", heard=analysis.whole_tags)
         saved = tm.save(
             artist,
