@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages._ui import md
-from trainmode.service import TrainMode
+from trainmode.service import TrainMode, counted
 
 STAGES = {
     "writing": "Writing",
@@ -119,7 +119,7 @@ def report_metrics(report) -> None:
         if "fact-check findings remain" in warning:
             n = sum(report.findings_by_type.values())
             warning = (
-                f"{n} fact-check finding{'s' if n != 1 else ''} in these captions: "
+                f"{counted(n, 'fact-check finding')} in these captions: "
                 f"{findings_text(report.findings_by_type)}. See which items on the Browse page "
                 "(filter: with findings)."
             )

@@ -9,7 +9,7 @@ import hashlib
 import streamlit as st
 
 from pages._ui import md, user_errors
-from trainmode.service import MAX_LYRICS_CHARS, QueueEntry, TrainMode
+from trainmode.service import MAX_LYRICS_CHARS, QueueEntry, TrainMode, counted
 
 LABEL = "Lyrics (optional)"
 HELP = (
@@ -26,7 +26,7 @@ SUNG = (
 
 def lines(lyrics: str) -> str:
     n = len([line for line in lyrics.splitlines() if line.strip()])
-    return f"{n} line{'s' if n != 1 else ''}"
+    return counted(n, "line")
 
 
 def entry_lyrics(tm: TrainMode, entry: QueueEntry, artist: dict) -> None:

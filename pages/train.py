@@ -21,7 +21,7 @@ from pages._ui import (
     who,
 )
 from pages._variants import show_findings, variant_editor
-from trainmode.service import QueueEntry, TrainMode, counts, progress, recover, saveable
+from trainmode.service import QueueEntry, TrainMode, counted, counts, progress, recover, saveable
 
 QUEUE_KEY = "tm_queue"  # non-widget keys: they survive page switches and reruns
 PROBES_KEY = "tm_probes"  # upload file_id -> MeasuredUpload (info, analysis or error): once, not every rerun
@@ -331,8 +331,7 @@ def sync_in(tm: TrainMode, artist: dict, queue: list) -> None:
     restored = sum(e.artist_id == artist["id"] for e in queue)
     if first and restored:
         st.session_state[FLASH_KEY] = (
-            f"Restored the queue as you left it on {local_time(synced.updated_at)} "
-            f"({restored} track{'s' if restored != 1 else ''})."
+            f"Restored the queue as you left it on {local_time(synced.updated_at)} ({counted(restored, 'track')})."
         )
 
 

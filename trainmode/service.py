@@ -594,11 +594,6 @@ class TrainMode:
                 logging.getLogger(__name__).info("export %s: %s", export["id"], exc)
         return details_of(export, contents)
 
-    def export_contents(self, export: Export) -> dict | None:
-        """Rows (clips or tracks) and the split of a complete export, read from its zip's directory
-        where it is stored, once per export (None for an export that is not complete)."""
-        return self.zips.contents(export)
-
     # ---- browsing the dataset (pages/browse.py, #29) -----------------------------------------
     def browse_items(self, artist: dict) -> tuple[list[dict], dict[str, dict]]:
         """(each item's browse_row, the whole items by id), made once until a write changes the items:
