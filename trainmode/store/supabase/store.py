@@ -60,6 +60,16 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+# Storage refuses 0, and its links' expiry is a whole second (the JWT's `exp`): a link signed for
+# N seconds lasts between N - 1 and N. Two is the least that still lasts a second.
+MIN_LINK_S = 2
+
+
+def link_seconds(expires_s: int | float) -> int:
+    """How long to sign a link for: `expires_s`, and never so short that it may be dead on arrival."""
+    return max(MIN_LINK_S, int(expires_s))
+
+
 class SupabaseStore(Store):
     kind = "supabase"
 
@@ -75,7 +85,7 @@ class SupabaseStore(Store):
     ):
         self.url = redact.without_userinfo(url.rstrip("/"))  # credentials in the URL: never sent
         self.bucket = bucket
-        self.signed_url_expiry_s = max(1, int(signed_url_expiry_s))
+        self.signed_url_expiry_s = link_seconds(signed_url_expiry_s)
         self._key = Secret(key)
         auth = {"apikey": key, "Authorization": f"Bearer {key}"}
         # One connection pool for rows, blobs and signed-URL downloads; auth headers are
@@ -460,7 +470,7 @@ class SupabaseStore(Store):
 
     def _signed_url(self, path: str, expires_s: int) -> str:
         with self.translate(f"signing a link to {path}", path=path):
-            signed = self.files.create_signed_url(path, max(1, int(expires_s)))  # Storage refuses 0
+            signed = self.files.create_signed_url(path, link_seconds(expires_s))
         return answers.field(signed, "signedURL", self._errors.host, f"signing a link to {path}")
 
     @contextmanager
@@ -632,7 +642,7 @@ class SupabaseStore(Store):
         """Signed download links for `paths` in one Storage request (storage3 create_signed_urls)."""
         unique = list(dict.fromkeys(paths))
         with self.translate(f"signing links to {len(unique)} files"):
-            signed = self.files.create_signed_urls(unique, max(1, int(expires_s)))
+            signed = self.files.create_signed_urls(unique, link_seconds(expires_s))
         urls = {answer.get("path"): answer.get("signedURL") for answer in signed if not answer.get("error")}
         if missing := [p for p in unique if not urls.get(p)]:
             raise NotFoundError(f"The stored file {missing[0]} is missing.")
